@@ -1,0 +1,1 @@
+"""Keel: a unified commerce backbone."""

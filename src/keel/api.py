@@ -1,0 +1,75 @@
+"""The FastAPI application: mounts every context's router, problem handlers, health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from keel.bootstrap import Keel
+from keel.channels.api import router as channels_router
+from keel.inventory.api import router as inventory_router
+from keel.platform.api import http_error_handler, keel_error_handler, validation_handler
+from keel.platform.errors import KeelError
+from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from keel.web.pages import STATIC_DIR
+from keel.web.pages import router as web_router
+from keel.worker import BackgroundWorker
+
+
+def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
+    """Build the app around an already bootstrapped ``keel``; ``background`` runs the worker thread."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = BackgroundWorker(keel) if background else None
+        if worker:
+            worker.start()
+        yield
+        if worker:
+            worker.close()
+
+    app = FastAPI(title="Keel", version="0.1.0", description="Unified commerce backbone", lifespan=lifespan)
+    app.state.keel = keel
+    app.add_exception_handler(KeelError, keel_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+    @app.middleware("http")
+    async def metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_LATENCY.labels(route=route).observe(time.perf_counter() - start)
+        HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", tags=["platform"], operation_id="healthz")
+    def healthz() -> dict[str, object]:
+        with keel.db.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            last = keel.events.last_seq(conn)
+            lag = last - keel.events.offset(conn, "availability")
+        return {
+            "status": "ok",
+            "database": keel.db.dialect,
+            "last_event_seq": last,
+            "availability_lag_events": lag,
+        }
+
+    @app.get("/metrics", tags=["platform"], operation_id="metrics")
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(inventory_router)
+    app.include_router(channels_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

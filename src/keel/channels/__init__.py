@@ -1,0 +1,1 @@
+"""Channels: the registry of sales channels and their availability policies."""

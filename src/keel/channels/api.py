@@ -1,0 +1,75 @@
+"""HTTP API of the channel registry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from keel.platform.api import KeelDep, Limit, Offset, Page
+
+router = APIRouter(tags=["channels"])
+
+
+class ChannelCreate(BaseModel):
+    code: str = Field(examples=["amazon-de"])
+    name: str
+    kind: str = Field(description="marketplace, web_store, pos, social or b2b")
+    countries: list[str]
+    currency: str = Field(examples=["EUR"])
+    policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="sources per country ({'DE': {'locations': [...], 'groups': [...]}}), safety_buffer, "
+        "allocation_pct, max_listed, zero_below, backorder",
+    )
+
+
+class ChannelUpdate(BaseModel):
+    name: str | None = None
+    kind: str | None = None
+    countries: list[str] | None = None
+    currency: str | None = None
+    policy: dict[str, Any] | None = None
+    active: bool | None = None
+
+
+class ChannelPublic(ChannelCreate):
+    id: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.post("/channels", status_code=201, response_model=ChannelPublic, operation_id="create_channel")
+def create_channel(body: ChannelCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.channels.create(body.model_dump())
+
+
+@router.get("/channels", response_model=Page, operation_id="list_channels")
+def list_channels(
+    keel: KeelDep,
+    kind: str | None = None,
+    country: str | None = None,
+    active: bool | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    items, total = keel.channels.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/channels/{code}", response_model=ChannelPublic, operation_id="get_channel")
+def get_channel(code: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.channels.get(code)
+
+
+@router.patch("/channels/{code}", response_model=ChannelPublic, operation_id="update_channel")
+def update_channel(code: str, body: ChannelUpdate, keel: KeelDep) -> dict[str, Any]:
+    return keel.channels.update(code, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/channels/{code}", response_model=ChannelPublic, operation_id="deactivate_channel")
+def deactivate_channel(code: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.channels.deactivate(code)

@@ -1,0 +1,40 @@
+"""``keel channels ...`` commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
+console = Console()
+DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+
+
+@app.command("list")
+def list_channels(database_url: DbOpt = None, kind: str | None = None, country: str | None = None) -> None:
+    """List channels."""
+    from keel.cli import open_keel
+
+    items, total = open_keel(database_url).channels.list(kind=kind, country=country, limit=1000)
+    table = Table("code", "name", "kind", "countries", "currency", "active", title=f"{total} channels")
+    for c in items:
+        table.add_row(c["code"], c["name"], c["kind"], ",".join(c["countries"]), c["currency"], str(c["active"]))
+    console.print(table)
+
+
+@app.command("show")
+def show_channel(code: str, database_url: DbOpt = None) -> None:
+    """Show one channel with its availability policy."""
+    from keel.cli import open_keel
+    from keel.platform.errors import KeelError
+
+    try:
+        channel = open_keel(database_url).channels.get(code)
+    except KeelError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    console.print_json(json.dumps(channel, default=str))

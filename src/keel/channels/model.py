@@ -1,0 +1,99 @@
+"""Pure channel domain: kinds and the availability policy a channel lists stock by."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from keel.platform.errors import FieldError
+
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")
+
+
+class ChannelKind(StrEnum):
+    MARKETPLACE = "marketplace"
+    WEB_STORE = "web_store"
+    POS = "pos"
+    SOCIAL = "social"
+    B2B = "b2b"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a channel may sell from in one country: explicit locations and/or location groups."""
+
+    locations: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a channel's listed quantity is derived from stock (see ``keel.inventory.model.explain_atp``)."""
+
+    sources: Mapping[str, Sources] = field(default_factory=dict)  # country -> sources
+    safety_buffer: int = 0
+    allocation_pct: float = 100.0
+    max_listed: int | None = None
+    zero_below: int = 0
+    backorder: bool = False
+
+
+def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, list[FieldError]]:
+    """Validate a policy document; every source country must be one of the channel's countries."""
+    errors: list[FieldError] = []
+    sources: dict[str, Sources] = {}
+    for country, spec in (raw.get("sources") or {}).items():
+        if country not in countries:
+            errors.append(FieldError(None, f"policy.sources.{country}", "not one of the channel's countries"))
+            continue
+        locs = tuple(spec.get("locations") or ())
+        groups = tuple(spec.get("groups") or ())
+        if not locs and not groups:
+            errors.append(
+                FieldError(None, f"policy.sources.{country}", "name at least one location or group")
+            )
+        sources[country] = Sources(locs, groups)
+    ints = {}
+    for key, low in (("safety_buffer", 0), ("zero_below", 0), ("max_listed", 0)):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            errors.append(FieldError(None, f"policy.{key}", f"must be an integer >= {low}"))
+        else:
+            ints[key] = value
+    pct = raw.get("allocation_pct", 100.0)
+    if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 <= pct <= 100:
+        errors.append(FieldError(None, "policy.allocation_pct", "must be a number from 0 to 100"))
+        pct = 100.0
+    backorder = raw.get("backorder", False)
+    if not isinstance(backorder, bool):
+        errors.append(FieldError(None, "policy.backorder", "must be true or false"))
+        backorder = False
+    policy = Policy(
+        sources=sources,
+        safety_buffer=ints.get("safety_buffer", 0),
+        allocation_pct=float(pct),
+        max_listed=ints.get("max_listed"),
+        zero_below=ints.get("zero_below", 0),
+        backorder=backorder,
+    )
+    return policy, errors
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    return {
+        "sources": {
+            c: {"locations": list(s.locations), "groups": list(s.groups)}
+            for c, s in sorted(policy.sources.items())
+        },
+        "safety_buffer": policy.safety_buffer,
+        "allocation_pct": policy.allocation_pct,
+        "max_listed": policy.max_listed,
+        "zero_below": policy.zero_below,
+        "backorder": policy.backorder,
+    }

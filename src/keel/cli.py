@@ -1,0 +1,132 @@
+"""The ``keel`` command: mounts each context's commands plus serve, demo, db, worker and bench."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from keel.bootstrap import Keel, bootstrap
+from keel.channels.cli import app as channels_app
+from keel.inventory.cli import app as inventory_app
+from keel.inventory.cli import locations_app
+from keel.platform import migrate
+from keel.platform.config import load_settings
+from keel.platform.observability import configure_logging
+
+app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (figures beside a same-run baseline).", no_args_is_help=True)
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(locations_app, name="locations")
+app.add_typer(channels_app, name="channels")
+app.add_typer(db_app, name="db")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+
+
+def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
+    """Bootstrap Keel for a command, bringing the schema up to date first."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    keel = bootstrap(settings, database_url=database_url)
+    if upgrade:
+        migrate.upgrade(keel.db)
+    return keel
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbOpt = None, revision: str = "head") -> None:
+    """Apply schema migrations up to ``revision``."""
+    keel = open_keel(database_url, upgrade=False)
+    migrate.upgrade(keel.db, revision)
+    console.print(f"database at {revision}: {keel.db.url}")
+
+
+def _serve(keel: Keel, host: str, port: int, background: bool) -> None:
+    import uvicorn
+
+    from keel.api import create_app
+
+    uvicorn.run(create_app(keel, background=background), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    database_url: DbOpt = None, host: str | None = None, port: int | None = None,
+    worker: Annotated[bool, typer.Option(help="run the availability projector and expiry sweeper")] = True,
+) -> None:
+    """Serve the API and control tower (migrations are applied first)."""
+    keel = open_keel(database_url)
+    host = host or keel.settings.host
+    port = port or keel.settings.port
+    console.print(f"Keel serving http://{host}:{port}  (API docs: /docs)")
+    _serve(keel, host, port, worker)
+
+
+@app.command()
+def demo(
+    database_url: DbOpt = None, seed: int = 42, skus: int = 10_000, port: int | None = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Create the embedded database, load the retail twin (once) and serve it."""
+    from keel.sim.load import is_empty, load_world
+    from keel.sim.world import Scale, generate
+
+    keel = open_keel(database_url)
+    if is_empty(keel):
+        world = generate(seed, Scale(skus=skus))
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            load_world(keel, world, report)
+    else:
+        console.print("database already holds data; not reloading the twin")
+    port = port or keel.settings.port
+    console.print(f"Keel demo ready: http://{keel.settings.host}:{port}")
+    if serve_after:
+        _serve(keel, keel.settings.host, port, True)
+
+
+@app.command("worker")
+def worker_cmd(
+    database_url: DbOpt = None, once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False
+) -> None:
+    """Run the availability projector and reservation sweeper in this process."""
+    from keel.worker import run_forever, run_once
+
+    keel = open_keel(database_url)
+    if once:
+        console.print(f"consumed {run_once(keel)} events")
+        return
+    stop = threading.Event()
+    try:
+        run_forever(keel, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@bench_app.command("inventory")
+def bench_inventory(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: int = 10_000,
+    seconds: Annotated[float, typer.Option(help="duration of the sustained-load phase")] = 20.0,
+) -> None:
+    """Ledger throughput vs raw executemany, availability freshness under load, ATP reads over HTTP."""
+    from keel.bench.inventory import run
+
+    run(database_url, json_out=json_out, skus=skus, seconds=seconds)
+
+
+def main() -> None:
+    app()

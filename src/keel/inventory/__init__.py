@@ -1,0 +1,1 @@
+"""Inventory: locations, the stock ledger, positions, reservations, cycle counts, channel availability."""

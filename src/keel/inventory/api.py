@@ -1,0 +1,266 @@
+"""HTTP API of the inventory context."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+
+from keel.inventory.model import Kind
+from keel.inventory.schemas import (
+    AvailabilityQuery,
+    BatchPublic,
+    CountCreate,
+    CountPublic,
+    Explained,
+    GroupCreate,
+    GroupMembers,
+    LocationCreate,
+    LocationPublic,
+    LocationUpdate,
+    ReservationCreate,
+    ReservationPublic,
+)
+from keel.platform.api import KeelDep, Limit, Offset, Page
+from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
+from keel.platform.observability import MOVEMENTS, MOVEMENTS_REFUSED
+
+router = APIRouter()
+
+
+@router.post(
+    "/locations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LocationPublic,
+    tags=["locations"],
+    operation_id="create_location",
+)
+def create_location(body: LocationCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.create(body.model_dump())
+
+
+@router.get("/locations", response_model=Page, tags=["locations"], operation_id="list_locations")
+def list_locations(
+    keel: KeelDep,
+    kind: str | None = None,
+    country: str | None = None,
+    active: bool | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    items, total = keel.locations.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="get_location"
+)
+def get_location(code: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.get(code)
+
+
+@router.patch(
+    "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="update_location"
+)
+def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.update(code, body.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="deactivate_location"
+)
+def deactivate_location(code: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.deactivate(code)
+
+
+@router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
+def create_group(body: GroupCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.create_group(body.code, body.name, body.members)
+
+
+@router.get("/location-groups", tags=["locations"], operation_id="list_location_groups")
+def list_groups(keel: KeelDep) -> list[dict[str, Any]]:
+    return keel.locations.groups()
+
+
+@router.put("/location-groups/{code}/members", tags=["locations"], operation_id="set_location_group_members")
+def set_members(code: str, body: GroupMembers, keel: KeelDep) -> dict[str, Any]:
+    return keel.locations.set_group_members(code, body.members)
+
+
+def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
+    """A JSON array or NDJSON (one movement per line) into a list, refusing malformed rows by line."""
+    text = raw.decode("utf-8", errors="replace")
+    if "ndjson" in content_type or "jsonlines" in content_type:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > limit:
+            raise PayloadTooLarge(f"{len(lines)} movements in one request; the limit is {limit}")
+        rows, errors = [], []
+        for number, line in enumerate(lines, start=1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                errors.append(FieldError(number, "", f"invalid JSON: {exc.msg}"))
+        if errors:
+            raise ValidationFailed(f"{len(errors)} lines are not JSON", errors)
+        return rows
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            "body is not JSON", [FieldError(None, "", f"invalid JSON: {exc.msg}")]
+        ) from exc
+    if not isinstance(data, list):
+        raise ValidationFailed(
+            "body must be a JSON array of movements", [FieldError(None, "", "expected an array")]
+        )
+    return data
+
+
+@router.post(
+    "/inventory/movements",
+    response_model=BatchPublic,
+    tags=["inventory"],
+    operation_id="post_movements",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
+    """Apply up to ``max_batch`` movements all-or-nothing; ids already recorded are acknowledged, not re-applied."""
+    limit = keel.settings.max_batch
+    try:
+        rows = parse_body(await request.body(), request.headers.get("content-type", ""), limit)
+        result = keel.stock.apply_batch(rows, source="api")
+    except (ValidationFailed, PayloadTooLarge) as exc:
+        MOVEMENTS_REFUSED.labels(reason=type(exc).__name__).inc()
+        raise
+    MOVEMENTS.labels(source="api").inc(result.accepted)
+    return BatchPublic(**result.__dict__)
+
+
+@router.get("/inventory/movements", tags=["inventory"], operation_id="list_movements")
+def list_movements(
+    keel: KeelDep,
+    sku: str | None = None,
+    location: str | None = None,
+    kind: Kind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_seq: Annotated[int, Query(ge=0, description="last seq of the previous page")] = 0,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    items = keel.queries.ledger(
+        sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit
+    )
+    return {"items": items, "next_after_seq": items[-1]["seq"] if len(items) == limit else None}
+
+
+@router.get("/inventory/positions", response_model=Page, tags=["inventory"], operation_id="list_positions")
+def list_positions(
+    keel: KeelDep,
+    sku: str | None = None,
+    location: str | None = None,
+    country: str | None = None,
+    channel: str | None = None,
+    min_available: int | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    sources = keel.availability.source_locations(channel) if channel else None
+    items, total = keel.queries.positions(
+        sku=sku,
+        location=location,
+        country=country,
+        locations=sources,
+        min_available=min_available,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/inventory/reservations",
+    status_code=201,
+    response_model=ReservationPublic,
+    tags=["inventory"],
+    operation_id="create_reservation",
+)
+def create_reservation(body: ReservationCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.stock.reserve(
+        body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference
+    )
+
+
+@router.get(
+    "/inventory/reservations/{rid}",
+    response_model=ReservationPublic,
+    tags=["inventory"],
+    operation_id="get_reservation",
+)
+def get_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.stock.reservation(rid)
+
+
+@router.post(
+    "/inventory/reservations/{rid}/release",
+    response_model=ReservationPublic,
+    tags=["inventory"],
+    operation_id="release_reservation",
+)
+def release_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.stock.release(rid)
+
+
+@router.post(
+    "/inventory/reservations/{rid}/commit",
+    response_model=ReservationPublic,
+    tags=["inventory"],
+    operation_id="commit_reservation",
+)
+def commit_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.stock.commit_reservation(rid)
+
+
+@router.post(
+    "/inventory/counts",
+    status_code=201,
+    response_model=CountPublic,
+    tags=["inventory"],
+    operation_id="record_count",
+)
+def record_count(body: CountCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.stock.record_count(body.sku, body.location, body.counted, body.id)
+
+
+@router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")
+def inventory_accuracy(
+    keel: KeelDep, tolerance_pct: Annotated[float | None, Query(ge=0)] = None, location: str | None = None
+) -> dict[str, Any]:
+    return keel.queries.accuracy(tolerance_pct, location)
+
+
+@router.get("/availability/{sku}", tags=["availability"], operation_id="sku_availability")
+def sku_availability(
+    sku: str, keel: KeelDep, channel: str | None = None, country: str | None = None, explain: bool = False
+) -> dict[str, Any]:
+    """ATP for one SKU on every channel (or one); ``explain=true`` recomputes live with the breakdown."""
+    if explain:
+        rows = [Explained(**r).model_dump() for r in keel.availability.explain(sku, channel, country)]
+        return {"sku": sku, "availability": rows}
+    return {"sku": sku, "availability": keel.availability.projected([sku], channel, country)[sku]}
+
+
+@router.post("/availability/query", tags=["availability"], operation_id="query_availability")
+def query_availability(body: AvailabilityQuery, keel: KeelDep) -> dict[str, Any]:
+    """ATP for up to 1,000 SKUs in one call."""
+    return {"items": keel.availability.projected(body.skus, body.channel, body.country)}

@@ -1,0 +1,231 @@
+"""``keel inventory ...`` and ``keel locations ...`` commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from keel.bootstrap import Keel
+from keel.inventory.model import validate_batch
+from keel.platform.errors import FieldError, KeelError, ValidationFailed
+
+app = typer.Typer(help="Stock ledger, positions, reservations, counts and channel availability.", no_args_is_help=True)
+locations_app = typer.Typer(help="Stock locations and location groups.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+
+
+def _keel(url: str | None) -> Keel:
+    from keel.cli import open_keel
+
+    return open_keel(url)
+
+
+def fail(exc: KeelError) -> typer.Exit:
+    err.print(f"[red]{exc.detail}[/red]")
+    for e in getattr(exc, "errors", [])[:50]:
+        err.print(f"  row {e.row}  {e.field}: {e.reason}")
+    return typer.Exit(code=2)
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[FieldError]]:
+    """CSV (header row) or JSON Lines, by extension; malformed lines become row errors."""
+    rows: list[dict[str, Any]] = []
+    errors: list[FieldError] = []
+    if path.suffix.lower() in {".jsonl", ".ndjson"}:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                errors.append(FieldError(number, "", f"invalid JSON: {exc.msg}"))
+        return rows, errors
+    if path.suffix.lower() != ".csv":
+        raise typer.BadParameter("FILE must end in .csv, .jsonl or .ndjson")
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"id", "kind", "sku", "location", "quantity"} - set(reader.fieldnames or [])
+        if missing:
+            return [], [FieldError(1, "header", f"missing columns: {', '.join(sorted(missing))}")]
+        for number, record in enumerate(reader, start=2):
+            if None in record or any(v is None for v in record.values()):
+                errors.append(FieldError(number, "", "wrong number of fields"))
+                continue
+            rows.append(record)
+    return rows, errors
+
+
+@app.command("import")
+def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], database_url: DbOpt = None) -> None:
+    """Import movements from CSV or JSONL: the whole file is validated first, then applied in batches.
+
+    Nothing is written when any row is refused. Batches are idempotent by movement id, so re-running an
+    interrupted import applies only what is missing.
+    """
+    keel = _keel(database_url)
+    rows, errors = read_rows(path)
+    if not errors:
+        with keel.db.read() as conn:
+            _, errors = validate_batch(rows, keel.locations.active_ids(conn))
+    if errors:
+        raise fail(ValidationFailed(f"{path}: {len(errors)} problems; nothing was imported", errors))
+    size = keel.settings.max_batch
+    accepted = duplicates = 0
+    columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("import", total=len(rows))
+        for start in range(0, len(rows), size):
+            try:
+                result = keel.stock.apply_batch(rows[start : start + size], source="import")
+            except ValidationFailed as exc:
+                for e in exc.errors:
+                    object.__setattr__(e, "row", (e.row or 0) + start)
+                raise fail(exc) from exc
+            accepted += result.accepted
+            duplicates += result.duplicates
+            progress.advance(task, len(rows[start : start + size]))
+    keel.availability.catch_up()
+    console.print(f"imported {accepted} movements ({duplicates} already recorded) from {path}")
+
+
+@app.command()
+def rebuild(
+    database_url: DbOpt = None, check: Annotated[bool, typer.Option(help="compare only, write nothing")] = False
+) -> None:
+    """Recompute every position from the ledger and compare it with the live projection."""
+    keel = _keel(database_url)
+    with Progress(TextColumn("[bold]replaying ledger"), BarColumn(), MofNCompleteColumn(), console=err) as progress:
+        task = progress.add_task("rebuild", total=None)
+        report = keel.stock.rebuild(write=not check, progress=lambda n: progress.advance(task, n))
+    console.print(
+        f"replayed {report.movements} movements into {report.positions} positions; "
+        f"{len(report.differences)} differences" + ("; positions replaced" if report.applied else "")
+    )
+    for diff in report.differences[:20]:
+        console.print(diff)
+    if report.differences and check:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def positions(
+    database_url: DbOpt = None, sku: str | None = None, location: str | None = None, country: str | None = None,
+    limit: int = 50, offset: int = 0,
+) -> None:
+    """List positions with filters."""
+    items, total = _keel(database_url).queries.positions(sku=sku, location=location, country=country, limit=limit,
+                                                         offset=offset)
+    table = Table("sku", "location", "country", "on_hand", "available", "committed", "reserved", "incoming",
+                  title=f"{total} positions (showing {offset + 1}-{offset + len(items)})")
+    for p in items:
+        table.add_row(p["sku"], p["location"], p["country"], *(str(p[k]) for k in
+                      ("on_hand", "available", "committed", "reserved", "incoming")))
+    console.print(table)
+
+
+@app.command()
+def atp(
+    sku: str, database_url: DbOpt = None, channel: str | None = None, country: str | None = None,
+    explain: bool = False,
+) -> None:
+    """Available-to-promise of a SKU per channel and country (``--explain`` for the breakdown)."""
+    keel = _keel(database_url)
+    try:
+        rows = keel.availability.explain(sku, channel, country)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    table = Table("channel", "country", "atp", "projected", "backorder", "breakdown" if explain else "sources")
+    for r in rows:
+        detail = (
+            "; ".join(f"{s['rule']}: -{s['removed']} -> {s['result']}" for s in r["steps"])
+            if explain else str(len(r["contributions"]))
+        )
+        table.add_row(r["channel"], r["country"], str(r["quantity"]), str(r["projected"]), str(r["backorder"]), detail)
+    console.print(table)
+
+
+@app.command()
+def count(sku: str, location: str, counted: int, database_url: DbOpt = None) -> None:
+    """Record a cycle count; the variance against the book becomes a movement."""
+    try:
+        result = _keel(database_url).stock.record_count(sku, location, counted)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(result)
+
+
+@app.command()
+def accuracy(database_url: DbOpt = None, tolerance_pct: float | None = None) -> None:
+    """Inventory accuracy per location and overall."""
+    report = _keel(database_url).queries.accuracy(tolerance_pct)
+    table = Table("location", "counted", "within tolerance", "accuracy", title=f"tolerance {report['tolerance_pct']}%")
+    for row in [*report["locations"], {"location": "OVERALL", **report["overall"]}]:
+        acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+        table.add_row(row["location"], str(row["counted"]), str(row["within_tolerance"]), acc)
+    console.print(table)
+
+
+@app.command()
+def expire(database_url: DbOpt = None) -> None:
+    """Release reservations whose expiry has passed."""
+    console.print(f"released {_keel(database_url).stock.expire_due()} expired reservations")
+
+
+@locations_app.command("list")
+def list_locations(database_url: DbOpt = None, kind: str | None = None, country: str | None = None,
+                   limit: int = 50, offset: int = 0) -> None:
+    items, total = _keel(database_url).locations.list(kind=kind, country=country, limit=limit, offset=offset)
+    table = Table("code", "name", "kind", "country", "city", "capabilities", "active", title=f"{total} locations")
+    for loc in items:
+        table.add_row(loc["code"], loc["name"], loc["kind"], loc["country"], loc["city"] or "",
+                      ",".join(loc["capabilities"]), str(loc["active"]))
+    console.print(table)
+
+
+@locations_app.command("create")
+def create_location(
+    code: str, name: str, kind: str, country: str, database_url: DbOpt = None, city: str | None = None,
+    region: str | None = None, latitude: float | None = None, longitude: float | None = None,
+    capability: Annotated[list[str] | None, typer.Option(help="ship, pickup, ship_from_store (repeatable)")] = None,
+) -> None:
+    """Create a location."""
+    try:
+        loc = _keel(database_url).locations.create(dict(
+            code=code, name=name, kind=kind, country=country, city=city, region=region,
+            latitude=latitude, longitude=longitude, capabilities=capability or []))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"created location {loc['code']} (#{loc['id']})")
+
+
+@locations_app.command("update")
+def update_location(
+    code: str, database_url: DbOpt = None, name: str | None = None, kind: str | None = None,
+    city: str | None = None, region: str | None = None,
+) -> None:
+    """Change a location's fields."""
+    changes = {k: v for k, v in dict(name=name, kind=kind, city=city, region=region).items() if v is not None}
+    try:
+        _keel(database_url).locations.update(code, changes)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"updated location {code}")
+
+
+@locations_app.command("deactivate")
+def deactivate_location(code: str, database_url: DbOpt = None) -> None:
+    """Deactivate a location: it stops feeding channels and refuses new movements."""
+    try:
+        _keel(database_url).locations.deactivate(code)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"deactivated location {code}")

@@ -1,0 +1,371 @@
+"""Pure inventory domain: movement kinds, their effects on a position, batch validation, accuracy.
+
+A position holds eight integers per SKU x location (DESIGN section 3)::
+
+    on_hand = available + committed + reserved + safety_stock + damaged + quality_control
+
+``incoming`` sits outside that identity. Every movement kind is a row of ``EFFECTS``: the sign it applies
+to each quantity. Each row moves stock between buckets or in/out of ``on_hand`` in balance, so the
+identity holds after any sequence of accepted movements; a property test checks it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from keel.platform.errors import FieldError
+
+FIELDS = (
+    "on_hand",
+    "available",
+    "committed",
+    "reserved",
+    "safety_stock",
+    "damaged",
+    "quality_control",
+    "incoming",
+)
+ON_HAND, AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC, INCOMING = range(8)
+COMPONENTS = (AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC)
+
+SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+
+
+class Kind(StrEnum):
+    RECEIVED = "received"
+    EXPECTED = "expected"
+    EXPECTED_CANCELLED = "expected_cancelled"
+    SOLD = "sold"
+    COMMITTED = "committed"
+    UNCOMMITTED = "uncommitted"
+    SHIPPED = "shipped"
+    RESERVED = "reserved"
+    RELEASED = "released"
+    RESERVATION_COMMITTED = "reservation_committed"
+    ADJUSTED_IN = "adjusted_in"
+    ADJUSTED_OUT = "adjusted_out"
+    COUNT_GAIN = "count_gain"
+    COUNT_LOSS = "count_loss"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    RETURNED = "returned"
+    RETURNED_DAMAGED = "returned_damaged"
+    RETURNED_QC = "returned_qc"
+    DAMAGED = "damaged"
+    DISPOSED = "disposed"
+    QC_HOLD = "qc_hold"
+    QC_RELEASED = "qc_released"
+    QC_REJECTED = "qc_rejected"
+    SAFETY_HELD = "safety_held"
+    SAFETY_RELEASED = "safety_released"
+
+
+def _fx(**deltas: int) -> tuple[int, ...]:
+    return tuple(deltas.get(name, 0) for name in FIELDS)
+
+
+EFFECTS: dict[Kind, tuple[int, ...]] = {
+    Kind.RECEIVED: _fx(on_hand=1, available=1),
+    Kind.EXPECTED: _fx(incoming=1),
+    Kind.EXPECTED_CANCELLED: _fx(incoming=-1),
+    Kind.SOLD: _fx(on_hand=-1, available=-1),
+    Kind.COMMITTED: _fx(available=-1, committed=1),
+    Kind.UNCOMMITTED: _fx(committed=-1, available=1),
+    Kind.SHIPPED: _fx(committed=-1, on_hand=-1),
+    Kind.RESERVED: _fx(available=-1, reserved=1),
+    Kind.RELEASED: _fx(reserved=-1, available=1),
+    Kind.RESERVATION_COMMITTED: _fx(reserved=-1, committed=1),
+    Kind.ADJUSTED_IN: _fx(on_hand=1, available=1),
+    Kind.ADJUSTED_OUT: _fx(on_hand=-1, available=-1),
+    Kind.COUNT_GAIN: _fx(on_hand=1, available=1),
+    Kind.COUNT_LOSS: _fx(on_hand=-1, available=-1),
+    Kind.TRANSFER_OUT: _fx(on_hand=-1, available=-1),
+    Kind.TRANSFER_IN: _fx(on_hand=1, available=1),
+    Kind.RETURNED: _fx(on_hand=1, available=1),
+    Kind.RETURNED_DAMAGED: _fx(on_hand=1, damaged=1),
+    Kind.RETURNED_QC: _fx(on_hand=1, quality_control=1),
+    Kind.DAMAGED: _fx(available=-1, damaged=1),
+    Kind.DISPOSED: _fx(damaged=-1, on_hand=-1),
+    Kind.QC_HOLD: _fx(available=-1, quality_control=1),
+    Kind.QC_RELEASED: _fx(quality_control=-1, available=1),
+    Kind.QC_REJECTED: _fx(quality_control=-1, damaged=1),
+    Kind.SAFETY_HELD: _fx(available=-1, safety_stock=1),
+    Kind.SAFETY_RELEASED: _fx(safety_stock=-1, available=1),
+}
+KIND_CODES: dict[Kind, int] = {kind: code for code, kind in enumerate(Kind, start=1)}
+KINDS_BY_CODE: dict[int, Kind] = {code: kind for kind, code in KIND_CODES.items()}
+# Arrivals first settle what was announced as incoming (purchase orders, transfers in transit).
+CONSUMES_INCOMING = frozenset({Kind.RECEIVED, Kind.TRANSFER_IN})
+# A count records physical truth: when fewer units are found than are promised, available goes negative
+# and shows the shortage instead of hiding it.
+MAY_GO_NEGATIVE: dict[Kind, frozenset[int]] = {Kind.COUNT_LOSS: frozenset({AVAILABLE})}
+NEEDS_REASON = frozenset({Kind.ADJUSTED_IN, Kind.ADJUSTED_OUT, Kind.DAMAGED, Kind.DISPOSED})
+# Kinds that change ``available``; only they can change what a channel may sell.
+CHANGES_AVAILABLE = frozenset(k for k, fx in EFFECTS.items() if fx[AVAILABLE])
+AVAILABLE_DELTA: dict[int, int] = {KIND_CODES[k]: fx[AVAILABLE] for k, fx in EFFECTS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One validated ledger entry (before it has a ledger sequence number)."""
+
+    id: str
+    kind: Kind
+    sku: str
+    location_id: int
+    quantity: int
+    occurred_at: datetime | None = None
+    reason: str | None = None
+    reference: str | None = None
+
+
+def empty_position() -> list[int]:
+    return [0] * len(FIELDS)
+
+
+def apply(position: list[int], kind: Kind, quantity: int) -> str | None:
+    """Apply one movement to ``position`` in place; returns why it is refused (position untouched) or None."""
+    fx = EFFECTS[kind]
+    new = [value + sign * quantity for value, sign in zip(position, fx, strict=True)]
+    if kind in CONSUMES_INCOMING:
+        new[INCOMING] -= min(quantity, position[INCOMING])
+    allowed = MAY_GO_NEGATIVE.get(kind, frozenset())
+    for index, value in enumerate(new):
+        if value < 0 and fx[index] and index not in allowed and value < position[index]:
+            return f"{kind.value} of {quantity} would leave {FIELDS[index]} at {value}"
+    position[:] = new
+    return None
+
+
+def identity_holds(position: list[int]) -> bool:
+    return position[ON_HAND] == sum(position[i] for i in COMPONENTS) and position[INCOMING] >= 0
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    return str(value).strip() or None
+
+
+def parse_movement(
+    raw: Mapping[str, Any], row: int, locations: Mapping[str, int], errors: list[FieldError]
+) -> Movement | None:
+    """Validate one raw movement (from JSON or CSV); appends its problems to ``errors``."""
+    before = len(errors)
+    mid = _text(raw, "id")
+    if mid is None or not ID_RE.fullmatch(mid):
+        errors.append(FieldError(row, "id", "required: 1-128 letters, digits or ._:/- starting alphanumeric"))
+    kind_raw = _text(raw, "kind")
+    kind: Kind | None = None
+    try:
+        kind = Kind(kind_raw)
+    except ValueError:
+        errors.append(FieldError(row, "kind", f"unknown movement kind {kind_raw!r}"))
+    sku = _text(raw, "sku")
+    if sku is None or not SKU_RE.fullmatch(sku):
+        errors.append(FieldError(row, "sku", "required: 1-64 letters, digits or ._/- starting alphanumeric"))
+    loc_code = _text(raw, "location")
+    location_id = locations.get(loc_code or "")
+    if location_id is None:
+        errors.append(FieldError(row, "location", f"unknown or inactive location {loc_code!r}"))
+    quantity = _quantity(raw.get("quantity"), row, errors)
+    occurred_at = _timestamp(raw.get("occurred_at"), row, errors)
+    reason = _text(raw, "reason")
+    if kind in NEEDS_REASON and reason is None:
+        errors.append(FieldError(row, "reason", f"required for {kind}"))
+    if len(errors) > before:
+        return None
+    assert mid and kind and sku and location_id is not None and quantity is not None
+    return Movement(mid, kind, sku, location_id, quantity, occurred_at, reason, _text(raw, "reference"))
+
+
+def _quantity(raw: Any, row: int, errors: list[FieldError]) -> int | None:
+    if isinstance(raw, bool):
+        raw = None
+    try:
+        value = int(raw) if isinstance(raw, int | str) and str(raw).strip().lstrip("-").isdigit() else None
+    except ValueError:
+        value = None
+    if value is None:
+        errors.append(FieldError(row, "quantity", f"must be an integer, got {raw!r}"))
+        return None
+    if value <= 0:
+        errors.append(FieldError(row, "quantity", f"must be > 0, got {value}"))
+        return None
+    return value
+
+
+def _timestamp(raw: Any, row: int, errors: list[FieldError]) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        return raw
+    try:
+        parsed = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(FieldError(row, "occurred_at", f"not an ISO 8601 timestamp: {raw!r}"))
+        return None
+    if parsed.tzinfo is None:
+        errors.append(FieldError(row, "occurred_at", "needs a UTC offset, e.g. 2026-01-31T10:00:00Z"))
+        return None
+    return parsed
+
+
+def validate_batch(
+    rows: Iterable[Mapping[str, Any]], locations: Mapping[str, int]
+) -> tuple[list[Movement], list[FieldError]]:
+    """Parse every row and refuse ids repeated inside the batch."""
+    errors: list[FieldError] = []
+    movements: list[Movement] = []
+    seen: dict[str, int] = {}
+    for row, raw in enumerate(rows, start=1):
+        if not isinstance(raw, Mapping):
+            errors.append(FieldError(row, "", "each movement must be an object"))
+            continue
+        movement = parse_movement(raw, row, locations, errors)
+        if movement is None:
+            continue
+        first = seen.setdefault(movement.id, row)
+        if first != row:
+            errors.append(FieldError(row, "id", f"duplicate of row {first} in the same batch"))
+            continue
+        movements.append(movement)
+    return movements, errors
+
+
+def plan_batch(
+    movements: list[tuple[int, Movement]], positions: dict[tuple[str, int], list[int]]
+) -> list[FieldError]:
+    """Apply (row, movement) pairs in order to ``positions`` (mutated); returns rows that would go negative."""
+    errors: list[FieldError] = []
+    for row, m in movements:
+        key = (m.sku, m.location_id)
+        position = positions.get(key)
+        if position is None:
+            position = positions[key] = empty_position()
+        refusal = apply(position, m.kind, m.quantity)
+        if refusal is not None:
+            errors.append(FieldError(row, "quantity", f"{refusal} for {m.sku} at location #{m.location_id}"))
+    return errors
+
+
+@dataclass(frozen=True)
+class CountResult:
+    book: int
+    counted: int
+    variance: int
+    within_tolerance: bool
+
+
+def count_variance(book_on_hand: int, counted: int, tolerance_pct: float) -> CountResult:
+    """Compare a counted quantity with the book; within tolerance when |variance| <= pct % of book."""
+    variance = counted - book_on_hand
+    limit = abs(book_on_hand) * tolerance_pct / 100.0
+    return CountResult(book_on_hand, counted, variance, abs(variance) <= limit)
+
+
+def accuracy(within: int, total: int) -> float | None:
+    """Inventory accuracy: share of counted positions within tolerance (None when nothing was counted)."""
+    return None if total == 0 else within / total
+
+
+@dataclass(frozen=True)
+class AtpRules:
+    """The numeric part of a channel's availability policy."""
+
+    safety_buffer: int = 0
+    allocation_pct: float = 100.0
+    max_listed: int | None = None
+    zero_below: int = 0
+    backorder: bool = False
+
+
+@dataclass(frozen=True)
+class AtpStep:
+    rule: str
+    removed: int
+    result: int
+
+
+@dataclass(frozen=True)
+class Atp:
+    """An available-to-promise number and the breakdown that explains it."""
+
+    quantity: int
+    backorder: bool
+    contributions: tuple[tuple[str, int, int], ...]  # (location, available there, counted towards pool)
+    steps: tuple[AtpStep, ...]
+
+
+def atp_quantity(pooled: int, rules: AtpRules) -> int:
+    """The policy arithmetic alone: pool -> buffer -> allocation -> cap -> zero-below."""
+    qty = max(0, pooled - rules.safety_buffer)
+    qty = int(qty * rules.allocation_pct // 100)
+    if rules.max_listed is not None:
+        qty = min(qty, rules.max_listed)
+    return 0 if qty < rules.zero_below else qty
+
+
+def explain_atp(stock: Iterable[tuple[str, int]], rules: AtpRules) -> Atp:
+    """ATP with every location's contribution and what each rule removed."""
+    contributions = tuple((loc, avail, max(0, avail)) for loc, avail in stock)
+    pooled = sum(c[2] for c in contributions)
+    steps = [AtpStep("pooled from source locations", 0, pooled)]
+    qty = max(0, pooled - rules.safety_buffer)
+    steps.append(AtpStep(f"safety buffer {rules.safety_buffer}", steps[-1].result - qty, qty))
+    qty = int(qty * rules.allocation_pct // 100)
+    steps.append(AtpStep(f"allocation {rules.allocation_pct:g}%", steps[-1].result - qty, qty))
+    if rules.max_listed is not None:
+        qty = min(qty, rules.max_listed)
+        steps.append(AtpStep(f"maximum listed {rules.max_listed}", steps[-1].result - qty, qty))
+    if qty < rules.zero_below:
+        steps.append(AtpStep(f"zero below {rules.zero_below}", qty, 0))
+        qty = 0
+    return Atp(qty, rules.backorder, contributions, tuple(steps))
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    DARK_STORE = "dark_store"
+    THREE_PL = "3pl"
+    SUPPLIER = "supplier"
+
+
+class Capability(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+    SHIP_FROM_STORE = "ship_from_store"
+
+
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str]) -> list[FieldError]:
+    """Check the location fields present in ``values`` (a create or a partial update)."""
+    errors: list[FieldError] = []
+    if "code" in values and not CODE_RE.fullmatch(str(values["code"] or "")):
+        errors.append(FieldError(None, "code", "1-64 letters, digits or ._- starting alphanumeric"))
+    if "name" in values and not str(values["name"] or "").strip():
+        errors.append(FieldError(None, "name", "must not be empty"))
+    if "kind" in values and values["kind"] not in {k.value for k in LocationKind}:
+        errors.append(FieldError(None, "kind", f"one of {', '.join(k.value for k in LocationKind)}"))
+    if "country" in values and values["country"] not in countries:
+        errors.append(FieldError(None, "country", f"not an ISO 3166-1 alpha-2 code: {values['country']!r}"))
+    for key, bound in (("latitude", 90.0), ("longitude", 180.0)):
+        value = values.get(key)
+        if value is not None and not -bound <= float(value) <= bound:
+            errors.append(FieldError(None, key, f"must be between -{bound:g} and {bound:g}"))
+    caps = values.get("capabilities")
+    if caps is not None:
+        unknown = sorted(set(caps) - {c.value for c in Capability})
+        if unknown:
+            errors.append(FieldError(None, "capabilities", f"unknown: {', '.join(unknown)}"))
+    return errors

@@ -1,0 +1,112 @@
+"""Request and response schemas of the inventory API (XCreate / XUpdate / XPublic)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class LocationCreate(BaseModel):
+    code: str = Field(examples=["WH-DE-BER"])
+    name: str
+    kind: str = Field(description="warehouse, store, dark_store, 3pl or supplier")
+    country: str = Field(description="ISO 3166-1 alpha-2", examples=["DE"])
+    region: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    capabilities: list[str] = Field(default_factory=list, description="ship, pickup, ship_from_store")
+
+
+class LocationUpdate(BaseModel):
+    name: str | None = None
+    kind: str | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    capabilities: list[str] | None = None
+    active: bool | None = None
+
+
+class LocationPublic(LocationCreate):
+    id: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupCreate(BaseModel):
+    code: str
+    name: str
+    members: list[str] = Field(default_factory=list, description="location codes")
+
+
+class GroupMembers(BaseModel):
+    members: list[str]
+
+
+class BatchPublic(BaseModel):
+    accepted: int = Field(description="movements newly written to the ledger")
+    duplicates: int = Field(description="movement ids already recorded with the same content (acknowledged)")
+    first_seq: int | None
+    last_seq: int | None
+
+
+class ReservationCreate(BaseModel):
+    sku: str
+    location: str
+    quantity: int
+    ttl_seconds: float = Field(900, description="the hold is released automatically after this")
+    id: str | None = Field(None, description="client id; repeating a request with it is idempotent")
+    reference: str | None = None
+
+
+class ReservationPublic(BaseModel):
+    id: str
+    sku: str
+    location: str
+    quantity: int
+    status: str
+    reference: str | None
+    expires_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class CountCreate(BaseModel):
+    sku: str
+    location: str
+    counted: int
+    id: str | None = None
+
+
+class CountPublic(BaseModel):
+    id: str
+    sku: str
+    location: str
+    book: int
+    counted: int
+    variance: int
+    within_tolerance: bool
+    tolerance_pct: float
+    counted_at: datetime
+
+
+class AvailabilityQuery(BaseModel):
+    skus: list[str] = Field(max_length=1000)
+    channel: str | None = None
+    country: str | None = None
+
+
+class Explained(BaseModel):
+    channel: str
+    country: str
+    quantity: int
+    backorder: bool
+    projected: int | None
+    contributions: list[dict[str, Any]]
+    steps: list[dict[str, Any]]

@@ -1,0 +1,246 @@
+"""Inventory tables and the queries behind them (SQLAlchemy Core; hot paths use driver-level executemany)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.platform.db import BigId, JsonType, Timestamp, metadata
+
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("region", sa.String(100), nullable=True),
+    sa.Column("city", sa.String(100), nullable=True),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("capabilities", JsonType, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "country", "kind"),
+)
+
+location_groups = sa.Table(
+    "location_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+location_group_members = sa.Table(
+    "location_group_members",
+    metadata,
+    sa.Column(
+        "group_id", sa.Integer, sa.ForeignKey("location_groups.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("location_id", sa.Integer, sa.ForeignKey("locations.id"), primary_key=True),
+)
+
+# The ledger. No foreign key on location_id: the service validates every row before the batch insert,
+# and a per-row FK probe would cost the hot path a B-tree lookup per movement.
+movements = sa.Table(
+    "movements",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.String(128), nullable=False, unique=True),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Column("reason", sa.String(200), nullable=True),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Index(None, "sku", "occurred_at"),
+    sa.Index(None, "location_id", "occurred_at"),
+)
+
+QTY_COLUMNS = (
+    "on_hand",
+    "available",
+    "committed",
+    "reserved",
+    "safety_stock",
+    "damaged",
+    "quality_control",
+    "incoming",
+)
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("location_id", sa.Integer, primary_key=True),
+    *(sa.Column(name, sa.Integer, nullable=False) for name in QTY_COLUMNS),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "location_id"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.Integer, sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reference", sa.String(200), nullable=True),
+    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("closed_at", Timestamp, nullable=True),
+    sa.Index(None, "status", "expires_at"),
+)
+
+cycle_counts = sa.Table(
+    "cycle_counts",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.Integer, sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("book", sa.Integer, nullable=False),
+    sa.Column("counted", sa.Integer, nullable=False),
+    sa.Column("variance", sa.Integer, nullable=False),
+    sa.Column("counted_at", Timestamp, nullable=False),
+    sa.Index(None, "location_id", "sku"),
+)
+
+channel_availability = sa.Table(
+    "channel_availability",
+    metadata,
+    sa.Column("channel_id", sa.Integer, primary_key=True),
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("backorder", sa.Boolean, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "sku"),
+)
+
+MOVEMENT_COLUMNS = (
+    "seq",
+    "id",
+    "kind",
+    "sku",
+    "location_id",
+    "quantity",
+    "occurred_at",
+    "recorded_at",
+    "reason",
+    "reference",
+)
+POSITION_COLUMNS = ("sku", "location_id", *QTY_COLUMNS, "updated_at")
+
+
+def _ph(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Driver-level executemany: skips per-row SQLAlchemy processing on the hot paths."""
+    if rows:
+        ph = _ph(conn)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
+        conn.exec_driver_sql(sql, list(rows))
+
+
+def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str, int, int]]:
+    """(kind, sku, location_id, quantity) of the given movement ids already in the ledger."""
+    found: dict[str, tuple[int, str, int, int]] = {}
+    ph = _ph(conn)
+    for chunk in _chunks(ids, 900):
+        sql = f"SELECT id, kind, sku, location_id, quantity FROM movements WHERE id IN ({', '.join([ph] * len(chunk))})"
+        for mid, kind, sku, loc, qty in conn.exec_driver_sql(sql, tuple(chunk)):
+            found[mid] = (kind, sku, loc, qty)
+    return found
+
+
+def next_movement_seqs(conn: Connection, count: int) -> int:
+    """Reserve ``count`` consecutive ledger sequence numbers; returns the first.
+
+    On SQLite the caller holds the write lock, so max+1 is safe. On PostgreSQL an advisory lock serialises
+    allocation for the rest of the transaction so ranges never interleave.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7366)")
+    last = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM movements").scalar_one()
+    return int(last) + 1
+
+
+def load_positions(
+    conn: Connection, pairs: Sequence[tuple[str, int]], *, lock: bool = False
+) -> dict[tuple[str, int], list[int]]:
+    """Current quantities of the given (sku, location_id) pairs; on PostgreSQL optionally row-locked."""
+    found: dict[tuple[str, int], list[int]] = {}
+    ph = _ph(conn)
+    cols = ", ".join(QTY_COLUMNS)
+    suffix = " ORDER BY sku, location_id FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
+    for chunk in _chunks(sorted(pairs), 400):
+        values = ", ".join([f"({ph}, {ph})"] * len(chunk))
+        params = tuple(v for pair in chunk for v in pair)
+        sql = f"SELECT sku, location_id, {cols} FROM positions WHERE (sku, location_id) IN (VALUES {values}){suffix}"
+        for row in conn.exec_driver_sql(sql, params):
+            found[(row[0], row[1])] = list(row[2:])
+    return found
+
+
+def ensure_positions(conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int) -> None:
+    """Create zero rows for missing pairs so concurrent PostgreSQL writers can lock them."""
+    zero = (0,) * len(QTY_COLUMNS)
+    ph = _ph(conn)
+    sql = (
+        f"INSERT INTO positions ({', '.join(POSITION_COLUMNS)}) VALUES ({', '.join([ph] * len(POSITION_COLUMNS))}) "
+        "ON CONFLICT (sku, location_id) DO NOTHING"
+    )
+    conn.exec_driver_sql(sql, [(sku, loc, *zero, now_us) for sku, loc in sorted(pairs)])
+
+
+def save_positions(conn: Connection, changed: dict[tuple[str, int], list[int]], now_us: int) -> None:
+    if not changed:
+        return
+    ph = _ph(conn)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*QTY_COLUMNS, "updated_at"))
+    sql = (
+        f"INSERT INTO positions ({', '.join(POSITION_COLUMNS)}) VALUES ({', '.join([ph] * len(POSITION_COLUMNS))}) "
+        f"ON CONFLICT (sku, location_id) DO UPDATE SET {updates}"
+    )
+    conn.exec_driver_sql(sql, [(sku, loc, *qty, now_us) for (sku, loc), qty in changed.items()])
+
+
+def conditional_move(
+    conn: Connection, sku: str, location_id: int, effects: Sequence[int], quantity: int, now_us: int
+) -> bool:
+    """Apply one movement's effects with a guard in the WHERE clause: atomic without a read-modify-write."""
+    sets = [
+        f"{col} = {col} + :d{i}" for i, (col, s) in enumerate(zip(QTY_COLUMNS, effects, strict=True)) if s
+    ]
+    guards = [f"{col} >= :q" for col, s in zip(QTY_COLUMNS, effects, strict=True) if s < 0]
+    params: dict[str, Any] = {f"d{i}": s * quantity for i, s in enumerate(effects) if s}
+    params.update(q=quantity, sku=sku, loc=location_id, now=now_us)
+    sql = (
+        f"UPDATE positions SET {', '.join(sets)}, updated_at = :now "
+        f"WHERE sku = :sku AND location_id = :loc{''.join(' AND ' + g for g in guards)}"
+    )
+    return conn.execute(sa.text(sql), params).rowcount == 1
+
+
+def movement_pairs(
+    conn: Connection, first_seq: int, last_seq: int, kinds: Iterable[int]
+) -> set[tuple[str, int]]:
+    kind_list = ", ".join(str(int(k)) for k in kinds)
+    sql = f"SELECT DISTINCT sku, location_id FROM movements WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)} AND kind IN ({kind_list})"
+    return {(sku, loc) for sku, loc in conn.exec_driver_sql(sql)}

@@ -1,0 +1,7 @@
+"""Imports every context's table module so the shared metadata is complete (migrations, tests)."""
+
+from keel.channels import store as channels_store
+from keel.inventory import store as inventory_store
+from keel.platform import events
+
+__all__ = ["channels_store", "events", "inventory_store"]

@@ -1,0 +1,1 @@
+"""Shared kernel: configuration, database, event log, errors, observability."""

@@ -1,0 +1,67 @@
+"""HTTP plumbing shared by every context: problem responses, the container dependency, pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from keel.bootstrap import Keel
+from keel.platform.errors import KeelError
+
+PROBLEM = "application/problem+json"
+T = TypeVar("T")
+
+
+def get_keel(request: Request) -> Keel:
+    return request.app.state.keel  # type: ignore[no-any-return]
+
+
+KeelDep = Annotated[Keel, Depends(get_keel)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
+Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+def problem_response(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://keel.dev/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+async def keel_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KeelError)
+    return JSONResponse(exc.problem(), status_code=exc.status, media_type=PROBLEM)
+
+
+async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "row": None,
+            "field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path")),
+            "reason": e["msg"],
+        }
+        for e in exc.errors()
+    ]
+    return problem_response(422, "Validation failed", "the request is not valid", "validation", errors=errors)
+
+
+async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem_response(exc.status_code, str(exc.detail), str(exc.detail), "http")

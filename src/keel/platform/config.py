@@ -1,0 +1,73 @@
+"""Settings read from the environment and an optional TOML file.
+
+Precedence: environment variable > TOML file (``KEEL_CONFIG`` or ``./keel.toml``) > default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from keel.platform.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///.keel/keel.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Largest accepted movement batch (one HTTP request or one import chunk).
+    max_batch: int = 10_000
+    # A counted position is "accurate" when |variance| <= tolerance_pct % of the book quantity.
+    count_tolerance_pct: float = 2.0
+    # How often the server releases expired reservations and refreshes channel availability.
+    sweep_interval_s: float = 1.0
+    worker_interval_s: float = 0.05
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name!r}: cannot read {raw!r} as {type(default).__name__}") from exc
+    return str(raw)
+
+
+def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build settings from ``env`` (default ``os.environ``) and the TOML file, validating every value."""
+    env = dict(os.environ) if env is None else env
+    path = config_file or Path(env.get("KEEL_CONFIG", "keel.toml"))
+    file_values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            file_values = tomllib.loads(path.read_text()).get("keel", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(file_values) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for name, field in known.items():
+        default = field.default
+        raw = env.get(f"KEEL_{name.upper()}", file_values.get(name))
+        if raw is not None:
+            values[name] = _coerce(name, raw, default)
+    settings = Settings(**values)
+    if settings.max_batch < 1:
+        raise ConfigError("setting 'max_batch' must be >= 1")
+    return settings

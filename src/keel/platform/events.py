@@ -1,0 +1,151 @@
+"""The event log (transactional outbox) and consumer offsets (DESIGN section 4).
+
+Events are appended inside the caller's transaction, so an event exists exactly when the state change it
+describes was committed. On PostgreSQL appends take a transaction-scoped advisory lock: sequence numbers
+are then committed in order and a consumer reading ``seq > offset`` can never skip a late-committing
+event. Appends happen last in a transaction, after every row lock, so the lock adds no deadlock cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.platform.clock import utcnow
+from keel.platform.db import BigId, JsonType, Timestamp, metadata, upsert_insert
+
+events_table = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(80), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("data", JsonType, nullable=False),
+    sa.Column("source", sa.String(80), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("recorded_at", Timestamp, nullable=False),
+    sa.Index(None, "type", "seq"),
+    sa.Index(None, "source", "occurred_at"),
+)
+
+consumer_offsets_table = sa.Table(
+    "consumer_offsets",
+    metadata,
+    sa.Column("consumer", sa.String(80), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+_APPEND_LOCK = 0x6B65656C  # "keel"
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    subject: str
+    data: dict[str, Any]
+    source: str = "keel"
+    idempotency_key: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    subject: str
+    data: dict[str, Any] = field(hash=False)
+    source: str
+    idempotency_key: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class EventLog(Protocol):
+    """Port for the ordered event log; a NATS JetStream backend would implement the same calls."""
+
+    def append(self, conn: Connection, events: list[NewEvent]) -> int: ...
+
+    def read(
+        self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000
+    ) -> list[Event]: ...
+
+    def offset(self, conn: Connection, consumer: str) -> int: ...
+
+    def commit_offset(self, conn: Connection, consumer: str, seq: int) -> None: ...
+
+
+class SqlEventLog:
+    """The event log kept in the ``events`` table of Keel's own database."""
+
+    def append(self, conn: Connection, events: list[NewEvent]) -> int:
+        """Append ``events`` in the caller's transaction; returns how many were new (duplicates are ignored)."""
+        if not events:
+            return 0
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+        now = utcnow()
+        rows = [
+            {
+                "type": e.type,
+                "subject": e.subject,
+                "data": e.data,
+                "source": e.source,
+                "idempotency_key": e.idempotency_key,
+                "occurred_at": e.occurred_at or now,
+                "recorded_at": now,
+            }
+            for e in events
+        ]
+        stmt = upsert_insert(conn, events_table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        result = conn.execute(stmt, rows)
+        return int(result.rowcount) if result.rowcount >= 0 else len(rows)
+
+    def read(
+        self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000
+    ) -> list[Event]:
+        query = (
+            sa.select(events_table)
+            .where(events_table.c.seq > after)
+            .order_by(events_table.c.seq)
+            .limit(limit)
+        )
+        if types:
+            query = query.where(events_table.c.type.in_(sorted(types)))
+        return [Event(**row._mapping) for row in conn.execute(query)]
+
+    def last_seq(self, conn: Connection) -> int:
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))).scalar_one())
+
+    def offset(self, conn: Connection, consumer: str) -> int:
+        seq = conn.execute(
+            sa.select(consumer_offsets_table.c.seq).where(consumer_offsets_table.c.consumer == consumer)
+        ).scalar_one_or_none()
+        return int(seq or 0)
+
+    def commit_offset(self, conn: Connection, consumer: str, seq: int) -> None:
+        """Store the consumer's position in the same transaction as its effects."""
+        stmt = upsert_insert(conn, consumer_offsets_table).values(
+            consumer=consumer, seq=seq, updated_at=utcnow()
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["consumer"],
+                set_={"seq": stmt.excluded.seq, "updated_at": stmt.excluded.updated_at},
+            )
+        )
+
+    def freshness(self, conn: Connection) -> dict[str, datetime]:
+        """Last ``occurred_at`` received per source (data freshness = now - this)."""
+        rows = conn.execute(
+            sa.select(events_table.c.source, sa.func.max(events_table.c.occurred_at)).group_by(
+                events_table.c.source
+            )
+        )
+        col = Timestamp()
+        return {src: col.process_result_value(v, conn.dialect) for src, v in rows if v is not None}  # type: ignore[misc]

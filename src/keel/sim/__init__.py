@@ -1,0 +1,1 @@
+"""The retail twin: a deterministic generator of a realistic multi-country retailer."""

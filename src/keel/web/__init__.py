@@ -1,0 +1,1 @@
+"""Control-tower pages (server-rendered)."""
