@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
@@ -22,6 +23,32 @@ from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
 from keel.worker import BackgroundWorker
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware (no per-request task or body streaming wrapper): counts and times requests."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_LATENCY.labels(route=route).observe(time.perf_counter() - start)
+            HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status[0])).inc()
 
 
 def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
@@ -42,21 +69,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
 
-    @app.middleware("http")
-    async def metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_LATENCY.labels(route=route).observe(time.perf_counter() - start)
-        HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
-        return response
+    app.add_middleware(MetricsMiddleware)
 
     @app.get("/healthz", tags=["platform"], operation_id="healthz")
     def healthz() -> dict[str, object]:
         with keel.db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
             last = keel.events.last_seq(conn)
-            lag = last - keel.events.offset(conn, "availability")
+            lag = keel.availability.backlog(conn)
         return {
             "status": "ok",
             "database": keel.db.dialect,

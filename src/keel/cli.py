@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from keel.bootstrap import Keel, bootstrap
 from keel.channels.cli import app as channels_app
@@ -57,7 +57,9 @@ def _serve(keel: Keel, host: str, port: int, background: bool) -> None:
 
 @app.command()
 def serve(
-    database_url: DbOpt = None, host: str | None = None, port: int | None = None,
+    database_url: DbOpt = None,
+    host: str | None = None,
+    port: int | None = None,
     worker: Annotated[bool, typer.Option(help="run the availability projector and expiry sweeper")] = True,
 ) -> None:
     """Serve the API and control tower (migrations are applied first)."""
@@ -70,7 +72,10 @@ def serve(
 
 @app.command()
 def demo(
-    database_url: DbOpt = None, seed: int = 42, skus: int = 10_000, port: int | None = None,
+    database_url: DbOpt = None,
+    seed: int = 42,
+    skus: int = 10_000,
+    port: int | None = None,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
 ) -> None:
     """Create the embedded database, load the retail twin (once) and serve it."""
@@ -80,8 +85,10 @@ def demo(
     keel = open_keel(database_url)
     if is_empty(keel):
         world = generate(seed, Scale(skus=skus))
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            tasks: dict[str, int] = {}
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
 
             def report(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
@@ -99,7 +106,8 @@ def demo(
 
 @app.command("worker")
 def worker_cmd(
-    database_url: DbOpt = None, once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False
+    database_url: DbOpt = None,
+    once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False,
 ) -> None:
     """Run the availability projector and reservation sweeper in this process."""
     from keel.worker import run_forever, run_once

@@ -43,9 +43,7 @@ class BackgroundWorker:
     def __init__(self, keel: Keel) -> None:
         self.keel = keel
         self.stop = threading.Event()
-        self.thread = threading.Thread(
-            target=run_forever, args=(keel, self.stop), name="keel-worker", daemon=True
-        )
+        self.thread = threading.Thread(target=run_forever, args=(keel, self.stop), name="keel-worker", daemon=True)
 
     def start(self) -> None:
         self.thread.start()

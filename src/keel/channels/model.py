@@ -53,9 +53,7 @@ def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, 
         locs = tuple(spec.get("locations") or ())
         groups = tuple(spec.get("groups") or ())
         if not locs and not groups:
-            errors.append(
-                FieldError(None, f"policy.sources.{country}", "name at least one location or group")
-            )
+            errors.append(FieldError(None, f"policy.sources.{country}", "name at least one location or group"))
         sources[country] = Sources(locs, groups)
     ints = {}
     for key, low in (("safety_buffer", 0), ("zero_below", 0), ("max_listed", 0)):
@@ -88,8 +86,7 @@ def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, 
 def policy_document(policy: Policy) -> dict[str, Any]:
     return {
         "sources": {
-            c: {"locations": list(s.locations), "groups": list(s.groups)}
-            for c, s in sorted(policy.sources.items())
+            c: {"locations": list(s.locations), "groups": list(s.groups)} for c, s in sorted(policy.sources.items())
         },
         "safety_buffer": policy.safety_buffer,
         "allocation_pct": policy.allocation_pct,

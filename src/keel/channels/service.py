@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -47,9 +48,7 @@ class ChannelService:
         now = utcnow()
         with self.db.write() as conn:
             row = self._validated(conn, values, creating=True)
-            if conn.execute(
-                sa.select(store.channels.c.id).where(store.channels.c.code == row["code"])
-            ).first():
+            if conn.execute(sa.select(store.channels.c.id).where(store.channels.c.code == row["code"])).first():
                 raise Conflict(f"channel {row['code']!r} already exists")
             conn.execute(store.channels.insert().values(**row, active=True, created_at=now, updated_at=now))
             self.events.append(conn, [NewEvent("channel.created", row["code"], {"code": row["code"]})])
@@ -64,17 +63,13 @@ class ChannelService:
             row.pop("code")
             active = changes.get("active", current["active"])
             if not isinstance(active, bool):
-                raise ValidationFailed(
-                    "invalid channel", [FieldError(None, "active", "must be true or false")]
-                )
+                raise ValidationFailed("invalid channel", [FieldError(None, "active", "must be true or false")])
             conn.execute(
                 store.channels.update()
                 .where(store.channels.c.code == code)
                 .values(**row, active=active, updated_at=utcnow())
             )
-            self.events.append(
-                conn, [NewEvent("channel.updated", code, {"code": code, "fields": sorted(changes)})]
-            )
+            self.events.append(conn, [NewEvent("channel.updated", code, {"code": code, "fields": sorted(changes)})])
             return self._get(conn, code)
 
     def deactivate(self, code: str) -> dict[str, Any]:
@@ -92,7 +87,7 @@ class ChannelService:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
         t = store.channels
         with self.db.read() as conn:
             query = sa.select(t).order_by(t.c.code)
@@ -105,7 +100,7 @@ class ChannelService:
             rows = [r for r in rows if country.upper() in r["countries"]]
         return rows[offset : offset + limit], len(rows)
 
-    def policies(self, conn: Connection) -> list[ChannelPolicy]:
+    def policies(self, conn: Connection) -> builtins.list[ChannelPolicy]:
         """Active channels with their parsed policies (as stored: already validated)."""
         t = store.channels
         out = []
@@ -124,7 +119,7 @@ class ChannelService:
         return dict(row._mapping)
 
     def _validated(self, conn: Connection, values: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-        errors: list[FieldError] = []
+        errors: builtins.list[FieldError] = []
         code = str(values.get("code") or "")
         if creating and not CODE_RE.fullmatch(code):
             errors.append(FieldError(None, "code", "1-64 letters, digits or ._- starting alphanumeric"))
@@ -146,13 +141,9 @@ class ChannelService:
         known_locations, known_groups = self.directory.known_codes(conn)
         for country, src in policy.sources.items():
             for loc in sorted(set(src.locations) - known_locations):
-                errors.append(
-                    FieldError(None, f"policy.sources.{country}.locations", f"unknown location {loc!r}")
-                )
+                errors.append(FieldError(None, f"policy.sources.{country}.locations", f"unknown location {loc!r}"))
             for grp in sorted(set(src.groups) - known_groups):
-                errors.append(
-                    FieldError(None, f"policy.sources.{country}.groups", f"unknown location group {grp!r}")
-                )
+                errors.append(FieldError(None, f"policy.sources.{country}.groups", f"unknown location group {grp!r}"))
         if errors:
             raise ValidationFailed("invalid channel", errors)
         return {

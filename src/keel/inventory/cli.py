@@ -99,7 +99,8 @@ def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
 
 @app.command()
 def rebuild(
-    database_url: DbOpt = None, check: Annotated[bool, typer.Option(help="compare only, write nothing")] = False
+    database_url: DbOpt = None,
+    check: Annotated[bool, typer.Option(help="compare only, write nothing")] = False,
 ) -> None:
     """Recompute every position from the ledger and compare it with the live projection."""
     keel = _keel(database_url)
@@ -118,23 +119,44 @@ def rebuild(
 
 @app.command()
 def positions(
-    database_url: DbOpt = None, sku: str | None = None, location: str | None = None, country: str | None = None,
-    limit: int = 50, offset: int = 0,
+    database_url: DbOpt = None,
+    sku: str | None = None,
+    location: str | None = None,
+    country: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> None:
     """List positions with filters."""
-    items, total = _keel(database_url).queries.positions(sku=sku, location=location, country=country, limit=limit,
-                                                         offset=offset)
-    table = Table("sku", "location", "country", "on_hand", "available", "committed", "reserved", "incoming",
-                  title=f"{total} positions (showing {offset + 1}-{offset + len(items)})")
+    items, total = _keel(database_url).queries.positions(
+        sku=sku, location=location, country=country, limit=limit, offset=offset
+    )
+    table = Table(
+        "sku",
+        "location",
+        "country",
+        "on_hand",
+        "available",
+        "committed",
+        "reserved",
+        "incoming",
+        title=f"{total} positions (showing {offset + 1}-{offset + len(items)})",
+    )
     for p in items:
-        table.add_row(p["sku"], p["location"], p["country"], *(str(p[k]) for k in
-                      ("on_hand", "available", "committed", "reserved", "incoming")))
+        table.add_row(
+            p["sku"],
+            p["location"],
+            p["country"],
+            *(str(p[k]) for k in ("on_hand", "available", "committed", "reserved", "incoming")),
+        )
     console.print(table)
 
 
 @app.command()
 def atp(
-    sku: str, database_url: DbOpt = None, channel: str | None = None, country: str | None = None,
+    sku: str,
+    database_url: DbOpt = None,
+    channel: str | None = None,
+    country: str | None = None,
     explain: bool = False,
 ) -> None:
     """Available-to-promise of a SKU per channel and country (``--explain`` for the breakdown)."""
@@ -147,7 +169,8 @@ def atp(
     for r in rows:
         detail = (
             "; ".join(f"{s['rule']}: -{s['removed']} -> {s['result']}" for s in r["steps"])
-            if explain else str(len(r["contributions"]))
+            if explain
+            else str(len(r["contributions"]))
         )
         table.add_row(r["channel"], r["country"], str(r["quantity"]), str(r["projected"]), str(r["backorder"]), detail)
     console.print(table)
@@ -181,27 +204,56 @@ def expire(database_url: DbOpt = None) -> None:
 
 
 @locations_app.command("list")
-def list_locations(database_url: DbOpt = None, kind: str | None = None, country: str | None = None,
-                   limit: int = 50, offset: int = 0) -> None:
+def list_locations(
+    database_url: DbOpt = None,
+    kind: str | None = None,
+    country: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> None:
     items, total = _keel(database_url).locations.list(kind=kind, country=country, limit=limit, offset=offset)
     table = Table("code", "name", "kind", "country", "city", "capabilities", "active", title=f"{total} locations")
     for loc in items:
-        table.add_row(loc["code"], loc["name"], loc["kind"], loc["country"], loc["city"] or "",
-                      ",".join(loc["capabilities"]), str(loc["active"]))
+        table.add_row(
+            loc["code"],
+            loc["name"],
+            loc["kind"],
+            loc["country"],
+            loc["city"] or "",
+            ",".join(loc["capabilities"]),
+            str(loc["active"]),
+        )
     console.print(table)
 
 
 @locations_app.command("create")
 def create_location(
-    code: str, name: str, kind: str, country: str, database_url: DbOpt = None, city: str | None = None,
-    region: str | None = None, latitude: float | None = None, longitude: float | None = None,
+    code: str,
+    name: str,
+    kind: str,
+    country: str,
+    database_url: DbOpt = None,
+    city: str | None = None,
+    region: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
     capability: Annotated[list[str] | None, typer.Option(help="ship, pickup, ship_from_store (repeatable)")] = None,
 ) -> None:
     """Create a location."""
     try:
-        loc = _keel(database_url).locations.create(dict(
-            code=code, name=name, kind=kind, country=country, city=city, region=region,
-            latitude=latitude, longitude=longitude, capabilities=capability or []))
+        loc = _keel(database_url).locations.create(
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "country": country,
+                "city": city,
+                "region": region,
+                "latitude": latitude,
+                "longitude": longitude,
+                "capabilities": capability or [],
+            }
+        )
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"created location {loc['code']} (#{loc['id']})")
@@ -209,11 +261,16 @@ def create_location(
 
 @locations_app.command("update")
 def update_location(
-    code: str, database_url: DbOpt = None, name: str | None = None, kind: str | None = None,
-    city: str | None = None, region: str | None = None,
+    code: str,
+    database_url: DbOpt = None,
+    name: str | None = None,
+    kind: str | None = None,
+    city: str | None = None,
+    region: str | None = None,
 ) -> None:
     """Change a location's fields."""
-    changes = {k: v for k, v in dict(name=name, kind=kind, city=city, region=region).items() if v is not None}
+    fields = {"name": name, "kind": kind, "city": city, "region": region}
+    changes = {k: v for k, v in fields.items() if v is not None}
     try:
         _keel(database_url).locations.update(code, changes)
     except KeelError as exc:

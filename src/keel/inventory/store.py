@@ -40,9 +40,7 @@ location_groups = sa.Table(
 location_group_members = sa.Table(
     "location_group_members",
     metadata,
-    sa.Column(
-        "group_id", sa.Integer, sa.ForeignKey("location_groups.id", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("location_groups.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("location_id", sa.Integer, sa.ForeignKey("locations.id"), primary_key=True),
 )
 
@@ -61,8 +59,9 @@ movements = sa.Table(
     sa.Column("recorded_at", Timestamp, nullable=False),
     sa.Column("reason", sa.String(200), nullable=True),
     sa.Column("reference", sa.String(200), nullable=True),
-    sa.Index(None, "sku", "occurred_at"),
-    sa.Index(None, "location_id", "occurred_at"),
+    # One secondary index serves SKU, SKU x location and (through the positions of a location) location
+    # queries; a second (location_id, occurred_at) index cost the ledger write ~20 % of its throughput.
+    sa.Index(None, "sku", "location_id", "occurred_at"),
 )
 
 QTY_COLUMNS = (
@@ -84,6 +83,8 @@ positions = sa.Table(
     *(sa.Column(name, sa.Integer, nullable=False) for name in QTY_COLUMNS),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Index(None, "location_id"),
+    # Clustered on (sku, location_id): an upsert touches one B-tree instead of a rowid table plus its key.
+    sqlite_with_rowid=False,
 )
 
 reservations = sa.Table(
@@ -158,15 +159,41 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         conn.exec_driver_sql(sql, list(rows))
 
 
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI cursor of the connection's current transaction: bulk fetches skip SQLAlchemy row objects."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
 def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[int, str, int, int]]:
     """(kind, sku, location_id, quantity) of the given movement ids already in the ledger."""
     found: dict[str, tuple[int, str, int, int]] = {}
     ph = _ph(conn)
+    cur = _cursor(conn)
     for chunk in _chunks(ids, 900):
-        sql = f"SELECT id, kind, sku, location_id, quantity FROM movements WHERE id IN ({', '.join([ph] * len(chunk))})"
-        for mid, kind, sku, loc, qty in conn.exec_driver_sql(sql, tuple(chunk)):
+        cur.execute(
+            f"SELECT id, kind, sku, location_id, quantity FROM movements WHERE id IN ({', '.join([ph] * len(chunk))})",
+            tuple(chunk),
+        )
+        for mid, kind, sku, loc, qty in cur.fetchall():
             found[mid] = (kind, sku, loc, qty)
     return found
+
+
+def insert_movements(conn: Connection, rows: Sequence[Sequence[Any]]) -> int:
+    """Append ledger rows, skipping ids already recorded; returns how many were new."""
+    ph = _ph(conn)
+    cur = _cursor(conn)
+    cur.executemany(
+        f"INSERT INTO movements ({', '.join(MOVEMENT_COLUMNS)}) VALUES ({', '.join([ph] * len(MOVEMENT_COLUMNS))}) "
+        "ON CONFLICT (id) DO NOTHING",
+        rows,
+    )
+    return int(cur.rowcount)
+
+
+def movement_ids_in(conn: Connection, first_seq: int, last_seq: int) -> set[str]:
+    sql = f"SELECT id FROM movements WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)}"
+    return set(conn.exec_driver_sql(sql).scalars())
 
 
 def next_movement_seqs(conn: Connection, count: int) -> int:
@@ -184,17 +211,30 @@ def next_movement_seqs(conn: Connection, count: int) -> int:
 def load_positions(
     conn: Connection, pairs: Sequence[tuple[str, int]], *, lock: bool = False
 ) -> dict[tuple[str, int], list[int]]:
-    """Current quantities of the given (sku, location_id) pairs; on PostgreSQL optionally row-locked."""
-    found: dict[tuple[str, int], list[int]] = {}
+    """Current quantities of the given (sku, location_id) pairs; on PostgreSQL optionally row-locked.
+
+    The pairs go through a temporary table joined on the primary key: SQLite plans a row-value ``IN`` list
+    as a scan, which cost 60 us per pair at reference scale against ~2 us for the join.
+    """
+    cur = _cursor(conn)
     ph = _ph(conn)
-    cols = ", ".join(QTY_COLUMNS)
-    suffix = " ORDER BY sku, location_id FOR UPDATE" if lock and conn.dialect.name == "postgresql" else ""
-    for chunk in _chunks(sorted(pairs), 400):
-        values = ", ".join([f"({ph}, {ph})"] * len(chunk))
-        params = tuple(v for pair in chunk for v in pair)
-        sql = f"SELECT sku, location_id, {cols} FROM positions WHERE (sku, location_id) IN (VALUES {values}){suffix}"
-        for row in conn.exec_driver_sql(sql, params):
-            found[(row[0], row[1])] = list(row[2:])
+    cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
+    if conn.dialect.name == "sqlite":
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER)")
+        cur.execute("DELETE FROM wanted_positions")
+    else:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER) ON COMMIT DELETE ROWS"
+        )
+    cur.executemany(f"INSERT INTO wanted_positions VALUES ({ph}, {ph})", sorted(pairs))
+    suffix = " ORDER BY p.sku, p.location_id FOR UPDATE OF p" if lock and conn.dialect.name == "postgresql" else ""
+    cur.execute(
+        f"SELECT p.sku, p.location_id, {cols} FROM wanted_positions w "
+        f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
+    )
+    found = {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
+    if conn.dialect.name == "sqlite":
+        cur.execute("DELETE FROM wanted_positions")
     return found
 
 
@@ -225,9 +265,7 @@ def conditional_move(
     conn: Connection, sku: str, location_id: int, effects: Sequence[int], quantity: int, now_us: int
 ) -> bool:
     """Apply one movement's effects with a guard in the WHERE clause: atomic without a read-modify-write."""
-    sets = [
-        f"{col} = {col} + :d{i}" for i, (col, s) in enumerate(zip(QTY_COLUMNS, effects, strict=True)) if s
-    ]
+    sets = [f"{col} = {col} + :d{i}" for i, (col, s) in enumerate(zip(QTY_COLUMNS, effects, strict=True)) if s]
     guards = [f"{col} >= :q" for col, s in zip(QTY_COLUMNS, effects, strict=True) if s < 0]
     params: dict[str, Any] = {f"d{i}": s * quantity for i, s in enumerate(effects) if s}
     params.update(q=quantity, sku=sku, loc=location_id, now=now_us)
@@ -238,9 +276,10 @@ def conditional_move(
     return conn.execute(sa.text(sql), params).rowcount == 1
 
 
-def movement_pairs(
-    conn: Connection, first_seq: int, last_seq: int, kinds: Iterable[int]
-) -> set[tuple[str, int]]:
+def movement_pairs(conn: Connection, first_seq: int, last_seq: int, kinds: Iterable[int]) -> set[tuple[str, int]]:
     kind_list = ", ".join(str(int(k)) for k in kinds)
-    sql = f"SELECT DISTINCT sku, location_id FROM movements WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)} AND kind IN ({kind_list})"
+    sql = (
+        "SELECT DISTINCT sku, location_id FROM movements "
+        f"WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)} AND kind IN ({kind_list})"
+    )
     return {(sku, loc) for sku, loc in conn.exec_driver_sql(sql)}

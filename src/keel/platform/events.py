@@ -71,9 +71,7 @@ class EventLog(Protocol):
 
     def append(self, conn: Connection, events: list[NewEvent]) -> int: ...
 
-    def read(
-        self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000
-    ) -> list[Event]: ...
+    def read(self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000) -> list[Event]: ...
 
     def offset(self, conn: Connection, consumer: str) -> int: ...
 
@@ -106,15 +104,8 @@ class SqlEventLog:
         result = conn.execute(stmt, rows)
         return int(result.rowcount) if result.rowcount >= 0 else len(rows)
 
-    def read(
-        self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000
-    ) -> list[Event]:
-        query = (
-            sa.select(events_table)
-            .where(events_table.c.seq > after)
-            .order_by(events_table.c.seq)
-            .limit(limit)
-        )
+    def read(self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000) -> list[Event]:
+        query = sa.select(events_table).where(events_table.c.seq > after).order_by(events_table.c.seq).limit(limit)
         if types:
             query = query.where(events_table.c.type.in_(sorted(types)))
         return [Event(**row._mapping) for row in conn.execute(query)]
@@ -130,9 +121,7 @@ class SqlEventLog:
 
     def commit_offset(self, conn: Connection, consumer: str, seq: int) -> None:
         """Store the consumer's position in the same transaction as its effects."""
-        stmt = upsert_insert(conn, consumer_offsets_table).values(
-            consumer=consumer, seq=seq, updated_at=utcnow()
-        )
+        stmt = upsert_insert(conn, consumer_offsets_table).values(consumer=consumer, seq=seq, updated_at=utcnow())
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["consumer"],
@@ -143,9 +132,7 @@ class SqlEventLog:
     def freshness(self, conn: Connection) -> dict[str, datetime]:
         """Last ``occurred_at`` received per source (data freshness = now - this)."""
         rows = conn.execute(
-            sa.select(events_table.c.source, sa.func.max(events_table.c.occurred_at)).group_by(
-                events_table.c.source
-            )
+            sa.select(events_table.c.source, sa.func.max(events_table.c.occurred_at)).group_by(events_table.c.source)
         )
-        col = Timestamp()
-        return {src: col.process_result_value(v, conn.dialect) for src, v in rows if v is not None}  # type: ignore[misc]
+        # max() keeps the column's Timestamp type, so values already come back as aware datetimes.
+        return {src: v for src, v in rows if v is not None}

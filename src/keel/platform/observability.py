@@ -10,9 +10,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-HTTP_REQUESTS = Counter(
-    "keel_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY
-)
+HTTP_REQUESTS = Counter("keel_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
 HTTP_LATENCY = Histogram("keel_http_request_seconds", "HTTP request latency", ["route"], registry=REGISTRY)
 MOVEMENTS = Counter(
     "keel_movements_applied_total", "Stock movements written to the ledger", ["source"], registry=REGISTRY
@@ -20,12 +18,8 @@ MOVEMENTS = Counter(
 MOVEMENTS_REFUSED = Counter(
     "keel_movement_batches_refused_total", "Movement batches refused", ["reason"], registry=REGISTRY
 )
-ATP_CHANGES = Counter(
-    "keel_availability_changes_total", "Channel availability numbers that changed", registry=REGISTRY
-)
-RESERVATIONS_EXPIRED = Counter(
-    "keel_reservations_expired_total", "Reservations released at expiry", registry=REGISTRY
-)
+ATP_CHANGES = Counter("keel_availability_changes_total", "Channel availability numbers that changed", registry=REGISTRY)
+RESERVATIONS_EXPIRED = Counter("keel_reservations_expired_total", "Reservations released at expiry", registry=REGISTRY)
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,9 +38,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("keel")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

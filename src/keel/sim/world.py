@@ -11,8 +11,12 @@ from typing import Any
 
 from keel.sim.geography import COUNTRIES, WEIGHT
 
-REGION_BLOCS = {"EU": ["DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "IE", "PT", "CZ"],
-                "UK": ["GB", "CH", "NO"], "NA": ["US", "CA"], "APAC": ["AU", "JP"]}
+REGION_BLOCS = {
+    "EU": ["DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "IE", "PT", "CZ"],
+    "UK": ["GB", "CH", "NO"],
+    "NA": ["US", "CA"],
+    "APAC": ["AU", "JP"],
+}
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,26 @@ def _locations(rng: random.Random, total: int) -> list[dict[str, Any]]:
         plan += ["store"] * max(1, n - len(plan))
         for i, kind in enumerate(plan, start=1):
             city, region, lat, lon = cities[(i - 1) % len(cities)]
-            caps = {"warehouse": ["ship"], "3pl": ["ship"], "dark_store": ["ship", "pickup"],
-                    "store": ["pickup"] + (["ship_from_store"] if rng.random() < 0.4 else [])}[kind]
+            caps = {
+                "warehouse": ["ship"],
+                "3pl": ["ship"],
+                "dark_store": ["ship", "pickup"],
+                "store": ["pickup"] + (["ship_from_store"] if rng.random() < 0.4 else []),
+            }[kind]
             prefix = {"warehouse": "WH", "3pl": "3PL", "dark_store": "DS", "store": "ST"}[kind]
-            out.append({"code": f"{prefix}-{country}-{i:03d}", "name": f"{city} {kind.replace('_', ' ')} {i}",
-                        "kind": kind, "country": country, "region": region, "city": city,
-                        "latitude": _jitter(rng, lat), "longitude": _jitter(rng, lon), "capabilities": caps})
+            out.append(
+                {
+                    "code": f"{prefix}-{country}-{i:03d}",
+                    "name": f"{city} {kind.replace('_', ' ')} {i}",
+                    "kind": kind,
+                    "country": country,
+                    "region": region,
+                    "city": city,
+                    "latitude": _jitter(rng, lat),
+                    "longitude": _jitter(rng, lon),
+                    "capabilities": caps,
+                }
+            )
     return out[: max(total, len(COUNTRIES) * 4)]
 
 
@@ -80,28 +98,87 @@ def _channels(rng: random.Random, groups: list[dict[str, Any]], total: int) -> l
     out: list[dict[str, Any]] = []
     for country, (currency, _) in COUNTRIES.items():
         lc = country.lower()
-        out.append({"code": f"market-{lc}", "name": f"Marketplace {country}", "kind": "marketplace",
-                    "countries": [country], "currency": currency,
-                    "policy": {"sources": {country: sources(country, "fulfilment")}, "safety_buffer": 2,
-                               "allocation_pct": 80, "max_listed": 500, "zero_below": 2, "backorder": False}})
-        out.append({"code": f"web-{lc}", "name": f"Web store {country}", "kind": "web_store",
-                    "countries": [country], "currency": currency,
-                    "policy": {"sources": {country: sources(country, "fulfilment", "ship-from-store")},
-                               "safety_buffer": 1, "allocation_pct": 100, "zero_below": 0,
-                               "backorder": rng.random() < 0.3}})
+        out.append(
+            {
+                "code": f"market-{lc}",
+                "name": f"Marketplace {country}",
+                "kind": "marketplace",
+                "countries": [country],
+                "currency": currency,
+                "policy": {
+                    "sources": {country: sources(country, "fulfilment")},
+                    "safety_buffer": 2,
+                    "allocation_pct": 80,
+                    "max_listed": 500,
+                    "zero_below": 2,
+                    "backorder": False,
+                },
+            }
+        )
+        out.append(
+            {
+                "code": f"web-{lc}",
+                "name": f"Web store {country}",
+                "kind": "web_store",
+                "countries": [country],
+                "currency": currency,
+                "policy": {
+                    "sources": {country: sources(country, "fulfilment", "ship-from-store")},
+                    "safety_buffer": 1,
+                    "allocation_pct": 100,
+                    "zero_below": 0,
+                    "backorder": rng.random() < 0.3,
+                },
+            }
+        )
     for bloc, members in REGION_BLOCS.items():
-        out.append({"code": f"pos-{bloc.lower()}", "name": f"Store POS {bloc}", "kind": "pos", "countries": members,
-                    "currency": COUNTRIES[members[0]][0],
-                    "policy": {"sources": {c: sources(c, "stores") for c in members if f"stores-{c}" in have}}})
-    for i, (name, members) in enumerate([("Social shop EU", REGION_BLOCS["EU"]), ("Social shop NA", REGION_BLOCS["NA"]),
-                                         ("Social shop UK", REGION_BLOCS["UK"])], start=1):
-        out.append({"code": f"social-{i}", "name": name, "kind": "social", "countries": members,
-                    "currency": COUNTRIES[members[0]][0],
-                    "policy": {"sources": {c: sources(c, "fulfilment") for c in members}, "allocation_pct": 50,
-                               "max_listed": 100, "zero_below": 3}})
-    out.append({"code": "b2b-eu", "name": "Wholesale EU", "kind": "b2b", "countries": ["DE", "FR", "NL"],
-                "currency": "EUR", "policy": {"sources": {c: sources(c, "fulfilment") for c in ("DE", "FR", "NL")},
-                                              "safety_buffer": 20, "allocation_pct": 30}})
+        out.append(
+            {
+                "code": f"pos-{bloc.lower()}",
+                "name": f"Store POS {bloc}",
+                "kind": "pos",
+                "countries": members,
+                "currency": COUNTRIES[members[0]][0],
+                "policy": {"sources": {c: sources(c, "stores") for c in members if f"stores-{c}" in have}},
+            }
+        )
+    for i, (name, members) in enumerate(
+        [
+            ("Social shop EU", REGION_BLOCS["EU"]),
+            ("Social shop NA", REGION_BLOCS["NA"]),
+            ("Social shop UK", REGION_BLOCS["UK"]),
+        ],
+        start=1,
+    ):
+        out.append(
+            {
+                "code": f"social-{i}",
+                "name": name,
+                "kind": "social",
+                "countries": members,
+                "currency": COUNTRIES[members[0]][0],
+                "policy": {
+                    "sources": {c: sources(c, "fulfilment") for c in members},
+                    "allocation_pct": 50,
+                    "max_listed": 100,
+                    "zero_below": 3,
+                },
+            }
+        )
+    out.append(
+        {
+            "code": "b2b-eu",
+            "name": "Wholesale EU",
+            "kind": "b2b",
+            "countries": ["DE", "FR", "NL"],
+            "currency": "EUR",
+            "policy": {
+                "sources": {c: sources(c, "fulfilment") for c in ("DE", "FR", "NL")},
+                "safety_buffer": 20,
+                "allocation_pct": 30,
+            },
+        }
+    )
     return out[:total]
 
 
@@ -122,6 +199,14 @@ def generate(seed: int = 42, scale: Scale | None = None) -> World:
         homes += rng.sample(stores, min(scale.positions_per_sku - len(homes), len(stores)))
         for code in homes:
             qty = int(rng.lognormvariate(3.2, 0.9)) + 1 if code in fulfil else rng.randint(1, 12)
-            world.opening_stock.append({"id": f"open:{sku}:{code}", "kind": "received", "sku": sku,
-                                        "location": code, "quantity": qty, "reason": "opening stock"})
+            world.opening_stock.append(
+                {
+                    "id": f"open:{sku}:{code}",
+                    "kind": "received",
+                    "sku": sku,
+                    "location": code,
+                    "quantity": qty,
+                    "reason": "opening stock",
+                }
+            )
     return world

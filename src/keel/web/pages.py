@@ -1,22 +1,329 @@
-"""Server-rendered pages of the control tower."""
+"""Server-rendered pages of the control tower: inventory, channel availability, locations, channels.
+
+Pages read through the services only. Query strings are parsed by ``keel.web.params`` (a bad value is a
+400 page) and unknown SKUs, locations or channels raise ``NotFound`` (a 404 page, see ``PageRoute``).
+The JSON API owns ``/locations``, ``/channels`` and ``/availability/{sku}``, so every page but the
+inventory overview lives under ``/ui``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import Response
 
+from keel.bootstrap import Keel
+from keel.channels.model import ChannelKind
+from keel.inventory.model import LocationKind
 from keel.platform.api import KeelDep
+from keel.platform.errors import NotFound
+from keel.web import params
+from keel.web.params import Pager
+from keel.web.render import STATIC_DIR, UI, PageRoute, render
 
-HERE = Path(__file__).parent
-STATIC_DIR = HERE / "static"
-templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(include_in_schema=False)
+__all__ = ["STATIC_DIR", "router"]
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+QUANTITIES = (
+    ("on_hand", "On hand"),
+    ("available", "Available"),
+    ("committed", "Committed"),
+    ("reserved", "Reserved"),
+    ("safety_stock", "Safety"),
+    ("damaged", "Damaged"),
+    ("quality_control", "QC"),
+    ("incoming", "Incoming"),
+)
+LOCATION_KINDS = frozenset(k.value for k in LocationKind)
+CHANNEL_KINDS = frozenset(k.value for k in ChannelKind)
+EVERYTHING = 1_000_000  # page size for the small reference lists behind filter drop-downs
 
 
-@router.get("/", response_class=HTMLResponse)
-def inventory_page(request: Request, keel: KeelDep) -> HTMLResponse:
-    items, total = keel.queries.positions(limit=50)
-    return templates.TemplateResponse(request, "inventory.html", {"positions": items, "total": total})
+def _require_sku(keel: Keel, sku: str) -> list[dict[str, Any]]:
+    """The SKU's positions (at most 1,000); NotFound when no location has ever held it."""
+    positions, total = keel.queries.positions(sku=sku, limit=1000)
+    if total == 0:
+        raise NotFound(f"No location holds or has held SKU {sku!r}. Check the spelling, or pick another SKU.")
+    return positions
+
+
+def _require_location(keel: Keel, code: str) -> None:
+    try:
+        keel.locations.get(code)
+    except NotFound:
+        raise NotFound(f"There is no location {code!r}.") from None
+
+
+def _require_channel(keel: Keel, code: str) -> dict[str, Any]:
+    try:
+        return keel.channels.get(code)
+    except NotFound:
+        raise NotFound(f"There is no channel {code!r}.") from None
+
+
+def _options(keel: Keel) -> dict[str, list[str]]:
+    """Values offered by the filter drop-downs."""
+    locations, _ = keel.locations.list(limit=EVERYTHING)
+    channels, _ = keel.channels.list(limit=EVERYTHING)
+    countries = {loc["country"] for loc in locations}.union(*(c["countries"] for c in channels))
+    return {
+        "location_codes": [loc["code"] for loc in locations],
+        "countries": sorted(countries),
+        "channel_codes": [c["code"] for c in channels],
+    }
+
+
+# -- inventory overview -----------------------------------------------------------------------------------
+@router.get("/")
+def inventory_page(
+    request: Request,
+    keel: KeelDep,
+    sku: str | None = None,
+    location: str | None = None,
+    country: str | None = None,
+    channel: str | None = None,
+    page: str | None = None,
+    size: str | None = None,
+) -> Response:
+    filters = {
+        "sku": params.text(sku, "sku"),
+        "location": params.text(location, "location"),
+        "country": params.country(country),
+        "channel": params.text(channel, "channel"),
+    }
+    pager = Pager.parse(page, size)
+    if filters["sku"]:
+        _require_sku(keel, filters["sku"])
+    if filters["location"]:
+        _require_location(keel, filters["location"])
+    notes: list[str] = []
+    sources: list[str] | None = None
+    if filters["channel"]:
+        _require_channel(keel, filters["channel"])
+        try:
+            sources = keel.availability.source_locations(filters["channel"])
+        except NotFound:  # the channel exists but is inactive or names no active location
+            sources = []
+            notes.append(f"Channel {filters['channel']} is inactive or has no active source locations.")
+        else:
+            notes.append(f"Showing the {len(sources)} locations that feed channel {filters['channel']}.")
+    items, total = keel.queries.positions(
+        sku=filters["sku"],
+        location=filters["location"],
+        country=filters["country"],
+        locations=sources,
+        limit=pager.size,
+        offset=pager.offset,
+    )
+    pager = pager.with_total(total)
+    sums = {key: sum(row[key] for row in items) for key, _ in QUANTITIES}
+    return render(
+        request,
+        "inventory.html",
+        {
+            "title": "Inventory",
+            "positions": items,
+            "pager": pager,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "notes": notes,
+            "quantities": QUANTITIES,
+            "sums": sums,
+            "complete": pager.page == 1 and total <= pager.size,
+            **_options(keel),
+        },
+    )
+
+
+# -- channel availability ---------------------------------------------------------------------------------
+@router.get(f"{UI}/availability")
+def availability_page(
+    request: Request,
+    keel: KeelDep,
+    sku: str | None = None,
+    channel: str | None = None,
+    country: str | None = None,
+) -> Response:
+    filters = {
+        "sku": params.text(sku, "sku"),
+        "channel": params.text(channel, "channel"),
+        "country": params.country(country),
+    }
+    if filters["channel"]:
+        _require_channel(keel, filters["channel"])
+    rows: list[dict[str, Any]] | None = None
+    stock: dict[str, int] = {}
+    if filters["sku"]:
+        positions = _require_sku(keel, filters["sku"])
+        stock = {
+            "locations": sum(1 for p in positions if p["on_hand"] or p["available"]),
+            "on_hand": sum(p["on_hand"] for p in positions),
+            "available": sum(p["available"] for p in positions),
+        }
+        rows = keel.availability.projected([filters["sku"]], filters["channel"], filters["country"])[filters["sku"]]
+    channels, _ = keel.channels.list(limit=EVERYTHING)
+    first, _ = keel.queries.positions(limit=60)
+    return render(
+        request,
+        "availability.html",
+        {
+            "title": f"Availability of {filters['sku']}" if filters["sku"] else "Channel availability",
+            "filters": filters,
+            "rows": rows,
+            "stock": stock,
+            "listed": sum(r["quantity"] for r in rows or []),
+            "listing": sum(1 for r in rows or [] if r["quantity"] > 0),
+            "channels": {c["code"]: c for c in channels},
+            "examples": sorted({p["sku"] for p in first})[:6],
+            **_options(keel),
+        },
+    )
+
+
+@router.get(UI + "/availability/{sku:path}")
+def explain_page(
+    request: Request,
+    sku: str,
+    keel: KeelDep,
+    channel: str | None = None,
+    country: str | None = None,
+) -> Response:
+    filters = {"channel": params.text(channel, "channel"), "country": params.country(country)}
+    code = params.text(sku, "sku")
+    if code is None:
+        raise params.BadQuery("sku", "is missing")
+    _require_sku(keel, code)
+    if filters["channel"]:
+        _require_channel(keel, filters["channel"])
+    targets = keel.availability.explain(code, filters["channel"], filters["country"])
+    for t in targets:
+        t["pooled"] = t["steps"][0]["result"] if t["steps"] else 0
+        t["stocked"] = [c for c in t["contributions"] if c["available"] or c["counted"]]
+        t["lagging"] = t["projected"] != t["quantity"] and not (t["projected"] is None and not t["quantity"])
+    return render(
+        request,
+        "explain.html",
+        {
+            "title": f"Why {code} lists what it lists",
+            "sku": code,
+            "filters": filters,
+            "targets": targets,
+            "stocked": [t for t in targets if t["stocked"]],
+            "unstocked": [t for t in targets if not t["stocked"]],
+            **_options(keel),
+        },
+    )
+
+
+# -- locations --------------------------------------------------------------------------------------------
+@router.get(f"{UI}/locations")
+def locations_page(
+    request: Request,
+    keel: KeelDep,
+    kind: str | None = None,
+    country: str | None = None,
+    active: str | None = None,
+    page: str | None = None,
+    size: str | None = None,
+) -> Response:
+    filters = {
+        "kind": params.choice(kind, "kind", LOCATION_KINDS),
+        "country": params.country(country),
+        "active": params.text(active, "active"),
+    }
+    is_active = params.boolean(active, "active")
+    pager = Pager.parse(page, size)
+    items, total = keel.locations.list(
+        kind=filters["kind"],
+        country=filters["country"],
+        active=is_active,
+        limit=pager.size,
+        offset=pager.offset,
+    )
+    accuracy = keel.queries.accuracy()
+    by_location = {a["location"]: a for a in accuracy["locations"]}
+    all_locations, _ = keel.locations.list(limit=EVERYTHING)
+    return render(
+        request,
+        "locations.html",
+        {
+            "title": "Locations",
+            "locations": items,
+            "pager": pager.with_total(total),
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "kinds": sorted(LOCATION_KINDS),
+            "countries": sorted({loc["country"] for loc in all_locations}),
+            "accuracy": by_location,
+            "overall": accuracy["overall"],
+            "tolerance_pct": accuracy["tolerance_pct"],
+        },
+    )
+
+
+# -- channels ---------------------------------------------------------------------------------------------
+def _policy_summary(policy: dict[str, Any]) -> dict[str, Any]:
+    """Sources grouped by identical spec (a bloc of countries often shares one pattern) and the rules."""
+    by_spec: dict[tuple[str, ...], list[tuple[str, list[str]]]] = {}
+    for country, spec in sorted((policy.get("sources") or {}).items()):
+        names = [*spec.get("groups", []), *spec.get("locations", [])]
+        pattern = tuple(n.replace(f"-{country}", "-{country}") for n in names)
+        by_spec.setdefault(pattern, []).append((country, names))
+    sources = [
+        {"countries": [c for c, _ in members], "names": members[0][1] if len(members) == 1 else list(pattern)}
+        for pattern, members in by_spec.items()
+    ]
+    rules = []
+    if policy.get("safety_buffer"):
+        rules.append(f"safety buffer {policy['safety_buffer']}")
+    if policy.get("allocation_pct", 100) != 100:
+        rules.append(f"allocate {policy['allocation_pct']:g}%")
+    if policy.get("max_listed") is not None:
+        rules.append(f"list at most {policy['max_listed']}")
+    if policy.get("zero_below"):
+        rules.append(f"zero below {policy['zero_below']}")
+    return {"sources": sources, "rules": rules, "backorder": bool(policy.get("backorder"))}
+
+
+@router.get(f"{UI}/channels")
+def channels_page(
+    request: Request,
+    keel: KeelDep,
+    kind: str | None = None,
+    country: str | None = None,
+    active: str | None = None,
+    page: str | None = None,
+    size: str | None = None,
+) -> Response:
+    filters = {
+        "kind": params.choice(kind, "kind", CHANNEL_KINDS),
+        "country": params.country(country),
+        "active": params.text(active, "active"),
+    }
+    is_active = params.boolean(active, "active")
+    pager = Pager.parse(page, size)
+    items, total = keel.channels.list(
+        kind=filters["kind"],
+        country=filters["country"],
+        active=is_active,
+        limit=pager.size,
+        offset=pager.offset,
+    )
+    for item in items:
+        item["summary"] = _policy_summary(item["policy"])
+    everything, _ = keel.channels.list(limit=EVERYTHING)
+    return render(
+        request,
+        "channels.html",
+        {
+            "title": "Channels",
+            "channels": items,
+            "pager": pager.with_total(total),
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "kinds": sorted(CHANNEL_KINDS),
+            "countries": sorted({c for ch in everything for c in ch["countries"]}),
+        },
+    )

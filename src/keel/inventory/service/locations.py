@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,13 +40,9 @@ class LocationService:
             raise ValidationFailed("invalid location", errors)
         now = utcnow()
         with self.db.write() as conn:
-            if conn.execute(
-                sa.select(store.locations.c.id).where(store.locations.c.code == values["code"])
-            ).first():
+            if conn.execute(sa.select(store.locations.c.id).where(store.locations.c.code == values["code"])).first():
                 raise Conflict(f"location {values['code']!r} already exists")
-            conn.execute(
-                store.locations.insert().values(**values, active=True, created_at=now, updated_at=now)
-            )
+            conn.execute(store.locations.insert().values(**values, active=True, created_at=now, updated_at=now))
             self.events.append(conn, [NewEvent("location.created", values["code"], {"code": values["code"]})])
             return self._get(conn, values["code"])
 
@@ -93,7 +90,7 @@ class LocationService:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
         """A page of locations and the total matching the filters."""
         t = store.locations
         query = sa.select(t)
@@ -119,32 +116,26 @@ class LocationService:
         return dict(conn.execute(sa.select(t.c.id, t.c.code)).tuples().all())
 
     # -- groups -------------------------------------------------------------------------------------------
-    def create_group(self, code: str, name: str, members: list[str]) -> dict[str, Any]:
+    def create_group(self, code: str, name: str, members: builtins.list[str]) -> dict[str, Any]:
         """Create a named group of locations (used by channel availability policies)."""
         with self.db.write() as conn:
-            if conn.execute(
-                sa.select(store.location_groups.c.id).where(store.location_groups.c.code == code)
-            ).first():
+            if conn.execute(sa.select(store.location_groups.c.id).where(store.location_groups.c.code == code)).first():
                 raise Conflict(f"location group {code!r} already exists")
             ids = self._resolve(conn, members)
-            group_id = conn.execute(
-                store.location_groups.insert().values(code=code, name=name)
-            ).inserted_primary_key[0]
+            inserted = conn.execute(store.location_groups.insert().values(code=code, name=name)).inserted_primary_key
+            assert inserted is not None
+            group_id = inserted[0]
             if ids:
                 conn.execute(
                     store.location_group_members.insert(),
                     [{"group_id": group_id, "location_id": i} for i in ids],
                 )
-            self.events.append(
-                conn, [NewEvent("location_group.created", code, {"code": code, "members": members})]
-            )
+            self.events.append(conn, [NewEvent("location_group.created", code, {"code": code, "members": members})])
         return {"code": code, "name": name, "members": sorted(members)}
 
-    def set_group_members(self, code: str, members: list[str]) -> dict[str, Any]:
+    def set_group_members(self, code: str, members: builtins.list[str]) -> dict[str, Any]:
         with self.db.write() as conn:
-            group = conn.execute(
-                sa.select(store.location_groups).where(store.location_groups.c.code == code)
-            ).first()
+            group = conn.execute(sa.select(store.location_groups).where(store.location_groups.c.code == code)).first()
             if group is None:
                 raise NotFound(f"location group {code!r} does not exist")
             ids = self._resolve(conn, members)
@@ -152,32 +143,24 @@ class LocationService:
             conn.execute(m.delete().where(m.c.group_id == group.id))
             if ids:
                 conn.execute(m.insert(), [{"group_id": group.id, "location_id": i} for i in ids])
-            self.events.append(
-                conn, [NewEvent("location_group.updated", code, {"code": code, "members": members})]
-            )
+            self.events.append(conn, [NewEvent("location_group.updated", code, {"code": code, "members": members})])
         return {"code": code, "name": group.name, "members": sorted(members)}
 
-    def groups(self) -> list[dict[str, Any]]:
+    def groups(self) -> builtins.list[dict[str, Any]]:
         with self.db.read() as conn:
             members = self.group_members(conn)
             rows = conn.execute(sa.select(store.location_groups).order_by(store.location_groups.c.code))
-            return [
-                {"code": r.code, "name": r.name, "members": sorted(members.get(r.code, []))} for r in rows
-            ]
+            return [{"code": r.code, "name": r.name, "members": sorted(members.get(r.code, []))} for r in rows]
 
-    def group_members(self, conn: Connection) -> dict[str, list[str]]:
+    def group_members(self, conn: Connection) -> dict[str, builtins.list[str]]:
         g, m, loc = store.location_groups, store.location_group_members, store.locations
-        query = (
-            sa.select(g.c.code, loc.c.code)
-            .join(m, m.c.group_id == g.c.id)
-            .join(loc, loc.c.id == m.c.location_id)
-        )
-        out: dict[str, list[str]] = {}
+        query = sa.select(g.c.code, loc.c.code).join(m, m.c.group_id == g.c.id).join(loc, loc.c.id == m.c.location_id)
+        out: dict[str, builtins.list[str]] = {}
         for group_code, loc_code in conn.execute(query):
             out.setdefault(group_code, []).append(loc_code)
         return out
 
-    def _resolve(self, conn: Connection, codes: list[str]) -> list[int]:
+    def _resolve(self, conn: Connection, codes: builtins.list[str]) -> builtins.list[int]:
         known = dict(conn.execute(sa.select(store.locations.c.code, store.locations.c.id)).tuples().all())
         missing = sorted(set(codes) - set(known))
         if missing:

@@ -31,9 +31,7 @@ class InventoryQueries:
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of positions joined with their location, and the total matching the filters."""
         p, loc = store.positions, store.locations
-        query = sa.select(p, loc.c.code.label("location"), loc.c.country).join(
-            loc, loc.c.id == p.c.location_id
-        )
+        query = sa.select(p, loc.c.code.label("location"), loc.c.country).join(loc, loc.c.id == p.c.location_id)
         if sku:
             query = query.where(p.c.sku == sku)
         if location:
@@ -64,14 +62,17 @@ class InventoryQueries:
         """Movements in ledger order; page with ``after_seq`` = the last ``seq`` of the previous page."""
         m, loc = store.movements, store.locations
         query = (
-            sa.select(m, loc.c.code.label("location"))
-            .join(loc, loc.c.id == m.c.location_id)
-            .where(m.c.seq > after_seq)
+            sa.select(m, loc.c.code.label("location")).join(loc, loc.c.id == m.c.location_id).where(m.c.seq > after_seq)
         )
         if sku:
             query = query.where(m.c.sku == sku)
         if location:
             query = query.where(loc.c.code == location)
+            if not sku:
+                # Walk the (sku, location_id, occurred_at) index once per SKU stocked at the location.
+                p = store.positions
+                stocked = sa.select(p.c.sku).join(loc, loc.c.id == p.c.location_id).where(loc.c.code == location)
+                query = query.where(m.c.sku.in_(stocked))
         if kind:
             query = query.where(m.c.kind == KIND_CODES[kind])
         if since:

@@ -65,9 +65,7 @@ class RebuildReport:
 
 
 class StockService:
-    def __init__(
-        self, db: Database, events: SqlEventLog, locations: LocationService, settings: Settings
-    ) -> None:
+    def __init__(self, db: Database, events: SqlEventLog, locations: LocationService, settings: Settings) -> None:
         self.db = db
         self.events = events
         self.locations = locations
@@ -80,66 +78,39 @@ class StockService:
         Raises ``ValidationFailed`` with row-level errors (nothing written) or ``PayloadTooLarge``.
         """
         if len(rows) > self.settings.max_batch:
-            raise PayloadTooLarge(
-                f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}"
-            )
+            raise PayloadTooLarge(f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}")
         with self.db.write() as conn:
             movements, errors = validate_batch(rows, self.locations.active_ids(conn))
             if errors:
                 raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)
-            fresh = self._drop_known(conn, movements)
-            if fresh:
-                pairs = list({(m.sku, m.location_id) for _, m in fresh})
-                positions = self._lock_positions(conn, pairs)
-                errors = plan_batch(fresh, positions)
-                if errors:
-                    raise ValidationFailed(
-                        f"{len(errors)} of {len(rows)} rows would drive stock negative", errors
-                    )
-                now_us = to_micros(utcnow())
-                store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
-                first, last = self._record(conn, [m for _, m in fresh], source, now_us)
-                return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
-            return BatchResult(0, len(movements))
+            if not movements:
+                return BatchResult(0, 0)
+            now_us = to_micros(utcnow())
+            # Ledger first: the unique id index answers "already recorded?" during the insert itself, and the
+            # transaction rolls everything back if a later check refuses the batch.
+            first, last, fresh = self._append(conn, movements, now_us)
+            if not fresh:
+                return BatchResult(0, len(movements))
+            pairs = list({(m.sku, m.location_id) for _, m in fresh})
+            positions = self._lock_positions(conn, pairs)
+            errors = plan_batch(fresh, positions)
+            if errors:
+                raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
+            store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
+            self._announce(conn, [m for _, m in fresh], first, last, source)
+            return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
 
-    def _drop_known(self, conn: Connection, movements: list[Movement]) -> list[tuple[int, Movement]]:
-        known = store.existing_movements(conn, [m.id for m in movements])
-        if not known:
-            return list(enumerate(movements, start=1))
-        fresh: list[tuple[int, Movement]] = []
-        errors: list[FieldError] = []
-        for row, m in enumerate(movements, start=1):
-            prev = known.get(m.id)
-            if prev is None:
-                fresh.append((row, m))
-            elif prev != (KIND_CODES[m.kind], m.sku, m.location_id, m.quantity):
-                errors.append(
-                    FieldError(row, "id", f"movement {m.id!r} was already recorded with other content")
-                )
-        if errors:
-            raise ValidationFailed(f"{len(errors)} rows reuse a movement id", errors)
-        return fresh
+    def _append(
+        self, conn: Connection, movements: list[Movement], now_us: int
+    ) -> tuple[int, int, list[tuple[int, Movement]]]:
+        """Insert movements into the ledger; returns the seq range and the (row, movement) pairs that were new.
 
-    def _lock_positions(
-        self, conn: Connection, pairs: list[tuple[str, int]]
-    ) -> dict[tuple[str, int], list[int]]:
-        lock = not self.db.is_sqlite  # SQLite already holds the database write lock (BEGIN IMMEDIATE)
-        positions = store.load_positions(conn, pairs, lock=lock)
-        missing = [p for p in pairs if p not in positions]
-        if missing and lock:
-            store.ensure_positions(conn, missing, to_micros(utcnow()))
-            positions.update(store.load_positions(conn, missing, lock=True))
-        return positions
-
-    def _record(
-        self, conn: Connection, movements: list[Movement], source: str, now_us: int
-    ) -> tuple[int, int]:
-        """Append movements to the ledger and announce them with one ``stock.moved`` event."""
+        A repeated id with the same content is acknowledged; with other content the batch is refused.
+        """
         first = store.next_movement_seqs(conn, len(movements))
-        store.insert_rows(
+        last = first + len(movements) - 1
+        inserted = store.insert_movements(
             conn,
-            "movements",
-            store.MOVEMENT_COLUMNS,
             [
                 (
                     first + i,
@@ -156,17 +127,47 @@ class StockService:
                 for i, m in enumerate(movements)
             ],
         )
-        last = first + len(movements) - 1
-        kinds = Counter(m.kind.value for m in movements)
+        if inserted == len(movements):
+            return first, last, list(enumerate(movements, start=1))
+        new_ids = store.movement_ids_in(conn, first, last)
+        known = store.existing_movements(conn, [m.id for m in movements if m.id not in new_ids])
+        fresh: list[tuple[int, Movement]] = []
+        errors: list[FieldError] = []
+        for row, m in enumerate(movements, start=1):
+            if m.id in new_ids:
+                fresh.append((row, m))
+            elif known.get(m.id) != (KIND_CODES[m.kind], m.sku, m.location_id, m.quantity):
+                errors.append(FieldError(row, "id", f"movement {m.id!r} was already recorded with other content"))
+        if errors:
+            raise ValidationFailed(f"{len(errors)} rows reuse a movement id", errors)
+        return first, last, fresh
+
+    def _lock_positions(self, conn: Connection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+        lock = not self.db.is_sqlite  # SQLite already holds the database write lock (BEGIN IMMEDIATE)
+        positions = store.load_positions(conn, pairs, lock=lock)
+        missing = [p for p in pairs if p not in positions]
+        if missing and lock:
+            store.ensure_positions(conn, missing, to_micros(utcnow()))
+            positions.update(store.load_positions(conn, missing, lock=True))
+        return positions
+
+    def _record(self, conn: Connection, movements: list[Movement], source: str, now_us: int) -> None:
+        """Append movements whose positions the caller already changed, and announce them."""
+        first, last, fresh = self._append(conn, movements, now_us)
+        if len(fresh) != len(movements):
+            raise Conflict("movement already recorded")  # internal ids are unique per reservation/count
+        self._announce(conn, movements, first, last, source)
+
+    def _announce(self, conn: Connection, movements: list[Movement], first: int, last: int, source: str) -> None:
+        """One ``stock.moved`` event per batch names the ledger range the consumers should read."""
         data = {
             "first_seq": first,
             "last_seq": last,
             "count": len(movements),
-            "kinds": dict(kinds),
+            "kinds": dict(Counter(m.kind.value for m in movements)),
             "changes_available": any(m.kind in CHANGES_AVAILABLE for m in movements),
         }
         self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
-        return first, last
 
     # -- reservations -------------------------------------------------------------------------------------
     def reserve(
@@ -198,9 +199,7 @@ class StockService:
                 return prior
             now_us = to_micros(now)
             if not store.conditional_move(conn, sku, location_id, EFFECTS[Kind.RESERVED], quantity, now_us):
-                have = store.load_positions(conn, [(sku, location_id)]).get(
-                    (sku, location_id), empty_position()
-                )
+                have = store.load_positions(conn, [(sku, location_id)]).get((sku, location_id), empty_position())
                 raise InsufficientStock(
                     f"cannot reserve {quantity} of {sku} at {location}: {max(0, have[1])} available",
                     available=max(0, have[1]),
@@ -282,11 +281,7 @@ class StockService:
         self, conn: Connection, rid: str, *, missing_ok: bool = False, lock: bool = False
     ) -> dict[str, Any] | None:
         r, loc = store.reservations, store.locations
-        query = (
-            sa.select(r, loc.c.code.label("location"))
-            .join(loc, loc.c.id == r.c.location_id)
-            .where(r.c.id == rid)
-        )
+        query = sa.select(r, loc.c.code.label("location")).join(loc, loc.c.id == r.c.location_id).where(r.c.id == rid)
         if lock and not self.db.is_sqlite:
             query = query.with_for_update(of=r)
         row = conn.execute(query).first()
@@ -303,9 +298,7 @@ class StockService:
         return location_id
 
     # -- cycle counts -------------------------------------------------------------------------------------
-    def record_count(
-        self, sku: str, location: str, counted: int, count_id: str | None = None
-    ) -> dict[str, Any]:
+    def record_count(self, sku: str, location: str, counted: int, count_id: str | None = None) -> dict[str, Any]:
         """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
@@ -319,7 +312,7 @@ class StockService:
             if prior is not None:
                 if (prior.sku, prior.location_id, prior.counted) != (sku, location_id, counted):
                     raise Conflict(f"count {cid!r} exists with other content")
-                return self._count_public(prior._mapping, location)
+                return self._count_public(dict(prior._mapping), location)
             key = (sku, location_id)
             position = self._lock_positions(conn, [key]).get(key, empty_position())
             result = count_variance(position[ON_HAND], counted, self.settings.count_tolerance_pct)
@@ -340,9 +333,7 @@ class StockService:
                 assert refusal is None, refusal  # count movements may drive available negative by design
                 now_us = to_micros(now)
                 store.save_positions(conn, {key: position}, now_us)
-                movement = Movement(
-                    f"count:{cid}", kind, sku, location_id, abs(result.variance), now, "cycle count"
-                )
+                movement = Movement(f"count:{cid}", kind, sku, location_id, abs(result.variance), now, "cycle count")
                 self._record(conn, [movement], "counts", now_us)
             return self._count_public(row, location)
 
@@ -367,16 +358,18 @@ class StockService:
         rebuilt: dict[tuple[str, int], list[int]] = {}
         m = store.movements
         with self.db.write() as conn:
-            query = sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity).order_by(m.c.seq)
-            for kind_code, sku, location_id, quantity in conn.execution_options(yield_per=20_000).execute(
-                query
-            ):
+            # yield_per on the statement, not the connection: Connection.execution_options() changes the
+            # connection in place, and a server-side cursor then breaks the DELETE below on PostgreSQL.
+            query = (
+                sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity)
+                .order_by(m.c.seq)
+                .execution_options(yield_per=20_000)
+            )
+            for kind_code, sku, location_id, quantity in conn.execute(query):
                 position = rebuilt.setdefault((sku, location_id), empty_position())
                 refusal = apply(position, KINDS_BY_CODE[kind_code], quantity)
                 if refusal is not None:
-                    report.differences.append(
-                        {"sku": sku, "location_id": location_id, "ledger_error": refusal}
-                    )
+                    report.differences.append({"sku": sku, "location_id": location_id, "ledger_error": refusal})
                 report.movements += 1
                 if progress and report.movements % 20_000 == 0:
                     progress(20_000)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 06:10:44.356921
+Create Date: 2026-11-22 06:20:10.383658
 """
 
 from __future__ import annotations
@@ -57,9 +57,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("type", sa.String(length=80), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("data", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
@@ -71,9 +69,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_events_idempotency_key")),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_events_source_occurred_at"), ["source", "occurred_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_events_source_occurred_at"), ["source", "occurred_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_type_seq"), ["type", "seq"], unique=False)
 
     op.create_table(
@@ -107,9 +103,7 @@ def upgrade() -> None:
 
     op.create_table(
         "movements",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False
-        ),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
         sa.Column("id", sa.String(length=128), nullable=False),
         sa.Column("kind", sa.SmallInteger(), nullable=False),
         sa.Column("sku", sa.String(length=64), nullable=False),
@@ -124,10 +118,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("movements", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_movements_location_id_occurred_at"), ["location_id", "occurred_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_movements_sku_occurred_at"), ["sku", "occurred_at"], unique=False
+            batch_op.f("ix_movements_sku_location_id_occurred_at"),
+            ["sku", "location_id", "occurred_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -144,6 +137,7 @@ def upgrade() -> None:
         sa.Column("incoming", sa.Integer(), nullable=False),
         sa.Column("updated_at", keel.platform.db.Timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("sku", "location_id", name=op.f("pk_positions")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("positions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_positions_location_id"), ["location_id"], unique=False)
@@ -157,15 +151,11 @@ def upgrade() -> None:
         sa.Column("counted", sa.Integer(), nullable=False),
         sa.Column("variance", sa.Integer(), nullable=False),
         sa.Column("counted_at", keel.platform.db.Timestamp(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["location_id"], ["locations.id"], name=op.f("fk_cycle_counts_location_id_locations")
-        ),
+        sa.ForeignKeyConstraint(["location_id"], ["locations.id"], name=op.f("fk_cycle_counts_location_id_locations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cycle_counts")),
     )
     with op.batch_alter_table("cycle_counts", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_cycle_counts_location_id_sku"), ["location_id", "sku"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_cycle_counts_location_id_sku"), ["location_id", "sku"], unique=False)
 
     op.create_table(
         "location_group_members",
@@ -193,15 +183,11 @@ def upgrade() -> None:
         sa.Column("expires_at", keel.platform.db.Timestamp(), nullable=False),
         sa.Column("created_at", keel.platform.db.Timestamp(), nullable=False),
         sa.Column("closed_at", keel.platform.db.Timestamp(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["location_id"], ["locations.id"], name=op.f("fk_reservations_location_id_locations")
-        ),
+        sa.ForeignKeyConstraint(["location_id"], ["locations.id"], name=op.f("fk_reservations_location_id_locations")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reservations")),
     )
     with op.batch_alter_table("reservations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_reservations_status_expires_at"), ["status", "expires_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_reservations_status_expires_at"), ["status", "expires_at"], unique=False)
 
 
 def downgrade() -> None:
@@ -219,8 +205,7 @@ def downgrade() -> None:
 
     op.drop_table("positions")
     with op.batch_alter_table("movements", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_movements_sku_occurred_at"))
-        batch_op.drop_index(batch_op.f("ix_movements_location_id_occurred_at"))
+        batch_op.drop_index(batch_op.f("ix_movements_sku_location_id_occurred_at"))
 
     op.drop_table("movements")
     with op.batch_alter_table("locations", schema=None) as batch_op:

@@ -1,0 +1,236 @@
+"""``keel bench inventory``: ledger throughput, availability freshness under load, ATP reads over HTTP.
+
+Every throughput sits beside a baseline from the same run: the service-layer write rate is divided by a
+plain ``sqlite3.executemany`` of the same ledger rows into a bare table in the same directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from rich.console import Console
+from rich.table import Table
+
+from keel.bench.httpload import run_load
+from keel.bench.workload import MovementStream
+from keel.bootstrap import Keel, bootstrap
+from keel.inventory.model import KIND_CODES, Kind
+from keel.inventory.service.availability import AVAILABILITY_CHANGED, caused_latencies
+from keel.inventory.service.stock import STOCK_MOVED
+from keel.platform import migrate
+from keel.platform.config import load_settings
+from keel.sim.load import load_world
+from keel.sim.world import Scale, World, generate
+
+console = Console(stderr=True)
+BATCH = 10_000
+
+
+@contextmanager
+def bench_database(url: str | None) -> Iterator[str]:
+    """A fresh database: a temporary SQLite file, or a new database on the given PostgreSQL server."""
+    if url is None or url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory(prefix="keel-bench-") as tmp:
+            yield url or f"sqlite:///{tmp}/bench.db"
+        return
+    name = f"keel_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield str(sa.make_url(url).set(database=name))
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+def _ledger_rows(keel: Keel, rows: list[dict[str, Any]], first: int) -> list[tuple[Any, ...]]:
+    with keel.db.read() as conn:
+        ids = keel.locations.active_ids(conn)
+    now = int(time.time() * 1e6)
+    return [
+        (
+            first + i,
+            r["id"],
+            KIND_CODES[Kind(r["kind"])],
+            r["sku"],
+            ids[r["location"]],
+            r["quantity"],
+            now,
+            now,
+            r.get("reason"),
+            None,
+        )
+        for i, r in enumerate(rows)
+    ]
+
+
+def raw_executemany(directory: Path, batches: list[list[tuple[Any, ...]]]) -> float:
+    """Rows/s of plain sqlite3 executemany into a bare table (same pragmas, one transaction per batch)."""
+    con = sqlite3.connect(directory / "raw.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(
+        "CREATE TABLE raw_movements (seq INTEGER, id TEXT, kind INTEGER, sku TEXT, location_id INTEGER, "
+        "quantity INTEGER, occurred_at INTEGER, recorded_at INTEGER, reason TEXT, reference TEXT)"
+    )
+    start = time.perf_counter()
+    for batch in batches:
+        con.execute("BEGIN")
+        con.executemany("INSERT INTO raw_movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return sum(len(b) for b in batches) / elapsed
+
+
+def measure_writes(keel: Keel, stream: MovementStream, directory: Path, batches: int) -> tuple[float, float]:
+    workload = [stream.rows(BATCH) for _ in range(batches)]
+    with keel.db.read() as conn:
+        first = int(conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM movements").scalar_one()) + 1
+    raw_rows = [_ledger_rows(keel, b, first + i * BATCH) for i, b in enumerate(workload)]
+    start = time.perf_counter()
+    for batch in workload:
+        keel.stock.apply_batch(batch, source="bench")
+    service = sum(map(len, workload)) / (time.perf_counter() - start)
+    return service, raw_executemany(directory, raw_rows)
+
+
+def _spawn(args: list[str], url: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, KEEL_DATABASE_URL=url, KEEL_LOG_LEVEL="WARNING")
+    return subprocess.Popen([sys.executable, "-m", "keel", *args], env=env, stdout=subprocess.DEVNULL)
+
+
+def _drained(keel: Keel, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with keel.db.read() as conn:
+            if keel.availability.backlog(conn) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def measure_freshness(keel: Keel, stream: MovementStream, url: str, seconds: float, rate: int) -> dict[str, float]:
+    """Offer ``rate`` movements/s in 10 batches a second while a worker process projects availability."""
+    worker = _spawn(["worker"], url)
+    try:
+        if not _drained(keel, 120):
+            raise RuntimeError("worker did not catch up before the load phase")
+        with keel.db.read() as conn:
+            start_seq = keel.events.last_seq(conn)
+        per_tick, tick = rate // 10, 0.1
+        sent = 0
+        start = time.perf_counter()
+        next_at = start
+        while time.perf_counter() - start < seconds:
+            keel.stock.apply_batch(stream.rows(per_tick), source="bench-load")
+            sent += per_tick
+            next_at += tick
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+        offered = sent / (time.perf_counter() - start)
+        if not _drained(keel, 120):
+            raise RuntimeError("worker did not drain the load within 120 s")
+    finally:
+        worker.terminate()
+        worker.wait(10)
+    with keel.db.read() as conn:
+        events = keel.events.read(conn, start_seq, {STOCK_MOVED, AVAILABILITY_CHANGED}, limit=10_000_000)
+    lags = sorted(caused_latencies(events).values())
+    stock_events = sum(e.type == STOCK_MOVED for e in events)
+    return {
+        "offered_load_per_s": offered,
+        "freshness_p50_s": statistics.median(lags),
+        "freshness_p99_s": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+        "stock_events": stock_events,
+        "measured_events": len(lags),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure_reads(url: str, world: World, seconds: float) -> float:
+    port = _free_port()
+    server = _spawn(["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)], url)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("server did not start")
+            time.sleep(0.2)
+        paths = [f"/availability/{sku}" for sku in world.skus]
+        result = run_load("127.0.0.1", port, paths, seconds)
+        if result.errors:
+            raise RuntimeError(f"{result.errors} ATP reads failed")
+        return result.per_s
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run(database_url: str | None, *, json_out: bool, skus: int, seconds: float) -> dict[str, Any]:
+    world = generate(42, Scale(skus=skus))
+    with bench_database(database_url) as url, tempfile.TemporaryDirectory(prefix="keel-raw-") as raw_dir:
+        keel = bootstrap(load_settings(), database_url=url)
+        migrate.upgrade(keel.db)
+        t0 = time.perf_counter()
+        with console.status("loading the retail twin"):
+            load_world(keel, world)
+        load_s = time.perf_counter() - t0
+        stream = MovementStream(world)
+        with console.status("ledger writes vs raw executemany"):
+            service, raw = measure_writes(keel, stream, Path(raw_dir), batches=5)
+            keel.availability.catch_up()
+        with console.status(f"sustained load for {seconds:.0f} s with a worker process"):
+            fresh = measure_freshness(keel, stream, url, seconds, rate=10_000)
+        with console.status("ATP reads over HTTP"):
+            reads = measure_reads(url, world, seconds=min(seconds, 10.0))
+        keel.close()
+    figures = {
+        "movements_per_s": round(service),
+        "raw_executemany_per_s": round(raw),
+        "ratio": round(service / raw, 3),
+        "offered_load_per_s": round(fresh["offered_load_per_s"]),
+        "freshness_p50_s": round(fresh["freshness_p50_s"], 4),
+        "freshness_p99_s": round(fresh["freshness_p99_s"], 4),
+        "atp_reads_per_s": round(reads),
+    }
+    table = Table(
+        "figure",
+        "value",
+        title=f"keel bench inventory ({skus} SKUs, {len(world.locations)} locations, "
+        f"{len(world.channels)} channels, {len({loc['country'] for loc in world.locations})} countries)",
+    )
+    table.add_row("twin load (s)", f"{load_s:.1f}")
+    for key, value in figures.items():
+        table.add_row(key, str(value))
+    table.add_row("stock events measured", f"{fresh['measured_events']:.0f} of {fresh['stock_events']:.0f}")
+    console.print(table)
+    if json_out:
+        print(json.dumps(figures))
+    return figures

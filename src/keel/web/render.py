@@ -1,0 +1,90 @@
+"""Template environment and the route class that turns page errors into friendly HTML pages.
+
+The JSON API answers errors with problem documents; a person in a browser gets a page with the
+navigation bar, what went wrong and where to go next instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
+
+from keel.platform.errors import NotFound
+from keel.web.params import PAGE_SIZES, BadQuery, url_with
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+UI = "/ui"  # the JSON API owns /locations, /channels and /availability/{sku}
+NAV = (
+    ("Inventory", "/"),
+    ("Channel availability", f"{UI}/availability"),
+    ("Locations", f"{UI}/locations"),
+    ("Channels", f"{UI}/channels"),
+)
+
+
+MISSING = "\N{EN DASH}"
+
+
+def _num(value: object) -> str:
+    if value is None:
+        return MISSING
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _pct(value: float | None) -> str:
+    return MISSING if value is None else f"{value * 100:.1f}%"
+
+
+def _when(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return MISSING if value is None else str(value)
+
+
+def _active_nav(path: str) -> str:
+    """The navigation entry a path belongs to (the longest matching prefix)."""
+    best = "/"
+    for _, href in NAV:
+        if href != "/" and (path == href or path.startswith(href + "/")) and len(href) > len(best):
+            best = href
+    return best
+
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters.update(num=_num, pct=_pct, when=_when)
+templates.env.globals.update(nav=NAV, ui=UI, url_with=url_with, active_nav=_active_nav, page_sizes=PAGE_SIZES)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status)
+
+
+class PageRoute(APIRoute):
+    """Renders ``BadQuery`` as a 400 page and ``NotFound`` (unknown SKU, channel...) as a 404 page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BadQuery as exc:
+                return error_page(request, 400, "That link has a bad value", f"{exc.field} {exc.reason}.")
+            except NotFound as exc:
+                return error_page(request, 404, "Not found", exc.detail)
+
+        return guarded

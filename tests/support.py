@@ -1,0 +1,163 @@
+"""Helpers shared by every test layer: a small world, movement rows, state snapshots and a live server.
+
+Import them as ``from tests.support import ...`` (``tests`` is a package so test modules may share names).
+
+- ``build_world(keel)``: five locations in DE and FR, one location group and three channels with
+  different availability policies (see ``World`` for the codes and the numbers each policy applies).
+- ``mv(...)``: one raw movement row as a client would send it.
+- ``snapshot(keel)``: every row of every Keel table, for "nothing changed" assertions.
+- ``serve_app(app)``: a real uvicorn server in a thread on 127.0.0.1 and a free port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+from fastapi import FastAPI
+
+import keel.models  # noqa: F401  (registers every table on the shared metadata)
+from keel.bootstrap import Keel, bootstrap
+from keel.platform import migrate
+from keel.platform.config import Settings
+from keel.platform.db import metadata
+
+# Locations. 3PL-DE-1 feeds no channel on purpose.
+WH_DE = "WH-DE-1"
+ST_DE = "ST-DE-1"
+WH_FR = "WH-FR-1"
+ST_FR = "ST-FR-1"
+TPL_DE = "3PL-DE-1"
+GROUP = "fulfilment-eu"  # WH-DE-1 + WH-FR-1
+# Channels.
+WEB_DE = "web-de"  # DE <- WH-DE-1, ST-DE-1; no rules: ATP = pooled available
+MARKET = "market-eu"  # DE <- group fulfilment-eu, FR <- WH-FR-1; buffer 2, 50 %, max 20, zero below 3
+POS_FR = "pos-fr"  # FR <- ST-FR-1; backorder
+
+LOCATIONS: tuple[dict[str, Any], ...] = (
+    {"code": WH_DE, "name": "Berlin warehouse", "kind": "warehouse", "country": "DE", "city": "Berlin",
+     "latitude": 52.52, "longitude": 13.405, "capabilities": ["ship"]},
+    {"code": ST_DE, "name": "Munich store", "kind": "store", "country": "DE", "city": "Munich",
+     "capabilities": ["pickup", "ship_from_store"]},
+    {"code": WH_FR, "name": "Paris warehouse", "kind": "warehouse", "country": "FR", "city": "Paris",
+     "capabilities": ["ship"]},
+    {"code": ST_FR, "name": "Lyon store", "kind": "store", "country": "FR", "city": "Lyon",
+     "capabilities": ["pickup"]},
+    {"code": TPL_DE, "name": "Hamburg 3PL", "kind": "3pl", "country": "DE", "city": "Hamburg",
+     "capabilities": ["ship"]},
+)  # fmt: skip
+
+CHANNELS: tuple[dict[str, Any], ...] = (
+    {"code": WEB_DE, "name": "Web store DE", "kind": "web_store", "countries": ["DE"], "currency": "EUR",
+     "policy": {"sources": {"DE": {"locations": [WH_DE, ST_DE]}}}},
+    {"code": MARKET, "name": "Marketplace EU", "kind": "marketplace", "countries": ["DE", "FR"],
+     "currency": "EUR",
+     "policy": {"sources": {"DE": {"groups": [GROUP]}, "FR": {"locations": [WH_FR]}},
+                "safety_buffer": 2, "allocation_pct": 50, "max_listed": 20, "zero_below": 3}},
+    {"code": POS_FR, "name": "Store POS FR", "kind": "pos", "countries": ["FR"], "currency": "EUR",
+     "policy": {"sources": {"FR": {"locations": [ST_FR]}}, "backorder": True}},
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class World:
+    """Codes of what ``build_world`` created (all active, projector caught up)."""
+
+    locations: tuple[str, ...] = (WH_DE, ST_DE, WH_FR, ST_FR, TPL_DE)
+    group: str = GROUP
+    channels: tuple[str, ...] = (WEB_DE, MARKET, POS_FR)
+
+
+def open_keel(database_url: str, **overrides: Any) -> Keel:
+    """Bootstrap Keel on ``database_url`` with explicit settings (never the caller's env) and migrate."""
+    keel = bootstrap(Settings(database_url=database_url, log_json=False, **overrides))
+    migrate.upgrade(keel.db)
+    return keel
+
+
+def build_world(keel: Keel) -> World:
+    """Create the small world of this module in ``keel`` and let the availability projector catch up."""
+    for loc in LOCATIONS:
+        keel.locations.create(dict(loc))
+    keel.locations.create_group(GROUP, "Fulfilment EU", [WH_DE, WH_FR])
+    for channel in CHANNELS:
+        keel.channels.create(dict(channel))
+    keel.availability.catch_up()
+    return World()
+
+
+def mv(
+    mid: str, kind: str, sku: str, location: str, quantity: Any, **extra: Any
+) -> dict[str, Any]:
+    """A raw movement row (the JSON shape of POST /inventory/movements)."""
+    return {"id": mid, "kind": kind, "sku": sku, "location": location, "quantity": quantity, **extra}
+
+
+def receive(keel: Keel, sku: str, location: str, quantity: int, mid: str | None = None) -> None:
+    """Put ``quantity`` units of ``sku`` into ``location`` with one ``received`` movement."""
+    keel.stock.apply_batch([mv(mid or f"rcv:{sku}:{location}:{quantity}", "received", sku, location, quantity)])
+
+
+def position(keel: Keel, sku: str, location: str) -> dict[str, int]:
+    """The eight quantities of one position (all zero when it does not exist)."""
+    items, _ = keel.queries.positions(sku=sku, location=location)
+    fields = ("on_hand", "available", "committed", "reserved", "safety_stock", "damaged",
+              "quality_control", "incoming")  # fmt: skip
+    return {f: items[0][f] if items else 0 for f in fields}
+
+
+def snapshot(keel: Keel) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order: equal snapshots mean nothing was written."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with keel.db.read() as conn:
+        for table in metadata.sorted_tables:
+            query = sa.select(table).order_by(*table.primary_key.columns)
+            out[table.name] = [tuple(row) for row in conn.execute(query)]
+    return out
+
+
+def events_after(keel: Keel, seq: int, types: set[str] | None = None) -> list[Any]:
+    """Events with ``seq`` greater than ``seq`` (optionally only some types)."""
+    with keel.db.read() as conn:
+        return keel.events.read(conn, seq, types, limit=100_000)
+
+
+def last_seq(keel: Keel) -> int:
+    with keel.db.read() as conn:
+        return keel.events.last_seq(conn)
+
+
+@contextmanager
+def serve_app(app: FastAPI, *, timeout: float = 30.0) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a daemon thread on 127.0.0.1; yields the base URL.
+
+    The socket is bound here, before the server starts, so the port cannot be taken in between.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn stopped during start-up")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn did not start within {timeout} s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=timeout)
+        sock.close()
