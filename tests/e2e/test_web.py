@@ -271,9 +271,7 @@ def test_pick_a_sku_then_explain_shows_contributions_and_rules(tab: Tab, twin: K
     tab.page.get_by_role("link", name="Explain these numbers →").click()
     tab.page.wait_for_url(tab.base_url + f"/ui/availability/{SKU}")
     explained = twin.availability.explain(SKU)
-    stocked_targets = [
-        t for t in explained if any(c["available"] or c["counted"] for c in t["contributions"])
-    ]
+    stocked_targets = [t for t in explained if any(c["available"] or c["counted"] for c in t["contributions"])]
     assert stocked_targets
     expect(tab.page.locator("table#explain-summary tbody tr")).to_have_count(len(stocked_targets))
     for t in stocked_targets:
@@ -319,9 +317,7 @@ ERRORS = [
 
 @browser_test
 @pytest.mark.parametrize(("name", "path", "status", "says"), ERRORS, ids=[e[0] for e in ERRORS])
-def test_unknown_filters_get_a_friendly_error_page(
-    tab: Tab, name: str, path: str, status: int, says: str
-) -> None:
+def test_unknown_filters_get_a_friendly_error_page(tab: Tab, name: str, path: str, status: int, says: str) -> None:
     tab.open(path, status)
     expect(tab.page.locator(".error-status")).to_have_text(str(status))
     expect(tab.page.locator(".error-page .lead")).to_contain_text(says)

@@ -55,7 +55,7 @@ def test_only_the_moved_sku_is_recomputed(keel: Keel, world: World) -> None:
     assert keel.availability.catch_up().recomputed == 2
     after = listed(keel)
     assert {k: v for k, v in after.items() if k[2] == "SKU-1"} == {k: v for k, v in before.items() if k[2] == "SKU-1"}
-    assert changes(keel, seq) == [(MARKET, [change("SKU-2", "DE", 4, 2)]), (WEB_DE, [change("SKU-2", "DE", 10, 6)])]
+    assert changes(keel, seq) == [(MARKET, [change("SKU-2", "DE", 4, 0)]), (WEB_DE, [change("SKU-2", "DE", 10, 6)])]
 
 
 def test_a_location_feeding_no_channel_emits_nothing(keel: Keel, world: World) -> None:
@@ -67,6 +67,17 @@ def test_a_location_feeding_no_channel_emits_nothing(keel: Keel, world: World) -
     assert (result.events, result.recomputed, result.changed) == (1, 0, 0)
     assert changes(keel, seq) == []
     assert listed(keel) == before
+
+
+def test_a_first_projection_of_zero_is_not_a_change(keel: Keel, world: World) -> None:
+    # given 1 unit at WH-FR-1, which market-eu's buffer of 2 hides in both countries
+    seq = last_seq(keel)
+    receive(keel, "SKU-1", WH_FR, 1)
+    result = keel.availability.catch_up()
+    # then 0 -> 0 is not announced as a change
+    assert (result.recomputed, result.changed) == (2, 0)
+    assert changes(keel, seq) == []
+    assert listed(keel) == {}
 
 
 def test_movements_that_do_not_change_available_are_not_recomputed(keel: Keel, world: World) -> None:
@@ -141,8 +152,9 @@ def test_projection_agrees_with_a_live_recompute_after_a_mix(keel: Keel, world: 
     keel.availability.catch_up()
     for sku in ("SKU-1", "SKU-2"):
         for row in keel.availability.explain(sku):
-            assert row["projected"] == row["quantity"], row
-    assert listed(keel)[(MARKET, "DE", "SKU-1")] == (15, False)  # 25 + 6 = 31 -> 29 -> 14 ... capped at 20
+            assert (row["projected"] or 0) == row["quantity"], row  # None: never listed, i.e. 0
+    # market-eu DE pools WH-DE-1 (30 - 5 held) and WH-FR-1 (9 - 3 in QC): 31 -> buffer 29 -> 50 % 14
+    assert listed(keel)[(MARKET, "DE", "SKU-1")] == (14, False)
 
 
 def test_explain_breaks_a_number_down(keel: Keel, world: World) -> None:

@@ -159,7 +159,7 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         conn.exec_driver_sql(sql, list(rows))
 
 
-def _cursor(conn: Connection) -> Any:
+def cursor(conn: Connection) -> Any:
     """The DBAPI cursor of the connection's current transaction: bulk fetches skip SQLAlchemy row objects."""
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
@@ -168,7 +168,7 @@ def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[
     """(kind, sku, location_id, quantity) of the given movement ids already in the ledger."""
     found: dict[str, tuple[int, str, int, int]] = {}
     ph = _ph(conn)
-    cur = _cursor(conn)
+    cur = cursor(conn)
     for chunk in _chunks(ids, 900):
         cur.execute(
             f"SELECT id, kind, sku, location_id, quantity FROM movements WHERE id IN ({', '.join([ph] * len(chunk))})",
@@ -182,7 +182,7 @@ def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[
 def insert_movements(conn: Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Append ledger rows, skipping ids already recorded; returns how many were new."""
     ph = _ph(conn)
-    cur = _cursor(conn)
+    cur = cursor(conn)
     cur.executemany(
         f"INSERT INTO movements ({', '.join(MOVEMENT_COLUMNS)}) VALUES ({', '.join([ph] * len(MOVEMENT_COLUMNS))}) "
         "ON CONFLICT (id) DO NOTHING",
@@ -216,7 +216,7 @@ def load_positions(
     The pairs go through a temporary table joined on the primary key: SQLite plans a row-value ``IN`` list
     as a scan, which cost 60 us per pair at reference scale against ~2 us for the join.
     """
-    cur = _cursor(conn)
+    cur = cursor(conn)
     ph = _ph(conn)
     cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
     if conn.dialect.name == "sqlite":

@@ -100,9 +100,14 @@ class SqlEventLog:
             }
             for e in events
         ]
-        stmt = upsert_insert(conn, events_table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        result = conn.execute(stmt, rows)
-        return int(result.rowcount) if result.rowcount >= 0 else len(rows)
+        # Count what RETURNING hands back: executemany rowcount is -1 on psycopg, which made every
+        # duplicate count as new on PostgreSQL.
+        stmt = (
+            upsert_insert(conn, events_table)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(events_table.c.seq)
+        )
+        return len(conn.execute(stmt, rows).all())
 
     def read(self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000) -> list[Event]:
         query = sa.select(events_table).where(events_table.c.seq > after).order_by(events_table.c.seq).limit(limit)
@@ -128,6 +133,17 @@ class SqlEventLog:
                 set_={"seq": stmt.excluded.seq, "updated_at": stmt.excluded.updated_at},
             )
         )
+
+    def advance_offset(self, conn: Connection, consumer: str, expected: int, seq: int) -> bool:
+        """Move ``consumer`` from ``expected`` to ``seq``; False when another instance moved it first."""
+        t = consumer_offsets_table
+        if expected == 0 and self.offset(conn, consumer) == 0:
+            self.commit_offset(conn, consumer, seq)
+            return True
+        result = conn.execute(
+            t.update().where(t.c.consumer == consumer, t.c.seq == expected).values(seq=seq, updated_at=utcnow())
+        )
+        return result.rowcount == 1
 
     def freshness(self, conn: Connection) -> dict[str, datetime]:
         """Last ``occurred_at`` received per source (data freshness = now - this)."""

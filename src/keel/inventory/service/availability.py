@@ -33,6 +33,7 @@ TOPOLOGY_EVENTS = CHANNEL_EVENTS | {
     "location_group.created",
     "location_group.updated",
 }
+LISTED_CACHE_SKUS = 200_000
 CONSUMED = {STOCK_MOVED} | TOPOLOGY_EVENTS
 _AVAILABLE_KIND_CODES = sorted(KIND_CODES[k] for k in CHANGES_AVAILABLE)
 
@@ -75,12 +76,20 @@ class AvailabilityService:
         self.channels = channels
         self.locations = locations
         self._topology: Topology | None = None
+        # What channels were last told, per SKU: this projector is the table's only writer (the offset
+        # compare-and-set proves it), so the cache stays exact and spares re-reading hot SKUs.
+        self._listed: dict[str, dict[tuple[int, str], tuple[int, bool]]] = {}
 
     # -- projector ----------------------------------------------------------------------------------------
     def step(self, limit: int = 200) -> StepResult:
-        """Consume up to ``limit`` new events; returns what was recomputed and emitted."""
+        """Consume up to ``limit`` new events; returns what was recomputed and emitted.
+
+        The recompute runs in a read transaction so producers keep the write lock; the short write
+        transaction then stores the changes, the events and the offset together, and only if no other
+        projector instance moved the offset meanwhile (compare-and-set), so the step is retried instead.
+        """
         result = StepResult()
-        with self.db.write() as conn:
+        with self.db.read() as conn:
             after = self.events.offset(conn, CONSUMER)
             batch = self.events.read(conn, after, CONSUMED, limit)
             if not batch:
@@ -98,15 +107,24 @@ class AvailabilityService:
                     for sku, location_id in pairs:
                         for index in topo.by_location.get(location_id, ()):
                             dirty.setdefault(sku, set()).add(index)
-            stale = self._mark_full(conn, topo, full, dirty)
-            changes = self._recompute(conn, topo, dirty)
-            changes.extend(stale)
-            self._write(conn, changes, [e.seq for e in batch])
-            self.events.commit_offset(conn, CONSUMER, batch[-1].seq)
-            result.events = len(batch)
-            result.recomputed = sum(len(v) for v in dirty.values())
-            result.changed = len(changes)
-            result.channels = {c[1] for c in changes}
+            changes = self._mark_full(conn, topo, full, dirty)
+            changes.extend(self._recompute(conn, topo, dirty))
+        try:
+            with self.db.write() as conn:
+                if not self.events.advance_offset(conn, CONSUMER, after, batch[-1].seq):
+                    self._listed.clear()
+                    return result  # another projector consumed these events first
+                self._write(conn, changes, [e.seq for e in batch])
+        except Exception:
+            self._listed.clear()
+            raise
+        for channel_id, _, country, sku, _, quantity, backorder in changes:
+            if sku in self._listed:
+                self._listed[sku][(channel_id, country)] = (quantity, backorder)
+        result.events = len(batch)
+        result.recomputed = sum(len(v) for v in dirty.values())
+        result.changed = len(changes)
+        result.channels = {c[1] for c in changes}
         return result
 
     def backlog(self, conn: Connection) -> int:
@@ -183,31 +201,38 @@ class AvailabilityService:
     ) -> list[tuple[int, str, str, str, int, int, bool]]:
         """(channel_id, channel, country, sku, previous, quantity, backorder) for every number that changed."""
         changes = []
-        p, ca = store.positions, store.channel_availability
+        ph = "?" if conn.dialect.name == "sqlite" else "%s"
+        cur = store.cursor(conn)
+        if len(self._listed) > LISTED_CACHE_SKUS:
+            self._listed.clear()
         for skus in _chunks(sorted(dirty)):
+            marks = ", ".join([ph] * len(skus))
             stock: dict[str, dict[int, int]] = {}
-            for sku, location_id, available in conn.execute(
-                sa.select(p.c.sku, p.c.location_id, p.c.available).where(p.c.sku.in_(skus))
-            ):
+            cur.execute(f"SELECT sku, location_id, available FROM positions WHERE sku IN ({marks})", tuple(skus))
+            for sku, location_id, available in cur.fetchall():
                 stock.setdefault(sku, {})[location_id] = available
-            stored = {
-                (ch, country, sku): (qty, bo)
-                for ch, country, sku, qty, bo in conn.execute(
-                    sa.select(ca.c.channel_id, ca.c.country, ca.c.sku, ca.c.quantity, ca.c.backorder).where(
-                        ca.c.sku.in_(skus)
-                    )
+            missing = [sku for sku in skus if sku not in self._listed]
+            if missing:
+                for sku in missing:
+                    self._listed[sku] = {}
+                cur.execute(
+                    "SELECT channel_id, country, sku, quantity, backorder FROM channel_availability "
+                    f"WHERE sku IN ({', '.join([ph] * len(missing))})",
+                    tuple(missing),
                 )
-            }
+                for ch, country, sku, qty, bo in cur.fetchall():
+                    self._listed[sku][(ch, country)] = (qty, bool(bo))
             for sku in skus:
                 at = stock.get(sku, {})
+                listed = self._listed[sku]
                 for index in dirty[sku]:
                     t = topo.targets[index]
-                    pooled = sum(max(0, a) for loc, a in at.items() if loc in t.location_ids)
+                    pooled = sum(a for loc, a in at.items() if a > 0 and loc in t.location_ids)
                     quantity = atp_quantity(pooled, t.rules)
-                    key = (t.channel_id, t.country, sku)
-                    previous = stored.get(key)
-                    if previous is None or previous != (quantity, t.rules.backorder):
-                        before = previous[0] if previous else 0
+                    # Never listed counts as 0 without backorder, so a first 0 is not announced as a change.
+                    previous = listed.get((t.channel_id, t.country), (0, False))
+                    if previous != (quantity, t.rules.backorder):
+                        before = previous[0]
                         changes.append((t.channel_id, t.channel, t.country, sku, before, quantity, t.rules.backorder))
         return changes
 
