@@ -1,12 +1,12 @@
 """Fixtures for every test layer. Names here are a stable interface (the browser tests use them).
 
 Databases
-- ``database_url``: a fresh, empty database URL, parametrised ``sqlite`` (a file in ``tmp_path``) and
+- ``database_url``: a fresh database URL, parametrised ``sqlite`` (a file in ``tmp_path``) and
   ``postgresql`` (``CREATE DATABASE keel_test_<uuid>`` on ``KEEL_TEST_POSTGRES_URL``, default
   postgresql://postgres@127.0.0.1:5432/postgres, copied from a session template migrated once, dropped
-  ``WITH (FORCE)`` afterwards). PostgreSQL
-  params carry the ``postgres`` marker; when the server is unreachable they skip with the reason, or
-  fail when ``KEEL_REQUIRE_SERVICES=1``.
+  ``WITH (FORCE)`` afterwards). PostgreSQL params carry the ``postgres`` marker; when the server is
+  unreachable they skip with the reason, or fail when ``KEEL_REQUIRE_SERVICES=1``
+  (``service_unavailable(reason)`` does the same for other services, e.g. Chromium).
 - ``keel``: a bootstrapped ``keel.bootstrap.Keel`` on ``database_url`` with migrations applied.
 - ``keel_factory(**settings)``: another ``Keel`` on the same database with other ``Settings`` values
   (e.g. ``max_batch=3``); closed at teardown.
@@ -40,9 +40,7 @@ from keel.api import create_app
 from keel.bootstrap import Keel
 from tests.support import World, build_world, open_keel, serve_app
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "KEEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("KEEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("KEEL_REQUIRE_SERVICES") == "1"
 
 BACKENDS = [
@@ -70,7 +68,8 @@ def postgres_admin_url() -> str:
         with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
             pass
     except psycopg.Error as exc:
-        service_unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {exc}".strip())
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        service_unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {first_line}")
     return POSTGRES_ADMIN_URL
 
 

@@ -93,9 +93,7 @@ def build_world(keel: Keel) -> World:
     return World()
 
 
-def mv(
-    mid: str, kind: str, sku: str, location: str, quantity: Any, **extra: Any
-) -> dict[str, Any]:
+def mv(mid: str, kind: str, sku: str, location: str, quantity: Any, **extra: Any) -> dict[str, Any]:
     """A raw movement row (the JSON shape of POST /inventory/movements)."""
     return {"id": mid, "kind": kind, "sku": sku, "location": location, "quantity": quantity, **extra}
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
+from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
 from keel.platform.api import http_error_handler, keel_error_handler, validation_handler
 from keel.platform.errors import KeelError
@@ -88,8 +89,17 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     def metrics_endpoint() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(availability_router)
     app.include_router(inventory_router)
     app.include_router(channels_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Application factory for multi-process serving (``keel serve --workers N``): settings from the
+    environment; the availability projector runs in its own ``keel worker`` process instead."""
+    from keel.bootstrap import bootstrap
+
+    return create_app(bootstrap(), background=False)

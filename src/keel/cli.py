@@ -47,11 +47,30 @@ def db_upgrade(database_url: DbOpt = None, revision: str = "head") -> None:
     console.print(f"database at {revision}: {keel.db.url}")
 
 
-def _serve(keel: Keel, host: str, port: int, background: bool) -> None:
+def _serve(keel: Keel, host: str, port: int, background: bool, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from keel.api import create_app
 
+    if workers > 1:
+        # Each process builds its own app from the environment; one projector runs beside them.
+        os.environ["KEEL_DATABASE_URL"] = keel.db.url
+        worker = None
+        if background:
+            import subprocess
+            import sys
+
+            worker = subprocess.Popen([sys.executable, "-m", "keel", "worker"])
+        try:
+            uvicorn.run(
+                "keel.api:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+            )
+        finally:
+            if worker:
+                worker.terminate()
+        return
     uvicorn.run(create_app(keel, background=background), host=host, port=port, log_level="warning")
 
 
@@ -61,13 +80,14 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     worker: Annotated[bool, typer.Option(help="run the availability projector and expiry sweeper")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="HTTP server processes")] = 1,
 ) -> None:
     """Serve the API and control tower (migrations are applied first)."""
     keel = open_keel(database_url)
     host = host or keel.settings.host
     port = port or keel.settings.port
     console.print(f"Keel serving http://{host}:{port}  (API docs: /docs)")
-    _serve(keel, host, port, worker)
+    _serve(keel, host, port, worker, workers)
 
 
 @app.command()
@@ -116,9 +136,10 @@ def worker_cmd(
     if once:
         console.print(f"consumed {run_once(keel)} events")
         return
-    stop = threading.Event()
+    stop, ready = threading.Event(), threading.Event()
+    threading.Thread(target=lambda: ready.wait() and print("worker ready", flush=True), daemon=True).start()
     try:
-        run_forever(keel, stop)
+        run_forever(keel, stop, ready)
     except KeyboardInterrupt:
         stop.set()
 

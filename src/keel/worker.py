@@ -21,8 +21,11 @@ def run_once(keel: Keel) -> int:
     return result.events
 
 
-def run_forever(keel: Keel, stop: threading.Event) -> None:
+def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None = None) -> None:
     """Poll until ``stop`` is set; errors are logged and retried so a transient lock never kills the loop."""
+    keel.availability.warm()
+    if ready is not None:
+        ready.set()
     last_sweep = 0.0
     while not stop.is_set():
         try:

@@ -9,7 +9,21 @@ import sqlalchemy as sa
 
 from keel.bootstrap import Keel
 from keel.platform.errors import NotFound
-from tests.support import MARKET, POS_FR, ST_DE, ST_FR, TPL_DE, WEB_DE, WH_DE, WH_FR, World, events_after, last_seq, mv, receive
+from tests.support import (
+    MARKET,
+    POS_FR,
+    ST_DE,
+    ST_FR,
+    TPL_DE,
+    WEB_DE,
+    WH_DE,
+    WH_FR,
+    World,
+    events_after,
+    last_seq,
+    mv,
+    receive,
+)
 
 CHANGED = {"availability.changed"}
 
@@ -92,7 +106,9 @@ def test_movements_that_do_not_change_available_are_not_recomputed(keel: Keel, w
     [(100, mv("s", "sold", "SKU-1", WH_FR, 1)), (4, mv("r", "received", "SKU-1", WH_FR, 1))],
     ids=["hidden-by-max-listed", "hidden-by-zero-below"],
 )
-def test_a_change_hidden_by_the_policy_emits_nothing(keel: Keel, world: World, stock: int, move: dict[str, Any]) -> None:
+def test_a_change_hidden_by_the_policy_emits_nothing(
+    keel: Keel, world: World, stock: int, move: dict[str, Any]
+) -> None:
     # given stock only at WH-FR-1, which feeds market-eu alone (capped at 20, zero below 3)
     receive(keel, "SKU-1", WH_FR, stock)
     keel.availability.catch_up()
@@ -171,7 +187,10 @@ def test_explain_breaks_a_number_down(keel: Keel, world: World) -> None:
                   {"rule": "maximum listed 20", "removed": 0, "result": 16}],
     }  # fmt: skip
     assert [(r["channel"], r["country"]) for r in keel.availability.explain("SKU-1")] == [
-        (WEB_DE, "DE"), (MARKET, "DE"), (MARKET, "FR"), (POS_FR, "FR")
+        (WEB_DE, "DE"),
+        (MARKET, "DE"),
+        (MARKET, "FR"),
+        (POS_FR, "FR"),
     ]
     with pytest.raises(NotFound):
         keel.availability.explain("SKU-1", "ghost")
@@ -181,7 +200,10 @@ def test_projected_reads_filter_by_channel_and_country(keel: Keel, world: World)
     receive(keel, "SKU-1", WH_FR, 30)
     keel.availability.catch_up()
     rows = keel.availability.projected(["SKU-1", "SKU-9"], channel=MARKET)
-    assert [(r["channel"], r["country"], r["quantity"]) for r in rows["SKU-1"]] == [(MARKET, "DE", 14), (MARKET, "FR", 14)]
+    assert [(r["channel"], r["country"], r["quantity"]) for r in rows["SKU-1"]] == [
+        (MARKET, "DE", 14),
+        (MARKET, "FR", 14),
+    ]
     assert rows["SKU-9"] == []
     assert [r["country"] for r in keel.availability.projected(["SKU-1"], country="fr")["SKU-1"]] == ["FR"]
     with pytest.raises(NotFound):

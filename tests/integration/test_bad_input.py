@@ -51,7 +51,9 @@ def test_a_batch_mixing_known_and_new_ids_applies_only_the_new(stocked: Keel) ->
 def test_a_known_id_with_other_content_is_refused(stocked: Keel, changed: dict[str, Any]) -> None:
     before = snapshot(stocked)
     with pytest.raises(ValidationFailed) as info:
-        stocked.stock.apply_batch([mv("new", "received", "SKU-1", WH_DE, 1), {**mv("seed", "received", "SKU-1", WH_DE, 5), **changed}])
+        stocked.stock.apply_batch(
+            [mv("new", "received", "SKU-1", WH_DE, 1), {**mv("seed", "received", "SKU-1", WH_DE, 5), **changed}]
+        )
     assert info.value.errors == [FieldError(2, "id", "movement 'seed' was already recorded with other content")]
     assert snapshot(stocked) == before
 

@@ -10,7 +10,7 @@ from keel.bootstrap import Keel
 from keel.inventory.model import Kind
 from keel.inventory.service import BatchResult
 from keel.platform.errors import NotFound
-from tests.support import ST_DE, ST_FR, WH_DE, WH_FR, WEB_DE, World, events_after, last_seq, mv, position
+from tests.support import ST_DE, ST_FR, WEB_DE, WH_DE, WH_FR, World, events_after, last_seq, mv, position
 
 
 def t(day: int, hour: int = 0) -> str:

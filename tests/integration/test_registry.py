@@ -11,7 +11,8 @@ from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFaile
 from tests.support import GROUP, ST_DE, ST_FR, WH_DE, WH_FR, World, events_after, last_seq, snapshot
 
 NEW_LOCATION = {"code": "DS-DE-1", "name": "Berlin dark store", "kind": "dark_store", "country": "de",
-                "city": "Berlin", "latitude": 52.5, "longitude": 13.4, "capabilities": ["ship", "pickup", "ship"]}  # fmt: skip
+                "city": "Berlin", "latitude": 52.5, "longitude": 13.4,
+                "capabilities": ["ship", "pickup", "ship"]}  # fmt: skip
 NEW_CHANNEL = {"code": "social-de", "name": "Social DE", "kind": "social", "countries": ["de"],
                "currency": "eur", "policy": {"sources": {"DE": {"locations": [WH_DE]}}}}  # fmt: skip
 
@@ -82,7 +83,11 @@ def test_list_locations_filters_and_pages(keel: Keel, world: World) -> None:
 def test_groups_create_list_and_replace_members(keel: Keel, world: World) -> None:
     created = keel.locations.create_group("de-all", "All DE", [WH_DE, ST_DE])
     assert created == {"code": "de-all", "name": "All DE", "members": [ST_DE, WH_DE]}
-    assert keel.locations.set_group_members(GROUP, [WH_FR]) == {"code": GROUP, "name": "Fulfilment EU", "members": [WH_FR]}
+    assert keel.locations.set_group_members(GROUP, [WH_FR]) == {
+        "code": GROUP,
+        "name": "Fulfilment EU",
+        "members": [WH_FR],
+    }
     assert keel.locations.groups() == [
         {"code": "de-all", "name": "All DE", "members": [ST_DE, WH_DE]},
         {"code": GROUP, "name": "Fulfilment EU", "members": [WH_FR]},
@@ -149,7 +154,9 @@ def test_invalid_channel_is_refused_and_nothing_written(
 
 def test_channel_update_list_and_deactivate(keel: Keel, world: World) -> None:
     seq = last_seq(keel)
-    updated = keel.channels.update("pos-fr", {"name": "Boutiques FR", "policy": {"sources": {"FR": {"locations": [WH_FR]}}}})
+    updated = keel.channels.update(
+        "pos-fr", {"name": "Boutiques FR", "policy": {"sources": {"FR": {"locations": [WH_FR]}}}}
+    )
     assert updated["name"] == "Boutiques FR"
     assert updated["policy"]["sources"] == {"FR": {"locations": [WH_FR], "groups": []}}
     assert keel.channels.deactivate("pos-fr")["active"] is False

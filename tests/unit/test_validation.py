@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from keel.inventory.model import Kind, Movement, validate_batch, validate_location_fields
+from keel.inventory.model import (
+    Kind,
+    Movement,
+    _parse_slow,
+    parse_movement,
+    validate_batch,
+    validate_location_fields,
+)
 from keel.platform.errors import FieldError
 from tests.support import mv
 
@@ -133,3 +142,35 @@ def test_bad_location_field(change: dict[str, Any], field: str, reason: str) -> 
 
 def test_partial_update_checks_only_present_fields() -> None:
     assert validate_location_fields({"city": "anything"}, COUNTRIES) == []
+
+
+# -- the fast path for well-typed rows must decide exactly like the full checks ----------------------------
+row_strategy = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["m-1", "", " m", "a b", "x" * 129, None]),
+        "kind": st.sampled_from([*(k.value for k in Kind), "bogus", None]),
+        "sku": st.sampled_from(["SKU-1", "", "-x", "s" * 65, None]),
+        "location": st.sampled_from(["WH-1", "ST-2", "XX", None]),
+        "quantity": st.one_of(st.integers(-2, 5), st.sampled_from(["3", "x", 1.5, None, True])),
+    },
+    optional={"reason": st.sampled_from([None, "", "  ", "broken"])},
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(row_strategy)
+def test_fast_and_full_validation_agree(row: dict[str, Any]) -> None:
+    fast_errors: list[FieldError] = []
+    full_errors: list[FieldError] = []
+    fast = parse_movement(row, 1, LOCATIONS, fast_errors)
+    full = _parse_slow(row, 1, LOCATIONS, full_errors)
+    assert (fast is None) == (full is None)
+    assert fast_errors == full_errors
+    if fast is not None and full is not None:
+        assert (fast.id, fast.kind, fast.sku, fast.location_id, fast.quantity) == (
+            full.id,
+            full.kind,
+            full.sku,
+            full.location_id,
+            full.quantity,
+        )

@@ -179,7 +179,7 @@ def parse_movement(
             and location_id is not None
             and _ID_MATCH(mid)
             and _SKU_MATCH(sku)
-            and (kind not in NEEDS_REASON or raw.get("reason"))
+            and (kind not in NEEDS_REASON or _text(raw, "reason") is not None)  # "  " is no reason
         ):
             return Movement(mid, kind, sku, location_id, qty, None, raw.get("reason"), raw.get("reference"))
     return _parse_slow(raw, row, locations, errors)

@@ -276,10 +276,14 @@ def conditional_move(
     return conn.execute(sa.text(sql), params).rowcount == 1
 
 
-def movement_pairs(conn: Connection, first_seq: int, last_seq: int, kinds: Iterable[int]) -> set[tuple[str, int]]:
+def movement_deltas(
+    conn: Connection, first_seq: int, last_seq: int, kinds: Iterable[int]
+) -> list[tuple[str, int, int, int]]:
+    """(sku, location_id, kind, quantity) of the ledger range, restricted to ``kinds``."""
     kind_list = ", ".join(str(int(k)) for k in kinds)
-    sql = (
-        "SELECT DISTINCT sku, location_id FROM movements "
+    cur = cursor(conn)
+    cur.execute(
+        "SELECT sku, location_id, kind, quantity FROM movements "
         f"WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)} AND kind IN ({kind_list})"
     )
-    return {(sku, loc) for sku, loc in conn.exec_driver_sql(sql)}
+    return list(cur.fetchall())

@@ -17,7 +17,8 @@ PROBLEM = "application/problem+json"
 T = TypeVar("T")
 
 
-def get_keel(request: Request) -> Keel:
+async def get_keel(request: Request) -> Keel:
+    # async: a plain def dependency would be run in the thread pool on every request
     return request.app.state.keel  # type: ignore[no-any-return]
 
 

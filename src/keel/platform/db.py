@@ -82,6 +82,29 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def raw_cursor(self) -> Iterator[Any]:
+        """A DBAPI cursor on a pooled connection, for single-statement hot reads (no SQLAlchemy layer)."""
+        conn = self.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            yield cur
+            cur.close()
+        finally:
+            conn.close()  # back to the pool, which rolls back anything left open
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read transaction whose statements all see one consistent snapshot.
+
+        SQLite in WAL mode gives that to any read transaction; PostgreSQL needs REPEATABLE READ.
+        """
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -120,9 +143,6 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         # The ledger indexes take random keys (ids, SKUs): a 64 MiB page cache keeps their B-trees hot.
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA temp_store=MEMORY")
-        # Checkpoint every ~64 MiB of WAL instead of 4 MiB: pages re-dirtied by consecutive batches (positions,
-        # index leaves) are copied back once, not once per commit.
-        cur.execute("PRAGMA wal_autocheckpoint=16384")
         cur.close()
 
     @event.listens_for(engine, "begin")

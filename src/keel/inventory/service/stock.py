@@ -46,6 +46,7 @@ from keel.platform.errors import (
 from keel.platform.events import NewEvent, SqlEventLog
 
 STOCK_MOVED = "stock.moved"
+POSITIONS_REBUILT = "positions.rebuilt"
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ class StockService:
         now = utcnow()
         with self.db.write() as conn:
             location_id = self._location_id(conn, location)
+            self._one_at_a_time(conn, "reservation", rid)
             prior = self._reservation(conn, rid, missing_ok=True)
             if prior is not None:
                 if (prior["sku"], prior["location"], prior["quantity"]) != (sku, location, quantity):
@@ -291,6 +293,16 @@ class StockService:
             raise NotFound(f"reservation {rid!r} does not exist")
         return dict(row._mapping)
 
+    def _one_at_a_time(self, conn: Connection, kind: str, client_id: str) -> None:
+        """Serialise requests reusing one client id, so a concurrent retry sees the first one's row.
+
+        Without it, two PostgreSQL transactions both find no prior row and the second insert fails with
+        a unique violation (a 500) instead of being answered idempotently. SQLite writers are serial.
+        """
+        if not self.db.is_sqlite:
+            sql = "SELECT pg_advisory_xact_lock(hashtext(:kind), hashtext(:id))"  # two-key space: no clash
+            conn.execute(sa.text(sql), {"kind": kind, "id": client_id})
+
     def _location_id(self, conn: Connection, code: str) -> int:
         location_id = self.locations.active_ids(conn).get(code)
         if location_id is None:
@@ -308,6 +320,7 @@ class StockService:
         c = store.cycle_counts
         with self.db.write() as conn:
             location_id = self._location_id(conn, location)
+            self._one_at_a_time(conn, "count", cid)
             prior = conn.execute(sa.select(c).where(c.c.id == cid)).first()
             if prior is not None:
                 if (prior.sku, prior.location_id, prior.counted) != (sku, location_id, counted):
@@ -401,4 +414,6 @@ class StockService:
                 conn.execute(store.positions.delete())
                 store.save_positions(conn, rebuilt, to_micros(utcnow()))
                 report.applied = True
+                data = {"positions": report.positions, "differences": len(report.differences)}
+                self.events.append(conn, [NewEvent(POSITIONS_REBUILT, "positions", data, source="rebuild")])
         return report

@@ -1,0 +1,240 @@
+"""The ``keel`` command line (typer CliRunner) against a SQLite file: schema, locations, import, ATP, counts."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import Result
+from typer.testing import CliRunner
+
+from keel.bootstrap import Keel
+from keel.cli import app
+from tests.support import MARKET, WH_DE, WH_FR, build_world, open_keel, position, receive, snapshot
+
+Run = Callable[..., Result]
+CSV_HEADER = "id,kind,sku,location,quantity,reason\n"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite file; the working directory and KEEL_* settings are isolated from the developer's."""
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("KEEL_")]:
+        monkeypatch.delenv(name)
+    return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def run(db_url: str) -> Run:
+    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+        return runner.invoke(app, [*args, "--database-url", db_url], env=env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def keel(db_url: str) -> Iterator[Keel]:
+    """The same database opened through the services (to set up and to check), with the small world."""
+    keel = open_keel(db_url)
+    build_world(keel)
+    yield keel
+    keel.close()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_db_upgrade_creates_the_schema(run: Run, db_url: str) -> None:
+    result = run("db", "upgrade")
+    assert result.exit_code == 0
+    assert result.stderr == f"database at head: {db_url}\n"
+    tables = set(sa.inspect(sa.create_engine(db_url)).get_table_names())
+    assert {"alembic_version", "movements", "positions", "events", "channels"} <= tables
+    assert run("db", "upgrade").exit_code == 0  # idempotent
+
+
+def test_locations_create_and_list(run: Run) -> None:
+    result = run("locations", "create", "WH-DE-9", "Berlin", "warehouse", "de", "--city", "Berlin",
+                 "--capability", "ship", "--capability", "pickup")  # fmt: skip
+    assert (result.exit_code, result.stdout) == (0, "created location WH-DE-9 (#1)\n")
+    listed = run("locations", "list")
+    assert listed.exit_code == 0
+    assert "1 locations" in listed.stdout
+    [row] = [line for line in listed.stdout.splitlines() if "WH-DE-9" in line]
+    assert [cell.strip() for cell in row.strip("│ ").split("│")] == [
+        "WH-DE-9", "Berlin", "warehouse", "DE", "Berlin", "pickup,ship", "True"
+    ]  # fmt: skip
+
+
+def test_locations_create_refuses_bad_input(run: Run) -> None:
+    run("locations", "create", "WH-DE-9", "Berlin", "warehouse", "DE")
+    bad = run("locations", "create", "X-1", "X", "warehouse", "XX")
+    assert bad.exit_code == 2
+    assert "country: not an ISO 3166-1 alpha-2 code: 'XX'" in bad.stderr
+    duplicate = run("locations", "create", "WH-DE-9", "Again", "store", "DE")
+    assert duplicate.exit_code == 2
+    assert "location 'WH-DE-9' already exists" in duplicate.stderr
+    assert "1 locations" in run("locations", "list").stdout
+
+
+def test_import_csv_then_reimport_is_idempotent(run: Run, keel: Keel, tmp_path: Path) -> None:
+    path = write(tmp_path / "moves.csv", CSV_HEADER + "a,received,SKU-1,WH-DE-1,10,\nb,sold,SKU-1,WH-DE-1,3,\n"
+                 "c,adjusted_out,SKU-1,WH-DE-1,1,broken\n")  # fmt: skip
+    result = run("inventory", "import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"imported 3 movements (0 already recorded) from {path}\n"
+    assert position(keel, "SKU-1", WH_DE)["available"] == 6
+    # the projector ran: channels already list the new stock
+    assert [r["quantity"] for r in keel.availability.projected(["SKU-1"], channel="web-de")["SKU-1"]] == [6]
+    before = snapshot(keel)
+    again = run("inventory", "import", str(path))
+    assert (again.exit_code, again.stdout) == (0, f"imported 0 movements (3 already recorded) from {path}\n")
+    assert snapshot(keel) == before
+
+
+def test_import_jsonl(run: Run, keel: Keel, tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [
+        {"id": "j1", "kind": "received", "sku": "SKU-2", "location": WH_FR, "quantity": 4},
+        {"id": "j2", "kind": "returned_qc", "sku": "SKU-2", "location": WH_FR, "quantity": 1,
+         "occurred_at": "2026-02-01T09:00:00Z"},
+    ]  # fmt: skip
+    path = write(tmp_path / "moves.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n\n")
+    result = run("inventory", "import", str(path))
+    assert (result.exit_code, result.stdout) == (0, f"imported 2 movements (0 already recorded) from {path}\n")
+    p = position(keel, "SKU-2", WH_FR)
+    assert (p["on_hand"], p["available"], p["quality_control"]) == (5, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problems"),
+    [
+        ("extra-field.csv", CSV_HEADER + "a,received,SKU-1,WH-DE-1,1,\nb,received,SKU-1,WH-DE-1,1,,extra\n",
+         ["row 3  : wrong number of fields"]),
+        ("short-row.csv", CSV_HEADER + "a,received,SKU-1,WH-DE-1,1,\nb,received\n",
+         ["row 3  : wrong number of fields"]),
+        ("no-header.csv", "a,received,SKU-1,WH-DE-1,1\n", ["row 1  header: missing columns: "]),
+        ("bad-values.csv", CSV_HEADER + "a,received,SKU-1,WH-DE-1,1,\nb,received,SKU-1,NOWHERE,0,\n",
+         ["row 2  location: unknown or inactive location 'NOWHERE'", "row 2  quantity: must be > 0, got 0"]),
+        ("broken.jsonl", '{"id": "a", "kind": "received", "sku": "S", "location": "WH-DE-1", "quantity": 1}\n{"id":\n',
+         ["row 2  : invalid JSON: "]),
+    ],
+    ids=["extra-field", "short-row", "no-header", "bad-values", "broken-jsonl"],
+)  # fmt: skip
+def test_a_malformed_file_exits_2_and_imports_nothing(
+    run: Run, keel: Keel, tmp_path: Path, name: str, text: str, problems: list[str]
+) -> None:
+    before = snapshot(keel)
+    result = run("inventory", "import", str(write(tmp_path / name, text)))
+    assert result.exit_code == 2
+    assert "nothing was imported" in result.stderr
+    for problem in problems:
+        assert f"  {problem}" in result.stderr
+    assert snapshot(keel) == before
+
+
+def test_an_unsupported_file_type_is_a_usage_error(run: Run, keel: Keel, tmp_path: Path) -> None:
+    before = snapshot(keel)
+    result = run("inventory", "import", str(write(tmp_path / "moves.xlsx", "whatever")))
+    assert result.exit_code == 2
+    assert "FILE must end in .csv, .jsonl or .ndjson" in result.output
+    assert snapshot(keel) == before
+
+
+def test_import_in_several_batches(run: Run, keel: Keel, tmp_path: Path) -> None:
+    lines = "".join(f"m{i},received,SKU-1,WH-DE-1,1,\n" for i in range(5))
+    path = write(tmp_path / "many.csv", CSV_HEADER + lines)
+    result = run("inventory", "import", str(path), env={"KEEL_MAX_BATCH": "2"})
+    assert (result.exit_code, result.stdout) == (0, f"imported 5 movements (0 already recorded) from {path}\n")
+    assert len(keel.queries.ledger()) == 5
+    with keel.db.read() as conn:
+        assert [e.subject for e in keel.events.read(conn, 0, {"stock.moved"})] == [
+            "movements/1-2",
+            "movements/3-4",
+            "movements/5-5",
+        ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the file is validated field by field up front, but stock refusals are only found per "
+    "batch, so batches before a refused one stay written (the docstring promises nothing is written)",
+)
+def test_an_oversell_in_a_later_batch_imports_nothing(run: Run, keel: Keel, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "oversell.csv", CSV_HEADER + "a,received,S,WH-DE-1,1,\nb,sold,S,WH-DE-1,1,\nc,sold,S,WH-DE-1,5,\n"
+    )
+    before = snapshot(keel)
+    result = run("inventory", "import", str(path), env={"KEEL_MAX_BATCH": "2"})
+    assert result.exit_code == 2
+    assert "  row 3  quantity: sold of 5 would leave on_hand at -5" in result.stderr
+    assert snapshot(keel) == before
+
+
+def test_rebuild_check(run: Run, keel: Keel) -> None:
+    receive(keel, "SKU-1", WH_DE, 5)
+    ok = run("inventory", "rebuild", "--check")
+    assert ok.exit_code == 0
+    assert "replayed 1 movements into 1 positions; 0 differences" in ok.stdout
+    with keel.db.write() as conn:
+        conn.execute(sa.text("UPDATE positions SET available = 99"))
+    drifted = run("inventory", "rebuild", "--check")
+    assert drifted.exit_code == 1
+    assert "1 differences" in drifted.stdout
+    repaired = run("inventory", "rebuild")
+    assert (repaired.exit_code, "positions replaced" in repaired.stdout) == (0, True)
+    assert position(keel, "SKU-1", WH_DE)["available"] == 5
+    assert run("inventory", "rebuild", "--check").exit_code == 0
+
+
+def test_atp_explain(run: Run, keel: Keel) -> None:
+    receive(keel, "SKU-1", WH_DE, 30)
+    receive(keel, "SKU-1", WH_FR, 4)
+    keel.availability.catch_up()
+    result = run("inventory", "atp", "SKU-1", "--explain", "--channel", MARKET, "--country", "DE")
+    assert result.exit_code == 0
+    [row] = [line for line in result.stdout.splitlines() if MARKET in line]
+    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+    assert cells == [
+        MARKET, "DE", "16", "16", "False",
+        "pooled from source locations: -0 -> 34; safety buffer 2: -2 -> 32; allocation 50%: -16 -> 16; "
+        "maximum listed 20: -0 -> 16",
+    ]  # fmt: skip
+    summary = run("inventory", "atp", "SKU-1")
+    assert summary.exit_code == 0
+    assert [line.split("│")[1].strip() for line in summary.stdout.splitlines() if line.startswith("│")] == [
+        "web-de", "market-eu", "market-eu", "pos-fr"
+    ]  # fmt: skip
+    unknown = run("inventory", "atp", "SKU-1", "--channel", "ghost")
+    assert unknown.exit_code == 2
+    assert "channel 'ghost'" in unknown.stderr
+
+
+def test_count_and_accuracy(run: Run, keel: Keel) -> None:
+    receive(keel, "SKU-1", WH_DE, 100)
+    receive(keel, "SKU-2", WH_DE, 10)
+    counted = run("inventory", "count", "SKU-1", WH_DE, "99")
+    assert counted.exit_code == 0
+    assert "'variance': -1" in counted.stdout and "'within_tolerance': True" in counted.stdout
+    assert run("inventory", "count", "SKU-2", WH_DE, "7").exit_code == 0
+    assert position(keel, "SKU-2", WH_DE)["on_hand"] == 7
+    report = run("inventory", "accuracy")
+    assert report.exit_code == 0
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:5]]
+            for line in report.stdout.splitlines() if line.startswith("│")}  # fmt: skip
+    assert rows == {WH_DE: ["2", "1", "50.0%"], "OVERALL": ["2", "1", "50.0%"]}
+    assert "tolerance 2.0%" in report.stdout
+    wide = run("inventory", "accuracy", "--tolerance-pct", "50")
+    assert "100.0%" in wide.stdout
+    bad = run("inventory", "count", "SKU-1", "NOWHERE", "1")
+    assert bad.exit_code == 2
+    assert "unknown or inactive location 'NOWHERE'" in bad.stderr
