@@ -9,10 +9,13 @@ from contextlib import asynccontextmanager
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
@@ -64,7 +67,10 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         if worker:
             worker.close()
 
-    app = FastAPI(title="Keel", version="0.1.0", description="Unified commerce backbone", lifespan=lifespan)
+    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the bundled copy.
+    app = FastAPI(
+        title="Keel", version="0.1.0", description="Unified commerce backbone", lifespan=lifespan, docs_url=None
+    )
     app.state.keel = keel
     app.add_exception_handler(KeelError, keel_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
@@ -89,10 +95,21 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     def metrics_endpoint() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Keel API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.include_router(availability_router)
     app.include_router(inventory_router)
     app.include_router(channels_router)
     app.include_router(web_router)
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

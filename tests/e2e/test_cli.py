@@ -164,11 +164,6 @@ def test_import_in_several_batches(run: Run, keel: Keel, tmp_path: Path) -> None
         ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the file is validated field by field up front, but stock refusals are only found per "
-    "batch, so batches before a refused one stay written (the docstring promises nothing is written)",
-)
 def test_an_oversell_in_a_later_batch_imports_nothing(run: Run, keel: Keel, tmp_path: Path) -> None:
     path = write(
         tmp_path / "oversell.csv", CSV_HEADER + "a,received,S,WH-DE-1,1,\nb,sold,S,WH-DE-1,1,\nc,sold,S,WH-DE-1,5,\n"

@@ -66,10 +66,10 @@ def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[FieldError]]:
 
 @app.command("import")
 def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], database_url: DbOpt = None) -> None:
-    """Import movements from CSV or JSONL: the whole file is validated first, then applied in batches.
+    """Import movements from CSV or JSONL: validated, then applied in batches inside one transaction.
 
-    Nothing is written when any row is refused. Batches are idempotent by movement id, so re-running an
-    interrupted import applies only what is missing.
+    Nothing is written when any row is refused (a bad field or a stock refusal in any batch). Movement ids
+    make a re-run idempotent: rows already in the ledger are acknowledged, not applied twice.
     """
     keel = _keel(database_url)
     rows, errors = read_rows(path)
@@ -78,21 +78,14 @@ def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
             _, errors = validate_batch(rows, keel.locations.active_ids(conn))
     if errors:
         raise fail(ValidationFailed(f"{path}: {len(errors)} problems; nothing was imported", errors))
-    size = keel.settings.max_batch
-    accepted = duplicates = 0
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err) as progress:
         task = progress.add_task("import", total=len(rows))
-        for start in range(0, len(rows), size):
-            try:
-                result = keel.stock.apply_batch(rows[start : start + size], source="import")
-            except ValidationFailed as exc:
-                for e in exc.errors:
-                    object.__setattr__(e, "row", (e.row or 0) + start)
-                raise fail(exc) from exc
-            accepted += result.accepted
-            duplicates += result.duplicates
-            progress.advance(task, len(rows[start : start + size]))
+        try:
+            result = keel.stock.apply_many(rows, source="import", progress=lambda n: progress.advance(task, n))
+        except ValidationFailed as exc:
+            raise fail(exc) from exc
+    accepted, duplicates = result.accepted, result.duplicates
     keel.availability.catch_up()
     console.print(f"imported {accepted} movements ({duplicates} already recorded) from {path}")
 

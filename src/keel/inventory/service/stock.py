@@ -81,25 +81,58 @@ class StockService:
         if len(rows) > self.settings.max_batch:
             raise PayloadTooLarge(f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}")
         with self.db.write() as conn:
-            movements, errors = validate_batch(rows, self.locations.active_ids(conn))
-            if errors:
-                raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)
-            if not movements:
-                return BatchResult(0, 0)
-            now_us = to_micros(utcnow())
-            # Ledger first: the unique id index answers "already recorded?" during the insert itself, and the
-            # transaction rolls everything back if a later check refuses the batch.
-            first, last, fresh = self._append(conn, movements, now_us)
-            if not fresh:
-                return BatchResult(0, len(movements))
-            pairs = list({(m.sku, m.location_id) for _, m in fresh})
-            positions = self._lock_positions(conn, pairs)
-            errors = plan_batch(fresh, positions)
-            if errors:
-                raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
-            store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
-            self._announce(conn, [m for _, m in fresh], first, last, source)
-            return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
+            return self._apply(conn, rows, source)
+
+    def apply_many(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        source: str = "import",
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchResult:
+        """Apply any number of rows in ``max_batch`` chunks inside ONE transaction (file imports).
+
+        A refusal anywhere (a bad field, an oversell in a late chunk) rolls back every chunk; error rows are
+        numbered from the start of ``rows``.
+        """
+        size = self.settings.max_batch
+        accepted = duplicates = 0
+        first: int | None = None
+        last: int | None = None
+        with self.db.write() as conn:
+            for start in range(0, len(rows), size):
+                try:
+                    result = self._apply(conn, rows[start : start + size], source)
+                except ValidationFailed as exc:
+                    shifted = [FieldError((e.row or 0) + start, e.field, e.reason) for e in exc.errors]
+                    raise ValidationFailed(exc.detail, shifted) from exc
+                accepted += result.accepted
+                duplicates += result.duplicates
+                first = first if first is not None else result.first_seq
+                last = result.last_seq if result.last_seq is not None else last
+                if progress:
+                    progress(len(rows[start : start + size]))
+        return BatchResult(accepted, duplicates, first, last)
+
+    def _apply(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+        movements, errors = validate_batch(rows, self.locations.active_ids(conn))
+        if errors:
+            raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)
+        if not movements:
+            return BatchResult(0, 0)
+        now_us = to_micros(utcnow())
+        # Ledger first: the unique id index answers "already recorded?" during the insert itself, and the
+        # transaction rolls everything back if a later check refuses the batch.
+        first, last, fresh = self._append(conn, movements, now_us)
+        if not fresh:
+            return BatchResult(0, len(movements))
+        pairs = list({(m.sku, m.location_id) for _, m in fresh})
+        positions = self._lock_positions(conn, pairs)
+        errors = plan_batch(fresh, positions)
+        if errors:
+            raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
+        store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
+        self._announce(conn, [m for _, m in fresh], first, last, source)
+        return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
 
     def _append(
         self, conn: Connection, movements: list[Movement], now_us: int
