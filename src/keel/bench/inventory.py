@@ -116,6 +116,52 @@ def measure_writes(keel: Keel, stream: MovementStream, directory: Path, batches:
     return service, raw_executemany(directory, raw_rows), raw_executemany(directory, raw_rows, indexed=True)
 
 
+@contextmanager
+def phase_timers() -> Iterator[dict[str, float]]:
+    """Time the steps of the ledger write by wrapping them (a diagnostic pass, never the measured one)."""
+    from keel.inventory import store
+    from keel.inventory.service import stock as stock_service
+
+    totals: dict[str, float] = {}
+    originals: list[tuple[Any, str, Any]] = []
+
+    def wrap(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+
+        originals.append((module, name, original))
+        setattr(module, name, timed)
+
+    for name in ("insert_movements", "load_positions", "save_positions"):
+        wrap(store, name)
+    for name in ("validate_batch", "plan_batch"):
+        wrap(stock_service, name)
+    try:
+        yield totals
+    finally:
+        for module, name, original in originals:
+            setattr(module, name, original)
+
+
+def measure_phases(keel: Keel, stream: MovementStream, batches: int = 3) -> dict[str, float]:
+    """Milliseconds per 10,000-movement batch spent in each step of the write (plus commit and the rest)."""
+    workload = [stream.rows(BATCH) for _ in range(batches)]
+    with phase_timers() as totals:
+        start = time.perf_counter()
+        for batch in workload:
+            keel.stock.apply_batch(batch, source="bench")
+        elapsed = time.perf_counter() - start
+    per_batch = {name: 1000 * value / batches for name, value in totals.items()}
+    per_batch["everything else (Python, commit, event)"] = 1000 * elapsed / batches - sum(per_batch.values())
+    return per_batch
+
+
 def _spawn(args: list[str], url: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, KEEL_DATABASE_URL=url, KEEL_LOG_LEVEL="WARNING")
     return subprocess.Popen([sys.executable, "-m", "keel", *args], env=env, stdout=subprocess.PIPE)
@@ -213,6 +259,7 @@ def run(database_url: str | None, *, json_out: bool, skus: int, seconds: float) 
         stream = MovementStream(world)
         with console.status("ledger writes vs raw executemany"):
             service, raw, indexed = measure_writes(keel, stream, Path(raw_dir), batches=5)
+            phases = measure_phases(keel, stream)
             keel.availability.catch_up()
         with console.status(f"sustained load for {seconds:.0f} s with a worker process"):
             fresh = measure_freshness(keel, stream, url, seconds, rate=10_500)
@@ -238,6 +285,8 @@ def run(database_url: str | None, *, json_out: bool, skus: int, seconds: float) 
     table.add_row("indexed ledger executemany (rows/s)", f"{indexed:.0f}")
     for key, value in figures.items():
         table.add_row(key, str(value))
+    for name, ms in phases.items():
+        table.add_row(f"  write step: {name} (ms per 10k)", f"{ms:.1f}")
     table.add_row("stock events measured", f"{fresh['measured_events']:.0f} of {fresh['stock_events']:.0f}")
     console.print(table)
     if json_out:

@@ -1,0 +1,208 @@
+"""The ledger write: validate a batch, append it, update positions and announce it, all in one transaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.inventory import store
+from keel.inventory.model import (
+    CHANGES_AVAILABLE,
+    KIND_CODES,
+    Movement,
+    plan_batch,
+    validate_batch,
+)
+from keel.inventory.service.locations import LocationService
+from keel.platform.clock import utcnow
+from keel.platform.config import Settings
+from keel.platform.db import Database, to_micros
+from keel.platform.errors import (
+    Conflict,
+    FieldError,
+    PayloadTooLarge,
+    ValidationFailed,
+    single_field,
+)
+from keel.platform.events import NewEvent, SqlEventLog
+
+STOCK_MOVED = "stock.moved"
+POSITIONS_REBUILT = "positions.rebuilt"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    accepted: int
+    duplicates: int
+    first_seq: int | None = None
+    last_seq: int | None = None
+
+
+@dataclass
+class RebuildReport:
+    movements: int = 0
+    positions: int = 0
+    differences: list[dict[str, Any]] = field(default_factory=list)
+    applied: bool = False
+
+
+class Ledger:
+    """The core every stock use case builds on (reservations and counts extend it)."""
+
+    def __init__(self, db: Database, events: SqlEventLog, locations: LocationService, settings: Settings) -> None:
+        self.db = db
+        self.events = events
+        self.locations = locations
+        self.settings = settings
+
+    # -- the ledger write ---------------------------------------------------------------------------------
+    def apply_batch(self, rows: Sequence[Mapping[str, Any]], source: str = "api") -> BatchResult:
+        """Validate and apply a batch all-or-nothing; movement ids already in the ledger are acknowledged.
+
+        Raises ``ValidationFailed`` with row-level errors (nothing written) or ``PayloadTooLarge``.
+        """
+        if len(rows) > self.settings.max_batch:
+            raise PayloadTooLarge(f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}")
+        with self.db.write() as conn:
+            return self._apply(conn, rows, source)
+
+    def apply_many(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        source: str = "import",
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchResult:
+        """Apply any number of rows in ``max_batch`` chunks inside ONE transaction (file imports).
+
+        A refusal anywhere (a bad field, an oversell in a late chunk) rolls back every chunk; error rows are
+        numbered from the start of ``rows``.
+        """
+        size = self.settings.max_batch
+        accepted = duplicates = 0
+        first: int | None = None
+        last: int | None = None
+        with self.db.write() as conn:
+            for start in range(0, len(rows), size):
+                try:
+                    result = self._apply(conn, rows[start : start + size], source)
+                except ValidationFailed as exc:
+                    shifted = [FieldError((e.row or 0) + start, e.field, e.reason) for e in exc.errors]
+                    raise ValidationFailed(exc.detail, shifted) from exc
+                accepted += result.accepted
+                duplicates += result.duplicates
+                first = first if first is not None else result.first_seq
+                last = result.last_seq if result.last_seq is not None else last
+                if progress:
+                    progress(len(rows[start : start + size]))
+        return BatchResult(accepted, duplicates, first, last)
+
+    def _apply(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+        movements, errors = validate_batch(rows, self.locations.active_ids(conn))
+        if errors:
+            raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)
+        if not movements:
+            return BatchResult(0, 0)
+        now_us = to_micros(utcnow())
+        # Ledger first: the unique id index answers "already recorded?" during the insert itself, and the
+        # transaction rolls everything back if a later check refuses the batch.
+        first, last, fresh = self._append(conn, movements, now_us)
+        if not fresh:
+            return BatchResult(0, len(movements))
+        pairs = list({(m.sku, m.location_id) for _, m in fresh})
+        positions = self._lock_positions(conn, pairs)
+        errors = plan_batch(fresh, positions)
+        if errors:
+            raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
+        store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
+        self._announce(conn, [m for _, m in fresh], first, last, source)
+        return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
+
+    def _append(
+        self, conn: Connection, movements: list[Movement], now_us: int
+    ) -> tuple[int, int, list[tuple[int, Movement]]]:
+        """Insert movements into the ledger; returns the seq range and the (row, movement) pairs that were new.
+
+        A repeated id with the same content is acknowledged; with other content the batch is refused.
+        """
+        first = store.next_movement_seqs(conn, len(movements))
+        last = first + len(movements) - 1
+        inserted = store.insert_movements(
+            conn,
+            [
+                (
+                    first + i,
+                    m.id,
+                    KIND_CODES[m.kind],
+                    m.sku,
+                    m.location_id,
+                    m.quantity,
+                    to_micros(m.occurred_at) if m.occurred_at else now_us,
+                    now_us,
+                    m.reason,
+                    m.reference,
+                )
+                for i, m in enumerate(movements)
+            ],
+        )
+        if inserted == len(movements):
+            return first, last, list(enumerate(movements, start=1))
+        new_ids = store.movement_ids_in(conn, first, last)
+        known = store.existing_movements(conn, [m.id for m in movements if m.id not in new_ids])
+        fresh: list[tuple[int, Movement]] = []
+        errors: list[FieldError] = []
+        for row, m in enumerate(movements, start=1):
+            if m.id in new_ids:
+                fresh.append((row, m))
+            elif known.get(m.id) != (KIND_CODES[m.kind], m.sku, m.location_id, m.quantity):
+                errors.append(FieldError(row, "id", f"movement {m.id!r} was already recorded with other content"))
+        if errors:
+            raise ValidationFailed(f"{len(errors)} rows reuse a movement id", errors)
+        return first, last, fresh
+
+    def _lock_positions(self, conn: Connection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
+        lock = not self.db.is_sqlite  # SQLite already holds the database write lock (BEGIN IMMEDIATE)
+        positions = store.load_positions(conn, pairs, lock=lock)
+        missing = [p for p in pairs if p not in positions]
+        if missing and lock:
+            store.ensure_positions(conn, missing, to_micros(utcnow()))
+            positions.update(store.load_positions(conn, missing, lock=True))
+        return positions
+
+    def _record(self, conn: Connection, movements: list[Movement], source: str, now_us: int) -> None:
+        """Append movements whose positions the caller already changed, and announce them."""
+        first, last, fresh = self._append(conn, movements, now_us)
+        if len(fresh) != len(movements):
+            raise Conflict("movement already recorded")  # internal ids are unique per reservation/count
+        self._announce(conn, movements, first, last, source)
+
+    def _announce(self, conn: Connection, movements: list[Movement], first: int, last: int, source: str) -> None:
+        """One ``stock.moved`` event per batch names the ledger range the consumers should read."""
+        data = {
+            "first_seq": first,
+            "last_seq": last,
+            "count": len(movements),
+            "kinds": dict(Counter(m.kind.value for m in movements)),
+            "changes_available": any(m.kind in CHANGES_AVAILABLE for m in movements),
+        }
+        self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
+
+    def _one_at_a_time(self, conn: Connection, kind: str, client_id: str) -> None:
+        """Serialise requests reusing one client id, so a concurrent retry sees the first one's row.
+
+        Without it, two PostgreSQL transactions both find no prior row and the second insert fails with
+        a unique violation (a 500) instead of being answered idempotently. SQLite writers are serial.
+        """
+        if not self.db.is_sqlite:
+            sql = "SELECT pg_advisory_xact_lock(hashtext(:kind), hashtext(:id))"  # two-key space: no clash
+            conn.execute(sa.text(sql), {"kind": kind, "id": client_id})
+
+    def _location_id(self, conn: Connection, code: str) -> int:
+        location_id = self.locations.active_ids(conn).get(code)
+        if location_id is None:
+            raise single_field("location", f"unknown or inactive location {code!r}")
+        return location_id

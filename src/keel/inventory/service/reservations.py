@@ -1,0 +1,149 @@
+"""Reservations: cart holds with an expiry, taken atomically so they never oversell."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.inventory import store
+from keel.inventory.model import (
+    EFFECTS,
+    ID_RE,
+    SKU_RE,
+    Kind,
+    Movement,
+    empty_position,
+)
+from keel.inventory.service.ledger import Ledger
+from keel.platform.clock import utcnow
+from keel.platform.db import to_micros
+from keel.platform.errors import Conflict, InsufficientStock, NotFound, single_field
+
+
+class Reservations(Ledger):
+    # -- reservations -------------------------------------------------------------------------------------
+    def reserve(
+        self,
+        sku: str,
+        location: str,
+        quantity: int,
+        ttl_seconds: float,
+        reservation_id: str | None = None,
+        reference: str | None = None,
+    ) -> dict[str, Any]:
+        """Hold ``quantity`` units for ``ttl_seconds``; atomic, so it never takes more than is available."""
+        if not SKU_RE.fullmatch(sku):
+            raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
+        if quantity <= 0:
+            raise single_field("quantity", f"must be > 0, got {quantity}")
+        if not 0 < ttl_seconds <= 7 * 86400:
+            raise single_field("ttl_seconds", "must be > 0 and at most 7 days")
+        rid = reservation_id or uuid.uuid4().hex
+        if not ID_RE.fullmatch(rid):
+            raise single_field("id", "1-128 letters, digits or ._:/- starting alphanumeric")
+        now = utcnow()
+        with self.db.write() as conn:
+            location_id = self._location_id(conn, location)
+            self._one_at_a_time(conn, "reservation", rid)
+            prior = self._reservation(conn, rid, missing_ok=True)
+            if prior is not None:
+                if (prior["sku"], prior["location"], prior["quantity"]) != (sku, location, quantity):
+                    raise Conflict(f"reservation {rid!r} exists with other content")
+                return prior
+            now_us = to_micros(now)
+            if not store.conditional_move(conn, sku, location_id, EFFECTS[Kind.RESERVED], quantity, now_us):
+                have = store.load_positions(conn, [(sku, location_id)]).get((sku, location_id), empty_position())
+                raise InsufficientStock(
+                    f"cannot reserve {quantity} of {sku} at {location}: {max(0, have[1])} available",
+                    available=max(0, have[1]),
+                )
+            conn.execute(
+                store.reservations.insert().values(
+                    id=rid,
+                    sku=sku,
+                    location_id=location_id,
+                    quantity=quantity,
+                    status="active",
+                    reference=reference,
+                    expires_at=now + timedelta(seconds=ttl_seconds),
+                    created_at=now,
+                )
+            )
+            self._record(
+                conn,
+                [Movement(f"rsv:{rid}", Kind.RESERVED, sku, location_id, quantity, now)],
+                "reservations",
+                now_us,
+            )
+            return self._reservation(conn, rid)  # type: ignore[return-value]
+
+    def release(self, reservation_id: str) -> dict[str, Any]:
+        """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
+        return self._close(reservation_id, Kind.RELEASED, "released")
+
+    def commit_reservation(self, reservation_id: str) -> dict[str, Any]:
+        """Turn a hold into committed stock (checkout completed)."""
+        return self._close(reservation_id, Kind.RESERVATION_COMMITTED, "committed")
+
+    def expire_due(self, now: datetime | None = None, limit: int = 1000) -> int:
+        """Release every active reservation whose expiry has passed; returns how many were released."""
+        now = now or utcnow()
+        r = store.reservations
+        with self.db.write() as conn:
+            due = (
+                conn.execute(
+                    sa.select(r.c.id)
+                    .where(r.c.status == "active", r.c.expires_at <= now)
+                    .order_by(r.c.expires_at)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
+            for rid in due:
+                self._close_in(conn, rid, Kind.RELEASED, "expired")
+            return len(due)
+
+    def _close(self, rid: str, kind: Kind, status: str) -> dict[str, Any]:
+        with self.db.write() as conn:
+            return self._close_in(conn, rid, kind, status)
+
+    def _close_in(self, conn: Connection, rid: str, kind: Kind, status: str) -> dict[str, Any]:
+        res = self._reservation(conn, rid, lock=True)
+        assert res is not None
+        if res["status"] != "active":
+            if res["status"] == status:
+                return res  # repeated release/commit: idempotent
+            raise Conflict(f"reservation {rid!r} is {res['status']}, not active")
+        now = utcnow()
+        now_us = to_micros(now)
+        location_id = res["location_id"]
+        if not store.conditional_move(conn, res["sku"], location_id, EFFECTS[kind], res["quantity"], now_us):
+            raise Conflict(f"reservation {rid!r} no longer matches the position")  # ledger corruption guard
+        r = store.reservations
+        conn.execute(r.update().where(r.c.id == rid).values(status=status, closed_at=now))
+        movement = Movement(f"rsv:{rid}:{status}", kind, res["sku"], location_id, res["quantity"], now)
+        self._record(conn, [movement], "reservations", now_us)
+        return self._reservation(conn, rid)  # type: ignore[return-value]
+
+    def reservation(self, rid: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            return self._reservation(conn, rid)  # type: ignore[return-value]
+
+    def _reservation(
+        self, conn: Connection, rid: str, *, missing_ok: bool = False, lock: bool = False
+    ) -> dict[str, Any] | None:
+        r, loc = store.reservations, store.locations
+        query = sa.select(r, loc.c.code.label("location")).join(loc, loc.c.id == r.c.location_id).where(r.c.id == rid)
+        if lock and not self.db.is_sqlite:
+            query = query.with_for_update(of=r)
+        row = conn.execute(query).first()
+        if row is None:
+            if missing_ok:
+                return None
+            raise NotFound(f"reservation {rid!r} does not exist")
+        return dict(row._mapping)
