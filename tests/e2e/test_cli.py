@@ -233,3 +233,32 @@ def test_count_and_accuracy(run: Run, keel: Keel) -> None:
     bad = run("inventory", "count", "SKU-1", "NOWHERE", "1")
     assert bad.exit_code == 2
     assert "unknown or inactive location 'NOWHERE'" in bad.stderr
+
+
+def test_location_show_and_groups(run: Run, keel: Keel) -> None:
+    shown = run("locations", "show", WH_DE)
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["code"] == WH_DE
+    created = run("locations", "group", "cli-group", WH_DE, WH_FR, "--name", "CLI group")
+    assert (created.exit_code, created.stdout.strip()) == (0, "location group cli-group: 2 members")
+    replaced = run("locations", "group", "cli-group", WH_FR)
+    assert replaced.exit_code == 0
+    assert {g["code"]: g["members"] for g in keel.locations.groups()}["cli-group"] == [WH_FR]
+    missing = run("locations", "group", "bad-group", "NOPE")
+    assert missing.exit_code == 2
+    assert "unknown location 'NOPE'" in missing.stderr
+    assert "bad-group" not in {g["code"] for g in keel.locations.groups()}
+
+
+def test_channel_create_and_deactivate(run: Run, keel: Keel, tmp_path: Path) -> None:
+    document = {"code": "cli-web", "name": "CLI web", "kind": "web_store", "countries": ["DE"], "currency": "EUR",
+                "policy": {"sources": {"DE": {"locations": [WH_DE]}}}}  # fmt: skip
+    good = write(tmp_path / "channel.json", json.dumps(document))
+    assert run("channels", "create", str(good)).exit_code == 0
+    assert keel.channels.get("cli-web")["active"] is True
+    bad = write(tmp_path / "bad.json", json.dumps({**document, "code": "cli-bad", "currency": "XXY"}))
+    refused = run("channels", "create", str(bad))
+    assert refused.exit_code == 2
+    assert "currency: not an ISO 4217 code: 'XXY'" in refused.stdout
+    assert run("channels", "deactivate", "cli-web").exit_code == 0
+    assert keel.channels.get("cli-web")["active"] is False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,3 +39,40 @@ def show_channel(code: str, database_url: DbOpt = None) -> None:
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from exc
     console.print_json(json.dumps(channel, default=str))
+
+
+@app.command("create")
+def create_channel(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON document, as POST /channels")],
+    database_url: DbOpt = None,
+) -> None:
+    """Register a channel from a JSON file (code, name, kind, countries, currency, policy)."""
+    from keel.cli import open_keel
+    from keel.platform.errors import KeelError, ValidationFailed
+
+    try:
+        document = json.loads(path.read_text())
+        channel = open_keel(database_url).channels.create(document)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
+        raise typer.Exit(2) from exc
+    except KeelError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        for e in exc.errors if isinstance(exc, ValidationFailed) else []:
+            console.print(f"  {e.field}: {e.reason}")
+        raise typer.Exit(2) from exc
+    console.print(f"created channel {channel['code']} (#{channel['id']})")
+
+
+@app.command("deactivate")
+def deactivate_channel(code: str, database_url: DbOpt = None) -> None:
+    """Deactivate a channel: its listings drop to zero at the next projector step."""
+    from keel.cli import open_keel
+    from keel.platform.errors import KeelError
+
+    try:
+        open_keel(database_url).channels.deactivate(code)
+    except KeelError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"deactivated channel {code}")

@@ -279,3 +279,41 @@ def deactivate_location(code: str, database_url: DbOpt = None) -> None:
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"deactivated location {code}")
+
+
+@locations_app.command("show")
+def show_location(code: str, database_url: DbOpt = None) -> None:
+    """Show one location."""
+    try:
+        loc = _keel(database_url).locations.get(code)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print_json(json.dumps(loc, default=str))
+
+
+@locations_app.command("groups")
+def list_groups(database_url: DbOpt = None) -> None:
+    """List location groups and their members."""
+    table = Table("code", "name", "members")
+    for group in _keel(database_url).locations.groups():
+        table.add_row(group["code"], group["name"], ", ".join(group["members"]))
+    console.print(table)
+
+
+@locations_app.command("group")
+def set_group(
+    code: str,
+    members: Annotated[list[str], typer.Argument(help="location codes")],
+    database_url: DbOpt = None,
+    name: Annotated[str | None, typer.Option(help="name, when the group is new")] = None,
+) -> None:
+    """Create a location group, or replace the members of an existing one."""
+    keel = _keel(database_url)
+    try:
+        if any(g["code"] == code for g in keel.locations.groups()):
+            keel.locations.set_group_members(code, members)
+        else:
+            keel.locations.create_group(code, name or code, members)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"location group {code}: {len(members)} members")
