@@ -120,7 +120,7 @@ def measure_writes(keel: Keel, stream: MovementStream, directory: Path, batches:
 def phase_timers() -> Iterator[dict[str, float]]:
     """Time the steps of the ledger write by wrapping them (a diagnostic pass, never the measured one)."""
     from keel.inventory import store
-    from keel.inventory.service import stock as stock_service
+    from keel.inventory.service import ledger
 
     totals: dict[str, float] = {}
     originals: list[tuple[Any, str, Any]] = []
@@ -141,7 +141,7 @@ def phase_timers() -> Iterator[dict[str, float]]:
     for name in ("insert_movements", "load_positions", "save_positions"):
         wrap(store, name)
     for name in ("validate_batch", "plan_batch"):
-        wrap(stock_service, name)
+        wrap(ledger, name)
     try:
         yield totals
     finally:

@@ -1,0 +1,37 @@
+"""The benchmark command runs end to end at a small scale and prints its figures in the promised shape.
+
+Speed is never asserted here (benchmarks measure, tests check behaviour); only that every figure exists
+and is a positive number, so a refactor cannot silently break `keel bench inventory`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+KEYS = {
+    "movements_per_s",
+    "raw_executemany_per_s",
+    "ratio",
+    "offered_load_per_s",
+    "freshness_p50_s",
+    "freshness_p99_s",
+    "atp_reads_per_s",
+}
+
+
+def test_bench_inventory_prints_one_json_object_last(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "inventory", "--json", "--skus", "300", "--seconds", "2"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == KEYS
+    assert all(isinstance(v, int | float) and v > 0 for v in figures.values()), figures
+    # the ratio is computed before the rates are rounded for printing
+    assert abs(figures["ratio"] - figures["movements_per_s"] / figures["raw_executemany_per_s"]) < 0.002
