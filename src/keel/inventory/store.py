@@ -151,14 +151,6 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Driver-level executemany: skips per-row SQLAlchemy processing on the hot paths."""
-    if rows:
-        ph = _ph(conn)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([ph] * len(columns))})"
-        conn.exec_driver_sql(sql, list(rows))
-
-
 def cursor(conn: Connection) -> Any:
     """The DBAPI cursor of the connection's current transaction: bulk fetches skip SQLAlchemy row objects."""
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -179,16 +171,37 @@ def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[
     return found
 
 
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str) -> int:
+    """``INSERT INTO table (columns) ... tail`` for many rows; returns the rows written.
+
+    SQLite takes a plain executemany. PostgreSQL gets the rows through ``COPY`` into a temporary table
+    and one ``INSERT ... SELECT``: row-by-row executemany costs a network round trip per row there.
+    """
+    if not rows:
+        return 0
+    cur = cursor(conn)
+    cols = ", ".join(columns)
+    if conn.dialect.name == "sqlite":
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))}) {tail}", rows)
+        return int(cur.rowcount)
+    stage = _pg_stage(cur, f"stage_{table}", f"LIKE {table}", columns, rows)
+    cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {tail}")
+    return int(cur.rowcount)
+
+
+def _pg_stage(cur: Any, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """COPY rows into an empty temporary table (dropped at commit) defined by ``ddl``; returns its name."""
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({ddl}) ON COMMIT DROP")
+    cur.execute(f"TRUNCATE {stage}")
+    with cur.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return stage
+
+
 def insert_movements(conn: Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Append ledger rows, skipping ids already recorded; returns how many were new."""
-    ph = _ph(conn)
-    cur = cursor(conn)
-    cur.executemany(
-        f"INSERT INTO movements ({', '.join(MOVEMENT_COLUMNS)}) VALUES ({', '.join([ph] * len(MOVEMENT_COLUMNS))}) "
-        "ON CONFLICT (id) DO NOTHING",
-        rows,
-    )
-    return int(cur.rowcount)
+    return bulk_insert(conn, "movements", MOVEMENT_COLUMNS, rows, "ON CONFLICT (id) DO NOTHING")
 
 
 def movement_ids_in(conn: Connection, first_seq: int, last_seq: int) -> set[str]:
@@ -217,19 +230,18 @@ def load_positions(
     as a scan, which cost 60 us per pair at reference scale against ~2 us for the join.
     """
     cur = cursor(conn)
-    ph = _ph(conn)
     cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
     if conn.dialect.name == "sqlite":
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER)")
         cur.execute("DELETE FROM wanted_positions")
+        cur.executemany("INSERT INTO wanted_positions VALUES (?, ?)", sorted(pairs))
+        wanted = "wanted_positions"
     else:
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER) ON COMMIT DELETE ROWS"
-        )
-    cur.executemany(f"INSERT INTO wanted_positions VALUES ({ph}, {ph})", sorted(pairs))
+        pair_ddl = "sku TEXT, location_id INTEGER"
+        wanted = _pg_stage(cur, "wanted_positions", pair_ddl, ("sku", "location_id"), sorted(pairs))
     suffix = " ORDER BY p.sku, p.location_id FOR UPDATE OF p" if lock and conn.dialect.name == "postgresql" else ""
     cur.execute(
-        f"SELECT p.sku, p.location_id, {cols} FROM wanted_positions w "
+        f"SELECT p.sku, p.location_id, {cols} FROM {wanted} w "
         f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
     )
     found = {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
@@ -241,24 +253,14 @@ def load_positions(
 def ensure_positions(conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int) -> None:
     """Create zero rows for missing pairs so concurrent PostgreSQL writers can lock them."""
     zero = (0,) * len(QTY_COLUMNS)
-    ph = _ph(conn)
-    sql = (
-        f"INSERT INTO positions ({', '.join(POSITION_COLUMNS)}) VALUES ({', '.join([ph] * len(POSITION_COLUMNS))}) "
-        "ON CONFLICT (sku, location_id) DO NOTHING"
-    )
-    conn.exec_driver_sql(sql, [(sku, loc, *zero, now_us) for sku, loc in sorted(pairs)])
+    rows = [(sku, loc, *zero, now_us) for sku, loc in sorted(pairs)]
+    bulk_insert(conn, "positions", POSITION_COLUMNS, rows, "ON CONFLICT (sku, location_id) DO NOTHING")
 
 
 def save_positions(conn: Connection, changed: dict[tuple[str, int], list[int]], now_us: int) -> None:
-    if not changed:
-        return
-    ph = _ph(conn)
     updates = ", ".join(f"{c} = excluded.{c}" for c in (*QTY_COLUMNS, "updated_at"))
-    sql = (
-        f"INSERT INTO positions ({', '.join(POSITION_COLUMNS)}) VALUES ({', '.join([ph] * len(POSITION_COLUMNS))}) "
-        f"ON CONFLICT (sku, location_id) DO UPDATE SET {updates}"
-    )
-    conn.exec_driver_sql(sql, [(sku, loc, *qty, now_us) for (sku, loc), qty in changed.items()])
+    rows = [(sku, loc, *qty, now_us) for (sku, loc), qty in changed.items()]
+    bulk_insert(conn, "positions", POSITION_COLUMNS, rows, f"ON CONFLICT (sku, location_id) DO UPDATE SET {updates}")
 
 
 def conditional_move(
