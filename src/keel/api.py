@@ -21,7 +21,7 @@ from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
 from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
-from keel.platform.api import http_error_handler, keel_error_handler, validation_handler
+from keel.platform.api import http_error_handler, keel_error_handler, unexpected_error_handler, validation_handler
 from keel.platform.errors import KeelError
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.web.pages import STATIC_DIR
@@ -69,12 +69,18 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
 
     # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the bundled copy.
     app = FastAPI(
-        title="Keel", version="0.1.0", description="Unified commerce backbone", lifespan=lifespan, docs_url=None
+        title="Keel",
+        version="0.1.0",
+        description="Unified commerce backbone",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,  # ReDoc's page loads its script from a CDN too
     )
     app.state.keel = keel
     app.add_exception_handler(KeelError, keel_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
 
     app.add_middleware(MetricsMiddleware)
 

@@ -15,6 +15,7 @@ from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.platform import migrate
 from keel.platform.config import load_settings
+from keel.platform.errors import ConfigError
 from keel.platform.observability import configure_logging
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,7 +32,11 @@ DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEE
 
 def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
     """Bootstrap Keel for a command, bringing the schema up to date first."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        console.print(f"[red]configuration: {exc.detail}[/red]")
+        raise typer.Exit(2) from exc
     configure_logging(settings.log_level, settings.log_json)
     keel = bootstrap(settings, database_url=database_url)
     if upgrade:
@@ -119,9 +124,11 @@ def demo(
     else:
         console.print("database already holds data; not reloading the twin")
     port = port or keel.settings.port
-    console.print(f"Keel demo ready: http://{keel.settings.host}:{port}")
     if serve_after:
+        console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")
         _serve(keel, keel.settings.host, port, True)
+    else:
+        console.print(f"retail twin loaded into {keel.db.url}; serve it with `keel serve`")
 
 
 @app.command("worker")
@@ -155,6 +162,19 @@ def bench_inventory(
     from keel.bench.inventory import run
 
     run(database_url, json_out=json_out, skus=skus, seconds=seconds)
+
+
+@bench_app.command("orders")
+def bench_orders(
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    orders: Annotated[int, typer.Option(min=1, help="orders generated and sourced by each strategy")] = 10_000,
+    wave: Annotated[int, typer.Option(min=1, help="orders per wave (one mixed-integer program each)")] = 500,
+    seed: int = 42,
+) -> None:
+    """Order sourcing: real-time latency and cost beside the greedy baseline and the batch optimum."""
+    from keel.bench.orders import run
+
+    run(json_out=json_out, orders=orders, wave=wave, seed=seed)
 
 
 def main() -> None:

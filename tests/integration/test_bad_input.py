@@ -98,7 +98,7 @@ def test_oversell_reason_names_the_quantity_left(stocked: Keel) -> None:
     with pytest.raises(ValidationFailed) as info:
         stocked.stock.apply_batch([mv("x", "sold", "SKU-1", WH_DE, 6)])
     [error] = info.value.errors
-    assert error.reason.startswith("sold of 6 would leave on_hand at -1 for SKU-1 at location #")
+    assert error.reason == "sold of 6 would leave on_hand at -1 for SKU-1 at WH-DE-1"
     assert info.value.detail == "1 of 1 rows would drive stock negative"
 
 

@@ -165,3 +165,25 @@ def test_positions_paginate_with_a_stable_order(history: Keel) -> None:
         [],
     ]
     assert {total for _, total in pages} == {4}
+
+
+def test_trailing_duplicates_do_not_widen_the_announced_range(keel: Keel, world: World) -> None:
+    # given a recorded movement
+    keel.stock.apply_batch([mv("first", "received", "SKU-1", WH_DE, 5)])
+    # when a batch ends with that duplicate, and another batch follows
+    mixed = keel.stock.apply_batch(
+        [mv("second", "received", "SKU-1", WH_DE, 1), mv("first", "received", "SKU-1", WH_DE, 5)]
+    )
+    after = keel.stock.apply_batch([mv("third", "received", "SKU-1", WH_DE, 2)])
+    # then each announced range holds exactly the rows that batch wrote, and ranges never overlap
+    assert (mixed.accepted, mixed.duplicates, mixed.first_seq, mixed.last_seq) == (
+        1,
+        1,
+        mixed.first_seq,
+        mixed.first_seq,
+    )
+    assert after.first_seq is not None and mixed.last_seq is not None and after.first_seq > mixed.last_seq
+    keel.availability.catch_up()
+    listed = {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.projected(["SKU-1"])["SKU-1"]}
+    live = {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.explain("SKU-1")}
+    assert listed == {k: v for k, v in live.items() if v}

@@ -137,7 +137,7 @@ def test_plan_batch_applies_in_order_and_reports_rows_that_go_negative() -> None
     # when planned
     errors = plan_batch(batch, positions)
     # then the third row is refused and the rest applied
-    assert errors == [FieldError(3, "quantity", "sold of 2 would leave on_hand at -1 for SKU-1 at location #1")]
+    assert errors == [FieldError(3, "quantity", "sold of 2 would leave on_hand at -1 for SKU-1 at #1")]
     assert positions == {("SKU-1", 1): [1, 1, 0, 0, 0, 0, 0, 0]}
 
 

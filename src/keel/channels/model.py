@@ -46,12 +46,25 @@ def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, 
     """Validate a policy document; every source country must be one of the channel's countries."""
     errors: list[FieldError] = []
     sources: dict[str, Sources] = {}
-    for country, spec in (raw.get("sources") or {}).items():
+    raw_sources = raw.get("sources") or {}
+    if not isinstance(raw_sources, Mapping):
+        errors.append(FieldError(None, "policy.sources", "an object of country -> {locations, groups}"))
+        raw_sources = {}
+    for country, spec in raw_sources.items():
         if country not in countries:
             errors.append(FieldError(None, f"policy.sources.{country}", "not one of the channel's countries"))
             continue
-        locs = tuple(spec.get("locations") or ())
-        groups = tuple(spec.get("groups") or ())
+        if not isinstance(spec, Mapping):
+            errors.append(FieldError(None, f"policy.sources.{country}", "an object with locations and/or groups"))
+            continue
+        lists = {}
+        for key in ("locations", "groups"):
+            value = spec.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append(FieldError(None, f"policy.sources.{country}.{key}", "a list of codes"))
+                value = []
+            lists[key] = tuple(value)
+        locs, groups = lists["locations"], lists["groups"]
         if not locs and not groups:
             errors.append(FieldError(None, f"policy.sources.{country}", "name at least one location or group"))
         sources[country] = Sources(locs, groups)

@@ -27,7 +27,7 @@ from keel.inventory.schemas import (
 )
 from keel.platform.api import KeelDep, Limit, Offset, Page
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
-from keel.platform.observability import MOVEMENTS, MOVEMENTS_REFUSED
+from keel.platform.observability import MOVEMENTS_REFUSED
 
 router = APIRouter()
 # Mounted first: route matching is linear, and this holds the hottest read in Keel.
@@ -139,7 +139,6 @@ async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
     except (ValidationFailed, PayloadTooLarge) as exc:
         MOVEMENTS_REFUSED.labels(reason=type(exc).__name__).inc()
         raise
-    MOVEMENTS.labels(source="api").inc(result.accepted)
     return BatchPublic(**result.__dict__)
 
 
@@ -259,7 +258,7 @@ async def sku_availability(
         return {"sku": sku, "availability": [Explained(**r).model_dump() for r in rows]}
     # Plain JSON types already: serialise directly rather than through FastAPI's generic encoder.
     payload = {"sku": sku, "availability": keel.availability.projected([sku], channel, country)[sku]}
-    return Response(orjson.dumps(payload), media_type="application/json")
+    return Response(orjson.dumps(payload, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 @availability_router.post("/availability/query", tags=["availability"], operation_id="query_availability")

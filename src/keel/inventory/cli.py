@@ -173,10 +173,14 @@ def atp(
 def count(sku: str, location: str, counted: int, database_url: DbOpt = None) -> None:
     """Record a cycle count; the variance against the book becomes a movement."""
     try:
-        result = _keel(database_url).stock.record_count(sku, location, counted)
+        r = _keel(database_url).stock.record_count(sku, location, counted)
     except KeelError as exc:
         raise fail(exc) from exc
-    console.print(result)
+    verdict = "within" if r["within_tolerance"] else "outside"
+    console.print(
+        f"count {r['id']}: {sku} at {location} book {r['book']}, counted {r['counted']}, "
+        f"variance {r['variance']:+d} ({verdict} {r['tolerance_pct']:g}% tolerance)"
+    )
 
 
 @app.command()

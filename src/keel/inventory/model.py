@@ -161,6 +161,8 @@ def _text(raw: Mapping[str, Any], key: str) -> str | None:
 
 
 _KIND_BY_VALUE: dict[Any, Kind] = {k.value: k for k in Kind}
+# Keel writes reservation and count movements under these prefixes; a client id may not take them.
+INTERNAL_ID_PREFIXES = ("rsv:", "count:")
 _ID_MATCH = ID_RE.fullmatch
 _SKU_MATCH = SKU_RE.fullmatch
 
@@ -178,6 +180,7 @@ def parse_movement(
             kind is not None
             and location_id is not None
             and _ID_MATCH(mid)
+            and not mid.startswith(INTERNAL_ID_PREFIXES)
             and _SKU_MATCH(sku)
             and (kind not in NEEDS_REASON or _text(raw, "reason") is not None)  # "  " is no reason
         ):
@@ -192,6 +195,8 @@ def _parse_slow(
     mid = _text(raw, "id")
     if mid is None or not ID_RE.fullmatch(mid):
         errors.append(FieldError(row, "id", "required: 1-128 letters, digits or ._:/- starting alphanumeric"))
+    elif mid.startswith(INTERNAL_ID_PREFIXES):
+        errors.append(FieldError(row, "id", "ids starting with rsv: or count: are reserved for Keel's own movements"))
     kind_raw = _text(raw, "kind")
     kind: Kind | None = None
     try:
@@ -270,8 +275,13 @@ def validate_batch(
     return movements, errors
 
 
-def plan_batch(movements: list[tuple[int, Movement]], positions: dict[tuple[str, int], list[int]]) -> list[FieldError]:
+def plan_batch(
+    movements: list[tuple[int, Movement]],
+    positions: dict[tuple[str, int], list[int]],
+    location_codes: Mapping[int, str] | None = None,
+) -> list[FieldError]:
     """Apply (row, movement) pairs in order to ``positions`` (mutated); returns rows that would go negative."""
+    codes = location_codes or {}
     errors: list[FieldError] = []
     for row, m in movements:
         key = (m.sku, m.location_id)
@@ -280,7 +290,8 @@ def plan_batch(movements: list[tuple[int, Movement]], positions: dict[tuple[str,
             position = positions[key] = empty_position()
         refusal = apply(position, m.kind, m.quantity)
         if refusal is not None:
-            errors.append(FieldError(row, "quantity", f"{refusal} for {m.sku} at location #{m.location_id}"))
+            where = codes.get(m.location_id, f"#{m.location_id}")
+            errors.append(FieldError(row, "quantity", f"{refusal} for {m.sku} at {where}"))
     return errors
 
 

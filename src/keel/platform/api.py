@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -14,6 +15,7 @@ from keel.bootstrap import Keel
 from keel.platform.errors import KeelError
 
 PROBLEM = "application/problem+json"
+logger = logging.getLogger("keel.api")
 T = TypeVar("T")
 
 
@@ -66,3 +68,9 @@ async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return problem_response(exc.status_code, str(exc.detail), str(exc.detail), "http")
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not a client mistake: logged with its traceback, answered in the same problem shape."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")

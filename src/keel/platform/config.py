@@ -27,7 +27,7 @@ class Settings:
     max_batch: int = 10_000
     # A counted position is "accurate" when |variance| <= tolerance_pct % of the book quantity.
     count_tolerance_pct: float = 2.0
-    # How often the server releases expired reservations and refreshes channel availability.
+    # How often the worker releases expired reservations, and how long it sleeps when the log is drained.
     sweep_interval_s: float = 1.0
     worker_interval_s: float = 0.05
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from keel.inventory import store
 from keel.inventory.model import (
     FIELDS,
+    ID_RE,
     KINDS_BY_CODE,
     ON_HAND,
     SKU_RE,
@@ -20,7 +21,7 @@ from keel.inventory.model import (
     count_variance,
     empty_position,
 )
-from keel.inventory.service.ledger import POSITIONS_REBUILT, Ledger, RebuildReport
+from keel.inventory.service.ledger import CLIENT_ID_MAX, POSITIONS_REBUILT, Ledger, RebuildReport
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, single_field
@@ -36,6 +37,8 @@ class Counts(Ledger):
         if counted < 0:
             raise single_field("counted", f"must be >= 0, got {counted}")
         cid = count_id or uuid.uuid4().hex
+        if len(cid) > CLIENT_ID_MAX or not ID_RE.fullmatch(cid):
+            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:/- starting alphanumeric")
         c = store.cycle_counts
         with self.db.write() as conn:
             location_id = self._location_id(conn, location)

@@ -30,9 +30,12 @@ from keel.platform.errors import (
     single_field,
 )
 from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.observability import MOVEMENTS
 
 STOCK_MOVED = "stock.moved"
 POSITIONS_REBUILT = "positions.rebuilt"
+# Reservation and count ids become ledger ids such as ``rsv:<id>:committed``: keep those within 128.
+CLIENT_ID_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,17 @@ class Ledger:
         if not movements:
             return BatchResult(0, 0)
         now_us = to_micros(utcnow())
-        # Ledger first: the unique id index answers "already recorded?" during the insert itself, and the
-        # transaction rolls everything back if a later check refuses the batch.
+        # Position rows are locked before the ledger's sequence lock, the order every path takes (a
+        # reservation locks its row, then appends), so PostgreSQL writers cannot deadlock on each other.
+        pairs = list({(m.sku, m.location_id) for m in movements})
+        positions = self._lock_positions(conn, pairs)
+        # The unique id index answers "already recorded?" during the insert itself, and the transaction
+        # rolls everything back if a later check refuses the batch.
         first, last, fresh = self._append(conn, movements, now_us)
         if not fresh:
             return BatchResult(0, len(movements))
         pairs = list({(m.sku, m.location_id) for _, m in fresh})
-        positions = self._lock_positions(conn, pairs)
-        errors = plan_batch(fresh, positions)
+        errors = plan_batch(fresh, positions, self._codes(conn))
         if errors:
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
         store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
@@ -162,7 +168,14 @@ class Ledger:
                 errors.append(FieldError(row, "id", f"movement {m.id!r} was already recorded with other content"))
         if errors:
             raise ValidationFailed(f"{len(errors)} rows reuse a movement id", errors)
-        return first, last, fresh
+        if not fresh:
+            return first, first - 1, fresh
+        # The range covers new rows only: trailing duplicates' numbers stay unused and the next batch
+        # starts after the last row written, so two events never name the same ledger rows.
+        return first + fresh[0][0] - 1, first + fresh[-1][0] - 1, fresh
+
+    def _codes(self, conn: Connection) -> dict[int, str]:
+        return self.locations.codes_by_id(conn)
 
     def _lock_positions(self, conn: Connection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
         lock = not self.db.is_sqlite  # SQLite already holds the database write lock (BEGIN IMMEDIATE)
@@ -190,6 +203,7 @@ class Ledger:
             "changes_available": any(m.kind in CHANGES_AVAILABLE for m in movements),
         }
         self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
+        MOVEMENTS.labels(source=source).inc(len(movements))
 
     def _one_at_a_time(self, conn: Connection, kind: str, client_id: str) -> None:
         """Serialise requests reusing one client id, so a concurrent retry sees the first one's row.

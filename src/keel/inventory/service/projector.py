@@ -36,6 +36,7 @@ _AVAILABLE_KIND_CODES = sorted(KIND_CODES[k] for k in CHANGES_AVAILABLE)
 # (channel_id, channel, country, sku, previous, quantity, backorder)
 Change = tuple[int, str, str, str, int, int, bool]
 NOT_LISTED = (0, False)
+EVENT_CHANGES = 1000
 
 
 @dataclass
@@ -91,9 +92,10 @@ class Projector:
                 return result
             full: set[str] = {e.subject for e in batch if e.type in CHANNEL_EVENTS}
             if self.view is None or any(e.type in RELOAD_EVENTS for e in batch):
-                previous = self.view
+                # Listings were committed together with the offset, so a fresh view needs no recompute;
+                # only a location, group or rebuild event can change every channel's numbers.
                 self.view = view = self.load(conn)
-                if previous is None or any(e.type in RELOAD_EVENTS - CHANNEL_EVENTS for e in batch):
+                if any(e.type in RELOAD_EVENTS - CHANNEL_EVENTS for e in batch):
                     full = {t.channel for t in view.topology.targets}
             view = self.view
             dirty: dict[str, set[int]] = {}
@@ -181,10 +183,17 @@ class Projector:
             per_channel.setdefault(channel, []).append(
                 {"sku": sku, "country": country, "previous": before, "quantity": quantity, "backorder": backorder}
             )
+        # At most EVENT_CHANGES changes per event, so a full recompute of a big channel stays consumable.
         self.events.append(
             conn,
             [
-                NewEvent(AVAILABILITY_CHANGED, channel, {"changes": items, "caused_by": causes}, source="availability")
+                NewEvent(
+                    AVAILABILITY_CHANGED,
+                    channel,
+                    {"changes": items[i : i + EVENT_CHANGES], "caused_by": causes},
+                    source="availability",
+                )
                 for channel, items in sorted(per_channel.items())
+                for i in range(0, len(items), EVENT_CHANGES)
             ],
         )

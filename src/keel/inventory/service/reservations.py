@@ -18,7 +18,7 @@ from keel.inventory.model import (
     Movement,
     empty_position,
 )
-from keel.inventory.service.ledger import Ledger
+from keel.inventory.service.ledger import CLIENT_ID_MAX, Ledger
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, InsufficientStock, NotFound, single_field
@@ -43,8 +43,8 @@ class Reservations(Ledger):
         if not 0 < ttl_seconds <= 7 * 86400:
             raise single_field("ttl_seconds", "must be > 0 and at most 7 days")
         rid = reservation_id or uuid.uuid4().hex
-        if not ID_RE.fullmatch(rid):
-            raise single_field("id", "1-128 letters, digits or ._:/- starting alphanumeric")
+        if len(rid) > CLIENT_ID_MAX or not ID_RE.fullmatch(rid):
+            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:/- starting alphanumeric")
         now = utcnow()
         with self.db.write() as conn:
             location_id = self._location_id(conn, location)
@@ -75,7 +75,7 @@ class Reservations(Ledger):
             )
             self._record(
                 conn,
-                [Movement(f"rsv:{rid}", Kind.RESERVED, sku, location_id, quantity, now)],
+                [Movement(f"rsv:{rid}", Kind.RESERVED, sku, location_id, quantity, now, None, reference)],
                 "reservations",
                 now_us,
             )

@@ -1,0 +1,1 @@
+"""Orders context: capture, commit, sourcing, fulfilment and returns."""

@@ -1,0 +1,126 @@
+"""The batch program against brute force on a small instance, and the bench's deterministic generator."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import pytest
+
+from keel.bench.orders import bench_cost_model, build_nodes, generate_orders
+from keel.orders.sourcing import (
+    Allocation,
+    Capability,
+    CostModel,
+    Fulfilment,
+    Network,
+    Node,
+    NodeKind,
+    Order,
+    OrderLine,
+    Policy,
+    plan_cost,
+    plan_order,
+    screen,
+)
+from keel.orders.sourcing.batch import plan_wave
+from keel.sim.world import Scale, generate
+
+SHIP = frozenset({Capability.SHIP})
+STORE_SHIPS = frozenset({Capability.PICKUP, Capability.SHIP_FROM_STORE})
+
+
+def network() -> Network:
+    return Network(
+        [
+            Node("WH-BER", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 2, 0, {"A": 1, "B": 1}),
+            Node("WH-HAM", NodeKind.WAREHOUSE, "DE", 53.551, 9.994, SHIP, 10, 0, {"A": 2, "B": 1}),
+            Node("ST-BER", NodeKind.STORE, "DE", 52.53, 13.40, STORE_SHIPS, 10, 0, {"A": 3}),
+            Node("WH-MUC", NodeKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 10, 0, {"B": 2}),
+        ]
+    )
+
+
+def orders() -> list[Order]:
+    def o(i: str, skus: str, fulfilment: Fulfilment, promise: float, channel: str = "web-de") -> Order:
+        return Order(i, channel, tuple(OrderLine(s, 1) for s in skus), 52.5, 13.4, "DE", fulfilment, promise)
+
+    return [
+        o("O1", "AB", Fulfilment.SHIP_STANDARD, 72.0),
+        o("O2", "A", Fulfilment.SHIP_EXPRESS, 12.0),
+        o("O3", "AB", Fulfilment.SHIP_STANDARD, 36.0, "market-de"),
+        o("O4", "B", Fulfilment.SHIP_EXPRESS, 24.0),
+    ]
+
+
+def brute_force(net: Network, wave: list[Order], policy: Policy, model: CostModel) -> float:
+    """Every assignment of every unit to a permitted node or to nobody; the cheapest legal one."""
+    lines = [(i, line.sku) for i, o in enumerate(wave) for line in o.lines]
+    allowed = []
+    for i, sku in lines:
+        usable = {opt.node.code for opt in screen(wave[i], net, policy, model).options if sku in opt.usable}
+        allowed.append([*sorted(usable), None])
+    best = float("inf")
+    for choice in product(*allowed):
+        taken: dict[tuple[str, str], int] = {}
+        units: dict[str, int] = {}
+        for (_, sku), code in zip(lines, choice, strict=True):
+            if code is not None:
+                taken[(code, sku)] = taken.get((code, sku), 0) + 1
+                units[code] = units.get(code, 0) + 1
+        if any(q > net.nodes[c].stock.get(s, 0) for (c, s), q in taken.items()):
+            continue
+        if any(q > net.nodes[c].capacity_left for c, q in units.items()):
+            continue
+        if taken.get(("ST-BER", "A"), 0) > 3 - 2:  # store protection across the wave (all orders ship)
+            continue
+        total = 0.0
+        for i, o in enumerate(wave):
+            allocs = [Allocation(c, s, 1) for (j, s), c in zip(lines, choice, strict=True) if j == i and c]
+            total += plan_cost(o, allocs, net.nodes, model).total
+        best = min(best, total)
+    return best
+
+
+def test_the_batch_program_matches_brute_force() -> None:
+    net, wave, policy, model = network(), orders(), Policy(), bench_cost_model()
+    result = plan_wave(wave, net, policy, model)
+    assert result.status == "optimal"
+    total = sum(p.cost.total for p in result.plans)
+    assert total == pytest.approx(brute_force(net, wave, policy, model), abs=1e-6)
+    assert result.objective == pytest.approx(total, abs=1e-6)
+    for plan in result.plans:  # the plans fit the stock together
+        net.commit(plan)
+    assert all(qty >= 0 for n in net.nodes.values() for qty in n.stock.values())
+    assert net.nodes["ST-BER"].stock["A"] >= 2
+
+
+def test_real_time_plans_are_never_cheaper_than_the_batch_optimum() -> None:
+    net, wave, model = network(), orders(), bench_cost_model()
+    optimum = sum(p.cost.total for p in plan_wave(wave, net.copy(), Policy(), model).plans)
+    realtime = 0.0
+    for o in wave:
+        plan = plan_order(o, net, Policy(), model)
+        net.commit(plan)
+        realtime += plan.cost.total
+    assert realtime >= optimum - 1e-6
+
+
+def test_a_wave_with_no_stock_leaves_everything_unfilled() -> None:
+    net = Network([Node("WH", NodeKind.WAREHOUSE, "DE", 52.5, 13.4, SHIP, 10, 0, {"Z": 1})])
+    result = plan_wave(orders()[:1], net, Policy(), CostModel())
+    assert result.plans[0].allocations == ()
+    assert result.plans[0].unfilled == (OrderLine("A", 1), OrderLine("B", 1))
+    assert result.plans[0].cost.total == 200.0
+
+
+def test_the_order_generator_is_deterministic() -> None:
+    world = generate(42, Scale(skus=500, locations=60))
+    first = generate_orders(build_nodes(world), 200, seed=3)
+    again = generate_orders(build_nodes(generate(42, Scale(skus=500, locations=60))), 200, seed=3)
+    assert first == again
+    assert len(first) == 200
+    assert first != generate_orders(build_nodes(world), 200, seed=4)
+    assert {o.fulfilment for o in first} == set(Fulfilment)
+    assert all(1 <= len(o.lines) <= 4 for o in first)
+    pickup = [o for o in first if o.fulfilment.collected]
+    assert all(o.pickup_node is not None for o in pickup)
