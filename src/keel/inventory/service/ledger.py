@@ -104,6 +104,11 @@ class Ledger:
                     progress(len(rows[start : start + size]))
         return BatchResult(accepted, duplicates, first, last)
 
+    def apply_in(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+        """``apply_batch`` inside the caller's write transaction (``keel.db.write()``), for use cases that
+        must change stock and their own records atomically (an order commit). Same validation and errors."""
+        return self._apply(conn, rows, source)
+
     def _apply(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
         movements, errors = validate_batch(rows, self.locations.active_ids(conn))
         if errors:

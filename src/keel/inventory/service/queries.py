@@ -48,6 +48,21 @@ class InventoryQueries:
             items = [{k: v for k, v in r._mapping.items() if k != "location_id"} for r in rows]
         return items, int(total)
 
+    def available_by_location(self, skus: list[str]) -> dict[str, dict[str, int]]:
+        """sku -> location code -> available, for active locations (the stock a router may allocate)."""
+        p, loc = store.positions, store.locations
+        out: dict[str, dict[str, int]] = {sku: {} for sku in skus}
+        with self.db.read() as conn:
+            for start in range(0, len(skus), 500):
+                query = (
+                    sa.select(p.c.sku, loc.c.code, p.c.available)
+                    .join(loc, loc.c.id == p.c.location_id)
+                    .where(p.c.sku.in_(skus[start : start + 500]), loc.c.active.is_(True), p.c.available > 0)
+                )
+                for sku, code, available in conn.execute(query):
+                    out[sku][code] = available
+        return out
+
     def ledger(
         self,
         *,
