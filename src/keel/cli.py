@@ -76,7 +76,7 @@ def _serve(keel: Keel, host: str, port: int, background: bool, workers: int = 1)
             if worker:
                 worker.terminate()
         return
-    uvicorn.run(create_app(keel, background=background), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(keel, background=background), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command()

@@ -7,7 +7,7 @@ import threading
 import time
 
 from keel.bootstrap import Keel
-from keel.platform.observability import ATP_CHANGES, RESERVATIONS_EXPIRED
+from keel.platform.observability import ATP_CHANGES, RESERVATIONS_EXPIRED, log
 
 logger = logging.getLogger("keel.worker")
 
@@ -24,6 +24,7 @@ def run_once(keel: Keel) -> int:
 def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None = None) -> None:
     """Poll until ``stop`` is set; errors are logged and retried so a transient lock never kills the loop."""
     keel.availability.warm()
+    log(logger, "availability projector ready", database=keel.db.dialect)
     if ready is not None:
         ready.set()
     last_sweep = 0.0
@@ -31,10 +32,20 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
         try:
             now = time.monotonic()
             if now - last_sweep >= keel.settings.sweep_interval_s:
-                RESERVATIONS_EXPIRED.inc(keel.stock.expire_due())
+                expired = keel.stock.expire_due()
+                if expired:
+                    RESERVATIONS_EXPIRED.inc(expired)
+                    log(logger, "reservations expired", count=expired)
                 last_sweep = now
             result = keel.availability.step()
             ATP_CHANGES.inc(result.changed)
+            if result.changed:
+                logger.debug(
+                    "availability changed",
+                    extra={
+                        "fields": {"events": result.events, "changed": result.changed, "channels": len(result.channels)}
+                    },
+                )
             if not result.events:
                 stop.wait(keel.settings.worker_interval_s)
         except Exception:

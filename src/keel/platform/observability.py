@@ -39,10 +39,13 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("keel")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    # uvicorn's own loggers (start-up, errors with tracebacks) get the same one-object-per-line format;
+    # the server is started with log_config=None so it does not install its plain-text handlers.
+    for name in ("keel", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level.upper())
+        logger.propagate = False
 
 
 def log(logger: logging.Logger, msg: str, **fields: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from keel.platform.errors import (
 from keel.platform.events import NewEvent, SqlEventLog
 from keel.platform.observability import MOVEMENTS
 
+logger = logging.getLogger("keel.inventory")
 STOCK_MOVED = "stock.moved"
 POSITIONS_REBUILT = "positions.rebuilt"
 # Reservation and count ids become ledger ids such as ``rsv:<id>:committed``: keep those within 128.
@@ -209,6 +211,7 @@ class Ledger:
         }
         self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
         MOVEMENTS.labels(source=source).inc(len(movements))
+        logger.debug("movements recorded", extra={"fields": {"source": source, "first_seq": first, "last_seq": last}})
 
     def _one_at_a_time(self, conn: Connection, kind: str, client_id: str) -> None:
         """Serialise requests reusing one client id, so a concurrent retry sees the first one's row.
