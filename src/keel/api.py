@@ -13,6 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
@@ -21,9 +22,17 @@ from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
 from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
-from keel.platform.api import http_error_handler, keel_error_handler, unexpected_error_handler, validation_handler
+from keel.orders.api import router as orders_router
+from keel.platform.api import (
+    http_error_handler,
+    integrity_error_handler,
+    keel_error_handler,
+    unexpected_error_handler,
+    validation_handler,
+)
 from keel.platform.errors import KeelError
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
 from keel.worker import BackgroundWorker
@@ -80,6 +89,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_exception_handler(KeelError, keel_error_handler)
     app.add_exception_handler(RequestValidationError, validation_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
     app.add_middleware(MetricsMiddleware)
@@ -114,7 +124,9 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(availability_router)
     app.include_router(inventory_router)
     app.include_router(channels_router)
+    app.include_router(orders_router)
     app.include_router(web_router)
+    app.include_router(orders_pages)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -63,3 +63,47 @@ def test_an_unexpected_error_is_a_logged_500_problem(keel: Keel, monkeypatch: py
 
 def test_redoc_is_not_served_because_it_needs_a_cdn(client: TestClient) -> None:
     assert client.get("/redoc").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"quantity": 10**20}, "quantity"),
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at"),
+        ({"reference": {"po": 1}}, "reference"),
+        ({"reason": ["x"]}, "reason"),
+        ({"reference": "x" * 201}, "reference"),
+        ({"reference": "a\x00b"}, "reference"),
+    ],
+)
+def test_out_of_range_movement_fields_are_422(
+    client: TestClient, keel: Keel, world: World, row: dict[str, Any], field: str
+) -> None:
+    before = snapshot(keel)
+    movement = {**mv("m-1", "received", "S", WH_DE, 1), **row}
+    problem = assert_problem(client.post("/inventory/movements", json=[movement]), 422, "validation")
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert snapshot(keel) == before
+
+
+def test_position_buckets_cannot_overflow(client: TestClient, keel: Keel, world: World) -> None:
+    receive(keel, "S", WH_DE, 2**31 - 1)
+    before = snapshot(keel)
+    problem = assert_problem(client.post("/inventory/movements", json=[mv("m-2", "received", "S", WH_DE, 1)]), 422,
+                             "validation")  # fmt: skip
+    assert problem["errors"][0]["reason"].startswith("received of 1 would take on_hand past 2147483647")
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize(
+    "query", ["since=0001-01-01T00:00:00%2B01:00", "after_seq=100000000000000000000", "since=2026-01-01T00:00:00"]
+)
+def test_out_of_range_ledger_queries_are_422(client: TestClient, query: str) -> None:
+    assert_problem(client.get(f"/inventory/movements?{query}"), 422, "validation")
+
+
+def test_location_updates_ignore_null_for_required_fields(client: TestClient, world: World) -> None:
+    response = client.patch(f"/locations/{WH_DE}", json={"active": None, "name": None, "city": "Potsdam"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["active"], response.json()["city"]) == (True, "Potsdam")
+    assert_problem(client.patch(f"/locations/{WH_DE}", json={"name": "n" * 201}), 422, "validation")

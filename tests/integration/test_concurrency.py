@@ -10,7 +10,7 @@ from typing import Any
 
 from keel.bootstrap import Keel
 from keel.platform.errors import InsufficientStock, ValidationFailed
-from tests.support import WH_DE, World, mv, position, receive
+from tests.support import WH_DE, World, build_world, mv, position, receive
 
 
 def race(workers: int, task: Callable[[int], str]) -> Counter[str]:
@@ -126,4 +126,32 @@ def test_batches_reservations_and_counts_on_one_position_do_not_deadlock(keel: K
     # then every operation succeeded and the projection still equals the ledger
     assert outcomes == Counter(batch=10, hold=10, count=10)
     assert position(keel, "SKU-1", WH_DE)["reserved"] == 0
+    assert keel.stock.rebuild(write=False).differences == []
+
+
+def test_multi_chunk_imports_and_expiry_sweeps_do_not_deadlock(keel_factory: Callable[..., Keel]) -> None:
+    # given a Keel whose imports are split into chunks of 2, with stock and holds that are about to expire
+    keel = keel_factory(max_batch=2)
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 100)
+    receive(keel, "SKU-2", WH_DE, 100)
+    for i in range(6):
+        keel.stock.reserve("SKU-1" if i % 2 else "SKU-2", WH_DE, 1, 0.01, f"short-{i}")
+
+    # when imports touching both SKUs in opposite orders race with expiry sweeps and new holds
+    def work(i: int) -> str:
+        if i % 3 == 0:
+            skus = ["SKU-1", "SKU-2"] if i % 2 else ["SKU-2", "SKU-1"]
+            rows = [mv(f"imp-{i}-{n}", "received", sku, WH_DE, 1) for n, sku in enumerate(skus * 2)]
+            keel.stock.apply_many(rows)
+            return "import"
+        if i % 3 == 1:
+            keel.stock.expire_due()
+            return "sweep"
+        keel.stock.reserve("SKU-2" if i % 2 else "SKU-1", WH_DE, 1, 600, f"long-{i}")
+        return "hold"
+
+    outcomes = race(24, work)  # a deadlock re-raises here
+    # then everything ran and the projection still equals the ledger
+    assert outcomes == Counter({"import": 8, "sweep": 8, "hold": 8})
     assert keel.stock.rebuild(write=False).differences == []

@@ -26,7 +26,7 @@ from keel.inventory.schemas import (
     ReservationPublic,
 )
 from keel.platform.api import KeelDep, Limit, Offset, Page
-from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
+from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed, single_field
 from keel.platform.observability import MOVEMENTS_REFUSED
 
 router = APIRouter()
@@ -135,7 +135,8 @@ async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
     limit = keel.settings.max_batch
     try:
         rows = parse_body(await request.body(), request.headers.get("content-type", ""), limit)
-        result = keel.stock.apply_batch(rows, source="api")
+        # the write may wait for SQLite's lock: keep it off the event loop
+        result = await run_in_threadpool(keel.stock.apply_batch, rows, "api")
     except (ValidationFailed, PayloadTooLarge) as exc:
         MOVEMENTS_REFUSED.labels(reason=type(exc).__name__).inc()
         raise
@@ -150,9 +151,14 @@ def list_movements(
     kind: Kind | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    after_seq: Annotated[int, Query(ge=0, description="last seq of the previous page")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**62, description="last seq of the previous page")] = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not 1970 <= value.year <= 9999:
+            raise single_field(name, "must fall between 1970 and 9999")
+        if value is not None and value.tzinfo is None:
+            raise single_field(name, "needs a UTC offset, e.g. 2026-01-31T10:00:00Z")
     items = keel.queries.ledger(
         sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit
     )
@@ -166,7 +172,7 @@ def list_positions(
     location: str | None = None,
     country: str | None = None,
     channel: str | None = None,
-    min_available: int | None = None,
+    min_available: Annotated[int | None, Query(ge=-(2**31), le=2**31 - 1)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:

@@ -209,14 +209,19 @@ def movement_ids_in(conn: Connection, first_seq: int, last_seq: int) -> set[str]
     return set(conn.exec_driver_sql(sql).scalars())
 
 
-def next_movement_seqs(conn: Connection, count: int) -> int:
-    """Reserve ``count`` consecutive ledger sequence numbers; returns the first.
+LEDGER_LOCK = 7366
 
-    On SQLite the caller holds the write lock, so max+1 is safe. On PostgreSQL an advisory lock serialises
-    allocation for the rest of the transaction so ranges never interleave.
-    """
+
+def lock_ledger(conn: Connection) -> None:
+    """Serialise ledger writers on PostgreSQL for the rest of the transaction (SQLite's BEGIN IMMEDIATE
+    already does). Every ledger-writing transaction takes it FIRST, before any row lock, so all of them
+    lock in one order (ledger -> position rows -> event log) and cannot deadlock each other. Re-entrant."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7366)")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LEDGER_LOCK})")
+
+
+def next_movement_seqs(conn: Connection, count: int) -> int:
+    """The first of ``count`` new consecutive ledger sequence numbers (the caller holds the ledger lock)."""
     last = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM movements").scalar_one()
     return int(last) + 1
 

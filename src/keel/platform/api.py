@@ -74,3 +74,8 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResp
     """A bug, not a client mistake: logged with its traceback, answered in the same problem shape."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "Internal error", "an unexpected error occurred; it has been logged", "internal")
+
+
+async def integrity_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """Two requests raced to create the same record: the loser gets a 409, as if it had come second."""
+    return problem_response(409, "Conflict", "the request conflicts with a record created at the same time", "conflict")

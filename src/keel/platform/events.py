@@ -135,13 +135,17 @@ class SqlEventLog:
         )
 
     def advance_offset(self, conn: Connection, consumer: str, expected: int, seq: int) -> bool:
-        """Move ``consumer`` from ``expected`` to ``seq``; False when another instance moved it first."""
+        """Move ``consumer`` from ``expected`` to ``seq`` atomically; False when another instance moved it first."""
         t = consumer_offsets_table
-        if expected == 0 and self.offset(conn, consumer) == 0:
-            self.commit_offset(conn, consumer, seq)
-            return True
+        now = utcnow()
+        if expected == 0:
+            # First move: whoever inserts the row wins; a row that exists already means someone else did.
+            stmt = upsert_insert(conn, t).values(consumer=consumer, seq=seq, updated_at=now)
+            stmt = stmt.on_conflict_do_nothing(index_elements=["consumer"]).returning(t.c.consumer)
+            if conn.execute(stmt).first() is not None:  # rowcount is not reliable with RETURNING on psycopg
+                return True
         result = conn.execute(
-            t.update().where(t.c.consumer == consumer, t.c.seq == expected).values(seq=seq, updated_at=utcnow())
+            t.update().where(t.c.consumer == consumer, t.c.seq == expected).values(seq=seq, updated_at=now)
         )
         return result.rowcount == 1
 

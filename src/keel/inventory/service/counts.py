@@ -13,6 +13,7 @@ from keel.inventory.model import (
     FIELDS,
     ID_RE,
     KINDS_BY_CODE,
+    MAX_QUANTITY,
     ON_HAND,
     SKU_RE,
     Kind,
@@ -34,13 +35,13 @@ class Counts(Ledger):
         """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
-        if counted < 0:
-            raise single_field("counted", f"must be >= 0, got {counted}")
+        if not 0 <= counted <= MAX_QUANTITY:
+            raise single_field("counted", f"must be from 0 to {MAX_QUANTITY}, got {counted}")
         cid = count_id or uuid.uuid4().hex
         if len(cid) > CLIENT_ID_MAX or not ID_RE.fullmatch(cid):
             raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:/- starting alphanumeric")
         c = store.cycle_counts
-        with self.db.write() as conn:
+        with self._transaction() as conn:
             location_id = self._location_id(conn, location)
             self._one_at_a_time(conn, "count", cid)
             prior = conn.execute(sa.select(c).where(c.c.id == cid)).first()
@@ -92,7 +93,7 @@ class Counts(Ledger):
         report = RebuildReport()
         rebuilt: dict[tuple[str, int], list[int]] = {}
         m = store.movements
-        with self.db.write() as conn:
+        with self._transaction() as conn:
             # yield_per on the statement, not the connection: Connection.execution_options() changes the
             # connection in place, and a server-side cursor then breaks the DELETE below on PostgreSQL.
             query = (

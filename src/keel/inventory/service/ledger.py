@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,7 @@ class Ledger:
         """
         if len(rows) > self.settings.max_batch:
             raise PayloadTooLarge(f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}")
-        with self.db.write() as conn:
+        with self._transaction() as conn:
             return self._apply(conn, rows, source)
 
     def apply_many(
@@ -91,7 +92,7 @@ class Ledger:
         accepted = duplicates = 0
         first: int | None = None
         last: int | None = None
-        with self.db.write() as conn:
+        with self._transaction() as conn:
             for start in range(0, len(rows), size):
                 try:
                     result = self._apply(conn, rows[start : start + size], source)
@@ -106,12 +107,20 @@ class Ledger:
                     progress(len(rows[start : start + size]))
         return BatchResult(accepted, duplicates, first, last)
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction that holds the ledger lock from its first statement (see ``store.lock_ledger``)."""
+        with self.db.write() as conn:
+            store.lock_ledger(conn)
+            yield conn
+
     def apply_in(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
         """``apply_batch`` inside the caller's write transaction (``keel.db.write()``), for use cases that
         must change stock and their own records atomically (an order commit). Same validation and errors."""
         return self._apply(conn, rows, source)
 
     def _apply(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+        store.lock_ledger(conn)  # no-op when the transaction already holds it
         movements, errors = validate_batch(rows, self.locations.active_ids(conn))
         if errors:
             raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)

@@ -16,6 +16,7 @@ from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFaile
 from keel.platform.events import NewEvent, SqlEventLog
 from keel.platform.geo import COUNTRIES
 
+_REQUIRED = frozenset({"name", "kind", "country", "capabilities", "active"})
 _FIELDS = ("code", "name", "kind", "country", "region", "city", "latitude", "longitude", "capabilities")
 
 
@@ -49,6 +50,8 @@ class LocationService:
     def update(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change any field but the code; ``active`` false deactivates (movements are then refused)."""
         changes = {k: v for k, v in changes.items() if k in (*_FIELDS, "active") and k != "code"}
+        # null means "not changing" for the fields a location must always have
+        changes = {k: v for k, v in changes.items() if v is not None or k not in _REQUIRED}
         if "country" in changes:
             changes["country"] = str(changes["country"] or "").upper()
         if "capabilities" in changes:

@@ -85,6 +85,14 @@ class Projector:
     def step(self, limit: int = 200) -> StepResult:
         """Consume up to ``limit`` events: recompute in a snapshot, then write changes and offset together."""
         result = StepResult()
+        try:
+            return self._step(limit, result)
+        except Exception:
+            # The view may hold deltas of a step that did not commit: rebuild it rather than apply them twice.
+            self.view = None
+            raise
+
+    def _step(self, limit: int, result: StepResult) -> StepResult:
         with self.db.snapshot() as conn:
             after = self.events.offset(conn, CONSUMER)
             batch = self.events.read(conn, after, set(CONSUMED), limit)
@@ -113,15 +121,11 @@ class Projector:
                         dirty.setdefault(sku, set()).add(index)
             changes = self._full(view, full, dirty)
             changes.extend(self._recompute(view, dirty))
-        try:
-            with self.db.write() as conn:
-                if not self.events.advance_offset(conn, CONSUMER, after, batch[-1].seq):
-                    self.view = None  # another instance consumed these events; our view is behind
-                    return result
-                self._write(conn, changes, [e.seq for e in batch])
-        except Exception:
-            self.view = None
-            raise
+        with self.db.write() as conn:
+            if not self.events.advance_offset(conn, CONSUMER, after, batch[-1].seq):
+                self.view = None  # another instance consumed these events; our view is behind
+                return result
+            self._write(conn, changes, [e.seq for e in batch])
         for channel_id, _, country, sku, _, quantity, backorder in changes:
             view.listed.setdefault(sku, {})[(channel_id, country)] = (quantity, backorder)
         result.events = len(batch)
@@ -131,7 +135,11 @@ class Projector:
         return result
 
     def _full(self, view: View, channels: set[str], dirty: dict[str, set[int]]) -> list[Change]:
-        """Mark every SKU stocked at a changed channel's sources; zero listings the channel no longer has."""
+        """Recompute every listing of the changed channels; zero listings the channel no longer has.
+
+        Marked dirty: SKUs stocked at any of the channel's current sources, and SKUs the channel lists
+        today (a source that left the policy must take its stock out of those numbers too).
+        """
         if not channels:
             return []
         targets = view.topology.targets
@@ -140,15 +148,20 @@ class Projector:
             for index in indexes:
                 if not targets[index].location_ids.isdisjoint(at):
                     dirty.setdefault(sku, set()).add(index)
-        live = {(targets[i].channel_id, targets[i].country) for i in indexes}
+        live = {(targets[i].channel_id, targets[i].country): i for i in indexes}
         ids = {t.channel_id: t.channel for t in targets if t.channel in channels}
         ids.update(view.topology.retired)
         stale: list[Change] = []
         for sku, listed in view.listed.items():
             for (channel_id, country), (qty, backorder) in listed.items():
                 name = ids.get(channel_id)
-                if name in channels and (channel_id, country) not in live and (qty, backorder) != NOT_LISTED:
+                if name not in channels or (qty, backorder) == NOT_LISTED:
+                    continue
+                target = live.get((channel_id, country))
+                if target is None:
                     stale.append((channel_id, name, country, sku, qty, 0, False))
+                else:
+                    dirty.setdefault(sku, set()).add(target)
         return stale
 
     def _recompute(self, view: View, dirty: dict[str, set[int]]) -> list[Change]:

@@ -33,6 +33,9 @@ FIELDS = (
 ON_HAND, AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC, INCOMING = range(8)
 COMPONENTS = (AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC)
 
+# Quantities and every position bucket fit a 32-bit integer column on both databases.
+MAX_QUANTITY = 2**31 - 1
+MAX_TEXT = 200  # reason, reference
 SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 
@@ -142,6 +145,8 @@ def apply(position: list[int], kind: Kind, quantity: int) -> str | None:
     for index, sign in steps:
         if sign < 0 and position[index] < quantity and (allowed is None or index not in allowed):
             return f"{kind.value} of {quantity} would leave {FIELDS[index]} at {position[index] - quantity}"
+        if sign > 0 and position[index] + quantity > MAX_QUANTITY:
+            return f"{kind.value} of {quantity} would take {FIELDS[index]} past {MAX_QUANTITY}"
     for index, sign in steps:
         position[index] += sign * quantity
     if kind in CONSUMES_INCOMING:
@@ -151,6 +156,11 @@ def apply(position: list[int], kind: Kind, quantity: int) -> str | None:
 
 def identity_holds(position: list[int]) -> bool:
     return position[ON_HAND] == sum(position[i] for i in COMPONENTS) and position[INCOMING] >= 0
+
+
+def _clean(value: Any) -> bool:
+    """A value the fast path may store as is: absent, or a short string without NUL."""
+    return value is None or (type(value) is str and len(value) <= MAX_TEXT and "\x00" not in value)
 
 
 def _text(raw: Mapping[str, Any], key: str) -> str | None:
@@ -173,7 +183,16 @@ def parse_movement(
     """Validate one raw movement (from JSON or CSV); appends its problems to ``errors``."""
     # Fast path for well-typed JSON rows (the bulk of traffic); anything unusual takes the full checks.
     mid, sku, qty = raw.get("id"), raw.get("sku"), raw.get("quantity")
-    if type(mid) is str and type(sku) is str and type(qty) is int and qty > 0 and raw.get("occurred_at") is None:
+    reason, reference = raw.get("reason"), raw.get("reference")
+    if (
+        type(mid) is str
+        and type(sku) is str
+        and type(qty) is int
+        and 0 < qty <= MAX_QUANTITY
+        and raw.get("occurred_at") is None
+        and _clean(reason)
+        and _clean(reference)
+    ):
         kind = _KIND_BY_VALUE.get(raw.get("kind"))
         location_id = locations.get(raw.get("location"))  # type: ignore[arg-type]
         if (
@@ -184,7 +203,7 @@ def parse_movement(
             and _SKU_MATCH(sku)
             and (kind not in NEEDS_REASON or _text(raw, "reason") is not None)  # "  " is no reason
         ):
-            return Movement(mid, kind, sku, location_id, qty, None, raw.get("reason"), raw.get("reference"))
+            return Movement(mid, kind, sku, location_id, qty, None, _text(raw, "reason"), _text(raw, "reference"))
     return _parse_slow(raw, row, locations, errors)
 
 
@@ -212,6 +231,9 @@ def _parse_slow(
         errors.append(FieldError(row, "location", f"unknown or inactive location {loc_code!r}"))
     quantity = _quantity(raw.get("quantity"), row, errors)
     occurred_at = _timestamp(raw.get("occurred_at"), row, errors)
+    for key in ("reason", "reference"):
+        if not _clean(raw.get(key)):
+            errors.append(FieldError(row, key, f"text of at most {MAX_TEXT} characters"))
     reason = _text(raw, "reason")
     if kind in NEEDS_REASON and reason is None:
         errors.append(FieldError(row, "reason", f"required for {kind}"))
@@ -234,6 +256,9 @@ def _quantity(raw: Any, row: int, errors: list[FieldError]) -> int | None:
     if value <= 0:
         errors.append(FieldError(row, "quantity", f"must be > 0, got {value}"))
         return None
+    if value > MAX_QUANTITY:
+        errors.append(FieldError(row, "quantity", f"must be at most {MAX_QUANTITY}, got {value}"))
+        return None
     return value
 
 
@@ -249,6 +274,9 @@ def _timestamp(raw: Any, row: int, errors: list[FieldError]) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         errors.append(FieldError(row, "occurred_at", "needs a UTC offset, e.g. 2026-01-31T10:00:00Z"))
+        return None
+    if not 1970 <= parsed.year <= 9999 or parsed.utcoffset() is None:
+        errors.append(FieldError(row, "occurred_at", "must fall between 1970 and 9999"))
         return None
     return parsed
 
@@ -313,98 +341,3 @@ def count_variance(book_on_hand: int, counted: int, tolerance_pct: float) -> Cou
 def accuracy(within: int, total: int) -> float | None:
     """Inventory accuracy: share of counted positions within tolerance (None when nothing was counted)."""
     return None if total == 0 else within / total
-
-
-@dataclass(frozen=True)
-class AtpRules:
-    """The numeric part of a channel's availability policy."""
-
-    safety_buffer: int = 0
-    allocation_pct: float = 100.0
-    max_listed: int | None = None
-    zero_below: int = 0
-    backorder: bool = False
-
-
-@dataclass(frozen=True)
-class AtpStep:
-    rule: str
-    removed: int
-    result: int
-
-
-@dataclass(frozen=True)
-class Atp:
-    """An available-to-promise number and the breakdown that explains it."""
-
-    quantity: int
-    backorder: bool
-    contributions: tuple[tuple[str, int, int], ...]  # (location, available there, counted towards pool)
-    steps: tuple[AtpStep, ...]
-
-
-def atp_quantity(pooled: int, rules: AtpRules) -> int:
-    """The policy arithmetic alone: pool -> buffer -> allocation -> cap -> zero-below."""
-    qty = max(0, pooled - rules.safety_buffer)
-    qty = int(qty * rules.allocation_pct // 100)
-    if rules.max_listed is not None:
-        qty = min(qty, rules.max_listed)
-    return 0 if qty < rules.zero_below else qty
-
-
-def explain_atp(stock: Iterable[tuple[str, int]], rules: AtpRules) -> Atp:
-    """ATP with every location's contribution and what each rule removed."""
-    contributions = tuple((loc, avail, max(0, avail)) for loc, avail in stock)
-    pooled = sum(c[2] for c in contributions)
-    steps = [AtpStep("pooled from source locations", 0, pooled)]
-    qty = max(0, pooled - rules.safety_buffer)
-    steps.append(AtpStep(f"safety buffer {rules.safety_buffer}", steps[-1].result - qty, qty))
-    qty = int(qty * rules.allocation_pct // 100)
-    steps.append(AtpStep(f"allocation {rules.allocation_pct:g}%", steps[-1].result - qty, qty))
-    if rules.max_listed is not None:
-        qty = min(qty, rules.max_listed)
-        steps.append(AtpStep(f"maximum listed {rules.max_listed}", steps[-1].result - qty, qty))
-    if qty < rules.zero_below:
-        steps.append(AtpStep(f"zero below {rules.zero_below}", qty, 0))
-        qty = 0
-    return Atp(qty, rules.backorder, contributions, tuple(steps))
-
-
-class LocationKind(StrEnum):
-    WAREHOUSE = "warehouse"
-    STORE = "store"
-    DARK_STORE = "dark_store"
-    THREE_PL = "3pl"
-    SUPPLIER = "supplier"
-
-
-class Capability(StrEnum):
-    SHIP = "ship"
-    PICKUP = "pickup"
-    SHIP_FROM_STORE = "ship_from_store"
-
-
-CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str]) -> list[FieldError]:
-    """Check the location fields present in ``values`` (a create or a partial update)."""
-    errors: list[FieldError] = []
-    if "code" in values and not CODE_RE.fullmatch(str(values["code"] or "")):
-        errors.append(FieldError(None, "code", "1-64 letters, digits or ._- starting alphanumeric"))
-    if "name" in values and not str(values["name"] or "").strip():
-        errors.append(FieldError(None, "name", "must not be empty"))
-    if "kind" in values and values["kind"] not in {k.value for k in LocationKind}:
-        errors.append(FieldError(None, "kind", f"one of {', '.join(k.value for k in LocationKind)}"))
-    if "country" in values and values["country"] not in countries:
-        errors.append(FieldError(None, "country", f"not an ISO 3166-1 alpha-2 code: {values['country']!r}"))
-    for key, bound in (("latitude", 90.0), ("longitude", 180.0)):
-        value = values.get(key)
-        if value is not None and not -bound <= float(value) <= bound:
-            errors.append(FieldError(None, key, f"must be between -{bound:g} and {bound:g}"))
-    caps = values.get("capabilities")
-    if caps is not None:
-        unknown = sorted(set(caps) - {c.value for c in Capability})
-        if unknown:
-            errors.append(FieldError(None, "capabilities", f"unknown: {', '.join(unknown)}"))
-    return errors

@@ -1,0 +1,55 @@
+"""Location kinds, capabilities and field validation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from keel.platform.errors import FieldError
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    DARK_STORE = "dark_store"
+    THREE_PL = "3pl"
+    SUPPLIER = "supplier"
+
+
+class Capability(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+    SHIP_FROM_STORE = "ship_from_store"
+
+
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str]) -> list[FieldError]:
+    """Check the location fields present in ``values`` (a create or a partial update)."""
+    errors: list[FieldError] = []
+    if "code" in values and not CODE_RE.fullmatch(str(values["code"] or "")):
+        errors.append(FieldError(None, "code", "1-64 letters, digits or ._- starting alphanumeric"))
+    if "name" in values and not str(values["name"] or "").strip():
+        errors.append(FieldError(None, "name", "must not be empty"))
+    elif "name" in values and len(str(values["name"])) > 200:
+        errors.append(FieldError(None, "name", "at most 200 characters"))
+    for key in ("region", "city"):
+        if values.get(key) is not None and len(str(values[key])) > 100:
+            errors.append(FieldError(None, key, "at most 100 characters"))
+    if "kind" in values and values["kind"] not in {k.value for k in LocationKind}:
+        errors.append(FieldError(None, "kind", f"one of {', '.join(k.value for k in LocationKind)}"))
+    if "country" in values and values["country"] not in countries:
+        errors.append(FieldError(None, "country", f"not an ISO 3166-1 alpha-2 code: {values['country']!r}"))
+    for key, bound in (("latitude", 90.0), ("longitude", 180.0)):
+        value = values.get(key)
+        if value is not None and not -bound <= float(value) <= bound:
+            errors.append(FieldError(None, key, f"must be between -{bound:g} and {bound:g}"))
+    caps = values.get("capabilities")
+    if caps is not None:
+        unknown = sorted(set(caps) - {c.value for c in Capability})
+        if unknown:
+            errors.append(FieldError(None, "capabilities", f"unknown: {', '.join(unknown)}"))
+    return errors
