@@ -86,7 +86,7 @@ def raw_executemany(directory: Path, batches: list[list[tuple[Any, ...]]], *, in
     with ``indexed`` into a table carrying the ledger's own unique id and (sku, location, time) indexes."""
     con = sqlite3.connect(directory / ("indexed.db" if indexed else "raw.db"), isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("PRAGMA synchronous=FULL")  # the pragmas Keel's own connections use
     con.execute(
         "CREATE TABLE raw_movements (seq INTEGER, id TEXT, kind INTEGER, sku TEXT, location_id INTEGER, "
         "quantity INTEGER, occurred_at INTEGER, recorded_at INTEGER, reason TEXT, reference TEXT)"

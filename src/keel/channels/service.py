@@ -14,7 +14,7 @@ from keel.channels.model import CODE_RE, ChannelKind, Policy, parse_policy, poli
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
-from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES, CURRENCIES
 
 CHANNEL_EVENTS = frozenset({"channel.created", "channel.updated"})
@@ -36,7 +36,7 @@ class ChannelPolicy:
 
 
 class ChannelService:
-    def __init__(self, db: Database, events: SqlEventLog, directory: LocationDirectory) -> None:
+    def __init__(self, db: Database, events: EventLog, directory: LocationDirectory) -> None:
         self.db = db
         self.events = events
         self.directory = directory

@@ -147,7 +147,9 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        # FULL: the WAL is synced at every commit, so an acknowledged write survives a power cut too
+        # (NORMAL would only survive a process crash). Measured cost: one fsync per transaction.
+        cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         # The ledger indexes take random keys (ids, SKUs): a 64 MiB page cache keeps their B-trees hot.
         cur.execute("PRAGMA cache_size=-65536")

@@ -73,9 +73,17 @@ class EventLog(Protocol):
 
     def read(self, conn: Connection, after: int, types: set[str] | None = None, limit: int = 1000) -> list[Event]: ...
 
+    def last_seq(self, conn: Connection, event_type: str | None = None) -> int: ...
+
+    def pending(self, conn: Connection, consumer: str, types: set[str]) -> int: ...
+
     def offset(self, conn: Connection, consumer: str) -> int: ...
 
     def commit_offset(self, conn: Connection, consumer: str, seq: int) -> None: ...
+
+    def advance_offset(self, conn: Connection, consumer: str, expected: int, seq: int) -> bool: ...
+
+    def freshness(self, conn: Connection) -> dict[str, datetime]: ...
 
 
 class SqlEventLog:
@@ -115,8 +123,18 @@ class SqlEventLog:
             query = query.where(events_table.c.type.in_(sorted(types)))
         return [Event(**row._mapping) for row in conn.execute(query)]
 
-    def last_seq(self, conn: Connection) -> int:
-        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))).scalar_one())
+    def last_seq(self, conn: Connection, event_type: str | None = None) -> int:
+        """The newest sequence number, of any event or of one type."""
+        query = sa.select(sa.func.coalesce(sa.func.max(events_table.c.seq), 0))
+        if event_type is not None:
+            query = query.where(events_table.c.type == event_type)
+        return int(conn.execute(query).scalar_one())
+
+    def pending(self, conn: Connection, consumer: str, types: set[str]) -> int:
+        """How many events of ``types`` ``consumer`` has not consumed yet (its lag in events)."""
+        e = events_table
+        query = sa.select(sa.func.count()).where(e.c.seq > self.offset(conn, consumer), e.c.type.in_(sorted(types)))
+        return int(conn.execute(query).scalar_one())
 
     def offset(self, conn: Connection, consumer: str) -> int:
         seq = conn.execute(

@@ -17,7 +17,7 @@ from keel.inventory.service.stock import STOCK_MOVED
 from keel.inventory.service.topology import Topology, build_topology
 from keel.platform.db import Database, from_micros
 from keel.platform.errors import NotFound
-from keel.platform.events import Event, SqlEventLog, events_table
+from keel.platform.events import Event, EventLog
 
 __all__ = ["AVAILABILITY_CHANGED", "CONSUMER", "AvailabilityService", "StepResult", "caused_latencies"]
 
@@ -28,7 +28,7 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
 
 
 class AvailabilityService:
-    def __init__(self, db: Database, events: SqlEventLog, channels: ChannelService, locations: LocationService) -> None:
+    def __init__(self, db: Database, events: EventLog, channels: ChannelService, locations: LocationService) -> None:
         self.db = db
         self.events = events
         self.channels = channels
@@ -58,11 +58,7 @@ class AvailabilityService:
 
     def backlog(self, conn: Connection) -> int:
         """How many events the projector has yet to consume (its lag in events)."""
-        e = events_table
-        query = sa.select(sa.func.count()).where(
-            e.c.seq > self.events.offset(conn, CONSUMER), e.c.type.in_(sorted(CONSUMED))
-        )
-        return int(conn.execute(query).scalar_one())
+        return self.events.pending(conn, CONSUMER, set(CONSUMED))
 
     def topology(self, conn: Connection) -> Topology:
         return build_topology(conn, self.channels, self.locations)
@@ -148,15 +144,6 @@ class AvailabilityService:
         if not any(t.channel == channel for t in topo.targets):
             raise NotFound(f"channel {channel!r} does not exist, is inactive or lists nothing")
         return sorted(codes[i] for i in ids)
-
-    @staticmethod
-    def _channel_id(codes: dict[int, str], channel: str | None) -> int | None:
-        if channel is None:
-            return None
-        for channel_id, code in codes.items():
-            if code == channel:
-                return channel_id
-        raise NotFound(f"channel {channel!r} does not exist")
 
 
 def caused_latencies(events: list[Event]) -> dict[int, float]:

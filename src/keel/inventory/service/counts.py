@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from keel.inventory import store
 from keel.inventory.model import (
     FIELDS,
-    ID_RE,
     KINDS_BY_CODE,
     MAX_QUANTITY,
     ON_HAND,
@@ -22,7 +21,7 @@ from keel.inventory.model import (
     count_variance,
     empty_position,
 )
-from keel.inventory.service.ledger import CLIENT_ID_MAX, POSITIONS_REBUILT, Ledger, RebuildReport
+from keel.inventory.service.ledger import CLIENT_ID_MAX, CLIENT_ID_RE, POSITIONS_REBUILT, Ledger, RebuildReport
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, single_field
@@ -38,8 +37,8 @@ class Counts(Ledger):
         if not 0 <= counted <= MAX_QUANTITY:
             raise single_field("counted", f"must be from 0 to {MAX_QUANTITY}, got {counted}")
         cid = count_id or uuid.uuid4().hex
-        if len(cid) > CLIENT_ID_MAX or not ID_RE.fullmatch(cid):
-            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:/- starting alphanumeric")
+        if not CLIENT_ID_RE.fullmatch(cid):
+            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:- starting alphanumeric")
         c = store.cycle_counts
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from keel.platform.errors import (
     ValidationFailed,
     single_field,
 )
-from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.events import EventLog, NewEvent
 from keel.platform.observability import MOVEMENTS
 
 logger = logging.getLogger("keel.inventory")
@@ -39,6 +40,8 @@ STOCK_MOVED = "stock.moved"
 POSITIONS_REBUILT = "positions.rebuilt"
 # Reservation and count ids become ledger ids such as ``rsv:<id>:committed``: keep those within 128.
 CLIENT_ID_MAX = 100
+# Reservation and count ids appear in URL paths, so no "/" either.
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class RebuildReport:
 class Ledger:
     """The core every stock use case builds on (reservations and counts extend it)."""
 
-    def __init__(self, db: Database, events: SqlEventLog, locations: LocationService, settings: Settings) -> None:
+    def __init__(self, db: Database, events: EventLog, locations: LocationService, settings: Settings) -> None:
         self.db = db
         self.events = events
         self.locations = locations

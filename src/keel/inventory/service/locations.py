@@ -13,7 +13,7 @@ from keel.inventory.model import validate_location_fields
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
-from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
 
 _REQUIRED = frozenset({"name", "kind", "country", "capabilities", "active"})
@@ -27,7 +27,7 @@ def _public(row: Any) -> dict[str, Any]:
 
 
 class LocationService:
-    def __init__(self, db: Database, events: SqlEventLog) -> None:
+    def __init__(self, db: Database, events: EventLog) -> None:
         self.db = db
         self.events = events
 

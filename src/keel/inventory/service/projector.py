@@ -26,7 +26,7 @@ from keel.inventory.service.stock import POSITIONS_REBUILT, STOCK_MOVED
 from keel.inventory.service.topology import TOPOLOGY_EVENTS, Topology
 from keel.platform.clock import utcnow
 from keel.platform.db import Database, to_micros
-from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.events import EventLog, NewEvent
 
 CONSUMER = "availability"
 AVAILABILITY_CHANGED = "availability.changed"
@@ -56,7 +56,7 @@ class View:
 
 
 class Projector:
-    def __init__(self, db: Database, events: SqlEventLog, topology: Callable[[Connection], Topology]) -> None:
+    def __init__(self, db: Database, events: EventLog, topology: Callable[[Connection], Topology]) -> None:
         self.db = db
         self.events = events
         self.build_topology = topology
@@ -65,9 +65,7 @@ class Projector:
     def load(self, conn: Connection) -> View:
         """Read the whole view from one snapshot (``conn`` must be a snapshot transaction)."""
         cur = store.cursor(conn)
-        ph = "?" if conn.dialect.name == "sqlite" else "%s"
-        cur.execute(f"SELECT COALESCE(MAX(seq), 0) FROM events WHERE type = {ph}", (STOCK_MOVED,))
-        as_of = int(cur.fetchone()[0])
+        as_of = self.events.last_seq(conn, STOCK_MOVED)
         stock: dict[str, dict[int, int]] = {}
         cur.execute("SELECT sku, location_id, available FROM positions")
         for sku, location_id, available in cur.fetchall():

@@ -13,14 +13,13 @@ from sqlalchemy.engine import Connection
 from keel.inventory import store
 from keel.inventory.model import (
     EFFECTS,
-    ID_RE,
     MAX_QUANTITY,
     SKU_RE,
     Kind,
     Movement,
     empty_position,
 )
-from keel.inventory.service.ledger import CLIENT_ID_MAX, Ledger
+from keel.inventory.service.ledger import CLIENT_ID_MAX, CLIENT_ID_RE, Ledger
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, InsufficientStock, KeelError, NotFound, single_field
@@ -49,8 +48,8 @@ class Reservations(Ledger):
         if not 0 < ttl_seconds <= 7 * 86400:
             raise single_field("ttl_seconds", "must be > 0 and at most 7 days")
         rid = reservation_id or uuid.uuid4().hex
-        if len(rid) > CLIENT_ID_MAX or not ID_RE.fullmatch(rid):
-            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:/- starting alphanumeric")
+        if not CLIENT_ID_RE.fullmatch(rid):
+            raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:- starting alphanumeric")
         now = utcnow()
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)
