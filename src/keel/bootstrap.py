@@ -11,6 +11,7 @@ from keel.channels.service import ChannelService
 from keel.inventory import store as inventory_store
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
+from keel.orders.service import OrdersService
 from keel.platform.config import Settings, load_settings
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
@@ -35,6 +36,7 @@ class Keel:
     queries: InventoryQueries
     channels: ChannelService
     availability: AvailabilityService
+    orders: OrdersService
 
     def close(self) -> None:
         self.db.dispose()
@@ -46,13 +48,16 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     events = SqlEventLog()
     locations = LocationService(db, events)
     channels = ChannelService(db, events, _LocationDirectory())
+    stock = StockService(db, events, locations, settings)
+    queries = InventoryQueries(db, settings)
     return Keel(
         settings=settings,
         db=db,
         events=events,
         locations=locations,
-        stock=StockService(db, events, locations, settings),
-        queries=InventoryQueries(db, settings),
+        stock=stock,
+        queries=queries,
         channels=channels,
         availability=AvailabilityService(db, events, channels, locations),
+        orders=OrdersService(db, events, stock, queries, locations, channels),
     )

@@ -13,6 +13,7 @@ from keel.bootstrap import Keel, bootstrap
 from keel.channels.cli import app as channels_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
+from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.config import load_settings
 from keel.platform.errors import ConfigError
@@ -24,6 +25,7 @@ bench_app = typer.Typer(help="Benchmarks (figures beside a same-run baseline).",
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
+app.add_typer(orders_app, name="orders")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)

@@ -2,6 +2,7 @@
 
 from keel.channels import store as channels_store
 from keel.inventory import store as inventory_store
+from keel.orders import store as orders_store
 from keel.platform import events
 
-__all__ = ["channels_store", "events", "inventory_store"]
+__all__ = ["channels_store", "events", "inventory_store", "orders_store"]

@@ -39,6 +39,7 @@ NAV = [
     ("Channel availability", "/ui/availability", "Channel availability"),
     ("Locations", "/ui/locations", "Locations"),
     ("Channels", "/ui/channels", "Channels"),
+    ("Orders", "/ui/orders", "Orders"),
 ]
 SKU = "SKU-000007"
 DASH = "\N{EN DASH}"

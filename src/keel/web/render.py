@@ -27,6 +27,7 @@ NAV = (
     ("Channel availability", f"{UI}/availability"),
     ("Locations", f"{UI}/locations"),
     ("Channels", f"{UI}/channels"),
+    ("Orders", f"{UI}/orders"),
 )
 
 

@@ -1,0 +1,234 @@
+"""HTTP API of the orders context: capture, shipments, cancellation, rejection and returns.
+
+Prices are decimal strings in the channel's currency (``"19.99"``): JSON numbers would pass through
+binary floating point in many clients.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from keel.orders.model import Outcome, Status
+from keel.orders.sourcing import Fulfilment
+from keel.platform.api import KeelDep, Limit, Offset, Page
+
+router = APIRouter(tags=["orders"])
+
+
+class LineCreate(BaseModel):
+    sku: str = Field(examples=["SKU-000001"])
+    quantity: int = Field(description="units, above 0")
+    unit_price: str = Field(examples=["19.99"], description="decimal string, at most 2 decimals, channel currency")
+
+
+class Customer(BaseModel):
+    name: str
+    email: str | None = None
+
+
+class Address(BaseModel):
+    country: str = Field(examples=["DE"])
+    city: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = Field(None, description="omit both to use a known city of the country")
+    longitude: float | None = None
+
+
+class OrderCreate(BaseModel):
+    channel: str = Field(examples=["web-de"])
+    external_id: str = Field(examples=["100045"], description="the channel's order id; captures are idempotent by it")
+    lines: list[LineCreate]
+    customer: Customer
+    ship_to: Address | None = Field(None, description="required for ship_standard, ship_express and same_day")
+    fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD
+    promise_at: datetime | None = Field(None, description="default: 3 days standard, 1 day express, 8 h same day")
+    pickup_location: str | None = Field(None, description="required for pickup and curbside")
+
+
+class OrderPublic(BaseModel):
+    id: int
+    channel: str
+    external_id: str
+    status: str
+    fulfilment: str
+    customer_name: str
+    customer_email: str | None
+    country: str
+    city: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    geocoded: str
+    pickup_location: str | None
+    promise_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    excluded_nodes: list[str]
+    lines: list[dict[str, Any]]
+    shipments: list[dict[str, Any]]
+    returns: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    routing: list[dict[str, Any]] = Field(description="every sourcing plan with candidates, rejections and ranking")
+
+
+class ShipBody(BaseModel):
+    carrier: str = Field(examples=["DHL"])
+    tracking_number: str = Field(examples=["00340434161094042557"])
+
+
+class LineQuantity(BaseModel):
+    line_no: int
+    quantity: int
+
+
+class CancelBody(BaseModel):
+    lines: list[LineQuantity] | None = Field(None, description="omit to cancel everything not yet shipped")
+    reason: str = ""
+
+
+class RejectBody(BaseModel):
+    lines: list[int] | None = Field(None, description="line numbers; omit to reject the whole shipment")
+    reason: str = ""
+
+
+class ReturnCreate(BaseModel):
+    lines: list[LineQuantity]
+    reason: str = ""
+
+
+class LineOutcome(BaseModel):
+    line_no: int
+    outcome: Outcome = Outcome.AVAILABLE
+
+
+class ReturnReceive(BaseModel):
+    location: str = Field(examples=["WH-DE-1"])
+    lines: list[LineOutcome] = Field(default_factory=list, description="inspection outcome per line; default available")
+
+
+class ReturnPublic(BaseModel):
+    rma: str
+    order_id: int
+    status: str
+    refund_status: str
+    reason: str | None
+    location: str | None
+    created_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime | None
+    lines: list[dict[str, Any]]
+
+
+@router.post(
+    "/orders",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrderPublic,
+    operation_id="capture_order",
+    responses={200: {"description": "the same order was already captured"}},
+)
+def capture_order(body: OrderCreate, keel: KeelDep, response: Response) -> dict[str, Any]:
+    """Capture, source and commit an order; the same (channel, external_id) again returns it with 200."""
+    order, created = keel.orders.capture(body.model_dump(mode="json", exclude_none=True))
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return order
+
+
+@router.get("/orders", response_model=Page, operation_id="list_orders")
+def list_orders(
+    keel: KeelDep,
+    channel: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    created_since: datetime | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page:
+    items, total = keel.orders.list(
+        channel=channel, status=status, country=country, created_since=created_since, limit=limit, offset=offset
+    )
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/orders/metrics", operation_id="order_metrics")
+def order_metrics(
+    keel: KeelDep, channel: str | None = None, country: str | None = None, created_since: datetime | None = None
+) -> dict[str, Any]:
+    """Split rate (routed orders), on-time and same-day rates (delivered orders)."""
+    return keel.orders.metrics(channel=channel, country=country, created_since=created_since)
+
+
+@router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
+def get_order(order_id: int, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.get(order_id)
+
+
+@router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
+def pick_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.advance(order_id, number, Status.PICKING)
+
+
+@router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
+def pack_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.advance(order_id, number, Status.PACKED)
+
+
+@router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
+def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.advance(
+        order_id, number, Status.SHIPPED, carrier=body.carrier, tracking_number=body.tracking_number
+    )
+
+
+@router.post(
+    "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
+)
+def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.advance(order_id, number, Status.DELIVERED)
+
+
+@router.post(
+    "/orders/{order_id}/allocations/{number}/reject", response_model=OrderPublic, operation_id="reject_allocation"
+)
+def reject_allocation(order_id: int, number: int, keel: KeelDep, body: RejectBody | None = None) -> dict[str, Any]:
+    """The node cannot fulfil (stock discrepancy): release there and re-route to other nodes."""
+    body = body or RejectBody()
+    return keel.orders.reject(order_id, number, body.lines, body.reason)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order")
+def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -> dict[str, Any]:
+    """Cancel everything not yet shipped, or given quantities of given lines; stock returns to available."""
+    body = body or CancelBody()
+    lines = None if body.lines is None else [(x.line_no, x.quantity) for x in body.lines]
+    return keel.orders.cancel(order_id, lines, body.reason)
+
+
+@router.post(
+    "/orders/{order_id}/returns",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReturnPublic,
+    operation_id="create_return",
+)
+def create_return(order_id: int, body: ReturnCreate, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.create_return(order_id, [(x.line_no, x.quantity) for x in body.lines], body.reason)
+
+
+@router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return")
+def get_return(rma: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.get_return(rma)
+
+
+@router.post("/returns/{rma}/receive", response_model=ReturnPublic, operation_id="receive_return")
+def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> dict[str, Any]:
+    """Receive at any location; each line goes back to available, damaged or quality control."""
+    return keel.orders.receive_return(rma, body.location, {x.line_no: x.outcome for x in body.lines})
+
+
+@router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
+def refund_return(rma: str, keel: KeelDep) -> dict[str, Any]:
+    return keel.orders.refund(rma)

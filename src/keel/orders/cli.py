@@ -1,0 +1,161 @@
+"""``keel orders ...`` commands: enough to capture, inspect, ship and cancel from a terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
+console = Console()
+DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from keel.platform.errors import KeelError, ValidationFailed
+
+    if isinstance(exc, KeelError):
+        console.print(f"[red]{exc.detail}[/red]")
+        for e in exc.errors if isinstance(exc, ValidationFailed) else []:
+            console.print(f"  {'line ' + str(e.row) + ' ' if e.row else ''}{e.field}: {e.reason}")
+        return typer.Exit(2)
+    raise exc
+
+
+@app.command("list")
+def list_orders(
+    database_url: DbOpt = None, channel: str | None = None, status: str | None = None, limit: int = 50
+) -> None:
+    """The newest orders, with the fulfilment rates."""
+    from keel.cli import open_keel
+
+    keel = open_keel(database_url)
+    items, total = keel.orders.list(channel=channel, status=status, limit=limit)
+    table = Table("id", "channel", "external id", "status", "fulfilment", "units", "nodes", title=f"{total} orders")
+    for o in items:
+        table.add_row(
+            str(o["id"]),
+            o["channel"],
+            o["external_id"],
+            o["status"],
+            o["fulfilment"],
+            str(o["units"]),
+            ",".join(o["nodes"]),
+        )
+    console.print(table)
+    m = keel.orders.metrics(channel=channel)
+    console.print(
+        " · ".join(
+            f"{label} {'-' if m[key] is None else format(float(m[key] or 0), '.1%')}"
+            for label, key in (("split", "split_rate"), ("on time", "on_time_rate"), ("same day", "same_day_rate"))
+        )
+    )
+
+
+@app.command("show")
+def show_order(order_id: int, database_url: DbOpt = None) -> None:
+    """One order: lines, shipments, timeline and the routing explanation."""
+    from keel.cli import open_keel
+
+    try:
+        order = open_keel(database_url).orders.get(order_id)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"[bold]order {order['id']}[/bold] {order['channel']}/{order['external_id']} {order['status']}")
+    for line in order["lines"]:
+        console.print(
+            f"  line {line['line_no']}: {line['quantity']} x {line['sku']} at {line['unit_price']}"
+            f" (committed {line['committed']}, shipped {line['shipped']}, cancelled {line['cancelled']},"
+            f" backordered {line['backordered']})"
+        )
+    for s in order["shipments"]:
+        units = ", ".join(f"{p['quantity']} x {p['sku']}" for p in s["lines"] if p["quantity"])
+        console.print(f"  shipment {s['number']} from {s['location']}: {s['status']} ({units})")
+    for t in order["timeline"]:
+        console.print(f"  {t['at']:%Y-%m-%d %H:%M:%S} {t['kind']}: {t['message']}")
+    for r in order["routing"]:
+        e = r["explanation"] or {}
+        console.print(
+            f"  routing ({r['trigger']}): {' + '.join(r['nodes']) or 'no node'} cost {r['cost']['total']:.2f}"
+        )
+        for x in e.get("rejections", []):
+            console.print(f"    rejected {x['node']}: {x['filter']}: {x['reason']}")
+        for rank, p in enumerate(e.get("ranking", []), start=1):
+            console.print(f"    #{rank} {'+'.join(p['nodes'])} splits={p['splits']} cost={p['cost']:.2f}")
+
+
+@app.command("capture")
+def capture_order(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON document, as POST /orders")],
+    database_url: DbOpt = None,
+) -> None:
+    """Capture an order from a JSON file (idempotent by channel and external_id)."""
+    from keel.cli import open_keel
+
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        order, created = open_keel(database_url).orders.capture(document)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    verb = "captured" if created else "already captured:"
+    nodes = ", ".join(s["location"] for s in order["shipments"]) or "no node"
+    console.print(f"{verb} order {order['id']} ({order['status']}), routed to {nodes}")
+
+
+@app.command("ship")
+def ship(
+    order_id: int,
+    number: Annotated[int, typer.Argument(help="shipment (allocation) number")],
+    carrier: Annotated[str, typer.Option(help="carrier name")],
+    tracking: Annotated[str, typer.Option(help="tracking number")],
+    walk: Annotated[bool, typer.Option(help="pick and pack first when the shipment is not packed yet")] = False,
+    database_url: DbOpt = None,
+) -> None:
+    """Ship one shipment of an order (it must be packed, or use --walk)."""
+    from keel.cli import open_keel
+    from keel.orders.model import Status
+
+    keel = open_keel(database_url)
+    try:
+        if walk:
+            current = next(s for s in keel.orders.get(order_id)["shipments"] if s["number"] == number)["status"]
+            for step in (Status.PICKING, Status.PACKED):
+                if [*Status].index(Status(current)) < [*Status].index(step):
+                    keel.orders.advance(order_id, number, step)
+        order = keel.orders.advance(order_id, number, Status.SHIPPED, carrier=carrier, tracking_number=tracking)
+    except StopIteration:
+        console.print(f"[red]order {order_id} has no shipment {number}[/red]")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"order {order_id} shipment {number} shipped with {carrier} ({tracking}); order is {order['status']}")
+
+
+@app.command("cancel")
+def cancel(
+    order_id: int,
+    line: Annotated[int | None, typer.Option(help="cancel part of this line only")] = None,
+    quantity: Annotated[int | None, typer.Option(help="units of --line to cancel")] = None,
+    reason: str = "",
+    database_url: DbOpt = None,
+) -> None:
+    """Cancel an order (everything not shipped) or --quantity units of one --line."""
+    from keel.cli import open_keel
+
+    if (line is None) != (quantity is None):
+        console.print("[red]give --line and --quantity together, or neither[/red]")
+        raise typer.Exit(2)
+    lines = None if line is None or quantity is None else [(line, quantity)]
+    try:
+        order = open_keel(database_url).orders.cancel(order_id, lines, reason)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"order {order_id} is {order['status']}")

@@ -1,0 +1,246 @@
+"""Capture: validate, source against live stock and commit it with the order in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.orders import store
+from keel.orders.model import Capture, assign, parse_capture
+from keel.orders.service.base import SOURCE, OrdersBase, city_centroid, only_stock_errors, promise_hours, routing_entry
+from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
+from keel.platform.clock import utcnow
+from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
+from keel.platform.geo import COUNTRIES
+
+
+@dataclass(frozen=True)
+class _Where:
+    lat: float
+    lon: float
+    how: str  # given, city, country (a known city of the country), pickup
+    country: str
+
+
+class CaptureOrders(OrdersBase):
+    def capture(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Capture an order from a channel; returns the order and whether it was created now.
+
+        Idempotent by (channel, external id): the same content again returns the existing order, other
+        content raises ``Conflict``. Bad input raises ``ValidationFailed`` (nothing written). Stock is
+        committed atomically with the order; when it runs out, the order is refused with
+        ``InsufficientStock`` unless the channel's policy allows backorders, which then records the rest.
+        """
+        now = utcnow()
+        capture, errors = parse_capture(raw, COUNTRIES, now)
+        if capture is None:
+            raise ValidationFailed("invalid order", errors)
+        with self.db.read() as conn:
+            found = self._existing(conn, capture)
+        if found is not None:
+            return self.get(found), False
+        backorder = self._check_references(capture)
+        where = self._locate(capture)
+        for attempt in (1, 2):
+            plan = plan_order(self._sourcing_order(capture, where), self.network(list(capture.demand())))
+            if plan.unfilled and not backorder:
+                raise self._short(plan)
+            try:
+                with self.db.write() as conn:
+                    self._serialise(conn, capture)
+                    found = self._existing(conn, capture)
+                    if found is not None:  # a concurrent retry of the same order won
+                        return self.get(found), False
+                    order_id = self._save(conn, capture, plan, where, attempt)
+                return self.get(order_id), True
+            except ValidationFailed as exc:
+                # Another order took the stock between planning and committing: plan again with fresh
+                # stock once; a second refusal means the stock really is gone.
+                if not only_stock_errors(exc):
+                    raise
+                if attempt == 2:
+                    raise InsufficientStock(
+                        "stock ran out while the order was being committed; nothing was oversold",
+                        skus=sorted(capture.demand()),
+                    ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- steps --------------------------------------------------------------------------------------------
+    def _existing(self, conn: Connection, capture: Capture) -> int | None:
+        o = store.orders
+        row = conn.execute(
+            sa.select(o.c.id, o.c.digest).where(o.c.channel == capture.channel, o.c.external_id == capture.external_id)
+        ).first()
+        if row is None:
+            return None
+        if row.digest != capture.digest():
+            raise Conflict(
+                f"order {capture.external_id!r} of channel {capture.channel!r} was already captured with other content",
+                order_id=row.id,
+            )
+        return int(row.id)
+
+    def _serialise(self, conn: Connection, capture: Capture) -> None:
+        """Two PostgreSQL transactions capturing the same external id take turns, so the second one finds
+        the first's order instead of failing on the unique index. SQLite writers are serial already."""
+        if not self.db.is_sqlite:
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('order'), hashtext(:key))"),
+                {"key": f"{capture.channel}\n{capture.external_id}"},
+            )
+
+    def _check_references(self, capture: Capture) -> bool:
+        """Channel, SKUs and pick-up location exist; returns whether the channel accepts backorders."""
+        errors: list[FieldError] = []
+        backorder = False
+        try:
+            channel = self.channels.get(capture.channel)
+        except NotFound:
+            errors.append(FieldError(None, "channel", f"unknown channel {capture.channel!r}"))
+        else:
+            backorder = bool(channel["policy"].get("backorder"))
+            if not channel["active"]:
+                errors.append(FieldError(None, "channel", f"channel {capture.channel!r} is inactive"))
+            if capture.country and capture.country not in channel["countries"]:
+                errors.append(
+                    FieldError(
+                        None, "ship_to.country", f"channel {capture.channel!r} does not sell to {capture.country}"
+                    )
+                )
+        # There is no catalog yet: a SKU no location holds or has ever held is unknown.
+        for row, line in enumerate(capture.lines, start=1):
+            if self.queries.positions(sku=line.sku, limit=1)[1] == 0:
+                errors.append(FieldError(row, "sku", f"unknown SKU {line.sku!r}: no location holds it"))
+        if capture.pickup_location is not None:
+            try:
+                loc = self.locations.get(capture.pickup_location)
+            except NotFound:
+                loc = None
+            if loc is None or not loc["active"]:
+                errors.append(FieldError(None, "pickup_location", f"unknown location {capture.pickup_location!r}"))
+            elif "pickup" not in loc["capabilities"]:
+                errors.append(FieldError(None, "pickup_location", f"{capture.pickup_location} offers no pick-up"))
+        if errors:
+            raise ValidationFailed("invalid order", errors)
+        return backorder
+
+    def _locate(self, capture: Capture) -> _Where:
+        """Where the goods go: given coordinates, the pick-up node, or a known city of the country."""
+        if capture.pickup_location is not None:
+            node = self.locations.get(capture.pickup_location)
+            coords = self.coordinates(node)
+            if coords is None:
+                raise ValidationFailed(
+                    "invalid order",
+                    [FieldError(None, "pickup_location", f"{capture.pickup_location} has no known position")],
+                )
+            return _Where(coords[0], coords[1], "pickup", node["country"])
+        if capture.latitude is not None and capture.longitude is not None:
+            return _Where(capture.latitude, capture.longitude, "given", capture.country)
+        found = city_centroid(capture.country, capture.city)
+        if found is None:
+            raise ValidationFailed(
+                "invalid order",
+                [
+                    FieldError(
+                        None,
+                        "ship_to.latitude",
+                        f"no coordinates given and no reference city is known in {capture.country}: send latitude"
+                        " and longitude",
+                    )
+                ],
+            )
+        return _Where(found[0], found[1], found[2], capture.country)
+
+    @staticmethod
+    def _sourcing_order(capture: Capture, where: _Where) -> Order:
+        return Order(
+            id=f"{capture.channel}/{capture.external_id}",
+            channel=capture.channel,
+            lines=tuple(OrderLine(sku, qty) for sku, qty in capture.demand().items()),
+            lat=where.lat,
+            lon=where.lon,
+            country=where.country,
+            fulfilment=capture.fulfilment,
+            promise_hours=promise_hours(capture.promise_at, utcnow()),
+            pickup_node=capture.pickup_location,
+        )
+
+    @staticmethod
+    def _short(plan: Plan) -> InsufficientStock:
+        missing = [{"sku": line.sku, "unfilled": line.qty} for line in plan.unfilled]
+        reasons = [f"{r.node}: {r.reason}" for r in plan.explanation.rejections] if plan.explanation else []
+        names = ", ".join(f"{m['unfilled']} x {m['sku']}" for m in missing)
+        return InsufficientStock(
+            f"not enough stock to fulfil the order: {names} cannot be sourced", skus=missing, rejections=reasons[:20]
+        )
+
+    def _save(self, conn: Connection, capture: Capture, plan: Plan, where: _Where, attempt: int) -> int:
+        now = utcnow()
+        order_id = conn.execute(
+            store.orders.insert().values(
+                channel=capture.channel,
+                external_id=capture.external_id,
+                digest=capture.digest(),
+                status="allocated",
+                fulfilment=capture.fulfilment.value,
+                customer_name=capture.customer_name,
+                customer_email=capture.customer_email,
+                country=where.country,
+                city=capture.city,
+                postal_code=capture.postal_code,
+                latitude=where.lat,
+                longitude=where.lon,
+                geocoded=where.how,
+                pickup_location=capture.pickup_location,
+                promise_at=capture.promise_at,
+                excluded_nodes=[],
+                routing=[routing_entry("capture", plan, now, attempt=attempt)],
+                created_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        lines = [(no, line.sku, line.quantity) for no, line in enumerate(capture.lines, start=1)]
+        pieces, short = assign(lines, [(a.node, a.sku, a.qty) for a in plan.allocations])
+        conn.execute(
+            store.order_lines.insert(),
+            [
+                {
+                    "order_id": order_id,
+                    "line_no": no,
+                    "sku": sku,
+                    "quantity": qty,
+                    "unit_price": capture.lines[no - 1].unit_price,
+                    "cancelled": 0,
+                    "backordered": short.get(no, 0),
+                }
+                for no, sku, qty in lines
+            ],
+        )
+        self.add_shipments(conn, order_id, pieces, now)
+        self.stock.apply_in(
+            conn, self.movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces]), SOURCE
+        )
+        self.note(
+            conn,
+            order_id,
+            "captured",
+            f"captured from {capture.channel} as {capture.external_id}",
+            {"channel": capture.channel, "external_id": capture.external_id, "units": sum(q for _, _, q in lines)},
+        )
+        message = f"routed to {', '.join(plan.nodes)}" if plan.nodes else "nothing could be sourced"
+        if short:
+            message += f"; {sum(short.values())} units backordered"
+        self.note(
+            conn,
+            order_id,
+            "routed",
+            message,
+            {"nodes": list(plan.nodes), "splits": plan.splits, "backordered": sum(short.values())},
+        )
+        self.refresh_status(conn, order_id)
+        return int(order_id)

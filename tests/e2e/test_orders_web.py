@@ -1,0 +1,72 @@
+"""The orders pages in Chromium: the list with its rates and an order with timeline and routing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from keel.api import create_app
+from keel.bootstrap import Keel
+from keel.orders.model import Status
+from tests.conftest import service_unavailable
+from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, receive, serve_app
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[tuple[Keel, str]]:
+    keel = open_keel(f"sqlite:///{tmp_path / 'orders.db'}")
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 10)
+    receive(keel, "SKU-2", ST_DE, 5)
+    with serve_app(create_app(keel)) as url:
+        yield keel, url
+    keel.close()
+
+
+@pytest.mark.browser
+def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
+    keel, url = shop
+    if not CHROMIUM.exists():
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    split, _ = keel.orders.capture(
+        {
+            "channel": WEB_DE,
+            "external_id": "P-1",
+            "lines": [
+                {"sku": "SKU-1", "quantity": 1, "unit_price": "3.00"},
+                {"sku": "SKU-2", "quantity": 1, "unit_price": "4.00"},
+            ],
+            "customer": {"name": "Ann"},
+            "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
+        }
+    )
+    for number in (1, 2):
+        for step in (Status.PICKING, Status.PACKED, Status.SHIPPED, Status.DELIVERED):
+            keel.orders.advance(split["id"], number, step, carrier="DHL", tracking_number=f"T{number}")
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url + "/")
+        page.locator("header nav").get_by_role("link", name="Orders", exact=True).click()
+        expect(page.locator("h1")).to_have_text("Orders")
+        expect(page.get_by_test_id("total-orders")).to_have_text("1")
+        expect(page.get_by_test_id("split-rate")).to_have_text("100.0%")
+        expect(page.get_by_test_id("on-time-rate")).to_have_text("100.0%")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "orders.png", full_page=True)
+        page.get_by_role("link", name=f"#{split['id']}").click()
+        expect(page.locator("h1")).to_have_text(f"Order {split['id']}")
+        expect(page.get_by_test_id("order-status")).to_have_text("delivered")
+        expect(page.locator("table#timeline tbody tr")).to_have_count(2 + 8)
+        expect(page.locator("#routing-1")).to_contain_text(f"{WH_DE} + {ST_DE}")
+        page.screenshot(path=SCREENSHOTS / "order.png", full_page=True)
+        assert page.goto(url + "/ui/orders/999") is not None
+        expect(page.locator("h1")).to_have_text("Not found")
+        browser.close()
+    assert [e for e in errors if "404" not in e] == []

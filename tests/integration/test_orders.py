@@ -1,0 +1,218 @@
+"""Orders on both databases: capture, routing, the shipment lifecycle, cancellation, rejection, returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.orders.model import Outcome, Status
+from keel.platform.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from tests.support import POS_FR, ST_DE, ST_FR, TPL_DE, WEB_DE, WH_DE, WH_FR, World, position, receive, snapshot
+
+
+def order(external_id: str = "A-1", *lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": WEB_DE,
+        "external_id": external_id,
+        "lines": [{"sku": s, "quantity": q, "unit_price": "9.99"} for s, q in (lines or (("SKU-1", 2),))],
+        "customer": {"name": "Ann Example", "email": "ann@example.com"},
+        "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
+    }
+    body.update(extra)
+    return body
+
+
+@pytest.fixture
+def stocked(keel: Keel, world: World) -> Keel:
+    receive(keel, "SKU-1", WH_DE, 10)
+    receive(keel, "SKU-2", ST_DE, 5)
+    receive(keel, "SKU-1", WH_FR, 4)
+    return keel
+
+
+def test_capture_commits_stock_and_explains_the_route(stocked: Keel) -> None:
+    placed, created = stocked.orders.capture(order("A-1", ("SKU-1", 2), ("SKU-2", 1)))
+    assert created
+    assert [(s["location"], s["status"]) for s in placed["shipments"]] == [(WH_DE, "allocated"), (ST_DE, "allocated")]
+    assert placed["status"] == "allocated"
+    assert placed["geocoded"] == "city"
+    assert position(stocked, "SKU-1", WH_DE)["committed"] == 2
+    assert position(stocked, "SKU-2", ST_DE)["committed"] == 1
+    explanation = placed["routing"][0]["explanation"]
+    assert {c["node"] for c in explanation["candidates"]} == {WH_DE, ST_DE, WH_FR}
+    assert [(r["node"], r["filter"]) for r in explanation["rejections"]] == [(WH_FR, "same_country")]
+    assert explanation["ranking"][0]["nodes"] == [WH_DE, ST_DE]
+    assert [t["kind"] for t in placed["timeline"]] == ["captured", "routed"]
+
+
+def test_capture_is_idempotent_and_refuses_other_content(stocked: Keel) -> None:
+    first, _ = stocked.orders.capture(order("A-1"))
+    again, created = stocked.orders.capture(order("A-1"))
+    assert not created and again["id"] == first["id"]
+    before = snapshot(stocked)
+    with pytest.raises(Conflict, match="other content"):
+        stocked.orders.capture(order("A-1", ("SKU-1", 3)))
+    assert snapshot(stocked) == before
+    assert position(stocked, "SKU-1", WH_DE)["committed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "row"),
+    [
+        ({"channel": "nope"}, "channel", None),
+        ({"lines": [{"sku": "NEVER-SEEN", "quantity": 1, "unit_price": "1.00"}]}, "sku", 1),
+        ({"lines": [{"sku": "SKU-1", "quantity": 0, "unit_price": "1.00"}]}, "quantity", 1),
+        ({"lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "1.001"}]}, "unit_price", 1),
+        ({"ship_to": None}, "ship_to", None),
+        ({"ship_to": {"country": "BR", "postal_code": "1"}}, "ship_to.country", None),
+        ({"fulfilment": "pickup", "ship_to": None}, "pickup_location", None),
+        ({"fulfilment": "pickup", "ship_to": None, "pickup_location": WH_DE}, "pickup_location", None),
+    ],
+    ids=["channel", "sku", "zero", "price", "no-address", "country", "no-pickup", "no-pickup-capability"],
+)
+def test_bad_input_is_refused_and_writes_nothing(
+    stocked: Keel, change: dict[str, Any], field: str, row: int | None
+) -> None:
+    body = {k: v for k, v in {**order("B-1"), **change}.items() if v is not None}
+    before = snapshot(stocked)
+    with pytest.raises(ValidationFailed) as caught:
+        stocked.orders.capture(body)
+    assert (row, field) in [(e.row, e.field) for e in caught.value.errors]
+    assert snapshot(stocked) == before
+
+
+def test_short_stock_is_refused_unless_the_channel_backorders(stocked: Keel) -> None:
+    before = snapshot(stocked)
+    with pytest.raises(InsufficientStock) as caught:
+        stocked.orders.capture(order("C-1", ("SKU-1", 11)))
+    assert caught.value.extra["skus"] == [{"sku": "SKU-1", "unfilled": 1}]
+    assert snapshot(stocked) == before
+    # pos-fr allows backorders: ST-FR-1 holds 2, the 3 missing are recorded as backordered
+    receive(stocked, "SKU-3", ST_FR, 2)
+    placed, _ = stocked.orders.capture(
+        order("C-2", ("SKU-3", 5), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
+    )
+    assert placed["status"] == "partially_backordered"
+    assert placed["lines"][0]["backordered"] == 3
+    assert position(stocked, "SKU-3", ST_FR)["committed"] == 2
+
+
+def test_lifecycle_to_delivered_ships_out_of_stock(stocked: Keel) -> None:
+    placed, _ = stocked.orders.capture(order("D-1"))
+    oid = placed["id"]
+    stocked.orders.advance(oid, 1, Status.PICKING)
+    stocked.orders.advance(oid, 1, Status.PACKED)
+    shipped = stocked.orders.advance(oid, 1, Status.SHIPPED, carrier="DHL", tracking_number="T1")
+    assert shipped["shipments"][0]["tracking_number"] == "T1"
+    p = position(stocked, "SKU-1", WH_DE)
+    assert (p["on_hand"], p["available"], p["committed"]) == (8, 8, 0)
+    done = stocked.orders.advance(oid, 1, Status.DELIVERED)
+    assert done["status"] == "delivered"
+    assert stocked.orders.metrics()["on_time_rate"] == 1.0
+    assert stocked.stock.rebuild(write=False).differences == []
+
+
+ILLEGAL = [
+    ([], Status.PACKED),
+    ([], Status.SHIPPED),
+    ([], Status.DELIVERED),
+    ([Status.PICKING], Status.SHIPPED),
+    ([Status.PICKING], Status.PICKING),
+    ([Status.PICKING, Status.PACKED], Status.DELIVERED),
+    ([Status.PICKING, Status.PACKED, Status.SHIPPED], Status.PACKED),
+    ([Status.PICKING, Status.PACKED, Status.SHIPPED, Status.DELIVERED], Status.SHIPPED),
+]
+
+
+@pytest.mark.parametrize(("path", "target"), ILLEGAL, ids=[f"{len(p)}-{t.value}" for p, t in ILLEGAL])
+def test_illegal_transitions_are_conflicts_and_change_nothing(
+    stocked: Keel, path: list[Status], target: Status
+) -> None:
+    placed, _ = stocked.orders.capture(order("E-1"))
+    for step in path:
+        stocked.orders.advance(placed["id"], 1, step, carrier="DHL", tracking_number="T")
+    before = snapshot(stocked)
+    with pytest.raises(Conflict, match="cannot become"):
+        stocked.orders.advance(placed["id"], 1, target, carrier="DHL", tracking_number="T")
+    assert snapshot(stocked) == before
+
+
+def test_cancelled_shipment_cannot_advance_and_unknown_ones_are_not_found(stocked: Keel) -> None:
+    placed, _ = stocked.orders.capture(order("E-2"))
+    stocked.orders.cancel(placed["id"])
+    with pytest.raises(Conflict):
+        stocked.orders.advance(placed["id"], 1, Status.PICKING)
+    with pytest.raises(NotFound):
+        stocked.orders.advance(placed["id"], 9, Status.PICKING)
+    with pytest.raises(Conflict, match="nothing left to cancel"):
+        stocked.orders.cancel(placed["id"])
+
+
+def test_partial_then_full_cancellation_restores_available(stocked: Keel) -> None:
+    placed, _ = stocked.orders.capture(order("F-1", ("SKU-1", 4)))
+    partly = stocked.orders.cancel(placed["id"], [(1, 1)], "customer changed mind")
+    assert partly["lines"][0]["cancelled"] == 1
+    assert position(stocked, "SKU-1", WH_DE)["available"] == 7
+    before = snapshot(stocked)
+    with pytest.raises(Conflict, match="3 cancellable"):
+        stocked.orders.cancel(placed["id"], [(1, 4)])
+    assert snapshot(stocked) == before
+    done = stocked.orders.cancel(placed["id"])
+    assert done["status"] == "cancelled"
+    p = position(stocked, "SKU-1", WH_DE)
+    assert (p["available"], p["committed"]) == (10, 0)
+    assert stocked.stock.rebuild(write=False).differences == []
+
+
+def test_cannot_cancel_shipped_units(stocked: Keel) -> None:
+    placed, _ = stocked.orders.capture(order("F-2"))
+    for step in (Status.PICKING, Status.PACKED, Status.SHIPPED):
+        stocked.orders.advance(placed["id"], 1, step, carrier="UPS", tracking_number="1Z")
+    with pytest.raises(Conflict):
+        stocked.orders.cancel(placed["id"], [(1, 1)])
+
+
+def test_rejection_reroutes_to_another_node(stocked: Keel) -> None:
+    # given SKU-1 at WH-DE-1 (10) and at the 3PL in Hamburg (6)
+    receive(stocked, "SKU-1", TPL_DE, 6)
+    placed, _ = stocked.orders.capture(order("G-1", ("SKU-1", 3)))
+    assert placed["shipments"][0]["location"] == WH_DE
+    # when the Berlin warehouse cannot find the units
+    moved = stocked.orders.reject(placed["id"], 1, None, "shelf empty")
+    # then the line is committed at the 3PL and Berlin is released and excluded
+    assert [(s["location"], s["status"]) for s in moved["shipments"]] == [(WH_DE, "rejected"), (TPL_DE, "allocated")]
+    assert moved["excluded_nodes"] == [WH_DE]
+    assert position(stocked, "SKU-1", WH_DE)["committed"] == 0
+    assert position(stocked, "SKU-1", TPL_DE)["committed"] == 3
+    assert moved["timeline"][-1]["kind"] == "rerouted"
+    assert moved["routing"][-1]["explanation"]["rejections"][0]["filter"] == "excluded"
+    with pytest.raises(Conflict, match="rejected"):
+        stocked.orders.reject(placed["id"], 1)
+    assert stocked.stock.rebuild(write=False).differences == []
+
+
+@pytest.mark.parametrize("outcome", list(Outcome), ids=[o.value for o in Outcome])
+def test_returns_to_each_outcome(stocked: Keel, outcome: Outcome) -> None:
+    placed, _ = stocked.orders.capture(order("H-1", ("SKU-1", 3)))
+    for step in (Status.PICKING, Status.PACKED, Status.SHIPPED, Status.DELIVERED):
+        stocked.orders.advance(placed["id"], 1, step, carrier="DHL", tracking_number="T")
+    with pytest.raises(ValidationFailed):
+        stocked.orders.create_return(placed["id"], [(1, 4)])
+    rma = stocked.orders.create_return(placed["id"], [(1, 2)], "too small")
+    assert (rma["status"], rma["refund_status"]) == ("open", "pending")
+    with pytest.raises(Conflict, match="not been received"):
+        stocked.orders.refund(rma["rma"])
+    received = stocked.orders.receive_return(rma["rma"], WH_FR, {1: outcome})
+    assert received["lines"][0]["outcome"] == outcome.value
+    p = position(stocked, "SKU-1", WH_FR)
+    field = {Outcome.AVAILABLE: "available", Outcome.DAMAGED: "damaged", Outcome.QC: "quality_control"}[outcome]
+    assert p["on_hand"] == 4 + 2
+    assert p[field] == (4 if field == "available" else 0) + 2
+    assert stocked.orders.refund(rma["rma"])["refund_status"] == "refunded"
+    with pytest.raises(Conflict):
+        stocked.orders.receive_return(rma["rma"], WH_FR)
+    with pytest.raises(ValidationFailed):  # one unit left to return, not two
+        stocked.orders.create_return(placed["id"], [(1, 2)])
+    assert stocked.stock.rebuild(write=False).differences == []
