@@ -50,6 +50,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     channels = ChannelService(db, events, _LocationDirectory())
     stock = StockService(db, events, locations, settings)
     queries = InventoryQueries(db, settings)
+    availability = AvailabilityService(db, events, channels, locations)
     return Keel(
         settings=settings,
         db=db,
@@ -58,6 +59,6 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         stock=stock,
         queries=queries,
         channels=channels,
-        availability=AvailabilityService(db, events, channels, locations),
-        orders=OrdersService(db, events, stock, queries, locations, channels),
+        availability=availability,
+        orders=OrdersService(db, events, stock, queries, locations, channels, availability),
     )

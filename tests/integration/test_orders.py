@@ -41,8 +41,9 @@ def test_capture_commits_stock_and_explains_the_route(stocked: Keel) -> None:
     assert position(stocked, "SKU-1", WH_DE)["committed"] == 2
     assert position(stocked, "SKU-2", ST_DE)["committed"] == 1
     explanation = placed["routing"][0]["explanation"]
-    assert {c["node"] for c in explanation["candidates"]} == {WH_DE, ST_DE, WH_FR}
-    assert [(r["node"], r["filter"]) for r in explanation["rejections"]] == [(WH_FR, "same_country")]
+    # only web-de's DE sources are candidates: WH-FR-1 holds SKU-1 but does not feed this listing
+    assert {c["node"] for c in explanation["candidates"]} == {WH_DE, ST_DE}
+    assert explanation["rejections"] == []
     assert explanation["ranking"][0]["nodes"] == [WH_DE, ST_DE]
     assert [t["kind"] for t in placed["timeline"]] == ["captured", "routed"]
 
@@ -175,17 +176,17 @@ def test_cannot_cancel_shipped_units(stocked: Keel) -> None:
 
 
 def test_rejection_reroutes_to_another_node(stocked: Keel) -> None:
-    # given SKU-1 at WH-DE-1 (10) and at the 3PL in Hamburg (6)
-    receive(stocked, "SKU-1", TPL_DE, 6)
+    # given SKU-1 at WH-DE-1 (10) and at the Berlin store (6), both web-de sources
+    receive(stocked, "SKU-1", ST_DE, 6)
     placed, _ = stocked.orders.capture(order("G-1", ("SKU-1", 3)))
     assert placed["shipments"][0]["location"] == WH_DE
     # when the Berlin warehouse cannot find the units
     moved = stocked.orders.reject(placed["id"], 1, None, "shelf empty")
-    # then the line is committed at the 3PL and Berlin is released and excluded
-    assert [(s["location"], s["status"]) for s in moved["shipments"]] == [(WH_DE, "rejected"), (TPL_DE, "allocated")]
+    # then the line is committed at the store and the warehouse is released and excluded
+    assert [(s["location"], s["status"]) for s in moved["shipments"]] == [(WH_DE, "rejected"), (ST_DE, "allocated")]
     assert moved["excluded_nodes"] == [WH_DE]
     assert position(stocked, "SKU-1", WH_DE)["committed"] == 0
-    assert position(stocked, "SKU-1", TPL_DE)["committed"] == 3
+    assert position(stocked, "SKU-1", ST_DE)["committed"] == 3
     assert moved["timeline"][-1]["kind"] == "rerouted"
     assert moved["routing"][-1]["explanation"]["rejections"][0]["filter"] == "excluded"
     with pytest.raises(Conflict, match="rejected"):
@@ -216,3 +217,14 @@ def test_returns_to_each_outcome(stocked: Keel, outcome: Outcome) -> None:
     with pytest.raises(ValidationFailed):  # one unit left to return, not two
         stocked.orders.create_return(placed["id"], [(1, 2)])
     assert stocked.stock.rebuild(write=False).differences == []
+
+
+def test_orders_take_stock_only_from_the_channels_sources(stocked: Keel) -> None:
+    # given SKU-3 only at the DE 3PL, which feeds no channel
+    receive(stocked, "SKU-3", TPL_DE, 9)
+    before = snapshot(stocked)
+    # when web-de (sources WH-DE-1, ST-DE-1; no backorder) gets an order for it
+    with pytest.raises(InsufficientStock):
+        stocked.orders.capture(order("T-1", ("SKU-3", 1)))
+    # then nothing was committed anywhere
+    assert snapshot(stocked) == before

@@ -135,6 +135,14 @@ class AvailabilityService:
             )
         return out
 
+    def sources_for(self, channel: str, country: str) -> list[str]:
+        """Location codes that feed one (channel, country) listing: where its orders may be sourced."""
+        with self.db.read() as conn:
+            topo = self.topology(conn)
+            codes = self.locations.codes_by_id(conn)
+        ids = {i for t in topo.targets if t.channel == channel and t.country == country for i in t.location_ids}
+        return sorted(codes[i] for i in ids)
+
     def source_locations(self, channel: str) -> list[str]:
         """Location codes that feed a channel in any country (for position filters)."""
         with self.db.read() as conn:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.service import ChannelService
-from keel.inventory.service import LocationService, StockService
+from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
 from keel.orders import store
 from keel.orders.model import Assigned, Status, order_status
@@ -63,7 +63,9 @@ class OrdersBase:
         queries: InventoryQueries,
         locations: LocationService,
         channels: ChannelService,
+        availability: AvailabilityService,
     ) -> None:
+        self.availability = availability
         self.db = db
         self.events = events
         self.stock = stock
@@ -76,9 +78,14 @@ class OrdersBase:
         raise NotImplementedError
 
     # -- sourcing inputs ----------------------------------------------------------------------------------
-    def network(self, skus: Sequence[str]) -> Network:
-        """Active locations as planner nodes, with their available stock of ``skus`` and today's picks."""
-        locations, _ = self.locations.list(active=True, limit=EVERY_LOCATION)
+    def network(self, skus: Sequence[str], channel: str, country: str, pickup: str | None = None) -> Network:
+        """Planner nodes: the active locations that feed the channel in the ship-to country (its availability
+        policy's sources, so an order only takes stock the channel may sell) plus the pick-up store, with
+        their available stock of ``skus`` and today's picks."""
+        allowed = set(self.availability.sources_for(channel, country))
+        if pickup:
+            allowed.add(pickup)
+        locations = [loc for loc in self.locations.list(active=True, limit=EVERY_LOCATION)[0] if loc["code"] in allowed]
         stock = self.queries.available_by_location(list(skus))
         with self.db.read() as conn:
             used = self._units_today(conn)

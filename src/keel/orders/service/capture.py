@@ -46,7 +46,8 @@ class CaptureOrders(OrdersBase):
         backorder = self._check_references(capture)
         where = self._locate(capture)
         for attempt in (1, 2):
-            plan = plan_order(self._sourcing_order(capture, where), self.network(list(capture.demand())))
+            network = self.network(list(capture.demand()), capture.channel, where.country, capture.pickup_location)
+            plan = plan_order(self._sourcing_order(capture, where), network)
             if plan.unfilled and not backorder:
                 raise self._short(plan)
             try:

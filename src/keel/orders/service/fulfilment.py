@@ -176,7 +176,8 @@ class FulfilOrders(OrdersBase):
                 ExcludedNodes(frozenset(excluded)) if isinstance(f, ExcludedNodes) else f for f in Policy().filters
             )
             policy = Policy(filters=filters)
-            plan = plan_order(sourcing, self.network(list(demand)), policy)
+            network = self.network(list(demand), order["channel"], order["country"], order["pickup_location"])
+            plan = plan_order(sourcing, network, policy)
             backorder = bool(self.channels.get(order["channel"])["policy"].get("backorder"))
             try:
                 with self.db.write() as conn:
