@@ -9,7 +9,7 @@ import pytest
 from keel.bootstrap import Keel
 from keel.orders.model import Outcome, Status
 from keel.platform.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
-from tests.support import POS_FR, ST_DE, ST_FR, TPL_DE, WEB_DE, WH_DE, WH_FR, World, position, receive, snapshot
+from tests.support import MARKET, POS_FR, ST_DE, ST_FR, TPL_DE, WEB_DE, WH_DE, WH_FR, World, position, receive, snapshot
 
 
 def order(external_id: str = "A-1", *lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def test_short_stock_is_refused_unless_the_channel_backorders(stocked: Keel) -> 
     before = snapshot(stocked)
     with pytest.raises(InsufficientStock) as caught:
         stocked.orders.capture(order("C-1", ("SKU-1", 11)))
-    assert caught.value.extra["skus"] == [{"sku": "SKU-1", "unfilled": 1}]
+    assert caught.value.extra["skus"] == [{"sku": "SKU-1", "requested": 11, "available_to_promise": 10}]
     assert snapshot(stocked) == before
     # pos-fr allows backorders: ST-FR-1 holds 2, the 3 missing are recorded as backordered
     receive(stocked, "SKU-3", ST_FR, 2)
@@ -228,3 +228,16 @@ def test_orders_take_stock_only_from_the_channels_sources(stocked: Keel) -> None
         stocked.orders.capture(order("T-1", ("SKU-3", 1)))
     # then nothing was committed anywhere
     assert snapshot(stocked) == before
+
+
+def test_orders_commit_against_the_channels_atp_not_raw_stock(stocked: Keel) -> None:
+    # given market-eu may list 6 of SKU-1 in DE: (10 + 4 - buffer 2) x 50 %
+    assert [r["quantity"] for r in stocked.availability.explain("SKU-1", MARKET, "DE")] == [6]
+    before = snapshot(stocked)
+    # when it captures 7, then 6
+    with pytest.raises(InsufficientStock, match=r"SKU-1 \(7 > 6\)"):
+        stocked.orders.capture(order("M-1", ("SKU-1", 7), channel=MARKET))
+    assert snapshot(stocked) == before
+    _, created = stocked.orders.capture(order("M-2", ("SKU-1", 6), channel=MARKET))
+    # then only what the policy lets it sell is committed
+    assert created and position(stocked, "SKU-1", WH_DE)["committed"] == 6

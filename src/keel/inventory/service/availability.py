@@ -112,7 +112,8 @@ class AvailabilityService:
             codes = self.locations.codes_by_id(conn)
             p = store.positions
             stock = dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)).tuples().all())
-            projected = {(r["channel"], r["country"]): r["quantity"] for r in self.projected([sku])[sku]}
+        # outside the block: one pooled connection per caller at a time, however many callers there are
+        projected = {(r["channel"], r["country"]): r["quantity"] for r in self.projected([sku])[sku]}
         if channel and all(t.channel != channel for t in topo.targets):
             raise NotFound(f"channel {channel!r} does not exist, is inactive or lists nothing")
         out = []

@@ -45,6 +45,8 @@ class CaptureOrders(OrdersBase):
             return self.get(found), False
         backorder = self._check_references(capture)
         where = self._locate(capture)
+        if not backorder:
+            self._within_atp(capture, where.country)
         for attempt in (1, 2):
             network = self.network(list(capture.demand()), capture.channel, where.country, capture.pickup_location)
             plan = plan_order(self._sourcing_order(capture, where), network)
@@ -170,6 +172,22 @@ class CaptureOrders(OrdersBase):
             promise_hours=promise_hours(capture.promise_at, utcnow()),
             pickup_node=capture.pickup_location,
         )
+
+    def _within_atp(self, capture: Capture, country: str) -> None:
+        """Refuse quantities beyond what the channel may sell in that country (its live ATP: sources, buffer,
+        allocation, cap), so a marketplace held back by its policy cannot take the reserved share anyway.
+        Physical stock is then enforced by the ledger at commit."""
+        over = []
+        for sku, qty in sorted(capture.demand().items()):
+            rows = self.availability.explain(sku, capture.channel, country)
+            atp = rows[0]["quantity"] if rows else 0
+            if qty > atp:
+                over.append({"sku": sku, "requested": qty, "available_to_promise": atp})
+        if over:
+            names = ", ".join(f"{o['sku']} ({o['requested']} > {o['available_to_promise']})" for o in over)
+            raise InsufficientStock(
+                f"channel {capture.channel!r} may not sell that much in {country}: {names}", skus=over
+            )
 
     @staticmethod
     def _short(plan: Plan) -> InsufficientStock:
