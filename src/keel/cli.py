@@ -104,14 +104,25 @@ def demo(
     skus: int = 10_000,
     port: int | None = None,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    stream: Annotated[bool, typer.Option("--stream/--no-stream", help="run the twin's live stream")] = True,
+    speed: Annotated[float, typer.Option(min=0.0, help="simulated hours per real second")] = 1.0,
+    scenario: Annotated[str | None, typer.Option(help="a .toml or .json scenario file (docs/twin.md)")] = None,
 ) -> None:
-    """Create the embedded database, load the retail twin (once) and serve it."""
+    """Create the embedded database, load the retail twin (once), start its live stream and serve it."""
     from keel.sim.load import is_empty, load_world
+    from keel.sim.scenario import Scenario, ScenarioError, load_scenario
     from keel.sim.world import Scale, generate
 
     keel = open_keel(database_url)
+    world = generate(seed, Scale(skus=skus))
+    plan = Scenario()
+    if scenario:
+        try:
+            plan = load_scenario(scenario, world)
+        except ScenarioError as exc:
+            console.print(f"[red]scenario: {exc.detail}[/red]")
+            raise typer.Exit(2) from exc
     if is_empty(keel):
-        world = generate(seed, Scale(skus=skus))
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:
@@ -126,6 +137,17 @@ def demo(
     else:
         console.print("database already holds data; not reloading the twin")
     port = port or keel.settings.port
+    if serve_after and stream:
+        import time
+
+        from keel.sim.stream import Stream
+
+        # A per-run id prefix: a restarted demo on the same database must not replay known movement ids.
+        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}")
+        threading.Thread(target=live.run, args=(threading.Event(), speed), name="twin-stream", daemon=True).start()
+        console.print(
+            f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")
+        )
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")
         _serve(keel, keel.settings.host, port, True)
@@ -177,6 +199,21 @@ def bench_orders(
     from keel.bench.orders import run
 
     run(json_out=json_out, orders=orders, wave=wave, seed=seed)
+
+
+@bench_app.command("twin")
+def bench_twin(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: int = 10_000,
+    seconds: Annotated[float, typer.Option(help="duration of the live-stream phase")] = 20.0,
+    speed: Annotated[float, typer.Option(min=0.01, help="simulated hours per real second")] = 1.0,
+    seed: int = 42,
+) -> None:
+    """Retail twin: load time from an empty database, live-stream events/s and home-page p95 under it."""
+    from keel.bench.twin import run
+
+    run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
 
 
 def main() -> None:

@@ -77,6 +77,10 @@ def test_bad_orders_are_problems_and_write_nothing(client: TestClient, keel: Kee
 def test_cancel_and_reject_over_http(client: TestClient, keel: Keel, world: World) -> None:
     receive(keel, "SKU-1", WH_DE, 10)
     oid = client.post("/orders", json=body(qty=4)).json()["id"]
+    before = snapshot(keel)
+    empty = client.post(f"/orders/{oid}/cancel", json={"lines": []})
+    assert (empty.status_code, empty.json()["errors"][0]["field"]) == (422, "lines")
+    assert snapshot(keel) == before
     partly = client.post(f"/orders/{oid}/cancel", json={"lines": [{"line_no": 1, "quantity": 1}]})
     assert partly.json()["lines"][0]["cancelled"] == 1
     rejected = client.post(f"/orders/{oid}/allocations/1/reject", json={"reason": "damaged shelf"})

@@ -101,6 +101,9 @@ def capture_order(
     except json.JSONDecodeError as exc:
         console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
         raise typer.Exit(2) from exc
+    if not isinstance(document, dict):
+        console.print(f"[red]{path}: an order is a JSON object[/red]")
+        raise typer.Exit(2)
     try:
         order, created = open_keel(database_url).orders.capture(document)
     except Exception as exc:

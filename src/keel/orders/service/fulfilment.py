@@ -82,6 +82,8 @@ class FulfilOrders(OrdersBase):
             open_pieces = self._open_pieces(conn, order_id)
             wanted: dict[int, int] = {}
             errors: list[FieldError] = []
+            if lines is not None and not lines:
+                errors.append(FieldError(None, "lines", "name at least one line, or omit lines to cancel everything"))
             for row, (line_no, qty) in enumerate(lines or [], start=1):
                 if line_no not in order_lines:
                     errors.append(FieldError(row, "line_no", f"order {order_id} has no line {line_no}"))

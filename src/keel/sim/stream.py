@@ -1,0 +1,490 @@
+"""The live stream of the retail twin: a deterministic, scaled-time flow of retail traffic through the services.
+
+Demand (POS sales at stores, online orders of the web, marketplace, social and B2B channels) follows an
+hour-of-day curve, a weekday pattern, a season curve, a promotion calendar (one channel a day at x2) and
+random regional shocks (a country at x1.5-3 for 6-24 h), times any planted ``DemandSpike``. Supply reacts to
+it: a fulfilment position running low orders a receipt (24-72 h lead time); a store running low gets a
+transfer from a warehouse of its country (out now, in 12-36 h later) or a direct receipt. Online orders
+ship 2-24 h after they are committed and 8 % come back 3-10 days later (15 % of those damaged). Cycle counts
+record realistic shrink (stores lose more than warehouses) through ``record_count``.
+
+Most online orders are written as ``committed`` (then ``shipped``) movements whose reference names the
+channel; one in ``capture_every`` goes through ``OrdersService.capture`` (the full path: validation,
+routing, commit), which is much slower. Movements go in batches through ``StockService.apply_batch``; a
+shadow of every position keeps each row acceptable, so batches are valid by construction.
+
+Everything random comes from ``random.Random(seed)`` and the simulated clock, never the wall clock, so the
+same seed, world and steps give the same events.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keel.bootstrap import Keel
+from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
+from keel.sim.catalog import generate_catalog
+from keel.sim.geography import COUNTRIES, WEIGHT
+from keel.sim.scenario import Scenario
+from keel.sim.world import World
+
+log = logging.getLogger("keel.sim.stream")
+
+HOURLY = (0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 1.0, 1.15, 1.25, 1.35, 1.45, 1.35, 1.25, 1.25,
+          1.35, 1.55, 1.75, 1.7, 1.45, 1.1, 0.7, 0.35)  # fmt: skip
+WEEKDAY = (0.9, 0.9, 0.95, 1.0, 1.15, 1.35, 0.75)  # Monday first
+SEASON = (0.8, 0.75, 0.9, 0.95, 1.0, 0.95, 0.9, 0.9, 1.0, 1.05, 1.3, 1.6)  # January first
+STORE_HOURS = range(8, 21)
+CHANNEL_WEIGHT = {"web_store": 1.2, "marketplace": 1.0, "social": 0.2, "b2b": 0.1}
+EVENTS_PER_POSITION_HOUR = 0.025  # ~3,000 events per simulated hour at reference scale
+POS_SHARE, ONLINE_SHARE, COUNT_SHARE = 0.45, 0.4, 0.01
+REORDER_AT, STORE_REORDER_AT = 5, 2
+# Event kinds step() counts; the rest of its counters (stockout, stuck, refused) are not events.
+EVENT_KINDS = (
+    "pos_sale",
+    "order",
+    "order_captured",
+    "shipped",
+    "received",
+    "transfer_out",
+    "transfer_in",
+    "returned",
+    "count",
+)
+HOUR = 3600.0
+Key = tuple[str, str]  # (sku, location)
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    kind: str  # shipped, transfer_in, received, returned, returned_damaged
+    sku: str
+    location: str
+    quantity: int
+    reference: str | None = None
+
+
+class Stream:
+    """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo."""
+
+    def __init__(
+        self,
+        keel: Keel,
+        world: World,
+        *,
+        seed: int = 1,
+        scenario: Scenario | None = None,
+        rate: float | None = None,
+        capture_every: int = 500,
+        prefix: str | None = None,
+        start: datetime = datetime(2026, 3, 2, tzinfo=UTC),
+    ) -> None:
+        self.keel, self.world, self.seed = keel, world, seed
+        self.scenario = scenario or Scenario()
+        self.rng = random.Random(seed)
+        self.rate = rate if rate is not None else EVENTS_PER_POSITION_HOUR * max(1, len(world.opening_stock))
+        self.capture_every = capture_every
+        self.prefix = prefix or f"twin{seed}"
+        self.start = start
+        self.now = 0.0  # simulated seconds since start
+        self.totals: Counter[str] = Counter()
+        self._n = 0
+        self._due: list[_Due] = []
+        self._pending: set[Key] = set()  # positions with a replenishment on the way
+        self._inactive: set[str] = set()
+        self.prices = {p.sku: p.price for p in generate_catalog(world.skus, world.seed)}
+        self.info = {loc["code"]: loc for loc in world.locations}
+        self.available: dict[Key, int] = {}
+        self.on_hand: dict[Key, int] = {}
+        for row in world.opening_stock:
+            key = (row["sku"], row["location"])
+            self.available[key] = self.available.get(key, 0) + row["quantity"]
+            self.on_hand[key] = self.on_hand.get(key, 0) + row["quantity"]
+        countries = sorted({loc["country"] for loc in world.locations})
+        self.store_keys: dict[str, list[Key]] = {c: [] for c in countries}
+        self.fulfil_keys: dict[str, list[Key]] = {c: [] for c in countries}
+        for key in sorted(self.available):
+            loc = self.info[key[1]]
+            (self.store_keys if loc["kind"] == "store" else self.fulfil_keys)[loc["country"]].append(key)
+        self.fulfil_by_country: dict[str, list[str]] = {c: [] for c in countries}
+        for loc in world.locations:
+            if loc["kind"] != "store":
+                self.fulfil_by_country[loc["country"]].append(loc["code"])
+        weight_sum = sum(WEIGHT[c] for c in countries)
+        self.share = {c: WEIGHT[c] / weight_sum for c in countries}
+        # online demand per country is split over the channels selling there
+        self.online: dict[str, list[tuple[str, float]]] = {c: [] for c in countries}
+        for ch in world.channels:
+            weight = CHANNEL_WEIGHT.get(ch["kind"])
+            if weight is None:
+                continue
+            for c in ch["countries"]:
+                if c in self.online:
+                    self.online[c].append((ch["code"], weight / len(ch["countries"])))
+        self.countries = countries
+        self.regions: dict[str, set[str]] = {c: set() for c in countries}
+        for loc in world.locations:
+            self.regions[loc["country"]].add(loc["region"])
+        self.all_keys = sorted(self.available)
+        self._boundaries = sorted({b * HOUR for s in self.scenario.situations for b in (s.start, s.end)})
+
+    # -- patterns -----------------------------------------------------------------------------------------
+    def clock(self, at: float | None = None) -> datetime:
+        """The simulated wall time at ``at`` simulated seconds (default: now)."""
+        return self.start + timedelta(seconds=self.now if at is None else at)
+
+    def _day_rng(self, day: int, salt: int) -> random.Random:
+        return random.Random(self.seed * 1_000_003 + day * 7 + salt)
+
+    def promotion(self, at: float) -> str | None:
+        """The channel on promotion (x2 online demand) on the simulated day of ``at``, if any."""
+        day = int(at // 86_400)
+        rng = self._day_rng(day, 1)
+        if rng.random() < 0.6:
+            return None
+        codes = sorted({code for pairs in self.online.values() for code, _ in pairs})
+        return codes[rng.randrange(len(codes))] if codes else None
+
+    def shock(self, at: float) -> tuple[str, float] | None:
+        """A random regional demand shock active at ``at``: (country, multiplier)."""
+        day = int(at // 86_400)
+        rng = self._day_rng(day, 2)
+        if rng.random() < 0.7:
+            return None
+        country = self.countries[rng.randrange(len(self.countries))]
+        begin = day * 86_400 + rng.uniform(0, 18) * HOUR
+        length = rng.uniform(6, 24) * HOUR
+        return (country, round(rng.uniform(1.5, 3.0), 2)) if begin <= at < begin + length else None
+
+    def multiplier(self, at: float, country: str, region: str | None = None) -> float:
+        """Demand multiplier for a country (and region) at simulated time ``at`` (hour x weekday x season x
+        shock x planted spikes)."""
+        when = self.clock(at)
+        m = HOURLY[when.hour] * WEEKDAY[when.weekday()] * SEASON[when.month - 1]
+        shock = self.shock(at)
+        if shock and shock[0] == country:
+            m *= shock[1]
+        hours = at / HOUR
+        for spike in self.scenario.spikes():
+            if spike.start <= hours < spike.end and spike.applies(country, region):
+                m *= spike.multiplier
+        return m
+
+    def outaged(self, at: float) -> set[str]:
+        hours = at / HOUR
+        return {o.location for o in self.scenario.outages() if o.start <= hours < o.end}
+
+    def stuck(self, at: float) -> set[str]:
+        hours = at / HOUR
+        return {s.channel for s in self.scenario.stuck() if s.start <= hours < s.end}
+
+    # -- driving ------------------------------------------------------------------------------------------
+    def step(self, sim_seconds: float) -> Counter[str]:
+        """Advance the simulated clock by ``sim_seconds``, applying its traffic; returns counts per kind."""
+        counts: Counter[str] = Counter()
+        end = self.now + max(0.0, sim_seconds)
+        while self.now < end - 1e-9:
+            nxt = min(end, (self.now // HOUR + 1) * HOUR)
+            nxt = min([nxt, *(b for b in self._boundaries if self.now < b < nxt)])
+            self._slice(self.now, nxt, counts)
+            self.now = nxt
+        self.totals.update(counts)
+        return counts
+
+    def run(
+        self,
+        stop: threading.Event,
+        speed: float = 1.0,
+        *,
+        tick: float = 0.2,
+        max_hours_per_tick: float = 1.0,
+        on_step: Callable[[Counter[str]], None] | None = None,
+    ) -> None:
+        """Run until ``stop`` is set at ``speed`` simulated hours per real second. When the machine cannot
+        keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind."""
+        last = time.perf_counter()
+        while not stop.is_set():
+            now = time.perf_counter()
+            sim = min((now - last) * speed * HOUR, max_hours_per_tick * HOUR)
+            last = now
+            try:
+                counts = self.step(sim)
+            except Exception:  # keep the demo alive; the log says what went wrong
+                log.exception("twin stream step failed")
+                counts = Counter()
+            if on_step:
+                on_step(counts)
+            stop.wait(max(0.0, tick - (time.perf_counter() - now)))
+
+    @staticmethod
+    def events(counts: Counter[str]) -> int:
+        return sum(counts[k] for k in EVENT_KINDS)
+
+    # -- one slice of simulated time (never crosses an hour or a scenario boundary) -------------------------
+    def _slice(self, t0: float, t1: float, counts: Counter[str]) -> None:
+        self._toggle_outages(t0)
+        hours = (t1 - t0) / HOUR
+        out = self.outaged(t0)
+        stuck = self.stuck(t0)
+        rows: list[dict[str, Any]] = []
+        captures: list[dict[str, Any]] = []
+        self._release_due(t1, out, rows, counts)
+        hour = self.clock(t0).hour
+        promo = self.promotion(t0)
+        for country in self.countries:
+            m = self.multiplier(t0, country)
+            # Region spikes raise the country's draw by the largest regional factor, then thin each pick
+            # to its own region's factor, so only the spiked region sells more.
+            factors = self._region_factors(t0, country)
+            peak = max([1.0, *factors.values()])
+            m *= peak
+            if hour in STORE_HOURS:
+                n = self._draw(self.rate * POS_SHARE * self.share[country] * m * hours)
+                self._pos_sales(country, n, out, rows, counts, t0, factors, peak)
+            total = sum(w for _, w in self.online[country])
+            for channel, weight in self.online[country]:
+                boost = 2.0 if channel == promo else 1.0
+                n = self._draw(self.rate * ONLINE_SHARE * self.share[country] * m * boost * hours * weight / total)
+                if channel in stuck:
+                    counts["stuck"] += n
+                    continue
+                self._orders(country, channel, n, out, rows, captures, counts, t0, factors, peak)
+        n_counts = self._draw(self.rate * COUNT_SHARE * hours)
+        self._apply(rows, counts)
+        for doc in captures:
+            self._capture(doc, counts)
+        self._counts(n_counts, out, counts)
+
+    def _draw(self, expected: float) -> int:
+        whole = int(expected)
+        return whole + (1 if self.rng.random() < expected - whole else 0)
+
+    def _id(self, tag: str) -> str:
+        self._n += 1
+        return f"{self.prefix}-{tag}{self._n}"
+
+    def _pick(self, keys: list[Key]) -> Key:
+        # squared uniform: low SKU numbers sell far more (a long tail, like a real assortment)
+        return keys[int(len(keys) * self.rng.random() ** 2)]
+
+    def _region_factors(self, t0: float, country: str) -> dict[str, float]:
+        factors: dict[str, float] = {}
+        for spike in self.scenario.spikes():
+            if spike.region and spike.start <= t0 / HOUR < spike.end and spike.region in self.regions[country]:
+                factors[spike.region] = factors.get(spike.region, 1.0) * spike.multiplier
+        return factors
+
+    def _region_ok(self, key: Key, factors: dict[str, float], peak: float) -> bool:
+        if not factors:
+            return True
+        keep = factors.get(self.info[key[1]]["region"], 1.0) / peak
+        return keep >= 1.0 or self.rng.random() < keep
+
+    def _take(self, key: Key, qty: int) -> bool:
+        if self.available.get(key, 0) < qty:
+            return False
+        self.available[key] -= qty
+        return True
+
+    def _pos_sales(
+        self,
+        country: str,
+        n: int,
+        out: set[str],
+        rows: list[dict[str, Any]],
+        counts: Counter[str],
+        t0: float,
+        factors: dict[str, float],
+        peak: float,
+    ) -> None:
+        keys = self.store_keys[country]
+        if not keys:
+            return
+        for _ in range(n):
+            key = self._pick(keys)
+            qty = 1 if self.rng.random() < 0.8 else 2
+            if key[1] in out or not self._region_ok(key, factors, peak):
+                continue
+            if not self._take(key, qty):
+                counts["stockout"] += 1
+                self._replenish(key, t0, out, rows, counts)
+                continue
+            self.on_hand[key] -= qty
+            rows.append(self._row("sold", key, qty, "pos"))
+            counts["pos_sale"] += 1
+            self._replenish(key, t0, out, rows, counts)
+
+    def _orders(
+        self,
+        country: str,
+        channel: str,
+        n: int,
+        out: set[str],
+        rows: list[dict[str, Any]],
+        captures: list[dict[str, Any]],
+        counts: Counter[str],
+        t0: float,
+        factors: dict[str, float],
+        peak: float,
+    ) -> None:
+        keys = self.fulfil_keys[country]
+        if not keys:
+            return
+        for _ in range(n):
+            key = self._pick(keys)
+            qty = 1 if self.rng.random() < 0.85 else self.rng.randint(2, 3)
+            if key[1] in out or not self._region_ok(key, factors, peak):
+                continue
+            self._n += 1
+            if self._n % self.capture_every == 0:
+                captures.append(self._order_doc(channel, country, key[0], qty))
+                continue
+            if not self._take(key, qty):
+                counts["stockout"] += 1
+                self._replenish(key, t0, out, rows, counts)
+                continue
+            ref = f"{channel}:{self.prefix}-o{self._n}"
+            rows.append(self._row("committed", key, qty, ref))
+            counts["order"] += 1
+            ship_at = t0 + self.rng.uniform(2, 24) * HOUR
+            self._schedule(ship_at, "shipped", key, qty, ref)
+            if self.rng.random() < 0.08:
+                kind = "returned_damaged" if self.rng.random() < 0.15 else "returned"
+                self._schedule(ship_at + self.rng.uniform(72, 240) * HOUR, kind, key, qty, ref)
+            self._replenish(key, t0, out, rows, counts)
+
+    def _order_doc(self, channel: str, country: str, sku: str, qty: int) -> dict[str, Any]:
+        city = COUNTRIES[country][1][self.rng.randrange(len(COUNTRIES[country][1]))][0]
+        return {
+            "channel": channel,
+            "external_id": f"{self.prefix}-o{self._n}",
+            "lines": [{"sku": sku, "quantity": qty, "unit_price": str(self.prices.get(sku, "19.99"))}],
+            "customer": {"name": f"Twin customer {self._n}", "email": f"c{self._n}@example.com"},
+            "ship_to": {"country": country, "city": city, "postal_code": f"{self.rng.randint(10000, 99999)}"},
+        }
+
+    def _replenish(self, key: Key, t0: float, out: set[str], rows: list[dict[str, Any]], counts: Counter[str]) -> None:
+        loc = self.info[key[1]]
+        store = loc["kind"] == "store"
+        if key in self._pending or self.available.get(key, 0) > (STORE_REORDER_AT if store else REORDER_AT):
+            return
+        self._pending.add(key)
+        if store:
+            for source in self.fulfil_by_country[loc["country"]]:
+                skey = (key[0], source)
+                qty = self.rng.randint(3, 8)
+                if source not in out and self.available.get(skey, 0) >= qty + REORDER_AT:
+                    self.available[skey] -= qty
+                    self.on_hand[skey] -= qty
+                    rows.append(self._row("transfer_out", skey, qty, f"to {key[1]}"))
+                    counts["transfer_out"] += 1
+                    self._schedule(t0 + self.rng.uniform(12, 36) * HOUR, "transfer_in", key, qty, f"from {source}")
+                    return
+            self._schedule(t0 + self.rng.uniform(24, 96) * HOUR, "received", key, self.rng.randint(4, 10), "vendor")
+            return
+        qty = int(self.rng.lognormvariate(3.4, 0.5)) + 10
+        self._schedule(t0 + self.rng.uniform(24, 72) * HOUR, "received", key, qty, "purchase order")
+
+    def _schedule(self, at: float, kind: str, key: Key, qty: int, ref: str | None) -> None:
+        self._n += 1
+        heapq.heappush(self._due, _Due(at, self._n, kind, key[0], key[1], qty, ref))
+
+    def _release_due(self, t1: float, out: set[str], rows: list[dict[str, Any]], counts: Counter[str]) -> None:
+        later: list[_Due] = []
+        while self._due and self._due[0].at < t1:
+            due = heapq.heappop(self._due)
+            if due.location in out:  # nothing moves at a location that is down: retry after the outage
+                due.at = max(o.end for o in self.scenario.outages() if o.location == due.location) * HOUR
+                later.append(due)
+                continue
+            key = (due.sku, due.location)
+            if due.kind == "shipped":
+                self.on_hand[key] -= due.quantity
+                counts["shipped"] += 1
+            else:
+                self.on_hand[key] = self.on_hand.get(key, 0) + due.quantity
+                if due.kind != "returned_damaged":
+                    self.available[key] = self.available.get(key, 0) + due.quantity
+                if due.kind in ("received", "transfer_in"):
+                    self._pending.discard(key)
+                counts["returned" if due.kind.startswith("returned") else due.kind] += 1
+            rows.append(self._row(due.kind, key, due.quantity, due.reference))
+        for due in later:
+            heapq.heappush(self._due, due)
+
+    def _row(self, kind: str, key: Key, qty: int, reference: str | None) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": self._id("m"), "kind": kind, "sku": key[0], "location": key[1], "quantity": qty}
+        if reference:
+            row["reference"] = reference
+        return row
+
+    # -- writes -------------------------------------------------------------------------------------------
+    def _toggle_outages(self, t0: float) -> None:
+        want = self.outaged(t0)
+        for code in sorted(want - self._inactive):
+            self.keel.locations.update(code, {"active": False})
+        for code in sorted(self._inactive - want):
+            self.keel.locations.update(code, {"active": True})
+        self._inactive = want
+
+    def _apply(self, rows: list[dict[str, Any]], counts: Counter[str]) -> None:
+        size = self.keel.settings.max_batch
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            try:
+                self.keel.stock.apply_batch(batch, source="sim")
+            except ValidationFailed as exc:
+                # Only when something else moved stock under the twin: drop the refused rows and go on.
+                bad = {e.row for e in exc.errors if e.row is not None}
+                log.warning("twin batch refused (%d rows): %s", len(bad), exc.errors[:3])
+                counts["refused"] += len(bad)
+                keep = [r for i, r in enumerate(batch, start=1) if i not in bad]
+                if keep:
+                    try:
+                        self.keel.stock.apply_batch(keep, source="sim")
+                    except ValidationFailed:
+                        counts["refused"] += len(keep)
+
+    def _capture(self, doc: dict[str, Any], counts: Counter[str]) -> None:
+        try:
+            order, _ = self.keel.orders.capture(doc)
+        except (InsufficientStock, ValidationFailed, Conflict):
+            counts["stockout"] += 1
+            return
+        counts["order_captured"] += 1
+        for shipment in order["shipments"]:
+            for piece in shipment["lines"]:
+                key = (piece["sku"], shipment["location"])
+                self.available[key] = self.available.get(key, 0) - piece["quantity"]
+
+    def _counts(self, n: int, out: set[str], counts: Counter[str]) -> None:
+        keys = self.all_keys
+        for _ in range(n):
+            key = keys[self.rng.randrange(len(keys))]
+            if key[1] in out:
+                continue
+            store = self.info[key[1]]["kind"] == "store"
+            roll = self.rng.random()
+            loss_p, gain_p = (0.25, 0.03) if store else (0.08, 0.02)
+            book = self.on_hand.get(key, 0)
+            if roll < loss_p:
+                delta = -min(self.rng.randint(1, 3), max(0, self.available.get(key, 0)))
+            elif roll < loss_p + gain_p:
+                delta = 1
+            else:
+                delta = 0
+            result = self.keel.stock.record_count(key[0], key[1], max(0, book + delta), self._id("c"))
+            self.available[key] = self.available.get(key, 0) + result["variance"]
+            self.on_hand[key] = result["counted"]
+            counts["count"] += 1
