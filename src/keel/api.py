@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
@@ -35,7 +37,16 @@ from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
+from keel.web.tower import router as tower_pages
 from keel.worker import BackgroundWorker
+
+
+def plotly_dir() -> Path:
+    """The directory holding the plotly package's bundled plotly.min.js (served locally, never from a CDN)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data"
 
 
 class MetricsMiddleware:
@@ -125,9 +136,11 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(inventory_router)
     app.include_router(channels_router)
     app.include_router(orders_router)
+    app.include_router(tower_pages)
     app.include_router(web_router)
     app.include_router(orders_pages)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+    app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -35,7 +35,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 NAV = [
-    ("Inventory", "/", "Inventory"),
+    ("Overview", "/", "Control tower"),
+    ("Stock by region", "/ui/stock", "Stock by region"),
+    ("Inventory", "/ui/inventory", "Inventory"),
     ("Channel availability", "/ui/availability", "Channel availability"),
     ("Locations", "/ui/locations", "Locations"),
     ("Channels", "/ui/channels", "Channels"),
@@ -133,9 +135,11 @@ def column(tab: Tab, table: str, index: int) -> list[str]:
 
 # -- every page, in the browser ---------------------------------------------------------------------------
 PAGES = [
-    ("inventory", "/", "Inventory"),
-    ("inventory-filtered", f"/?sku={SKU}", "Inventory"),
-    ("inventory-empty", "/?country=BR", "Inventory"),
+    ("home", "/?refresh=0", "Control tower"),
+    ("stock", "/ui/stock", "Stock by region"),
+    ("inventory", "/ui/inventory", "Inventory"),
+    ("inventory-filtered", f"/ui/inventory?sku={SKU}", "Inventory"),
+    ("inventory-empty", "/ui/inventory?country=BR", "Inventory"),
     ("availability-picker", "/ui/availability", "Channel availability"),
     ("availability-sku", f"/ui/availability?sku={SKU}", f"Availability of {SKU}"),
     ("explain", f"/ui/availability/{SKU}", f"Why {SKU} lists what it lists"),
@@ -178,7 +182,7 @@ def test_navigation_links_reach_every_page(tab: Tab) -> None:
 @browser_test
 def test_inventory_filter_by_sku_shows_only_that_sku_with_totals(tab: Tab, twin: Keel) -> None:
     expected, total = twin.queries.positions(sku=SKU)
-    tab.open("/")
+    tab.open("/ui/inventory")
     tab.page.get_by_label("SKU").fill(SKU)
     tab.page.get_by_role("button", name="Filter").click()
     tab.page.wait_for_url(re.compile(rf"\?sku={SKU}&"))
@@ -197,7 +201,7 @@ def test_inventory_filter_by_sku_shows_only_that_sku_with_totals(tab: Tab, twin:
 def test_inventory_filter_by_channel_keeps_its_source_locations(tab: Tab, twin: Keel) -> None:
     sources = set(twin.availability.source_locations("market-de"))
     _, total = twin.queries.positions(locations=sorted(sources))
-    tab.open("/")
+    tab.open("/ui/inventory")
     tab.page.get_by_label("Channel").select_option("market-de")
     tab.page.get_by_role("button", name="Filter").click()
     tab.page.wait_for_url(re.compile(r"channel=market-de"))
@@ -212,7 +216,7 @@ def test_inventory_filter_by_channel_keeps_its_source_locations(tab: Tab, twin: 
 def test_inventory_pagination_next_and_previous(tab: Tab, twin: Keel) -> None:
     page1, total = twin.queries.positions(limit=25)
     page2, _ = twin.queries.positions(limit=25, offset=25)
-    tab.open("/?size=25")
+    tab.open("/ui/inventory?size=25")
     info = tab.page.locator(".pager-info").first
     expect(info).to_have_text(re.compile(rf"^1{DASH}25 of {total} positions · page 1 of {-(-total // 25)}$"))
     expect(tab.page.locator('.pager [aria-disabled="true"]', has_text="Previous").first).to_be_visible()
@@ -308,11 +312,11 @@ def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, t
 
 # -- errors -----------------------------------------------------------------------------------------------
 ERRORS = [
-    ("unknown-sku", "/?sku=NO-SUCH-SKU", 404, "NO-SUCH-SKU"),
-    ("unknown-channel", "/?channel=no-such-channel", 404, "no-such-channel"),
+    ("unknown-sku", "/ui/inventory?sku=NO-SUCH-SKU", 404, "NO-SUCH-SKU"),
+    ("unknown-channel", "/ui/inventory?channel=no-such-channel", 404, "no-such-channel"),
     ("unknown-sku-availability", "/ui/availability?sku=NO-SUCH-SKU", 404, "NO-SUCH-SKU"),
     ("unknown-channel-explain", f"/ui/availability/{SKU}?channel=no-such-channel", 404, "no-such-channel"),
-    ("bad-int", "/?page=abc", 400, "page must be a whole number"),
+    ("bad-int", "/ui/inventory?page=abc", 400, "page must be a whole number"),
 ]
 
 
@@ -330,19 +334,19 @@ def test_unknown_filters_get_a_friendly_error_page(tab: Tab, name: str, path: st
 
 # -- over HTTP: statuses for bad and empty input (no browser needed) --------------------------------------
 BAD_QUERIES = [
-    ("/?page=abc", 400),
-    ("/?page=0", 400),
-    ("/?page=-1", 400),
-    ("/?page=1e3", 400),
-    ("/?page=1_0", 400),
-    ("/?page=%EF%BC%93", 400),  # a full-width digit that int() would accept
-    ("/?page=99999999999999999999", 400),
-    ("/?size=0", 400),
-    ("/?size=100000", 400),
-    ("/?country=ZZZ", 400),
-    ("/?sku=" + "x" * 200, 400),
-    ("/?location=NOWHERE", 404),
-    ("/?sku=NOPE&page=abc", 400),
+    ("/ui/inventory?page=abc", 400),
+    ("/ui/inventory?page=0", 400),
+    ("/ui/inventory?page=-1", 400),
+    ("/ui/inventory?page=1e3", 400),
+    ("/ui/inventory?page=1_0", 400),
+    ("/ui/inventory?page=%EF%BC%93", 400),  # a full-width digit that int() would accept
+    ("/ui/inventory?page=99999999999999999999", 400),
+    ("/ui/inventory?size=0", 400),
+    ("/ui/inventory?size=100000", 400),
+    ("/ui/inventory?country=ZZZ", 400),
+    ("/ui/inventory?sku=" + "x" * 200, 400),
+    ("/ui/inventory?location=NOWHERE", 404),
+    ("/ui/inventory?sku=NOPE&page=abc", 400),
     ("/ui/availability?sku=NOPE", 404),
     ("/ui/availability?country=XX", 400),
     ("/ui/availability?channel=nope", 404),
@@ -369,8 +373,8 @@ def test_bad_query_strings_get_an_html_error_page_not_a_500(http: TestClient, pa
 @pytest.mark.parametrize(
     ("path", "says"),
     [
-        ("/?country=BR", "No positions match these filters."),
-        ("/?page=999", "Page 999 is past the end."),
+        ("/ui/inventory?country=BR", "No positions match these filters."),
+        ("/ui/inventory?page=999", "Page 999 is past the end."),
         ("/ui/locations?country=BR", "No locations match these filters."),
         ("/ui/channels?country=BR", "No channels match these filters."),
         ("/ui/channels?active=no", "No channels match these filters."),
@@ -386,7 +390,8 @@ def test_filters_matching_nothing_show_an_empty_state(http: TestClient, path: st
 def test_empty_installation_explains_how_to_load_data(client: TestClient) -> None:
     # given a fresh database (SQLite and PostgreSQL) / when each page is opened / then it says what to do
     expected: dict[str, str] = {
-        "/": "No positions yet.",
+        "/ui/inventory": "No positions yet.",
+        "/ui/stock": "No stock positions here yet.",
         "/ui/locations": "No locations yet.",
         "/ui/channels": "No channels yet.",
         "/ui/availability": "No stock has been recorded yet",
@@ -401,11 +406,11 @@ def test_inactive_channel_filter_explains_why_nothing_matches(keel: Keel, client
     # given the small world with stock at the store feeding pos-fr, then pos-fr deactivated
     build_world(keel)
     receive(keel, "SKU-1", ST_FR, 4)
-    assert f">{ST_FR}</a>" in client.get("/?channel=" + POS_FR).text
+    assert f">{ST_FR}</a>" in client.get("/ui/inventory?channel=" + POS_FR).text
     keel.channels.deactivate(POS_FR)
     keel.availability.catch_up()
     # when inventory is filtered by it / then the page is empty and says why, and the list shows it inactive
-    response = client.get("/?channel=" + POS_FR)
+    response = client.get("/ui/inventory?channel=" + POS_FR)
     assert response.status_code == 200
     assert f"Channel {POS_FR} is inactive or has no active source locations." in response.text
     assert "No positions match these filters." in response.text

@@ -2,8 +2,8 @@
 
 Pages read through the services only. Query strings are parsed by ``keel.web.params`` (a bad value is a
 400 page) and unknown SKUs, locations or channels raise ``NotFound`` (a 404 page, see ``PageRoute``).
-The JSON API owns ``/locations``, ``/channels`` and ``/availability/{sku}``, so every page but the
-inventory overview lives under ``/ui``.
+The JSON API owns ``/locations``, ``/channels`` and ``/availability/{sku}``, so every page lives under
+``/ui`` except the control tower's home at ``/`` (``keel.web.tower``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _options(keel: Keel) -> dict[str, list[str]]:
 
 
 # -- inventory overview -----------------------------------------------------------------------------------
-@router.get("/")
+@router.get(f"{UI}/inventory")
 def inventory_page(
     request: Request,
     keel: KeelDep,

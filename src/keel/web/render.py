@@ -23,7 +23,9 @@ HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 UI = "/ui"  # the JSON API owns /locations, /channels and /availability/{sku}
 NAV = (
-    ("Inventory", "/"),
+    ("Overview", "/"),
+    ("Stock by region", f"{UI}/stock"),
+    ("Inventory", f"{UI}/inventory"),
     ("Channel availability", f"{UI}/availability"),
     ("Locations", f"{UI}/locations"),
     ("Channels", f"{UI}/channels"),

@@ -1,0 +1,1 @@
+"""Insights: cross-context KPIs, alerts and aggregates for the control tower."""

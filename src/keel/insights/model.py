@@ -1,0 +1,239 @@
+"""Pure KPI formulas and alert rules of the control tower (standard library only, no I/O).
+
+Every function takes plain rows and returns numbers, so each KPI can be checked on a hand-built dataset.
+Rates are fractions (0.25 = 25 %) or None when there is nothing to measure yet.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+# -- stock ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Listing:
+    """What one channel lists for one SKU in one country, and whether any location feeds it."""
+
+    channel: str
+    country: str
+    sku: str
+    quantity: int
+    has_sources: bool = True
+
+
+def stockout_rate(listings: Iterable[Listing]) -> float | None:
+    """Share of listings at zero (or below) among the listings that have stock sources.
+
+    A listing no location feeds cannot run out of stock, so it is left out of both counts.
+    """
+    sourced = zero = 0
+    for item in listings:
+        if not item.has_sources:
+            continue
+        sourced += 1
+        zero += item.quantity <= 0
+    return zero / sourced if sourced else None
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """One position with the place it sits in (the drill-down keys)."""
+
+    sku: str
+    location: str
+    country: str
+    region: str | None
+    on_hand: int
+    available: int
+    incoming: int = 0
+
+
+@dataclass
+class StockTotals:
+    """Sums over the positions of one group (a country, a region, a location)."""
+
+    key: str
+    positions: int = 0
+    on_hand: int = 0
+    available: int = 0
+    incoming: int = 0
+    out_of_stock: int = 0  # positions with nothing available
+    skus: set[str] = field(default_factory=set)
+    locations: set[str] = field(default_factory=set)
+
+    @property
+    def sku_count(self) -> int:
+        return len(self.skus)
+
+    @property
+    def location_count(self) -> int:
+        return len(self.locations)
+
+    @property
+    def out_of_stock_rate(self) -> float | None:
+        return self.out_of_stock / self.positions if self.positions else None
+
+
+def rollup(rows: Iterable[StockRow], key: Callable[[StockRow], str]) -> list[StockTotals]:
+    """Group positions by ``key`` and sum their quantities; groups sorted by key."""
+    groups: dict[str, StockTotals] = {}
+    for r in rows:
+        k = key(r)
+        g = groups.get(k)
+        if g is None:
+            g = groups[k] = StockTotals(k)
+        g.positions += 1
+        g.on_hand += r.on_hand
+        g.available += r.available
+        g.incoming += r.incoming
+        g.out_of_stock += r.available <= 0
+        g.skus.add(r.sku)
+        g.locations.add(r.location)
+    return [groups[k] for k in sorted(groups)]
+
+
+# -- orders -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderFigure:
+    """One order reduced to what the sales KPIs need; ``lines`` are (quantity, unit price as a string)."""
+
+    channel: str
+    country: str
+    lines: tuple[tuple[int, str], ...]
+    cancelled: bool = False
+
+
+def order_value(lines: Iterable[tuple[int, str]]) -> Decimal:
+    """Sum of quantity x unit price, exactly (prices are decimal strings, never floats)."""
+    return sum((Decimal(price) * qty for qty, price in lines), Decimal(0))
+
+
+@dataclass
+class SalesTotals:
+    key: str
+    orders: int = 0
+    revenue: Decimal = Decimal(0)
+
+
+def sales_by(orders: Iterable[OrderFigure], key: Callable[[OrderFigure], str]) -> list[SalesTotals]:
+    """Order count and revenue per group, biggest revenue first; cancelled or rejected orders count nothing."""
+    groups: dict[str, SalesTotals] = {}
+    for o in orders:
+        if o.cancelled:
+            continue
+        g = groups.setdefault(key(o), SalesTotals(key(o)))
+        g.orders += 1
+        g.revenue += order_value(o.lines)
+    return sorted(groups.values(), key=lambda g: (-g.revenue, -g.orders, g.key))
+
+
+# -- time -------------------------------------------------------------------------------------------------
+def ages(last_seen: Mapping[str, datetime], now: datetime) -> dict[str, float]:
+    """Seconds since each source was last heard from (data freshness), never negative."""
+    return {src: max(0.0, (now - at).total_seconds()) for src, at in sorted(last_seen.items())}
+
+
+def lag_seconds(oldest_pending: datetime | None, now: datetime) -> float:
+    """Seconds the oldest event a consumer has not read yet has been waiting (0 when it is caught up)."""
+    return 0.0 if oldest_pending is None else max(0.0, (now - oldest_pending).total_seconds())
+
+
+# -- alerts -----------------------------------------------------------------------------------------------
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """A declarative rule: fire when ``metric`` (for any subject) compares ``op`` to ``threshold``.
+
+    ``message`` is formatted with ``subject``, ``value`` and ``threshold``.
+    """
+
+    name: str
+    metric: str
+    op: str
+    threshold: float
+    severity: str  # "warn" or "bad"
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise ValueError(f"unknown operator {self.op!r}; use one of {', '.join(_OPS)}")
+        if self.severity not in ("warn", "bad"):
+            raise ValueError(f"severity must be warn or bad, not {self.severity!r}")
+
+
+@dataclass(frozen=True)
+class Alert:
+    rule: str
+    severity: str
+    subject: str
+    value: float
+    message: str
+
+
+DEFAULT_RULES: tuple[AlertRule, ...] = (
+    AlertRule(
+        "projector-lag",
+        "sync_lag_events",
+        ">",
+        1000,
+        "bad",
+        "Channel sync is {value:,.0f} stock events behind (limit {threshold:,.0f}).",
+    ),
+    AlertRule(
+        "sync-delay",
+        "sync_lag_seconds",
+        ">",
+        60,
+        "warn",
+        "The oldest unsynced stock event is {value:,.0f} s old (limit {threshold:,.0f} s).",
+    ),
+    AlertRule(
+        "silent-source",
+        "source_age_minutes",
+        ">",
+        30,
+        "warn",
+        "Source {subject} has not been heard from for {value:,.0f} min (limit {threshold:,.0f}).",
+    ),
+    AlertRule(
+        "stockouts",
+        "stockout_pct",
+        ">",
+        10,
+        "bad",
+        "{value:.1f}% of stocked listings show zero (limit {threshold:g}%).",
+    ),
+    AlertRule(
+        "accuracy",
+        "accuracy_pct",
+        "<",
+        95,
+        "warn",
+        "Inventory accuracy is {value:.1f}% (target {threshold:g}%).",
+    ),
+)
+
+
+def evaluate(rules: Iterable[AlertRule], metrics: Mapping[str, Mapping[str, float | None]]) -> list[Alert]:
+    """Alerts for every (rule, subject) whose value breaks the rule; unknown metrics and None values never fire.
+
+    ``metrics`` maps a metric name to its value per subject ("" for a global figure).
+    """
+    out: list[Alert] = []
+    for rule in rules:
+        for subject, value in sorted(metrics.get(rule.metric, {}).items()):
+            if value is not None and _OPS[rule.op](value, rule.threshold):
+                text = rule.message.format(subject=subject, value=value, threshold=rule.threshold)
+                out.append(Alert(rule.name, rule.severity, subject, value, text))
+    return sorted(out, key=lambda a: (a.severity != "bad", a.rule, a.subject))

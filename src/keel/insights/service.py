@@ -1,0 +1,221 @@
+"""Insights use cases: gather the control tower's numbers through the other contexts' services.
+
+Nothing here reads another context's tables: positions and accuracy come from ``keel.queries``, listings
+from ``keel.availability``, orders from ``keel.orders``, locations from ``keel.locations`` and freshness and
+lag from the event log. The whole picture is cached and refreshed in the background every ``ttl`` seconds
+because the home page reloads itself every few seconds in many browsers at once; order lines are cached per
+order for good, since the quantities and prices of a captured order never change (only its status does, and
+that is re-read).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from keel.channels.service import ChannelService
+from keel.insights.model import (
+    DEFAULT_RULES,
+    Alert,
+    AlertRule,
+    Listing,
+    OrderFigure,
+    SalesTotals,
+    StockRow,
+    ages,
+    evaluate,
+    lag_seconds,
+    sales_by,
+    stockout_rate,
+)
+from keel.inventory.service import AvailabilityService, LocationService
+from keel.inventory.service.availability import CONSUMER
+from keel.inventory.service.projector import CONSUMED
+from keel.inventory.service.queries import InventoryQueries
+from keel.inventory.service.topology import Topology
+from keel.orders.service import OrdersService
+from keel.platform.clock import utcnow
+from keel.platform.db import Database
+from keel.platform.events import EventLog
+
+PAGE = 5_000  # rows per service call when walking every position or order
+DEAD = frozenset({"cancelled", "rejected"})
+
+
+@dataclass
+class Snapshot:
+    """Everything the control tower shows, taken at ``taken_at``."""
+
+    taken_at: datetime
+    stock: list[StockRow]
+    listings: list[Listing]
+    orders: list[OrderFigure]
+    accuracy: dict[str, Any]
+    metrics: dict[str, float | int | None]
+    sync_lag_events: int
+    sync_lag_seconds: float
+    freshness: dict[str, float]  # source -> seconds since last heard from
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def stockout_rate(self) -> float | None:
+        return stockout_rate(self.listings)
+
+    def sales(self, key: Callable[[OrderFigure], str]) -> list[SalesTotals]:
+        return sales_by(self.orders, key)
+
+
+class InsightsService:
+    def __init__(
+        self,
+        db: Database,
+        events: EventLog,
+        queries: InventoryQueries,
+        locations: LocationService,
+        channels: ChannelService,
+        availability: AvailabilityService,
+        orders: OrdersService,
+        *,
+        rules: Iterable[AlertRule] = DEFAULT_RULES,
+        ttl: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.queries = queries
+        self.locations = locations
+        self.channels = channels
+        self.availability = availability
+        self.orders = orders
+        self.rules = tuple(rules)
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[float, Snapshot] | None = None
+        self._refreshing = False
+        self._lines: dict[int, tuple[tuple[int, str], ...]] = {}
+
+    def snapshot(self) -> Snapshot:
+        """The current KPIs, aggregates and alerts.
+
+        The first call computes them; later calls answer from the cache at once and, once it is older than
+        ``ttl`` seconds, refresh it in a background thread (stale while revalidating), so a page render never
+        waits for the whole picture under load. ``ttl=0`` always computes afresh (tests, one-off reads).
+        """
+        if self.ttl <= 0:
+            return self._take()
+        with self._lock:
+            cached = self._cached
+            if cached is None:
+                snap = self._take()
+                self._cached = (time.monotonic(), snap)
+                return snap
+            if time.monotonic() - cached[0] >= self.ttl and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="insights-refresh", daemon=True).start()
+            return cached[1]
+
+    def _refresh(self) -> None:
+        try:
+            snap = self._take()
+            with self._lock:
+                self._cached = (time.monotonic(), snap)
+        finally:
+            self._refreshing = False
+
+    def _take(self) -> Snapshot:
+        now = utcnow()
+        stock = self._stock()
+        with self.db.read() as conn:
+            backlog = self.availability.backlog(conn)
+            pending = self.events.read(conn, self.events.offset(conn, CONSUMER), set(CONSUMED), limit=1)
+            last_seen = self.events.freshness(conn)
+            topo = self.availability.topology(conn)
+            ids = {code: i for i, code in self.locations.codes_by_id(conn).items()}
+        listings = self._listings(stock, topo, ids)
+        accuracy = self.queries.accuracy()
+        snap = Snapshot(
+            taken_at=now,
+            stock=stock,
+            listings=listings,
+            orders=self._orders(),
+            accuracy=accuracy,
+            metrics=self.orders.metrics(),
+            sync_lag_events=backlog,
+            sync_lag_seconds=lag_seconds(pending[0].occurred_at if pending else None, now),
+            freshness=ages(last_seen, now),
+        )
+        snap.alerts = evaluate(self.rules, alert_metrics(snap))
+        return snap
+
+    def _listings(self, stock: list[StockRow], topo: Topology, ids: dict[str, int]) -> list[Listing]:
+        """Every (channel, country, SKU) whose source locations hold or have held the SKU, with what the
+        channel lists for it now. Channels are not told about zeros they never listed, so a listing missing
+        from ``projected`` lists zero."""
+        keys: set[tuple[str, str, str]] = set()
+        for r in stock:
+            for index in topo.by_location.get(ids.get(r.location, -1), []):
+                target = topo.targets[index]
+                keys.add((target.channel, target.country, r.sku))
+        listed = {
+            (row["channel"], row["country"], sku): row["quantity"]
+            for sku, rows in self.availability.projected(sorted({k[2] for k in keys})).items()
+            for row in rows
+        }
+        return [Listing(ch, ctry, sku, listed.get((ch, ctry, sku), 0)) for ch, ctry, sku in sorted(keys)]
+
+    def _stock(self) -> list[StockRow]:
+        regions = {
+            loc["code"]: loc["region"] for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
+        }
+        rows = self._all(lambda lim, off: self.queries.positions(limit=lim, offset=off))
+        return [
+            StockRow(
+                r["sku"],
+                r["location"],
+                r["country"],
+                regions.get(r["location"]),
+                r["on_hand"],
+                r["available"],
+                r["incoming"],
+            )
+            for r in rows
+        ]
+
+    def _orders(self) -> list[OrderFigure]:
+        out = []
+        for o in self._all(lambda lim, off: self.orders.list(limit=lim, offset=off)):
+            lines = self._lines.get(o["id"])
+            if lines is None:
+                full = self.orders.get(o["id"])
+                lines = self._lines[o["id"]] = tuple((ln["quantity"], ln["unit_price"]) for ln in full["lines"])
+            out.append(OrderFigure(o["channel"], o["country"], lines, o["status"] in DEAD))
+        return out
+
+    @staticmethod
+    def _all(fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            page, total = fetch(PAGE, len(out))
+            out.extend(page)
+            if not page or len(out) >= total:
+                return out
+
+    def positions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """A page of SKU positions (the drill-down's last level), straight from ``keel.queries``."""
+        return self.queries.positions(**filters)
+
+
+def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
+    """The figures alert rules can name, per subject ("" for global figures)."""
+    stockout = snap.stockout_rate
+    acc = snap.accuracy["overall"]["accuracy"]
+    return {
+        "sync_lag_events": {"": float(snap.sync_lag_events)},
+        "sync_lag_seconds": {"": snap.sync_lag_seconds},
+        "source_age_minutes": {src: age / 60 for src, age in snap.freshness.items()},
+        "stockout_pct": {"": None if stockout is None else stockout * 100},
+        "accuracy_pct": {"": None if acc is None else acc * 100},
+    }

@@ -1,0 +1,271 @@
+"""The control tower's home (KPIs, alerts, charts) and the stock drill-down by country, region and location.
+
+Numbers come from ``keel.insights`` (one cached snapshot shared by every browser); the SKU positions at
+the bottom of the drill-down come straight from ``keel.queries``. Charts are Plotly figures written into
+the page as JSON and drawn by the locally served plotly.min.js (``static/tower.js``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from keel.bootstrap import Keel
+from keel.insights.model import StockRow, StockTotals, rollup
+from keel.insights.service import InsightsService, Snapshot
+from keel.platform.api import KeelDep
+from keel.platform.errors import NotFound
+from keel.web import params
+from keel.web.params import Pager
+from keel.web.render import UI, PageRoute, render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+REFRESH_SECONDS = 15
+NO_REGION = "-"  # the query-string value of "locations with no region"
+COLOURS = {"primary": "#0f766e", "second": "#5eead4", "third": "#98a2b3"}
+
+
+def insights(request: Request, keel: Keel) -> InsightsService:
+    """One insights service per app, so its cache is shared by every request."""
+    state = request.app.state
+    service: InsightsService | None = getattr(state, "insights", None)
+    if service is None or service.db is not keel.db:
+        service = InsightsService(
+            keel.db, keel.events, keel.queries, keel.locations, keel.channels, keel.availability, keel.orders
+        )
+        state.insights = service
+    return service
+
+
+def _refresh(raw: str | None) -> int:
+    return params.integer(raw, "refresh", default=REFRESH_SECONDS, low=0, high=3600)
+
+
+def bar_chart(div: str, title: str, x: list[str], series: list[tuple[str, list[float]]]) -> dict[str, Any]:
+    """A grouped bar chart as a Plotly figure (plain JSON: the page draws it with plotly.min.js)."""
+    colours = list(COLOURS.values())
+    return {
+        "id": div,
+        "data": [
+            {
+                "type": "bar",
+                "name": name,
+                "x": x,
+                "y": ys,
+                "offsetgroup": str(i),  # keeps bars side by side even when a series has its own y axis
+                "marker": {"color": colours[i % len(colours)]},
+            }
+            for i, (name, ys) in enumerate(series)
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": 14}},
+            "barmode": "group",
+            "height": 300,
+            "margin": {"l": 50, "r": 60, "t": 40, "b": 70},
+            "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def _state(value: float | None, *, good_below: float | None = None, good_above: float | None = None) -> str:
+    if value is None:
+        return "off"
+    if good_below is not None:
+        return "ok" if value <= good_below else "bad"
+    if good_above is not None:
+        return "ok" if value >= good_above else "warn"
+    return ""
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
+    acc = snap.accuracy["overall"]
+    tolerance = snap.accuracy["tolerance_pct"]
+    m = snap.metrics
+    sourced = sum(1 for item in snap.listings if item.has_sources)
+    return [
+        {
+            "id": "stockout-rate",
+            "label": "Stockout rate",
+            "value": snap.stockout_rate,
+            "pct": True,
+            "note": f"of {sourced:,} stocked listings show zero",
+            "state": _state(snap.stockout_rate, good_below=0.10),
+        },
+        {
+            "id": "accuracy",
+            "label": "Inventory accuracy",
+            "value": acc["accuracy"],
+            "pct": True,
+            "note": f"{acc['within_tolerance']:,} of {acc['counted']:,} counts within {tolerance:g}%",
+            "state": _state(acc["accuracy"], good_above=0.95),
+        },
+        {
+            "id": "on-time-rate",
+            "label": "On-time fulfilment",
+            "value": m["on_time_rate"],
+            "pct": True,
+            "note": f"of {m['delivered'] or 0:,} delivered orders",
+            "state": _state(m["on_time_rate"], good_above=0.95),
+        },
+        {
+            "id": "same-day-rate",
+            "label": "Same-day rate",
+            "value": m["same_day_rate"],
+            "pct": True,
+            "note": "same-day orders delivered the day they were placed",
+            "state": _state(m["same_day_rate"], good_above=0.90),
+        },
+        {
+            "id": "split-rate",
+            "label": "Split rate",
+            "value": m["split_rate"],
+            "pct": True,
+            "note": f"of {m['routed'] or 0:,} routed orders ship from 2+ locations",
+            "state": _state(m["split_rate"], good_below=0.20),
+        },
+        {
+            "id": "sync-lag",
+            "label": "Channel sync lag",
+            "value": snap.sync_lag_events,
+            "pct": False,
+            "note": f"stock events behind; oldest waiting {snap.sync_lag_seconds:,.0f} s",
+            "state": "ok" if snap.sync_lag_events == 0 else "warn",
+        },
+    ]
+
+
+@router.get("/")
+def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Response:
+    every = _refresh(refresh)
+    snap = insights(request, keel).snapshot()
+    by_channel = snap.sales(lambda o: o.channel)
+    by_country = snap.sales(lambda o: o.country)
+    countries = rollup(snap.stock, lambda r: r.country)
+    charts = [
+        bar_chart(
+            "chart-channel",
+            "Orders and revenue by channel",
+            [g.key for g in by_channel],
+            [("Orders", [g.orders for g in by_channel]), ("Revenue", [float(g.revenue) for g in by_channel])],
+        ),
+        bar_chart(
+            "chart-country",
+            "Orders and revenue by country",
+            [g.key for g in by_country],
+            [("Orders", [g.orders for g in by_country]), ("Revenue", [float(g.revenue) for g in by_country])],
+        ),
+        _stock_chart("chart-stock", "Stock by country", countries),
+    ]
+    for chart in charts[:2]:  # revenue dwarfs order counts: give it its own axis
+        chart["data"][1]["yaxis"] = "y2"
+        chart["layout"]["yaxis2"] = {"overlaying": "y", "side": "right", "showgrid": False}
+    return render(
+        request,
+        "tower.html",
+        {
+            "title": "Control tower",
+            "snap": snap,
+            "tiles": _tiles(snap),
+            "by_channel": by_channel,
+            "by_country": by_country,
+            "revenue": sum((g.revenue for g in by_channel), Decimal(0)),
+            "orders_total": sum(g.orders for g in by_channel),
+            "charts": charts,
+            "refresh": every,
+            "money": _money,
+        },
+    )
+
+
+def _stock_chart(div: str, title: str, groups: list[StockTotals]) -> dict[str, Any]:
+    return bar_chart(
+        div,
+        title,
+        [g.key for g in groups],
+        [("On hand", [g.on_hand for g in groups]), ("Available", [g.available for g in groups])],
+    )
+
+
+# -- stock drill-down -------------------------------------------------------------------------------------
+def _region_key(row: StockRow) -> str:
+    return row.region or NO_REGION
+
+
+@router.get(f"{UI}/stock")
+def stock_page(
+    request: Request,
+    keel: KeelDep,
+    country: str | None = None,
+    region: str | None = None,
+    location: str | None = None,
+    page: str | None = None,
+    size: str | None = None,
+    refresh: str | None = None,
+) -> Response:
+    every = _refresh(refresh)
+    chosen = {
+        "country": params.country(country),
+        "region": params.text(region, "region"),
+        "location": params.text(location, "location"),
+    }
+    pager = Pager.parse(page, size)
+    if chosen["location"]:
+        try:
+            loc = keel.locations.get(chosen["location"])
+        except NotFound:
+            raise NotFound(f"There is no location {chosen['location']!r}.") from None
+        chosen["country"], chosen["region"] = loc["country"], loc["region"] or NO_REGION
+    elif chosen["region"] and not chosen["country"]:
+        raise params.BadQuery("region", "needs a country")
+    snap = insights(request, keel).snapshot()
+    rows = snap.stock
+    crumbs: list[tuple[str, str]] = [("All countries", f"{UI}/stock")]
+    context: dict[str, Any] = {"level": "country", "chosen": chosen, "positions": None, "refresh": every}
+    if chosen["country"]:
+        rows = [r for r in rows if r.country == chosen["country"]]
+        crumbs.append((chosen["country"], f"{UI}/stock?country={chosen['country']}"))
+        context["level"] = "region"
+    if chosen["region"]:
+        rows = [r for r in rows if _region_key(r) == chosen["region"]]
+        label = "(no region)" if chosen["region"] == NO_REGION else chosen["region"]
+        crumbs.append((label, f"{UI}/stock?country={chosen['country']}&region={chosen['region']}"))
+        context["level"] = "location"
+    if chosen["location"]:
+        crumbs.append((chosen["location"], ""))
+        context["level"] = "sku"
+        items, total = keel.queries.positions(location=chosen["location"], limit=pager.size, offset=pager.offset)
+        context["positions"] = items
+        pager = pager.with_total(total)
+    key = {"country": lambda r: r.country, "region": _region_key, "location": lambda r: r.location}.get(
+        context["level"], lambda r: r.location
+    )
+    groups = rollup(rows, key)
+    totals = rollup(rows, lambda r: "all")
+    heading = {"country": "Stock by country", "region": "Stock by region", "location": "Stock by location"}
+    return render(
+        request,
+        "tower_stock.html",
+        {
+            **context,
+            "title": "Stock by region" if context["level"] != "sku" else f"Stock at {chosen['location']}",
+            "crumbs": crumbs,
+            "groups": groups,
+            "total": totals[0] if totals else None,
+            "pager": pager,
+            "filtered": False,
+            "no_region": NO_REGION,
+            "charts": [_stock_chart("chart-stock", heading.get(context["level"], "Stock"), groups)]
+            if groups and context["level"] != "sku"
+            else [],
+        },
+    )
