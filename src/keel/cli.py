@@ -9,15 +9,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from keel.bootstrap import Keel, bootstrap
+from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
+from keel.cli_support import open_keel
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.orders.cli import app as orders_app
 from keel.platform import migrate
-from keel.platform.config import load_settings
-from keel.platform.errors import ConfigError
-from keel.platform.observability import configure_logging
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -30,20 +28,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
-
-
-def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
-    """Bootstrap Keel for a command, bringing the schema up to date first."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        console.print(f"[red]configuration: {exc.detail}[/red]")
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log_level, settings.log_json)
-    keel = bootstrap(settings, database_url=database_url)
-    if upgrade:
-        migrate.upgrade(keel.db)
-    return keel
 
 
 @db_app.command("upgrade")

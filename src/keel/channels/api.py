@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from keel.platform.api import KeelDep, Limit, Offset, Page
+from keel.deps import KeelDep
+from keel.platform.api import Limit, Offset, Page
 
 router = APIRouter(tags=["channels"])
 

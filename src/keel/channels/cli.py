@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from keel.cli_support import open_keel
+
 app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
 console = Console()
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
@@ -18,7 +20,6 @@ DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEE
 @app.command("list")
 def list_channels(database_url: DbOpt = None, kind: str | None = None, country: str | None = None) -> None:
     """List channels."""
-    from keel.cli import open_keel
 
     items, total = open_keel(database_url).channels.list(kind=kind, country=country, limit=1000)
     table = Table("code", "name", "kind", "countries", "currency", "active", title=f"{total} channels")
@@ -30,7 +31,6 @@ def list_channels(database_url: DbOpt = None, kind: str | None = None, country: 
 @app.command("show")
 def show_channel(code: str, database_url: DbOpt = None) -> None:
     """Show one channel with its availability policy."""
-    from keel.cli import open_keel
     from keel.platform.errors import KeelError
 
     try:
@@ -47,7 +47,6 @@ def create_channel(
     database_url: DbOpt = None,
 ) -> None:
     """Register a channel from a JSON file (code, name, kind, countries, currency, policy)."""
-    from keel.cli import open_keel
     from keel.platform.errors import KeelError, ValidationFailed
 
     try:
@@ -67,7 +66,6 @@ def create_channel(
 @app.command("deactivate")
 def deactivate_channel(code: str, database_url: DbOpt = None) -> None:
     """Deactivate a channel: its listings drop to zero at the next projector step."""
-    from keel.cli import open_keel
     from keel.platform.errors import KeelError
 
     try:

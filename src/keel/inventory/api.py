@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from keel.deps import KeelDep
 from keel.inventory.model import Kind
 from keel.inventory.schemas import (
     AvailabilityQuery,
@@ -25,7 +26,7 @@ from keel.inventory.schemas import (
     ReservationCreate,
     ReservationPublic,
 )
-from keel.platform.api import KeelDep, Limit, Offset, Page
+from keel.platform.api import Limit, Offset, Page
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed, single_field
 from keel.platform.observability import MOVEMENTS_REFUSED
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keel.bootstrap import Keel
+from keel.cli_support import open_keel
 from keel.inventory.model import validate_batch
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
@@ -24,7 +25,6 @@ DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEE
 
 
 def _keel(url: str | None) -> Keel:
-    from keel.cli import open_keel
 
     return open_keel(url)
 

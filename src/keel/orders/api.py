@@ -12,9 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
+from keel.deps import KeelDep
 from keel.orders.model import Outcome, Status
 from keel.orders.sourcing import Fulfilment
-from keel.platform.api import KeelDep, Limit, Offset, Page
+from keel.platform.api import Limit, Offset, Page
 
 router = APIRouter(tags=["orders"])
 

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from keel.cli_support import open_keel
+
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
 console = Console()
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
@@ -31,7 +33,6 @@ def list_orders(
     database_url: DbOpt = None, channel: str | None = None, status: str | None = None, limit: int = 50
 ) -> None:
     """The newest orders, with the fulfilment rates."""
-    from keel.cli import open_keel
 
     keel = open_keel(database_url)
     items, total = keel.orders.list(channel=channel, status=status, limit=limit)
@@ -59,7 +60,6 @@ def list_orders(
 @app.command("show")
 def show_order(order_id: int, database_url: DbOpt = None) -> None:
     """One order: lines, shipments, timeline and the routing explanation."""
-    from keel.cli import open_keel
 
     try:
         order = open_keel(database_url).orders.get(order_id)
@@ -94,7 +94,6 @@ def capture_order(
     database_url: DbOpt = None,
 ) -> None:
     """Capture an order from a JSON file (idempotent by channel and external_id)."""
-    from keel.cli import open_keel
 
     try:
         document = json.loads(path.read_text())
@@ -123,7 +122,6 @@ def ship(
     database_url: DbOpt = None,
 ) -> None:
     """Ship one shipment of an order (it must be packed, or use --walk)."""
-    from keel.cli import open_keel
     from keel.orders.model import Status
 
     keel = open_keel(database_url)
@@ -151,7 +149,6 @@ def cancel(
     database_url: DbOpt = None,
 ) -> None:
     """Cancel an order (everything not shipped) or --quantity units of one --line."""
-    from keel.cli import open_keel
 
     if (line is None) != (quantity is None):
         console.print("[red]give --line and --quantity together, or neither[/red]")

@@ -1,17 +1,16 @@
-"""HTTP plumbing shared by every context: problem responses, the container dependency, pages."""
+"""HTTP plumbing shared by every context: problem responses and pagination parameters."""
 
 from __future__ import annotations
 
 import logging
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from keel.bootstrap import Keel
 from keel.platform.errors import KeelError
 
 PROBLEM = "application/problem+json"
@@ -19,12 +18,6 @@ logger = logging.getLogger("keel.api")
 T = TypeVar("T")
 
 
-async def get_keel(request: Request) -> Keel:
-    # async: a plain def dependency would be run in the thread pool on every request
-    return request.app.state.keel  # type: ignore[no-any-return]
-
-
-KeelDep = Annotated[Keel, Depends(get_keel)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, description="rows to skip")]
 

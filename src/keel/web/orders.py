@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from keel.deps import KeelDep
 from keel.orders.model import Status
-from keel.platform.api import KeelDep
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 
 from keel.bootstrap import Keel
 from keel.channels.model import ChannelKind
+from keel.deps import KeelDep
 from keel.inventory.model import LocationKind
-from keel.platform.api import KeelDep
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from keel.bootstrap import Keel
+from keel.deps import KeelDep
 from keel.insights.model import StockRow, StockTotals, rollup
 from keel.insights.service import InsightsService, Snapshot
-from keel.platform.api import KeelDep
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager

@@ -1,0 +1,31 @@
+"""What every ``keel`` command needs before it runs: settings, logging, the container and the schema.
+
+Context command modules import this rather than ``keel.cli``, which imports them (no import cycle).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from keel.bootstrap import Keel, bootstrap
+from keel.platform import migrate
+from keel.platform.config import load_settings
+from keel.platform.errors import ConfigError
+from keel.platform.observability import configure_logging
+
+_err = Console(stderr=True)
+
+
+def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
+    """Bootstrap Keel for a command, bringing the schema up to date first; a bad config exits with 2."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _err.print(f"[red]configuration: {exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    configure_logging(settings.log_level, settings.log_json)
+    keel = bootstrap(settings, database_url=database_url)
+    if upgrade:
+        migrate.upgrade(keel.db)
+    return keel
