@@ -107,3 +107,12 @@ def test_location_updates_ignore_null_for_required_fields(client: TestClient, wo
     assert response.status_code == 200, response.text
     assert (response.json()["active"], response.json()["city"]) == (True, "Potsdam")
     assert_problem(client.patch(f"/locations/{WH_DE}", json={"name": "n" * 201}), 422, "validation")
+
+
+def test_sku_availability_reads_its_query_by_hand_but_still_documents_and_checks_it(
+    client: TestClient, world: World
+) -> None:
+    assert_problem(client.get("/availability/SKU-1?explain=maybe"), 422, "validation")
+    assert client.get("/availability/SKU-1?explain=true").json()["availability"][0]["steps"]
+    spec = client.get("/openapi.json").json()["paths"]["/availability/{sku}"]["get"]
+    assert {p["name"] for p in spec["parameters"]} == {"sku", "channel", "country", "explain"}
