@@ -80,6 +80,7 @@ def test_kpis_of_a_small_hand_built_world(sqlite_keel: Keel) -> None:
     assert (snap.metrics["routed"], snap.metrics["split_rate"], snap.metrics["on_time_rate"]) == (1, 1.0, 1.0)
     assert [(g.key, g.orders, g.revenue) for g in snap.sales(lambda o: o.channel)] == [(WEB_DE, 1, Decimal("7.10"))]
     assert [(g.key, g.revenue) for g in snap.sales(lambda o: o.country)] == [("DE", Decimal("7.10"))]
+    assert {o.currency for o in snap.orders} == {"EUR"}  # the channel's currency travels with each order
     # and the projector has caught up: no lag, no lag alert
     assert (snap.sync_lag_events, snap.sync_lag_seconds) == (0, 0.0)
     assert not [a for a in snap.alerts if a.rule in ("projector-lag", "sync-delay")]

@@ -105,6 +105,7 @@ class OrderFigure:
     country: str
     lines: tuple[tuple[int, str], ...]
     cancelled: bool = False
+    currency: str = ""  # the channel's; prices are in it, so revenue is only ever summed within one currency
 
 
 def order_value(lines: Iterable[tuple[int, str]]) -> Decimal:

@@ -185,13 +185,17 @@ class InsightsService:
         ]
 
     def _orders(self) -> list[OrderFigure]:
+        currency = {
+            c["code"]: c["currency"] for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))
+        }
         out = []
         for o in self._all(lambda lim, off: self.orders.list(limit=lim, offset=off)):
             lines = self._lines.get(o["id"])
             if lines is None:
                 full = self.orders.get(o["id"])
                 lines = self._lines[o["id"]] = tuple((ln["quantity"], ln["unit_price"]) for ln in full["lines"])
-            out.append(OrderFigure(o["channel"], o["country"], lines, o["status"] in DEAD))
+            figure = OrderFigure(o["channel"], o["country"], lines, o["status"] in DEAD, currency.get(o["channel"], ""))
+            out.append(figure)
         return out
 
     @staticmethod

@@ -148,8 +148,10 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
 def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Response:
     every = _refresh(refresh)
     snap = insights(request, keel).snapshot()
-    by_channel = snap.sales(lambda o: o.channel)
-    by_country = snap.sales(lambda o: o.country)
+    # Revenue is grouped with its currency so that different currencies are never added together.
+    by_channel = snap.sales(lambda o: f"{o.channel} ({o.currency})")
+    by_country = snap.sales(lambda o: f"{o.country} ({o.currency})")
+    by_currency = snap.sales(lambda o: o.currency)
     countries = rollup(snap.stock, lambda r: r.country)
     charts = [
         bar_chart(
@@ -178,7 +180,7 @@ def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Re
             "tiles": _tiles(snap),
             "by_channel": by_channel,
             "by_country": by_country,
-            "revenue": sum((g.revenue for g in by_channel), Decimal(0)),
+            "revenue": ", ".join(f"{g.key} {_money(g.revenue)}" for g in by_currency) or "0.00",
             "orders_total": sum(g.orders for g in by_channel),
             "charts": charts,
             "refresh": every,
