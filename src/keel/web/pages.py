@@ -8,6 +8,7 @@ The JSON API owns ``/locations``, ``/channels`` and ``/availability/{sku}``, so 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -218,6 +219,33 @@ def explain_page(
 
 
 # -- locations --------------------------------------------------------------------------------------------
+def _registry_listing(
+    search: Callable[..., tuple[list[dict[str, Any]], int]],
+    kinds: frozenset[str] | set[str],
+    kind: str | None,
+    country: str | None,
+    active: str | None,
+    page: str | None,
+    size: str | None,
+) -> tuple[dict[str, Any], Pager, list[dict[str, Any]], int, list[dict[str, Any]]]:
+    """The shared part of the locations and channels pages: checked filters, a page, and every row."""
+    filters = {
+        "kind": params.choice(kind, "kind", kinds),
+        "country": params.country(country),
+        "active": params.text(active, "active"),
+    }
+    pager = Pager.parse(page, size)
+    items, total = search(
+        kind=filters["kind"],
+        country=filters["country"],
+        active=params.boolean(active, "active"),
+        limit=pager.size,
+        offset=pager.offset,
+    )
+    everything, _ = search(limit=EVERYTHING)
+    return filters, pager, items, total, everything
+
+
 @router.get(f"{UI}/locations")
 def locations_page(
     request: Request,
@@ -228,23 +256,11 @@ def locations_page(
     page: str | None = None,
     size: str | None = None,
 ) -> Response:
-    filters = {
-        "kind": params.choice(kind, "kind", LOCATION_KINDS),
-        "country": params.country(country),
-        "active": params.text(active, "active"),
-    }
-    is_active = params.boolean(active, "active")
-    pager = Pager.parse(page, size)
-    items, total = keel.locations.list(
-        kind=filters["kind"],
-        country=filters["country"],
-        active=is_active,
-        limit=pager.size,
-        offset=pager.offset,
+    filters, pager, items, total, all_locations = _registry_listing(
+        keel.locations.list, LOCATION_KINDS, kind, country, active, page, size
     )
     accuracy = keel.queries.accuracy()
     by_location = {a["location"]: a for a in accuracy["locations"]}
-    all_locations, _ = keel.locations.list(limit=EVERYTHING)
     return render(
         request,
         "locations.html",
@@ -297,23 +313,11 @@ def channels_page(
     page: str | None = None,
     size: str | None = None,
 ) -> Response:
-    filters = {
-        "kind": params.choice(kind, "kind", CHANNEL_KINDS),
-        "country": params.country(country),
-        "active": params.text(active, "active"),
-    }
-    is_active = params.boolean(active, "active")
-    pager = Pager.parse(page, size)
-    items, total = keel.channels.list(
-        kind=filters["kind"],
-        country=filters["country"],
-        active=is_active,
-        limit=pager.size,
-        offset=pager.offset,
+    filters, pager, items, total, everything = _registry_listing(
+        keel.channels.list, CHANNEL_KINDS, kind, country, active, page, size
     )
     for item in items:
         item["summary"] = _policy_summary(item["policy"])
-    everything, _ = keel.channels.list(limit=EVERYTHING)
     return render(
         request,
         "channels.html",
