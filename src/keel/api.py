@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,7 @@ from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
 from keel.web.tower import router as tower_pages
+from keel.web.tower import warm_insights
 from keel.worker import BackgroundWorker
 
 
@@ -83,6 +85,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         worker = BackgroundWorker(keel) if background else None
         if worker:
             worker.start()
+            threading.Thread(target=warm_insights, args=(_app, keel), name="insights-warm", daemon=True).start()
         yield
         if worker:
             worker.close()

@@ -7,6 +7,7 @@ the page as JSON and drawn by the locally served plotly.min.js (``static/tower.j
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -25,13 +26,27 @@ from keel.web.render import UI, PageRoute, render
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 REFRESH_SECONDS = 15
+logger = logging.getLogger("keel.web")
 NO_REGION = "-"  # the query-string value of "locations with no region"
 COLOURS = {"primary": "#0f766e", "second": "#5eead4", "third": "#98a2b3"}
 
 
 def insights(request: Request, keel: Keel) -> InsightsService:
     """One insights service per app, so its cache is shared by every request."""
-    state = request.app.state
+    return insights_for(request.app, keel)
+
+
+def warm_insights(app: Any, keel: Keel) -> None:
+    """Compute the first snapshot before anyone asks (run in a thread at start-up): at reference scale it
+    takes seconds, which the first visitor of the home page would otherwise wait for."""
+    try:
+        insights_for(app, keel).snapshot()
+    except Exception:  # a failure here only means the first request computes it instead
+        logger.exception("warming the control tower failed")
+
+
+def insights_for(app: Any, keel: Keel) -> InsightsService:
+    state = app.state
     service: InsightsService | None = getattr(state, "insights", None)
     if service is None or service.db is not keel.db:
         service = InsightsService(
