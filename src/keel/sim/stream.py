@@ -19,35 +19,30 @@ same seed, world and steps give the same events.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from keel.bootstrap import Keel
 from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
 from keel.sim.catalog import generate_catalog
+from keel.sim.demand import HOUR, DemandCalendar
 from keel.sim.geography import COUNTRIES, WEIGHT
 from keel.sim.scenario import Scenario
+from keel.sim.supply import Key, SupplyChain, _Due
 from keel.sim.world import World
 
 log = logging.getLogger("keel.sim.stream")
 
-HOURLY = (0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 1.0, 1.15, 1.25, 1.35, 1.45, 1.35, 1.25, 1.25,
-          1.35, 1.55, 1.75, 1.7, 1.45, 1.1, 0.7, 0.35)  # fmt: skip
-WEEKDAY = (0.9, 0.9, 0.95, 1.0, 1.15, 1.35, 0.75)  # Monday first
-SEASON = (0.8, 0.75, 0.9, 0.95, 1.0, 0.95, 0.9, 0.9, 1.0, 1.05, 1.3, 1.6)  # January first
 STORE_HOURS = range(8, 21)
 CHANNEL_WEIGHT = {"web_store": 1.2, "marketplace": 1.0, "social": 0.2, "b2b": 0.1}
 EVENTS_PER_POSITION_HOUR = 0.025  # ~3,000 events per simulated hour at reference scale
 POS_SHARE, ONLINE_SHARE, COUNT_SHARE = 0.45, 0.4, 0.01
-REORDER_AT, STORE_REORDER_AT = 5, 2
 # Event kinds step() counts; the rest of its counters (stockout, stuck, refused) are not events.
 EVENT_KINDS = (
     "pos_sale",
@@ -60,22 +55,9 @@ EVENT_KINDS = (
     "returned",
     "count",
 )
-HOUR = 3600.0
-Key = tuple[str, str]  # (sku, location)
 
 
-@dataclass(order=True)
-class _Due:
-    at: float
-    seq: int
-    kind: str  # shipped, transfer_in, received, returned, returned_damaged
-    sku: str
-    location: str
-    quantity: int
-    reference: str | None = None
-
-
-class Stream:
+class Stream(DemandCalendar, SupplyChain):
     """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo."""
 
     def __init__(
@@ -138,56 +120,6 @@ class Stream:
             self.regions[loc["country"]].add(loc["region"])
         self.all_keys = sorted(self.available)
         self._boundaries = sorted({b * HOUR for s in self.scenario.situations for b in (s.start, s.end)})
-
-    # -- patterns -----------------------------------------------------------------------------------------
-    def clock(self, at: float | None = None) -> datetime:
-        """The simulated wall time at ``at`` simulated seconds (default: now)."""
-        return self.start + timedelta(seconds=self.now if at is None else at)
-
-    def _day_rng(self, day: int, salt: int) -> random.Random:
-        return random.Random(self.seed * 1_000_003 + day * 7 + salt)
-
-    def promotion(self, at: float) -> str | None:
-        """The channel on promotion (x2 online demand) on the simulated day of ``at``, if any."""
-        day = int(at // 86_400)
-        rng = self._day_rng(day, 1)
-        if rng.random() < 0.6:
-            return None
-        codes = sorted({code for pairs in self.online.values() for code, _ in pairs})
-        return codes[rng.randrange(len(codes))] if codes else None
-
-    def shock(self, at: float) -> tuple[str, float] | None:
-        """A random regional demand shock active at ``at``: (country, multiplier)."""
-        day = int(at // 86_400)
-        rng = self._day_rng(day, 2)
-        if rng.random() < 0.7:
-            return None
-        country = self.countries[rng.randrange(len(self.countries))]
-        begin = day * 86_400 + rng.uniform(0, 18) * HOUR
-        length = rng.uniform(6, 24) * HOUR
-        return (country, round(rng.uniform(1.5, 3.0), 2)) if begin <= at < begin + length else None
-
-    def multiplier(self, at: float, country: str, region: str | None = None) -> float:
-        """Demand multiplier for a country (and region) at simulated time ``at`` (hour x weekday x season x
-        shock x planted spikes)."""
-        when = self.clock(at)
-        m = HOURLY[when.hour] * WEEKDAY[when.weekday()] * SEASON[when.month - 1]
-        shock = self.shock(at)
-        if shock and shock[0] == country:
-            m *= shock[1]
-        hours = at / HOUR
-        for spike in self.scenario.spikes():
-            if spike.start <= hours < spike.end and spike.applies(country, region):
-                m *= spike.multiplier
-        return m
-
-    def outaged(self, at: float) -> set[str]:
-        hours = at / HOUR
-        return {o.location for o in self.scenario.outages() if o.start <= hours < o.end}
-
-    def stuck(self, at: float) -> set[str]:
-        hours = at / HOUR
-        return {s.channel for s in self.scenario.stuck() if s.start <= hours < s.end}
 
     # -- driving ------------------------------------------------------------------------------------------
     def step(self, sim_seconds: float) -> Counter[str]:
@@ -269,10 +201,6 @@ class Stream:
     def _draw(self, expected: float) -> int:
         whole = int(expected)
         return whole + (1 if self.rng.random() < expected - whole else 0)
-
-    def _id(self, tag: str) -> str:
-        self._n += 1
-        return f"{self.prefix}-{tag}{self._n}"
 
     def _pick(self, keys: list[Key]) -> Key:
         # squared uniform: low SKU numbers sell far more (a long tail, like a real assortment)
@@ -373,61 +301,6 @@ class Stream:
             "customer": {"name": f"Twin customer {self._n}", "email": f"c{self._n}@example.com"},
             "ship_to": {"country": country, "city": city, "postal_code": f"{self.rng.randint(10000, 99999)}"},
         }
-
-    def _replenish(self, key: Key, t0: float, out: set[str], rows: list[dict[str, Any]], counts: Counter[str]) -> None:
-        loc = self.info[key[1]]
-        store = loc["kind"] == "store"
-        if key in self._pending or self.available.get(key, 0) > (STORE_REORDER_AT if store else REORDER_AT):
-            return
-        self._pending.add(key)
-        if store:
-            for source in self.fulfil_by_country[loc["country"]]:
-                skey = (key[0], source)
-                qty = self.rng.randint(3, 8)
-                if source not in out and self.available.get(skey, 0) >= qty + REORDER_AT:
-                    self.available[skey] -= qty
-                    self.on_hand[skey] -= qty
-                    rows.append(self._row("transfer_out", skey, qty, f"to {key[1]}"))
-                    counts["transfer_out"] += 1
-                    self._schedule(t0 + self.rng.uniform(12, 36) * HOUR, "transfer_in", key, qty, f"from {source}")
-                    return
-            self._schedule(t0 + self.rng.uniform(24, 96) * HOUR, "received", key, self.rng.randint(4, 10), "vendor")
-            return
-        qty = int(self.rng.lognormvariate(3.4, 0.5)) + 10
-        self._schedule(t0 + self.rng.uniform(24, 72) * HOUR, "received", key, qty, "purchase order")
-
-    def _schedule(self, at: float, kind: str, key: Key, qty: int, ref: str | None) -> None:
-        self._n += 1
-        heapq.heappush(self._due, _Due(at, self._n, kind, key[0], key[1], qty, ref))
-
-    def _release_due(self, t1: float, out: set[str], rows: list[dict[str, Any]], counts: Counter[str]) -> None:
-        later: list[_Due] = []
-        while self._due and self._due[0].at < t1:
-            due = heapq.heappop(self._due)
-            if due.location in out:  # nothing moves at a location that is down: retry after the outage
-                due.at = max(o.end for o in self.scenario.outages() if o.location == due.location) * HOUR
-                later.append(due)
-                continue
-            key = (due.sku, due.location)
-            if due.kind == "shipped":
-                self.on_hand[key] -= due.quantity
-                counts["shipped"] += 1
-            else:
-                self.on_hand[key] = self.on_hand.get(key, 0) + due.quantity
-                if due.kind != "returned_damaged":
-                    self.available[key] = self.available.get(key, 0) + due.quantity
-                if due.kind in ("received", "transfer_in"):
-                    self._pending.discard(key)
-                counts["returned" if due.kind.startswith("returned") else due.kind] += 1
-            rows.append(self._row(due.kind, key, due.quantity, due.reference))
-        for due in later:
-            heapq.heappush(self._due, due)
-
-    def _row(self, kind: str, key: Key, qty: int, reference: str | None) -> dict[str, Any]:
-        row: dict[str, Any] = {"id": self._id("m"), "kind": kind, "sku": key[0], "location": key[1], "quantity": qty}
-        if reference:
-            row["reference"] = reference
-        return row
 
     # -- writes -------------------------------------------------------------------------------------------
     def _toggle_outages(self, t0: float) -> None:
