@@ -262,3 +262,19 @@ def test_channel_create_and_deactivate(run: Run, keel: Keel, tmp_path: Path) -> 
     assert "currency: not an ISO 4217 code: 'XXY'" in refused.stdout
     assert run("channels", "deactivate", "cli-web").exit_code == 0
     assert keel.channels.get("cli-web")["active"] is False
+
+
+def test_demo_loads_the_twin_once(run: Run, db_url: str) -> None:
+    first = run("demo", "--no-serve", "--no-stream", "--skus", "200")
+    assert first.exit_code == 0, first.stderr
+    assert "retail twin loaded into" in first.stderr
+    keel = open_keel(db_url)
+    try:
+        assert keel.locations.list(limit=1)[1] >= 290
+        assert keel.channels.list(limit=1)[1] == 50
+        assert keel.queries.positions(limit=1)[1] > 0
+        assert keel.availability.projected(["SKU-000001"])["SKU-000001"]  # projected after loading
+    finally:
+        keel.close()
+    again = run("demo", "--no-serve", "--no-stream", "--skus", "200")
+    assert (again.exit_code, "already holds data" in again.stderr) == (0, True)
