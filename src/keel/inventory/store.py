@@ -146,7 +146,8 @@ def _ph(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of at most ``size``: keeps IN lists under the databases' parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -161,7 +162,7 @@ def existing_movements(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[
     found: dict[str, tuple[int, str, int, int]] = {}
     ph = _ph(conn)
     cur = cursor(conn)
-    for chunk in _chunks(ids, 900):
+    for chunk in chunks(ids, 900):
         cur.execute(
             f"SELECT id, kind, sku, location_id, quantity FROM movements WHERE id IN ({', '.join([ph] * len(chunk))})",
             tuple(chunk),

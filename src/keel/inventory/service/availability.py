@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +19,6 @@ from keel.platform.errors import NotFound
 from keel.platform.events import Event, EventLog
 
 __all__ = ["AVAILABILITY_CHANGED", "CONSUMER", "AvailabilityService", "StepResult", "caused_latencies"]
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 class AvailabilityService:
@@ -86,7 +80,7 @@ class AvailabilityService:
             extra += f" AND a.country = {ph}"
             params.append(country.upper())
         with self.db.raw_cursor() as cur:
-            for chunk in _chunks(skus):
+            for chunk in store.chunks(skus):
                 cur.execute(
                     "SELECT a.sku, c.code, a.country, a.quantity, a.backorder, a.updated_at "
                     "FROM channel_availability a JOIN channels c ON c.id = a.channel_id "

@@ -53,11 +53,11 @@ class InventoryQueries:
         p, loc = store.positions, store.locations
         out: dict[str, dict[str, int]] = {sku: {} for sku in skus}
         with self.db.read() as conn:
-            for start in range(0, len(skus), 500):
+            for chunk in store.chunks(skus):
                 query = (
                     sa.select(p.c.sku, loc.c.code, p.c.available)
                     .join(loc, loc.c.id == p.c.location_id)
-                    .where(p.c.sku.in_(skus[start : start + 500]), loc.c.active.is_(True), p.c.available > 0)
+                    .where(p.c.sku.in_(chunk), loc.c.active.is_(True), p.c.available > 0)
                 )
                 for sku, code, available in conn.execute(query):
                     out[sku][code] = available
