@@ -23,6 +23,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
+from keel.geo.api import router as geo_router
 from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
 from keel.orders.api import router as orders_router
@@ -139,6 +140,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(inventory_router)
     app.include_router(channels_router)
     app.include_router(orders_router)
+    app.include_router(geo_router)
     app.include_router(tower_pages)
     app.include_router(web_router)
     app.include_router(orders_pages)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.service import ChannelService
+from keel.geo.service import PostalCodeService
 from keel.inventory import store as inventory_store
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
@@ -37,6 +38,7 @@ class Keel:
     channels: ChannelService
     availability: AvailabilityService
     orders: OrdersService
+    postcodes: PostalCodeService
 
     def close(self) -> None:
         self.db.dispose()
@@ -61,4 +63,5 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         channels=channels,
         availability=availability,
         orders=OrdersService(db, events, stock, queries, locations, channels, availability),
+        postcodes=PostalCodeService(db, events),
     )

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
 from keel.cli_support import open_keel
+from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.orders.cli import app as orders_app
@@ -24,6 +25,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
+app.add_typer(geo_app, name="geo")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)

@@ -1,4 +1,5 @@
-"""Background work of a Keel process: the availability projector and the reservation sweeper."""
+"""Background work of a Keel process: the availability projector, the reservation sweeper and the
+backorder filler."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ logger = logging.getLogger("keel.worker")
 
 
 def run_once(keel: Keel) -> int:
-    """One pass: release expired holds, then drain the availability projector. Returns events consumed."""
+    """One pass: release expired holds, drain the availability projector, source backorders. Returns events
+    consumed."""
     expired = keel.stock.expire_due()
     RESERVATIONS_EXPIRED.inc(expired)
     result = keel.availability.catch_up()
     ATP_CHANGES.inc(result.changed)
+    keel.orders.fill_backorders()
     return result.events
 
 
@@ -27,7 +30,8 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
     log(logger, "availability projector ready", database=keel.db.dialect)
     if ready is not None:
         ready.set()
-    last_sweep = 0.0
+    last_sweep = last_fill = 0.0
+    stock_moved = True  # one pass at start: stock may have arrived while no worker ran
     while not stop.is_set():
         try:
             now = time.monotonic()
@@ -39,6 +43,12 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
                 last_sweep = now
             result = keel.availability.step()
             ATP_CHANGES.inc(result.changed)
+            stock_moved = stock_moved or result.events > 0
+            if stock_moved and now - last_fill >= keel.settings.backorder_interval_s:
+                stock_moved, last_fill = False, now
+                filled = keel.orders.fill_backorders()
+                if filled["units_allocated"]:
+                    log(logger, "backorders allocated", **{k: v for k, v in filled.items() if k != "filled"})
             if result.changed:
                 logger.debug(
                     "availability changed",

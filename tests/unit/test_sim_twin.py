@@ -31,6 +31,25 @@ def test_scale_parameters_are_honoured() -> None:
     assert len(world.opening_stock) == 500 * 6
 
 
+def test_stock_follows_market_assortments() -> None:
+    # given the reference twin / then each SKU is stocked per market: in every country that holds it, a
+    # fulfilment node holds it, beside a few stores (as a retailer stocks the range it sells in a country)
+    world = generate(42, Scale(skus=400))
+    kinds = {loc["code"]: (loc["country"], loc["kind"]) for loc in world.locations}
+    homes: dict[str, list[tuple[str, str]]] = {}
+    for row in world.opening_stock:
+        homes.setdefault(row["sku"], []).append(kinds[row["location"]])
+    markets_with_a_node = 0
+    markets = 0
+    for held in homes.values():
+        assert len(held) == 12
+        for country in {c for c, _ in held}:
+            markets += 1
+            markets_with_a_node += any(c == country and k != "store" for c, k in held)
+    assert markets_with_a_node == markets
+    assert 2.5 <= markets / len(homes) <= 3.5  # four positions per market: three markets per SKU
+
+
 def test_reference_scale_by_default() -> None:
     world = generate()
     assert (len(world.skus), len(world.channels), len({loc["country"] for loc in world.locations})) == (10_000, 50, 21)

@@ -124,3 +124,15 @@ def test_the_order_generator_is_deterministic() -> None:
     assert all(1 <= len(o.lines) <= 4 for o in first)
     pickup = [o for o in first if o.fulfilment.collected]
     assert all(o.pickup_node is not None for o in pickup)
+
+
+def test_kept_nodes_always_get_a_variable() -> None:
+    # given a Munich customer for B (held in Berlin, Hamburg and Munich) and a shortlist of one node, the
+    # program sees the best node plus the two cheapest holders of B: Munich and Berlin, not Hamburg
+    net = network()
+    wave = [Order("K1", "web-de", (OrderLine("B", 1),), 48.137, 11.575, "DE", Fulfilment.SHIP_STANDARD, 72.0)]
+    narrow = plan_wave(wave, net, nodes_per_order=1)
+    kept = plan_wave(wave, net, nodes_per_order=1, keep_nodes={"K1": ["WH-HAM"]})
+    # when Hamburg is the order's current node, it is offered too (so a re-plan can always keep it)
+    assert (narrow.pairs, kept.pairs) == (2, 3)
+    assert [a.node for p in kept.plans for a in p.allocations] == ["WH-MUC"]

@@ -18,6 +18,7 @@ from keel.orders.sourcing import (
     NodeKind,
     Order,
     OrderLine,
+    OrderSources,
     Policy,
     SameCountry,
     StoreProtection,
@@ -109,6 +110,19 @@ def test_excluded_nodes() -> None:
     f = ExcludedNodes(frozenset({"WH"}))
     assert f.reject(order(), node("WH"), 0) == "WH is excluded by policy"
     assert f.reject(order(), node("WH2"), 0) is None
+
+
+def test_order_sources_limit_nodes_only_when_the_order_names_some() -> None:
+    f = OrderSources()
+    assert f.reject(order(), node("WH"), 0) is None  # no sources named: any node of the network
+    narrowed = order(sources=frozenset({"WH"}))
+    assert f.reject(narrowed, node("WH"), 0) is None
+    assert f.reject(narrowed, node("WH2"), 0) == "WH2 is not a source of web-de in DE for this order"
+    # and it is part of the default policy, ahead of the distance and stock rules
+    net = Network([node("WH", stock={"A": 5}), node("WH2", stock={"A": 5})])
+    found = screen(narrowed, net, Policy(), CostModel())
+    assert [o.node.code for o in found.options] == ["WH"]
+    assert [(r.node, r.filter) for r in found.rejections] == [("WH2", "sources")]
 
 
 def test_screen_reports_the_first_filter_in_policy_order_and_no_stock() -> None:

@@ -7,9 +7,9 @@ binary floating point in many clients.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from keel.deps import KeelDep
@@ -161,6 +161,29 @@ def order_metrics(
 ) -> dict[str, Any]:
     """Split rate (routed orders), on-time and same-day rates (delivered orders)."""
     return keel.orders.metrics(channel=channel, country=country, created_since=created_since)
+
+
+class WaveCreate(BaseModel):
+    country: str | None = Field(default=None, examples=["DE"], description="only orders shipping to this country")
+    channel: str | None = Field(default=None, description="only orders of this channel")
+    limit: int = Field(default=200, ge=1, le=1000, description="the oldest allocated orders taken into the wave")
+    apply: bool = Field(default=False, description="move the orders; false only reports what would change")
+    time_limit_s: float = Field(default=20.0, gt=0, le=300, description="solver time limit")
+
+
+@router.post("/orders/waves", operation_id="plan_wave")
+def plan_wave(body: WaveCreate, keel: KeelDep) -> dict[str, Any]:
+    """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
+    ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
+    after and every change."""
+    return keel.orders.wave(**body.model_dump())
+
+
+@router.post("/orders/backorders/fill", operation_id="fill_backorders")
+def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+    """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
+    does this by itself a few seconds after stock moves)."""
+    return keel.orders.fill_backorders(limit=limit)
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")

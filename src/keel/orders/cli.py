@@ -159,3 +159,61 @@ def cancel(
     except Exception as exc:
         raise _fail(exc) from exc
     console.print(f"order {order_id} is {order['status']}")
+
+
+@app.command("wave")
+def wave(
+    country: Annotated[str | None, typer.Option(help="only orders shipping to this ISO country")] = None,
+    channel: Annotated[str | None, typer.Option(help="only orders of this channel")] = None,
+    limit: Annotated[int, typer.Option(help="the oldest allocated orders taken into the wave (1-1000)")] = 200,
+    apply: Annotated[bool, typer.Option("--apply", help="move the orders (default: report only)")] = False,
+    time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 20.0,
+    database_url: DbOpt = None,
+) -> None:
+    """Re-optimise allocated orders jointly (batch program); --apply moves the cheaper ones."""
+
+    try:
+        with console.status("solving the wave"):
+            report = open_keel(database_url).orders.wave(
+                country=country, channel=channel, limit=limit, apply=apply, time_limit_s=time_limit
+            )
+    except Exception as exc:
+        raise _fail(exc) from exc
+    table = Table("order", "channel", "from", "to", "cost before", "cost after", title="orders the wave moves")
+    for c in report["changes"]:
+        table.add_row(
+            str(c["order_id"]),
+            c["channel"],
+            ",".join(c["before"]["nodes"]),
+            ",".join(c["after"]["nodes"]),
+            f"{c['before']['cost']:.2f}",
+            f"{c['after']['cost']:.2f}",
+        )
+    if report["changes"]:
+        console.print(table)
+    verb = "moved" if apply else "would move"
+    console.print(
+        f"{report['orders_considered']} orders considered, {verb} {report['orders_changed']}; "
+        f"cost {report['cost_before']:.2f} -> {report['cost_after']:.2f} (saving {report['saving']:.2f}), "
+        f"splits {report['splits_before']} -> {report['splits_after']}; solver {report['status']} "
+        f"in {report['seconds']:.2f} s" + ("" if apply or not report["changes"] else "; add --apply")
+    )
+
+
+@app.command("fill-backorders")
+def fill_backorders(
+    limit: Annotated[int, typer.Option(help="oldest waiting orders to try (1-1000)")] = 200,
+    database_url: DbOpt = None,
+) -> None:
+    """Source backordered units against live stock now (the worker also does it after stock moves)."""
+
+    try:
+        report = open_keel(database_url).orders.fill_backorders(limit=limit)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    for f in report["filled"]:
+        console.print(f"order {f['order_id']}: {f['units']} units at {', '.join(f['nodes'])}")
+    console.print(
+        f"{report['orders_waiting']} orders waiting, {report['orders_filled']} got stock "
+        f"({report['units_allocated']} units)"
+    )

@@ -37,7 +37,7 @@ DEFAULT_PROMISE = {
 
 
 class Status(StrEnum):
-    """Shipment (allocation) states, in the order they happen; the last three are terminal."""
+    """Shipment (allocation) states, in the order they happen; the last four are terminal."""
 
     ALLOCATED = "allocated"
     PICKING = "picking"
@@ -46,6 +46,11 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
     REJECTED = "rejected"
+    REPLANNED = "replanned"  # a wave moved its units to a cheaper plan before picking started
+
+
+# Shipments that carry nothing any more: their units were cancelled, rejected or moved elsewhere.
+DEAD = frozenset({Status.CANCELLED, Status.REJECTED, Status.REPLANNED})
 
 
 NEXT: dict[Status, Status] = {
@@ -259,7 +264,7 @@ def _promise(value: Any, fulfilment: Fulfilment, now: datetime, errors: list[Fie
 
 def order_status(statuses: Iterable[Status], backordered: int) -> str:
     """One word for the whole order: the least advanced live shipment, or what is left when none is live."""
-    live = [s for s in statuses if s not in (Status.CANCELLED, Status.REJECTED)]
+    live = [s for s in statuses if s not in DEAD]
     if not live:
         return "backordered" if backordered else Status.CANCELLED.value
     if backordered:

@@ -48,6 +48,7 @@ order_lines = sa.Table(
     sa.Column("unit_price", sa.String(20), nullable=False),
     sa.Column("cancelled", sa.Integer, nullable=False),
     sa.Column("backordered", sa.Integer, nullable=False),
+    sa.Index(None, "backordered"),  # the backorder filler looks for the few lines above 0
 )
 
 shipments = sa.Table(
@@ -76,6 +77,7 @@ shipment_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),  # still committed (or shipped) here
     sa.Column("cancelled", sa.Integer, nullable=False),
     sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("moved", sa.Integer, nullable=False, server_default="0"),  # re-planned to another shipment by a wave
     sa.ForeignKeyConstraint(["order_id", "number"], ["order_shipments.order_id", "order_shipments.number"]),
 )
 

@@ -30,6 +30,8 @@ class Settings:
     # How often the worker releases expired reservations, and how long it sleeps when the log is drained.
     sweep_interval_s: float = 1.0
     worker_interval_s: float = 0.05
+    # How often, at most, the worker sources backordered order lines after stock has moved.
+    backorder_interval_s: float = 5.0
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:

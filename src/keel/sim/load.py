@@ -11,7 +11,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def load_world(keel: Keel, world: World, progress: Progress | None = None) -> None:
-    """Create locations, groups, channels and the opening stock, then project channel availability."""
+    """Create locations, groups, channels, postal codes and the opening stock, then project channel availability."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(loc)
@@ -21,6 +21,9 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     for i, ch in enumerate(world.channels, start=1):
         keel.channels.create(ch)
         report("channels", i, len(world.channels))
+    if world.postal_codes:
+        keel.postcodes.load(world.postal_codes, source="sim")
+        report("postal codes", len(world.postal_codes), len(world.postal_codes))
     size = keel.settings.max_batch
     rows = world.opening_stock
     for start in range(0, len(rows), size):

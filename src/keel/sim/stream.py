@@ -294,12 +294,14 @@ class Stream(DemandCalendar, SupplyChain):
 
     def _order_doc(self, channel: str, country: str, sku: str, qty: int) -> dict[str, Any]:
         city = COUNTRIES[country][1][self.rng.randrange(len(COUNTRIES[country][1]))][0]
+        codes = [p["postal_code"] for p in self.world.postal_codes if p["country"] == country and p["place"] == city]
+        postal_code = self.rng.choice(codes) if codes else f"{self.rng.randint(10000, 99999)}"
         return {
             "channel": channel,
             "external_id": f"{self.prefix}-o{self._n}",
             "lines": [{"sku": sku, "quantity": qty, "unit_price": str(self.prices.get(sku, "19.99"))}],
             "customer": {"name": f"Twin customer {self._n}", "email": f"c{self._n}@example.com"},
-            "ship_to": {"country": country, "city": city, "postal_code": f"{self.rng.randint(10000, 99999)}"},
+            "ship_to": {"country": country, "city": city, "postal_code": postal_code},
         }
 
     # -- writes -------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keel.sim.geography import COUNTRIES, WEIGHT
+from keel.sim.postcodes import twin_postal_codes
 
 REGION_BLOCS = {
     "EU": ["DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "DK", "FI", "IE", "PT", "CZ"],
@@ -36,6 +37,7 @@ class World:
     channels: list[dict[str, Any]] = field(default_factory=list)
     skus: list[str] = field(default_factory=list)
     opening_stock: list[dict[str, Any]] = field(default_factory=list)
+    postal_codes: list[dict[str, Any]] = field(default_factory=list)  # sim/postcodes.py
 
 
 def _jitter(rng: random.Random, value: float) -> float:
@@ -182,6 +184,42 @@ def _channels(rng: random.Random, groups: list[dict[str, Any]], total: int) -> l
     return out[:total]
 
 
+# Positions per market: one fulfilment node and a few stores of the same country, as a retailer stocks
+# the range it sells in a country (see docs/twin.md: a SKU scattered over random locations worldwide
+# left most orders a single feasible node, which no retailer's network looks like).
+PER_MARKET = 4
+
+
+class _Markets:
+    def __init__(self, locations: list[dict[str, Any]]) -> None:
+        self.by_country: dict[str, tuple[list[str], list[str]]] = {}
+        for loc in locations:
+            fulfil, stores = self.by_country.setdefault(loc["country"], ([], []))
+            (stores if loc["kind"] == "store" else fulfil).append(loc["code"])
+        self.fulfil = {code for fulfil, _ in self.by_country.values() for code in fulfil}
+        self.everywhere = [loc["code"] for loc in locations]
+        self.countries = sorted(self.by_country)
+        self.weights = [WEIGHT[c] for c in self.countries]
+
+    def homes(self, rng: random.Random, positions: int) -> list[str]:
+        """Where one SKU is stocked: markets drawn by country weight, each a fulfilment node plus stores;
+        the count always equals ``positions`` (topped up anywhere when the markets run out)."""
+        homes: list[str] = []
+        chosen: set[str] = set()
+        while len(homes) < positions and len(chosen) < len(self.countries):
+            country = rng.choices(self.countries, self.weights)[0]
+            if country in chosen:
+                continue
+            chosen.add(country)
+            fulfil, stores = self.by_country[country]
+            take = min(PER_MARKET, positions - len(homes))
+            homes += rng.sample(fulfil, min(1, take, len(fulfil)))
+            homes += rng.sample(stores, min(take - 1, len(stores)))
+        taken = set(homes)
+        homes += rng.sample([c for c in self.everywhere if c not in taken], positions - len(homes))
+        return homes
+
+
 def generate(seed: int = 42, scale: Scale | None = None) -> World:
     """Build the world for ``seed`` and ``scale``; pure and deterministic."""
     scale = scale or Scale()
@@ -190,15 +228,13 @@ def generate(seed: int = 42, scale: Scale | None = None) -> World:
     world.locations = _locations(rng, scale.locations)
     world.groups = _groups(world.locations)
     world.channels = _channels(rng, world.groups, scale.channels)
+    world.postal_codes = twin_postal_codes(seed)
     world.skus = [f"SKU-{i:06d}" for i in range(1, scale.skus + 1)]
-    fulfil = [loc["code"] for loc in world.locations if loc["kind"] != "store"]
-    stores = [loc["code"] for loc in world.locations if loc["kind"] == "store"]
+    markets = _Markets(world.locations)
     for sku in world.skus:
-        n_fulfil = max(1, scale.positions_per_sku // 3)
-        homes = rng.sample(fulfil, min(n_fulfil, len(fulfil)))
-        homes += rng.sample(stores, min(scale.positions_per_sku - len(homes), len(stores)))
+        homes = markets.homes(rng, scale.positions_per_sku)
         for code in homes:
-            qty = int(rng.lognormvariate(3.2, 0.9)) + 1 if code in fulfil else rng.randint(1, 12)
+            qty = int(rng.lognormvariate(3.2, 0.9)) + 1 if code in markets.fulfil else rng.randint(1, 12)
             world.opening_stock.append(
                 {
                     "id": f"open:{sku}:{code}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +16,18 @@ from keel.inventory.service import AvailabilityService, LocationService, StockSe
 from keel.inventory.service.queries import InventoryQueries
 from keel.orders import store
 from keel.orders.model import Assigned, Status, order_status
-from keel.orders.sourcing import Capability, Network, Node, NodeKind, Plan
+from keel.orders.sourcing import (
+    Capability,
+    ExcludedNodes,
+    Fulfilment,
+    Network,
+    Node,
+    NodeKind,
+    Order,
+    OrderLine,
+    Plan,
+    Policy,
+)
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed
@@ -85,6 +96,11 @@ class OrdersBase:
         allowed = set(self.availability.sources_for(channel, country))
         if pickup:
             allowed.add(pickup)
+        return self.network_of(skus, allowed)
+
+    def network_of(self, skus: Sequence[str], allowed: Collection[str]) -> Network:
+        """Planner nodes for the active locations among ``allowed``, with their available stock of ``skus``
+        and the units they have committed today (spent capacity)."""
         locations = [loc for loc in self.locations.list(active=True, limit=EVERY_LOCATION)[0] if loc["code"] in allowed]
         stock = self.queries.available_by_location(list(skus))
         with self.db.read() as conn:
@@ -182,6 +198,7 @@ class OrdersBase:
                         "quantity": p.quantity,
                         "cancelled": 0,
                         "rejected": 0,
+                        "moved": 0,
                     }
                     for p in pieces
                 ],
@@ -243,3 +260,24 @@ def routing_entry(trigger: str, plan: Plan, now: datetime, **extra: Any) -> dict
 
 def promise_hours(promise_at: datetime | None, now: datetime) -> float | None:
     return None if promise_at is None else max(0.0, (promise_at - now) / timedelta(hours=1))
+
+
+def sourcing_order(row: Mapping[str, Any], demand: Mapping[str, int], now: datetime) -> Order:
+    """The planner's view of a stored order for ``demand`` (units still to place), as of ``now``."""
+    return Order(
+        id=str(row["id"]),
+        channel=row["channel"],
+        lines=tuple(OrderLine(sku, qty) for sku, qty in demand.items()),
+        lat=row["latitude"],
+        lon=row["longitude"],
+        country=row["country"],
+        fulfilment=Fulfilment(row["fulfilment"]),
+        promise_hours=promise_hours(row["promise_at"], now),
+        pickup_node=row["pickup_location"],
+    )
+
+
+def order_policy(excluded: Iterable[str]) -> Policy:
+    """The default policy, with the nodes that rejected a line of this order excluded."""
+    codes = frozenset(excluded)
+    return Policy(filters=tuple(ExcludedNodes(codes) if isinstance(f, ExcludedNodes) else f for f in Policy().filters))

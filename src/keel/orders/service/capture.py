@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keel.geo.service import PostalCodeService
 from keel.orders import store
 from keel.orders.model import Capture, assign, parse_capture
 from keel.orders.service.base import SOURCE, OrdersBase, city_centroid, only_stock_errors, promise_hours, routing_entry
@@ -132,7 +133,8 @@ class CaptureOrders(OrdersBase):
         return backorder
 
     def _locate(self, capture: Capture) -> _Where:
-        """Where the goods go: given coordinates, the pick-up node, or a known city of the country."""
+        """Where the goods go: the pick-up node, given coordinates, the postal code's centroid, or a known
+        city of the country."""
         if capture.pickup_location is not None:
             node = self.locations.get(capture.pickup_location)
             coords = self.coordinates(node)
@@ -144,6 +146,12 @@ class CaptureOrders(OrdersBase):
             return _Where(coords[0], coords[1], "pickup", node["country"])
         if capture.latitude is not None and capture.longitude is not None:
             return _Where(capture.latitude, capture.longitude, "given", capture.country)
+        if capture.postal_code:
+            # The operator-loaded postal-code centroids (keel geo import-postcodes), before any city.
+            area = PostalCodeService(self.db, self.events).centroid(capture.country, capture.postal_code)
+            if area is not None:
+                how = "postal_code" if area.exact else "postal_area"
+                return _Where(area.latitude, area.longitude, how, capture.country)
         found = city_centroid(capture.country, capture.city)
         if found is None:
             raise ValidationFailed(

@@ -10,8 +10,15 @@ from sqlalchemy.engine import Connection
 
 from keel.orders import store
 from keel.orders.model import OPEN, REJECTABLE, Status, assign, transition_error
-from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, promise_hours, routing_entry
-from keel.orders.sourcing import ExcludedNodes, Fulfilment, Order, OrderLine, Policy, plan_order
+from keel.orders.service.base import (
+    SOURCE,
+    OrdersBase,
+    only_stock_errors,
+    order_policy,
+    routing_entry,
+    sourcing_order,
+)
+from keel.orders.sourcing import plan_order
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -163,21 +170,8 @@ class FulfilOrders(OrdersBase):
             demand: dict[str, int] = {}
             for p in pieces:
                 demand[p["sku"]] = demand.get(p["sku"], 0) + p["quantity"]
-            sourcing = Order(
-                id=str(order_id),
-                channel=order["channel"],
-                lines=tuple(OrderLine(s, q) for s, q in demand.items()),
-                lat=order["latitude"],
-                lon=order["longitude"],
-                country=order["country"],
-                fulfilment=Fulfilment(order["fulfilment"]),
-                promise_hours=promise_hours(order["promise_at"], utcnow()),
-                pickup_node=order["pickup_location"],
-            )
-            filters = tuple(
-                ExcludedNodes(frozenset(excluded)) if isinstance(f, ExcludedNodes) else f for f in Policy().filters
-            )
-            policy = Policy(filters=filters)
+            sourcing = sourcing_order(order, demand, utcnow())
+            policy = order_policy(excluded)
             network = self.network(list(demand), order["channel"], order["country"], order["pickup_location"])
             plan = plan_order(sourcing, network, policy)
             backorder = bool(self.channels.get(order["channel"])["policy"].get("backorder"))

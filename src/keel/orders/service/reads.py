@@ -9,12 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from keel.orders import store
-from keel.orders.model import Delivered, Status, rates
+from keel.orders.model import DEAD, Delivered, Status, rates
 from keel.orders.service.base import OrdersBase
 from keel.orders.sourcing import Fulfilment
 from keel.platform.errors import NotFound
 
-_DEAD = (Status.CANCELLED.value, Status.REJECTED.value)
+_DEAD = tuple(s.value for s in DEAD)
 
 
 class ReadOrders(OrdersBase):
@@ -33,7 +33,7 @@ class ReadOrders(OrdersBase):
             pieces: dict[int, list[dict[str, Any]]] = {}
             for r in conn.execute(sa.select(sl).where(sl.c.order_id == order_id).order_by(sl.c.number, sl.c.line_no)):
                 pieces.setdefault(r.number, []).append(
-                    {k: r._mapping[k] for k in ("line_no", "sku", "quantity", "cancelled", "rejected")}
+                    {k: r._mapping[k] for k in ("line_no", "sku", "quantity", "cancelled", "rejected", "moved")}
                 )
             shipments = [
                 {**{k: v for k, v in r._mapping.items() if k != "order_id"}, "lines": pieces.get(r.number, [])}

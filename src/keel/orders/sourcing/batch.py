@@ -8,7 +8,7 @@ shared cost model, so the program's plans are priced exactly as the real-time an
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]  # ships .pyi without py.typed
@@ -28,10 +28,14 @@ class WaveResult:
     pairs: int  # (order, node) pairs given to the solver
 
 
-def shortlist(order: Order, options: list[Option], per_order: int) -> list[Option]:
-    """The nodes worth a variable: those covering the most lines cheaply, plus the two cheapest per SKU."""
+def shortlist(order: Order, options: list[Option], per_order: int, always: Collection[str] = ()) -> list[Option]:
+    """The nodes worth a variable: those covering the most lines cheaply, the two cheapest per SKU, and
+    ``always`` (an order's current nodes, so re-planning can always keep the plan it has)."""
     ranked = sorted(options, key=lambda o: (-len(o.usable), o.cost.fixed, o.node.code))
     keep = {id(o): o for o in ranked[:per_order]}
+    for o in options:
+        if o.node.code in always:
+            keep.setdefault(id(o), o)
     for sku in order.demand():
         holders = sorted((o for o in options if sku in o.usable), key=lambda o: (o.cost.fixed, o.node.code))
         for o in holders[:2]:
@@ -49,11 +53,13 @@ def plan_wave(
     time_limit_s: float = 30.0,
     relative_gap: float = 1e-4,
     solver_name: str = "SCIP",
+    keep_nodes: Mapping[str, Collection[str]] | None = None,
 ) -> WaveResult:
     """Plan every order of a wave jointly against the network's stock and capacity; nothing is changed.
 
     Demand a wave cannot meet is left unfilled at the cost model's unfilled penalty, so the program is
-    always feasible. Commit the returned plans in order (``network.commit``).
+    always feasible. Commit the returned plans in order (``network.commit``). ``keep_nodes`` (order id to
+    node codes) are always offered to that order, whatever the shortlist would drop.
     """
     policy = policy or Policy()
     model = model or CostModel()
@@ -73,7 +79,9 @@ def plan_wave(
     pairs = 0
     for i, order in enumerate(orders):
         demand = demands[i]
-        options = shortlist(order, screen(order, network, policy, model).options, nodes_per_order)
+        options = shortlist(
+            order, screen(order, network, policy, model).options, nodes_per_order, (keep_nodes or {}).get(order.id, ())
+        )
         used: list[pywraplp.Variable] = []
         for opt in options:
             code = opt.node.code

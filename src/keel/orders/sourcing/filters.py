@@ -135,6 +135,18 @@ class NodeCapacity(NodeFilter):
 
 
 @dataclass(frozen=True)
+class OrderSources(NodeFilter):
+    """Only the nodes the order itself allows (``Order.sources``), when it names any."""
+
+    name = "sources"
+
+    def reject(self, order: Order, node: Node, km: float) -> str | None:
+        if order.sources is not None and node.code not in order.sources:
+            return f"{node.code} is not a source of {order.channel} in {order.country} for this order"
+        return None
+
+
+@dataclass(frozen=True)
 class ExcludedNodes(NodeFilter):
     codes: frozenset[str] = frozenset()
     name = "excluded"
@@ -151,7 +163,15 @@ class Objective(StrEnum):
 
 
 def _default_filters() -> tuple[NodeFilter, ...]:
-    return (CapabilityFilter(), SameCountry(), MaxDistance(), StoreProtection(), NodeCapacity(), ExcludedNodes())
+    return (
+        CapabilityFilter(),
+        SameCountry(),
+        OrderSources(),
+        MaxDistance(),
+        StoreProtection(),
+        NodeCapacity(),
+        ExcludedNodes(),
+    )
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,9 @@ class Order:
     fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD
     promise_hours: float | None = None
     pickup_node: str | None = None
+    # Nodes this order may take stock from (the channel's sources, minus nodes that rejected it); None
+    # means any node of the network. A wave plans many channels' orders on one network, so it needs this.
+    sources: frozenset[str] | None = None
 
     def demand(self) -> dict[str, int]:
         """Quantity per SKU, duplicate lines merged (the planner sources SKUs, not line numbers)."""

@@ -1,0 +1,34 @@
+"""HTTP API of the reference geography: postal-code centroids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from keel.deps import KeelDep
+
+router = APIRouter(tags=["geo"])
+
+
+class PostalCodePublic(BaseModel):
+    country: str = Field(examples=["DE"])
+    postal_code: str = Field(description="the normalised key: upper case, no spaces or hyphens", examples=["10115"])
+    display: str = Field(description="as first written in the imported source", examples=["10115"])
+    place: str | None = Field(examples=["Berlin"])
+    latitude: float
+    longitude: float
+    source_rows: int = Field(description="rows of the source averaged into this centroid")
+    exact: bool = Field(description="false when only the code's outward part is known (GB, CA, IE, NL)")
+
+
+@router.get(
+    "/geo/postal-codes/{country}/{code}",
+    response_model=PostalCodePublic,
+    operation_id="get_postal_code",
+    responses={404: {"description": "no centroid is known for the code or its outward part"}},
+)
+def get_postal_code(country: str, code: str, keel: KeelDep) -> dict[str, Any]:
+    """The centroid a ship-to address with this postal code is routed from."""
+    return keel.postcodes.get(country, code)

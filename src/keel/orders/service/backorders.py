@@ -1,0 +1,118 @@
+"""Backorders: units a channel accepted without stock are sourced as soon as stock arrives.
+
+The worker calls ``fill_backorders`` when stock has moved (receipts, transfers in, returns, releases);
+operators can call it too. Oldest orders are served first, each in its own transaction through the
+ledger, so a fill never takes more than is available and a race with another order only defers it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.orders import store
+from keel.orders.model import assign
+from keel.orders.service.base import (
+    SOURCE,
+    OrdersBase,
+    only_stock_errors,
+    order_policy,
+    routing_entry,
+    sourcing_order,
+)
+from keel.orders.sourcing import Plan, plan_order
+from keel.platform.clock import utcnow
+from keel.platform.errors import FieldError, ValidationFailed
+
+MAX_FILL = 1000
+
+
+class BackorderOrders(OrdersBase):
+    def fill_backorders(self, *, limit: int = 200) -> dict[str, Any]:
+        """Source the backordered units of up to ``limit`` orders, oldest first, against live stock.
+        Returns what was considered and allocated; orders whose stock has not arrived stay backordered."""
+        if not 1 <= limit <= MAX_FILL:
+            raise ValidationFailed("invalid backorder fill", [FieldError(None, "limit", f"between 1 and {MAX_FILL}")])
+        with self.db.read() as conn:
+            waiting = self._backordered(conn, limit)
+        filled: list[dict[str, Any]] = []
+        for row, lines in waiting:
+            plan = self._plan(row, lines)
+            if not plan.allocations:
+                continue
+            try:
+                with self.db.write() as conn:
+                    units = self._commit(conn, row["id"], plan)
+            except ValidationFailed as exc:
+                if not only_stock_errors(exc):
+                    raise
+                continue  # another order took the stock first; the next pass tries again
+            if units:
+                filled.append({"order_id": row["id"], "units": units, "nodes": list(plan.nodes)})
+        return {
+            "orders_waiting": len(waiting),
+            "orders_filled": len(filled),
+            "units_allocated": sum(f["units"] for f in filled),
+            "filled": filled,
+        }
+
+    def _backordered(self, conn: Connection, limit: int) -> list[tuple[dict[str, Any], dict[str, int]]]:
+        o, ol = store.orders, store.order_lines
+        ids = sa.select(ol.c.order_id).where(ol.c.backordered > 0).group_by(ol.c.order_id).scalar_subquery()
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(o).where(o.c.id.in_(ids)).order_by(o.c.created_at, o.c.id).limit(limit))
+        ]
+        demand: dict[int, dict[str, int]] = {}
+        if rows:
+            query = sa.select(ol.c.order_id, ol.c.sku, ol.c.backordered).where(
+                ol.c.order_id.in_([r["id"] for r in rows]), ol.c.backordered > 0
+            )
+            for order_id, sku, qty in conn.execute(query):
+                mine = demand.setdefault(order_id, {})
+                mine[sku] = mine.get(sku, 0) + qty
+        return [(r, demand[r["id"]]) for r in rows if r["id"] in demand]
+
+    def _plan(self, row: dict[str, Any], demand: dict[str, int]) -> Plan:
+        network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
+        return plan_order(sourcing_order(row, demand, utcnow()), network, order_policy(row["excluded_nodes"]))
+
+    def _commit(self, conn: Connection, order_id: int, plan: Plan) -> int:
+        """Allocate the plan to the lines still backordered now (a cancellation may have come first)."""
+        order = self.lock_order(conn, order_id)
+        ol = store.order_lines
+        lines = [
+            (r.line_no, r.sku, r.backordered)
+            for r in conn.execute(
+                sa.select(ol).where(ol.c.order_id == order_id, ol.c.backordered > 0).order_by(ol.c.line_no)
+            )
+        ]
+        pieces, _ = assign(lines, [(a.node, a.sku, a.qty) for a in plan.allocations])
+        if not pieces:
+            return 0
+        now = utcnow()
+        numbers = self.add_shipments(conn, order_id, pieces, now)
+        for p in pieces:
+            conn.execute(
+                ol.update()
+                .where(ol.c.order_id == order_id, ol.c.line_no == p.line_no)
+                .values(backordered=ol.c.backordered - p.quantity)
+            )
+        self.stock.apply_in(
+            conn, self.movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces]), SOURCE
+        )
+        routing = [*order["routing"], routing_entry("backorder", plan, now)]
+        conn.execute(store.orders.update().where(store.orders.c.id == order_id).values(routing=routing))
+        units = sum(p.quantity for p in pieces)
+        nodes = sorted({p.node for p in pieces})
+        self.note(
+            conn,
+            order_id,
+            "backorder_allocated",
+            f"{units} backordered units allocated at {', '.join(nodes)}",
+            {"units": units, "shipments": numbers, "nodes": nodes},
+        )
+        self.refresh_status(conn, order_id)
+        return units

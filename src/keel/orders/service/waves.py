@@ -1,0 +1,299 @@
+"""Waves: re-optimise allocated orders jointly (the batch program) before the floor starts picking them.
+
+Real-time sourcing plans each order alone, at capture, against the stock of that moment. A wave takes the
+orders that are still only allocated, gives their committed units back to the network in memory, and
+lets the mixed-integer program place all of them at once against stock and node capacity. Orders whose
+joint plan is cheaper move in one transaction through the ledger (uncommit at the old nodes, commit at the
+new ones); a dry run only reports what would change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.orders import store
+from keel.orders.model import DEAD, Assigned, Status, assign
+from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, routing_entry, sourcing_order
+from keel.orders.sourcing import Allocation, CostModel, Network, Order, Plan, plan_cost
+from keel.orders.sourcing.batch import WaveResult, plan_wave
+from keel.orders.sourcing.model import SHIPPED
+from keel.platform.clock import utcnow
+from keel.platform.errors import Conflict, FieldError, ValidationFailed
+from keel.platform.geo import COUNTRIES
+
+MAX_WAVE = 1000
+# The program may leave nothing unfilled that is allocated today: the current plan is always feasible,
+# so an unfilled unit must cost more than any plan could.
+MUST_FILL = 1_000_000.0
+EPSILON = 1e-6
+DEAD_VALUES = [s.value for s in DEAD]
+
+
+@dataclass
+class _Held:
+    """An order of the wave: its row, the open pieces it holds now, and the planner's view of it."""
+
+    row: dict[str, Any]
+    pieces: list[dict[str, Any]]
+    order: Order
+
+    @property
+    def allocations(self) -> tuple[Allocation, ...]:
+        merged: dict[tuple[str, str], int] = {}
+        for p in self.pieces:
+            merged[(p["location"], p["sku"])] = merged.get((p["location"], p["sku"]), 0) + p["quantity"]
+        return tuple(Allocation(node, sku, qty) for (node, sku), qty in sorted(merged.items()))
+
+
+class WaveOrders(OrdersBase):
+    def wave(
+        self,
+        *,
+        country: str | None = None,
+        channel: str | None = None,
+        limit: int = 200,
+        apply: bool = False,
+        time_limit_s: float = 20.0,
+    ) -> dict[str, Any]:
+        """Plan the oldest ``limit`` allocated, shipped-to-customer orders (optionally of one country or
+        channel) as one wave; with ``apply`` move the orders whose joint plan is cheaper. Returns the
+        report: orders considered, changed, cost before and after, and every change."""
+        self._check_wave_args(country, channel, limit, time_limit_s)
+        with self.db.read() as conn:
+            held = self._held(conn, country, channel, limit)
+        now = utcnow()
+        model = CostModel()
+        network, held, skipped = self._released_network(held, now)
+        before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, model) for h in held}
+        result, kept = self._solve(held, network, replace(model, unfilled_per_unit=MUST_FILL), time_limit_s)
+        plans = {p.order_id: p for p in result.plans} if result else {}
+        # The joint plan holds only as a whole: one order may get dearer so that another gets cheaper.
+        changes = [
+            (h, plans[h.order.id])
+            for h in held
+            if h.order.id in plans and set(plans[h.order.id].allocations) != set(h.allocations)
+        ]
+        if sum(before[h.order.id].total - p.cost.total for h, p in changes) <= EPSILON:
+            changes = []
+        applied = False
+        if apply and changes:
+            self._apply(changes, before, now)
+            applied = True
+        cost_before = sum(c.total for c in before.values())
+        saving = sum(before[h.order.id].total - p.cost.total for h, p in changes)
+        splits = {h.order.id: max(0, len({a.node for a in h.allocations}) - 1) for h in held}
+        moved = {h.order.id: p.splits for h, p in changes}
+        return {
+            "applied": applied,
+            "orders_considered": len(held) + len(skipped),
+            "orders_planned": len(held) - len(kept),
+            "orders_changed": len(changes),
+            "kept": sorted([*kept, *skipped]),
+            "cost_before": round(cost_before, 2),
+            "cost_after": round(cost_before - saving, 2),
+            "saving": round(saving, 2),
+            "splits_before": sum(splits.values()),
+            "splits_after": sum(moved.get(k, v) for k, v in splits.items()),
+            "status": result.status if result else "empty",
+            "seconds": round(result.seconds, 3) if result else 0.0,
+            "changes": [self._change(h, p, before[h.order.id].total) for h, p in changes],
+        }
+
+    # -- reading the wave ---------------------------------------------------------------------------------
+    def _check_wave_args(self, country: str | None, channel: str | None, limit: int, time_limit_s: float) -> None:
+        errors = []
+        if not 1 <= limit <= MAX_WAVE:
+            errors.append(FieldError(None, "limit", f"between 1 and {MAX_WAVE}"))
+        if country is not None and country not in COUNTRIES:
+            errors.append(FieldError(None, "country", f"unknown ISO country {country!r}"))
+        if not 0 < time_limit_s <= 300:
+            errors.append(FieldError(None, "time_limit_s", "above 0 and at most 300 seconds"))
+        if errors:
+            raise ValidationFailed("invalid wave", errors)
+        if channel is not None:
+            self.channels.get(channel)  # NotFound for an unknown channel
+
+    def _held(self, conn: Connection, country: str | None, channel: str | None, limit: int) -> list[_Held]:
+        o, s, sl = store.orders, store.shipments, store.shipment_lines
+        busy = sa.select(s.c.order_id).where(s.c.status.not_in([Status.ALLOCATED.value, *DEAD_VALUES]))
+        query = (
+            sa.select(o)
+            .where(
+                o.c.status == Status.ALLOCATED.value,
+                o.c.fulfilment.in_([f.value for f in SHIPPED]),
+                o.c.id.not_in(busy),
+            )
+            .order_by(o.c.created_at, o.c.id)
+            .limit(limit)
+        )
+        if country is not None:
+            query = query.where(o.c.country == country)
+        if channel is not None:
+            query = query.where(o.c.channel == channel)
+        rows = {r.id: dict(r._mapping) for r in conn.execute(query)}
+        pieces: dict[int, list[dict[str, Any]]] = {}
+        if rows:
+            lines = (
+                sa.select(sl, s.c.location, s.c.created_at.label("shipment_created_at"))
+                .join(s, (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number))
+                .where(sl.c.order_id.in_(list(rows)), s.c.status == Status.ALLOCATED.value, sl.c.quantity > 0)
+                .order_by(sl.c.order_id, sl.c.number, sl.c.line_no)
+            )
+            for r in conn.execute(lines):
+                pieces.setdefault(r.order_id, []).append(dict(r._mapping))
+        now = utcnow()
+        out = []
+        for order_id, row in rows.items():
+            mine = pieces.get(order_id, [])
+            if not mine:
+                continue
+            demand: dict[str, int] = {}
+            for p in mine:
+                demand[p["sku"]] = demand.get(p["sku"], 0) + p["quantity"]
+            order = sourcing_order(row, demand, now)
+            out.append(_Held(row, mine, order))
+        return out
+
+    def _released_network(self, held: list[_Held], now: datetime) -> tuple[Network, list[_Held], list[str]]:
+        """One network for the whole wave with the wave's own units given back (stock and today's capacity),
+        and each order limited to its channel's sources minus the nodes that rejected it. Orders holding
+        units at a node that is no longer a source (deactivated, policy changed) keep their plan."""
+        sources: dict[tuple[str, str], frozenset[str]] = {}
+        for h in held:
+            key = (h.row["channel"], h.row["country"])
+            if key not in sources:
+                sources[key] = frozenset(self.availability.sources_for(*key))
+        skus = sorted({p["sku"] for h in held for p in h.pieces})
+        network = self.network_of(skus, set().union(*sources.values()) if sources else set())
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        planned, skipped = [], []
+        for h in held:
+            allowed = sources[(h.row["channel"], h.row["country"])] - set(h.row["excluded_nodes"])
+            if any(p["location"] not in allowed or p["location"] not in network.nodes for p in h.pieces):
+                skipped.append(h.order.id)
+                continue
+            h.order = replace(h.order, sources=allowed)
+            for p in h.pieces:
+                network.receive(p["location"], p["sku"], p["quantity"])
+                if p["shipment_created_at"] >= midnight:
+                    node = network.nodes[p["location"]]
+                    node.used = max(0, node.used - p["quantity"])
+            planned.append(h)
+        return network, planned, skipped
+
+    @staticmethod
+    def _solve(
+        held: list[_Held], network: Network, model: CostModel, time_limit_s: float
+    ) -> tuple[WaveResult | None, list[str]]:
+        """Solve; an order the program cannot fully place (its current nodes fell out of policy) keeps
+        its plan: its units go back out of the network and the rest is solved again."""
+        kept: list[str] = []
+        wave = list(held)
+        result = None
+        for _ in range(3):
+            if not wave:
+                return None, kept
+            current = {h.order.id: {a.node for a in h.allocations} for h in wave}
+            result = plan_wave(
+                [h.order for h in wave], network, model=model, time_limit_s=time_limit_s, keep_nodes=current
+            )
+            short = {p.order_id for p in result.plans if p.unfilled}
+            if not short and result.status in ("optimal", "feasible"):
+                return result, kept
+            for h in wave:
+                if h.order.id in short or result.status not in ("optimal", "feasible"):
+                    cost = plan_cost(h.order, h.allocations, network.nodes, model)
+                    network.commit(Plan(h.order.id, "current", h.allocations, (), cost))
+                    kept.append(h.order.id)
+            wave = [h for h in wave if h.order.id not in kept]
+        return None, kept
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def _apply(self, changes: list[tuple[_Held, Plan]], before: Mapping[str, Any], now: datetime) -> None:
+        """Move every changed order in one transaction, or none: an order touched since the wave was read
+        is a ``Conflict``, and stock taken meanwhile makes the ledger refuse (nothing is oversold)."""
+        try:
+            with self.db.write() as conn:
+                released: list[dict[str, Any]] = []
+                taken: list[dict[str, Any]] = []
+                for h, plan in changes:
+                    out, into = self._move(conn, h, plan, before[h.order.id].total, now)
+                    released += out
+                    taken += into
+                # Every release before any commit: one order's new node may use what another order left.
+                self.stock.apply_in(conn, released + taken, SOURCE)
+        except ValidationFailed as exc:
+            if not only_stock_errors(exc):
+                raise
+            raise Conflict("stock moved while the wave was planned; nothing was changed, plan the wave again") from exc
+
+    def _move(
+        self, conn: Connection, h: _Held, plan: Plan, cost_before: float, now: datetime
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Move one order's units to its new plan; returns its ledger rows (releases, commits)."""
+        order_id = h.row["id"]
+        row = self.lock_order(conn, order_id)
+        sl, s = store.shipment_lines, store.shipments
+        still = conn.execute(
+            sa.select(sl.c.number, sl.c.line_no, sl.c.quantity, s.c.status)
+            .join(s, (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number))
+            .where(sl.c.order_id == order_id, s.c.status.not_in(DEAD_VALUES), sl.c.quantity > 0)
+        ).all()
+        was = {(p["number"], p["line_no"], p["quantity"], Status.ALLOCATED.value) for p in h.pieces}
+        if row["status"] != Status.ALLOCATED.value or {tuple(r) for r in still} != was:
+            raise Conflict(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
+        for p in h.pieces:
+            conn.execute(
+                sl.update()
+                .where(sl.c.order_id == order_id, sl.c.number == p["number"], sl.c.line_no == p["line_no"])
+                .values(quantity=0, moved=sl.c.moved + p["quantity"])
+            )
+        old = sorted({p["number"] for p in h.pieces})
+        conn.execute(
+            s.update()
+            .where(s.c.order_id == order_id, s.c.number.in_(old))
+            .values(status=Status.REPLANNED.value, updated_at=now)
+        )
+        new: list[Assigned]
+        new, short = assign(
+            [(p["line_no"], p["sku"], p["quantity"]) for p in h.pieces],
+            [(a.node, a.sku, a.qty) for a in plan.allocations],
+        )
+        if short:  # the program was told to fill everything; refuse rather than lose units
+            raise Conflict(f"order {order_id}: the wave plan misses units; nothing was changed")
+        numbers = self.add_shipments(conn, order_id, new, now)
+        routing = [*row["routing"], routing_entry("wave", plan, now, cost_before=round(cost_before, 4))]
+        conn.execute(store.orders.update().where(store.orders.c.id == order_id).values(routing=routing))
+        self.note(
+            conn,
+            order_id,
+            "replanned",
+            f"wave moved shipments {', '.join(map(str, old))} ({', '.join(sorted({p['location'] for p in h.pieces}))})"
+            f" to {', '.join(plan.nodes)}: cost {cost_before:.2f} -> {plan.cost.total:.2f}",
+            {"from_shipments": old, "to_shipments": numbers, "nodes": list(plan.nodes)},
+        )
+        self.refresh_status(conn, order_id)
+        return (
+            self.movement_rows(order_id, "uncommitted", [(p["location"], p["sku"], p["quantity"]) for p in h.pieces]),
+            self.movement_rows(order_id, "committed", [(a.node, a.sku, a.quantity) for a in new]),
+        )
+
+    @staticmethod
+    def _change(h: _Held, plan: Plan, cost_before: float) -> dict[str, Any]:
+        return {
+            "order_id": h.row["id"],
+            "channel": h.row["channel"],
+            "external_id": h.row["external_id"],
+            "before": {"nodes": sorted({p["location"] for p in h.pieces}), "cost": round(cost_before, 4)},
+            "after": {
+                "nodes": list(plan.nodes),
+                "cost": round(plan.cost.total, 4),
+                "allocations": [asdict(a) for a in plan.allocations],
+            },
+        }

@@ -1,0 +1,75 @@
+"""Waves and backorder fills over HTTP and from the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from keel.bootstrap import Keel
+from keel.cli import app
+from tests.integration.test_orders import order
+from tests.support import POS_FR, ST_DE, ST_FR, WH_DE, World, build_world, open_keel, receive, snapshot
+
+PROBLEM = "application/problem+json"
+
+
+def _sequenced(keel: Keel) -> None:
+    """Two orders whose one-at-a-time plans a joint plan beats (see test_orders_waves.py)."""
+    receive(keel, "SKU-1", WH_DE, 1)
+    receive(keel, "SKU-2", WH_DE, 5)
+    receive(keel, "SKU-1", ST_DE, 5)
+    keel.orders.capture(order("W-A", ("SKU-1", 1)))
+    keel.orders.capture(order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
+
+
+def test_wave_over_http(client: TestClient, keel: Keel, world: World) -> None:
+    _sequenced(keel)
+    dry = client.post("/orders/waves", json={"country": "DE"})
+    assert dry.status_code == 200, dry.text
+    assert (dry.json()["applied"], dry.json()["orders_changed"]) == (False, 2)
+    applied = client.post("/orders/waves", json={"apply": True}).json()
+    assert applied["applied"] and applied["saving"] == dry.json()["saving"]
+    bad = client.post("/orders/waves", json={"limit": 0})
+    assert (bad.status_code, bad.headers["content-type"]) == (422, PROBLEM)
+    assert client.post("/orders/waves", json={"channel": "nope"}).status_code == 404
+
+
+def test_backorder_fill_over_http(client: TestClient, keel: Keel, world: World) -> None:
+    receive(keel, "SKU-3", ST_FR, 2)
+    placed, _ = keel.orders.capture(
+        order("BO-1", ("SKU-3", 5), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
+    )
+    receive(keel, "SKU-3", ST_FR, 3, mid="more")
+    before = snapshot(keel)
+    assert client.post("/orders/backorders/fill", params={"limit": 0}).status_code == 422
+    assert snapshot(keel) == before
+    filled = client.post("/orders/backorders/fill").json()
+    assert filled["filled"] == [{"order_id": placed["id"], "units": 3, "nodes": [ST_FR]}]
+    assert client.get(f"/orders/{placed['id']}").json()["status"] == "allocated"
+
+
+def test_wave_and_fill_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("KEEL_")]:
+        monkeypatch.delenv(name)
+    url = f"sqlite:///{tmp_path / 'waves.db'}"
+    keel = open_keel(url)
+    build_world(keel)
+    _sequenced(keel)
+    keel.close()
+    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
+    dry = runner.invoke(app, ["orders", "wave", "--database-url", url], catch_exceptions=False)
+    assert dry.exit_code == 0, dry.output
+    assert "would move 2" in dry.output and "add --apply" in dry.output
+    done = runner.invoke(app, ["orders", "wave", "--apply", "--database-url", url], catch_exceptions=False)
+    assert "moved 2" in done.output and "splits 1 -> 0" in done.output
+    again = runner.invoke(app, ["orders", "wave", "--apply", "--database-url", url], catch_exceptions=False)
+    assert "moved 0" in again.output
+    bad = runner.invoke(app, ["orders", "wave", "--limit", "0", "--database-url", url], catch_exceptions=False)
+    assert bad.exit_code == 2 and "limit" in bad.output
+    fill = runner.invoke(app, ["orders", "fill-backorders", "--database-url", url], catch_exceptions=False)
+    assert fill.exit_code == 0 and "0 orders waiting" in fill.output

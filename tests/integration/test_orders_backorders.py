@@ -1,0 +1,92 @@
+"""Backorders on both databases: units accepted without stock are allocated when stock arrives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.platform.errors import ValidationFailed
+from keel.worker import run_once
+from tests.integration.test_orders import order
+from tests.support import POS_FR, ST_FR, World, position, receive, snapshot
+
+
+def pickup(external_id: str, qty: int) -> dict[str, Any]:
+    """A store-POS order collected at ST-FR-1; pos-fr allows backorders."""
+    return order(external_id, ("SKU-3", qty), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
+
+
+@pytest.fixture
+def waiting(keel: Keel, world: World) -> tuple[Keel, int]:
+    receive(keel, "SKU-3", ST_FR, 2, mid="rcv-1")
+    placed, _ = keel.orders.capture(pickup("BO-1", 5))
+    assert placed["lines"][0]["backordered"] == 3
+    return keel, placed["id"]
+
+
+def test_arriving_stock_fills_the_backorder(waiting: tuple[Keel, int]) -> None:
+    keel, oid = waiting
+    receive(keel, "SKU-3", ST_FR, 4, mid="rcv-2")
+    report = keel.orders.fill_backorders()
+    assert (report["orders_waiting"], report["orders_filled"], report["units_allocated"]) == (1, 1, 3)
+    filled = keel.orders.get(oid)
+    assert filled["status"] == "allocated"
+    assert filled["lines"][0]["backordered"] == 0
+    assert [(s["location"], s["lines"][0]["quantity"]) for s in filled["shipments"]] == [(ST_FR, 2), (ST_FR, 3)]
+    assert filled["routing"][-1]["trigger"] == "backorder"
+    assert filled["timeline"][-1]["kind"] == "backorder_allocated"
+    p = position(keel, "SKU-3", ST_FR)
+    assert (p["on_hand"], p["committed"], p["available"]) == (6, 5, 1)
+    # nothing left to do: a second pass changes nothing
+    before = snapshot(keel)
+    assert keel.orders.fill_backorders()["orders_waiting"] == 0
+    assert snapshot(keel) == before
+    assert keel.stock.rebuild(write=False).differences == []
+
+
+def test_partial_arrival_fills_part_and_keeps_waiting(waiting: tuple[Keel, int]) -> None:
+    keel, oid = waiting
+    receive(keel, "SKU-3", ST_FR, 1, mid="rcv-2")
+    assert keel.orders.fill_backorders()["units_allocated"] == 1
+    got = keel.orders.get(oid)
+    assert got["status"] == "partially_backordered"
+    assert got["lines"][0]["backordered"] == 2
+    assert position(keel, "SKU-3", ST_FR)["available"] == 0
+
+
+def test_oldest_order_is_served_first(waiting: tuple[Keel, int]) -> None:
+    keel, first = waiting
+    second, _ = keel.orders.capture(pickup("BO-2", 2))
+    assert second["lines"][0]["backordered"] == 2
+    receive(keel, "SKU-3", ST_FR, 3, mid="rcv-2")
+    report = keel.orders.fill_backorders()
+    assert [f["order_id"] for f in report["filled"]] == [first]
+    assert keel.orders.get(first)["lines"][0]["backordered"] == 0
+    assert keel.orders.get(second["id"])["lines"][0]["backordered"] == 2
+
+
+def test_cancelled_backorders_are_not_filled(waiting: tuple[Keel, int]) -> None:
+    keel, oid = waiting
+    keel.orders.cancel(oid, [(1, 3)], "customer gave up waiting")
+    receive(keel, "SKU-3", ST_FR, 4, mid="rcv-2")
+    assert keel.orders.fill_backorders()["orders_waiting"] == 0
+    assert position(keel, "SKU-3", ST_FR)["committed"] == 2
+
+
+def test_the_worker_fills_backorders(waiting: tuple[Keel, int]) -> None:
+    keel, oid = waiting
+    receive(keel, "SKU-3", ST_FR, 3, mid="rcv-2")
+    run_once(keel)
+    assert keel.orders.get(oid)["lines"][0]["backordered"] == 0
+
+
+@pytest.mark.parametrize("limit", [0, 1001])
+def test_bad_limit_is_refused(waiting: tuple[Keel, int], limit: int) -> None:
+    keel, _ = waiting
+    before = snapshot(keel)
+    with pytest.raises(ValidationFailed) as caught:
+        keel.orders.fill_backorders(limit=limit)
+    assert [e.field for e in caught.value.errors] == ["limit"]
+    assert snapshot(keel) == before

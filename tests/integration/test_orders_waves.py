@@ -1,0 +1,154 @@
+"""Waves on both databases: allocated orders re-planned jointly, applied atomically through the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.orders.model import Status
+from keel.orders.service.waves import WaveOrders
+from keel.platform.errors import Conflict, NotFound, ValidationFailed
+from tests.integration.test_orders import order
+from tests.support import ST_DE, WH_DE, World, mv, position, receive, snapshot
+
+
+@pytest.fixture
+def sequenced(keel: Keel, world: World) -> tuple[Keel, int, int]:
+    """Two Berlin orders captured one at a time: A takes the warehouse's last SKU-1, so B, which also
+    needs SKU-2 (held only by the warehouse), must split between the warehouse and the Munich store."""
+    receive(keel, "SKU-1", WH_DE, 1)
+    receive(keel, "SKU-2", WH_DE, 5)
+    receive(keel, "SKU-1", ST_DE, 5)
+    a, _ = keel.orders.capture(order("W-A", ("SKU-1", 1)))
+    b, _ = keel.orders.capture(order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
+    assert [s["location"] for s in a["shipments"]] == [WH_DE]
+    assert sorted(s["location"] for s in b["shipments"]) == [ST_DE, WH_DE]
+    return keel, a["id"], b["id"]
+
+
+def test_dry_run_reports_the_joint_plan_and_changes_nothing(sequenced: tuple[Keel, int, int]) -> None:
+    keel, a, b = sequenced
+    before = snapshot(keel)
+    report = keel.orders.wave()
+    assert snapshot(keel) == before
+    assert not report["applied"]
+    assert (report["orders_considered"], report["orders_changed"]) == (2, 2)
+    assert (report["splits_before"], report["splits_after"]) == (1, 0)
+    # priced by the same cost model as at capture: the capture plans' costs add up to "before"
+    captured = sum(keel.orders.get(o)["routing"][0]["cost"]["total"] for o in (a, b))
+    assert report["cost_before"] == pytest.approx(captured, abs=0.01)
+    assert report["saving"] > 0 and report["cost_after"] == pytest.approx(report["cost_before"] - report["saving"])
+    moves = {c["order_id"]: (c["before"]["nodes"], c["after"]["nodes"]) for c in report["changes"]}
+    assert moves == {a: ([WH_DE], [ST_DE]), b: (sorted([ST_DE, WH_DE]), [WH_DE])}
+
+
+def test_apply_moves_the_orders_through_the_ledger(sequenced: tuple[Keel, int, int]) -> None:
+    keel, a, b = sequenced
+    report = keel.orders.wave(apply=True)
+    assert report["applied"] and report["orders_changed"] == 2
+    moved_a, moved_b = keel.orders.get(a), keel.orders.get(b)
+    assert [(s["number"], s["location"], s["status"]) for s in moved_a["shipments"]] == [
+        (1, WH_DE, "replanned"),
+        (2, ST_DE, "allocated"),
+    ]
+    assert [s["status"] for s in moved_b["shipments"]] == ["replanned", "replanned", "allocated"]
+    assert moved_b["shipments"][2]["location"] == WH_DE
+    assert moved_a["shipments"][0]["lines"][0]["moved"] == 1
+    assert moved_a["status"] == moved_b["status"] == Status.ALLOCATED.value
+    assert moved_b["routing"][-1]["trigger"] == "wave"
+    replanned = sum(keel.orders.get(o)["routing"][-1]["cost"]["total"] for o in (a, b))
+    assert replanned == pytest.approx(report["cost_after"], abs=0.01)
+    assert moved_b["timeline"][-1]["kind"] == "replanned"
+    assert position(keel, "SKU-1", WH_DE)["committed"] == 1  # now B's
+    assert position(keel, "SKU-1", ST_DE)["committed"] == 1  # now A's
+    assert position(keel, "SKU-2", WH_DE)["committed"] == 1
+    assert keel.stock.rebuild(write=False).differences == []
+    # the joint plan is now in place: a second wave finds nothing to improve
+    assert keel.orders.wave(apply=True)["orders_changed"] == 0
+    # the moved order carries on as usual
+    done = keel.orders.advance(b, 3, Status.PICKING)
+    assert done["status"] == Status.PICKING.value
+
+
+def test_orders_being_picked_stay_out_of_the_wave(sequenced: tuple[Keel, int, int]) -> None:
+    keel, a, b = sequenced
+    keel.orders.advance(b, 1, Status.PICKING)
+    report = keel.orders.wave(apply=True)
+    # only A is free to move, and alone it is already where it is cheapest
+    assert (report["orders_considered"], report["orders_changed"]) == (1, 0)
+    assert [s["status"] for s in keel.orders.get(a)["shipments"]] == ["allocated"]
+
+
+def test_filters_narrow_the_wave(sequenced: tuple[Keel, int, int]) -> None:
+    keel, _, _ = sequenced
+    assert keel.orders.wave(country="FR")["orders_considered"] == 0
+    assert keel.orders.wave(limit=1)["orders_considered"] == 1
+    assert keel.orders.wave(channel="web-de")["orders_considered"] == 2
+
+
+def _after_solving(monkeypatch: pytest.MonkeyPatch, meanwhile: Any) -> None:
+    """Run ``meanwhile`` between the wave's planning and its writing."""
+    solve = WaveOrders._solve
+
+    def solve_then(*args: Any, **kwargs: Any) -> Any:
+        found = solve(*args, **kwargs)
+        meanwhile()
+        return found
+
+    monkeypatch.setattr(WaveOrders, "_solve", staticmethod(solve_then))
+
+
+def test_an_order_picked_while_planning_changes_nothing(
+    sequenced: tuple[Keel, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keel, a, b = sequenced
+    seen: list[Any] = []
+
+    def pick_b() -> None:
+        keel.orders.advance(b, 2, Status.PICKING)
+        seen.append(snapshot(keel))
+
+    _after_solving(monkeypatch, pick_b)
+    with pytest.raises(Conflict, match="changed while the wave was planned"):
+        keel.orders.wave(apply=True)
+    assert snapshot(keel) == seen[0]  # nothing after the pick was written
+    assert [s["location"] for s in keel.orders.get(a)["shipments"]] == [WH_DE]
+
+
+def test_stock_sold_while_planning_never_goes_negative(
+    sequenced: tuple[Keel, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keel, a, _ = sequenced
+    # a walk-in buys every free SKU-1 in the store; the wave only swaps units the two orders hold
+    _after_solving(monkeypatch, lambda: keel.stock.apply_batch([mv("walk-in", "sold", "SKU-1", ST_DE, 4)], "pos"))
+    assert keel.orders.wave(apply=True)["applied"]
+    store = position(keel, "SKU-1", ST_DE)
+    assert (store["on_hand"], store["available"], store["committed"]) == (1, 0, 1)
+    assert [s["location"] for s in keel.orders.get(a)["shipments"]][-1] == ST_DE
+    assert keel.stock.rebuild(write=False).differences == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 1001}, "limit"),
+        ({"country": "XX"}, "country"),
+        ({"time_limit_s": 0}, "time_limit_s"),
+    ],
+)
+def test_bad_wave_arguments_are_refused(sequenced: tuple[Keel, int, int], kwargs: dict[str, Any], field: str) -> None:
+    keel, _, _ = sequenced
+    before = snapshot(keel)
+    with pytest.raises(ValidationFailed) as caught:
+        keel.orders.wave(apply=True, **kwargs)
+    assert field in [e.field for e in caught.value.errors]
+    assert snapshot(keel) == before
+
+
+def test_unknown_channel_is_not_found(sequenced: tuple[Keel, int, int]) -> None:
+    keel, _, _ = sequenced
+    with pytest.raises(NotFound):
+        keel.orders.wave(channel="nope")
