@@ -70,3 +70,41 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
         expect(page.locator("h1")).to_have_text("Not found")
         browser.close()
     assert [e for e in errors if "404" not in e] == []
+
+
+@pytest.mark.browser
+def test_a_waved_order_shows_its_new_routing(shop: tuple[Keel, str]) -> None:
+    keel, url = shop
+    if not CHROMIUM.exists():
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    # the two-order case of tests/integration/test_orders_waves.py, on this page's world
+    receive(keel, "SKU-3", WH_DE, 1)
+    receive(keel, "SKU-4", WH_DE, 5)
+    receive(keel, "SKU-3", ST_DE, 5)
+    doc = {
+        "channel": WEB_DE,
+        "customer": {"name": "Ann"},
+        "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
+    }
+    keel.orders.capture({**doc, "external_id": "W-A", "lines": [{"sku": "SKU-3", "quantity": 1, "unit_price": "1.00"}]})
+    b, _ = keel.orders.capture(
+        {
+            **doc,
+            "external_id": "W-B",
+            "lines": [{"sku": s, "quantity": 1, "unit_price": "1.00"} for s in ("SKU-3", "SKU-4")],
+        }
+    )
+    assert keel.orders.wave(apply=True)["orders_changed"] == 2
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{url}/ui/orders/{b['id']}")
+        expect(page.locator("#routing-2 h2")).to_contain_text("wave")
+        expect(page.locator("#routing-2 h2")).to_contain_text(WH_DE)
+        expect(page.get_by_test_id("wave-note")).to_contain_text("cost")
+        expect(page.get_by_text("replanned").first).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "order-wave.png"), full_page=True)
+        browser.close()
+    assert errors == []

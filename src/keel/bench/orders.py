@@ -197,9 +197,14 @@ class _Tally:
     unfilled: int = 0
     late: int = 0
     plans: int = 0
+    parts: dict[str, float] = field(default_factory=dict)  # cost components: where the strategies differ
+    store_units: int = 0
 
-    def add(self, plan: Plan) -> None:
+    def add(self, plan: Plan, nodes: dict[str, Node]) -> None:
         self.cost += plan.cost.total
+        for name in ("shipping", "handling", "split", "late", "unfilled"):
+            self.parts[name] = self.parts.get(name, 0.0) + getattr(plan.cost, name)
+        self.store_units += sum(a.qty for a in plan.allocations if nodes[a.node].kind is NodeKind.STORE)
         self.splits += plan.splits
         self.unfilled += sum(line.qty for line in plan.unfilled)
         self.late += plan.cost.late > 0
@@ -224,19 +229,19 @@ def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42
             for order in batch:
                 plan = plan_greedy(order, greedy_net, policy, model)
                 greedy_net.commit(plan)
-                greedy.add(plan)
+                greedy.add(plan, base.nodes)
             for order in batch:
                 t0 = time.perf_counter()
                 plan = plan_order(order, realtime_net, policy, model)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 realtime_net.commit(plan)
-                realtime.add(plan)
+                realtime.add(plan, base.nodes)
             result = plan_wave(batch, batch_net, policy, model)
             milp_seconds += result.seconds
             statuses[result.status] = statuses.get(result.status, 0) + 1
             for plan in result.plans:
                 batch_net.commit(plan)
-                optimal.add(plan)
+                optimal.add(plan, base.nodes)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     figures: dict[str, Any] = {
         "orders": len(order_list),
@@ -265,6 +270,16 @@ def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42
         gap = (t.cost - optimal.cost) / optimal.cost * 100 if optimal.cost else 0.0
         table.add_row(name, f"{t.cost:,.2f}", f"{gap:+.2f} %", str(t.splits), str(t.late), str(t.unfilled))
     console.print(table)
+    parts = Table(
+        "strategy", "shipping", "handling", "split", "late", "unfilled", "units from stores", title="cost by part"
+    )
+    for name, t in (("greedy", greedy), ("real-time", realtime), ("batch MILP", optimal)):
+        parts.add_row(
+            name,
+            *(f"{t.parts.get(k, 0.0):,.0f}" for k in ("shipping", "handling", "split", "late", "unfilled")),
+            str(t.store_units),
+        )
+    console.print(parts)
     console.print(
         f"real-time latency p50 {figures['realtime_p50_ms']} ms, p99 {figures['realtime_p99_ms']} ms, "
         f"{figures['orders_per_s']} orders/s; MILP {milp_seconds:.1f} s over {len(waves)} waves ({statuses})"
