@@ -59,6 +59,9 @@ class Centroid:
 
 
 class PostalCodeService:
+    """The postal-code table: operator imports (``keel geo import-postcodes``, the twin loader) and the
+    look-up order capture uses when a ship-to address has no coordinates."""
+
     def __init__(self, db: Database, events: EventLog) -> None:
         self.db = db
         self.events = events
