@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,33 +10,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from typer.testing import CliRunner
 
 from keel.bootstrap import Keel
-from keel.cli import app
 from tests.support import MARKET, WH_DE, WH_FR, build_world, open_keel, position, receive, snapshot
 
 Run = Callable[..., Result]
 CSV_HEADER = "id,kind,sku,location,quantity,reason\n"
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file; the working directory and KEEL_* settings are isolated from the developer's."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KEEL_")]:
-        monkeypatch.delenv(name)
-    return f"sqlite:///{tmp_path / 'cli.db'}"
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
-
-    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-        return runner.invoke(app, [*args, "--database-url", db_url], env=env, catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

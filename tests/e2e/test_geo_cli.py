@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
 from keel.bootstrap import Keel
-from keel.cli import app
 from tests.support import open_keel, snapshot
 
 Run = Callable[..., Result]
@@ -24,25 +20,6 @@ GEONAMES = (
     "DE\t10117\tBerlin Mitte\tBerlin\tBE\t\t00\tBerlin, Stadt\t11000000\t52.519\t13.3892\t4\n"
     "FR\t75001\tParis 01\tIle-de-France\t11\tParis\t75\tParis\t751\t48.8592\t2.3417\t5\n"
 )
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file; the working directory and KEEL_* settings are isolated from the developer's."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KEEL_")]:
-        monkeypatch.delenv(name)
-    return f"sqlite:///{tmp_path / 'geo.db'}"
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, [*args, "--database-url", db_url], catch_exceptions=False)
-
-    return invoke
 
 
 def write(path: Path, text: str) -> Path:

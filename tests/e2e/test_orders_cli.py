@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
 from keel.bootstrap import Keel
-from keel.cli import app
 from keel.orders.model import Status
 from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, position, receive, snapshot
 
 Run = Callable[..., Result]
-
-
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite file; the working directory and KEEL_* settings are isolated from the developer's."""
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KEEL_")]:
-        monkeypatch.delenv(name)
-    return f"sqlite:///{tmp_path / 'orders.db'}"
-
-
-@pytest.fixture
-def run(db_url: str) -> Run:
-    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, [*args, "--database-url", db_url], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 from starlette.testclient import TestClient
-from typer.testing import CliRunner
 
 from keel.bootstrap import Keel
-from keel.cli import app
+from tests.e2e.conftest import Run
 from tests.integration.test_orders import order
 from tests.support import POS_FR, ST_DE, ST_FR, WH_DE, World, build_world, open_keel, receive, snapshot
 
@@ -52,24 +47,18 @@ def test_backorder_fill_over_http(client: TestClient, keel: Keel, world: World) 
     assert client.get(f"/orders/{placed['id']}").json()["status"] == "allocated"
 
 
-def test_wave_and_fill_from_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KEEL_")]:
-        monkeypatch.delenv(name)
-    url = f"sqlite:///{tmp_path / 'waves.db'}"
-    keel = open_keel(url)
+def test_wave_and_fill_from_the_cli(db_url: str, run: Run) -> None:
+    keel = open_keel(db_url)
     build_world(keel)
     _sequenced(keel)
     keel.close()
-    runner = CliRunner(env={"COLUMNS": "240", "KEEL_LOG_JSON": "false"})
-    dry = runner.invoke(app, ["orders", "wave", "--database-url", url], catch_exceptions=False)
+    dry = run("orders", "wave")
     assert dry.exit_code == 0, dry.output
     assert "would move 2" in dry.output and "add --apply" in dry.output
-    done = runner.invoke(app, ["orders", "wave", "--apply", "--database-url", url], catch_exceptions=False)
+    done = run("orders", "wave", "--apply")
     assert "moved 2" in done.output and "splits 1 -> 0" in done.output
-    again = runner.invoke(app, ["orders", "wave", "--apply", "--database-url", url], catch_exceptions=False)
-    assert "moved 0" in again.output
-    bad = runner.invoke(app, ["orders", "wave", "--limit", "0", "--database-url", url], catch_exceptions=False)
+    assert "moved 0" in run("orders", "wave", "--apply").output
+    bad = run("orders", "wave", "--limit", "0")
     assert bad.exit_code == 2 and "limit" in bad.output
-    fill = runner.invoke(app, ["orders", "fill-backorders", "--database-url", url], catch_exceptions=False)
+    fill = run("orders", "fill-backorders")
     assert fill.exit_code == 0 and "0 orders waiting" in fill.output
