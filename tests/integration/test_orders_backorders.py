@@ -90,3 +90,16 @@ def test_bad_limit_is_refused(waiting: tuple[Keel, int], limit: int) -> None:
         keel.orders.fill_backorders(limit=limit)
     assert [e.field for e in caught.value.errors] == ["limit"]
     assert snapshot(keel) == before
+
+
+def test_an_order_whose_stock_has_not_come_does_not_hold_back_newer_ones(waiting: tuple[Keel, int]) -> None:
+    keel, first = waiting  # waits for SKU-3, which does not arrive
+    receive(keel, "SKU-4", ST_FR, 2, mid="rcv-4")
+    newer, _ = keel.orders.capture(
+        order("BO-2", ("SKU-4", 4), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
+    )
+    receive(keel, "SKU-4", ST_FR, 2, mid="rcv-4b")
+    report = keel.orders.fill_backorders(limit=1)
+    assert (report["orders_waiting"], report["orders_with_stock"]) == (2, 1)
+    assert [f["order_id"] for f in report["filled"]] == [newer["id"]]
+    assert keel.orders.get(first)["lines"][0]["backordered"] == 3

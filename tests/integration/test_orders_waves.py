@@ -152,3 +152,23 @@ def test_unknown_channel_is_not_found(sequenced: tuple[Keel, int, int]) -> None:
     keel, _, _ = sequenced
     with pytest.raises(NotFound):
         keel.orders.wave(channel="nope")
+
+
+def test_a_line_held_at_two_nodes_moves_whole(keel: Keel, world: World) -> None:
+    # B's line 1 (2 x SKU-1) is split: one unit in the warehouse, one in the store
+    receive(keel, "SKU-1", WH_DE, 2)
+    receive(keel, "SKU-2", WH_DE, 5)
+    receive(keel, "SKU-1", ST_DE, 3)
+    keel.orders.capture(order("W-A", ("SKU-1", 1)))
+    b, _ = keel.orders.capture(order("W-B", ("SKU-1", 2), ("SKU-2", 1)))
+    assert sorted(s["location"] for s in b["shipments"]) == [ST_DE, WH_DE]
+    assert keel.orders.wave(apply=True)["orders_changed"] == 2
+    moved = keel.orders.get(b["id"])
+    assert [(ln["quantity"], ln["committed"], ln["backordered"], ln["cancelled"]) for ln in moved["lines"]] == [
+        (2, 2, 0, 0),
+        (1, 1, 0, 0),
+    ]
+    assert [s["location"] for s in moved["shipments"] if s["status"] == "allocated"] == [WH_DE]
+    assert position(keel, "SKU-1", WH_DE)["committed"] == 2
+    assert position(keel, "SKU-1", ST_DE)["committed"] == 1
+    assert keel.stock.rebuild(write=False).differences == []

@@ -388,3 +388,10 @@ def test_assign_reports_what_each_line_lacks() -> None:
     pieces, short = assign([(1, "A", 3), (2, "B", 2), (3, "A", 1)], [("N1", "A", 2)])
     assert pieces == [Assigned("N1", 1, "A", 2)]
     assert short == {1: 1, 2: 2, 3: 1}
+
+
+def test_assign_adds_up_a_line_given_in_pieces() -> None:
+    # a line held at two nodes comes as two pieces; moving it whole must keep both units
+    pieces, short = assign([(1, "A", 1), (1, "A", 1), (2, "B", 1)], [("N1", "A", 2), ("N1", "B", 1)])
+    assert pieces == [Assigned("N1", 1, "A", 2), Assigned("N1", 2, "B", 1)]
+    assert short == {}

@@ -329,10 +329,13 @@ def assign(
     ``lines`` are (line_no, sku, quantity) and ``allocations`` (node, sku, quantity). Returns the pieces and
     what each line still lacks (the planner sources SKUs; people and carriers talk about lines).
     """
-    left = {no: qty for no, _, qty in lines}
+    left: dict[int, int] = {}
     by_sku: dict[str, list[int]] = {}
-    for no, sku, _ in lines:
-        by_sku.setdefault(sku, []).append(no)
+    for no, sku, qty in lines:
+        # A line may come in several pieces (held at several nodes): its quantities add up.
+        left[no] = left.get(no, 0) + qty
+        if no not in by_sku.setdefault(sku, []):
+            by_sku[sku].append(no)
     out: list[Assigned] = []
     for node, sku, qty in allocations:
         for no in by_sku.get(sku, []):

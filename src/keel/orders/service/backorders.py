@@ -7,6 +7,7 @@ ledger, so a fill never takes more than is available and a race with another ord
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,56 +25,68 @@ from keel.orders.service.base import (
 )
 from keel.orders.sourcing import Plan, plan_order
 from keel.platform.clock import utcnow
-from keel.platform.errors import FieldError, ValidationFailed
+from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
 MAX_FILL = 1000
+logger = logging.getLogger("keel.orders.backorders")
 
 
 class BackorderOrders(OrdersBase):
     def fill_backorders(self, *, limit: int = 200) -> dict[str, Any]:
-        """Source the backordered units of up to ``limit`` orders, oldest first, against live stock.
-        Returns what was considered and allocated; orders whose stock has not arrived stay backordered."""
+        """Source the backordered units of up to ``limit`` waiting orders whose SKUs have stock somewhere,
+        oldest first, against live stock. Orders whose stock has not arrived stay backordered and do not
+        hold back newer orders whose stock has."""
         if not 1 <= limit <= MAX_FILL:
             raise ValidationFailed("invalid backorder fill", [FieldError(None, "limit", f"between 1 and {MAX_FILL}")])
         with self.db.read() as conn:
-            waiting = self._backordered(conn, limit)
+            waiting = self._backordered(conn)
+        stocked = self.queries.available_by_location(sorted({sku for _, demand in waiting for sku in demand}))
+        ready = [(row, demand) for row, demand in waiting if any(stocked.get(sku) for sku in demand)][:limit]
         filled: list[dict[str, Any]] = []
-        for row, lines in waiting:
-            plan = self._plan(row, lines)
-            if not plan.allocations:
-                continue
+        failed = 0
+        for row, demand in ready:
             try:
+                plan = self._plan(row, demand)
+                if not plan.allocations:
+                    continue
                 with self.db.write() as conn:
                     units = self._commit(conn, row["id"], plan)
             except ValidationFailed as exc:
                 if not only_stock_errors(exc):
-                    raise
+                    failed += 1
+                    logger.exception("backorder fill failed for order %s", row["id"])
                 continue  # another order took the stock first; the next pass tries again
+            except KeelError:
+                failed += 1
+                logger.exception("backorder fill failed for order %s", row["id"])
+                continue
             if units:
                 filled.append({"order_id": row["id"], "units": units, "nodes": list(plan.nodes)})
         return {
             "orders_waiting": len(waiting),
+            "orders_with_stock": len(ready),
             "orders_filled": len(filled),
             "units_allocated": sum(f["units"] for f in filled),
+            "failed": failed,
             "filled": filled,
         }
 
-    def _backordered(self, conn: Connection, limit: int) -> list[tuple[dict[str, Any], dict[str, int]]]:
+    def _backordered(self, conn: Connection) -> list[tuple[dict[str, Any], dict[str, int]]]:
+        """Every order with backordered units, oldest first, with what each still waits for per SKU."""
         o, ol = store.orders, store.order_lines
-        ids = sa.select(ol.c.order_id).where(ol.c.backordered > 0).group_by(ol.c.order_id).scalar_subquery()
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(sa.select(o).where(o.c.id.in_(ids)).order_by(o.c.created_at, o.c.id).limit(limit))
-        ]
         demand: dict[int, dict[str, int]] = {}
-        if rows:
-            query = sa.select(ol.c.order_id, ol.c.sku, ol.c.backordered).where(
-                ol.c.order_id.in_([r["id"] for r in rows]), ol.c.backordered > 0
-            )
-            for order_id, sku, qty in conn.execute(query):
-                mine = demand.setdefault(order_id, {})
-                mine[sku] = mine.get(sku, 0) + qty
-        return [(r, demand[r["id"]]) for r in rows if r["id"] in demand]
+        for order_id, sku, qty in conn.execute(
+            sa.select(ol.c.order_id, ol.c.sku, ol.c.backordered).where(ol.c.backordered > 0)
+        ):
+            mine = demand.setdefault(order_id, {})
+            mine[sku] = mine.get(sku, 0) + qty
+        rows: list[dict[str, Any]] = []
+        ids = sorted(demand)
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            rows += [dict(r._mapping) for r in conn.execute(sa.select(o).where(o.c.id.in_(chunk)))]
+        rows.sort(key=lambda r: (r["created_at"], r["id"]))
+        return [(r, demand[r["id"]]) for r in rows]
 
     def _plan(self, row: dict[str, Any], demand: dict[str, int]) -> Plan:
         network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
@@ -82,6 +95,8 @@ class BackorderOrders(OrdersBase):
     def _commit(self, conn: Connection, order_id: int, plan: Plan) -> int:
         """Allocate the plan to the lines still backordered now (a cancellation may have come first)."""
         order = self.lock_order(conn, order_id)
+        if set(plan.nodes) & set(order["excluded_nodes"]):
+            return 0  # a node rejected this order while it was planned; the next pass plans again
         ol = store.order_lines
         lines = [
             (r.line_no, r.sku, r.backordered)

@@ -267,7 +267,9 @@ class FulfilOrders(OrdersBase):
     ) -> None:
         order_id, number, node = order["id"], shipment["number"], shipment["location"]
         now = utcnow()
-        self.lock_order(conn, order_id)
+        # History is extended from the locked row: a backorder fill may have routed this order meanwhile.
+        locked = self.lock_order(conn, order_id)
+        excluded = sorted({*locked["excluded_nodes"], *excluded})
         current = {p["line_no"]: p["quantity"] for p in self._shipment_lines(conn, order_id, number)}
         status = Status(self._shipment(conn, order_id, number)["status"])
         if status not in REJECTABLE or any(current.get(p["line_no"]) != p["quantity"] for p in pieces):
@@ -289,7 +291,7 @@ class FulfilOrders(OrdersBase):
         rows = self.movement_rows(order_id, "uncommitted", [(node, p["sku"], p["quantity"]) for p in pieces])
         rows += self.movement_rows(order_id, "committed", [(a.node, a.sku, a.quantity) for a in new])
         self.stock.apply_in(conn, rows, SOURCE)
-        routing = [*order["routing"], routing_entry("rejection", plan, now, rejected_by=node, attempt=attempt)]
+        routing = [*locked["routing"], routing_entry("rejection", plan, now, rejected_by=node, attempt=attempt)]
         o = store.orders
         conn.execute(o.update().where(o.c.id == order_id).values(excluded_nodes=excluded, routing=routing))
         units = sum(p["quantity"] for p in pieces)

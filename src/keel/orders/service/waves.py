@@ -217,26 +217,35 @@ class WaveOrders(OrdersBase):
     # -- writing ------------------------------------------------------------------------------------------
     def _apply(self, changes: list[tuple[_Held, Plan]], before: Mapping[str, Any], now: datetime) -> None:
         """Move every changed order in one transaction, or none: an order touched since the wave was read
-        is a ``Conflict``, and stock taken meanwhile makes the ledger refuse (nothing is oversold)."""
+        is a ``Conflict``, and stock taken meanwhile makes the ledger refuse (nothing is oversold).
+
+        Locks are taken in the order every other writer takes them (order rows, then the ledger, then the
+        event log), order rows sorted by id, so a wave cannot deadlock with pickers, captures or receipts."""
+        ordered = sorted(changes, key=lambda c: c[0].row["id"])
         try:
             with self.db.write() as conn:
+                rows = {h.row["id"]: self._check(conn, h) for h, _ in ordered}
                 released: list[dict[str, Any]] = []
                 taken: list[dict[str, Any]] = []
-                for h, plan in changes:
-                    out, into = self._move(conn, h, plan, before[h.order.id].total, now)
-                    released += out
-                    taken += into
+                moved: list[tuple[_Held, Plan, list[int], list[int]]] = []
+                for h, plan in ordered:
+                    old, new, numbers = self._move(conn, h, plan, now)
+                    released += self.movement_rows(
+                        h.row["id"], "uncommitted", [(p["location"], p["sku"], p["quantity"]) for p in h.pieces]
+                    )
+                    taken += self.movement_rows(h.row["id"], "committed", [(a.node, a.sku, a.quantity) for a in new])
+                    moved.append((h, plan, old, numbers))
                 # Every release before any commit: one order's new node may use what another order left.
                 self.stock.apply_in(conn, released + taken, SOURCE)
+                for h, plan, old, numbers in moved:
+                    self._record(conn, rows[h.row["id"]], h, plan, before[h.order.id].total, old, numbers, now)
         except ValidationFailed as exc:
             if not only_stock_errors(exc):
                 raise
             raise Conflict("stock moved while the wave was planned; nothing was changed, plan the wave again") from exc
 
-    def _move(
-        self, conn: Connection, h: _Held, plan: Plan, cost_before: float, now: datetime
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Move one order's units to its new plan; returns its ledger rows (releases, commits)."""
+    def _check(self, conn: Connection, h: _Held) -> dict[str, Any]:
+        """Lock the order and make sure it still holds exactly what the wave planned with."""
         order_id = h.row["id"]
         row = self.lock_order(conn, order_id)
         sl, s = store.shipment_lines, store.shipments
@@ -248,6 +257,27 @@ class WaveOrders(OrdersBase):
         was = {(p["number"], p["line_no"], p["quantity"], Status.ALLOCATED.value) for p in h.pieces}
         if row["status"] != Status.ALLOCATED.value or {tuple(r) for r in still} != was:
             raise Conflict(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
+        return row
+
+    def _move(
+        self, conn: Connection, h: _Held, plan: Plan, now: datetime
+    ) -> tuple[list[int], list[Assigned], list[int]]:
+        """Close the order's shipments as replanned and open the new ones; returns (old shipment numbers,
+        new pieces, new shipment numbers)."""
+        order_id = h.row["id"]
+        new, short = assign(
+            [(p["line_no"], p["sku"], p["quantity"]) for p in h.pieces],
+            [(a.node, a.sku, a.qty) for a in plan.allocations],
+        )
+        held: dict[str, int] = {}
+        for p in h.pieces:
+            held[p["sku"]] = held.get(p["sku"], 0) + p["quantity"]
+        given: dict[str, int] = {}
+        for piece in new:
+            given[piece.sku] = given.get(piece.sku, 0) + piece.quantity
+        if short or given != held:  # the program was told to place every unit; refuse rather than lose any
+            raise Conflict(f"order {order_id}: the wave plan does not place every unit it holds; nothing was changed")
+        sl, s = store.shipment_lines, store.shipments
         for p in h.pieces:
             conn.execute(
                 sl.update()
@@ -260,14 +290,21 @@ class WaveOrders(OrdersBase):
             .where(s.c.order_id == order_id, s.c.number.in_(old))
             .values(status=Status.REPLANNED.value, updated_at=now)
         )
-        new: list[Assigned]
-        new, short = assign(
-            [(p["line_no"], p["sku"], p["quantity"]) for p in h.pieces],
-            [(a.node, a.sku, a.qty) for a in plan.allocations],
-        )
-        if short:  # the program was told to fill everything; refuse rather than lose units
-            raise Conflict(f"order {order_id}: the wave plan misses units; nothing was changed")
-        numbers = self.add_shipments(conn, order_id, new, now)
+        return old, new, self.add_shipments(conn, order_id, new, now)
+
+    def _record(
+        self,
+        conn: Connection,
+        row: dict[str, Any],
+        h: _Held,
+        plan: Plan,
+        cost_before: float,
+        old: list[int],
+        numbers: list[int],
+        now: datetime,
+    ) -> None:
+        """Routing history, timeline and event (the event log's lock comes last, as for every writer)."""
+        order_id = row["id"]
         routing = [*row["routing"], routing_entry("wave", plan, now, cost_before=round(cost_before, 4))]
         conn.execute(store.orders.update().where(store.orders.c.id == order_id).values(routing=routing))
         self.note(
@@ -279,10 +316,6 @@ class WaveOrders(OrdersBase):
             {"from_shipments": old, "to_shipments": numbers, "nodes": list(plan.nodes)},
         )
         self.refresh_status(conn, order_id)
-        return (
-            self.movement_rows(order_id, "uncommitted", [(p["location"], p["sku"], p["quantity"]) for p in h.pieces]),
-            self.movement_rows(order_id, "committed", [(a.node, a.sku, a.quantity) for a in new]),
-        )
 
     @staticmethod
     def _change(h: _Held, plan: Plan, cost_before: float) -> dict[str, Any]:
