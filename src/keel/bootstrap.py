@@ -53,6 +53,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     stock = StockService(db, events, locations, settings)
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)
+    postcodes = PostalCodeService(db, events)
     return Keel(
         settings=settings,
         db=db,
@@ -62,6 +63,6 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         queries=queries,
         channels=channels,
         availability=availability,
-        orders=OrdersService(db, events, stock, queries, locations, channels, availability),
-        postcodes=PostalCodeService(db, events),
+        orders=OrdersService(db, events, stock, queries, locations, channels, availability, postcodes),
+        postcodes=postcodes,
     )

@@ -20,6 +20,7 @@ from keel.orders.service.base import (
     OrdersBase,
     only_stock_errors,
     order_policy,
+    per_sku,
     routing_entry,
     sourcing_order,
 )
@@ -74,12 +75,12 @@ class BackorderOrders(OrdersBase):
     def _backordered(self, conn: Connection) -> list[tuple[dict[str, Any], dict[str, int]]]:
         """Every order with backordered units, oldest first, with what each still waits for per SKU."""
         o, ol = store.orders, store.order_lines
-        demand: dict[int, dict[str, int]] = {}
+        lines: dict[int, list[tuple[str, int]]] = {}
         for order_id, sku, qty in conn.execute(
             sa.select(ol.c.order_id, ol.c.sku, ol.c.backordered).where(ol.c.backordered > 0)
         ):
-            mine = demand.setdefault(order_id, {})
-            mine[sku] = mine.get(sku, 0) + qty
+            lines.setdefault(order_id, []).append((sku, qty))
+        demand = {order_id: per_sku(pairs) for order_id, pairs in lines.items()}
         rows: list[dict[str, Any]] = []
         ids = sorted(demand)
         for start in range(0, len(ids), 1000):

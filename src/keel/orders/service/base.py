@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.service import ChannelService
+from keel.geo.service import PostalCodeService
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
 from keel.orders import store
@@ -75,8 +76,10 @@ class OrdersBase:
         locations: LocationService,
         channels: ChannelService,
         availability: AvailabilityService,
+        postcodes: PostalCodeService,
     ) -> None:
         self.availability = availability
+        self.postcodes = postcodes
         self.db = db
         self.events = events
         self.stock = stock
@@ -275,6 +278,14 @@ def sourcing_order(row: Mapping[str, Any], demand: Mapping[str, int], now: datet
         promise_hours=promise_hours(row["promise_at"], now),
         pickup_node=row["pickup_location"],
     )
+
+
+def per_sku(pieces: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Units per SKU of (sku, quantity) pairs: the planner sources SKUs, while shipments hold line pieces."""
+    out: dict[str, int] = {}
+    for sku, qty in pieces:
+        out[sku] = out.get(sku, 0) + qty
+    return out
 
 
 def order_policy(excluded: Iterable[str]) -> Policy:

@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.geo.service import PostalCodeService
 from keel.orders import store
 from keel.orders.model import Capture, assign, parse_capture
 from keel.orders.service.base import SOURCE, OrdersBase, city_centroid, only_stock_errors, promise_hours, routing_entry
@@ -148,7 +147,7 @@ class CaptureOrders(OrdersBase):
             return _Where(capture.latitude, capture.longitude, "given", capture.country)
         if capture.postal_code:
             # The operator-loaded postal-code centroids (keel geo import-postcodes), before any city.
-            area = PostalCodeService(self.db, self.events).centroid(capture.country, capture.postal_code)
+            area = self.postcodes.centroid(capture.country, capture.postal_code)
             if area is not None:
                 how = "postal_code" if area.exact else "postal_area"
                 return _Where(area.latitude, area.longitude, how, capture.country)

@@ -15,6 +15,7 @@ from keel.orders.service.base import (
     OrdersBase,
     only_stock_errors,
     order_policy,
+    per_sku,
     routing_entry,
     sourcing_order,
 )
@@ -167,9 +168,7 @@ class FulfilOrders(OrdersBase):
                 )
             pieces = self._chosen(pieces, line_nos, order_id, number)
             excluded = sorted({*order["excluded_nodes"], shipment["location"]})
-            demand: dict[str, int] = {}
-            for p in pieces:
-                demand[p["sku"]] = demand.get(p["sku"], 0) + p["quantity"]
+            demand = per_sku((p["sku"], p["quantity"]) for p in pieces)
             sourcing = sourcing_order(order, demand, utcnow())
             policy = order_policy(excluded)
             network = self.network(list(demand), order["channel"], order["country"], order["pickup_location"])

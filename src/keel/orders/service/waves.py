@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from keel.orders import store
 from keel.orders.model import DEAD, Assigned, Status, assign
-from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, routing_entry, sourcing_order
+from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, per_sku, routing_entry, sourcing_order
 from keel.orders.sourcing import Allocation, CostModel, Network, Order, Plan, plan_cost
 from keel.orders.sourcing.batch import WaveResult, plan_wave
 from keel.orders.sourcing.model import SHIPPED
@@ -153,10 +153,7 @@ class WaveOrders(OrdersBase):
             mine = pieces.get(order_id, [])
             if not mine:
                 continue
-            demand: dict[str, int] = {}
-            for p in mine:
-                demand[p["sku"]] = demand.get(p["sku"], 0) + p["quantity"]
-            order = sourcing_order(row, demand, now)
+            order = sourcing_order(row, per_sku((p["sku"], p["quantity"]) for p in mine), now)
             out.append(_Held(row, mine, order))
         return out
 
@@ -269,13 +266,10 @@ class WaveOrders(OrdersBase):
             [(p["line_no"], p["sku"], p["quantity"]) for p in h.pieces],
             [(a.node, a.sku, a.qty) for a in plan.allocations],
         )
-        held: dict[str, int] = {}
-        for p in h.pieces:
-            held[p["sku"]] = held.get(p["sku"], 0) + p["quantity"]
-        given: dict[str, int] = {}
-        for piece in new:
-            given[piece.sku] = given.get(piece.sku, 0) + piece.quantity
-        if short or given != held:  # the program was told to place every unit; refuse rather than lose any
+        held = per_sku((p["sku"], p["quantity"]) for p in h.pieces)
+        if (
+            short or per_sku((piece.sku, piece.quantity) for piece in new) != held
+        ):  # the program was told to place every unit; refuse rather than lose any
             raise Conflict(f"order {order_id}: the wave plan does not place every unit it holds; nothing was changed")
         sl, s = store.shipment_lines, store.shipments
         for p in h.pieces:

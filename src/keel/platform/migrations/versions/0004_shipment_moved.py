@@ -24,6 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Lossy: shipments a wave closed keep the status "replanned", which code before 0004 does not know.
     with op.batch_alter_table("order_lines") as batch:
         batch.drop_index(batch.f("ix_order_lines_backordered"))
     with op.batch_alter_table("order_shipment_lines") as batch:
