@@ -104,6 +104,7 @@ def test_a_waved_order_shows_its_new_routing(shop: tuple[Keel, str]) -> None:
         expect(page.locator("#routing-2 h2")).to_contain_text("wave")
         expect(page.locator("#routing-2 h2")).to_contain_text(WH_DE)
         expect(page.get_by_test_id("wave-note")).to_contain_text("cost")
+        expect(page.get_by_test_id("live-shipments")).to_have_text("1")  # the two replanned ones are history
         expect(page.get_by_text("replanned").first).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "order-wave.png"), full_page=True)
         browser.close()

@@ -100,21 +100,46 @@ def _after_solving(monkeypatch: pytest.MonkeyPatch, meanwhile: Any) -> None:
     monkeypatch.setattr(WaveOrders, "_solve", staticmethod(solve_then))
 
 
-def test_an_order_picked_while_planning_changes_nothing(
+def test_an_order_picked_while_planning_drops_out_and_the_wave_plans_again(
     sequenced: tuple[Keel, int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keel, a, b = sequenced
     seen: list[Any] = []
 
-    def pick_b() -> None:
-        keel.orders.advance(b, 2, Status.PICKING)
-        seen.append(snapshot(keel))
+    def pick_b_once() -> None:
+        if not seen:
+            keel.orders.advance(b, 2, Status.PICKING)
+            seen.append(snapshot(keel))
 
-    _after_solving(monkeypatch, pick_b)
-    with pytest.raises(Conflict, match="changed while the wave was planned"):
-        keel.orders.wave(apply=True)
+    _after_solving(monkeypatch, pick_b_once)
+    report = keel.orders.wave(apply=True)
+    # the first plan is refused as a whole; the second sees only A, which is already at its cheapest
+    assert (report["attempts"], report["orders_considered"], report["orders_changed"]) == (2, 1, 0)
     assert snapshot(keel) == seen[0]  # nothing after the pick was written
     assert [s["location"] for s in keel.orders.get(a)["shipments"]] == [WH_DE]
+
+
+def test_a_second_clash_is_a_conflict_and_changes_nothing(
+    sequenced: tuple[Keel, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keel, _, _ = sequenced
+    receive(keel, "SKU-9", WH_DE, 100)
+    before: list[Any] = []
+
+    def stock_moves() -> None:
+        # something lands on every solve; the wave's check of its orders clashes both times
+        keel.stock.apply_batch([mv(f"rcv-{len(before)}", "received", "SKU-9", WH_DE, 1)], "wms")
+        before.append(snapshot(keel))
+
+    def always_clash(*_: Any) -> None:
+        raise Conflict("order 1 changed while the wave was planned; nothing was changed, plan again")
+
+    _after_solving(monkeypatch, stock_moves)
+    monkeypatch.setattr(WaveOrders, "_check", always_clash)
+    with pytest.raises(Conflict, match="changed while the wave was planned"):
+        keel.orders.wave(apply=True)
+    assert len(before) == 2  # planned twice
+    assert snapshot(keel) == before[-1]
 
 
 def test_stock_sold_while_planning_never_goes_negative(

@@ -126,13 +126,27 @@ def test_the_order_generator_is_deterministic() -> None:
     assert all(o.pickup_node is not None for o in pickup)
 
 
-def test_kept_nodes_always_get_a_variable() -> None:
+def test_an_incumbent_plan_is_always_offered_and_kept_on_ties() -> None:
     # given a Munich customer for B (held in Berlin, Hamburg and Munich) and a shortlist of one node, the
     # program sees the best node plus the two cheapest holders of B: Munich and Berlin, not Hamburg
     net = network()
     wave = [Order("K1", "web-de", (OrderLine("B", 1),), 48.137, 11.575, "DE", Fulfilment.SHIP_STANDARD, 72.0)]
     narrow = plan_wave(wave, net, nodes_per_order=1)
-    kept = plan_wave(wave, net, nodes_per_order=1, keep_nodes={"K1": ["WH-HAM"]})
-    # when Hamburg is the order's current node, it is offered too (so a re-plan can always keep it)
+    # when the order already ships from Hamburg, Hamburg is offered too (a re-plan can always stay put)
+    kept = plan_wave(wave, net, nodes_per_order=1, incumbent={"K1": [Allocation("WH-HAM", "B", 1)]})
     assert (narrow.pairs, kept.pairs) == (2, 3)
-    assert [a.node for p in kept.plans for a in p.allocations] == ["WH-MUC"]
+    assert [a.node for p in kept.plans for a in p.allocations] == ["WH-MUC"]  # a real saving still moves it
+
+
+def test_a_tie_keeps_the_incumbent() -> None:
+    # two identical warehouses at the same spot: whichever holds the order now keeps it
+    twins = Network(
+        [
+            Node("WH-A", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
+            Node("WH-B", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
+        ]
+    )
+    wave = [Order("T1", "web-de", (OrderLine("A", 1),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)]
+    for code in ("WH-A", "WH-B"):
+        result = plan_wave(wave, twins, incumbent={"T1": [Allocation(code, "A", 1)]})
+        assert [a.node for p in result.plans for a in p.allocations] == [code]

@@ -10,14 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from keel.deps import KeelDep
-from keel.orders.model import Status
+from keel.orders.model import DEAD, Status
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager
 from keel.web.render import UI, PageRoute, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
-STATUSES = frozenset({*(s.value for s in Status), "backordered", "partially_backordered"})
+# Order statuses: a live shipment's, or what is left when none is live (see keel.orders.model.order_status).
+STATUSES = frozenset(
+    {*(s.value for s in Status if s not in DEAD), Status.CANCELLED.value, "backordered", "partially_backordered"}
+)
 
 
 @router.get(f"{UI}/orders")

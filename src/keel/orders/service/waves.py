@@ -63,8 +63,21 @@ class WaveOrders(OrdersBase):
     ) -> dict[str, Any]:
         """Plan the oldest ``limit`` allocated, shipped-to-customer orders (optionally of one country or
         channel) as one wave; with ``apply`` move the orders whose joint plan is cheaper. Returns the
-        report: orders considered, changed, cost before and after, and every change."""
+        report: orders considered, changed, cost before and after, every change, and the attempts made."""
         self._check_wave_args(country, channel, limit, time_limit_s)
+        for attempt in (1, 2):
+            try:
+                return {**self._wave_once(country, channel, limit, apply, time_limit_s), "attempts": attempt}
+            except Conflict:
+                # An order was picked or stock moved while the program solved: plan once more from what is
+                # there now (the touched orders drop out of the wave); a second clash is the caller's to see.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wave_once(
+        self, country: str | None, channel: str | None, limit: int, apply: bool, time_limit_s: float
+    ) -> dict[str, Any]:
         with self.db.read() as conn:
             held = self._held(conn, country, channel, limit)
         now = utcnow()
@@ -196,9 +209,12 @@ class WaveOrders(OrdersBase):
         for _ in range(3):
             if not wave:
                 return None, kept
-            current = {h.order.id: {a.node for a in h.allocations} for h in wave}
             result = plan_wave(
-                [h.order for h in wave], network, model=model, time_limit_s=time_limit_s, keep_nodes=current
+                [h.order for h in wave],
+                network,
+                model=model,
+                time_limit_s=time_limit_s,
+                incumbent={h.order.id: h.allocations for h in wave},
             )
             short = {p.order_id for p in result.plans if p.unfilled}
             if not short and result.status in ("optimal", "feasible"):

@@ -17,6 +17,10 @@ from keel.orders.sourcing.cost import CostModel, plan_cost, split_cost
 from keel.orders.sourcing.filters import Option, Policy, screen
 from keel.orders.sourcing.model import Allocation, Network, Order, OrderLine, Plan
 
+# What staying on its current node is worth to an order being re-planned: a cent a package, enough to
+# break ties towards the plan in place, far below any real difference in the cost model.
+STAY_BONUS = 0.01
+
 
 @dataclass(frozen=True)
 class WaveResult:
@@ -53,13 +57,16 @@ def plan_wave(
     time_limit_s: float = 30.0,
     relative_gap: float = 1e-4,
     solver_name: str = "SCIP",
-    keep_nodes: Mapping[str, Collection[str]] | None = None,
+    incumbent: Mapping[str, Sequence[Allocation]] | None = None,
 ) -> WaveResult:
     """Plan every order of a wave jointly against the network's stock and capacity; nothing is changed.
 
     Demand a wave cannot meet is left unfilled at the cost model's unfilled penalty, so the program is
-    always feasible. Commit the returned plans in order (``network.commit``). ``keep_nodes`` (order id to
-    node codes) are always offered to that order, whatever the shortlist would drop.
+    always feasible. Commit the returned plans in order (``network.commit``).
+
+    ``incumbent`` (order id to its current allocations) re-plans orders that already have a plan: their
+    nodes are always offered, the solver starts from that plan, and staying costs ``STAY_BONUS`` less per
+    package, so an order moves only for a real saving, not for a tie.
     """
     policy = policy or Policy()
     model = model or CostModel()
@@ -77,18 +84,21 @@ def plan_wave(
     protected_rows: dict[tuple[str, str], tuple[int, list[pywraplp.Variable]]] = {}
     unit_rows: dict[str, tuple[int, list[pywraplp.Variable]]] = {}
     pairs = 0
+    current = incumbent or {}
+    hint: dict[pywraplp.Variable, float] = {}
     for i, order in enumerate(orders):
         demand = demands[i]
-        options = shortlist(
-            order, screen(order, network, policy, model).options, nodes_per_order, (keep_nodes or {}).get(order.id, ())
-        )
+        mine = {a.node for a in current.get(order.id, ())}
+        options = shortlist(order, screen(order, network, policy, model).options, nodes_per_order, mine)
         used: list[pywraplp.Variable] = []
         for opt in options:
             code = opt.node.code
             y = solver.BoolVar(f"y{i}_{code}")
             used.append(y)
             pairs += 1
-            objective.SetCoefficient(y, opt.cost.fixed)
+            objective.SetCoefficient(y, opt.cost.fixed - (STAY_BONUS if code in mine else 0.0))
+            if mine:
+                hint[y] = 1.0 if code in mine else 0.0
             unit_rows.setdefault(code, (opt.units, []))
             for sku, give in opt.usable.items():
                 v = solver.IntVar(0, give, f"x{i}_{code}_{sku}")
@@ -137,6 +147,12 @@ def plan_wave(
         row = solver.Constraint(0, units)
         for v in vs:
             row.SetCoefficient(v, 1)
+    for i, order in enumerate(orders):
+        for a in current.get(order.id, ()):
+            if (i, a.node, a.sku) in x:
+                hint[x[(i, a.node, a.sku)]] = float(a.qty)
+    if hint:
+        solver.SetHint(list(hint), list(hint.values()))
     objective.SetMinimization()
     solver.SetTimeLimit(int(time_limit_s * 1000))
     params = pywraplp.MPSolverParameters()
