@@ -85,6 +85,7 @@ def test_other_toml_tables_are_ignored(tmp_path: Path) -> None:
         ({"KEEL_COUNT_TOLERANCE_PCT": "two"}, "setting 'count_tolerance_pct': cannot read 'two' as float"),
         ({"KEEL_MAX_BATCH": "0"}, "setting 'max_batch' must be >= 1"),
         ({"KEEL_MAX_BATCH": "-5"}, "setting 'max_batch' must be >= 1"),
+        ({"KEEL_MAX_BODY_BYTES": "0"}, "setting 'max_body_bytes' must be >= 1"),
     ],
 )
 def test_bad_env_values_raise_config_error(env: dict[str, str], message: str) -> None:

@@ -11,6 +11,7 @@ from keel.orders.sourcing import (
     Allocation,
     Capability,
     CostModel,
+    ExcludedNodes,
     Fulfilment,
     Network,
     Node,
@@ -150,3 +151,18 @@ def test_a_tie_keeps_the_incumbent() -> None:
     for code in ("WH-A", "WH-B"):
         result = plan_wave(wave, twins, incumbent={"T1": [Allocation(code, "A", 1)]})
         assert [a.node for p in result.plans for a in p.allocations] == [code]
+
+
+def test_each_order_gets_its_channels_policy() -> None:
+    # the same Berlin order from two channels; only market-de excludes the Berlin warehouse
+    net = network()
+    line = (OrderLine("B", 1),)
+    wave = [
+        Order("M1", "market-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
+        Order("W1", "web-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
+    ]
+    strict = Policy(filters=(*Policy().filters[:-1], ExcludedNodes(frozenset({"WH-BER"}))))
+    result = plan_wave(wave, net, policies={"market-de": strict})
+    chosen = {p.order_id: {a.node for a in p.allocations} for p in result.plans}
+    assert chosen["W1"] == {"WH-BER"}
+    assert "WH-BER" not in chosen["M1"] and chosen["M1"]

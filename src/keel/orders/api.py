@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import BaseModel, Field
 
 from keel.deps import KeelDep
@@ -256,3 +256,53 @@ def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> dict[str, An
 @router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
 def refund_return(rma: str, keel: KeelDep) -> dict[str, Any]:
     return keel.orders.refund(rma)
+
+
+@router.get("/sourcing-policies", operation_id="list_sourcing_policies")
+def list_sourcing_policies(keel: KeelDep) -> list[dict[str, Any]]:
+    """The stored policy documents: one per channel that has its own, and ``*`` (every other channel)."""
+    return keel.orders.list_sourcing_policies()
+
+
+@router.get("/sourcing-policies/{channel}", operation_id="get_sourcing_policy")
+def get_sourcing_policy(channel: str, keel: KeelDep) -> dict[str, Any]:
+    """The policy in effect for a channel (its own, the ``*`` default or the built-in one), with every filter
+    and number spelled out under ``effective``."""
+    return keel.orders.get_sourcing_policy(channel)
+
+
+@router.put("/sourcing-policies/{channel}", operation_id="set_sourcing_policy")
+def set_sourcing_policy(
+    channel: str,
+    keel: KeelDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {
+                    "filters": [
+                        {"kind": "same_country"},
+                        {"kind": "max_distance", "km": 800, "same_day_km": 40},
+                        {"kind": "store_protection", "min_units": 3},
+                        {"kind": "capacity", "headroom": 20},
+                    ],
+                    "objective": "fewest_splits_then_cost",
+                    "max_nodes": 3,
+                    "weights": {"split": 2.0, "late": 1.5},
+                }
+            ]
+        ),
+    ],
+) -> dict[str, Any]:
+    """Replace the channel's sourcing policy (``*``: the default of every channel without its own). It applies
+    to the next order planned: capture, re-routing, backorders and waves."""
+    return keel.orders.set_sourcing_policy(channel, body)
+
+
+@router.delete(
+    "/sourcing-policies/{channel}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_sourcing_policy"
+)
+def delete_sourcing_policy(channel: str, keel: KeelDep) -> Response:
+    """Drop the channel's own policy; it falls back to ``*``, then to the built-in policy."""
+    keel.orders.delete_sourcing_policy(channel)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

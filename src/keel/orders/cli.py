@@ -217,3 +217,46 @@ def fill_backorders(
         f"{report['orders_waiting']} orders waiting, {report['orders_filled']} got stock "
         f"({report['units_allocated']} units)"
     )
+
+
+policy_app = typer.Typer(help="Sourcing policies as data, per channel or '*' for the default.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+def policy_show(channel: str, database_url: DbOpt = None) -> None:
+    """The policy in effect for CHANNEL, every filter with its numbers."""
+
+    try:
+        found = open_keel(database_url).orders.get_sourcing_policy(channel)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"{channel}: {found['source']} policy")
+    console.print_json(json.dumps(found["effective"]))
+
+
+@policy_app.command("set")
+def policy_set(channel: str, file: Path, database_url: DbOpt = None) -> None:
+    """Replace CHANNEL's policy with the JSON document in FILE ('*': every channel without its own)."""
+
+    try:
+        document = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        console.print(f"[red]{file}: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        open_keel(database_url).orders.set_sourcing_policy(channel, document)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"sourcing policy of {channel} saved; it applies to the next order planned")
+
+
+@policy_app.command("reset")
+def policy_reset(channel: str, database_url: DbOpt = None) -> None:
+    """Drop CHANNEL's own policy: it falls back to '*', then to the built-in policy."""
+
+    try:
+        open_keel(database_url).orders.delete_sourcing_policy(channel)
+    except Exception as exc:
+        raise _fail(exc) from exc
+    console.print(f"{channel} now follows the default sourcing policy")

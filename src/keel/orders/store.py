@@ -117,3 +117,11 @@ return_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("outcome", sa.String(20), nullable=True),
 )
+
+sourcing_policies = sa.Table(
+    "sourcing_policies",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),  # a channel code, or "*" for every other channel
+    sa.Column("document", JsonType, nullable=False),  # as the operator wrote it, validated before saving
+    sa.Column("updated_at", Timestamp, nullable=False),
+)

@@ -25,6 +25,10 @@ class Settings:
     log_json: bool = True
     # Largest accepted movement batch (one HTTP request or one import chunk).
     max_batch: int = 10_000
+    # Largest accepted body of POST /inventory/movements, checked while it arrives so an oversized upload
+    # is refused before it is buffered. max_batch movements of up to ~1.6 KB each (a typical one is a few
+    # hundred bytes) fit: 10,000 x 1.6 KB -> 16 MiB. Raise it together with max_batch.
+    max_body_bytes: int = 16 * 1024 * 1024
     # A counted position is "accurate" when |variance| <= tolerance_pct % of the book quantity.
     count_tolerance_pct: float = 2.0
     # How often the worker releases expired reservations, and how long it sleeps when the log is drained.
@@ -72,4 +76,6 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     settings = Settings(**values)
     if settings.max_batch < 1:
         raise ConfigError("setting 'max_batch' must be >= 1")
+    if settings.max_body_bytes < 1:
+        raise ConfigError("setting 'max_body_bytes' must be >= 1")
     return settings

@@ -19,12 +19,12 @@ from keel.orders.service.base import (
     SOURCE,
     OrdersBase,
     only_stock_errors,
-    order_policy,
     per_sku,
     routing_entry,
     sourcing_order,
 )
 from keel.orders.sourcing import Plan, plan_order
+from keel.orders.sourcing.spec import with_excluded
 from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
@@ -91,7 +91,9 @@ class BackorderOrders(OrdersBase):
 
     def _plan(self, row: dict[str, Any], demand: dict[str, int]) -> Plan:
         network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
-        return plan_order(sourcing_order(row, demand, utcnow()), network, order_policy(row["excluded_nodes"]))
+        policies, model = self.sourcing_for([row["channel"]])
+        policy = with_excluded(policies[row["channel"]], frozenset(row["excluded_nodes"]))
+        return plan_order(sourcing_order(row, demand, utcnow()), network, policy, model)
 
     def _commit(self, conn: Connection, order_id: int, plan: Plan) -> int:
         """Allocate the plan to the lines still backordered now (a cancellation may have come first)."""

@@ -19,7 +19,7 @@ from keel.orders import store
 from keel.orders.model import Assigned, Status, order_status
 from keel.orders.sourcing import (
     Capability,
-    ExcludedNodes,
+    CostModel,
     Fulfilment,
     Network,
     Node,
@@ -29,6 +29,7 @@ from keel.orders.sourcing import (
     Plan,
     Policy,
 )
+from keel.orders.sourcing.spec import Sourcing, default_sourcing, parse_sourcing
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed
@@ -46,6 +47,7 @@ DAILY_CAPACITY = {
 _KINDS = {k.value: k for k in NodeKind}
 _CAPABILITIES = {c.value: c for c in Capability}
 EVERY_LOCATION = 1_000_000
+DEFAULT_POLICY = "*"  # the sourcing policy of every channel without its own
 
 
 def city_centroid(country: str, city: str | None) -> tuple[float, float, str] | None:
@@ -147,6 +149,24 @@ class OrdersBase:
             .group_by(s.c.location)
         )
         return {loc: int(qty or 0) for loc, qty in conn.execute(query)}
+
+    def sourcing_for(self, channels: Iterable[str]) -> tuple[dict[str, Policy], CostModel]:
+        """Each channel's sourcing policy (its own, else the "*" default, else the built-in one) and one cost
+        model carrying every channel's weights: what capture, re-routing, backorders and waves plan with."""
+        wanted = sorted(set(channels))
+        rows = self.policy_rows(wanted)
+        fallback = stored_sourcing(rows[DEFAULT_POLICY]["document"]) if DEFAULT_POLICY in rows else default_sourcing()
+        chosen = {ch: stored_sourcing(rows[ch]["document"]) if ch in rows else fallback for ch in wanted}
+        return (
+            {ch: s.policy for ch, s in chosen.items()},
+            CostModel(channel_weights={ch: s.weights for ch, s in chosen.items()}),
+        )
+
+    def policy_rows(self, channels: list[str]) -> dict[str, dict[str, Any]]:
+        p = store.sourcing_policies
+        with self.db.read() as conn:
+            query = sa.select(p).where(p.c.channel.in_([*channels, DEFAULT_POLICY]))
+            return {r.channel: dict(r._mapping) for r in conn.execute(query)}
 
     # -- writing ------------------------------------------------------------------------------------------
     @staticmethod
@@ -288,7 +308,8 @@ def per_sku(pieces: Iterable[tuple[str, int]]) -> dict[str, int]:
     return out
 
 
-def order_policy(excluded: Iterable[str]) -> Policy:
-    """The default policy, with the nodes that rejected a line of this order excluded."""
-    codes = frozenset(excluded)
-    return Policy(filters=tuple(ExcludedNodes(codes) if isinstance(f, ExcludedNodes) else f for f in Policy().filters))
+def stored_sourcing(document: Any) -> Sourcing:
+    sourcing, errors = parse_sourcing(document)
+    if sourcing is None:  # documents are validated before they are saved; a failure here is a bug
+        raise ValueError(f"stored sourcing policy is invalid: {errors}")
+    return sourcing

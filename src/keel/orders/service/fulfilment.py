@@ -14,12 +14,12 @@ from keel.orders.service.base import (
     SOURCE,
     OrdersBase,
     only_stock_errors,
-    order_policy,
     per_sku,
     routing_entry,
     sourcing_order,
 )
 from keel.orders.sourcing import plan_order
+from keel.orders.sourcing.spec import with_excluded
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -170,9 +170,10 @@ class FulfilOrders(OrdersBase):
             excluded = sorted({*order["excluded_nodes"], shipment["location"]})
             demand = per_sku((p["sku"], p["quantity"]) for p in pieces)
             sourcing = sourcing_order(order, demand, utcnow())
-            policy = order_policy(excluded)
+            policies, model = self.sourcing_for([order["channel"]])
+            policy = with_excluded(policies[order["channel"]], frozenset(excluded))
             network = self.network(list(demand), order["channel"], order["country"], order["pickup_location"])
-            plan = plan_order(sourcing, network, policy)
+            plan = plan_order(sourcing, network, policy, model)
             backorder = bool(self.channels.get(order["channel"])["policy"].get("backorder"))
             try:
                 with self.db.write() as conn:

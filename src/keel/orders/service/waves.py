@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from keel.orders import store
 from keel.orders.model import DEAD, Assigned, Status, assign
 from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, per_sku, routing_entry, sourcing_order
-from keel.orders.sourcing import Allocation, CostModel, Network, Order, Plan, plan_cost
+from keel.orders.sourcing import Allocation, CostModel, Network, Order, Plan, Policy, plan_cost
 from keel.orders.sourcing.batch import WaveResult, plan_wave
 from keel.orders.sourcing.model import SHIPPED
 from keel.platform.clock import utcnow
@@ -81,10 +81,10 @@ class WaveOrders(OrdersBase):
         with self.db.read() as conn:
             held = self._held(conn, country, channel, limit)
         now = utcnow()
-        model = CostModel()
+        policies, model = self.sourcing_for(h.row["channel"] for h in held)
         network, held, skipped = self._released_network(held, now)
         before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, model) for h in held}
-        result, kept = self._solve(held, network, replace(model, unfilled_per_unit=MUST_FILL), time_limit_s)
+        result, kept = self._solve(held, network, policies, replace(model, unfilled_per_unit=MUST_FILL), time_limit_s)
         plans = {p.order_id: p for p in result.plans} if result else {}
         # The joint plan holds only as a whole: one order may get dearer so that another gets cheaper.
         changes = [
@@ -199,7 +199,7 @@ class WaveOrders(OrdersBase):
 
     @staticmethod
     def _solve(
-        held: list[_Held], network: Network, model: CostModel, time_limit_s: float
+        held: list[_Held], network: Network, policies: Mapping[str, Policy], model: CostModel, time_limit_s: float
     ) -> tuple[WaveResult | None, list[str]]:
         """Solve; an order the program cannot fully place (its current nodes fell out of policy) keeps
         its plan: its units go back out of the network and the rest is solved again."""
@@ -215,6 +215,7 @@ class WaveOrders(OrdersBase):
                 model=model,
                 time_limit_s=time_limit_s,
                 incumbent={h.order.id: h.allocations for h in wave},
+                policies=policies,
             )
             short = {p.order_id for p in result.plans if p.unfilled}
             if not short and result.status in ("optimal", "feasible"):

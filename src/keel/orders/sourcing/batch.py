@@ -58,11 +58,13 @@ def plan_wave(
     relative_gap: float = 1e-4,
     solver_name: str = "SCIP",
     incumbent: Mapping[str, Sequence[Allocation]] | None = None,
+    policies: Mapping[str, Policy] | None = None,
 ) -> WaveResult:
     """Plan every order of a wave jointly against the network's stock and capacity; nothing is changed.
 
     Demand a wave cannot meet is left unfilled at the cost model's unfilled penalty, so the program is
-    always feasible. Commit the returned plans in order (``network.commit``).
+    always feasible. Commit the returned plans in order (``network.commit``). ``policies`` (channel code to
+    policy) gives an order its channel's filters; ``policy`` serves the other orders.
 
     ``incumbent`` (order id to its current allocations) re-plans orders that already have a plan: their
     nodes are always offered, the solver starts from that plan, and staying costs ``STAY_BONUS`` less per
@@ -89,7 +91,8 @@ def plan_wave(
     for i, order in enumerate(orders):
         demand = demands[i]
         mine = {a.node for a in current.get(order.id, ())}
-        options = shortlist(order, screen(order, network, policy, model).options, nodes_per_order, mine)
+        own = (policies or {}).get(order.channel, policy)
+        options = shortlist(order, screen(order, network, own, model).options, nodes_per_order, mine)
         used: list[pywraplp.Variable] = []
         for opt in options:
             code = opt.node.code
@@ -111,7 +114,7 @@ def plan_wave(
                 unit_rows[code][1].append(v)
                 held = opt.node.stock.get(sku, 0)
                 cap = held
-                for f in policy.filters:
+                for f in own.filters:
                     cap = f.limit(order, opt.node, sku, cap)
                 if cap < held:
                     # Protected stock (a store's floor) binds the protected orders together, not each alone.

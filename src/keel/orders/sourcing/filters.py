@@ -165,8 +165,8 @@ class Objective(StrEnum):
 def _default_filters() -> tuple[NodeFilter, ...]:
     return (
         CapabilityFilter(),
-        SameCountry(),
         OrderSources(),
+        SameCountry(),
         MaxDistance(),
         StoreProtection(),
         NodeCapacity(),

@@ -1,0 +1,103 @@
+"""POST /inventory/movements refuses a body over ``max_body_bytes`` with 413 before buffering it.
+
+Both ways a client can send a body are covered: with Content-Length (refused before anything is read) and
+chunked, without one (refused as soon as more than the limit has arrived).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+from starlette.testclient import TestClient
+from starlette.types import Message
+
+from keel.bootstrap import Keel
+from keel.inventory.api import read_body
+from keel.platform.errors import PayloadTooLarge
+from tests.e2e.test_http import assert_problem
+from tests.support import WH_DE, build_world, mv, position, snapshot
+
+LIMIT = 1000
+ROWS = [mv(f"m{i}", "received", "SKU-1", WH_DE, 1) for i in range(3)]
+DETAIL = (
+    f"body over {LIMIT} bytes; one request carries at most {LIMIT} bytes and 10000 movements: "
+    "split the batch, or load a file with `keel inventory import`"
+)
+
+
+def body_of(size: int) -> bytes:
+    """The three valid ROWS as a JSON array, padded with trailing whitespace (still valid JSON) to ``size``."""
+    raw = json.dumps(ROWS).encode()
+    assert len(raw) < size
+    return raw + b" " * (size - len(raw))
+
+
+def chunked(raw: bytes, size: int = 100) -> Iterator[bytes]:
+    """A generator body: httpx sends it with Transfer-Encoding: chunked and no Content-Length."""
+    for start in range(0, len(raw), size):
+        yield raw[start : start + size]
+
+
+def post(client: TestClient, raw: bytes, mode: str) -> Any:
+    content = raw if mode == "declared" else chunked(raw)
+    response = client.post("/inventory/movements", content=content, headers={"content-type": "application/json"})
+    assert ("content-length" in response.request.headers) is (mode == "declared")
+    return response
+
+
+@pytest.fixture
+def small(keel_factory: Callable[..., Keel]) -> Keel:
+    keel = keel_factory(max_body_bytes=LIMIT)
+    build_world(keel)
+    return keel
+
+
+@pytest.mark.parametrize("mode", ["declared", "chunked"])
+def test_a_body_one_byte_over_the_limit_is_a_413_and_writes_nothing(
+    small: Keel, make_client: Callable[[Keel], TestClient], mode: str
+) -> None:
+    client = make_client(small)
+    before = snapshot(small)
+    problem = assert_problem(post(client, body_of(LIMIT + 1), mode), 413, "payload-too-large")
+    assert problem["detail"] == DETAIL
+    assert snapshot(small) == before
+
+
+@pytest.mark.parametrize("mode", ["declared", "chunked"])
+def test_a_body_of_exactly_the_limit_is_applied(
+    small: Keel, make_client: Callable[[Keel], TestClient], mode: str
+) -> None:
+    response = post(make_client(small), body_of(LIMIT), mode)
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 3
+    assert position(small, "SKU-1", WH_DE)["on_hand"] == 3
+
+
+def request_over(receive: Callable[[], Any], headers: list[tuple[bytes, bytes]]) -> Request:
+    return Request({"type": "http", "method": "POST", "path": "/inventory/movements", "headers": headers}, receive)
+
+
+def test_an_endless_upload_is_refused_at_the_first_chunk_past_the_limit() -> None:
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        received += 1
+        return {"type": "http.request", "body": b"x" * 100, "more_body": True}
+
+    with pytest.raises(PayloadTooLarge):
+        asyncio.run(read_body(request_over(receive, []), LIMIT, 10_000))
+    assert received == LIMIT // 100 + 1
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
+    async def receive() -> Message:
+        raise AssertionError("the body was read")
+
+    with pytest.raises(PayloadTooLarge):
+        asyncio.run(read_body(request_over(receive, [(b"content-length", str(LIMIT + 1).encode())]), LIMIT, 10))

@@ -1,0 +1,88 @@
+"""Sourcing policies as data on both databases: stored per channel or as the default, used at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.orders.sourcing.spec import default_sourcing, to_document
+from keel.platform.errors import InsufficientStock, NotFound, ValidationFailed
+from tests.integration.test_orders import order
+from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, World, events_after, last_seq, receive, snapshot
+
+NEAR_ONLY = {"filters": [{"kind": "same_country"}, {"kind": "max_distance", "km": 100}]}
+
+
+@pytest.fixture
+def stocked(keel: Keel, world: World) -> Keel:
+    receive(keel, "SKU-1", WH_DE, 10)
+    receive(keel, "SKU-2", ST_DE, 5)  # Munich: about 500 km from a Berlin customer
+    return keel
+
+
+def test_the_built_in_policy_applies_until_one_is_stored(stocked: Keel) -> None:
+    found = stocked.orders.get_sourcing_policy(WEB_DE)
+    assert (found["source"], found["document"]) == ("built-in", None)
+    assert found["effective"] == to_document(default_sourcing())
+    placed, _ = stocked.orders.capture(order("P-1", ("SKU-2", 1)))
+    assert [s["location"] for s in placed["shipments"]] == [ST_DE]
+
+
+def test_a_channel_policy_changes_the_next_order(stocked: Keel) -> None:
+    seq = last_seq(stocked)
+    saved = stocked.orders.set_sourcing_policy(WEB_DE, NEAR_ONLY)
+    assert (saved["source"], saved["document"]) == ("channel", NEAR_ONLY)
+    assert [e.type for e in events_after(stocked, seq, {"sourcing.policy_set"})] == ["sourcing.policy_set"]
+    before = snapshot(stocked)
+    with pytest.raises(InsufficientStock) as caught:
+        stocked.orders.capture(order("P-2", ("SKU-2", 1)))
+    assert caught.value.extra["rejections"] == [f"{ST_DE}: 504 km away, limit 100 km for ship_standard"]
+    assert snapshot(stocked) == before
+    # a nearby warehouse is still fine, and the routing explanation names the filter that said no
+    placed, _ = stocked.orders.capture(order("P-3", ("SKU-1", 1)))
+    assert [s["location"] for s in placed["shipments"]] == [WH_DE]
+    stocked.orders.delete_sourcing_policy(WEB_DE)
+    again, _ = stocked.orders.capture(order("P-4", ("SKU-2", 1)))
+    assert [s["location"] for s in again["shipments"]] == [ST_DE]
+
+
+def test_the_default_applies_to_channels_without_their_own(stocked: Keel) -> None:
+    stocked.orders.set_sourcing_policy("*", {"filters": [{"kind": "store_protection", "min_units": 5}]})
+    assert stocked.orders.get_sourcing_policy(MARKET)["source"] == "default"
+    with pytest.raises(InsufficientStock):  # the store keeps all 5 units now
+        stocked.orders.capture(order("D-1", ("SKU-2", 1)))
+    stocked.orders.set_sourcing_policy(WEB_DE, {})  # its own: the built-in filters
+    placed, _ = stocked.orders.capture(order("D-2", ("SKU-2", 1)))
+    assert [s["location"] for s in placed["shipments"]] == [ST_DE]
+    listed = stocked.orders.list_sourcing_policies()
+    assert [p["channel"] for p in listed] == ["*", WEB_DE]
+
+
+def test_channel_weights_reach_the_cost_model(stocked: Keel) -> None:
+    stocked.orders.set_sourcing_policy(WEB_DE, {"weights": {"handling": 0, "shipping": 0}})
+    placed, _ = stocked.orders.capture(order("W-1", ("SKU-1", 1)))
+    cost = placed["routing"][0]["cost"]
+    assert (cost["shipping"], cost["handling"]) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [({"filters": [{"kind": "teleport"}]}, "filters[1].kind"), ({"max_nodes": 50}, "max_nodes"), ("x", "")],
+)
+def test_a_bad_document_is_refused_and_changes_nothing(stocked: Keel, doc: Any, field: str) -> None:
+    before = snapshot(stocked)
+    with pytest.raises(ValidationFailed) as caught:
+        stocked.orders.set_sourcing_policy(WEB_DE, doc)
+    assert field in [e.field for e in caught.value.errors]
+    assert snapshot(stocked) == before
+
+
+def test_unknown_channels_and_missing_policies(stocked: Keel) -> None:
+    with pytest.raises(NotFound):
+        stocked.orders.set_sourcing_policy("nope", {})
+    with pytest.raises(NotFound):
+        stocked.orders.get_sourcing_policy("nope")
+    with pytest.raises(NotFound, match="no sourcing policy of its own"):
+        stocked.orders.delete_sourcing_policy(WEB_DE)

@@ -1,0 +1,114 @@
+"""Sourcing policy documents: parsing, every validation error with its path, and the effective document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from keel.orders.sourcing import (
+    CapabilityFilter,
+    ExcludedNodes,
+    Fulfilment,
+    MaxDistance,
+    NodeCapacity,
+    Objective,
+    OrderSources,
+    Policy,
+    SameCountry,
+    StoreProtection,
+    Weights,
+)
+from keel.orders.sourcing.spec import default_sourcing, parse_sourcing, to_document, with_excluded
+
+FULL = {
+    "filters": [
+        {"kind": "max_distance", "km": 800, "same_day_km": 40},
+        {"kind": "store_protection", "min_units": 3},
+        {"kind": "same_country"},
+        {"kind": "capacity", "headroom": 20},
+        {"kind": "excluded", "nodes": ["ST-DE-9"]},
+    ],
+    "objective": "lowest_cost",
+    "max_nodes": 3,
+    "weights": {"split": 2.0, "late": 1.5},
+}
+
+
+def test_a_document_becomes_the_policy_in_its_order_after_the_two_fixed_filters() -> None:
+    sourcing, errors = parse_sourcing(FULL)
+    assert errors == [] and sourcing is not None
+    assert sourcing.policy.filters == (
+        CapabilityFilter(),
+        OrderSources(),
+        MaxDistance(800.0, {Fulfilment.SAME_DAY: 40.0}),
+        StoreProtection(min_units=3),
+        SameCountry(),
+        NodeCapacity(headroom=20),
+        ExcludedNodes(frozenset({"ST-DE-9"})),
+    )
+    assert (sourcing.policy.objective, sourcing.policy.max_nodes) == (Objective.LOWEST_COST, 3)
+    assert sourcing.weights == Weights(split=2.0, late=1.5)
+
+
+def test_without_filters_the_default_filters_apply() -> None:
+    sourcing, _ = parse_sourcing({"weights": {"shipping": 0.5}})
+    assert sourcing is not None
+    assert sourcing.policy == Policy()
+    assert sourcing.weights == Weights(shipping=0.5)
+    # an empty list means exactly the two fixed filters
+    only, _ = parse_sourcing({"filters": []})
+    assert only is not None and only.policy.filters == (CapabilityFilter(), OrderSources())
+
+
+@pytest.mark.parametrize(
+    ("doc", "field"),
+    [
+        ([], ""),
+        ({"filter": []}, "filter"),
+        ({"filters": {"kind": "capacity"}}, "filters"),
+        ({"filters": [{"kind": "teleport"}]}, "filters[1].kind"),
+        ({"filters": [{"kind": "capacity"}, {"kind": "capacity"}]}, "filters[2].kind"),
+        ({"filters": [{"kind": "capacity", "headroom": 1, "speed": 2}]}, "filters[1].speed"),
+        ({"filters": [{"kind": "max_distance"}]}, "filters[1].km"),
+        ({"filters": [{"kind": "max_distance", "km": -5}]}, "filters[1].km"),
+        ({"filters": [{"kind": "max_distance", "km": 10, "same_day_km": "far"}]}, "filters[1].same_day_km"),
+        ({"filters": [{"kind": "store_protection", "min_units": 1.5}]}, "filters[1].min_units"),
+        ({"filters": [{"kind": "capacity", "headroom": -1}]}, "filters[1].headroom"),
+        ({"filters": [{"kind": "excluded", "nodes": "ST-1"}]}, "filters[1].nodes"),
+        ({"objective": "fastest"}, "objective"),
+        ({"max_nodes": 0}, "max_nodes"),
+        ({"max_nodes": True}, "max_nodes"),
+        ({"weights": {"speed": 1}}, "weights.speed"),
+        ({"weights": {"split": -1}}, "weights.split"),
+        ({"weights": [1, 2]}, "weights"),
+    ],
+)
+def test_every_problem_is_reported_with_its_path(doc: Any, field: str) -> None:
+    sourcing, errors = parse_sourcing(doc)
+    assert sourcing is None
+    assert field in [e.field for e in errors]
+
+
+def test_all_problems_at_once() -> None:
+    _, errors = parse_sourcing({"objective": "x", "max_nodes": 99, "filters": [{"kind": "nope"}]})
+    assert [e.field for e in errors] == ["filters[1].kind", "objective", "max_nodes"]
+
+
+def test_the_effective_document_round_trips() -> None:
+    for doc in (FULL, {}, {"filters": [{"kind": "capacity"}]}):
+        sourcing, _ = parse_sourcing(doc)
+        assert sourcing is not None
+        again, errors = parse_sourcing(to_document(sourcing))
+        assert errors == [] and again == sourcing
+    assert to_document(default_sourcing())["filters"][0] == {"kind": "same_country"}
+
+
+def test_with_excluded_adds_to_the_policy_exclusions() -> None:
+    sourcing, _ = parse_sourcing(FULL)
+    assert sourcing is not None
+    policy = with_excluded(sourcing.policy, frozenset({"WH-1"}))
+    assert [f for f in policy.filters if isinstance(f, ExcludedNodes)] == [
+        ExcludedNodes(frozenset({"ST-DE-9", "WH-1"}))
+    ]
+    assert with_excluded(Policy(), frozenset()) == Policy()
