@@ -32,7 +32,9 @@ def test_create_location_normalises_and_emits_an_event(keel: Keel) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [({"country": "XX"}, "country"), ({"capabilities": ["teleport"]}, "capabilities"), ({"kind": "moon"}, "kind"),
-     ({"code": "bad code"}, "code"), ({"name": ""}, "name"), ({"latitude": 100.0}, "latitude")],
+     ({"code": "bad code"}, "code"), ({"name": ""}, "name"), ({"latitude": 100.0}, "latitude"),
+     ({"daily_capacity": -1}, "daily_capacity"), ({"daily_capacity": 1.5}, "daily_capacity"),
+     ({"daily_capacity": True}, "daily_capacity")],
 )  # fmt: skip
 def test_invalid_location_is_refused_and_nothing_written(keel: Keel, change: dict[str, Any], field: str) -> None:
     before = snapshot(keel)
@@ -40,6 +42,14 @@ def test_invalid_location_is_refused_and_nothing_written(keel: Keel, change: dic
         keel.locations.create({**NEW_LOCATION, **change})
     assert [e.field for e in info.value.errors] == [field]
     assert snapshot(keel) == before
+
+
+def test_daily_capacity_is_set_changed_and_reset(keel: Keel, world: World) -> None:
+    assert keel.locations.get(WH_DE)["daily_capacity"] is None  # the default of its kind
+    created = keel.locations.create({**NEW_LOCATION, "daily_capacity": 800})
+    assert created["daily_capacity"] == 800
+    assert keel.locations.update(WH_DE, {"daily_capacity": 50})["daily_capacity"] == 50
+    assert keel.locations.update(WH_DE, {"daily_capacity": None})["daily_capacity"] is None
 
 
 def test_duplicate_location_code_conflicts(keel: Keel, world: World) -> None:

@@ -86,3 +86,17 @@ def test_unknown_channels_and_missing_policies(stocked: Keel) -> None:
         stocked.orders.get_sourcing_policy("nope")
     with pytest.raises(NotFound, match="no sourcing policy of its own"):
         stocked.orders.delete_sourcing_policy(WEB_DE)
+
+
+def test_a_locations_daily_capacity_limits_what_it_is_given(stocked: Keel) -> None:
+    stocked.locations.update(WH_DE, {"daily_capacity": 1})
+    before = snapshot(stocked)
+    with pytest.raises(InsufficientStock):  # the warehouse may pick one unit today; nobody else has SKU-1
+        stocked.orders.capture(order("C-1", ("SKU-1", 2)))
+    assert snapshot(stocked) == before
+    stocked.orders.capture(order("C-2", ("SKU-1", 1)))
+    with pytest.raises(InsufficientStock) as caught:
+        stocked.orders.capture(order("C-3", ("SKU-1", 1)))
+    assert caught.value.extra["rejections"] == [f"{WH_DE}: used 1 of 1 units today (headroom 0)"]
+    stocked.locations.update(WH_DE, {"daily_capacity": None})  # back to the warehouse default
+    stocked.orders.capture(order("C-4", ("SKU-1", 1)))

@@ -235,6 +235,7 @@ def create_location(
     latitude: float | None = None,
     longitude: float | None = None,
     capability: Annotated[list[str] | None, typer.Option(help="ship, pickup, ship_from_store (repeatable)")] = None,
+    daily_capacity: Annotated[int | None, typer.Option(help="units it can pick a day (default: by kind)")] = None,
 ) -> None:
     """Create a location."""
     try:
@@ -249,6 +250,7 @@ def create_location(
                 "latitude": latitude,
                 "longitude": longitude,
                 "capabilities": capability or [],
+                "daily_capacity": daily_capacity,
             }
         )
     except KeelError as exc:
@@ -264,9 +266,10 @@ def update_location(
     kind: str | None = None,
     city: str | None = None,
     region: str | None = None,
+    daily_capacity: Annotated[int | None, typer.Option(help="units it can pick a day")] = None,
 ) -> None:
     """Change a location's fields."""
-    fields = {"name": name, "kind": kind, "city": city, "region": region}
+    fields = {"name": name, "kind": kind, "city": city, "region": region, "daily_capacity": daily_capacity}
     changes = {k: v for k, v in fields.items() if v is not None}
     try:
         _keel(database_url).locations.update(code, changes)

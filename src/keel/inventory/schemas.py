@@ -18,6 +18,9 @@ class LocationCreate(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     capabilities: list[str] = Field(default_factory=list, description="ship, pickup, ship_from_store")
+    daily_capacity: int | None = Field(
+        default=None, description="units it can pick a day for orders; null: the default of its kind", examples=[800]
+    )
 
 
 class LocationUpdate(BaseModel):
@@ -29,6 +32,7 @@ class LocationUpdate(BaseModel):
     latitude: float | None = None
     longitude: float | None = None
     capabilities: list[str] | None = None
+    daily_capacity: int | None = Field(default=None, description="null resets it to the default of the kind")
     active: bool | None = None
 
 

@@ -23,6 +23,7 @@ locations = sa.Table(
     sa.Column("latitude", sa.Float, nullable=True),
     sa.Column("longitude", sa.Float, nullable=True),
     sa.Column("capabilities", JsonType, nullable=False),
+    sa.Column("daily_capacity", sa.Integer, nullable=True),  # units it can pick a day; null: its kind's default
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),

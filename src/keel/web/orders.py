@@ -1,20 +1,24 @@
-"""Orders pages of the control tower: the list with fulfilment rates, and one order with its timeline and
-the routing explanation (candidates considered, why each was rejected, how the plans ranked)."""
+"""Orders pages of the control tower: the list with fulfilment rates, one order with its timeline and the
+routing explanation (candidates considered, why each was rejected, how the plans ranked), and waves
+(preview the joint re-plan of allocated orders with a GET, apply it with a POST that redirects)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 
+from keel.bootstrap import Keel
 from keel.deps import KeelDep
 from keel.orders.model import DEAD, Status
-from keel.platform.errors import NotFound
+from keel.orders.service.waves import MAX_WAVE
+from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from keel.web import params
 from keel.web.params import Pager
-from keel.web.render import UI, PageRoute, render
+from keel.web.render import UI, PageRoute, error_page, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # Order statuses: a live shipment's, or what is left when none is live (see keel.orders.model.order_status).
@@ -72,6 +76,95 @@ def orders_page(
             "channel_codes": [c["code"] for c in channels],
         },
     )
+
+
+# -- waves (before /orders/{order_id}, which would take "waves" for an order id) ---------------------------
+WAVES = f"{UI}/orders/waves"
+FormField = Annotated[str | None, Form()]
+
+
+def _wave_filters(keel: Keel, country: str | None, channel: str | None, limit: str | None) -> dict[str, Any]:
+    """The wave form's values, checked like any page's query string: a bad one is a 400 page, an unknown
+    channel a 404 page."""
+    checked = params.country(country)
+    number = params.integer(limit, "limit", default=200, low=1, high=MAX_WAVE)
+    code = params.text(channel, "channel")
+    if code:
+        try:
+            keel.channels.get(code)
+        except NotFound:
+            raise NotFound(f"There is no channel {code!r}.") from None
+    return {"country": checked, "channel": code, "limit": number}
+
+
+def _wave(keel: Keel, filters: dict[str, Any], *, apply: bool) -> dict[str, Any]:
+    """Run the wave; a refusal of the service's own checks is shown like a bad value in the link."""
+    try:
+        return keel.orders.wave(**filters, apply=apply)
+    except ValidationFailed as exc:
+        first = exc.errors[0] if exc.errors else None
+        raise params.BadQuery(first.field if first else "wave", first.reason if first else exc.detail) from None
+
+
+def _waves_page(request: Request, keel: Keel, filters: dict[str, Any], status: int = 200, **extra: Any) -> Response:
+    channels, _ = keel.channels.list(limit=10_000)
+    context = {
+        "title": "Waves",
+        "filters": filters,
+        "channel_codes": [c["code"] for c in channels],
+        "countries": sorted({country for c in channels for country in c["countries"]}),
+        "max_wave": MAX_WAVE,
+        "report": None,
+        "moved": None,
+        "conflict": None,
+        **extra,
+    }
+    return render(request, "waves.html", context, status)
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names the page a POST comes from; refuse forms sent from another site's page."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
+@router.get(WAVES)
+def waves_page(
+    request: Request,
+    keel: KeelDep,
+    country: str | None = None,
+    channel: str | None = None,
+    limit: str | None = None,
+    preview: str | None = None,
+    applied: str | None = None,
+) -> Response:
+    """The wave form; with ``preview`` the dry run's report (a GET never writes)."""
+    filters = _wave_filters(keel, country, channel, limit)
+    moved = None
+    if params.text(applied, "applied") is not None:
+        moved = params.integer(applied, "applied", default=0, low=0, high=MAX_WAVE)
+    report = _wave(keel, filters, apply=False) if params.text(preview, "preview") else None
+    return _waves_page(request, keel, filters, report=report, moved=moved)
+
+
+@router.post(WAVES)
+def apply_wave(
+    request: Request,
+    keel: KeelDep,
+    country: FormField = None,
+    channel: FormField = None,
+    limit: FormField = None,
+) -> Response:
+    """Apply the wave, then redirect (303) to the form with ``applied=N`` so a reload does not apply again."""
+    if not _same_origin(request):
+        return error_page(request, 403, "Refused", "Apply a wave from Keel's own waves page.")
+    filters = _wave_filters(keel, country, channel, limit)
+    try:
+        report = _wave(keel, filters, apply=True)
+    except Conflict as exc:
+        return _waves_page(request, keel, filters, 409, conflict=exc.detail)
+    query = {k: v for k, v in filters.items() if v is not None}
+    return RedirectResponse(f"{WAVES}?{urlencode({**query, 'applied': report['orders_changed']})}", status_code=303)
 
 
 @router.get(UI + "/orders/{order_id}")

@@ -24,6 +24,7 @@ class Capability(StrEnum):
     SHIP_FROM_STORE = "ship_from_store"
 
 
+MAX_CAPACITY = 10_000_000  # units a day: far above any real node, so only typos are refused
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -47,6 +48,13 @@ def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str
         value = values.get(key)
         if value is not None and not -bound <= float(value) <= bound:
             errors.append(FieldError(None, key, f"must be between -{bound:g} and {bound:g}"))
+    capacity = values.get("daily_capacity")
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY
+    ):
+        errors.append(
+            FieldError(None, "daily_capacity", f"a whole number of units from 0 to {MAX_CAPACITY:,}, or null")
+        )
     caps = values.get("capabilities")
     if caps is not None:
         unknown = sorted(set(caps) - {c.value for c in Capability})

@@ -17,7 +17,18 @@ from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
 
 _REQUIRED = frozenset({"name", "kind", "country", "capabilities", "active"})
-_FIELDS = ("code", "name", "kind", "country", "region", "city", "latitude", "longitude", "capabilities")
+_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "country",
+    "region",
+    "city",
+    "latitude",
+    "longitude",
+    "capabilities",
+    "daily_capacity",
+)
 
 
 def _public(row: Any) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from keel.platform.events import NewEvent, SqlEventLog
 from keel.sim.geography import COUNTRIES as CITIES
 
 SOURCE = "orders"
-# Units a node can pick per day when nothing better is known: a warehouse pick line against shop staff.
+# Units a node can pick per day unless its location says (``daily_capacity``): a pick line against shop staff.
 DAILY_CAPACITY = {
     NodeKind.WAREHOUSE: 5000,
     NodeKind.THREE_PL: 5000,
@@ -124,7 +124,7 @@ class OrdersBase:
                     lat=coords[0],
                     lon=coords[1],
                     capabilities=frozenset(_CAPABILITIES[c] for c in loc["capabilities"] if c in _CAPABILITIES),
-                    capacity=DAILY_CAPACITY[kind],
+                    capacity=DAILY_CAPACITY[kind] if loc.get("daily_capacity") is None else loc["daily_capacity"],
                     used=used.get(loc["code"], 0),
                     stock={sku: by_loc[loc["code"]] for sku, by_loc in stock.items() if loc["code"] in by_loc},
                 )
