@@ -13,8 +13,7 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
-from keel.orders.service.waves import WaveOrders
-from keel.platform.errors import Conflict
+from keel.orders.service.waves import WaveOrders, WaveStale
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.integration.test_orders import order
@@ -160,7 +159,7 @@ def test_a_conflict_is_shown_on_the_page(
     _sequenced(keel)
 
     def always_clash(*_: Any) -> None:
-        raise Conflict("order 1 changed while the wave was planned; nothing was changed, plan again")
+        raise WaveStale("order 1 changed while the wave was planned; nothing was changed, plan again")
 
     monkeypatch.setattr(WaveOrders, "_check", always_clash)  # as in test_orders_waves.py: a pick each solve
     before = snapshot(keel)

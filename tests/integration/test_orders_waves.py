@@ -8,7 +8,7 @@ import pytest
 
 from keel.bootstrap import Keel
 from keel.orders.model import Status
-from keel.orders.service.waves import WaveOrders
+from keel.orders.service.waves import WaveOrders, WaveStale
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from tests.integration.test_orders import order
 from tests.support import ST_DE, WH_DE, World, mv, position, receive, snapshot
@@ -132,7 +132,7 @@ def test_a_second_clash_is_a_conflict_and_changes_nothing(
         before.append(snapshot(keel))
 
     def always_clash(*_: Any) -> None:
-        raise Conflict("order 1 changed while the wave was planned; nothing was changed, plan again")
+        raise WaveStale("order 1 changed while the wave was planned; nothing was changed, plan again")
 
     _after_solving(monkeypatch, stock_moves)
     monkeypatch.setattr(WaveOrders, "_check", always_clash)

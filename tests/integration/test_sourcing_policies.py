@@ -100,3 +100,25 @@ def test_a_locations_daily_capacity_limits_what_it_is_given(stocked: Keel) -> No
     assert caught.value.extra["rejections"] == [f"{WH_DE}: used 1 of 1 units today (headroom 0)"]
     stocked.locations.update(WH_DE, {"daily_capacity": None})  # back to the warehouse default
     stocked.orders.capture(order("C-4", ("SKU-1", 1)))
+
+
+def test_saving_reports_left_out_filters_and_checks_excluded_codes(stocked: Keel) -> None:
+    saved = stocked.orders.set_sourcing_policy(WEB_DE, {"filters": [{"kind": "same_country"}]})
+    assert [w.split(" ")[0] for w in saved["warnings"]] == ["max_distance", "store_protection", "capacity"]
+    before = snapshot(stocked)
+    with pytest.raises(ValidationFailed) as caught:
+        stocked.orders.set_sourcing_policy(WEB_DE, {"filters": [{"kind": "excluded", "nodes": [ST_DE, "ST-XX-9"]}]})
+    assert [(e.field, e.reason) for e in caught.value.errors] == [("filters[1].nodes", "unknown locations: ST-XX-9")]
+    assert snapshot(stocked) == before
+    stocked.orders.set_sourcing_policy("*", {})
+    assert stocked.orders.get_sourcing_policy("*")["source"] == "default"
+
+
+def test_a_stored_document_that_no_longer_parses_falls_back_to_the_built_in_policy(stocked: Keel) -> None:
+    from keel.orders import store
+
+    stocked.orders.set_sourcing_policy(WEB_DE, NEAR_ONLY)
+    with stocked.db.write() as conn:  # as if a later version had tightened validation
+        conn.execute(store.sourcing_policies.update().values(document={"objective": "retired"}))
+    placed, _ = stocked.orders.capture(order("F-1", ("SKU-2", 1)))  # built-in policy: Munich is allowed
+    assert [s["location"] for s in placed["shipments"]] == [ST_DE]

@@ -15,10 +15,13 @@ from keel.orders.sourcing import (
     Fulfilment,
     Network,
     Node,
+    NodeCapacity,
     NodeKind,
+    Objective,
     Order,
     OrderLine,
     Policy,
+    StoreProtection,
     plan_cost,
     plan_order,
     screen,
@@ -166,3 +169,59 @@ def test_each_order_gets_its_channels_policy() -> None:
     chosen = {p.order_id: {a.node for a in p.allocations} for p in result.plans}
     assert chosen["W1"] == {"WH-BER"}
     assert "WH-BER" not in chosen["M1"] and chosen["M1"]
+
+
+def _with(policy_filter: object) -> Policy:
+    """The default policy with one filter replaced by ``policy_filter`` of the same type."""
+    return Policy(filters=tuple(policy_filter if type(f) is type(policy_filter) else f for f in Policy().filters))  # type: ignore[misc]
+
+
+def test_a_wave_keeps_the_channels_package_limit() -> None:
+    # one node holds both lines; two nearer nodes hold one line each
+    net = Network(
+        [
+            Node("WH-MUC", NodeKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 100, 0, {"A": 5, "B": 5}),
+            Node("WH-A", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"A": 5}),
+            Node("WH-B", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"B": 5}),
+        ]
+    )
+    lines = (OrderLine("A", 1), OrderLine("B", 1))
+    late = Order("O1", "one-parcel", lines, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 30.0)
+    whole = [Allocation("WH-MUC", "A", 1), Allocation("WH-MUC", "B", 1)]
+    # lowest cost with no limit would split into the two Berlin nodes (the Munich parcel is late)
+    free = plan_wave([late], net, policies={"one-parcel": Policy(objective=Objective.LOWEST_COST)})
+    assert set(free.plans[0].nodes) == {"WH-A", "WH-B"}
+    for policy in (Policy(max_nodes=1, objective=Objective.LOWEST_COST), Policy()):
+        # a one-parcel channel, or one ranking fewest splits first with a one-parcel plan in place, stays whole
+        kept = plan_wave([late], net, policies={"one-parcel": policy}, incumbent={"O1": whole})
+        assert kept.plans[0].nodes == ("WH-MUC",)
+
+
+def test_mixed_capacity_headrooms_in_one_wave() -> None:
+    # a node that may pick 25 units today; one channel keeps 20 of them back, the other none
+    net = Network([Node("WH", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 25, 0, {"A": 100})])
+    lenient = Order("L", "h0", (OrderLine("A", 10),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
+    strict = Order("S", "h20", (OrderLine("A", 10),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
+    policies = {"h0": _with(NodeCapacity(headroom=0)), "h20": _with(NodeCapacity(headroom=20))}
+    for wave in ([lenient, strict], [strict, lenient]):  # the order of the wave does not matter
+        got = {p.order_id: sum(a.qty for a in p.allocations) for p in plan_wave(wave, net, policies=policies).plans}
+        assert got == {"L": 10, "S": 5}
+
+
+def test_mixed_store_floors_in_one_wave() -> None:
+    # a store with 10 units; one channel keeps 8 on the shelf, the other 2
+    ships = frozenset({Capability.SHIP_FROM_STORE})
+    net = Network([Node("ST", NodeKind.STORE, "DE", 52.52, 13.405, ships, 300, 0, {"A": 10})])
+    low = Order("L", "lo", (OrderLine("A", 5),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
+    high = Order("H", "hi", (OrderLine("A", 2),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
+    policies = {"lo": _with(StoreProtection(min_units=2)), "hi": _with(StoreProtection(min_units=8))}
+    for wave in ([low, high], [high, low]):
+        got = {p.order_id: sum(a.qty for a in p.allocations) for p in plan_wave(wave, net, policies=policies).plans}
+        # the strict channel may take only what is above its floor of 8 (2 units); both fit under the lenient
+        # floor together, as if the strict order had picked first
+        assert got == {"L": 5, "H": 2}
+    greedy_high = Order("H", "hi", (OrderLine("A", 4),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
+    got = {
+        p.order_id: sum(a.qty for a in p.allocations) for p in plan_wave([greedy_high], net, policies=policies).plans
+    }
+    assert got == {"H": 2}

@@ -19,7 +19,7 @@ from keel.orders.sourcing import (
     StoreProtection,
     Weights,
 )
-from keel.orders.sourcing.spec import default_sourcing, parse_sourcing, to_document, with_excluded
+from keel.orders.sourcing.spec import default_sourcing, omitted_defaults, parse_sourcing, to_document, with_excluded
 
 FULL = {
     "filters": [
@@ -82,6 +82,9 @@ def test_without_filters_the_default_filters_apply() -> None:
         ({"weights": {"speed": 1}}, "weights.speed"),
         ({"weights": {"split": -1}}, "weights.split"),
         ({"weights": [1, 2]}, "weights"),
+        ({"filters": [{"kind": ["same_country"]}]}, "filters[1].kind"),
+        ({"objective": ["lowest_cost"]}, "objective"),
+        ({"objective": {"a": 1}}, "objective"),
     ],
 )
 def test_every_problem_is_reported_with_its_path(doc: Any, field: str) -> None:
@@ -112,3 +115,12 @@ def test_with_excluded_adds_to_the_policy_exclusions() -> None:
         ExcludedNodes(frozenset({"ST-DE-9", "WH-1"}))
     ]
     assert with_excluded(Policy(), frozenset()) == Policy()
+
+
+def test_leaving_out_a_built_in_filter_is_pointed_out() -> None:
+    assert omitted_defaults({"weights": {"split": 2}}) == []  # no list: the built-in filters apply
+    warned = omitted_defaults({"filters": [{"kind": "same_country"}, {"kind": "capacity", "headroom": 5}]})
+    assert warned == [
+        "max_distance is not listed: no distance limit",
+        "store_protection is not listed: stores may ship their last units",
+    ]

@@ -175,4 +175,7 @@ def order_page(request: Request, keel: KeelDep, order_id: str) -> Response:
     except NotFound:
         raise NotFound(f"There is no order {order_id}.") from None
     routes: list[dict[str, Any]] = order["routing"]
-    return render(request, "order.html", {"title": f"Order {order['id']}", "order": order, "routes": routes})
+    live = [s for s in order["shipments"] if Status(s["status"]) not in DEAD]
+    return render(
+        request, "order.html", {"title": f"Order {order['id']}", "order": order, "routes": routes, "live": live}
+    )

@@ -43,11 +43,14 @@ class BackorderOrders(OrdersBase):
             waiting = self._backordered(conn)
         stocked = self.queries.available_by_location(sorted({sku for _, demand in waiting for sku in demand}))
         ready = [(row, demand) for row, demand in waiting if any(stocked.get(sku) for sku in demand)][:limit]
+        policies, model = self.sourcing_for(row["channel"] for row, _ in ready)  # once per pass
         filled: list[dict[str, Any]] = []
         failed = 0
         for row, demand in ready:
             try:
-                plan = self._plan(row, demand)
+                network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
+                policy = with_excluded(policies[row["channel"]], frozenset(row["excluded_nodes"]))
+                plan = plan_order(sourcing_order(row, demand, utcnow()), network, policy, model)
                 if not plan.allocations:
                     continue
                 with self.db.write() as conn:
@@ -88,12 +91,6 @@ class BackorderOrders(OrdersBase):
             rows += [dict(r._mapping) for r in conn.execute(sa.select(o).where(o.c.id.in_(chunk)))]
         rows.sort(key=lambda r: (r["created_at"], r["id"]))
         return [(r, demand[r["id"]]) for r in rows]
-
-    def _plan(self, row: dict[str, Any], demand: dict[str, int]) -> Plan:
-        network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
-        policies, model = self.sourcing_for([row["channel"]])
-        policy = with_excluded(policies[row["channel"]], frozenset(row["excluded_nodes"]))
-        return plan_order(sourcing_order(row, demand, utcnow()), network, policy, model)
 
     def _commit(self, conn: Connection, order_id: int, plan: Plan) -> int:
         """Allocate the plan to the lines still backordered now (a cancellation may have come first)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -29,7 +30,7 @@ from keel.orders.sourcing import (
     Plan,
     Policy,
 )
-from keel.orders.sourcing.spec import Sourcing, default_sourcing, parse_sourcing
+from keel.orders.sourcing.spec import Sourcing, default_sourcing, parse_sourcing, with_excluded
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed
@@ -37,6 +38,7 @@ from keel.platform.events import NewEvent, SqlEventLog
 from keel.sim.geography import COUNTRIES as CITIES
 
 SOURCE = "orders"
+logger = logging.getLogger("keel.orders")
 # Units a node can pick per day unless its location says (``daily_capacity``): a pick line against shop staff.
 DAILY_CAPACITY = {
     NodeKind.WAREHOUSE: 5000,
@@ -161,6 +163,11 @@ class OrdersBase:
             {ch: s.policy for ch, s in chosen.items()},
             CostModel(channel_weights={ch: s.weights for ch, s in chosen.items()}),
         )
+
+    def policy_for(self, channel: str, excluded: Iterable[str] = ()) -> tuple[Policy, CostModel]:
+        """One channel's policy, with the nodes that rejected this order excluded, and its cost model."""
+        policies, model = self.sourcing_for([channel])
+        return with_excluded(policies[channel], frozenset(excluded)), model
 
     def policy_rows(self, channels: list[str]) -> dict[str, dict[str, Any]]:
         p = store.sourcing_policies
@@ -309,7 +316,10 @@ def per_sku(pieces: Iterable[tuple[str, int]]) -> dict[str, int]:
 
 
 def stored_sourcing(document: Any) -> Sourcing:
+    """A saved policy document. Documents are validated when saved; one that a later version no longer
+    accepts must not stop every order of the channel, so it is logged and the built-in policy applies."""
     sourcing, errors = parse_sourcing(document)
-    if sourcing is None:  # documents are validated before they are saved; a failure here is a bug
-        raise ValueError(f"stored sourcing policy is invalid: {errors}")
+    if sourcing is None:
+        logger.error("stored sourcing policy no longer valid, using the built-in one: %s", errors)
+        return default_sourcing()
     return sourcing

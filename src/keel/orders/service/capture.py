@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from keel.orders import store
 from keel.orders.model import Capture, assign, parse_capture
 from keel.orders.service.base import SOURCE, OrdersBase, city_centroid, only_stock_errors, promise_hours, routing_entry
-from keel.orders.sourcing import CostModel, Order, OrderLine, Plan, Policy, plan_order
+from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from keel.platform.geo import COUNTRIES
@@ -49,7 +49,7 @@ class CaptureOrders(OrdersBase):
             self._within_atp(capture, where.country)
         for attempt in (1, 2):
             network = self.network(list(capture.demand()), capture.channel, where.country, capture.pickup_location)
-            plan = plan_order(self._sourcing_order(capture, where), network, *self._sourcing(capture.channel))
+            plan = plan_order(self._sourcing_order(capture, where), network, *self.policy_for(capture.channel))
             if plan.unfilled and not backorder:
                 raise self._short(plan)
             try:
@@ -71,10 +71,6 @@ class CaptureOrders(OrdersBase):
                         skus=sorted(capture.demand()),
                     ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _sourcing(self, channel: str) -> tuple[Policy, CostModel]:
-        policies, model = self.sourcing_for([channel])
-        return policies[channel], model
 
     # -- steps --------------------------------------------------------------------------------------------
     def _existing(self, conn: Connection, capture: Capture) -> int | None:

@@ -19,7 +19,6 @@ from keel.orders.service.base import (
     sourcing_order,
 )
 from keel.orders.sourcing import plan_order
-from keel.orders.sourcing.spec import with_excluded
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -170,8 +169,7 @@ class FulfilOrders(OrdersBase):
             excluded = sorted({*order["excluded_nodes"], shipment["location"]})
             demand = per_sku((p["sku"], p["quantity"]) for p in pieces)
             sourcing = sourcing_order(order, demand, utcnow())
-            policies, model = self.sourcing_for([order["channel"]])
-            policy = with_excluded(policies[order["channel"]], frozenset(excluded))
+            policy, model = self.policy_for(order["channel"], excluded)
             network = self.network(list(demand), order["channel"], order["country"], order["pickup_location"])
             plan = plan_order(sourcing, network, policy, model)
             backorder = bool(self.channels.get(order["channel"])["policy"].get("backorder"))

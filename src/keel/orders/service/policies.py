@@ -11,24 +11,23 @@ from typing import Any
 import sqlalchemy as sa
 
 from keel.orders import store
-from keel.orders.service.base import DEFAULT_POLICY, SOURCE, OrdersBase, stored_sourcing
-from keel.orders.sourcing.spec import default_sourcing, parse_sourcing, to_document
+from keel.orders.service.base import DEFAULT_POLICY, EVERY_LOCATION, SOURCE, OrdersBase, stored_sourcing
+from keel.orders.sourcing.spec import default_sourcing, omitted_defaults, parse_sourcing, to_document
 from keel.platform.clock import utcnow
 from keel.platform.db import upsert_insert
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
 from keel.platform.events import NewEvent
 
-DEFAULT = DEFAULT_POLICY
-
 
 class PolicyOrders(OrdersBase):
     def set_sourcing_policy(self, channel: str, document: Any) -> dict[str, Any]:
         """Validate and save the channel's policy (``"*"``: every channel without its own)."""
-        if channel != DEFAULT:
+        if channel != DEFAULT_POLICY:
             self.channels.get(channel)  # NotFound for an unknown channel
-        _, errors = parse_sourcing(document)
+        _, problems = parse_sourcing(document)
+        errors = [FieldError(None, e.field, e.reason) for e in problems] + self._unknown_nodes(document)
         if errors:
-            raise ValidationFailed("invalid sourcing policy", [FieldError(None, e.field, e.reason) for e in errors])
+            raise ValidationFailed("invalid sourcing policy", errors)
         now = utcnow()
         with self.db.write() as conn:
             stmt = upsert_insert(conn, store.sourcing_policies).values(
@@ -48,7 +47,21 @@ class PolicyOrders(OrdersBase):
                     )
                 ],
             )
-        return self.get_sourcing_policy(channel)
+        return {**self.get_sourcing_policy(channel), "warnings": omitted_defaults(document)}
+
+    def _unknown_nodes(self, document: Any) -> list[FieldError]:
+        """Excluded nodes must be real locations: a mistyped code would exclude nothing, silently."""
+        listed = document.get("filters") if isinstance(document, dict) else None
+        if not isinstance(listed, list):
+            return []
+        known = {loc["code"] for loc in self.locations.list(limit=EVERY_LOCATION)[0]}
+        out = []
+        for i, item in enumerate(listed, start=1):
+            if isinstance(item, dict) and item.get("kind") == "excluded" and isinstance(item.get("nodes"), list):
+                missing = sorted({n for n in item["nodes"] if isinstance(n, str) and n.strip() not in known})
+                if missing:
+                    out.append(FieldError(None, f"filters[{i}].nodes", f"unknown locations: {', '.join(missing)}"))
+        return out
 
     def delete_sourcing_policy(self, channel: str) -> None:
         """Drop the channel's own policy: it falls back to the "*" default, then to the built-in one."""
@@ -65,11 +78,14 @@ class PolicyOrders(OrdersBase):
     def get_sourcing_policy(self, channel: str) -> dict[str, Any]:
         """The policy in effect for ``channel``: its own, else the "*" default, else the built-in one; the
         stored document and the full effective one (every filter with its numbers)."""
-        if channel != DEFAULT:
+        if channel != DEFAULT_POLICY:
             self.channels.get(channel)
         rows = self.policy_rows([channel])
-        own = rows.get(channel) or rows.get(DEFAULT)
-        source = "channel" if channel in rows else ("default" if DEFAULT in rows else "built-in")
+        own = rows.get(channel) or rows.get(DEFAULT_POLICY)
+        if channel == DEFAULT_POLICY:
+            source = "default" if own else "built-in"
+        else:
+            source = "channel" if channel in rows else ("default" if DEFAULT_POLICY in rows else "built-in")
         sourcing = default_sourcing() if own is None else stored_sourcing(own["document"])
         return {
             "channel": channel,

@@ -35,6 +35,11 @@ EPSILON = 1e-6
 DEAD_VALUES = [s.value for s in DEAD]
 
 
+class WaveStale(Conflict):
+    """Orders or stock changed between reading the wave and writing it: planning again may well succeed
+    (unlike a plan that breaks an invariant, which is a plain ``Conflict`` and is not retried)."""
+
+
 @dataclass
 class _Held:
     """An order of the wave: its row, the open pieces it holds now, and the planner's view of it."""
@@ -68,7 +73,7 @@ class WaveOrders(OrdersBase):
         for attempt in (1, 2):
             try:
                 return {**self._wave_once(country, channel, limit, apply, time_limit_s), "attempts": attempt}
-            except Conflict:
+            except WaveStale:
                 # An order was picked or stock moved while the program solved: plan once more from what is
                 # there now (the touched orders drop out of the wave); a second clash is the caller's to see.
                 if attempt == 2:
@@ -256,7 +261,7 @@ class WaveOrders(OrdersBase):
         except ValidationFailed as exc:
             if not only_stock_errors(exc):
                 raise
-            raise Conflict("stock moved while the wave was planned; nothing was changed, plan the wave again") from exc
+            raise WaveStale("stock moved while the wave was planned; nothing was changed, plan the wave again") from exc
 
     def _check(self, conn: Connection, h: _Held) -> dict[str, Any]:
         """Lock the order and make sure it still holds exactly what the wave planned with."""
@@ -270,7 +275,7 @@ class WaveOrders(OrdersBase):
         ).all()
         was = {(p["number"], p["line_no"], p["quantity"], Status.ALLOCATED.value) for p in h.pieces}
         if row["status"] != Status.ALLOCATED.value or {tuple(r) for r in still} != was:
-            raise Conflict(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
+            raise WaveStale(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
         return row
 
     def _move(

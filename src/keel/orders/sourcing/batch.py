@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]  # ships .pyi without py.typed
 
 from keel.orders.sourcing.cost import CostModel, plan_cost, split_cost
-from keel.orders.sourcing.filters import Option, Policy, screen
+from keel.orders.sourcing.filters import Objective, Option, Policy, screen
 from keel.orders.sourcing.model import Allocation, Network, Order, OrderLine, Plan
 
 # What staying on its current node is worth to an order being re-planned: a cent a package, enough to
@@ -45,6 +45,17 @@ def shortlist(order: Order, options: list[Option], per_order: int, always: Colle
         for o in holders[:2]:
             keep.setdefault(id(o), o)
     return list(keep.values())
+
+
+def _nested_limits(solver: pywraplp.Solver, entries: list[tuple[int, pywraplp.Variable]]) -> None:
+    """Orders whose policies allow different amounts of one shared thing (a node's capacity after a
+    headroom, a store's stock above a floor): for every limit L among them, the orders allowed at most L
+    take at most L together. The strictest policy is met, and a lenient one may still use the rest."""
+    for limit in sorted({limit for limit, _ in entries}):
+        row = solver.Constraint(0, max(0, limit))
+        for own, v in entries:
+            if own <= limit:
+                row.SetCoefficient(v, 1)
 
 
 def plan_wave(
@@ -83,8 +94,9 @@ def plan_wave(
     x: dict[tuple[int, str, str], pywraplp.Variable] = {}
     unfilled: dict[tuple[int, str], pywraplp.Variable] = {}
     stock_rows: dict[tuple[str, str], list[pywraplp.Variable]] = {}
-    protected_rows: dict[tuple[str, str], tuple[int, list[pywraplp.Variable]]] = {}
-    unit_rows: dict[str, tuple[int, list[pywraplp.Variable]]] = {}
+    # (limit, variable) per node and per protected (node, sku): each order brings its own policy's limit.
+    protected: dict[tuple[str, str], list[tuple[int, pywraplp.Variable]]] = {}
+    units: dict[str, list[tuple[int, pywraplp.Variable]]] = {}
     pairs = 0
     current = incumbent or {}
     hint: dict[pywraplp.Variable, float] = {}
@@ -102,23 +114,35 @@ def plan_wave(
             objective.SetCoefficient(y, opt.cost.fixed - (STAY_BONUS if code in mine else 0.0))
             if mine:
                 hint[y] = 1.0 if code in mine else 0.0
-            unit_rows.setdefault(code, (opt.units, []))
+            # A package only exists with units in it (else the stay bonus could buy an empty one).
+            nonempty = solver.Constraint(-inf, 0)
+            nonempty.SetCoefficient(y, 1)
             for sku, give in opt.usable.items():
                 v = solver.IntVar(0, give, f"x{i}_{code}_{sku}")
                 x[(i, code, sku)] = v
                 objective.SetCoefficient(v, opt.cost.per_unit)
+                nonempty.SetCoefficient(v, -1)
                 link = solver.Constraint(-inf, 0)
                 link.SetCoefficient(v, 1)
                 link.SetCoefficient(y, -give)
                 stock_rows.setdefault((code, sku), []).append(v)
-                unit_rows[code][1].append(v)
+                units.setdefault(code, []).append((opt.units, v))
                 held = opt.node.stock.get(sku, 0)
                 cap = held
                 for f in own.filters:
                     cap = f.limit(order, opt.node, sku, cap)
                 if cap < held:
                     # Protected stock (a store's floor) binds the protected orders together, not each alone.
-                    protected_rows.setdefault((code, sku), (cap, []))[1].append(v)
+                    protected.setdefault((code, sku), []).append((cap, v))
+        # The policy's package limit; a channel that ranks fewest splits first never gets more packages
+        # from a re-plan than it has now.
+        packages = own.max_nodes
+        if mine and own.objective is Objective.FEWEST_SPLITS_THEN_COST:
+            packages = min(packages, len(mine))
+        if len(used) > packages:
+            row = solver.Constraint(0, packages)
+            for y in used:
+                row.SetCoefficient(y, 1)
         extra = split_cost(order, 2, model)
         if len(used) > 1 and extra > 0:
             z = solver.NumVar(0, inf, f"z{i}")
@@ -141,15 +165,8 @@ def plan_wave(
             row = solver.Constraint(0, network.nodes[code].stock.get(sku, 0))
             for v in vs:
                 row.SetCoefficient(v, 1)
-    for cap, vs in protected_rows.values():
-        if len(vs) > 1:
-            row = solver.Constraint(0, max(0, cap))
-            for v in vs:
-                row.SetCoefficient(v, 1)
-    for units, vs in unit_rows.values():
-        row = solver.Constraint(0, units)
-        for v in vs:
-            row.SetCoefficient(v, 1)
+    for entries in [*protected.values(), *units.values()]:
+        _nested_limits(solver, entries)
     for i, order in enumerate(orders):
         for a in current.get(order.id, ()):
             if (i, a.node, a.sku) in x:

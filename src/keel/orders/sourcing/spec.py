@@ -126,7 +126,7 @@ def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
     for i, item in enumerate(raw, start=1):
         path = f"filters[{i}]"
         kind = item.get("kind") if isinstance(item, Mapping) else None
-        if kind not in FILTERS:
+        if not isinstance(kind, str) or kind not in FILTERS:
             errors.append(SpecError(f"{path}.kind", f"one of {', '.join(sorted(FILTERS))}"))
             continue
         if kind in seen:
@@ -142,7 +142,7 @@ def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
         if built is not None:
             filters.append(built)
     objective = doc.get("objective", Objective.FEWEST_SPLITS_THEN_COST.value)
-    if objective not in {o.value for o in Objective}:
+    if not isinstance(objective, str) or objective not in {o.value for o in Objective}:
         errors.append(SpecError("objective", f"one of {', '.join(o.value for o in Objective)}"))
     max_nodes = _whole({"max_nodes": 4, **doc}, "max_nodes", "", 1, MAX_NODES, errors)
     raw_weights = doc.get("weights", {})
@@ -151,7 +151,7 @@ def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
         errors.append(SpecError("weights", f"an object with any of {', '.join(WEIGHT_NAMES)}"))
     else:
         for name in raw_weights:
-            if name not in WEIGHT_NAMES:
+            if not isinstance(name, str) or name not in WEIGHT_NAMES:
                 errors.append(SpecError(f"weights.{name}", f"unknown weight; allowed: {', '.join(WEIGHT_NAMES)}"))
             elif (w := _number(raw_weights, name, "weights", 0, 100, errors)) is not None:
                 weights[name] = float(w)
@@ -159,6 +159,22 @@ def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
         return None, [SpecError(e.field.lstrip("."), e.reason) for e in errors]
     policy = Policy(filters=tuple(filters), objective=Objective(objective), max_nodes=max_nodes)
     return Sourcing(policy, Weights(**weights)), []
+
+
+def omitted_defaults(document: Mapping[str, Any]) -> list[str]:
+    """Built-in filters a document's own ``filters`` list leaves out, each with what that means: an operator
+    who lists only the filters they meant to change would otherwise drop the others without noticing."""
+    listed = document.get("filters")
+    if not isinstance(listed, list):
+        return []
+    kinds = {item.get("kind") for item in listed if isinstance(item, Mapping)}
+    meaning = {
+        "same_country": "nodes in other countries are candidates",
+        "max_distance": "no distance limit",
+        "store_protection": "stores may ship their last units",
+        "capacity": "no headroom is kept (the daily capacity itself still applies)",
+    }
+    return [f"{kind} is not listed: {text}" for kind, text in meaning.items() if kind not in kinds]
 
 
 def with_excluded(policy: Policy, nodes: frozenset[str]) -> Policy:
