@@ -108,7 +108,8 @@ def demo(
         except ScenarioError as exc:
             console.print(f"[red]scenario: {exc.detail}[/red]")
             raise typer.Exit(2) from exc
-    if is_empty(keel):
+    fresh = is_empty(keel)
+    if fresh:
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:
@@ -130,6 +131,8 @@ def demo(
 
         # A per-run id prefix: a restarted demo on the same database must not replay known movement ids.
         live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}")
+        if not fresh:
+            live.resume()
         threading.Thread(target=live.run, args=(threading.Event(), speed), name="twin-stream", daemon=True).start()
         console.print(
             f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")

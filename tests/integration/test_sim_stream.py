@@ -157,3 +157,15 @@ def test_a_stuck_channel_takes_no_orders_during_the_window(twin: Any) -> None:
         )
     stream.step(24 * HOUR)
     assert any(str(r[6]).startswith("web-de:") for r in ledger(keel, store.movements.c.seq > seq) if r[1] == 5)
+
+
+def test_a_restarted_stream_resumes_from_the_database(twin: Any) -> None:
+    keel = twin()
+    first = Stream(keel, WORLD, seed=5, prefix="run1")
+    first.step(12 * HOUR)
+    # a new stream on the same database (a restarted demo) starts from what the first one left
+    second = Stream(keel, WORLD, seed=6, prefix="run2")
+    assert second.resume(page=100) >= len(WORLD.opening_stock)
+    assert second.available == first.available and second.on_hand == first.on_hand
+    counts = second.step(12 * HOUR)
+    assert counts["refused"] == 0 and Stream.events(counts) > 0

@@ -121,6 +121,21 @@ class Stream(DemandCalendar, SupplyChain):
         self.all_keys = sorted(self.available)
         self._boundaries = sorted({b * HOUR for s in self.scenario.situations for b in (s.start, s.end)})
 
+    def resume(self, page: int = 10_000) -> int:
+        """Start the shadow from the database's positions instead of the opening stock: a demo restarted on
+        a database an earlier stream already moved would otherwise plan rows that no longer fit. Returns the
+        positions read. (Shipments and returns the earlier run had scheduled are not carried over.)"""
+        read = 0
+        while True:
+            items, total = self.keel.queries.positions(limit=page, offset=read)
+            for p in items:
+                key = (p["sku"], p["location"])
+                if key in self.available:
+                    self.available[key], self.on_hand[key] = p["available"], p["on_hand"]
+            read += len(items)
+            if not items or read >= total:
+                return read
+
     # -- driving ------------------------------------------------------------------------------------------
     def step(self, sim_seconds: float) -> Counter[str]:
         """Advance the simulated clock by ``sim_seconds``, applying its traffic; returns counts per kind."""
