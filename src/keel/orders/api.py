@@ -1,4 +1,5 @@
-"""HTTP API of the orders context: capture, shipments, cancellation, rejection and returns.
+"""HTTP API of the orders context: capture, shipments, cancellation, rejection, returns, waves, backorders
+and sourcing policies (schemas in ``schemas.py``).
 
 Prices are decimal strings in the channel's currency (``"19.99"``): JSON numbers would pass through
 binary floating point in many clients.
@@ -10,118 +11,27 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import BaseModel, Field
 
 from keel.deps import KeelDep
-from keel.orders.model import Outcome, Status
-from keel.orders.sourcing import Fulfilment
+from keel.orders.model import Status
+from keel.orders.schemas import (
+    BackorderReport,
+    CancelBody,
+    OrderCreate,
+    OrderPublic,
+    RejectBody,
+    ReturnCreate,
+    ReturnPublic,
+    ReturnReceive,
+    ShipBody,
+    SourcingPolicyPublic,
+    SourcingPolicyStored,
+    WaveCreate,
+    WaveReport,
+)
 from keel.platform.api import Limit, Offset, Page
 
 router = APIRouter(tags=["orders"])
-
-
-class LineCreate(BaseModel):
-    sku: str = Field(examples=["SKU-000001"])
-    quantity: int = Field(description="units, above 0")
-    unit_price: str = Field(examples=["19.99"], description="decimal string, at most 2 decimals, channel currency")
-
-
-class Customer(BaseModel):
-    name: str
-    email: str | None = None
-
-
-class Address(BaseModel):
-    country: str = Field(examples=["DE"])
-    city: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = Field(None, description="omit both to use a known city of the country")
-    longitude: float | None = None
-
-
-class OrderCreate(BaseModel):
-    channel: str = Field(examples=["web-de"])
-    external_id: str = Field(examples=["100045"], description="the channel's order id; captures are idempotent by it")
-    lines: list[LineCreate]
-    customer: Customer
-    ship_to: Address | None = Field(None, description="required for ship_standard, ship_express and same_day")
-    fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD
-    promise_at: datetime | None = Field(None, description="default: 3 days standard, 1 day express, 8 h same day")
-    pickup_location: str | None = Field(None, description="required for pickup and curbside")
-
-
-class OrderPublic(BaseModel):
-    id: int
-    channel: str
-    external_id: str
-    status: str
-    fulfilment: str
-    customer_name: str
-    customer_email: str | None
-    country: str
-    city: str | None
-    postal_code: str | None
-    latitude: float | None
-    longitude: float | None
-    geocoded: str
-    pickup_location: str | None
-    promise_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    excluded_nodes: list[str]
-    lines: list[dict[str, Any]]
-    shipments: list[dict[str, Any]]
-    returns: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
-    routing: list[dict[str, Any]] = Field(description="every sourcing plan with candidates, rejections and ranking")
-
-
-class ShipBody(BaseModel):
-    carrier: str = Field(examples=["DHL"])
-    tracking_number: str = Field(examples=["00340434161094042557"])
-
-
-class LineQuantity(BaseModel):
-    line_no: int
-    quantity: int
-
-
-class CancelBody(BaseModel):
-    lines: list[LineQuantity] | None = Field(None, description="omit to cancel everything not yet shipped")
-    reason: str = ""
-
-
-class RejectBody(BaseModel):
-    lines: list[int] | None = Field(None, description="line numbers; omit to reject the whole shipment")
-    reason: str = ""
-
-
-class ReturnCreate(BaseModel):
-    lines: list[LineQuantity]
-    reason: str = ""
-
-
-class LineOutcome(BaseModel):
-    line_no: int
-    outcome: Outcome = Outcome.AVAILABLE
-
-
-class ReturnReceive(BaseModel):
-    location: str = Field(examples=["WH-DE-1"])
-    lines: list[LineOutcome] = Field(default_factory=list, description="inspection outcome per line; default available")
-
-
-class ReturnPublic(BaseModel):
-    rma: str
-    order_id: int
-    status: str
-    refund_status: str
-    reason: str | None
-    location: str | None
-    created_at: datetime
-    received_at: datetime | None
-    refunded_at: datetime | None
-    lines: list[dict[str, Any]]
 
 
 @router.post(
@@ -163,15 +73,7 @@ def order_metrics(
     return keel.orders.metrics(channel=channel, country=country, created_since=created_since)
 
 
-class WaveCreate(BaseModel):
-    country: str | None = Field(default=None, examples=["DE"], description="only orders shipping to this country")
-    channel: str | None = Field(default=None, description="only orders of this channel")
-    limit: int = Field(default=200, ge=1, le=1000, description="the oldest allocated orders taken into the wave")
-    apply: bool = Field(default=False, description="move the orders; false only reports what would change")
-    time_limit_s: float = Field(default=20.0, gt=0, le=300, description="solver time limit")
-
-
-@router.post("/orders/waves", operation_id="plan_wave")
+@router.post("/orders/waves", response_model=WaveReport, operation_id="plan_wave")
 def plan_wave(body: WaveCreate, keel: KeelDep) -> dict[str, Any]:
     """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
     ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
@@ -179,7 +81,7 @@ def plan_wave(body: WaveCreate, keel: KeelDep) -> dict[str, Any]:
     return keel.orders.wave(**body.model_dump())
 
 
-@router.post("/orders/backorders/fill", operation_id="fill_backorders")
+@router.post("/orders/backorders/fill", response_model=BackorderReport, operation_id="fill_backorders")
 def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
     """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
     does this by itself a few seconds after stock moves)."""
@@ -258,20 +160,20 @@ def refund_return(rma: str, keel: KeelDep) -> dict[str, Any]:
     return keel.orders.refund(rma)
 
 
-@router.get("/sourcing-policies", operation_id="list_sourcing_policies")
+@router.get("/sourcing-policies", response_model=list[SourcingPolicyStored], operation_id="list_sourcing_policies")
 def list_sourcing_policies(keel: KeelDep) -> list[dict[str, Any]]:
     """The stored policy documents: one per channel that has its own, and ``*`` (every other channel)."""
     return keel.orders.list_sourcing_policies()
 
 
-@router.get("/sourcing-policies/{channel}", operation_id="get_sourcing_policy")
+@router.get("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="get_sourcing_policy")
 def get_sourcing_policy(channel: str, keel: KeelDep) -> dict[str, Any]:
     """The policy in effect for a channel (its own, the ``*`` default or the built-in one), with every filter
     and number spelled out under ``effective``."""
     return keel.orders.get_sourcing_policy(channel)
 
 
-@router.put("/sourcing-policies/{channel}", operation_id="set_sourcing_policy")
+@router.put("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="set_sourcing_policy")
 def set_sourcing_policy(
     channel: str,
     keel: KeelDep,

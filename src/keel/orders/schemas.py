@@ -1,0 +1,178 @@
+"""Request and response schemas of the orders API (the documents themselves are validated by the services)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from keel.orders.model import Outcome
+from keel.orders.sourcing import Fulfilment
+
+
+class LineCreate(BaseModel):
+    sku: str = Field(examples=["SKU-000001"])
+    quantity: int = Field(description="units, above 0")
+    unit_price: str = Field(examples=["19.99"], description="decimal string, at most 2 decimals, channel currency")
+
+
+class Customer(BaseModel):
+    name: str
+    email: str | None = None
+
+
+class Address(BaseModel):
+    country: str = Field(examples=["DE"])
+    city: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = Field(None, description="omit both to use a known city of the country")
+    longitude: float | None = None
+
+
+class OrderCreate(BaseModel):
+    channel: str = Field(examples=["web-de"])
+    external_id: str = Field(examples=["100045"], description="the channel's order id; captures are idempotent by it")
+    lines: list[LineCreate]
+    customer: Customer
+    ship_to: Address | None = Field(None, description="required for ship_standard, ship_express and same_day")
+    fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD
+    promise_at: datetime | None = Field(None, description="default: 3 days standard, 1 day express, 8 h same day")
+    pickup_location: str | None = Field(None, description="required for pickup and curbside")
+
+
+class OrderPublic(BaseModel):
+    id: int
+    channel: str
+    external_id: str
+    status: str
+    fulfilment: str
+    customer_name: str
+    customer_email: str | None
+    country: str
+    city: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    geocoded: str
+    pickup_location: str | None
+    promise_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    excluded_nodes: list[str]
+    lines: list[dict[str, Any]]
+    shipments: list[dict[str, Any]]
+    returns: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    routing: list[dict[str, Any]] = Field(description="every sourcing plan with candidates, rejections and ranking")
+
+
+class ShipBody(BaseModel):
+    carrier: str = Field(examples=["DHL"])
+    tracking_number: str = Field(examples=["00340434161094042557"])
+
+
+class LineQuantity(BaseModel):
+    line_no: int
+    quantity: int
+
+
+class CancelBody(BaseModel):
+    lines: list[LineQuantity] | None = Field(None, description="omit to cancel everything not yet shipped")
+    reason: str = ""
+
+
+class RejectBody(BaseModel):
+    lines: list[int] | None = Field(None, description="line numbers; omit to reject the whole shipment")
+    reason: str = ""
+
+
+class ReturnCreate(BaseModel):
+    lines: list[LineQuantity]
+    reason: str = ""
+
+
+class LineOutcome(BaseModel):
+    line_no: int
+    outcome: Outcome = Outcome.AVAILABLE
+
+
+class ReturnReceive(BaseModel):
+    location: str = Field(examples=["WH-DE-1"])
+    lines: list[LineOutcome] = Field(default_factory=list, description="inspection outcome per line; default available")
+
+
+class ReturnPublic(BaseModel):
+    rma: str
+    order_id: int
+    status: str
+    refund_status: str
+    reason: str | None
+    location: str | None
+    created_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime | None
+    lines: list[dict[str, Any]]
+
+
+class WaveCreate(BaseModel):
+    country: str | None = Field(default=None, examples=["DE"], description="only orders shipping to this country")
+    channel: str | None = Field(default=None, description="only orders of this channel")
+    limit: int = Field(default=200, ge=1, le=1000, description="the oldest allocated orders taken into the wave")
+    apply: bool = Field(default=False, description="move the orders; false only reports what would change")
+    time_limit_s: float = Field(default=20.0, gt=0, le=300, description="solver time limit")
+
+
+class WaveChange(BaseModel):
+    order_id: int
+    channel: str
+    external_id: str
+    before: dict[str, Any] = Field(description="nodes and cost of the plan in place")
+    after: dict[str, Any] = Field(description="nodes, cost and allocations of the joint plan")
+
+
+class WaveReport(BaseModel):
+    applied: bool = Field(description="true when the changed orders were moved")
+    orders_considered: int
+    orders_planned: int
+    orders_changed: int
+    kept: list[str] = Field(description="orders that keep their plan (a node left their channel's sources, ...)")
+    cost_before: float
+    cost_after: float
+    saving: float
+    splits_before: int
+    splits_after: int
+    status: str = Field(description="solver status: optimal, feasible, or empty when no order qualified")
+    seconds: float
+    attempts: int = Field(description="2 when orders or stock changed during the first solve")
+    changes: list[WaveChange]
+
+
+class BackorderFill(BaseModel):
+    order_id: int
+    units: int
+    nodes: list[str]
+
+
+class BackorderReport(BaseModel):
+    orders_waiting: int
+    orders_with_stock: int
+    orders_filled: int
+    units_allocated: int
+    failed: int
+    filled: list[BackorderFill]
+
+
+class SourcingPolicyPublic(BaseModel):
+    channel: str = Field(description='a channel code, or "*" for every channel without its own policy')
+    source: str = Field(description="where the policy in effect comes from: channel, default or built-in")
+    document: dict[str, Any] | None = Field(description="the stored document in effect (null: built-in)")
+    updated_at: datetime | None
+    effective: dict[str, Any] = Field(description="the policy in effect, every filter with its numbers")
+    warnings: list[str] = Field(default_factory=list, description="on a save: built-in filters left out")
+
+
+class SourcingPolicyStored(BaseModel):
+    channel: str
+    document: dict[str, Any]
+    updated_at: datetime
