@@ -11,7 +11,7 @@ from rich.console import Console
 from keel.bootstrap import Keel, bootstrap
 from keel.platform import migrate
 from keel.platform.config import load_settings
-from keel.platform.errors import ConfigError
+from keel.platform.errors import ConfigError, KeelError
 from keel.platform.observability import configure_logging
 
 _err = Console(stderr=True)
@@ -29,3 +29,15 @@ def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
     if upgrade:
         migrate.upgrade(keel.db)
     return keel
+
+
+def fail(exc: KeelError, *, label: str = "row", console: Console | None = None) -> typer.Exit:
+    """Print a refusal, its detail then each problem (``row 3  quantity: ...``), and return the exit (status 2)
+    to raise. ``label`` names what a problem's row counts: file rows, or ``line`` for an order's lines."""
+    out = console or _err
+    out.print(f"[red]{exc.detail}[/red]")
+    for e in getattr(exc, "errors", [])[:50]:
+        line = f"  {label} {e.row}  {e.field}: {e.reason}" if e.row is not None else f"  {e.field}: {e.reason}"
+        if line.strip() != exc.detail:  # a single-field refusal says it all in its detail
+            out.print(line, highlight=False)
+    return typer.Exit(code=2)

@@ -72,12 +72,12 @@ def test_recapture_with_other_content_is_refused(run: Run, keel: Keel, tmp_path:
     ("extra", "expected"),
     [
         ({"lines": [{"sku": "SKU-1", "quantity": 0, "unit_price": "12.50"}]},
-         ["invalid order", "line 1 quantity: a whole number from 1 to 100000"]),
+         ["invalid order", "line 1  quantity: a whole number from 1 to 100000"]),
         ({"lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "12.505"}]},
-         ["line 1 unit_price: a decimal string with at most 2 decimals"]),
+         ["line 1  unit_price: a decimal string with at most 2 decimals"]),
         ({"channel": "nope"}, ["channel: unknown channel 'nope'"]),
         ({"lines": [{"sku": "GHOST", "quantity": 1, "unit_price": "1.00"}]},
-         ["line 1 sku: unknown SKU 'GHOST': no location holds it"]),
+         ["line 1  sku: unknown SKU 'GHOST': no location holds it"]),
         ({"ship_to": None}, ["ship_to: required for a ship_standard order"]),
         ({"lines": [{"sku": "SKU-1", "quantity": 11, "unit_price": "12.50"}]},
          ["channel 'web-de' may not sell that much in DE: SKU-1 (11 > 10)"]),
@@ -210,7 +210,7 @@ def test_cancel_refuses_bad_arguments(run: Run, keel: Keel, tmp_path: Path) -> N
     assert "line 1: 3 asked, 2 cancellable" in too_many.stdout
     no_line = run("orders", "cancel", "1", "--line", "4", "--quantity", "1")
     assert no_line.exit_code == 2
-    assert "line 1 line_no: order 1 has no line 4" in no_line.stdout
+    assert "line 1  line_no: order 1 has no line 4" in no_line.stdout
     unknown = run("orders", "cancel", "42")
     assert (unknown.exit_code, "order 42 does not exist" in unknown.stdout) == (2, True)
     assert snapshot(keel) == before

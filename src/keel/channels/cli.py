@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.cli_support import open_keel
+from keel.cli_support import fail, open_keel
 
 app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
 console = Console()
@@ -36,8 +36,7 @@ def show_channel(code: str, database_url: DbOpt = None) -> None:
     try:
         channel = open_keel(database_url).channels.get(code)
     except KeelError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(exc, console=console) from exc
     console.print_json(json.dumps(channel, default=str))
 
 
@@ -47,7 +46,7 @@ def create_channel(
     database_url: DbOpt = None,
 ) -> None:
     """Register a channel from a JSON file (code, name, kind, countries, currency, policy)."""
-    from keel.platform.errors import KeelError, ValidationFailed
+    from keel.platform.errors import KeelError
 
     try:
         document = json.loads(path.read_text())
@@ -56,10 +55,7 @@ def create_channel(
         console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
         raise typer.Exit(2) from exc
     except KeelError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        for e in exc.errors if isinstance(exc, ValidationFailed) else []:
-            console.print(f"  {e.field}: {e.reason}")
-        raise typer.Exit(2) from exc
+        raise fail(exc, console=console) from exc
     console.print(f"created channel {channel['code']} (#{channel['id']})")
 
 
@@ -71,6 +67,5 @@ def deactivate_channel(code: str, database_url: DbOpt = None) -> None:
     try:
         open_keel(database_url).channels.deactivate(code)
     except KeelError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(2) from exc
+        raise fail(exc, console=console) from exc
     console.print(f"deactivated channel {code}")

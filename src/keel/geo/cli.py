@@ -19,7 +19,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from keel.cli_support import open_keel
+from keel.cli_support import fail, open_keel
 from keel.geo.model import PostalCodeReader, problems
 from keel.platform.errors import KeelError, ValidationFailed
 
@@ -27,18 +27,6 @@ app = typer.Typer(help="Reference geography: postal-code centroids for ship-to a
 console = Console()
 err = Console(stderr=True)
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
-
-
-def fail(exc: KeelError) -> typer.Exit:
-    err.print(f"[red]{exc.detail}[/red]")
-    lines = [
-        f"  row {e.row}  {e.field}: {e.reason}" if e.row is not None else f"  {e.field}: {e.reason}"
-        for e in getattr(exc, "errors", [])[:50]
-    ]
-    if lines != [f"  {exc.detail}"]:  # a single-field refusal says it all in its detail
-        for line in lines:
-            err.print(line, highlight=False)
-    return typer.Exit(code=2)
 
 
 @contextmanager

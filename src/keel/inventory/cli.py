@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keel.bootstrap import Keel
-from keel.cli_support import open_keel
+from keel.cli_support import fail, open_keel
 from keel.inventory.model import validate_batch
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
@@ -27,13 +27,6 @@ DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEE
 def _keel(url: str | None) -> Keel:
 
     return open_keel(url)
-
-
-def fail(exc: KeelError) -> typer.Exit:
-    err.print(f"[red]{exc.detail}[/red]")
-    for e in getattr(exc, "errors", [])[:50]:
-        err.print(f"  row {e.row}  {e.field}: {e.reason}")
-    return typer.Exit(code=2)
 
 
 def read_rows(path: Path) -> tuple[list[dict[str, Any]], list[FieldError]]:

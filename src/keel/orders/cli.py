@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.cli_support import open_keel
+from keel.cli_support import fail, open_keel
+from keel.platform.errors import KeelError
 
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
 console = Console()
@@ -18,13 +19,8 @@ DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEE
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    from keel.platform.errors import KeelError, ValidationFailed
-
     if isinstance(exc, KeelError):
-        console.print(f"[red]{exc.detail}[/red]")
-        for e in exc.errors if isinstance(exc, ValidationFailed) else []:
-            console.print(f"  {'line ' + str(e.row) + ' ' if e.row else ''}{e.field}: {e.reason}")
-        return typer.Exit(2)
+        return fail(exc, label="line", console=console)
     raise exc
 
 
