@@ -10,7 +10,7 @@ from keel.bootstrap import Keel
 from keel.platform.errors import ValidationFailed
 from keel.worker import run_once
 from tests.integration.test_orders import order
-from tests.support import POS_FR, ST_FR, World, position, receive, snapshot
+from tests.support import POS_FR, ST_FR, WH_FR, World, position, receive, snapshot
 
 
 def pickup(external_id: str, qty: int) -> dict[str, Any]:
@@ -103,3 +103,12 @@ def test_an_order_whose_stock_has_not_come_does_not_hold_back_newer_ones(waiting
     assert (report["orders_waiting"], report["orders_with_stock"]) == (2, 1)
     assert [f["order_id"] for f in report["filled"]] == [newer["id"]]
     assert keel.orders.get(first)["lines"][0]["backordered"] == 3
+
+
+def test_stock_at_a_node_the_channel_does_not_use_fills_nothing(waiting: tuple[Keel, int]) -> None:
+    keel, oid = waiting
+    receive(keel, "SKU-3", WH_FR, 10, mid="rcv-wh")  # pos-fr sells only from ST-FR-1
+    before = snapshot(keel)
+    report = keel.orders.fill_backorders()
+    assert (report["orders_waiting"], report["orders_with_stock"], report["orders_filled"]) == (1, 0, 0)
+    assert snapshot(keel) == before

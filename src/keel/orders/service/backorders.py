@@ -34,15 +34,26 @@ logger = logging.getLogger("keel.orders.backorders")
 
 class BackorderOrders(OrdersBase):
     def fill_backorders(self, *, limit: int = 200) -> dict[str, Any]:
-        """Source the backordered units of up to ``limit`` waiting orders whose SKUs have stock somewhere,
-        oldest first, against live stock. Orders whose stock has not arrived stay backordered and do not
+        """Source the backordered units of up to ``limit`` waiting orders that have stock at a node they may
+        use, oldest first, against live stock. Orders whose stock has not arrived stay backordered and do not
         hold back newer orders whose stock has."""
         if not 1 <= limit <= MAX_FILL:
             raise ValidationFailed("invalid backorder fill", [FieldError(None, "limit", f"between 1 and {MAX_FILL}")])
         with self.db.read() as conn:
             waiting = self._backordered(conn)
         stocked = self.queries.available_by_location(sorted({sku for _, demand in waiting for sku in demand}))
-        ready = [(row, demand) for row, demand in waiting if any(stocked.get(sku) for sku in demand)][:limit]
+        sources: dict[tuple[str, str], set[str]] = {}
+
+        def can_fill(row: dict[str, Any], demand: dict[str, int]) -> bool:
+            # Only orders with stock at a node they may use are planned: the worker runs this every few
+            # seconds, and planning orders whose stock is elsewhere would redo the same empty work each time.
+            key = (row["channel"], row["country"])
+            if key not in sources:
+                sources[key] = set(self.availability.sources_for(*key))
+            allowed = (sources[key] | {row["pickup_location"]}) - set(row["excluded_nodes"])
+            return any(allowed & set(stocked.get(sku, {})) for sku in demand)
+
+        ready = [(row, demand) for row, demand in waiting if can_fill(row, demand)][:limit]
         policies, model = self.sourcing_for(row["channel"] for row, _ in ready)  # once per pass
         filled: list[dict[str, Any]] = []
         failed = 0
