@@ -106,7 +106,7 @@ def test_an_order_whose_stock_has_not_come_does_not_hold_back_newer_ones(waiting
 
 
 def test_stock_at_a_node_the_channel_does_not_use_fills_nothing(waiting: tuple[Keel, int]) -> None:
-    keel, oid = waiting
+    keel, _ = waiting
     receive(keel, "SKU-3", WH_FR, 10, mid="rcv-wh")  # pos-fr sells only from ST-FR-1
     before = snapshot(keel)
     report = keel.orders.fill_backorders()
