@@ -122,3 +122,20 @@ def test_a_stored_document_that_no_longer_parses_falls_back_to_the_built_in_poli
         conn.execute(store.sourcing_policies.update().values(document={"objective": "retired"}))
     placed, _ = stocked.orders.capture(order("F-1", ("SKU-2", 1)))  # built-in policy: Munich is allowed
     assert [s["location"] for s in placed["shipments"]] == [ST_DE]
+
+
+def test_a_channels_prices_decide_between_nodes(stocked: Keel) -> None:
+    receive(stocked, "SKU-1", ST_DE, 10)
+    # built-in prices: the Berlin warehouse beats the Munich store for a Berlin customer
+    first, _ = stocked.orders.capture(order("PR-1", ("SKU-1", 1)))
+    assert [s["location"] for s in first["shipments"]] == [WH_DE]
+    # this channel's contract makes warehouse handling dear and store handling cheap
+    prices = {"handling": {"warehouse": {"package": 9.0, "unit": 1.0}, "store": {"package": 0.1, "unit": 0.1}}}
+    stocked.orders.set_sourcing_policy(WEB_DE, {"prices": prices})
+    second, _ = stocked.orders.capture(order("PR-2", ("SKU-1", 1)))
+    assert [s["location"] for s in second["shipments"]] == [ST_DE]
+    assert second["routing"][0]["cost"]["handling"] == pytest.approx(0.2)
+    assert stocked.orders.get_sourcing_policy(WEB_DE)["effective"]["prices"]["handling"]["store"] == {
+        "package": 0.1,
+        "unit": 0.1,
+    }

@@ -225,3 +225,18 @@ def test_mixed_store_floors_in_one_wave() -> None:
         p.order_id: sum(a.qty for a in p.allocations) for p in plan_wave([greedy_high], net, policies=policies).plans
     }
     assert got == {"H": 2}
+
+
+def test_each_order_is_priced_by_its_channels_model() -> None:
+    # the same Berlin order for A from two channels; one channel's contract makes warehouses dear, so it
+    # ships from the Berlin store while the other ships from the Berlin warehouse
+    net = network()
+    line = (OrderLine("A", 1),)
+    wave = [
+        Order("D1", "dear-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
+        Order("W1", "web-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
+    ]
+    dear = CostModel(handling_per_package={**CostModel().handling_per_package, NodeKind.WAREHOUSE: 50.0})
+    result = plan_wave(wave, net, models={"dear-de": dear})
+    chosen = {p.order_id: {a.node for a in p.allocations} for p in result.plans}
+    assert chosen == {"D1": {"ST-BER"}, "W1": {"WH-BER"}}

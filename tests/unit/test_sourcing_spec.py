@@ -8,15 +8,19 @@ import pytest
 
 from keel.orders.sourcing import (
     CapabilityFilter,
+    CostModel,
     ExcludedNodes,
     Fulfilment,
     MaxDistance,
     NodeCapacity,
+    NodeKind,
     Objective,
     OrderSources,
     Policy,
+    Rate,
     SameCountry,
     StoreProtection,
+    Transit,
     Weights,
 )
 from keel.orders.sourcing.spec import default_sourcing, omitted_defaults, parse_sourcing, to_document, with_excluded
@@ -124,3 +128,46 @@ def test_leaving_out_a_built_in_filter_is_pointed_out() -> None:
         "max_distance is not listed: no distance limit",
         "store_protection is not listed: stores may ship their last units",
     ]
+
+
+def test_prices_override_only_what_they_name() -> None:
+    doc = {
+        "weights": {"split": 2},
+        "prices": {
+            "rates": {"ship_express": {"base": 6.5, "per_km": 0.006}},
+            "transit": {"ship_express": {"dispatch_hours": 4, "km_per_hour": 70}},
+            "handling": {"store": {"package": 4.0, "unit": 0.8}},
+            "split_penalty": 5,
+        },
+    }
+    sourcing, errors = parse_sourcing(doc)
+    assert errors == [] and sourcing is not None
+    model, built_in = sourcing.model, CostModel()
+    assert model.rates[Fulfilment.SHIP_EXPRESS] == Rate(6.5, 0.006)
+    assert model.rates[Fulfilment.SHIP_STANDARD] == built_in.rates[Fulfilment.SHIP_STANDARD]
+    assert model.transit[Fulfilment.SHIP_EXPRESS] == Transit(4.0, 70.0)
+    assert (model.handling_per_package[NodeKind.STORE], model.handling_per_unit[NodeKind.STORE]) == (4.0, 0.8)
+    assert model.handling_per_package[NodeKind.WAREHOUSE] == built_in.handling_per_package[NodeKind.WAREHOUSE]
+    assert (model.split_penalty, model.late_penalty) == (5.0, built_in.late_penalty)
+    assert model.weights("any-channel") == Weights(split=2.0)  # the channel's weights come with its prices
+    again, _ = parse_sourcing(to_document(sourcing))
+    assert again == sourcing
+
+
+@pytest.mark.parametrize(
+    ("prices", "field"),
+    [
+        ([], "prices"),
+        ({"discounts": {}}, "prices.discounts"),
+        ({"rates": {"pickup": {"base": 1, "per_km": 0}}}, "prices.rates.pickup"),
+        ({"rates": {"ship_standard": {"base": 1}}}, "prices.rates.ship_standard"),
+        ({"rates": {"ship_standard": {"base": -1, "per_km": 0}}}, "prices.rates.ship_standard.base"),
+        ({"transit": {"same_day": {"dispatch_hours": 1, "km_per_hour": 0}}}, "prices.transit.same_day.km_per_hour"),
+        ({"handling": {"moon_base": {"package": 1, "unit": 1}}}, "prices.handling.moon_base"),
+        ({"late_penalty": "high"}, "prices.late_penalty"),
+    ],
+)
+def test_bad_prices_are_reported_with_their_path(prices: Any, field: str) -> None:
+    sourcing, errors = parse_sourcing({"prices": prices})
+    assert sourcing is None
+    assert field in [e.field for e in errors]

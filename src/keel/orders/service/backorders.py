@@ -54,14 +54,14 @@ class BackorderOrders(OrdersBase):
             return any(allowed & set(stocked.get(sku, {})) for sku in demand)
 
         ready = [(row, demand) for row, demand in waiting if can_fill(row, demand)][:limit]
-        policies, model = self.sourcing_for(row["channel"] for row, _ in ready)  # once per pass
+        policies, models = self.sourcing_for(row["channel"] for row, _ in ready)  # once per pass
         filled: list[dict[str, Any]] = []
         failed = 0
         for row, demand in ready:
             try:
                 network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
                 policy = with_excluded(policies[row["channel"]], frozenset(row["excluded_nodes"]))
-                plan = plan_order(sourcing_order(row, demand, utcnow()), network, policy, model)
+                plan = plan_order(sourcing_order(row, demand, utcnow()), network, policy, models[row["channel"]])
                 if not plan.allocations:
                     continue
                 with self.db.write() as conn:

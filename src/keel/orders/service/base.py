@@ -152,22 +152,19 @@ class OrdersBase:
         )
         return {loc: int(qty or 0) for loc, qty in conn.execute(query)}
 
-    def sourcing_for(self, channels: Iterable[str]) -> tuple[dict[str, Policy], CostModel]:
-        """Each channel's sourcing policy (its own, else the "*" default, else the built-in one) and one cost
-        model carrying every channel's weights: what capture, re-routing, backorders and waves plan with."""
+    def sourcing_for(self, channels: Iterable[str]) -> tuple[dict[str, Policy], dict[str, CostModel]]:
+        """Each channel's sourcing policy and cost model (prices and weights), from its own document, else the
+        "*" default, else the built-in one: what capture, re-routing, backorders and waves plan with."""
         wanted = sorted(set(channels))
         rows = self.policy_rows(wanted)
         fallback = stored_sourcing(rows[DEFAULT_POLICY]["document"]) if DEFAULT_POLICY in rows else default_sourcing()
         chosen = {ch: stored_sourcing(rows[ch]["document"]) if ch in rows else fallback for ch in wanted}
-        return (
-            {ch: s.policy for ch, s in chosen.items()},
-            CostModel(channel_weights={ch: s.weights for ch, s in chosen.items()}),
-        )
+        return {ch: s.policy for ch, s in chosen.items()}, {ch: s.model for ch, s in chosen.items()}
 
     def policy_for(self, channel: str, excluded: Iterable[str] = ()) -> tuple[Policy, CostModel]:
         """One channel's policy, with the nodes that rejected this order excluded, and its cost model."""
-        policies, model = self.sourcing_for([channel])
-        return with_excluded(policies[channel], frozenset(excluded)), model
+        policies, models = self.sourcing_for([channel])
+        return with_excluded(policies[channel], frozenset(excluded)), models[channel]
 
     def policy_rows(self, channels: list[str]) -> dict[str, dict[str, Any]]:
         p = store.sourcing_policies

@@ -86,10 +86,11 @@ class WaveOrders(OrdersBase):
         with self.db.read() as conn:
             held = self._held(conn, country, channel, limit)
         now = utcnow()
-        policies, model = self.sourcing_for(h.row["channel"] for h in held)
+        policies, models = self.sourcing_for(h.row["channel"] for h in held)
         network, held, skipped = self._released_network(held, now)
-        before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, model) for h in held}
-        result, kept = self._solve(held, network, policies, replace(model, unfilled_per_unit=MUST_FILL), time_limit_s)
+        before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, models[h.order.channel]) for h in held}
+        must_fill = {ch: replace(m, unfilled_per_unit=MUST_FILL) for ch, m in models.items()}
+        result, kept = self._solve(held, network, policies, must_fill, time_limit_s)
         plans = {p.order_id: p for p in result.plans} if result else {}
         # The joint plan holds only as a whole: one order may get dearer so that another gets cheaper.
         changes = [
@@ -204,7 +205,11 @@ class WaveOrders(OrdersBase):
 
     @staticmethod
     def _solve(
-        held: list[_Held], network: Network, policies: Mapping[str, Policy], model: CostModel, time_limit_s: float
+        held: list[_Held],
+        network: Network,
+        policies: Mapping[str, Policy],
+        models: Mapping[str, CostModel],
+        time_limit_s: float,
     ) -> tuple[WaveResult | None, list[str]]:
         """Solve; an order the program cannot fully place (its current nodes fell out of policy) keeps
         its plan: its units go back out of the network and the rest is solved again."""
@@ -217,7 +222,7 @@ class WaveOrders(OrdersBase):
             result = plan_wave(
                 [h.order for h in wave],
                 network,
-                model=model,
+                models=models,
                 time_limit_s=time_limit_s,
                 incumbent={h.order.id: h.allocations for h in wave},
                 policies=policies,
@@ -227,7 +232,7 @@ class WaveOrders(OrdersBase):
                 return result, kept
             for h in wave:
                 if h.order.id in short or result.status not in ("optimal", "feasible"):
-                    cost = plan_cost(h.order, h.allocations, network.nodes, model)
+                    cost = plan_cost(h.order, h.allocations, network.nodes, models[h.order.channel])
                     network.commit(Plan(h.order.id, "current", h.allocations, (), cost))
                     kept.append(h.order.id)
             wave = [h for h in wave if h.order.id not in kept]

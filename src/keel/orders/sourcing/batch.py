@@ -70,12 +70,14 @@ def plan_wave(
     solver_name: str = "SCIP",
     incumbent: Mapping[str, Sequence[Allocation]] | None = None,
     policies: Mapping[str, Policy] | None = None,
+    models: Mapping[str, CostModel] | None = None,
 ) -> WaveResult:
     """Plan every order of a wave jointly against the network's stock and capacity; nothing is changed.
 
     Demand a wave cannot meet is left unfilled at the cost model's unfilled penalty, so the program is
     always feasible. Commit the returned plans in order (``network.commit``). ``policies`` (channel code to
-    policy) gives an order its channel's filters; ``policy`` serves the other orders.
+    policy) gives an order its channel's filters and ``models`` its channel's prices and weights; ``policy`` and
+    ``model`` serve the other orders.
 
     ``incumbent`` (order id to its current allocations) re-plans orders that already have a plan: their
     nodes are always offered, the solver starts from that plan, and staying costs ``STAY_BONUS`` less per
@@ -104,7 +106,8 @@ def plan_wave(
         demand = demands[i]
         mine = {a.node for a in current.get(order.id, ())}
         own = (policies or {}).get(order.channel, policy)
-        options = shortlist(order, screen(order, network, own, model).options, nodes_per_order, mine)
+        priced = (models or {}).get(order.channel, model)
+        options = shortlist(order, screen(order, network, own, priced).options, nodes_per_order, mine)
         used: list[pywraplp.Variable] = []
         for opt in options:
             code = opt.node.code
@@ -143,7 +146,7 @@ def plan_wave(
             row = solver.Constraint(0, packages)
             for y in used:
                 row.SetCoefficient(y, 1)
-        extra = split_cost(order, 2, model)
+        extra = split_cost(order, 2, priced)
         if len(used) > 1 and extra > 0:
             z = solver.NumVar(0, inf, f"z{i}")
             objective.SetCoefficient(z, extra)
@@ -154,7 +157,7 @@ def plan_wave(
         for sku, qty in demand.items():
             u = solver.NumVar(0, qty, f"u{i}_{sku}")
             unfilled[(i, sku)] = u
-            objective.SetCoefficient(u, model.unfilled_per_unit)
+            objective.SetCoefficient(u, priced.unfilled_per_unit)
             met = solver.Constraint(qty, qty)
             met.SetCoefficient(u, 1)
             for opt in options:
@@ -193,7 +196,7 @@ def plan_wave(
         for a in allocations:
             taken[a.sku] = taken.get(a.sku, 0) + a.qty
         missing = tuple(OrderLine(s, q - taken.get(s, 0)) for s, q in demands[i].items() if q > taken.get(s, 0))
-        cost = plan_cost(order, allocations, network.nodes, model)
+        cost = plan_cost(order, allocations, network.nodes, (models or {}).get(order.channel, model))
         plans.append(Plan(order.id, "batch", allocations, missing, cost))
     return WaveResult(
         plans=tuple(plans),

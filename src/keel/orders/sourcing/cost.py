@@ -81,12 +81,13 @@ class CostModel:
     late_penalty_per_hour: float = 0.25
     unfilled_per_unit: float = 100.0
     channel_weights: Mapping[str, Weights] = field(default_factory=dict)
+    base_weights: Weights = field(default_factory=Weights)  # for channels ``channel_weights`` does not name
 
     def weights(self, channel: str) -> Weights:
         found = self.channel_weights.get(channel)
         if found is None:
             found = self.channel_weights.get(channel.split("-", 1)[0])
-        return found or Weights()
+        return found or self.base_weights
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ order may take stock from), because without them a plan could be impossible to c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from keel.orders.sourcing.cost import Weights
+from keel.orders.sourcing.cost import CostModel, Weights
 from keel.orders.sourcing.filters import (
     CapabilityFilter,
     ExcludedNodes,
@@ -33,6 +33,7 @@ from keel.orders.sourcing.filters import (
     StoreProtection,
 )
 from keel.orders.sourcing.model import Fulfilment
+from keel.orders.sourcing.prices import PriceError, parse_prices, prices_document
 
 ALWAYS = (CapabilityFilter(), OrderSources())
 MAX_NODES = 10
@@ -48,10 +49,16 @@ class SpecError:
 
 @dataclass(frozen=True)
 class Sourcing:
-    """A parsed document: the filters and objective, and the channel's cost weights."""
+    """A parsed document: the filters and objective, the channel's cost weights and its prices."""
 
     policy: Policy
     weights: Weights
+    prices: CostModel = field(default_factory=CostModel)
+
+    @property
+    def model(self) -> CostModel:
+        """The channel's cost model: its prices, weighted by its weights."""
+        return replace(self.prices, base_weights=self.weights)
 
 
 def default_sourcing() -> Sourcing:
@@ -107,7 +114,7 @@ FILTERS: dict[str, tuple[Callable[[Mapping[str, Any], str, list[SpecError]], Nod
     "capacity": (_capacity, frozenset({"headroom"})),
     "excluded": (_excluded, frozenset({"nodes"})),
 }
-TOP = frozenset({"filters", "objective", "max_nodes", "weights"})
+TOP = frozenset({"filters", "objective", "max_nodes", "weights", "prices"})
 
 
 def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
@@ -155,10 +162,13 @@ def parse_sourcing(doc: Any) -> tuple[Sourcing | None, list[SpecError]]:
                 errors.append(SpecError(f"weights.{name}", f"unknown weight; allowed: {', '.join(WEIGHT_NAMES)}"))
             elif (w := _number(raw_weights, name, "weights", 0, 100, errors)) is not None:
                 weights[name] = float(w)
+    price_errors: list[PriceError] = []
+    prices = parse_prices(doc["prices"], price_errors) if "prices" in doc else CostModel()
+    errors += [SpecError(e.field, e.reason) for e in price_errors]
     if errors:
         return None, [SpecError(e.field.lstrip("."), e.reason) for e in errors]
     policy = Policy(filters=tuple(filters), objective=Objective(objective), max_nodes=max_nodes)
-    return Sourcing(policy, Weights(**weights)), []
+    return Sourcing(policy, Weights(**weights), prices), []
 
 
 def omitted_defaults(document: Mapping[str, Any]) -> list[str]:
@@ -208,4 +218,5 @@ def to_document(sourcing: Sourcing) -> dict[str, Any]:
         "objective": sourcing.policy.objective.value,
         "max_nodes": sourcing.policy.max_nodes,
         "weights": {name: getattr(w, name) for name in WEIGHT_NAMES},
+        "prices": prices_document(sourcing.prices),
     }
