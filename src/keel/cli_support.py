@@ -15,6 +15,7 @@ from keel.platform.errors import ConfigError, KeelError
 from keel.platform.observability import configure_logging
 
 _err = Console(stderr=True)
+SHOWN = 50  # problems printed for one refusal; a terminal shows no more usefully
 
 
 def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
@@ -36,8 +37,11 @@ def fail(exc: KeelError, *, label: str = "row", console: Console | None = None) 
     to raise. ``label`` names what a problem's row counts: file rows, or ``line`` for an order's lines."""
     out = console or _err
     out.print(f"[red]{exc.detail}[/red]")
-    for e in getattr(exc, "errors", [])[:50]:
+    problems = getattr(exc, "errors", [])
+    for e in problems[:SHOWN]:
         line = f"  {label} {e.row}  {e.field}: {e.reason}" if e.row is not None else f"  {e.field}: {e.reason}"
         if line.strip() != exc.detail:  # a single-field refusal says it all in its detail
             out.print(line, highlight=False)
+    if len(problems) > SHOWN:
+        out.print(f"  ... and {len(problems) - SHOWN} more", highlight=False)
     return typer.Exit(code=2)

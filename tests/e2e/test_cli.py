@@ -228,6 +228,17 @@ def test_location_show_and_groups(run: Run, keel: Keel) -> None:
     assert "bad-group" not in {g["code"] for g in keel.locations.groups()}
 
 
+def test_location_daily_capacity_set_and_dropped(run: Run, keel: Keel) -> None:
+    assert run("locations", "update", WH_DE, "--daily-capacity", "40").exit_code == 0
+    assert keel.locations.get(WH_DE)["daily_capacity"] == 40
+    both = run("locations", "update", WH_DE, "--daily-capacity", "5", "--default-capacity")
+    assert both.exit_code == 2 and keel.locations.get(WH_DE)["daily_capacity"] == 40
+    assert run("locations", "update", WH_DE, "--default-capacity").exit_code == 0
+    assert keel.locations.get(WH_DE)["daily_capacity"] is None
+    refused = run("locations", "update", WH_DE, "--daily-capacity", "-3")
+    assert refused.exit_code == 2 and "daily_capacity" in refused.stderr
+
+
 def test_channel_create_and_deactivate(run: Run, keel: Keel, tmp_path: Path) -> None:
     document = {"code": "cli-web", "name": "CLI web", "kind": "web_store", "countries": ["DE"], "currency": "EUR",
                 "policy": {"sources": {"DE": {"locations": [WH_DE]}}}}  # fmt: skip

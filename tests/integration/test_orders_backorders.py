@@ -10,7 +10,7 @@ from keel.bootstrap import Keel
 from keel.platform.errors import ValidationFailed
 from keel.worker import run_once
 from tests.integration.test_orders import order
-from tests.support import POS_FR, ST_FR, WH_FR, World, position, receive, snapshot
+from tests.support import POS_FR, ST_FR, WH_DE, WH_FR, World, position, receive, snapshot
 
 
 def pickup(external_id: str, qty: int) -> dict[str, Any]:
@@ -112,3 +112,21 @@ def test_stock_at_a_node_the_channel_does_not_use_fills_nothing(waiting: tuple[K
     report = keel.orders.fill_backorders()
     assert (report["orders_waiting"], report["orders_with_stock"], report["orders_filled"]) == (1, 0, 0)
     assert snapshot(keel) == before
+
+
+def test_an_order_whose_stock_is_held_back_does_not_take_the_only_slot(keel: Keel, world: World) -> None:
+    keel.channels.create(
+        {"code": "web-fr", "name": "Web FR", "kind": "web_store", "countries": ["FR"], "currency": "EUR",
+         "policy": {"sources": {"FR": {"locations": [WH_FR, ST_FR]}}, "backorder": True}}
+    )  # fmt: skip
+    paris = {"country": "FR", "city": "Paris", "postal_code": "75001"}
+    for sku in ("SKU-5", "SKU-6"):  # known SKUs, but nowhere web-fr sells from
+        receive(keel, sku, WH_DE, 1, mid=f"de-{sku}")
+    older, _ = keel.orders.capture(order("H-1", ("SKU-5", 1), channel="web-fr", ship_to=paris))
+    newer, _ = keel.orders.capture(order("H-2", ("SKU-6", 1), channel="web-fr", ship_to=paris))
+    receive(keel, "SKU-5", ST_FR, 2, mid="shelf")  # on the shelf, but a store keeps its last 2 units
+    receive(keel, "SKU-6", WH_FR, 3, mid="dc")
+    report = keel.orders.fill_backorders(limit=1)
+    assert (report["orders_with_stock"], report["orders_tried"]) == (2, 2)
+    assert [f["order_id"] for f in report["filled"]] == [newer["id"]]
+    assert keel.orders.get(older["id"])["lines"][0]["backordered"] == 1

@@ -197,3 +197,13 @@ def test_a_line_held_at_two_nodes_moves_whole(keel: Keel, world: World) -> None:
     assert position(keel, "SKU-1", WH_DE)["committed"] == 2
     assert position(keel, "SKU-1", ST_DE)["committed"] == 1
     assert keel.stock.rebuild(write=False).differences == []
+
+
+def test_an_order_at_a_node_closed_for_today_keeps_its_plan(sequenced: tuple[Keel, int, int]) -> None:
+    keel, a, b = sequenced
+    keel.locations.update(WH_DE, {"daily_capacity": 0})  # the warehouse picks nothing more today
+    report = keel.orders.wave(apply=True)
+    # B needs SKU-2, which only the warehouse holds: it keeps its plan there; A may still move
+    assert b in report["kept"] and a not in report["kept"]
+    assert [s["status"] for s in keel.orders.get(b)["shipments"]] == ["allocated", "allocated"]
+    assert keel.stock.rebuild(write=False).differences == []

@@ -169,3 +169,13 @@ def test_a_restarted_stream_resumes_from_the_database(twin: Any) -> None:
     assert second.available == first.available and second.on_hand == first.on_hand
     counts = second.step(12 * HOUR)
     assert counts["refused"] == 0 and Stream.events(counts) > 0
+
+
+def test_a_restarted_stream_brings_back_a_location_an_outage_left_down(twin: Any) -> None:
+    keel = twin()
+    code = WORLD.locations[0]["code"]
+    keel.locations.update(code, {"active": False})  # the earlier run stopped during an outage there
+    stream = Stream(keel, WORLD, seed=7, prefix="after-outage")
+    stream.resume()
+    stream.step(2 * HOUR)
+    assert keel.locations.get(code)["active"] is True

@@ -6,7 +6,7 @@ from itertools import product
 
 import pytest
 
-from keel.bench.orders import bench_cost_model, build_nodes, generate_orders
+from keel.bench.orders import bench_models, build_nodes, generate_orders
 from keel.orders.sourcing import (
     Allocation,
     Capability,
@@ -56,11 +56,12 @@ def orders() -> list[Order]:
     ]
 
 
-def brute_force(net: Network, wave: list[Order], policy: Policy, model: CostModel) -> float:
+def brute_force(net: Network, wave: list[Order], policy: Policy, models: dict[str, CostModel]) -> float:
     """Every assignment of every unit to a permitted node or to nobody; the cheapest legal one."""
     lines = [(i, line.sku) for i, o in enumerate(wave) for line in o.lines]
     allowed = []
     for i, sku in lines:
+        model = models[wave[i].channel]
         usable = {opt.node.code for opt in screen(wave[i], net, policy, model).options if sku in opt.usable}
         allowed.append([*sorted(usable), None])
     best = float("inf")
@@ -80,17 +81,18 @@ def brute_force(net: Network, wave: list[Order], policy: Policy, model: CostMode
         total = 0.0
         for i, o in enumerate(wave):
             allocs = [Allocation(c, s, 1) for (j, s), c in zip(lines, choice, strict=True) if j == i and c]
-            total += plan_cost(o, allocs, net.nodes, model).total
+            total += plan_cost(o, allocs, net.nodes, models[o.channel]).total
         best = min(best, total)
     return best
 
 
 def test_the_batch_program_matches_brute_force() -> None:
-    net, wave, policy, model = network(), orders(), Policy(), bench_cost_model()
-    result = plan_wave(wave, net, policy, model)
+    net, wave, policy = network(), orders(), Policy()
+    models = bench_models(wave)  # market-de weighs lateness double
+    result = plan_wave(wave, net, policy, models=models)
     assert result.status == "optimal"
     total = sum(p.cost.total for p in result.plans)
-    assert total == pytest.approx(brute_force(net, wave, policy, model), abs=1e-6)
+    assert total == pytest.approx(brute_force(net, wave, policy, models), abs=1e-6)
     assert result.objective == pytest.approx(total, abs=1e-6)
     for plan in result.plans:  # the plans fit the stock together
         net.commit(plan)
@@ -99,11 +101,12 @@ def test_the_batch_program_matches_brute_force() -> None:
 
 
 def test_real_time_plans_are_never_cheaper_than_the_batch_optimum() -> None:
-    net, wave, model = network(), orders(), bench_cost_model()
-    optimum = sum(p.cost.total for p in plan_wave(wave, net.copy(), Policy(), model).plans)
+    net, wave = network(), orders()
+    models = bench_models(wave)
+    optimum = sum(p.cost.total for p in plan_wave(wave, net.copy(), Policy(), models=models).plans)
     realtime = 0.0
     for o in wave:
-        plan = plan_order(o, net, Policy(), model)
+        plan = plan_order(o, net, Policy(), models[o.channel])
         net.commit(plan)
         realtime += plan.cost.total
     assert realtime >= optimum - 1e-6

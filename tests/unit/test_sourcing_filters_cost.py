@@ -165,13 +165,11 @@ def test_package_cost_components() -> None:
     assert (store.shipping, store.handling, store.per_unit, store.late) == (0.0, 6.0, 1.2, 0.0)
 
 
-def test_channel_weights_by_code_then_prefix() -> None:
-    model = CostModel(channel_weights={"market": Weights(late=2.0), "market-fr": Weights(shipping=3.0)})
-    assert model.weights("market-de") == Weights(late=2.0)
-    assert model.weights("market-fr") == Weights(shipping=3.0)
-    assert model.weights("web-de") == Weights()
+def test_a_models_weights_scale_its_components() -> None:
+    model = CostModel(weights=Weights(late=2.0))
     late = package_cost(order(channel="market-de", promise_hours=24.0), node("WH"), 100.0, model)
     assert late.late == pytest.approx(2 * 11.0)
+    assert late.shipping == pytest.approx(CostModel().rates[Fulfilment.SHIP_STANDARD].base + 0.4)
 
 
 def test_plan_cost_adds_packages_handling_split_and_unfilled() -> None:

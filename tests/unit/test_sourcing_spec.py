@@ -149,7 +149,7 @@ def test_prices_override_only_what_they_name() -> None:
     assert (model.handling_per_package[NodeKind.STORE], model.handling_per_unit[NodeKind.STORE]) == (4.0, 0.8)
     assert model.handling_per_package[NodeKind.WAREHOUSE] == built_in.handling_per_package[NodeKind.WAREHOUSE]
     assert (model.split_penalty, model.late_penalty) == (5.0, built_in.late_penalty)
-    assert model.weights("any-channel") == Weights(split=2.0)  # the channel's weights come with its prices
+    assert model.weights == Weights(split=2.0)  # the channel's weights come with its prices
     again, _ = parse_sourcing(to_document(sourcing))
     assert again == sourcing
 

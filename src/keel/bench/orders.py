@@ -75,9 +75,15 @@ def build_nodes(world: World) -> list[Node]:
     ]
 
 
-def bench_cost_model() -> CostModel:
-    # Marketplaces rate sellers on late deliveries; wholesale customers accept split deliveries more easily.
-    return CostModel(channel_weights={"market": Weights(late=2.0), "b2b": Weights(split=0.5)})
+# Marketplaces rate sellers on late deliveries; wholesale customers accept split deliveries more easily.
+KIND_WEIGHTS = {"market": Weights(late=2.0), "b2b": Weights(split=0.5)}
+
+
+def bench_models(orders: list[Order]) -> dict[str, CostModel]:
+    """One cost model per channel of the orders, weighted by the kind its code starts with."""
+    return {
+        ch: CostModel(weights=KIND_WEIGHTS.get(ch.split("-", 1)[0], Weights())) for ch in {o.channel for o in orders}
+    }
 
 
 @dataclass
@@ -216,7 +222,7 @@ def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42
     world = generate(seed)
     base = Network(build_nodes(world))
     order_list = generate_orders(list(base.nodes.values()), orders)
-    policy, model = Policy(), bench_cost_model()
+    policy, models = Policy(), bench_models(order_list)
     greedy_net, realtime_net, batch_net = base.copy(), base.copy(), base.copy()
     greedy, realtime, optimal = _Tally(), _Tally(), _Tally()
     latencies: list[float] = []
@@ -227,16 +233,16 @@ def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42
         for w, batch in enumerate(waves, start=1):
             status.update(f"wave {w}/{len(waves)}")
             for order in batch:
-                plan = plan_greedy(order, greedy_net, policy, model)
+                plan = plan_greedy(order, greedy_net, policy, models[order.channel])
                 greedy_net.commit(plan)
                 greedy.add(plan, base.nodes)
             for order in batch:
                 t0 = time.perf_counter()
-                plan = plan_order(order, realtime_net, policy, model)
+                plan = plan_order(order, realtime_net, policy, models[order.channel])
                 latencies.append((time.perf_counter() - t0) * 1000)
                 realtime_net.commit(plan)
                 realtime.add(plan, base.nodes)
-            result = plan_wave(batch, batch_net, policy, model)
+            result = plan_wave(batch, batch_net, policy, models=models)
             milp_seconds += result.seconds
             statuses[result.status] = statuses.get(result.status, 0) + 1
             for plan in result.plans:

@@ -260,10 +260,18 @@ def update_location(
     city: str | None = None,
     region: str | None = None,
     daily_capacity: Annotated[int | None, typer.Option(help="units it can pick a day")] = None,
+    default_capacity: Annotated[
+        bool, typer.Option("--default-capacity", help="drop its daily capacity: the default of its kind applies")
+    ] = False,
 ) -> None:
     """Change a location's fields."""
     fields = {"name": name, "kind": kind, "city": city, "region": region, "daily_capacity": daily_capacity}
-    changes = {k: v for k, v in fields.items() if v is not None}
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if default_capacity:
+        if daily_capacity is not None:
+            console.print("[red]give --daily-capacity or --default-capacity, not both[/red]")
+            raise typer.Exit(2)
+        changes["daily_capacity"] = None
     try:
         _keel(database_url).locations.update(code, changes)
     except KeelError as exc:

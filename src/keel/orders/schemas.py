@@ -136,7 +136,7 @@ class WaveReport(BaseModel):
     orders_considered: int
     orders_planned: int
     orders_changed: int
-    kept: list[str] = Field(description="orders that keep their plan (a node left their channel's sources, ...)")
+    kept: list[int] = Field(description="orders that keep their plan (a node left their channel's sources, ...)")
     cost_before: float
     cost_after: float
     saving: float
@@ -157,6 +157,7 @@ class BackorderFill(BaseModel):
 class BackorderReport(BaseModel):
     orders_waiting: int
     orders_with_stock: int
+    orders_tried: int
     orders_filled: int
     units_allocated: int
     failed: int

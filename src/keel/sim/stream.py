@@ -125,6 +125,9 @@ class Stream(DemandCalendar, SupplyChain):
         """Start the shadow from the database's positions instead of the opening stock: a demo restarted on
         a database an earlier stream already moved would otherwise plan rows that no longer fit. Returns the
         positions read. (Shipments and returns the earlier run had scheduled are not carried over.)"""
+        # A location the earlier run took down for an outage must come back up when its window is over.
+        down, _ = self.keel.locations.list(active=False, limit=len(self.info) + 1)
+        self._inactive = {loc["code"] for loc in down if loc["code"] in self.info}
         read = 0
         while True:
             items, total = self.keel.queries.positions(limit=page, offset=read)

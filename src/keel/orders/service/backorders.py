@@ -23,20 +23,21 @@ from keel.orders.service.base import (
     routing_entry,
     sourcing_order,
 )
-from keel.orders.sourcing import Plan, plan_order
+from keel.orders.sourcing import Fulfilment, Plan, plan_order
 from keel.orders.sourcing.spec import with_excluded
 from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
 MAX_FILL = 1000
+ATTEMPTS_PER_FILL = 5
 logger = logging.getLogger("keel.orders.backorders")
 
 
 class BackorderOrders(OrdersBase):
     def fill_backorders(self, *, limit: int = 200) -> dict[str, Any]:
-        """Source the backordered units of up to ``limit`` waiting orders that have stock at a node they may
-        use, oldest first, against live stock. Orders whose stock has not arrived stay backordered and do not
-        hold back newer orders whose stock has."""
+        """Allocate backordered units to up to ``limit`` orders, oldest first, among those with stock at a
+        node they may use, trying at most ``5 x limit`` of them. Orders whose stock has not arrived stay
+        backordered and do not hold back newer orders whose stock has."""
         if not 1 <= limit <= MAX_FILL:
             raise ValidationFailed("invalid backorder fill", [FieldError(None, "limit", f"between 1 and {MAX_FILL}")])
         with self.db.read() as conn:
@@ -47,17 +48,26 @@ class BackorderOrders(OrdersBase):
         def can_fill(row: dict[str, Any], demand: dict[str, int]) -> bool:
             # Only orders with stock at a node they may use are planned: the worker runs this every few
             # seconds, and planning orders whose stock is elsewhere would redo the same empty work each time.
-            key = (row["channel"], row["country"])
-            if key not in sources:
-                sources[key] = set(self.availability.sources_for(*key))
-            allowed = (sources[key] | {row["pickup_location"]}) - set(row["excluded_nodes"])
+            if Fulfilment(row["fulfilment"]).collected:
+                allowed = {row["pickup_location"]}  # collected where it was ordered, nowhere else
+            else:
+                key = (row["channel"], row["country"])
+                if key not in sources:
+                    sources[key] = set(self.availability.sources_for(*key))
+                allowed = sources[key]
+            allowed = allowed - set(row["excluded_nodes"])
             return any(allowed & set(stocked.get(sku, {})) for sku in demand)
 
-        ready = [(row, demand) for row, demand in waiting if can_fill(row, demand)][:limit]
+        ready = [(row, demand) for row, demand in waiting if can_fill(row, demand)]
         policies, models = self.sourcing_for(row["channel"] for row, _ in ready)  # once per pass
         filled: list[dict[str, Any]] = []
-        failed = 0
+        failed = attempts = 0
         for row, demand in ready:
+            # ``limit`` counts orders that got stock, so orders whose stock is there but held back (a store's
+            # floor, a full node) cannot take every slot; the attempt budget bounds one pass's work.
+            if len(filled) >= limit or attempts >= ATTEMPTS_PER_FILL * limit:
+                break
+            attempts += 1
             try:
                 network = self.network(list(demand), row["channel"], row["country"], row["pickup_location"])
                 policy = with_excluded(policies[row["channel"]], frozenset(row["excluded_nodes"]))
@@ -80,6 +90,7 @@ class BackorderOrders(OrdersBase):
         return {
             "orders_waiting": len(waiting),
             "orders_with_stock": len(ready),
+            "orders_tried": attempts,
             "orders_filled": len(filled),
             "units_allocated": sum(f["units"] for f in filled),
             "failed": failed,

@@ -28,9 +28,7 @@ from keel.platform.errors import Conflict, FieldError, ValidationFailed
 from keel.platform.geo import COUNTRIES
 
 MAX_WAVE = 1000
-# The program may leave nothing unfilled that is allocated today: the current plan is always feasible,
-# so an unfilled unit must cost more than any plan could.
-MUST_FILL = 1_000_000.0
+MIN_FILL_PENALTY = 1_000.0
 EPSILON = 1e-6
 DEAD_VALUES = [s.value for s in DEAD]
 
@@ -89,7 +87,10 @@ class WaveOrders(OrdersBase):
         policies, models = self.sourcing_for(h.row["channel"] for h in held)
         network, held, skipped = self._released_network(held, now)
         before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, models[h.order.channel]) for h in held}
-        must_fill = {ch: replace(m, unfilled_per_unit=MUST_FILL) for ch, m in models.items()}
+        # Every current plan is a feasible answer, so an unfilled unit dearer than all of them together can
+        # never be part of the optimum unless an order's current plan is no longer allowed.
+        penalty = 2 * sum(c.total for c in before.values()) + MIN_FILL_PENALTY
+        must_fill = {ch: replace(m, unfilled_per_unit=penalty) for ch, m in models.items()}
         result, kept = self._solve(held, network, policies, must_fill, time_limit_s)
         plans = {p.order_id: p for p in result.plans} if result else {}
         # The joint plan holds only as a whole: one order may get dearer so that another gets cheaper.
@@ -113,7 +114,7 @@ class WaveOrders(OrdersBase):
             "orders_considered": len(held) + len(skipped),
             "orders_planned": len(held) - len(kept),
             "orders_changed": len(changes),
-            "kept": sorted([*kept, *skipped]),
+            "kept": sorted(int(order_id) for order_id in [*kept, *skipped]),
             "cost_before": round(cost_before, 2),
             "cost_after": round(cost_before - saving, 2),
             "saving": round(saving, 2),
@@ -233,7 +234,9 @@ class WaveOrders(OrdersBase):
             for h in wave:
                 if h.order.id in short or result.status not in ("optimal", "feasible"):
                     cost = plan_cost(h.order, h.allocations, network.nodes, models[h.order.channel])
-                    network.commit(Plan(h.order.id, "current", h.allocations, (), cost))
+                    # The plan is in place already: its node may be full today (or closed since) and still
+                    # hold these units for this order.
+                    network.commit(Plan(h.order.id, "current", h.allocations, (), cost), within_capacity=False)
                     kept.append(h.order.id)
             wave = [h for h in wave if h.order.id not in kept]
         return None, kept

@@ -70,7 +70,7 @@ def _handling_unit() -> dict[NodeKind, float]:
 
 @dataclass(frozen=True)
 class CostModel:
-    """Prices as data. ``channel_weights`` keys are a channel code or its prefix before the first '-'."""
+    """Prices as data, and the weights one channel puts on each component (each channel has its own model)."""
 
     rates: Mapping[Fulfilment, Rate] = field(default_factory=_rates)
     transit: Mapping[Fulfilment, Transit] = field(default_factory=_transit)
@@ -80,14 +80,7 @@ class CostModel:
     late_penalty: float = 10.0
     late_penalty_per_hour: float = 0.25
     unfilled_per_unit: float = 100.0
-    channel_weights: Mapping[str, Weights] = field(default_factory=dict)
-    base_weights: Weights = field(default_factory=Weights)  # for channels ``channel_weights`` does not name
-
-    def weights(self, channel: str) -> Weights:
-        found = self.channel_weights.get(channel)
-        if found is None:
-            found = self.channel_weights.get(channel.split("-", 1)[0])
-        return found or self.base_weights
+    weights: Weights = field(default_factory=Weights)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +109,9 @@ def distance_km(order: Order, node: Node) -> float:
     return haversine_km(order.lat, order.lon, node.lat, node.lon)
 
 
-def package_cost(order: Order, node: Node, km: float, model: CostModel, weights: Weights | None = None) -> PackageCost:
+def package_cost(order: Order, node: Node, km: float, model: CostModel) -> PackageCost:
     """Everything a package from ``node`` costs this order, except per-unit handling times quantity."""
-    w = weights or model.weights(order.channel)
+    w = model.weights
     shipping = 0.0
     rate = model.rates.get(order.fulfilment)
     if rate is not None and not order.fulfilment.collected:
@@ -136,8 +129,8 @@ def package_cost(order: Order, node: Node, km: float, model: CostModel, weights:
     )
 
 
-def split_cost(order: Order, packages: int, model: CostModel, weights: Weights | None = None) -> float:
-    w = weights or model.weights(order.channel)
+def split_cost(order: Order, packages: int, model: CostModel) -> float:
+    w = model.weights
     return w.split * model.split_penalty * max(0, packages - 1)
 
 
@@ -145,7 +138,6 @@ def plan_cost(
     order: Order, allocations: Iterable[Allocation], nodes: Mapping[str, Node], model: CostModel
 ) -> CostBreakdown:
     """The one cost function every strategy is judged by; unfilled demand is whatever the allocations miss."""
-    w = model.weights(order.channel)
     units: dict[str, int] = {}
     taken: dict[str, int] = {}
     for a in allocations:
@@ -154,7 +146,7 @@ def plan_cost(
     shipping = handling = late = 0.0
     for code, qty in units.items():
         node = nodes[code]
-        pc = package_cost(order, node, distance_km(order, node), model, w)
+        pc = package_cost(order, node, distance_km(order, node), model)
         shipping += pc.shipping
         handling += pc.handling + pc.per_unit * qty
         late += pc.late
@@ -162,7 +154,7 @@ def plan_cost(
     return CostBreakdown(
         shipping=shipping,
         handling=handling,
-        split=split_cost(order, len(units), model, w),
+        split=split_cost(order, len(units), model),
         late=late,
         unfilled=model.unfilled_per_unit * missing,
     )

@@ -208,7 +208,6 @@ def screen(order: Order, network: Network, policy: Policy, model: CostModel) -> 
         codes |= network.holders(sku)
     if order.pickup_node is not None and order.pickup_node in network.nodes:
         codes.add(order.pickup_node)
-    weights = model.weights(order.channel)
     capacity = next((f for f in policy.filters if isinstance(f, NodeCapacity)), NodeCapacity())
     out = Screen([], [], [])
     for code in sorted(codes):  # sorted so ties break the same way on every run
@@ -229,6 +228,6 @@ def screen(order: Order, network: Network, policy: Policy, model: CostModel) -> 
         if not usable:
             out.rejections.append(Rejection(code, "stock", "no stock of the order's SKUs"))
             continue
-        cost = package_cost(order, node, km, model, weights)
+        cost = package_cost(order, node, km, model)
         out.options.append(Option(node, km, usable, capacity.units(node), cost))
     return out

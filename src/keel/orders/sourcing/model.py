@@ -209,8 +209,9 @@ class Network:
         if target.stock[sku] > 0:
             self._holders.setdefault(sku, set()).add(node)
 
-    def commit(self, plan: Plan) -> None:
-        """Take a plan's quantities out of stock and capacity, all or nothing."""
+    def commit(self, plan: Plan, *, within_capacity: bool = True) -> None:
+        """Take a plan's quantities out of stock and capacity, all or nothing. ``within_capacity=False`` puts
+        back a plan already carried out (its units were picked against an earlier day's capacity)."""
         need: dict[tuple[str, str], int] = {}
         units: dict[str, int] = {}
         for a in plan.allocations:
@@ -220,7 +221,7 @@ class Network:
             if qty <= 0 or self.nodes[code].stock.get(sku, 0) < qty:
                 raise ValueError(f"plan {plan.order_id} takes {qty} x {sku} from {code} beyond its stock")
         for code, qty in units.items():
-            if self.nodes[code].capacity_left < qty:
+            if within_capacity and self.nodes[code].capacity_left < qty:
                 raise ValueError(f"plan {plan.order_id} takes {qty} units from {code} beyond its capacity")
         for (code, sku), qty in need.items():
             self.nodes[code].stock[sku] -= qty

@@ -58,7 +58,7 @@ class Sourcing:
     @property
     def model(self) -> CostModel:
         """The channel's cost model: its prices, weighted by its weights."""
-        return replace(self.prices, base_weights=self.weights)
+        return replace(self.prices, weights=self.weights)
 
 
 def default_sourcing() -> Sourcing:
