@@ -241,3 +241,24 @@ def test_orders_commit_against_the_channels_atp_not_raw_stock(stocked: Keel) -> 
     _, created = stocked.orders.capture(order("M-2", ("SKU-1", 6), channel=MARKET))
     # then only what the policy lets it sell is committed
     assert created and position(stocked, "SKU-1", WH_DE)["committed"] == 6
+
+
+def test_every_fulfilment_type_is_captured_and_routed(stocked: Keel) -> None:
+    receive(stocked, "SKU-2", WH_DE, 5)
+    # express with the promise the channel gave; the Berlin warehouse makes it
+    express, _ = stocked.orders.capture(
+        order("F-1", ("SKU-1", 1), fulfilment="ship_express", promise_at="2030-01-02T12:00:00Z")
+    )
+    assert (express["fulfilment"], express["promise_at"].isoformat()) == ("ship_express", "2030-01-02T12:00:00+00:00")
+    assert [s["location"] for s in express["shipments"]] == [WH_DE]
+    # same-day only from nodes within the courier radius: Munich's store is out, Berlin's warehouse in
+    same_day, _ = stocked.orders.capture(order("F-2", ("SKU-2", 1), fulfilment="same_day"))
+    assert [s["location"] for s in same_day["shipments"]] == [WH_DE]
+    rejected = {r["node"]: r["filter"] for r in same_day["routing"][0]["explanation"]["rejections"]}
+    assert rejected == {ST_DE: "max_distance"}
+    # curbside is collected at its store like pick-up: no parcel, no shipping cost
+    curbside, _ = stocked.orders.capture(
+        order("F-3", ("SKU-2", 1), fulfilment="curbside", ship_to=None, pickup_location=ST_DE)
+    )
+    assert [s["location"] for s in curbside["shipments"]] == [ST_DE]
+    assert (curbside["geocoded"], curbside["routing"][0]["cost"]["shipping"]) == ("pickup", 0)
