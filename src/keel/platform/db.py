@@ -173,3 +173,34 @@ def upsert_insert(conn: Connection, table: sa.Table) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+# -- the database-specific helpers, once (stores call these; services never branch on the database) ---------
+def placeholder(conn: Connection) -> str:
+    """The DBAPI parameter marker of the connection's driver, for hand-written hot statements."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def dbapi_cursor(conn: Connection) -> Any:
+    """The DBAPI cursor of the connection's current transaction: bulk fetches skip SQLAlchemy row objects."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def locks_rows(conn: Connection) -> bool:
+    """Whether row locks (``FOR UPDATE``) and advisory locks mean anything here: on SQLite a write
+    transaction already holds the whole database (``BEGIN IMMEDIATE``), so they are skipped."""
+    return conn.dialect.name != "sqlite"
+
+
+def advisory_xact_lock(conn: Connection, *key: int | str) -> None:
+    """Serialise transactions that name the same key until the end of the current one (PostgreSQL); a
+    no-op on SQLite, whose writers are serial already. ``key`` is one integer, or two strings hashed into
+    PostgreSQL's two-key space so unrelated lock families cannot clash."""
+    if not locks_rows(conn):
+        return
+    if len(key) == 1 and isinstance(key[0], int):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key[0]})
+    elif len(key) == 2 and all(isinstance(k, str) for k in key):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:a), hashtext(:b))"), {"a": key[0], "b": key[1]})
+    else:
+        raise TypeError("advisory_xact_lock takes one integer or two strings")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.platform.clock import utcnow
-from keel.platform.db import BigId, JsonType, Timestamp, metadata, upsert_insert
+from keel.platform.db import BigId, JsonType, Timestamp, advisory_xact_lock, metadata, upsert_insert
 
 events_table = sa.Table(
     "events",
@@ -93,8 +93,7 @@ class SqlEventLog:
         """Append ``events`` in the caller's transaction; returns how many were new (duplicates are ignored)."""
         if not events:
             return 0
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPEND_LOCK})
+        advisory_xact_lock(conn, _APPEND_LOCK)
         now = utcnow()
         rows = [
             {

@@ -1,0 +1,101 @@
+"""Words every context shares, defined once: codes, location kinds and capabilities, shipment and order
+statuses with their groups, and the value types for quantities and money.
+
+Standard library only, so pure domain modules (``model.py``) may import it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import NewType
+
+# -- codes ----------------------------------------------------------------------------------------------
+# Location, location group and channel codes.
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CODE_RULE = "1-64 letters, digits or ._- starting alphanumeric"
+SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+# Client-chosen ids of ledger movements, reservations and counts.
+MOVEMENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
+# An order's id on its channel (marketplace order numbers carry '#' and ':').
+EXTERNAL_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}")
+CURRENCY_RE = re.compile(r"[A-Z]{3}")
+
+
+# -- locations ------------------------------------------------------------------------------------------
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    DARK_STORE = "dark_store"
+    THREE_PL = "3pl"
+    SUPPLIER = "supplier"
+
+
+# Kinds that pick and ship orders; a supplier only sends stock in.
+FULFILLING_KINDS = frozenset(LocationKind) - {LocationKind.SUPPLIER}
+
+
+class Capability(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+    SHIP_FROM_STORE = "ship_from_store"
+
+
+# -- shipments and orders -------------------------------------------------------------------------------
+class ShipmentStatus(StrEnum):
+    """Shipment (allocation) states, in the order they happen; the last four are terminal."""
+
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    REPLANNED = "replanned"  # a wave moved its units to a cheaper plan before picking started
+
+
+# Shipments that carry nothing any more: their units were cancelled, rejected or moved elsewhere.
+DEAD_SHIPMENTS = frozenset({ShipmentStatus.CANCELLED, ShipmentStatus.REJECTED, ShipmentStatus.REPLANNED})
+# Stock is still committed at the node (not yet left the building): it can be cancelled or rejected.
+OPEN_SHIPMENTS = frozenset({ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING, ShipmentStatus.PACKED})
+
+
+class OrderStatus(StrEnum):
+    """One word for a whole order: its least advanced live shipment, or what is left when none is live."""
+
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    BACKORDERED = "backordered"
+    PARTIALLY_BACKORDERED = "partially_backordered"
+
+
+# Orders that will sell nothing: no live shipment and nothing waiting for stock.
+DEAD_ORDERS = frozenset({OrderStatus.CANCELLED})
+
+
+# -- value types ----------------------------------------------------------------------------------------
+Quantity = NewType("Quantity", int)
+"""Whole units of one SKU."""
+
+MAX_QUANTITY = 2**31 - 1  # per movement and per position field: the ledger stores 32-bit counts
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in one currency, exact (a Decimal, never a float). Amounts in different currencies are
+    never added: ``+`` refuses them."""
+
+    amount: Decimal
+    currency: str
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(self.amount + other.amount, self.currency)
