@@ -10,10 +10,13 @@ from sqlalchemy.engine import Connection
 from keel.channels.service import ChannelService
 from keel.geo.service import PostalCodeService
 from keel.inventory import store as inventory_store
+from keel.inventory.consumers import AvailabilityProjector, reservation_sweeper
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
+from keel.orders.consumers import BackorderFiller
 from keel.orders.service import OrdersService
 from keel.platform.config import Settings, load_settings
+from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
 
@@ -39,6 +42,7 @@ class Keel:
     availability: AvailabilityService
     orders: OrdersService
     postcodes: PostalCodeService
+    consumers: ConsumerRegistry
 
     def close(self) -> None:
         self.db.dispose()
@@ -54,6 +58,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)
     postcodes = PostalCodeService(db, events)
+    orders = OrdersService(db, events, stock, queries, locations, channels, availability, postcodes)
     return Keel(
         settings=settings,
         db=db,
@@ -63,6 +68,24 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         queries=queries,
         channels=channels,
         availability=availability,
-        orders=OrdersService(db, events, stock, queries, locations, channels, availability, postcodes),
+        orders=orders,
         postcodes=postcodes,
+        consumers=_consumers(settings, db, events, stock, availability, orders),
     )
+
+
+def _consumers(
+    settings: Settings,
+    db: Database,
+    events: SqlEventLog,
+    stock: StockService,
+    availability: AvailabilityService,
+    orders: OrdersService,
+) -> ConsumerRegistry:
+    """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
+    first, so a backorder pass sees the listings the same stock produced."""
+    registry = ConsumerRegistry()
+    registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
+    registry.add(AvailabilityProjector(availability))
+    registry.add(BackorderFiller(db, events, orders, settings.backorder_interval_s))
+    return registry

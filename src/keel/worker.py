@@ -1,5 +1,6 @@
-"""Background work of a Keel process: the availability projector, the reservation sweeper and the
-backorder filler."""
+"""Background work of a Keel process: whatever the consumer registry built in ``bootstrap`` lists (event-log
+consumers such as the availability projector and the backorder filler, periodic jobs such as the
+reservation sweeper). The worker knows no context by name."""
 
 from __future__ import annotations
 
@@ -8,55 +9,43 @@ import threading
 import time
 
 from keel.bootstrap import Keel
-from keel.platform.observability import ATP_CHANGES, RESERVATIONS_EXPIRED, log
+from keel.platform.consumers import ConsumerRegistry
+from keel.platform.observability import log
 
 logger = logging.getLogger("keel.worker")
 
 
 def run_once(keel: Keel) -> int:
-    """One pass: release expired holds, drain the availability projector, source backorders. Returns events
-    consumed."""
-    expired = keel.stock.expire_due()
-    RESERVATIONS_EXPIRED.inc(expired)
-    result = keel.availability.catch_up()
-    ATP_CHANGES.inc(result.changed)
-    keel.orders.fill_backorders()
-    return result.events
+    """One pass: every periodic job once, then every consumer until it is caught up. Returns events consumed."""
+    for job in keel.consumers.jobs:
+        job.run()
+    total = 0
+    for consumer in keel.consumers:
+        while n := consumer.step(200):
+            total += n
+    return total
 
 
 def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None = None) -> None:
     """Poll until ``stop`` is set; errors are logged and retried so a transient lock never kills the loop."""
-    keel.availability.warm()
-    log(logger, "availability projector ready", database=keel.db.dialect)
+    registry: ConsumerRegistry = keel.consumers
+    for consumer in registry:
+        consumer.warm()
+    log(logger, "consumers ready", database=keel.db.dialect, consumers=[c.name for c in registry])
     if ready is not None:
         ready.set()
-    last_sweep = last_fill = 0.0
-    stock_moved = True  # one pass at start: stock may have arrived while no worker ran
+    last_run = {job.name: float("-inf") for job in registry.jobs}
     while not stop.is_set():
         try:
             now = time.monotonic()
-            if now - last_sweep >= keel.settings.sweep_interval_s:
-                expired = keel.stock.expire_due()
-                if expired:
-                    RESERVATIONS_EXPIRED.inc(expired)
-                    log(logger, "reservations expired", count=expired)
-                last_sweep = now
-            result = keel.availability.step()
-            ATP_CHANGES.inc(result.changed)
-            stock_moved = stock_moved or result.events > 0
-            if stock_moved and now - last_fill >= keel.settings.backorder_interval_s:
-                stock_moved, last_fill = False, now
-                filled = keel.orders.fill_backorders()
-                if filled["units_allocated"]:
-                    log(logger, "backorders allocated", **{k: v for k, v in filled.items() if k != "filled"})
-            if result.changed:
-                logger.debug(
-                    "availability changed",
-                    extra={
-                        "fields": {"events": result.events, "changed": result.changed, "channels": len(result.channels)}
-                    },
-                )
-            if not result.events:
+            for job in registry.jobs:
+                if now - last_run[job.name] >= job.interval_s:
+                    job.run()
+                    last_run[job.name] = now
+            consumed = 0
+            for consumer in registry:
+                consumed += consumer.step(200)
+            if not consumed:
                 stop.wait(keel.settings.worker_interval_s)
         except Exception:
             logger.exception("worker pass failed; retrying")
