@@ -12,7 +12,7 @@ from keel.geo.service import PostalCodeService
 from keel.inventory import store as inventory_store
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
-from keel.orders.service import OrdersService
+from keel.orders import Orders, build_orders
 from keel.platform.config import Settings, load_settings
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
@@ -37,7 +37,7 @@ class Keel:
     queries: InventoryQueries
     channels: ChannelService
     availability: AvailabilityService
-    orders: OrdersService
+    orders: Orders
     postcodes: PostalCodeService
 
     def close(self) -> None:
@@ -63,6 +63,6 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         queries=queries,
         channels=channels,
         availability=availability,
-        orders=OrdersService(db, events, stock, queries, locations, channels, availability, postcodes),
+        orders=build_orders(db, events, stock, queries, locations, channels, availability, postcodes),
         postcodes=postcodes,
     )

@@ -115,7 +115,7 @@ def test_saving_reports_left_out_filters_and_checks_excluded_codes(stocked: Keel
 
 
 def test_a_stored_document_that_no_longer_parses_falls_back_to_the_built_in_policy(stocked: Keel) -> None:
-    from keel.orders import store
+    from keel.orders.store import tables as store
 
     stocked.orders.set_sourcing_policy(WEB_DE, NEAR_ONLY)
     with stocked.db.write() as conn:  # as if a later version had tightened validation
