@@ -162,8 +162,8 @@ def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Pa
     p = position(keel, "SKU-1", WH_DE)
     assert (p["on_hand"], p["available"], p["committed"]) == (8, 8, 0)
     order = keel.orders.reads.get(1)
-    assert [t["kind"] for t in order["timeline"]] == ["captured", "routed", "picking", "packed", "shipped"]
-    assert (order["shipments"][0]["carrier"], order["shipments"][0]["tracking_number"]) == ("DHL", "JJD1")
+    assert [t.kind for t in order.timeline] == ["captured", "routed", "picking", "packed", "shipped"]
+    assert (order.shipments[0].carrier, order.shipments[0].tracking_number) == ("DHL", "JJD1")
     again = run("orders", "ship", "1", "1", "--carrier", "DHL", "--tracking", "JJD1", "--walk")
     assert again.exit_code == 2
     assert "shipment is shipped, it cannot become shipped; the next step is delivered" in again.stdout
@@ -177,7 +177,7 @@ def test_ship_without_walk_after_pick_and_pack(run: Run, keel: Keel, tmp_path: P
     keel.orders.fulfilment.advance(AdvanceShipment(1, 1, ShipmentStatus.PACKED))
     result = run("orders", "ship", "1", "1", "--carrier", "UPS", "--tracking", "1Z")
     assert result.exit_code == 0
-    assert keel.orders.reads.get(1)["status"] == "shipped"
+    assert keel.orders.reads.get(1).status == "shipped"
 
 
 def test_cancel_part_of_a_line_then_the_rest(run: Run, keel: Keel, tmp_path: Path) -> None:
@@ -190,9 +190,9 @@ def test_cancel_part_of_a_line_then_the_rest(run: Run, keel: Keel, tmp_path: Pat
     p = position(keel, "SKU-1", WH_DE)
     assert (p["available"], p["committed"]) == (10, 0)
     order = keel.orders.reads.get(1)
-    assert order["lines"][0]["cancelled"] == 2
-    assert order["shipments"][0]["status"] == "cancelled"
-    assert "1 units cancelled: customer changed mind" in [t["message"] for t in order["timeline"]]
+    assert order.lines[0].cancelled == 2
+    assert order.shipments[0].status == "cancelled"
+    assert "1 units cancelled: customer changed mind" in [t.message for t in order.timeline]
     before = snapshot(keel)
     nothing = run("orders", "cancel", "1")
     assert nothing.exit_code == 2

@@ -43,8 +43,8 @@ def test_backorder_fill_over_http(client: TestClient, keel: Keel, world: World) 
     assert client.post("/orders/backorders/fill", params={"limit": 0}).status_code == 422
     assert snapshot(keel) == before
     filled = client.post("/orders/backorders/fill").json()
-    assert filled["filled"] == [{"order_id": placed["id"], "units": 3, "nodes": [ST_FR]}]
-    assert client.get(f"/orders/{placed['id']}").json()["status"] == "allocated"
+    assert filled["filled"] == [{"order_id": placed.id, "units": 3, "nodes": [ST_FR]}]
+    assert client.get(f"/orders/{placed.id}").json()["status"] == "allocated"
 
 
 def test_wave_and_fill_from_the_cli(db_url: str, run: Run) -> None:

@@ -48,7 +48,7 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
     for number in (1, 2):
         for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED):
             keel.orders.fulfilment.advance(
-                AdvanceShipment(split["id"], number, step, carrier="DHL", tracking_number=f"T{number}")
+                AdvanceShipment(split.id, number, step, carrier="DHL", tracking_number=f"T{number}")
             )
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -63,8 +63,8 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
         expect(page.get_by_test_id("on-time-rate")).to_have_text("100.0%")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "orders.png", full_page=True)
-        page.get_by_role("link", name=f"#{split['id']}").click()
-        expect(page.locator("h1")).to_have_text(f"Order {split['id']}")
+        page.get_by_role("link", name=f"#{split.id}").click()
+        expect(page.locator("h1")).to_have_text(f"Order {split.id}")
         expect(page.get_by_test_id("order-status")).to_have_text("delivered")
         expect(page.locator("table#timeline tbody tr")).to_have_count(2 + 8)
         expect(page.locator("#routing-1")).to_contain_text(f"{WH_DE} + {ST_DE}")
@@ -98,13 +98,13 @@ def test_a_waved_order_shows_its_new_routing(shop: tuple[Keel, str]) -> None:
             "lines": [{"sku": s, "quantity": 1, "unit_price": "1.00"} for s in ("SKU-3", "SKU-4")],
         },
     )
-    assert keel.orders.waves.plan(PlanWave(apply=True))["orders_changed"] == 2
+    assert keel.orders.waves.plan(PlanWave(apply=True)).orders_changed == 2
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{url}/ui/orders/{b['id']}")
+        page.goto(f"{url}/ui/orders/{b.id}")
         expect(page.locator("#routing-2 h2")).to_contain_text("wave")
         expect(page.locator("#routing-2 h2")).to_contain_text(WH_DE)
         expect(page.get_by_test_id("wave-note")).to_contain_text("cost")

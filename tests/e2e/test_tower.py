@@ -40,7 +40,7 @@ def _order(keel: Keel, channel: str, external_id: str, lines: list[tuple[str, in
             "ship_to": {"country": country, "city": "Berlin", "postal_code": "10115"},
         },
     )
-    return int(order["id"])
+    return int(order.id)
 
 
 def _service(keel: Keel) -> InsightsService:
@@ -164,7 +164,7 @@ def test_home_shows_every_kpi_and_sales_table(http: TestClient, twin: Keel) -> N
     page = http.get("/").text
     for testid in ("stockout-rate", "accuracy", "on-time-rate", "same-day-rate", "split-rate", "sync-lag"):
         assert f'data-testid="{testid}"' in page
-    _, total = twin.orders.reads.list(limit=1)
+    total = twin.orders.reads.list(limit=1).total
     assert re.search(rf'data-testid="orders-total">{total}<', page)
     assert 'id="freshness"' in page and 'id="alerts"' in page
     assert '<script id="chart-data" type="application/json">' in page
