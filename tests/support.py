@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 import keel.models  # noqa: F401  (registers every table on the shared metadata)
 from keel.bootstrap import Keel, bootstrap
+from keel.orders import OrderView, capture_command
 from keel.platform import migrate
 from keel.platform.config import Settings
 from keel.platform.db import metadata
@@ -159,3 +160,9 @@ def serve_app(app: FastAPI, *, timeout: float = 30.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=timeout)
         sock.close()
+
+
+def place(keel: Keel, document: dict[str, Any]) -> tuple[OrderView, bool]:
+    """Capture an order document through the capture use case: (the order, whether it was created now)."""
+    captured = keel.orders.capture.place(capture_command(document))
+    return captured.order, captured.created

@@ -13,8 +13,7 @@ from keel.inventory import store as inventory_store
 from keel.inventory.consumers import AvailabilityProjector, reservation_sweeper
 from keel.inventory.service import AvailabilityService, LocationService, StockService
 from keel.inventory.service.queries import InventoryQueries
-from keel.orders.consumers import BackorderFiller
-from keel.orders.service import OrdersService
+from keel.orders import BackorderFiller, Orders, build_orders
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
@@ -40,7 +39,7 @@ class Keel:
     queries: InventoryQueries
     channels: ChannelService
     availability: AvailabilityService
-    orders: OrdersService
+    orders: Orders
     postcodes: PostalCodeService
     consumers: ConsumerRegistry
 
@@ -58,7 +57,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)
     postcodes = PostalCodeService(db, events)
-    orders = OrdersService(db, events, stock, queries, locations, channels, availability, postcodes)
+    orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
     return Keel(
         settings=settings,
         db=db,
@@ -80,12 +79,12 @@ def _consumers(
     events: SqlEventLog,
     stock: StockService,
     availability: AvailabilityService,
-    orders: OrdersService,
+    orders: Orders,
 ) -> ConsumerRegistry:
     """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
     first, so a backorder pass sees the listings the same stock produced."""
     registry = ConsumerRegistry()
     registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
     registry.add(AvailabilityProjector(availability))
-    registry.add(BackorderFiller(db, events, orders, settings.backorder_interval_s))
+    registry.add(BackorderFiller(db, events, orders.backorders, settings.backorder_interval_s))
     return registry

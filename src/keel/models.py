@@ -3,7 +3,7 @@
 from keel.channels import store as channels_store
 from keel.geo import store as geo_store
 from keel.inventory import store as inventory_store
-from keel.orders import store as orders_store
+from keel.orders.store import tables as orders_store
 from keel.platform import events
 
 __all__ = ["channels_store", "events", "geo_store", "inventory_store", "orders_store"]

@@ -11,7 +11,7 @@ import pytest
 from click.testing import Result
 
 from keel.bootstrap import Keel
-from keel.orders.model import Status
+from keel.orders import AdvanceShipment, ShipmentStatus
 from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, position, receive, snapshot
 
 Run = Callable[..., Result]
@@ -161,9 +161,9 @@ def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Pa
     assert (shipped.exit_code, shipped.stdout) == (0, "order 1 shipment 1 shipped with DHL (JJD1); order is shipped\n")
     p = position(keel, "SKU-1", WH_DE)
     assert (p["on_hand"], p["available"], p["committed"]) == (8, 8, 0)
-    order = keel.orders.get(1)
-    assert [t["kind"] for t in order["timeline"]] == ["captured", "routed", "picking", "packed", "shipped"]
-    assert (order["shipments"][0]["carrier"], order["shipments"][0]["tracking_number"]) == ("DHL", "JJD1")
+    order = keel.orders.reads.get(1)
+    assert [t.kind for t in order.timeline] == ["captured", "routed", "picking", "packed", "shipped"]
+    assert (order.shipments[0].carrier, order.shipments[0].tracking_number) == ("DHL", "JJD1")
     again = run("orders", "ship", "1", "1", "--carrier", "DHL", "--tracking", "JJD1", "--walk")
     assert again.exit_code == 2
     assert "shipment is shipped, it cannot become shipped; the next step is delivered" in again.stdout
@@ -173,11 +173,11 @@ def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Pa
 
 def test_ship_without_walk_after_pick_and_pack(run: Run, keel: Keel, tmp_path: Path) -> None:
     assert run("orders", "capture", str(order_file(tmp_path))).exit_code == 0
-    keel.orders.advance(1, 1, Status.PICKING)
-    keel.orders.advance(1, 1, Status.PACKED)
+    keel.orders.fulfilment.advance(AdvanceShipment(1, 1, ShipmentStatus.PICKING))
+    keel.orders.fulfilment.advance(AdvanceShipment(1, 1, ShipmentStatus.PACKED))
     result = run("orders", "ship", "1", "1", "--carrier", "UPS", "--tracking", "1Z")
     assert result.exit_code == 0
-    assert keel.orders.get(1)["status"] == "shipped"
+    assert keel.orders.reads.get(1).status == "shipped"
 
 
 def test_cancel_part_of_a_line_then_the_rest(run: Run, keel: Keel, tmp_path: Path) -> None:
@@ -189,10 +189,10 @@ def test_cancel_part_of_a_line_then_the_rest(run: Run, keel: Keel, tmp_path: Pat
     assert (rest.exit_code, rest.stdout) == (0, "order 1 is cancelled\n")
     p = position(keel, "SKU-1", WH_DE)
     assert (p["available"], p["committed"]) == (10, 0)
-    order = keel.orders.get(1)
-    assert order["lines"][0]["cancelled"] == 2
-    assert order["shipments"][0]["status"] == "cancelled"
-    assert "1 units cancelled: customer changed mind" in [t["message"] for t in order["timeline"]]
+    order = keel.orders.reads.get(1)
+    assert order.lines[0].cancelled == 2
+    assert order.shipments[0].status == "cancelled"
+    assert "1 units cancelled: customer changed mind" in [t.message for t in order.timeline]
     before = snapshot(keel)
     nothing = run("orders", "cancel", "1")
     assert nothing.exit_code == 2

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 from keel.bootstrap import Keel
 from tests.e2e.conftest import Run
 from tests.integration.test_orders import order
-from tests.support import POS_FR, ST_DE, ST_FR, WH_DE, World, build_world, open_keel, receive, snapshot
+from tests.support import POS_FR, ST_DE, ST_FR, WH_DE, World, build_world, open_keel, place, receive, snapshot
 
 PROBLEM = "application/problem+json"
 
@@ -17,8 +17,8 @@ def _sequenced(keel: Keel) -> None:
     receive(keel, "SKU-1", WH_DE, 1)
     receive(keel, "SKU-2", WH_DE, 5)
     receive(keel, "SKU-1", ST_DE, 5)
-    keel.orders.capture(order("W-A", ("SKU-1", 1)))
-    keel.orders.capture(order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
+    place(keel, order("W-A", ("SKU-1", 1)))
+    place(keel, order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
 
 
 def test_wave_over_http(client: TestClient, keel: Keel, world: World) -> None:
@@ -35,16 +35,16 @@ def test_wave_over_http(client: TestClient, keel: Keel, world: World) -> None:
 
 def test_backorder_fill_over_http(client: TestClient, keel: Keel, world: World) -> None:
     receive(keel, "SKU-3", ST_FR, 2)
-    placed, _ = keel.orders.capture(
-        order("BO-1", ("SKU-3", 5), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
+    placed, _ = place(
+        keel, order("BO-1", ("SKU-3", 5), channel=POS_FR, fulfilment="pickup", ship_to=None, pickup_location=ST_FR)
     )
     receive(keel, "SKU-3", ST_FR, 3, mid="more")
     before = snapshot(keel)
     assert client.post("/orders/backorders/fill", params={"limit": 0}).status_code == 422
     assert snapshot(keel) == before
     filled = client.post("/orders/backorders/fill").json()
-    assert filled["filled"] == [{"order_id": placed["id"], "units": 3, "nodes": [ST_FR]}]
-    assert client.get(f"/orders/{placed['id']}").json()["status"] == "allocated"
+    assert filled["filled"] == [{"order_id": placed.id, "units": 3, "nodes": [ST_FR]}]
+    assert client.get(f"/orders/{placed.id}").json()["status"] == "allocated"
 
 
 def test_wave_and_fill_from_the_cli(db_url: str, run: Run) -> None:

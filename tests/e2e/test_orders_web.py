@@ -10,10 +10,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from keel.api import create_app
 from keel.bootstrap import Keel
-from keel.orders.model import Status
+from keel.orders import AdvanceShipment, PlanWave, ShipmentStatus
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, receive, serve_app
+from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, place, receive, serve_app
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
     keel, url = shop
     if not CHROMIUM.exists():
         service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    split, _ = keel.orders.capture(
+    split, _ = place(
+        keel,
         {
             "channel": WEB_DE,
             "external_id": "P-1",
@@ -42,11 +43,13 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
             ],
             "customer": {"name": "Ann"},
             "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
-        }
+        },
     )
     for number in (1, 2):
-        for step in (Status.PICKING, Status.PACKED, Status.SHIPPED, Status.DELIVERED):
-            keel.orders.advance(split["id"], number, step, carrier="DHL", tracking_number=f"T{number}")
+        for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED):
+            keel.orders.fulfilment.advance(
+                AdvanceShipment(split.id, number, step, carrier="DHL", tracking_number=f"T{number}")
+            )
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -60,8 +63,8 @@ def test_orders_list_and_detail_pages(shop: tuple[Keel, str]) -> None:
         expect(page.get_by_test_id("on-time-rate")).to_have_text("100.0%")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "orders.png", full_page=True)
-        page.get_by_role("link", name=f"#{split['id']}").click()
-        expect(page.locator("h1")).to_have_text(f"Order {split['id']}")
+        page.get_by_role("link", name=f"#{split.id}").click()
+        expect(page.locator("h1")).to_have_text(f"Order {split.id}")
         expect(page.get_by_test_id("order-status")).to_have_text("delivered")
         expect(page.locator("table#timeline tbody tr")).to_have_count(2 + 8)
         expect(page.locator("#routing-1")).to_contain_text(f"{WH_DE} + {ST_DE}")
@@ -86,21 +89,22 @@ def test_a_waved_order_shows_its_new_routing(shop: tuple[Keel, str]) -> None:
         "customer": {"name": "Ann"},
         "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
     }
-    keel.orders.capture({**doc, "external_id": "W-A", "lines": [{"sku": "SKU-3", "quantity": 1, "unit_price": "1.00"}]})
-    b, _ = keel.orders.capture(
+    place(keel, {**doc, "external_id": "W-A", "lines": [{"sku": "SKU-3", "quantity": 1, "unit_price": "1.00"}]})
+    b, _ = place(
+        keel,
         {
             **doc,
             "external_id": "W-B",
             "lines": [{"sku": s, "quantity": 1, "unit_price": "1.00"} for s in ("SKU-3", "SKU-4")],
-        }
+        },
     )
-    assert keel.orders.wave(apply=True)["orders_changed"] == 2
+    assert keel.orders.waves.plan(PlanWave(apply=True)).orders_changed == 2
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{url}/ui/orders/{b['id']}")
+        page.goto(f"{url}/ui/orders/{b.id}")
         expect(page.locator("#routing-2 h2")).to_contain_text("wave")
         expect(page.locator("#routing-2 h2")).to_contain_text(WH_DE)
         expect(page.get_by_test_id("wave-note")).to_contain_text("cost")

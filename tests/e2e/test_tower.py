@@ -19,27 +19,28 @@ from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.insights.model import StockRow
 from keel.insights.service import InsightsService
-from keel.orders.model import Status
+from keel.orders import AdvanceShipment, ShipmentStatus
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 from tests.e2e.test_web import NAV, SCREENSHOTS, Tab, chromium, tab
-from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, build_world, open_keel, receive, serve_app
+from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, build_world, open_keel, place, receive, serve_app
 
 __all__ = ["chromium", "tab"]  # fixtures shared with test_web
 browser_test = pytest.mark.browser
 
 
 def _order(keel: Keel, channel: str, external_id: str, lines: list[tuple[str, int, str]], country: str) -> int:
-    order, _ = keel.orders.capture(
+    order, _ = place(
+        keel,
         {
             "channel": channel,
             "external_id": external_id,
             "lines": [{"sku": s, "quantity": q, "unit_price": p} for s, q, p in lines],
             "customer": {"name": "Ann"},
             "ship_to": {"country": country, "city": "Berlin", "postal_code": "10115"},
-        }
+        },
     )
-    return int(order["id"])
+    return int(order.id)
 
 
 def _service(keel: Keel) -> InsightsService:
@@ -57,8 +58,10 @@ def test_kpis_of_a_small_hand_built_world(sqlite_keel: Keel) -> None:
     receive(keel, "SKU-2", ST_DE, 5)
     split = _order(keel, WEB_DE, "P-1", [("SKU-1", 1, "3.00"), ("SKU-2", 1, "4.10")], "DE")
     for number in (1, 2):
-        for step in (Status.PICKING, Status.PACKED, Status.SHIPPED, Status.DELIVERED):
-            keel.orders.advance(split, number, step, carrier="DHL", tracking_number=f"T{number}")
+        for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED):
+            keel.orders.fulfilment.advance(
+                AdvanceShipment(split, number, step, carrier="DHL", tracking_number=f"T{number}")
+            )
     keel.stock.record_count("SKU-2", ST_DE, 0, "count-1")
     keel.availability.catch_up()
     # when the snapshot is taken
@@ -161,7 +164,7 @@ def test_home_shows_every_kpi_and_sales_table(http: TestClient, twin: Keel) -> N
     page = http.get("/").text
     for testid in ("stockout-rate", "accuracy", "on-time-rate", "same-day-rate", "split-rate", "sync-lag"):
         assert f'data-testid="{testid}"' in page
-    _, total = twin.orders.list(limit=1)
+    total = twin.orders.reads.list(limit=1).total
     assert re.search(rf'data-testid="orders-total">{total}<', page)
     assert 'id="freshness"' in page and 'id="alerts"' in page
     assert '<script id="chart-data" type="application/json">' in page

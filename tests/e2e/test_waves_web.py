@@ -17,7 +17,7 @@ from keel.orders.service.waves import WaveOrders, WaveStale
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.integration.test_orders import order
-from tests.support import ST_DE, WH_DE, World, build_world, open_keel, receive, serve_app, snapshot
+from tests.support import ST_DE, WH_DE, World, build_world, open_keel, place, receive, serve_app, snapshot
 
 WAVES = "/ui/orders/waves"
 ARROW = "\N{RIGHTWARDS ARROW}"
@@ -29,10 +29,10 @@ def _sequenced(keel: Keel) -> tuple[int, int]:
     receive(keel, "SKU-1", WH_DE, 1)
     receive(keel, "SKU-2", WH_DE, 5)
     receive(keel, "SKU-1", ST_DE, 5)
-    a, _ = keel.orders.capture(order("W-A", ("SKU-1", 1)))
-    b, _ = keel.orders.capture(order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
-    assert sorted(s["location"] for s in b["shipments"]) == [ST_DE, WH_DE]
-    return a["id"], b["id"]
+    a, _ = place(keel, order("W-A", ("SKU-1", 1)))
+    b, _ = place(keel, order("W-B", ("SKU-1", 1), ("SKU-2", 1)))
+    assert sorted(s.location for s in b.shipments) == [ST_DE, WH_DE]
+    return a.id, b.id
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_apply_redirects_and_a_preview_never_writes(client: TestClient, keel: Ke
     done = client.post(WAVES, data={"country": "DE", "channel": "", "limit": "200"}, follow_redirects=False)
     assert done.status_code == 303
     assert done.headers["location"] == f"{WAVES}?country=DE&limit=200&applied=2"
-    assert keel.orders.get(b)["routing"][-1]["trigger"] == "wave"
+    assert keel.orders.reads.get(b).routing[-1]["trigger"] == "wave"
     after = snapshot(keel)
     landing = client.get(done.headers["location"])
     assert landing.status_code == 200 and "2 orders moved" in landing.text

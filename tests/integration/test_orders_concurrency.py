@@ -7,7 +7,7 @@ from collections import Counter
 from keel.bootstrap import Keel
 from keel.platform.errors import InsufficientStock
 from tests.integration.test_concurrency import race
-from tests.support import WEB_DE, WH_DE, World, position, receive
+from tests.support import WEB_DE, WH_DE, World, place, position, receive
 
 
 def test_two_hundred_orders_for_the_last_fifty_units(keel: Keel, world: World) -> None:
@@ -18,14 +18,15 @@ def test_two_hundred_orders_for_the_last_fifty_units(keel: Keel, world: World) -
     # when 200 single-unit orders arrive at the same moment
     def buy(i: int) -> str:
         try:
-            keel.orders.capture(
+            place(
+                keel,
                 {
                     "channel": WEB_DE,
                     "external_id": f"race-{i}",
                     "lines": [{"sku": "LAST-1", "quantity": 1, "unit_price": "5.00"}],
                     "customer": {"name": f"Shopper {i}"},
                     "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
-                }
+                },
             )
         except InsufficientStock as exc:
             reasons.append(exc.detail)
@@ -38,5 +39,5 @@ def test_two_hundred_orders_for_the_last_fifty_units(keel: Keel, world: World) -
     assert all("LAST-1" in r or "stock ran out" in r for r in reasons)
     p = position(keel, "LAST-1", WH_DE)
     assert (p["on_hand"], p["available"], p["committed"]) == (50, 0, 50)
-    assert keel.orders.list(limit=1)[1] == 50
+    assert keel.orders.reads.list(limit=1).total == 50
     assert keel.stock.rebuild(write=False).differences == []

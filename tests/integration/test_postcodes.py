@@ -15,7 +15,7 @@ from keel.platform.errors import NotFound, ValidationFailed
 from keel.platform.geo import COUNTRIES
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
-from tests.support import WEB_DE, WH_DE, World, events_after, last_seq, open_keel, receive, snapshot
+from tests.support import WEB_DE, WH_DE, World, events_after, last_seq, open_keel, place, receive, snapshot
 
 BERLIN_MITTE = {"country": "DE", "postal_code": "10117", "place": "Berlin", "latitude": 52.517, "longitude": 13.3872}
 HAMBURG = {"country": "DE", "postal_code": "20095", "place": "Hamburg", "latitude": 53.5503, "longitude": 10.0006}
@@ -114,23 +114,23 @@ def test_capture_with_only_a_postal_code_gets_its_centroid(keel: Keel, world: Wo
     # given stock and a loaded postal code / when an order sends only a postal code / then its centroid
     receive(keel, "SKU-1", WH_DE, 10)
     keel.postcodes.load([HAMBURG], source="test")
-    placed, _ = keel.orders.capture(order("P-1", postal_code="20095"))
-    assert (placed["geocoded"], placed["latitude"], placed["longitude"]) == ("postal_code", 53.5503, 10.0006)
+    placed, _ = place(keel, order("P-1", postal_code="20095"))
+    assert (placed.geocoded, placed.latitude, placed.longitude) == ("postal_code", 53.5503, 10.0006)
     # the postal code wins over the city named beside it
-    placed, _ = keel.orders.capture(order("P-2", postal_code="20 095", city="Berlin"))
-    assert (placed["geocoded"], placed["latitude"], placed["postal_code"]) == ("postal_code", 53.5503, "20 095")
+    placed, _ = place(keel, order("P-2", postal_code="20 095", city="Berlin"))
+    assert (placed.geocoded, placed.latitude, placed.postal_code) == ("postal_code", 53.5503, "20 095")
     # given coordinates still win over the postal code
-    placed, _ = keel.orders.capture(order("P-3", postal_code="20095", latitude=52.5, longitude=13.4))
-    assert (placed["geocoded"], placed["latitude"]) == ("given", 52.5)
+    placed, _ = place(keel, order("P-3", postal_code="20095", latitude=52.5, longitude=13.4))
+    assert (placed.geocoded, placed.latitude) == ("given", 52.5)
 
 
 def test_an_unknown_postal_code_falls_back_to_the_city_then_the_country(keel: Keel, world: World) -> None:
     receive(keel, "SKU-1", WH_DE, 10)
     keel.postcodes.load([HAMBURG], source="test")
-    placed, _ = keel.orders.capture(order("F-1", postal_code="80331", city="Munich"))
-    assert (placed["geocoded"], placed["latitude"], placed["longitude"]) == ("city", 48.137, 11.575)
-    placed, _ = keel.orders.capture(order("F-2", postal_code="80331"))
-    assert (placed["geocoded"], placed["latitude"]) == ("country", 52.52)
+    placed, _ = place(keel, order("F-1", postal_code="80331", city="Munich"))
+    assert (placed.geocoded, placed.latitude, placed.longitude) == ("city", 48.137, 11.575)
+    placed, _ = place(keel, order("F-2", postal_code="80331"))
+    assert (placed.geocoded, placed.latitude) == ("country", 52.52)
 
 
 def test_the_twin_loads_its_postal_codes_and_twin_orders_are_located_by_them(tmp_path: Path) -> None:
@@ -143,8 +143,8 @@ def test_the_twin_loads_its_postal_codes_and_twin_orders_are_located_by_them(tmp
         sku = next(r["sku"] for r in world.opening_stock if r["location"].startswith("WH-DE"))
         doc = {**order("T-1", postal_code=code["postal_code"], city="Hamburg"), "channel": "web-de"}
         doc["lines"][0]["sku"] = sku
-        placed, _ = keel.orders.capture(doc)
-        assert (placed["geocoded"], placed["latitude"], placed["longitude"]) == (
+        placed, _ = place(keel, doc)
+        assert (placed.geocoded, placed.latitude, placed.longitude) == (
             "postal_code",
             code["latitude"],
             code["longitude"],

@@ -3,6 +3,7 @@ fulfilment rates and the spreading of a plan over order lines. No I/O: hand-buil
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,12 +13,10 @@ from keel.orders.model import (
     DEFAULT_PROMISE,
     MAX_LINES,
     NEXT,
-    OPEN,
     REJECTABLE,
     Assigned,
     Delivered,
     Outcome,
-    Status,
     assign,
     order_status,
     parse_capture,
@@ -26,6 +25,8 @@ from keel.orders.model import (
 )
 from keel.orders.sourcing import Fulfilment
 from keel.platform.errors import FieldError
+from keel.platform.vocabulary import OPEN_SHIPMENTS as OPEN
+from keel.platform.vocabulary import ShipmentStatus
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 COUNTRIES = frozenset({"DE", "FR"})
@@ -232,44 +233,49 @@ def test_demand_merges_duplicate_skus() -> None:
 
 # -- the shipment lifecycle -----------------------------------------------------------------------------------
 LEGAL = [
-    (Status.ALLOCATED, Status.PICKING),
-    (Status.PICKING, Status.PACKED),
-    (Status.PACKED, Status.SHIPPED),
-    (Status.SHIPPED, Status.DELIVERED),
+    (ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING),
+    (ShipmentStatus.PICKING, ShipmentStatus.PACKED),
+    (ShipmentStatus.PACKED, ShipmentStatus.SHIPPED),
+    (ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED),
 ]
 
 
 @pytest.mark.parametrize(("current", "target"), LEGAL)
-def test_legal_transitions(current: Status, target: Status) -> None:
+def test_legal_transitions(current: ShipmentStatus, target: ShipmentStatus) -> None:
     assert transition_error(current, target) is None
 
 
 @pytest.mark.parametrize(
     ("current", "target"),
-    [(c, t) for c in Status for t in Status if (c, t) not in LEGAL],
+    [(c, t) for c in ShipmentStatus for t in ShipmentStatus if (c, t) not in LEGAL],
 )
-def test_every_other_transition_is_illegal(current: Status, target: Status) -> None:
+def test_every_other_transition_is_illegal(current: ShipmentStatus, target: ShipmentStatus) -> None:
     reason = transition_error(current, target)
     assert reason is not None
     assert reason.startswith(f"shipment is {current.value}, it cannot become {target.value}")
 
 
 def test_illegal_transition_messages() -> None:
-    assert transition_error(Status.ALLOCATED, Status.SHIPPED) == (
+    assert transition_error(ShipmentStatus.ALLOCATED, ShipmentStatus.SHIPPED) == (
         "shipment is allocated, it cannot become shipped; the next step is picking"
     )
-    assert transition_error(Status.DELIVERED, Status.SHIPPED) == (
+    assert transition_error(ShipmentStatus.DELIVERED, ShipmentStatus.SHIPPED) == (
         "shipment is delivered, it cannot become shipped (it is final)"
     )
-    assert transition_error(Status.CANCELLED, Status.PICKING) == (
+    assert transition_error(ShipmentStatus.CANCELLED, ShipmentStatus.PICKING) == (
         "shipment is cancelled, it cannot become picking (it is final)"
     )
 
 
 def test_open_and_rejectable_states() -> None:
-    assert {Status.ALLOCATED, Status.PICKING, Status.PACKED} == OPEN
-    assert {Status.ALLOCATED, Status.PICKING} == REJECTABLE
-    assert set(NEXT) == {Status.ALLOCATED, Status.PICKING, Status.PACKED, Status.SHIPPED}
+    assert {ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING, ShipmentStatus.PACKED} == OPEN
+    assert {ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING} == REJECTABLE
+    assert set(NEXT) == {
+        ShipmentStatus.ALLOCATED,
+        ShipmentStatus.PICKING,
+        ShipmentStatus.PACKED,
+        ShipmentStatus.SHIPPED,
+    }
     assert [o.value for o in Outcome] == ["returned", "returned_damaged", "returned_qc"]
 
 
@@ -277,20 +283,20 @@ def test_open_and_rejectable_states() -> None:
 @pytest.mark.parametrize(
     ("statuses", "backordered", "expected"),
     [
-        ([Status.ALLOCATED], 0, "allocated"),
-        ([Status.SHIPPED, Status.PICKING], 0, "picking"),
-        ([Status.DELIVERED, Status.SHIPPED], 0, "shipped"),
-        ([Status.DELIVERED, Status.DELIVERED], 0, "delivered"),
-        ([Status.DELIVERED, Status.CANCELLED], 0, "delivered"),
-        ([Status.REJECTED, Status.PACKED], 0, "packed"),
-        ([Status.CANCELLED, Status.REJECTED], 0, "cancelled"),
+        ([ShipmentStatus.ALLOCATED], 0, "allocated"),
+        ([ShipmentStatus.SHIPPED, ShipmentStatus.PICKING], 0, "picking"),
+        ([ShipmentStatus.DELIVERED, ShipmentStatus.SHIPPED], 0, "shipped"),
+        ([ShipmentStatus.DELIVERED, ShipmentStatus.DELIVERED], 0, "delivered"),
+        ([ShipmentStatus.DELIVERED, ShipmentStatus.CANCELLED], 0, "delivered"),
+        ([ShipmentStatus.REJECTED, ShipmentStatus.PACKED], 0, "packed"),
+        ([ShipmentStatus.CANCELLED, ShipmentStatus.REJECTED], 0, "cancelled"),
         ([], 0, "cancelled"),
         ([], 3, "backordered"),
-        ([Status.REJECTED], 2, "backordered"),
-        ([Status.DELIVERED], 1, "partially_backordered"),
+        ([ShipmentStatus.REJECTED], 2, "backordered"),
+        ([ShipmentStatus.DELIVERED], 1, "partially_backordered"),
     ],
 )
-def test_order_status(statuses: list[Status], backordered: int, expected: str) -> None:
+def test_order_status(statuses: list[ShipmentStatus], backordered: int, expected: str) -> None:
     assert order_status(statuses, backordered) == expected
 
 
@@ -314,7 +320,7 @@ def delivered(
 
 
 def test_rates_with_nothing_to_measure() -> None:
-    assert rates([]) == {
+    assert asdict(rates([])) == {
         "routed": 0,
         "delivered": 0,
         "split_rate": None,
@@ -322,7 +328,7 @@ def test_rates_with_nothing_to_measure() -> None:
         "same_day_rate": None,
     }
     # a backordered order has no shipment: not routed, not delivered
-    assert rates([delivered(shipments=0, done=None)])["routed"] == 0
+    assert rates([delivered(shipments=0, done=None)]).routed == 0
 
 
 def test_split_rate_counts_routed_orders() -> None:
@@ -333,7 +339,7 @@ def test_split_rate_counts_routed_orders() -> None:
         delivered(shipments=1, done=None),
         delivered(shipments=0, done=None),
     ]
-    assert rates(orders) == {
+    assert asdict(rates(orders)) == {
         "routed": 4,
         "delivered": 0,
         "split_rate": 0.5,
@@ -351,9 +357,9 @@ def test_on_time_rate_counts_delivered_orders() -> None:
         delivered(done=None),  # not delivered yet: not measured
     ]
     result = rates(orders)
-    assert (result["routed"], result["delivered"]) == (5, 4)
-    assert result["on_time_rate"] == 0.75
-    assert result["same_day_rate"] is None
+    assert (result.routed, result.delivered) == (5, 4)
+    assert result.on_time_rate == 0.75
+    assert result.same_day_rate is None
 
 
 def test_same_day_rate_uses_the_calendar_day() -> None:
@@ -366,9 +372,9 @@ def test_same_day_rate_uses_the_calendar_day() -> None:
         delivered(Fulfilment.SHIP_EXPRESS, done=timedelta(hours=2)),  # not a same-day order
     ]
     result = rates(orders)
-    assert result["delivered"] == 4
-    assert result["same_day_rate"] == pytest.approx(2 / 3)
-    assert result["on_time_rate"] == 0.75  # the 23:59 delivery missed its 8-hour promise
+    assert result.delivered == 4
+    assert result.same_day_rate == pytest.approx(2 / 3)
+    assert result.on_time_rate == 0.75  # the 23:59 delivery missed its 8-hour promise
 
 
 # -- spreading a plan over order lines ------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from keel.orders.sourcing import (
     CostModel,
     ExcludedNodes,
     Fulfilment,
+    LocationKind,
     Network,
     Node,
     NodeCapacity,
-    NodeKind,
     Objective,
     Order,
     OrderLine,
@@ -36,10 +36,10 @@ STORE_SHIPS = frozenset({Capability.PICKUP, Capability.SHIP_FROM_STORE})
 def network() -> Network:
     return Network(
         [
-            Node("WH-BER", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 2, 0, {"A": 1, "B": 1}),
-            Node("WH-HAM", NodeKind.WAREHOUSE, "DE", 53.551, 9.994, SHIP, 10, 0, {"A": 2, "B": 1}),
-            Node("ST-BER", NodeKind.STORE, "DE", 52.53, 13.40, STORE_SHIPS, 10, 0, {"A": 3}),
-            Node("WH-MUC", NodeKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 10, 0, {"B": 2}),
+            Node("WH-BER", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 2, 0, {"A": 1, "B": 1}),
+            Node("WH-HAM", LocationKind.WAREHOUSE, "DE", 53.551, 9.994, SHIP, 10, 0, {"A": 2, "B": 1}),
+            Node("ST-BER", LocationKind.STORE, "DE", 52.53, 13.40, STORE_SHIPS, 10, 0, {"A": 3}),
+            Node("WH-MUC", LocationKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 10, 0, {"B": 2}),
         ]
     )
 
@@ -113,7 +113,7 @@ def test_real_time_plans_are_never_cheaper_than_the_batch_optimum() -> None:
 
 
 def test_a_wave_with_no_stock_leaves_everything_unfilled() -> None:
-    net = Network([Node("WH", NodeKind.WAREHOUSE, "DE", 52.5, 13.4, SHIP, 10, 0, {"Z": 1})])
+    net = Network([Node("WH", LocationKind.WAREHOUSE, "DE", 52.5, 13.4, SHIP, 10, 0, {"Z": 1})])
     result = plan_wave(orders()[:1], net, Policy(), CostModel())
     assert result.plans[0].allocations == ()
     assert result.plans[0].unfilled == (OrderLine("A", 1), OrderLine("B", 1))
@@ -149,8 +149,8 @@ def test_a_tie_keeps_the_incumbent() -> None:
     # two identical warehouses at the same spot: whichever holds the order now keeps it
     twins = Network(
         [
-            Node("WH-A", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
-            Node("WH-B", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
+            Node("WH-A", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
+            Node("WH-B", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 10, 0, {"A": 5}),
         ]
     )
     wave = [Order("T1", "web-de", (OrderLine("A", 1),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)]
@@ -183,9 +183,9 @@ def test_a_wave_keeps_the_channels_package_limit() -> None:
     # one node holds both lines; two nearer nodes hold one line each
     net = Network(
         [
-            Node("WH-MUC", NodeKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 100, 0, {"A": 5, "B": 5}),
-            Node("WH-A", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"A": 5}),
-            Node("WH-B", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"B": 5}),
+            Node("WH-MUC", LocationKind.WAREHOUSE, "DE", 48.137, 11.575, SHIP, 100, 0, {"A": 5, "B": 5}),
+            Node("WH-A", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"A": 5}),
+            Node("WH-B", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 100, 0, {"B": 5}),
         ]
     )
     lines = (OrderLine("A", 1), OrderLine("B", 1))
@@ -202,7 +202,7 @@ def test_a_wave_keeps_the_channels_package_limit() -> None:
 
 def test_mixed_capacity_headrooms_in_one_wave() -> None:
     # a node that may pick 25 units today; one channel keeps 20 of them back, the other none
-    net = Network([Node("WH", NodeKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 25, 0, {"A": 100})])
+    net = Network([Node("WH", LocationKind.WAREHOUSE, "DE", 52.52, 13.405, SHIP, 25, 0, {"A": 100})])
     lenient = Order("L", "h0", (OrderLine("A", 10),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
     strict = Order("S", "h20", (OrderLine("A", 10),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
     policies = {"h0": _with(NodeCapacity(headroom=0)), "h20": _with(NodeCapacity(headroom=20))}
@@ -214,7 +214,7 @@ def test_mixed_capacity_headrooms_in_one_wave() -> None:
 def test_mixed_store_floors_in_one_wave() -> None:
     # a store with 10 units; one channel keeps 8 on the shelf, the other 2
     ships = frozenset({Capability.SHIP_FROM_STORE})
-    net = Network([Node("ST", NodeKind.STORE, "DE", 52.52, 13.405, ships, 300, 0, {"A": 10})])
+    net = Network([Node("ST", LocationKind.STORE, "DE", 52.52, 13.405, ships, 300, 0, {"A": 10})])
     low = Order("L", "lo", (OrderLine("A", 5),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
     high = Order("H", "hi", (OrderLine("A", 2),), 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0)
     policies = {"lo": _with(StoreProtection(min_units=2)), "hi": _with(StoreProtection(min_units=8))}
@@ -239,7 +239,7 @@ def test_each_order_is_priced_by_its_channels_model() -> None:
         Order("D1", "dear-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
         Order("W1", "web-de", line, 52.52, 13.405, "DE", Fulfilment.SHIP_STANDARD, 72.0),
     ]
-    dear = CostModel(handling_per_package={**CostModel().handling_per_package, NodeKind.WAREHOUSE: 50.0})
+    dear = CostModel(handling_per_package={**CostModel().handling_per_package, LocationKind.WAREHOUSE: 50.0})
     result = plan_wave(wave, net, models={"dear-de": dear})
     chosen = {p.order_id: {a.node for a in p.allocations} for p in result.plans}
     assert chosen == {"D1": {"ST-BER"}, "W1": {"WH-BER"}}

@@ -11,11 +11,11 @@ from keel.orders.sourcing import (
     CostModel,
     ExcludedNodes,
     Fulfilment,
+    LocationKind,
     MaxDistance,
     Network,
     Node,
     NodeCapacity,
-    NodeKind,
     Order,
     OrderLine,
     OrderSources,
@@ -34,7 +34,9 @@ STORE_SHIPS = frozenset({Capability.PICKUP, Capability.SHIP_FROM_STORE})
 STORE_PICKUP = frozenset({Capability.PICKUP})
 
 
-def node(code: str, kind: NodeKind = NodeKind.WAREHOUSE, caps: frozenset[Capability] = SHIP, **kw: object) -> Node:
+def node(
+    code: str, kind: LocationKind = LocationKind.WAREHOUSE, caps: frozenset[Capability] = SHIP, **kw: object
+) -> Node:
     defaults: dict[str, object] = {"country": "DE", "lat": 52.52, "lon": 13.405, "capacity": 100, "stock": {}}
     defaults.update(kw)
     return Node(code, kind, capabilities=caps, **defaults)  # type: ignore[arg-type]
@@ -57,15 +59,15 @@ def order(fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD, **kw: object) -> Or
 def test_capability_needs_a_shipping_node_for_shipped_orders() -> None:
     f = CapabilityFilter()
     assert f.reject(order(), node("WH"), 0) is None
-    assert f.reject(order(), node("ST", NodeKind.STORE, STORE_SHIPS), 0) is None
-    assert f.reject(order(), node("ST", NodeKind.STORE, STORE_PICKUP), 0) == "store ST cannot ship (ship_standard)"
-    assert f.reject(order(Fulfilment.SAME_DAY), node("ST", NodeKind.STORE, STORE_PICKUP), 0) is not None
+    assert f.reject(order(), node("ST", LocationKind.STORE, STORE_SHIPS), 0) is None
+    assert f.reject(order(), node("ST", LocationKind.STORE, STORE_PICKUP), 0) == "store ST cannot ship (ship_standard)"
+    assert f.reject(order(Fulfilment.SAME_DAY), node("ST", LocationKind.STORE, STORE_PICKUP), 0) is not None
 
 
 def test_capability_sends_collected_orders_to_their_pickup_node_only() -> None:
     f = CapabilityFilter()
     pickup = order(Fulfilment.PICKUP, pickup_node="ST")
-    assert f.reject(pickup, node("ST", NodeKind.STORE, STORE_PICKUP), 0) is None
+    assert f.reject(pickup, node("ST", LocationKind.STORE, STORE_PICKUP), 0) is None
     assert f.reject(pickup, node("WH"), 0) == "pickup order is collected at ST"
     assert f.reject(order(Fulfilment.CURBSIDE, pickup_node="WH"), node("WH"), 0) == "WH does not offer pick-up"
 
@@ -85,10 +87,10 @@ def test_max_distance_is_tighter_for_same_day() -> None:
 
 def test_store_protection_keeps_the_floor_and_only_for_shipped_orders() -> None:
     f = StoreProtection(min_units=2)
-    store = node("ST", NodeKind.STORE, STORE_SHIPS, stock={"A": 3})
+    store = node("ST", LocationKind.STORE, STORE_SHIPS, stock={"A": 3})
     assert f.limit(order(), store, "A", 3) == 1
     assert f.reject(order(), store, 0) is None
-    low = node("ST", NodeKind.STORE, STORE_SHIPS, stock={"A": 2})
+    low = node("ST", LocationKind.STORE, STORE_SHIPS, stock={"A": 2})
     assert f.limit(order(), low, "A", 2) == 0
     assert f.reject(order(), low, 0) == "store keeps 2 units; holds A=2"
     pickup = order(Fulfilment.PICKUP, pickup_node="ST")
@@ -128,7 +130,7 @@ def test_order_sources_limit_nodes_only_when_the_order_names_some() -> None:
 def test_screen_reports_the_first_filter_in_policy_order_and_no_stock() -> None:
     net = Network(
         [
-            node("FR-STORE", NodeKind.STORE, STORE_PICKUP, country="FR", stock={"A": 5}),
+            node("FR-STORE", LocationKind.STORE, STORE_PICKUP, country="FR", stock={"A": 5}),
             node("WH-EMPTY", stock={"A": 1}),
             node("WH", stock={"A": 5}),
         ]
@@ -161,7 +163,9 @@ def test_package_cost_components() -> None:
     express = package_cost(order(Fulfilment.SHIP_EXPRESS, promise_hours=24.0), node("WH"), 600.0, model)
     assert express.transit_hours == pytest.approx(16.0)
     assert express.shipping == pytest.approx(8.0 + 4.8)
-    store = package_cost(order(Fulfilment.PICKUP, pickup_node="ST"), node("ST", NodeKind.STORE, STORE_PICKUP), 0, model)
+    store = package_cost(
+        order(Fulfilment.PICKUP, pickup_node="ST"), node("ST", LocationKind.STORE, STORE_PICKUP), 0, model
+    )
     assert (store.shipping, store.handling, store.per_unit, store.late) == (0.0, 6.0, 1.2, 0.0)
 
 
@@ -173,7 +177,7 @@ def test_a_models_weights_scale_its_components() -> None:
 
 
 def test_plan_cost_adds_packages_handling_split_and_unfilled() -> None:
-    nodes = {"WH": node("WH"), "ST": node("ST", NodeKind.STORE, STORE_SHIPS)}
+    nodes = {"WH": node("WH"), "ST": node("ST", LocationKind.STORE, STORE_SHIPS)}
     o = order(lines=(OrderLine("A", 2), OrderLine("B", 1), OrderLine("C", 1)))
     cost = plan_cost(o, [Allocation("WH", "A", 2), Allocation("ST", "B", 1)], nodes, CostModel())
     assert cost.shipping == pytest.approx(8.0)  # two packages, zero km

@@ -9,9 +9,9 @@ from keel.orders.sourcing import (
     Capability,
     CostModel,
     Fulfilment,
+    LocationKind,
     Network,
     Node,
-    NodeKind,
     Objective,
     Order,
     OrderLine,
@@ -33,12 +33,14 @@ PARIS = (48.857, 2.352)
 def wh(
     code: str, at: tuple[float, float], stock: dict[str, int], country: str = "DE", capacity: int = 1000, used: int = 0
 ) -> Node:
-    return Node(code, NodeKind.WAREHOUSE, country, at[0], at[1], frozenset({Capability.SHIP}), capacity, used, stock)
+    return Node(
+        code, LocationKind.WAREHOUSE, country, at[0], at[1], frozenset({Capability.SHIP}), capacity, used, stock
+    )
 
 
 def store(code: str, at: tuple[float, float], stock: dict[str, int], ships: bool = True) -> Node:
     caps = {Capability.PICKUP} | ({Capability.SHIP_FROM_STORE} if ships else set())
-    return Node(code, NodeKind.STORE, "DE", at[0], at[1], frozenset(caps), 100, 0, dict(stock))
+    return Node(code, LocationKind.STORE, "DE", at[0], at[1], frozenset(caps), 100, 0, dict(stock))
 
 
 def order(*lines: tuple[str, int], fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD, **kw: object) -> Order:

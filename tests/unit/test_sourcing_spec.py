@@ -11,9 +11,9 @@ from keel.orders.sourcing import (
     CostModel,
     ExcludedNodes,
     Fulfilment,
+    LocationKind,
     MaxDistance,
     NodeCapacity,
-    NodeKind,
     Objective,
     OrderSources,
     Policy,
@@ -146,8 +146,8 @@ def test_prices_override_only_what_they_name() -> None:
     assert model.rates[Fulfilment.SHIP_EXPRESS] == Rate(6.5, 0.006)
     assert model.rates[Fulfilment.SHIP_STANDARD] == built_in.rates[Fulfilment.SHIP_STANDARD]
     assert model.transit[Fulfilment.SHIP_EXPRESS] == Transit(4.0, 70.0)
-    assert (model.handling_per_package[NodeKind.STORE], model.handling_per_unit[NodeKind.STORE]) == (4.0, 0.8)
-    assert model.handling_per_package[NodeKind.WAREHOUSE] == built_in.handling_per_package[NodeKind.WAREHOUSE]
+    assert (model.handling_per_package[LocationKind.STORE], model.handling_per_unit[LocationKind.STORE]) == (4.0, 0.8)
+    assert model.handling_per_package[LocationKind.WAREHOUSE] == built_in.handling_per_package[LocationKind.WAREHOUSE]
     assert (model.split_penalty, model.late_penalty) == (5.0, built_in.late_penalty)
     assert model.weights == Weights(split=2.0)  # the channel's weights come with its prices
     again, _ = parse_sourcing(to_document(sourcing))

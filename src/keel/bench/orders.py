@@ -17,13 +17,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from keel.orders.sourcing import (
-    Capability,
+from keel.orders import (
     CostModel,
     Fulfilment,
     Network,
     Node,
-    NodeKind,
     Order,
     OrderLine,
     Plan,
@@ -32,15 +30,21 @@ from keel.orders.sourcing import (
     haversine_km,
     plan_greedy,
     plan_order,
+    plan_wave,
 )
-from keel.orders.sourcing.batch import plan_wave
+from keel.platform.vocabulary import Capability, LocationKind
 from keel.sim.geography import COUNTRIES, WEIGHT
 from keel.sim.world import World, generate
 
 console = Console(stderr=True)
 
 # Units a node can pick in the bench's day: stores pick between customers, warehouses run shifts.
-CAPACITY = {NodeKind.WAREHOUSE: 4000, NodeKind.THREE_PL: 2500, NodeKind.DARK_STORE: 600, NodeKind.STORE: 120}
+CAPACITY = {
+    LocationKind.WAREHOUSE: 4000,
+    LocationKind.THREE_PL: 2500,
+    LocationKind.DARK_STORE: 600,
+    LocationKind.STORE: 120,
+}
 FULFILMENT_MIX = [
     (Fulfilment.SHIP_STANDARD, 0.55),
     (Fulfilment.SHIP_EXPRESS, 0.2),
@@ -63,12 +67,12 @@ def build_nodes(world: World) -> list[Node]:
     return [
         Node(
             code=loc["code"],
-            kind=NodeKind(loc["kind"]),
+            kind=LocationKind(loc["kind"]),
             country=loc["country"],
             lat=float(loc["latitude"]),
             lon=float(loc["longitude"]),
             capabilities=frozenset(Capability(c) for c in loc["capabilities"]),
-            capacity=CAPACITY[NodeKind(loc["kind"])],
+            capacity=CAPACITY[LocationKind(loc["kind"])],
             stock=stock.get(loc["code"], {}),
         )
         for loc in world.locations
@@ -107,7 +111,7 @@ def _index(nodes: list[Node]) -> dict[str, _Country]:
                 for n in entry.ship_nodes
                 if haversine_km(lat, lon, n.lat, n.lon) <= LISTING_KM
                 for s, q in n.stock.items()
-                if q > (STORE_FLOOR if n.kind is NodeKind.STORE else 0)
+                if q > (STORE_FLOOR if n.kind is LocationKind.STORE else 0)
             }
             pool = sorted(skus)
             # A fixed shuffle per city, so popularity (below) falls on different SKUs in each market.
@@ -134,7 +138,7 @@ def generate_orders(nodes: list[Node], count: int, seed: int = 7) -> list[Order]
     ship_atp: dict[tuple[str, str], int] = {}
     pickup_atp: dict[tuple[str, str], int] = {}
     for n in nodes:
-        floor = STORE_FLOOR if n.kind is NodeKind.STORE else 0
+        floor = STORE_FLOOR if n.kind is LocationKind.STORE else 0
         for sku, qty in n.stock.items():
             if n.capabilities & {Capability.SHIP, Capability.SHIP_FROM_STORE} and qty > floor:
                 ship_atp[(n.country, sku)] = ship_atp.get((n.country, sku), 0) + int((qty - floor) * LISTED_SHARE)
@@ -160,7 +164,12 @@ def generate_orders(nodes: list[Node], count: int, seed: int = 7) -> list[Order]
         elif fulfilment is Fulfilment.SAME_DAY:
             near = [n for n in entry.ship_nodes if haversine_km(lat, lon, n.lat, n.lon) <= SAME_DAY_KM]
             pool = sorted(
-                {s for n in near for s, q in n.stock.items() if q > (STORE_FLOOR if n.kind is NodeKind.STORE else 0)}
+                {
+                    s
+                    for n in near
+                    for s, q in n.stock.items()
+                    if q > (STORE_FLOOR if n.kind is LocationKind.STORE else 0)
+                }
             )
             if not pool:
                 fulfilment, pool = Fulfilment.SHIP_EXPRESS, entry.ship_skus[city]
@@ -210,7 +219,7 @@ class _Tally:
         self.cost += plan.cost.total
         for name in ("shipping", "handling", "split", "late", "unfilled"):
             self.parts[name] = self.parts.get(name, 0.0) + getattr(plan.cost, name)
-        self.store_units += sum(a.qty for a in plan.allocations if nodes[a.node].kind is NodeKind.STORE)
+        self.store_units += sum(a.qty for a in plan.allocations if nodes[a.node].kind is LocationKind.STORE)
         self.splits += plan.splits
         self.unfilled += sum(line.qty for line in plan.unfilled)
         self.late += plan.cost.late > 0

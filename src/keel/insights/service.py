@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from keel.inventory.service.availability import CONSUMER
 from keel.inventory.service.projector import CONSUMED
 from keel.inventory.service.queries import InventoryQueries
 from keel.inventory.service.topology import Topology
-from keel.orders.service import OrdersService
+from keel.orders import Orders, OrderSummary
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.events import EventLog
@@ -78,7 +78,7 @@ class InsightsService:
         locations: LocationService,
         channels: ChannelService,
         availability: AvailabilityService,
-        orders: OrdersService,
+        orders: Orders,
         *,
         rules: Iterable[AlertRule] = DEFAULT_RULES,
         ttl: float = 5.0,
@@ -142,7 +142,7 @@ class InsightsService:
             listings=listings,
             orders=self._orders(),
             accuracy=accuracy,
-            metrics=self.orders.metrics(),
+            metrics=asdict(self.orders.reads.metrics()),
             sync_lag_events=backlog,
             sync_lag_seconds=lag_seconds(pending[0].occurred_at if pending else None, now),
             freshness=ages(last_seen, now),
@@ -189,14 +189,22 @@ class InsightsService:
             c["code"]: c["currency"] for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))
         }
         out = []
-        for o in self._all(lambda lim, off: self.orders.list(limit=lim, offset=off)):
-            lines = self._lines.get(o["id"])
+        for o in self._every_order():
+            lines = self._lines.get(o.id)
             if lines is None:
-                full = self.orders.get(o["id"])
-                lines = self._lines[o["id"]] = tuple((ln["quantity"], ln["unit_price"]) for ln in full["lines"])
-            figure = OrderFigure(o["channel"], o["country"], lines, o["status"] in DEAD, currency.get(o["channel"], ""))
+                full = self.orders.reads.get(o.id)
+                lines = self._lines[o.id] = tuple((ln.quantity, ln.unit_price) for ln in full.lines)
+            figure = OrderFigure(o.channel, o.country, lines, o.status in DEAD, currency.get(o.channel, ""))
             out.append(figure)
         return out
+
+    def _every_order(self) -> list[OrderSummary]:
+        out: list[OrderSummary] = []
+        while True:
+            page = self.orders.reads.list(limit=PAGE, offset=len(out))
+            out.extend(page.items)
+            if not page.items or len(out) >= page.total:
+                return out
 
     @staticmethod
     def _all(fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]) -> list[dict[str, Any]]:

@@ -13,12 +13,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response, status
 
 from keel.deps import KeelDep
-from keel.orders.model import Status
+from keel.orders import (
+    AdvanceShipment,
+    CancelOrder,
+    CreateReturn,
+    OrderView,
+    PlanWave,
+    ReceiveReturn,
+    RejectShipment,
+    ReturnView,
+    ShipmentStatus,
+    capture_command,
+)
 from keel.orders.schemas import (
     BackorderReport,
     CancelBody,
+    MetricsPublic,
     OrderCreate,
     OrderPublic,
+    OrderSummaryPublic,
     RejectBody,
     ReturnCreate,
     ReturnPublic,
@@ -34,6 +47,14 @@ from keel.platform.api import Limit, Offset, Page
 router = APIRouter(tags=["orders"])
 
 
+def _order(found: OrderView) -> OrderPublic:
+    return OrderPublic.model_validate(found, from_attributes=True)
+
+
+def _return(found: ReturnView) -> ReturnPublic:
+    return ReturnPublic.model_validate(found, from_attributes=True)
+
+
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
@@ -41,12 +62,12 @@ router = APIRouter(tags=["orders"])
     operation_id="capture_order",
     responses={200: {"description": "the same order was already captured"}},
 )
-def capture_order(body: OrderCreate, keel: KeelDep, response: Response) -> dict[str, Any]:
+def capture_order(body: OrderCreate, keel: KeelDep, response: Response) -> OrderPublic:
     """Capture, source and commit an order; the same (channel, external_id) again returns it with 200."""
-    order, created = keel.orders.capture(body.model_dump(mode="json", exclude_none=True))
-    if not created:
+    captured = keel.orders.capture.place(capture_command(body.model_dump(mode="json", exclude_none=True)))
+    if not captured.created:
         response.status_code = status.HTTP_200_OK
-    return order
+    return OrderPublic.model_validate(captured.order, from_attributes=True)
 
 
 @router.get("/orders", response_model=Page, operation_id="list_orders")
@@ -59,79 +80,82 @@ def list_orders(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
-    items, total = keel.orders.list(
+    found = keel.orders.reads.list(
         channel=channel, status=status, country=country, created_since=created_since, limit=limit, offset=offset
     )
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    items = [OrderSummaryPublic.model_validate(o, from_attributes=True).model_dump() for o in found.items]
+    return Page(items=items, total=found.total, limit=limit, offset=offset)
 
 
-@router.get("/orders/metrics", operation_id="order_metrics")
+@router.get("/orders/metrics", response_model=MetricsPublic, operation_id="order_metrics")
 def order_metrics(
     keel: KeelDep, channel: str | None = None, country: str | None = None, created_since: datetime | None = None
-) -> dict[str, Any]:
+) -> MetricsPublic:
     """Split rate (routed orders), on-time and same-day rates (delivered orders)."""
-    return keel.orders.metrics(channel=channel, country=country, created_since=created_since)
+    found = keel.orders.reads.metrics(channel=channel, country=country, created_since=created_since)
+    return MetricsPublic.model_validate(found, from_attributes=True)
 
 
 @router.post("/orders/waves", response_model=WaveReport, operation_id="plan_wave")
-def plan_wave(body: WaveCreate, keel: KeelDep) -> dict[str, Any]:
+def plan_wave(body: WaveCreate, keel: KeelDep) -> WaveReport:
     """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
     ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
     after and every change."""
-    return keel.orders.wave(**body.model_dump())
+    report = keel.orders.waves.plan(PlanWave(**body.model_dump()))
+    return WaveReport.model_validate(report, from_attributes=True)
 
 
 @router.post("/orders/backorders/fill", response_model=BackorderReport, operation_id="fill_backorders")
-def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict[str, Any]:
+def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> BackorderReport:
     """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
     does this by itself a few seconds after stock moves)."""
-    return keel.orders.fill_backorders(limit=limit)
+    return BackorderReport.model_validate(keel.orders.backorders.fill(limit=limit), from_attributes=True)
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
-def get_order(order_id: int, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.get(order_id)
+def get_order(order_id: int, keel: KeelDep) -> OrderPublic:
+    return OrderPublic.model_validate(keel.orders.reads.get(order_id), from_attributes=True)
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
-def pick_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.advance(order_id, number, Status.PICKING)
+def pick_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
-def pack_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.advance(order_id, number, Status.PACKED)
+def pack_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
-def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.advance(
-        order_id, number, Status.SHIPPED, carrier=body.carrier, tracking_number=body.tracking_number
-    )
+def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -> OrderPublic:
+    command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, body.carrier, body.tracking_number)
+    return _order(keel.orders.fulfilment.advance(command))
 
 
 @router.post(
     "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
 )
-def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.advance(order_id, number, Status.DELIVERED)
+def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED)))
 
 
 @router.post(
     "/orders/{order_id}/allocations/{number}/reject", response_model=OrderPublic, operation_id="reject_allocation"
 )
-def reject_allocation(order_id: int, number: int, keel: KeelDep, body: RejectBody | None = None) -> dict[str, Any]:
+def reject_allocation(order_id: int, number: int, keel: KeelDep, body: RejectBody | None = None) -> OrderPublic:
     """The node cannot fulfil (stock discrepancy): release there and re-route to other nodes."""
     body = body or RejectBody()
-    return keel.orders.reject(order_id, number, body.lines, body.reason)
+    lines = None if body.lines is None else tuple(body.lines)
+    return _order(keel.orders.fulfilment.reject(RejectShipment(order_id, number, lines, body.reason)))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order")
-def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -> dict[str, Any]:
+def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -> OrderPublic:
     """Cancel everything not yet shipped, or given quantities of given lines; stock returns to available."""
     body = body or CancelBody()
-    lines = None if body.lines is None else [(x.line_no, x.quantity) for x in body.lines]
-    return keel.orders.cancel(order_id, lines, body.reason)
+    lines = None if body.lines is None else tuple((x.line_no, x.quantity) for x in body.lines)
+    return _order(keel.orders.fulfilment.cancel(CancelOrder(order_id, lines, body.reason)))
 
 
 @router.post(
@@ -140,37 +164,39 @@ def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -
     response_model=ReturnPublic,
     operation_id="create_return",
 )
-def create_return(order_id: int, body: ReturnCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.create_return(order_id, [(x.line_no, x.quantity) for x in body.lines], body.reason)
+def create_return(order_id: int, body: ReturnCreate, keel: KeelDep) -> ReturnPublic:
+    lines = tuple((x.line_no, x.quantity) for x in body.lines)
+    return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason)))
 
 
 @router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return")
-def get_return(rma: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.get_return(rma)
+def get_return(rma: str, keel: KeelDep) -> ReturnPublic:
+    return _return(keel.orders.returns.get(rma))
 
 
 @router.post("/returns/{rma}/receive", response_model=ReturnPublic, operation_id="receive_return")
-def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> dict[str, Any]:
+def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> ReturnPublic:
     """Receive at any location; each line goes back to available, damaged or quality control."""
-    return keel.orders.receive_return(rma, body.location, {x.line_no: x.outcome for x in body.lines})
+    outcomes = {x.line_no: x.outcome for x in body.lines}
+    return _return(keel.orders.returns.receive(ReceiveReturn(rma, body.location, outcomes)))
 
 
 @router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
-def refund_return(rma: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.orders.refund(rma)
+def refund_return(rma: str, keel: KeelDep) -> ReturnPublic:
+    return _return(keel.orders.returns.refund(rma))
 
 
 @router.get("/sourcing-policies", response_model=list[SourcingPolicyStored], operation_id="list_sourcing_policies")
-def list_sourcing_policies(keel: KeelDep) -> list[dict[str, Any]]:
+def list_sourcing_policies(keel: KeelDep) -> list[SourcingPolicyStored]:
     """The stored policy documents: one per channel that has its own, and ``*`` (every other channel)."""
-    return keel.orders.list_sourcing_policies()
+    return [SourcingPolicyStored.model_validate(p, from_attributes=True) for p in keel.orders.policies.list()]
 
 
 @router.get("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="get_sourcing_policy")
-def get_sourcing_policy(channel: str, keel: KeelDep) -> dict[str, Any]:
+def get_sourcing_policy(channel: str, keel: KeelDep) -> SourcingPolicyPublic:
     """The policy in effect for a channel (its own, the ``*`` default or the built-in one), with every filter
     and number spelled out under ``effective``."""
-    return keel.orders.get_sourcing_policy(channel)
+    return SourcingPolicyPublic.model_validate(keel.orders.policies.get(channel), from_attributes=True)
 
 
 @router.put("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="set_sourcing_policy")
@@ -195,10 +221,10 @@ def set_sourcing_policy(
             ]
         ),
     ],
-) -> dict[str, Any]:
+) -> SourcingPolicyPublic:
     """Replace the channel's sourcing policy (``*``: the default of every channel without its own). It applies
     to the next order planned: capture, re-routing, backorders and waves."""
-    return keel.orders.set_sourcing_policy(channel, body)
+    return SourcingPolicyPublic.model_validate(keel.orders.policies.set(channel, body), from_attributes=True)
 
 
 @router.delete(
@@ -206,5 +232,5 @@ def set_sourcing_policy(
 )
 def delete_sourcing_policy(channel: str, keel: KeelDep) -> Response:
     """Drop the channel's own policy; it falls back to ``*``, then to the built-in policy."""
-    keel.orders.delete_sourcing_policy(channel)
+    keel.orders.policies.delete(channel)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keel.cli_support import fail, open_keel
+from keel.orders import AdvanceShipment, CancelOrder, PlanWave, ShipmentStatus, capture_command
 from keel.platform.errors import KeelError
 
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
@@ -31,24 +32,18 @@ def list_orders(
     """The newest orders, with the fulfilment rates."""
 
     keel = open_keel(database_url)
-    items, total = keel.orders.list(channel=channel, status=status, limit=limit)
-    table = Table("id", "channel", "external id", "status", "fulfilment", "units", "nodes", title=f"{total} orders")
-    for o in items:
-        table.add_row(
-            str(o["id"]),
-            o["channel"],
-            o["external_id"],
-            o["status"],
-            o["fulfilment"],
-            str(o["units"]),
-            ",".join(o["nodes"]),
-        )
+    found = keel.orders.reads.list(channel=channel, status=status, limit=limit)
+    table = Table(
+        "id", "channel", "external id", "status", "fulfilment", "units", "nodes", title=f"{found.total} orders"
+    )
+    for o in found.items:
+        table.add_row(str(o.id), o.channel, o.external_id, o.status, o.fulfilment, str(o.units), ",".join(o.nodes))
     console.print(table)
-    m = keel.orders.metrics(channel=channel)
+    m = keel.orders.reads.metrics(channel=channel)
     console.print(
         " · ".join(
-            f"{label} {'-' if m[key] is None else format(float(m[key] or 0), '.1%')}"
-            for label, key in (("split", "split_rate"), ("on time", "on_time_rate"), ("same day", "same_day_rate"))
+            f"{label} {'-' if rate is None else format(rate, '.1%')}"
+            for label, rate in (("split", m.split_rate), ("on time", m.on_time_rate), ("same day", m.same_day_rate))
         )
     )
 
@@ -58,22 +53,22 @@ def show_order(order_id: int, database_url: DbOpt = None) -> None:
     """One order: lines, shipments, timeline and the routing explanation."""
 
     try:
-        order = open_keel(database_url).orders.get(order_id)
+        order = open_keel(database_url).orders.reads.get(order_id)
     except Exception as exc:
         raise _fail(exc) from exc
-    console.print(f"[bold]order {order['id']}[/bold] {order['channel']}/{order['external_id']} {order['status']}")
-    for line in order["lines"]:
+    console.print(f"[bold]order {order.id}[/bold] {order.channel}/{order.external_id} {order.status}")
+    for line in order.lines:
         console.print(
-            f"  line {line['line_no']}: {line['quantity']} x {line['sku']} at {line['unit_price']}"
-            f" (committed {line['committed']}, shipped {line['shipped']}, cancelled {line['cancelled']},"
-            f" backordered {line['backordered']})"
+            f"  line {line.line_no}: {line.quantity} x {line.sku} at {line.unit_price}"
+            f" (committed {line.committed}, shipped {line.shipped}, cancelled {line.cancelled},"
+            f" backordered {line.backordered})"
         )
-    for s in order["shipments"]:
-        units = ", ".join(f"{p['quantity']} x {p['sku']}" for p in s["lines"] if p["quantity"])
-        console.print(f"  shipment {s['number']} from {s['location']}: {s['status']} ({units})")
-    for t in order["timeline"]:
-        console.print(f"  {t['at']:%Y-%m-%d %H:%M:%S} {t['kind']}: {t['message']}")
-    for r in order["routing"]:
+    for s in order.shipments:
+        units = ", ".join(f"{p.quantity} x {p.sku}" for p in s.lines if p.quantity)
+        console.print(f"  shipment {s.number} from {s.location}: {s.status.value} ({units})")
+    for t in order.timeline:
+        console.print(f"  {t.at:%Y-%m-%d %H:%M:%S} {t.kind}: {t.message}")
+    for r in order.routing:
         e = r["explanation"] or {}
         console.print(
             f"  routing ({r['trigger']}): {' + '.join(r['nodes']) or 'no node'} cost {r['cost']['total']:.2f}"
@@ -100,12 +95,13 @@ def capture_order(
         console.print(f"[red]{path}: an order is a JSON object[/red]")
         raise typer.Exit(2)
     try:
-        order, created = open_keel(database_url).orders.capture(document)
+        captured = open_keel(database_url).orders.capture.place(capture_command(document))
     except Exception as exc:
         raise _fail(exc) from exc
-    verb = "captured" if created else "already captured:"
-    nodes = ", ".join(s["location"] for s in order["shipments"]) or "no node"
-    console.print(f"{verb} order {order['id']} ({order['status']}), routed to {nodes}")
+    order = captured.order
+    verb = "captured" if captured.created else "already captured:"
+    nodes = ", ".join(s.location for s in order.shipments) or "no node"
+    console.print(f"{verb} order {order.id} ({order.status}), routed to {nodes}")
 
 
 @app.command("ship")
@@ -118,22 +114,23 @@ def ship(
     database_url: DbOpt = None,
 ) -> None:
     """Ship one shipment of an order (it must be packed, or use --walk)."""
-    from keel.orders.model import Status
-
     keel = open_keel(database_url)
     try:
         if walk:
-            current = next(s for s in keel.orders.get(order_id)["shipments"] if s["number"] == number)["status"]
-            for step in (Status.PICKING, Status.PACKED):
-                if [*Status].index(Status(current)) < [*Status].index(step):
-                    keel.orders.advance(order_id, number, step)
-        order = keel.orders.advance(order_id, number, Status.SHIPPED, carrier=carrier, tracking_number=tracking)
-    except StopIteration:
-        console.print(f"[red]order {order_id} has no shipment {number}[/red]")
-        raise typer.Exit(2) from None
+            shipment = keel.orders.reads.get(order_id).shipment(number)
+            if shipment is None:
+                console.print(f"[red]order {order_id} has no shipment {number}[/red]")
+                raise typer.Exit(2)
+            for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED):
+                if [*ShipmentStatus].index(shipment.status) < [*ShipmentStatus].index(step):
+                    keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, step))
+        command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, carrier, tracking)
+        order = keel.orders.fulfilment.advance(command)
+    except typer.Exit:
+        raise
     except Exception as exc:
         raise _fail(exc) from exc
-    console.print(f"order {order_id} shipment {number} shipped with {carrier} ({tracking}); order is {order['status']}")
+    console.print(f"order {order_id} shipment {number} shipped with {carrier} ({tracking}); order is {order.status}")
 
 
 @app.command("cancel")
@@ -149,12 +146,12 @@ def cancel(
     if (line is None) != (quantity is None):
         console.print("[red]give --line and --quantity together, or neither[/red]")
         raise typer.Exit(2)
-    lines = None if line is None or quantity is None else [(line, quantity)]
+    lines = None if line is None or quantity is None else ((line, quantity),)
     try:
-        order = open_keel(database_url).orders.cancel(order_id, lines, reason)
+        order = open_keel(database_url).orders.fulfilment.cancel(CancelOrder(order_id, lines, reason))
     except Exception as exc:
         raise _fail(exc) from exc
-    console.print(f"order {order_id} is {order['status']}")
+    console.print(f"order {order_id} is {order.status}")
 
 
 @app.command("wave")
@@ -170,29 +167,27 @@ def wave(
 
     try:
         with console.status("solving the wave"):
-            report = open_keel(database_url).orders.wave(
-                country=country, channel=channel, limit=limit, apply=apply, time_limit_s=time_limit
-            )
+            report = open_keel(database_url).orders.waves.plan(PlanWave(country, channel, limit, apply, time_limit))
     except Exception as exc:
         raise _fail(exc) from exc
     table = Table("order", "channel", "from", "to", "cost before", "cost after", title="orders the wave moves")
-    for c in report["changes"]:
+    for c in report.changes:
         table.add_row(
-            str(c["order_id"]),
-            c["channel"],
-            ",".join(c["before"]["nodes"]),
-            ",".join(c["after"]["nodes"]),
-            f"{c['before']['cost']:.2f}",
-            f"{c['after']['cost']:.2f}",
+            str(c.order_id),
+            c.channel,
+            ",".join(c.before["nodes"]),
+            ",".join(c.after["nodes"]),
+            f"{c.before['cost']:.2f}",
+            f"{c.after['cost']:.2f}",
         )
-    if report["changes"]:
+    if report.changes:
         console.print(table)
     verb = "moved" if apply else "would move"
     console.print(
-        f"{report['orders_considered']} orders considered, {verb} {report['orders_changed']}; "
-        f"cost {report['cost_before']:.2f} -> {report['cost_after']:.2f} (saving {report['saving']:.2f}), "
-        f"splits {report['splits_before']} -> {report['splits_after']}; solver {report['status']} "
-        f"in {report['seconds']:.2f} s" + ("" if apply or not report["changes"] else "; add --apply")
+        f"{report.orders_considered} orders considered, {verb} {report.orders_changed}; "
+        f"cost {report.cost_before:.2f} -> {report.cost_after:.2f} (saving {report.saving:.2f}), "
+        f"splits {report.splits_before} -> {report.splits_after}; solver {report.status} "
+        f"in {report.seconds:.2f} s" + ("" if apply or not report.changes else "; add --apply")
     )
 
 
@@ -204,14 +199,13 @@ def fill_backorders(
     """Source backordered units against live stock now (the worker also does it after stock moves)."""
 
     try:
-        report = open_keel(database_url).orders.fill_backorders(limit=limit)
+        report = open_keel(database_url).orders.backorders.fill(limit=limit)
     except Exception as exc:
         raise _fail(exc) from exc
-    for f in report["filled"]:
-        console.print(f"order {f['order_id']}: {f['units']} units at {', '.join(f['nodes'])}")
+    for f in report.filled:
+        console.print(f"order {f.order_id}: {f.units} units at {', '.join(f.nodes)}")
     console.print(
-        f"{report['orders_waiting']} orders waiting, {report['orders_filled']} got stock "
-        f"({report['units_allocated']} units)"
+        f"{report.orders_waiting} orders waiting, {report.orders_filled} got stock ({report.units_allocated} units)"
     )
 
 
@@ -224,11 +218,11 @@ def policy_show(channel: str, database_url: DbOpt = None) -> None:
     """The policy in effect for CHANNEL, every filter with its numbers."""
 
     try:
-        found = open_keel(database_url).orders.get_sourcing_policy(channel)
+        found = open_keel(database_url).orders.policies.get(channel)
     except Exception as exc:
         raise _fail(exc) from exc
-    console.print(f"{channel}: {found['source']} policy")
-    console.print_json(json.dumps(found["effective"]))
+    console.print(f"{channel}: {found.source} policy")
+    console.print_json(json.dumps(found.effective))
 
 
 @policy_app.command("set")
@@ -241,7 +235,7 @@ def policy_set(channel: str, file: Path, database_url: DbOpt = None) -> None:
         console.print(f"[red]{file}: {exc}[/red]")
         raise typer.Exit(2) from exc
     try:
-        open_keel(database_url).orders.set_sourcing_policy(channel, document)
+        open_keel(database_url).orders.policies.set(channel, document)
     except Exception as exc:
         raise _fail(exc) from exc
     console.print(f"sourcing policy of {channel} saved; it applies to the next order planned")
@@ -252,7 +246,7 @@ def policy_reset(channel: str, database_url: DbOpt = None) -> None:
     """Drop CHANNEL's own policy: it falls back to '*', then to the built-in policy."""
 
     try:
-        open_keel(database_url).orders.delete_sourcing_policy(channel)
+        open_keel(database_url).orders.policies.delete(channel)
     except Exception as exc:
         raise _fail(exc) from exc
     console.print(f"{channel} now follows the default sourcing policy")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict
 
-from keel.inventory.service.stock import STOCK_MOVED
-from keel.orders.service import OrdersService
+from keel.inventory import STOCK_MOVED
+from keel.orders.service.backorders import BackorderOrders
 from keel.platform.db import Database
 from keel.platform.events import EventLog
 from keel.platform.observability import log
@@ -26,10 +27,10 @@ class BackorderFiller:
     name = CONSUMER
     types = frozenset({STOCK_MOVED})
 
-    def __init__(self, db: Database, events: EventLog, orders: OrdersService, interval_s: float) -> None:
+    def __init__(self, db: Database, events: EventLog, backorders: BackorderOrders, interval_s: float) -> None:
         self.db = db
         self.events = events
-        self.orders = orders
+        self.backorders = backorders
         self.interval_s = interval_s
         self._last_pass = float("-inf")
 
@@ -47,9 +48,9 @@ class BackorderFiller:
         if not pending:
             return 0
         self._last_pass = time.monotonic()
-        report = self.orders.fill_backorders()
-        if report["units_allocated"]:
-            log(logger, "backorders allocated", **{k: v for k, v in report.items() if k != "filled"})
+        report = self.backorders.fill()
+        if report.units_allocated:
+            log(logger, "backorders allocated", **{k: v for k, v in asdict(report).items() if k != "filled"})
         with self.db.write() as conn:
             self.events.commit_offset(conn, self.name, upto)
         return pending

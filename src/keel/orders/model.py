@@ -20,9 +20,8 @@ from typing import Any
 from keel.orders.sourcing.model import SHIPPED as SHIPPED_TYPES
 from keel.orders.sourcing.model import Fulfilment
 from keel.platform.errors import FieldError
+from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, OrderStatus, ShipmentStatus
 
-SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
-EXTERNAL_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_LINES = 500
 MAX_QTY = 100_000
@@ -36,32 +35,13 @@ DEFAULT_PROMISE = {
 }
 
 
-class Status(StrEnum):
-    """Shipment (allocation) states, in the order they happen; the last four are terminal."""
-
-    ALLOCATED = "allocated"
-    PICKING = "picking"
-    PACKED = "packed"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"
-    REPLANNED = "replanned"  # a wave moved its units to a cheaper plan before picking started
-
-
-# Shipments that carry nothing any more: their units were cancelled, rejected or moved elsewhere.
-DEAD = frozenset({Status.CANCELLED, Status.REJECTED, Status.REPLANNED})
-
-
-NEXT: dict[Status, Status] = {
-    Status.ALLOCATED: Status.PICKING,
-    Status.PICKING: Status.PACKED,
-    Status.PACKED: Status.SHIPPED,
-    Status.SHIPPED: Status.DELIVERED,
+NEXT: dict[ShipmentStatus, ShipmentStatus] = {
+    ShipmentStatus.ALLOCATED: ShipmentStatus.PICKING,
+    ShipmentStatus.PICKING: ShipmentStatus.PACKED,
+    ShipmentStatus.PACKED: ShipmentStatus.SHIPPED,
+    ShipmentStatus.SHIPPED: ShipmentStatus.DELIVERED,
 }
-# Stock is still committed at the node (not yet left the building): it can be cancelled or rejected.
-OPEN = frozenset({Status.ALLOCATED, Status.PICKING, Status.PACKED})
-REJECTABLE = frozenset({Status.ALLOCATED, Status.PICKING})
+REJECTABLE = frozenset({ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING})
 
 
 class Outcome(StrEnum):
@@ -72,7 +52,7 @@ class Outcome(StrEnum):
     QC = "returned_qc"
 
 
-def transition_error(current: Status, target: Status) -> str | None:
+def transition_error(current: ShipmentStatus, target: ShipmentStatus) -> str | None:
     """Why a shipment may not move from ``current`` to ``target`` (None: it may)."""
     if NEXT.get(current) == target:
         return None
@@ -262,15 +242,19 @@ def _promise(value: Any, fulfilment: Fulfilment, now: datetime, errors: list[Fie
     return parsed
 
 
-def order_status(statuses: Iterable[Status], backordered: int) -> str:
+def order_status(statuses: Iterable[ShipmentStatus], backordered: int) -> OrderStatus:
     """One word for the whole order: the least advanced live shipment, or what is left when none is live."""
-    live = [s for s in statuses if s not in DEAD]
+    live = [s for s in statuses if s not in DEAD_SHIPMENTS]
     if not live:
-        return "backordered" if backordered else Status.CANCELLED.value
+        return OrderStatus.BACKORDERED if backordered else OrderStatus.CANCELLED
     if backordered:
-        return "partially_backordered"
-    progress = [*NEXT, Status.DELIVERED]
-    return min(live, key=progress.index).value
+        return OrderStatus.PARTIALLY_BACKORDERED
+    progress = [*NEXT, ShipmentStatus.DELIVERED]
+    return OrderStatus(min(live, key=progress.index).value)
+
+
+# Every word ``order_status`` may give (what a filter by order status offers).
+ORDER_STATUSES = frozenset(OrderStatus)
 
 
 @dataclass(frozen=True)
@@ -284,7 +268,19 @@ class Delivered:
     done_at: datetime | None  # when the last live shipment was delivered (None: not yet)
 
 
-def rates(orders: Iterable[Delivered]) -> dict[str, float | int | None]:
+@dataclass(frozen=True)
+class Metrics:
+    """Split rate over routed orders; on-time and same-day rates over delivered orders (None: nothing to
+    measure yet)."""
+
+    routed: int
+    delivered: int
+    split_rate: float | None
+    on_time_rate: float | None
+    same_day_rate: float | None
+
+
+def rates(orders: Iterable[Delivered]) -> Metrics:
     """Split rate over routed orders; on-time and same-day rates over delivered orders.
 
     On time: the last shipment was delivered by the promise. Same day: a same_day order delivered on
@@ -302,13 +298,13 @@ def rates(orders: Iterable[Delivered]) -> dict[str, float | int | None]:
         if o.fulfilment is Fulfilment.SAME_DAY:
             same_day_total += 1
             same_day_hit += o.done_at.date() == o.created_at.date()
-    return {
-        "routed": routed,
-        "delivered": delivered,
-        "split_rate": split / routed if routed else None,
-        "on_time_rate": on_time / delivered if delivered else None,
-        "same_day_rate": same_day_hit / same_day_total if same_day_total else None,
-    }
+    return Metrics(
+        routed=routed,
+        delivered=delivered,
+        split_rate=split / routed if routed else None,
+        on_time_rate=on_time / delivered if delivered else None,
+        same_day_rate=same_day_hit / same_day_total if same_day_total else None,
+    )
 
 
 @dataclass(frozen=True)

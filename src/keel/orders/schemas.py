@@ -41,6 +41,89 @@ class OrderCreate(BaseModel):
     pickup_location: str | None = Field(None, description="required for pickup and curbside")
 
 
+class OrderLinePublic(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: str
+    cancelled: int
+    backordered: int
+    shipped: int
+    committed: int
+    rejected: int
+
+
+class ShipmentLinePublic(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    cancelled: int
+    rejected: int
+    moved: int
+
+
+class ShipmentPublic(BaseModel):
+    number: int
+    location: str
+    status: str
+    carrier: str | None
+    tracking_number: str | None
+    created_at: datetime
+    updated_at: datetime
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    lines: list[ShipmentLinePublic]
+
+
+class ReturnHeadPublic(BaseModel):
+    rma: str
+    order_id: int
+    status: str
+    refund_status: str
+    reason: str | None
+    location: str | None
+    created_at: datetime
+    received_at: datetime | None
+    refunded_at: datetime | None
+
+
+class TimelinePublic(BaseModel):
+    at: datetime
+    kind: str
+    message: str
+    data: dict[str, Any]
+
+
+class OrderSummaryPublic(BaseModel):
+    id: int
+    channel: str
+    external_id: str
+    status: str
+    fulfilment: str
+    customer_name: str
+    customer_email: str | None
+    country: str
+    city: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    geocoded: str
+    pickup_location: str | None
+    promise_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    units: int
+    nodes: list[str]
+
+
+class MetricsPublic(BaseModel):
+    routed: int
+    delivered: int
+    split_rate: float | None
+    on_time_rate: float | None
+    same_day_rate: float | None
+
+
 class OrderPublic(BaseModel):
     id: int
     channel: str
@@ -60,10 +143,10 @@ class OrderPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     excluded_nodes: list[str]
-    lines: list[dict[str, Any]]
-    shipments: list[dict[str, Any]]
-    returns: list[dict[str, Any]]
-    timeline: list[dict[str, Any]]
+    lines: list[OrderLinePublic]
+    shipments: list[ShipmentPublic]
+    returns: list[ReturnHeadPublic]
+    timeline: list[TimelinePublic]
     routing: list[dict[str, Any]] = Field(description="every sourcing plan with candidates, rejections and ranking")
 
 
@@ -102,17 +185,16 @@ class ReturnReceive(BaseModel):
     lines: list[LineOutcome] = Field(default_factory=list, description="inspection outcome per line; default available")
 
 
-class ReturnPublic(BaseModel):
+class ReturnLinePublic(BaseModel):
     rma: str
-    order_id: int
-    status: str
-    refund_status: str
-    reason: str | None
-    location: str | None
-    created_at: datetime
-    received_at: datetime | None
-    refunded_at: datetime | None
-    lines: list[dict[str, Any]]
+    line_no: int
+    sku: str
+    quantity: int
+    outcome: str | None
+
+
+class ReturnPublic(ReturnHeadPublic):
+    lines: list[ReturnLinePublic]
 
 
 class WaveCreate(BaseModel):

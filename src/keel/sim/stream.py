@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keel.bootstrap import Keel
+from keel.orders import capture_command
 from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
@@ -351,15 +352,15 @@ class Stream(DemandCalendar, SupplyChain):
 
     def _capture(self, doc: dict[str, Any], counts: Counter[str]) -> None:
         try:
-            order, _ = self.keel.orders.capture(doc)
+            order = self.keel.orders.capture.place(capture_command(doc)).order
         except (InsufficientStock, ValidationFailed, Conflict):
             counts["stockout"] += 1
             return
         counts["order_captured"] += 1
-        for shipment in order["shipments"]:
-            for piece in shipment["lines"]:
-                key = (piece["sku"], shipment["location"])
-                self.available[key] = self.available.get(key, 0) - piece["quantity"]
+        for shipment in order.shipments:
+            for piece in shipment.lines:
+                key = (piece.sku, shipment.location)
+                self.available[key] = self.available.get(key, 0) - piece.quantity
 
     def _counts(self, n: int, out: set[str], counts: Counter[str]) -> None:
         keys = self.all_keys

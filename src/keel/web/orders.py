@@ -13,18 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
-from keel.orders.model import DEAD, Status
-from keel.orders.service.waves import MAX_WAVE
+from keel.orders import MAX_WAVE, ORDER_STATUSES, PlanWave, WaveReport
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from keel.web import params
 from keel.web.params import Pager
 from keel.web.render import UI, PageRoute, error_page, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
-# Order statuses: a live shipment's, or what is left when none is live (see keel.orders.model.order_status).
-STATUSES = frozenset(
-    {*(s.value for s in Status if s not in DEAD), Status.CANCELLED.value, "backordered", "partially_backordered"}
-)
+STATUSES = frozenset(s.value for s in ORDER_STATUSES)
 
 
 @router.get(f"{UI}/orders")
@@ -51,7 +47,7 @@ def orders_page(
         except ValueError:
             raise params.BadQuery("since", "must be a date such as 2026-05-01") from None
     pager = Pager.parse(page, size)
-    items, total = keel.orders.list(
+    found = keel.orders.reads.list(
         channel=filters["channel"],
         status=filters["status"],
         country=filters["country"],
@@ -65,11 +61,11 @@ def orders_page(
         "orders.html",
         {
             "title": "Orders",
-            "orders": items,
-            "pager": pager.with_total(total),
+            "orders": found.items,
+            "pager": pager.with_total(found.total),
             "filters": filters,
             "filtered": any(filters.values()),
-            "metrics": keel.orders.metrics(
+            "metrics": keel.orders.reads.metrics(
                 channel=filters["channel"], country=filters["country"], created_since=created_since
             ),
             "statuses": sorted(STATUSES),
@@ -97,10 +93,10 @@ def _wave_filters(keel: Keel, country: str | None, channel: str | None, limit: s
     return {"country": checked, "channel": code, "limit": number}
 
 
-def _wave(keel: Keel, filters: dict[str, Any], *, apply: bool) -> dict[str, Any]:
+def _wave(keel: Keel, filters: dict[str, Any], *, apply: bool) -> WaveReport:
     """Run the wave; a refusal of the service's own checks is shown like a bad value in the link."""
     try:
-        return keel.orders.wave(**filters, apply=apply)
+        return keel.orders.waves.plan(PlanWave(**filters, apply=apply))
     except ValidationFailed as exc:
         first = exc.errors[0] if exc.errors else None
         raise params.BadQuery(first.field if first else "wave", first.reason if first else exc.detail) from None
@@ -164,18 +160,15 @@ def apply_wave(
     except Conflict as exc:
         return _waves_page(request, keel, filters, 409, conflict=exc.detail)
     query = {k: v for k, v in filters.items() if v is not None}
-    return RedirectResponse(f"{WAVES}?{urlencode({**query, 'applied': report['orders_changed']})}", status_code=303)
+    return RedirectResponse(f"{WAVES}?{urlencode({**query, 'applied': report.orders_changed})}", status_code=303)
 
 
 @router.get(UI + "/orders/{order_id}")
 def order_page(request: Request, keel: KeelDep, order_id: str) -> Response:
     number = params.integer(order_id, "order", default=0, low=1, high=10**12)
     try:
-        order = keel.orders.get(number)
+        order = keel.orders.reads.get(number)
     except NotFound:
         raise NotFound(f"There is no order {order_id}.") from None
-    routes: list[dict[str, Any]] = order["routing"]
-    live = [s for s in order["shipments"] if Status(s["status"]) not in DEAD]
-    return render(
-        request, "order.html", {"title": f"Order {order['id']}", "order": order, "routes": routes, "live": live}
-    )
+    context = {"title": f"Order {order.id}", "order": order, "routes": order.routing, "live": order.live_shipments}
+    return render(request, "order.html", context)

@@ -6,16 +6,40 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.orders import store
+from keel.geo import city_centroid
+from keel.inventory import StockService
 from keel.orders.model import Capture, assign, parse_capture
-from keel.orders.service.base import SOURCE, OrdersBase, city_centroid, only_stock_errors, promise_hours, routing_entry
+from keel.orders.service.common import (
+    SOURCE,
+    PolicyBook,
+    Timeline,
+    movement_rows,
+    only_stock_errors,
+    promise_hours,
+    refresh_status,
+    routing_entry,
+)
+from keel.orders.service.inputs import Postcodes, SourcingInputs
+from keel.orders.service.reads import ReadOrders
 from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
+from keel.orders.store import orders, shipments
+from keel.orders.views import Captured, LineRecord
 from keel.platform.clock import utcnow
+from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from keel.platform.geo import COUNTRIES
+from keel.platform.vocabulary import OrderStatus
+
+
+def capture_command(raw: Mapping[str, Any]) -> Capture:
+    """A capture document (as POST /orders takes it) validated into the command; ``ValidationFailed``
+    lists every problem, lines with their 1-based ``row``."""
+    capture, errors = parse_capture(raw, COUNTRIES, utcnow())
+    if capture is None:
+        raise ValidationFailed("invalid order", errors)
+    return capture
 
 
 @dataclass(frozen=True)
@@ -26,8 +50,28 @@ class _Where:
     country: str
 
 
-class CaptureOrders(OrdersBase):
-    def capture(self, raw: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+class CaptureOrders:
+    """Orders coming in from channels."""
+
+    def __init__(
+        self,
+        db: Database,
+        stock: StockService,
+        inputs: SourcingInputs,
+        postcodes: Postcodes,
+        book: PolicyBook,
+        timeline: Timeline,
+        reads: ReadOrders,
+    ) -> None:
+        self.db = db
+        self.stock = stock
+        self.inputs = inputs
+        self.postcodes = postcodes
+        self.book = book
+        self.timeline = timeline
+        self.reads = reads
+
+    def place(self, capture: Capture) -> Captured:
         """Capture an order from a channel; returns the order and whether it was created now.
 
         Idempotent by (channel, external id): the same content again returns the existing order, other
@@ -35,21 +79,19 @@ class CaptureOrders(OrdersBase):
         committed atomically with the order; when it runs out, the order is refused with
         ``InsufficientStock`` unless the channel's policy allows backorders, which then records the rest.
         """
-        now = utcnow()
-        capture, errors = parse_capture(raw, COUNTRIES, now)
-        if capture is None:
-            raise ValidationFailed("invalid order", errors)
         with self.db.read() as conn:
             found = self._existing(conn, capture)
         if found is not None:
-            return self.get(found), False
+            return Captured(self.reads.get(found), False)
         backorder = self._check_references(capture)
         where = self._locate(capture)
         if not backorder:
             self._within_atp(capture, where.country)
         for attempt in (1, 2):
-            network = self.network(list(capture.demand()), capture.channel, where.country, capture.pickup_location)
-            plan = plan_order(self._sourcing_order(capture, where), network, *self.policy_for(capture.channel))
+            network = self.inputs.network(
+                list(capture.demand()), capture.channel, where.country, capture.pickup_location
+            )
+            plan = plan_order(self._sourcing_order(capture, where), network, *self.book.policy_for(capture.channel))
             if plan.unfilled and not backorder:
                 raise self._short(plan)
             try:
@@ -57,9 +99,9 @@ class CaptureOrders(OrdersBase):
                     self._serialise(conn, capture)
                     found = self._existing(conn, capture)
                     if found is not None:  # a concurrent retry of the same order won
-                        return self.get(found), False
+                        return Captured(self.reads.get(found), False)
                     order_id = self._save(conn, capture, plan, where, attempt)
-                return self.get(order_id), True
+                return Captured(self.reads.get(order_id), True)
             except ValidationFailed as exc:
                 # Another order took the stock between planning and committing: plan again with fresh
                 # stock once; a second refusal means the stock really is gone.
@@ -73,59 +115,51 @@ class CaptureOrders(OrdersBase):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- steps --------------------------------------------------------------------------------------------
-    def _existing(self, conn: Connection, capture: Capture) -> int | None:
-        o = store.orders
-        row = conn.execute(
-            sa.select(o.c.id, o.c.digest).where(o.c.channel == capture.channel, o.c.external_id == capture.external_id)
-        ).first()
-        if row is None:
+    @staticmethod
+    def _existing(conn: Connection, capture: Capture) -> int | None:
+        found = orders.find_external(conn, capture.channel, capture.external_id)
+        if found is None:
             return None
-        if row.digest != capture.digest():
+        order_id, digest = found
+        if digest != capture.digest():
             raise Conflict(
                 f"order {capture.external_id!r} of channel {capture.channel!r} was already captured with other content",
-                order_id=row.id,
+                order_id=order_id,
             )
-        return int(row.id)
+        return order_id
 
-    def _serialise(self, conn: Connection, capture: Capture) -> None:
+    @staticmethod
+    def _serialise(conn: Connection, capture: Capture) -> None:
         """Two PostgreSQL transactions capturing the same external id take turns, so the second one finds
-        the first's order instead of failing on the unique index. SQLite writers are serial already."""
-        if not self.db.is_sqlite:
-            conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext('order'), hashtext(:key))"),
-                {"key": f"{capture.channel}\n{capture.external_id}"},
-            )
+        the first's order instead of failing on the unique index."""
+        orders.serialise_capture(conn, capture.channel, capture.external_id)
 
     def _check_references(self, capture: Capture) -> bool:
         """Channel, SKUs and pick-up location exist; returns whether the channel accepts backorders."""
         errors: list[FieldError] = []
         backorder = False
         try:
-            channel = self.channels.get(capture.channel)
+            channel = self.inputs.channel(capture.channel)
         except NotFound:
             errors.append(FieldError(None, "channel", f"unknown channel {capture.channel!r}"))
         else:
-            backorder = bool(channel["policy"].get("backorder"))
-            if not channel["active"]:
+            backorder = channel.backorder
+            if not channel.active:
                 errors.append(FieldError(None, "channel", f"channel {capture.channel!r} is inactive"))
-            if capture.country and capture.country not in channel["countries"]:
+            if capture.country and capture.country not in channel.countries:
                 errors.append(
                     FieldError(
                         None, "ship_to.country", f"channel {capture.channel!r} does not sell to {capture.country}"
                     )
                 )
-        # There is no catalog yet: a SKU no location holds or has ever held is unknown.
         for row, line in enumerate(capture.lines, start=1):
-            if self.queries.positions(sku=line.sku, limit=1)[1] == 0:
+            if not self.inputs.sku_known(line.sku):
                 errors.append(FieldError(row, "sku", f"unknown SKU {line.sku!r}: no location holds it"))
         if capture.pickup_location is not None:
-            try:
-                loc = self.locations.get(capture.pickup_location)
-            except NotFound:
-                loc = None
-            if loc is None or not loc["active"]:
+            place = self.inputs.place(capture.pickup_location)
+            if place is None or not place.active:
                 errors.append(FieldError(None, "pickup_location", f"unknown location {capture.pickup_location!r}"))
-            elif "pickup" not in loc["capabilities"]:
+            elif "pickup" not in place.capabilities:
                 errors.append(FieldError(None, "pickup_location", f"{capture.pickup_location} offers no pick-up"))
         if errors:
             raise ValidationFailed("invalid order", errors)
@@ -135,14 +169,14 @@ class CaptureOrders(OrdersBase):
         """Where the goods go: the pick-up node, given coordinates, the postal code's centroid, or a known
         city of the country."""
         if capture.pickup_location is not None:
-            node = self.locations.get(capture.pickup_location)
-            coords = self.coordinates(node)
-            if coords is None:
+            place = self.inputs.place(capture.pickup_location)
+            coords = None if place is None else place.position
+            if place is None or coords is None:
                 raise ValidationFailed(
                     "invalid order",
                     [FieldError(None, "pickup_location", f"{capture.pickup_location} has no known position")],
                 )
-            return _Where(coords[0], coords[1], "pickup", node["country"])
+            return _Where(coords[0], coords[1], "pickup", place.country)
         if capture.latitude is not None and capture.longitude is not None:
             return _Where(capture.latitude, capture.longitude, "given", capture.country)
         if capture.postal_code:
@@ -186,8 +220,7 @@ class CaptureOrders(OrdersBase):
         Physical stock is then enforced by the ledger at commit."""
         over = []
         for sku, qty in sorted(capture.demand().items()):
-            rows = self.availability.explain(sku, capture.channel, country)
-            atp = rows[0]["quantity"] if rows else 0
+            atp = self.inputs.atp(sku, capture.channel, country)
             if qty > atp:
                 over.append({"sku": sku, "requested": qty, "available_to_promise": atp})
         if over:
@@ -207,66 +240,56 @@ class CaptureOrders(OrdersBase):
 
     def _save(self, conn: Connection, capture: Capture, plan: Plan, where: _Where, attempt: int) -> int:
         now = utcnow()
-        order_id = conn.execute(
-            store.orders.insert().values(
-                channel=capture.channel,
-                external_id=capture.external_id,
-                digest=capture.digest(),
-                status="allocated",
-                fulfilment=capture.fulfilment.value,
-                customer_name=capture.customer_name,
-                customer_email=capture.customer_email,
-                country=where.country,
-                city=capture.city,
-                postal_code=capture.postal_code,
-                latitude=where.lat,
-                longitude=where.lon,
-                geocoded=where.how,
-                pickup_location=capture.pickup_location,
-                promise_at=capture.promise_at,
-                excluded_nodes=[],
-                routing=[routing_entry("capture", plan, now, attempt=attempt)],
-                created_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        lines = [(no, line.sku, line.quantity) for no, line in enumerate(capture.lines, start=1)]
-        pieces, short = assign(lines, [(a.node, a.sku, a.qty) for a in plan.allocations])
-        conn.execute(
-            store.order_lines.insert(),
+        numbered = [(no, line.sku, line.quantity) for no, line in enumerate(capture.lines, start=1)]
+        pieces, short = assign(numbered, [(a.node, a.sku, a.qty) for a in plan.allocations])
+        order_id = orders.insert(
+            conn,
+            {
+                "channel": capture.channel,
+                "external_id": capture.external_id,
+                "digest": capture.digest(),
+                "status": OrderStatus.ALLOCATED.value,
+                "fulfilment": capture.fulfilment.value,
+                "customer_name": capture.customer_name,
+                "customer_email": capture.customer_email,
+                "country": where.country,
+                "city": capture.city,
+                "postal_code": capture.postal_code,
+                "latitude": where.lat,
+                "longitude": where.lon,
+                "geocoded": where.how,
+                "pickup_location": capture.pickup_location,
+                "promise_at": capture.promise_at,
+                "excluded_nodes": [],
+                "routing": [routing_entry("capture", plan, now, attempt=attempt)],
+                "created_at": now,
+                "updated_at": now,
+            },
             [
-                {
-                    "order_id": order_id,
-                    "line_no": no,
-                    "sku": sku,
-                    "quantity": qty,
-                    "unit_price": capture.lines[no - 1].unit_price,
-                    "cancelled": 0,
-                    "backordered": short.get(no, 0),
-                }
-                for no, sku, qty in lines
+                LineRecord(no, sku, qty, capture.lines[no - 1].unit_price, 0, short.get(no, 0))
+                for no, sku, qty in numbered
             ],
         )
-        self.add_shipments(conn, order_id, pieces, now)
+        shipments.add(conn, order_id, pieces, now)
         self.stock.apply_in(
-            conn, self.movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces]), SOURCE
+            conn, movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces]), SOURCE
         )
-        self.note(
+        self.timeline.note(
             conn,
             order_id,
             "captured",
             f"captured from {capture.channel} as {capture.external_id}",
-            {"channel": capture.channel, "external_id": capture.external_id, "units": sum(q for _, _, q in lines)},
+            {"channel": capture.channel, "external_id": capture.external_id, "units": sum(q for _, _, q in numbered)},
         )
         message = f"routed to {', '.join(plan.nodes)}" if plan.nodes else "nothing could be sourced"
         if short:
             message += f"; {sum(short.values())} units backordered"
-        self.note(
+        self.timeline.note(
             conn,
             order_id,
             "routed",
             message,
             {"nodes": list(plan.nodes), "splits": plan.splits, "backordered": sum(short.values())},
         )
-        self.refresh_status(conn, order_id)
-        return int(order_id)
+        refresh_status(conn, order_id)
+        return order_id

@@ -14,23 +14,36 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.orders import store
-from keel.orders.model import DEAD, Assigned, Status, assign
-from keel.orders.service.base import SOURCE, OrdersBase, only_stock_errors, per_sku, routing_entry, sourcing_order
+from keel.inventory import StockService
+from keel.orders.model import Assigned, assign
+from keel.orders.service.common import (
+    SOURCE,
+    PolicyBook,
+    Timeline,
+    locked_order,
+    movement_rows,
+    only_stock_errors,
+    per_sku,
+    refresh_status,
+    routing_entry,
+    sourcing_order,
+)
+from keel.orders.service.inputs import SourcingInputs
 from keel.orders.sourcing import Allocation, CostModel, Network, Order, Plan, Policy, plan_cost
 from keel.orders.sourcing.batch import WaveResult, plan_wave
-from keel.orders.sourcing.model import SHIPPED
+from keel.orders.store import orders, reads, shipments
+from keel.orders.views import OrderRecord, Piece, PlanWave, WaveChange, WaveReport
 from keel.platform.clock import utcnow
+from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, ValidationFailed
 from keel.platform.geo import COUNTRIES
+from keel.platform.vocabulary import ShipmentStatus
 
 MAX_WAVE = 1000
 MIN_FILL_PENALTY = 1_000.0
 EPSILON = 1e-6
-DEAD_VALUES = [s.value for s in DEAD]
 
 
 class WaveStale(Conflict):
@@ -42,35 +55,45 @@ class WaveStale(Conflict):
 class _Held:
     """An order of the wave: its row, the open pieces it holds now, and the planner's view of it."""
 
-    row: dict[str, Any]
-    pieces: list[dict[str, Any]]
+    row: OrderRecord
+    pieces: list[Piece]
     order: Order
 
     @property
     def allocations(self) -> tuple[Allocation, ...]:
         merged: dict[tuple[str, str], int] = {}
         for p in self.pieces:
-            merged[(p["location"], p["sku"])] = merged.get((p["location"], p["sku"]), 0) + p["quantity"]
+            merged[(p.location, p.sku)] = merged.get((p.location, p.sku), 0) + p.quantity
         return tuple(Allocation(node, sku, qty) for (node, sku), qty in sorted(merged.items()))
 
 
-class WaveOrders(OrdersBase):
-    def wave(
-        self,
-        *,
-        country: str | None = None,
-        channel: str | None = None,
-        limit: int = 200,
-        apply: bool = False,
-        time_limit_s: float = 20.0,
-    ) -> dict[str, Any]:
+class WaveOrders:
+    """Joint re-planning of allocated orders."""
+
+    def __init__(
+        self, db: Database, stock: StockService, inputs: SourcingInputs, book: PolicyBook, timeline: Timeline
+    ) -> None:
+        self.db = db
+        self.stock = stock
+        self.inputs = inputs
+        self.book = book
+        self.timeline = timeline
+
+    def plan(self, command: PlanWave) -> WaveReport:
         """Plan the oldest ``limit`` allocated, shipped-to-customer orders (optionally of one country or
         channel) as one wave; with ``apply`` move the orders whose joint plan is cheaper. Returns the
         report: orders considered, changed, cost before and after, every change, and the attempts made."""
+        country, channel, limit, apply, time_limit_s = (
+            command.country,
+            command.channel,
+            command.limit,
+            command.apply,
+            command.time_limit_s,
+        )
         self._check_wave_args(country, channel, limit, time_limit_s)
         for attempt in (1, 2):
             try:
-                return {**self._wave_once(country, channel, limit, apply, time_limit_s), "attempts": attempt}
+                return replace(self._wave_once(country, channel, limit, apply, time_limit_s), attempts=attempt)
             except WaveStale:
                 # An order was picked or stock moved while the program solved: plan once more from what is
                 # there now (the touched orders drop out of the wave); a second clash is the caller's to see.
@@ -80,11 +103,11 @@ class WaveOrders(OrdersBase):
 
     def _wave_once(
         self, country: str | None, channel: str | None, limit: int, apply: bool, time_limit_s: float
-    ) -> dict[str, Any]:
+    ) -> WaveReport:
         with self.db.read() as conn:
             held = self._held(conn, country, channel, limit)
         now = utcnow()
-        policies, models = self.sourcing_for(h.row["channel"] for h in held)
+        policies, models = self.book.sourcing_for(h.row.channel for h in held)
         network, held, skipped = self._released_network(held, now)
         before = {h.order.id: plan_cost(h.order, h.allocations, network.nodes, models[h.order.channel]) for h in held}
         # Every current plan is a feasible answer, so an unfilled unit dearer than all of them together can
@@ -109,21 +132,22 @@ class WaveOrders(OrdersBase):
         saving = sum(before[h.order.id].total - p.cost.total for h, p in changes)
         splits = {h.order.id: max(0, len({a.node for a in h.allocations}) - 1) for h in held}
         moved = {h.order.id: p.splits for h, p in changes}
-        return {
-            "applied": applied,
-            "orders_considered": len(held) + len(skipped),
-            "orders_planned": len(held) - len(kept),
-            "orders_changed": len(changes),
-            "kept": sorted(int(order_id) for order_id in [*kept, *skipped]),
-            "cost_before": round(cost_before, 2),
-            "cost_after": round(cost_before - saving, 2),
-            "saving": round(saving, 2),
-            "splits_before": sum(splits.values()),
-            "splits_after": sum(moved.get(k, v) for k, v in splits.items()),
-            "status": result.status if result else "empty",
-            "seconds": round(result.seconds, 3) if result else 0.0,
-            "changes": [self._change(h, p, before[h.order.id].total) for h, p in changes],
-        }
+        return WaveReport(
+            applied=applied,
+            orders_considered=len(held) + len(skipped),
+            orders_planned=len(held) - len(kept),
+            orders_changed=len(changes),
+            kept=tuple(sorted(int(order_id) for order_id in [*kept, *skipped])),
+            cost_before=round(cost_before, 2),
+            cost_after=round(cost_before - saving, 2),
+            saving=round(saving, 2),
+            splits_before=sum(splits.values()),
+            splits_after=sum(moved.get(k, v) for k, v in splits.items()),
+            status=result.status if result else "empty",
+            seconds=round(result.seconds, 3) if result else 0.0,
+            attempts=1,
+            changes=tuple(self._change(h, p, before[h.order.id].total) for h, p in changes),
+        )
 
     # -- reading the wave ---------------------------------------------------------------------------------
     def _check_wave_args(self, country: str | None, channel: str | None, limit: int, time_limit_s: float) -> None:
@@ -137,43 +161,19 @@ class WaveOrders(OrdersBase):
         if errors:
             raise ValidationFailed("invalid wave", errors)
         if channel is not None:
-            self.channels.get(channel)  # NotFound for an unknown channel
+            self.inputs.channel(channel)  # NotFound for an unknown channel
 
-    def _held(self, conn: Connection, country: str | None, channel: str | None, limit: int) -> list[_Held]:
-        o, s, sl = store.orders, store.shipments, store.shipment_lines
-        busy = sa.select(s.c.order_id).where(s.c.status.not_in([Status.ALLOCATED.value, *DEAD_VALUES]))
-        query = (
-            sa.select(o)
-            .where(
-                o.c.status == Status.ALLOCATED.value,
-                o.c.fulfilment.in_([f.value for f in SHIPPED]),
-                o.c.id.not_in(busy),
-            )
-            .order_by(o.c.created_at, o.c.id)
-            .limit(limit)
-        )
-        if country is not None:
-            query = query.where(o.c.country == country)
-        if channel is not None:
-            query = query.where(o.c.channel == channel)
-        rows = {r.id: dict(r._mapping) for r in conn.execute(query)}
-        pieces: dict[int, list[dict[str, Any]]] = {}
-        if rows:
-            lines = (
-                sa.select(sl, s.c.location, s.c.created_at.label("shipment_created_at"))
-                .join(s, (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number))
-                .where(sl.c.order_id.in_(list(rows)), s.c.status == Status.ALLOCATED.value, sl.c.quantity > 0)
-                .order_by(sl.c.order_id, sl.c.number, sl.c.line_no)
-            )
-            for r in conn.execute(lines):
-                pieces.setdefault(r.order_id, []).append(dict(r._mapping))
+    @staticmethod
+    def _held(conn: Connection, country: str | None, channel: str | None, limit: int) -> list[_Held]:
+        rows = reads.wave_candidates(conn, country, channel, limit)
+        pieces = shipments.pieces_by_order(conn, [r.id for r in rows], [ShipmentStatus.ALLOCATED]) if rows else {}
         now = utcnow()
         out = []
-        for order_id, row in rows.items():
-            mine = pieces.get(order_id, [])
+        for row in rows:
+            mine = pieces.get(row.id, [])
             if not mine:
                 continue
-            order = sourcing_order(row, per_sku((p["sku"], p["quantity"]) for p in mine), now)
+            order = sourcing_order(row, per_sku((p.sku, p.quantity) for p in mine), now)
             out.append(_Held(row, mine, order))
         return out
 
@@ -183,24 +183,24 @@ class WaveOrders(OrdersBase):
         units at a node that is no longer a source (deactivated, policy changed) keep their plan."""
         sources: dict[tuple[str, str], frozenset[str]] = {}
         for h in held:
-            key = (h.row["channel"], h.row["country"])
+            key = (h.row.channel, h.row.country)
             if key not in sources:
-                sources[key] = frozenset(self.availability.sources_for(*key))
-        skus = sorted({p["sku"] for h in held for p in h.pieces})
-        network = self.network_of(skus, set().union(*sources.values()) if sources else set())
+                sources[key] = frozenset(self.inputs.sources(*key))
+        skus = sorted({p.sku for h in held for p in h.pieces})
+        network = self.inputs.network_of(skus, set().union(*sources.values()) if sources else set())
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         planned, skipped = [], []
         for h in held:
-            allowed = sources[(h.row["channel"], h.row["country"])] - set(h.row["excluded_nodes"])
-            if any(p["location"] not in allowed or p["location"] not in network.nodes for p in h.pieces):
+            allowed = sources[(h.row.channel, h.row.country)] - set(h.row.excluded_nodes)
+            if any(p.location not in allowed or p.location not in network.nodes for p in h.pieces):
                 skipped.append(h.order.id)
                 continue
             h.order = replace(h.order, sources=allowed)
             for p in h.pieces:
-                network.receive(p["location"], p["sku"], p["quantity"])
-                if p["shipment_created_at"] >= midnight:
-                    node = network.nodes[p["location"]]
-                    node.used = max(0, node.used - p["quantity"])
+                network.receive(p.location, p.sku, p.quantity)
+                if p.created_at >= midnight:
+                    node = network.nodes[p.location]
+                    node.used = max(0, node.used - p.quantity)
             planned.append(h)
         return network, planned, skipped
 
@@ -248,41 +248,36 @@ class WaveOrders(OrdersBase):
 
         Locks are taken in the order every other writer takes them (order rows, then the ledger, then the
         event log), order rows sorted by id, so a wave cannot deadlock with pickers, captures or receipts."""
-        ordered = sorted(changes, key=lambda c: c[0].row["id"])
+        ordered = sorted(changes, key=lambda c: c[0].row.id)
         try:
             with self.db.write() as conn:
-                rows = {h.row["id"]: self._check(conn, h) for h, _ in ordered}
+                rows = {h.row.id: self._check(conn, h) for h, _ in ordered}
                 released: list[dict[str, Any]] = []
                 taken: list[dict[str, Any]] = []
                 moved: list[tuple[_Held, Plan, list[int], list[int]]] = []
                 for h, plan in ordered:
                     old, new, numbers = self._move(conn, h, plan, now)
-                    released += self.movement_rows(
-                        h.row["id"], "uncommitted", [(p["location"], p["sku"], p["quantity"]) for p in h.pieces]
+                    released += movement_rows(
+                        h.row.id, "uncommitted", [(p.location, p.sku, p.quantity) for p in h.pieces]
                     )
-                    taken += self.movement_rows(h.row["id"], "committed", [(a.node, a.sku, a.quantity) for a in new])
+                    taken += movement_rows(h.row.id, "committed", [(a.node, a.sku, a.quantity) for a in new])
                     moved.append((h, plan, old, numbers))
                 # Every release before any commit: one order's new node may use what another order left.
                 self.stock.apply_in(conn, released + taken, SOURCE)
                 for h, plan, old, numbers in moved:
-                    self._record(conn, rows[h.row["id"]], h, plan, before[h.order.id].total, old, numbers, now)
+                    self._record(conn, rows[h.row.id], h, plan, before[h.order.id].total, old, numbers, now)
         except ValidationFailed as exc:
             if not only_stock_errors(exc):
                 raise
             raise WaveStale("stock moved while the wave was planned; nothing was changed, plan the wave again") from exc
 
-    def _check(self, conn: Connection, h: _Held) -> dict[str, Any]:
+    @staticmethod
+    def _check(conn: Connection, h: _Held) -> OrderRecord:
         """Lock the order and make sure it still holds exactly what the wave planned with."""
-        order_id = h.row["id"]
-        row = self.lock_order(conn, order_id)
-        sl, s = store.shipment_lines, store.shipments
-        still = conn.execute(
-            sa.select(sl.c.number, sl.c.line_no, sl.c.quantity, s.c.status)
-            .join(s, (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number))
-            .where(sl.c.order_id == order_id, s.c.status.not_in(DEAD_VALUES), sl.c.quantity > 0)
-        ).all()
-        was = {(p["number"], p["line_no"], p["quantity"], Status.ALLOCATED.value) for p in h.pieces}
-        if row["status"] != Status.ALLOCATED.value or {tuple(r) for r in still} != was:
+        order_id = h.row.id
+        row = locked_order(conn, order_id)
+        was = {(p.number, p.line_no, p.quantity, ShipmentStatus.ALLOCATED) for p in h.pieces}
+        if row.status != ShipmentStatus.ALLOCATED.value or shipments.live_holdings(conn, order_id) != was:
             raise WaveStale(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
         return row
 
@@ -291,35 +286,26 @@ class WaveOrders(OrdersBase):
     ) -> tuple[list[int], list[Assigned], list[int]]:
         """Close the order's shipments as replanned and open the new ones; returns (old shipment numbers,
         new pieces, new shipment numbers)."""
-        order_id = h.row["id"]
+        order_id = h.row.id
         new, short = assign(
-            [(p["line_no"], p["sku"], p["quantity"]) for p in h.pieces],
+            [(p.line_no, p.sku, p.quantity) for p in h.pieces],
             [(a.node, a.sku, a.qty) for a in plan.allocations],
         )
-        held = per_sku((p["sku"], p["quantity"]) for p in h.pieces)
+        held = per_sku((p.sku, p.quantity) for p in h.pieces)
         if (
             short or per_sku((piece.sku, piece.quantity) for piece in new) != held
         ):  # the program was told to place every unit; refuse rather than lose any
             raise Conflict(f"order {order_id}: the wave plan does not place every unit it holds; nothing was changed")
-        sl, s = store.shipment_lines, store.shipments
         for p in h.pieces:
-            conn.execute(
-                sl.update()
-                .where(sl.c.order_id == order_id, sl.c.number == p["number"], sl.c.line_no == p["line_no"])
-                .values(quantity=0, moved=sl.c.moved + p["quantity"])
-            )
-        old = sorted({p["number"] for p in h.pieces})
-        conn.execute(
-            s.update()
-            .where(s.c.order_id == order_id, s.c.number.in_(old))
-            .values(status=Status.REPLANNED.value, updated_at=now)
-        )
-        return old, new, self.add_shipments(conn, order_id, new, now)
+            shipments.take(conn, order_id, p.number, p.line_no, p.quantity, "moved")
+        old = sorted({p.number for p in h.pieces})
+        shipments.close(conn, order_id, old, ShipmentStatus.REPLANNED, now)
+        return old, new, shipments.add(conn, order_id, new, now)
 
     def _record(
         self,
         conn: Connection,
-        row: dict[str, Any],
+        row: OrderRecord,
         h: _Held,
         plan: Plan,
         cost_before: float,
@@ -328,29 +314,29 @@ class WaveOrders(OrdersBase):
         now: datetime,
     ) -> None:
         """Routing history, timeline and event (the event log's lock comes last, as for every writer)."""
-        order_id = row["id"]
-        routing = [*row["routing"], routing_entry("wave", plan, now, cost_before=round(cost_before, 4))]
-        conn.execute(store.orders.update().where(store.orders.c.id == order_id).values(routing=routing))
-        self.note(
+        order_id = row.id
+        routing = [*row.routing, routing_entry("wave", plan, now, cost_before=round(cost_before, 4))]
+        orders.set_routing(conn, order_id, routing)
+        self.timeline.note(
             conn,
             order_id,
             "replanned",
-            f"wave moved shipments {', '.join(map(str, old))} ({', '.join(sorted({p['location'] for p in h.pieces}))})"
+            f"wave moved shipments {', '.join(map(str, old))} ({', '.join(sorted({p.location for p in h.pieces}))})"
             f" to {', '.join(plan.nodes)}: cost {cost_before:.2f} -> {plan.cost.total:.2f}",
             {"from_shipments": old, "to_shipments": numbers, "nodes": list(plan.nodes)},
         )
-        self.refresh_status(conn, order_id)
+        refresh_status(conn, order_id)
 
     @staticmethod
-    def _change(h: _Held, plan: Plan, cost_before: float) -> dict[str, Any]:
-        return {
-            "order_id": h.row["id"],
-            "channel": h.row["channel"],
-            "external_id": h.row["external_id"],
-            "before": {"nodes": sorted({p["location"] for p in h.pieces}), "cost": round(cost_before, 4)},
-            "after": {
+    def _change(h: _Held, plan: Plan, cost_before: float) -> WaveChange:
+        return WaveChange(
+            order_id=h.row.id,
+            channel=h.row.channel,
+            external_id=h.row.external_id,
+            before={"nodes": sorted({p.location for p in h.pieces}), "cost": round(cost_before, 4)},
+            after={
                 "nodes": list(plan.nodes),
                 "cost": round(plan.cost.total, 4),
                 "allocations": [asdict(a) for a in plan.allocations],
             },
-        }
+        )

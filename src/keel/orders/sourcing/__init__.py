@@ -24,13 +24,11 @@ from keel.orders.sourcing.greedy import plan_greedy
 from keel.orders.sourcing.model import (
     Allocation,
     Candidate,
-    Capability,
     CostBreakdown,
     Explanation,
     Fulfilment,
     Network,
     Node,
-    NodeKind,
     Order,
     OrderLine,
     Plan,
@@ -39,6 +37,7 @@ from keel.orders.sourcing.model import (
     haversine_km,
 )
 from keel.orders.sourcing.realtime import plan_order
+from keel.platform.vocabulary import Capability, LocationKind
 
 __all__ = [
     "Allocation",
@@ -50,12 +49,12 @@ __all__ = [
     "ExcludedNodes",
     "Explanation",
     "Fulfilment",
+    "LocationKind",
     "MaxDistance",
     "Network",
     "Node",
     "NodeCapacity",
     "NodeFilter",
-    "NodeKind",
     "Objective",
     "Order",
     "OrderLine",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from keel.orders.sourcing.model import Allocation, CostBreakdown, Fulfilment, Node, NodeKind, Order, haversine_km
+from keel.orders.sourcing.model import Allocation, CostBreakdown, Fulfilment, Node, Order, haversine_km
+from keel.platform.vocabulary import LocationKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +59,24 @@ def _transit() -> dict[Fulfilment, Transit]:
     }
 
 
-def _handling_package() -> dict[NodeKind, float]:
+def _handling_package() -> dict[LocationKind, float]:
     # Stores pick from the shop floor with sales staff and pack without a pack line, so a parcel costs
     # several times what it costs in a warehouse.
-    return {NodeKind.WAREHOUSE: 2.0, NodeKind.THREE_PL: 3.0, NodeKind.DARK_STORE: 2.5, NodeKind.STORE: 6.0}
+    return {
+        LocationKind.WAREHOUSE: 2.0,
+        LocationKind.THREE_PL: 3.0,
+        LocationKind.DARK_STORE: 2.5,
+        LocationKind.STORE: 6.0,
+    }
 
 
-def _handling_unit() -> dict[NodeKind, float]:
-    return {NodeKind.WAREHOUSE: 0.3, NodeKind.THREE_PL: 0.5, NodeKind.DARK_STORE: 0.4, NodeKind.STORE: 1.2}
+def _handling_unit() -> dict[LocationKind, float]:
+    return {
+        LocationKind.WAREHOUSE: 0.3,
+        LocationKind.THREE_PL: 0.5,
+        LocationKind.DARK_STORE: 0.4,
+        LocationKind.STORE: 1.2,
+    }
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,8 @@ class CostModel:
 
     rates: Mapping[Fulfilment, Rate] = field(default_factory=_rates)
     transit: Mapping[Fulfilment, Transit] = field(default_factory=_transit)
-    handling_per_package: Mapping[NodeKind, float] = field(default_factory=_handling_package)
-    handling_per_unit: Mapping[NodeKind, float] = field(default_factory=_handling_unit)
+    handling_per_package: Mapping[LocationKind, float] = field(default_factory=_handling_package)
+    handling_per_unit: Mapping[LocationKind, float] = field(default_factory=_handling_unit)
     split_penalty: float = 3.0
     late_penalty: float = 10.0
     late_penalty_per_hour: float = 0.25

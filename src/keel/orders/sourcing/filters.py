@@ -15,14 +15,13 @@ from keel.orders.sourcing.cost import CostModel, PackageCost, distance_km, packa
 from keel.orders.sourcing.model import (
     SHIPPED,
     Candidate,
-    Capability,
     Fulfilment,
     Network,
     Node,
-    NodeKind,
     Order,
     Rejection,
 )
+from keel.platform.vocabulary import Capability, LocationKind
 
 SHIP_CAPABLE = frozenset({Capability.SHIP, Capability.SHIP_FROM_STORE})
 
@@ -90,8 +89,8 @@ def _shipped() -> frozenset[Fulfilment]:
     return SHIPPED
 
 
-def _stores() -> frozenset[NodeKind]:
-    return frozenset({NodeKind.STORE})
+def _stores() -> frozenset[LocationKind]:
+    return frozenset({LocationKind.STORE})
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class StoreProtection(NodeFilter):
     """Never ship from a store below ``min_units`` of a SKU after the pick: the shelf keeps serving walk-ins."""
 
     min_units: int = 2
-    kinds: frozenset[NodeKind] = field(default_factory=_stores)
+    kinds: frozenset[LocationKind] = field(default_factory=_stores)
     applies_to: frozenset[Fulfilment] = field(default_factory=_shipped)
     name = "store_protection"
 

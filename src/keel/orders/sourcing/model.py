@@ -1,4 +1,5 @@
-"""Sourcing domain: nodes, orders, plans and their explanations. Pure data, standard library only."""
+"""Sourcing domain: nodes, orders, plans and their explanations. Pure data: standard library and the
+platform vocabulary (location kinds and capabilities) only."""
 
 from __future__ import annotations
 
@@ -6,20 +7,9 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from keel.platform.vocabulary import Capability, LocationKind
+
 EARTH_RADIUS_KM = 6371.0088
-
-
-class NodeKind(StrEnum):
-    WAREHOUSE = "warehouse"
-    STORE = "store"
-    DARK_STORE = "dark_store"
-    THREE_PL = "3pl"
-
-
-class Capability(StrEnum):
-    SHIP = "ship"
-    PICKUP = "pickup"
-    SHIP_FROM_STORE = "ship_from_store"
 
 
 class Fulfilment(StrEnum):
@@ -43,7 +33,7 @@ class Node:
     """A stock location as the planner sees it. ``stock`` and ``used`` change only through ``Network.commit``."""
 
     code: str
-    kind: NodeKind
+    kind: LocationKind
     country: str
     lat: float
     lon: float
@@ -113,7 +103,7 @@ class CostBreakdown:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     node: str
-    kind: NodeKind
+    kind: LocationKind
     distance_km: float
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from keel.orders.sourcing.cost import CostModel, Rate, Transit
-from keel.orders.sourcing.model import SHIPPED, Fulfilment, NodeKind
+from keel.orders.sourcing.model import SHIPPED, Fulfilment
+from keel.platform.vocabulary import FULFILLING_KINDS, LocationKind
 
 # Upper bounds only catch typos (a price of 40,000 for a parcel); a collected order's "speed" is huge on
 # purpose (it travels no distance), so transit speeds allow it.
@@ -26,7 +27,7 @@ PENALTIES = ("split_penalty", "late_penalty", "late_penalty_per_hour", "unfilled
 PARTS = frozenset({"rates", "transit", "handling", *PENALTIES})
 
 
-K = TypeVar("K", Fulfilment, NodeKind)
+K = TypeVar("K", Fulfilment, LocationKind)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def parse_prices(doc: Any, errors: list[PriceError]) -> CostModel:
         pair = _pair(value, f"prices.transit.{kind.value}", ("dispatch_hours", "km_per_hour"), bounds, errors)
         if pair:
             transit[kind] = Transit(*pair)
-    kinds = {k.value: k for k in NodeKind}
+    kinds = {k.value: k for k in LocationKind if k in FULFILLING_KINDS}  # a supplier handles no order
     for node_kind, value in _section(doc.get("handling", {}), "prices.handling", kinds, errors).items():
         pair = _pair(value, f"prices.handling.{node_kind.value}", ("package", "unit"), ((0, MAX_PRICE),) * 2, errors)
         if pair:

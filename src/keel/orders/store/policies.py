@@ -1,0 +1,37 @@
+"""Queries on sourcing policy documents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.orders.store.tables import sourcing_policies
+from keel.orders.views import StoredPolicy
+from keel.platform.db import upsert_insert
+
+p = sourcing_policies
+
+
+def of_channels(conn: Connection, channels: Iterable[str]) -> dict[str, StoredPolicy]:
+    """The stored documents of these channels (codes, or "*"), by channel; channels without one are absent."""
+    query = sa.select(p).where(p.c.channel.in_(sorted(set(channels))))
+    return {r.channel: StoredPolicy(r.channel, r.document, r.updated_at) for r in conn.execute(query)}
+
+
+def every(conn: Connection) -> list[StoredPolicy]:
+    return [StoredPolicy(r.channel, r.document, r.updated_at) for r in conn.execute(sa.select(p).order_by(p.c.channel))]
+
+
+def put(conn: Connection, channel: str, document: Any, now: datetime) -> None:
+    """Save the channel's document, replacing the one it had."""
+    stmt = upsert_insert(conn, p).values(channel=channel, document=document, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["channel"], set_={"document": document, "updated_at": now}))
+
+
+def delete(conn: Connection, channel: str) -> bool:
+    """Drop the channel's document; whether it had one."""
+    return bool(conn.execute(p.delete().where(p.c.channel == channel)).rowcount)

@@ -1,0 +1,107 @@
+"""Queries behind the order lists, the fulfilment metrics and the wave's choice of orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.orders.sourcing.model import SHIPPED
+from keel.orders.store.orders import record
+from keel.orders.store.tables import order_lines, orders, shipments
+from keel.orders.views import OrderRecord, OrderSummary
+from keel.platform.vocabulary import DEAD_SHIPMENTS, ShipmentStatus
+
+o, ol, s = orders, order_lines, shipments
+_DEAD = [st.value for st in DEAD_SHIPMENTS]
+_SUMMARY = [c for c in o.c if c.name not in ("digest", "routing", "excluded_nodes")]
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Which orders a list or the metrics cover; None matches every value."""
+
+    channel: str | None = None
+    status: str | None = None
+    country: str | None = None
+    created_since: datetime | None = None
+
+    def where(self, query: sa.Select[Any]) -> sa.Select[Any]:
+        if self.channel:
+            query = query.where(o.c.channel == self.channel)
+        if self.status:
+            query = query.where(o.c.status == self.status)
+        if self.country:
+            query = query.where(o.c.country == self.country.upper())
+        if self.created_since:
+            query = query.where(o.c.created_at >= self.created_since)
+        return query
+
+
+@dataclass(frozen=True)
+class ShipmentFact:
+    """One live shipment of a matching order, as the fulfilment metrics read it."""
+
+    order_id: int
+    fulfilment: str
+    created_at: datetime
+    promise_at: datetime | None
+    location: str
+    status: ShipmentStatus
+    delivered_at: datetime | None
+
+
+def page(conn: Connection, where: OrderFilter, limit: int, offset: int) -> tuple[list[OrderSummary], int]:
+    """A page of matching orders, newest first, with units ordered and live shipment nodes; and the total."""
+    query = where.where(sa.select(*_SUMMARY))
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one())
+    rows = list(conn.execute(query.order_by(o.c.id.desc()).limit(limit).offset(offset)).mappings())
+    ids = [r["id"] for r in rows]
+    per_order = sa.select(ol.c.order_id, sa.func.sum(ol.c.quantity)).where(ol.c.order_id.in_(ids))
+    units = {oid: int(q or 0) for oid, q in conn.execute(per_order.group_by(ol.c.order_id))}
+    nodes: dict[int, list[str]] = {}
+    live = sa.select(s.c.order_id, s.c.location).where(s.c.order_id.in_(ids), s.c.status.not_in(_DEAD))
+    for oid, loc in conn.execute(live.order_by(s.c.number)):
+        nodes.setdefault(oid, []).append(loc)
+    items = [
+        OrderSummary(
+            **{c.name: r[c.name] for c in _SUMMARY}, units=units.get(r["id"], 0), nodes=tuple(nodes.get(r["id"], []))
+        )
+        for r in rows
+    ]
+    return items, total
+
+
+def live_shipments(conn: Connection, where: OrderFilter) -> list[ShipmentFact]:
+    """Every live shipment of the matching orders."""
+    matching = where.where(sa.select(o.c.id)).subquery()
+    query = (
+        sa.select(o.c.id, o.c.fulfilment, o.c.created_at, o.c.promise_at, s.c.location, s.c.status, s.c.delivered_at)
+        .join(s, s.c.order_id == o.c.id)
+        .where(o.c.id.in_(sa.select(matching.c.id)), s.c.status.not_in(_DEAD))
+    )
+    return [ShipmentFact(r[0], r[1], r[2], r[3], r[4], ShipmentStatus(r[5]), r[6]) for r in conn.execute(query)]
+
+
+def wave_candidates(conn: Connection, country: str | None, channel: str | None, limit: int) -> list[OrderRecord]:
+    """The oldest ``limit`` orders shipped to the customer whose every live shipment is still only
+    allocated (none is being picked), optionally of one ship-to country or channel."""
+    busy = sa.select(s.c.order_id).where(s.c.status.not_in([ShipmentStatus.ALLOCATED.value, *_DEAD]))
+    query = (
+        sa.select(*[c for c in o.c if c.name != "digest"])
+        .where(
+            o.c.status == ShipmentStatus.ALLOCATED.value,
+            o.c.fulfilment.in_([f.value for f in SHIPPED]),
+            o.c.id.not_in(busy),
+        )
+        .order_by(o.c.created_at, o.c.id)
+        .limit(limit)
+    )
+    if country is not None:
+        query = query.where(o.c.country == country)
+    if channel is not None:
+        query = query.where(o.c.channel == channel)
+    return [record(r) for r in conn.execute(query).mappings()]
