@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from keel.channels.service import ChannelService
-from keel.geo.service import PostalCodeService
-from keel.inventory import store as inventory_store
-from keel.inventory.service import AvailabilityService, LocationService, StockService
-from keel.inventory.service.queries import InventoryQueries
+from keel.channels import ChannelService
+from keel.geo import PostalCodeService
+from keel.inventory import AvailabilityService, InventoryQueries, LocationService, StockService
 from keel.orders.service import OrdersService
 from keel.platform.config import Settings, load_settings
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
-
-
-class _LocationDirectory:
-    """Adapter giving the channels context the location codes it may reference."""
-
-    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]:
-        locs = set(conn.execute(sa.select(inventory_store.locations.c.code)).scalars())
-        groups = set(conn.execute(sa.select(inventory_store.location_groups.c.code)).scalars())
-        return locs, groups
 
 
 @dataclass
@@ -49,7 +35,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     db = Database(database_url or settings.database_url)
     events = SqlEventLog()
     locations = LocationService(db, events)
-    channels = ChannelService(db, events, _LocationDirectory())
+    channels = ChannelService(db, events, locations)  # the inventory locations are its directory
     stock = StockService(db, events, locations, settings)
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)

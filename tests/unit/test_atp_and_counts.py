@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keel.inventory.model import Atp, AtpRules, AtpStep, accuracy, atp_quantity, count_variance, explain_atp
+from keel.inventory.model import Atp, AtpRules, AtpStep, Contribution, accuracy, atp_quantity, count_variance, explain_atp
 
 MARKET = AtpRules(safety_buffer=2, allocation_pct=50, max_listed=20, zero_below=3)
 
@@ -18,7 +18,7 @@ def test_explain_lists_contributions_and_what_each_rule_removed() -> None:
     assert atp == Atp(
         quantity=16,
         backorder=False,
-        contributions=(("A", 30, 30), ("B", 4, 4), ("C", -5, 0)),
+        contributions=(Contribution("A", 30, 30), Contribution("B", 4, 4), Contribution("C", -5, 0)),
         steps=(
             AtpStep("pooled from source locations", 0, 34),
             AtpStep("safety buffer 2", 2, 32),

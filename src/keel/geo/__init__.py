@@ -1,1 +1,6 @@
-"""Geo: operator-loaded reference geography; today postal-code centroids (GeoNames dump or CSV)."""
+"""Geo: postal-code centroids. The public face other contexts, the CLI/API composition and the twin use."""
+
+from keel.geo.model import Centroid, ImportResult, PostalCode, PostalCodeReader
+from keel.geo.service import PostalCodeService
+
+__all__ = ["Centroid", "ImportResult", "PostalCode", "PostalCodeReader", "PostalCodeService"]

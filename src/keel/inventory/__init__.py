@@ -1,1 +1,65 @@
-"""Inventory: locations, the stock ledger, positions, reservations, cycle counts, channel availability."""
+"""Inventory: locations, the stock ledger, positions, reservations, counts and channel availability (ATP).
+
+The public face: other contexts, the web pages, the API/CLI composition and the benches import only these.
+"""
+
+from keel.inventory.model import (
+    KIND_CODES,
+    AccuracyFigures,
+    AccuracyReport,
+    AtpExplanation,
+    AtpStep,
+    Contribution,
+    CountRecord,
+    CreateLocation,
+    Kind,
+    LedgerEntry,
+    ListedQuantity,
+    Location,
+    LocationAccuracy,
+    LocationChanges,
+    LocationGroup,
+    Position,
+    Reservation,
+)
+from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
+from keel.inventory.service.availability import AVAILABILITY_CHANGED, CONSUMER, StepResult, caused_latencies
+from keel.inventory.service.ledger import POSITIONS_REBUILT, STOCK_MOVED, RebuildReport
+from keel.inventory.service.projector import CONSUMED
+from keel.inventory.service.queries import InventoryQueries
+from keel.inventory.service.topology import Target, Topology
+
+__all__ = [
+    "AVAILABILITY_CHANGED",
+    "CONSUMED",
+    "CONSUMER",
+    "KIND_CODES",
+    "POSITIONS_REBUILT",
+    "STOCK_MOVED",
+    "AccuracyFigures",
+    "AccuracyReport",
+    "AtpExplanation",
+    "AtpStep",
+    "AvailabilityService",
+    "BatchResult",
+    "Contribution",
+    "CountRecord",
+    "CreateLocation",
+    "InventoryQueries",
+    "Kind",
+    "LedgerEntry",
+    "ListedQuantity",
+    "Location",
+    "LocationAccuracy",
+    "LocationChanges",
+    "LocationGroup",
+    "LocationService",
+    "Position",
+    "RebuildReport",
+    "Reservation",
+    "StepResult",
+    "StockService",
+    "Target",
+    "Topology",
+    "caused_latencies",
+]
