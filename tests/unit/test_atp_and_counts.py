@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keel.inventory.model import Atp, AtpRules, AtpStep, Contribution, accuracy, atp_quantity, count_variance, explain_atp
+from keel.inventory.model import (
+    Atp,
+    AtpRules,
+    AtpStep,
+    Contribution,
+    accuracy,
+    atp_quantity,
+    count_variance,
+    explain_atp,
+)
 
 MARKET = AtpRules(safety_buffer=2, allocation_pct=50, max_listed=20, zero_below=3)
 

@@ -34,7 +34,7 @@ class Policy:
     the inventory context's ATP arithmetic applies)."""
 
     sources: Mapping[str, Sources] = field(default_factory=dict)  # country -> sources
-    rules: AtpRules = AtpRules()
+    rules: AtpRules = field(default_factory=AtpRules)
 
 
 def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, list[FieldError]]:

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.model import Channel, CreateChannel, parse_policy
-
 from keel.platform.db import JsonType, Timestamp, metadata
 
 channels = sa.Table(
@@ -106,4 +105,4 @@ def active_channels(conn: Connection) -> list[Channel]:
 
 def codes_by_id(conn: Connection) -> dict[int, str]:
     """id -> code of every channel, active or not."""
-    return {i: code for i, code in conn.execute(sa.select(channels.c.id, channels.c.code))}
+    return dict(conn.execute(sa.select(channels.c.id, channels.c.code)))

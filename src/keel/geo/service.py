@@ -81,16 +81,16 @@ class PostalCodeService:
         with self.db.read() as conn:
             found = store.find_postal_codes(conn, country, keys)
         for key in keys:
-            code = found.get(key)
-            if code is not None:
+            hit = found.get(key)
+            if hit is not None:
                 return Centroid(
-                    code.country,
-                    code.postal_code,
-                    code.display,
-                    code.place,
-                    code.latitude,
-                    code.longitude,
-                    code.source_rows,
+                    hit.country,
+                    hit.postal_code,
+                    hit.display,
+                    hit.place,
+                    hit.latitude,
+                    hit.longitude,
+                    hit.source_rows,
                     exact=key == keys[0],
                 )
         return None

@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from keel.channels.service import ChannelService
+from keel.channels import ChannelService
 from keel.insights.model import (
     DEFAULT_RULES,
     Alert,
@@ -32,11 +32,15 @@ from keel.insights.model import (
     sales_by,
     stockout_rate,
 )
-from keel.inventory.service import AvailabilityService, LocationService
-from keel.inventory.service.availability import CONSUMER
-from keel.inventory.service.projector import CONSUMED
-from keel.inventory.service.queries import InventoryQueries
-from keel.inventory.service.topology import Topology
+from keel.inventory import (
+    CONSUMED,
+    CONSUMER,
+    AvailabilityService,
+    InventoryQueries,
+    LocationService,
+    Position,
+    Topology,
+)
 from keel.orders.service import OrdersService
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
@@ -44,6 +48,8 @@ from keel.platform.events import EventLog
 
 PAGE = 5_000  # rows per service call when walking every position or order
 DEAD = frozenset({"cancelled", "rejected"})
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -135,7 +141,7 @@ class InsightsService:
             topo = self.availability.topology(conn)
             ids = {code: i for i, code in self.locations.codes_by_id(conn).items()}
         listings = self._listings(stock, topo, ids)
-        accuracy = self.queries.accuracy()
+        accuracy = asdict(self.queries.accuracy())
         snap = Snapshot(
             taken_at=now,
             stock=stock,
@@ -160,7 +166,7 @@ class InsightsService:
                 target = topo.targets[index]
                 keys.add((target.channel, target.country, r.sku))
         listed = {
-            (row["channel"], row["country"], sku): row["quantity"]
+            (row.channel, row.country, sku): row.quantity
             for sku, rows in self.availability.projected(sorted({k[2] for k in keys})).items()
             for row in rows
         }
@@ -168,26 +174,16 @@ class InsightsService:
 
     def _stock(self) -> list[StockRow]:
         regions = {
-            loc["code"]: loc["region"] for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
+            loc.code: loc.region for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
         }
         rows = self._all(lambda lim, off: self.queries.positions(limit=lim, offset=off))
         return [
-            StockRow(
-                r["sku"],
-                r["location"],
-                r["country"],
-                regions.get(r["location"]),
-                r["on_hand"],
-                r["available"],
-                r["incoming"],
-            )
+            StockRow(r.sku, r.location, r.country, regions.get(r.location), r.on_hand, r.available, r.incoming)
             for r in rows
         ]
 
     def _orders(self) -> list[OrderFigure]:
-        currency = {
-            c["code"]: c["currency"] for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))
-        }
+        currency = {c.code: c.currency for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))}
         out = []
         for o in self._all(lambda lim, off: self.orders.list(limit=lim, offset=off)):
             lines = self._lines.get(o["id"])
@@ -199,15 +195,15 @@ class InsightsService:
         return out
 
     @staticmethod
-    def _all(fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _all(fetch: Callable[[int, int], tuple[list[T], int]]) -> list[T]:
+        out: list[T] = []
         while True:
             page, total = fetch(PAGE, len(out))
             out.extend(page)
             if not page or len(out) >= total:
                 return out
 
-    def positions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    def positions(self, **filters: Any) -> tuple[list[Position], int]:
         """A page of SKU positions (the drill-down's last level), straight from ``keel.queries``."""
         return self.queries.positions(**filters)
 

@@ -3,6 +3,7 @@
 The public face: other contexts, the web pages, the API/CLI composition and the benches import only these.
 """
 
+from keel.inventory.diagnostics import ledger_phase_timers
 from keel.inventory.model import (
     KIND_CODES,
     AccuracyFigures,
@@ -62,4 +63,5 @@ __all__ = [
     "Target",
     "Topology",
     "caused_latencies",
+    "ledger_phase_timers",
 ]

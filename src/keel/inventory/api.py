@@ -238,7 +238,9 @@ def list_positions(
     operation_id="create_reservation",
 )
 def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPublic:
-    return ReservationPublic.model_validate(keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference))
+    return ReservationPublic.model_validate(
+        keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
+    )
 
 
 @router.get(

@@ -155,7 +155,9 @@ def atp(
     table = Table("channel", "country", "atp", "projected", "backorder", "breakdown" if explain else "sources")
     for r in rows:
         detail = (
-            "; ".join(f"{s.rule}: -{s.removed} -> {s.result}" for s in r.steps) if explain else str(len(r.contributions))
+            "; ".join(f"{s.rule}: -{s.removed} -> {s.result}" for s in r.steps)
+            if explain
+            else str(len(r.contributions))
         )
         table.add_row(r.channel, r.country, str(r.quantity), str(r.projected), str(r.backorder), detail)
     console.print(table)
@@ -182,7 +184,10 @@ def accuracy(database_url: DbOpt = None, tolerance_pct: float | None = None) -> 
     table = Table("location", "counted", "within tolerance", "accuracy", title=f"tolerance {report.tolerance_pct}%")
     overall = report.overall
     rows = [(r.location, r.counted, r.within_tolerance, r.accuracy) for r in report.locations]
-    for location, counted, within, share in [*rows, ("OVERALL", overall.counted, overall.within_tolerance, overall.accuracy)]:
+    for location, counted, within, share in [
+        *rows,
+        ("OVERALL", overall.counted, overall.within_tolerance, overall.accuracy),
+    ]:
         acc = "-" if share is None else f"{share:.1%}"
         table.add_row(location, str(counted), str(within), acc)
     console.print(table)
@@ -267,7 +272,7 @@ def update_location(
 ) -> None:
     """Change a location's fields."""
     fields = {"name": name, "kind": kind, "city": city, "region": region, "daily_capacity": daily_capacity}
-    changes: LocationChanges = {k: v for k, v in fields.items() if v is not None}  # type: ignore[misc]
+    changes: LocationChanges = {k: v for k, v in fields.items() if v is not None}  # type: ignore[assignment]
     if default_capacity:
         if daily_capacity is not None:
             console.print("[red]give --daily-capacity or --default-capacity, not both[/red]")

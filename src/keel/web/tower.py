@@ -241,7 +241,7 @@ def stock_page(
             loc = keel.locations.get(chosen["location"])
         except NotFound:
             raise NotFound(f"There is no location {chosen['location']!r}.") from None
-        chosen["country"], chosen["region"] = loc["country"], loc["region"] or NO_REGION
+        chosen["country"], chosen["region"] = loc.country, loc.region or NO_REGION
     elif chosen["region"] and not chosen["country"]:
         raise params.BadQuery("region", "needs a country")
     snap = insights(request, keel).snapshot()

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from keel.platform.errors import FieldError
-from keel.platform.vocabulary import CODE_RULE, CODE_RE, Capability, LocationKind
-
+from keel.platform.vocabulary import CODE_RE, CODE_RULE, Capability, LocationKind
 
 MAX_CAPACITY = 10_000_000  # units a day: far above any real node, so only typos are refused
 

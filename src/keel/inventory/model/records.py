@@ -190,3 +190,18 @@ class AtpExplanation:
     projected: int | None
     contributions: tuple[Contribution, ...]
     steps: tuple[AtpStep, ...]
+
+    @property
+    def pooled(self) -> int:
+        """Units pooled from the source locations, before any rule."""
+        return self.steps[0].result if self.steps else 0
+
+    @property
+    def stocked(self) -> tuple[Contribution, ...]:
+        """The contributions of locations that hold (or are short of) the SKU."""
+        return tuple(c for c in self.contributions if c.available or c.counted)
+
+    @property
+    def lagging(self) -> bool:
+        """Whether the channel was last told another number than the live one (never told counts as 0)."""
+        return self.projected != self.quantity and not (self.projected is None and not self.quantity)

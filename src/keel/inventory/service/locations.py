@@ -57,9 +57,7 @@ class LocationService:
             self._get(conn, code)
             if values:
                 store.update_location(conn, code, values, utcnow())
-                self.events.append(
-                    conn, [NewEvent("location.updated", code, {"code": code, "fields": sorted(values)})]
-                )
+                self.events.append(conn, [NewEvent("location.updated", code, {"code": code, "fields": sorted(values)})])
             return self._get(conn, code)
 
     def deactivate(self, code: str) -> Location:

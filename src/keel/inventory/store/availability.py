@@ -45,7 +45,7 @@ def listed_for_skus(
     SQLAlchemy statement cost more than running it.
     """
     ph = placeholder(cur)
-    extra, params = "", []
+    extra, params = "", list[int | str]()
     if channel_id is not None:
         extra += f" AND channel_id = {ph}"
         params.append(channel_id)

@@ -81,10 +81,12 @@ def replay(conn: Connection) -> Iterator[tuple[int, str, int, int]]:
     # yield_per on the statement, not the connection: Connection.execution_options() changes the
     # connection in place, and a server-side cursor then breaks a later DELETE on PostgreSQL.
     query = (
-        sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity).order_by(m.c.seq).execution_options(yield_per=20_000)
+        sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity)
+        .order_by(m.c.seq)
+        .execution_options(yield_per=20_000)
     )
-    for kind, sku, location_id, quantity in conn.execute(query):
-        yield kind, sku, location_id, quantity
+    for row in conn.execute(query):
+        yield row[0], row[1], row[2], row[3]
 
 
 def ledger_page(

@@ -47,7 +47,9 @@ def load_positions(
     return found
 
 
-def lock_positions(conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int) -> dict[tuple[str, int], Quantities]:
+def lock_positions(
+    conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int
+) -> dict[tuple[str, int], Quantities]:
     """``load_positions`` with every pair's row locked for the transaction: missing rows are created as zero
     first where rows lock (so a concurrent writer waits on them too); on SQLite the transaction already
     holds the database. Pairs without a row are absent from the answer."""
@@ -115,7 +117,7 @@ def available_snapshot(conn: Connection) -> dict[str, dict[int, int]]:
 def available_of_sku(conn: Connection, sku: str) -> dict[int, int]:
     """location_id -> available of one SKU, at every location holding a row."""
     p = positions
-    return {i: a for i, a in conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku))}
+    return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)))
 
 
 def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -159,5 +161,21 @@ def positions_page(
         query = query.where(p.c.available >= min_available)
     total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(query.order_by(p.c.sku, loc.c.code).limit(limit).offset(offset))
-    items = [Position(r.sku, *(r._mapping[c] for c in QTY_COLUMNS), r.updated_at, r.location, r.country) for r in rows]
+    items = [
+        Position(
+            r.sku,
+            r.on_hand,
+            r.available,
+            r.committed,
+            r.reserved,
+            r.safety_stock,
+            r.damaged,
+            r.quality_control,
+            r.incoming,
+            r.updated_at,
+            r.location,
+            r.country,
+        )
+        for r in rows
+    ]
     return items, int(total)
