@@ -129,7 +129,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
     load_world(keel, generate(7, Scale(skus=50, locations=40, channels=10)))
     positions, _ = keel.queries.positions(limit=600)
     for i, p in enumerate(positions[::20]):
-        keel.stock.record_count(p["sku"], p["location"], p["on_hand"] + (5 if i % 3 == 0 else 0), f"c{i}")
+        keel.stock.record_count(p.sku, p.location, p.on_hand + (5 if i % 3 == 0 else 0), f"c{i}")
     keel.availability.catch_up()
     channels, _ = keel.channels.list(limit=100)
     stocked = [p for p in positions if p["available"] > 2]

@@ -92,7 +92,7 @@ def test_explain_agrees_with_atp_quantity(stock: list[tuple[str, int]], rules: A
     pooled = sum(max(0, a) for _, a in stock)
     assert atp.quantity == atp_quantity(pooled, rules)
     assert atp.backorder is rules.backorder
-    assert [c[2] for c in atp.contributions] == [max(0, a) for _, a in stock]
+    assert [c.counted for c in atp.contributions] == [max(0, a) for _, a in stock]
     # every step removes a non-negative amount from the previous result, ending at the quantity
     assert atp.steps[0].result == pooled
     for previous, step in zip(atp.steps, atp.steps[1:], strict=False):

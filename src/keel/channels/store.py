@@ -105,4 +105,4 @@ def active_channels(conn: Connection) -> list[Channel]:
 
 def codes_by_id(conn: Connection) -> dict[int, str]:
     """id -> code of every channel, active or not."""
-    return dict(conn.execute(sa.select(channels.c.id, channels.c.code)))
+    return dict(conn.execute(sa.select(channels.c.id, channels.c.code)).all())

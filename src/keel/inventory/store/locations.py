@@ -71,17 +71,17 @@ def list_locations(
 def active_ids(conn: Connection) -> dict[str, int]:
     """code -> id of active locations."""
     t = locations
-    return dict(conn.execute(sa.select(t.c.code, t.c.id).where(t.c.active.is_(True))))
+    return dict(conn.execute(sa.select(t.c.code, t.c.id).where(t.c.active.is_(True))).all())
 
 
 def ids_by_code(conn: Connection) -> dict[str, int]:
     """code -> id of every location, active or not."""
-    return dict(conn.execute(sa.select(locations.c.code, locations.c.id)))
+    return dict(conn.execute(sa.select(locations.c.code, locations.c.id)).all())
 
 
 def codes_by_id(conn: Connection) -> dict[int, str]:
     """id -> code of every location, active or not."""
-    return dict(conn.execute(sa.select(locations.c.id, locations.c.code)))
+    return dict(conn.execute(sa.select(locations.c.id, locations.c.code)).all())
 
 
 def group_codes(conn: Connection) -> set[str]:

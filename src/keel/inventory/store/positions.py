@@ -117,7 +117,7 @@ def available_snapshot(conn: Connection) -> dict[str, dict[int, int]]:
 def available_of_sku(conn: Connection, sku: str) -> dict[int, int]:
     """location_id -> available of one SKU, at every location holding a row."""
     p = positions
-    return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)))
+    return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)).all())
 
 
 def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, dict[str, int]]:
