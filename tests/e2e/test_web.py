@@ -187,12 +187,12 @@ def test_inventory_filter_by_sku_shows_only_that_sku_with_totals(tab: Tab, twin:
     tab.page.get_by_role("button", name="Filter").click()
     tab.page.wait_for_url(re.compile(rf"\?sku={SKU}&"))
     assert column(tab, "positions", 0) == [SKU] * total
-    assert column(tab, "positions", 1) == [p["location"] for p in expected]
+    assert column(tab, "positions", 1) == [p.location for p in expected]
     expect(tab.page.get_by_test_id("total-positions")).to_have_text(str(total))
     footer = tab.page.locator("table#positions tfoot tr")
     expect(footer.locator("th")).to_have_text("Total")
     on_hand = footer.locator("td").nth(0)
-    expect(on_hand).to_have_text(f"{sum(p['on_hand'] for p in expected):,}")
+    expect(on_hand).to_have_text(f"{sum(p.on_hand for p in expected):,}")
     tab.shot("inventory-sku-filter")
     assert tab.errors == []
 
@@ -224,8 +224,8 @@ def test_inventory_pagination_next_and_previous(tab: Tab, twin: Keel) -> None:
     tab.page.get_by_role("link", name="Next →").first.click()
     tab.page.wait_for_url(re.compile(r"page=2"))
     expect(info).to_have_text(re.compile(rf"^26{DASH}50 of {total} positions · page 2 of"))
-    assert column(tab, "positions", 1) == [p["location"] for p in page2]
-    assert column(tab, "positions", 0) == [p["sku"] for p in page2]
+    assert column(tab, "positions", 1) == [p.location for p in page2]
+    assert column(tab, "positions", 0) == [p.sku for p in page2]
     tab.shot("inventory-page-2")
 
     tab.page.get_by_role("link", name="← Previous").first.click()
@@ -295,7 +295,7 @@ def test_pick_a_sku_then_explain_shows_contributions_and_rules(tab: Tab, twin: K
 
 @browser_test
 def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, twin: Keel) -> None:
-    listed = next(r for r in twin.availability.projected([SKU])[SKU] if r["quantity"] > 0)
+    listed = next(r for r in twin.availability.projected([SKU])[SKU] if r.quantity > 0)
     channel, country = listed["channel"], listed["country"]
     tab.open(f"/ui/availability?sku={SKU}&channel={channel}&country={country}")
     expect(tab.page.locator("table#availability tbody tr")).to_have_count(1)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from dataclasses import asdict
 
 from keel.bootstrap import Keel
 from keel.inventory import AccuracyFigures, AccuracyReport, LocationAccuracy
