@@ -132,12 +132,12 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
         keel.stock.record_count(p.sku, p.location, p.on_hand + (5 if i % 3 == 0 else 0), f"c{i}")
     keel.availability.catch_up()
     channels, _ = keel.channels.list(limit=100)
-    stocked = [p for p in positions if p["available"] > 2]
-    for n, ch in enumerate([c for c in channels if c["kind"] != "pos"][:3]):
-        country = ch["countries"][0]
-        sku = next((p["sku"] for p in stocked if p["country"] == country), stocked[0]["sku"])
+    stocked = [p for p in positions if p.available > 2]
+    for n, ch in enumerate([c for c in channels if c.kind != "pos"][:3]):
+        country = ch.countries[0]
+        sku = next((p.sku for p in stocked if p.country == country), stocked[0].sku)
         try:
-            _order(keel, ch["code"], f"T-{n}", [(sku, 1, f"{10 + n}.50")], country)
+            _order(keel, ch.code, f"T-{n}", [(sku, 1, f"{10 + n}.50")], country)
         except Exception:  # a channel the twin cannot route from still leaves the others
             continue
     keel.availability.catch_up()
@@ -262,13 +262,13 @@ def test_drill_down_country_region_location_sku(tab: Tab, twin: Keel) -> None:
     expect(tab.page.locator("h1")).to_have_text(f"Stock at {location}")
     expected, total = twin.queries.positions(location=location, limit=50)
     rows = tab.page.locator("table#positions tbody tr td:first-child")
-    assert [c.strip() for c in rows.all_inner_texts()] == [p["sku"] for p in expected]
+    assert [c.strip() for c in rows.all_inner_texts()] == [p.sku for p in expected]
     expect(tab.page.get_by_test_id("total-on-hand")).to_have_text(
-        f"{sum(p['on_hand'] for p in twin.queries.positions(location=location, limit=10_000)[0]):,}"
+        f"{sum(p.on_hand for p in twin.queries.positions(location=location, limit=10_000)[0]):,}"
     )
     tab.shot("tower-stock-skus")
     # SKU: on to why the channels list what they list; breadcrumbs lead back up
-    sku = expected[0]["sku"]
+    sku = expected[0].sku
     tab.page.locator("table#positions").get_by_role("link", name=sku, exact=True).click()
     expect(tab.page.locator("h1")).to_have_text(f"Why {sku} lists what it lists")
     tab.page.wait_for_load_state("networkidle")
