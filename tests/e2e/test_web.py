@@ -296,7 +296,7 @@ def test_pick_a_sku_then_explain_shows_contributions_and_rules(tab: Tab, twin: K
 @browser_test
 def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, twin: Keel) -> None:
     listed = next(r for r in twin.availability.projected([SKU])[SKU] if r.quantity > 0)
-    channel, country = listed["channel"], listed["country"]
+    channel, country = listed.channel, listed.country
     tab.open(f"/ui/availability?sku={SKU}&channel={channel}&country={country}")
     expect(tab.page.locator("table#availability tbody tr")).to_have_count(1)
     tab.page.get_by_role("link", name="explain", exact=True).click()
@@ -304,8 +304,8 @@ def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, t
     [target] = twin.availability.explain(SKU, channel, country)
     summary = tab.page.locator("table#explain-summary tbody tr")
     expect(summary).to_have_count(1)
-    expect(summary.locator("td").nth(4)).to_have_text(str(target["quantity"]))
-    expect(summary.locator("td").nth(5)).to_have_text(str(listed["quantity"]))
+    expect(summary.locator("td").nth(4)).to_have_text(str(target.quantity))
+    expect(summary.locator("td").nth(5)).to_have_text(str(listed.quantity))
     expect(tab.page.locator("section.explain")).to_have_count(1)
     assert tab.errors == []
 
