@@ -54,4 +54,4 @@ def test_random_batches_keep_positions_equal_to_the_ledger(
     keel.availability.catch_up()
     for sku in ("SKU-1", "SKU-2"):
         for row in keel.availability.explain(sku):
-            assert (row["projected"] or 0) == row["quantity"], row
+            assert (row.projected or 0) == row.quantity, row
