@@ -25,6 +25,8 @@ from fastapi import FastAPI
 
 import keel.models  # noqa: F401  (registers every table on the shared metadata)
 from keel.bootstrap import Keel, bootstrap
+from keel.channels import CreateChannel
+from keel.inventory import CreateLocation
 from keel.orders import OrderView, capture_command
 from keel.platform import migrate
 from keel.platform.config import Settings
@@ -86,10 +88,10 @@ def open_keel(database_url: str, **overrides: Any) -> Keel:
 def build_world(keel: Keel) -> World:
     """Create the small world of this module in ``keel`` and let the availability projector catch up."""
     for loc in LOCATIONS:
-        keel.locations.create(dict(loc))
+        keel.locations.create(CreateLocation(**loc))
     keel.locations.create_group(GROUP, "Fulfilment EU", [WH_DE, WH_FR])
     for channel in CHANNELS:
-        keel.channels.create(dict(channel))
+        keel.channels.create(CreateChannel(**channel))
     keel.availability.catch_up()
     return World()
 
@@ -109,7 +111,7 @@ def position(keel: Keel, sku: str, location: str) -> dict[str, int]:
     items, _ = keel.queries.positions(sku=sku, location=location)
     fields = ("on_hand", "available", "committed", "reserved", "safety_stock", "damaged",
               "quality_control", "incoming")  # fmt: skip
-    return {f: items[0][f] if items else 0 for f in fields}
+    return {f: getattr(items[0], f) if items else 0 for f in fields}
 
 
 def snapshot(keel: Keel) -> dict[str, list[tuple[Any, ...]]]:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from keel.bootstrap import Keel
+from keel.inventory import LocationGroup
 from tests.conftest import LiveServer
 from tests.support import CHANNELS, LOCATIONS, World, last_seq, snapshot
 
@@ -20,11 +21,9 @@ def test_keel_starts_on_an_empty_migrated_database(keel: Keel) -> None:
 
 
 def test_world_creates_locations_group_and_channels(keel: Keel, world: World) -> None:
-    assert [loc["code"] for loc in keel.locations.list()[0]] == sorted(world.locations)
-    assert keel.locations.groups() == [
-        {"code": world.group, "name": "Fulfilment EU", "members": ["WH-DE-1", "WH-FR-1"]}
-    ]
-    assert [c["code"] for c in keel.channels.list()[0]] == sorted(world.channels)
+    assert [loc.code for loc in keel.locations.list()[0]] == sorted(world.locations)
+    assert keel.locations.groups() == [LocationGroup(world.group, "Fulfilment EU", ("WH-DE-1", "WH-FR-1"))]
+    assert [c.code for c in keel.channels.list()[0]] == sorted(world.channels)
     assert len(LOCATIONS) == 5 and len(CHANNELS) == 3
     with keel.db.read() as conn:
         assert keel.events.offset(conn, "availability") == last_seq(keel)

@@ -86,7 +86,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         worker = BackgroundWorker(keel) if background else None
         if worker:
             worker.start()
-            threading.Thread(target=warm_insights, args=(_app, keel), name="insights-warm", daemon=True).start()
+            threading.Thread(target=warm_insights, args=(keel,), name="insights-warm", daemon=True).start()
         yield
         if worker:
             worker.close()

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from keel.channels.service import ChannelService
-from keel.geo.service import PostalCodeService
-from keel.inventory import store as inventory_store
-from keel.inventory.consumers import AvailabilityProjector, reservation_sweeper
-from keel.inventory.service import AvailabilityService, LocationService, StockService
-from keel.inventory.service.queries import InventoryQueries
+from keel.channels import ChannelService
+from keel.geo import PostalCodeService
+from keel.insights import InsightsService
+from keel.inventory import (
+    AvailabilityProjector,
+    AvailabilityService,
+    InventoryQueries,
+    LocationService,
+    StockService,
+    reservation_sweeper,
+)
 from keel.orders import BackorderFiller, Orders, build_orders
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
-
-
-class _LocationDirectory:
-    """Adapter giving the channels context the location codes it may reference."""
-
-    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]:
-        locs = set(conn.execute(sa.select(inventory_store.locations.c.code)).scalars())
-        groups = set(conn.execute(sa.select(inventory_store.location_groups.c.code)).scalars())
-        return locs, groups
 
 
 @dataclass
@@ -41,6 +34,7 @@ class Keel:
     availability: AvailabilityService
     orders: Orders
     postcodes: PostalCodeService
+    insights: InsightsService
     consumers: ConsumerRegistry
 
     def close(self) -> None:
@@ -52,7 +46,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     db = Database(database_url or settings.database_url)
     events = SqlEventLog()
     locations = LocationService(db, events)
-    channels = ChannelService(db, events, _LocationDirectory())
+    channels = ChannelService(db, events, locations)  # the inventory locations are its directory
     stock = StockService(db, events, locations, settings)
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)
@@ -69,6 +63,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         availability=availability,
         orders=orders,
         postcodes=postcodes,
+        insights=InsightsService(db, events, queries, locations, channels, availability, orders),
         consumers=_consumers(settings, db, events, stock, availability, orders),
     )
 

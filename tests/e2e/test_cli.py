@@ -73,7 +73,7 @@ def test_import_csv_then_reimport_is_idempotent(run: Run, keel: Keel, tmp_path: 
     assert result.stdout == f"imported 3 movements (0 already recorded) from {path}\n"
     assert position(keel, "SKU-1", WH_DE)["available"] == 6
     # the projector ran: channels already list the new stock
-    assert [r["quantity"] for r in keel.availability.projected(["SKU-1"], channel="web-de")["SKU-1"]] == [6]
+    assert [r.quantity for r in keel.availability.projected(["SKU-1"], channel="web-de")["SKU-1"]] == [6]
     before = snapshot(keel)
     again = run("inventory", "import", str(path))
     assert (again.exit_code, again.stdout) == (0, f"imported 0 movements (3 already recorded) from {path}\n")
@@ -221,20 +221,20 @@ def test_location_show_and_groups(run: Run, keel: Keel) -> None:
     assert (created.exit_code, created.stdout.strip()) == (0, "location group cli-group: 2 members")
     replaced = run("locations", "group", "cli-group", WH_FR)
     assert replaced.exit_code == 0
-    assert {g["code"]: g["members"] for g in keel.locations.groups()}["cli-group"] == [WH_FR]
+    assert {g.code: g.members for g in keel.locations.groups()}["cli-group"] == (WH_FR,)
     missing = run("locations", "group", "bad-group", "NOPE")
     assert missing.exit_code == 2
     assert "unknown location 'NOPE'" in missing.stderr
-    assert "bad-group" not in {g["code"] for g in keel.locations.groups()}
+    assert "bad-group" not in {g.code for g in keel.locations.groups()}
 
 
 def test_location_daily_capacity_set_and_dropped(run: Run, keel: Keel) -> None:
     assert run("locations", "update", WH_DE, "--daily-capacity", "40").exit_code == 0
-    assert keel.locations.get(WH_DE)["daily_capacity"] == 40
+    assert keel.locations.get(WH_DE).daily_capacity == 40
     both = run("locations", "update", WH_DE, "--daily-capacity", "5", "--default-capacity")
-    assert both.exit_code == 2 and keel.locations.get(WH_DE)["daily_capacity"] == 40
+    assert both.exit_code == 2 and keel.locations.get(WH_DE).daily_capacity == 40
     assert run("locations", "update", WH_DE, "--default-capacity").exit_code == 0
-    assert keel.locations.get(WH_DE)["daily_capacity"] is None
+    assert keel.locations.get(WH_DE).daily_capacity is None
     refused = run("locations", "update", WH_DE, "--daily-capacity", "-3")
     assert refused.exit_code == 2 and "daily_capacity" in refused.stderr
 
@@ -244,13 +244,13 @@ def test_channel_create_and_deactivate(run: Run, keel: Keel, tmp_path: Path) -> 
                 "policy": {"sources": {"DE": {"locations": [WH_DE]}}}}  # fmt: skip
     good = write(tmp_path / "channel.json", json.dumps(document))
     assert run("channels", "create", str(good)).exit_code == 0
-    assert keel.channels.get("cli-web")["active"] is True
+    assert keel.channels.get("cli-web").active is True
     bad = write(tmp_path / "bad.json", json.dumps({**document, "code": "cli-bad", "currency": "XXY"}))
     refused = run("channels", "create", str(bad))
     assert refused.exit_code == 2
     assert "currency: not an ISO 4217 code: 'XXY'" in refused.stdout
     assert run("channels", "deactivate", "cli-web").exit_code == 0
-    assert keel.channels.get("cli-web")["active"] is False
+    assert keel.channels.get("cli-web").active is False
 
 
 def test_demo_loads_the_twin_once(run: Run, db_url: str) -> None:

@@ -17,8 +17,8 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
-from keel.insights.model import StockRow
-from keel.insights.service import InsightsService
+from keel.insights import InsightsService, StockRow
+from keel.inventory import AccuracyFigures
 from keel.orders import AdvanceShipment, ShipmentStatus
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
@@ -77,10 +77,10 @@ def test_kpis_of_a_small_hand_built_world(sqlite_keel: Keel) -> None:
     assert listed == {(MARKET, "DE", "SKU-1"): 3, (WEB_DE, "DE", "SKU-1"): 9, (WEB_DE, "DE", "SKU-2"): 0}
     assert snap.stockout_rate == 1 / 3
     # and the one count (book 4, counted 0) is outside the tolerance: accuracy 0 of 1
-    assert snap.accuracy["overall"] == {"counted": 1, "within_tolerance": 0, "accuracy": 0.0}
+    assert snap.accuracy.overall == AccuracyFigures(counted=1, within_tolerance=0, accuracy=0.0)
     assert [a.rule for a in snap.alerts if a.rule in ("stockouts", "accuracy")] == ["stockouts", "accuracy"]
     # and the order KPIs: one routed, split over two nodes, delivered on time
-    assert (snap.metrics["routed"], snap.metrics["split_rate"], snap.metrics["on_time_rate"]) == (1, 1.0, 1.0)
+    assert (snap.metrics.routed, snap.metrics.split_rate, snap.metrics.on_time_rate) == (1, 1.0, 1.0)
     assert [(g.key, g.orders, g.revenue) for g in snap.sales(lambda o: o.channel)] == [(WEB_DE, 1, Decimal("7.10"))]
     assert [(g.key, g.revenue) for g in snap.sales(lambda o: o.country)] == [("DE", Decimal("7.10"))]
     assert {o.currency for o in snap.orders} == {"EUR"}  # the channel's currency travels with each order
@@ -132,15 +132,15 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
     load_world(keel, generate(7, Scale(skus=50, locations=40, channels=10)))
     positions, _ = keel.queries.positions(limit=600)
     for i, p in enumerate(positions[::20]):
-        keel.stock.record_count(p["sku"], p["location"], p["on_hand"] + (5 if i % 3 == 0 else 0), f"c{i}")
+        keel.stock.record_count(p.sku, p.location, p.on_hand + (5 if i % 3 == 0 else 0), f"c{i}")
     keel.availability.catch_up()
     channels, _ = keel.channels.list(limit=100)
-    stocked = [p for p in positions if p["available"] > 2]
-    for n, ch in enumerate([c for c in channels if c["kind"] != "pos"][:3]):
-        country = ch["countries"][0]
-        sku = next((p["sku"] for p in stocked if p["country"] == country), stocked[0]["sku"])
+    stocked = [p for p in positions if p.available > 2]
+    for n, ch in enumerate([c for c in channels if c.kind != "pos"][:3]):
+        country = ch.countries[0]
+        sku = next((p.sku for p in stocked if p.country == country), stocked[0].sku)
         try:
-            _order(keel, ch["code"], f"T-{n}", [(sku, 1, f"{10 + n}.50")], country)
+            _order(keel, ch.code, f"T-{n}", [(sku, 1, f"{10 + n}.50")], country)
         except Exception:  # a channel the twin cannot route from still leaves the others
             continue
     keel.availability.catch_up()
@@ -265,13 +265,13 @@ def test_drill_down_country_region_location_sku(tab: Tab, twin: Keel) -> None:
     expect(tab.page.locator("h1")).to_have_text(f"Stock at {location}")
     expected, total = twin.queries.positions(location=location, limit=50)
     rows = tab.page.locator("table#positions tbody tr td:first-child")
-    assert [c.strip() for c in rows.all_inner_texts()] == [p["sku"] for p in expected]
+    assert [c.strip() for c in rows.all_inner_texts()] == [p.sku for p in expected]
     expect(tab.page.get_by_test_id("total-on-hand")).to_have_text(
-        f"{sum(p['on_hand'] for p in twin.queries.positions(location=location, limit=10_000)[0]):,}"
+        f"{sum(p.on_hand for p in twin.queries.positions(location=location, limit=10_000)[0]):,}"
     )
     tab.shot("tower-stock-skus")
     # SKU: on to why the channels list what they list; breadcrumbs lead back up
-    sku = expected[0]["sku"]
+    sku = expected[0].sku
     tab.page.locator("table#positions").get_by_role("link", name=sku, exact=True).click()
     expect(tab.page.locator("h1")).to_have_text(f"Why {sku} lists what it lists")
     tab.page.wait_for_load_state("networkidle")

@@ -56,7 +56,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
     load_world(keel, generate(7, Scale(skus=50, locations=40, channels=10)))
     positions, _ = keel.queries.positions(limit=600)
     for i, p in enumerate(positions[::20]):
-        keel.stock.record_count(p["sku"], p["location"], p["on_hand"] + (5 if i % 3 == 0 else 0), f"c{i}")
+        keel.stock.record_count(p.sku, p.location, p.on_hand + (5 if i % 3 == 0 else 0), f"c{i}")
     keel.availability.catch_up()
     yield keel
     keel.close()
@@ -187,12 +187,12 @@ def test_inventory_filter_by_sku_shows_only_that_sku_with_totals(tab: Tab, twin:
     tab.page.get_by_role("button", name="Filter").click()
     tab.page.wait_for_url(re.compile(rf"\?sku={SKU}&"))
     assert column(tab, "positions", 0) == [SKU] * total
-    assert column(tab, "positions", 1) == [p["location"] for p in expected]
+    assert column(tab, "positions", 1) == [p.location for p in expected]
     expect(tab.page.get_by_test_id("total-positions")).to_have_text(str(total))
     footer = tab.page.locator("table#positions tfoot tr")
     expect(footer.locator("th")).to_have_text("Total")
     on_hand = footer.locator("td").nth(0)
-    expect(on_hand).to_have_text(f"{sum(p['on_hand'] for p in expected):,}")
+    expect(on_hand).to_have_text(f"{sum(p.on_hand for p in expected):,}")
     tab.shot("inventory-sku-filter")
     assert tab.errors == []
 
@@ -224,13 +224,13 @@ def test_inventory_pagination_next_and_previous(tab: Tab, twin: Keel) -> None:
     tab.page.get_by_role("link", name="Next →").first.click()
     tab.page.wait_for_url(re.compile(r"page=2"))
     expect(info).to_have_text(re.compile(rf"^26{DASH}50 of {total} positions · page 2 of"))
-    assert column(tab, "positions", 1) == [p["location"] for p in page2]
-    assert column(tab, "positions", 0) == [p["sku"] for p in page2]
+    assert column(tab, "positions", 1) == [p.location for p in page2]
+    assert column(tab, "positions", 0) == [p.sku for p in page2]
     tab.shot("inventory-page-2")
 
     tab.page.get_by_role("link", name="← Previous").first.click()
     tab.page.wait_for_url(re.compile(r"page=1|size=25$"))
-    assert column(tab, "positions", 1) == [p["location"] for p in page1]
+    assert column(tab, "positions", 1) == [p.location for p in page1]
     assert tab.errors == []
 
 
@@ -245,19 +245,19 @@ def test_locations_filter_kind_and_paginate(tab: Tab, twin: Keel) -> None:
     assert set(column(tab, "locations", 2)) == {"store"}
     tab.page.get_by_role("link", name="Next →").first.click()
     tab.page.wait_for_url(re.compile(r"page=2"))
-    assert column(tab, "locations", 0) == [s["code"] for s in stores[25:50]]
+    assert column(tab, "locations", 0) == [s.code for s in stores[25:50]]
     assert tab.errors == []
 
 
 @browser_test
 def test_locations_show_inventory_accuracy(tab: Tab, twin: Keel) -> None:
     accuracy = twin.queries.accuracy()
-    counted = {a["location"]: a for a in accuracy["locations"]}
+    counted = {a.location: a for a in accuracy.locations}
     tab.open("/ui/locations?size=200")
     codes = column(tab, "locations", 0)
     shown = dict(zip(codes, column(tab, "locations", 7), strict=True))
     for code, stats in counted.items():
-        assert shown[code] == f"{stats['accuracy'] * 100:.1f}%"
+        assert shown[code] == f"{(stats.accuracy or 0) * 100:.1f}%"
     assert all(shown[c] == "not counted" for c in codes if c not in counted)
     assert tab.errors == []
 
@@ -270,33 +270,33 @@ def test_pick_a_sku_then_explain_shows_contributions_and_rules(tab: Tab, twin: K
     tab.page.get_by_label("SKU").fill(SKU)
     tab.page.get_by_role("button", name="Show availability").click()
     tab.page.wait_for_url(re.compile(rf"sku={SKU}"))
-    assert column(tab, "availability", 0) == [r["channel"] for r in projected]
-    assert column(tab, "availability", 4) == [str(r["quantity"]) for r in projected]
+    assert column(tab, "availability", 0) == [r.channel for r in projected]
+    assert column(tab, "availability", 4) == [str(r.quantity) for r in projected]
 
     tab.page.get_by_role("link", name="Explain these numbers →").click()
     tab.page.wait_for_url(tab.base_url + f"/ui/availability/{SKU}")
     explained = twin.availability.explain(SKU)
-    stocked_targets = [t for t in explained if any(c["available"] or c["counted"] for c in t["contributions"])]
+    stocked_targets = [t for t in explained if any(c.available or c.counted for c in t.contributions)]
     assert stocked_targets
     expect(tab.page.locator("table#explain-summary tbody tr")).to_have_count(len(stocked_targets))
     for t in stocked_targets:
-        section = tab.page.locator(f"section#{t['channel']}-{t['country']}")
-        stocked = [c for c in t["contributions"] if c["available"] or c["counted"]]
+        section = tab.page.locator(f"section#{t.channel}-{t.country}")
+        stocked = [c for c in t.contributions if c.available or c.counted]
         locations = section.locator("table.contributions tbody tr td:first-child")
-        expect(locations).to_have_text([c["location"] for c in stocked])
-        pooled = sum(c["counted"] for c in t["contributions"])
+        expect(locations).to_have_text([c.location for c in stocked])
+        pooled = sum(c.counted for c in t.contributions)
         expect(section.locator("table.contributions tfoot td").last).to_have_text(str(pooled))
         steps = section.locator("table.steps tbody tr td:first-child")
-        expect(steps).to_have_text([s["rule"] for s in t["steps"]])
-        expect(section.locator("table.steps tfoot td").last).to_have_text(str(t["quantity"]))
+        expect(steps).to_have_text([s.rule for s in t.steps])
+        expect(section.locator("table.steps tfoot td").last).to_have_text(str(t.quantity))
     tab.shot("explain-sku")
     assert tab.errors == []
 
 
 @browser_test
 def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, twin: Keel) -> None:
-    listed = next(r for r in twin.availability.projected([SKU])[SKU] if r["quantity"] > 0)
-    channel, country = listed["channel"], listed["country"]
+    listed = next(r for r in twin.availability.projected([SKU])[SKU] if r.quantity > 0)
+    channel, country = listed.channel, listed.country
     tab.open(f"/ui/availability?sku={SKU}&channel={channel}&country={country}")
     expect(tab.page.locator("table#availability tbody tr")).to_have_count(1)
     tab.page.get_by_role("link", name="explain", exact=True).click()
@@ -304,8 +304,8 @@ def test_explain_filtered_to_one_listing_from_the_availability_table(tab: Tab, t
     [target] = twin.availability.explain(SKU, channel, country)
     summary = tab.page.locator("table#explain-summary tbody tr")
     expect(summary).to_have_count(1)
-    expect(summary.locator("td").nth(4)).to_have_text(str(target["quantity"]))
-    expect(summary.locator("td").nth(5)).to_have_text(str(listed["quantity"]))
+    expect(summary.locator("td").nth(4)).to_have_text(str(target.quantity))
+    expect(summary.locator("td").nth(5)).to_have_text(str(listed.quantity))
     expect(tab.page.locator("section.explain")).to_have_count(1)
     assert tab.errors == []
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from keel.bootstrap import Keel
+from keel.inventory import AtpExplanation, AtpStep, Contribution
 from keel.platform.errors import NotFound
 from tests.support import (
     MARKET,
@@ -30,7 +31,7 @@ CHANGED = {"availability.changed"}
 
 def listed(keel: Keel) -> dict[tuple[str, str, str], tuple[int, bool]]:
     """(channel, country, sku) -> (quantity, backorder) as last projected."""
-    codes = {c["id"]: c["code"] for c in keel.channels.list()[0]}
+    codes = {c.id: c.code for c in keel.channels.list()[0]}
     with keel.db.read() as conn:
         rows = conn.execute(sa.text("SELECT channel_id, country, sku, quantity, backorder FROM channel_availability"))
         return {(codes[ch], country, sku): (qty, bool(bo)) for ch, country, sku, qty, bo in rows}
@@ -141,8 +142,8 @@ def test_deactivating_a_location_removes_its_contribution(keel: Keel, world: Wor
     keel.locations.deactivate(ST_DE)
     keel.availability.catch_up()
     assert changes(keel, seq) == [(WEB_DE, [change("SKU-1", "DE", 15, 10)])]
-    assert [r["contributions"] for r in keel.availability.explain("SKU-1", WEB_DE)] == [
-        [{"location": WH_DE, "available": 10, "counted": 10}]
+    assert [r.contributions for r in keel.availability.explain("SKU-1", WEB_DE)] == [
+        (Contribution(location=WH_DE, available=10, counted=10),)
     ]
 
 
@@ -168,7 +169,7 @@ def test_projection_agrees_with_a_live_recompute_after_a_mix(keel: Keel, world: 
     keel.availability.catch_up()
     for sku in ("SKU-1", "SKU-2"):
         for row in keel.availability.explain(sku):
-            assert (row["projected"] or 0) == row["quantity"], row  # None: never listed, i.e. 0
+            assert (row.projected or 0) == row.quantity, row  # None: never listed, i.e. 0
     # market-eu DE pools WH-DE-1 (30 - 5 held) and WH-FR-1 (9 - 3 in QC): 31 -> buffer 29 -> 50 % 14
     assert listed(keel)[(MARKET, "DE", "SKU-1")] == (14, False)
 
@@ -177,16 +178,15 @@ def test_explain_breaks_a_number_down(keel: Keel, world: World) -> None:
     receive(keel, "SKU-1", WH_DE, 30)
     receive(keel, "SKU-1", WH_FR, 4)
     [row] = keel.availability.explain("SKU-1", MARKET, "de")
-    assert row == {
-        "channel": MARKET, "country": "DE", "quantity": 16, "backorder": False, "projected": None,
-        "contributions": [{"location": WH_DE, "available": 30, "counted": 30},
-                          {"location": WH_FR, "available": 4, "counted": 4}],
-        "steps": [{"rule": "pooled from source locations", "removed": 0, "result": 34},
-                  {"rule": "safety buffer 2", "removed": 2, "result": 32},
-                  {"rule": "allocation 50%", "removed": 16, "result": 16},
-                  {"rule": "maximum listed 20", "removed": 0, "result": 16}],
-    }  # fmt: skip
-    assert [(r["channel"], r["country"]) for r in keel.availability.explain("SKU-1")] == [
+    assert row == AtpExplanation(
+        channel=MARKET, country="DE", quantity=16, backorder=False, projected=None,
+        contributions=(Contribution(WH_DE, available=30, counted=30), Contribution(WH_FR, available=4, counted=4)),
+        steps=(AtpStep("pooled from source locations", removed=0, result=34),
+               AtpStep("safety buffer 2", removed=2, result=32),
+               AtpStep("allocation 50%", removed=16, result=16),
+               AtpStep("maximum listed 20", removed=0, result=16)),
+    )  # fmt: skip
+    assert [(r.channel, r.country) for r in keel.availability.explain("SKU-1")] == [
         (WEB_DE, "DE"),
         (MARKET, "DE"),
         (MARKET, "FR"),
@@ -200,11 +200,11 @@ def test_projected_reads_filter_by_channel_and_country(keel: Keel, world: World)
     receive(keel, "SKU-1", WH_FR, 30)
     keel.availability.catch_up()
     rows = keel.availability.projected(["SKU-1", "SKU-9"], channel=MARKET)
-    assert [(r["channel"], r["country"], r["quantity"]) for r in rows["SKU-1"]] == [
+    assert [(r.channel, r.country, r.quantity) for r in rows["SKU-1"]] == [
         (MARKET, "DE", 14),
         (MARKET, "FR", 14),
     ]
     assert rows["SKU-9"] == []
-    assert [r["country"] for r in keel.availability.projected(["SKU-1"], country="fr")["SKU-1"]] == ["FR"]
+    assert [r.country for r in keel.availability.projected(["SKU-1"], country="fr")["SKU-1"]] == ["FR"]
     with pytest.raises(NotFound):
         keel.availability.projected(["SKU-1"], channel="ghost")

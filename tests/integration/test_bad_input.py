@@ -37,10 +37,10 @@ def test_a_batch_mixing_known_and_new_ids_applies_only_the_new(stocked: Keel) ->
     result = stocked.stock.apply_batch([mv("seed", "received", "SKU-1", WH_DE, 5), mv("n", "sold", "SKU-1", WH_DE, 1)])
     assert (result.accepted, result.duplicates) == (1, 1)
     ledger = stocked.queries.ledger()
-    assert [m["id"] for m in ledger] == ["seed", "n"]
+    assert [m.id for m in ledger] == ["seed", "n"]
     # the announced range covers the new movement (it may include the seq the duplicate would have taken)
     assert result.first_seq is not None and result.last_seq is not None
-    assert result.first_seq <= ledger[1]["seq"] <= result.last_seq
+    assert result.first_seq <= ledger[1].seq <= result.last_seq
 
 
 @pytest.mark.parametrize(

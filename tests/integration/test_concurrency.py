@@ -89,7 +89,7 @@ def test_a_reservation_retried_concurrently_is_held_once(keel: Keel, world: Worl
     receive(keel, "SKU-1", WH_DE, 5)
 
     def reserve(_: int) -> str:
-        return str(keel.stock.reserve("SKU-1", WH_DE, 2, 600, "cart-1")["status"])
+        return str(keel.stock.reserve("SKU-1", WH_DE, 2, 600, "cart-1").status)
 
     assert race(8, reserve) == Counter(active=8)
     p = position(keel, "SKU-1", WH_DE)
@@ -100,7 +100,7 @@ def test_a_count_retried_concurrently_is_recorded_once(keel: Keel, world: World)
     receive(keel, "SKU-1", WH_DE, 5)
 
     def count(_: int) -> str:
-        return str(keel.stock.record_count("SKU-1", WH_DE, 4, "count-1")["variance"])
+        return str(keel.stock.record_count("SKU-1", WH_DE, 4, "count-1").variance)
 
     assert race(8, count) == Counter({"-1": 8})
     assert position(keel, "SKU-1", WH_DE)["on_hand"] == 4

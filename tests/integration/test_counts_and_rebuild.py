@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from keel.bootstrap import Keel
+from keel.inventory import AccuracyFigures, AccuracyReport, LocationAccuracy
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, ValidationFailed
 from tests.support import ST_DE, ST_FR, WH_DE, WH_FR, World, mv, position, receive, snapshot
@@ -26,13 +28,13 @@ def test_a_count_records_its_variance_as_a_movement(stocked: Keel) -> None:
     # when 97 are counted where the book says 100
     result = stocked.stock.record_count("SKU-1", WH_DE, 97, "c1")
     # then the count, the variance and a count_loss movement are recorded
-    assert {k: v for k, v in result.items() if k != "counted_at"} == {
+    assert {k: v for k, v in asdict(result).items() if k != "counted_at"} == {
         "id": "c1", "sku": "SKU-1", "location": WH_DE, "book": 100, "counted": 97, "variance": -3,
         "within_tolerance": False, "tolerance_pct": 2.0,
     }  # fmt: skip
     assert position(stocked, "SKU-1", WH_DE)["on_hand"] == 97
     [m] = stocked.queries.ledger(sku="SKU-1", location=WH_DE)[-1:]
-    assert (m["id"], m["kind"], m["quantity"], m["reason"]) == ("count:c1", "count_loss", 3, "cycle count")
+    assert (m.id, m.kind, m.quantity, m.reason) == ("count:c1", "count_loss", 3, "cycle count")
 
 
 def test_a_gain_and_an_exact_count(stocked: Keel) -> None:
@@ -40,9 +42,9 @@ def test_a_gain_and_an_exact_count(stocked: Keel) -> None:
     assert position(stocked, "SKU-1", ST_DE)["available"] == 5
     ledger_before = stocked.queries.ledger()
     exact = stocked.stock.record_count("SKU-2", WH_DE, 10, "exact")
-    assert (exact["variance"], exact["within_tolerance"]) == (0, True)
+    assert (exact.variance, exact.within_tolerance) == (0, True)
     assert stocked.queries.ledger() == ledger_before  # no movement for a zero variance
-    assert stocked.queries.ledger()[-1]["id"] == "count:gain"
+    assert stocked.queries.ledger()[-1].id == "count:gain"
 
 
 def test_a_count_below_what_is_promised_shows_the_shortage(stocked: Keel) -> None:
@@ -75,29 +77,27 @@ def test_invalid_counts_are_refused(stocked: Keel, sku: str, location: str, coun
 
 
 def test_accuracy_per_location_and_overall_uses_the_latest_count(stocked: Keel) -> None:
-    assert stocked.queries.accuracy()["overall"] == {"counted": 0, "within_tolerance": 0, "accuracy": None}
+    assert stocked.queries.accuracy().overall == AccuracyFigures(counted=0, within_tolerance=0, accuracy=None)
     stocked.stock.record_count("SKU-1", WH_DE, 99, "c1")  # -1 of 100: within 2 %
     stocked.stock.record_count("SKU-2", WH_DE, 5, "c2")  # -5 of 10: outside
     stocked.stock.record_count("SKU-1", ST_DE, 3, "c3")  # exact
     report = stocked.queries.accuracy()
-    assert report == {
-        "tolerance_pct": 2.0,
-        "overall": {"counted": 3, "within_tolerance": 2, "accuracy": 2 / 3},
-        "locations": [
-            {"location": ST_DE, "counted": 1, "within_tolerance": 1, "accuracy": 1.0},
-            {"location": WH_DE, "counted": 2, "within_tolerance": 1, "accuracy": 0.5},
-        ],
-    }
+    assert report == AccuracyReport(
+        tolerance_pct=2.0,
+        overall=AccuracyFigures(counted=3, within_tolerance=2, accuracy=2 / 3),
+        locations=(
+            LocationAccuracy(location=ST_DE, counted=1, within_tolerance=1, accuracy=1.0),
+            LocationAccuracy(location=WH_DE, counted=2, within_tolerance=1, accuracy=0.5),
+        ),
+    )
     # a wider tolerance re-judges the same counts; a location filter narrows the report
-    assert stocked.queries.accuracy(tolerance_pct=50.0)["overall"]["accuracy"] == 1.0
-    assert stocked.queries.accuracy(location=WH_DE)["overall"] == {
-        "counted": 2,
-        "within_tolerance": 1,
-        "accuracy": 0.5,
-    }
+    assert stocked.queries.accuracy(tolerance_pct=50.0).overall.accuracy == 1.0
+    assert stocked.queries.accuracy(location=WH_DE).overall == AccuracyFigures(
+        counted=2, within_tolerance=1, accuracy=0.5
+    )
     # a recount replaces the earlier count of the same position
     stocked.stock.record_count("SKU-2", WH_DE, 5, "c4")  # book is now 5: exact
-    assert stocked.queries.accuracy()["overall"] == {"counted": 3, "within_tolerance": 3, "accuracy": 1.0}
+    assert stocked.queries.accuracy().overall == AccuracyFigures(counted=3, within_tolerance=3, accuracy=1.0)
 
 
 # -- rebuild ---------------------------------------------------------------------------------------------

@@ -36,13 +36,13 @@ def test_apply_batch_updates_positions_ledger_and_announces_the_range(keel: Keel
         "quality_control": 0, "incoming": 5,
     }  # fmt: skip
     ledger = keel.queries.ledger()
-    assert [(m["seq"], m["id"], m["kind"], m["sku"], m["location"], m["quantity"]) for m in ledger] == [
+    assert [(m.seq, m.id, m.kind, m.sku, m.location, m.quantity) for m in ledger] == [
         (1, "r1", "received", "SKU-1", WH_DE, 10),
         (2, "s1", "sold", "SKU-1", WH_DE, 3),
         (3, "e1", "expected", "SKU-1", WH_DE, 5),
     ]
-    assert ledger[0]["reference"] == "PO-1"
-    assert ledger[0]["occurred_at"] == ledger[0]["recorded_at"]
+    assert ledger[0].reference == "PO-1"
+    assert ledger[0].occurred_at == ledger[0].recorded_at
     # and one stock.moved event names the range, in the same transaction
     [event] = events_after(keel, seq)
     assert (event.type, event.subject, event.source) == ("stock.moved", "movements/1-3", "test")
@@ -97,7 +97,7 @@ def history(keel: Keel, world: World) -> Keel:
 
 
 def ids(items: list[dict[str, object]]) -> list[object]:
-    return [m["id"] for m in items]
+    return [m.id for m in items]
 
 
 def test_ledger_filters(history: Keel) -> None:
@@ -114,20 +114,20 @@ def test_ledger_time_range_is_half_open_on_occurred_at(history: Keel) -> None:
     until = datetime.fromisoformat(t(3, 9))
     assert ids(history.queries.ledger(since=since, until=until)) == ["h3", "h4", "h5"]
     assert ids(history.queries.ledger(since=datetime.fromisoformat(t(3, 10)))) == ["h7"]
-    assert history.queries.ledger(sku="SKU-1", since=since)[0]["occurred_at"] == since
+    assert history.queries.ledger(sku="SKU-1", since=since)[0].occurred_at == since
 
 
 def test_ledger_pages_by_after_seq(history: Keel) -> None:
     pages, after = [], 0
     while page := history.queries.ledger(after_seq=after, limit=3):
         pages.append(ids(page))
-        after = page[-1]["seq"]
+        after = page[-1].seq
     assert pages == [["h1", "h2", "h3"], ["h4", "h5", "h6"], ["h7"]]
     assert ids(history.queries.ledger(sku="SKU-1", after_seq=3, limit=2)) == ["h4", "h5"]
 
 
 def keys(items: list[dict[str, object]]) -> list[tuple[object, object]]:
-    return [(p["sku"], p["location"]) for p in items]
+    return [(p.sku, p.location) for p in items]
 
 
 def test_position_filters_and_totals(history: Keel) -> None:
@@ -135,7 +135,7 @@ def test_position_filters_and_totals(history: Keel) -> None:
     everything, total = q.positions()
     assert total == 4
     assert keys(everything) == [("SKU-1", ST_DE), ("SKU-1", WH_DE), ("SKU-1", WH_FR), ("SKU-2", WH_DE)]
-    assert everything[1]["country"] == "DE" and everything[1]["available"] == 8
+    assert everything[1].country == "DE" and everything[1].available == 8
     assert q.positions(sku="SKU-1")[1] == 3
     assert keys(q.positions(location=WH_DE)[0]) == [("SKU-1", WH_DE), ("SKU-2", WH_DE)]
     assert keys(q.positions(country="fr")[0]) == [("SKU-1", WH_FR)]
@@ -184,6 +184,6 @@ def test_trailing_duplicates_do_not_widen_the_announced_range(keel: Keel, world:
     )
     assert after.first_seq is not None and mixed.last_seq is not None and after.first_seq > mixed.last_seq
     keel.availability.catch_up()
-    listed = {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.projected(["SKU-1"])["SKU-1"]}
-    live = {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.explain("SKU-1")}
+    listed = {(r.channel, r.country): r.quantity for r in keel.availability.projected(["SKU-1"])["SKU-1"]}
+    live = {(r.channel, r.country): r.quantity for r in keel.availability.explain("SKU-1")}
     assert listed == {k: v for k, v in live.items() if v}

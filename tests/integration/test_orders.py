@@ -252,7 +252,7 @@ def test_orders_take_stock_only_from_the_channels_sources(stocked: Keel) -> None
 
 def test_orders_commit_against_the_channels_atp_not_raw_stock(stocked: Keel) -> None:
     # given market-eu may list 6 of SKU-1 in DE: (10 + 4 - buffer 2) x 50 %
-    assert [r["quantity"] for r in stocked.availability.explain("SKU-1", MARKET, "DE")] == [6]
+    assert [r.quantity for r in stocked.availability.explain("SKU-1", MARKET, "DE")] == [6]
     before = snapshot(stocked)
     # when it captures 7, then 6
     with pytest.raises(InsufficientStock, match=r"SKU-1 \(7 > 6\)"):

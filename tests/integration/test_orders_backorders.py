@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from keel.bootstrap import Keel
+from keel.channels import CreateChannel
 from keel.orders import CancelOrder
 from keel.platform.errors import ValidationFailed
 from keel.worker import run_once
@@ -117,8 +118,8 @@ def test_stock_at_a_node_the_channel_does_not_use_fills_nothing(waiting: tuple[K
 
 def test_an_order_whose_stock_is_held_back_does_not_take_the_only_slot(keel: Keel, world: World) -> None:
     keel.channels.create(
-        {"code": "web-fr", "name": "Web FR", "kind": "web_store", "countries": ["FR"], "currency": "EUR",
-         "policy": {"sources": {"FR": {"locations": [WH_FR, ST_FR]}}, "backorder": True}}
+        CreateChannel(code="web-fr", name="Web FR", kind="web_store", countries=("FR",), currency="EUR",
+                      policy={"sources": {"FR": {"locations": [WH_FR, ST_FR]}}, "backorder": True})
     )  # fmt: skip
     paris = {"country": "FR", "city": "Paris", "postal_code": "75001"}
     for sku in ("SKU-5", "SKU-6"):  # known SKUs, but nowhere web-fr sells from

@@ -16,11 +16,11 @@ from tests.support import ST_DE, WEB_DE, WH_DE, World, mv, receive
 
 
 def listed(keel: Keel, sku: str) -> dict[tuple[str, str], int]:
-    return {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.projected([sku])[sku]}
+    return {(r.channel, r.country): r.quantity for r in keel.availability.projected([sku])[sku]}
 
 
 def live(keel: Keel, sku: str) -> dict[tuple[str, str], int]:
-    return {(r["channel"], r["country"]): r["quantity"] for r in keel.availability.explain(sku) if r["quantity"]}
+    return {(r.channel, r.country): r.quantity for r in keel.availability.explain(sku) if r.quantity}
 
 
 def test_deactivating_a_source_takes_its_stock_out_of_listings(keel: Keel, world: World) -> None:
@@ -80,5 +80,5 @@ def test_one_unclosable_hold_does_not_block_other_expiries(keel: Keel, world: Wo
     released = keel.stock.expire_due(now=utcnow() + timedelta(seconds=5))
     # then the healthy hold expired and the broken one stays active for a person to look at
     assert released == 1
-    statuses = {rid: keel.stock.reservation(rid)["status"] for rid in ("cart-1", "cart-2")}
+    statuses = {rid: keel.stock.reservation(rid).status for rid in ("cart-1", "cart-2")}
     assert statuses == {"cart-1": "active", "cart-2": "expired"}

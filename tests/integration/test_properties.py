@@ -46,7 +46,7 @@ def test_random_batches_keep_positions_equal_to_the_ledger(
             assert len(keel.queries.ledger(limit=1000)) == ledger_before + len(rows)
     positions, _ = keel.queries.positions(limit=1000)
     for p in positions:
-        values = [p[f] for f in QTY]
+        values = [getattr(p, f) for f in QTY]
         assert identity_holds(values), p
         # only a count_loss may leave available below zero (it records a shortage)
         assert all(v >= 0 for f, v in zip(QTY, values, strict=True) if f != "available"), p
@@ -54,4 +54,4 @@ def test_random_batches_keep_positions_equal_to_the_ledger(
     keel.availability.catch_up()
     for sku in ("SKU-1", "SKU-2"):
         for row in keel.availability.explain(sku):
-            assert (row["projected"] or 0) == row["quantity"], row
+            assert (row.projected or 0) == row.quantity, row

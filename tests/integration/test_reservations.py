@@ -26,7 +26,7 @@ def avail_reserved_committed(keel: Keel) -> tuple[int, int, int]:
 
 
 def ledger_tail(keel: Keel) -> list[tuple[Any, ...]]:
-    return [(m["id"], m["kind"], m["quantity"]) for m in keel.queries.ledger()[1:]]
+    return [(m.id, m.kind, m.quantity) for m in keel.queries.ledger()[1:]]
 
 
 def test_reserve_holds_stock_and_records_a_movement(stocked: Keel) -> None:
@@ -34,11 +34,11 @@ def test_reserve_holds_stock_and_records_a_movement(stocked: Keel) -> None:
     # when 3 units are held for a minute
     res = stocked.stock.reserve("SKU-1", WH_DE, 3, 60, "cart-1", reference="basket 42")
     # then available moves to reserved, the hold is in the ledger and announced
-    assert {k: res[k] for k in ("id", "sku", "location", "quantity", "status", "reference", "closed_at")} == {
+    assert {k: getattr(res, k) for k in ("id", "sku", "location", "quantity", "status", "reference", "closed_at")} == {
         "id": "cart-1", "sku": "SKU-1", "location": WH_DE, "quantity": 3, "status": "active",
         "reference": "basket 42", "closed_at": None,
     }  # fmt: skip
-    assert round((res["expires_at"] - res["created_at"]).total_seconds()) == 60
+    assert round((res.expires_at - res.created_at).total_seconds()) == 60
     assert avail_reserved_committed(stocked) == (7, 3, 0)
     assert ledger_tail(stocked) == [("rsv:cart-1", "reserved", 3)]
     [event] = events_after(stocked, seq)
@@ -49,15 +49,15 @@ def test_reserve_holds_stock_and_records_a_movement(stocked: Keel) -> None:
 def test_release_gives_the_hold_back(stocked: Keel) -> None:
     stocked.stock.reserve("SKU-1", WH_DE, 3, 60, "cart-1")
     released = stocked.stock.release("cart-1")
-    assert released["status"] == "released"
-    assert released["closed_at"] is not None
+    assert released.status == "released"
+    assert released.closed_at is not None
     assert avail_reserved_committed(stocked) == (10, 0, 0)
     assert ledger_tail(stocked) == [("rsv:cart-1", "reserved", 3), ("rsv:cart-1:released", "released", 3)]
 
 
 def test_commit_turns_the_hold_into_committed_stock(stocked: Keel) -> None:
     stocked.stock.reserve("SKU-1", WH_DE, 4, 60, "cart-1")
-    assert stocked.stock.commit_reservation("cart-1")["status"] == "committed"
+    assert stocked.stock.commit_reservation("cart-1").status == "committed"
     assert avail_reserved_committed(stocked) == (6, 0, 4)
     assert ledger_tail(stocked)[-1] == ("rsv:cart-1:committed", "reservation_committed", 4)
 
@@ -67,7 +67,7 @@ def test_repeated_close_is_idempotent_and_a_different_close_conflicts(stocked: K
     stocked.stock.commit_reservation("cart-1")
     before = snapshot(stocked)
     # a repeated commit returns the same reservation and writes nothing
-    assert stocked.stock.commit_reservation("cart-1")["status"] == "committed"
+    assert stocked.stock.commit_reservation("cart-1").status == "committed"
     assert snapshot(stocked) == before
     # a release of a committed hold is refused and writes nothing
     with pytest.raises(Conflict, match="reservation 'cart-1' is committed, not active"):
@@ -83,8 +83,8 @@ def test_expiry_releases_only_holds_that_are_due(stocked: Keel) -> None:
     assert stocked.stock.expire_due(now=utcnow()) == 0
     # when it runs two minutes later, only the short hold is released
     assert stocked.stock.expire_due(now=utcnow() + timedelta(minutes=2)) == 1
-    assert stocked.stock.reservation("short")["status"] == "expired"
-    assert stocked.stock.reservation("long")["status"] == "active"
+    assert stocked.stock.reservation("short").status == "expired"
+    assert stocked.stock.reservation("long").status == "active"
     assert avail_reserved_committed(stocked) == (7, 3, 0)
     assert ledger_tail(stocked)[-1] == ("rsv:short:expired", "released", 2)
     # and running again finds nothing more

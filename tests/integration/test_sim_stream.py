@@ -125,11 +125,11 @@ def test_an_outage_stops_movements_at_the_location_during_the_window(twin: Any) 
     stream.step(24 * HOUR)
     before = ledger(keel)
     stream.step(12 * HOUR)
-    assert keel.locations.get(code)["active"] is False
+    assert keel.locations.get(code).active is False
     stream.step(12 * HOUR)
     during = ledger(keel)[len(before) :]
     stream.step(48 * HOUR)
-    assert keel.locations.get(code)["active"] is True
+    assert keel.locations.get(code).active is True
     after = ledger(keel)[len(before) + len(during) :]
     assert [r for r in before if r[3] == code] != []
     assert [r for r in during if r[3] == code] == []
@@ -178,4 +178,4 @@ def test_a_restarted_stream_brings_back_a_location_an_outage_left_down(twin: Any
     stream = Stream(keel, WORLD, seed=7, prefix="after-outage")
     stream.resume()
     stream.step(2 * HOUR)
-    assert keel.locations.get(code)["active"] is True
+    assert keel.locations.get(code).active is True

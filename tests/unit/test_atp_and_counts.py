@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keel.inventory.model import Atp, AtpRules, AtpStep, accuracy, atp_quantity, count_variance, explain_atp
+from keel.inventory.model import (
+    Atp,
+    AtpRules,
+    AtpStep,
+    Contribution,
+    accuracy,
+    atp_quantity,
+    count_variance,
+    explain_atp,
+)
 
 MARKET = AtpRules(safety_buffer=2, allocation_pct=50, max_listed=20, zero_below=3)
 
@@ -18,7 +27,7 @@ def test_explain_lists_contributions_and_what_each_rule_removed() -> None:
     assert atp == Atp(
         quantity=16,
         backorder=False,
-        contributions=(("A", 30, 30), ("B", 4, 4), ("C", -5, 0)),
+        contributions=(Contribution("A", 30, 30), Contribution("B", 4, 4), Contribution("C", -5, 0)),
         steps=(
             AtpStep("pooled from source locations", 0, 34),
             AtpStep("safety buffer 2", 2, 32),
@@ -83,7 +92,7 @@ def test_explain_agrees_with_atp_quantity(stock: list[tuple[str, int]], rules: A
     pooled = sum(max(0, a) for _, a in stock)
     assert atp.quantity == atp_quantity(pooled, rules)
     assert atp.backorder is rules.backorder
-    assert [c[2] for c in atp.contributions] == [max(0, a) for _, a in stock]
+    assert [c.counted for c in atp.contributions] == [max(0, a) for _, a in stock]
     # every step removes a non-negative amount from the previous result, ending at the quantity
     assert atp.steps[0].result == pooled
     for previous, step in zip(atp.steps, atp.steps[1:], strict=False):

@@ -8,6 +8,7 @@ import pytest
 
 from keel.channels.model import Policy, Sources, parse_policy, policy_document
 from keel.platform.errors import FieldError
+from keel.platform.vocabulary import AtpRules
 
 
 def test_a_full_policy_parses_and_round_trips() -> None:
@@ -23,11 +24,7 @@ def test_a_full_policy_parses_and_round_trips() -> None:
     assert errors == []
     assert policy == Policy(
         sources={"DE": Sources(("WH-1",), ("g",)), "FR": Sources((), ("h",))},
-        safety_buffer=2,
-        allocation_pct=80.0,
-        max_listed=0,
-        zero_below=3,
-        backorder=True,
+        rules=AtpRules(safety_buffer=2, allocation_pct=80.0, max_listed=0, zero_below=3, backorder=True),
     )
     document = policy_document(policy)
     assert document["sources"] == {

@@ -29,9 +29,7 @@ from rich.table import Table
 from keel.bench.httpload import run_load
 from keel.bench.workload import MovementStream
 from keel.bootstrap import Keel, bootstrap
-from keel.inventory.model import KIND_CODES, Kind
-from keel.inventory.service.availability import AVAILABILITY_CHANGED, caused_latencies
-from keel.inventory.service.stock import STOCK_MOVED
+from keel.inventory import AVAILABILITY_CHANGED, KIND_CODES, STOCK_MOVED, Kind, caused_latencies, ledger_phase_timers
 from keel.platform import migrate
 from keel.platform.config import load_settings
 from keel.sim.load import load_world
@@ -116,43 +114,10 @@ def measure_writes(keel: Keel, stream: MovementStream, directory: Path, batches:
     return service, raw_executemany(directory, raw_rows), raw_executemany(directory, raw_rows, indexed=True)
 
 
-@contextmanager
-def phase_timers() -> Iterator[dict[str, float]]:
-    """Time the steps of the ledger write by wrapping them (a diagnostic pass, never the measured one)."""
-    from keel.inventory import store
-    from keel.inventory.service import ledger
-
-    totals: dict[str, float] = {}
-    originals: list[tuple[Any, str, Any]] = []
-
-    def wrap(module: Any, name: str) -> None:
-        original = getattr(module, name)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
-
-        originals.append((module, name, original))
-        setattr(module, name, timed)
-
-    for name in ("insert_movements", "load_positions", "save_positions"):
-        wrap(store, name)
-    for name in ("validate_batch", "plan_batch"):
-        wrap(ledger, name)
-    try:
-        yield totals
-    finally:
-        for module, name, original in originals:
-            setattr(module, name, original)
-
-
 def measure_phases(keel: Keel, stream: MovementStream, batches: int = 3) -> dict[str, float]:
     """Milliseconds per 10,000-movement batch spent in each step of the write (plus commit and the rest)."""
     workload = [stream.rows(BATCH) for _ in range(batches)]
-    with phase_timers() as totals:
+    with ledger_phase_timers() as totals:
         start = time.perf_counter()
         for batch in workload:
             keel.stock.apply_batch(batch, source="bench")

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from keel.channels.model import Channel, ChannelChanges, CreateChannel, Policy, policy_document
 from keel.deps import KeelDep
 from keel.platform.api import Limit, Offset, Page
 
@@ -37,15 +38,27 @@ class ChannelUpdate(BaseModel):
 
 
 class ChannelPublic(ChannelCreate):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     active: bool
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _document(cls, value: Any) -> Any:
+        return policy_document(value) if isinstance(value, Policy) else value
+
+
+def public(channel: Channel) -> ChannelPublic:
+    return ChannelPublic.model_validate(channel)
+
 
 @router.post("/channels", status_code=201, response_model=ChannelPublic, operation_id="create_channel")
-def create_channel(body: ChannelCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.channels.create(body.model_dump())
+def create_channel(body: ChannelCreate, keel: KeelDep) -> ChannelPublic:
+    command = CreateChannel(body.code, body.name, body.kind, tuple(body.countries), body.currency, body.policy)
+    return public(keel.channels.create(command))
 
 
 @router.get("/channels", response_model=Page, operation_id="list_channels")
@@ -58,19 +71,20 @@ def list_channels(
     offset: Offset = 0,
 ) -> Page:
     items, total = keel.channels.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return Page(items=[public(c).model_dump() for c in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/channels/{code}", response_model=ChannelPublic, operation_id="get_channel")
-def get_channel(code: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.channels.get(code)
+def get_channel(code: str, keel: KeelDep) -> ChannelPublic:
+    return public(keel.channels.get(code))
 
 
 @router.patch("/channels/{code}", response_model=ChannelPublic, operation_id="update_channel")
-def update_channel(code: str, body: ChannelUpdate, keel: KeelDep) -> dict[str, Any]:
-    return keel.channels.update(code, body.model_dump(exclude_unset=True))
+def update_channel(code: str, body: ChannelUpdate, keel: KeelDep) -> ChannelPublic:
+    changes: ChannelChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
+    return public(keel.channels.update(code, changes))
 
 
 @router.delete("/channels/{code}", response_model=ChannelPublic, operation_id="deactivate_channel")
-def deactivate_channel(code: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.channels.deactivate(code)
+def deactivate_channel(code: str, keel: KeelDep) -> ChannelPublic:
+    return public(keel.channels.deactivate(code))

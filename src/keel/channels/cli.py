@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from keel.channels.api import public
+from keel.channels.model import CreateChannel
 from keel.cli_support import fail, open_keel
 
 app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
@@ -24,7 +26,7 @@ def list_channels(database_url: DbOpt = None, kind: str | None = None, country: 
     items, total = open_keel(database_url).channels.list(kind=kind, country=country, limit=1000)
     table = Table("code", "name", "kind", "countries", "currency", "active", title=f"{total} channels")
     for c in items:
-        table.add_row(c["code"], c["name"], c["kind"], ",".join(c["countries"]), c["currency"], str(c["active"]))
+        table.add_row(c.code, c.name, c.kind, ",".join(c.countries), c.currency, str(c.active))
     console.print(table)
 
 
@@ -37,7 +39,7 @@ def show_channel(code: str, database_url: DbOpt = None) -> None:
         channel = open_keel(database_url).channels.get(code)
     except KeelError as exc:
         raise fail(exc, console=console) from exc
-    console.print_json(json.dumps(channel, default=str))
+    console.print_json(json.dumps(public(channel).model_dump(), default=str))
 
 
 @app.command("create")
@@ -50,13 +52,15 @@ def create_channel(
 
     try:
         document = json.loads(path.read_text())
-        channel = open_keel(database_url).channels.create(document)
+        # absent fields go to validation as empty, which names them the way the API does
+        fields = {k: document.get(k) for k in ("code", "name", "kind", "countries", "currency", "policy")}
+        channel = open_keel(database_url).channels.create(CreateChannel(**fields))
     except json.JSONDecodeError as exc:
         console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
         raise typer.Exit(2) from exc
     except KeelError as exc:
         raise fail(exc, console=console) from exc
-    console.print(f"created channel {channel['code']} (#{channel['id']})")
+    console.print(f"created channel {channel.code} (#{channel.id})")
 
 
 @app.command("deactivate")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from keel.platform.errors import FieldError
-
-CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-CURRENCY_RE = re.compile(r"[A-Z]{3}")
+from keel.platform.vocabulary import AtpRules
 
 
 class ChannelKind(StrEnum):
@@ -32,14 +30,11 @@ class Sources:
 
 @dataclass(frozen=True)
 class Policy:
-    """How a channel's listed quantity is derived from stock (see ``keel.inventory.model.explain_atp``)."""
+    """How a channel's listed quantity is derived from stock: where from, and the numbers (``rules``, which
+    the inventory context's ATP arithmetic applies)."""
 
     sources: Mapping[str, Sources] = field(default_factory=dict)  # country -> sources
-    safety_buffer: int = 0
-    allocation_pct: float = 100.0
-    max_listed: int | None = None
-    zero_below: int = 0
-    backorder: bool = False
+    rules: AtpRules = field(default_factory=AtpRules)
 
 
 def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, list[FieldError]]:
@@ -85,25 +80,66 @@ def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, 
     if not isinstance(backorder, bool):
         errors.append(FieldError(None, "policy.backorder", "must be true or false"))
         backorder = False
-    policy = Policy(
-        sources=sources,
+    rules = AtpRules(
         safety_buffer=ints.get("safety_buffer", 0),
         allocation_pct=float(pct),
         max_listed=ints.get("max_listed"),
         zero_below=ints.get("zero_below", 0),
         backorder=backorder,
     )
+    policy = Policy(sources=sources, rules=rules)
     return policy, errors
 
 
 def policy_document(policy: Policy) -> dict[str, Any]:
+    """The stored and published JSON form of a policy (``parse_policy`` reads it back)."""
+    rules = policy.rules
     return {
         "sources": {
             c: {"locations": list(s.locations), "groups": list(s.groups)} for c, s in sorted(policy.sources.items())
         },
-        "safety_buffer": policy.safety_buffer,
-        "allocation_pct": policy.allocation_pct,
-        "max_listed": policy.max_listed,
-        "zero_below": policy.zero_below,
-        "backorder": policy.backorder,
+        "safety_buffer": rules.safety_buffer,
+        "allocation_pct": rules.allocation_pct,
+        "max_listed": rules.max_listed,
+        "zero_below": rules.zero_below,
+        "backorder": rules.backorder,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A registered sales channel; ``policy`` is its parsed availability policy."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    countries: tuple[str, ...]
+    currency: str
+    policy: Policy
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreateChannel:
+    """Command: register a channel. ``policy`` is the policy document (validated by ``parse_policy``)."""
+
+    code: str
+    name: str
+    kind: str
+    countries: tuple[str, ...]
+    currency: str
+    policy: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ChannelChanges(TypedDict, total=False):
+    """Command: the fields of a channel to change (absent: unchanged)."""
+
+    name: str | None
+    kind: str | None
+    countries: list[str] | None
+    currency: str | None
+    policy: Mapping[str, Any] | None
+    active: bool | None

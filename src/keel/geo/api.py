@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from keel.deps import KeelDep
 
@@ -13,6 +11,8 @@ router = APIRouter(tags=["geo"])
 
 
 class PostalCodePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     country: str = Field(examples=["DE"])
     postal_code: str = Field(description="the normalised key: upper case, no spaces or hyphens", examples=["10115"])
     display: str = Field(description="as first written in the imported source", examples=["10115"])
@@ -29,6 +29,6 @@ class PostalCodePublic(BaseModel):
     operation_id="get_postal_code",
     responses={404: {"description": "no centroid is known for the code or its outward part"}},
 )
-def get_postal_code(country: str, code: str, keel: KeelDep) -> dict[str, Any]:
+def get_postal_code(country: str, code: str, keel: KeelDep) -> PostalCodePublic:
     """The centroid a ship-to address with this postal code is routed from."""
-    return keel.postcodes.get(country, code)
+    return PostalCodePublic.model_validate(keel.postcodes.get(country, code))

@@ -109,9 +109,7 @@ def show_postcode(country: str, code: str, database_url: DbOpt = None) -> None:
         found = open_keel(database_url).postcodes.get(country, code)
     except KeelError as exc:
         raise fail(exc) from exc
-    place = f" {found['place']}" if found["place"] else ""
-    area = "" if found["exact"] else " (outward part only)"
-    rows = f" (the average of {found['source_rows']} rows)" if found["source_rows"] > 1 else ""
-    console.print(
-        f"{found['country']} {found['display']}{place}: {found['latitude']:.5f}, {found['longitude']:.5f}{rows}{area}"
-    )
+    place = f" {found.place}" if found.place else ""
+    area = "" if found.exact else " (outward part only)"
+    rows = f" (the average of {found.source_rows} rows)" if found.source_rows > 1 else ""
+    console.print(f"{found.country} {found.display}{place}: {found.latitude:.5f}, {found.longitude:.5f}{rows}{area}")

@@ -271,3 +271,26 @@ class PostalCodeReader:
     def averaged(self) -> int:
         """Codes listed on more than one row, whose rows were averaged."""
         return sum(1 for codes in self._sums.values() for s in codes.values() if s.n > 1)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    rows: int  # source rows read (of the selected country)
+    codes: int  # distinct postal codes in the source
+    changed: int  # of which new or different from the stored centroid (the rest were already stored as is)
+    averaged: int  # codes listed on several rows, whose rows were averaged
+    countries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Centroid:
+    """Where a postal code is; ``exact`` is False when only the code's outward part is known."""
+
+    country: str
+    postal_code: str
+    display: str
+    place: str | None
+    latitude: float
+    longitude: float
+    source_rows: int
+    exact: bool

@@ -4,58 +4,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from keel.geo import store
-from keel.geo.model import PostalCode, PostalCodeReader, display_form, lookup_keys, problems
+from keel.geo.model import Centroid, ImportResult, PostalCode, PostalCodeReader, display_form, lookup_keys, problems
 from keel.platform.clock import utcnow
-from keel.platform.db import Database, upsert_insert
+from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed, single_field
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
 
 SOURCE = "geo"
 BATCH = 5000
-_CONTENT = ("display", "place", "latitude", "longitude", "source_rows")
-_UPDATED = (*_CONTENT, "source", "imported_at")
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    rows: int  # source rows read (of the selected country)
-    codes: int  # distinct postal codes in the source
-    changed: int  # of which new or different from the stored centroid (the rest were already stored as is)
-    averaged: int  # codes listed on several rows, whose rows were averaged
-    countries: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Centroid:
-    """Where a postal code is; ``exact`` is False when only the code's outward part is known."""
-
-    country: str
-    postal_code: str
-    display: str
-    place: str | None
-    latitude: float
-    longitude: float
-    source_rows: int
-    exact: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "country": self.country,
-            "postal_code": self.postal_code,
-            "display": self.display,
-            "place": self.place,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "source_rows": self.source_rows,
-            "exact": self.exact,
-        }
 
 
 class PostalCodeService:
@@ -99,18 +59,10 @@ class PostalCodeService:
         now = utcnow()
         changed: dict[str, int] = {}
         with self.db.write() as conn:
-            stmt = upsert_insert(conn, store.postal_codes)
-            t, new = store.postal_codes, stmt.excluded
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["country", "postal_code"],
-                set_={c: new[c] for c in _UPDATED},
-                where=sa.or_(*(t.c[c].is_distinct_from(new[c]) for c in _CONTENT)),
-            ).returning(t.c.country)  # rows inserted or replaced; unchanged ones return nothing
             batch = list(itertools.islice(codes, BATCH))
             while batch:
-                rows = [{**c.as_row(), "source": source, "imported_at": now} for c in batch]
-                for country in conn.execute(stmt, rows).scalars():
-                    changed[country] = changed.get(country, 0) + 1
+                for country, count in store.upsert_postal_codes(conn, batch, source, now).items():
+                    changed[country] = changed.get(country, 0) + count
                 if progress:
                     progress(len(batch))
                 batch = list(itertools.islice(codes, BATCH))
@@ -126,28 +78,24 @@ class PostalCodeService:
         keys = lookup_keys(country, code)
         if not keys:
             return None
-        t = store.postal_codes
         with self.db.read() as conn:
-            rows = {
-                r.postal_code: r
-                for r in conn.execute(sa.select(t).where(t.c.country == country, t.c.postal_code.in_(keys)))
-            }
+            found = store.find_postal_codes(conn, country, keys)
         for key in keys:
-            row = rows.get(key)
-            if row is not None:
+            hit = found.get(key)
+            if hit is not None:
                 return Centroid(
-                    row.country,
-                    row.postal_code,
-                    row.display,
-                    row.place,
-                    float(row.latitude),
-                    float(row.longitude),
-                    int(row.source_rows),
+                    hit.country,
+                    hit.postal_code,
+                    hit.display,
+                    hit.place,
+                    hit.latitude,
+                    hit.longitude,
+                    hit.source_rows,
                     exact=key == keys[0],
                 )
         return None
 
-    def get(self, country: str, code: str) -> dict[str, Any]:
+    def get(self, country: str, code: str) -> Centroid:
         """Like ``centroid`` but raises ``NotFound`` when the table knows neither the code nor its area."""
         found = self.centroid(country, code)
         if found is None:
@@ -155,13 +103,9 @@ class PostalCodeService:
                 f"no centroid is known for postal code {display_form(code)!r} in {country.strip().upper()!r};"
                 " an operator loads them with `keel geo import-postcodes`"
             )
-        return found.as_dict()
+        return found
 
     def count(self, country: str | None = None) -> int:
         """How many postal codes are stored (of ``country``)."""
-        t = store.postal_codes
-        query = sa.select(sa.func.count()).select_from(t)
-        if country:
-            query = query.where(t.c.country == country.upper())
         with self.db.read() as conn:
-            return int(conn.execute(query).scalar_one())
+            return store.count_postal_codes(conn, country.upper() if country else None)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Sequence
+from datetime import datetime
 
-from keel.platform.db import Timestamp, metadata
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.geo.model import PostalCode
+from keel.platform.db import Timestamp, metadata, upsert_insert
 
 postal_codes = sa.Table(
     "postal_codes",
@@ -19,3 +24,44 @@ postal_codes = sa.Table(
     sa.Column("source", sa.String(80), nullable=False),  # the file name, or "sim" for the retail twin
     sa.Column("imported_at", Timestamp, nullable=False),
 )
+
+_CONTENT = ("display", "place", "latitude", "longitude", "source_rows")
+_UPDATED = (*_CONTENT, "source", "imported_at")
+
+
+def upsert_postal_codes(conn: Connection, codes: Sequence[PostalCode], source: str, now: datetime) -> dict[str, int]:
+    """Insert new keys and replace known keys whose content differs; an identical row is left alone (its
+    source and time kept). Returns, per country, how many rows were inserted or replaced."""
+    if not codes:
+        return {}
+    stmt = upsert_insert(conn, postal_codes)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["country", "postal_code"],
+        set_={c: new[c] for c in _UPDATED},
+        where=sa.or_(*(postal_codes.c[c].is_distinct_from(new[c]) for c in _CONTENT)),
+    ).returning(postal_codes.c.country)  # rows inserted or replaced; unchanged ones return nothing
+    changed: dict[str, int] = {}
+    rows = [{**c.as_row(), "source": source, "imported_at": now} for c in codes]
+    for country in conn.execute(stmt, rows).scalars():
+        changed[country] = changed.get(country, 0) + 1
+    return changed
+
+
+def find_postal_codes(conn: Connection, country: str, keys: Sequence[str]) -> dict[str, PostalCode]:
+    """The stored centroids of ``country`` among the normalised ``keys``, by key."""
+    query = sa.select(postal_codes).where(postal_codes.c.country == country, postal_codes.c.postal_code.in_(keys))
+    return {
+        r.postal_code: PostalCode(
+            r.country, r.postal_code, r.display, r.place, float(r.latitude), float(r.longitude), int(r.source_rows)
+        )
+        for r in conn.execute(query)
+    }
+
+
+def count_postal_codes(conn: Connection, country: str | None = None) -> int:
+    """How many centroids are stored (of ``country``, already upper case)."""
+    query = sa.select(sa.func.count()).select_from(postal_codes)
+    if country:
+        query = query.where(postal_codes.c.country == country)
+    return int(conn.execute(query).scalar_one())

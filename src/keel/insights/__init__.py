@@ -1,1 +1,21 @@
-"""Insights: cross-context KPIs, alerts and aggregates for the control tower."""
+"""Insights: cross-context KPIs, alerts and aggregates for the control tower (reads only).
+
+The public face: the service bootstrap builds, the snapshot it returns and the rows and roll-ups the pages
+draw from it.
+"""
+
+from keel.insights.model import Alert, AlertRule, Listing, OrderFigure, SalesTotals, StockRow, StockTotals, rollup
+from keel.insights.service import InsightsService, Snapshot
+
+__all__ = [
+    "Alert",
+    "AlertRule",
+    "InsightsService",
+    "Listing",
+    "OrderFigure",
+    "SalesTotals",
+    "Snapshot",
+    "StockRow",
+    "StockTotals",
+    "rollup",
+]

@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from keel.channels.service import ChannelService
+from keel.channels import ChannelService
 from keel.insights.model import (
     DEFAULT_RULES,
     Alert,
@@ -32,18 +32,25 @@ from keel.insights.model import (
     sales_by,
     stockout_rate,
 )
-from keel.inventory.service import AvailabilityService, LocationService
-from keel.inventory.service.availability import CONSUMER
-from keel.inventory.service.projector import CONSUMED
-from keel.inventory.service.queries import InventoryQueries
-from keel.inventory.service.topology import Topology
-from keel.orders import Orders, OrderSummary
+from keel.inventory import (
+    CONSUMED,
+    CONSUMER,
+    AccuracyReport,
+    AvailabilityService,
+    InventoryQueries,
+    LocationService,
+    Position,
+    Topology,
+)
+from keel.orders import Metrics, Orders, OrderSummary
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.events import EventLog
+from keel.platform.vocabulary import DEAD_ORDERS
 
 PAGE = 5_000  # rows per service call when walking every position or order
-DEAD = frozenset({"cancelled", "rejected"})
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,8 +61,8 @@ class Snapshot:
     stock: list[StockRow]
     listings: list[Listing]
     orders: list[OrderFigure]
-    accuracy: dict[str, Any]
-    metrics: dict[str, float | int | None]
+    accuracy: AccuracyReport
+    metrics: Metrics
     sync_lag_events: int
     sync_lag_seconds: float
     freshness: dict[str, float]  # source -> seconds since last heard from
@@ -142,7 +149,7 @@ class InsightsService:
             listings=listings,
             orders=self._orders(),
             accuracy=accuracy,
-            metrics=asdict(self.orders.reads.metrics()),
+            metrics=self.orders.reads.metrics(),
             sync_lag_events=backlog,
             sync_lag_seconds=lag_seconds(pending[0].occurred_at if pending else None, now),
             freshness=ages(last_seen, now),
@@ -160,7 +167,7 @@ class InsightsService:
                 target = topo.targets[index]
                 keys.add((target.channel, target.country, r.sku))
         listed = {
-            (row["channel"], row["country"], sku): row["quantity"]
+            (row.channel, row.country, sku): row.quantity
             for sku, rows in self.availability.projected(sorted({k[2] for k in keys})).items()
             for row in rows
         }
@@ -168,33 +175,23 @@ class InsightsService:
 
     def _stock(self) -> list[StockRow]:
         regions = {
-            loc["code"]: loc["region"] for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
+            loc.code: loc.region for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
         }
         rows = self._all(lambda lim, off: self.queries.positions(limit=lim, offset=off))
         return [
-            StockRow(
-                r["sku"],
-                r["location"],
-                r["country"],
-                regions.get(r["location"]),
-                r["on_hand"],
-                r["available"],
-                r["incoming"],
-            )
+            StockRow(r.sku, r.location, r.country, regions.get(r.location), r.on_hand, r.available, r.incoming)
             for r in rows
         ]
 
     def _orders(self) -> list[OrderFigure]:
-        currency = {
-            c["code"]: c["currency"] for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))
-        }
+        currency = {c.code: c.currency for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))}
         out = []
         for o in self._every_order():
             lines = self._lines.get(o.id)
             if lines is None:
                 full = self.orders.reads.get(o.id)
                 lines = self._lines[o.id] = tuple((ln.quantity, ln.unit_price) for ln in full.lines)
-            figure = OrderFigure(o.channel, o.country, lines, o.status in DEAD, currency.get(o.channel, ""))
+            figure = OrderFigure(o.channel, o.country, lines, o.status in DEAD_ORDERS, currency.get(o.channel, ""))
             out.append(figure)
         return out
 
@@ -207,15 +204,15 @@ class InsightsService:
                 return out
 
     @staticmethod
-    def _all(fetch: Callable[[int, int], tuple[list[dict[str, Any]], int]]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    def _all(fetch: Callable[[int, int], tuple[list[T], int]]) -> list[T]:
+        out: list[T] = []
         while True:
             page, total = fetch(PAGE, len(out))
             out.extend(page)
             if not page or len(out) >= total:
                 return out
 
-    def positions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    def positions(self, **filters: Any) -> tuple[list[Position], int]:
         """A page of SKU positions (the drill-down's last level), straight from ``keel.queries``."""
         return self.queries.positions(**filters)
 
@@ -223,7 +220,7 @@ class InsightsService:
 def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
     """The figures alert rules can name, per subject ("" for global figures)."""
     stockout = snap.stockout_rate
-    acc = snap.accuracy["overall"]["accuracy"]
+    acc = snap.accuracy.overall.accuracy
     return {
         "sync_lag_events": {"": float(snap.sync_lag_events)},
         "sync_lag_seconds": {"": snap.sync_lag_seconds},

@@ -1,7 +1,70 @@
-"""Inventory: locations, the stock ledger, positions, reservations, cycle counts, channel availability."""
+"""Inventory: locations, the stock ledger, positions, reservations, counts and channel availability (ATP).
 
-from keel.inventory.service import AvailabilityService, LocationService, StockService
+The public face: other contexts, the web pages, the API/CLI composition and the benches import only these.
+"""
+
+from keel.inventory.consumers import AvailabilityProjector, reservation_sweeper
+from keel.inventory.diagnostics import ledger_phase_timers
+from keel.inventory.model import (
+    KIND_CODES,
+    AccuracyFigures,
+    AccuracyReport,
+    AtpExplanation,
+    AtpStep,
+    Contribution,
+    CountRecord,
+    CreateLocation,
+    Kind,
+    LedgerEntry,
+    ListedQuantity,
+    Location,
+    LocationAccuracy,
+    LocationChanges,
+    LocationGroup,
+    Position,
+    Reservation,
+)
+from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
+from keel.inventory.service.availability import AVAILABILITY_CHANGED, CONSUMER, StepResult, caused_latencies
+from keel.inventory.service.ledger import POSITIONS_REBUILT, STOCK_MOVED, RebuildReport
+from keel.inventory.service.projector import CONSUMED
 from keel.inventory.service.queries import InventoryQueries
-from keel.inventory.service.stock import STOCK_MOVED
+from keel.inventory.service.topology import Target, Topology
 
-__all__ = ["STOCK_MOVED", "AvailabilityService", "InventoryQueries", "LocationService", "StockService"]
+__all__ = [
+    "AVAILABILITY_CHANGED",
+    "CONSUMED",
+    "CONSUMER",
+    "KIND_CODES",
+    "POSITIONS_REBUILT",
+    "STOCK_MOVED",
+    "AccuracyFigures",
+    "AccuracyReport",
+    "AtpExplanation",
+    "AtpStep",
+    "AvailabilityProjector",
+    "AvailabilityService",
+    "BatchResult",
+    "Contribution",
+    "CountRecord",
+    "CreateLocation",
+    "InventoryQueries",
+    "Kind",
+    "LedgerEntry",
+    "ListedQuantity",
+    "Location",
+    "LocationAccuracy",
+    "LocationChanges",
+    "LocationGroup",
+    "LocationService",
+    "Position",
+    "RebuildReport",
+    "Reservation",
+    "StepResult",
+    "StockService",
+    "Target",
+    "Topology",
+    "caused_latencies",
+    "ledger_phase_timers",
+    "reservation_sweeper",
+]

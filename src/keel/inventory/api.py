@@ -12,7 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
-from keel.inventory.model import Kind
+from keel.inventory.model import (
+    AccuracyReport,
+    CreateLocation,
+    Kind,
+    LocationChanges,
+)
 from keel.inventory.schemas import (
     AvailabilityQuery,
     BatchPublic,
@@ -21,9 +26,11 @@ from keel.inventory.schemas import (
     Explained,
     GroupCreate,
     GroupMembers,
+    GroupPublic,
     LocationCreate,
     LocationPublic,
     LocationUpdate,
+    PositionPublic,
     ReservationCreate,
     ReservationPublic,
 )
@@ -43,8 +50,9 @@ availability_router = APIRouter()
     tags=["locations"],
     operation_id="create_location",
 )
-def create_location(body: LocationCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.create(body.model_dump())
+def create_location(body: LocationCreate, keel: KeelDep) -> LocationPublic:
+    command = CreateLocation(**{**body.model_dump(), "capabilities": tuple(body.capabilities)})
+    return LocationPublic.model_validate(keel.locations.create(command))
 
 
 @router.get("/locations", response_model=Page, tags=["locations"], operation_id="list_locations")
@@ -57,39 +65,41 @@ def list_locations(
     offset: Offset = 0,
 ) -> Page:
     items, total = keel.locations.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    rows = [LocationPublic.model_validate(x).model_dump() for x in items]
+    return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
 @router.get("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="get_location")
-def get_location(code: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.get(code)
+def get_location(code: str, keel: KeelDep) -> LocationPublic:
+    return LocationPublic.model_validate(keel.locations.get(code))
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="update_location")
-def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.update(code, body.model_dump(exclude_unset=True))
+def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> LocationPublic:
+    changes: LocationChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
+    return LocationPublic.model_validate(keel.locations.update(code, changes))
 
 
 @router.delete(
     "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="deactivate_location"
 )
-def deactivate_location(code: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.deactivate(code)
+def deactivate_location(code: str, keel: KeelDep) -> LocationPublic:
+    return LocationPublic.model_validate(keel.locations.deactivate(code))
 
 
 @router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
-def create_group(body: GroupCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.create_group(body.code, body.name, body.members)
+def create_group(body: GroupCreate, keel: KeelDep) -> GroupPublic:
+    return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members))
 
 
 @router.get("/location-groups", tags=["locations"], operation_id="list_location_groups")
-def list_groups(keel: KeelDep) -> list[dict[str, Any]]:
-    return keel.locations.groups()
+def list_groups(keel: KeelDep) -> list[GroupPublic]:
+    return [GroupPublic.model_validate(g) for g in keel.locations.groups()]
 
 
 @router.put("/location-groups/{code}/members", tags=["locations"], operation_id="set_location_group_members")
-def set_members(code: str, body: GroupMembers, keel: KeelDep) -> dict[str, Any]:
-    return keel.locations.set_group_members(code, body.members)
+def set_members(code: str, body: GroupMembers, keel: KeelDep) -> GroupPublic:
+    return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members))
 
 
 def body_too_large(max_bytes: int, max_rows: int) -> PayloadTooLarge:
@@ -192,7 +202,7 @@ def list_movements(
     items = keel.queries.ledger(
         sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit
     )
-    return {"items": items, "next_after_seq": items[-1]["seq"] if len(items) == limit else None}
+    return {"items": items, "next_after_seq": items[-1].seq if len(items) == limit else None}
 
 
 @router.get("/inventory/positions", response_model=Page, tags=["inventory"], operation_id="list_positions")
@@ -216,7 +226,8 @@ def list_positions(
         limit=limit,
         offset=offset,
     )
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    rows = [PositionPublic.model_validate(x).model_dump() for x in items]
+    return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
 @router.post(
@@ -226,8 +237,10 @@ def list_positions(
     tags=["inventory"],
     operation_id="create_reservation",
 )
-def create_reservation(body: ReservationCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
+def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPublic:
+    return ReservationPublic.model_validate(
+        keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
+    )
 
 
 @router.get(
@@ -236,8 +249,8 @@ def create_reservation(body: ReservationCreate, keel: KeelDep) -> dict[str, Any]
     tags=["inventory"],
     operation_id="get_reservation",
 )
-def get_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.stock.reservation(rid)
+def get_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    return ReservationPublic.model_validate(keel.stock.reservation(rid))
 
 
 @router.post(
@@ -246,8 +259,8 @@ def get_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
     tags=["inventory"],
     operation_id="release_reservation",
 )
-def release_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.stock.release(rid)
+def release_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    return ReservationPublic.model_validate(keel.stock.release(rid))
 
 
 @router.post(
@@ -256,8 +269,8 @@ def release_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
     tags=["inventory"],
     operation_id="commit_reservation",
 )
-def commit_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
-    return keel.stock.commit_reservation(rid)
+def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    return ReservationPublic.model_validate(keel.stock.commit_reservation(rid))
 
 
 @router.post(
@@ -267,14 +280,14 @@ def commit_reservation(rid: str, keel: KeelDep) -> dict[str, Any]:
     tags=["inventory"],
     operation_id="record_count",
 )
-def record_count(body: CountCreate, keel: KeelDep) -> dict[str, Any]:
-    return keel.stock.record_count(body.sku, body.location, body.counted, body.id)
+def record_count(body: CountCreate, keel: KeelDep) -> CountPublic:
+    return CountPublic.model_validate(keel.stock.record_count(body.sku, body.location, body.counted, body.id))
 
 
 @router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")
 def inventory_accuracy(
     keel: KeelDep, tolerance_pct: Annotated[float | None, Query(ge=0)] = None, location: str | None = None
-) -> dict[str, Any]:
+) -> AccuracyReport:
     return keel.queries.accuracy(tolerance_pct, location)
 
 
@@ -308,8 +321,8 @@ async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Respo
         raise single_field("explain", "true or false")
     if explain in {"true", "1"}:
         rows = await run_in_threadpool(keel.availability.explain, sku, channel, country)
-        return {"sku": sku, "availability": [Explained(**r).model_dump() for r in rows]}
-    # Plain JSON types already: serialise directly rather than through FastAPI's generic encoder.
+        return {"sku": sku, "availability": [Explained.model_validate(r).model_dump() for r in rows]}
+    # Dataclasses of plain JSON types: orjson serialises them directly, faster than FastAPI's generic encoder.
     payload = {"sku": sku, "availability": keel.availability.projected([sku], channel, country)[sku]}
     return Response(orjson.dumps(payload, option=orjson.OPT_UTC_Z), media_type="application/json")
 

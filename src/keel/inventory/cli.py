@@ -14,7 +14,8 @@ from rich.table import Table
 
 from keel.bootstrap import Keel
 from keel.cli_support import fail, open_keel
-from keel.inventory.model import validate_batch
+from keel.inventory.model import CreateLocation, LocationChanges, validate_batch
+from keel.inventory.schemas import LocationPublic
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
 app = typer.Typer(help="Stock ledger, positions, reservations, counts and channel availability.", no_args_is_help=True)
@@ -129,10 +130,10 @@ def positions(
     )
     for p in items:
         table.add_row(
-            p["sku"],
-            p["location"],
-            p["country"],
-            *(str(p[k]) for k in ("on_hand", "available", "committed", "reserved", "incoming")),
+            p.sku,
+            p.location,
+            p.country,
+            *(str(q) for q in (p.on_hand, p.available, p.committed, p.reserved, p.incoming)),
         )
     console.print(table)
 
@@ -154,11 +155,11 @@ def atp(
     table = Table("channel", "country", "atp", "projected", "backorder", "breakdown" if explain else "sources")
     for r in rows:
         detail = (
-            "; ".join(f"{s['rule']}: -{s['removed']} -> {s['result']}" for s in r["steps"])
+            "; ".join(f"{s.rule}: -{s.removed} -> {s.result}" for s in r.steps)
             if explain
-            else str(len(r["contributions"]))
+            else str(len(r.contributions))
         )
-        table.add_row(r["channel"], r["country"], str(r["quantity"]), str(r["projected"]), str(r["backorder"]), detail)
+        table.add_row(r.channel, r.country, str(r.quantity), str(r.projected), str(r.backorder), detail)
     console.print(table)
 
 
@@ -169,10 +170,10 @@ def count(sku: str, location: str, counted: int, database_url: DbOpt = None) -> 
         r = _keel(database_url).stock.record_count(sku, location, counted)
     except KeelError as exc:
         raise fail(exc) from exc
-    verdict = "within" if r["within_tolerance"] else "outside"
+    verdict = "within" if r.within_tolerance else "outside"
     console.print(
-        f"count {r['id']}: {sku} at {location} book {r['book']}, counted {r['counted']}, "
-        f"variance {r['variance']:+d} ({verdict} {r['tolerance_pct']:g}% tolerance)"
+        f"count {r.id}: {sku} at {location} book {r.book}, counted {r.counted}, "
+        f"variance {r.variance:+d} ({verdict} {r.tolerance_pct:g}% tolerance)"
     )
 
 
@@ -180,10 +181,15 @@ def count(sku: str, location: str, counted: int, database_url: DbOpt = None) -> 
 def accuracy(database_url: DbOpt = None, tolerance_pct: float | None = None) -> None:
     """Inventory accuracy per location and overall."""
     report = _keel(database_url).queries.accuracy(tolerance_pct)
-    table = Table("location", "counted", "within tolerance", "accuracy", title=f"tolerance {report['tolerance_pct']}%")
-    for row in [*report["locations"], {"location": "OVERALL", **report["overall"]}]:
-        acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
-        table.add_row(row["location"], str(row["counted"]), str(row["within_tolerance"]), acc)
+    table = Table("location", "counted", "within tolerance", "accuracy", title=f"tolerance {report.tolerance_pct}%")
+    overall = report.overall
+    rows = [(r.location, r.counted, r.within_tolerance, r.accuracy) for r in report.locations]
+    for location, counted, within, share in [
+        *rows,
+        ("OVERALL", overall.counted, overall.within_tolerance, overall.accuracy),
+    ]:
+        acc = "-" if share is None else f"{share:.1%}"
+        table.add_row(location, str(counted), str(within), acc)
     console.print(table)
 
 
@@ -205,13 +211,13 @@ def list_locations(
     table = Table("code", "name", "kind", "country", "city", "capabilities", "active", title=f"{total} locations")
     for loc in items:
         table.add_row(
-            loc["code"],
-            loc["name"],
-            loc["kind"],
-            loc["country"],
-            loc["city"] or "",
-            ",".join(loc["capabilities"]),
-            str(loc["active"]),
+            loc.code,
+            loc.name,
+            loc.kind,
+            loc.country,
+            loc.city or "",
+            ",".join(loc.capabilities),
+            str(loc.active),
         )
     console.print(table)
 
@@ -233,22 +239,22 @@ def create_location(
     """Create a location."""
     try:
         loc = _keel(database_url).locations.create(
-            {
-                "code": code,
-                "name": name,
-                "kind": kind,
-                "country": country,
-                "city": city,
-                "region": region,
-                "latitude": latitude,
-                "longitude": longitude,
-                "capabilities": capability or [],
-                "daily_capacity": daily_capacity,
-            }
+            CreateLocation(
+                code=code,
+                name=name,
+                kind=kind,
+                country=country,
+                city=city,
+                region=region,
+                latitude=latitude,
+                longitude=longitude,
+                capabilities=tuple(capability or ()),
+                daily_capacity=daily_capacity,
+            )
         )
     except KeelError as exc:
         raise fail(exc) from exc
-    console.print(f"created location {loc['code']} (#{loc['id']})")
+    console.print(f"created location {loc.code} (#{loc.id})")
 
 
 @locations_app.command("update")
@@ -266,7 +272,7 @@ def update_location(
 ) -> None:
     """Change a location's fields."""
     fields = {"name": name, "kind": kind, "city": city, "region": region, "daily_capacity": daily_capacity}
-    changes: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    changes: LocationChanges = {k: v for k, v in fields.items() if v is not None}  # type: ignore[assignment]
     if default_capacity:
         if daily_capacity is not None:
             console.print("[red]give --daily-capacity or --default-capacity, not both[/red]")
@@ -296,7 +302,7 @@ def show_location(code: str, database_url: DbOpt = None) -> None:
         loc = _keel(database_url).locations.get(code)
     except KeelError as exc:
         raise fail(exc) from exc
-    console.print_json(json.dumps(loc, default=str))
+    console.print_json(json.dumps(LocationPublic.model_validate(loc).model_dump(), default=str))
 
 
 @locations_app.command("groups")
@@ -304,7 +310,7 @@ def list_groups(database_url: DbOpt = None) -> None:
     """List location groups and their members."""
     table = Table("code", "name", "members")
     for group in _keel(database_url).locations.groups():
-        table.add_row(group["code"], group["name"], ", ".join(group["members"]))
+        table.add_row(group.code, group.name, ", ".join(group.members))
     console.print(table)
 
 
@@ -318,7 +324,7 @@ def set_group(
     """Create a location group, or replace the members of an existing one."""
     keel = _keel(database_url)
     try:
-        if any(g["code"] == code for g in keel.locations.groups()):
+        if any(g.code == code for g in keel.locations.groups()):
             keel.locations.set_group_members(code, members)
         else:
             keel.locations.create_group(code, name or code, members)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LocationCreate(BaseModel):
@@ -37,6 +36,8 @@ class LocationUpdate(BaseModel):
 
 
 class LocationPublic(LocationCreate):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     active: bool
     created_at: datetime
@@ -51,6 +52,27 @@ class GroupCreate(BaseModel):
 
 class GroupMembers(BaseModel):
     members: list[str]
+
+
+class GroupPublic(GroupCreate):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PositionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sku: str
+    on_hand: int
+    available: int
+    committed: int
+    reserved: int
+    safety_stock: int
+    damaged: int
+    quality_control: int
+    incoming: int
+    updated_at: datetime
+    location: str
+    country: str
 
 
 class BatchPublic(BaseModel):
@@ -70,6 +92,8 @@ class ReservationCreate(BaseModel):
 
 
 class ReservationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     sku: str
     location: str
@@ -89,6 +113,8 @@ class CountCreate(BaseModel):
 
 
 class CountPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     sku: str
     location: str
@@ -106,11 +132,29 @@ class AvailabilityQuery(BaseModel):
     country: str | None = None
 
 
+class ContributionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    location: str
+    available: int
+    counted: int
+
+
+class StepPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str
+    removed: int
+    result: int
+
+
 class Explained(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     channel: str
     country: str
     quantity: int
     backorder: bool
     projected: int | None
-    contributions: list[dict[str, Any]]
-    steps: list[dict[str, Any]]
+    contributions: list[ContributionPublic]
+    steps: list[StepPublic]

@@ -6,6 +6,7 @@ a read lock; on PostgreSQL row locks and conditional updates give the same guara
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -176,9 +177,12 @@ def upsert_insert(conn: Connection, table: sa.Table) -> Any:
 
 
 # -- the database-specific helpers, once (stores call these; services never branch on the database) ---------
-def placeholder(conn: Connection) -> str:
-    """The DBAPI parameter marker of the connection's driver, for hand-written hot statements."""
-    return "?" if conn.dialect.name == "sqlite" else "%s"
+def placeholder(conn: Connection | Any) -> str:
+    """The DBAPI parameter marker of the connection's driver, for hand-written hot statements; also takes
+    a bare DBAPI cursor (``Database.raw_cursor``)."""
+    if isinstance(conn, Connection):
+        return "?" if conn.dialect.name == "sqlite" else "%s"
+    return "?" if isinstance(conn, sqlite3.Cursor) else "%s"
 
 
 def dbapi_cursor(conn: Connection) -> Any:

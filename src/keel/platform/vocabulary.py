@@ -87,6 +87,20 @@ Quantity = NewType("Quantity", int)
 MAX_QUANTITY = 2**31 - 1  # per movement and per position field: the ledger stores 32-bit counts
 
 
+@dataclass(frozen=True, slots=True)
+class AtpRules:
+    """The numbers of a channel's availability policy, applied in this order to the pooled stock: keep
+    ``safety_buffer`` back, list ``allocation_pct`` % of the rest, at most ``max_listed``, nothing when under
+    ``zero_below``; ``backorder`` lets the channel sell past zero. The channels context stores them, the
+    inventory context computes with them."""
+
+    safety_buffer: int = 0
+    allocation_pct: float = 100.0
+    max_listed: int | None = None
+    zero_below: int = 0
+    backorder: bool = False
+
+
 @dataclass(frozen=True)
 class Money:
     """An amount in one currency, exact (a Decimal, never a float). Amounts in different currencies are

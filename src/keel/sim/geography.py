@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keel.geo.cities import CITIES
+from keel.geo import CITIES
 
 # The cities are the geo context's reference table; the twin adds each country's currency.
 CURRENCY = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keel.bootstrap import Keel
+from keel.channels import CreateChannel
+from keel.inventory import CreateLocation
 from keel.sim.world import World
 
 Progress = Callable[[str, int, int], None]
@@ -14,12 +16,12 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     """Create locations, groups, channels, postal codes and the opening stock, then project channel availability."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
-        keel.locations.create(loc)
+        keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
         report("locations", i, len(world.locations))
     for g in world.groups:
         keel.locations.create_group(g["code"], g["name"], g["members"])
     for i, ch in enumerate(world.channels, start=1):
-        keel.channels.create(ch)
+        keel.channels.create(CreateChannel(**{**ch, "countries": tuple(ch["countries"])}))
         report("channels", i, len(world.channels))
     if world.postal_codes:
         keel.postcodes.load(world.postal_codes, source="sim")

@@ -128,14 +128,14 @@ class Stream(DemandCalendar, SupplyChain):
         positions read. (Shipments and returns the earlier run had scheduled are not carried over.)"""
         # A location the earlier run took down for an outage must come back up when its window is over.
         down, _ = self.keel.locations.list(active=False, limit=len(self.info) + 1)
-        self._inactive = {loc["code"] for loc in down if loc["code"] in self.info}
+        self._inactive = {loc.code for loc in down if loc.code in self.info}
         read = 0
         while True:
             items, total = self.keel.queries.positions(limit=page, offset=read)
             for p in items:
-                key = (p["sku"], p["location"])
+                key = (p.sku, p.location)
                 if key in self.available:
-                    self.available[key], self.on_hand[key] = p["available"], p["on_hand"]
+                    self.available[key], self.on_hand[key] = p.available, p.on_hand
             read += len(items)
             if not items or read >= total:
                 return read
@@ -379,6 +379,6 @@ class Stream(DemandCalendar, SupplyChain):
             else:
                 delta = 0
             result = self.keel.stock.record_count(key[0], key[1], max(0, book + delta), self._id("c"))
-            self.available[key] = self.available.get(key, 0) + result["variance"]
-            self.on_hand[key] = result["counted"]
+            self.available[key] = self.available.get(key, 0) + result.variance
+            self.on_hand[key] = result.counted
             counts["count"] += 1

@@ -69,7 +69,7 @@ def orders_page(
                 channel=filters["channel"], country=filters["country"], created_since=created_since
             ),
             "statuses": sorted(STATUSES),
-            "channel_codes": [c["code"] for c in channels],
+            "channel_codes": [c.code for c in channels],
         },
     )
 
@@ -107,8 +107,8 @@ def _waves_page(request: Request, keel: Keel, filters: dict[str, Any], status: i
     context = {
         "title": "Waves",
         "filters": filters,
-        "channel_codes": [c["code"] for c in channels],
-        "countries": sorted({country for c in channels for country in c["countries"]}),
+        "channel_codes": [c.code for c in channels],
+        "countries": sorted({country for c in channels for country in c.countries}),
         "max_wave": MAX_WAVE,
         "report": None,
         "moved": None,

@@ -9,16 +9,18 @@ The JSON API owns ``/locations``, ``/channels`` and ``/availability/{sku}``, so 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import asdict
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from keel.bootstrap import Keel
-from keel.channels.model import ChannelKind
+from keel.channels import Channel, ChannelKind, Policy
 from keel.deps import KeelDep
-from keel.inventory.model import LocationKind
+from keel.inventory import ListedQuantity, Position
 from keel.platform.errors import NotFound
+from keel.platform.vocabulary import LocationKind
 from keel.web import params
 from keel.web.params import Pager
 from keel.web.render import STATIC_DIR, UI, PageRoute, render
@@ -39,10 +41,11 @@ QUANTITIES = (
 )
 LOCATION_KINDS = frozenset(k.value for k in LocationKind)
 CHANNEL_KINDS = frozenset(k.value for k in ChannelKind)
+T = TypeVar("T")
 EVERYTHING = 1_000_000  # page size for the small reference lists behind filter drop-downs
 
 
-def _require_sku(keel: Keel, sku: str) -> list[dict[str, Any]]:
+def _require_sku(keel: Keel, sku: str) -> list[Position]:
     """The SKU's positions (at most 1,000); NotFound when no location has ever held it."""
     positions, total = keel.queries.positions(sku=sku, limit=1000)
     if total == 0:
@@ -57,7 +60,7 @@ def _require_location(keel: Keel, code: str) -> None:
         raise NotFound(f"There is no location {code!r}.") from None
 
 
-def _require_channel(keel: Keel, code: str) -> dict[str, Any]:
+def _require_channel(keel: Keel, code: str) -> Channel:
     try:
         return keel.channels.get(code)
     except NotFound:
@@ -68,11 +71,11 @@ def _options(keel: Keel) -> dict[str, list[str]]:
     """Values offered by the filter drop-downs."""
     locations, _ = keel.locations.list(limit=EVERYTHING)
     channels, _ = keel.channels.list(limit=EVERYTHING)
-    countries = {loc["country"] for loc in locations}.union(*(c["countries"] for c in channels))
+    countries = {loc.country for loc in locations}.union(*(c.countries for c in channels))
     return {
-        "location_codes": [loc["code"] for loc in locations],
+        "location_codes": [loc.code for loc in locations],
         "countries": sorted(countries),
-        "channel_codes": [c["code"] for c in channels],
+        "channel_codes": [c.code for c in channels],
     }
 
 
@@ -119,7 +122,7 @@ def inventory_page(
         offset=pager.offset,
     )
     pager = pager.with_total(total)
-    sums = {key: sum(row[key] for row in items) for key, _ in QUANTITIES}
+    sums = {key: sum(getattr(row, key) for row in items) for key, _ in QUANTITIES}
     return render(
         request,
         "inventory.html",
@@ -154,14 +157,14 @@ def availability_page(
     }
     if filters["channel"]:
         _require_channel(keel, filters["channel"])
-    rows: list[dict[str, Any]] | None = None
+    rows: list[ListedQuantity] | None = None
     stock: dict[str, int] = {}
     if filters["sku"]:
         positions = _require_sku(keel, filters["sku"])
         stock = {
-            "locations": sum(1 for p in positions if p["on_hand"] or p["available"]),
-            "on_hand": sum(p["on_hand"] for p in positions),
-            "available": sum(p["available"] for p in positions),
+            "locations": sum(1 for p in positions if p.on_hand or p.available),
+            "on_hand": sum(p.on_hand for p in positions),
+            "available": sum(p.available for p in positions),
         }
         rows = keel.availability.projected([filters["sku"]], filters["channel"], filters["country"])[filters["sku"]]
     channels, _ = keel.channels.list(limit=EVERYTHING)
@@ -174,10 +177,10 @@ def availability_page(
             "filters": filters,
             "rows": rows,
             "stock": stock,
-            "listed": sum(r["quantity"] for r in rows or []),
-            "listing": sum(1 for r in rows or [] if r["quantity"] > 0),
-            "channels": {c["code"]: c for c in channels},
-            "examples": sorted({p["sku"] for p in first})[:6],
+            "listed": sum(r.quantity for r in rows or []),
+            "listing": sum(1 for r in rows or [] if r.quantity > 0),
+            "channels": {c.code: c for c in channels},
+            "examples": sorted({p.sku for p in first})[:6],
             **_options(keel),
         },
     )
@@ -199,10 +202,6 @@ def explain_page(
     if filters["channel"]:
         _require_channel(keel, filters["channel"])
     targets = keel.availability.explain(code, filters["channel"], filters["country"])
-    for t in targets:
-        t["pooled"] = t["steps"][0]["result"] if t["steps"] else 0
-        t["stocked"] = [c for c in t["contributions"] if c["available"] or c["counted"]]
-        t["lagging"] = t["projected"] != t["quantity"] and not (t["projected"] is None and not t["quantity"])
     return render(
         request,
         "explain.html",
@@ -211,8 +210,8 @@ def explain_page(
             "sku": code,
             "filters": filters,
             "targets": targets,
-            "stocked": [t for t in targets if t["stocked"]],
-            "unstocked": [t for t in targets if not t["stocked"]],
+            "stocked": [t for t in targets if t.stocked],
+            "unstocked": [t for t in targets if not t.stocked],
             **_options(keel),
         },
     )
@@ -220,14 +219,14 @@ def explain_page(
 
 # -- locations --------------------------------------------------------------------------------------------
 def _registry_listing(
-    search: Callable[..., tuple[list[dict[str, Any]], int]],
+    search: Callable[..., tuple[list[T], int]],
     kinds: frozenset[str] | set[str],
     kind: str | None,
     country: str | None,
     active: str | None,
     page: str | None,
     size: str | None,
-) -> tuple[dict[str, Any], Pager, list[dict[str, Any]], int, list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], Pager, list[T], int, list[T]]:
     """The shared part of the locations and channels pages: checked filters, a page, and every row."""
     filters = {
         "kind": params.choice(kind, "kind", kinds),
@@ -260,7 +259,7 @@ def locations_page(
         keel.locations.list, LOCATION_KINDS, kind, country, active, page, size
     )
     accuracy = keel.queries.accuracy()
-    by_location = {a["location"]: a for a in accuracy["locations"]}
+    by_location = {a.location: a for a in accuracy.locations}
     return render(
         request,
         "locations.html",
@@ -271,36 +270,37 @@ def locations_page(
             "filters": filters,
             "filtered": any(filters.values()),
             "kinds": sorted(LOCATION_KINDS),
-            "countries": sorted({loc["country"] for loc in all_locations}),
+            "countries": sorted({loc.country for loc in all_locations}),
             "accuracy": by_location,
-            "overall": accuracy["overall"],
-            "tolerance_pct": accuracy["tolerance_pct"],
+            "overall": accuracy.overall,
+            "tolerance_pct": accuracy.tolerance_pct,
         },
     )
 
 
 # -- channels ---------------------------------------------------------------------------------------------
-def _policy_summary(policy: dict[str, Any]) -> dict[str, Any]:
+def _policy_summary(policy: Policy) -> dict[str, Any]:
     """Sources grouped by identical spec (a bloc of countries often shares one pattern) and the rules."""
     by_spec: dict[tuple[str, ...], list[tuple[str, list[str]]]] = {}
-    for country, spec in sorted((policy.get("sources") or {}).items()):
-        names = [*spec.get("groups", []), *spec.get("locations", [])]
+    for country, spec in sorted(policy.sources.items()):
+        names = [*spec.groups, *spec.locations]
         pattern = tuple(n.replace(f"-{country}", "-{country}") for n in names)
         by_spec.setdefault(pattern, []).append((country, names))
     sources = [
         {"countries": [c for c, _ in members], "names": members[0][1] if len(members) == 1 else list(pattern)}
         for pattern, members in by_spec.items()
     ]
+    numbers = policy.rules
     rules = []
-    if policy.get("safety_buffer"):
-        rules.append(f"safety buffer {policy['safety_buffer']}")
-    if policy.get("allocation_pct", 100) != 100:
-        rules.append(f"allocate {policy['allocation_pct']:g}%")
-    if policy.get("max_listed") is not None:
-        rules.append(f"list at most {policy['max_listed']}")
-    if policy.get("zero_below"):
-        rules.append(f"zero below {policy['zero_below']}")
-    return {"sources": sources, "rules": rules, "backorder": bool(policy.get("backorder"))}
+    if numbers.safety_buffer:
+        rules.append(f"safety buffer {numbers.safety_buffer}")
+    if numbers.allocation_pct != 100:
+        rules.append(f"allocate {numbers.allocation_pct:g}%")
+    if numbers.max_listed is not None:
+        rules.append(f"list at most {numbers.max_listed}")
+    if numbers.zero_below:
+        rules.append(f"zero below {numbers.zero_below}")
+    return {"sources": sources, "rules": rules, "backorder": numbers.backorder}
 
 
 @router.get(f"{UI}/channels")
@@ -316,18 +316,17 @@ def channels_page(
     filters, pager, items, total, everything = _registry_listing(
         keel.channels.list, CHANNEL_KINDS, kind, country, active, page, size
     )
-    for item in items:
-        item["summary"] = _policy_summary(item["policy"])
+    rows = [{**asdict(c), "summary": _policy_summary(c.policy)} for c in items]
     return render(
         request,
         "channels.html",
         {
             "title": "Channels",
-            "channels": items,
+            "channels": rows,
             "pager": pager.with_total(total),
             "filters": filters,
             "filtered": any(filters.values()),
             "kinds": sorted(CHANNEL_KINDS),
-            "countries": sorted({c for ch in everything for c in ch["countries"]}),
+            "countries": sorted({c for ch in everything for c in ch.countries}),
         },
     )

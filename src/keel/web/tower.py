@@ -1,8 +1,8 @@
 """The control tower's home (KPIs, alerts, charts) and the stock drill-down by country, region and location.
 
-Numbers come from ``keel.insights`` (one cached snapshot shared by every browser); the SKU positions at
-the bottom of the drill-down come straight from ``keel.queries``. Charts are Plotly figures written into
-the page as JSON and drawn by the locally served plotly.min.js (``static/tower.js``).
+Numbers come from ``keel.insights`` (built in bootstrap: one cached snapshot shared by every browser); the
+SKU positions at the bottom of the drill-down come straight from ``keel.queries``. Charts are Plotly figures
+written into the page as JSON and drawn by the locally served plotly.min.js (``static/tower.js``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from fastapi.responses import Response
 
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
-from keel.insights.model import StockRow, StockTotals, rollup
-from keel.insights.service import InsightsService, Snapshot
+from keel.insights import Snapshot, StockRow, StockTotals, rollup
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager
@@ -31,29 +30,13 @@ NO_REGION = "-"  # the query-string value of "locations with no region"
 COLOURS = {"primary": "#0f766e", "second": "#5eead4", "third": "#98a2b3"}
 
 
-def insights(request: Request, keel: Keel) -> InsightsService:
-    """One insights service per app, so its cache is shared by every request."""
-    return insights_for(request.app, keel)
-
-
-def warm_insights(app: Any, keel: Keel) -> None:
+def warm_insights(keel: Keel) -> None:
     """Compute the first snapshot before anyone asks (run in a thread at start-up): at reference scale it
     takes seconds, which the first visitor of the home page would otherwise wait for."""
     try:
-        insights_for(app, keel).snapshot()
+        keel.insights.snapshot()
     except Exception:  # a failure here only means the first request computes it instead
         logger.exception("warming the control tower failed")
-
-
-def insights_for(app: Any, keel: Keel) -> InsightsService:
-    state = app.state
-    service: InsightsService | None = getattr(state, "insights", None)
-    if service is None or service.db is not keel.db:
-        service = InsightsService(
-            keel.db, keel.events, keel.queries, keel.locations, keel.channels, keel.availability, keel.orders
-        )
-        state.insights = service
-    return service
 
 
 def _refresh(raw: str | None) -> int:
@@ -103,8 +86,8 @@ def _money(value: Decimal) -> str:
 
 
 def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
-    acc = snap.accuracy["overall"]
-    tolerance = snap.accuracy["tolerance_pct"]
+    acc = snap.accuracy.overall
+    tolerance = snap.accuracy.tolerance_pct
     m = snap.metrics
     sourced = sum(1 for item in snap.listings if item.has_sources)
     return [
@@ -119,34 +102,34 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
         {
             "id": "accuracy",
             "label": "Inventory accuracy",
-            "value": acc["accuracy"],
+            "value": acc.accuracy,
             "pct": True,
-            "note": f"{acc['within_tolerance']:,} of {acc['counted']:,} counts within {tolerance:g}%",
-            "state": _state(acc["accuracy"], good_above=0.95),
+            "note": f"{acc.within_tolerance:,} of {acc.counted:,} counts within {tolerance:g}%",
+            "state": _state(acc.accuracy, good_above=0.95),
         },
         {
             "id": "on-time-rate",
             "label": "On-time fulfilment",
-            "value": m["on_time_rate"],
+            "value": m.on_time_rate,
             "pct": True,
-            "note": f"of {m['delivered'] or 0:,} delivered orders",
-            "state": _state(m["on_time_rate"], good_above=0.95),
+            "note": f"of {m.delivered or 0:,} delivered orders",
+            "state": _state(m.on_time_rate, good_above=0.95),
         },
         {
             "id": "same-day-rate",
             "label": "Same-day rate",
-            "value": m["same_day_rate"],
+            "value": m.same_day_rate,
             "pct": True,
             "note": "same-day orders delivered the day they were placed",
-            "state": _state(m["same_day_rate"], good_above=0.90),
+            "state": _state(m.same_day_rate, good_above=0.90),
         },
         {
             "id": "split-rate",
             "label": "Split rate",
-            "value": m["split_rate"],
+            "value": m.split_rate,
             "pct": True,
-            "note": f"of {m['routed'] or 0:,} routed orders ship from 2+ locations",
-            "state": _state(m["split_rate"], good_below=0.20),
+            "note": f"of {m.routed or 0:,} routed orders ship from 2+ locations",
+            "state": _state(m.split_rate, good_below=0.20),
         },
         {
             "id": "sync-lag",
@@ -162,7 +145,7 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
 @router.get("/")
 def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Response:
     every = _refresh(refresh)
-    snap = insights(request, keel).snapshot()
+    snap = keel.insights.snapshot()
     # Revenue is grouped with its currency so that different currencies are never added together.
     by_channel = snap.sales(lambda o: f"{o.channel} ({o.currency})")
     by_country = snap.sales(lambda o: f"{o.country} ({o.currency})")
@@ -241,10 +224,10 @@ def stock_page(
             loc = keel.locations.get(chosen["location"])
         except NotFound:
             raise NotFound(f"There is no location {chosen['location']!r}.") from None
-        chosen["country"], chosen["region"] = loc["country"], loc["region"] or NO_REGION
+        chosen["country"], chosen["region"] = loc.country, loc.region or NO_REGION
     elif chosen["region"] and not chosen["country"]:
         raise params.BadQuery("region", "needs a country")
-    snap = insights(request, keel).snapshot()
+    snap = keel.insights.snapshot()
     rows = snap.stock
     crumbs: list[tuple[str, str]] = [("All countries", f"{UI}/stock")]
     context: dict[str, Any] = {"level": "country", "chosen": chosen, "positions": None, "refresh": every}

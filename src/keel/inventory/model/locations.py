@@ -1,38 +1,21 @@
-"""Location kinds, capabilities and field validation."""
+"""Location field validation (kinds and capabilities are shared vocabulary: ``keel.platform.vocabulary``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from keel.platform.errors import FieldError
-
-
-class LocationKind(StrEnum):
-    WAREHOUSE = "warehouse"
-    STORE = "store"
-    DARK_STORE = "dark_store"
-    THREE_PL = "3pl"
-    SUPPLIER = "supplier"
-
-
-class Capability(StrEnum):
-    SHIP = "ship"
-    PICKUP = "pickup"
-    SHIP_FROM_STORE = "ship_from_store"
-
+from keel.platform.vocabulary import CODE_RE, CODE_RULE, Capability, LocationKind
 
 MAX_CAPACITY = 10_000_000  # units a day: far above any real node, so only typos are refused
-CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str]) -> list[FieldError]:
     """Check the location fields present in ``values`` (a create or a partial update)."""
     errors: list[FieldError] = []
     if "code" in values and not CODE_RE.fullmatch(str(values["code"] or "")):
-        errors.append(FieldError(None, "code", "1-64 letters, digits or ._- starting alphanumeric"))
+        errors.append(FieldError(None, "code", CODE_RULE))
     if "name" in values and not str(values["name"] or "").strip():
         errors.append(FieldError(None, "name", "must not be empty"))
     elif "name" in values and len(str(values["name"])) > 200:
@@ -61,3 +44,6 @@ def validate_location_fields(values: Mapping[str, Any], countries: frozenset[str
         if unknown:
             errors.append(FieldError(None, "capabilities", f"unknown: {', '.join(unknown)}"))
     return errors
+
+
+__all__ = ["MAX_CAPACITY", "Capability", "LocationKind", "validate_location_fields"]

@@ -11,7 +11,6 @@ identity holds after any sequence of accepted movements; a property test checks 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 
 from keel.platform.errors import FieldError
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
+from keel.platform.vocabulary import MOVEMENT_ID_RE as ID_RE
 
 FIELDS = (
     "on_hand",
@@ -33,11 +34,7 @@ FIELDS = (
 ON_HAND, AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC, INCOMING = range(8)
 COMPONENTS = (AVAILABLE, COMMITTED, RESERVED, SAFETY, DAMAGED, QC)
 
-# Quantities and every position bucket fit a 32-bit integer column on both databases.
-MAX_QUANTITY = 2**31 - 1
 MAX_TEXT = 200  # reason, reference
-SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
-ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 
 
 class Kind(StrEnum):

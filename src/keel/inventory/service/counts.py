@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import sqlalchemy as sa
+from collections.abc import Callable
 
 from keel.inventory import store
 from keel.inventory.model import (
     FIELDS,
     KINDS_BY_CODE,
-    MAX_QUANTITY,
     ON_HAND,
-    SKU_RE,
+    CountRecord,
     Kind,
     Movement,
+    StoredCount,
     apply,
     count_variance,
     empty_position,
@@ -26,11 +23,12 @@ from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, single_field
 from keel.platform.events import NewEvent
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
 
 
 class Counts(Ledger):
     # -- cycle counts -------------------------------------------------------------------------------------
-    def record_count(self, sku: str, location: str, counted: int, count_id: str | None = None) -> dict[str, Any]:
+    def record_count(self, sku: str, location: str, counted: int, count_id: str | None = None) -> CountRecord:
         """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
@@ -39,29 +37,20 @@ class Counts(Ledger):
         cid = count_id or uuid.uuid4().hex
         if not CLIENT_ID_RE.fullmatch(cid):
             raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:- starting alphanumeric")
-        c = store.cycle_counts
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)
-            self._one_at_a_time(conn, "count", cid)
-            prior = conn.execute(sa.select(c).where(c.c.id == cid)).first()
+            store.lock_client_id(conn, "count", cid)
+            prior = store.get_count(conn, cid)
             if prior is not None:
                 if (prior.sku, prior.location_id, prior.counted) != (sku, location_id, counted):
                     raise Conflict(f"count {cid!r} exists with other content")
-                return self._count_public(dict(prior._mapping), location)
+                return self._count_public(prior, location)
             key = (sku, location_id)
             position = self._lock_positions(conn, [key]).get(key, empty_position())
             result = count_variance(position[ON_HAND], counted, self.settings.count_tolerance_pct)
             now = utcnow()
-            row = {
-                "id": cid,
-                "sku": sku,
-                "location_id": location_id,
-                "book": result.book,
-                "counted": counted,
-                "variance": result.variance,
-                "counted_at": now,
-            }
-            conn.execute(c.insert().values(**row))
+            row = StoredCount(cid, sku, location_id, result.book, counted, result.variance, now)
+            store.insert_count(conn, row)
             if result.variance:
                 kind = Kind.COUNT_GAIN if result.variance > 0 else Kind.COUNT_LOSS
                 refusal = apply(position, kind, abs(result.variance))
@@ -72,35 +61,28 @@ class Counts(Ledger):
                 self._record(conn, [movement], "counts", now_us)
             return self._count_public(row, location)
 
-    def _count_public(self, row: Mapping[str, Any], location: str) -> dict[str, Any]:
-        result = count_variance(row["book"], row["counted"], self.settings.count_tolerance_pct)
-        return {
-            "id": row["id"],
-            "sku": row["sku"],
-            "location": location,
-            "book": row["book"],
-            "counted": row["counted"],
-            "variance": row["variance"],
-            "within_tolerance": result.within_tolerance,
-            "tolerance_pct": self.settings.count_tolerance_pct,
-            "counted_at": row["counted_at"],
-        }
+    def _count_public(self, row: StoredCount, location: str) -> CountRecord:
+        tolerance = self.settings.count_tolerance_pct
+        result = count_variance(row.book, row.counted, tolerance)
+        return CountRecord(
+            row.id,
+            row.sku,
+            location,
+            row.book,
+            row.counted,
+            row.variance,
+            result.within_tolerance,
+            tolerance,
+            row.counted_at,
+        )
 
     # -- rebuild ------------------------------------------------------------------------------------------
     def rebuild(self, *, write: bool = True, progress: Callable[[int], None] | None = None) -> RebuildReport:
         """Replay the whole ledger in sequence order and compare with (and optionally replace) the positions."""
         report = RebuildReport()
         rebuilt: dict[tuple[str, int], list[int]] = {}
-        m = store.movements
         with self._transaction() as conn:
-            # yield_per on the statement, not the connection: Connection.execution_options() changes the
-            # connection in place, and a server-side cursor then breaks the DELETE below on PostgreSQL.
-            query = (
-                sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity)
-                .order_by(m.c.seq)
-                .execution_options(yield_per=20_000)
-            )
-            for kind_code, sku, location_id, quantity in conn.execute(query):
+            for kind_code, sku, location_id, quantity in store.replay(conn):
                 position = rebuilt.setdefault((sku, location_id), empty_position())
                 refusal = apply(position, KINDS_BY_CODE[kind_code], quantity)
                 if refusal is not None:
@@ -108,17 +90,7 @@ class Counts(Ledger):
                 report.movements += 1
                 if progress and report.movements % 20_000 == 0:
                     progress(20_000)
-            cols = store.QTY_COLUMNS
-            live = {
-                (row[0], row[1]): list(row[2:])
-                for row in conn.execute(
-                    sa.select(
-                        store.positions.c.sku,
-                        store.positions.c.location_id,
-                        *(store.positions.c[c] for c in cols),
-                    )
-                )
-            }
+            live = store.all_positions(conn)
             zero = empty_position()
             for key in sorted(set(live) | set(rebuilt)):
                 have, want = live.get(key, zero), rebuilt.get(key, zero)
@@ -133,8 +105,7 @@ class Counts(Ledger):
                     )
             report.positions = len(rebuilt)
             if write and report.differences:
-                conn.execute(store.positions.delete())
-                store.save_positions(conn, rebuilt, to_micros(utcnow()))
+                store.replace_positions(conn, rebuilt, to_micros(utcnow()))
                 report.applied = True
                 data = {"positions": report.positions, "differences": len(report.differences)}
                 self.events.append(conn, [NewEvent(POSITIONS_REBUILT, "positions", data, source="rebuild")])

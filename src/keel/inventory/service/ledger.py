@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory import store
@@ -197,13 +196,7 @@ class Ledger:
         return self.locations.codes_by_id(conn)
 
     def _lock_positions(self, conn: Connection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
-        lock = not self.db.is_sqlite  # SQLite already holds the database write lock (BEGIN IMMEDIATE)
-        positions = store.load_positions(conn, pairs, lock=lock)
-        missing = [p for p in pairs if p not in positions]
-        if missing and lock:
-            store.ensure_positions(conn, missing, to_micros(utcnow()))
-            positions.update(store.load_positions(conn, missing, lock=True))
-        return positions
+        return store.lock_positions(conn, pairs, to_micros(utcnow()))
 
     def _record(self, conn: Connection, movements: list[Movement], source: str, now_us: int) -> None:
         """Append movements whose positions the caller already changed, and announce them."""
@@ -224,16 +217,6 @@ class Ledger:
         self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
         MOVEMENTS.labels(source=source).inc(len(movements))
         logger.debug("movements recorded", extra={"fields": {"source": source, "first_seq": first, "last_seq": last}})
-
-    def _one_at_a_time(self, conn: Connection, kind: str, client_id: str) -> None:
-        """Serialise requests reusing one client id, so a concurrent retry sees the first one's row.
-
-        Without it, two PostgreSQL transactions both find no prior row and the second insert fails with
-        a unique violation (a 500) instead of being answered idempotently. SQLite writers are serial.
-        """
-        if not self.db.is_sqlite:
-            sql = "SELECT pg_advisory_xact_lock(hashtext(:kind), hashtext(:id))"  # two-key space: no clash
-            conn.execute(sa.text(sql), {"kind": kind, "id": client_id})
 
     def _location_id(self, conn: Connection, code: str) -> int:
         location_id = self.locations.active_ids(conn).get(code)

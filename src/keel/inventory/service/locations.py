@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import asdict
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory import store
-from keel.inventory.model import validate_location_fields
+from keel.inventory.model import CreateLocation, Location, LocationChanges, LocationGroup, validate_location_fields
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -17,24 +17,7 @@ from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
 
 _REQUIRED = frozenset({"name", "kind", "country", "capabilities", "active"})
-_FIELDS = (
-    "code",
-    "name",
-    "kind",
-    "country",
-    "region",
-    "city",
-    "latitude",
-    "longitude",
-    "capabilities",
-    "daily_capacity",
-)
-
-
-def _public(row: Any) -> dict[str, Any]:
-    data = dict(row._mapping)
-    data["capabilities"] = sorted(data["capabilities"] or [])
-    return data
+_CHANGEABLE = frozenset(LocationChanges.__annotations__)
 
 
 class LocationService:
@@ -42,9 +25,9 @@ class LocationService:
         self.db = db
         self.events = events
 
-    def create(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Create a location; ``code`` must be new."""
-        values = {k: values.get(k) for k in _FIELDS}
+    def create(self, command: CreateLocation) -> Location:
+        """Create a location; ``code`` must be new. Emits ``location.created``."""
+        values: dict[str, Any] = asdict(command)
         values["capabilities"] = sorted(set(values["capabilities"] or []))
         values["country"] = str(values["country"] or "").upper()
         errors = validate_location_fields(values, COUNTRIES)
@@ -52,49 +35,45 @@ class LocationService:
             raise ValidationFailed("invalid location", errors)
         now = utcnow()
         with self.db.write() as conn:
-            if conn.execute(sa.select(store.locations.c.id).where(store.locations.c.code == values["code"])).first():
-                raise Conflict(f"location {values['code']!r} already exists")
-            conn.execute(store.locations.insert().values(**values, active=True, created_at=now, updated_at=now))
-            self.events.append(conn, [NewEvent("location.created", values["code"], {"code": values["code"]})])
-            return self._get(conn, values["code"])
+            if store.get_location(conn, command.code) is not None:
+                raise Conflict(f"location {command.code!r} already exists")
+            store.insert_location(conn, values, now)
+            self.events.append(conn, [NewEvent("location.created", command.code, {"code": command.code})])
+            return self._get(conn, command.code)
 
-    def update(self, code: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, code: str, changes: LocationChanges) -> Location:
         """Change any field but the code; ``active`` false deactivates (movements are then refused)."""
-        changes = {k: v for k, v in changes.items() if k in (*_FIELDS, "active") and k != "code"}
+        values: dict[str, Any] = {k: v for k, v in changes.items() if k in _CHANGEABLE}
         # null means "not changing" for the fields a location must always have
-        changes = {k: v for k, v in changes.items() if v is not None or k not in _REQUIRED}
-        if "country" in changes:
-            changes["country"] = str(changes["country"] or "").upper()
-        if "capabilities" in changes:
-            changes["capabilities"] = sorted(set(changes["capabilities"] or []))
-        errors = validate_location_fields(changes, COUNTRIES)
+        values = {k: v for k, v in values.items() if v is not None or k not in _REQUIRED}
+        if "country" in values:
+            values["country"] = str(values["country"] or "").upper()
+        if "capabilities" in values:
+            values["capabilities"] = sorted(set(values["capabilities"] or []))
+        errors = validate_location_fields(values, COUNTRIES)
         if errors:
             raise ValidationFailed("invalid location", errors)
         with self.db.write() as conn:
             self._get(conn, code)
-            if changes:
-                conn.execute(
-                    store.locations.update()
-                    .where(store.locations.c.code == code)
-                    .values(**changes, updated_at=utcnow())
-                )
-                self.events.append(
-                    conn, [NewEvent("location.updated", code, {"code": code, "fields": sorted(changes)})]
-                )
+            if values:
+                store.update_location(conn, code, values, utcnow())
+                self.events.append(conn, [NewEvent("location.updated", code, {"code": code, "fields": sorted(values)})])
             return self._get(conn, code)
 
-    def deactivate(self, code: str) -> dict[str, Any]:
+    def deactivate(self, code: str) -> Location:
+        """Deactivate a location: movements naming it are refused from now on."""
         return self.update(code, {"active": False})
 
-    def get(self, code: str) -> dict[str, Any]:
+    def get(self, code: str) -> Location:
+        """The location with ``code``; ``NotFound`` when there is none."""
         with self.db.read() as conn:
             return self._get(conn, code)
 
-    def _get(self, conn: Connection, code: str) -> dict[str, Any]:
-        row = conn.execute(sa.select(store.locations).where(store.locations.c.code == code)).first()
-        if row is None:
+    def _get(self, conn: Connection, code: str) -> Location:
+        found = store.get_location(conn, code)
+        if found is None:
             raise NotFound(f"location {code!r} does not exist")
-        return _public(row)
+        return found
 
     def list(
         self,
@@ -104,78 +83,61 @@ class LocationService:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[builtins.list[dict[str, Any]], int]:
+    ) -> tuple[builtins.list[Location], int]:
         """A page of locations and the total matching the filters."""
-        t = store.locations
-        query = sa.select(t)
-        for column, value in (
-            (t.c.kind, kind),
-            (t.c.country, country.upper() if country else None),
-            (t.c.active, active),
-        ):
-            if value is not None:
-                query = query.where(column == value)
         with self.db.read() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
-            rows = conn.execute(query.order_by(t.c.code).limit(limit).offset(offset))
-            return [_public(r) for r in rows], int(total)
+            return store.list_locations(
+                conn,
+                kind=kind,
+                country=country.upper() if country else None,
+                active=active,
+                limit=limit,
+                offset=offset,
+            )
 
     def active_ids(self, conn: Connection) -> dict[str, int]:
         """code -> id of active locations: the set a movement may name."""
-        t = store.locations
-        return dict(conn.execute(sa.select(t.c.code, t.c.id).where(t.c.active.is_(True))).tuples().all())
+        return store.active_ids(conn)
 
     def codes_by_id(self, conn: Connection) -> dict[int, str]:
-        t = store.locations
-        return dict(conn.execute(sa.select(t.c.id, t.c.code)).tuples().all())
+        """id -> code of every location, active or not."""
+        return store.codes_by_id(conn)
+
+    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]:
+        """Every location code and every group code: the channels context's location directory port."""
+        return set(store.ids_by_code(conn)), store.group_codes(conn)
 
     # -- groups -------------------------------------------------------------------------------------------
-    def create_group(self, code: str, name: str, members: builtins.list[str]) -> dict[str, Any]:
+    def create_group(self, code: str, name: str, members: builtins.list[str]) -> LocationGroup:
         """Create a named group of locations (used by channel availability policies)."""
         with self.db.write() as conn:
-            if conn.execute(sa.select(store.location_groups.c.id).where(store.location_groups.c.code == code)).first():
+            if store.get_group_name(conn, code) is not None:
                 raise Conflict(f"location group {code!r} already exists")
-            ids = self._resolve(conn, members)
-            inserted = conn.execute(store.location_groups.insert().values(code=code, name=name)).inserted_primary_key
-            assert inserted is not None
-            group_id = inserted[0]
-            if ids:
-                conn.execute(
-                    store.location_group_members.insert(),
-                    [{"group_id": group_id, "location_id": i} for i in ids],
-                )
+            store.insert_group(conn, code, name, self._resolve(conn, members))
             self.events.append(conn, [NewEvent("location_group.created", code, {"code": code, "members": members})])
-        return {"code": code, "name": name, "members": sorted(members)}
+        return LocationGroup(code, name, tuple(sorted(members)))
 
-    def set_group_members(self, code: str, members: builtins.list[str]) -> dict[str, Any]:
+    def set_group_members(self, code: str, members: builtins.list[str]) -> LocationGroup:
+        """Replace a group's members; channels listing from the group are recomputed."""
         with self.db.write() as conn:
-            group = conn.execute(sa.select(store.location_groups).where(store.location_groups.c.code == code)).first()
-            if group is None:
+            name = store.get_group_name(conn, code)
+            if name is None:
                 raise NotFound(f"location group {code!r} does not exist")
-            ids = self._resolve(conn, members)
-            m = store.location_group_members
-            conn.execute(m.delete().where(m.c.group_id == group.id))
-            if ids:
-                conn.execute(m.insert(), [{"group_id": group.id, "location_id": i} for i in ids])
+            store.replace_group_members(conn, code, self._resolve(conn, members))
             self.events.append(conn, [NewEvent("location_group.updated", code, {"code": code, "members": members})])
-        return {"code": code, "name": group.name, "members": sorted(members)}
+        return LocationGroup(code, name, tuple(sorted(members)))
 
-    def groups(self) -> builtins.list[dict[str, Any]]:
+    def groups(self) -> builtins.list[LocationGroup]:
+        """Every group by code, with its members."""
         with self.db.read() as conn:
-            members = self.group_members(conn)
-            rows = conn.execute(sa.select(store.location_groups).order_by(store.location_groups.c.code))
-            return [{"code": r.code, "name": r.name, "members": sorted(members.get(r.code, []))} for r in rows]
+            return store.list_groups(conn)
 
     def group_members(self, conn: Connection) -> dict[str, builtins.list[str]]:
-        g, m, loc = store.location_groups, store.location_group_members, store.locations
-        query = sa.select(g.c.code, loc.c.code).join(m, m.c.group_id == g.c.id).join(loc, loc.c.id == m.c.location_id)
-        out: dict[str, builtins.list[str]] = {}
-        for group_code, loc_code in conn.execute(query):
-            out.setdefault(group_code, []).append(loc_code)
-        return out
+        """group code -> member location codes."""
+        return store.group_members(conn)
 
     def _resolve(self, conn: Connection, codes: builtins.list[str]) -> builtins.list[int]:
-        known = dict(conn.execute(sa.select(store.locations.c.code, store.locations.c.id)).tuples().all())
+        known = store.ids_by_code(conn)
         missing = sorted(set(codes) - set(known))
         if missing:
             raise ValidationFailed(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.service import CHANNEL_EVENTS
+from keel.channels import CHANNEL_EVENTS
 from keel.inventory import store
 from keel.inventory.model import AVAILABLE_DELTA, CHANGES_AVAILABLE, KIND_CODES, atp_quantity
 from keel.inventory.service.stock import POSITIONS_REBUILT, STOCK_MOVED
@@ -64,16 +64,9 @@ class Projector:
 
     def load(self, conn: Connection) -> View:
         """Read the whole view from one snapshot (``conn`` must be a snapshot transaction)."""
-        cur = store.cursor(conn)
         as_of = self.events.last_seq(conn, STOCK_MOVED)
-        stock: dict[str, dict[int, int]] = {}
-        cur.execute("SELECT sku, location_id, available FROM positions")
-        for sku, location_id, available in cur.fetchall():
-            stock.setdefault(sku, {})[location_id] = available
-        listed: dict[str, dict[tuple[int, str], tuple[int, bool]]] = {}
-        cur.execute("SELECT channel_id, country, sku, quantity, backorder FROM channel_availability")
-        for ch, country, sku, qty, backorder in cur.fetchall():
-            listed.setdefault(sku, {})[(ch, country)] = (qty, bool(backorder))
+        stock = store.available_snapshot(conn)
+        listed = store.listed_snapshot(conn)
         return View(self.build_topology(conn), stock, listed, as_of)
 
     def warm(self) -> None:
@@ -181,14 +174,7 @@ class Projector:
     def _write(self, conn: Connection, changes: list[Change], causes: list[int]) -> None:
         if not changes:
             return
-        now_us = to_micros(utcnow())
-        ph = "?" if conn.dialect.name == "sqlite" else "%s"
-        store.cursor(conn).executemany(
-            "INSERT INTO channel_availability (channel_id, country, sku, quantity, backorder, updated_at) "
-            f"VALUES ({ph}, {ph}, {ph}, {ph}, {ph}, {ph}) ON CONFLICT (channel_id, country, sku) DO UPDATE SET "
-            "quantity = excluded.quantity, backorder = excluded.backorder, updated_at = excluded.updated_at",
-            [(c[0], c[2], c[3], c[5], c[6], now_us) for c in changes],
-        )
+        store.save_listed(conn, [(c[0], c[2], c[3], c[5], c[6]) for c in changes], to_micros(utcnow()))
         per_channel: dict[str, list[dict[str, object]]] = {}
         for _, channel, country, sku, before, quantity, backorder in changes:
             per_channel.setdefault(channel, []).append(

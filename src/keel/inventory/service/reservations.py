@@ -5,24 +5,16 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory import store
-from keel.inventory.model import (
-    EFFECTS,
-    MAX_QUANTITY,
-    SKU_RE,
-    Kind,
-    Movement,
-    empty_position,
-)
+from keel.inventory.model import EFFECTS, Kind, Movement, Reservation, empty_position
 from keel.inventory.service.ledger import CLIENT_ID_MAX, CLIENT_ID_RE, Ledger
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, InsufficientStock, KeelError, NotFound, single_field
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
 
 logger = logging.getLogger("keel.inventory")
 
@@ -37,7 +29,7 @@ class Reservations(Ledger):
         ttl_seconds: float,
         reservation_id: str | None = None,
         reference: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Reservation:
         """Hold ``quantity`` units for ``ttl_seconds``; atomic, so it never takes more than is available."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
@@ -53,10 +45,10 @@ class Reservations(Ledger):
         now = utcnow()
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)
-            self._one_at_a_time(conn, "reservation", rid)
-            prior = self._reservation(conn, rid, missing_ok=True)
+            store.lock_client_id(conn, "reservation", rid)
+            prior = store.get_reservation(conn, rid)
             if prior is not None:
-                if (prior["sku"], prior["location"], prior["quantity"]) != (sku, location, quantity):
+                if (prior.sku, prior.location, prior.quantity) != (sku, location, quantity):
                     raise Conflict(f"reservation {rid!r} exists with other content")
                 return prior
             now_us = to_micros(now)
@@ -66,49 +58,29 @@ class Reservations(Ledger):
                     f"cannot reserve {quantity} of {sku} at {location}: {max(0, have[1])} available",
                     available=max(0, have[1]),
                 )
-            conn.execute(
-                store.reservations.insert().values(
-                    id=rid,
-                    sku=sku,
-                    location_id=location_id,
-                    quantity=quantity,
-                    status="active",
-                    reference=reference,
-                    expires_at=now + timedelta(seconds=ttl_seconds),
-                    created_at=now,
-                )
-            )
+            expires_at = now + timedelta(seconds=ttl_seconds)
+            store.insert_reservation(conn, rid, sku, location_id, quantity, reference, expires_at, now)
             self._record(
                 conn,
                 [Movement(f"rsv:{rid}", Kind.RESERVED, sku, location_id, quantity, now, None, reference)],
                 "reservations",
                 now_us,
             )
-            return self._reservation(conn, rid)  # type: ignore[return-value]
+            return self._reservation(conn, rid)
 
-    def release(self, reservation_id: str) -> dict[str, Any]:
+    def release(self, reservation_id: str) -> Reservation:
         """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
         return self._close(reservation_id, Kind.RELEASED, "released")
 
-    def commit_reservation(self, reservation_id: str) -> dict[str, Any]:
+    def commit_reservation(self, reservation_id: str) -> Reservation:
         """Turn a hold into committed stock (checkout completed)."""
         return self._close(reservation_id, Kind.RESERVATION_COMMITTED, "committed")
 
     def expire_due(self, now: datetime | None = None, limit: int = 1000) -> int:
         """Release every active reservation whose expiry has passed; returns how many were released."""
         now = now or utcnow()
-        r = store.reservations
         with self._transaction() as conn:
-            due = (
-                conn.execute(
-                    sa.select(r.c.id)
-                    .where(r.c.status == "active", r.c.expires_at <= now)
-                    .order_by(r.c.expires_at)
-                    .limit(limit)
-                )
-                .scalars()
-                .all()
-            )
+            due = store.due_reservations(conn, now, limit)
             released = 0
             for rid in due:
                 # One savepoint each: a hold that cannot be closed (its stock was moved by hand) is logged
@@ -121,42 +93,32 @@ class Reservations(Ledger):
                     logger.warning("reservation %s not expired: %s", rid, exc.detail)
             return released
 
-    def _close(self, rid: str, kind: Kind, status: str) -> dict[str, Any]:
+    def _close(self, rid: str, kind: Kind, status: str) -> Reservation:
         with self._transaction() as conn:
             return self._close_in(conn, rid, kind, status)
 
-    def _close_in(self, conn: Connection, rid: str, kind: Kind, status: str) -> dict[str, Any]:
+    def _close_in(self, conn: Connection, rid: str, kind: Kind, status: str) -> Reservation:
         res = self._reservation(conn, rid, lock=True)
-        assert res is not None
-        if res["status"] != "active":
-            if res["status"] == status:
+        if res.status != "active":
+            if res.status == status:
                 return res  # repeated release/commit: idempotent
-            raise Conflict(f"reservation {rid!r} is {res['status']}, not active")
+            raise Conflict(f"reservation {rid!r} is {res.status}, not active")
         now = utcnow()
         now_us = to_micros(now)
-        location_id = res["location_id"]
-        if not store.conditional_move(conn, res["sku"], location_id, EFFECTS[kind], res["quantity"], now_us):
+        if not store.conditional_move(conn, res.sku, res.location_id, EFFECTS[kind], res.quantity, now_us):
             raise Conflict(f"reservation {rid!r} no longer matches the position")  # ledger corruption guard
-        r = store.reservations
-        conn.execute(r.update().where(r.c.id == rid).values(status=status, closed_at=now))
-        movement = Movement(f"rsv:{rid}:{status}", kind, res["sku"], location_id, res["quantity"], now)
+        store.close_reservation(conn, rid, status, now)
+        movement = Movement(f"rsv:{rid}:{status}", kind, res.sku, res.location_id, res.quantity, now)
         self._record(conn, [movement], "reservations", now_us)
-        return self._reservation(conn, rid)  # type: ignore[return-value]
+        return self._reservation(conn, rid)
 
-    def reservation(self, rid: str) -> dict[str, Any]:
+    def reservation(self, rid: str) -> Reservation:
+        """The hold ``rid``; ``NotFound`` when there is none."""
         with self.db.read() as conn:
-            return self._reservation(conn, rid)  # type: ignore[return-value]
+            return self._reservation(conn, rid)
 
-    def _reservation(
-        self, conn: Connection, rid: str, *, missing_ok: bool = False, lock: bool = False
-    ) -> dict[str, Any] | None:
-        r, loc = store.reservations, store.locations
-        query = sa.select(r, loc.c.code.label("location")).join(loc, loc.c.id == r.c.location_id).where(r.c.id == rid)
-        if lock and not self.db.is_sqlite:
-            query = query.with_for_update(of=r)
-        row = conn.execute(query).first()
-        if row is None:
-            if missing_ok:
-                return None
+    def _reservation(self, conn: Connection, rid: str, *, lock: bool = False) -> Reservation:
+        found = store.get_reservation(conn, rid, lock=lock)
+        if found is None:
             raise NotFound(f"reservation {rid!r} does not exist")
-        return dict(row._mapping)
+        return found

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.service import CHANNEL_EVENTS, ChannelService
-from keel.inventory.model import AtpRules
+from keel.channels import CHANNEL_EVENTS, ChannelService
 from keel.inventory.service.locations import LocationService
+from keel.platform.vocabulary import AtpRules
 
 TOPOLOGY_EVENTS = CHANNEL_EVENTS | {
     "location.created",
@@ -37,20 +37,19 @@ class Topology:
 
 
 def build_topology(conn: Connection, channels: ChannelService, locations: LocationService) -> Topology:
+    """The targets of every active channel's policy, as of ``conn``'s transaction."""
     active = set(locations.active_ids(conn).values())
     code_to_id = {code: i for i, code in locations.codes_by_id(conn).items()}
     groups = locations.group_members(conn)
     targets: list[Target] = []
     for ch in channels.policies(conn):
-        p = ch.policy
-        rules = AtpRules(p.safety_buffer, p.allocation_pct, p.max_listed, p.zero_below, p.backorder)
         for country in ch.countries:
-            src = p.sources.get(country)
+            src = ch.policy.sources.get(country)
             if src is None:
                 continue
             codes = set(src.locations).union(*(groups.get(g, []) for g in src.groups))
             ids = frozenset(code_to_id[c] for c in codes if c in code_to_id and code_to_id[c] in active)
-            targets.append(Target(ch.id, ch.code, country, rules, ids))
+            targets.append(Target(ch.id, ch.code, country, ch.policy.rules, ids))
     by_location: dict[int, list[int]] = {}
     for index, t in enumerate(targets):
         for location_id in t.location_ids:

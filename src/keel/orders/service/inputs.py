@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from keel.channels import ChannelService
 from keel.geo import city_centroid
-from keel.inventory import AvailabilityService, InventoryQueries, LocationService
+from keel.inventory import AvailabilityService, InventoryQueries, Location, LocationService
 from keel.orders.sourcing import Network, Node
 from keel.orders.store import shipments
 from keel.platform.clock import utcnow
@@ -66,11 +66,11 @@ class Place:
     position: tuple[float, float] | None
 
 
-def position(loc: dict[str, Any]) -> tuple[float, float] | None:
+def position(loc: Location) -> tuple[float, float] | None:
     """A location's own coordinates, else its city's, else None."""
-    if loc.get("latitude") is not None and loc.get("longitude") is not None:
-        return float(loc["latitude"]), float(loc["longitude"])
-    found = city_centroid(loc["country"], loc.get("city"))
+    if loc.latitude is not None and loc.longitude is not None:
+        return float(loc.latitude), float(loc.longitude)
+    found = city_centroid(loc.country, loc.city)
     return None if found is None else (found[0], found[1])
 
 
@@ -104,28 +104,28 @@ class SourcingInputs:
     def network_of(self, skus: Sequence[str], allowed: Collection[str]) -> Network:
         """Planner nodes for the active locations among ``allowed``, with their available stock of ``skus``
         and the units they have committed today (spent capacity)."""
-        locations = [loc for loc in self.locations.list(active=True, limit=EVERY_LOCATION)[0] if loc["code"] in allowed]
+        locations = [loc for loc in self.locations.list(active=True, limit=EVERY_LOCATION)[0] if loc.code in allowed]
         stock = self.stock(skus)
         midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
         with self.db.read() as conn:
             used = shipments.units_since(conn, midnight)
         nodes = []
         for loc in locations:
-            kind = _KINDS.get(loc["kind"])
+            kind = _KINDS.get(loc.kind)
             coords = position(loc)
             if kind is None or coords is None:  # suppliers do not fulfil orders; a node needs a position
                 continue
             nodes.append(
                 Node(
-                    code=loc["code"],
+                    code=loc.code,
                     kind=kind,
-                    country=loc["country"],
+                    country=loc.country,
                     lat=coords[0],
                     lon=coords[1],
-                    capabilities=frozenset(_CAPABILITIES[c] for c in loc["capabilities"] if c in _CAPABILITIES),
-                    capacity=DAILY_CAPACITY[kind] if loc.get("daily_capacity") is None else loc["daily_capacity"],
-                    used=used.get(loc["code"], 0),
-                    stock={sku: by_loc[loc["code"]] for sku, by_loc in stock.items() if loc["code"] in by_loc},
+                    capabilities=frozenset(_CAPABILITIES[c] for c in loc.capabilities if c in _CAPABILITIES),
+                    capacity=DAILY_CAPACITY[kind] if loc.daily_capacity is None else loc.daily_capacity,
+                    used=used.get(loc.code, 0),
+                    stock={sku: by_loc[loc.code] for sku, by_loc in stock.items() if loc.code in by_loc},
                 )
             )
         return Network(nodes)
@@ -141,7 +141,7 @@ class SourcingInputs:
     def atp(self, sku: str, channel: str, country: str) -> int:
         """What the channel may sell of ``sku`` in ``country`` now (its live ATP)."""
         rows = self.availability.explain(sku, channel, country)
-        return int(rows[0]["quantity"]) if rows else 0
+        return rows[0].quantity if rows else 0
 
     def sku_known(self, sku: str) -> bool:
         """Some location holds or has held the SKU (there is no catalog yet)."""
@@ -152,9 +152,9 @@ class SourcingInputs:
         found = self.channels.get(code)
         return ChannelTerms(
             code=code,
-            active=bool(found["active"]),
-            countries=frozenset(found["countries"]),
-            backorder=bool(found["policy"].get("backorder")),
+            active=found.active,
+            countries=frozenset(found.countries),
+            backorder=found.policy.rules.backorder,
         )
 
     def place(self, code: str) -> Place | None:
@@ -163,8 +163,8 @@ class SourcingInputs:
             loc = self.locations.get(code)
         except NotFound:
             return None
-        return Place(loc["code"], bool(loc["active"]), loc["country"], frozenset(loc["capabilities"]), position(loc))
+        return Place(loc.code, loc.active, loc.country, frozenset(loc.capabilities), position(loc))
 
     def location_codes(self) -> set[str]:
         """Every location's code, active or not."""
-        return {loc["code"] for loc in self.locations.list(limit=EVERY_LOCATION)[0]}
+        return {loc.code for loc in self.locations.list(limit=EVERY_LOCATION)[0]}

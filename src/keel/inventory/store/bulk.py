@@ -1,0 +1,44 @@
+"""Driver-level bulk statements the hot paths share: chunked IN lists, executemany / COPY staging."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from keel.platform.db import dbapi_cursor
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of at most ``size``: keeps IN lists under the databases' parameter limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str) -> int:
+    """``INSERT INTO table (columns) ... tail`` for many rows; returns the rows written.
+
+    SQLite takes a plain executemany. PostgreSQL gets the rows through ``COPY`` into a temporary table
+    and one ``INSERT ... SELECT``: row-by-row executemany costs a network round trip per row there.
+    """
+    if not rows:
+        return 0
+    cur = dbapi_cursor(conn)
+    cols = ", ".join(columns)
+    if conn.dialect.name == "sqlite":
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))}) {tail}", rows)
+        return int(cur.rowcount)
+    stage = pg_stage(cur, f"stage_{table}", f"LIKE {table}", columns, rows)
+    cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {tail}")
+    return int(cur.rowcount)
+
+
+def pg_stage(cur: Any, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """COPY rows into an empty temporary table (dropped at commit) defined by ``ddl``; returns its name."""
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({ddl}) ON COMMIT DROP")
+    cur.execute(f"TRUNCATE {stage}")
+    with cur.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return stage

@@ -1,0 +1,181 @@
+"""The positions port: load (optionally row-locked), create, save and guard-update position rows, and the
+position reads (pages, available stock by location)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.inventory.model import Position
+from keel.inventory.store.bulk import bulk_insert, chunks, pg_stage
+from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
+from keel.platform.db import dbapi_cursor, locks_rows
+
+Quantities = list[int]  # the eight QTY_COLUMNS of one position, in order
+
+
+def load_positions(
+    conn: Connection, pairs: Sequence[tuple[str, int]], *, lock: bool = False
+) -> dict[tuple[str, int], Quantities]:
+    """Current quantities of the given (sku, location_id) pairs that have a row; with ``lock`` the rows are
+    locked for the transaction where the database locks rows (``locks_rows``).
+
+    The pairs go through a temporary table joined on the primary key: SQLite plans a row-value ``IN`` list
+    as a scan, which cost 60 us per pair at reference scale against ~2 us for the join.
+    """
+    cur = dbapi_cursor(conn)
+    cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
+    if conn.dialect.name == "sqlite":
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER)")
+        cur.execute("DELETE FROM wanted_positions")
+        cur.executemany("INSERT INTO wanted_positions VALUES (?, ?)", sorted(pairs))
+        wanted = "wanted_positions"
+    else:
+        pair_ddl = "sku TEXT, location_id INTEGER"
+        wanted = pg_stage(cur, "wanted_positions", pair_ddl, ("sku", "location_id"), sorted(pairs))
+    suffix = " ORDER BY p.sku, p.location_id FOR UPDATE OF p" if lock and locks_rows(conn) else ""
+    cur.execute(
+        f"SELECT p.sku, p.location_id, {cols} FROM {wanted} w "
+        f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
+    )
+    found = {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
+    if conn.dialect.name == "sqlite":
+        cur.execute("DELETE FROM wanted_positions")
+    return found
+
+
+def lock_positions(
+    conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int
+) -> dict[tuple[str, int], Quantities]:
+    """``load_positions`` with every pair's row locked for the transaction: missing rows are created as zero
+    first where rows lock (so a concurrent writer waits on them too); on SQLite the transaction already
+    holds the database. Pairs without a row are absent from the answer."""
+    found = load_positions(conn, pairs, lock=True)
+    missing = [p for p in pairs if p not in found]
+    if missing and locks_rows(conn):
+        ensure_positions(conn, missing, now_us)
+        found.update(load_positions(conn, missing, lock=True))
+    return found
+
+
+def ensure_positions(conn: Connection, pairs: Sequence[tuple[str, int]], now_us: int) -> None:
+    """Create zero rows for missing pairs (existing rows are left alone)."""
+    zero = (0,) * len(QTY_COLUMNS)
+    rows = [(sku, loc, *zero, now_us) for sku, loc in sorted(pairs)]
+    bulk_insert(conn, "positions", POSITION_COLUMNS, rows, "ON CONFLICT (sku, location_id) DO NOTHING")
+
+
+def save_positions(conn: Connection, changed: dict[tuple[str, int], Quantities], now_us: int) -> None:
+    """Write the given quantities, inserting or replacing each (sku, location_id) row."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*QTY_COLUMNS, "updated_at"))
+    rows = [(sku, loc, *qty, now_us) for (sku, loc), qty in changed.items()]
+    bulk_insert(conn, "positions", POSITION_COLUMNS, rows, f"ON CONFLICT (sku, location_id) DO UPDATE SET {updates}")
+
+
+def conditional_move(
+    conn: Connection, sku: str, location_id: int, effects: Sequence[int], quantity: int, now_us: int
+) -> bool:
+    """Apply one movement's effects with a guard in the WHERE clause: atomic without a read-modify-write.
+    False (nothing changed) when the row is missing or a decreased quantity would go below zero."""
+    sets = [f"{col} = {col} + :d{i}" for i, (col, s) in enumerate(zip(QTY_COLUMNS, effects, strict=True)) if s]
+    guards = [f"{col} >= :q" for col, s in zip(QTY_COLUMNS, effects, strict=True) if s < 0]
+    params: dict[str, Any] = {f"d{i}": s * quantity for i, s in enumerate(effects) if s}
+    params.update(q=quantity, sku=sku, loc=location_id, now=now_us)
+    sql = (
+        f"UPDATE positions SET {', '.join(sets)}, updated_at = :now "
+        f"WHERE sku = :sku AND location_id = :loc{''.join(' AND ' + g for g in guards)}"
+    )
+    return conn.execute(sa.text(sql), params).rowcount == 1
+
+
+def all_positions(conn: Connection) -> dict[tuple[str, int], Quantities]:
+    """Every position row's quantities."""
+    p = positions
+    query = sa.select(p.c.sku, p.c.location_id, *(p.c[c] for c in QTY_COLUMNS))
+    return {(row[0], row[1]): list(row[2:]) for row in conn.execute(query)}
+
+
+def replace_positions(conn: Connection, rebuilt: dict[tuple[str, int], Quantities], now_us: int) -> None:
+    """Replace the whole positions table with ``rebuilt``."""
+    conn.execute(positions.delete())
+    save_positions(conn, rebuilt, now_us)
+
+
+def available_snapshot(conn: Connection) -> dict[str, dict[int, int]]:
+    """sku -> location_id -> available, for every position (read on the DBAPI cursor: it is the whole table)."""
+    cur = dbapi_cursor(conn)
+    cur.execute("SELECT sku, location_id, available FROM positions")
+    stock: dict[str, dict[int, int]] = {}
+    for sku, location_id, available in cur.fetchall():
+        stock.setdefault(sku, {})[location_id] = available
+    return stock
+
+
+def available_of_sku(conn: Connection, sku: str) -> dict[int, int]:
+    """location_id -> available of one SKU, at every location holding a row."""
+    p = positions
+    return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)).all())
+
+
+def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, dict[str, int]]:
+    """sku -> location code -> available, for active locations with available > 0."""
+    p, loc = positions, locations
+    out: dict[str, dict[str, int]] = {sku: {} for sku in skus}
+    for chunk in chunks(skus):
+        query = (
+            sa.select(p.c.sku, loc.c.code, p.c.available)
+            .join(loc, loc.c.id == p.c.location_id)
+            .where(p.c.sku.in_(chunk), loc.c.active.is_(True), p.c.available > 0)
+        )
+        for sku, code, available in conn.execute(query):
+            out[sku][code] = available
+    return out
+
+
+def positions_page(
+    conn: Connection,
+    *,
+    sku: str | None = None,
+    location: str | None = None,
+    country: str | None = None,
+    locations_in: Sequence[str] | None = None,
+    min_available: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Position], int]:
+    """A page of positions by (sku, location code), and the total matching the filters (``country`` upper case)."""
+    p, loc = positions, locations
+    query = sa.select(p, loc.c.code.label("location"), loc.c.country).join(loc, loc.c.id == p.c.location_id)
+    if sku:
+        query = query.where(p.c.sku == sku)
+    if location:
+        query = query.where(loc.c.code == location)
+    if country:
+        query = query.where(loc.c.country == country)
+    if locations_in is not None:
+        query = query.where(loc.c.code.in_(locations_in))
+    if min_available is not None:
+        query = query.where(p.c.available >= min_available)
+    total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = conn.execute(query.order_by(p.c.sku, loc.c.code).limit(limit).offset(offset))
+    items = [
+        Position(
+            r.sku,
+            r.on_hand,
+            r.available,
+            r.committed,
+            r.reserved,
+            r.safety_stock,
+            r.damaged,
+            r.quality_control,
+            r.incoming,
+            r.updated_at,
+            r.location,
+            r.country,
+        )
+        for r in rows
+    ]
+    return items, int(total)
