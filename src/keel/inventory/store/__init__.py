@@ -2,13 +2,12 @@
 paths use driver-level executemany, COPY and bare cursors). Services call these with the connection of
 the transaction they hold; only this package knows which database it talks to.
 
-``tables``: the tables; ``bulk``: shared bulk statements; ``ledger``: movements; ``positions``: positions;
-``locations``: locations and groups; ``holds``: reservations and cycle counts; ``availability``: what the
-channels were told.
+``tables``: the tables; ``ledger``: movements; ``positions``: positions; ``locations``: locations and
+groups; ``holds``: reservations and cycle counts; ``availability``: what the channels were told. Bulk
+statements (executemany / COPY) come from ``keel.platform.bulk``.
 """
 
 from keel.inventory.store.availability import *  # noqa: F403
-from keel.inventory.store.bulk import *  # noqa: F403
 from keel.inventory.store.holds import *  # noqa: F403
 from keel.inventory.store.ledger import *  # noqa: F403
 from keel.inventory.store.locations import *  # noqa: F403

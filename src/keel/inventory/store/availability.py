@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.inventory.store.bulk import chunks
+from keel.platform.bulk import chunks
 from keel.platform.db import dbapi_cursor, placeholder
 
 # (channel_id, country, sku, quantity, backorder, updated_at micros)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory.model import KIND_CODES, KINDS_BY_CODE, Kind, LedgerEntry
-from keel.inventory.store.bulk import bulk_insert, chunks
 from keel.inventory.store.tables import MOVEMENT_COLUMNS, locations, movements, positions
+from keel.platform.bulk import bulk_insert, chunks
 from keel.platform.db import advisory_xact_lock, dbapi_cursor, placeholder
 
 LEDGER_LOCK = 7366

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory.model import Position
-from keel.inventory.store.bulk import bulk_insert, chunks, pg_stage
 from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
+from keel.platform.bulk import bulk_insert, chunks, stage_rows
 from keel.platform.db import dbapi_cursor, locks_rows
 
 Quantities = list[int]  # the eight QTY_COLUMNS of one position, in order
@@ -28,23 +28,15 @@ def load_positions(
     """
     cur = dbapi_cursor(conn)
     cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
-    if conn.dialect.name == "sqlite":
-        cur.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_positions (sku TEXT, location_id INTEGER)")
-        cur.execute("DELETE FROM wanted_positions")
-        cur.executemany("INSERT INTO wanted_positions VALUES (?, ?)", sorted(pairs))
-        wanted = "wanted_positions"
-    else:
-        pair_ddl = "sku TEXT, location_id INTEGER"
-        wanted = pg_stage(cur, "wanted_positions", pair_ddl, ("sku", "location_id"), sorted(pairs))
+    wanted = stage_rows(
+        conn, "wanted_positions", "sku TEXT, location_id INTEGER", ("sku", "location_id"), sorted(pairs)
+    )
     suffix = " ORDER BY p.sku, p.location_id FOR UPDATE OF p" if lock and locks_rows(conn) else ""
     cur.execute(
         f"SELECT p.sku, p.location_id, {cols} FROM {wanted} w "
         f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
     )
-    found = {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
-    if conn.dialect.name == "sqlite":
-        cur.execute("DELETE FROM wanted_positions")
-    return found
+    return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
 
 
 def lock_positions(

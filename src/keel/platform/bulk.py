@@ -1,4 +1,5 @@
-"""Driver-level bulk statements the hot paths share: chunked IN lists, executemany / COPY staging."""
+"""Driver-level bulk statements for hot paths, once for both databases: chunked IN lists, bulk inserts
+(executemany on SQLite, COPY on PostgreSQL) and staging rows in a temporary table. Stores call these."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.platform.db import dbapi_cursor
+from keel.platform.db import dbapi_cursor, locks_rows
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -26,15 +27,28 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         return 0
     cur = dbapi_cursor(conn)
     cols = ", ".join(columns)
-    if conn.dialect.name == "sqlite":
+    if not locks_rows(conn):  # SQLite
         cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))}) {tail}", rows)
         return int(cur.rowcount)
-    stage = pg_stage(cur, f"stage_{table}", f"LIKE {table}", columns, rows)
+    stage = _pg_stage(cur, f"stage_{table}", f"LIKE {table}", columns, rows)
     cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} {tail}")
     return int(cur.rowcount)
 
 
-def pg_stage(cur: Any, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def stage_rows(conn: Connection, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Put ``rows`` into an otherwise empty temporary table ``stage`` (columns ``ddl``) to join against;
+    returns its name. SQLite: a connection-scoped table, emptied first, filled by executemany. PostgreSQL:
+    a table dropped at commit, filled by COPY."""
+    cur = dbapi_cursor(conn)
+    if locks_rows(conn):
+        return _pg_stage(cur, stage, ddl, columns, rows)
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({ddl})")
+    cur.execute(f"DELETE FROM {stage}")
+    cur.executemany(f"INSERT INTO {stage} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", rows)
+    return stage
+
+
+def _pg_stage(cur: Any, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """COPY rows into an empty temporary table (dropped at commit) defined by ``ddl``; returns its name."""
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({ddl}) ON COMMIT DROP")
     cur.execute(f"TRUNCATE {stage}")
