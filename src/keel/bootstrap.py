@@ -81,5 +81,5 @@ def _consumers(
     registry = ConsumerRegistry()
     registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
     registry.add(AvailabilityProjector(availability))
-    registry.add(BackorderFiller(db, events, orders.backorders, settings.backorder_interval_s))
+    registry.add(BackorderFiller(db, events, orders.backorders), every_s=settings.backorder_interval_s)
     return registry

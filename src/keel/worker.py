@@ -16,7 +16,8 @@ logger = logging.getLogger("keel.worker")
 
 
 def run_once(keel: Keel) -> int:
-    """One pass: every periodic job once, then every consumer until it is caught up. Returns events consumed."""
+    """One pass: every periodic job once, then every consumer until it is caught up, whatever its interval.
+    Returns events consumed."""
     for job in keel.consumers.jobs:
         job.run()
     total = 0
@@ -35,6 +36,7 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
     if ready is not None:
         ready.set()
     last_run = {job.name: float("-inf") for job in registry.jobs}
+    last_step = {e.consumer.name: float("-inf") for e in registry.entries}
     while not stop.is_set():
         try:
             now = time.monotonic()
@@ -43,8 +45,12 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
                     job.run()
                     last_run[job.name] = now
             consumed = 0
-            for consumer in registry:
-                consumed += consumer.step(200)
+            for entry in registry.entries:
+                if now - last_step[entry.consumer.name] < entry.every_s:
+                    continue
+                if n := entry.consumer.step(200):
+                    consumed += n
+                    last_step[entry.consumer.name] = now
             if not consumed:
                 stop.wait(keel.settings.worker_interval_s)
         except Exception:

@@ -3,8 +3,6 @@ effect, are independent of each other, and the worker runs exactly what the regi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlalchemy.engine import Connection
 
@@ -103,16 +101,26 @@ def test_the_worker_runs_what_the_registry_lists(keel: Keel) -> None:
         assert keel.events.offset(conn, "copy") == 2
 
 
-def test_the_backorder_filler_answers_each_burst_of_stock_moves_once(keel_factory: Callable[..., Keel]) -> None:
-    keel = keel_factory(backorder_interval_s=0)
+def test_the_backorder_filler_answers_each_burst_of_stock_or_topology_changes_once(keel: Keel) -> None:
     build_world(keel)
     filler = keel.consumers.get("backorders")
+    assert filler.step(200) > 0  # the world's locations and channels were set up: one pass
+    assert filler.step(200) == 0
     receive(keel, "SKU-1", WH_DE, 5, "r1")
     receive(keel, "SKU-1", WH_DE, 5, "r2")
     # one pass answers both movements, and stores how far it got
     assert filler.step(200) == 2
     assert filler.step(200) == 0
-    receive(keel, "SKU-1", WH_DE, 5, "r3")
+    # a location reopening may free backorders too
+    keel.locations.update(WH_DE, {"name": "Berlin DC"})
     assert filler.step(200) == 1
     with keel.db.read() as conn:
-        assert keel.events.offset(conn, "backorders") == keel.events.last_seq(conn, "stock.moved")
+        assert keel.events.offset(conn, "backorders") == keel.events.last_seq(conn)
+
+
+def test_the_registry_spaces_a_consumers_steps_by_its_interval(keel: Keel) -> None:
+    registry = ConsumerRegistry()
+    registry.add(copier(keel, "copy"), every_s=30.0)
+    assert [(e.consumer.name, e.every_s) for e in registry.entries] == [("copy", 30.0)]
+    backorders = next(e for e in keel.consumers.entries if e.consumer.name == "backorders")
+    assert backorders.every_s == keel.settings.backorder_interval_s

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.platform.db import dbapi_cursor, locks_rows
+from keel.platform.db import dbapi_cursor, is_postgresql
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -27,7 +28,7 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         return 0
     cur = dbapi_cursor(conn)
     cols = ", ".join(columns)
-    if not locks_rows(conn):  # SQLite
+    if not is_postgresql(conn):
         cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(columns))}) {tail}", rows)
         return int(cur.rowcount)
     stage = _pg_stage(cur, f"stage_{table}", f"LIKE {table}", columns, rows)
@@ -35,17 +36,24 @@ def bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
     return int(cur.rowcount)
 
 
-def stage_rows(conn: Connection, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Put ``rows`` into an otherwise empty temporary table ``stage`` (columns ``ddl``) to join against;
-    returns its name. SQLite: a connection-scoped table, emptied first, filled by executemany. PostgreSQL:
-    a table dropped at commit, filled by COPY."""
+@contextmanager
+def staged(
+    conn: Connection, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Iterator[str]:
+    """Put ``rows`` into an otherwise empty temporary table ``stage`` (columns ``ddl``) for the block to join
+    against; yields its name. SQLite: a connection-scoped table filled by executemany and emptied after the
+    block (the pooled connection outlives the transaction). PostgreSQL: filled by COPY, dropped at commit."""
     cur = dbapi_cursor(conn)
-    if locks_rows(conn):
-        return _pg_stage(cur, stage, ddl, columns, rows)
+    if is_postgresql(conn):
+        yield _pg_stage(cur, stage, ddl, columns, rows)
+        return
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({ddl})")
     cur.execute(f"DELETE FROM {stage}")
     cur.executemany(f"INSERT INTO {stage} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})", rows)
-    return stage
+    try:
+        yield stage
+    finally:
+        cur.execute(f"DELETE FROM {stage}")
 
 
 def _pg_stage(cur: Any, stage: str, ddl: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -90,26 +90,35 @@ class PeriodicJob:
     run: Callable[[], int]  # returns how many things it did, for logs and metrics
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A consumer and how often the worker may step it: ``every_s`` > 0 collapses a burst of events into
+    one step per interval (for consumers whose step is a whole pass, such as the backorder filler)."""
+
+    consumer: Consumer
+    every_s: float = 0.0
+
+
 @dataclass
 class ConsumerRegistry:
     """Every consumer and periodic job of the process, in the order they run within one worker pass."""
 
-    consumers: list[Consumer] = field(default_factory=list)
+    entries: list[Registered] = field(default_factory=list)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
-    def add(self, consumer: Consumer) -> None:
-        if any(c.name == consumer.name for c in self.consumers):
+    def add(self, consumer: Consumer, *, every_s: float = 0.0) -> None:
+        if any(e.consumer.name == consumer.name for e in self.entries):
             raise ValueError(f"consumer {consumer.name!r} registered twice")
-        self.consumers.append(consumer)
+        self.entries.append(Registered(consumer, every_s))
 
     def add_job(self, job: PeriodicJob) -> None:
         self.jobs.append(job)
 
     def __iter__(self) -> Iterator[Consumer]:
-        return iter(self.consumers)
+        return (e.consumer for e in self.entries)
 
     def get(self, name: str) -> Consumer:
-        for c in self.consumers:
+        for c in self:
             if c.name == name:
                 return c
         raise KeyError(name)

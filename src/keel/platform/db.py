@@ -190,6 +190,11 @@ def dbapi_cursor(conn: Connection) -> Any:
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
+def is_postgresql(conn: Connection) -> bool:
+    """For the few statements written per database (COPY, staging tables); stores only, never services."""
+    return conn.dialect.name == "postgresql"
+
+
 def locks_rows(conn: Connection) -> bool:
     """Whether row locks (``FOR UPDATE``) and advisory locks mean anything here: on SQLite a write
     transaction already holds the whole database (``BEGIN IMMEDIATE``), so they are skipped."""

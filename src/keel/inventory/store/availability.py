@@ -38,7 +38,8 @@ def save_listed(conn: Connection, rows: Sequence[tuple[int, str, str, int, bool]
 def listed_for_skus(
     cur: Any, skus: Sequence[str], channel_id: int | None = None, country: str | None = None
 ) -> list[ListedRow]:
-    """The listings of ``skus`` (optionally of one channel id and/or country), by sku, channel id, country.
+    """The listings of ``skus`` (optionally of one channel id and/or country), in no particular order: the
+    service orders them by channel code, which this context does not store.
 
     This is the hottest read in Keel: ``cur`` is a bare DBAPI cursor (``Database.raw_cursor``, no
     transaction round trips); one hand-written indexed query per 500 SKUs, because building the equivalent

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from keel.inventory.model import Position
 from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
-from keel.platform.bulk import bulk_insert, chunks, stage_rows
+from keel.platform.bulk import bulk_insert, chunks, staged
 from keel.platform.db import dbapi_cursor, locks_rows
 
 Quantities = list[int]  # the eight QTY_COLUMNS of one position, in order
@@ -28,15 +28,14 @@ def load_positions(
     """
     cur = dbapi_cursor(conn)
     cols = ", ".join(f"p.{c}" for c in QTY_COLUMNS)
-    wanted = stage_rows(
-        conn, "wanted_positions", "sku TEXT, location_id INTEGER", ("sku", "location_id"), sorted(pairs)
-    )
     suffix = " ORDER BY p.sku, p.location_id FOR UPDATE OF p" if lock and locks_rows(conn) else ""
-    cur.execute(
-        f"SELECT p.sku, p.location_id, {cols} FROM {wanted} w "
-        f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
-    )
-    return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
+    pair_ddl = "sku TEXT, location_id INTEGER"
+    with staged(conn, "wanted_positions", pair_ddl, ("sku", "location_id"), sorted(pairs)) as wanted:
+        cur.execute(
+            f"SELECT p.sku, p.location_id, {cols} FROM {wanted} w "
+            f"JOIN positions p ON p.sku = w.sku AND p.location_id = w.location_id{suffix}"
+        )
+        return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
 
 
 def lock_positions(
