@@ -53,8 +53,12 @@ def context_of(path: Path) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
+# Pure modules: the domain model, and the records and commands a context's services take and return.
+PURE = {"model.py", "views.py"}
+
+
 def is_model(path: Path) -> bool:
-    return path.name == "model.py" or "model" in path.relative_to(ROOT).parts[:-1]
+    return path.name in PURE or "model" in path.relative_to(ROOT).parts[:-1]
 
 
 def violations() -> list[str]:

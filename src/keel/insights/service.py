@@ -33,14 +33,11 @@ from keel.insights.model import (
     stockout_rate,
 )
 from keel.inventory import (
-    CONSUMED,
-    CONSUMER,
     AccuracyReport,
     AvailabilityService,
     InventoryQueries,
     LocationService,
     Position,
-    Topology,
 )
 from keel.orders import Metrics, Orders, OrderSummary
 from keel.platform.clock import utcnow
@@ -137,11 +134,10 @@ class InsightsService:
         stock = self._stock()
         with self.db.read() as conn:
             backlog = self.availability.backlog(conn)
-            pending = self.events.read(conn, self.events.offset(conn, CONSUMER), set(CONSUMED), limit=1)
+            oldest_pending = self.availability.oldest_pending_at(conn)
             last_seen = self.events.freshness(conn)
-            topo = self.availability.topology(conn)
-            ids = {code: i for i, code in self.locations.codes_by_id(conn).items()}
-        listings = self._listings(stock, topo, ids)
+            feeds = self.availability.listings_fed_by(conn)
+        listings = self._listings(stock, feeds)
         accuracy = self.queries.accuracy()
         snap = Snapshot(
             taken_at=now,
@@ -151,21 +147,20 @@ class InsightsService:
             accuracy=accuracy,
             metrics=self.orders.reads.metrics(),
             sync_lag_events=backlog,
-            sync_lag_seconds=lag_seconds(pending[0].occurred_at if pending else None, now),
+            sync_lag_seconds=lag_seconds(oldest_pending, now),
             freshness=ages(last_seen, now),
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
 
-    def _listings(self, stock: list[StockRow], topo: Topology, ids: dict[str, int]) -> list[Listing]:
+    def _listings(self, stock: list[StockRow], feeds: dict[str, list[tuple[str, str]]]) -> list[Listing]:
         """Every (channel, country, SKU) whose source locations hold or have held the SKU, with what the
         channel lists for it now. Channels are not told about zeros they never listed, so a listing missing
         from ``projected`` lists zero."""
         keys: set[tuple[str, str, str]] = set()
         for r in stock:
-            for index in topo.by_location.get(ids.get(r.location, -1), []):
-                target = topo.targets[index]
-                keys.add((target.channel, target.country, r.sku))
+            for channel, country in feeds.get(r.location, ()):
+                keys.add((channel, country, r.sku))
         listed = {
             (row.channel, row.country, sku): row.quantity
             for sku, rows in self.availability.projected(sorted({k[2] for k in keys})).items()
@@ -196,15 +191,15 @@ class InsightsService:
         return out
 
     def _every_order(self) -> list[OrderSummary]:
-        out: list[OrderSummary] = []
-        while True:
-            page = self.orders.reads.list(limit=PAGE, offset=len(out))
-            out.extend(page.items)
-            if not page.items or len(out) >= page.total:
-                return out
+        def page(limit: int, offset: int) -> tuple[list[OrderSummary], int]:
+            found = self.orders.reads.list(limit=limit, offset=offset)
+            return list(found.items), found.total
+
+        return self._all(page)
 
     @staticmethod
     def _all(fetch: Callable[[int, int], tuple[list[T], int]]) -> list[T]:
+        """Every row of a paginated service read, ``PAGE`` rows a call."""
         out: list[T] = []
         while True:
             page, total = fetch(PAGE, len(out))

@@ -25,16 +25,16 @@ from keel.inventory.model import (
     Reservation,
 )
 from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
-from keel.inventory.service.availability import AVAILABILITY_CHANGED, CONSUMER, StepResult, caused_latencies
+from keel.inventory.service.availability import AVAILABILITY_CHANGED, caused_latencies
 from keel.inventory.service.ledger import POSITIONS_REBUILT, STOCK_MOVED, RebuildReport
+
+# The event types the availability projector consumes (stock, topology, rebuilds): what may change ATP.
 from keel.inventory.service.projector import CONSUMED
 from keel.inventory.service.queries import InventoryQueries
-from keel.inventory.service.topology import Target, Topology
 
 __all__ = [
     "AVAILABILITY_CHANGED",
     "CONSUMED",
-    "CONSUMER",
     "KIND_CODES",
     "POSITIONS_REBUILT",
     "STOCK_MOVED",
@@ -60,10 +60,7 @@ __all__ = [
     "Position",
     "RebuildReport",
     "Reservation",
-    "StepResult",
     "StockService",
-    "Target",
-    "Topology",
     "caused_latencies",
     "ledger_phase_timers",
     "reservation_sweeper",

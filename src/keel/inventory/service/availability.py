@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.engine import Connection
 
 from keel.channels import ChannelService
@@ -52,6 +54,21 @@ class AvailabilityService:
     def backlog(self, conn: Connection) -> int:
         """How many events the projector has yet to consume (its lag in events)."""
         return self.events.pending(conn, CONSUMER, set(CONSUMED))
+
+    def oldest_pending_at(self, conn: Connection) -> datetime | None:
+        """When the oldest event the projector has not consumed yet happened (None: it is caught up)."""
+        pending = self.events.read(conn, self.events.offset(conn, CONSUMER), set(CONSUMED), limit=1)
+        return pending[0].occurred_at if pending else None
+
+    def listings_fed_by(self, conn: Connection) -> dict[str, list[tuple[str, str]]]:
+        """Location code -> the (channel, country) listings its stock counts towards, as of ``conn``'s
+        transaction (active channels and locations only)."""
+        topo = self.topology(conn)
+        codes = self.locations.codes_by_id(conn)
+        return {
+            codes[location_id]: [(topo.targets[i].channel, topo.targets[i].country) for i in indexes]
+            for location_id, indexes in topo.by_location.items()
+        }
 
     def topology(self, conn: Connection) -> Topology:
         """Which locations feed which (channel, country) listing, as of ``conn``'s transaction."""
