@@ -22,7 +22,6 @@ from keel.orders import (
     ReceiveReturn,
     RejectShipment,
     ReturnView,
-    ShipmentStatus,
     capture_command,
 )
 from keel.orders.schemas import (
@@ -43,6 +42,7 @@ from keel.orders.schemas import (
     WaveReportPublic,
 )
 from keel.platform.api import Limit, Offset, Page
+from keel.platform.vocabulary import ShipmentStatus
 
 router = APIRouter(tags=["orders"])
 

@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from keel.cli_support import fail, open_keel
-from keel.orders import AdvanceShipment, CancelOrder, PlanWave, ShipmentStatus, capture_command
+from keel.orders import AdvanceShipment, CancelOrder, PlanWave, capture_command
 from keel.platform.errors import KeelError
+from keel.platform.vocabulary import ShipmentStatus
 
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
 console = Console()
