@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.orders.sourcing.model import SHIPPED
-from keel.orders.store.orders import record
+from keel.orders.store.orders import RECORD_COLUMNS, record
 from keel.orders.store.tables import order_lines, orders, shipments
 from keel.orders.views import OrderRecord, OrderSummary
 from keel.platform.vocabulary import DEAD_SHIPMENTS, ShipmentStatus
@@ -91,7 +91,7 @@ def wave_candidates(conn: Connection, country: str | None, channel: str | None, 
     allocated (none is being picked), optionally of one ship-to country or channel."""
     busy = sa.select(s.c.order_id).where(s.c.status.not_in([ShipmentStatus.ALLOCATED.value, *_DEAD]))
     query = (
-        sa.select(*[c for c in o.c if c.name != "digest"])
+        sa.select(*RECORD_COLUMNS)
         .where(
             o.c.status == ShipmentStatus.ALLOCATED.value,
             o.c.fulfilment.in_([f.value for f in SHIPPED]),
