@@ -42,6 +42,13 @@ NEXT: dict[ShipmentStatus, ShipmentStatus] = {
     ShipmentStatus.SHIPPED: ShipmentStatus.DELIVERED,
 }
 REJECTABLE = frozenset({ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING})
+# The live statuses from first to last, as ``NEXT`` walks them.
+PROGRESS: tuple[ShipmentStatus, ...] = (*NEXT, ShipmentStatus.DELIVERED)
+
+
+def short_of(status: ShipmentStatus, step: ShipmentStatus) -> bool:
+    """Whether a live shipment in ``status`` has yet to reach ``step``; a dead one reaches nothing more (False)."""
+    return status in PROGRESS and PROGRESS.index(status) < PROGRESS.index(step)
 
 
 class Outcome(StrEnum):
@@ -249,8 +256,7 @@ def order_status(statuses: Iterable[ShipmentStatus], backordered: int) -> OrderS
         return OrderStatus.BACKORDERED if backordered else OrderStatus.CANCELLED
     if backordered:
         return OrderStatus.PARTIALLY_BACKORDERED
-    progress = [*NEXT, ShipmentStatus.DELIVERED]
-    return OrderStatus(min(live, key=progress.index).value)
+    return OrderStatus(min(live, key=PROGRESS.index).value)
 
 
 # Every word ``order_status`` may give (what a filter by order status offers).
