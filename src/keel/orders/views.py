@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from keel.orders.model import Outcome
-from keel.platform.vocabulary import DEAD_SHIPMENTS, ShipmentStatus
+from keel.platform.vocabulary import DEAD_SHIPMENTS, OrderStatus, ShipmentStatus
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -108,7 +108,7 @@ class OrderRecord:
     id: int
     channel: str
     external_id: str
-    status: str
+    status: OrderStatus
     fulfilment: str
     customer_name: str
     customer_email: str | None

@@ -13,6 +13,7 @@ from keel.orders.store.tables import order_lines, orders, timeline
 from keel.orders.views import LineRecord, NewOrder, OrderRecord, TimelineEntry
 from keel.platform.bulk import chunks
 from keel.platform.db import advisory_xact_lock
+from keel.platform.vocabulary import OrderStatus
 
 # The columns ``record`` reads: every one but the digest, which only capture's idempotency check needs.
 RECORD_COLUMNS = [c for c in orders.c if c.name != "digest"]
@@ -23,6 +24,7 @@ def record(row: RowMapping) -> OrderRecord:
     values = {c.name: row[c.name] for c in RECORD_COLUMNS}
     values["excluded_nodes"] = tuple(values["excluded_nodes"])
     values["routing"] = tuple(values["routing"])
+    values["status"] = OrderStatus(values["status"])
     return OrderRecord(**values)
 
 
