@@ -23,7 +23,9 @@ CHANNEL_EVENTS = frozenset({"channel.created", "channel.updated"})
 class LocationDirectory(Protocol):
     """Port: which location and group codes exist (implemented by the inventory context)."""
 
-    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]: ...
+    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]:
+        """(every location code, every location group code), read in the caller's transaction."""
+        ...
 
 
 class ChannelService:

@@ -41,7 +41,9 @@ class Area(Protocol):
 class Postcodes(Protocol):
     """The geo context's postal-code centroids (``PostalCodeService``)."""
 
-    def centroid(self, country: str, code: str) -> Area | None: ...
+    def centroid(self, country: str, code: str) -> Area | None:
+        """The position of the postal code (or of its outward part) in ``country``; None when unknown."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def records(conn: Connection, ids: Iterable[int]) -> list[OrderRecord]:
 
 
 def set_status(conn: Connection, order_id: int, status: str, now: datetime) -> None:
+    """Set the order's status (``order_status`` of its shipments) and its update time."""
     conn.execute(orders.update().where(orders.c.id == order_id).values(status=status, updated_at=now))
 
 
@@ -101,6 +102,7 @@ def add_to_line(conn: Connection, order_id: int, line_no: int, *, cancelled: int
 
 
 def backordered_units(conn: Connection, order_id: int) -> int:
+    """Units of the order still waiting for stock, over all its lines (0 when none)."""
     ol = order_lines
     query = sa.select(sa.func.coalesce(sa.func.sum(ol.c.backordered), 0)).where(ol.c.order_id == order_id)
     return int(conn.execute(query).scalar_one())
@@ -114,10 +116,12 @@ def waiting_lines(conn: Connection) -> list[tuple[int, str, int]]:
 
 
 def note(conn: Connection, order_id: int, at: datetime, kind: str, message: str, data: dict[str, Any]) -> None:
+    """Append an entry to the order's timeline."""
     conn.execute(timeline.insert().values(order_id=order_id, at=at, kind=kind, message=message, data=data))
 
 
 def timeline_of(conn: Connection, order_id: int) -> list[TimelineEntry]:
+    """The order's timeline, oldest entry first (in the order they were written)."""
     t = timeline
     query = sa.select(t.c.at, t.c.kind, t.c.message, t.c.data).where(t.c.order_id == order_id).order_by(t.c.id)
     return [TimelineEntry(r.at, r.kind, r.message, r.data) for r in conn.execute(query)]
