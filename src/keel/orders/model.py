@@ -20,7 +20,7 @@ from typing import Any
 from keel.orders.sourcing.model import SHIPPED as SHIPPED_TYPES
 from keel.orders.sourcing.model import Fulfilment
 from keel.platform.errors import FieldError
-from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, OrderStatus, ShipmentStatus
+from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, SKU_RULE, OrderStatus, ShipmentStatus
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_LINES = 500
@@ -165,7 +165,7 @@ def parse_capture(
             continue
         sku = _text(line, "sku")
         if sku is None or not SKU_RE.fullmatch(sku):
-            errors.append(FieldError(row, "sku", "required: 1-64 letters, digits or ._/- starting alphanumeric"))
+            errors.append(FieldError(row, "sku", f"required: {SKU_RULE}"))
         qty = line.get("quantity")
         if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_QTY:
             errors.append(FieldError(row, "quantity", f"a whole number from 1 to {MAX_QTY}"))
