@@ -10,35 +10,37 @@ from keel.bootstrap import Keel
 from keel.orders.model import Assigned
 from keel.orders.store import orders, policies, reads, returns, shipments
 from keel.orders.store.reads import OrderFilter
-from keel.orders.views import LineRecord, Piece, ReturnLine, ShipmentLine, StoredPolicy, TimelineEntry
+from keel.orders.views import LineRecord, NewOrder, Piece, ReturnLine, ShipmentLine, StoredPolicy, TimelineEntry
 from keel.platform.vocabulary import ShipmentStatus
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def head(external_id: str, **over: Any) -> dict[str, Any]:
-    return {
-        "channel": "web-de",
-        "external_id": external_id,
-        "digest": f"d-{external_id}",
-        "status": "allocated",
-        "fulfilment": "ship_standard",
-        "customer_name": "Ada",
-        "customer_email": None,
-        "country": "DE",
-        "city": "Berlin",
-        "postal_code": "10117",
-        "latitude": 52.52,
-        "longitude": 13.405,
-        "geocoded": "city",
-        "pickup_location": None,
-        "promise_at": T0 + timedelta(days=3),
-        "excluded_nodes": [],
-        "routing": [],
-        "created_at": T0,
-        "updated_at": T0,
-        **over,
-    }
+def head(external_id: str, **over: Any) -> NewOrder:
+    return NewOrder(
+        **{
+            "channel": "web-de",
+            "external_id": external_id,
+            "digest": f"d-{external_id}",
+            "status": "allocated",
+            "fulfilment": "ship_standard",
+            "customer_name": "Ada",
+            "customer_email": None,
+            "country": "DE",
+            "city": "Berlin",
+            "postal_code": "10117",
+            "latitude": 52.52,
+            "longitude": 13.405,
+            "geocoded": "city",
+            "pickup_location": None,
+            "promise_at": T0 + timedelta(days=3),
+            "excluded_nodes": (),
+            "routing": (),
+            "created_at": T0,
+            "updated_at": T0,
+            **over,
+        }
+    )
 
 
 def line(no: int, sku: str, qty: int, backordered: int = 0) -> LineRecord:

@@ -11,7 +11,8 @@ import pytest
 from click.testing import Result
 
 from keel.bootstrap import Keel
-from keel.orders import AdvanceShipment, ShipmentStatus
+from keel.orders import AdvanceShipment
+from keel.platform.vocabulary import ShipmentStatus
 from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, position, receive, snapshot
 
 Run = Callable[..., Result]

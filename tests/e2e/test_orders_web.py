@@ -10,7 +10,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from keel.api import create_app
 from keel.bootstrap import Keel
-from keel.orders import AdvanceShipment, PlanWave, ShipmentStatus
+from keel.orders import AdvanceShipment, PlanWave
+from keel.platform.vocabulary import ShipmentStatus
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support import ST_DE, WEB_DE, WH_DE, build_world, open_keel, place, receive, serve_app

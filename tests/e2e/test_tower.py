@@ -19,7 +19,8 @@ from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.insights import InsightsService, StockRow
 from keel.inventory import AccuracyFigures
-from keel.orders import AdvanceShipment, ShipmentStatus
+from keel.orders import AdvanceShipment
+from keel.platform.vocabulary import ShipmentStatus
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 from tests.e2e.test_web import NAV, SCREENSHOTS, Tab, chromium, tab

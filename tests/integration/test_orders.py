@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from keel.bootstrap import Keel
-from keel.orders import AdvanceShipment, CancelOrder, CreateReturn, ReceiveReturn, RejectShipment, ShipmentStatus
+from keel.orders import AdvanceShipment, CancelOrder, CreateReturn, ReceiveReturn, RejectShipment
 from keel.orders.model import Outcome
 from keel.platform.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from keel.platform.vocabulary import ShipmentStatus
 from tests.support import (
     MARKET,
     POS_FR,

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 
 from keel.bootstrap import Keel
-from keel.orders import AdvanceShipment, PlanWave, ShipmentStatus
+from keel.orders import AdvanceShipment, PlanWave
 from keel.orders.service.waves import WaveOrders, WaveStale
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
+from keel.platform.vocabulary import ShipmentStatus
 from tests.integration.test_orders import order
 from tests.support import ST_DE, WH_DE, World, mv, place, position, receive, snapshot
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -23,7 +22,9 @@ CHANNEL_EVENTS = frozenset({"channel.created", "channel.updated"})
 class LocationDirectory(Protocol):
     """Port: which location and group codes exist (implemented by the inventory context)."""
 
-    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]: ...
+    def known_codes(self, conn: Connection) -> tuple[set[str], set[str]]:
+        """(every location code, every location group code), read in the caller's transaction."""
+        ...
 
 
 class ChannelService:
@@ -104,28 +105,23 @@ class ChannelService:
 
     def _validated(self, conn: Connection, command: CreateChannel, *, creating: bool) -> CreateChannel:
         """The command normalised (codes upper-cased, policy as its canonical document), or ValidationFailed."""
-        values: Mapping[str, Any] = {
-            "code": command.code,
-            "name": command.name,
-            "kind": command.kind,
-            "countries": command.countries,
-            "currency": command.currency,
-        }
+        # Fields are coerced as they are checked: ``update`` merges loosely typed changes into the command.
         errors: builtins.list[FieldError] = []
-        code = str(values.get("code") or "")
+        code = str(command.code or "")
         if creating and not CODE_RE.fullmatch(code):
             errors.append(FieldError(None, "code", CODE_RULE))
-        if not str(values.get("name") or "").strip():
+        name = str(command.name or "").strip()
+        if not name:
             errors.append(FieldError(None, "name", "must not be empty"))
-        if values.get("kind") not in {k.value for k in ChannelKind}:
+        if command.kind not in {k.value for k in ChannelKind}:
             errors.append(FieldError(None, "kind", f"one of {', '.join(k.value for k in ChannelKind)}"))
-        countries = [str(c).upper() for c in values.get("countries") or []]
+        countries = [str(c).upper() for c in command.countries or []]
         if not countries:
             errors.append(FieldError(None, "countries", "name at least one country"))
         for c in countries:
             if c not in COUNTRIES:
                 errors.append(FieldError(None, "countries", f"not an ISO 3166-1 alpha-2 code: {c!r}"))
-        currency = str(values.get("currency") or "").upper()
+        currency = str(command.currency or "").upper()
         if currency not in CURRENCIES:
             errors.append(FieldError(None, "currency", f"not an ISO 4217 code: {currency!r}"))
         policy, policy_errors = parse_policy(command.policy or {}, countries)
@@ -140,8 +136,8 @@ class ChannelService:
             raise ValidationFailed("invalid channel", errors)
         return CreateChannel(
             code=code,
-            name=str(values["name"]).strip(),
-            kind=str(values["kind"]),
+            name=name,
+            kind=str(command.kind),
             countries=tuple(sorted(set(countries))),
             currency=currency,
             policy=policy_document(policy),

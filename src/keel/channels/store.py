@@ -50,6 +50,7 @@ def get_channel(conn: Connection, code: str) -> Channel | None:
 
 
 def channel_exists(conn: Connection, code: str) -> bool:
+    """Whether a channel (active or not) has ``code``."""
     return conn.execute(sa.select(channels.c.id).where(channels.c.code == code)).first() is not None
 
 

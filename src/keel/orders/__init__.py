@@ -1,14 +1,15 @@
 """Orders context: capture, commit, sourcing, fulfilment and returns.
 
 Public face: ``Orders`` (built by ``build_orders``) with one use case per attribute, the commands they
-take and the results they give, and the order vocabulary.
+take and the results they give (with the records they are made of), the sourcing engine and the
+``BackorderFiller`` consumer. The shared order and shipment vocabulary lives in ``keel.platform.vocabulary``.
 """
 
 from keel.orders.consumers import BackorderFiller
-from keel.orders.model import MAX_LINES, ORDER_STATUSES, Capture, Metrics, Outcome
+from keel.orders.model import ORDER_STATUSES, Capture, Metrics, Outcome
 from keel.orders.service import Orders, build_orders
 from keel.orders.service.capture import capture_command
-from keel.orders.service.waves import MAX_WAVE, WaveStale
+from keel.orders.service.waves import MAX_WAVE
 from keel.orders.sourcing import (
     CostModel,
     Fulfilment,
@@ -48,33 +49,9 @@ from keel.orders.views import (
     WaveChange,
     WaveReport,
 )
-from keel.platform.vocabulary import DEAD_SHIPMENTS, OPEN_SHIPMENTS, OrderStatus, ShipmentStatus
-
-# The event types orders append (``order.<kind>`` per timeline entry, and policy changes).
-ORDER_EVENTS = (
-    "order.captured",
-    "order.routed",
-    "order.picking",
-    "order.packed",
-    "order.shipped",
-    "order.delivered",
-    "order.cancelled",
-    "order.rerouted",
-    "order.replanned",
-    "order.backorder_allocated",
-    "order.return_opened",
-    "order.return_received",
-    "order.refunded",
-    "sourcing.policy_set",
-    "sourcing.policy_removed",
-)
 
 __all__ = [
-    "DEAD_SHIPMENTS",
-    "MAX_LINES",
     "MAX_WAVE",
-    "OPEN_SHIPMENTS",
-    "ORDER_EVENTS",
     "ORDER_STATUSES",
     "AdvanceShipment",
     "BackorderFill",
@@ -93,7 +70,6 @@ __all__ = [
     "OrderLine",
     "OrderLineView",
     "OrderPage",
-    "OrderStatus",
     "OrderSummary",
     "OrderView",
     "Orders",
@@ -107,13 +83,11 @@ __all__ = [
     "ReturnView",
     "Shipment",
     "ShipmentLine",
-    "ShipmentStatus",
     "SourcingPolicyView",
     "StoredPolicy",
     "TimelineEntry",
     "WaveChange",
     "WaveReport",
-    "WaveStale",
     "Weights",
     "build_orders",
     "capture_command",

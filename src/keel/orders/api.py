@@ -22,11 +22,10 @@ from keel.orders import (
     ReceiveReturn,
     RejectShipment,
     ReturnView,
-    ShipmentStatus,
     capture_command,
 )
 from keel.orders.schemas import (
-    BackorderReport,
+    BackorderReportPublic,
     CancelBody,
     MetricsPublic,
     OrderCreate,
@@ -40,9 +39,10 @@ from keel.orders.schemas import (
     SourcingPolicyPublic,
     SourcingPolicyStored,
     WaveCreate,
-    WaveReport,
+    WaveReportPublic,
 )
 from keel.platform.api import Limit, Offset, Page
+from keel.platform.vocabulary import ShipmentStatus
 
 router = APIRouter(tags=["orders"])
 
@@ -96,20 +96,20 @@ def order_metrics(
     return MetricsPublic.model_validate(found, from_attributes=True)
 
 
-@router.post("/orders/waves", response_model=WaveReport, operation_id="plan_wave")
-def plan_wave(body: WaveCreate, keel: KeelDep) -> WaveReport:
+@router.post("/orders/waves", response_model=WaveReportPublic, operation_id="plan_wave")
+def plan_wave(body: WaveCreate, keel: KeelDep) -> WaveReportPublic:
     """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
     ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
     after and every change."""
     report = keel.orders.waves.plan(PlanWave(**body.model_dump()))
-    return WaveReport.model_validate(report, from_attributes=True)
+    return WaveReportPublic.model_validate(report, from_attributes=True)
 
 
-@router.post("/orders/backorders/fill", response_model=BackorderReport, operation_id="fill_backorders")
-def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> BackorderReport:
+@router.post("/orders/backorders/fill", response_model=BackorderReportPublic, operation_id="fill_backorders")
+def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> BackorderReportPublic:
     """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
     does this by itself a few seconds after stock moves)."""
-    return BackorderReport.model_validate(keel.orders.backorders.fill(limit=limit), from_attributes=True)
+    return BackorderReportPublic.model_validate(keel.orders.backorders.fill(limit=limit), from_attributes=True)
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")

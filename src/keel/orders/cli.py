@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from keel.cli_support import fail, open_keel
-from keel.orders import AdvanceShipment, CancelOrder, PlanWave, ShipmentStatus, capture_command
+from keel.orders import AdvanceShipment, CancelOrder, PlanWave, capture_command
+from keel.orders.model import short_of
 from keel.platform.errors import KeelError
+from keel.platform.vocabulary import ShipmentStatus
 
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
 console = Console()
@@ -122,7 +124,7 @@ def ship(
                 console.print(f"[red]order {order_id} has no shipment {number}[/red]")
                 raise typer.Exit(2)
             for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED):
-                if [*ShipmentStatus].index(shipment.status) < [*ShipmentStatus].index(step):
+                if short_of(shipment.status, step):
                     keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, step))
         command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, carrier, tracking)
         order = keel.orders.fulfilment.advance(command)

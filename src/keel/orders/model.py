@@ -20,7 +20,7 @@ from typing import Any
 from keel.orders.sourcing.model import SHIPPED as SHIPPED_TYPES
 from keel.orders.sourcing.model import Fulfilment
 from keel.platform.errors import FieldError
-from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, OrderStatus, ShipmentStatus
+from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, SKU_RULE, OrderStatus, ShipmentStatus
 
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_LINES = 500
@@ -42,6 +42,13 @@ NEXT: dict[ShipmentStatus, ShipmentStatus] = {
     ShipmentStatus.SHIPPED: ShipmentStatus.DELIVERED,
 }
 REJECTABLE = frozenset({ShipmentStatus.ALLOCATED, ShipmentStatus.PICKING})
+# The live statuses from first to last, as ``NEXT`` walks them.
+PROGRESS: tuple[ShipmentStatus, ...] = (*NEXT, ShipmentStatus.DELIVERED)
+
+
+def short_of(status: ShipmentStatus, step: ShipmentStatus) -> bool:
+    """Whether a live shipment in ``status`` has yet to reach ``step``; a dead one reaches nothing more (False)."""
+    return status in PROGRESS and PROGRESS.index(status) < PROGRESS.index(step)
 
 
 class Outcome(StrEnum):
@@ -158,7 +165,7 @@ def parse_capture(
             continue
         sku = _text(line, "sku")
         if sku is None or not SKU_RE.fullmatch(sku):
-            errors.append(FieldError(row, "sku", "required: 1-64 letters, digits or ._/- starting alphanumeric"))
+            errors.append(FieldError(row, "sku", f"required: {SKU_RULE}"))
         qty = line.get("quantity")
         if isinstance(qty, bool) or not isinstance(qty, int) or not 0 < qty <= MAX_QTY:
             errors.append(FieldError(row, "quantity", f"a whole number from 1 to {MAX_QTY}"))
@@ -249,8 +256,7 @@ def order_status(statuses: Iterable[ShipmentStatus], backordered: int) -> OrderS
         return OrderStatus.BACKORDERED if backordered else OrderStatus.CANCELLED
     if backordered:
         return OrderStatus.PARTIALLY_BACKORDERED
-    progress = [*NEXT, ShipmentStatus.DELIVERED]
-    return OrderStatus(min(live, key=progress.index).value)
+    return OrderStatus(min(live, key=PROGRESS.index).value)
 
 
 # Every word ``order_status`` may give (what a filter by order status offers).

@@ -205,7 +205,7 @@ class WaveCreate(BaseModel):
     time_limit_s: float = Field(default=20.0, gt=0, le=300, description="solver time limit")
 
 
-class WaveChange(BaseModel):
+class WaveChangePublic(BaseModel):
     order_id: int
     channel: str
     external_id: str
@@ -213,7 +213,7 @@ class WaveChange(BaseModel):
     after: dict[str, Any] = Field(description="nodes, cost and allocations of the joint plan")
 
 
-class WaveReport(BaseModel):
+class WaveReportPublic(BaseModel):
     applied: bool = Field(description="true when the changed orders were moved")
     orders_considered: int
     orders_planned: int
@@ -227,23 +227,23 @@ class WaveReport(BaseModel):
     status: str = Field(description="solver status: optimal, feasible, or empty when no order qualified")
     seconds: float
     attempts: int = Field(description="2 when orders or stock changed during the first solve")
-    changes: list[WaveChange]
+    changes: list[WaveChangePublic]
 
 
-class BackorderFill(BaseModel):
+class BackorderFillPublic(BaseModel):
     order_id: int
     units: int
     nodes: list[str]
 
 
-class BackorderReport(BaseModel):
+class BackorderReportPublic(BaseModel):
     orders_waiting: int
     orders_with_stock: int
     orders_tried: int
     orders_filled: int
     units_allocated: int
     failed: int
-    filled: list[BackorderFill]
+    filled: list[BackorderFillPublic]
 
 
 class SourcingPolicyPublic(BaseModel):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from keel.orders.model import Outcome
-from keel.platform.vocabulary import DEAD_SHIPMENTS, ShipmentStatus
+from keel.platform.vocabulary import DEAD_SHIPMENTS, OrderStatus, ShipmentStatus
 
 
 # -- commands -------------------------------------------------------------------------------------------
@@ -77,13 +77,38 @@ class PlanWave:
 
 # -- records (as stored) --------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class NewOrder:
+    """An order about to be stored: every column but the id (the database gives it)."""
+
+    channel: str
+    external_id: str
+    digest: str  # of the normalised capture: same content, same order
+    status: str
+    fulfilment: str
+    customer_name: str
+    customer_email: str | None
+    country: str
+    city: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    geocoded: str
+    pickup_location: str | None
+    promise_at: datetime | None
+    excluded_nodes: tuple[str, ...]
+    routing: tuple[dict[str, Any], ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderRecord:
     """An order as stored, less its capture digest."""
 
     id: int
     channel: str
     external_id: str
-    status: str
+    status: OrderStatus
     fulfilment: str
     customer_name: str
     customer_email: str | None

@@ -17,11 +17,12 @@ from typing import NewType
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CODE_RULE = "1-64 letters, digits or ._- starting alphanumeric"
 SKU_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
-# Client-chosen ids of ledger movements, reservations and counts.
+SKU_RULE = "1-64 letters, digits or ._/- starting alphanumeric"
+# Client-chosen ids of ledger movements (reservation and count ids, which go into URL paths, have the
+# inventory ledger's own CLIENT_ID_RE).
 MOVEMENT_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}")
 # An order's id on its channel (marketplace order numbers carry '#' and ':').
 EXTERNAL_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}")
-CURRENCY_RE = re.compile(r"[A-Z]{3}")
 
 
 # -- locations ------------------------------------------------------------------------------------------

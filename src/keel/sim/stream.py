@@ -9,7 +9,7 @@ ship 2-24 h after they are committed and 8 % come back 3-10 days later (15 % of 
 record realistic shrink (stores lose more than warehouses) through ``record_count``.
 
 Most online orders are written as ``committed`` (then ``shipped``) movements whose reference names the
-channel; one in ``capture_every`` goes through ``OrdersService.capture`` (the full path: validation,
+channel; one in ``capture_every`` goes through ``keel.orders.capture.place`` (the full path: validation,
 routing, commit), which is much slower. Movements go in batches through ``StockService.apply_batch``; a
 shadow of every position keeps each row acceptable, so batches are valid by construction.
 

@@ -4,6 +4,7 @@ routing explanation (candidates considered, why each was rejected, how the plans
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -79,9 +80,9 @@ WAVES = f"{UI}/orders/waves"
 FormField = Annotated[str | None, Form()]
 
 
-def _wave_filters(keel: Keel, country: str | None, channel: str | None, limit: str | None) -> dict[str, Any]:
-    """The wave form's values, checked like any page's query string: a bad one is a 400 page, an unknown
-    channel a 404 page."""
+def _wave_filters(keel: Keel, country: str | None, channel: str | None, limit: str | None) -> PlanWave:
+    """The wave form's values as a dry-run command, checked like any page's query string: a bad one is a
+    400 page, an unknown channel a 404 page."""
     checked = params.country(country)
     number = params.integer(limit, "limit", default=200, low=1, high=MAX_WAVE)
     code = params.text(channel, "channel")
@@ -90,19 +91,19 @@ def _wave_filters(keel: Keel, country: str | None, channel: str | None, limit: s
             keel.channels.get(code)
         except NotFound:
             raise NotFound(f"There is no channel {code!r}.") from None
-    return {"country": checked, "channel": code, "limit": number}
+    return PlanWave(country=checked, channel=code, limit=number)
 
 
-def _wave(keel: Keel, filters: dict[str, Any], *, apply: bool) -> WaveReport:
+def _wave(keel: Keel, filters: PlanWave, *, apply: bool) -> WaveReport:
     """Run the wave; a refusal of the service's own checks is shown like a bad value in the link."""
     try:
-        return keel.orders.waves.plan(PlanWave(**filters, apply=apply))
+        return keel.orders.waves.plan(replace(filters, apply=apply))
     except ValidationFailed as exc:
         first = exc.errors[0] if exc.errors else None
         raise params.BadQuery(first.field if first else "wave", first.reason if first else exc.detail) from None
 
 
-def _waves_page(request: Request, keel: Keel, filters: dict[str, Any], status: int = 200, **extra: Any) -> Response:
+def _waves_page(request: Request, keel: Keel, filters: PlanWave, status: int = 200, **extra: Any) -> Response:
     channels, _ = keel.channels.list(limit=10_000)
     context = {
         "title": "Waves",
@@ -159,7 +160,8 @@ def apply_wave(
         report = _wave(keel, filters, apply=True)
     except Conflict as exc:
         return _waves_page(request, keel, filters, 409, conflict=exc.detail)
-    query = {k: v for k, v in filters.items() if v is not None}
+    shown = {"country": filters.country, "channel": filters.channel, "limit": filters.limit}
+    query = {k: v for k, v in shown.items() if v is not None}
     return RedirectResponse(f"{WAVES}?{urlencode({**query, 'applied': report.orders_changed})}", status_code=303)
 
 

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from keel.platform.errors import FieldError
-from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE, SKU_RULE
 from keel.platform.vocabulary import MOVEMENT_ID_RE as ID_RE
 
 FIELDS = (
@@ -221,7 +221,7 @@ def _parse_slow(
         errors.append(FieldError(row, "kind", f"unknown movement kind {kind_raw!r}"))
     sku = _text(raw, "sku")
     if sku is None or not SKU_RE.fullmatch(sku):
-        errors.append(FieldError(row, "sku", "required: 1-64 letters, digits or ._/- starting alphanumeric"))
+        errors.append(FieldError(row, "sku", f"required: {SKU_RULE}"))
     loc_code = _text(raw, "location")
     location_id = locations.get(loc_code or "")
     if location_id is None:

@@ -23,7 +23,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, single_field
 from keel.platform.events import NewEvent
-from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE, SKU_RULE
 
 
 class Counts(Ledger):
@@ -31,7 +31,7 @@ class Counts(Ledger):
     def record_count(self, sku: str, location: str, counted: int, count_id: str | None = None) -> CountRecord:
         """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
         if not SKU_RE.fullmatch(sku):
-            raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
+            raise single_field("sku", SKU_RULE)
         if not 0 <= counted <= MAX_QUANTITY:
             raise single_field("counted", f"must be from 0 to {MAX_QUANTITY}, got {counted}")
         cid = count_id or uuid.uuid4().hex

@@ -14,7 +14,7 @@ from keel.inventory.service.ledger import CLIENT_ID_MAX, CLIENT_ID_RE, Ledger
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, InsufficientStock, KeelError, NotFound, single_field
-from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE
+from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE, SKU_RULE
 
 logger = logging.getLogger("keel.inventory")
 
@@ -32,7 +32,7 @@ class Reservations(Ledger):
     ) -> Reservation:
         """Hold ``quantity`` units for ``ttl_seconds``; atomic, so it never takes more than is available."""
         if not SKU_RE.fullmatch(sku):
-            raise single_field("sku", "1-64 letters, digits or ._/- starting alphanumeric")
+            raise single_field("sku", SKU_RULE)
         if quantity <= 0:
             raise single_field("quantity", f"must be > 0, got {quantity}")
         if quantity > MAX_QUANTITY:

@@ -25,7 +25,7 @@ from keel.orders.service.inputs import Postcodes, SourcingInputs
 from keel.orders.service.reads import ReadOrders
 from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
 from keel.orders.store import orders, shipments
-from keel.orders.views import Captured, LineRecord
+from keel.orders.views import Captured, LineRecord, NewOrder
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
@@ -244,27 +244,27 @@ class CaptureOrders:
         pieces, short = assign(numbered, [(a.node, a.sku, a.qty) for a in plan.allocations])
         order_id = orders.insert(
             conn,
-            {
-                "channel": capture.channel,
-                "external_id": capture.external_id,
-                "digest": capture.digest(),
-                "status": OrderStatus.ALLOCATED.value,
-                "fulfilment": capture.fulfilment.value,
-                "customer_name": capture.customer_name,
-                "customer_email": capture.customer_email,
-                "country": where.country,
-                "city": capture.city,
-                "postal_code": capture.postal_code,
-                "latitude": where.lat,
-                "longitude": where.lon,
-                "geocoded": where.how,
-                "pickup_location": capture.pickup_location,
-                "promise_at": capture.promise_at,
-                "excluded_nodes": [],
-                "routing": [routing_entry("capture", plan, now, attempt=attempt)],
-                "created_at": now,
-                "updated_at": now,
-            },
+            NewOrder(
+                channel=capture.channel,
+                external_id=capture.external_id,
+                digest=capture.digest(),
+                status=OrderStatus.ALLOCATED.value,
+                fulfilment=capture.fulfilment.value,
+                customer_name=capture.customer_name,
+                customer_email=capture.customer_email,
+                country=where.country,
+                city=capture.city,
+                postal_code=capture.postal_code,
+                latitude=where.lat,
+                longitude=where.lon,
+                geocoded=where.how,
+                pickup_location=capture.pickup_location,
+                promise_at=capture.promise_at,
+                excluded_nodes=(),
+                routing=(routing_entry("capture", plan, now, attempt=attempt),),
+                created_at=now,
+                updated_at=now,
+            ),
             [
                 LineRecord(no, sku, qty, capture.lines[no - 1].unit_price, 0, short.get(no, 0))
                 for no, sku, qty in numbered

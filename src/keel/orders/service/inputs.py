@@ -16,7 +16,7 @@ from keel.orders.store import shipments
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound
-from keel.platform.vocabulary import FULFILLING_KINDS, Capability, LocationKind
+from keel.platform.vocabulary import Capability, LocationKind
 
 # Units a node can pick per day unless its location says (``daily_capacity``): a pick line against shop staff.
 DAILY_CAPACITY = {
@@ -25,7 +25,6 @@ DAILY_CAPACITY = {
     LocationKind.DARK_STORE: 1500,
     LocationKind.STORE: 300,
 }
-_KINDS = {k.value: k for k in FULFILLING_KINDS}
 _CAPABILITIES = {c.value: c for c in Capability}
 EVERY_LOCATION = 1_000_000
 
@@ -42,7 +41,9 @@ class Area(Protocol):
 class Postcodes(Protocol):
     """The geo context's postal-code centroids (``PostalCodeService``)."""
 
-    def centroid(self, country: str, code: str) -> Area | None: ...
+    def centroid(self, country: str, code: str) -> Area | None:
+        """The position of the postal code (or of its outward part) in ``country``; None when unknown."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,10 @@ class SourcingInputs:
             used = shipments.units_since(conn, midnight)
         nodes = []
         for loc in locations:
-            kind = _KINDS.get(loc.kind)
             coords = position(loc)
-            if kind is None or coords is None:  # suppliers do not fulfil orders; a node needs a position
+            if not loc.fulfils or coords is None:  # suppliers do not fulfil orders; a node needs a position
                 continue
+            kind = LocationKind(loc.kind)
             nodes.append(
                 Node(
                     code=loc.code,

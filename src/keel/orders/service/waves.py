@@ -39,7 +39,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, ValidationFailed
 from keel.platform.geo import COUNTRIES
-from keel.platform.vocabulary import ShipmentStatus
+from keel.platform.vocabulary import OrderStatus, ShipmentStatus
 
 MAX_WAVE = 1000
 MIN_FILL_PENALTY = 1_000.0
@@ -277,7 +277,7 @@ class WaveOrders:
         order_id = h.row.id
         row = locked_order(conn, order_id)
         was = {(p.number, p.line_no, p.quantity, ShipmentStatus.ALLOCATED) for p in h.pieces}
-        if row.status != ShipmentStatus.ALLOCATED.value or shipments.live_holdings(conn, order_id) != was:
+        if row.status != OrderStatus.ALLOCATED or shipments.live_holdings(conn, order_id) != was:
             raise WaveStale(f"order {order_id} changed while the wave was planned; nothing was changed, plan again")
         return row
 

@@ -23,6 +23,7 @@ def of_channels(conn: Connection, channels: Iterable[str]) -> dict[str, StoredPo
 
 
 def every(conn: Connection) -> list[StoredPolicy]:
+    """Every stored document, ordered by channel code."""
     return [StoredPolicy(r.channel, r.document, r.updated_at) for r in conn.execute(sa.select(p).order_by(p.c.channel))]
 
 

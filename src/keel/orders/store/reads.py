@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.orders.sourcing.model import SHIPPED
-from keel.orders.store.orders import record
+from keel.orders.store.orders import RECORD_COLUMNS, record
 from keel.orders.store.tables import order_lines, orders, shipments
 from keel.orders.views import OrderRecord, OrderSummary
-from keel.platform.vocabulary import DEAD_SHIPMENTS, ShipmentStatus
+from keel.platform.vocabulary import DEAD_SHIPMENTS, OrderStatus, ShipmentStatus
 
 o, ol, s = orders, order_lines, shipments
 _DEAD = [st.value for st in DEAD_SHIPMENTS]
@@ -91,9 +91,9 @@ def wave_candidates(conn: Connection, country: str | None, channel: str | None, 
     allocated (none is being picked), optionally of one ship-to country or channel."""
     busy = sa.select(s.c.order_id).where(s.c.status.not_in([ShipmentStatus.ALLOCATED.value, *_DEAD]))
     query = (
-        sa.select(*[c for c in o.c if c.name != "digest"])
+        sa.select(*RECORD_COLUMNS)
         .where(
-            o.c.status == ShipmentStatus.ALLOCATED.value,
+            o.c.status == OrderStatus.ALLOCATED.value,
             o.c.fulfilment.in_([f.value for f in SHIPPED]),
             o.c.id.not_in(busy),
         )

@@ -27,16 +27,19 @@ def get(conn: Connection, rma: str, *, lock: bool = False) -> ReturnRecord | Non
 
 
 def of_order(conn: Connection, order_id: int) -> list[ReturnRecord]:
+    """The order's RMAs, oldest first."""
     query = sa.select(r).where(r.c.order_id == order_id).order_by(r.c.created_at)
     return [_record(row) for row in conn.execute(query).mappings()]
 
 
 def lines(conn: Connection, rma: str) -> list[ReturnLine]:
+    """The RMA's lines by order line number."""
     query = sa.select(rl).where(rl.c.rma == rma).order_by(rl.c.line_no)
     return [ReturnLine(x.rma, x.line_no, x.sku, x.quantity, x.outcome) for x in conn.execute(query)]
 
 
 def count_of_order(conn: Connection, order_id: int) -> int:
+    """How many RMAs the order has (numbers the next one)."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(r).where(r.c.order_id == order_id)).scalar_one())
 
 
@@ -74,4 +77,5 @@ def received(conn: Connection, rma: str, location: str, outcomes: Mapping[int, s
 
 
 def refunded(conn: Connection, rma: str, now: datetime) -> None:
+    """Mark the RMA refunded at ``now``."""
     conn.execute(r.update().where(r.c.rma == rma).values(refund_status="refunded", refunded_at=now))

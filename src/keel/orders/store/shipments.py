@@ -89,6 +89,7 @@ def of_order(conn: Connection, order_id: int) -> list[Shipment]:
 
 
 def statuses(conn: Connection, order_id: int) -> list[ShipmentStatus]:
+    """The status of every shipment of the order, dead ones included, in no particular order."""
     return [ShipmentStatus(v) for v in conn.execute(sa.select(s.c.status).where(s.c.order_id == order_id)).scalars()]
 
 
@@ -150,6 +151,7 @@ def close_empty(conn: Connection, order_id: int, status: ShipmentStatus, now: da
 
 
 def close(conn: Connection, order_id: int, numbers: Sequence[int], status: ShipmentStatus, now: datetime) -> None:
+    """Set these shipments of the order to ``status`` (a dead one: cancelled, rejected, replanned)."""
     conn.execute(
         s.update()
         .where(s.c.order_id == order_id, s.c.number.in_(list(numbers)))
