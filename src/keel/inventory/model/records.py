@@ -168,7 +168,9 @@ class AccuracyReport:
     locations: tuple[LocationAccuracy, ...]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: the hottest read builds one per listing, and a frozen dataclass's __init__ costs 3x a plain
+# one (0.46 us against 0.14 us here); nothing mutates these records.
+@dataclass(slots=True)
 class ListedQuantity:
     """What a channel was last told it may sell of one SKU in one country."""
 

@@ -80,10 +80,6 @@ class AvailabilityService:
             self._channel_codes = self.channels.codes_by_id(conn)
         return self._channel_codes
 
-    def _channel_code(self, channel_id: int) -> str:
-        code = self._channel_codes.get(channel_id)
-        return code if code is not None else self._reload_channel_codes()[channel_id]
-
     def _channel_id(self, code: str) -> int:
         """The id of the channel ``code``; ``NotFound`` when there is none."""
         ids = {known: i for i, known in self._channel_codes.items()}
@@ -104,13 +100,14 @@ class AvailabilityService:
         channel_id = None if channel is None else self._channel_id(channel)
         with self.db.raw_cursor() as cur:
             rows = store.listed_for_skus(cur, skus, channel_id, country.upper() if country else None)
+        codes = self._channel_codes
+        if any(row[0] not in codes for row in rows):
+            codes = self._reload_channel_codes()
+        # SKU, then channel code, then country: the order the join used to give.
+        rows.sort(key=lambda row: (row[2], codes[row[0]], row[1]))
         out: dict[str, list[ListedQuantity]] = {s: [] for s in skus}
-        listed = [
-            (sku, self._channel_code(ch), ctry, qty, bool(backorder), updated)
-            for ch, ctry, sku, qty, backorder, updated in rows
-        ]
-        for sku, code, ctry, qty, backorder, updated in sorted(listed):
-            out[sku].append(ListedQuantity(code, ctry, qty, backorder, from_micros(updated)))
+        for ch, ctry, sku, qty, backorder, updated in rows:
+            out[sku].append(ListedQuantity(codes[ch], ctry, qty, bool(backorder), from_micros(updated)))
         return out
 
     def explain(self, sku: str, channel: str | None = None, country: str | None = None) -> list[AtpExplanation]:
