@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from keel.audit.api import AuditMiddleware
+from keel.audit.api import router as audit_router
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
 from keel.geo.api import router as geo_router
@@ -107,6 +109,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(MetricsMiddleware)
 
     @app.get("/healthz", tags=["platform"], operation_id="healthz")
@@ -141,6 +144,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(channels_router)
     app.include_router(orders_router)
     app.include_router(geo_router)
+    app.include_router(audit_router)
     app.include_router(tower_pages)
     app.include_router(web_router)
     app.include_router(orders_pages)

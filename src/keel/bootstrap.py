@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from keel.audit import AuditService
 from keel.channels import ChannelService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService
@@ -35,6 +36,7 @@ class Keel:
     orders: Orders
     postcodes: PostalCodeService
     insights: InsightsService
+    audit: AuditService
     consumers: ConsumerRegistry
 
     def close(self) -> None:
@@ -64,6 +66,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         insights=InsightsService(db, events, queries, locations, channels, availability, orders),
+        audit=AuditService(db, events),
         consumers=_consumers(settings, db, events, stock, availability, orders),
     )
 
@@ -81,5 +84,5 @@ def _consumers(
     registry = ConsumerRegistry()
     registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
     registry.add(AvailabilityProjector(availability))
-    registry.add(BackorderFiller(db, events, orders.backorders), every_s=settings.backorder_interval_s)
+    registry.add(BackorderFiller(db, events, orders.backorders), every_s=settings.backorder_interval_s, audited=True)
     return registry

@@ -7,22 +7,44 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
+from collections.abc import Callable
+from functools import partial
 
+from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel
+from keel.platform.actor import Actor, acting_as
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.observability import log
 
 logger = logging.getLogger("keel.worker")
 
 
+def attributed(keel: Keel, name: str, audited: bool, work: Callable[[], int]) -> int:
+    """Run one step or job as the automation it is: the events it appends name it (``via="automation"``),
+    and when ``audited`` and it appended any, the audit log gets an entry linked to them."""
+    actor = Actor("worker", name, "automation", None, uuid.uuid4().hex)
+    with acting_as(actor):
+        done = work()
+    if audited and done:
+        with keel.db.read() as conn:
+            caused = len(keel.events.of_request(conn, actor.request_id or ""))
+        if caused:
+            target = f"{caused} events appended"
+            keel.audit.record(
+                NewAuditEntry("worker", name, "automation", None, name, "RUN", target, 0, actor.request_id or "")
+            )
+    return done
+
+
 def run_once(keel: Keel) -> int:
     """One pass: every periodic job once, then every consumer until it is caught up, whatever its interval.
     Returns events consumed."""
     for job in keel.consumers.jobs:
-        job.run()
+        attributed(keel, job.name, job.audited, job.run)
     total = 0
-    for consumer in keel.consumers:
-        while n := consumer.step(200):
+    for entry in keel.consumers.entries:
+        while n := attributed(keel, entry.consumer.name, entry.audited, partial(entry.consumer.step, 200)):
             total += n
     return total
 
@@ -42,13 +64,13 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
             now = time.monotonic()
             for job in registry.jobs:
                 if now - last_run[job.name] >= job.interval_s:
-                    job.run()
+                    attributed(keel, job.name, job.audited, job.run)
                     last_run[job.name] = now
             consumed = 0
             for entry in registry.entries:
                 if now - last_step[entry.consumer.name] < entry.every_s:
                     continue
-                if n := entry.consumer.step(200):
+                if n := attributed(keel, entry.consumer.name, entry.audited, partial(entry.consumer.step, 200)):
                     consumed += n
                     last_step[entry.consumer.name] = now
             if not consumed:

@@ -45,4 +45,4 @@ def reservation_sweeper(stock: StockService, interval_s: float) -> PeriodicJob:
             log(logger, "reservations expired", count=expired)
         return expired
 
-    return PeriodicJob("reservation-sweeper", interval_s, run)
+    return PeriodicJob("reservation-sweeper", interval_s, run, audited=True)

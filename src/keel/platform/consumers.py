@@ -88,6 +88,7 @@ class PeriodicJob:
     name: str
     interval_s: float
     run: Callable[[], int]  # returns how many things it did, for logs and metrics
+    audited: bool = False  # a run that changes business state gets an audit entry (automation)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Registered:
 
     consumer: Consumer
     every_s: float = 0.0
+    audited: bool = False  # a step that changes business state gets an audit entry (not derived views)
 
 
 @dataclass
@@ -106,10 +108,10 @@ class ConsumerRegistry:
     entries: list[Registered] = field(default_factory=list)
     jobs: list[PeriodicJob] = field(default_factory=list)
 
-    def add(self, consumer: Consumer, *, every_s: float = 0.0) -> None:
+    def add(self, consumer: Consumer, *, every_s: float = 0.0, audited: bool = False) -> None:
         if any(e.consumer.name == consumer.name for e in self.entries):
             raise ValueError(f"consumer {consumer.name!r} registered twice")
-        self.entries.append(Registered(consumer, every_s))
+        self.entries.append(Registered(consumer, every_s, audited))
 
     def add_job(self, job: PeriodicJob) -> None:
         self.jobs.append(job)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keel.platform.actor import current_actor
 from keel.platform.clock import utcnow
 from keel.platform.db import BigId, JsonType, Timestamp, advisory_xact_lock, metadata, upsert_insert
 
@@ -29,7 +30,12 @@ events_table = sa.Table(
     sa.Column("idempotency_key", sa.String(200), nullable=True, unique=True),
     sa.Column("occurred_at", Timestamp, nullable=False),
     sa.Column("recorded_at", Timestamp, nullable=False),
+    # Who caused it and through which path (``keel.platform.actor``); the request id links it to the audit log.
+    sa.Column("actor", sa.String(200), nullable=True),
+    sa.Column("via", sa.String(20), nullable=True),
+    sa.Column("request_id", sa.String(40), nullable=True),
     sa.Index(None, "type", "seq"),
+    sa.Index(None, "request_id"),
     sa.Index(None, "source", "occurred_at"),
 )
 
@@ -64,6 +70,9 @@ class Event:
     idempotency_key: str | None
     occurred_at: datetime
     recorded_at: datetime
+    actor: str | None = None
+    via: str | None = None
+    request_id: str | None = None
 
 
 class EventLog(Protocol):
@@ -85,6 +94,8 @@ class EventLog(Protocol):
 
     def freshness(self, conn: Connection) -> dict[str, datetime]: ...
 
+    def of_request(self, conn: Connection, request_id: str) -> list[Event]: ...
+
 
 class SqlEventLog:
     """The event log kept in the ``events`` table of Keel's own database."""
@@ -95,6 +106,7 @@ class SqlEventLog:
             return 0
         advisory_xact_lock(conn, _APPEND_LOCK)
         now = utcnow()
+        actor = current_actor.get()
         rows = [
             {
                 "type": e.type,
@@ -104,6 +116,9 @@ class SqlEventLog:
                 "idempotency_key": e.idempotency_key,
                 "occurred_at": e.occurred_at or now,
                 "recorded_at": now,
+                "actor": actor.identity_id,
+                "via": actor.via,
+                "request_id": actor.request_id,
             }
             for e in events
         ]
@@ -173,3 +188,8 @@ class SqlEventLog:
         )
         # max() keeps the column's Timestamp type, so values already come back as aware datetimes.
         return {src: v for src, v in rows if v is not None}
+
+    def of_request(self, conn: Connection, request_id: str) -> list[Event]:
+        """The events one request or command appended (what its audit entry links to), in order."""
+        query = sa.select(events_table).where(events_table.c.request_id == request_id).order_by(events_table.c.seq)
+        return [Event(**row._mapping) for row in conn.execute(query)]
