@@ -38,6 +38,7 @@ from keel.platform.api import (
 )
 from keel.platform.errors import KeelError
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from keel.web.audit import router as audit_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
@@ -148,6 +149,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(tower_pages)
     app.include_router(web_router)
     app.include_router(orders_pages)
+    app.include_router(audit_pages)
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

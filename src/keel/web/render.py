@@ -30,6 +30,7 @@ NAV = (
     ("Locations", f"{UI}/locations"),
     ("Channels", f"{UI}/channels"),
     ("Orders", f"{UI}/orders"),
+    ("Audit", f"{UI}/audit"),
 )
 
 
