@@ -190,6 +190,18 @@ def bench_orders(
     run(json_out=json_out, orders=orders, wave=wave, seed=seed)
 
 
+@bench_app.command("audit")
+def bench_audit(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    n: Annotated[int, typer.Option(min=1, max=100_000, help="writes and entries timed in each phase")] = 500,
+) -> None:
+    """Audit log: what one entry adds to a write, beside the write itself, and reading the log back."""
+    from keel.bench.audit import run
+
+    run(database_url, json_out=json_out, n=n)
+
+
 @bench_app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

@@ -35,3 +35,19 @@ def test_bench_inventory_prints_one_json_object_last(tmp_path: Path) -> None:
     assert all(isinstance(v, int | float) and v > 0 for v in figures.values()), figures
     # the ratio is computed before the rates are rounded for printing
     assert abs(figures["ratio"] - figures["movements_per_s"] / figures["raw_executemany_per_s"]) < 0.002
+
+
+def test_bench_audit_prints_its_figures_and_checks_what_it_wrote(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", "bench", "audit", "--json", "--n", "20"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["database"], figures["n"], figures["export_rows"]) == ("sqlite", 20, 40)
+    timings = {k: v for k, v in figures.items() if k.endswith("_ms")}
+    assert set(timings) == {"write_ms", "audit_entry_ms", "http_write_ms", "page_of_100_ms", "export_ms"}
+    assert all(v > 0 for v in timings.values()), figures
+    # computed before the timings are rounded for printing
+    assert abs(figures["overhead_ratio"] - figures["audit_entry_ms"] / figures["write_ms"]) < 0.01
