@@ -11,12 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import open_keel
+from keel.cli_support import cli_actor, open_keel
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.orders.cli import app as orders_app
 from keel.platform import migrate
+from keel.platform.actor import Actor, acting_as, current_actor
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,6 +30,14 @@ app.add_typer(geo_app, name="geo")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
+
+
+@app.callback()
+def _as_local_operator() -> None:
+    """Every command acts as the local operator: the events it appends and its audit entry name them."""
+    current_actor.set(cli_actor())
+
+
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
 
 
@@ -133,7 +142,13 @@ def demo(
         live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}")
         if not fresh:
             live.resume()
-        threading.Thread(target=live.run, args=(threading.Event(), speed), name="twin-stream", daemon=True).start()
+
+        def play() -> None:
+            # The twin plays the world's systems: its events name it, apart from people and integrations.
+            with acting_as(Actor("twin", "retail twin", "automation")):
+                live.run(threading.Event(), speed)
+
+        threading.Thread(target=play, name="twin-stream", daemon=True).start()
         console.print(
             f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")
         )

@@ -5,11 +5,21 @@ Context command modules import this rather than ``keel.cli``, which imports them
 
 from __future__ import annotations
 
+import getpass
+import shlex
+import uuid
+
 import typer
 from rich.console import Console
 
+# Typer 0.2x vendors click and keeps the running command's context there (the installed click package's own
+# stack is empty); the CLI test of the audit entry fails if a Typer upgrade moves it.
+from typer._click.globals import get_current_context
+
+from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel, bootstrap
 from keel.platform import migrate
+from keel.platform.actor import Actor, current_actor
 from keel.platform.config import load_settings
 from keel.platform.errors import ConfigError, KeelError
 from keel.platform.observability import configure_logging
@@ -29,7 +39,38 @@ def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
     keel = bootstrap(settings, database_url=database_url)
     if upgrade:
         migrate.upgrade(keel.db)
+    _audit_when_done(keel)
     return keel
+
+
+def cli_actor() -> Actor:
+    """The local operator running this command (anyone who can open the database can write to it)."""
+    user = getpass.getuser()
+    return Actor(f"local:{user}", user, "cli", None, uuid.uuid4().hex)
+
+
+def _audit_when_done(keel: Keel) -> None:
+    """When the running command ends, give it an audit entry if it appended events (it changed something),
+    linked to them by the command's request id. Outside a command (tests, benches) nothing is recorded."""
+    ctx = get_current_context(silent=True)
+    actor = current_actor.get()
+    if ctx is None or actor.via != "cli" or actor.request_id is None:
+        return
+    command = ctx.command_path.removeprefix(ctx.find_root().info_name or "").strip() or "keel"
+    # The parsed arguments, not argv: the same command reads the same however it was spelled or invoked.
+    given = [f"{name}={value}" for name, value in ctx.params.items() if value is not None and name != "database_url"]
+    line = shlex.join(["keel", *command.split(), *given])
+
+    def record() -> None:
+        request_id = actor.request_id or ""
+        with keel.db.read() as conn:
+            caused = keel.events.of_request(conn, request_id)
+        if caused:
+            keel.audit.record(
+                NewAuditEntry(actor.identity_id, actor.name, "cli", None, command, "CLI", line, 0, request_id)
+            )
+
+    ctx.find_root().call_on_close(record)
 
 
 def fail(exc: KeelError, *, label: str = "row", console: Console | None = None) -> typer.Exit:

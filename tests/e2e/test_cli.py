@@ -267,3 +267,25 @@ def test_demo_loads_the_twin_once(run: Run, db_url: str) -> None:
         keel.close()
     again = run("demo", "--no-serve", "--no-stream", "--skus", "200")
     assert (again.exit_code, "already holds data" in again.stderr) == (0, True)
+
+
+def test_a_command_that_writes_gets_an_audit_entry_linked_to_its_events(run: Run, db_url: str) -> None:
+    import getpass
+
+    from keel.audit import AuditQuery
+    from tests.support import open_keel
+
+    assert run("locations", "create", "WH-DE-9", "Berlin", "warehouse", "de").exit_code == 0
+    assert run("locations", "list").exit_code == 0  # a read: no entry
+    keel = open_keel(db_url)
+    try:
+        entries = keel.audit.entries(AuditQuery()).items
+        user = getpass.getuser()
+        assert [(e.actor, e.actor_name, e.via, e.action, e.method, e.status) for e in entries] == [
+            (f"local:{user}", user, "cli", "locations create", "CLI", 0)
+        ]
+        assert entries[0].target.startswith("keel locations create code=WH-DE-9 name=Berlin kind=warehouse")
+        caused = keel.audit.trail(entries[0].seq).events
+        assert [(e.type, e.via, e.actor) for e in caused] == [("location.created", "cli", f"local:{user}")]
+    finally:
+        keel.close()
