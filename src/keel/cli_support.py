@@ -64,7 +64,7 @@ def _audit_when_done(keel: Keel) -> None:
     def record() -> None:
         request_id = actor.request_id or ""
         with keel.db.read() as conn:
-            caused = keel.events.of_request(conn, request_id)
+            caused = keel.events.of_request(conn, request_id, limit=1)
         if caused:
             keel.audit.record(
                 NewAuditEntry(actor.identity_id, actor.name, "cli", None, command, "CLI", line, 0, request_id)

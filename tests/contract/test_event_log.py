@@ -133,3 +133,23 @@ def test_pending_and_last_seq_count_by_type_after_the_offset(backend: Backend) -
         assert backend.events.pending(conn, "nobody", {"a", "b", "c"}) == 4
         assert (backend.events.last_seq(conn, "a"), backend.events.last_seq(conn, "b")) == (3, 2)
         assert backend.events.last_seq(conn, "missing") == 0
+
+
+def test_events_carry_the_actor_and_are_found_by_request(backend: Backend) -> None:
+    from keel.platform.actor import Actor, acting_as
+
+    append(backend, NewEvent("a", "outside", {}))
+    with acting_as(Actor("u-1", "Ada", "api", "10.0.0.1", "req-1")):
+        append(backend, NewEvent("a", "s1", {}), NewEvent("b", "s2", {}))
+    with acting_as(Actor("u-2", "Bo", "cli", None, "req-2")):
+        append(backend, NewEvent("a", "s3", {}))
+    with backend.db.read() as conn:
+        found = backend.events.of_request(conn, "req-1")
+        assert [(e.subject, e.actor, e.via, e.request_id) for e in found] == [
+            ("s1", "u-1", "api", "req-1"),
+            ("s2", "u-1", "api", "req-1"),
+        ]
+        assert [e.subject for e in backend.events.of_request(conn, "req-1", limit=1)] == ["s1"]
+        assert backend.events.of_request(conn, "nobody") == []
+        first = backend.events.read(conn, 0, limit=1)[0]
+    assert (first.actor, first.via, first.request_id) == ("system", "system", None)

@@ -22,7 +22,8 @@ from starlette.testclient import TestClient
 from keel.api import create_app
 from keel.audit import NewAuditEntry
 from keel.bench.inventory import bench_database
-from keel.cli_support import open_keel
+from keel.bootstrap import bootstrap
+from keel.platform import migrate
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 
@@ -39,7 +40,8 @@ def _timed(label: str, n: int, call: Callable[[int], object]) -> float:
 
 def run(database_url: str | None, *, json_out: bool, n: int) -> dict[str, Any]:
     with bench_database(database_url) as url:
-        keel = open_keel(url)
+        keel = bootstrap(database_url=url)  # the bench's own database: not an operator's write to audit
+        migrate.upgrade(keel.db)
         try:
             world = generate(42, Scale(skus=200, locations=30, channels=5))
             load_world(keel, world)

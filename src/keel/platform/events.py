@@ -94,7 +94,7 @@ class EventLog(Protocol):
 
     def freshness(self, conn: Connection) -> dict[str, datetime]: ...
 
-    def of_request(self, conn: Connection, request_id: str) -> list[Event]: ...
+    def of_request(self, conn: Connection, request_id: str, limit: int = 1000) -> list[Event]: ...
 
 
 class SqlEventLog:
@@ -189,7 +189,8 @@ class SqlEventLog:
         # max() keeps the column's Timestamp type, so values already come back as aware datetimes.
         return {src: v for src, v in rows if v is not None}
 
-    def of_request(self, conn: Connection, request_id: str) -> list[Event]:
-        """The events one request or command appended (what its audit entry links to), in order."""
-        query = sa.select(events_table).where(events_table.c.request_id == request_id).order_by(events_table.c.seq)
+    def of_request(self, conn: Connection, request_id: str, limit: int = 1000) -> list[Event]:
+        """The first ``limit`` events one request or command appended (what its audit entry links to)."""
+        e = events_table
+        query = sa.select(e).where(e.c.request_id == request_id).order_by(e.c.seq).limit(limit)
         return [Event(**row._mapping) for row in conn.execute(query)]
