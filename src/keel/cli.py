@@ -33,9 +33,12 @@ console = Console(stderr=True)
 
 
 @app.callback()
-def _as_local_operator() -> None:
+def _as_local_operator(ctx: typer.Context) -> None:
     """Every command acts as the local operator: the events it appends and its audit entry name them."""
-    current_actor.set(cli_actor())
+    token = current_actor.set(cli_actor())
+    # Restored when the command ends (after its audit entry is written), so an in-process caller of the CLI
+    # (the tests) goes back to acting as itself.
+    ctx.call_on_close(lambda: current_actor.reset(token))
 
 
 DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
