@@ -16,6 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +39,7 @@ from keel.platform.api import (
 )
 from keel.platform.errors import KeelError
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
@@ -81,6 +83,13 @@ class MetricsMiddleware:
             HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status[0])).inc()
 
 
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    database: str = Field(description="sqlite or postgresql")
+    last_event_seq: int = Field(description="sequence number of the newest event")
+    availability_lag_events: int = Field(description="events the availability projector has not applied yet")
+
+
 def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     """Build the app around an already bootstrapped ``keel``; ``background`` runs the worker thread."""
 
@@ -113,8 +122,9 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_middleware(AuditMiddleware)
     app.add_middleware(MetricsMiddleware)
 
-    @app.get("/healthz", tags=["platform"], operation_id="healthz")
+    @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz")
     def healthz() -> dict[str, object]:
+        """Liveness and readiness: the database answers; how far the availability projector lags."""
         with keel.db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
             last = keel.events.last_seq(conn)
@@ -128,6 +138,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
 
     @app.get("/metrics", tags=["platform"], operation_id="metrics")
     def metrics_endpoint() -> Response:
+        """Prometheus metrics in the text exposition format."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/docs", include_in_schema=False)
@@ -153,6 +164,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.openapi = truthful_openapi(app)  # type: ignore[method-assign]
     return app
 
 

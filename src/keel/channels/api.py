@@ -57,6 +57,7 @@ def public(channel: Channel) -> ChannelPublic:
 
 @router.post("/channels", status_code=201, response_model=ChannelPublic, operation_id="create_channel")
 def create_channel(body: ChannelCreate, keel: KeelDep) -> ChannelPublic:
+    """Register a sales channel with the countries it sells to and its availability policy."""
     command = CreateChannel(body.code, body.name, body.kind, tuple(body.countries), body.currency, body.policy)
     return public(keel.channels.create(command))
 
@@ -70,21 +71,25 @@ def list_channels(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
+    """Channels, filtered by kind, country and active flag, one page at a time."""
     items, total = keel.channels.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
     return Page(items=[public(c).model_dump() for c in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/channels/{code}", response_model=ChannelPublic, operation_id="get_channel")
 def get_channel(code: str, keel: KeelDep) -> ChannelPublic:
+    """One channel by its code, with its policy document."""
     return public(keel.channels.get(code))
 
 
 @router.patch("/channels/{code}", response_model=ChannelPublic, operation_id="update_channel")
 def update_channel(code: str, body: ChannelUpdate, keel: KeelDep) -> ChannelPublic:
+    """Change the given fields of a channel; fields left out keep their value."""
     changes: ChannelChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
     return public(keel.channels.update(code, changes))
 
 
 @router.delete("/channels/{code}", response_model=ChannelPublic, operation_id="deactivate_channel")
 def deactivate_channel(code: str, keel: KeelDep) -> ChannelPublic:
+    """Deactivate a channel: its listings drop to zero at the next projector step."""
     return public(keel.channels.deactivate(code))

@@ -19,6 +19,7 @@ from keel.inventory.model import (
     LocationChanges,
 )
 from keel.inventory.schemas import (
+    AvailabilityBatchPublic,
     AvailabilityQuery,
     BatchPublic,
     CountCreate,
@@ -30,9 +31,11 @@ from keel.inventory.schemas import (
     LocationCreate,
     LocationPublic,
     LocationUpdate,
+    MovementsPage,
     PositionPublic,
     ReservationCreate,
     ReservationPublic,
+    SkuAvailabilityPublic,
 )
 from keel.platform.api import Limit, Offset, Page
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed, single_field
@@ -51,6 +54,7 @@ availability_router = APIRouter()
     operation_id="create_location",
 )
 def create_location(body: LocationCreate, keel: KeelDep) -> LocationPublic:
+    """Register a stock-holding location: warehouse, store, dark store, 3PL or supplier."""
     command = CreateLocation(**{**body.model_dump(), "capabilities": tuple(body.capabilities)})
     return LocationPublic.model_validate(keel.locations.create(command))
 
@@ -64,6 +68,7 @@ def list_locations(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
+    """Locations, filtered by kind, country and active flag, one page at a time."""
     items, total = keel.locations.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
     rows = [LocationPublic.model_validate(x).model_dump() for x in items]
     return Page(items=rows, total=total, limit=limit, offset=offset)
@@ -71,11 +76,13 @@ def list_locations(
 
 @router.get("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="get_location")
 def get_location(code: str, keel: KeelDep) -> LocationPublic:
+    """One location by its code."""
     return LocationPublic.model_validate(keel.locations.get(code))
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="update_location")
 def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> LocationPublic:
+    """Change the given fields of a location; fields left out keep their value."""
     changes: LocationChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
     return LocationPublic.model_validate(keel.locations.update(code, changes))
 
@@ -84,21 +91,25 @@ def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> LocationP
     "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="deactivate_location"
 )
 def deactivate_location(code: str, keel: KeelDep) -> LocationPublic:
+    """Deactivate a location: movements naming it are refused from now on."""
     return LocationPublic.model_validate(keel.locations.deactivate(code))
 
 
 @router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
 def create_group(body: GroupCreate, keel: KeelDep) -> GroupPublic:
+    """Create a named group of locations that channel policies can source from."""
     return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members))
 
 
 @router.get("/location-groups", tags=["locations"], operation_id="list_location_groups")
 def list_groups(keel: KeelDep) -> list[GroupPublic]:
+    """Every location group with its members."""
     return [GroupPublic.model_validate(g) for g in keel.locations.groups()]
 
 
 @router.put("/location-groups/{code}/members", tags=["locations"], operation_id="set_location_group_members")
 def set_members(code: str, body: GroupMembers, keel: KeelDep) -> GroupPublic:
+    """Replace the members of a location group."""
     return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members))
 
 
@@ -183,7 +194,7 @@ async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
     return BatchPublic(**result.__dict__)
 
 
-@router.get("/inventory/movements", tags=["inventory"], operation_id="list_movements")
+@router.get("/inventory/movements", response_model=MovementsPage, tags=["inventory"], operation_id="list_movements")
 def list_movements(
     keel: KeelDep,
     sku: str | None = None,
@@ -194,6 +205,7 @@ def list_movements(
     after_seq: Annotated[int, Query(ge=0, le=2**62, description="last seq of the previous page")] = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
+    """The movement ledger in sequence order, filtered; page with ``after_seq``."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and not 1970 <= value.year <= 9999:
             raise single_field(name, "must fall between 1970 and 9999")
@@ -216,6 +228,7 @@ def list_positions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
+    """Stock positions (on hand, available, reserved, ...) per SKU and location; ``channel`` keeps its sources."""
     sources = keel.availability.source_locations(channel) if channel else None
     items, total = keel.queries.positions(
         sku=sku,
@@ -238,6 +251,7 @@ def list_positions(
     operation_id="create_reservation",
 )
 def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPublic:
+    """Hold units of a SKU at a location for ``ttl_seconds``; never more than is available."""
     return ReservationPublic.model_validate(
         keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
     )
@@ -250,6 +264,7 @@ def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPub
     operation_id="get_reservation",
 )
 def get_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    """One reservation by its id, with its status."""
     return ReservationPublic.model_validate(keel.stock.reservation(rid))
 
 
@@ -260,6 +275,7 @@ def get_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     operation_id="release_reservation",
 )
 def release_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
     return ReservationPublic.model_validate(keel.stock.release(rid))
 
 
@@ -270,6 +286,7 @@ def release_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     operation_id="commit_reservation",
 )
 def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+    """Turn a hold into committed stock (checkout completed)."""
     return ReservationPublic.model_validate(keel.stock.commit_reservation(rid))
 
 
@@ -281,6 +298,7 @@ def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     operation_id="record_count",
 )
 def record_count(body: CountCreate, keel: KeelDep) -> CountPublic:
+    """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
     return CountPublic.model_validate(keel.stock.record_count(body.sku, body.location, body.counted, body.id))
 
 
@@ -288,6 +306,7 @@ def record_count(body: CountCreate, keel: KeelDep) -> CountPublic:
 def inventory_accuracy(
     keel: KeelDep, tolerance_pct: Annotated[float | None, Query(ge=0)] = None, location: str | None = None
 ) -> AccuracyReport:
+    """Share of counted positions whose latest count is within tolerance, overall and per location."""
     return keel.queries.accuracy(tolerance_pct, location)
 
 
@@ -303,6 +322,7 @@ _SKU_QUERY_PARAMS = [
     tags=["availability"],
     operation_id="sku_availability",
     response_model=None,
+    responses={200: {"model": SkuAvailabilityPublic}},  # documented only: the hot path skips validation
     openapi_extra={"parameters": _SKU_QUERY_PARAMS},
 )
 async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Response:
@@ -327,7 +347,12 @@ async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Respo
     return Response(orjson.dumps(payload, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
-@availability_router.post("/availability/query", tags=["availability"], operation_id="query_availability")
+@availability_router.post(
+    "/availability/query",
+    response_model=AvailabilityBatchPublic,
+    tags=["availability"],
+    operation_id="query_availability",
+)
 def query_availability(body: AvailabilityQuery, keel: KeelDep) -> dict[str, Any]:
     """ATP for up to 1,000 SKUs in one call."""
     return {"items": keel.availability.projected(body.skus, body.channel, body.country)}

@@ -158,3 +158,46 @@ class Explained(BaseModel):
     projected: int | None
     contributions: list[ContributionPublic]
     steps: list[StepPublic]
+
+
+class ListedPublic(BaseModel):
+    """What a channel was last told it may sell of one SKU in one country."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    channel: str
+    country: str
+    quantity: int
+    backorder: bool
+    updated_at: datetime
+
+
+class SkuAvailabilityPublic(BaseModel):
+    sku: str
+    availability: list[ListedPublic] | list[Explained] = Field(
+        description="the projected listings, or with ``explain=true`` the live breakdown"
+    )
+
+
+class AvailabilityBatchPublic(BaseModel):
+    items: dict[str, list[ListedPublic]] = Field(description="listings per requested SKU")
+
+
+class LedgerEntryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    id: str
+    kind: str
+    sku: str
+    quantity: int
+    occurred_at: datetime
+    recorded_at: datetime
+    reason: str | None
+    reference: str | None
+    location: str
+
+
+class MovementsPage(BaseModel):
+    items: list[LedgerEntryPublic]
+    next_after_seq: int | None = Field(description="pass as ``after_seq`` for the next page; null on the last")

@@ -80,6 +80,7 @@ def list_orders(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
+    """Order summaries, newest first, filtered by channel, status, country and creation time."""
     found = keel.orders.reads.list(
         channel=channel, status=status, country=country, created_since=created_since, limit=limit, offset=offset
     )
@@ -114,21 +115,25 @@ def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] =
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
 def get_order(order_id: int, keel: KeelDep) -> OrderPublic:
+    """One order with its lines, allocations, shipments and timeline."""
     return OrderPublic.model_validate(keel.orders.reads.get(order_id), from_attributes=True)
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
 def pick_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    """The node started picking the allocation."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
 def pack_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    """The allocation is packed and ready to ship."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
 def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -> OrderPublic:
+    """The allocation left the node with a carrier and tracking number."""
     command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, body.carrier, body.tracking_number)
     return _order(keel.orders.fulfilment.advance(command))
 
@@ -137,6 +142,7 @@ def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -
     "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
 )
 def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+    """The carrier delivered the allocation."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED)))
 
 
@@ -165,12 +171,14 @@ def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -
     operation_id="create_return",
 )
 def create_return(order_id: int, body: ReturnCreate, keel: KeelDep) -> ReturnPublic:
+    """Open a return (RMA) for delivered quantities of the order's lines."""
     lines = tuple((x.line_no, x.quantity) for x in body.lines)
     return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason)))
 
 
 @router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return")
 def get_return(rma: str, keel: KeelDep) -> ReturnPublic:
+    """One return by its RMA code, with its lines."""
     return _return(keel.orders.returns.get(rma))
 
 
@@ -183,6 +191,7 @@ def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> ReturnPublic
 
 @router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
 def refund_return(rma: str, keel: KeelDep) -> ReturnPublic:
+    """Mark a received return as refunded."""
     return _return(keel.orders.returns.refund(rma))
 
 

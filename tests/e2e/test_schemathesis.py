@@ -1,0 +1,271 @@
+"""Schemathesis against the published OpenAPI document: every operation, both databases, no network.
+
+For each operation, on a fresh copy of a seeded database (``build_world`` plus stock, a postal code, an order
+and a reservation): first the explicit success steps of ``SUCCESS`` (the operation must answer 2xx), then
+generated requests, positive and negative. Every response must pass the conformance checks: no 5xx, a
+documented status, content type, body and headers.
+
+Run it alone: ``uv run --frozen pytest -q tests/e2e/test_schemathesis.py`` (``-k sqlite`` for one database);
+``FUZZ_EXAMPLES=200`` runs more generated requests per operation and mode than the suite's bounded default.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import make_url
+
+from keel.api import create_app
+from keel.bootstrap import Keel
+from keel.orders import capture_command
+from tests.conftest import BACKENDS, postgres_database
+from tests.support import MARKET, TPL_DE, WEB_DE, WH_DE, WH_FR, build_world, mv, open_keel, receive
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+ORDER = {
+    "channel": WEB_DE,
+    "external_id": "W-1",
+    "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "12.50"}],
+    "customer": {"name": "Ann"},
+    "ship_to": {"country": "DE", "postal_code": "10117", "latitude": 52.5, "longitude": 13.4},
+}
+RESERVATION = "R-1"
+CHANNEL = {"code": "b2b", "name": "B2B", "kind": "b2b", "countries": ["DE"], "currency": "EUR"}
+
+
+def seed(keel: Keel) -> None:
+    """The world every operation starts from: order 1 (allocation 1 at WH-DE-1) and reservation R-1."""
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 10)
+    receive(keel, "SKU-2", WH_FR, 5)
+    keel.postcodes.load(
+        [{"country": "DE", "postal_code": "10117", "place": "Berlin", "latitude": 52.517, "longitude": 13.387}],
+        source="fuzz",
+    )
+    keel.orders.capture.place(capture_command(ORDER))
+    keel.stock.reserve("SKU-1", WH_DE, 1, 900, RESERVATION, None)
+    keel.availability.catch_up()
+
+
+# A step: (operation_id, request parts). A callable value is computed from the previous step's JSON body.
+Step = tuple[str, dict[str, Any]]
+ALLOCATION = {"path_parameters": {"order_id": 1, "number": 1}}
+TO_DELIVERED: list[Step] = [
+    ("pick_allocation", ALLOCATION),
+    ("pack_allocation", ALLOCATION),
+    ("ship_allocation", {**ALLOCATION, "body": {"carrier": "DHL", "tracking_number": "1"}}),
+    ("deliver_allocation", ALLOCATION),
+]
+OPEN_RETURN: list[Step] = [
+    *TO_DELIVERED,
+    ("create_return", {"path_parameters": {"order_id": 1}, "body": {"lines": [{"line_no": 1, "quantity": 1}]}}),
+]
+
+
+def rma(previous: dict[str, Any]) -> str:
+    return str(previous["rma"])
+
+
+RECEIVE = ("receive_return", {"path_parameters": {"rma": rma}, "body": {"location": WH_DE}})
+POLICY = {"filters": [{"kind": "same_country"}], "objective": "fewest_splits_then_cost"}
+
+# The explicit way each operation reaches its success path (the last step must answer 2xx).
+SUCCESS: dict[str, list[Step]] = {
+    "healthz": [("healthz", {})],
+    "metrics": [("metrics", {})],
+    "sku_availability": [("sku_availability", {"path_parameters": {"sku": "SKU-1"}, "query": {"channel": WEB_DE}})],
+    "query_availability": [("query_availability", {"body": {"skus": ["SKU-1"], "channel": MARKET}})],
+    "create_location": [
+        ("create_location", {"body": {"code": "WH-NEW", "name": "New", "kind": "warehouse", "country": "DE"}})
+    ],
+    "list_locations": [("list_locations", {"query": {"country": "DE"}})],
+    "get_location": [("get_location", {"path_parameters": {"code": WH_DE}})],
+    "update_location": [("update_location", {"path_parameters": {"code": WH_DE}, "body": {"name": "Berlin"}})],
+    "deactivate_location": [("deactivate_location", {"path_parameters": {"code": TPL_DE}})],
+    "list_location_groups": [("list_location_groups", {})],
+    "create_location_group": [("create_location_group", {"body": {"code": "g2", "name": "G2", "members": [WH_DE]}})],
+    "set_location_group_members": [
+        ("set_location_group_members", {"path_parameters": {"code": "fulfilment-eu"}, "body": {"members": [WH_DE]}})
+    ],
+    "post_movements": [("post_movements", {"body": [mv("m-1", "received", "SKU-3", WH_DE, 4)]})],
+    "list_movements": [("list_movements", {"query": {"sku": "SKU-1"}})],
+    "list_positions": [("list_positions", {"query": {"channel": WEB_DE}})],
+    "create_reservation": [
+        ("create_reservation", {"body": {"sku": "SKU-1", "location": WH_DE, "quantity": 1, "id": "R-2"}})
+    ],
+    "get_reservation": [("get_reservation", {"path_parameters": {"rid": RESERVATION}})],
+    "release_reservation": [("release_reservation", {"path_parameters": {"rid": RESERVATION}})],
+    "commit_reservation": [("commit_reservation", {"path_parameters": {"rid": RESERVATION}})],
+    "record_count": [("record_count", {"body": {"sku": "SKU-1", "location": WH_DE, "counted": 7}})],
+    "inventory_accuracy": [("inventory_accuracy", {})],
+    "create_channel": [("create_channel", {"body": {**CHANNEL}})],
+    "list_channels": [("list_channels", {})],
+    "get_channel": [("get_channel", {"path_parameters": {"code": WEB_DE}})],
+    "update_channel": [("update_channel", {"path_parameters": {"code": WEB_DE}, "body": {"name": "Web"}})],
+    "deactivate_channel": [("deactivate_channel", {"path_parameters": {"code": "pos-fr"}})],
+    "capture_order": [("capture_order", {"body": {**ORDER, "external_id": "W-2"}})],
+    "list_orders": [("list_orders", {"query": {"channel": WEB_DE}})],
+    "order_metrics": [("order_metrics", {})],
+    "plan_wave": [("plan_wave", {"body": {"country": "DE", "time_limit_s": 2}})],
+    "fill_backorders": [("fill_backorders", {})],
+    "get_order": [("get_order", {"path_parameters": {"order_id": 1}})],
+    "pick_allocation": TO_DELIVERED[:1],
+    "pack_allocation": TO_DELIVERED[:2],
+    "ship_allocation": TO_DELIVERED[:3],
+    "deliver_allocation": TO_DELIVERED,
+    "reject_allocation": [("reject_allocation", {**ALLOCATION, "body": {"reason": "damaged"}})],
+    "cancel_order": [("cancel_order", {"path_parameters": {"order_id": 1}, "body": {}})],
+    "create_return": OPEN_RETURN,
+    "get_return": [*OPEN_RETURN, ("get_return", {"path_parameters": {"rma": rma}})],
+    "receive_return": [*OPEN_RETURN, RECEIVE],
+    "refund_return": [*OPEN_RETURN, RECEIVE, ("refund_return", {"path_parameters": {"rma": rma}})],
+    "list_sourcing_policies": [("list_sourcing_policies", {})],
+    "get_sourcing_policy": [("get_sourcing_policy", {"path_parameters": {"channel": WEB_DE}})],
+    "set_sourcing_policy": [("set_sourcing_policy", {"path_parameters": {"channel": WEB_DE}, "body": POLICY})],
+    "delete_sourcing_policy": [
+        ("set_sourcing_policy", {"path_parameters": {"channel": WEB_DE}, "body": POLICY}),
+        ("delete_sourcing_policy", {"path_parameters": {"channel": WEB_DE}}),
+    ],
+    "get_postal_code": [("get_postal_code", {"path_parameters": {"country": "DE", "code": "10117"}})],
+}
+
+INT64 = 2**63
+
+
+def outside_int64(value: Any) -> bool:
+    """An integer SQLite and PostgreSQL cannot store, anywhere in ``value``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -INT64 <= value < INT64
+    if isinstance(value, dict):
+        return any(outside_int64(v) for v in value.values())
+    if isinstance(value, list):
+        return any(outside_int64(v) for v in value)
+    return False
+
+
+# Inputs the hardening part of issue 10 turns from a 500 into a 4xx; excluded here until it lands, named so the
+# exclusions can be deleted one by one. NUL bytes (500 on PostgreSQL only) are off through ``allow-x00``.
+KNOWN_HOSTILE: dict[str, Callable[[Any], bool]] = {
+    "integers of 2^63 and above in paths, queries and bodies": lambda case: outside_int64(
+        [case.path_parameters, case.query, case.body if isinstance(case.body, (dict, list)) else None]
+    ),
+}
+
+
+def not_known_hostile(case: Any) -> bool:
+    return not any(rule(case) for rule in KNOWN_HOSTILE.values())
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(backend, URL of a seeded database that ``fresh_keel`` copies for each operation)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'seed.db'}"
+        keel = open_keel(url)
+        seed(keel)
+        keel.close()
+        yield "sqlite", url
+        return
+    admin = request.getfixturevalue("postgres_admin_url")
+    template = request.getfixturevalue("postgres_template")
+    with postgres_database(admin, template) as url:
+        keel = open_keel(url)
+        seed(keel)
+        keel.close()
+        yield "postgresql", url
+
+
+@pytest.fixture(scope="module")
+def schema(seeded: tuple[str, str]) -> Any:
+    """The document as ``/openapi.json`` serves it; NUL bytes only where the database stores them."""
+    backend, url = seeded
+    keel = open_keel(url)
+    try:
+        config = SchemathesisConfig.from_dict({"generation": {"allow-x00": backend == "sqlite"}})
+        return schemathesis.openapi.from_asgi("/openapi.json", create_app(keel), config=config)
+    finally:
+        keel.close()
+
+
+@pytest.fixture
+def fresh_app(seeded: tuple[str, str], tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[FastAPI]:
+    """The app on a copy of the seeded database, private to one operation."""
+    backend, url = seeded
+    if backend == "sqlite":
+        copy = tmp_path / "fuzz.db"
+        shutil.copy(url.removeprefix("sqlite:///"), copy)
+        keel = open_keel(f"sqlite:///{copy}")
+        yield create_app(keel)
+        keel.close()
+        return
+    with postgres_database(request.getfixturevalue("postgres_admin_url"), make_url(url).database) as copy_url:
+        keel = open_keel(copy_url)
+        yield create_app(keel)
+        keel.close()
+
+
+def call(schema: Any, app: FastAPI, operation_id: str, parts: dict[str, Any], previous: dict[str, Any]) -> Any:
+    operation = schema.find_operation_by_id(operation_id)
+    resolved = {
+        key: {k: v(previous) if callable(v) else v for k, v in value.items()} if key == "path_parameters" else value
+        for key, value in parts.items()
+    }
+    media_type = "application/json" if "body" in parts else None  # post_movements also takes NDJSON
+    case = operation.Case(**resolved, media_type=media_type)
+    return case.call_and_validate(checks=CHECKS, app=app)
+
+
+@pytest.mark.parametrize("operation_id", sorted(SUCCESS))
+def test_operation_conforms(schema: Any, fresh_app: FastAPI, operation_id: str) -> None:
+    """Given a fresh seeded world, when the success steps then generated requests run, then all conform."""
+    previous: dict[str, Any] = {}
+    for step_id, parts in SUCCESS[operation_id]:
+        response = call(schema, fresh_app, step_id, parts, previous)
+        assert 200 <= response.status_code < 300, (step_id, response.status_code, response.text)
+        previous = response.json() if response.content.startswith(b"{") else {}
+
+    operation = schema.find_operation_by_id(operation_id)
+    statuses: list[int] = []
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    strategies = [operation.as_strategy(generation_mode=mode) for mode in modes]
+
+    @settings(
+        max_examples=MAX_EXAMPLES * len(strategies),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(strategies).filter(not_known_hostile))
+    def fuzz(case: Any) -> None:
+        statuses.append(case.call_and_validate(checks=CHECKS, app=fresh_app).status_code)
+
+    fuzz()
+    assert statuses, "no generated request ran"
