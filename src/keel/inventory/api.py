@@ -210,10 +210,12 @@ def list_positions(
     tags=["inventory"],
     operation_id="create_reservation",
 )
-def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPublic:
-    return ReservationPublic.model_validate(
-        keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
-    )
+def create_reservation(body: ReservationCreate, keel: KeelDep, response: Response) -> ReservationPublic:
+    """Hold stock; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    held = keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
+    if held.repeated:
+        response.status_code = status.HTTP_200_OK
+    return ReservationPublic.model_validate(held)
 
 
 @router.get(
@@ -253,8 +255,12 @@ def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     tags=["inventory"],
     operation_id="record_count",
 )
-def record_count(body: CountCreate, keel: KeelDep) -> CountPublic:
-    return CountPublic.model_validate(keel.stock.record_count(body.sku, body.location, body.counted, body.id))
+def record_count(body: CountCreate, keel: KeelDep, response: Response) -> CountPublic:
+    """Record a count; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    count = keel.stock.record_count(body.sku, body.location, body.counted, body.id)
+    if count.repeated:
+        response.status_code = status.HTTP_200_OK
+    return CountPublic.model_validate(count)
 
 
 @router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from keel.inventory import store
 from keel.inventory.model import (
@@ -44,7 +45,7 @@ class Counts(Ledger):
             if prior is not None:
                 if (prior.sku, prior.location_id, prior.counted) != (sku, location_id, counted):
                     raise Conflict(f"count {cid!r} exists with other content")
-                return self._count_public(prior, location)
+                return replace(self._count_public(prior, location), repeated=True)
             key = (sku, location_id)
             position = self._lock_positions(conn, [key]).get(key, empty_position())
             result = count_variance(position[ON_HAND], counted, self.settings.count_tolerance_pct)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -50,7 +51,7 @@ class Reservations(Ledger):
             if prior is not None:
                 if (prior.sku, prior.location, prior.quantity) != (sku, location, quantity):
                     raise Conflict(f"reservation {rid!r} exists with other content")
-                return prior
+                return replace(prior, repeated=True)
             now_us = to_micros(now)
             if not store.conditional_move(conn, sku, location_id, EFFECTS[Kind.RESERVED], quantity, now_us):
                 have = store.load_positions(conn, [(sku, location_id)]).get((sku, location_id), empty_position())
