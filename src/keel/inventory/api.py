@@ -212,8 +212,10 @@ def list_positions(
 )
 def create_reservation(body: ReservationCreate, keel: KeelDep, response: Response) -> ReservationPublic:
     """Hold stock; an identical repeat of the same id answers 200 with the same body, other content 409."""
-    held = keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
-    if held.repeated:
+    held, created = keel.stock.reserve_once(
+        body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference
+    )
+    if not created:
         response.status_code = status.HTTP_200_OK
     return ReservationPublic.model_validate(held)
 
@@ -257,8 +259,8 @@ def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
 )
 def record_count(body: CountCreate, keel: KeelDep, response: Response) -> CountPublic:
     """Record a count; an identical repeat of the same id answers 200 with the same body, other content 409."""
-    count = keel.stock.record_count(body.sku, body.location, body.counted, body.id)
-    if count.repeated:
+    count, created = keel.stock.record_count_once(body.sku, body.location, body.counted, body.id)
+    if not created:
         response.status_code = status.HTTP_200_OK
     return CountPublic.model_validate(count)
 

@@ -5,7 +5,7 @@ Field order is the order of the public JSON documents (the API maps these with `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
@@ -118,9 +118,6 @@ class Reservation:
     created_at: datetime
     closed_at: datetime | None
     location: str
-    # True when this answers an identical repeat of the create (the API answers 200 instead of 201);
-    # not part of the record, so not compared
-    repeated: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +144,6 @@ class CountRecord:
     within_tolerance: bool
     tolerance_pct: float
     counted_at: datetime
-    repeated: bool = field(default=False, compare=False)  # as Reservation.repeated
 
 
 @dataclass(frozen=True, slots=True)
