@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -37,7 +37,9 @@ from keel.platform.api import (
     unexpected_error_handler,
     validation_handler,
 )
+from keel.platform.config import split_list
 from keel.platform.errors import KeelError
+from keel.platform.http import Guard
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
@@ -90,6 +92,23 @@ class Health(BaseModel):
     availability_lag_events: int = Field(description="events the availability projector has not applied yet")
 
 
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Keel API</title>
+  <link rel="icon" type="image/svg+xml" href="/static/favicon.svg">
+  <link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/static/swagger/swagger-ui-bundle.js"></script>
+  <script src="/static/docs.js"></script>
+</body>
+</html>
+"""
+
+
 def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     """Build the app around an already bootstrapped ``keel``; ``background`` runs the worker thread."""
 
@@ -121,6 +140,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
 
     app.add_middleware(AuditMiddleware)
     app.add_middleware(MetricsMiddleware)
+    if keel.settings.cors_origins:  # no CORS unless configured: browsers then keep other sites out
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(split_list(keel.settings.cors_origins)),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["content-type"],
+        )
+    app.add_middleware(Guard, settings=keel.settings)  # added last: outermost, so it sees every request
 
     @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz")
     def healthz() -> dict[str, object]:
@@ -143,13 +170,8 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Keel API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        # FastAPI's own page starts Swagger UI with an inline script, which the CSP forbids: docs.js does it
+        return HTMLResponse(DOCS_PAGE)
 
     app.include_router(availability_router)
     app.include_router(inventory_router)

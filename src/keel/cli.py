@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import cli_actor, open_keel
+from keel.cli_support import cli_actor, open_keel, user_mistakes
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
@@ -236,4 +236,5 @@ def bench_twin(
 
 
 def main() -> None:
-    app()
+    with user_mistakes():  # a database lost mid-command, too, is one line and not a traceback
+        app()

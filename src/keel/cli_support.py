@@ -8,7 +8,10 @@ from __future__ import annotations
 import getpass
 import shlex
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import sqlalchemy.exc as sa_exc
 import typer
 from rich.console import Console
 
@@ -36,11 +39,37 @@ def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
         _err.print(f"[red]configuration: {exc.detail}[/red]")
         raise typer.Exit(2) from exc
     configure_logging(settings.log_level, settings.log_json)
-    keel = bootstrap(settings, database_url=database_url)
-    if upgrade:
-        migrate.upgrade(keel.db)
+    url = database_url or settings.database_url
+    if url.split(":", 1)[0].split("+", 1)[0] not in SCHEMES:
+        _err.print(f"[red]database URL {url!r}: unsupported scheme; use sqlite:///PATH or postgresql://...[/red]")
+        raise typer.Exit(2)
+    with user_mistakes():
+        keel = bootstrap(settings, database_url=database_url)
+        if upgrade:
+            migrate.upgrade(keel.db)
     _audit_when_done(keel)
     return keel
+
+
+SCHEMES = ("sqlite", "postgresql")
+
+
+@contextmanager
+def user_mistakes() -> Iterator[None]:
+    """Turn what a user got wrong (a database that cannot be reached or opened, a malformed database URL, a
+    file that cannot be read) into one line on stderr and exit status 2, never a traceback."""
+    try:
+        yield
+    except sa_exc.OperationalError as exc:
+        cause = str(exc.orig or exc).strip().splitlines()
+        _err.print(f"[red]database unreachable: {cause[0] if cause else type(exc).__name__}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except (sa_exc.ArgumentError, ValueError) as exc:  # bad URL syntax, e.g. a port that is not a number
+        _err.print(f"[red]database URL not usable: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    except OSError as exc:
+        _err.print(f"[red]{exc.filename or 'file'}: {exc.strerror or exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
 
 
 def cli_actor() -> Actor:

@@ -1,4 +1,5 @@
-"""POST /inventory/movements refuses a body over ``max_body_bytes`` with 413 before buffering it.
+"""Every route (POST /inventory/movements here, the largest) refuses a body over ``max_body_bytes`` with 413
+before buffering it: the HTTP guard (keel.platform.http) applies the one limit to all routes.
 
 Both ways a client can send a body are covered: with Content-Length (refused before anything is read) and
 chunked, without one (refused as soon as more than the limit has arrived).
@@ -12,22 +13,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from starlette.requests import Request
 from starlette.testclient import TestClient
 from starlette.types import Message
 
 from keel.bootstrap import Keel
-from keel.inventory.api import read_body
-from keel.platform.errors import PayloadTooLarge
+from keel.platform.config import Settings
+from keel.platform.http import Guard
 from tests.e2e.test_http import assert_problem
 from tests.support import WH_DE, build_world, mv, position, snapshot
 
 LIMIT = 1000
 ROWS = [mv(f"m{i}", "received", "SKU-1", WH_DE, 1) for i in range(3)]
-DETAIL = (
-    f"body over {LIMIT} bytes; one request carries at most {LIMIT} bytes and 10000 movements: "
-    "split the batch, or load a file with `keel inventory import`"
-)
+DETAIL = f"body over {LIMIT} bytes (setting max_body_bytes)"
 
 
 def body_of(size: int) -> bytes:
@@ -78,8 +75,21 @@ def test_a_body_of_exactly_the_limit_is_applied(
     assert position(small, "SKU-1", WH_DE)["on_hand"] == 3
 
 
-def request_over(receive: Callable[[], Any], headers: list[tuple[bytes, bytes]]) -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/inventory/movements", "headers": headers}, receive)
+async def refuse_app(_scope: Any, _receive: Any, _send: Any) -> None:
+    raise AssertionError("the route was reached")
+
+
+def guarded(receive: Callable[[], Any], headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    """What the guard (limit LIMIT) sends for a POST /inventory/movements fed by ``receive``."""
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/inventory/movements", "query_string": b"",
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), *headers]}  # fmt: skip
+    asyncio.run(Guard(refuse_app, Settings(max_body_bytes=LIMIT))(scope, receive, send))
+    return sent
 
 
 def test_an_endless_upload_is_refused_at_the_first_chunk_past_the_limit() -> None:
@@ -90,8 +100,8 @@ def test_an_endless_upload_is_refused_at_the_first_chunk_past_the_limit() -> Non
         received += 1
         return {"type": "http.request", "body": b"x" * 100, "more_body": True}
 
-    with pytest.raises(PayloadTooLarge):
-        asyncio.run(read_body(request_over(receive, []), LIMIT, 10_000))
+    sent = guarded(receive, [(b"transfer-encoding", b"chunked")])
+    assert sent[0]["status"] == 413
     assert received == LIMIT // 100 + 1
 
 
@@ -99,5 +109,6 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
     async def receive() -> Message:
         raise AssertionError("the body was read")
 
-    with pytest.raises(PayloadTooLarge):
-        asyncio.run(read_body(request_over(receive, [(b"content-length", str(LIMIT + 1).encode())]), LIMIT, 10))
+    sent = guarded(receive, [(b"content-length", str(LIMIT + 1).encode())])
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["detail"] == DETAIL

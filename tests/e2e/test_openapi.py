@@ -37,10 +37,23 @@ def test_every_error_is_a_documented_problem(sqlite_keel: Keel, make_client: Cal
 
 def test_statuses_follow_the_rules(sqlite_keel: Keel, make_client: Callable[[Keel], TestClient]) -> None:
     found = operations(make_client(sqlite_keel).get("/openapi.json").json())
-    assert list(found["healthz"]["responses"]) == ["200"]
-    assert list(found["get_order"]["responses"]) == ["200", "401", "403", "404", "422", "429"]
+    assert list(found["healthz"]["responses"]) == ["200", "400"]
+    assert list(found["get_order"]["responses"]) == ["200", "400", "401", "403", "404", "422", "429"]
     assert list(found["post_movements"]["responses"]) == ["200", "400", "401", "403", "409", "413", "415", "422", "429"]
-    assert list(found["list_location_groups"]["responses"]) == ["200", "401", "403", "429"]
+    assert list(found["list_location_groups"]["responses"]) == ["200", "400", "401", "403", "429"]
+    # every write can be refused as cross-site (403), too big (413) or not JSON (415), public or not
+    assert list(found["cancel_order"]["responses"]) == [
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+    ]
     # a router's own reason for a status survives; only its schema is replaced
     assert found["get_postal_code"]["responses"]["404"]["description"].startswith("no centroid is known")
 

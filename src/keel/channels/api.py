@@ -6,39 +6,40 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from keel.channels.model import Channel, ChannelChanges, CreateChannel, Policy, policy_document
 from keel.deps import KeelDep
 from keel.platform.api import Limit, Offset, Page
+from keel.platform.schemas import Code, Document, Flag, StrictModel, Text
 
 router = APIRouter(tags=["channels"])
 
 
-class ChannelCreate(BaseModel):
-    code: str = Field(examples=["amazon-de"])
-    name: str
-    kind: str = Field(description="marketplace, web_store, pos, social or b2b")
-    countries: list[str]
-    currency: str = Field(examples=["EUR"])
-    policy: dict[str, Any] = Field(
+class ChannelCreate(StrictModel):
+    code: Code = Field(examples=["amazon-de"])
+    name: Text
+    kind: Code = Field(description="marketplace, web_store, pos, social or b2b")
+    countries: list[Code]
+    currency: Code = Field(examples=["EUR"])
+    policy: Document = Field(
         default_factory=dict,
         description="sources per country ({'DE': {'locations': [...], 'groups': [...]}}), safety_buffer, "
         "allocation_pct, max_listed, zero_below, backorder",
     )
 
 
-class ChannelUpdate(BaseModel):
-    name: str | None = None
-    kind: str | None = None
-    countries: list[str] | None = None
-    currency: str | None = None
-    policy: dict[str, Any] | None = None
-    active: bool | None = None
+class ChannelUpdate(StrictModel):
+    name: Text | None = None
+    kind: Code | None = None
+    countries: list[Code] | None = None
+    currency: Code | None = None
+    policy: Document | None = None
+    active: Flag | None = None
 
 
 class ChannelPublic(ChannelCreate):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
 
     id: int
     active: bool

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from keel.platform.errors import FieldError
-from keel.platform.vocabulary import AtpRules
+from keel.platform.vocabulary import MAX_QUANTITY, AtpRules
 
 
 class ChannelKind(StrEnum):
@@ -70,6 +70,8 @@ def parse_policy(raw: Mapping[str, Any], countries: list[str]) -> tuple[Policy, 
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             errors.append(FieldError(None, f"policy.{key}", f"must be an integer >= {low}"))
+        elif value > MAX_QUANTITY:  # the ledger's counts are 32-bit: a larger buffer means nothing
+            errors.append(FieldError(None, f"policy.{key}", f"must be an integer <= {MAX_QUANTITY}"))
         else:
             ints[key] = value
     pct = raw.get("allocation_pct", 100.0)

@@ -113,33 +113,6 @@ def set_members(code: str, body: GroupMembers, keel: KeelDep) -> GroupPublic:
     return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members))
 
 
-def body_too_large(max_bytes: int, max_rows: int) -> PayloadTooLarge:
-    return PayloadTooLarge(
-        f"body over {max_bytes} bytes; one request carries at most {max_bytes} bytes and {max_rows} movements: "
-        "split the batch, or load a file with `keel inventory import`"
-    )
-
-
-async def read_body(request: Request, max_bytes: int, max_rows: int) -> bytes:
-    """The request body, refused with 413 as soon as it is known to be over ``max_bytes``.
-
-    A declared Content-Length over the limit is refused before anything is read; otherwise (chunked uploads
-    have no Content-Length, and a declared length may lie) the stream is counted as it arrives, so at most
-    ``max_bytes`` plus one chunk is ever held in memory.
-    """
-    declared = request.headers.get("content-length", "")
-    if declared.isdecimal() and int(declared) > max_bytes:
-        raise body_too_large(max_bytes, max_rows)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise body_too_large(max_bytes, max_rows)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
     """A JSON array or NDJSON (one movement per line) into a list, refusing malformed rows by line."""
     text = raw.decode("utf-8", errors="replace")
@@ -184,7 +157,7 @@ async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
     """Apply up to ``max_batch`` movements all-or-nothing; ids already recorded are acknowledged, not re-applied."""
     limit = keel.settings.max_batch
     try:
-        raw = await read_body(request, keel.settings.max_body_bytes, limit)
+        raw = await request.body()  # at most max_body_bytes: the HTTP guard (keel.platform.http) refused more
         rows = parse_body(raw, request.headers.get("content-type", ""), limit)
         # the write may wait for SQLite's lock: keep it off the event loop
         result = await run_in_threadpool(keel.stock.apply_batch, rows, "api")
@@ -250,11 +223,14 @@ def list_positions(
     tags=["inventory"],
     operation_id="create_reservation",
 )
-def create_reservation(body: ReservationCreate, keel: KeelDep) -> ReservationPublic:
-    """Hold units of a SKU at a location for ``ttl_seconds``; never more than is available."""
-    return ReservationPublic.model_validate(
-        keel.stock.reserve(body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference)
+def create_reservation(body: ReservationCreate, keel: KeelDep, response: Response) -> ReservationPublic:
+    """Hold stock; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    held, created = keel.stock.reserve_once(
+        body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference
     )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ReservationPublic.model_validate(held)
 
 
 @router.get(
@@ -297,9 +273,12 @@ def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     tags=["inventory"],
     operation_id="record_count",
 )
-def record_count(body: CountCreate, keel: KeelDep) -> CountPublic:
-    """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
-    return CountPublic.model_validate(keel.stock.record_count(body.sku, body.location, body.counted, body.id))
+def record_count(body: CountCreate, keel: KeelDep, response: Response) -> CountPublic:
+    """Record a count; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    count, created = keel.stock.record_count_once(body.sku, body.location, body.counted, body.id)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return CountPublic.model_validate(count)
 
 
 @router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")

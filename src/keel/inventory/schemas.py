@@ -6,37 +6,39 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from keel.platform.schemas import Code, Flag, Number, Quantity, StrictModel, Text
 
-class LocationCreate(BaseModel):
-    code: str = Field(examples=["WH-DE-BER"])
-    name: str
-    kind: str = Field(description="warehouse, store, dark_store, 3pl or supplier")
-    country: str = Field(description="ISO 3166-1 alpha-2", examples=["DE"])
-    region: str | None = None
-    city: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    capabilities: list[str] = Field(default_factory=list, description="ship, pickup, ship_from_store")
-    daily_capacity: int | None = Field(
+
+class LocationCreate(StrictModel):
+    code: Code = Field(examples=["WH-DE-BER"])
+    name: Text
+    kind: Code = Field(description="warehouse, store, dark_store, 3pl or supplier")
+    country: Code = Field(description="ISO 3166-1 alpha-2", examples=["DE"])
+    region: Text | None = None
+    city: Text | None = None
+    latitude: Number | None = None
+    longitude: Number | None = None
+    capabilities: list[Code] = Field(default_factory=list, description="ship, pickup, ship_from_store")
+    daily_capacity: Quantity | None = Field(
         default=None, description="units it can pick a day for orders; null: the default of its kind", examples=[800]
     )
 
 
-class LocationUpdate(BaseModel):
-    name: str | None = None
-    kind: str | None = None
-    country: str | None = None
-    region: str | None = None
-    city: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    capabilities: list[str] | None = None
-    daily_capacity: int | None = Field(default=None, description="null resets it to the default of the kind")
-    active: bool | None = None
+class LocationUpdate(StrictModel):
+    name: Text | None = None
+    kind: Code | None = None
+    country: Code | None = None
+    region: Text | None = None
+    city: Text | None = None
+    latitude: Number | None = None
+    longitude: Number | None = None
+    capabilities: list[Code] | None = None
+    daily_capacity: Quantity | None = Field(default=None, description="null resets it to the default of the kind")
+    active: Flag | None = None
 
 
 class LocationPublic(LocationCreate):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
 
     id: int
     active: bool
@@ -44,18 +46,18 @@ class LocationPublic(LocationCreate):
     updated_at: datetime
 
 
-class GroupCreate(BaseModel):
-    code: str
-    name: str
-    members: list[str] = Field(default_factory=list, description="location codes")
+class GroupCreate(StrictModel):
+    code: Code
+    name: Text
+    members: list[Code] = Field(default_factory=list, description="location codes")
 
 
-class GroupMembers(BaseModel):
-    members: list[str]
+class GroupMembers(StrictModel):
+    members: list[Code]
 
 
 class GroupPublic(GroupCreate):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
 
 
 class PositionPublic(BaseModel):
@@ -82,13 +84,13 @@ class BatchPublic(BaseModel):
     last_seq: int | None
 
 
-class ReservationCreate(BaseModel):
-    sku: str
-    location: str
-    quantity: int
-    ttl_seconds: float = Field(900, description="the hold is released automatically after this")
-    id: str | None = Field(None, description="client id; repeating a request with it is idempotent")
-    reference: str | None = None
+class ReservationCreate(StrictModel):
+    sku: Code
+    location: Code
+    quantity: Quantity
+    ttl_seconds: Number = Field(900, description="the hold is released automatically after this")
+    id: Code | None = Field(None, description="client id; repeating a request with it is idempotent")
+    reference: Text | None = None
 
 
 class ReservationPublic(BaseModel):
@@ -105,11 +107,11 @@ class ReservationPublic(BaseModel):
     closed_at: datetime | None
 
 
-class CountCreate(BaseModel):
-    sku: str
-    location: str
-    counted: int
-    id: str | None = None
+class CountCreate(StrictModel):
+    sku: Code
+    location: Code
+    counted: Quantity
+    id: Code | None = None
 
 
 class CountPublic(BaseModel):
@@ -126,10 +128,10 @@ class CountPublic(BaseModel):
     counted_at: datetime
 
 
-class AvailabilityQuery(BaseModel):
-    skus: list[str] = Field(max_length=1000)
-    channel: str | None = None
-    country: str | None = None
+class AvailabilityQuery(StrictModel):
+    skus: list[Code] = Field(max_length=1000)
+    channel: Code | None = None
+    country: Code | None = None
 
 
 class ContributionPublic(BaseModel):

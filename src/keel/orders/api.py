@@ -8,7 +8,7 @@ binary floating point in many clients.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
@@ -42,6 +42,7 @@ from keel.orders.schemas import (
     WaveReportPublic,
 )
 from keel.platform.api import Limit, Offset, Page
+from keel.platform.schemas import Document, RowId, SeqNumber
 from keel.platform.vocabulary import ShipmentStatus
 
 router = APIRouter(tags=["orders"])
@@ -114,25 +115,25 @@ def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] =
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
-def get_order(order_id: int, keel: KeelDep) -> OrderPublic:
+def get_order(order_id: RowId, keel: KeelDep) -> OrderPublic:
     """One order with its lines, allocations, shipments and timeline."""
     return OrderPublic.model_validate(keel.orders.reads.get(order_id), from_attributes=True)
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
-def pick_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+def pick_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
     """The node started picking the allocation."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
-def pack_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+def pack_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
     """The allocation is packed and ready to ship."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED)))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
-def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -> OrderPublic:
+def ship_allocation(order_id: RowId, number: SeqNumber, body: ShipBody, keel: KeelDep) -> OrderPublic:
     """The allocation left the node with a carrier and tracking number."""
     command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, body.carrier, body.tracking_number)
     return _order(keel.orders.fulfilment.advance(command))
@@ -141,7 +142,7 @@ def ship_allocation(order_id: int, number: int, body: ShipBody, keel: KeelDep) -
 @router.post(
     "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
 )
-def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic:
+def deliver_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
     """The carrier delivered the allocation."""
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED)))
 
@@ -149,7 +150,7 @@ def deliver_allocation(order_id: int, number: int, keel: KeelDep) -> OrderPublic
 @router.post(
     "/orders/{order_id}/allocations/{number}/reject", response_model=OrderPublic, operation_id="reject_allocation"
 )
-def reject_allocation(order_id: int, number: int, keel: KeelDep, body: RejectBody | None = None) -> OrderPublic:
+def reject_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, body: RejectBody | None = None) -> OrderPublic:
     """The node cannot fulfil (stock discrepancy): release there and re-route to other nodes."""
     body = body or RejectBody()
     lines = None if body.lines is None else tuple(body.lines)
@@ -157,7 +158,7 @@ def reject_allocation(order_id: int, number: int, keel: KeelDep, body: RejectBod
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order")
-def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -> OrderPublic:
+def cancel_order(order_id: RowId, keel: KeelDep, body: CancelBody | None = None) -> OrderPublic:
     """Cancel everything not yet shipped, or given quantities of given lines; stock returns to available."""
     body = body or CancelBody()
     lines = None if body.lines is None else tuple((x.line_no, x.quantity) for x in body.lines)
@@ -170,7 +171,7 @@ def cancel_order(order_id: int, keel: KeelDep, body: CancelBody | None = None) -
     response_model=ReturnPublic,
     operation_id="create_return",
 )
-def create_return(order_id: int, body: ReturnCreate, keel: KeelDep) -> ReturnPublic:
+def create_return(order_id: RowId, body: ReturnCreate, keel: KeelDep) -> ReturnPublic:
     """Open a return (RMA) for delivered quantities of the order's lines."""
     lines = tuple((x.line_no, x.quantity) for x in body.lines)
     return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason)))
@@ -213,7 +214,7 @@ def set_sourcing_policy(
     channel: str,
     keel: KeelDep,
     body: Annotated[
-        dict[str, Any],
+        Document,
         Body(
             examples=[
                 {

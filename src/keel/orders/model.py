@@ -25,6 +25,7 @@ from keel.platform.vocabulary import DEAD_SHIPMENTS, EXTERNAL_ID_RE, SKU_RE, SKU
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_LINES = 500
 MAX_QTY = 100_000
+MAX_PRICE = Decimal(10) ** 12  # fits the String(20) column; quantizing it stays inside Decimal's precision
 # When the caller names no promise, the customer was promised what the service level usually means.
 DEFAULT_PROMISE = {
     Fulfilment.SHIP_STANDARD: timedelta(days=3),
@@ -123,7 +124,7 @@ def _price(value: Any) -> str | None:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or not 0 <= amount < MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
         return None
     return str(amount.quantize(Decimal("0.01")))
 

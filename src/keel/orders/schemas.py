@@ -9,36 +9,37 @@ from pydantic import BaseModel, Field
 
 from keel.orders.model import Outcome
 from keel.orders.sourcing import Fulfilment
+from keel.platform.schemas import Code, Email, Flag, LongText, Number, Price, Quantity, StrictModel, Text
 
 
-class LineCreate(BaseModel):
-    sku: str = Field(examples=["SKU-000001"])
-    quantity: int = Field(description="units, above 0")
-    unit_price: str = Field(examples=["19.99"], description="decimal string, at most 2 decimals, channel currency")
+class LineCreate(StrictModel):
+    sku: Code = Field(examples=["SKU-000001"])
+    quantity: Quantity = Field(description="units, above 0")
+    unit_price: Price = Field(examples=["19.99"], description="decimal string, at most 2 decimals, channel currency")
 
 
-class Customer(BaseModel):
-    name: str
-    email: str | None = None
+class Customer(StrictModel):
+    name: Text
+    email: Email | None = None
 
 
-class Address(BaseModel):
-    country: str = Field(examples=["DE"])
-    city: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = Field(None, description="omit both to use a known city of the country")
-    longitude: float | None = None
+class Address(StrictModel):
+    country: Code = Field(examples=["DE"])
+    city: Text | None = None
+    postal_code: Code | None = None
+    latitude: Number | None = Field(None, description="omit both to use a known city of the country")
+    longitude: Number | None = None
 
 
-class OrderCreate(BaseModel):
-    channel: str = Field(examples=["web-de"])
-    external_id: str = Field(examples=["100045"], description="the channel's order id; captures are idempotent by it")
+class OrderCreate(StrictModel):
+    channel: Code = Field(examples=["web-de"])
+    external_id: Code = Field(examples=["100045"], description="the channel's order id; captures are idempotent by it")
     lines: list[LineCreate]
     customer: Customer
     ship_to: Address | None = Field(None, description="required for ship_standard, ship_express and same_day")
     fulfilment: Fulfilment = Fulfilment.SHIP_STANDARD
     promise_at: datetime | None = Field(None, description="default: 3 days standard, 1 day express, 8 h same day")
-    pickup_location: str | None = Field(None, description="required for pickup and curbside")
+    pickup_location: Code | None = Field(None, description="required for pickup and curbside")
 
 
 class OrderLinePublic(BaseModel):
@@ -150,38 +151,38 @@ class OrderPublic(BaseModel):
     routing: list[dict[str, Any]] = Field(description="every sourcing plan with candidates, rejections and ranking")
 
 
-class ShipBody(BaseModel):
-    carrier: str = Field(examples=["DHL"])
-    tracking_number: str = Field(examples=["00340434161094042557"])
+class ShipBody(StrictModel):
+    carrier: Code = Field(examples=["DHL"])
+    tracking_number: Code = Field(examples=["00340434161094042557"])
 
 
-class LineQuantity(BaseModel):
-    line_no: int
-    quantity: int
+class LineQuantity(StrictModel):
+    line_no: Quantity
+    quantity: Quantity
 
 
-class CancelBody(BaseModel):
+class CancelBody(StrictModel):
     lines: list[LineQuantity] | None = Field(None, description="omit to cancel everything not yet shipped")
-    reason: str = ""
+    reason: LongText = ""
 
 
-class RejectBody(BaseModel):
-    lines: list[int] | None = Field(None, description="line numbers; omit to reject the whole shipment")
-    reason: str = ""
+class RejectBody(StrictModel):
+    lines: list[Quantity] | None = Field(None, description="line numbers; omit to reject the whole shipment")
+    reason: LongText = ""
 
 
-class ReturnCreate(BaseModel):
+class ReturnCreate(StrictModel):
     lines: list[LineQuantity]
-    reason: str = ""
+    reason: LongText = ""
 
 
-class LineOutcome(BaseModel):
-    line_no: int
+class LineOutcome(StrictModel):
+    line_no: Quantity
     outcome: Outcome = Outcome.AVAILABLE
 
 
-class ReturnReceive(BaseModel):
-    location: str = Field(examples=["WH-DE-1"])
+class ReturnReceive(StrictModel):
+    location: Code = Field(examples=["WH-DE-1"])
     lines: list[LineOutcome] = Field(default_factory=list, description="inspection outcome per line; default available")
 
 
@@ -197,12 +198,12 @@ class ReturnPublic(ReturnHeadPublic):
     lines: list[ReturnLinePublic]
 
 
-class WaveCreate(BaseModel):
-    country: str | None = Field(default=None, examples=["DE"], description="only orders shipping to this country")
-    channel: str | None = Field(default=None, description="only orders of this channel")
-    limit: int = Field(default=200, ge=1, le=1000, description="the oldest allocated orders taken into the wave")
-    apply: bool = Field(default=False, description="move the orders; false only reports what would change")
-    time_limit_s: float = Field(default=20.0, gt=0, le=300, description="solver time limit")
+class WaveCreate(StrictModel):
+    country: Code | None = Field(default=None, examples=["DE"], description="only orders shipping to this country")
+    channel: Code | None = Field(default=None, description="only orders of this channel")
+    limit: Quantity = Field(default=200, ge=1, le=1000, description="the oldest allocated orders taken into the wave")
+    apply: Flag = Field(default=False, description="move the orders; false only reports what would change")
+    time_limit_s: Number = Field(default=20.0, gt=0, le=300, description="solver time limit")
 
 
 class WaveChangePublic(BaseModel):

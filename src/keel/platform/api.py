@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]  # 2**63 would overflow SQLite
 
 
 class Page(BaseModel):

@@ -25,10 +25,21 @@ class Settings:
     log_json: bool = True
     # Largest accepted movement batch (one HTTP request or one import chunk).
     max_batch: int = 10_000
-    # Largest accepted body of POST /inventory/movements, checked while it arrives so an oversized upload
-    # is refused before it is buffered. max_batch movements of up to ~1.6 KB each (a typical one is a few
+    # Largest accepted request body on every route, checked while it arrives so an oversized upload is
+    # refused before it is buffered. max_batch movements of up to ~1.6 KB each (a typical one is a few
     # hundred bytes) fit: 10,000 x 1.6 KB -> 16 MiB. Raise it together with max_batch.
     max_body_bytes: int = 16 * 1024 * 1024
+    # Deepest accepted nesting of arrays and objects in a JSON body (Keel's own documents need under 10).
+    max_json_depth: int = 32
+    # Host names (comma-separated, without port) the server answers for; "*" allows any. The host of
+    # public_url is always allowed. "testserver" is the name test clients send.
+    allowed_hosts: str = "127.0.0.1,localhost,::1,testserver"
+    # The URL clients reach Keel at (https://keel.example.com behind a TLS proxy); empty: pages use
+    # relative URLs only. Also the origin cross-site checks compare against.
+    public_url: str = ""
+    # Origins (comma-separated, e.g. https://shop.example.com) allowed to call the API from a browser
+    # through CORS; empty: no CORS at all.
+    cors_origins: str = ""
     # A counted position is "accurate" when |variance| <= tolerance_pct % of the book quantity.
     count_tolerance_pct: float = 2.0
     # How often the worker releases expired reservations, and how long it sleeps when the log is drained.
@@ -78,4 +89,13 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raise ConfigError("setting 'max_batch' must be >= 1")
     if settings.max_body_bytes < 1:
         raise ConfigError("setting 'max_body_bytes' must be >= 1")
+    if settings.max_json_depth < 2:
+        raise ConfigError("setting 'max_json_depth' must be >= 2")
+    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigError("setting 'public_url' must start with http:// or https://")
     return settings
+
+
+def split_list(raw: str) -> tuple[str, ...]:
+    """A comma-separated setting as its non-empty, trimmed items."""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())

@@ -66,13 +66,12 @@ REFERENCE_LOOKUPS = frozenset(
         "receive_return",
     }
 )
-# Bodies read through a size limit; every JSON write endpoint also refuses other content types (415).
-BODY_LIMITED = frozenset({"post_movements"})
+READS = frozenset({"get", "head", "options"})
 
 TEXT_RESPONSES = {"metrics": "text/plain", "export_audit_entries": "text/csv"}  # Prometheus exposition; CSV
 
 STATUS_DESCRIPTIONS = {
-    400: "the body is not well-formed JSON",
+    400: "a Host that is not allowed, a NUL in the URL, or a body that is not well-formed JSON",
     401: "no valid credentials",
     403: "the credentials do not allow this operation on this data",
     404: "a record named in the path, the query or the body does not exist",
@@ -128,19 +127,20 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def error_statuses(operation_id: str, operation: dict[str, Any]) -> list[int]:
-    """The error statuses ``operation`` can answer, by the rules above."""
+def error_statuses(operation_id: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses ``operation`` can answer, by the rules above and the HTTP guard's
+    (``keel.platform.http``): 400 for any request (a Host not allowed, a NUL in the URL, a body that is not
+    JSON or nested too deep); on writes, 403 from another site, 413 over the body limit, 415 for a body that
+    is not JSON."""
     params = operation.get("parameters", [])
     has_body = "requestBody" in operation
-    statuses: set[int] = set()
+    statuses: set[int] = {400}
     if any(p.get("in") == "path" for p in params) or operation_id in REFERENCE_LOOKUPS:
         statuses.add(404)
     if operation_id in CONFLICTS:
         statuses.add(409)
-    if operation_id in BODY_LIMITED:
-        statuses.add(413)
-    if has_body:
-        statuses.update((400, 415))
+    if method not in READS:
+        statuses.update((403, 413, 415))
     if params or has_body:
         statuses.add(422)
     if operation_id not in PUBLIC_OPERATIONS:
@@ -163,7 +163,7 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("ValidationError", None)
     schemas.update(FieldError=FIELD_ERROR, Problem=PROBLEM_SCHEMA, ValidationProblem=VALIDATION_PROBLEM_SCHEMA)
     for item in document.get("paths", {}).values():
-        for operation in item.values():
+        for method, operation in item.items():
             operation_id = operation["operationId"]
             responses = operation.setdefault("responses", {})
             for code in [c for c in responses if not c.startswith("2")]:
@@ -172,7 +172,7 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
                 responses[code] = _problem_response(int(code))
                 if described and int(code) != 422:
                     responses[code]["description"] = described
-            for status in error_statuses(operation_id, operation):
+            for status in error_statuses(operation_id, method, operation):
                 responses.setdefault(str(status), _problem_response(status))
             operation["responses"] = dict(sorted(responses.items()))
             if operation_id in TEXT_RESPONSES:

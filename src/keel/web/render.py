@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
@@ -64,9 +65,19 @@ def _active_nav(path: str) -> str:
     return best
 
 
+@jinja2.pass_context
+def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    """A route's URL as a path: Starlette's own url_for builds an absolute URL from the request's Host
+    header, which a client chooses; a path needs no host at all."""
+    request: Request = context["request"]
+    root: str = request.scope.get("root_path", "")
+    return root + str(request.app.url_path_for(name, **path_params))
+
+
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters.update(num=_num, pct=_pct, when=_when)
 templates.env.globals.update(nav=NAV, ui=UI, url_with=url_with, active_nav=_active_nav, page_sizes=PAGE_SIZES)
+templates.env.globals["url_for"] = _url_for
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -30,6 +30,13 @@ class Counts(Ledger):
     # -- cycle counts -------------------------------------------------------------------------------------
     def record_count(self, sku: str, location: str, counted: int, count_id: str | None = None) -> CountRecord:
         """Record a counted quantity; the variance against the book becomes a count_gain/count_loss movement."""
+        return self.record_count_once(sku, location, counted, count_id)[0]
+
+    def record_count_once(
+        self, sku: str, location: str, counted: int, count_id: str | None = None
+    ) -> tuple[CountRecord, bool]:
+        """``record_count``, also saying whether the count was recorded now (False: an identical repeat of
+        ``count_id``, answered with the original; other content under it raises ``Conflict``)."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", SKU_RULE)
         if not 0 <= counted <= MAX_QUANTITY:
@@ -44,7 +51,7 @@ class Counts(Ledger):
             if prior is not None:
                 if (prior.sku, prior.location_id, prior.counted) != (sku, location_id, counted):
                     raise Conflict(f"count {cid!r} exists with other content")
-                return self._count_public(prior, location)
+                return self._count_public(prior, location), False
             key = (sku, location_id)
             position = self._lock_positions(conn, [key]).get(key, empty_position())
             result = count_variance(position[ON_HAND], counted, self.settings.count_tolerance_pct)
@@ -59,7 +66,7 @@ class Counts(Ledger):
                 store.save_positions(conn, {key: position}, now_us)
                 movement = Movement(f"count:{cid}", kind, sku, location_id, abs(result.variance), now, "cycle count")
                 self._record(conn, [movement], "counts", now_us)
-            return self._count_public(row, location)
+            return self._count_public(row, location), True
 
     def _count_public(self, row: StoredCount, location: str) -> CountRecord:
         tolerance = self.settings.count_tolerance_pct

@@ -31,6 +31,19 @@ class Reservations(Ledger):
         reference: str | None = None,
     ) -> Reservation:
         """Hold ``quantity`` units for ``ttl_seconds``; atomic, so it never takes more than is available."""
+        return self.reserve_once(sku, location, quantity, ttl_seconds, reservation_id, reference)[0]
+
+    def reserve_once(
+        self,
+        sku: str,
+        location: str,
+        quantity: int,
+        ttl_seconds: float,
+        reservation_id: str | None = None,
+        reference: str | None = None,
+    ) -> tuple[Reservation, bool]:
+        """``reserve``, also saying whether the reservation was created now (False: an identical repeat of
+        ``reservation_id``, answered with the original; other content under it raises ``Conflict``)."""
         if not SKU_RE.fullmatch(sku):
             raise single_field("sku", SKU_RULE)
         if quantity <= 0:
@@ -50,7 +63,7 @@ class Reservations(Ledger):
             if prior is not None:
                 if (prior.sku, prior.location, prior.quantity) != (sku, location, quantity):
                     raise Conflict(f"reservation {rid!r} exists with other content")
-                return prior
+                return prior, False
             now_us = to_micros(now)
             if not store.conditional_move(conn, sku, location_id, EFFECTS[Kind.RESERVED], quantity, now_us):
                 have = store.load_positions(conn, [(sku, location_id)]).get((sku, location_id), empty_position())
@@ -66,7 +79,7 @@ class Reservations(Ledger):
                 "reservations",
                 now_us,
             )
-            return self._reservation(conn, rid)
+            return self._reservation(conn, rid), True
 
     def release(self, reservation_id: str) -> Reservation:
         """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
