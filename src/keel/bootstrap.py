@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from keel.access import AccessService
 from keel.channels import ChannelService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService
@@ -35,6 +36,7 @@ class Keel:
     orders: Orders
     postcodes: PostalCodeService
     insights: InsightsService
+    access: AccessService
     consumers: ConsumerRegistry
 
     def close(self) -> None:
@@ -64,6 +66,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         insights=InsightsService(db, events, queries, locations, channels, availability, orders),
+        access=AccessService(db, settings.session_hours),
         consumers=_consumers(settings, db, events, stock, availability, orders),
     )
 

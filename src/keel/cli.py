@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from keel.access import COMMANDS
+from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import open_keel
+from keel.cli_support import guard_commands, open_keel
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
@@ -26,6 +28,8 @@ app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
@@ -203,6 +207,9 @@ def bench_twin(
     from keel.bench.twin import run
 
     run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
+
+
+guard_commands(app, COMMANDS)  # last: every command above is registered
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from keel.platform.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///.keel/keel.db"
+AUTH_MODES = ("required", "open")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class Settings:
     worker_interval_s: float = 0.05
     # How often, at most, the worker sources backordered order lines after stock has moved.
     backorder_interval_s: float = 5.0
+    # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
+    # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
+    auth_mode: str = "required"
+    # The URL people reach Keel at; an https one marks the session cookie Secure.
+    public_url: str = ""
+    session_hours: float = 12.0
+    # Requests per second per API token on average, and the burst allowed above it (0: no limit).
+    rate_limit_per_s: float = 50.0
+    rate_limit_burst: int = 500
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
@@ -78,4 +89,6 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raise ConfigError("setting 'max_batch' must be >= 1")
     if settings.max_body_bytes < 1:
         raise ConfigError("setting 'max_body_bytes' must be >= 1")
+    if settings.auth_mode not in AUTH_MODES:
+        raise ConfigError(f"setting 'auth_mode' must be one of {', '.join(AUTH_MODES)}")
     return settings
