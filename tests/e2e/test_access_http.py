@@ -7,12 +7,15 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from starlette.responses import PlainTextResponse
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 import keel.access.service as access_service
-from keel.access import SESSION_COOKIE, Role
+from keel.access import SESSION_COOKIE, AccessMiddleware, Guard, RateLimiter, Role, Rule
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.platform.actor import Actor, current_actor
 from keel.platform.clock import utcnow
 from keel.platform.errors import ConfigError
 from tests.support import TEST_OPERATOR, TEST_PASSWORD, WH_DE, World, admin_session, mv, position, snapshot
@@ -226,5 +229,29 @@ def test_open_mode_needs_no_credentials_and_shows_a_banner(
 
 def test_open_mode_refuses_to_start_off_localhost(keel_factory: Callable[..., Keel]) -> None:
     keel = keel_factory(auth_mode="open", host="0.0.0.0")
-    with pytest.raises(ConfigError, match="only on 127.0.0.1"):
+    with pytest.raises(ConfigError, match=r"only on 127\.0\.0\.1"):
         create_app(keel)
+
+
+def test_the_middleware_names_the_actor_and_the_identity_for_the_request(keel: Keel, make_client: Make) -> None:
+    # given an inner app that records what the audit log and routes would see
+    seen: list[tuple[Actor, object]] = []
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        seen.append((current_actor.get(), scope["state"]["identity"].name))
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    guard = Guard(keel.access, RateLimiter(0, 1), open_mode=False, page_denied=lambda r, i: PlainTextResponse(""))
+    guard.matchers.append((re.compile("^/probe$"), frozenset({"GET"}), Rule("access.self")))
+    token = planner(keel)
+    probe = TestClient(AccessMiddleware(inner, guard))  # no `with`: no lifespan events for the inner app
+    assert probe.get("/probe", headers=bearer(token)).status_code == 200
+    # then the actor was set during the request only
+    ((actor, name),) = seen
+    assert (actor.name, actor.via, actor.address, name) == ("wms", "api", "testclient", "wms")
+    assert current_actor.get().via == "system"
+    # and routes read the same identity through IdentityDep
+    client = make_client(keel, as_admin=False)
+    me = client.get("/access/me", headers=bearer(token)).json()
+    assert (me["name"], me["kind"], me["role"], me["channels"]) == ("wms", "service", "inventory_planner", None)

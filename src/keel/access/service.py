@@ -70,6 +70,16 @@ class AccessService:
         assert account is not None
         return account
 
+    def ensure_admin(self, name: str) -> str | None:
+        """Create the person ``name`` as an admin with a random password and return it, or return None
+        when ``name`` exists already (its password is kept: the demo never resets a password)."""
+        password = secrets.token_urlsafe(12)
+        try:
+            self.add_user(name, Role.ADMIN, password)
+        except Conflict:
+            return None
+        return password
+
     def get(self, name: str) -> Account:
         """The account named ``name``; NotFound otherwise."""
         with self.db.read() as conn:
