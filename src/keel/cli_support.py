@@ -86,9 +86,11 @@ def _declaring(callback: Callable[..., Any], permission: str) -> Callable[..., A
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         reset = _required.set(permission)
+        actor = current_actor.set(current_actor.get())  # open_keel names the actor for this command only
         try:
             return callback(*args, **kwargs)
         finally:
+            current_actor.reset(actor)
             _required.reset(reset)
 
     run.keel_permission = permission  # type: ignore[attr-defined]

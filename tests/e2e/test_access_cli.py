@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from keel.access import COMMANDS
 from keel.api import create_app
 from keel.cli import app
+from keel.platform.actor import current_actor
 from tests.e2e.conftest import Run
 from tests.support import open_keel, snapshot
 
@@ -83,6 +84,7 @@ def test_keel_token_enforces_its_role_on_commands(run: Run) -> None:
     assert "0 locations" in run("locations", "list").stdout
     bad = run("locations", "list", env={"KEEL_TOKEN": "keel_000000000000_nope"})
     assert bad.exit_code == 2 and "KEEL_TOKEN is unknown, expired or revoked" in bad.output
+    assert current_actor.get().via == "system"  # a command names its actor for its own run only
 
 
 def _words(group: typer.Typer, prefix: str = "") -> list[tuple[str, object]]:
