@@ -14,11 +14,14 @@ Databases
 - ``world``: ``tests.support.build_world(keel)``: 5 locations in DE/FR, a group, 3 channels.
 
 HTTP
-- ``client``: a starlette ``TestClient`` on ``keel.api.create_app(keel)`` (both databases).
-- ``make_client(keel)``: the same for any ``Keel`` (e.g. ``sqlite_keel``); closed at teardown.
+- ``client``: a starlette ``TestClient`` on ``keel.api.create_app(keel)`` (both databases), sending a
+  test admin's bearer token.
+- ``make_client(keel, as_admin=True)``: the same for any ``Keel`` (e.g. ``sqlite_keel``); closed at
+  teardown; ``as_admin=False`` sends no credentials.
 - ``live_server``: a real uvicorn server in a thread on 127.0.0.1:<free port> serving
-  ``create_app(sqlite_keel, background=True)``; a ``LiveServer`` with ``.url`` and ``.keel``.
-- ``live_server_factory(keel, background=True)``: the same for any ``Keel``; returns a ``LiveServer``.
+  ``create_app(sqlite_keel, background=True)``; a ``LiveServer`` with ``.url`` and ``.keel``. Requests
+  without credentials of their own act as a logged-in admin's browser session (``tests.support.serve_app``).
+- ``live_server_factory(keel, background=True, as_admin=True)``: the same for any ``Keel``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
-from tests.support import World, build_world, open_keel, serve_app
+from tests.support import World, admin_headers, build_world, open_keel, serve_app
 
 POSTGRES_ADMIN_URL = os.environ.get("KEEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("KEEL_REQUIRE_SERVICES") == "1"
@@ -140,11 +143,12 @@ def world(keel: Keel) -> World:
 
 
 @pytest.fixture
-def make_client() -> Iterator[Callable[[Keel], TestClient]]:
+def make_client() -> Iterator[Callable[..., TestClient]]:
     with ExitStack() as stack:
 
-        def make(keel: Keel) -> TestClient:
-            return stack.enter_context(TestClient(create_app(keel)))
+        def make(keel: Keel, *, as_admin: bool = True) -> TestClient:
+            headers = admin_headers(keel) if as_admin else {}
+            return stack.enter_context(TestClient(create_app(keel), headers=headers))
 
         yield make
 
@@ -164,8 +168,8 @@ class LiveServer:
 def live_server_factory() -> Iterator[Callable[..., LiveServer]]:
     with ExitStack() as stack:
 
-        def start(keel: Keel, *, background: bool = True) -> LiveServer:
-            url = stack.enter_context(serve_app(create_app(keel, background=background)))
+        def start(keel: Keel, *, background: bool = True, as_admin: bool = True) -> LiveServer:
+            url = stack.enter_context(serve_app(create_app(keel, background=background), as_admin=as_admin))
             return LiveServer(url, keel)
 
         yield start

@@ -6,7 +6,10 @@ Import them as ``from tests.support import ...`` (``tests`` is a package so test
   different availability policies (see ``World`` for the codes and the numbers each policy applies).
 - ``mv(...)``: one raw movement row as a client would send it.
 - ``snapshot(keel)``: every row of every Keel table, for "nothing changed" assertions.
-- ``serve_app(app)``: a real uvicorn server in a thread on 127.0.0.1 and a free port.
+- ``serve_app(app)``: a real uvicorn server in a thread on 127.0.0.1 and a free port; every request
+  without credentials of its own is sent as the test admin's browser session (``as_admin=False``: as is).
+- ``admin_token(keel)``, ``admin_headers(keel)``, ``admin_session(keel)``: credentials of the test admin
+  (created once per database).
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from typing import Any
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import keel.models  # noqa: F401  (registers every table on the shared metadata)
+from keel.access import SESSION_COOKIE, Identity, Role
 from keel.bootstrap import Keel, bootstrap
 from keel.channels import CreateChannel
 from keel.inventory import CreateLocation
@@ -114,16 +119,20 @@ def position(keel: Keel, sku: str, location: str) -> dict[str, int]:
     return {f: getattr(items[0], f) if items else 0 for f in fields}
 
 
-def snapshot(keel: Keel) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary-key order: equal snapshots mean nothing was written.
+# Bookkeeping of a credential's use, not a change of data: a refused request still uses its token.
+USE_MARKS = {"api_tokens": "last_used_at"}
 
-    The audit log is left out: it records every write attempt, a refused one included, by design."""
+
+def snapshot(keel: Keel) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary-key order: equal snapshots mean nothing was written (a token's
+    ``last_used_at`` aside). The audit log is left out: it records every write attempt, refused ones too."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with keel.db.read() as conn:
         for table in metadata.sorted_tables:
             if table.name == "audit_log":
                 continue
-            query = sa.select(table).order_by(*table.primary_key.columns)
+            columns = [c for c in table.columns if c.name != USE_MARKS.get(table.name)]
+            query = sa.select(*columns).order_by(*table.primary_key.columns)
             out[table.name] = [tuple(row) for row in conn.execute(query)]
     return out
 
@@ -139,17 +148,73 @@ def last_seq(keel: Keel) -> int:
         return keel.events.last_seq(conn)
 
 
+TEST_ADMIN = "test-admin"  # a service account: its token needs no argon2 hash (fast fixtures)
+TEST_OPERATOR = "test-operator"  # a person, for browser sessions
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def _account(keel: Keel, name: str) -> Identity | None:
+    found = [a for a in keel.access.accounts() if a.name == name]
+    if not found:
+        return None
+    a = found[0]
+    return Identity(a.id, a.name, a.kind, a.role)
+
+
+def admin_token(keel: Keel) -> str:
+    """A new bearer token of the test admin (created on first use)."""
+    if _account(keel, TEST_ADMIN) is None:
+        keel.access.add_service(TEST_ADMIN, Role.ADMIN)
+    return keel.access.create_token(TEST_ADMIN, "tests").secret
+
+
+def admin_headers(keel: Keel) -> dict[str, str]:
+    """An Authorization header with a new test admin token."""
+    return {"Authorization": f"Bearer {admin_token(keel)}"}
+
+
+def admin_session(keel: Keel) -> str:
+    """A new web session id of the test operator (an admin person, created on first use)."""
+    identity = _account(keel, TEST_OPERATOR)
+    if identity is None:
+        keel.access.add_user(TEST_OPERATOR, Role.ADMIN, TEST_PASSWORD)
+        identity = _account(keel, TEST_OPERATOR)
+    assert identity is not None
+    return keel.access.open_session(identity)
+
+
+class AsAdmin:
+    """ASGI wrapper: a request with neither an Authorization header nor a session cookie gets the test
+    admin's session cookie, so a browser pointed at the server is logged in (its forms carry CSRF)."""
+
+    def __init__(self, app: ASGIApp, session_id: str) -> None:
+        self.app = app
+        self.cookie = f"{SESSION_COOKIE}={session_id}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            names = {k for k, _ in headers}
+            cookies = b";".join(v for k, v in headers if k == b"cookie")
+            if b"authorization" not in names and SESSION_COOKIE.encode() not in cookies:
+                others = [(k, v) for k, v in headers if k != b"cookie"]
+                cookie = self.cookie + (b"; " + cookies if cookies else b"")
+                scope = {**scope, "headers": [*others, (b"cookie", cookie)]}
+        await self.app(scope, receive, send)
+
+
 @contextmanager
-def serve_app(app: FastAPI, *, timeout: float = 30.0) -> Iterator[str]:
+def serve_app(app: FastAPI, *, timeout: float = 30.0, as_admin: bool = True) -> Iterator[str]:
     """Run ``app`` under uvicorn in a daemon thread on 127.0.0.1; yields the base URL.
 
     The socket is bound here, before the server starts, so the port cannot be taken in between.
     """
+    served: ASGIApp = AsAdmin(app, admin_session(app.state.keel)) if as_admin else app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(served, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
@@ -22,6 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from keel.access import AccessMiddleware, Identity, RateLimiter
+from keel.access import Guard as AccessGuard
+from keel.access.api import router as access_router
 from keel.audit.api import AuditMiddleware
 from keel.audit.api import router as audit_router
 from keel.bootstrap import Keel
@@ -37,15 +41,17 @@ from keel.platform.api import (
     unexpected_error_handler,
     validation_handler,
 )
-from keel.platform.config import split_list
-from keel.platform.errors import KeelError
+from keel.platform.config import LOCAL_HOSTS, split_list
+from keel.platform.errors import ConfigError, KeelError
 from keel.platform.http import Guard
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
+from keel.web.login import router as login_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
+from keel.web.render import error_page
 from keel.web.tower import router as tower_pages
 from keel.web.tower import warm_insights
 from keel.worker import BackgroundWorker
@@ -138,6 +144,9 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
+    guard = _guard(keel)
+    app.add_middleware(AccessMiddleware, guard=guard)
+    # Outside access control, so refused attempts (401, 403) are recorded; inside the HTTP guard.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(MetricsMiddleware)
     if keel.settings.cors_origins:  # no CORS unless configured: browsers then keep other sites out
@@ -145,7 +154,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
             CORSMiddleware,
             allow_origins=list(split_list(keel.settings.cors_origins)),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["content-type"],
+            allow_headers=["authorization", "content-type"],
         )
     app.add_middleware(Guard, settings=keel.settings)  # added last: outermost, so it sees every request
 
@@ -179,6 +188,8 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(geo_router)
     app.include_router(audit_router)
+    app.include_router(access_router)
+    app.include_router(login_pages)
     app.include_router(tower_pages)
     app.include_router(web_router)
     app.include_router(orders_pages)
@@ -187,7 +198,31 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]
+    guard.bind(app.routes)  # raises UndecidedRoutes: a route without a permission must not ship
     return app
+
+
+def _guard(keel: Keel) -> AccessGuard:
+    """Access enforcement for this app; open mode only where nobody but this machine can connect."""
+    settings = keel.settings
+    open_mode = settings.auth_mode == "open"
+    if open_mode:
+        if settings.host not in LOCAL_HOSTS:
+            raise ConfigError(f"auth_mode 'open' is allowed only on 127.0.0.1, not on {settings.host}")
+        logging.getLogger("keel.access").warning(
+            "OPEN MODE: Keel answers every request as the admin, without credentials. Local demo only."
+        )
+
+    def denied(request: Request, identity: Identity) -> Response:
+        detail = f"{identity.name} (role {identity.role.value}) may not open this page."
+        return error_page(request, 403, "Not allowed", detail)
+
+    return AccessGuard(
+        access=keel.access,
+        limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        open_mode=open_mode,
+        page_denied=denied,
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from keel.access import AccessService
 from keel.audit import AuditService
 from keel.channels import ChannelService
 from keel.geo import PostalCodeService
@@ -37,6 +38,7 @@ class Keel:
     postcodes: PostalCodeService
     insights: InsightsService
     audit: AuditService
+    access: AccessService
     consumers: ConsumerRegistry
 
     def close(self) -> None:
@@ -67,6 +69,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         postcodes=postcodes,
         insights=InsightsService(db, events, queries, locations, channels, availability, orders),
         audit=AuditService(db, events),
+        access=AccessService(db, settings.session_hours),
         consumers=_consumers(settings, db, events, stock, availability, orders),
     )
 

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from keel.access import COMMANDS
+from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import cli_actor, open_keel, user_mistakes
+from keel.cli_support import cli_actor, guard_commands, open_keel, user_mistakes
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
+from keel.platform.config import LOCAL_HOSTS
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -27,6 +32,8 @@ app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
@@ -52,16 +59,25 @@ def db_upgrade(database_url: DbOpt = None, revision: str = "head") -> None:
     console.print(f"database at {revision}: {keel.db.url}")
 
 
-def _serve(keel: Keel, host: str, port: int, background: bool, workers: int = 1) -> None:
+OpenOpt = Annotated[bool, typer.Option("--open", help="no login, everyone acts as admin (127.0.0.1 only)")]
+
+
+def _serve(keel: Keel, host: str, port: int, background: bool, workers: int = 1, open_mode: bool = False) -> None:
     import os
 
     import uvicorn
 
     from keel.api import create_app
 
+    # create_app checks the configured host; the one given on the command line is checked here
+    keel.settings = replace(keel.settings, host=host, auth_mode="open" if open_mode else keel.settings.auth_mode)
+    if keel.settings.auth_mode == "open" and host not in LOCAL_HOSTS:
+        console.print(f"[red]open mode is allowed only on 127.0.0.1, not on {host}[/red]")
+        raise typer.Exit(2)
     if workers > 1:
         # Each process builds its own app from the environment; one projector runs beside them.
         os.environ["KEEL_DATABASE_URL"] = keel.db.url
+        os.environ["KEEL_AUTH_MODE"] = keel.settings.auth_mode
         worker = None
         if background:
             import subprocess
@@ -86,13 +102,14 @@ def serve(
     port: int | None = None,
     worker: Annotated[bool, typer.Option(help="run the availability projector and expiry sweeper")] = True,
     workers: Annotated[int, typer.Option(min=1, max=32, help="HTTP server processes")] = 1,
+    open_mode: OpenOpt = False,
 ) -> None:
     """Serve the API and control tower (migrations are applied first)."""
     keel = open_keel(database_url)
     host = host or keel.settings.host
     port = port or keel.settings.port
     console.print(f"Keel serving http://{host}:{port}  (API docs: /docs)")
-    _serve(keel, host, port, worker, workers)
+    _serve(keel, host, port, worker, workers, open_mode)
 
 
 @app.command()
@@ -105,6 +122,7 @@ def demo(
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="run the twin's live stream")] = True,
     speed: Annotated[float, typer.Option(min=0.0, help="simulated hours per real second")] = 1.0,
     scenario: Annotated[str | None, typer.Option(help="a .toml or .json scenario file (docs/twin.md)")] = None,
+    open_mode: OpenOpt = False,
 ) -> None:
     """Create the embedded database, load the retail twin (once), start its live stream and serve it."""
     from keel.sim.load import is_empty, load_world
@@ -136,6 +154,7 @@ def demo(
     else:
         console.print("database already holds data; not reloading the twin")
     port = port or keel.settings.port
+    _demo_admin(keel, f"http://{keel.settings.host}:{port}")
     if serve_after and stream:
         import time
 
@@ -157,9 +176,32 @@ def demo(
         )
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")
-        _serve(keel, keel.settings.host, port, True)
+        _serve(keel, keel.settings.host, port, True, open_mode=open_mode)
     else:
         console.print(f"retail twin loaded into {keel.db.url}; serve it with `keel serve`")
+
+
+ADMIN = "admin"
+TOKEN_FILE = Path(".keel/admin-token")
+
+
+def _demo_admin(keel: Keel, url: str) -> None:
+    """The demo's admin: a person to log in as (a random password on first load) and an API token in
+    ``.keel/admin-token`` (mode 0600) for the README's curl commands; a still valid token file is kept."""
+    password = keel.access.ensure_admin(ADMIN)
+    token = TOKEN_FILE.read_text().strip() if TOKEN_FILE.is_file() else ""
+    if not token or keel.access.authenticate_token(token) is None:
+        token = keel.access.create_token(ADMIN, "demo").secret
+        TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+        TOKEN_FILE.touch(mode=0o600)
+        TOKEN_FILE.chmod(0o600)  # touch keeps the mode of a file that exists already
+        TOKEN_FILE.write_text(token + "\n")
+    shown = password or "(unchanged; set a new one with `keel users password admin`)"
+    console.print(
+        f"[bold]log in:[/bold] {url}/ui/login  user [bold]{ADMIN}[/bold]  password [bold]{shown}[/bold]\n"
+        f'[bold]API token:[/bold] {TOKEN_FILE}  (curl -H "Authorization: Bearer $(cat {TOKEN_FILE})" ...)',
+        highlight=False,
+    )
 
 
 @app.command("worker")
@@ -233,6 +275,9 @@ def bench_twin(
     from keel.bench.twin import run
 
     run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
+
+
+guard_commands(app, COMMANDS)  # last: every command above is registered
 
 
 def main() -> None:

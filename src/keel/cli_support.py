@@ -5,11 +5,14 @@ Context command modules import this rather than ``keel.cli``, which imports them
 
 from __future__ import annotations
 
-import getpass
+import functools
+import os
 import shlex
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import sqlalchemy.exc as sa_exc
 import typer
@@ -19,6 +22,7 @@ from rich.console import Console
 # stack is empty); the CLI test of the audit entry fails if a Typer upgrade moves it.
 from typer._click.globals import get_current_context
 
+from keel.access import LOCAL_OPERATOR, Identity
 from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel, bootstrap
 from keel.platform import migrate
@@ -29,6 +33,8 @@ from keel.platform.observability import configure_logging
 
 _err = Console(stderr=True)
 SHOWN = 50  # problems printed for one refusal; a terminal shows no more usefully
+# The permission the running command declared (``guard_commands``), checked by ``open_keel``.
+_required: ContextVar[str | None] = ContextVar("keel_cli_permission", default=None)
 
 
 def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
@@ -47,6 +53,9 @@ def open_keel(database_url: str | None = None, *, upgrade: bool = True) -> Keel:
         keel = bootstrap(settings, database_url=database_url)
         if upgrade:
             migrate.upgrade(keel.db)
+    identity = cli_identity(keel)
+    # the command's request id (set when the command started) ties its events to its audit entry
+    current_actor.set(Actor(str(identity.id), identity.name, "cli", None, current_actor.get().request_id))
     _audit_when_done(keel)
     return keel
 
@@ -73,9 +82,9 @@ def user_mistakes() -> Iterator[None]:
 
 
 def cli_actor() -> Actor:
-    """The local operator running this command (anyone who can open the database can write to it)."""
-    user = getpass.getuser()
-    return Actor(f"local:{user}", user, "cli", None, uuid.uuid4().hex)
+    """Who a command acts as until it opens Keel (``open_keel`` names the identity): the local operator,
+    with the id that will link the command's events to its audit entry."""
+    return Actor(str(LOCAL_OPERATOR.id), LOCAL_OPERATOR.name, "cli", None, uuid.uuid4().hex)
 
 
 def _audit_when_done(keel: Keel) -> None:
@@ -100,6 +109,59 @@ def _audit_when_done(keel: Keel) -> None:
             )
 
     ctx.find_root().call_on_close(record)
+
+
+def cli_identity(keel: Keel) -> Identity:
+    """Who the command acts as: the token's identity when ``KEEL_TOKEN`` is set (its role is enforced),
+    else the local operator (admin): whoever runs Keel's CLI on the database directly can read and write
+    that database anyway. Exits with 2 for a bad token or a missing permission."""
+    token = os.environ.get("KEEL_TOKEN")
+    if not token:
+        return LOCAL_OPERATOR
+    identity = keel.access.authenticate_token(token)
+    if identity is None:
+        _err.print("[red]KEEL_TOKEN is unknown, expired or revoked[/red]")
+        raise typer.Exit(2)
+    needed = _required.get()
+    if needed is not None and not identity.can(needed):
+        _err.print(f"[red]{identity.name} (role {identity.role.value}) lacks the permission {needed}[/red]")
+        raise typer.Exit(2)
+    return identity
+
+
+def _commands(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for info in app.registered_commands:
+        assert info.callback is not None
+        yield prefix + (info.name or info.callback.__name__.replace("_", "-")), info
+    for group in app.registered_groups:
+        assert group.typer_instance is not None and group.name is not None
+        yield from _commands(group.typer_instance, f"{prefix}{group.name} ")
+
+
+def guard_commands(app: typer.Typer, permissions: dict[str, str]) -> None:
+    """Make every command of ``app`` declare its permission from ``permissions`` (checked when it opens
+    Keel); raise at import when a command has none, so a new command cannot ship without a decision."""
+    found = dict(_commands(app))
+    missing = sorted(set(found) - set(permissions))
+    if missing:
+        raise RuntimeError(f"commands without a permission: {', '.join(missing)}")
+    for words, info in found.items():
+        info.callback = _declaring(info.callback, permissions[words])
+
+
+def _declaring(callback: Callable[..., Any], permission: str) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        reset = _required.set(permission)
+        actor = current_actor.set(current_actor.get())  # open_keel names the actor for this command only
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            current_actor.reset(actor)
+            _required.reset(reset)
+
+    run.keel_permission = permission  # type: ignore[attr-defined]
+    return run
 
 
 def fail(exc: KeelError, *, label: str = "row", console: Console | None = None) -> typer.Exit:

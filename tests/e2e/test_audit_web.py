@@ -15,7 +15,7 @@ from keel.api import create_app
 from keel.bootstrap import Keel
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
-from tests.support import WH_DE, build_world, mv, open_keel, serve_app
+from tests.support import WH_DE, admin_headers, build_world, mv, open_keel, serve_app
 
 
 @pytest.fixture
@@ -23,8 +23,9 @@ def audited(tmp_path: Path) -> Iterator[str]:
     keel = open_keel(f"sqlite:///{tmp_path / 'audit.db'}")
     build_world(keel)
     with serve_app(create_app(keel)) as url:
-        httpx.post(url + "/inventory/movements", json=[mv("in-1", "received", "SKU-1", WH_DE, 7)])
-        httpx.post(url + "/inventory/movements", json=[mv("out-1", "sold", "SKU-1", WH_DE, 99)])
+        headers = admin_headers(keel)
+        httpx.post(url + "/inventory/movements", json=[mv("in-1", "received", "SKU-1", WH_DE, 7)], headers=headers)
+        httpx.post(url + "/inventory/movements", json=[mv("out-1", "sold", "SKU-1", WH_DE, 99)], headers=headers)
         yield url
     keel.close()
 
@@ -48,6 +49,7 @@ def test_read_filter_and_follow_an_entry_in_the_browser(audited: str) -> None:
         expect(rows.nth(0).locator("td").nth(7)).to_have_text("422")  # newest first: the refused sale
         expect(rows.nth(1).locator("td").nth(7)).to_have_text("200")
         expect(rows.nth(1).locator("td").nth(3)).to_have_text("api")
+        expect(rows.nth(1).locator("td").nth(2)).to_have_text("test-admin")  # the token's identity
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "audit.png", full_page=True)
         page.locator("select[name=outcome]").select_option("failed")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from keel.api import create_app
 from keel.bootstrap import Keel
 from tests.e2e.test_http import assert_problem
-from tests.support import WH_DE, World, mv, receive, snapshot
+from tests.support import WH_DE, World, admin_headers, mv, receive, snapshot
 
 CHANNEL = {"code": "c-1", "name": "C", "kind": "web_store", "countries": ["DE"], "currency": "EUR"}
 
@@ -56,7 +56,7 @@ def test_an_unexpected_error_is_a_logged_500_problem(keel: Keel, monkeypatch: py
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(keel.locations, "list", broken)
-    with TestClient(create_app(keel), raise_server_exceptions=False) as client:
+    with TestClient(create_app(keel), raise_server_exceptions=False, headers=admin_headers(keel)) as client:
         problem = assert_problem(client.get("/locations"), 500, "internal")
     assert "simulated bug" not in problem["detail"]  # internals are logged, not shown
 

@@ -24,7 +24,7 @@ from keel.platform.vocabulary import ShipmentStatus
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 from tests.e2e.test_web import NAV, SCREENSHOTS, Tab, chromium, tab
-from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, build_world, open_keel, place, receive, serve_app
+from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, admin_headers, build_world, open_keel, place, receive, serve_app
 
 __all__ = ["chromium", "tab"]  # fixtures shared with test_web
 browser_test = pytest.mark.browser
@@ -157,7 +157,7 @@ def base_url(twin: Keel) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def http(twin: Keel) -> Iterator[TestClient]:
-    with TestClient(create_app(twin)) as client:
+    with TestClient(create_app(twin), headers=admin_headers(twin)) as client:
         yield client
 
 

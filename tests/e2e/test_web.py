@@ -22,7 +22,7 @@ from keel.bootstrap import Keel
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 from tests.conftest import service_unavailable
-from tests.support import POS_FR, ST_FR, build_world, open_keel, receive, serve_app
+from tests.support import POS_FR, ST_FR, admin_headers, build_world, open_keel, receive, serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,7 +71,7 @@ def base_url(twin: Keel) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def http(twin: Keel) -> Iterator[TestClient]:
-    with TestClient(create_app(twin)) as client:
+    with TestClient(create_app(twin), headers=admin_headers(twin)) as client:
         yield client
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -124,3 +125,22 @@ def test_a_page_form_post_is_recorded_as_web(keel: Keel, world: World, client: T
     status = client.post("/ui/orders/waves", data={}, follow_redirects=False).status_code
     page = keel.audit.entries(AuditQuery())
     assert [(e.via, e.method, e.target, e.status) for e in page.items] == [("web", "POST", "/ui/orders/waves", status)]
+
+
+def test_refused_credentials_and_permissions_are_recorded_with_who_tried(
+    keel: Keel, world: World, make_client: Callable[..., TestClient]
+) -> None:
+    from keel.access import Role
+
+    keel.access.add_service("reporting", Role.ANALYST)
+    analyst = keel.access.create_token("reporting", "dashboards").secret
+    anonymous = make_client(keel, as_admin=False)
+    rows = [mv("a-1", "received", "SKU-1", WH_DE, 5)]
+    assert anonymous.post("/inventory/movements", json=rows).status_code == 401
+    headers = {"Authorization": f"Bearer {analyst}"}
+    assert anonymous.post("/inventory/movements", json=rows, headers=headers).status_code == 403
+    page = keel.audit.entries(AuditQuery())
+    assert [(e.actor_name, e.via, e.target, e.status) for e in page.items] == [
+        ("reporting", "api", "/inventory/movements", 403),
+        ("anonymous", "api", "/inventory/movements", 401),
+    ]

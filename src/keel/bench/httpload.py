@@ -23,14 +23,16 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-async def _worker(host: str, port: int, paths: list[str], deadline: float, seed: int, out: list[int]) -> None:
+async def _worker(
+    host: str, port: int, paths: list[str], deadline: float, seed: int, out: list[int], auth: str
+) -> None:
     rng = random.Random(seed)
     reader, writer = await asyncio.open_connection(host, port)
     ok = bad = 0
     try:
         while time.perf_counter() < deadline:
             path = paths[rng.randrange(len(paths))]
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0
@@ -47,14 +49,18 @@ async def _worker(host: str, port: int, paths: list[str], deadline: float, seed:
         out.extend((ok, bad))
 
 
-def run_load(host: str, port: int, paths: list[str], seconds: float, connections: int = 16) -> LoadResult:
-    """GET random ``paths`` over ``connections`` keep-alive connections for ``seconds``."""
+def run_load(
+    host: str, port: int, paths: list[str], seconds: float, connections: int = 16, token: str | None = None
+) -> LoadResult:
+    """GET random ``paths`` over ``connections`` keep-alive connections for ``seconds`` (with ``token`` as
+    the bearer token when given)."""
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
 
     async def main() -> LoadResult:
         deadline = time.perf_counter() + seconds
         outs: list[list[int]] = [[] for _ in range(connections)]
         start = time.perf_counter()
-        await asyncio.gather(*(_worker(host, port, paths, deadline, i, outs[i]) for i in range(connections)))
+        await asyncio.gather(*(_worker(host, port, paths, deadline, i, outs[i], auth) for i in range(connections)))
         elapsed = time.perf_counter() - start
         return LoadResult(sum(o[0] for o in outs), sum(o[1] for o in outs), elapsed)
 

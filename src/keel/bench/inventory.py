@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
+from keel.access import Role
 from keel.bench.httpload import run_load
 from keel.bench.workload import MovementStream
 from keel.bootstrap import Keel, bootstrap
@@ -128,7 +129,8 @@ def measure_phases(keel: Keel, stream: MovementStream, batches: int = 3) -> dict
 
 
 def _spawn(args: list[str], url: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, KEEL_DATABASE_URL=url, KEEL_LOG_LEVEL="WARNING")
+    # No rate limit: the bench measures how fast reads are served, not the per-token limit.
+    env = dict(os.environ, KEEL_DATABASE_URL=url, KEEL_LOG_LEVEL="WARNING", KEEL_RATE_LIMIT_PER_S="0")
     return subprocess.Popen([sys.executable, "-m", "keel", *args], env=env, stdout=subprocess.PIPE)
 
 
@@ -188,7 +190,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure_reads(url: str, world: World, seconds: float) -> float:
+def reader_token(keel: Keel) -> str:
+    """A token of an analyst service account (reads only), the way a real client would call."""
+    if not any(a.name == "bench-reader" for a in keel.access.accounts()):
+        keel.access.add_service("bench-reader", Role.ANALYST)
+    return keel.access.create_token("bench-reader", "bench").secret
+
+
+def measure_reads(url: str, world: World, seconds: float, token: str) -> float:
     port = _free_port()
     server = _spawn(["serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)], url)
     try:
@@ -203,7 +212,7 @@ def measure_reads(url: str, world: World, seconds: float) -> float:
                 raise RuntimeError("server did not start")
             time.sleep(0.2)
         paths = [f"/availability/{sku}" for sku in world.skus]
-        result = run_load("127.0.0.1", port, paths, seconds)
+        result = run_load("127.0.0.1", port, paths, seconds, token=token)
         if result.errors:
             raise RuntimeError(f"{result.errors} ATP reads failed")
         return result.per_s
@@ -229,7 +238,7 @@ def run(database_url: str | None, *, json_out: bool, skus: int, seconds: float) 
         with console.status(f"sustained load for {seconds:.0f} s with a worker process"):
             fresh = measure_freshness(keel, stream, url, seconds, rate=10_500)
         with console.status("ATP reads over HTTP"):
-            reads = measure_reads(url, world, seconds=min(seconds, 10.0))
+            reads = measure_reads(url, world, seconds=min(seconds, 10.0), token=reader_token(keel))
         keel.close()
     figures = {
         "movements_per_s": round(service),

@@ -22,7 +22,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from keel.bench.inventory import _free_port, _spawn, bench_database
+from keel.bench.inventory import _free_port, _spawn, bench_database, reader_token
 from keel.bootstrap import bootstrap
 from keel.platform import migrate
 from keel.platform.config import load_settings
@@ -85,7 +85,8 @@ def run(
             with console.status(f"live stream at {speed:g} simulated h/s for {seconds:.0f} s, sampling GET /"):
                 start = time.perf_counter()
                 runner.start()
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                auth = {"Authorization": f"Bearer {reader_token(keel)}"}
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth) as client:
                     while (now := time.perf_counter()) - start < seconds:
                         t = time.perf_counter()
                         response = client.get("/")

@@ -14,6 +14,8 @@ from typing import Any
 from keel.platform.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite:///.keel/keel.db"
+AUTH_MODES = ("required", "open")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Settings:
     # public_url is always allowed. "testserver" is the name test clients send.
     allowed_hosts: str = "127.0.0.1,localhost,::1,testserver"
     # The URL clients reach Keel at (https://keel.example.com behind a TLS proxy); empty: pages use
-    # relative URLs only. Also the origin cross-site checks compare against.
+    # relative URLs only. Also the origin cross-site checks compare against; an https one marks the session
+    # cookie Secure.
     public_url: str = ""
     # Origins (comma-separated, e.g. https://shop.example.com) allowed to call the API from a browser
     # through CORS; empty: no CORS at all.
@@ -47,6 +50,13 @@ class Settings:
     worker_interval_s: float = 0.05
     # How often, at most, the worker sources backordered order lines after stock has moved.
     backorder_interval_s: float = 5.0
+    # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
+    # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
+    auth_mode: str = "required"
+    session_hours: float = 12.0
+    # Requests per second per API token on average, and the burst allowed above it (0: no limit).
+    rate_limit_per_s: float = 50.0
+    rate_limit_burst: int = 500
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
@@ -93,6 +103,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raise ConfigError("setting 'max_json_depth' must be >= 2")
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("setting 'public_url' must start with http:// or https://")
+    if settings.auth_mode not in AUTH_MODES:
+        raise ConfigError(f"setting 'auth_mode' must be one of {', '.join(AUTH_MODES)}")
     return settings
 
 

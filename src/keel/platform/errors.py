@@ -89,3 +89,21 @@ class PayloadTooLarge(KeelError):
 def single_field(field: str, reason: str) -> ValidationFailed:
     """A validation failure of one field of a single object."""
     return ValidationFailed(f"{field}: {reason}", [FieldError(None, field, reason)])
+
+
+class Unauthenticated(KeelError):
+    status = 401
+    title = "Unauthenticated"
+    slug = "unauthenticated"
+
+
+class Forbidden(KeelError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class TooManyRequests(KeelError):
+    status = 429
+    title = "Too many requests"
+    slug = "rate-limited"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +17,7 @@ from keel.deps import KeelDep
 from keel.orders import MAX_WAVE, ORDER_STATUSES, PlanWave, WaveReport
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from keel.web import params
+from keel.web.login import csrf_ok
 from keel.web.params import Pager
 from keel.web.render import UI, PageRoute, error_page, render
 
@@ -119,12 +120,6 @@ def _waves_page(request: Request, keel: Keel, filters: PlanWave, status: int = 2
     return render(request, "waves.html", context, status)
 
 
-def _same_origin(request: Request) -> bool:
-    """A browser names the page a POST comes from; refuse forms sent from another site's page."""
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
-
-
 @router.get(WAVES)
 def waves_page(
     request: Request,
@@ -151,9 +146,10 @@ def apply_wave(
     country: FormField = None,
     channel: FormField = None,
     limit: FormField = None,
+    csrf: FormField = None,
 ) -> Response:
     """Apply the wave, then redirect (303) to the form with ``applied=N`` so a reload does not apply again."""
-    if not _same_origin(request):
+    if not csrf_ok(request, csrf):
         return error_page(request, 403, "Refused", "Apply a wave from Keel's own waves page.")
     filters = _wave_filters(keel, country, channel, limit)
     try:

@@ -1,7 +1,7 @@
 """audit: the append-only audit log; events name their actor, path and request
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 07:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import keel.platform.db
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

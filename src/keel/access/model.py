@@ -1,0 +1,203 @@
+"""Identities, roles and permissions: pure data and rules, no storage.
+
+Permissions name one kind of action (``orders.write``); a role is a set of them. The table is data so the
+docs (docs/access.md), the route table (``keel.access.routes``) and the tests read the same truth.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from keel.platform.errors import FieldError, ValidationFailed
+
+# -- permissions ------------------------------------------------------------------------------------------
+INVENTORY_READ = "inventory.read"  # positions, ledger, reservations, counts, availability
+INVENTORY_WRITE = "inventory.write"  # movements and counts
+INVENTORY_RESERVE = "inventory.reserve"  # create, release and commit reservations
+LOCATIONS_READ = "locations.read"
+LOCATIONS_WRITE = "locations.write"  # locations and location groups
+CHANNELS_READ = "channels.read"
+CHANNELS_WRITE = "channels.write"  # channel registry and availability policies
+ORDERS_READ = "orders.read"  # orders, returns, metrics, sourcing policies
+ORDERS_WRITE = "orders.write"  # capture, fulfilment steps, cancel, returns, refunds
+ORDERS_PLAN = "orders.plan"  # waves and backorder passes (re-plan many orders at once)
+ORDERS_POLICIES = "orders.policies"  # sourcing policies
+GEO_READ = "geo.read"
+GEO_WRITE = "geo.write"  # postal-code imports
+TOWER_READ = "tower.read"  # the control tower's overview pages
+METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
+PRICES_WRITE = "prices.write"  # reserved for the pricing context
+CAMPAIGNS_WRITE = "campaigns.write"  # reserved for the marketing context
+ACCESS_SELF = "access.self"  # one's own identity
+ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
+AUDIT_READ = "audit.read"  # the audit log: every write attempt of everyone (admins only by default)
+PLATFORM_OPERATE = "platform.operate"  # serve, worker, schema migrations, demo, benches (CLI only)
+
+PERMISSIONS: frozenset[str] = frozenset(
+    {
+        INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
+        CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
+        TOWER_READ, METRICS_READ, PRICES_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
+        PLATFORM_OPERATE,
+    }
+)  # fmt: skip
+
+READS = frozenset({INVENTORY_READ, LOCATIONS_READ, CHANNELS_READ, ORDERS_READ, GEO_READ, TOWER_READ, ACCESS_SELF})
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MERCHANDISER = "merchandiser"
+    INVENTORY_PLANNER = "inventory_planner"
+    ORDER_OPERATIONS = "order_operations"
+    PRICING = "pricing"
+    MARKETING = "marketing"
+    ANALYST = "analyst"
+    INTEGRATION = "integration"
+
+
+ROLES: dict[Role, frozenset[str]] = {
+    Role.ADMIN: PERMISSIONS,
+    Role.MERCHANDISER: READS | {CHANNELS_WRITE},
+    Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
+    Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
+    Role.PRICING: READS | {PRICES_WRITE},
+    Role.MARKETING: READS | {CAMPAIGNS_WRITE},
+    Role.ANALYST: READS | {METRICS_READ},
+    # A machine: a shop, a WMS or a marketplace connector. No pages, no metrics, no configuration.
+    Role.INTEGRATION: frozenset(
+        {
+            INVENTORY_READ,
+            INVENTORY_WRITE,
+            INVENTORY_RESERVE,
+            LOCATIONS_READ,
+            CHANNELS_READ,
+            ORDERS_READ,
+            ORDERS_WRITE,
+            GEO_READ,
+            ACCESS_SELF,
+        }
+    ),
+}
+
+
+class IdentityKind(StrEnum):
+    HUMAN = "human"  # a user: password (web login) and tokens
+    SERVICE = "service"  # a service account: tokens only
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request acts as. ``scopes`` narrows the role for one token (None: the whole role);
+    ``channels``/``countries`` restrict which data it sees (None: all)."""
+
+    id: int
+    name: str
+    kind: IdentityKind
+    role: Role
+    channels: tuple[str, ...] | None = None
+    countries: tuple[str, ...] | None = None
+    scopes: frozenset[str] | None = None
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        granted = ROLES[self.role]
+        return granted if self.scopes is None else granted & self.scopes
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+# The identity a local CLI with direct database access acts as (it can read the database file anyway).
+LOCAL_OPERATOR = Identity(id=0, name="local-operator", kind=IdentityKind.HUMAN, role=Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Account:
+    """An identity as an administrator lists it."""
+
+    id: int
+    name: str
+    kind: IdentityKind
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token without its secret (which is shown once, at creation, and never stored)."""
+
+    id: str
+    identity: str
+    name: str
+    scopes: tuple[str, ...] | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: ``secret`` is the whole bearer value, shown once."""
+
+    info: TokenInfo
+    secret: str
+
+
+# -- rules -------------------------------------------------------------------------------------------------
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+NAME_RULE = "2-64 characters: lowercase letters, digits, '.', '_', '@', '-'"
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024  # argon2 hashes any length; a cap keeps a megabyte "password" from costing CPU
+TOKEN_PREFIX = "keel_"
+TOKEN_ID_RE = re.compile(r"^[0-9a-f]{12}$")
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise ValidationFailed(f"name {name!r} is not valid", [FieldError(None, "name", NAME_RULE)])
+    return name
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        reason = f"must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        raise ValidationFailed(f"password {reason}", [FieldError(None, "password", reason)])
+    return password
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        reason = f"must be one of {', '.join(r.value for r in Role)}"
+        raise ValidationFailed(f"role {value!r} is unknown", [FieldError(None, "role", reason)]) from None
+
+
+def check_scopes(role: Role, scopes: list[str] | None) -> tuple[str, ...] | None:
+    """A token's scopes must be permissions its identity's role holds (a token never widens a role)."""
+    if scopes is None:
+        return None
+    outside = sorted(set(scopes) - ROLES[role])
+    if outside:
+        reason = f"not granted to role {role.value}: {', '.join(outside)}"
+        raise ValidationFailed(f"scopes {reason}", [FieldError(None, "scopes", reason)])
+    return tuple(sorted(set(scopes)))
+
+
+def split_token(value: str) -> tuple[str, str] | None:
+    """``keel_<id>_<secret>`` -> (id, whole value); None when it cannot be one of ours."""
+    if not value.startswith(TOKEN_PREFIX):
+        return None
+    token_id, sep, secret = value[len(TOKEN_PREFIX) :].partition("_")
+    if not sep or not secret or not TOKEN_ID_RE.match(token_id):
+        return None
+    return token_id, value

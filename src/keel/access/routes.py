@@ -1,0 +1,186 @@
+"""THE table of who may call what: every HTTP route and page maps to a permission or to PUBLIC.
+
+``keel.api.create_app`` refuses to start when a route of the app is missing here (or a row here names no
+route), so a new route cannot ship without a decision. Public, and why:
+- ``/healthz``: load balancers and orchestrators probe it without credentials; it tells nothing private.
+- ``/ui/login`` (GET and POST): one cannot log in after logging in.
+- ``/static/*``: the stylesheet, icons, scripts and the bundled Swagger UI; no data.
+- ``/docs`` and ``/openapi.json``: the API's shape is published in the repository anyway; no data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keel.access.model import (
+    ACCESS_ADMIN,
+    ACCESS_SELF,
+    AUDIT_READ,
+    CHANNELS_READ,
+    CHANNELS_WRITE,
+    GEO_READ,
+    GEO_WRITE,
+    INVENTORY_READ,
+    INVENTORY_RESERVE,
+    INVENTORY_WRITE,
+    LOCATIONS_READ,
+    LOCATIONS_WRITE,
+    METRICS_READ,
+    ORDERS_PLAN,
+    ORDERS_POLICIES,
+    ORDERS_READ,
+    ORDERS_WRITE,
+    PLATFORM_OPERATE,
+    TOWER_READ,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``permission`` None: public. ``page``: a browser page (anonymous -> login redirect, not 401)."""
+
+    permission: str | None
+    page: bool = False
+
+
+PUBLIC = Rule(None)
+
+
+def page(permission: str | None) -> Rule:
+    return Rule(permission, page=True)
+
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    # platform
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/metrics"): Rule(METRICS_READ),
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/openapi.json"): PUBLIC,
+    # access
+    ("GET", "/access/me"): Rule(ACCESS_SELF),
+    ("GET", "/access/identities"): Rule(ACCESS_ADMIN),
+    ("GET", "/access/tokens"): Rule(ACCESS_ADMIN),
+    # inventory
+    ("GET", "/availability/{sku}"): Rule(INVENTORY_READ),
+    ("POST", "/availability/query"): Rule(INVENTORY_READ),  # a read with a body
+    ("POST", "/locations"): Rule(LOCATIONS_WRITE),
+    ("GET", "/locations"): Rule(LOCATIONS_READ),
+    ("GET", "/locations/{code}"): Rule(LOCATIONS_READ),
+    ("PATCH", "/locations/{code}"): Rule(LOCATIONS_WRITE),
+    ("DELETE", "/locations/{code}"): Rule(LOCATIONS_WRITE),
+    ("POST", "/location-groups"): Rule(LOCATIONS_WRITE),
+    ("GET", "/location-groups"): Rule(LOCATIONS_READ),
+    ("PUT", "/location-groups/{code}/members"): Rule(LOCATIONS_WRITE),
+    ("POST", "/inventory/movements"): Rule(INVENTORY_WRITE),
+    ("GET", "/inventory/movements"): Rule(INVENTORY_READ),
+    ("GET", "/inventory/positions"): Rule(INVENTORY_READ),
+    ("POST", "/inventory/reservations"): Rule(INVENTORY_RESERVE),
+    ("GET", "/inventory/reservations/{rid}"): Rule(INVENTORY_READ),
+    ("POST", "/inventory/reservations/{rid}/release"): Rule(INVENTORY_RESERVE),
+    ("POST", "/inventory/reservations/{rid}/commit"): Rule(INVENTORY_RESERVE),
+    ("POST", "/inventory/counts"): Rule(INVENTORY_WRITE),
+    ("GET", "/inventory/accuracy"): Rule(INVENTORY_READ),
+    # channels
+    ("POST", "/channels"): Rule(CHANNELS_WRITE),
+    ("GET", "/channels"): Rule(CHANNELS_READ),
+    ("GET", "/channels/{code}"): Rule(CHANNELS_READ),
+    ("PATCH", "/channels/{code}"): Rule(CHANNELS_WRITE),
+    ("DELETE", "/channels/{code}"): Rule(CHANNELS_WRITE),
+    # orders
+    ("POST", "/orders"): Rule(ORDERS_WRITE),
+    ("GET", "/orders"): Rule(ORDERS_READ),
+    ("GET", "/orders/metrics"): Rule(ORDERS_READ),
+    ("GET", "/audit"): Rule(AUDIT_READ),
+    ("GET", "/audit/export.csv"): Rule(AUDIT_READ),
+    ("GET", "/audit/{seq}"): Rule(AUDIT_READ),
+    ("POST", "/orders/waves"): Rule(ORDERS_PLAN),
+    ("POST", "/orders/backorders/fill"): Rule(ORDERS_PLAN),
+    ("GET", "/orders/{order_id}"): Rule(ORDERS_READ),
+    ("POST", "/orders/{order_id}/allocations/{number}/pick"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/allocations/{number}/pack"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/allocations/{number}/ship"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/allocations/{number}/deliver"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/allocations/{number}/reject"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/cancel"): Rule(ORDERS_WRITE),
+    ("POST", "/orders/{order_id}/returns"): Rule(ORDERS_WRITE),
+    ("GET", "/returns/{rma}"): Rule(ORDERS_READ),
+    ("POST", "/returns/{rma}/receive"): Rule(ORDERS_WRITE),
+    ("POST", "/returns/{rma}/refund"): Rule(ORDERS_WRITE),
+    ("GET", "/sourcing-policies"): Rule(ORDERS_READ),
+    ("GET", "/sourcing-policies/{channel}"): Rule(ORDERS_READ),
+    ("PUT", "/sourcing-policies/{channel}"): Rule(ORDERS_POLICIES),
+    ("DELETE", "/sourcing-policies/{channel}"): Rule(ORDERS_POLICIES),
+    # geo
+    ("GET", "/geo/postal-codes/{country}/{code}"): Rule(GEO_READ),
+    # pages
+    ("GET", "/ui/login"): page(None),
+    ("POST", "/ui/login"): page(None),
+    ("POST", "/ui/logout"): page(ACCESS_SELF),
+    ("GET", "/"): page(TOWER_READ),
+    ("GET", "/ui/stock"): page(TOWER_READ),
+    ("GET", "/ui/inventory"): page(INVENTORY_READ),
+    ("GET", "/ui/availability"): page(INVENTORY_READ),
+    ("GET", "/ui/availability/{sku:path}"): page(INVENTORY_READ),
+    ("GET", "/ui/locations"): page(LOCATIONS_READ),
+    ("GET", "/ui/channels"): page(CHANNELS_READ),
+    ("GET", "/ui/orders"): page(ORDERS_READ),
+    ("GET", "/ui/orders/waves"): page(ORDERS_READ),  # a preview is a dry run: it writes nothing
+    ("POST", "/ui/orders/waves"): page(ORDERS_PLAN),
+    ("GET", "/ui/orders/{order_id}"): page(ORDERS_READ),
+    ("GET", "/ui/audit"): page(AUDIT_READ),
+    ("GET", "/ui/audit/{seq}"): page(AUDIT_READ),
+}
+
+# Mounted static directories (no route table of their own): public, they hold no data.
+MOUNTS: dict[str, Rule] = {"/static": PUBLIC, "/static/swagger": PUBLIC, "/static/plotly": PUBLIC}
+
+# Every CLI command (its words after ``keel``) and the permission it needs when ``KEEL_TOKEN`` is set.
+# ``keel.cli`` refuses to load when a command is missing here.
+COMMANDS: dict[str, str] = {
+    "serve": PLATFORM_OPERATE,
+    "demo": PLATFORM_OPERATE,
+    "worker": PLATFORM_OPERATE,
+    "db upgrade": PLATFORM_OPERATE,
+    "bench inventory": PLATFORM_OPERATE,
+    "bench audit": PLATFORM_OPERATE,
+    "bench orders": PLATFORM_OPERATE,
+    "bench twin": PLATFORM_OPERATE,
+    "inventory import": INVENTORY_WRITE,
+    "inventory rebuild": PLATFORM_OPERATE,
+    "inventory positions": INVENTORY_READ,
+    "inventory atp": INVENTORY_READ,
+    "inventory count": INVENTORY_WRITE,
+    "inventory accuracy": INVENTORY_READ,
+    "inventory expire": INVENTORY_RESERVE,
+    "locations list": LOCATIONS_READ,
+    "locations create": LOCATIONS_WRITE,
+    "locations update": LOCATIONS_WRITE,
+    "locations deactivate": LOCATIONS_WRITE,
+    "locations show": LOCATIONS_READ,
+    "locations groups": LOCATIONS_READ,
+    "locations group": LOCATIONS_WRITE,
+    "channels list": CHANNELS_READ,
+    "channels show": CHANNELS_READ,
+    "channels create": CHANNELS_WRITE,
+    "channels deactivate": CHANNELS_WRITE,
+    "orders list": ORDERS_READ,
+    "orders show": ORDERS_READ,
+    "orders capture": ORDERS_WRITE,
+    "orders ship": ORDERS_WRITE,
+    "orders cancel": ORDERS_WRITE,
+    "orders wave": ORDERS_PLAN,
+    "orders fill-backorders": ORDERS_PLAN,
+    "orders policy show": ORDERS_READ,
+    "orders policy set": ORDERS_POLICIES,
+    "orders policy reset": ORDERS_POLICIES,
+    "geo import-postcodes": GEO_WRITE,
+    "geo postcode": GEO_READ,
+    "users add": ACCESS_ADMIN,
+    "users list": ACCESS_ADMIN,
+    "users set-role": ACCESS_ADMIN,
+    "users disable": ACCESS_ADMIN,
+    "users password": ACCESS_ADMIN,
+    "tokens create": ACCESS_ADMIN,
+    "tokens list": ACCESS_ADMIN,
+    "tokens revoke": ACCESS_ADMIN,
+}
