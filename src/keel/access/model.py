@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from keel.platform.errors import FieldError, ValidationFailed
+from keel.platform.scope import Scope
 
 # -- permissions ------------------------------------------------------------------------------------------
 INVENTORY_READ = "inventory.read"  # positions, ledger, reservations, counts, availability
@@ -109,6 +110,13 @@ class Identity:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    @property
+    def scope(self) -> Scope:
+        """The channels and countries this identity may see and change (``Scope.ALL`` when unrestricted)."""
+        if self.channels is None and self.countries is None:
+            return Scope.ALL
+        return Scope.of(self.channels, self.countries)
 
 
 # The identity a local CLI with direct database access acts as (it can read the database file anyway).
