@@ -54,9 +54,17 @@ def list_users(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps([AccountPublic.model_validate(a).model_dump(mode="json") for a in accounts]))
         return
-    table = Table("name", "kind", "role", "disabled", "created", title=f"{len(accounts)} identities")
+    table = Table("name", "kind", "role", "channels", "countries", "disabled", "created", title=f"{len(accounts)} ids")
     for a in accounts:
-        table.add_row(a.name, a.kind.value, a.role.value, str(a.disabled), a.created_at.isoformat(timespec="seconds"))
+        table.add_row(
+            a.name,
+            a.kind.value,
+            a.role.value,
+            ",".join(a.channels) if a.channels else "(all)",
+            ",".join(a.countries) if a.countries else "(all)",
+            str(a.disabled),
+            a.created_at.isoformat(timespec="seconds"),
+        )
     console.print(table)
 
 
@@ -69,6 +77,28 @@ def set_role(name: str, role: str, database_url: DbOpt = None) -> None:
     except KeelError as exc:
         raise fail(exc, console=console) from exc
     console.print(f"{name} now has role {role}")
+
+
+ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", help="a channel code to keep (repeat)")]
+CountryOpt = Annotated[list[str] | None, typer.Option("--country", help="an ISO country code to keep (repeat)")]
+
+
+def _restrictions(account: str, channels: tuple[str, ...] | None, countries: tuple[str, ...] | None) -> str:
+    shown = [f"channels {', '.join(channels)}" if channels else "every channel"]
+    shown.append(f"countries {', '.join(countries)}" if countries else "every country")
+    return f"{account} sees and changes {' and '.join(shown)}"
+
+
+@users_app.command("set-scope")
+def set_scope(name: str, channel: ChannelOpt = None, country: CountryOpt = None, database_url: DbOpt = None) -> None:
+    """Restrict an identity to channels and/or countries (no option: unrestricted); its web sessions end."""
+    keel = open_keel(database_url)
+    try:
+        known = {c.code for c in keel.channels.list(limit=1_000_000)[0]}
+        account = keel.access.set_scope(name, channel, country, known)
+    except KeelError as exc:
+        raise fail(exc, console=console) from exc
+    console.print(_restrictions(account.name, account.channels, account.countries), highlight=False)
 
 
 @users_app.command("disable")

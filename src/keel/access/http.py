@@ -26,13 +26,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from keel.access.model import LOCAL_OPERATOR, Identity, split_token
+from keel.access.model import ACCESS_SELF, LOCAL_OPERATOR, Identity, split_token
 from keel.access.ratelimit import RateLimiter, retry_after
 from keel.access.routes import MOUNTS, ROUTES, Rule
 from keel.access.service import AccessService
 from keel.platform.actor import Actor, Via, current_actor
 from keel.platform.api import problem_response
 from keel.platform.errors import Unauthenticated
+from keel.platform.scope import Scope as DataScope
 
 SESSION_COOKIE = "keel_session"
 LOGIN = "/ui/login"
@@ -123,6 +124,11 @@ class AccessMiddleware:
         if not identity.can(rule.permission):
             await self._forbidden(request, rule, identity)(scope, receive, send)
             return
+        if rule.page and rule.permission != ACCESS_SELF and identity.scope.restricted:
+            # The control-tower pages are not filtered by channel and country yet: a restricted identity is
+            # refused them (with a page saying why) rather than shown other channels' and countries' data.
+            await self.guard.page_denied(request, identity)(scope, receive, send)
+            return
         wait = guard.limiter.take(key) if key is not None else 0.0
         if wait > 0:
             detail = "this token made more requests than its rate limit allows; retry later"
@@ -194,3 +200,11 @@ async def get_identity(request: Request) -> Identity:
 
 
 IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+async def get_scope(request: Request) -> DataScope:
+    """The caller's restrictions (``Scope.ALL`` for an unrestricted identity), for routes to pass to services."""
+    return (await get_identity(request)).scope
+
+
+ScopeDep = Annotated[DataScope, Depends(get_scope)]

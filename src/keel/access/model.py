@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from keel.platform.errors import FieldError, ValidationFailed
+from keel.platform.scope import Scope
 
 # -- permissions ------------------------------------------------------------------------------------------
 INVENTORY_READ = "inventory.read"  # positions, ledger, reservations, counts, availability
@@ -110,6 +111,13 @@ class Identity:
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    @property
+    def scope(self) -> Scope:
+        """The channels and countries this identity may see and change (``Scope.ALL`` when unrestricted)."""
+        if self.channels is None and self.countries is None:
+            return Scope.ALL
+        return Scope.of(self.channels, self.countries)
+
 
 # The identity a local CLI with direct database access acts as (it can read the database file anyway).
 LOCAL_OPERATOR = Identity(id=0, name="local-operator", kind=IdentityKind.HUMAN, role=Role.ADMIN)
@@ -125,6 +133,8 @@ class Account:
     role: Role
     disabled: bool
     created_at: datetime
+    channels: tuple[str, ...] | None = None
+    countries: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,24 @@ def check_scopes(role: Role, scopes: list[str] | None) -> tuple[str, ...] | None
         reason = f"not granted to role {role.value}: {', '.join(outside)}"
         raise ValidationFailed(f"scopes {reason}", [FieldError(None, "scopes", reason)])
     return tuple(sorted(set(scopes)))
+
+
+def check_restrictions(
+    channels: list[str] | None, countries: list[str] | None, known_channels: set[str], known_countries: frozenset[str]
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """An identity's restrictions: channel codes that exist and ISO 3166-1 alpha-2 countries (None or an
+    empty list: unrestricted on that side)."""
+    chosen = tuple(sorted(set(channels))) if channels else None
+    places = tuple(sorted({c.upper() for c in countries})) if countries else None
+    unknown = sorted(set(chosen or ()) - known_channels)
+    if unknown:
+        reason = f"unknown channel {', '.join(map(repr, unknown))}"
+        raise ValidationFailed(reason, [FieldError(None, "channels", reason)])
+    unknown = sorted(set(places or ()) - known_countries)
+    if unknown:
+        reason = f"unknown country {', '.join(map(repr, unknown))} (ISO 3166-1 alpha-2, e.g. DE)"
+        raise ValidationFailed(reason, [FieldError(None, "countries", reason)])
+    return chosen, places
 
 
 def split_token(value: str) -> tuple[str, str] | None:

@@ -178,6 +178,7 @@ COMMANDS: dict[str, str] = {
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,
+    "users set-scope": ACCESS_ADMIN,
     "users disable": ACCESS_ADMIN,
     "users password": ACCESS_ADMIN,
     "tokens create": ACCESS_ADMIN,

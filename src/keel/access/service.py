@@ -26,12 +26,14 @@ from keel.access.model import (
     TokenInfo,
     check_name,
     check_password,
+    check_restrictions,
     check_scopes,
     split_token,
 )
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, NotFound, ValidationFailed, single_field
+from keel.platform.geo import COUNTRIES
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is bookkeeping: one write a minute per token at most
 
@@ -96,6 +98,15 @@ class AccessService:
     def set_role(self, name: str, role: Role) -> None:
         """Give ``name`` another role; its web sessions end (they were granted under the old role)."""
         self._update(name, role=role.value)
+
+    def set_scope(
+        self, name: str, channels: list[str] | None, countries: list[str] | None, known_channels: set[str]
+    ) -> Account:
+        """Restrict ``name`` to ``channels`` and ``countries`` (None or empty: unrestricted on that side);
+        channel codes must be in ``known_channels``, countries ISO codes. Its web sessions end."""
+        chosen, places = check_restrictions(channels, countries, known_channels, COUNTRIES)
+        self._update(name, channels=store.joined_codes(chosen), countries=store.joined_codes(places))
+        return self.get(name)
 
     def disable(self, name: str) -> None:
         """Disable ``name``: its tokens and sessions stop working at once (they are kept for the record)."""

@@ -65,7 +65,21 @@ def _identity(row: Any, scopes: frozenset[str] | None = None) -> Identity:
 
 
 def _account(row: Any) -> Account:
-    return Account(row.id, row.name, IdentityKind(row.kind), Role(row.role), row.disabled, row.created_at)
+    return Account(
+        row.id,
+        row.name,
+        IdentityKind(row.kind),
+        Role(row.role),
+        row.disabled,
+        row.created_at,
+        _codes(row.channels),
+        _codes(row.countries),
+    )
+
+
+def joined_codes(codes: tuple[str, ...] | None) -> str | None:
+    """How the restriction columns store a set of codes: comma-separated, None for unrestricted."""
+    return None if codes is None else ",".join(codes)
 
 
 def _token(row: Any) -> TokenInfo:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field, field_validator
 
+from keel.access import ScopeDep
 from keel.channels.model import Channel, ChannelChanges, CreateChannel, Policy, policy_document
 from keel.deps import KeelDep
 from keel.platform.api import Limit, Offset, Page
@@ -57,15 +58,16 @@ def public(channel: Channel) -> ChannelPublic:
 
 
 @router.post("/channels", status_code=201, response_model=ChannelPublic, operation_id="create_channel")
-def create_channel(body: ChannelCreate, keel: KeelDep) -> ChannelPublic:
+def create_channel(body: ChannelCreate, keel: KeelDep, scope: ScopeDep) -> ChannelPublic:
     """Register a sales channel with the countries it sells to and its availability policy."""
     command = CreateChannel(body.code, body.name, body.kind, tuple(body.countries), body.currency, body.policy)
-    return public(keel.channels.create(command))
+    return public(keel.channels.create(command, scope))
 
 
 @router.get("/channels", response_model=Page, operation_id="list_channels")
 def list_channels(
     keel: KeelDep,
+    scope: ScopeDep,
     kind: str | None = None,
     country: str | None = None,
     active: bool | None = None,
@@ -73,24 +75,26 @@ def list_channels(
     offset: Offset = 0,
 ) -> Page:
     """Channels, filtered by kind, country and active flag, one page at a time."""
-    items, total = keel.channels.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
+    items, total = keel.channels.list(
+        kind=kind, country=country, active=active, limit=limit, offset=offset, scope=scope
+    )
     return Page(items=[public(c).model_dump() for c in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/channels/{code}", response_model=ChannelPublic, operation_id="get_channel")
-def get_channel(code: str, keel: KeelDep) -> ChannelPublic:
+def get_channel(code: str, keel: KeelDep, scope: ScopeDep) -> ChannelPublic:
     """One channel by its code, with its policy document."""
-    return public(keel.channels.get(code))
+    return public(keel.channels.get(code, scope))
 
 
 @router.patch("/channels/{code}", response_model=ChannelPublic, operation_id="update_channel")
-def update_channel(code: str, body: ChannelUpdate, keel: KeelDep) -> ChannelPublic:
+def update_channel(code: str, body: ChannelUpdate, keel: KeelDep, scope: ScopeDep) -> ChannelPublic:
     """Change the given fields of a channel; fields left out keep their value."""
     changes: ChannelChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
-    return public(keel.channels.update(code, changes))
+    return public(keel.channels.update(code, changes, scope))
 
 
 @router.delete("/channels/{code}", response_model=ChannelPublic, operation_id="deactivate_channel")
-def deactivate_channel(code: str, keel: KeelDep) -> ChannelPublic:
+def deactivate_channel(code: str, keel: KeelDep, scope: ScopeDep) -> ChannelPublic:
     """Deactivate a channel: its listings drop to zero at the next projector step."""
-    return public(keel.channels.deactivate(code))
+    return public(keel.channels.deactivate(code, scope))

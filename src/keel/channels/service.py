@@ -14,6 +14,7 @@ from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES, CURRENCIES
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import CODE_RE, CODE_RULE
 
 CHANNEL_EVENTS = frozenset({"channel.created", "channel.updated"})
@@ -33,8 +34,9 @@ class ChannelService:
         self.events = events
         self.directory = directory
 
-    def create(self, command: CreateChannel) -> Channel:
+    def create(self, command: CreateChannel, scope: Scope = Scope.ALL) -> Channel:
         """Register a channel with its availability policy; emits ``channel.created``."""
+        scope.check_channel(command.code)
         now = utcnow()
         with self.db.write() as conn:
             channel = self._validated(conn, command, creating=True)
@@ -44,10 +46,12 @@ class ChannelService:
             self.events.append(conn, [NewEvent("channel.created", channel.code, {"code": channel.code})])
             return self._get(conn, channel.code)
 
-    def update(self, code: str, changes: ChannelChanges) -> Channel:
-        """Change fields (not the code); a new policy triggers a recompute of the channel's availability."""
+    def update(self, code: str, changes: ChannelChanges, scope: Scope = Scope.ALL) -> Channel:
+        """Change fields (not the code); a new policy triggers a recompute of the channel's availability.
+        A channel outside ``scope`` raises ``OutOfScope`` (403) and changes nothing."""
         with self.db.write() as conn:
             current = self._get(conn, code)
+            scope.check_channel(code)
             merged = CreateChannel(
                 code=code,
                 name=changes.get("name", current.name),  # type: ignore[arg-type]
@@ -64,12 +68,14 @@ class ChannelService:
             self.events.append(conn, [NewEvent("channel.updated", code, {"code": code, "fields": sorted(changes)})])
             return self._get(conn, code)
 
-    def deactivate(self, code: str) -> Channel:
+    def deactivate(self, code: str, scope: Scope = Scope.ALL) -> Channel:
         """Deactivate a channel: its listings drop to zero at the next projector step."""
-        return self.update(code, {"active": False})
+        return self.update(code, {"active": False}, scope)
 
-    def get(self, code: str) -> Channel:
-        """The channel with ``code``; ``NotFound`` when there is none."""
+    def get(self, code: str, scope: Scope = Scope.ALL) -> Channel:
+        """The channel with ``code``; ``NotFound`` when there is none or it is outside ``scope``."""
+        if not scope.sees_channel(code):
+            raise NotFound(f"channel {code!r} does not exist")
         with self.db.read() as conn:
             return self._get(conn, code)
 
@@ -81,10 +87,11 @@ class ChannelService:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope = Scope.ALL,
     ) -> tuple[builtins.list[Channel], int]:
-        """A page of channels by code and the total matching the filters."""
+        """A page of channels by code and the total matching the filters (only ``scope``'s channels)."""
         with self.db.read() as conn:
-            rows = store.list_channels(conn, kind=kind, active=active)
+            rows = store.list_channels(conn, kind=kind, active=active, codes=scope.channels)
         if country:  # countries is a JSON list; filtering in Python keeps one query for both databases
             rows = [r for r in rows if country.upper() in r.countries]
         return rows[offset : offset + limit], len(rows)

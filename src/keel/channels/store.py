@@ -88,9 +88,13 @@ def update_channel(conn: Connection, channel: CreateChannel, active: bool, now: 
     )
 
 
-def list_channels(conn: Connection, *, kind: str | None = None, active: bool | None = None) -> list[Channel]:
-    """Channels by code, optionally of one kind and/or activity."""
+def list_channels(
+    conn: Connection, *, kind: str | None = None, active: bool | None = None, codes: frozenset[str] | None = None
+) -> list[Channel]:
+    """Channels by code, optionally of one kind and/or activity, and only ``codes`` when given."""
     query = sa.select(channels).order_by(channels.c.code)
+    if codes is not None:
+        query = query.where(channels.c.code.in_(sorted(codes)))
     if kind:
         query = query.where(channels.c.kind == kind)
     if active is not None:

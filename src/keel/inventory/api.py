@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from keel.access import ScopeDep, get_identity
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
 from keel.inventory.model import (
@@ -53,15 +54,16 @@ availability_router = APIRouter()
     tags=["locations"],
     operation_id="create_location",
 )
-def create_location(body: LocationCreate, keel: KeelDep) -> LocationPublic:
+def create_location(body: LocationCreate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
     """Register a stock-holding location: warehouse, store, dark store, 3PL or supplier."""
     command = CreateLocation(**{**body.model_dump(), "capabilities": tuple(body.capabilities)})
-    return LocationPublic.model_validate(keel.locations.create(command))
+    return LocationPublic.model_validate(keel.locations.create(command, scope))
 
 
 @router.get("/locations", response_model=Page, tags=["locations"], operation_id="list_locations")
 def list_locations(
     keel: KeelDep,
+    scope: ScopeDep,
     kind: str | None = None,
     country: str | None = None,
     active: bool | None = None,
@@ -69,30 +71,32 @@ def list_locations(
     offset: Offset = 0,
 ) -> Page:
     """Locations, filtered by kind, country and active flag, one page at a time."""
-    items, total = keel.locations.list(kind=kind, country=country, active=active, limit=limit, offset=offset)
+    items, total = keel.locations.list(
+        kind=kind, country=country, active=active, limit=limit, offset=offset, scope=scope
+    )
     rows = [LocationPublic.model_validate(x).model_dump() for x in items]
     return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
 @router.get("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="get_location")
-def get_location(code: str, keel: KeelDep) -> LocationPublic:
+def get_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
     """One location by its code."""
-    return LocationPublic.model_validate(keel.locations.get(code))
+    return LocationPublic.model_validate(keel.locations.get(code, scope))
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="update_location")
-def update_location(code: str, body: LocationUpdate, keel: KeelDep) -> LocationPublic:
+def update_location(code: str, body: LocationUpdate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
     """Change the given fields of a location; fields left out keep their value."""
     changes: LocationChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
-    return LocationPublic.model_validate(keel.locations.update(code, changes))
+    return LocationPublic.model_validate(keel.locations.update(code, changes, scope))
 
 
 @router.delete(
     "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="deactivate_location"
 )
-def deactivate_location(code: str, keel: KeelDep) -> LocationPublic:
+def deactivate_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
     """Deactivate a location: movements naming it are refused from now on."""
-    return LocationPublic.model_validate(keel.locations.deactivate(code))
+    return LocationPublic.model_validate(keel.locations.deactivate(code, scope))
 
 
 @router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
@@ -153,14 +157,14 @@ def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
         }
     },
 )
-async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
+async def post_movements(request: Request, keel: KeelDep, scope: ScopeDep) -> BatchPublic:
     """Apply up to ``max_batch`` movements all-or-nothing; ids already recorded are acknowledged, not re-applied."""
     limit = keel.settings.max_batch
     try:
         raw = await request.body()  # at most max_body_bytes: the HTTP guard (keel.platform.http) refused more
         rows = parse_body(raw, request.headers.get("content-type", ""), limit)
         # the write may wait for SQLite's lock: keep it off the event loop
-        result = await run_in_threadpool(keel.stock.apply_batch, rows, "api")
+        result = await run_in_threadpool(keel.stock.apply_batch, rows, "api", scope)
     except (ValidationFailed, PayloadTooLarge) as exc:
         MOVEMENTS_REFUSED.labels(reason=type(exc).__name__).inc()
         raise
@@ -170,6 +174,7 @@ async def post_movements(request: Request, keel: KeelDep) -> BatchPublic:
 @router.get("/inventory/movements", response_model=MovementsPage, tags=["inventory"], operation_id="list_movements")
 def list_movements(
     keel: KeelDep,
+    scope: ScopeDep,
     sku: str | None = None,
     location: str | None = None,
     kind: Kind | None = None,
@@ -185,7 +190,7 @@ def list_movements(
         if value is not None and value.tzinfo is None:
             raise single_field(name, "needs a UTC offset, e.g. 2026-01-31T10:00:00Z")
     items = keel.queries.ledger(
-        sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit
+        sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit, scope=scope
     )
     return {"items": items, "next_after_seq": items[-1].seq if len(items) == limit else None}
 
@@ -193,6 +198,7 @@ def list_movements(
 @router.get("/inventory/positions", response_model=Page, tags=["inventory"], operation_id="list_positions")
 def list_positions(
     keel: KeelDep,
+    scope: ScopeDep,
     sku: str | None = None,
     location: str | None = None,
     country: str | None = None,
@@ -211,6 +217,7 @@ def list_positions(
         min_available=min_available,
         limit=limit,
         offset=offset,
+        scope=scope,
     )
     rows = [PositionPublic.model_validate(x).model_dump() for x in items]
     return Page(items=rows, total=total, limit=limit, offset=offset)
@@ -223,10 +230,12 @@ def list_positions(
     tags=["inventory"],
     operation_id="create_reservation",
 )
-def create_reservation(body: ReservationCreate, keel: KeelDep, response: Response) -> ReservationPublic:
+def create_reservation(
+    body: ReservationCreate, keel: KeelDep, scope: ScopeDep, response: Response
+) -> ReservationPublic:
     """Hold stock; an identical repeat of the same id answers 200 with the same body, other content 409."""
     held, created = keel.stock.reserve_once(
-        body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference
+        body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference, scope
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -239,9 +248,9 @@ def create_reservation(body: ReservationCreate, keel: KeelDep, response: Respons
     tags=["inventory"],
     operation_id="get_reservation",
 )
-def get_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+def get_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
     """One reservation by its id, with its status."""
-    return ReservationPublic.model_validate(keel.stock.reservation(rid))
+    return ReservationPublic.model_validate(keel.stock.reservation(rid, scope))
 
 
 @router.post(
@@ -250,9 +259,9 @@ def get_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     tags=["inventory"],
     operation_id="release_reservation",
 )
-def release_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+def release_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
     """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
-    return ReservationPublic.model_validate(keel.stock.release(rid))
+    return ReservationPublic.model_validate(keel.stock.release(rid, scope))
 
 
 @router.post(
@@ -261,9 +270,9 @@ def release_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     tags=["inventory"],
     operation_id="commit_reservation",
 )
-def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
+def commit_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
     """Turn a hold into committed stock (checkout completed)."""
-    return ReservationPublic.model_validate(keel.stock.commit_reservation(rid))
+    return ReservationPublic.model_validate(keel.stock.commit_reservation(rid, scope))
 
 
 @router.post(
@@ -273,9 +282,9 @@ def commit_reservation(rid: str, keel: KeelDep) -> ReservationPublic:
     tags=["inventory"],
     operation_id="record_count",
 )
-def record_count(body: CountCreate, keel: KeelDep, response: Response) -> CountPublic:
+def record_count(body: CountCreate, keel: KeelDep, scope: ScopeDep, response: Response) -> CountPublic:
     """Record a count; an identical repeat of the same id answers 200 with the same body, other content 409."""
-    count, created = keel.stock.record_count_once(body.sku, body.location, body.counted, body.id)
+    count, created = keel.stock.record_count_once(body.sku, body.location, body.counted, body.id, scope)
     if not created:
         response.status_code = status.HTTP_200_OK
     return CountPublic.model_validate(count)
@@ -313,16 +322,17 @@ async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Respo
     explanation does real work and goes to a worker thread.
     """
     keel: Keel = request.app.state.keel
+    scope = (await get_identity(request)).scope
     query = request.query_params
     channel, country = query.get("channel") or None, query.get("country") or None
     explain = query.get("explain", "false").lower()
     if explain not in {"true", "false", "1", "0"}:
         raise single_field("explain", "true or false")
     if explain in {"true", "1"}:
-        rows = await run_in_threadpool(keel.availability.explain, sku, channel, country)
+        rows = await run_in_threadpool(keel.availability.explain, sku, channel, country, scope)
         return {"sku": sku, "availability": [Explained.model_validate(r).model_dump() for r in rows]}
     # Dataclasses of plain JSON types: orjson serialises them directly, faster than FastAPI's generic encoder.
-    payload = {"sku": sku, "availability": keel.availability.projected([sku], channel, country)[sku]}
+    payload = {"sku": sku, "availability": keel.availability.projected([sku], channel, country, scope)[sku]}
     return Response(orjson.dumps(payload, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
@@ -332,6 +342,6 @@ async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Respo
     tags=["availability"],
     operation_id="query_availability",
 )
-def query_availability(body: AvailabilityQuery, keel: KeelDep) -> dict[str, Any]:
+def query_availability(body: AvailabilityQuery, keel: KeelDep, scope: ScopeDep) -> dict[str, Any]:
     """ATP for up to 1,000 SKUs in one call."""
-    return {"items": keel.availability.projected(body.skus, body.channel, body.country)}
+    return {"items": keel.availability.projected(body.skus, body.channel, body.country, scope)}

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
 
+from keel.access import ScopeDep
 from keel.deps import KeelDep
 from keel.orders import (
     AdvanceShipment,
@@ -63,9 +64,9 @@ def _return(found: ReturnView) -> ReturnPublic:
     operation_id="capture_order",
     responses={200: {"description": "the same order was already captured"}},
 )
-def capture_order(body: OrderCreate, keel: KeelDep, response: Response) -> OrderPublic:
+def capture_order(body: OrderCreate, keel: KeelDep, scope: ScopeDep, response: Response) -> OrderPublic:
     """Capture, source and commit an order; the same (channel, external_id) again returns it with 200."""
-    captured = keel.orders.capture.place(capture_command(body.model_dump(mode="json", exclude_none=True)))
+    captured = keel.orders.capture.place(capture_command(body.model_dump(mode="json", exclude_none=True)), scope)
     if not captured.created:
         response.status_code = status.HTTP_200_OK
     return OrderPublic.model_validate(captured.order, from_attributes=True)
@@ -74,6 +75,7 @@ def capture_order(body: OrderCreate, keel: KeelDep, response: Response) -> Order
 @router.get("/orders", response_model=Page, operation_id="list_orders")
 def list_orders(
     keel: KeelDep,
+    scope: ScopeDep,
     channel: str | None = None,
     status: str | None = None,
     country: str | None = None,
@@ -83,7 +85,13 @@ def list_orders(
 ) -> Page:
     """Order summaries, newest first, filtered by channel, status, country and creation time."""
     found = keel.orders.reads.list(
-        channel=channel, status=status, country=country, created_since=created_since, limit=limit, offset=offset
+        channel=channel,
+        status=status,
+        country=country,
+        created_since=created_since,
+        limit=limit,
+        offset=offset,
+        scope=scope,
     )
     items = [OrderSummaryPublic.model_validate(o, from_attributes=True).model_dump() for o in found.items]
     return Page(items=items, total=found.total, limit=limit, offset=offset)
@@ -91,10 +99,14 @@ def list_orders(
 
 @router.get("/orders/metrics", response_model=MetricsPublic, operation_id="order_metrics")
 def order_metrics(
-    keel: KeelDep, channel: str | None = None, country: str | None = None, created_since: datetime | None = None
+    keel: KeelDep,
+    scope: ScopeDep,
+    channel: str | None = None,
+    country: str | None = None,
+    created_since: datetime | None = None,
 ) -> MetricsPublic:
     """Split rate (routed orders), on-time and same-day rates (delivered orders)."""
-    found = keel.orders.reads.metrics(channel=channel, country=country, created_since=created_since)
+    found = keel.orders.reads.metrics(channel=channel, country=country, created_since=created_since, scope=scope)
     return MetricsPublic.model_validate(found, from_attributes=True)
 
 
@@ -115,54 +127,56 @@ def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] =
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
-def get_order(order_id: RowId, keel: KeelDep) -> OrderPublic:
+def get_order(order_id: RowId, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
     """One order with its lines, allocations, shipments and timeline."""
-    return OrderPublic.model_validate(keel.orders.reads.get(order_id), from_attributes=True)
+    return OrderPublic.model_validate(keel.orders.reads.get(order_id, scope), from_attributes=True)
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
-def pick_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
+def pick_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
     """The node started picking the allocation."""
-    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING)))
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING), scope))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
-def pack_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
+def pack_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
     """The allocation is packed and ready to ship."""
-    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED)))
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED), scope))
 
 
 @router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
-def ship_allocation(order_id: RowId, number: SeqNumber, body: ShipBody, keel: KeelDep) -> OrderPublic:
+def ship_allocation(order_id: RowId, number: SeqNumber, body: ShipBody, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
     """The allocation left the node with a carrier and tracking number."""
     command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, body.carrier, body.tracking_number)
-    return _order(keel.orders.fulfilment.advance(command))
+    return _order(keel.orders.fulfilment.advance(command, scope))
 
 
 @router.post(
     "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
 )
-def deliver_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep) -> OrderPublic:
+def deliver_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
     """The carrier delivered the allocation."""
-    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED)))
+    return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED), scope))
 
 
 @router.post(
     "/orders/{order_id}/allocations/{number}/reject", response_model=OrderPublic, operation_id="reject_allocation"
 )
-def reject_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, body: RejectBody | None = None) -> OrderPublic:
+def reject_allocation(
+    order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep, body: RejectBody | None = None
+) -> OrderPublic:
     """The node cannot fulfil (stock discrepancy): release there and re-route to other nodes."""
     body = body or RejectBody()
     lines = None if body.lines is None else tuple(body.lines)
-    return _order(keel.orders.fulfilment.reject(RejectShipment(order_id, number, lines, body.reason)))
+    return _order(keel.orders.fulfilment.reject(RejectShipment(order_id, number, lines, body.reason), scope))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order")
-def cancel_order(order_id: RowId, keel: KeelDep, body: CancelBody | None = None) -> OrderPublic:
+def cancel_order(order_id: RowId, keel: KeelDep, scope: ScopeDep, body: CancelBody | None = None) -> OrderPublic:
     """Cancel everything not yet shipped, or given quantities of given lines; stock returns to available."""
     body = body or CancelBody()
     lines = None if body.lines is None else tuple((x.line_no, x.quantity) for x in body.lines)
-    return _order(keel.orders.fulfilment.cancel(CancelOrder(order_id, lines, body.reason)))
+    return _order(keel.orders.fulfilment.cancel(CancelOrder(order_id, lines, body.reason), scope))
 
 
 @router.post(
@@ -171,29 +185,29 @@ def cancel_order(order_id: RowId, keel: KeelDep, body: CancelBody | None = None)
     response_model=ReturnPublic,
     operation_id="create_return",
 )
-def create_return(order_id: RowId, body: ReturnCreate, keel: KeelDep) -> ReturnPublic:
+def create_return(order_id: RowId, body: ReturnCreate, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
     """Open a return (RMA) for delivered quantities of the order's lines."""
     lines = tuple((x.line_no, x.quantity) for x in body.lines)
-    return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason)))
+    return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason), scope))
 
 
 @router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return")
-def get_return(rma: str, keel: KeelDep) -> ReturnPublic:
+def get_return(rma: str, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
     """One return by its RMA code, with its lines."""
-    return _return(keel.orders.returns.get(rma))
+    return _return(keel.orders.returns.get(rma, scope))
 
 
 @router.post("/returns/{rma}/receive", response_model=ReturnPublic, operation_id="receive_return")
-def receive_return(rma: str, body: ReturnReceive, keel: KeelDep) -> ReturnPublic:
+def receive_return(rma: str, body: ReturnReceive, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
     """Receive at any location; each line goes back to available, damaged or quality control."""
     outcomes = {x.line_no: x.outcome for x in body.lines}
-    return _return(keel.orders.returns.receive(ReceiveReturn(rma, body.location, outcomes)))
+    return _return(keel.orders.returns.receive(ReceiveReturn(rma, body.location, outcomes), scope))
 
 
 @router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
-def refund_return(rma: str, keel: KeelDep) -> ReturnPublic:
+def refund_return(rma: str, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
     """Mark a received return as refunded."""
-    return _return(keel.orders.returns.refund(rma))
+    return _return(keel.orders.returns.refund(rma, scope))
 
 
 @router.get("/sourcing-policies", response_model=list[SourcingPolicyStored], operation_id="list_sourcing_policies")

@@ -16,6 +16,7 @@ from keel.inventory.service.topology import Topology, build_topology
 from keel.platform.db import Database, from_micros
 from keel.platform.errors import NotFound
 from keel.platform.events import Event, EventLog
+from keel.platform.scope import Scope
 
 __all__ = ["AVAILABILITY_CHANGED", "CONSUMER", "AvailabilityService", "StepResult", "caused_latencies"]
 
@@ -90,16 +91,26 @@ class AvailabilityService:
         return ids[code]
 
     def projected(
-        self, skus: list[str], channel: str | None = None, country: str | None = None
+        self, skus: list[str], channel: str | None = None, country: str | None = None, scope: Scope = Scope.ALL
     ) -> dict[str, list[ListedQuantity]]:
-        """The listed quantities channels were last told, per SKU (by channel code, then country).
+        """The listed quantities channels were last told, per SKU (by channel code, then country); only
+        ``scope``'s channels and countries (a channel outside it is ``NotFound``, as if it did not exist).
 
         This is the hottest read in Keel: one bare-cursor query per 500 SKUs (``store.listed_for_skus``),
         channel ids mapped to codes from a cache instead of a join.
         """
+        if channel is not None and not scope.sees_channel(channel):
+            raise NotFound(f"channel {channel!r} does not exist")
         channel_id = None if channel is None else self._channel_id(channel)
+        channel_ids = None
+        if scope.channels is not None:
+            ids = {known: i for i, known in self._reload_channel_codes().items()}
+            channel_ids = sorted(ids[c] for c in scope.channels if c in ids)
+        countries = None if scope.countries is None else sorted(scope.countries)
         with self.db.raw_cursor() as cur:
-            rows = store.listed_for_skus(cur, skus, channel_id, country.upper() if country else None)
+            rows = store.listed_for_skus(
+                cur, skus, channel_id, country.upper() if country else None, channel_ids, countries
+            )
         codes = self._channel_codes
         if any(row[0] not in codes for row in rows):
             codes = self._reload_channel_codes()
@@ -110,8 +121,13 @@ class AvailabilityService:
             out[sku].append(ListedQuantity(codes[ch], ctry, qty, bool(backorder), from_micros(updated)))
         return out
 
-    def explain(self, sku: str, channel: str | None = None, country: str | None = None) -> list[AtpExplanation]:
-        """Live ATP per (channel, country) with contributions by location and what each rule removed."""
+    def explain(
+        self, sku: str, channel: str | None = None, country: str | None = None, scope: Scope = Scope.ALL
+    ) -> list[AtpExplanation]:
+        """Live ATP per (channel, country) with contributions by location and what each rule removed; only
+        ``scope``'s channels and countries."""
+        if channel is not None and not scope.sees_channel(channel):
+            raise NotFound(f"channel {channel!r} does not exist, is inactive or lists nothing")
         with self.db.read() as conn:
             topo = self.topology(conn)
             codes = self.locations.codes_by_id(conn)
@@ -123,6 +139,8 @@ class AvailabilityService:
         out = []
         for t in topo.targets:
             if (channel and t.channel != channel) or (country and t.country != country.upper()):
+                continue
+            if not (scope.sees_channel(t.channel) and scope.sees_country(t.country)):
                 continue
             atp = explain_atp(sorted((codes[i], stock[i]) for i in t.location_ids if i in stock), t.rules)
             out.append(

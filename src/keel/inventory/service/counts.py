@@ -23,6 +23,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, single_field
 from keel.platform.events import NewEvent
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE, SKU_RULE
 
 
@@ -33,7 +34,7 @@ class Counts(Ledger):
         return self.record_count_once(sku, location, counted, count_id)[0]
 
     def record_count_once(
-        self, sku: str, location: str, counted: int, count_id: str | None = None
+        self, sku: str, location: str, counted: int, count_id: str | None = None, scope: Scope = Scope.ALL
     ) -> tuple[CountRecord, bool]:
         """``record_count``, also saying whether the count was recorded now (False: an identical repeat of
         ``count_id``, answered with the original; other content under it raises ``Conflict``)."""
@@ -46,6 +47,7 @@ class Counts(Ledger):
             raise single_field("id", f"1-{CLIENT_ID_MAX} letters, digits or ._:- starting alphanumeric")
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)
+            self.locations.check_in_scope(conn, [location], scope)
             store.lock_client_id(conn, "count", cid)
             prior = store.get_count(conn, cid)
             if prior is not None:

@@ -33,6 +33,7 @@ from keel.platform.errors import (
 )
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.observability import MOVEMENTS
+from keel.platform.scope import OutOfScope, Scope
 
 logger = logging.getLogger("keel.inventory")
 STOCK_MOVED = "stock.moved"
@@ -69,15 +70,36 @@ class Ledger:
         self.settings = settings
 
     # -- the ledger write ---------------------------------------------------------------------------------
-    def apply_batch(self, rows: Sequence[Mapping[str, Any]], source: str = "api") -> BatchResult:
+    def apply_batch(
+        self, rows: Sequence[Mapping[str, Any]], source: str = "api", scope: Scope = Scope.ALL
+    ) -> BatchResult:
         """Validate and apply a batch all-or-nothing; movement ids already in the ledger are acknowledged.
 
-        Raises ``ValidationFailed`` with row-level errors (nothing written) or ``PayloadTooLarge``.
+        Raises ``ValidationFailed`` with row-level errors (nothing written) or ``PayloadTooLarge``; a row at a
+        location in a country outside ``scope`` refuses the whole batch with ``OutOfScope`` (403, row-level).
         """
         if len(rows) > self.settings.max_batch:
             raise PayloadTooLarge(f"{len(rows)} movements in one batch; the limit is {self.settings.max_batch}")
         with self._transaction() as conn:
+            self._check_rows_in_scope(conn, rows, scope)
             return self._apply(conn, rows, source)
+
+    def _check_rows_in_scope(self, conn: Connection, rows: Sequence[Mapping[str, Any]], scope: Scope) -> None:
+        if scope.countries is None:
+            return
+        named = [row.get("location") if isinstance(row, Mapping) else None for row in rows]
+        countries = store.countries_of(conn, sorted({c for c in named if isinstance(c, str)}))
+        errors = [
+            FieldError(number, "location", f"location {code!r} is in {countries[code]}, outside your restrictions")
+            for number, code in enumerate(named, start=1)
+            if isinstance(code, str) and code in countries and not scope.sees_country(countries[code])
+        ]
+        if errors:
+            raise OutOfScope(
+                f"{len(errors)} of {len(rows)} rows name locations outside your restrictions; nothing was applied",
+                country=sorted({countries[str(named[e.row - 1])] for e in errors if e.row}),
+                errors=[e.as_dict() for e in errors],
+            )
 
     def apply_many(
         self,

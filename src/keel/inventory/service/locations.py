@@ -15,6 +15,7 @@ from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
+from keel.platform.scope import Scope
 
 _REQUIRED = frozenset({"name", "kind", "country", "capabilities", "active"})
 _CHANGEABLE = frozenset(LocationChanges.__annotations__)
@@ -25,14 +26,16 @@ class LocationService:
         self.db = db
         self.events = events
 
-    def create(self, command: CreateLocation) -> Location:
-        """Create a location; ``code`` must be new. Emits ``location.created``."""
+    def create(self, command: CreateLocation, scope: Scope = Scope.ALL) -> Location:
+        """Create a location; ``code`` must be new. Emits ``location.created``. A country outside ``scope``
+        raises ``OutOfScope`` (403)."""
         values: dict[str, Any] = asdict(command)
         values["capabilities"] = sorted(set(values["capabilities"] or []))
         values["country"] = str(values["country"] or "").upper()
         errors = validate_location_fields(values, COUNTRIES)
         if errors:
             raise ValidationFailed("invalid location", errors)
+        scope.check_country(values["country"])
         now = utcnow()
         with self.db.write() as conn:
             if store.get_location(conn, command.code) is not None:
@@ -41,7 +44,7 @@ class LocationService:
             self.events.append(conn, [NewEvent("location.created", command.code, {"code": command.code})])
             return self._get(conn, command.code)
 
-    def update(self, code: str, changes: LocationChanges) -> Location:
+    def update(self, code: str, changes: LocationChanges, scope: Scope = Scope.ALL) -> Location:
         """Change any field but the code; ``active`` false deactivates (movements are then refused)."""
         values: dict[str, Any] = {k: v for k, v in changes.items() if k in _CHANGEABLE}
         # null means "not changing" for the fields a location must always have
@@ -54,20 +57,35 @@ class LocationService:
         if errors:
             raise ValidationFailed("invalid location", errors)
         with self.db.write() as conn:
-            self._get(conn, code)
+            scope.check_country(self._get(conn, code).country, f"the country of location {code!r}")
+            if "country" in values:
+                scope.check_country(values["country"])
             if values:
                 store.update_location(conn, code, values, utcnow())
                 self.events.append(conn, [NewEvent("location.updated", code, {"code": code, "fields": sorted(values)})])
             return self._get(conn, code)
 
-    def deactivate(self, code: str) -> Location:
+    def deactivate(self, code: str, scope: Scope = Scope.ALL) -> Location:
         """Deactivate a location: movements naming it are refused from now on."""
-        return self.update(code, {"active": False})
+        return self.update(code, {"active": False}, scope)
 
-    def get(self, code: str) -> Location:
-        """The location with ``code``; ``NotFound`` when there is none."""
+    def get(self, code: str, scope: Scope = Scope.ALL) -> Location:
+        """The location with ``code``; ``NotFound`` when there is none or its country is outside ``scope``."""
         with self.db.read() as conn:
-            return self._get(conn, code)
+            found = self._get(conn, code)
+        if not scope.sees_country(found.country):
+            raise NotFound(f"location {code!r} does not exist")
+        return found
+
+    def check_in_scope(self, conn: Connection, codes: builtins.list[str], scope: Scope) -> None:
+        """``OutOfScope`` (403) naming the first of ``codes`` whose location is in a country outside ``scope``
+        (unknown codes are left to the caller's own validation)."""
+        if scope.countries is None:
+            return
+        countries = store.countries_of(conn, sorted(set(codes)))
+        for code in codes:
+            if code in countries:
+                scope.check_country(countries[code], f"the country of location {code!r}")
 
     def _get(self, conn: Connection, code: str) -> Location:
         found = store.get_location(conn, code)
@@ -83,8 +101,9 @@ class LocationService:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope = Scope.ALL,
     ) -> tuple[builtins.list[Location], int]:
-        """A page of locations and the total matching the filters."""
+        """A page of locations and the total matching the filters (only in ``scope``'s countries)."""
         with self.db.read() as conn:
             return store.list_locations(
                 conn,
@@ -93,6 +112,7 @@ class LocationService:
                 active=active,
                 limit=limit,
                 offset=offset,
+                countries=scope.countries,
             )
 
     def active_ids(self, conn: Connection) -> dict[str, int]:

@@ -17,6 +17,7 @@ from keel.inventory.model import (
 )
 from keel.platform.config import Settings
 from keel.platform.db import Database
+from keel.platform.scope import Scope
 
 
 class InventoryQueries:
@@ -34,8 +35,10 @@ class InventoryQueries:
         min_available: int | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope = Scope.ALL,
     ) -> tuple[list[Position], int]:
-        """A page of positions with their location, and the total matching the filters."""
+        """A page of positions with their location, and the total matching the filters (at locations in
+        ``scope``'s countries)."""
         with self.db.read() as conn:
             return store.positions_page(
                 conn,
@@ -46,6 +49,7 @@ class InventoryQueries:
                 min_available=min_available,
                 limit=limit,
                 offset=offset,
+                countries=scope.countries,
             )
 
     def available_by_location(self, skus: list[str]) -> dict[str, dict[str, int]]:
@@ -63,11 +67,21 @@ class InventoryQueries:
         until: datetime | None = None,
         after_seq: int = 0,
         limit: int = 100,
+        scope: Scope = Scope.ALL,
     ) -> list[LedgerEntry]:
-        """Movements in ledger order; page with ``after_seq`` = the last ``seq`` of the previous page."""
+        """Movements in ledger order; page with ``after_seq`` = the last ``seq`` of the previous page (at
+        locations in ``scope``'s countries)."""
         with self.db.read() as conn:
             return store.ledger_page(
-                conn, sku=sku, location=location, kind=kind, since=since, until=until, after_seq=after_seq, limit=limit
+                conn,
+                sku=sku,
+                location=location,
+                kind=kind,
+                since=since,
+                until=until,
+                after_seq=after_seq,
+                limit=limit,
+                countries=scope.countries,
             )
 
     def accuracy(self, tolerance_pct: float | None = None, location: str | None = None) -> AccuracyReport:

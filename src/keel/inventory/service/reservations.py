@@ -14,6 +14,7 @@ from keel.inventory.service.ledger import CLIENT_ID_MAX, CLIENT_ID_RE, Ledger
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
 from keel.platform.errors import Conflict, InsufficientStock, KeelError, NotFound, single_field
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import MAX_QUANTITY, SKU_RE, SKU_RULE
 
 logger = logging.getLogger("keel.inventory")
@@ -41,6 +42,7 @@ class Reservations(Ledger):
         ttl_seconds: float,
         reservation_id: str | None = None,
         reference: str | None = None,
+        scope: Scope = Scope.ALL,
     ) -> tuple[Reservation, bool]:
         """``reserve``, also saying whether the reservation was created now (False: an identical repeat of
         ``reservation_id``, answered with the original; other content under it raises ``Conflict``)."""
@@ -58,6 +60,7 @@ class Reservations(Ledger):
         now = utcnow()
         with self._transaction() as conn:
             location_id = self._location_id(conn, location)
+            self.locations.check_in_scope(conn, [location], scope)
             store.lock_client_id(conn, "reservation", rid)
             prior = store.get_reservation(conn, rid)
             if prior is not None:
@@ -81,13 +84,13 @@ class Reservations(Ledger):
             )
             return self._reservation(conn, rid), True
 
-    def release(self, reservation_id: str) -> Reservation:
+    def release(self, reservation_id: str, scope: Scope = Scope.ALL) -> Reservation:
         """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
-        return self._close(reservation_id, Kind.RELEASED, "released")
+        return self._close(reservation_id, Kind.RELEASED, "released", scope)
 
-    def commit_reservation(self, reservation_id: str) -> Reservation:
+    def commit_reservation(self, reservation_id: str, scope: Scope = Scope.ALL) -> Reservation:
         """Turn a hold into committed stock (checkout completed)."""
-        return self._close(reservation_id, Kind.RESERVATION_COMMITTED, "committed")
+        return self._close(reservation_id, Kind.RESERVATION_COMMITTED, "committed", scope)
 
     def expire_due(self, now: datetime | None = None, limit: int = 1000) -> int:
         """Release every active reservation whose expiry has passed; returns how many were released."""
@@ -106,8 +109,9 @@ class Reservations(Ledger):
                     logger.warning("reservation %s not expired: %s", rid, exc.detail)
             return released
 
-    def _close(self, rid: str, kind: Kind, status: str) -> Reservation:
+    def _close(self, rid: str, kind: Kind, status: str, scope: Scope = Scope.ALL) -> Reservation:
         with self._transaction() as conn:
+            self.locations.check_in_scope(conn, [self._reservation(conn, rid).location], scope)
             return self._close_in(conn, rid, kind, status)
 
     def _close_in(self, conn: Connection, rid: str, kind: Kind, status: str) -> Reservation:
@@ -125,10 +129,15 @@ class Reservations(Ledger):
         self._record(conn, [movement], "reservations", now_us)
         return self._reservation(conn, rid)
 
-    def reservation(self, rid: str) -> Reservation:
-        """The hold ``rid``; ``NotFound`` when there is none."""
+    def reservation(self, rid: str, scope: Scope = Scope.ALL) -> Reservation:
+        """The hold ``rid``; ``NotFound`` when there is none or its location's country is outside ``scope``."""
         with self.db.read() as conn:
-            return self._reservation(conn, rid)
+            found = self._reservation(conn, rid)
+            if scope.countries is not None:
+                country = store.countries_of(conn, [found.location]).get(found.location)
+                if not scope.sees_country(country):
+                    raise NotFound(f"reservation {rid!r} does not exist")
+            return found
 
     def _reservation(self, conn: Connection, rid: str, *, lock: bool = False) -> Reservation:
         found = store.get_reservation(conn, rid, lock=lock)

@@ -36,7 +36,12 @@ def save_listed(conn: Connection, rows: Sequence[tuple[int, str, str, int, bool]
 
 
 def listed_for_skus(
-    cur: Any, skus: Sequence[str], channel_id: int | None = None, country: str | None = None
+    cur: Any,
+    skus: Sequence[str],
+    channel_id: int | None = None,
+    country: str | None = None,
+    channel_ids: Sequence[int] | None = None,
+    countries: Sequence[str] | None = None,
 ) -> list[ListedRow]:
     """The listings of ``skus`` (optionally of one channel id and/or country), in no particular order: the
     service orders them by channel code, which this context does not store.
@@ -53,6 +58,13 @@ def listed_for_skus(
     if country:
         extra += f" AND country = {ph}"
         params.append(country)
+    # the caller's restrictions (None: every channel or country; empty: nothing)
+    for column, allowed in (("channel_id", channel_ids), ("country", countries)):
+        if allowed is not None:
+            if not allowed:
+                return []
+            extra += f" AND {column} IN ({', '.join([ph] * len(allowed))})"
+            params.extend(allowed)
     out: list[ListedRow] = []
     for chunk in chunks(skus):
         cur.execute(

@@ -99,10 +99,14 @@ def ledger_page(
     until: datetime | None = None,
     after_seq: int = 0,
     limit: int = 100,
+    countries: frozenset[str] | None = None,
 ) -> list[LedgerEntry]:
-    """Movements after ``after_seq`` in ledger order, filtered, at most ``limit``."""
+    """Movements after ``after_seq`` in ledger order, filtered, at most ``limit``; only at locations in
+    ``countries`` when given."""
     m, loc = movements, locations
     query = sa.select(m, loc.c.code.label("location")).join(loc, loc.c.id == m.c.location_id).where(m.c.seq > after_seq)
+    if countries is not None:
+        query = query.where(loc.c.country.in_(sorted(countries)))
     if sku:
         query = query.where(m.c.sku == sku)
     if location:

@@ -38,6 +38,12 @@ def get_location(conn: Connection, code: str) -> Location | None:
     return None if row is None else _location(row)
 
 
+def countries_of(conn: Connection, codes: list[str]) -> dict[str, str]:
+    """code -> country of the given locations that exist."""
+    query = sa.select(locations.c.code, locations.c.country).where(locations.c.code.in_(codes))
+    return {str(row[0]): str(row[1]) for row in conn.execute(query)}
+
+
 def insert_location(conn: Connection, values: Mapping[str, Any], now: datetime) -> None:
     """Store a new, validated location as active; ``values`` holds its columns but the bookkeeping ones."""
     conn.execute(locations.insert().values(**values, active=True, created_at=now, updated_at=now))
@@ -56,10 +62,14 @@ def list_locations(
     active: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    countries: frozenset[str] | None = None,
 ) -> tuple[list[Location], int]:
-    """A page of locations by code and the total matching the filters (``country`` upper case)."""
+    """A page of locations by code and the total matching the filters (``country`` upper case; ``countries``:
+    only those)."""
     t = locations
     query = sa.select(t)
+    if countries is not None:
+        query = query.where(t.c.country.in_(sorted(countries)))
     for column, value in ((t.c.kind, kind), (t.c.country, country), (t.c.active, active)):
         if value is not None:
             query = query.where(column == value)

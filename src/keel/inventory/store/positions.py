@@ -136,10 +136,14 @@ def positions_page(
     min_available: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    countries: frozenset[str] | None = None,
 ) -> tuple[list[Position], int]:
-    """A page of positions by (sku, location code), and the total matching the filters (``country`` upper case)."""
+    """A page of positions by (sku, location code), and the total matching the filters (``country`` upper case;
+    ``countries``: only locations in them)."""
     p, loc = positions, locations
     query = sa.select(p, loc.c.code.label("location"), loc.c.country).join(loc, loc.c.id == p.c.location_id)
+    if countries is not None:
+        query = query.where(loc.c.country.in_(sorted(countries)))
     if sku:
         query = query.where(p.c.sku == sku)
     if location:

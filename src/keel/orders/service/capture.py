@@ -30,6 +30,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
 from keel.platform.geo import COUNTRIES
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import OrderStatus
 
 
@@ -71,20 +72,25 @@ class CaptureOrders:
         self.timeline = timeline
         self.reads = reads
 
-    def place(self, capture: Capture) -> Captured:
+    def place(self, capture: Capture, scope: Scope = Scope.ALL) -> Captured:
         """Capture an order from a channel; returns the order and whether it was created now.
 
         Idempotent by (channel, external id): the same content again returns the existing order, other
         content raises ``Conflict``. Bad input raises ``ValidationFailed`` (nothing written). Stock is
         committed atomically with the order; when it runs out, the order is refused with
         ``InsufficientStock`` unless the channel's policy allows backorders, which then records the rest.
+        A channel or ship-to country outside ``scope`` raises ``OutOfScope`` (403) before anything else.
         """
+        scope.check_channel(capture.channel)
+        if capture.country:
+            scope.check_country(capture.country, "the ship-to country")
         with self.db.read() as conn:
             found = self._existing(conn, capture)
         if found is not None:
             return Captured(self.reads.get(found), False)
         backorder = self._check_references(capture)
         where = self._locate(capture)
+        scope.check_country(where.country, "the ship-to country")  # a pick-up order ships to its store's
         if not backorder:
             self._within_atp(capture, where.country)
         for attempt in (1, 2):

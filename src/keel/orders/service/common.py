@@ -21,6 +21,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed
 from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import OrderStatus
 
 SOURCE = "orders"
@@ -78,12 +79,20 @@ def refresh_status(conn: Connection, order_id: int) -> OrderStatus:
     return status
 
 
-def locked_order(conn: Connection, order_id: int) -> OrderRecord:
-    """The order, locked for this transaction; ``NotFound`` when there is none."""
+def locked_order(conn: Connection, order_id: int, scope: Scope = Scope.ALL) -> OrderRecord:
+    """The order, locked for this transaction; ``NotFound`` when there is none, ``OutOfScope`` when its
+    channel or ship-to country is outside ``scope``."""
     found = orders.get(conn, order_id, lock=True)
     if found is None:
         raise NotFound(f"order {order_id} does not exist")
+    check_order_scope(found, scope)
     return found
+
+
+def check_order_scope(order: OrderRecord, scope: Scope) -> None:
+    """Refuse (403) a write to an order of a channel or ship-to country outside ``scope``."""
+    scope.check_channel(order.channel)
+    scope.check_country(order.country, "the ship-to country")
 
 
 def only_stock_errors(exc: ValidationFailed) -> bool:

@@ -13,6 +13,7 @@ from keel.orders.service.common import (
     SOURCE,
     PolicyBook,
     Timeline,
+    check_order_scope,
     locked_order,
     movement_rows,
     only_stock_errors,
@@ -37,6 +38,7 @@ from keel.orders.views import (
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import ShipmentStatus
 
 
@@ -66,7 +68,7 @@ class FulfilOrders:
         self.timeline = timeline
         self.reads = reads
 
-    def advance(self, command: AdvanceShipment) -> OrderView:
+    def advance(self, command: AdvanceShipment, scope: Scope = Scope.ALL) -> OrderView:
         """Move the shipment one step (picking, packed, shipped, delivered); anything else is a ``Conflict``.
         Shipping needs a carrier and tracking number and takes the units out of stock."""
         order_id, number, target = command.order_id, command.number, command.target
@@ -81,7 +83,7 @@ class FulfilOrders:
                 raise ValidationFailed("carrier and tracking number are required to ship", errors)
         now = utcnow()
         with self.db.write() as conn:
-            locked_order(conn, order_id)
+            locked_order(conn, order_id, scope)
             shipment = _shipment(conn, order_id, number)
             reason = transition_error(shipment.status, target)
             if reason is not None:
@@ -105,13 +107,13 @@ class FulfilOrders:
             refresh_status(conn, order_id)
         return self.reads.get(order_id)
 
-    def cancel(self, command: CancelOrder) -> OrderView:
+    def cancel(self, command: CancelOrder, scope: Scope = Scope.ALL) -> OrderView:
         """Cancel whole lines or part of them before they ship: backordered units first, then committed
         units, which go back to available. ``lines`` are (line_no, quantity); None cancels all that is left."""
         order_id, lines = command.order_id, command.lines
         now = utcnow()
         with self.db.write() as conn:
-            locked_order(conn, order_id)
+            locked_order(conn, order_id, scope)
             order_lines = {ln.line_no: ln for ln in orders.lines(conn, order_id)}
             open_pieces = shipments.pieces_by_order(conn, [order_id]).get(order_id, [])
             wanted: dict[int, int] = {}
@@ -168,7 +170,7 @@ class FulfilOrders:
             refresh_status(conn, order_id)
         return self.reads.get(order_id)
 
-    def reject(self, command: RejectShipment) -> OrderView:
+    def reject(self, command: RejectShipment, scope: Scope = Scope.ALL) -> OrderView:
         """A node cannot fulfil lines of the shipment (stock discrepancy): release them there, exclude the
         node for this order and route the units again, committing at the new nodes. What cannot be
         re-sourced is backordered where the channel allows it, otherwise cancelled."""
@@ -178,6 +180,7 @@ class FulfilOrders:
                 order = orders.get(conn, order_id)
                 if order is None:
                     raise NotFound(f"order {order_id} does not exist")
+                check_order_scope(order, scope)
                 shipment = _shipment(conn, order_id, number)
             pieces = [p for p in shipment.lines if p.quantity > 0]
             if shipment.status not in REJECTABLE:

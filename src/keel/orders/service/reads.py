@@ -11,6 +11,7 @@ from keel.orders.store.reads import OrderFilter
 from keel.orders.views import OrderLineView, OrderPage, OrderView
 from keel.platform.db import Database
 from keel.platform.errors import NotFound
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import OPEN_SHIPMENTS, ShipmentStatus
 
 _LEFT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED})
@@ -22,11 +23,12 @@ class ReadOrders:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, order_id: int) -> OrderView:
-        """The order with its lines, shipments (and their lines), returns, timeline and routing history."""
+    def get(self, order_id: int, scope: Scope = Scope.ALL) -> OrderView:
+        """The order with its lines, shipments (and their lines), returns, timeline and routing history;
+        ``NotFound`` also when its channel or ship-to country is outside ``scope`` (existence is not leaked)."""
         with self.db.read() as conn:
             head = orders.get(conn, order_id)
-            if head is None:
+            if head is None or not (scope.sees_channel(head.channel) and scope.sees_country(head.country)):
                 raise NotFound(f"order {order_id} does not exist")
             lines = orders.lines(conn, order_id)
             held = shipments.of_order(conn, order_id)
@@ -55,18 +57,27 @@ class ReadOrders:
         created_since: datetime | None = None,
         limit: int = 100,
         offset: int = 0,
+        scope: Scope = Scope.ALL,
     ) -> OrderPage:
-        """A page of orders, newest first, with their unit counts and live shipment nodes, and the total."""
+        """A page of orders, newest first, with their unit counts and live shipment nodes, and the total;
+        only orders of ``scope``'s channels and ship-to countries."""
+        where = OrderFilter(channel, status, country, created_since, scope.channels, scope.countries)
         with self.db.read() as conn:
-            items, total = reads.page(conn, OrderFilter(channel, status, country, created_since), limit, offset)
+            items, total = reads.page(conn, where, limit, offset)
         return OrderPage(tuple(items), total)
 
     def metrics(
-        self, *, channel: str | None = None, country: str | None = None, created_since: datetime | None = None
+        self,
+        *,
+        channel: str | None = None,
+        country: str | None = None,
+        created_since: datetime | None = None,
+        scope: Scope = Scope.ALL,
     ) -> Metrics:
         """Split, on-time and same-day rates of the matching orders (see ``keel.orders.model.rates``)."""
+        where = OrderFilter(channel, None, country, created_since, scope.channels, scope.countries)
         with self.db.read() as conn:
-            facts = reads.live_shipments(conn, OrderFilter(channel, None, country, created_since))
+            facts = reads.live_shipments(conn, where)
         per: dict[int, list[reads.ShipmentFact]] = {}
         for fact in facts:
             per.setdefault(fact.order_id, []).append(fact)

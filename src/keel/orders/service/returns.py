@@ -8,19 +8,27 @@ from sqlalchemy.engine import Connection
 
 from keel.inventory import StockService
 from keel.orders.model import Outcome
-from keel.orders.service.common import SOURCE, Timeline, locked_order, movement_rows
+from keel.orders.service.common import SOURCE, Timeline, check_order_scope, locked_order, movement_rows
 from keel.orders.store import orders, returns, shipments
 from keel.orders.views import CreateReturn, ReceiveReturn, ReturnRecord, ReturnView
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
+from keel.platform.scope import Scope
 
 
-def _locked(conn: Connection, rma: str) -> ReturnRecord:
+def _locked(conn: Connection, rma: str, scope: Scope) -> ReturnRecord:
     found = returns.get(conn, rma, lock=True)
     if found is None:
         raise NotFound(f"return {rma!r} does not exist")
+    order = orders.get(conn, found.order_id)
+    if order is not None:
+        check_order_scope(order, scope)
     return found
+
+
+def _sees(order: Any, scope: Scope) -> bool:
+    return scope.sees_channel(order.channel) and scope.sees_country(order.country)
 
 
 class ReturnOrders:
@@ -31,13 +39,13 @@ class ReturnOrders:
         self.stock = stock
         self.timeline = timeline
 
-    def open(self, command: CreateReturn) -> ReturnView:
+    def open(self, command: CreateReturn, scope: Scope = Scope.ALL) -> ReturnView:
         """Open an RMA for (line_no, quantity) pairs; each quantity at most what shipped and is not yet
         being returned. No stock moves until the parcel is received."""
         order_id = command.order_id
         now = utcnow()
         with self.db.write() as conn:
-            locked_order(conn, order_id)
+            locked_order(conn, order_id, scope)
             returnable = shipments.shipped_per_line(conn, order_id)
             for no, q in returns.returned_per_line(conn, order_id).items():
                 returnable[no] = returnable.get(no, 0) - q
@@ -70,13 +78,13 @@ class ReturnOrders:
             )
         return self.get(rma)
 
-    def receive(self, command: ReceiveReturn) -> ReturnView:
+    def receive(self, command: ReceiveReturn, scope: Scope = Scope.ALL) -> ReturnView:
         """Receive an RMA at ``location``; each line goes back to available, damaged or quality control
         (``outcomes`` per line_no, default available) through the ledger."""
         rma, location, outcomes = command.rma, command.location, command.outcomes or {}
         now = utcnow()
         with self.db.write() as conn:
-            head = _locked(conn, rma)
+            head = _locked(conn, rma, scope)
             if head.status != "open":
                 raise Conflict(f"{rma} was already received at {head.location}")
             lines = returns.lines(conn, rma)
@@ -105,10 +113,10 @@ class ReturnOrders:
             )
         return self.get(rma)
 
-    def refund(self, rma: str) -> ReturnView:
+    def refund(self, rma: str, scope: Scope = Scope.ALL) -> ReturnView:
         """Mark a received RMA refunded (the payment itself happens in the payment provider)."""
         with self.db.write() as conn:
-            head = _locked(conn, rma)
+            head = _locked(conn, rma, scope)
             if head.status != "received":
                 raise Conflict(f"{rma} has not been received yet; refund after receipt")
             if head.refund_status == "refunded":
@@ -117,11 +125,12 @@ class ReturnOrders:
             self.timeline.note(conn, head.order_id, "refunded", f"{rma} refunded", {"rma": rma})
         return self.get(rma)
 
-    def get(self, rma: str) -> ReturnView:
-        """The RMA with its lines."""
+    def get(self, rma: str, scope: Scope = Scope.ALL) -> ReturnView:
+        """The RMA with its lines; ``NotFound`` also when its order is outside ``scope``."""
         with self.db.read() as conn:
             head = returns.get(conn, rma)
-            if head is None:
+            order = None if head is None else orders.get(conn, head.order_id)
+            if head is None or (order is not None and not _sees(order, scope)):
                 raise NotFound(f"return {rma!r} does not exist")
             lines = returns.lines(conn, rma)
         return ReturnView(**vars(head), lines=tuple(lines))

@@ -28,6 +28,8 @@ class OrderFilter:
     status: str | None = None
     country: str | None = None
     created_since: datetime | None = None
+    channels: frozenset[str] | None = None  # the caller's restrictions (None: every channel)
+    countries: frozenset[str] | None = None  # ship-to countries
 
     def where(self, query: sa.Select[Any]) -> sa.Select[Any]:
         if self.channel:
@@ -38,6 +40,10 @@ class OrderFilter:
             query = query.where(o.c.country == self.country.upper())
         if self.created_since:
             query = query.where(o.c.created_at >= self.created_since)
+        if self.channels is not None:
+            query = query.where(o.c.channel.in_(sorted(self.channels)))
+        if self.countries is not None:
+            query = query.where(o.c.country.in_(sorted(self.countries)))
         return query
 
 
