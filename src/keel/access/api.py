@@ -15,8 +15,9 @@ from keel.deps import KeelDep
 router = APIRouter(tags=["access"])
 
 
-@router.get("/access/me", operation_id="whoami")
+@router.get("/access/me", operation_id="whoami", summary="Who am I")
 async def whoami(identity: IdentityDep) -> IdentityPublic:
+    """The identity the credentials belong to: its role, permissions and restrictions."""
     return IdentityPublic(
         id=identity.id,
         name=identity.name,
@@ -28,11 +29,14 @@ async def whoami(identity: IdentityDep) -> IdentityPublic:
     )
 
 
-@router.get("/access/identities", operation_id="list_identities")
+@router.get("/access/identities", operation_id="list_identities", summary="List identities")
 def list_identities(keel: KeelDep) -> list[AccountPublic]:
+    """Every person and service account, with role, restrictions and whether it is disabled (admins only)."""
     return [AccountPublic.model_validate(a) for a in keel.access.accounts()]
 
 
-@router.get("/access/tokens", operation_id="list_tokens")
+@router.get("/access/tokens", operation_id="list_tokens", summary="List API tokens")
 def list_tokens(keel: KeelDep, identity: str | None = None) -> list[TokenPublic]:
+    """Tokens of every identity, or of one: id, name, scopes, expiry, revocation and last use, never the
+    secret (admins only)."""
     return [TokenPublic.model_validate(t) for t in keel.access.list_tokens(identity)]
