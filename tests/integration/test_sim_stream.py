@@ -179,3 +179,20 @@ def test_a_restarted_stream_brings_back_a_location_an_outage_left_down(twin: Any
     stream.resume()
     stream.step(2 * HOUR)
     assert keel.locations.get(code).active is True
+
+
+def test_the_twins_order_captures_are_audited_with_their_events(keel: Keel) -> None:
+    from keel.audit import AuditQuery
+
+    load_world(keel, WORLD)
+    stream = Stream(keel, WORLD, seed=4, capture_every=20)
+    stream.step(24 * HOUR)
+    captured = stream.totals["order_captured"]
+    entries = keel.audit.entries(AuditQuery(action="capture_order", limit=1000)).items
+    # every capture the twin attempted has an entry: the captured ones 201, the rest refused
+    assert sum(e.status == 201 for e in entries) == captured > 0
+    assert {e.via for e in entries} == {"automation"} and all(
+        e.actor_name.endswith("connector (twin)") for e in entries
+    )
+    first = next(e for e in entries if e.status == 201)
+    assert "order.captured" in {ev.type for ev in keel.audit.trail(first.seq).events}

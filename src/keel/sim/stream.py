@@ -23,13 +23,16 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel
 from keel.orders import capture_command
+from keel.platform.actor import Actor, acting_as
 from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
@@ -351,11 +354,24 @@ class Stream(DemandCalendar, SupplyChain):
                         counts["refused"] += len(keep)
 
     def _capture(self, doc: dict[str, Any], counts: Counter[str]) -> None:
+        # The channel's connector sends the order: its capture is audited like an integration's request, with
+        # the order's events linked, so the demo's audit log shows live traffic.
+        request_id = uuid.uuid4().hex
+        connector = f"{doc['channel']} connector (twin)"
+        status = 201
         try:
-            order = self.keel.orders.capture.place(capture_command(doc)).order
-        except (InsufficientStock, ValidationFailed, Conflict):
+            with acting_as(Actor("twin", connector, "automation", None, request_id)):
+                order = self.keel.orders.capture.place(capture_command(doc)).order
+        except (InsufficientStock, ValidationFailed, Conflict) as exc:
             counts["stockout"] += 1
+            status = exc.status
             return
+        finally:
+            target = f"order {doc['external_id']} of {doc['channel']}"
+            entry = NewAuditEntry(
+                "twin", connector, "automation", None, "capture_order", "RUN", target, status, request_id
+            )
+            self.keel.audit.record(entry)
         counts["order_captured"] += 1
         for shipment in order.shipments:
             for piece in shipment.lines:
