@@ -216,9 +216,8 @@ def _guard(keel: Keel) -> AccessGuard:
     def denied(request: Request, identity: Identity) -> Response:
         detail = f"{identity.name} (role {identity.role.value}) may not open this page."
         if identity.scope.restricted:
-            detail = (
-                f"{identity.name} is restricted to some channels or countries, and the control-tower pages "
-                "are not filtered by restrictions yet: use the API, which is (docs/access.md, Restrictions)."
+            detail += (
+                " Some pages (the audit log) span every channel and country and are not open to restricted identities."
             )
         return error_page(request, 403, "Not allowed", detail)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from keel.access import AccessService
+from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.channels import ChannelService
 from keel.geo import PostalCodeService
@@ -69,7 +69,11 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         postcodes=postcodes,
         insights=InsightsService(db, events, queries, locations, channels, availability, orders),
         audit=AuditService(db, events),
-        access=AccessService(db, settings.session_hours),
+        access=AccessService(
+            db,
+            settings.session_hours,
+            RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
+        ),
         consumers=_consumers(settings, db, events, stock, availability, orders),
     )
 

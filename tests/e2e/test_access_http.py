@@ -255,3 +255,25 @@ def test_the_middleware_names_the_actor_and_the_identity_for_the_request(keel: K
     client = make_client(keel, as_admin=False)
     me = client.get("/access/me", headers=bearer(token)).json()
     assert (me["name"], me["kind"], me["role"], me["channels"]) == ("wms", "service", "inventory_planner", None)
+
+
+def test_failed_logins_are_throttled_per_name_and_address(keel: Keel, make_client: Make) -> None:
+    # given a person, and at most 3 failures in a row, then one a minute (on a clock the test moves)
+    admin_session(keel)
+    now = [1000.0]
+    keel.access.login_failures = RateLimiter(1 / 60, 3, clock=lambda: now[0])
+    client = make_client(keel, as_admin=False)
+    # when three wrong passwords are sent, each is a plain 401
+    assert [login(client, TEST_OPERATOR, f"wrong password {i}")[0] for i in range(3)] == [401, 401, 401]
+    # then even the right password is refused for a while (the password is not checked), with Retry-After,
+    # and so is any other name from the same address
+    form = client.get("/ui/login")
+    data = {"username": TEST_OPERATOR, "password": TEST_PASSWORD, "csrf": _csrf(form.text), "next": "/"}
+    refused = client.post("/ui/login", data=data, follow_redirects=False)
+    assert refused.status_code == 429 and "Too many failed logins" in refused.text
+    assert int(refused.headers["Retry-After"]) == 60
+    assert login(client, "someone-else", "whatever it is")[0] == 429
+    assert SESSION_COOKIE not in client.cookies
+    # and a minute later the right password works again
+    now[0] += 61
+    assert login(client, TEST_OPERATOR, TEST_PASSWORD)[0] == 303

@@ -150,14 +150,6 @@ def test_writes_inside_the_restrictions_work(keel: Keel, setup: tuple[TestClient
     )
 
 
-def test_tower_pages_are_refused_to_a_restricted_identity(
-    keel: Keel, setup: tuple[TestClient, TestClient, int, int]
-) -> None:
-    _, restricted, _, _ = setup
-    page = restricted.get("/ui/orders")
-    assert page.status_code == 403 and "not filtered by restrictions" in page.text
-
-
 def test_restrictions_name_known_codes_only(keel: Keel, world: World) -> None:
     keel.access.add_service("shop", Role.INTEGRATION)
     for channels, countries, message in (

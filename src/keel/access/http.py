@@ -26,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from keel.access.model import ACCESS_SELF, LOCAL_OPERATOR, Identity, split_token
+from keel.access.model import LOCAL_OPERATOR, UNRESTRICTED_ONLY, Identity, split_token
 from keel.access.ratelimit import RateLimiter, retry_after
 from keel.access.routes import MOUNTS, ROUTES, Rule
 from keel.access.service import AccessService
@@ -124,11 +124,6 @@ class AccessMiddleware:
         if not identity.can(rule.permission):
             await self._forbidden(request, rule, identity)(scope, receive, send)
             return
-        if rule.page and rule.permission != ACCESS_SELF and identity.scope.restricted:
-            # The control-tower pages are not filtered by channel and country yet: a restricted identity is
-            # refused them (with a page saying why) rather than shown other channels' and countries' data.
-            await self.guard.page_denied(request, identity)(scope, receive, send)
-            return
         wait = guard.limiter.take(key) if key is not None else 0.0
         if wait > 0:
             detail = "this token made more requests than its rate limit allows; retry later"
@@ -181,6 +176,8 @@ class AccessMiddleware:
         if rule.page:
             return self.guard.page_denied(request, identity)
         detail = f"{identity.name} (role {identity.role.value}) lacks the permission {rule.permission}"
+        if rule.permission in UNRESTRICTED_ONLY and identity.scope.restricted:
+            detail += " (never granted to an identity restricted to some channels or countries)"
         return problem_response(403, "Forbidden", detail, "forbidden", permission=rule.permission)
 
 

@@ -46,6 +46,11 @@ PERMISSIONS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+# Permissions over data that spans every channel and country, or that could lift a restriction: an identity
+# restricted to some channels or countries never holds them, whatever its role (a restricted admin could
+# otherwise create an unrestricted user, and the audit log and metrics cannot be cut by channel or country).
+UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE})
+
 READS = frozenset({INVENTORY_READ, LOCATIONS_READ, CHANNELS_READ, ORDERS_READ, GEO_READ, TOWER_READ, ACCESS_SELF})
 
 
@@ -105,7 +110,11 @@ class Identity:
 
     @property
     def permissions(self) -> frozenset[str]:
-        granted = ROLES[self.role]
+        granted = (
+            ROLES[self.role]
+            if self.channels is None and self.countries is None
+            else ROLES[self.role] - UNRESTRICTED_ONLY
+        )
         return granted if self.scopes is None else granted & self.scopes
 
     def can(self, permission: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -30,9 +31,10 @@ from keel.access.model import (
     check_scopes,
     split_token,
 )
+from keel.access.ratelimit import RateLimiter
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import Conflict, NotFound, ValidationFailed, single_field
+from keel.platform.errors import Conflict, NotFound, TooManyRequests, ValidationFailed, single_field
 from keel.platform.geo import COUNTRIES
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is bookkeeping: one write a minute per token at most
@@ -45,9 +47,11 @@ def digest(secret: str) -> str:
 class AccessService:
     """Who may act: accounts, their tokens and their browser sessions."""
 
-    def __init__(self, db: Database, session_hours: float) -> None:
+    def __init__(self, db: Database, session_hours: float, login_failures: RateLimiter | None = None) -> None:
         self.db = db
         self.session_lifetime = timedelta(hours=session_hours)
+        # Failed logins per user name and per client address: online password guessing stays slow.
+        self.login_failures = login_failures or RateLimiter(0, 1)
         self.hasher = PasswordHasher()
         # Verified against when the name is unknown, so a login takes as long for a wrong name as for a
         # wrong password (no probing for names by timing).
@@ -176,8 +180,21 @@ class AccessService:
         return identity
 
     # -- password logins and sessions -----------------------------------------------------------------------
-    def login(self, name: str, password: str) -> str | None:
-        """Check a person's password; a new session id (the cookie value) or None for any bad credential."""
+    def login(self, name: str, password: str, address: str | None = None) -> str | None:
+        """Check a person's password; a new session id (the cookie value) or None for any bad credential.
+        ``TooManyRequests`` (with ``retry_after`` seconds) once the name or the address has failed too often
+        lately; the password is then not even checked, so a guesser learns nothing more."""
+        keys = [f"name:{name.casefold()}", f"address:{address or '-'}"]
+        wait = max(self.login_failures.wait(key) for key in keys)
+        if wait > 0:
+            raise TooManyRequests("too many failed logins lately; try again later", retry_after=math.ceil(wait))
+        session = self._check_password(name, password)
+        if session is None:
+            for key in keys:
+                self.login_failures.take(key)
+        return session
+
+    def _check_password(self, name: str, password: str) -> str | None:
         with self.db.read() as conn:
             found = store.login_record(conn, name)
         stored = found[1] if found is not None and found[1] is not None else self._decoy

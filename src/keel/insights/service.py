@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -43,6 +43,7 @@ from keel.orders import Metrics, Orders, OrderSummary
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.events import EventLog
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import DEAD_ORDERS
 
 PAGE = 5_000  # rows per service call when walking every position or order
@@ -101,13 +102,17 @@ class InsightsService:
         self._refreshing = False
         self._lines: dict[int, tuple[tuple[int, str], ...]] = {}
 
-    def snapshot(self) -> Snapshot:
-        """The current KPIs, aggregates and alerts.
+    def snapshot(self, scope: Scope = Scope.ALL) -> Snapshot:
+        """The current KPIs, aggregates and alerts (of ``scope``'s channels and countries only, see ``_narrow``).
 
         The first call computes them; later calls answer from the cache at once and, once it is older than
         ``ttl`` seconds, refresh it in a background thread (stale while revalidating), so a page render never
         waits for the whole picture under load. ``ttl=0`` always computes afresh (tests, one-off reads).
         """
+        whole = self._whole()
+        return whole if not scope.restricted else self._narrow(whole, scope)
+
+    def _whole(self) -> Snapshot:
         if self.ttl <= 0:
             return self._take()
         with self._lock:
@@ -120,6 +125,23 @@ class InsightsService:
                 self._refreshing = True
                 threading.Thread(target=self._refresh, name="insights-refresh", daemon=True).start()
             return cached[1]
+
+    def _narrow(self, whole: Snapshot, scope: Scope) -> Snapshot:
+        """The snapshot as a restricted identity may see it: positions at locations in its countries,
+        listings and orders of its channels and (ship-to) countries, accuracy and fulfilment rates read again
+        with the restriction. Sync lag and source freshness stay whole: they say how current the figures are,
+        not what they hold."""
+        snap = replace(
+            whole,
+            stock=[r for r in whole.stock if scope.sees_country(r.country)],
+            listings=[x for x in whole.listings if scope.sees_channel(x.channel) and scope.sees_country(x.country)],
+            orders=[o for o in whole.orders if scope.sees_channel(o.channel) and scope.sees_country(o.country)],
+            accuracy=self.queries.accuracy(scope=scope),
+            metrics=self.orders.reads.metrics(scope=scope),
+            alerts=[],
+        )
+        snap.alerts = evaluate(self.rules, alert_metrics(snap))
+        return snap
 
     def _refresh(self) -> None:
         try:

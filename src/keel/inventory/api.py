@@ -100,21 +100,21 @@ def deactivate_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPu
 
 
 @router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
-def create_group(body: GroupCreate, keel: KeelDep) -> GroupPublic:
+def create_group(body: GroupCreate, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
     """Create a named group of locations that channel policies can source from."""
-    return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members))
+    return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members, scope))
 
 
 @router.get("/location-groups", tags=["locations"], operation_id="list_location_groups")
-def list_groups(keel: KeelDep) -> list[GroupPublic]:
+def list_groups(keel: KeelDep, scope: ScopeDep) -> list[GroupPublic]:
     """Every location group with its members."""
-    return [GroupPublic.model_validate(g) for g in keel.locations.groups()]
+    return [GroupPublic.model_validate(g) for g in keel.locations.groups(scope)]
 
 
 @router.put("/location-groups/{code}/members", tags=["locations"], operation_id="set_location_group_members")
-def set_members(code: str, body: GroupMembers, keel: KeelDep) -> GroupPublic:
+def set_members(code: str, body: GroupMembers, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
     """Replace the members of a location group."""
-    return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members))
+    return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members, scope))
 
 
 def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
@@ -292,10 +292,13 @@ def record_count(body: CountCreate, keel: KeelDep, scope: ScopeDep, response: Re
 
 @router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")
 def inventory_accuracy(
-    keel: KeelDep, tolerance_pct: Annotated[float | None, Query(ge=0)] = None, location: str | None = None
+    keel: KeelDep,
+    scope: ScopeDep,
+    tolerance_pct: Annotated[float | None, Query(ge=0)] = None,
+    location: str | None = None,
 ) -> AccuracyReport:
     """Share of counted positions whose latest count is within tolerance, overall and per location."""
-    return keel.queries.accuracy(tolerance_pct, location)
+    return keel.queries.accuracy(tolerance_pct, location, scope)
 
 
 _SKU_QUERY_PARAMS = [

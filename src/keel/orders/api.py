@@ -111,19 +111,23 @@ def order_metrics(
 
 
 @router.post("/orders/waves", response_model=WaveReportPublic, operation_id="plan_wave")
-def plan_wave(body: WaveCreate, keel: KeelDep) -> WaveReportPublic:
+def plan_wave(body: WaveCreate, keel: KeelDep, scope: ScopeDep) -> WaveReportPublic:
     """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
     ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
     after and every change."""
-    report = keel.orders.waves.plan(PlanWave(**body.model_dump()))
+    report = keel.orders.waves.plan(PlanWave(**body.model_dump()), scope)
     return WaveReportPublic.model_validate(report, from_attributes=True)
 
 
 @router.post("/orders/backorders/fill", response_model=BackorderReportPublic, operation_id="fill_backorders")
-def fill_backorders(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> BackorderReportPublic:
+def fill_backorders(
+    keel: KeelDep, scope: ScopeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> BackorderReportPublic:
     """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
     does this by itself a few seconds after stock moves)."""
-    return BackorderReportPublic.model_validate(keel.orders.backorders.fill(limit=limit), from_attributes=True)
+    return BackorderReportPublic.model_validate(
+        keel.orders.backorders.fill(limit=limit, scope=scope), from_attributes=True
+    )
 
 
 @router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
@@ -211,22 +215,23 @@ def refund_return(rma: str, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
 
 
 @router.get("/sourcing-policies", response_model=list[SourcingPolicyStored], operation_id="list_sourcing_policies")
-def list_sourcing_policies(keel: KeelDep) -> list[SourcingPolicyStored]:
+def list_sourcing_policies(keel: KeelDep, scope: ScopeDep) -> list[SourcingPolicyStored]:
     """The stored policy documents: one per channel that has its own, and ``*`` (every other channel)."""
-    return [SourcingPolicyStored.model_validate(p, from_attributes=True) for p in keel.orders.policies.list()]
+    return [SourcingPolicyStored.model_validate(p, from_attributes=True) for p in keel.orders.policies.list(scope)]
 
 
 @router.get("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="get_sourcing_policy")
-def get_sourcing_policy(channel: str, keel: KeelDep) -> SourcingPolicyPublic:
+def get_sourcing_policy(channel: str, keel: KeelDep, scope: ScopeDep) -> SourcingPolicyPublic:
     """The policy in effect for a channel (its own, the ``*`` default or the built-in one), with every filter
     and number spelled out under ``effective``."""
-    return SourcingPolicyPublic.model_validate(keel.orders.policies.get(channel), from_attributes=True)
+    return SourcingPolicyPublic.model_validate(keel.orders.policies.get(channel, scope), from_attributes=True)
 
 
 @router.put("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="set_sourcing_policy")
 def set_sourcing_policy(
     channel: str,
     keel: KeelDep,
+    scope: ScopeDep,
     body: Annotated[
         Document,
         Body(
@@ -248,13 +253,13 @@ def set_sourcing_policy(
 ) -> SourcingPolicyPublic:
     """Replace the channel's sourcing policy (``*``: the default of every channel without its own). It applies
     to the next order planned: capture, re-routing, backorders and waves."""
-    return SourcingPolicyPublic.model_validate(keel.orders.policies.set(channel, body), from_attributes=True)
+    return SourcingPolicyPublic.model_validate(keel.orders.policies.set(channel, body, scope), from_attributes=True)
 
 
 @router.delete(
     "/sourcing-policies/{channel}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_sourcing_policy"
 )
-def delete_sourcing_policy(channel: str, keel: KeelDep) -> Response:
+def delete_sourcing_policy(channel: str, keel: KeelDep, scope: ScopeDep) -> Response:
     """Drop the channel's own policy; it falls back to ``*``, then to the built-in policy."""
-    keel.orders.policies.delete(channel)
+    keel.orders.policies.delete(channel, scope)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -57,6 +57,10 @@ class Settings:
     # Requests per second per API token on average, and the burst allowed above it (0: no limit).
     rate_limit_per_s: float = 50.0
     rate_limit_burst: int = 500
+    # Failed web logins allowed per minute, per user name and per client address, after a first burst
+    # (guessing passwords online must be slow; 0: no limit).
+    login_failures_per_minute: float = 5.0
+    login_failure_burst: int = 10
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:

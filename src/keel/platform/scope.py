@@ -49,6 +49,11 @@ class Scope:
         if not self.sees_channel(code):
             raise OutOfScope(f"the channel {code!r} is outside your restrictions", channel=code)
 
+    def check_every_country(self, what: str) -> None:
+        """For a write that applies in every country (``what`` names it): refused under a country restriction."""
+        if self.countries is not None:
+            raise OutOfScope(f"{what} applies in every country; your restrictions allow only some countries")
+
     def check_country(self, code: str | None, what: str = "the country") -> None:
         """``what`` names whose country it is, e.g. "the ship-to country", "the country of location 'x'"."""
         if not self.sees_country(code):

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel.access import LOGIN, SESSION_COOKIE, session_cookie
 from keel.deps import KeelDep
+from keel.platform.errors import TooManyRequests
 from keel.web.render import PageRoute, error_page, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -68,7 +69,13 @@ def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not csrf or not hmac.compare_digest(cookie.encode(), csrf.encode()):
         return error_page(request, 403, "Refused", "Log in from Keel's own login page.")
-    session_id = keel.access.login(username or "", password or "")
+    client = request.client
+    try:
+        session_id = keel.access.login(username or "", password or "", client.host if client else None)
+    except TooManyRequests as exc:
+        response = _login_page(request, _safe_next(next), 429, "Too many failed logins. Wait a minute, then try again.")
+        response.headers["Retry-After"] = str(exc.extra.get("retry_after", 60))
+        return response
     if session_id is None:
         return _login_page(request, _safe_next(next), 401, "Wrong name or password.")
     response = RedirectResponse(_safe_next(next), status_code=303)

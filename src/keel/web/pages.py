@@ -20,10 +20,11 @@ from keel.channels import Channel, ChannelKind, Policy
 from keel.deps import KeelDep
 from keel.inventory import ListedQuantity, Position
 from keel.platform.errors import NotFound
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import LocationKind
 from keel.web import params
 from keel.web.params import Pager
-from keel.web.render import STATIC_DIR, UI, PageRoute, render
+from keel.web.render import STATIC_DIR, UI, PageRoute, page_scope, render
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -45,33 +46,34 @@ T = TypeVar("T")
 EVERYTHING = 1_000_000  # page size for the small reference lists behind filter drop-downs
 
 
-def _require_sku(keel: Keel, sku: str) -> list[Position]:
-    """The SKU's positions (at most 1,000); NotFound when no location has ever held it."""
-    positions, total = keel.queries.positions(sku=sku, limit=1000)
+def _require_sku(keel: Keel, sku: str, scope: Scope) -> list[Position]:
+    """The SKU's positions (at most 1,000, in ``scope``); NotFound when no location (in it) has ever held it."""
+    positions, total = keel.queries.positions(sku=sku, limit=1000, scope=scope)
     if total == 0:
         raise NotFound(f"No location holds or has held SKU {sku!r}. Check the spelling, or pick another SKU.")
     return positions
 
 
-def _require_location(keel: Keel, code: str) -> None:
+def _require_location(keel: Keel, code: str, scope: Scope) -> None:
     try:
-        keel.locations.get(code)
+        keel.locations.get(code, scope)
     except NotFound:
         raise NotFound(f"There is no location {code!r}.") from None
 
 
-def _require_channel(keel: Keel, code: str) -> Channel:
+def _require_channel(keel: Keel, code: str, scope: Scope) -> Channel:
     try:
-        return keel.channels.get(code)
+        return keel.channels.get(code, scope)
     except NotFound:
         raise NotFound(f"There is no channel {code!r}.") from None
 
 
-def _options(keel: Keel) -> dict[str, list[str]]:
-    """Values offered by the filter drop-downs."""
-    locations, _ = keel.locations.list(limit=EVERYTHING)
-    channels, _ = keel.channels.list(limit=EVERYTHING)
+def _options(keel: Keel, scope: Scope) -> dict[str, list[str]]:
+    """Values offered by the filter drop-downs (only what ``scope`` sees)."""
+    locations, _ = keel.locations.list(limit=EVERYTHING, scope=scope)
+    channels, _ = keel.channels.list(limit=EVERYTHING, scope=scope)
     countries = {loc.country for loc in locations}.union(*(c.countries for c in channels))
+    countries = {c for c in countries if scope.sees_country(c)}
     return {
         "location_codes": [loc.code for loc in locations],
         "countries": sorted(countries),
@@ -98,14 +100,15 @@ def inventory_page(
         "channel": params.text(channel, "channel"),
     }
     pager = Pager.parse(page, size)
+    scope = page_scope(request)
     if filters["sku"]:
-        _require_sku(keel, filters["sku"])
+        _require_sku(keel, filters["sku"], scope)
     if filters["location"]:
-        _require_location(keel, filters["location"])
+        _require_location(keel, filters["location"], scope)
     notes: list[str] = []
     sources: list[str] | None = None
     if filters["channel"]:
-        _require_channel(keel, filters["channel"])
+        _require_channel(keel, filters["channel"], scope)
         try:
             sources = keel.availability.source_locations(filters["channel"])
         except NotFound:  # the channel exists but is inactive or names no active location
@@ -120,6 +123,7 @@ def inventory_page(
         locations=sources,
         limit=pager.size,
         offset=pager.offset,
+        scope=scope,
     )
     pager = pager.with_total(total)
     sums = {key: sum(getattr(row, key) for row in items) for key, _ in QUANTITIES}
@@ -136,7 +140,7 @@ def inventory_page(
             "quantities": QUANTITIES,
             "sums": sums,
             "complete": pager.page == 1 and total <= pager.size,
-            **_options(keel),
+            **_options(keel, scope),
         },
     )
 
@@ -155,20 +159,22 @@ def availability_page(
         "channel": params.text(channel, "channel"),
         "country": params.country(country),
     }
+    scope = page_scope(request)
     if filters["channel"]:
-        _require_channel(keel, filters["channel"])
+        _require_channel(keel, filters["channel"], scope)
     rows: list[ListedQuantity] | None = None
     stock: dict[str, int] = {}
     if filters["sku"]:
-        positions = _require_sku(keel, filters["sku"])
+        positions = _require_sku(keel, filters["sku"], scope)
         stock = {
             "locations": sum(1 for p in positions if p.on_hand or p.available),
             "on_hand": sum(p.on_hand for p in positions),
             "available": sum(p.available for p in positions),
         }
-        rows = keel.availability.projected([filters["sku"]], filters["channel"], filters["country"])[filters["sku"]]
-    channels, _ = keel.channels.list(limit=EVERYTHING)
-    first, _ = keel.queries.positions(limit=60)
+        found = keel.availability.projected([filters["sku"]], filters["channel"], filters["country"], scope)
+        rows = found[filters["sku"]]
+    channels, _ = keel.channels.list(limit=EVERYTHING, scope=scope)
+    first, _ = keel.queries.positions(limit=60, scope=scope)
     return render(
         request,
         "availability.html",
@@ -181,7 +187,7 @@ def availability_page(
             "listing": sum(1 for r in rows or [] if r.quantity > 0),
             "channels": {c.code: c for c in channels},
             "examples": sorted({p.sku for p in first})[:6],
-            **_options(keel),
+            **_options(keel, scope),
         },
     )
 
@@ -198,10 +204,11 @@ def explain_page(
     code = params.text(sku, "sku")
     if code is None:
         raise params.BadQuery("sku", "is missing")
-    _require_sku(keel, code)
+    scope = page_scope(request)
+    _require_sku(keel, code, scope)
     if filters["channel"]:
-        _require_channel(keel, filters["channel"])
-    targets = keel.availability.explain(code, filters["channel"], filters["country"])
+        _require_channel(keel, filters["channel"], scope)
+    targets = keel.availability.explain(code, filters["channel"], filters["country"], scope)
     return render(
         request,
         "explain.html",
@@ -212,7 +219,7 @@ def explain_page(
             "targets": targets,
             "stocked": [t for t in targets if t.stocked],
             "unstocked": [t for t in targets if not t.stocked],
-            **_options(keel),
+            **_options(keel, scope),
         },
     )
 
@@ -226,6 +233,7 @@ def _registry_listing(
     active: str | None,
     page: str | None,
     size: str | None,
+    scope: Scope,
 ) -> tuple[dict[str, Any], Pager, list[T], int, list[T]]:
     """The shared part of the locations and channels pages: checked filters, a page, and every row."""
     filters = {
@@ -240,8 +248,9 @@ def _registry_listing(
         active=params.boolean(active, "active"),
         limit=pager.size,
         offset=pager.offset,
+        scope=scope,
     )
-    everything, _ = search(limit=EVERYTHING)
+    everything, _ = search(limit=EVERYTHING, scope=scope)
     return filters, pager, items, total, everything
 
 
@@ -255,10 +264,11 @@ def locations_page(
     page: str | None = None,
     size: str | None = None,
 ) -> Response:
+    scope = page_scope(request)
     filters, pager, items, total, all_locations = _registry_listing(
-        keel.locations.list, LOCATION_KINDS, kind, country, active, page, size
+        keel.locations.list, LOCATION_KINDS, kind, country, active, page, size, scope
     )
-    accuracy = keel.queries.accuracy()
+    accuracy = keel.queries.accuracy(scope=scope)
     by_location = {a.location: a for a in accuracy.locations}
     return render(
         request,
@@ -313,8 +323,9 @@ def channels_page(
     page: str | None = None,
     size: str | None = None,
 ) -> Response:
+    scope = page_scope(request)
     filters, pager, items, total, everything = _registry_listing(
-        keel.channels.list, CHANNEL_KINDS, kind, country, active, page, size
+        keel.channels.list, CHANNEL_KINDS, kind, country, active, page, size, scope
     )
     rows = [{**asdict(c), "summary": _policy_summary(c.policy)} for c in items]
     return render(

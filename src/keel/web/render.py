@@ -17,7 +17,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
+from keel.access import ROUTES, Identity
 from keel.platform.errors import NotFound
+from keel.platform.scope import Scope
 from keel.web.params import PAGE_SIZES, BadQuery, url_with
 
 HERE = Path(__file__).parent
@@ -74,10 +76,33 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
     return root + str(request.app.url_path_for(name, **path_params))
 
 
+def page_scope(request: Request) -> Scope:
+    """The channels and countries the page's viewer may see (the access middleware put the identity there)."""
+    identity: Identity | None = request.scope.get("state", {}).get("identity")
+    return Scope.ALL if identity is None else identity.scope
+
+
+def _nav_for(identity: Identity) -> list[tuple[str, str]]:
+    """The navigation entries this identity may open (a link that only leads to a 403 page helps nobody)."""
+    return [(label, href) for label, href in NAV if identity.can(ROUTES[("GET", href)].permission or "")]
+
+
+def _restriction(identity: Identity) -> str | None:
+    """A line saying what a restricted identity's pages leave out; None when nothing is left out."""
+    scope = identity.scope
+    parts = []
+    if scope.channels is not None:
+        parts.append("channels " + (", ".join(sorted(scope.channels)) or "(none)"))
+    if scope.countries is not None:
+        parts.append("countries " + (", ".join(sorted(scope.countries)) or "(none)"))
+    return " and ".join(parts) if parts else None
+
+
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters.update(num=_num, pct=_pct, when=_when)
 templates.env.globals.update(nav=NAV, ui=UI, url_with=url_with, active_nav=_active_nav, page_sizes=PAGE_SIZES)
 templates.env.globals["url_for"] = _url_for
+templates.env.globals.update(nav_for=_nav_for, restriction=_restriction)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

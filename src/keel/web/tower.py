@@ -20,7 +20,7 @@ from keel.insights import Snapshot, StockRow, StockTotals, rollup
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager
-from keel.web.render import UI, PageRoute, render
+from keel.web.render import UI, PageRoute, page_scope, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -145,7 +145,7 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
 @router.get("/")
 def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Response:
     every = _refresh(refresh)
-    snap = keel.insights.snapshot()
+    snap = keel.insights.snapshot(page_scope(request))
     # Revenue is grouped with its currency so that different currencies are never added together.
     by_channel = snap.sales(lambda o: f"{o.channel} ({o.currency})")
     by_country = snap.sales(lambda o: f"{o.country} ({o.currency})")
@@ -219,15 +219,16 @@ def stock_page(
         "location": params.text(location, "location"),
     }
     pager = Pager.parse(page, size)
+    scope = page_scope(request)
     if chosen["location"]:
         try:
-            loc = keel.locations.get(chosen["location"])
+            loc = keel.locations.get(chosen["location"], scope)
         except NotFound:
             raise NotFound(f"There is no location {chosen['location']!r}.") from None
         chosen["country"], chosen["region"] = loc.country, loc.region or NO_REGION
     elif chosen["region"] and not chosen["country"]:
         raise params.BadQuery("region", "needs a country")
-    snap = keel.insights.snapshot()
+    snap = keel.insights.snapshot(scope)
     rows = snap.stock
     crumbs: list[tuple[str, str]] = [("All countries", f"{UI}/stock")]
     context: dict[str, Any] = {"level": "country", "chosen": chosen, "positions": None, "refresh": every}
@@ -243,7 +244,9 @@ def stock_page(
     if chosen["location"]:
         crumbs.append((chosen["location"], ""))
         context["level"] = "sku"
-        items, total = keel.queries.positions(location=chosen["location"], limit=pager.size, offset=pager.offset)
+        items, total = keel.queries.positions(
+            location=chosen["location"], limit=pager.size, offset=pager.offset, scope=scope
+        )
         context["positions"] = items
         pager = pager.with_total(total)
     key = {"country": lambda r: r.country, "region": _region_key, "location": lambda r: r.location}.get(

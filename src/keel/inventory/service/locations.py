@@ -128,29 +128,57 @@ class LocationService:
         return set(store.ids_by_code(conn)), store.group_codes(conn)
 
     # -- groups -------------------------------------------------------------------------------------------
-    def create_group(self, code: str, name: str, members: builtins.list[str]) -> LocationGroup:
-        """Create a named group of locations (used by channel availability policies)."""
+    def create_group(
+        self, code: str, name: str, members: builtins.list[str], scope: Scope = Scope.ALL
+    ) -> LocationGroup:
+        """Create a named group of locations (used by channel availability policies); every member must be in
+        ``scope``'s countries."""
         with self.db.write() as conn:
             if store.get_group_name(conn, code) is not None:
                 raise Conflict(f"location group {code!r} already exists")
-            store.insert_group(conn, code, name, self._resolve(conn, members))
+            ids = self._resolve(conn, members)
+            self.check_in_scope(conn, members, scope)
+            store.insert_group(conn, code, name, ids)
             self.events.append(conn, [NewEvent("location_group.created", code, {"code": code, "members": members})])
         return LocationGroup(code, name, tuple(sorted(members)))
 
-    def set_group_members(self, code: str, members: builtins.list[str]) -> LocationGroup:
-        """Replace a group's members; channels listing from the group are recomputed."""
+    def set_group_members(self, code: str, members: builtins.list[str], scope: Scope = Scope.ALL) -> LocationGroup:
+        """Replace a group's members; channels listing from the group are recomputed. A restricted identity
+        may only change a group whose current and new members are all in its countries."""
         with self.db.write() as conn:
             name = store.get_group_name(conn, code)
             if name is None:
                 raise NotFound(f"location group {code!r} does not exist")
-            store.replace_group_members(conn, code, self._resolve(conn, members))
+            current = store.group_members(conn).get(code, [])
+            if current and not self._visible(conn, current, scope):
+                raise NotFound(f"location group {code!r} does not exist")
+            self.check_in_scope(conn, current, scope)
+            ids = self._resolve(conn, members)
+            self.check_in_scope(conn, members, scope)
+            store.replace_group_members(conn, code, ids)
             self.events.append(conn, [NewEvent("location_group.updated", code, {"code": code, "members": members})])
         return LocationGroup(code, name, tuple(sorted(members)))
 
-    def groups(self) -> builtins.list[LocationGroup]:
-        """Every group by code, with its members."""
+    def groups(self, scope: Scope = Scope.ALL) -> builtins.list[LocationGroup]:
+        """Every group by code, with its members. Under a country restriction: only the members in those
+        countries, and only groups with at least one of them."""
         with self.db.read() as conn:
-            return store.list_groups(conn)
+            found = store.list_groups(conn)
+            if scope.countries is None:
+                return found
+            out = []
+            for group in found:
+                members = self._visible(conn, list(group.members), scope)
+                if members:
+                    out.append(LocationGroup(group.code, group.name, tuple(members)))
+            return out
+
+    def _visible(self, conn: Connection, codes: builtins.list[str], scope: Scope) -> builtins.list[str]:
+        """The ``codes`` whose locations are in ``scope``'s countries, in order."""
+        if scope.countries is None:
+            return codes
+        countries = store.countries_of(conn, sorted(set(codes)))
+        return [c for c in codes if scope.sees_country(countries.get(c))]
 
     def group_members(self, conn: Connection) -> dict[str, builtins.list[str]]:
         """group code -> member location codes."""

@@ -84,12 +84,15 @@ class InventoryQueries:
                 countries=scope.countries,
             )
 
-    def accuracy(self, tolerance_pct: float | None = None, location: str | None = None) -> AccuracyReport:
-        """Share of counted positions (latest count each) whose variance is within tolerance."""
+    def accuracy(
+        self, tolerance_pct: float | None = None, location: str | None = None, scope: Scope = Scope.ALL
+    ) -> AccuracyReport:
+        """Share of counted positions (latest count each) whose variance is within tolerance (at locations in
+        ``scope``'s countries)."""
         tol = self.settings.count_tolerance_pct if tolerance_pct is None else tolerance_pct
         per: dict[str, list[int]] = {}
         with self.db.read() as conn:
-            counts = store.latest_counts(conn, location)
+            counts = store.latest_counts(conn, location, scope.countries)
         for code, book, counted in counts:
             stats = per.setdefault(code, [0, 0])
             stats[0] += count_variance(book, counted, tol).within_tolerance

@@ -96,8 +96,11 @@ def insert_count(conn: Connection, count: StoredCount) -> None:
     )
 
 
-def latest_counts(conn: Connection, location: str | None = None) -> list[tuple[str, int, int]]:
-    """(location code, book, counted) of the latest count of each counted position (of ``location``)."""
+def latest_counts(
+    conn: Connection, location: str | None = None, countries: frozenset[str] | None = None
+) -> list[tuple[str, int, int]]:
+    """(location code, book, counted) of the latest count of each counted position (of ``location``; at
+    locations in ``countries`` when given)."""
     c, loc = cycle_counts, locations
     ranked = sa.select(
         c.c.location_id,
@@ -114,4 +117,6 @@ def latest_counts(conn: Connection, location: str | None = None) -> list[tuple[s
     )
     if location:
         query = query.where(loc.c.code == location)
+    if countries is not None:
+        query = query.where(loc.c.country.in_(sorted(countries)))
     return [(code, book, counted) for code, book, counted in conn.execute(query)]

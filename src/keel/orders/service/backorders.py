@@ -33,6 +33,7 @@ from keel.orders.views import BackorderFill, BackorderReport, OrderRecord
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
+from keel.platform.scope import Scope
 
 MAX_FILL = 1000
 ATTEMPTS_PER_FILL = 5
@@ -51,14 +52,18 @@ class BackorderOrders:
         self.book = book
         self.timeline = timeline
 
-    def fill(self, *, limit: int = 200) -> BackorderReport:
-        """Allocate backordered units to up to ``limit`` orders, oldest first, among those with stock at a
-        node they may use, trying at most ``5 x limit`` of them. Orders whose stock has not arrived stay
-        backordered and do not hold back newer orders whose stock has."""
+    def fill(self, *, limit: int = 200, scope: Scope = Scope.ALL) -> BackorderReport:
+        """Allocate backordered units to up to ``limit`` orders (in ``scope``), oldest first, among those with
+        stock at a node they may use, trying at most ``5 x limit`` of them. Orders whose stock has not arrived
+        stay backordered and do not hold back newer orders whose stock has."""
         if not 1 <= limit <= MAX_FILL:
             raise ValidationFailed("invalid backorder fill", [FieldError(None, "limit", f"between 1 and {MAX_FILL}")])
         with self.db.read() as conn:
-            waiting = self._backordered(conn)
+            waiting = [
+                (row, demand)
+                for row, demand in self._backordered(conn)
+                if scope.sees_channel(row.channel) and scope.sees_country(row.country)
+            ]
         stocked = self.inputs.stock(sorted({sku for _, demand in waiting for sku in demand}))
         sources: dict[tuple[str, str], set[str]] = {}
 

@@ -17,6 +17,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
 from keel.platform.events import NewEvent, SqlEventLog
+from keel.platform.scope import OutOfScope, Scope
 
 
 class PolicyOrders:
@@ -28,10 +29,9 @@ class PolicyOrders:
         self.inputs = inputs
         self.book = book
 
-    def set(self, channel: str, document: Any) -> SourcingPolicyView:
+    def set(self, channel: str, document: Any, scope: Scope = Scope.ALL) -> SourcingPolicyView:
         """Validate and save the channel's policy (``"*"``: every channel without its own)."""
-        if channel != DEFAULT_POLICY:
-            self.inputs.channel(channel)  # NotFound for an unknown channel
+        self._check_write(channel, scope)
         _, problems = parse_sourcing(document)
         errors = [FieldError(None, e.field, e.reason) for e in problems] + self._unknown_nodes(document)
         if errors:
@@ -58,25 +58,42 @@ class PolicyOrders:
                     out.append(FieldError(None, f"filters[{i}].nodes", f"unknown locations: {', '.join(missing)}"))
         return out
 
-    def delete(self, channel: str) -> None:
+    def delete(self, channel: str, scope: Scope = Scope.ALL) -> None:
         """Drop the channel's own policy: it falls back to the "*" default, then to the built-in one."""
+        self._check_write(channel, scope)
         with self.db.write() as conn:
             if not policies.delete(conn, channel):
                 raise NotFound(f"channel {channel!r} has no sourcing policy of its own")
             event = NewEvent("sourcing.policy_removed", f"sourcing-policies/{channel}", {"channel": channel}, SOURCE)
             self.events.append(conn, [event])
 
-    def get(self, channel: str) -> SourcingPolicyView:
+    def get(self, channel: str, scope: Scope = Scope.ALL) -> SourcingPolicyView:
         """The policy in effect for ``channel``: its own, else the "*" default, else the built-in one; the
-        stored document and the full effective one (every filter with its numbers)."""
+        stored document and the full effective one (every filter with its numbers). A channel outside
+        ``scope`` is not found; the "*" default is readable by all (it may be what their channels use)."""
         if channel != DEFAULT_POLICY:
+            if not scope.sees_channel(channel):
+                raise NotFound(f"channel {channel!r} does not exist")
             self.inputs.channel(channel)
         return self._view(channel, ())
 
-    def list(self) -> list[StoredPolicy]:
-        """The stored documents: one per channel that has its own, and ``*``."""
+    def list(self, scope: Scope = Scope.ALL) -> list[StoredPolicy]:
+        """The stored documents: one per channel that has its own (in ``scope``), and ``*``."""
         with self.db.read() as conn:
-            return policies.every(conn)
+            found = policies.every(conn)
+        return [p for p in found if p.channel == DEFAULT_POLICY or scope.sees_channel(p.channel)]
+
+    def _check_write(self, channel: str, scope: Scope) -> None:
+        """A policy is the channel's in every country it sells to, and "*" is every channel's: a restricted
+        identity may change only its own channels' policies, and only without a country restriction."""
+        if channel == DEFAULT_POLICY:
+            if scope.channels is not None:
+                raise OutOfScope("the '*' sourcing policy applies to every channel; your restrictions allow only some")
+        else:
+            if not scope.sees_channel(channel):
+                raise NotFound(f"channel {channel!r} does not exist")
+            self.inputs.channel(channel)  # NotFound for an unknown channel
+        scope.check_every_country(f"the sourcing policy of {channel!r}")
 
     def _view(self, channel: str, warnings: tuple[str, ...]) -> SourcingPolicyView:
         rows = self.book.stored([channel])

@@ -39,6 +39,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, ValidationFailed
 from keel.platform.geo import COUNTRIES
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import OrderStatus, ShipmentStatus
 
 MAX_WAVE = 1000
@@ -79,10 +80,11 @@ class WaveOrders:
         self.book = book
         self.timeline = timeline
 
-    def plan(self, command: PlanWave) -> WaveReport:
+    def plan(self, command: PlanWave, scope: Scope = Scope.ALL) -> WaveReport:
         """Plan the oldest ``limit`` allocated, shipped-to-customer orders (optionally of one country or
-        channel) as one wave; with ``apply`` move the orders whose joint plan is cheaper. Returns the
-        report: orders considered, changed, cost before and after, every change, and the attempts made."""
+        channel; only orders in ``scope``) as one wave; with ``apply`` move the orders whose joint plan is
+        cheaper. Returns the report: orders considered, changed, cost before and after, every change, and the
+        attempts made."""
         country, channel, limit, apply, time_limit_s = (
             command.country,
             command.channel,
@@ -91,9 +93,12 @@ class WaveOrders:
             command.time_limit_s,
         )
         self._check_wave_args(country, channel, limit, time_limit_s)
+        matching = reads.OrderFilter(
+            channel=channel, country=country, channels=scope.channels, countries=scope.countries
+        )
         for attempt in (1, 2):
             try:
-                return replace(self._wave_once(country, channel, limit, apply, time_limit_s), attempts=attempt)
+                return replace(self._wave_once(matching, limit, apply, time_limit_s), attempts=attempt)
             except WaveStale:
                 # An order was picked or stock moved while the program solved: plan once more from what is
                 # there now (the touched orders drop out of the wave); a second clash is the caller's to see.
@@ -101,11 +106,9 @@ class WaveOrders:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _wave_once(
-        self, country: str | None, channel: str | None, limit: int, apply: bool, time_limit_s: float
-    ) -> WaveReport:
+    def _wave_once(self, matching: reads.OrderFilter, limit: int, apply: bool, time_limit_s: float) -> WaveReport:
         with self.db.read() as conn:
-            held = self._held(conn, country, channel, limit)
+            held = self._held(conn, matching, limit)
         now = utcnow()
         policies, models = self.book.sourcing_for(h.row.channel for h in held)
         network, held, skipped = self._released_network(held, now)
@@ -164,8 +167,8 @@ class WaveOrders:
             self.inputs.channel(channel)  # NotFound for an unknown channel
 
     @staticmethod
-    def _held(conn: Connection, country: str | None, channel: str | None, limit: int) -> list[_Held]:
-        rows = reads.wave_candidates(conn, country, channel, limit)
+    def _held(conn: Connection, matching: reads.OrderFilter, limit: int) -> list[_Held]:
+        rows = reads.wave_candidates(conn, matching, limit)
         pieces = shipments.pieces_by_order(conn, [r.id for r in rows], [ShipmentStatus.ALLOCATED]) if rows else {}
         now = utcnow()
         out = []

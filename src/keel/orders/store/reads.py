@@ -92,9 +92,9 @@ def live_shipments(conn: Connection, where: OrderFilter) -> list[ShipmentFact]:
     return [ShipmentFact(r[0], r[1], r[2], r[3], r[4], ShipmentStatus(r[5]), r[6]) for r in conn.execute(query)]
 
 
-def wave_candidates(conn: Connection, country: str | None, channel: str | None, limit: int) -> list[OrderRecord]:
+def wave_candidates(conn: Connection, matching: OrderFilter, limit: int) -> list[OrderRecord]:
     """The oldest ``limit`` orders shipped to the customer whose every live shipment is still only
-    allocated (none is being picked), optionally of one ship-to country or channel."""
+    allocated (none is being picked), among those ``matching``."""
     busy = sa.select(s.c.order_id).where(s.c.status.not_in([ShipmentStatus.ALLOCATED.value, *_DEAD]))
     query = (
         sa.select(*RECORD_COLUMNS)
@@ -106,8 +106,4 @@ def wave_candidates(conn: Connection, country: str | None, channel: str | None, 
         .order_by(o.c.created_at, o.c.id)
         .limit(limit)
     )
-    if country is not None:
-        query = query.where(o.c.country == country)
-    if channel is not None:
-        query = query.where(o.c.channel == channel)
-    return [record(r) for r in conn.execute(query).mappings()]
+    return [record(r) for r in conn.execute(matching.where(query)).mappings()]
