@@ -125,6 +125,26 @@ def test_snapshot_answers_from_cache_and_refreshes_in_the_background(sqlite_keel
     assert sorted(r.sku for r in service.snapshot().stock) == ["SKU-1", "SKU-2"]
 
 
+def test_a_cache_older_than_max_stale_is_computed_afresh_before_answering(sqlite_keel: Keel) -> None:
+    # given a snapshot taken, then nobody looking for longer than max_stale (a clock the test moves)
+    keel = sqlite_keel
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 10)
+    now = [100.0]
+    service = _service(keel)
+    # (a ttl beyond max_stale: no background refresh gets in the way of what is tested)
+    service.ttl, service.max_stale, service.clock = 1000.0, 30.0, lambda: now[0]
+    first = service.snapshot()
+    receive(keel, "SKU-2", ST_DE, 5, mid="later")
+    now[0] += 29
+    assert service.snapshot() is first  # within max_stale: the cache
+    # when the next visitor comes after the quiet spell
+    now[0] += 31
+    # then they wait for current figures instead of seeing the last visit's
+    fresh = service.snapshot()
+    assert fresh is not first and sorted(r.sku for r in fresh.stock) == ["SKU-1", "SKU-2"]
+
+
 # -- pages over HTTP --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:

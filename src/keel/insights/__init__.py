@@ -4,7 +4,17 @@ The public face: the service bootstrap builds, the snapshot it returns and the r
 draw from it.
 """
 
-from keel.insights.model import Alert, AlertRule, Listing, OrderFigure, SalesTotals, StockRow, StockTotals, rollup
+from keel.insights.model import (
+    Alert,
+    AlertRule,
+    Listing,
+    OrderFigure,
+    SalesTotals,
+    StockRow,
+    StockTotals,
+    rollup,
+    source_label,
+)
 from keel.insights.service import InsightsService, Snapshot
 
 __all__ = [
@@ -18,4 +28,5 @@ __all__ = [
     "StockRow",
     "StockTotals",
     "rollup",
+    "source_label",
 ]

@@ -133,6 +133,24 @@ def sales_by(orders: Iterable[OrderFigure], key: Callable[[OrderFigure], str]) -
 
 
 # -- time -------------------------------------------------------------------------------------------------
+# What each event source is, in an operator's words (the codes are what writers stamp on their events).
+SOURCE_LABELS = {
+    "api": "Stock movements sent to the HTTP API",
+    "import": "Stock files imported (keel inventory import)",
+    "sim": "Retail twin's live stream",
+    "orders": "Orders: capture, fulfilment and returns",
+    "availability": "Channel availability updates",
+    "keel": "Set-up changes: locations, channels, counts, reservations",
+    "geo": "Postal-code imports",
+    "rebuild": "Position rebuilds from the ledger",
+}
+
+
+def source_label(source: str) -> str:
+    """The operator's name of an event source; an unknown one (a connector's own) keeps its code."""
+    return SOURCE_LABELS.get(source, source)
+
+
 def ages(last_seen: Mapping[str, datetime], now: datetime) -> dict[str, float]:
     """Seconds since each source was last heard from (data freshness), never negative."""
     return {src: max(0.0, (now - at).total_seconds()) for src, at in sorted(last_seen.items())}

@@ -87,6 +87,8 @@ class InsightsService:
         *,
         rules: Iterable[AlertRule] = DEFAULT_RULES,
         ttl: float = 5.0,
+        max_stale: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.events = events
@@ -97,6 +99,8 @@ class InsightsService:
         self.orders = orders
         self.rules = tuple(rules)
         self.ttl = ttl
+        self.max_stale = max_stale
+        self.clock = clock
         self._lock = threading.Lock()
         self._cached: tuple[float, Snapshot] | None = None
         self._refreshing = False
@@ -106,8 +110,10 @@ class InsightsService:
         """The current KPIs, aggregates and alerts (of ``scope``'s channels and countries only, see ``_narrow``).
 
         The first call computes them; later calls answer from the cache at once and, once it is older than
-        ``ttl`` seconds, refresh it in a background thread (stale while revalidating), so a page render never
-        waits for the whole picture under load. ``ttl=0`` always computes afresh (tests, one-off reads).
+        ``ttl`` seconds, refresh it in a background thread (stale while revalidating), so a page render does
+        not wait for the whole picture while people are watching. A cache older than ``max_stale`` (nobody
+        looked for a while) is computed afresh before answering: the first view after a quiet spell shows
+        current figures, not those of the last visit. ``ttl=0`` always computes afresh (tests, one-off reads).
         """
         whole = self._whole()
         return whole if not scope.restricted else self._narrow(whole, scope)
@@ -117,11 +123,11 @@ class InsightsService:
             return self._take()
         with self._lock:
             cached = self._cached
-            if cached is None:
+            if cached is None or self.clock() - cached[0] >= self.max_stale:
                 snap = self._take()
-                self._cached = (time.monotonic(), snap)
+                self._cached = (self.clock(), snap)
                 return snap
-            if time.monotonic() - cached[0] >= self.ttl and not self._refreshing:
+            if self.clock() - cached[0] >= self.ttl and not self._refreshing:
                 self._refreshing = True
                 threading.Thread(target=self._refresh, name="insights-refresh", daemon=True).start()
             return cached[1]
@@ -147,7 +153,7 @@ class InsightsService:
         try:
             snap = self._take()
             with self._lock:
-                self._cached = (time.monotonic(), snap)
+                self._cached = (self.clock(), snap)
         finally:
             self._refreshing = False
 

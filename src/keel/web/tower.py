@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
-from keel.insights import Snapshot, StockRow, StockTotals, rollup
+from keel.insights import Snapshot, StockRow, StockTotals, rollup, source_label
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager
@@ -183,6 +183,7 @@ def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Re
             "charts": charts,
             "refresh": every,
             "money": _money,
+            "source_label": source_label,
         },
     )
 

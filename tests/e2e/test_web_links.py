@@ -1,0 +1,65 @@
+"""Every link of the control tower keeps its filter: crawl the pages from the overview, and for every
+internal link with a query string check that the page it opens declares each parameter, opens (200) and
+shows each value back (in its filter form, its crumbs or its heading), so no link silently drops a filter."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import deque
+from urllib.parse import parse_qsl, urlsplit
+
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
+from starlette.testclient import TestClient
+
+from keel.bootstrap import Keel
+from tests.e2e.test_access_scope import order
+from tests.support import MARKET, WEB_DE, WH_DE, WH_FR, World, receive
+
+HREF = re.compile(r'href="([^"]+)"')
+SKIPPED = ("/static", "/docs", "/openapi.json", "/ui/login", "/ui/logout")
+MAX_PAGES = 150
+
+
+def _query_names(client: TestClient, path: str) -> set[str]:
+    """The query parameters the page answering ``path`` declares."""
+    for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        original = route.original_route
+        if isinstance(original, APIRoute) and "GET" in original.methods and compile_path(route.path)[0].match(path):
+            return {p.alias for p in original.dependant.query_params}
+    raise AssertionError(f"no page answers {path}")
+
+
+def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: type[TestClient]) -> None:
+    receive(keel, "SKU-1", WH_DE, 20)
+    receive(keel, "SKU-1", WH_FR, 20)
+    keel.availability.catch_up()
+    client = make_client(keel)
+    for channel, country in ((WEB_DE, "DE"), (MARKET, "FR")):
+        assert client.post("/orders", json=order(channel, f"{country}-1", country)).status_code == 201
+    assert client.post("/inventory/counts", json={"sku": "SKU-1", "location": WH_DE, "counted": 19}).status_code == 201
+    keel.insights.ttl = 0
+    seen: set[str] = set()
+    queue = deque(["/?refresh=0", "/ui/availability?sku=SKU-1", "/ui/stock?country=DE"])
+    checked = 0
+    while queue and len(seen) < MAX_PAGES:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.status_code, page.text[:300])
+        parts = urlsplit(url)
+        if parts.query:
+            declared = _query_names(client, parts.path)
+            shown = html.unescape(re.sub(r"<[^>]+>", " ", page.text))
+            for name, value in parse_qsl(parts.query):
+                assert name in declared, f"{url}: the page ignores {name!r}"
+                assert value in shown or value in html.unescape(page.text), f"{url}: {name}={value!r} not shown"
+            checked += 1
+        for href in HREF.findall(page.text):
+            target = html.unescape(href)
+            if target.startswith("/") and not target.startswith(SKIPPED) and target not in seen:
+                queue.append(target)
+    assert checked > 20, f"only {checked} filtered links were followed"
