@@ -45,7 +45,7 @@ from keel.bootstrap import Keel, bootstrap
 from keel.platform import migrate
 from keel.platform.actor import Actor, current_actor
 from keel.platform.config import load_settings
-from keel.platform.errors import ConfigError, KeelError, NotFound
+from keel.platform.errors import ConfigError, FieldError, KeelError, NotFound
 from keel.platform.observability import configure_logging
 from keel.platform.scope import Scope
 
@@ -270,7 +270,7 @@ def fail(exc: KeelError, *, label: str = "row") -> typer.Exit:
     problem's row counts: file rows, or ``line`` for an order's lines."""
     code = EXIT_NOT_FOUND if isinstance(exc, NotFound) else EXIT_MISTAKE
     refuse(exc.detail, code)
-    problems = getattr(exc, "errors", [])
+    problems = getattr(exc, "errors", None) or [FieldError(**e) for e in exc.extra.get("errors", [])]
     for e in problems[:SHOWN]:
         line = f"  {label} {e.row}  {e.field}: {e.reason}" if e.row is not None else f"  {e.field}: {e.reason}"
         if line.strip() != exc.detail:  # a single-field refusal says it all in its detail

@@ -51,7 +51,10 @@ def open_source(path: Path) -> Iterator[tuple[IO[bytes], int]]:
 def read_file(path: Path, reader: PostalCodeReader) -> None:
     """Feed every line of ``path`` to ``reader`` under a progress bar of the bytes read."""
     columns = (TextColumn("[bold]reading  "), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with open_source(path) as (handle, size), Progress(*columns, console=err, transient=True) as progress:
+    with (
+        open_source(path) as (handle, size),
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress,
+    ):
         task = progress.add_task("read", total=size)
         unreported = 0
         for number, line in enumerate(handle, start=1):
@@ -85,7 +88,7 @@ def import_postcodes(
     if errors:
         raise fail(ValidationFailed(f"{path}: {problems(reader.error_count)}; nothing was imported", errors))
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err) as progress:
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("write", total=len(reader))
         try:
             result = keel.postcodes.write(reader, source=path.name, progress=lambda n: progress.advance(task, n))

@@ -65,7 +65,8 @@ def import_file(
     if errors:
         raise fail(ValidationFailed(f"{path}: {len(errors)} problems; nothing was imported", errors))
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err) as progress:
+    # a bar for people at a terminal; a script's stderr holds only refusals
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("import", total=len(rows))
         try:
             result = keel.stock.apply_many(
@@ -89,7 +90,8 @@ def rebuild(
     A maintenance job over the whole ledger: it is not limited to a KEEL_TOKEN identity's restrictions.
     """
     keel = open_keel(database_url)
-    with Progress(TextColumn("[bold]replaying ledger"), BarColumn(), MofNCompleteColumn(), console=err) as progress:
+    columns = (TextColumn("[bold]replaying ledger"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("rebuild", total=None)
         report = keel.stock.rebuild(write=not check, progress=lambda n: progress.advance(task, n))
     if json_out:
