@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -227,19 +227,20 @@ def cli_scope() -> Scope:
     return identity.scope
 
 
-def _commands(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def every_command(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Each command of ``app`` and its groups: its words (``"orders policy show"``) and its registration."""
     for info in app.registered_commands:
         assert info.callback is not None
         yield prefix + (info.name or info.callback.__name__.replace("_", "-")), info
     for group in app.registered_groups:
         assert group.typer_instance is not None and group.name is not None
-        yield from _commands(group.typer_instance, f"{prefix}{group.name} ")
+        yield from every_command(group.typer_instance, f"{prefix}{group.name} ")
 
 
 def guard_commands(app: typer.Typer, permissions: dict[str, str]) -> None:
     """Make every command of ``app`` declare its permission from ``permissions`` (checked when it opens
     Keel); raise at import when a command has none, so a new command cannot ship without a decision."""
-    found = dict(_commands(app))
+    found = dict(every_command(app))
     missing = sorted(set(found) - set(permissions))
     if missing:
         raise RuntimeError(f"commands without a permission: {', '.join(missing)}")
@@ -285,7 +286,8 @@ def fail(exc: KeelError, *, label: str = "row") -> typer.Exit:
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON data: dataclasses and pydantic models become objects (field by field),
-    enums their value, ``Decimal`` a string (no binary rounding of prices), dates and times ISO 8601 text,
+    enums their value, ``Decimal`` a string (no binary rounding of prices), dates and times ISO 8601 text
+    (UTC instants ending in Z, as the HTTP API writes them),
     tuples and lists arrays, sets sorted arrays. Anything else is a bug in the command: ``TypeError``."""
     if value is None or (isinstance(value, bool | int | float | str) and not isinstance(value, Enum)):
         return value
@@ -293,6 +295,8 @@ def jsonable(value: Any) -> Any:
         return jsonable(value.value)
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime) and value.utcoffset() == timedelta(0):
+        return value.isoformat().removesuffix("+00:00") + "Z"  # as the HTTP API writes UTC instants
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, BaseModel):

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from keel.cli import app
-from keel.cli_support import _commands
+from keel.cli_support import every_command
 
 MARKUP = re.compile(r"``|:(?:func|class|meth|mod|attr|data|ref|obj|exc|py:\w+):`?|\*\*|\.\. \w+::")
 
@@ -23,7 +23,7 @@ def _groups(group: typer.Typer, words: tuple[str, ...] = ()) -> list[tuple[str, 
     return found
 
 
-EVERY = _groups(app) + [tuple(words.split()) for words, _ in _commands(app)]
+EVERY = _groups(app) + [tuple(words.split()) for words, _ in every_command(app)]
 
 
 def help_text(words: tuple[str, ...]) -> str:
@@ -39,7 +39,7 @@ def test_help_reads_as_plain_words(words: tuple[str, ...]) -> None:
 
 
 def test_every_command_says_what_it_does() -> None:
-    silent = [words for words, info in _commands(app) if not (info.help or info.callback.__doc__ or "").strip()]
+    silent = [words for words, info in every_command(app) if not (info.help or info.callback.__doc__ or "").strip()]
     assert silent == []
 
 

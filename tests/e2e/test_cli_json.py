@@ -15,7 +15,7 @@ from click.testing import Result
 from keel.access import COMMANDS
 from keel.bootstrap import Keel
 from keel.cli import app
-from keel.cli_support import _commands
+from keel.cli_support import every_command
 from tests.e2e.conftest import Run
 from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, WH_FR, build_world, mv, open_keel, place, receive, snapshot
 
@@ -60,7 +60,9 @@ def not_found(result: Result) -> str:
 def test_every_read_command_has_json() -> None:
     reads = {words for words, permission in COMMANDS.items() if permission.endswith(".read")}
     reads |= {"users list", "tokens list"}  # the access admin's reads
-    with_json = {words for words, info in _commands(app) if "json_out" in inspect.signature(info.callback).parameters}
+    with_json = {
+        words for words, info in every_command(app) if "json_out" in inspect.signature(info.callback).parameters
+    }
     assert reads - with_json == set()
 
 
@@ -70,7 +72,7 @@ def test_positions_json_is_a_page(run: Run, keel: Keel) -> None:
     first = listed["items"][0]
     assert (first["sku"], first["location"], first["country"]) == ("SKU-1", WH_DE, "DE")
     assert (first["on_hand"], first["available"], first["committed"]) == (30, 28, 2)
-    assert first["updated_at"].endswith("+00:00")  # a timestamp as ISO 8601 text
+    assert first["updated_at"].endswith("Z")  # a UTC instant as ISO 8601 text, as the HTTP API writes it
     second = document(run("inventory", "positions", "--json", "--offset", "1"))
     assert [(p["sku"], p["location"], p["on_hand"]) for p in second["items"]] == [("SKU-2", ST_DE, 4)]
     one = document(run("inventory", "positions", "--json", "--sku", "SKU-2", "--location", ST_DE))
