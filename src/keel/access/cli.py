@@ -11,7 +11,7 @@ from rich.table import Table
 
 from keel.access.model import parse_role
 from keel.access.schemas import AccountPublic, TokenPublic
-from keel.cli_support import DbOpt, JsonOpt, emit, fail, open_keel, refuse
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, refuse
 from keel.platform.errors import KeelError
 
 users_app = typer.Typer(help="People and service accounts, and their roles.", no_args_is_help=True)
@@ -96,7 +96,8 @@ def set_scope(name: Name, channel: ChannelOpt = None, country: CountryOpt = None
     """Restrict an identity to channels and/or countries (no option: unrestricted); its web sessions end."""
     keel = open_keel(database_url)
     try:
-        known = {c.code for c in keel.channels.list(limit=1_000_000)[0]}
+        # a restricted administrator may name only the channels it sees
+        known = {c.code for c in keel.channels.list(limit=1_000_000, scope=cli_scope())[0]}
         account = keel.access.set_scope(name, channel, country, known)
     except KeelError as exc:
         raise fail(exc) from exc
