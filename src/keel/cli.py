@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import cli_actor, guard_commands, open_keel, user_mistakes
+from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, user_mistakes
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
@@ -48,13 +49,13 @@ def _as_local_operator(ctx: typer.Context) -> None:
     ctx.call_on_close(lambda: current_actor.reset(token))
 
 
-DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
-
-
 @db_app.command("upgrade")
-def db_upgrade(database_url: DbOpt = None, revision: str = "head") -> None:
-    """Apply schema migrations up to ``revision``."""
-    keel = open_keel(database_url, upgrade=False)
+def db_upgrade(
+    database_url: DbOpt = None,
+    revision: Annotated[str, typer.Option(help="the schema revision to reach, e.g. 0007")] = "head",
+) -> None:
+    """Create the database's schema, or bring it up to date (to the latest revision unless --revision)."""
+    keel = open_keel(database_url, create=True)
     migrate.upgrade(keel.db, revision)
     console.print(f"database at {revision}: {keel.db.url}")
 
@@ -98,14 +99,14 @@ def _serve(keel: Keel, host: str, port: int, background: bool, workers: int = 1,
 @app.command()
 def serve(
     database_url: DbOpt = None,
-    host: str | None = None,
-    port: int | None = None,
+    host: Annotated[str | None, typer.Option(help="address to listen on (default: the host setting)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (default: the port setting, 8000)")] = None,
     worker: Annotated[bool, typer.Option(help="run the availability projector and expiry sweeper")] = True,
     workers: Annotated[int, typer.Option(min=1, max=32, help="HTTP server processes")] = 1,
     open_mode: OpenOpt = False,
 ) -> None:
-    """Serve the API and control tower (migrations are applied first)."""
-    keel = open_keel(database_url)
+    """Serve the API and control tower on an existing Keel database (brought up to date first)."""
+    keel = open_keel(database_url, upgrade=True)
     host = host or keel.settings.host
     port = port or keel.settings.port
     console.print(f"Keel serving http://{host}:{port}  (API docs: /docs)")
@@ -115,21 +116,21 @@ def serve(
 @app.command()
 def demo(
     database_url: DbOpt = None,
-    seed: int = 42,
-    skus: int = 10_000,
-    port: int | None = None,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    seed: Annotated[int, typer.Option(help="the twin's random seed: the same seed makes the same retailer")] = 42,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs the twin's catalogue holds")] = 10_000,
+    port: Annotated[int | None, typer.Option(help="port to serve on (default: the port setting, 8000)")] = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the demo once loaded")] = True,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="run the twin's live stream")] = True,
     speed: Annotated[float, typer.Option(min=0.0, help="simulated hours per real second")] = 1.0,
     scenario: Annotated[str | None, typer.Option(help="a .toml or .json scenario file (docs/twin.md)")] = None,
     open_mode: OpenOpt = False,
 ) -> None:
-    """Create the embedded database, load the retail twin (once), start its live stream and serve it."""
+    """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
     from keel.sim.load import is_empty, load_world
     from keel.sim.scenario import Scenario, ScenarioError, load_scenario
     from keel.sim.world import Scale, generate
 
-    keel = open_keel(database_url)
+    keel = open_keel(database_url, create=True, upgrade=True)
     world = generate(seed, Scale(skus=skus))
     plan = Scenario()
     if scenario:
@@ -209,10 +210,10 @@ def worker_cmd(
     database_url: DbOpt = None,
     once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False,
 ) -> None:
-    """Run the availability projector and reservation sweeper in this process."""
+    """Run the availability projector, backorder filler and reservation sweeper in this process."""
     from keel.worker import run_forever, run_once
 
-    keel = open_keel(database_url)
+    keel = open_keel(database_url, upgrade=True)
     if once:
         console.print(f"consumed {run_once(keel)} events")
         return
@@ -228,7 +229,7 @@ def worker_cmd(
 def bench_inventory(
     database_url: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    skus: int = 10_000,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
     seconds: Annotated[float, typer.Option(help="duration of the sustained-load phase")] = 20.0,
 ) -> None:
     """Ledger throughput vs raw executemany, availability freshness under load, ATP reads over HTTP."""
@@ -242,7 +243,7 @@ def bench_orders(
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     orders: Annotated[int, typer.Option(min=1, help="orders generated and sourced by each strategy")] = 10_000,
     wave: Annotated[int, typer.Option(min=1, help="orders per wave (one mixed-integer program each)")] = 500,
-    seed: int = 42,
+    seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
 ) -> None:
     """Order sourcing: real-time latency and cost beside the greedy baseline and the batch optimum."""
     from keel.bench.orders import run
@@ -266,10 +267,10 @@ def bench_audit(
 def bench_twin(
     database_url: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    skus: int = 10_000,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
     seconds: Annotated[float, typer.Option(help="duration of the live-stream phase")] = 20.0,
     speed: Annotated[float, typer.Option(min=0.01, help="simulated hours per real second")] = 1.0,
-    seed: int = 42,
+    seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
 ) -> None:
     """Retail twin: load time from an empty database, live-stream events/s and home-page p95 under it."""
     from keel.bench.twin import run
@@ -281,5 +282,8 @@ guard_commands(app, COMMANDS)  # last: every command above is registered
 
 
 def main() -> None:
-    with user_mistakes():  # a database lost mid-command, too, is one line and not a traceback
-        app()
+    try:
+        with user_mistakes():  # a database lost mid-command, too, is one line and not a traceback
+            app()
+    except typer.Exit as exc:  # raised outside the app (while it closed): its status, without a traceback
+        sys.exit(exc.exit_code)

@@ -210,6 +210,6 @@ def test_pages_metrics_facts_and_wave_candidates(keel: Keel) -> None:
         facts = reads.live_shipments(conn, OrderFilter(created_since=T0 + timedelta(seconds=30)))
         assert [(f.order_id, f.location, f.status) for f in facts] == [(second, "WH-1", ShipmentStatus.PICKING)]
         # The second order is being picked: only the first may join a wave.
-        assert [o.id for o in reads.wave_candidates(conn, None, None, 10)] == [first]
-        assert reads.wave_candidates(conn, "FR", None, 10) == []
-        assert reads.wave_candidates(conn, None, "pos-fr", 10) == []
+        assert [o.id for o in reads.wave_candidates(conn, reads.OrderFilter(), 10)] == [first]
+        assert reads.wave_candidates(conn, reads.OrderFilter(country="FR"), 10) == []
+        assert reads.wave_candidates(conn, reads.OrderFilter(channel="pos-fr"), 10) == []

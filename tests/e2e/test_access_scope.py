@@ -166,7 +166,7 @@ def test_users_set_scope_command(run: Run, db_url: str) -> None:
     keel = open_keel(db_url)
     keel.channels.list()
     bad = run("users", "set-scope", "shop-de", "--channel", "nope")
-    assert (bad.exit_code, "unknown channel 'nope'" in bad.stdout) == (2, True), bad.stdout
+    assert (bad.exit_code, "unknown channel 'nope'" in bad.stderr) == (2, True), bad.output
     good = run("users", "set-scope", "shop-de", "--country", "de", "--country", "AT")
     assert good.exit_code == 0 and "every channel and countries AT, DE" in good.stdout, good.stdout
     assert keel.access.get("shop-de").countries == ("AT", "DE")

@@ -40,7 +40,7 @@ def test_import_a_geonames_dump_then_look_a_code_up(run: Run, tmp_path: Path) ->
     shown = run("geo", "postcode", "de", "101 17")
     assert shown.stdout == "DE 10117 Berlin: 52.51800, 13.38820 (the average of 2 rows)\n"
     missing = run("geo", "postcode", "DE", "99999")
-    assert missing.exit_code == 2
+    assert missing.exit_code == 3
     assert "no centroid is known for postal code '99999' in 'DE'" in missing.stderr
 
 

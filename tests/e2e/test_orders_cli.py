@@ -65,7 +65,7 @@ def test_recapture_with_other_content_is_refused(run: Run, keel: Keel, tmp_path:
     other = order_file(tmp_path, "other.json", lines=[{"sku": "SKU-1", "quantity": 3, "unit_price": "12.50"}])
     result = run("orders", "capture", str(other))
     assert result.exit_code == 2
-    assert "order 'W-1' of channel 'web-de' was already captured with other content" in result.stdout
+    assert "order 'W-1' of channel 'web-de' was already captured with other content" in result.stderr
     assert snapshot(keel) == before
 
 
@@ -92,7 +92,7 @@ def test_a_bad_capture_file_exits_2_and_writes_nothing(
     result = run("orders", "capture", str(order_file(tmp_path, **extra)))
     assert result.exit_code == 2
     for text in expected:
-        assert text in result.stdout
+        assert text in result.stderr
     assert snapshot(keel) == before
 
 
@@ -102,12 +102,12 @@ def test_a_file_that_is_not_json_exits_2(run: Run, keel: Keel, tmp_path: Path) -
     before = snapshot(keel)
     result = run("orders", "capture", str(path))
     assert result.exit_code == 2
-    assert f"{path}: not JSON" in result.stdout
+    assert f"{path}: not JSON" in result.stderr
     assert snapshot(keel) == before
     array = tmp_path / "array.json"
     array.write_text("[]")
     not_an_object = run("orders", "capture", str(array))
-    assert (not_an_object.exit_code, f"{array}: an order is a JSON object" in not_an_object.stdout) == (2, True)
+    assert (not_an_object.exit_code, f"{array}: an order is a JSON object" in not_an_object.stderr) == (2, True)
     missing = run("orders", "capture", str(tmp_path / "absent.json"))
     assert missing.exit_code == 2  # typer: the file must exist
     assert snapshot(keel) == before
@@ -148,7 +148,7 @@ def test_show_prints_lines_shipments_timeline_and_routing(run: Run, keel: Keel, 
     assert "  routing (capture): WH-DE-1 cost " in out
     assert "    #1 WH-DE-1 splits=0 cost=" in out
     missing = run("orders", "show", "99")
-    assert (missing.exit_code, "order 99 does not exist" in missing.stdout) == (2, True)
+    assert (missing.exit_code, missing.stderr) == (3, "order 99 does not exist\n")
 
 
 def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Pa
     before = snapshot(keel)
     early = run("orders", "ship", "1", "1", "--carrier", "DHL", "--tracking", "JJD1")
     assert early.exit_code == 2
-    assert "shipment is allocated, it cannot become shipped; the next step is picking" in early.stdout
+    assert "shipment is allocated, it cannot become shipped; the next step is picking" in early.stderr
     assert snapshot(keel) == before
     shipped = run("orders", "ship", "1", "1", "--carrier", "DHL", "--tracking", "JJD1", "--walk")
     assert (shipped.exit_code, shipped.stdout) == (0, "order 1 shipment 1 shipped with DHL (JJD1); order is shipped\n")
@@ -167,9 +167,9 @@ def test_ship_needs_a_packed_shipment_or_walk(run: Run, keel: Keel, tmp_path: Pa
     assert (order.shipments[0].carrier, order.shipments[0].tracking_number) == ("DHL", "JJD1")
     again = run("orders", "ship", "1", "1", "--carrier", "DHL", "--tracking", "JJD1", "--walk")
     assert again.exit_code == 2
-    assert "shipment is shipped, it cannot become shipped; the next step is delivered" in again.stdout
+    assert "shipment is shipped, it cannot become shipped; the next step is delivered" in again.stderr
     nowhere = run("orders", "ship", "1", "7", "--carrier", "DHL", "--tracking", "X", "--walk")
-    assert (nowhere.exit_code, nowhere.stdout) == (2, "order 1 has no shipment 7\n")
+    assert (nowhere.exit_code, nowhere.stderr) == (3, "order 1 has no shipment 7\n")
 
 
 def test_ship_without_walk_after_pick_and_pack(run: Run, keel: Keel, tmp_path: Path) -> None:
@@ -197,7 +197,7 @@ def test_cancel_part_of_a_line_then_the_rest(run: Run, keel: Keel, tmp_path: Pat
     before = snapshot(keel)
     nothing = run("orders", "cancel", "1")
     assert nothing.exit_code == 2
-    assert "order 1 has nothing left to cancel" in nothing.stdout
+    assert "order 1 has nothing left to cancel" in nothing.stderr
     assert snapshot(keel) == before
 
 
@@ -205,13 +205,13 @@ def test_cancel_refuses_bad_arguments(run: Run, keel: Keel, tmp_path: Path) -> N
     assert run("orders", "capture", str(order_file(tmp_path))).exit_code == 0
     before = snapshot(keel)
     half = run("orders", "cancel", "1", "--line", "1")
-    assert (half.exit_code, half.stdout) == (2, "give --line and --quantity together, or neither\n")
+    assert (half.exit_code, half.stderr) == (2, "give --line and --quantity together, or neither\n")
     too_many = run("orders", "cancel", "1", "--line", "1", "--quantity", "3")
     assert too_many.exit_code == 2
-    assert "line 1: 3 asked, 2 cancellable" in too_many.stdout
+    assert "line 1: 3 asked, 2 cancellable" in too_many.stderr
     no_line = run("orders", "cancel", "1", "--line", "4", "--quantity", "1")
     assert no_line.exit_code == 2
-    assert "line 1  line_no: order 1 has no line 4" in no_line.stdout
+    assert "line 1  line_no: order 1 has no line 4" in no_line.stderr
     unknown = run("orders", "cancel", "42")
-    assert (unknown.exit_code, "order 42 does not exist" in unknown.stdout) == (2, True)
+    assert (unknown.exit_code, unknown.stderr) == (3, "order 42 does not exist\n")
     assert snapshot(keel) == before

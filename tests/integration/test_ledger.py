@@ -10,7 +10,8 @@ from keel.bootstrap import Keel
 from keel.inventory.model import Kind
 from keel.inventory.service import BatchResult
 from keel.platform.errors import NotFound
-from tests.support import ST_DE, ST_FR, WEB_DE, WH_DE, WH_FR, World, events_after, last_seq, mv, position
+from keel.platform.scope import OutOfScope, Scope
+from tests.support import ST_DE, ST_FR, WEB_DE, WH_DE, WH_FR, World, events_after, last_seq, mv, position, snapshot
 
 
 def t(day: int, hour: int = 0) -> str:
@@ -187,3 +188,23 @@ def test_trailing_duplicates_do_not_widen_the_announced_range(keel: Keel, world:
     listed = {(r.channel, r.country): r.quantity for r in keel.availability.projected(["SKU-1"])["SKU-1"]}
     live = {(r.channel, r.country): r.quantity for r in keel.availability.explain("SKU-1")}
     assert listed == {k: v for k, v in live.items() if v}
+
+
+def test_apply_many_refuses_a_file_with_a_row_outside_the_scope_whole(keel: Keel, world: World) -> None:
+    # given a caller restricted to Germany and a file with one row in France among German ones
+    germany = Scope.of(None, ["DE"])
+    rows = [
+        mv("a", "received", "SKU-1", WH_DE, 1),
+        mv("b", "received", "SKU-1", WH_FR, 1),
+        mv("c", "sold", "X", ST_DE, 1),
+    ]
+    before = snapshot(keel)
+    # when it is applied, then nothing is, and the row at fault is named
+    with pytest.raises(OutOfScope) as refused:
+        keel.stock.apply_many(rows, scope=germany)
+    assert refused.value.extra["errors"] == [
+        {"row": 2, "field": "location", "reason": f"location '{WH_FR}' is in FR, outside your restrictions"}
+    ]
+    assert snapshot(keel) == before
+    # and the German rows alone go in
+    assert keel.stock.apply_many([rows[0]], scope=germany).accepted == 1

@@ -5,7 +5,10 @@ sampled every ~100 ms.
 ``load_seconds`` runs from an empty database to ready: schema, generate, ``load_world`` and the channel
 availability projector caught up. ``events_per_s`` counts stream events applied per real second (an event is
 one movement, one cycle count or one captured order). ``home_p95_ms`` is the 95th percentile of GET / as
-seen by this process with httpx.
+seen by this process with httpx. ``restricted_home_p95_ms`` is the same page for an analyst restricted to one
+channel and one country, sampled alternately with the first in the same run: the whole picture comes from
+the shared cache, a restricted one is narrowed from it and re-reads accuracy and fulfilment rates with the
+restriction (docs/access.md, Restrictions), so the ratio is what a restriction costs a page view.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from keel.access import Role
 from keel.bench.inventory import _free_port, _spawn, bench_database, reader_token
 from keel.bootstrap import bootstrap
 from keel.platform import migrate
@@ -81,16 +85,22 @@ def run(
                 target=stream.run, args=(stop, speed), kwargs={"on_step": record}, name="twin-stream", daemon=True
             )
             latencies: list[float] = []
+            restricted: list[float] = []
             errors = 0
+            first = world.channels[0]
+            keel.access.add_service("bench-de", Role.ANALYST)
+            keel.access.set_scope("bench-de", [first["code"]], first["countries"][:1], {first["code"]})
+            narrow = {"Authorization": f"Bearer {keel.access.create_token('bench-de', 'bench').secret}"}
             with console.status(f"live stream at {speed:g} simulated h/s for {seconds:.0f} s, sampling GET /"):
                 start = time.perf_counter()
                 runner.start()
                 auth = {"Authorization": f"Bearer {reader_token(keel)}"}
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=auth) as client:
                     while (now := time.perf_counter()) - start < seconds:
+                        mine = len(latencies) > len(restricted)  # alternate: the same load for both
                         t = time.perf_counter()
-                        response = client.get("/")
-                        latencies.append(1000 * (time.perf_counter() - t))
+                        response = client.get("/", headers=narrow if mine else None)
+                        (restricted if mine else latencies).append(1000 * (time.perf_counter() - t))
                         errors += response.status_code != 200
                         time.sleep(max(0.0, 0.1 - (time.perf_counter() - now)))
                 stop.set()
@@ -109,12 +119,14 @@ def run(
         "load_seconds": round(load_s, 1),
         "events_per_s": round(events / elapsed),
         "home_p95_ms": round(_p95(latencies), 1),
+        "restricted_home_p95_ms": round(_p95(restricted), 1),
+        "restricted_ratio": round(_p95(restricted) / _p95(latencies), 2) if latencies else None,
     }
     table = Table("figure", "value", title=f"keel bench twin (seed {seed}, speed {speed:g} simulated h/s)")
     for key, value in figures.items():
         table.add_row(key, str(value))
     table.add_row("home median (ms)", f"{statistics.median(latencies):.1f}" if latencies else "-")
-    table.add_row("home samples / non-200", f"{len(latencies)} / {errors}")
+    table.add_row("home samples (each view) / non-200", f"{len(latencies)} / {errors}")
     table.add_row("simulated hours covered", f"{stream.now / 3600:.1f}")
     for kind, n in sorted(totals.items()):
         table.add_row(f"  {kind}", str(n))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,18 +12,30 @@ from rich.table import Table
 
 from keel.channels.api import public
 from keel.channels.model import CreateChannel
-from keel.cli_support import fail, open_keel
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, details, emit, fail, open_keel, page, refuse
+from keel.platform.errors import KeelError
 
 app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
 console = Console()
-DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+Code = Annotated[str, typer.Argument(help="the channel code, e.g. web-de")]
 
 
 @app.command("list")
-def list_channels(database_url: DbOpt = None, kind: str | None = None, country: str | None = None) -> None:
-    """List channels."""
-
-    items, total = open_keel(database_url).channels.list(kind=kind, country=country, limit=1000)
+def list_channels(
+    database_url: DbOpt = None,
+    kind: Annotated[str | None, typer.Option(help="only this kind, e.g. web_store, marketplace, pos")] = None,
+    country: Annotated[str | None, typer.Option(help="only channels selling to this ISO country, e.g. DE")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="rows in one page")] = 1000,
+    offset: Annotated[int, typer.Option(min=0, help="rows to skip (the next page: offset + limit)")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """List channels, with the countries they sell to and their currency."""
+    keel = open_keel(database_url)
+    items, total = keel.channels.list(kind=kind, country=country, limit=limit, offset=offset, scope=cli_scope())
+    if json_out:
+        # the API's document (the availability policy as its JSON document, not the parsed rules)
+        emit(page([public(c) for c in items], total, limit=limit, offset=offset))
+        return
     table = Table("code", "name", "kind", "countries", "currency", "active", title=f"{total} channels")
     for c in items:
         table.add_row(c.code, c.name, c.kind, ",".join(c.countries), c.currency, str(c.active))
@@ -31,15 +43,17 @@ def list_channels(database_url: DbOpt = None, kind: str | None = None, country: 
 
 
 @app.command("show")
-def show_channel(code: str, database_url: DbOpt = None) -> None:
+def show_channel(code: Code, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Show one channel with its availability policy."""
-    from keel.platform.errors import KeelError
-
+    keel = open_keel(database_url)
     try:
-        channel = open_keel(database_url).channels.get(code)
+        channel = keel.channels.get(code, scope=cli_scope())
     except KeelError as exc:
-        raise fail(exc, console=console) from exc
-    console.print_json(json.dumps(public(channel).model_dump(), default=str))
+        raise fail(exc) from exc
+    if json_out:
+        emit(public(channel))
+        return
+    console.print(details(public(channel)))
 
 
 @app.command("create")
@@ -48,28 +62,28 @@ def create_channel(
     database_url: DbOpt = None,
 ) -> None:
     """Register a channel from a JSON file (code, name, kind, countries, currency, policy)."""
-    from keel.platform.errors import KeelError
-
     try:
         document = json.loads(path.read_text())
-        # absent fields go to validation as empty, which names them the way the API does
-        fields = {k: document.get(k) for k in ("code", "name", "kind", "countries", "currency", "policy")}
-        channel = open_keel(database_url).channels.create(CreateChannel(**fields))
     except json.JSONDecodeError as exc:
-        console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
-        raise typer.Exit(2) from exc
+        raise refuse(f"{path}: not JSON: {exc.msg}") from exc
+    if not isinstance(document, dict):
+        raise refuse(f"{path}: a channel is a JSON object")
+    # absent fields go to validation as empty, which names them the way the API does
+    fields: dict[str, Any] = {k: document.get(k) for k in ("code", "name", "kind", "countries", "currency", "policy")}
+    keel = open_keel(database_url)
+    try:
+        channel = keel.channels.create(CreateChannel(**fields), scope=cli_scope())
     except KeelError as exc:
-        raise fail(exc, console=console) from exc
+        raise fail(exc) from exc
     console.print(f"created channel {channel.code} (#{channel.id})")
 
 
 @app.command("deactivate")
-def deactivate_channel(code: str, database_url: DbOpt = None) -> None:
+def deactivate_channel(code: Code, database_url: DbOpt = None) -> None:
     """Deactivate a channel: its listings drop to zero at the next projector step."""
-    from keel.platform.errors import KeelError
-
+    keel = open_keel(database_url)
     try:
-        open_keel(database_url).channels.deactivate(code)
+        keel.channels.deactivate(code, scope=cli_scope())
     except KeelError as exc:
-        raise fail(exc, console=console) from exc
+        raise fail(exc) from exc
     console.print(f"deactivated channel {code}")

@@ -19,14 +19,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from keel.cli_support import fail, open_keel
+from keel.cli_support import DbOpt, JsonOpt, emit, fail, open_keel
 from keel.geo.model import PostalCodeReader, problems
 from keel.platform.errors import KeelError, ValidationFailed
 
 app = typer.Typer(help="Reference geography: postal-code centroids for ship-to addresses.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
 
 
 @contextmanager
@@ -52,7 +51,10 @@ def open_source(path: Path) -> Iterator[tuple[IO[bytes], int]]:
 def read_file(path: Path, reader: PostalCodeReader) -> None:
     """Feed every line of ``path`` to ``reader`` under a progress bar of the bytes read."""
     columns = (TextColumn("[bold]reading  "), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-    with open_source(path) as (handle, size), Progress(*columns, console=err, transient=True) as progress:
+    with (
+        open_source(path) as (handle, size),
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress,
+    ):
         task = progress.add_task("read", total=size)
         unreported = 0
         for number, line in enumerate(handle, start=1):
@@ -86,7 +88,7 @@ def import_postcodes(
     if errors:
         raise fail(ValidationFailed(f"{path}: {problems(reader.error_count)}; nothing was imported", errors))
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err) as progress:
+    with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("write", total=len(reader))
         try:
             result = keel.postcodes.write(reader, source=path.name, progress=lambda n: progress.advance(task, n))
@@ -103,12 +105,21 @@ def import_postcodes(
 
 
 @app.command("postcode")
-def show_postcode(country: str, code: str, database_url: DbOpt = None) -> None:
+def show_postcode(
+    country: Annotated[str, typer.Argument(help="ISO country code, e.g. DE")],
+    code: Annotated[str, typer.Argument(help="the postal code, e.g. 10115")],
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Look up the centroid a ship-to address with this postal code gets (the code, else its outward part)."""
+    keel = open_keel(database_url)
     try:
-        found = open_keel(database_url).postcodes.get(country, code)
+        found = keel.postcodes.get(country, code)
     except KeelError as exc:
         raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
     place = f" {found.place}" if found.place else ""
     area = "" if found.exact else " (outward part only)"
     rows = f" (the average of {found.source_rows} rows)" if found.source_rows > 1 else ""

@@ -10,38 +10,56 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.cli_support import fail, open_keel
+from keel.cli_support import EXIT_NOT_FOUND, DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, refuse
 from keel.orders import AdvanceShipment, CancelOrder, PlanWave, capture_command
 from keel.orders.model import short_of
 from keel.platform.errors import KeelError
-from keel.platform.vocabulary import ShipmentStatus
+from keel.platform.vocabulary import OrderStatus, ShipmentStatus
 
 app = typer.Typer(help="Orders: capture, routing, fulfilment.", no_args_is_help=True)
 console = Console()
-DbOpt = Annotated[str | None, typer.Option("--database-url", help="overrides KEEL_DATABASE_URL")]
+err = Console(stderr=True)
+OrderId = Annotated[int, typer.Argument(help="the order number (keel orders list shows them)")]
+STATUSES = ", ".join(s.value for s in OrderStatus)
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    if isinstance(exc, KeelError):
-        return fail(exc, label="line", console=console)
-    raise exc
+def _fail(exc: KeelError) -> typer.Exit:
+    return fail(exc, label="line")
 
 
 @app.command("list")
 def list_orders(
-    database_url: DbOpt = None, channel: str | None = None, status: str | None = None, limit: int = 50
+    database_url: DbOpt = None,
+    channel: Annotated[str | None, typer.Option(help="only this channel's orders")] = None,
+    status: Annotated[str | None, typer.Option(help=f"only orders in this status: {STATUSES}")] = None,
+    country: Annotated[str | None, typer.Option(help="only orders shipped to this ISO country, e.g. DE")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="rows in one page")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="rows to skip (the next page: offset + limit)")] = 0,
+    json_out: JsonOpt = False,
 ) -> None:
-    """The newest orders, with the fulfilment rates."""
-
+    """The newest orders, with the split, on-time and same-day rates of the orders matching the filters."""
+    if status is not None and status not in set(OrderStatus):
+        raise refuse(f"unknown order status {status!r}; one of {STATUSES}")
     keel = open_keel(database_url)
-    found = keel.orders.reads.list(channel=channel, status=status, limit=limit)
+    scope = cli_scope()
+    try:
+        if channel is not None:
+            keel.channels.get(channel, scope=scope)  # a mistyped code is named, not an empty list
+    except KeelError as exc:
+        raise _fail(exc) from exc
+    found = keel.orders.reads.list(
+        channel=channel, status=status, country=country, limit=limit, offset=offset, scope=scope
+    )
+    m = keel.orders.reads.metrics(channel=channel, country=country, scope=scope)
+    if json_out:
+        emit({**page(found.items, found.total, limit=limit, offset=offset), "metrics": m})
+        return
     table = Table(
         "id", "channel", "external id", "status", "fulfilment", "units", "nodes", title=f"{found.total} orders"
     )
     for o in found.items:
         table.add_row(str(o.id), o.channel, o.external_id, o.status, o.fulfilment, str(o.units), ",".join(o.nodes))
     console.print(table)
-    m = keel.orders.reads.metrics(channel=channel)
     console.print(
         " · ".join(
             f"{label} {'-' if rate is None else format(rate, '.1%')}"
@@ -51,13 +69,16 @@ def list_orders(
 
 
 @app.command("show")
-def show_order(order_id: int, database_url: DbOpt = None) -> None:
+def show_order(order_id: OrderId, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """One order: lines, shipments, timeline and the routing explanation."""
-
+    keel = open_keel(database_url)
     try:
-        order = open_keel(database_url).orders.reads.get(order_id)
-    except Exception as exc:
+        order = keel.orders.reads.get(order_id, scope=cli_scope())
+    except KeelError as exc:
         raise _fail(exc) from exc
+    if json_out:
+        emit(order)
+        return
     console.print(f"[bold]order {order.id}[/bold] {order.channel}/{order.external_id} {order.status}")
     for line in order.lines:
         console.print(
@@ -87,18 +108,16 @@ def capture_order(
     database_url: DbOpt = None,
 ) -> None:
     """Capture an order from a JSON file (idempotent by channel and external_id)."""
-
     try:
         document = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        console.print(f"[red]{path}: not JSON: {exc.msg}[/red]")
-        raise typer.Exit(2) from exc
+        raise refuse(f"{path}: not JSON: {exc.msg}") from exc
     if not isinstance(document, dict):
-        console.print(f"[red]{path}: an order is a JSON object[/red]")
-        raise typer.Exit(2)
+        raise refuse(f"{path}: an order is a JSON object")
+    keel = open_keel(database_url)
     try:
-        captured = open_keel(database_url).orders.capture.place(capture_command(document))
-    except Exception as exc:
+        captured = keel.orders.capture.place(capture_command(document), scope=cli_scope())
+    except KeelError as exc:
         raise _fail(exc) from exc
     order = captured.order
     verb = "captured" if captured.created else "already captured:"
@@ -108,7 +127,7 @@ def capture_order(
 
 @app.command("ship")
 def ship(
-    order_id: int,
+    order_id: OrderId,
     number: Annotated[int, typer.Argument(help="shipment (allocation) number")],
     carrier: Annotated[str, typer.Option(help="carrier name")],
     tracking: Annotated[str, typer.Option(help="tracking number")],
@@ -117,41 +136,38 @@ def ship(
 ) -> None:
     """Ship one shipment of an order (it must be packed, or use --walk)."""
     keel = open_keel(database_url)
+    scope = cli_scope()
     try:
         if walk:
-            shipment = keel.orders.reads.get(order_id).shipment(number)
+            shipment = keel.orders.reads.get(order_id, scope=scope).shipment(number)
             if shipment is None:
-                console.print(f"[red]order {order_id} has no shipment {number}[/red]")
-                raise typer.Exit(2)
+                raise refuse(f"order {order_id} has no shipment {number}", EXIT_NOT_FOUND)
             for step in (ShipmentStatus.PICKING, ShipmentStatus.PACKED):
                 if short_of(shipment.status, step):
-                    keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, step))
+                    keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, step), scope=scope)
         command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, carrier, tracking)
-        order = keel.orders.fulfilment.advance(command)
-    except typer.Exit:
-        raise
-    except Exception as exc:
+        order = keel.orders.fulfilment.advance(command, scope=scope)
+    except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"order {order_id} shipment {number} shipped with {carrier} ({tracking}); order is {order.status}")
 
 
 @app.command("cancel")
 def cancel(
-    order_id: int,
+    order_id: OrderId,
     line: Annotated[int | None, typer.Option(help="cancel part of this line only")] = None,
     quantity: Annotated[int | None, typer.Option(help="units of --line to cancel")] = None,
-    reason: str = "",
+    reason: Annotated[str, typer.Option(help="why, kept in the order's timeline")] = "",
     database_url: DbOpt = None,
 ) -> None:
     """Cancel an order (everything not shipped) or --quantity units of one --line."""
-
     if (line is None) != (quantity is None):
-        console.print("[red]give --line and --quantity together, or neither[/red]")
-        raise typer.Exit(2)
+        raise refuse("give --line and --quantity together, or neither")
     lines = None if line is None or quantity is None else ((line, quantity),)
+    keel = open_keel(database_url)
     try:
-        order = open_keel(database_url).orders.fulfilment.cancel(CancelOrder(order_id, lines, reason))
-    except Exception as exc:
+        order = keel.orders.fulfilment.cancel(CancelOrder(order_id, lines, reason), scope=cli_scope())
+    except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"order {order_id} is {order.status}")
 
@@ -164,14 +180,19 @@ def wave(
     apply: Annotated[bool, typer.Option("--apply", help="move the orders (default: report only)")] = False,
     time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 20.0,
     database_url: DbOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Re-optimise allocated orders jointly (batch program); --apply moves the cheaper ones."""
-
+    """Re-optimise allocated orders jointly (one batch program); --apply moves the ones that get cheaper."""
+    keel = open_keel(database_url)
+    # TODO(scope): pass scope=cli_scope() once the waves use case takes a scope.
     try:
-        with console.status("solving the wave"):
-            report = open_keel(database_url).orders.waves.plan(PlanWave(country, channel, limit, apply, time_limit))
-    except Exception as exc:
+        with err.status("solving the wave"):
+            report = keel.orders.waves.plan(PlanWave(country, channel, limit, apply, time_limit))
+    except KeelError as exc:
         raise _fail(exc) from exc
+    if json_out:
+        emit(report)
+        return
     table = Table("order", "channel", "from", "to", "cost before", "cost after", title="orders the wave moves")
     for c in report.changes:
         table.add_row(
@@ -199,10 +220,11 @@ def fill_backorders(
     database_url: DbOpt = None,
 ) -> None:
     """Source backordered units against live stock now (the worker also does it after stock moves)."""
-
+    keel = open_keel(database_url)
+    # TODO(scope): pass scope=cli_scope() once the backorder fill takes a scope.
     try:
-        report = open_keel(database_url).orders.backorders.fill(limit=limit)
-    except Exception as exc:
+        report = keel.orders.backorders.fill(limit=limit)
+    except KeelError as exc:
         raise _fail(exc) from exc
     for f in report.filled:
         console.print(f"order {f.order_id}: {f.units} units at {', '.join(f.nodes)}")
@@ -213,42 +235,52 @@ def fill_backorders(
 
 policy_app = typer.Typer(help="Sourcing policies as data, per channel or '*' for the default.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+PolicyChannel = Annotated[str, typer.Argument(help="a channel code, or '*' for the default policy")]
 
 
 @policy_app.command("show")
-def policy_show(channel: str, database_url: DbOpt = None) -> None:
+def policy_show(channel: PolicyChannel, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The policy in effect for CHANNEL, every filter with its numbers."""
-
+    keel = open_keel(database_url)
+    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        found = open_keel(database_url).orders.policies.get(channel)
-    except Exception as exc:
+        found = keel.orders.policies.get(channel)
+    except KeelError as exc:
         raise _fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
     console.print(f"{channel}: {found.source} policy")
     console.print_json(json.dumps(found.effective))
 
 
 @policy_app.command("set")
-def policy_set(channel: str, file: Path, database_url: DbOpt = None) -> None:
+def policy_set(
+    channel: PolicyChannel,
+    file: Annotated[Path, typer.Argument(help="the policy as a JSON document (docs/orders.md)")],
+    database_url: DbOpt = None,
+) -> None:
     """Replace CHANNEL's policy with the JSON document in FILE ('*': every channel without its own)."""
-
     try:
         document = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        console.print(f"[red]{file}: {exc}[/red]")
-        raise typer.Exit(2) from exc
+        raise refuse(f"{file}: {exc}") from exc
+    keel = open_keel(database_url)
+    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        open_keel(database_url).orders.policies.set(channel, document)
-    except Exception as exc:
+        keel.orders.policies.set(channel, document)
+    except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"sourcing policy of {channel} saved; it applies to the next order planned")
 
 
 @policy_app.command("reset")
-def policy_reset(channel: str, database_url: DbOpt = None) -> None:
+def policy_reset(channel: PolicyChannel, database_url: DbOpt = None) -> None:
     """Drop CHANNEL's own policy: it falls back to '*', then to the built-in policy."""
-
+    keel = open_keel(database_url)
+    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        open_keel(database_url).orders.policies.delete(channel)
-    except Exception as exc:
+        keel.orders.policies.delete(channel)
+    except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"{channel} now follows the default sourcing policy")

@@ -106,17 +106,20 @@ class Ledger:
         rows: Sequence[Mapping[str, Any]],
         source: str = "import",
         progress: Callable[[int], None] | None = None,
+        scope: Scope = Scope.ALL,
     ) -> BatchResult:
         """Apply any number of rows in ``max_batch`` chunks inside ONE transaction (file imports).
 
         A refusal anywhere (a bad field, an oversell in a late chunk) rolls back every chunk; error rows are
-        numbered from the start of ``rows``.
+        numbered from the start of ``rows``. A row at a location in a country outside ``scope`` refuses the
+        whole file with ``OutOfScope``, as ``apply_batch`` does.
         """
         size = self.settings.max_batch
         accepted = duplicates = 0
         first: int | None = None
         last: int | None = None
         with self._transaction() as conn:
+            self._check_rows_in_scope(conn, rows, scope)
             for start in range(0, len(rows), size):
                 try:
                     result = self._apply(conn, rows[start : start + size], source)
