@@ -15,7 +15,7 @@ from click.testing import Result
 from keel.access import Role
 from keel.bootstrap import Keel
 from tests.e2e.conftest import Run
-from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, WH_FR, build_world, open_keel, place, receive, snapshot
+from tests.support import GROUP, MARKET, ST_DE, WEB_DE, WH_DE, WH_FR, build_world, open_keel, place, receive, snapshot
 
 
 def order(channel: str, external_id: str, country: str) -> dict[str, Any]:
@@ -136,3 +136,30 @@ def test_a_write_outside_the_restrictions_is_refused_and_changes_nothing(
     # and inside them the same identities may write
     assert run("inventory", "count", "SKU-1", ST_DE, "0", env=tokens.de_planner).exit_code == 0
     assert run("orders", "cancel", "1", env=tokens.web_shop).stdout == "order 1 is cancelled\n"
+
+
+def test_groups_policies_waves_backorders_and_accuracy_honour_the_restrictions(
+    run: Run, keel: Keel, tokens: Tokens, tmp_path: Path
+) -> None:
+    # location groups: the shared DE+FR group shows its DE member only, and cannot be changed from Germany
+    groups = document(run("locations", "groups", "--json", env=tokens.de_planner))
+    assert [(g["code"], g["members"]) for g in groups] == [(GROUP, [WH_DE])]
+    before = snapshot(keel)
+    changed = run("locations", "group", GROUP, WH_DE, env=tokens.de_planner)
+    assert refused(changed) == f"the country of location '{WH_FR}' is 'FR', outside your restrictions"
+    assert snapshot(keel) == before
+    # accuracy: counts in France are not Germany's
+    keel.stock.record_count("SKU-1", WH_FR, 30, "c-fr")
+    keel.stock.record_count("SKU-1", WH_DE, 29, "c-de")
+    accuracy = document(run("inventory", "accuracy", "--json", env=tokens.de_planner))
+    assert [x["location"] for x in accuracy["locations"]] == [WH_DE]
+    # sourcing policies: another channel's reads as missing; waves and backorder passes take the channel's orders
+    keel.access.add_service("web-ops", Role.ORDER_OPERATIONS)
+    keel.access.set_scope("web-ops", [WEB_DE], None, {c.code for c in keel.channels.list()[0]})
+    web_ops = {"KEEL_TOKEN": keel.access.create_token("web-ops", "cli").secret}
+    assert refused(run("orders", "policy", "show", MARKET, env=web_ops), 3) == f"channel '{MARKET}' does not exist"
+    assert run("orders", "policy", "show", WEB_DE, env=web_ops).exit_code == 0
+    wave = document(run("orders", "wave", "--json", env=web_ops))
+    assert wave["orders_considered"] == 1
+    assert document(run("orders", "wave", "--json"))["orders_considered"] == 3
+    assert run("orders", "fill-backorders", env=web_ops).exit_code == 0

@@ -184,10 +184,9 @@ def wave(
 ) -> None:
     """Re-optimise allocated orders jointly (one batch program); --apply moves the ones that get cheaper."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once the waves use case takes a scope.
     try:
         with err.status("solving the wave"):
-            report = keel.orders.waves.plan(PlanWave(country, channel, limit, apply, time_limit))
+            report = keel.orders.waves.plan(PlanWave(country, channel, limit, apply, time_limit), cli_scope())
     except KeelError as exc:
         raise _fail(exc) from exc
     if json_out:
@@ -221,9 +220,8 @@ def fill_backorders(
 ) -> None:
     """Source backordered units against live stock now (the worker also does it after stock moves)."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once the backorder fill takes a scope.
     try:
-        report = keel.orders.backorders.fill(limit=limit)
+        report = keel.orders.backorders.fill(limit=limit, scope=cli_scope())
     except KeelError as exc:
         raise _fail(exc) from exc
     for f in report.filled:
@@ -242,9 +240,8 @@ PolicyChannel = Annotated[str, typer.Argument(help="a channel code, or '*' for t
 def policy_show(channel: PolicyChannel, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The policy in effect for CHANNEL, every filter with its numbers."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        found = keel.orders.policies.get(channel)
+        found = keel.orders.policies.get(channel, cli_scope())
     except KeelError as exc:
         raise _fail(exc) from exc
     if json_out:
@@ -266,9 +263,8 @@ def policy_set(
     except (OSError, json.JSONDecodeError) as exc:
         raise refuse(f"{file}: {exc}") from exc
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        keel.orders.policies.set(channel, document)
+        keel.orders.policies.set(channel, document, cli_scope())
     except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"sourcing policy of {channel} saved; it applies to the next order planned")
@@ -278,9 +274,8 @@ def policy_set(
 def policy_reset(channel: PolicyChannel, database_url: DbOpt = None) -> None:
     """Drop CHANNEL's own policy: it falls back to '*', then to the built-in policy."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once the sourcing policies take a scope.
     try:
-        keel.orders.policies.delete(channel)
+        keel.orders.policies.delete(channel, cli_scope())
     except KeelError as exc:
         raise _fail(exc) from exc
     console.print(f"{channel} now follows the default sourcing policy")

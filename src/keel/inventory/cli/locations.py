@@ -132,8 +132,7 @@ def show_location(code: Code, database_url: DbOpt = None, json_out: JsonOpt = Fa
 @app.command("groups")
 def list_groups(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """List location groups (locations a channel's policy names together) and their members."""
-    # TODO(scope): pass scope=cli_scope() once LocationService.groups takes a scope.
-    groups = open_keel(database_url).locations.groups()
+    groups = open_keel(database_url).locations.groups(cli_scope())
     if json_out:
         emit(groups)
         return
@@ -152,12 +151,14 @@ def set_group(
 ) -> None:
     """Create a location group, or replace the members of an existing one."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() to groups, set_group_members and create_group once they take one.
+    scope = cli_scope()
     try:
+        # whether the code exists at all decides update or create; the update then answers "does not exist"
+        # for a group wholly outside the restrictions, like the API
         if any(g.code == code for g in keel.locations.groups()):
-            keel.locations.set_group_members(code, members)
+            keel.locations.set_group_members(code, members, scope)
         else:
-            keel.locations.create_group(code, name or code, members)
+            keel.locations.create_group(code, name or code, members, scope)
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"location group {code}: {len(members)} members")

@@ -203,8 +203,7 @@ def accuracy(
 ) -> None:
     """Inventory accuracy per location and overall: the share of counts within tolerance of the book."""
     keel = open_keel(database_url)
-    # TODO(scope): pass scope=cli_scope() once InventoryQueries.accuracy takes a scope.
-    report = keel.queries.accuracy(tolerance_pct)
+    report = keel.queries.accuracy(tolerance_pct, scope=cli_scope())
     if json_out:
         emit(report)
         return
