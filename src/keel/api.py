@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
 from keel.access import AccessMiddleware, Identity, RateLimiter
 from keel.access import Guard as AccessGuard
@@ -128,7 +127,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         if worker:
             worker.close()
 
-    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the bundled copy.
+    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the vendored copy (web/static/swagger).
     app = FastAPI(
         title="Keel",
         version="0.1.0",
@@ -194,7 +193,6 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(web_router)
     app.include_router(orders_pages)
     app.include_router(audit_pages)
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

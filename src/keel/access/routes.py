@@ -4,7 +4,7 @@
 route), so a new route cannot ship without a decision. Public, and why:
 - ``/healthz``: load balancers and orchestrators probe it without credentials; it tells nothing private.
 - ``/ui/login`` (GET and POST): one cannot log in after logging in.
-- ``/static/*``: the stylesheet, icons, scripts and the bundled Swagger UI; no data.
+- ``/static/*``: the stylesheet, icons, scripts and the vendored Swagger UI; no data.
 - ``/docs`` and ``/openapi.json``: the API's shape is published in the repository anyway; no data.
 """
 
@@ -132,7 +132,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
-MOUNTS: dict[str, Rule] = {"/static": PUBLIC, "/static/swagger": PUBLIC, "/static/plotly": PUBLIC}
+MOUNTS: dict[str, Rule] = {"/static": PUBLIC, "/static/plotly": PUBLIC}
 
 # Every CLI command (its words after ``keel``) and the permission it needs when ``KEEL_TOKEN`` is set.
 # ``keel.cli`` refuses to load when a command is missing here.
