@@ -42,6 +42,7 @@ from keel.platform.api import (
 )
 from keel.platform.config import LOCAL_HOSTS, split_list
 from keel.platform.errors import ConfigError, KeelError
+from keel.platform.head import HeadAsGet
 from keel.platform.http import Guard
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
@@ -127,7 +128,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         if worker:
             worker.close()
 
-    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the vendored copy (web/static/swagger).
+    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves web/static/swagger.
     app = FastAPI(
         title="Keel",
         version="0.1.0",
@@ -144,6 +145,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.add_exception_handler(Exception, unexpected_error_handler)
 
     guard = _guard(keel)
+    app.add_middleware(HeadAsGet)  # innermost: access control checks a HEAD as the GET it becomes
     app.add_middleware(AccessMiddleware, guard=guard)
     # Outside access control, so refused attempts (401, 403) are recorded; inside the HTTP guard.
     app.add_middleware(AuditMiddleware)

@@ -1,7 +1,8 @@
 """THE table of who may call what: every HTTP route and page maps to a permission or to PUBLIC.
 
 ``keel.api.create_app`` refuses to start when a route of the app is missing here (or a row here names no
-route), so a new route cannot ship without a decision. Public, and why:
+route), so a new route cannot ship without a decision. HEAD has no rows: every GET route answers HEAD
+(``keel.platform.head``) under its GET row's rule (``Guard.rule``). Public, and why:
 - ``/healthz``: load balancers and orchestrators probe it without credentials; it tells nothing private.
 - ``/ui/login`` (GET and POST): one cannot log in after logging in.
 - ``/static/*``: the stylesheet, icons, scripts and the vendored Swagger UI; no data.
