@@ -6,7 +6,7 @@ import importlib.util
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from keel.platform.api import (
 from keel.platform.config import LOCAL_HOSTS, split_list
 from keel.platform.errors import ConfigError, KeelError
 from keel.platform.head import HeadAsGet
-from keel.platform.http import Guard
+from keel.platform.http import Guard, is_page, with_security_headers
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
@@ -51,7 +51,7 @@ from keel.web.login import router as login_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
-from keel.web.render import error_page
+from keel.web.render import error_page, page_error_handler
 from keel.web.tower import router as tower_pages
 from keel.web.tower import warm_insights
 from keel.worker import BackgroundWorker
@@ -115,6 +115,21 @@ DOCS_PAGE = """<!DOCTYPE html>
 """
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def pages_or_problems(problem: ErrorHandler) -> ErrorHandler:
+    """An exception handler answering a page's error with an HTML page in the tower's layout and an API
+    error with ``problem`` (RFC 9457): the path decides (``keel.platform.http.is_page``)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if is_page(request.url.path):
+            return with_security_headers(await page_error_handler(request, exc))
+        return with_security_headers(await problem(request, exc))
+
+    return handle
+
+
 def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     """Build the app around an already bootstrapped ``keel``; ``background`` runs the worker thread."""
 
@@ -138,11 +153,11 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         redoc_url=None,  # ReDoc's page loads its script from a CDN too
     )
     app.state.keel = keel
-    app.add_exception_handler(KeelError, keel_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_handler)
-    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(KeelError, pages_or_problems(keel_error_handler))
+    app.add_exception_handler(RequestValidationError, pages_or_problems(validation_handler))
+    app.add_exception_handler(StarletteHTTPException, pages_or_problems(http_error_handler))
     app.add_exception_handler(IntegrityError, integrity_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.add_exception_handler(Exception, pages_or_problems(unexpected_error_handler))
 
     guard = _guard(keel)
     app.add_middleware(HeadAsGet)  # innermost: access control checks a HEAD as the GET it becomes
