@@ -98,6 +98,25 @@ class Health(BaseModel):
     availability_lag_events: int = Field(description="events the availability projector has not applied yet")
 
 
+API_DESCRIPTION = """\
+Keel's HTTP API: locations, stock, availability, channels, orders, sourcing policies, postal codes, the audit
+log and access. Each operation says what it does, what it refuses and whether repeating it is safe.
+
+**Credentials.** Every operation but `GET /healthz` needs `Authorization: Bearer <token>`: create a token with
+`keel tokens create`, then *Authorize* on this page sends it. A browser logged in to the control tower may read
+with its session cookie; writes need the token. A role without the operation's permission gets 403, more
+requests than the token's rate 429 with `Retry-After` (docs/access.md).
+
+**Errors** are RFC 9457 problems (`application/problem+json`): `type`, `title`, `status`, `detail`, and
+`errors` (row, field, reason) for a refused body or batch. A refused request changes no data (the audit log
+still records the attempt).
+
+**Retries.** Creations that carry the client's own id (movements, reservations and counts by `id`, orders by
+`channel` and `external_id`) answer a repeat with the original; other content under the same id is a 409.
+
+**HEAD** is answered on every GET route: the GET's status and headers, no body.
+"""
+
 DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -147,7 +166,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app = FastAPI(
         title="Keel",
         version="0.1.0",
-        description="Unified commerce backbone",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,  # ReDoc's page loads its script from a CDN too
@@ -174,9 +193,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         )
     app.add_middleware(Guard, settings=keel.settings)  # added last: outermost, so it sees every request
 
-    @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz")
+    @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz", summary="Check health")
     def healthz() -> dict[str, object]:
-        """Liveness and readiness: the database answers; how far the availability projector lags."""
+        """Liveness and readiness: the database answers, and how many events the availability projector has not applied
+        yet. Needs no credentials.
+
+        Refuses only a Host that is not allowed (400); when the database does not answer it fails with 500, which is
+        what a readiness probe should see. Idempotent: a read, it changes nothing.
+        """
         with keel.db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
             last = keel.events.last_seq(conn)
@@ -188,9 +212,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
             "availability_lag_events": lag,
         }
 
-    @app.get("/metrics", tags=["platform"], operation_id="metrics")
+    @app.get("/metrics", tags=["platform"], operation_id="metrics", summary="Prometheus metrics")
     def metrics_endpoint() -> Response:
-        """Prometheus metrics in the text exposition format."""
+        """HTTP requests and latencies by route, movements applied and batches refused, availability changes and
+        reservations expired, in Prometheus' text exposition format, for a scraper.
+
+        Refuses callers without the ``metrics.read`` permission. Idempotent: a read, it changes nothing (the counters
+        themselves move with every request).
+        """
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/docs", include_in_schema=False)
