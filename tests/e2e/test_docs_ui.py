@@ -8,23 +8,30 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Request, expect
+from playwright.sync_api import Browser, Request, expect
 
 from keel.api import create_app
+from keel.bootstrap import Keel
 from keel.platform.http import CSP
 from tests.e2e.test_web import Tab, chromium, tab
-from tests.support import open_keel, serve_app
+from tests.support import admin_token, open_keel, serve_app
 
 __all__ = ["chromium", "tab"]  # fixtures shared with test_web
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def docs_keel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
     keel = open_keel(f"sqlite:///{tmp_path_factory.mktemp('docs') / 'keel.db'}")
-    with serve_app(create_app(keel)) as url:
-        yield url
+    yield keel
     keel.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(docs_keel: Keel) -> Iterator[str]:
+    """A server whose browser visitors are a logged-in admin (session cookie)."""
+    with serve_app(create_app(docs_keel)) as url:
+        yield url
 
 
 def operation_count(base_url: str) -> int:
@@ -85,3 +92,35 @@ def test_try_it_out_calls_keel_under_the_csp(tab: Tab, base_url: str) -> None:
     assert [c.url for c in calls] == [f"{base_url}/healthz"]
     tab.shot("docs-try-it-out")
     assert tab.errors == []
+
+
+def test_a_newcomer_authorizes_with_a_token_and_writes(chromium: Browser, docs_keel: Keel) -> None:
+    # given a browser with no session (nobody logged in) and an API token
+    token = admin_token(docs_keel)
+    with serve_app(create_app(docs_keel), as_admin=False) as url:
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{url}/docs")
+        # when the token is given to Authorize
+        page.locator("button.authorize").first.click()
+        dialog = page.locator(".modal-ux")
+        dialog.locator("input").fill(token)
+        dialog.locator("button.modal-btn.authorize").click()
+        dialog.locator("button.btn-done").click()
+        # and a location is created with Try it out
+        block = page.locator("#operations-locations-create_location")
+        block.locator(".opblock-summary").click()
+        block.get_by_role("button", name="Try it out").click()
+        body = '{"code": "WH-DOCS-1", "name": "Docs warehouse", "kind": "warehouse", "country": "DE"}'
+        block.locator("textarea.body-param__text").fill(body)
+        block.get_by_role("button", name="Execute").click()
+        # then Keel answered 201 (the bearer token was sent, the write was same-origin JSON) and it exists
+        expect(block.locator(".live-responses-table tbody .response-col_status").first).to_have_text(
+            "201", timeout=10_000
+        )
+        Tab(page, url).shot("docs-authorized-write")
+        context.close()
+    assert docs_keel.locations.get("WH-DOCS-1").name == "Docs warehouse"
+    assert errors == []
