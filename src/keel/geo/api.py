@@ -34,7 +34,7 @@ def get_postal_code(country: str, code: str, keel: KeelDep) -> PostalCodePublic:
     """The centroid an order shipping to this postal code is routed from, with the place name and whether it is exact or
     only the code's outward part is known.
 
-    Refuses an unknown country code (422) and a code whose centroid is not known (404). Idempotent: a read, it changes
+    Refuses a code whose centroid is not known, nor that of its outward part (404). Idempotent: a read, it changes
     nothing.
     """
     return PostalCodePublic.model_validate(keel.postcodes.get(country, code))

@@ -122,8 +122,9 @@ def get_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
     summary="Update a location",
 )
 def update_location(code: str, body: LocationUpdate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Changes the fields given; fields left out keep their value (null keeps name, kind and country, and resets
-    ``daily_capacity`` to its kind's default). ``active: false`` deactivates, ``true`` reactivates.
+    """Changes the fields given; fields left out keep their value. Null keeps name, kind, country, capabilities and
+    active, resets ``daily_capacity`` to its kind's default and clears the rest. ``active: false`` deactivates,
+    ``true`` reactivates.
 
     Refuses an unknown code (404), a location or new country outside the caller's restrictions (403) and invalid fields
     (422). Idempotent: the same body again leaves the same location (each call is still audited and announced as
@@ -383,8 +384,8 @@ def get_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPubl
 def release_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
     """Gives an active hold back to available (a cart abandoned or an order cancelled).
 
-    Refuses an unknown id (404) and a reservation that is no longer active (409). Not idempotent: a second release is
-    refused with 409 and changes nothing.
+    Refuses an unknown id (404), a reservation at a location outside the caller's restrictions (403) and one already
+    committed or expired (409). Idempotent: releasing a released reservation answers it unchanged.
     """
     return ReservationPublic.model_validate(keel.stock.release(rid, scope))
 
@@ -399,8 +400,8 @@ def release_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> Reservation
 def commit_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
     """Turns an active hold into committed stock (checkout completed): the units stay out of available until they ship.
 
-    Refuses an unknown id (404) and a reservation that is no longer active (409). Not idempotent: a second commit is
-    refused with 409 and changes nothing.
+    Refuses an unknown id (404), a reservation at a location outside the caller's restrictions (403) and one already
+    released or expired (409). Idempotent: committing a committed reservation answers it unchanged.
     """
     return ReservationPublic.model_validate(keel.stock.commit_reservation(rid, scope))
 

@@ -136,9 +136,9 @@ def plan_wave(body: WaveCreate, keel: KeelDep) -> WaveReportPublic:
     the cost before and after and every change. Without ``apply`` it is a dry run; with it the orders whose joint plan
     is cheaper move in one transaction.
 
-    Refuses an unknown country, or a limit or time limit out of range (422), and a wave whose orders or stock changed
-    while it was planned twice in a row (409); nothing is changed then. Idempotent without ``apply``; with it, a repeat
-    plans again from the new state and usually finds nothing cheaper.
+    Refuses an unknown country, or a limit or time limit out of range (422), an unknown channel (404), and a wave whose
+    orders or stock changed while it was planned, twice in a row (409); nothing is changed then. Idempotent without
+    ``apply``; with it, a repeat plans again from the new state and usually finds nothing cheaper.
     """
     report = keel.orders.waves.plan(PlanWave(**body.model_dump()))
     return WaveReportPublic.model_validate(report, from_attributes=True)
