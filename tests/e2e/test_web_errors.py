@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.platform.errors import Conflict
 from keel.platform.http import SECURITY_HEADERS
 from tests.e2e.test_http import assert_problem
 from tests.e2e.test_web import Tab, chromium, tab
@@ -91,6 +92,26 @@ def test_a_bug_in_a_page_is_a_500_page_without_internals(
     (record,) = [r for r in caplog.records if r.name == "keel.web"]
     assert record.getMessage() == f"unhandled error on GET {path}"
     assert record.exc_info is not None and SECRET in str(record.exc_info[1])
+
+
+def test_a_refusal_or_a_bad_parameter_on_a_page_is_an_html_page(sqlite_keel: Keel) -> None:
+    # given test-only pages: one whose use case refuses, one with a typed parameter (the tower's own pages
+    # parse their parameters by hand, so this is the safety net for a page that does not)
+    app = create_app(sqlite_keel)
+
+    def refuses() -> None:
+        raise Conflict("the wave changed meanwhile; plan it again")
+
+    def typed(n: int) -> int:
+        return n
+
+    app.add_api_route("/ui/test/refuses", refuses)
+    app.add_api_route("/ui/test/typed", typed)
+    with TestClient(app, headers=admin_headers(sqlite_keel)) as client:
+        refused = html(client.get("/ui/test/refuses"), 409)
+        assert "<h1>Conflict</h1>" in refused and "the wave changed meanwhile; plan it again" in refused
+        invalid = html(client.get("/ui/test/typed?n=abc"), 422)
+        assert "n: Input should be a valid integer" in invalid
 
 
 def test_the_api_keeps_answering_problems(broken_keel: Keel) -> None:
