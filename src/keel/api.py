@@ -6,7 +6,7 @@ import importlib.util
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
 from keel.access import AccessMiddleware, Identity, RateLimiter
 from keel.access import Guard as AccessGuard
@@ -43,7 +42,8 @@ from keel.platform.api import (
 )
 from keel.platform.config import LOCAL_HOSTS, split_list
 from keel.platform.errors import ConfigError, KeelError
-from keel.platform.http import Guard
+from keel.platform.head import HeadAsGet
+from keel.platform.http import Guard, is_page, with_security_headers
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
@@ -51,7 +51,7 @@ from keel.web.login import router as login_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
-from keel.web.render import error_page
+from keel.web.render import error_page, page_error_handler
 from keel.web.tower import router as tower_pages
 from keel.web.tower import warm_insights
 from keel.worker import BackgroundWorker
@@ -98,6 +98,25 @@ class Health(BaseModel):
     availability_lag_events: int = Field(description="events the availability projector has not applied yet")
 
 
+API_DESCRIPTION = """\
+Keel's HTTP API: locations, stock, availability, channels, orders, sourcing policies, postal codes, the audit
+log and access. Each operation says what it does, what it refuses and whether repeating it is safe.
+
+**Credentials.** Every operation but `GET /healthz` needs `Authorization: Bearer <token>`: create a token with
+`keel tokens create`, then *Authorize* on this page sends it. A browser logged in to the control tower may read
+with its session cookie; writes need the token. A role without the operation's permission gets 403, more
+requests than the token's rate 429 with `Retry-After` (docs/access.md).
+
+**Errors** are RFC 9457 problems (`application/problem+json`): `type`, `title`, `status`, `detail`, and
+`errors` (row, field, reason) for a refused body or batch. A refused request changes no data (the audit log
+still records the attempt).
+
+**Retries.** Creations that carry the client's own id (movements, reservations and counts by `id`, orders by
+`channel` and `external_id`) answer a repeat with the original; other content under the same id is a 409.
+
+**HEAD** is answered on every GET route: the GET's status and headers, no body.
+"""
+
 DOCS_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -115,6 +134,21 @@ DOCS_PAGE = """<!DOCTYPE html>
 """
 
 
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def pages_or_problems(problem: ErrorHandler) -> ErrorHandler:
+    """An exception handler answering a page's error with an HTML page in the tower's layout and an API
+    error with ``problem`` (RFC 9457): the path decides (``keel.platform.http.is_page``)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if is_page(request.url.path):
+            return with_security_headers(await page_error_handler(request, exc))
+        return with_security_headers(await problem(request, exc))
+
+    return handle
+
+
 def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     """Build the app around an already bootstrapped ``keel``; ``background`` runs the worker thread."""
 
@@ -128,23 +162,24 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         if worker:
             worker.close()
 
-    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves the bundled copy.
+    # docs_url=None: FastAPI's default page loads Swagger UI from a CDN; ours serves web/static/swagger.
     app = FastAPI(
         title="Keel",
         version="0.1.0",
-        description="Unified commerce backbone",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,  # ReDoc's page loads its script from a CDN too
     )
     app.state.keel = keel
-    app.add_exception_handler(KeelError, keel_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_handler)
-    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(KeelError, pages_or_problems(keel_error_handler))
+    app.add_exception_handler(RequestValidationError, pages_or_problems(validation_handler))
+    app.add_exception_handler(StarletteHTTPException, pages_or_problems(http_error_handler))
     app.add_exception_handler(IntegrityError, integrity_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.add_exception_handler(Exception, pages_or_problems(unexpected_error_handler))
 
     guard = _guard(keel)
+    app.add_middleware(HeadAsGet)  # innermost: access control checks a HEAD as the GET it becomes
     app.add_middleware(AccessMiddleware, guard=guard)
     # Outside access control, so refused attempts (401, 403) are recorded; inside the HTTP guard.
     app.add_middleware(AuditMiddleware)
@@ -158,9 +193,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
         )
     app.add_middleware(Guard, settings=keel.settings)  # added last: outermost, so it sees every request
 
-    @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz")
+    @app.get("/healthz", response_model=Health, tags=["platform"], operation_id="healthz", summary="Check health")
     def healthz() -> dict[str, object]:
-        """Liveness and readiness: the database answers; how far the availability projector lags."""
+        """Liveness and readiness: the database answers, and how many events the availability projector has not applied
+        yet. Needs no credentials.
+
+        Refuses only a Host that is not allowed (400); when the database does not answer it fails with 500, which is
+        what a readiness probe should see. Idempotent: a read, it changes nothing.
+        """
         with keel.db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
             last = keel.events.last_seq(conn)
@@ -172,9 +212,14 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
             "availability_lag_events": lag,
         }
 
-    @app.get("/metrics", tags=["platform"], operation_id="metrics")
+    @app.get("/metrics", tags=["platform"], operation_id="metrics", summary="Prometheus metrics")
     def metrics_endpoint() -> Response:
-        """Prometheus metrics in the text exposition format."""
+        """HTTP requests and latencies by route, movements applied and batches refused, availability changes and
+        reservations expired, in Prometheus' text exposition format, for a scraper.
+
+        Refuses callers without the ``metrics.read`` permission. Idempotent: a read, it changes nothing (the counters
+        themselves move with every request).
+        """
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/docs", include_in_schema=False)
@@ -194,7 +239,6 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(web_router)
     app.include_router(orders_pages)
     app.include_router(audit_pages)
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

@@ -1,5 +1,6 @@
 """The route x role matrix, built from the application's own route table: every route (and page) is
 called anonymously and with a token of every role; the status class must follow ``keel.access.ROUTES``.
+HEAD, which has no rows of its own, must get exactly its GET's status.
 
 SQLite only: this is about the decision per route, not storage (tests/e2e/test_access_http.py runs the
 token and session behaviour on both databases)."""
@@ -59,6 +60,10 @@ def test_every_route_and_role_gets_the_status_its_permission_says(sqlite_keel: K
             # when it is called anonymously
             anon = matrix_client.request(method, path, follow_redirects=False)
             location = anon.headers.get("location", "")
+            if method == "GET":  # HEAD has no row of its own: it gets its GET's decision (keel.platform.head)
+                head = matrix_client.head(path, follow_redirects=False)
+                if (head.status_code, head.headers.get("location", "")) != (anon.status_code, location):
+                    wrong.append(f"anonymous HEAD {path}: {head.status_code}, GET {anon.status_code}")
             if rule.permission is None:
                 expected_anon = anon.status_code != 401 and not LOGIN_REDIRECT.match(location)
             elif rule.page:
@@ -71,6 +76,10 @@ def test_every_route_and_role_gets_the_status_its_permission_says(sqlite_keel: K
             for role, token in by_role.items():
                 headers = {"Authorization": f"Bearer {token}"}
                 got = matrix_client.request(method, path, headers=headers, follow_redirects=False).status_code
+                if method == "GET":
+                    head = matrix_client.head(path, headers=headers, follow_redirects=False).status_code
+                    if head != got:
+                        wrong.append(f"{role.value} HEAD {path}: {head}, GET {got}")
                 allowed = rule.permission is None or rule.permission in ROLES[role]
                 # a public route's own 403 (the login form without its CSRF cookie) is not an access decision
                 refused = got == 403 and rule.permission is not None

@@ -137,7 +137,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_swagger_ui_renders_under_the_csp(tab: Tab) -> None:
     response = tab.open("/docs")
     assert response.headers["content-security-policy"] == CSP
-    # Swagger UI's script ran (it draws its own markup into #swagger-ui) and loaded /openapi.json. The bundled
-    # Swagger UI 4.15 then says it cannot render OpenAPI 3.1, as it did before the CSP (not a CSP matter).
-    expect(tab.page.locator("#swagger-ui .swagger-ui").first).to_be_attached()
+    # Swagger UI's script ran (it draws its own markup into #swagger-ui) and rendered /openapi.json
+    # (tests/e2e/test_docs_ui.py checks the explorer itself).
+    expect(tab.page.locator("#swagger-ui .opblock").first).to_be_visible()
     assert tab.errors == []  # a CSP violation is a console error

@@ -17,7 +17,10 @@ router = APIRouter(tags=["access"])
 
 @router.get("/access/me", operation_id="whoami", summary="Who am I")
 async def whoami(identity: IdentityDep) -> IdentityPublic:
-    """The identity the credentials belong to: its role, permissions and restrictions."""
+    """The identity the credentials belong to: its kind, role, permissions and restrictions (channels and countries).
+
+    Refuses nothing to any valid credentials. Idempotent: a read, it changes nothing.
+    """
     return IdentityPublic(
         id=identity.id,
         name=identity.name,
@@ -31,12 +34,18 @@ async def whoami(identity: IdentityDep) -> IdentityPublic:
 
 @router.get("/access/identities", operation_id="list_identities", summary="List identities")
 def list_identities(keel: KeelDep) -> list[AccountPublic]:
-    """Every person and service account, with role, restrictions and whether it is disabled (admins only)."""
+    """Every person and service account, with role, restrictions and whether it is disabled.
+
+    Refuses callers without ``access.admin`` (403). Idempotent: a read, it changes nothing.
+    """
     return [AccountPublic.model_validate(a) for a in keel.access.accounts()]
 
 
 @router.get("/access/tokens", operation_id="list_tokens", summary="List API tokens")
 def list_tokens(keel: KeelDep, identity: str | None = None) -> list[TokenPublic]:
-    """Tokens of every identity, or of one: id, name, scopes, expiry, revocation and last use, never the
-    secret (admins only)."""
+    """The tokens of every identity, or of one: id, name, scopes, expiry, revocation and last use, never the secret (it
+    is shown once, by ``keel tokens create``).
+
+    Refuses callers without ``access.admin`` (403). Idempotent: a read, it changes nothing.
+    """
     return [TokenPublic.model_validate(t) for t in keel.access.list_tokens(identity)]

@@ -33,12 +33,14 @@ from keel.access.service import AccessService
 from keel.platform.actor import Actor, Via, current_actor
 from keel.platform.api import problem_response
 from keel.platform.errors import Unauthenticated
+from keel.platform.http import is_page
 from keel.platform.scope import Scope as DataScope
 
 SESSION_COOKIE = "keel_session"
 LOGIN = "/ui/login"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 AUTHENTICATED = Rule("access.self")  # a path with no route (404) or no such method (405): any identity
+AUTHENTICATED_PAGE = Rule("access.self", page=True)  # the same among the pages: anonymous -> the login page
 PageDenied = Callable[[Request, Identity], Response]
 
 
@@ -87,7 +89,7 @@ class Guard:
         for regex, methods, rule in self.matchers:
             if regex.match(path) and (not methods or method in methods):
                 return rule
-        return AUTHENTICATED
+        return AUTHENTICATED_PAGE if is_page(path) else AUTHENTICATED
 
 
 class AccessMiddleware:

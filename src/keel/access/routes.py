@@ -1,10 +1,11 @@
 """THE table of who may call what: every HTTP route and page maps to a permission or to PUBLIC.
 
 ``keel.api.create_app`` refuses to start when a route of the app is missing here (or a row here names no
-route), so a new route cannot ship without a decision. Public, and why:
+route), so a new route cannot ship without a decision. HEAD has no rows: every GET route answers HEAD
+(``keel.platform.head``) under its GET row's rule (``Guard.rule``). Public, and why:
 - ``/healthz``: load balancers and orchestrators probe it without credentials; it tells nothing private.
 - ``/ui/login`` (GET and POST): one cannot log in after logging in.
-- ``/static/*``: the stylesheet, icons, scripts and the bundled Swagger UI; no data.
+- ``/static/*``: the stylesheet, icons, scripts and the vendored Swagger UI; no data.
 - ``/docs`` and ``/openapi.json``: the API's shape is published in the repository anyway; no data.
 """
 
@@ -132,7 +133,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
-MOUNTS: dict[str, Rule] = {"/static": PUBLIC, "/static/swagger": PUBLIC, "/static/plotly": PUBLIC}
+MOUNTS: dict[str, Rule] = {"/static": PUBLIC, "/static/plotly": PUBLIC}
 
 # Every CLI command (its words after ``keel``) and the permission it needs when ``KEEL_TOKEN`` is set.
 # ``keel.cli`` refuses to load when a command is missing here.

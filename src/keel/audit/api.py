@@ -132,7 +132,12 @@ QueryDep = Annotated[AuditQuery, Depends(audit_query)]
 
 @router.get("/audit", response_model=AuditPagePublic, operation_id="list_audit_entries", summary="Read the audit log")
 def list_audit_entries(keel: KeelDep, query: QueryDep) -> AuditPagePublic:
-    """Write attempts, newest first, filtered; page with ``after`` = the previous page's ``next_after``."""
+    """Write attempts (API, pages, CLI, worker), newest first, with who, through what, the target and the status;
+    filtered by actor, way in (``via``), action, time and failure. Page with ``after`` = the previous page's
+    ``next_after``.
+
+    Refuses malformed filters (422) and callers without ``audit.read``. Idempotent: a read, it changes nothing.
+    """
     return AuditPagePublic.model_validate(keel.audit.entries(query))
 
 
@@ -144,12 +149,19 @@ def list_audit_entries(keel: KeelDep, query: QueryDep) -> AuditPagePublic:
     responses={200: {"content": {"text/csv": {}}, "description": "header row, then one row per entry"}},
 )
 def export_audit_entries(keel: KeelDep, query: QueryDep) -> StreamingResponse:
-    """Every entry matching the filters (``limit`` is ignored), newest first, streamed a page at a time."""
+    """Every entry matching the filters (``limit`` is ignored), newest first, as CSV: a header row, then one row per
+    entry, streamed a page at a time.
+
+    Refuses malformed filters (422) and callers without ``audit.read``. Idempotent: a read, it changes nothing.
+    """
     headers = {"Content-Disposition": 'attachment; filename="keel-audit.csv"'}
     return StreamingResponse(keel.audit.export_csv(query), media_type="text/csv", headers=headers)
 
 
 @router.get("/audit/{seq}", response_model=AuditTrailPublic, operation_id="get_audit_entry", summary="One audit entry")
 def get_audit_entry(seq: Annotated[int, Path(ge=1, le=2**62)], keel: KeelDep) -> AuditTrailPublic:
-    """The entry and the events its request or command appended: ledger movements, order events, ..."""
+    """One entry and the events its request or command appended: ledger movements, order events and others.
+
+    Refuses an unknown sequence number (404). Idempotent: a read, it changes nothing.
+    """
     return AuditTrailPublic.model_validate(keel.audit.trail(seq))

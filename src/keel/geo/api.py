@@ -27,8 +27,14 @@ class PostalCodePublic(BaseModel):
     "/geo/postal-codes/{country}/{code}",
     response_model=PostalCodePublic,
     operation_id="get_postal_code",
+    summary="Locate a postal code",
     responses={404: {"description": "no centroid is known for the code or its outward part"}},
 )
 def get_postal_code(country: str, code: str, keel: KeelDep) -> PostalCodePublic:
-    """The centroid a ship-to address with this postal code is routed from."""
+    """The centroid an order shipping to this postal code is routed from, with the place name and whether it is exact or
+    only the code's outward part is known.
+
+    Refuses a code whose centroid is not known, nor that of its outward part (404). Idempotent: a read, it changes
+    nothing.
+    """
     return PostalCodePublic.model_validate(keel.postcodes.get(country, code))

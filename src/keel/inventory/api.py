@@ -20,6 +20,7 @@ from keel.inventory.model import (
     LocationChanges,
 )
 from keel.inventory.schemas import (
+    AccuracyPublic,
     AvailabilityBatchPublic,
     AvailabilityQuery,
     BatchPublic,
@@ -30,9 +31,11 @@ from keel.inventory.schemas import (
     GroupMembers,
     GroupPublic,
     LocationCreate,
+    LocationPage,
     LocationPublic,
     LocationUpdate,
     MovementsPage,
+    PositionPage,
     PositionPublic,
     ReservationCreate,
     ReservationPublic,
@@ -53,14 +56,27 @@ availability_router = APIRouter()
     response_model=LocationPublic,
     tags=["locations"],
     operation_id="create_location",
+    summary="Register a location",
 )
 def create_location(body: LocationCreate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Register a stock-holding location: warehouse, store, dark store, 3PL or supplier."""
+    """Registers a stock-holding location (warehouse, store, dark store, 3PL or supplier) with its country, capabilities
+    and daily picking capacity.
+
+    Refuses a code already in use (409), a country outside the caller's restrictions (403) and invalid fields such as an
+    unknown kind, country or capability (422). Not idempotent: repeating it is refused with 409 and leaves the first
+    location as it was.
+    """
     command = CreateLocation(**{**body.model_dump(), "capabilities": tuple(body.capabilities)})
     return LocationPublic.model_validate(keel.locations.create(command, scope))
 
 
-@router.get("/locations", response_model=Page, tags=["locations"], operation_id="list_locations")
+@router.get(
+    "/locations",
+    response_model=LocationPage,
+    tags=["locations"],
+    operation_id="list_locations",
+    summary="List locations",
+)
 def list_locations(
     keel: KeelDep,
     scope: ScopeDep,
@@ -70,7 +86,11 @@ def list_locations(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
-    """Locations, filtered by kind, country and active flag, one page at a time."""
+    """Locations by code, filtered by kind, country and active flag, one page at a time (``limit``, ``offset``;
+    ``total`` counts every match). A restricted caller sees only its countries' locations.
+
+    Refuses paging values out of range (422). Idempotent: a read, it changes nothing.
+    """
     items, total = keel.locations.list(
         kind=kind, country=country, active=active, limit=limit, offset=offset, scope=scope
     )
@@ -78,42 +98,98 @@ def list_locations(
     return Page(items=rows, total=total, limit=limit, offset=offset)
 
 
-@router.get("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="get_location")
+@router.get(
+    "/locations/{code}",
+    response_model=LocationPublic,
+    tags=["locations"],
+    operation_id="get_location",
+    summary="Get a location",
+)
 def get_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """One location by its code."""
+    """One location by its code, active or not.
+
+    Refuses an unknown code, or one in a country outside the caller's restrictions (404). Idempotent: a read, it changes
+    nothing.
+    """
     return LocationPublic.model_validate(keel.locations.get(code, scope))
 
 
-@router.patch("/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="update_location")
+@router.patch(
+    "/locations/{code}",
+    response_model=LocationPublic,
+    tags=["locations"],
+    operation_id="update_location",
+    summary="Update a location",
+)
 def update_location(code: str, body: LocationUpdate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Change the given fields of a location; fields left out keep their value."""
+    """Changes the fields given; fields left out keep their value. Null keeps name, kind, country, capabilities and
+    active, resets ``daily_capacity`` to its kind's default and clears the rest. ``active: false`` deactivates,
+    ``true`` reactivates.
+
+    Refuses an unknown code (404), a location or new country outside the caller's restrictions (403) and invalid fields
+    (422). Idempotent: the same body again leaves the same location (each call is still audited and announced as
+    ``location.updated``).
+    """
     changes: LocationChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
     return LocationPublic.model_validate(keel.locations.update(code, changes, scope))
 
 
 @router.delete(
-    "/locations/{code}", response_model=LocationPublic, tags=["locations"], operation_id="deactivate_location"
+    "/locations/{code}",
+    response_model=LocationPublic,
+    tags=["locations"],
+    operation_id="deactivate_location",
+    summary="Deactivate a location",
 )
 def deactivate_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Deactivate a location: movements naming it are refused from now on."""
+    """Marks the location inactive: movements and reservations naming it are refused from now on. The record stays,
+    since the ledger names it; ``PATCH`` with ``active: true`` brings it back.
+
+    Refuses an unknown code (404) and a location outside the caller's restrictions (403). Idempotent: deactivating an
+    inactive location answers it unchanged.
+    """
     return LocationPublic.model_validate(keel.locations.deactivate(code, scope))
 
 
-@router.post("/location-groups", status_code=201, tags=["locations"], operation_id="create_location_group")
+@router.post(
+    "/location-groups",
+    status_code=201,
+    tags=["locations"],
+    operation_id="create_location_group",
+    summary="Create a location group",
+)
 def create_group(body: GroupCreate, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
-    """Create a named group of locations that channel policies can source from."""
+    """Creates a named set of locations that channel availability policies can source from (``groups`` in a policy's
+    ``sources``).
+
+    Refuses a group code already in use (409) and unknown member locations (422). Not idempotent: repeating it is
+    refused with 409.
+    """
     return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members, scope))
 
 
-@router.get("/location-groups", tags=["locations"], operation_id="list_location_groups")
+@router.get("/location-groups", tags=["locations"], operation_id="list_location_groups", summary="List location groups")
 def list_groups(keel: KeelDep, scope: ScopeDep) -> list[GroupPublic]:
-    """Every location group with its members."""
+    """Every location group, by code, with the codes of its member locations.
+
+    Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
+    """
     return [GroupPublic.model_validate(g) for g in keel.locations.groups(scope)]
 
 
-@router.put("/location-groups/{code}/members", tags=["locations"], operation_id="set_location_group_members")
+@router.put(
+    "/location-groups/{code}/members",
+    tags=["locations"],
+    operation_id="set_location_group_members",
+    summary="Replace a group's members",
+)
 def set_members(code: str, body: GroupMembers, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
-    """Replace the members of a location group."""
+    """Replaces the whole member list of a location group; the availability of channels sourcing from the group is
+    recomputed.
+
+    Refuses an unknown group (404) and unknown member locations (422). Idempotent: the same list again leaves the same
+    members.
+    """
     return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members, scope))
 
 
@@ -147,6 +223,7 @@ def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
     response_model=BatchPublic,
     tags=["inventory"],
     operation_id="post_movements",
+    summary="Post stock movements",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -158,7 +235,15 @@ def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
     },
 )
 async def post_movements(request: Request, keel: KeelDep, scope: ScopeDep) -> BatchPublic:
-    """Apply up to ``max_batch`` movements all-or-nothing; ids already recorded are acknowledged, not re-applied."""
+    """Applies a batch of up to ``max_batch`` stock movements (received, sold, adjusted, transferred, counted,
+    returned...) as a JSON array, or as NDJSON with one movement a line, all or nothing, in one transaction.
+
+    Refuses the whole batch, naming every bad row, when a row is invalid, names an unknown or inactive location, reuses
+    a recorded id with other content or would drive stock negative (422); more rows than ``max_batch`` (413); a location
+    in a country outside the caller's restrictions (403). Idempotent by movement id: a row whose id is already recorded
+    with the same content is acknowledged (counted in ``duplicates``), never applied twice, so a batch may be retried as
+    a whole.
+    """
     limit = keel.settings.max_batch
     try:
         raw = await request.body()  # at most max_body_bytes: the HTTP guard (keel.platform.http) refused more
@@ -171,7 +256,13 @@ async def post_movements(request: Request, keel: KeelDep, scope: ScopeDep) -> Ba
     return BatchPublic(**result.__dict__)
 
 
-@router.get("/inventory/movements", response_model=MovementsPage, tags=["inventory"], operation_id="list_movements")
+@router.get(
+    "/inventory/movements",
+    response_model=MovementsPage,
+    tags=["inventory"],
+    operation_id="list_movements",
+    summary="Read the stock ledger",
+)
 def list_movements(
     keel: KeelDep,
     scope: ScopeDep,
@@ -183,7 +274,12 @@ def list_movements(
     after_seq: Annotated[int, Query(ge=0, le=2**62, description="last seq of the previous page")] = 0,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    """The movement ledger in sequence order, filtered; page with ``after_seq``."""
+    """Movements in ledger order, filtered by SKU, location, kind and time; page with ``after_seq`` (the previous page's
+    ``next_after_seq``). A restricted caller sees only its countries' locations.
+
+    Refuses a ``since`` or ``until`` without a UTC offset or outside the years 1970 to 9999, and other malformed filters
+    (422). Idempotent: a read, it changes nothing.
+    """
     for name, value in (("since", since), ("until", until)):
         if value is not None and not 1970 <= value.year <= 9999:
             raise single_field(name, "must fall between 1970 and 9999")
@@ -195,7 +291,13 @@ def list_movements(
     return {"items": items, "next_after_seq": items[-1].seq if len(items) == limit else None}
 
 
-@router.get("/inventory/positions", response_model=Page, tags=["inventory"], operation_id="list_positions")
+@router.get(
+    "/inventory/positions",
+    response_model=PositionPage,
+    tags=["inventory"],
+    operation_id="list_positions",
+    summary="List stock positions",
+)
 def list_positions(
     keel: KeelDep,
     scope: ScopeDep,
@@ -207,7 +309,13 @@ def list_positions(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
-    """Stock positions (on hand, available, reserved, ...) per SKU and location; ``channel`` keeps its sources."""
+    """Stock positions per SKU and location (on hand, available, committed, reserved, safety stock, damaged, quality
+    control, incoming), filtered by SKU, location, country, minimum available, or the locations feeding a ``channel``;
+    one page at a time.
+
+    Refuses a ``channel`` that is unknown, inactive or lists nothing (404) and malformed filters (422). Idempotent: a
+    read, it changes nothing.
+    """
     sources = keel.availability.source_locations(channel) if channel else None
     items, total = keel.queries.positions(
         sku=sku,
@@ -229,11 +337,19 @@ def list_positions(
     response_model=ReservationPublic,
     tags=["inventory"],
     operation_id="create_reservation",
+    summary="Reserve stock",
 )
 def create_reservation(
     body: ReservationCreate, keel: KeelDep, scope: ScopeDep, response: Response
 ) -> ReservationPublic:
-    """Hold stock; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    """Holds ``quantity`` units of a SKU at a location for ``ttl_seconds`` (a cart or checkout); the hold is released by
+    itself when it expires. Atomic: it never takes more than is available.
+
+    Refuses more than is available (409, with ``available``), an unknown or inactive location and invalid fields (422),
+    a location outside the caller's restrictions (403). Idempotent with an ``id``: the same request again answers 200
+    with the original reservation; other content under that id is refused with 409. Without an ``id`` every call holds
+    more stock.
+    """
     held, created = keel.stock.reserve_once(
         body.sku, body.location, body.quantity, body.ttl_seconds, body.id, body.reference, scope
     )
@@ -247,9 +363,14 @@ def create_reservation(
     response_model=ReservationPublic,
     tags=["inventory"],
     operation_id="get_reservation",
+    summary="Get a reservation",
 )
 def get_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
-    """One reservation by its id, with its status."""
+    """One reservation by its id, with its status (active, released, committed or expired).
+
+    Refuses an unknown id, or one at a location outside the caller's restrictions (404). Idempotent: a read, it changes
+    nothing.
+    """
     return ReservationPublic.model_validate(keel.stock.reservation(rid, scope))
 
 
@@ -258,9 +379,14 @@ def get_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPubl
     response_model=ReservationPublic,
     tags=["inventory"],
     operation_id="release_reservation",
+    summary="Release a reservation",
 )
 def release_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
-    """Give a held quantity back to available (a cart abandoned or an order cancelled)."""
+    """Gives an active hold back to available (a cart abandoned or an order cancelled).
+
+    Refuses an unknown id (404), a reservation at a location outside the caller's restrictions (403) and one already
+    committed or expired (409). Idempotent: releasing a released reservation answers it unchanged.
+    """
     return ReservationPublic.model_validate(keel.stock.release(rid, scope))
 
 
@@ -269,9 +395,14 @@ def release_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> Reservation
     response_model=ReservationPublic,
     tags=["inventory"],
     operation_id="commit_reservation",
+    summary="Commit a reservation",
 )
 def commit_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationPublic:
-    """Turn a hold into committed stock (checkout completed)."""
+    """Turns an active hold into committed stock (checkout completed): the units stay out of available until they ship.
+
+    Refuses an unknown id (404), a reservation at a location outside the caller's restrictions (403) and one already
+    released or expired (409). Idempotent: committing a committed reservation answers it unchanged.
+    """
     return ReservationPublic.model_validate(keel.stock.commit_reservation(rid, scope))
 
 
@@ -281,23 +412,40 @@ def commit_reservation(rid: str, keel: KeelDep, scope: ScopeDep) -> ReservationP
     response_model=CountPublic,
     tags=["inventory"],
     operation_id="record_count",
+    summary="Record a stock count",
 )
 def record_count(body: CountCreate, keel: KeelDep, scope: ScopeDep, response: Response) -> CountPublic:
-    """Record a count; an identical repeat of the same id answers 200 with the same body, other content 409."""
+    """Records a physical count of a SKU at a location: the difference from the book is written to the ledger as a count
+    gain or loss, and the count's variance is kept for inventory accuracy.
+
+    Refuses an unknown or inactive location and invalid fields (422), a location outside the caller's restrictions
+    (403). Idempotent with an ``id``: the same count again answers 200 with the original; other content under that id is
+    refused with 409.
+    """
     count, created = keel.stock.record_count_once(body.sku, body.location, body.counted, body.id, scope)
     if not created:
         response.status_code = status.HTTP_200_OK
     return CountPublic.model_validate(count)
 
 
-@router.get("/inventory/accuracy", tags=["inventory"], operation_id="inventory_accuracy")
+@router.get(
+    "/inventory/accuracy",
+    response_model=AccuracyPublic,
+    tags=["inventory"],
+    operation_id="inventory_accuracy",
+    summary="Inventory accuracy",
+)
 def inventory_accuracy(
     keel: KeelDep,
     scope: ScopeDep,
     tolerance_pct: Annotated[float | None, Query(ge=0)] = None,
     location: str | None = None,
 ) -> AccuracyReport:
-    """Share of counted positions whose latest count is within tolerance, overall and per location."""
+    """The share of counted positions whose latest count was within the tolerance, overall and per location
+    (``tolerance_pct`` defaults to the configured one).
+
+    Refuses a negative tolerance (422). Idempotent: a read, it changes nothing.
+    """
     return keel.queries.accuracy(tolerance_pct, location, scope)
 
 
@@ -312,13 +460,19 @@ _SKU_QUERY_PARAMS = [
     "/availability/{sku}",
     tags=["availability"],
     operation_id="sku_availability",
+    summary="Availability of one SKU",
     response_model=None,
     responses={200: {"model": SkuAvailabilityPublic}},  # documented only: the hot path skips validation
     openapi_extra={"parameters": _SKU_QUERY_PARAMS},
 )
 async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Response:
-    """ATP for one SKU on every channel (or one); ``explain=true`` recomputes live with the breakdown.
+    """What each channel may sell of one SKU, per country (available to promise, as last projected), optionally for one
+    ``channel`` or ``country``. With ``explain=true`` the figures are computed live instead, with each source location's
+    contribution and what each policy rule removed. A restricted caller sees only its channels and countries.
 
+    Refuses an unknown ``channel`` (404) and an ``explain`` that is not true or false (422). Idempotent: a read, it
+    changes nothing.
+    \f
     The hottest read in Keel. Measured, FastAPI's per-parameter processing cost more than the query, so the
     optional query parameters are read by hand (and declared for OpenAPI above), the container comes from
     the app state, and the projected read, a single indexed query, runs on the event loop; the live
@@ -344,7 +498,13 @@ async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Respo
     response_model=AvailabilityBatchPublic,
     tags=["availability"],
     operation_id="query_availability",
+    summary="Availability of many SKUs",
 )
 def query_availability(body: AvailabilityQuery, keel: KeelDep, scope: ScopeDep) -> dict[str, Any]:
-    """ATP for up to 1,000 SKUs in one call."""
+    """The projected listings of up to 1,000 SKUs in one call, optionally for one channel or country; a SKU no channel
+    lists answers an empty list.
+
+    Refuses more than 1,000 SKUs or malformed codes (422) and an unknown channel (404). Idempotent: a read sent as POST
+    for its body; it changes nothing.
+    """
     return {"items": keel.availability.projected(body.skus, body.channel, body.country, scope)}

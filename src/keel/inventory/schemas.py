@@ -77,6 +77,42 @@ class PositionPublic(BaseModel):
     country: str
 
 
+class LocationPage(BaseModel):
+    """One page of locations (GET /locations)."""
+
+    items: list[LocationPublic]
+    total: int = Field(description="locations matching the filters, over every page")
+    limit: int = Field(description="the page size asked for")
+    offset: int = Field(description="locations skipped before this page")
+
+
+class PositionPage(BaseModel):
+    """One page of stock positions (GET /inventory/positions)."""
+
+    items: list[PositionPublic]
+    total: int = Field(description="positions matching the filters, over every page")
+    limit: int = Field(description="the page size asked for")
+    offset: int = Field(description="positions skipped before this page")
+
+
+class AccuracyFiguresPublic(BaseModel):
+    counted: int = Field(description="positions counted (the latest count of each)")
+    within_tolerance: int = Field(description="of those, counts within the tolerance")
+    accuracy: float | None = Field(description="within_tolerance / counted; null when nothing was counted")
+
+
+class LocationAccuracyPublic(AccuracyFiguresPublic):
+    location: str
+
+
+class AccuracyPublic(BaseModel):
+    """Inventory accuracy (GET /inventory/accuracy)."""
+
+    tolerance_pct: float = Field(description="the largest variance, in % of the book, still counted as accurate")
+    overall: AccuracyFiguresPublic
+    locations: list[LocationAccuracyPublic]
+
+
 class BatchPublic(BaseModel):
     accepted: int = Field(description="movements newly written to the ledger")
     duplicates: int = Field(description="movement ids already recorded with the same content (acknowledged)")

@@ -31,6 +31,7 @@ from keel.orders.schemas import (
     MetricsPublic,
     OrderCreate,
     OrderPublic,
+    OrderSummaryPage,
     OrderSummaryPublic,
     RejectBody,
     ReturnCreate,
@@ -62,17 +63,26 @@ def _return(found: ReturnView) -> ReturnPublic:
     status_code=status.HTTP_201_CREATED,
     response_model=OrderPublic,
     operation_id="capture_order",
-    responses={200: {"description": "the same order was already captured"}},
+    summary="Capture an order",
+    responses={200: {"model": OrderPublic, "description": "the same order was already captured: it, unchanged"}},
 )
 def capture_order(body: OrderCreate, keel: KeelDep, scope: ScopeDep, response: Response) -> OrderPublic:
-    """Capture, source and commit an order; the same (channel, external_id) again returns it with 200."""
+    """Captures an order from a channel, sources it (which locations ship which lines, by the channel's sourcing policy)
+    and commits the stock, all in one transaction; answers 201 with the order.
+
+    Refuses an order whose stock is not there (409 ``insufficient-stock``, naming the SKUs) unless the channel allows
+    backorders, which then records the rest; an unknown or inactive channel, unknown SKUs or pick-up locations and
+    invalid fields (422); a channel or ship-to country outside the caller's restrictions (403). Idempotent by
+    (``channel``, ``external_id``): the same order again answers 200 with the order already captured; other content
+    under the same ids is refused with 409.
+    """
     captured = keel.orders.capture.place(capture_command(body.model_dump(mode="json", exclude_none=True)), scope)
     if not captured.created:
         response.status_code = status.HTTP_200_OK
     return OrderPublic.model_validate(captured.order, from_attributes=True)
 
 
-@router.get("/orders", response_model=Page, operation_id="list_orders")
+@router.get("/orders", response_model=OrderSummaryPage, operation_id="list_orders", summary="List orders")
 def list_orders(
     keel: KeelDep,
     scope: ScopeDep,
@@ -83,7 +93,11 @@ def list_orders(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
-    """Order summaries, newest first, filtered by channel, status, country and creation time."""
+    """Order summaries, newest first, filtered by channel, status, ship-to country and creation time, one page at a
+    time. A restricted caller sees only its channels' and countries' orders.
+
+    Refuses malformed filters and paging values (422). Idempotent: a read, it changes nothing.
+    """
     found = keel.orders.reads.list(
         channel=channel,
         status=status,
@@ -97,7 +111,9 @@ def list_orders(
     return Page(items=items, total=found.total, limit=limit, offset=offset)
 
 
-@router.get("/orders/metrics", response_model=MetricsPublic, operation_id="order_metrics")
+@router.get(
+    "/orders/metrics", response_model=MetricsPublic, operation_id="order_metrics", summary="Order fulfilment rates"
+)
 def order_metrics(
     keel: KeelDep,
     scope: ScopeDep,
@@ -105,79 +121,152 @@ def order_metrics(
     country: str | None = None,
     created_since: datetime | None = None,
 ) -> MetricsPublic:
-    """Split rate (routed orders), on-time and same-day rates (delivered orders)."""
+    """The split rate (orders shipped from more than one node), and the on-time and same-day rates of delivered orders,
+    over the orders matching the filters.
+
+    Refuses malformed filters (422). Idempotent: a read, it changes nothing.
+    """
     found = keel.orders.reads.metrics(channel=channel, country=country, created_since=created_since, scope=scope)
     return MetricsPublic.model_validate(found, from_attributes=True)
 
 
-@router.post("/orders/waves", response_model=WaveReportPublic, operation_id="plan_wave")
+@router.post("/orders/waves", response_model=WaveReportPublic, operation_id="plan_wave", summary="Plan a wave")
 def plan_wave(body: WaveCreate, keel: KeelDep, scope: ScopeDep) -> WaveReportPublic:
-    """Re-optimise allocated (not yet picking) shipped orders jointly with the batch program; with
-    ``apply`` the orders whose joint plan is cheaper move in one transaction. Returns cost before and
-    after and every change."""
+    """Re-plans the oldest allocated orders (not yet picking) jointly, optionally of one country or channel, and reports
+    the cost before and after and every change. Without ``apply`` it is a dry run; with it the orders whose joint plan
+    is cheaper move in one transaction.
+
+    Refuses an unknown country, or a limit or time limit out of range (422), an unknown channel (404), and a wave whose
+    orders or stock changed while it was planned, twice in a row (409); nothing is changed then. Idempotent without
+    ``apply``; with it, a repeat plans again from the new state and usually finds nothing cheaper.
+    """
     report = keel.orders.waves.plan(PlanWave(**body.model_dump()), scope)
     return WaveReportPublic.model_validate(report, from_attributes=True)
 
 
-@router.post("/orders/backorders/fill", response_model=BackorderReportPublic, operation_id="fill_backorders")
+@router.post(
+    "/orders/backorders/fill",
+    response_model=BackorderReportPublic,
+    operation_id="fill_backorders",
+    summary="Fill backorders",
+)
 def fill_backorders(
     keel: KeelDep, scope: ScopeDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> BackorderReportPublic:
-    """Source backordered units of the oldest ``limit`` waiting orders against live stock now (the worker
-    does this by itself a few seconds after stock moves)."""
+    """Sources the backordered units of up to ``limit`` waiting orders, oldest first, against the stock there is now
+    (the worker does this by itself a few seconds after stock moves).
+
+    Refuses a ``limit`` out of range (422). Safe to repeat: a second call fills only what stock has arrived for since.
+    """
     return BackorderReportPublic.model_validate(
         keel.orders.backorders.fill(limit=limit, scope=scope), from_attributes=True
     )
 
 
-@router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order")
+@router.get("/orders/{order_id}", response_model=OrderPublic, operation_id="get_order", summary="Get an order")
 def get_order(order_id: RowId, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
-    """One order with its lines, allocations, shipments and timeline."""
+    """One order with its lines, shipments (allocations) and their lines, returns and timeline.
+
+    Refuses an unknown id, or an order outside the caller's restrictions (404). Idempotent: a read, it changes nothing.
+    """
     return OrderPublic.model_validate(keel.orders.reads.get(order_id, scope), from_attributes=True)
 
 
-@router.post("/orders/{order_id}/allocations/{number}/pick", response_model=OrderPublic, operation_id="pick_allocation")
+@router.post(
+    "/orders/{order_id}/allocations/{number}/pick",
+    response_model=OrderPublic,
+    operation_id="pick_allocation",
+    summary="Start picking an allocation",
+)
 def pick_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
-    """The node started picking the allocation."""
+    """The node started picking the allocation (shipment): it moves from allocated to picking and can no longer be moved
+    by a wave.
+
+    Refuses an unknown order or allocation (404), an allocation that is not allocated (409), an order outside the
+    caller's restrictions (403). Not idempotent: a repeat is refused with 409.
+    """
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PICKING), scope))
 
 
-@router.post("/orders/{order_id}/allocations/{number}/pack", response_model=OrderPublic, operation_id="pack_allocation")
+@router.post(
+    "/orders/{order_id}/allocations/{number}/pack",
+    response_model=OrderPublic,
+    operation_id="pack_allocation",
+    summary="Pack an allocation",
+)
 def pack_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
-    """The allocation is packed and ready to ship."""
+    """The allocation is packed and ready to ship: it moves from picking to packed.
+
+    Refuses an unknown order or allocation (404) and an allocation that is not picking (409). Not idempotent: a repeat
+    is refused with 409.
+    """
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.PACKED), scope))
 
 
-@router.post("/orders/{order_id}/allocations/{number}/ship", response_model=OrderPublic, operation_id="ship_allocation")
+@router.post(
+    "/orders/{order_id}/allocations/{number}/ship",
+    response_model=OrderPublic,
+    operation_id="ship_allocation",
+    summary="Ship an allocation",
+)
 def ship_allocation(order_id: RowId, number: SeqNumber, body: ShipBody, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
-    """The allocation left the node with a carrier and tracking number."""
+    """The allocation left the node with a carrier and tracking number: it moves from packed to shipped and its units
+    leave stock.
+
+    Refuses a missing carrier or tracking number (422), an unknown order or allocation (404) and an allocation that is
+    not packed (409). Not idempotent: a repeat is refused with 409 and ships nothing twice.
+    """
     command = AdvanceShipment(order_id, number, ShipmentStatus.SHIPPED, body.carrier, body.tracking_number)
     return _order(keel.orders.fulfilment.advance(command, scope))
 
 
 @router.post(
-    "/orders/{order_id}/allocations/{number}/deliver", response_model=OrderPublic, operation_id="deliver_allocation"
+    "/orders/{order_id}/allocations/{number}/deliver",
+    response_model=OrderPublic,
+    operation_id="deliver_allocation",
+    summary="Deliver an allocation",
 )
 def deliver_allocation(order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep) -> OrderPublic:
-    """The carrier delivered the allocation."""
+    """The carrier delivered the allocation: it moves from shipped to delivered, and its lines may be returned.
+
+    Refuses an unknown order or allocation (404) and an allocation that is not shipped (409). Not idempotent: a repeat
+    is refused with 409.
+    """
     return _order(keel.orders.fulfilment.advance(AdvanceShipment(order_id, number, ShipmentStatus.DELIVERED), scope))
 
 
 @router.post(
-    "/orders/{order_id}/allocations/{number}/reject", response_model=OrderPublic, operation_id="reject_allocation"
+    "/orders/{order_id}/allocations/{number}/reject",
+    response_model=OrderPublic,
+    operation_id="reject_allocation",
+    summary="Reject an allocation",
 )
 def reject_allocation(
     order_id: RowId, number: SeqNumber, keel: KeelDep, scope: ScopeDep, body: RejectBody | None = None
 ) -> OrderPublic:
-    """The node cannot fulfil (stock discrepancy): release there and re-route to other nodes."""
+    """The node cannot fulfil the allocation, or some of its ``lines`` (a stock discrepancy): their units are released
+    there, the node is excluded for this order and the units are sourced again elsewhere; what cannot be re-sourced is
+    backordered where the channel allows it, otherwise cancelled.
+
+    Refuses an unknown order or allocation (404), an allocation past picking or holding no units (409) and lines the
+    allocation holds none of (422). Not idempotent: the rejected node is excluded, so a repeat is refused.
+    """
     body = body or RejectBody()
     lines = None if body.lines is None else tuple(body.lines)
     return _order(keel.orders.fulfilment.reject(RejectShipment(order_id, number, lines, body.reason), scope))
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order")
+@router.post(
+    "/orders/{order_id}/cancel", response_model=OrderPublic, operation_id="cancel_order", summary="Cancel an order"
+)
 def cancel_order(order_id: RowId, keel: KeelDep, scope: ScopeDep, body: CancelBody | None = None) -> OrderPublic:
-    """Cancel everything not yet shipped, or given quantities of given lines; stock returns to available."""
+    """Cancels everything not yet shipped, or the given quantities of given lines: backordered units first, then
+    committed ones, which go back to available.
+
+    Refuses unknown lines or quantities below 1 (422), more than is left to cancel or an order with nothing left (409),
+    an unknown order (404). Not idempotent: cancelling everything twice is refused the second time with 409; partial
+    cancellations add up.
+    """
     body = body or CancelBody()
     lines = None if body.lines is None else tuple((x.line_no, x.quantity) for x in body.lines)
     return _order(keel.orders.fulfilment.cancel(CancelOrder(order_id, lines, body.reason), scope))
@@ -188,46 +277,90 @@ def cancel_order(order_id: RowId, keel: KeelDep, scope: ScopeDep, body: CancelBo
     status_code=status.HTTP_201_CREATED,
     response_model=ReturnPublic,
     operation_id="create_return",
+    summary="Open a return",
 )
 def create_return(order_id: RowId, body: ReturnCreate, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
-    """Open a return (RMA) for delivered quantities of the order's lines."""
+    """Opens a return (RMA) for shipped quantities of the order's lines. No stock moves until the parcel is received.
+
+    Refuses unknown lines and quantities beyond what shipped and is not already being returned (422), an unknown order
+    (404). Not idempotent: each call opens another RMA while quantities remain.
+    """
     lines = tuple((x.line_no, x.quantity) for x in body.lines)
     return _return(keel.orders.returns.open(CreateReturn(order_id, lines, body.reason), scope))
 
 
-@router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return")
+@router.get("/returns/{rma}", response_model=ReturnPublic, operation_id="get_return", summary="Get a return")
 def get_return(rma: str, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
-    """One return by its RMA code, with its lines."""
+    """One return by its RMA code, with its lines, status and refund status.
+
+    Refuses an unknown RMA, or one of an order outside the caller's restrictions (404). Idempotent: a read, it changes
+    nothing.
+    """
     return _return(keel.orders.returns.get(rma, scope))
 
 
-@router.post("/returns/{rma}/receive", response_model=ReturnPublic, operation_id="receive_return")
+@router.post(
+    "/returns/{rma}/receive", response_model=ReturnPublic, operation_id="receive_return", summary="Receive a return"
+)
 def receive_return(rma: str, body: ReturnReceive, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
-    """Receive at any location; each line goes back to available, damaged or quality control."""
+    """Receives the returned parcel at a location: each line goes back to available, damaged or quality control (an
+    ``outcome`` per line in ``lines``, default available) through the ledger.
+
+    Refuses an unknown RMA (404), a return already received (409), an unknown or inactive location and lines the RMA
+    does not return (422). Not idempotent: a second receipt is refused with 409.
+    """
     outcomes = {x.line_no: x.outcome for x in body.lines}
     return _return(keel.orders.returns.receive(ReceiveReturn(rma, body.location, outcomes), scope))
 
 
-@router.post("/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return")
+@router.post(
+    "/returns/{rma}/refund", response_model=ReturnPublic, operation_id="refund_return", summary="Refund a return"
+)
 def refund_return(rma: str, keel: KeelDep, scope: ScopeDep) -> ReturnPublic:
-    """Mark a received return as refunded."""
+    """Marks a received return as refunded (the payment itself happens in the payment provider).
+
+    Refuses an unknown RMA (404) and a return not received yet or already refunded (409). Not idempotent: a second
+    refund is refused with 409.
+    """
     return _return(keel.orders.returns.refund(rma, scope))
 
 
-@router.get("/sourcing-policies", response_model=list[SourcingPolicyStored], operation_id="list_sourcing_policies")
+@router.get(
+    "/sourcing-policies",
+    response_model=list[SourcingPolicyStored],
+    operation_id="list_sourcing_policies",
+    summary="List sourcing policies",
+)
 def list_sourcing_policies(keel: KeelDep, scope: ScopeDep) -> list[SourcingPolicyStored]:
-    """The stored policy documents: one per channel that has its own, and ``*`` (every other channel)."""
+    """The stored sourcing policy documents: one per channel that has its own, and ``*``, the default of every other
+    channel.
+
+    Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
+    """
     return [SourcingPolicyStored.model_validate(p, from_attributes=True) for p in keel.orders.policies.list(scope)]
 
 
-@router.get("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="get_sourcing_policy")
+@router.get(
+    "/sourcing-policies/{channel}",
+    response_model=SourcingPolicyPublic,
+    operation_id="get_sourcing_policy",
+    summary="Get a channel's sourcing policy",
+)
 def get_sourcing_policy(channel: str, keel: KeelDep, scope: ScopeDep) -> SourcingPolicyPublic:
-    """The policy in effect for a channel (its own, the ``*`` default or the built-in one), with every filter
-    and number spelled out under ``effective``."""
+    """The sourcing policy in effect for a channel (its own, else the ``*`` default, else the built-in one), with every
+    filter and number spelled out under ``effective``.
+
+    Refuses an unknown channel (404). Idempotent: a read, it changes nothing.
+    """
     return SourcingPolicyPublic.model_validate(keel.orders.policies.get(channel, scope), from_attributes=True)
 
 
-@router.put("/sourcing-policies/{channel}", response_model=SourcingPolicyPublic, operation_id="set_sourcing_policy")
+@router.put(
+    "/sourcing-policies/{channel}",
+    response_model=SourcingPolicyPublic,
+    operation_id="set_sourcing_policy",
+    summary="Set a channel's sourcing policy",
+)
 def set_sourcing_policy(
     channel: str,
     keel: KeelDep,
@@ -251,15 +384,27 @@ def set_sourcing_policy(
         ),
     ],
 ) -> SourcingPolicyPublic:
-    """Replace the channel's sourcing policy (``*``: the default of every channel without its own). It applies
-    to the next order planned: capture, re-routing, backorders and waves."""
+    """Replaces the channel's sourcing policy (``*``: the default of every channel without its own): filters, objective,
+    maximum nodes and weights. It applies to the next order planned: capture, re-routing, backorders and waves.
+
+    Refuses an unknown channel (404) and an invalid document or excluded nodes that are not locations (422). Idempotent:
+    the same document again leaves the same policy (each call is still announced).
+    """
     return SourcingPolicyPublic.model_validate(keel.orders.policies.set(channel, body, scope), from_attributes=True)
 
 
 @router.delete(
-    "/sourcing-policies/{channel}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_sourcing_policy"
+    "/sourcing-policies/{channel}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="delete_sourcing_policy",
+    summary="Drop a channel's sourcing policy",
 )
 def delete_sourcing_policy(channel: str, keel: KeelDep, scope: ScopeDep) -> Response:
-    """Drop the channel's own policy; it falls back to ``*``, then to the built-in policy."""
+    """Drops the channel's own sourcing policy: it falls back to ``*``, then to the built-in policy. Answers 204 with no
+    body.
+
+    Refuses a channel with no policy of its own (404). Not idempotent: a second call answers 404, leaving the same
+    state.
+    """
     keel.orders.policies.delete(channel, scope)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

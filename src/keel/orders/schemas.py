@@ -117,6 +117,15 @@ class OrderSummaryPublic(BaseModel):
     nodes: list[str]
 
 
+class OrderSummaryPage(BaseModel):
+    """One page of order summaries (GET /orders)."""
+
+    items: list[OrderSummaryPublic]
+    total: int = Field(description="orders matching the filters, over every page")
+    limit: int = Field(description="the page size asked for")
+    offset: int = Field(description="orders skipped before this page")
+
+
 class MetricsPublic(BaseModel):
     routed: int
     delivered: int

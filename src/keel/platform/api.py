@@ -60,7 +60,16 @@ async def validation_handler(_request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem_response(exc.status_code, str(exc.detail), str(exc.detail), "http")
+    response = problem_response(exc.status_code, str(exc.detail), str(exc.detail), "http")
+    for name, value in (exc.headers or {}).items():  # a 405's Allow: the methods the path does answer
+        response.headers[name] = with_head(value) if name.lower() == "allow" else value
+    return response
+
+
+def with_head(allow: str) -> str:
+    """An ``Allow`` value with HEAD beside GET: every GET route answers HEAD (``keel.platform.head``)."""
+    methods = [m.strip() for m in allow.split(",") if m.strip()]
+    return ", ".join([*methods, "HEAD"]) if "GET" in methods and "HEAD" not in methods else allow
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -24,6 +24,7 @@ import re
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel.platform.api import problem_response
@@ -64,6 +65,20 @@ def too_deep(raw: bytes, max_depth: int) -> bool:
             return False
         brackets = _INNERMOST.sub(b"", brackets)
     return bool(brackets) and len(_INNERMOST.sub(b"", brackets)) < len(brackets)
+
+
+def with_security_headers(response: Response) -> Response:
+    """``response`` with the security headers set, for the one response sent from outside ``Guard``: the 500
+    of an unexpected error, answered by Starlette's outermost middleware."""
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
+    return response
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is a control-tower page's (``/`` and ``/ui...``): errors there are HTML pages, not
+    problem documents, and an anonymous visitor is sent to the login page."""
+    return path in ("/", "/ui") or path.startswith(PAGES)
 
 
 def host_of(value: str) -> str:

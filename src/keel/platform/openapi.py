@@ -4,7 +4,7 @@ FastAPI documents every error as its own ``HTTPValidationError`` in ``applicatio
 error with an RFC 9457 problem in ``application/problem+json`` (``keel.platform.api``). ``truthful_openapi``
 post-processes the generated document once: it publishes the ``Problem`` schema, replaces the default 422,
 and adds the statuses each operation really returns, from the rules and tables below (one place to adjust,
-so routers stay free of error boilerplate).
+so routers stay free of error boilerplate); it also names the bearer scheme every non-public operation needs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ from fastapi.openapi.utils import get_openapi
 
 from keel.platform.api import PROBLEM
 
-# Operations anyone may call: every other one answers 401, 403 and 429 once access control lands.
-PUBLIC_OPERATIONS = frozenset({"healthz", "metrics"})
+# Operations anyone may call (``keel.access.ROUTES`` says PUBLIC): every other one needs credentials, so it
+# answers 401, 403 and 429 and its document names the bearer scheme (Swagger UI's "Authorize" then sends it).
+PUBLIC_OPERATIONS = frozenset({"healthz"})
+BEARER = "bearer"
+BEARER_SCHEME: dict[str, Any] = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "an API token, ``keel_...`` (``keel tokens create``); see docs/access.md",
+}
 AUTH_STATUSES = (401, 403, 429)
 
 # 409: the state does not allow the command (keel.platform.errors.Conflict, InsufficientStock), or a
@@ -162,6 +169,7 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.update(FieldError=FIELD_ERROR, Problem=PROBLEM_SCHEMA, ValidationProblem=VALIDATION_PROBLEM_SCHEMA)
+    document["components"]["securitySchemes"] = {BEARER: BEARER_SCHEME}
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             operation_id = operation["operationId"]
@@ -175,6 +183,8 @@ def correct(document: dict[str, Any]) -> dict[str, Any]:
             for status in error_statuses(operation_id, method, operation):
                 responses.setdefault(str(status), _problem_response(status))
             operation["responses"] = dict(sorted(responses.items()))
+            if operation_id not in PUBLIC_OPERATIONS:
+                operation["security"] = [{BEARER: []}]
             if operation_id in TEXT_RESPONSES:
                 ok = operation["responses"]["200"]
                 ok["content"] = {TEXT_RESPONSES[operation_id]: {"schema": {"type": "string"}}}

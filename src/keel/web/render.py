@@ -6,22 +6,27 @@ navigation bar, what went wrong and where to go next instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from keel.access import ROUTES, Identity
-from keel.platform.errors import NotFound
+from keel.platform.api import with_head
+from keel.platform.errors import KeelError, NotFound
 from keel.platform.scope import Scope
 from keel.web.params import PAGE_SIZES, BadQuery, url_with
 
+logger = logging.getLogger("keel.web")
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 UI = "/ui"  # the JSON API owns /locations, /channels and /availability/{sku}
@@ -59,8 +64,8 @@ def _when(value: object) -> str:
 
 
 def _active_nav(path: str) -> str:
-    """The navigation entry a path belongs to (the longest matching prefix)."""
-    best = "/"
+    """The navigation entry a path belongs to (the longest matching prefix; none for an unknown page)."""
+    best = "/" if path == "/" else ""
     for _, href in NAV:
         if href != "/" and (path == href or path.startswith(href + "/")) and len(href) > len(best):
             best = href
@@ -111,6 +116,40 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 def error_page(request: Request, status: int, title: str, detail: str) -> Response:
     return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status)
+
+
+HTTP_TITLES = {404: "Page not found", 405: "Not allowed on this page"}
+INTERNAL = (500, "Something went wrong", "Keel hit an unexpected error and logged it. Try again, or go elsewhere.")
+
+
+def _page_problem(request: Request, exc: Exception) -> tuple[int, str, str]:
+    """(status, title, detail) of the page telling a person what went wrong: only what a client may see."""
+    if isinstance(exc, StarletteHTTPException) and exc.status_code < 500:
+        if exc.status_code == 404:
+            return 404, HTTP_TITLES[404], f"There is no page at {request.url.path}."
+        return exc.status_code, HTTP_TITLES.get(exc.status_code, str(exc.detail)), str(exc.detail)
+    if isinstance(exc, KeelError) and exc.status < 500:
+        return exc.status, exc.title, exc.detail
+    if isinstance(exc, RequestValidationError):
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors())
+        return 422, "That request is not valid", fields
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return INTERNAL
+
+
+async def page_error_handler(request: Request, exc: Exception) -> Response:
+    """Any error of a page (an unknown page, a wrong method, a bug) as an HTML page in the tower's layout; the
+    JSON API answers the same errors with problem documents (``keel.platform.api``). A bug's page names no
+    internals: the traceback goes to the log."""
+    status, title, detail = _page_problem(request, exc)
+    try:
+        response = error_page(request, status, title, detail)
+    except Exception:  # the layout itself failed: still answer, in plain text
+        logger.exception("the error page of %s %s failed to render", request.method, request.url.path)
+        response = PlainTextResponse(f"{status} {title}\n\n{detail}\n", status_code=status)
+    if isinstance(exc, StarletteHTTPException) and exc.headers:  # a 405's Allow
+        response.headers.update({k: with_head(v) if k.lower() == "allow" else v for k, v in exc.headers.items()})
+    return response
 
 
 class PageRoute(APIRoute):

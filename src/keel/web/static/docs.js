@@ -1,4 +1,5 @@
 // Starts Swagger UI on /docs (a file, not an inline script, so the Content-Security-Policy holds).
+// validatorUrl null: Swagger UI would otherwise ask validator.swagger.io for a badge (Keel works offline).
 window.ui = SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",
@@ -6,5 +7,6 @@ window.ui = SwaggerUIBundle({
   deepLinking: true,
   showExtensions: true,
   showCommonExtensions: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
 });
