@@ -4,15 +4,28 @@ The public face: the service bootstrap builds, the snapshot it returns and the r
 draw from it.
 """
 
-from keel.insights.model import Alert, AlertRule, Listing, OrderFigure, SalesTotals, StockRow, StockTotals, rollup
+from keel.insights.model import (
+    Alert,
+    AlertRule,
+    CurrencyTotals,
+    Listing,
+    OrderFigure,
+    Revenue,
+    SalesTotals,
+    StockRow,
+    StockTotals,
+    rollup,
+)
 from keel.insights.service import InsightsService, Snapshot
 
 __all__ = [
     "Alert",
     "AlertRule",
+    "CurrencyTotals",
     "InsightsService",
     "Listing",
     "OrderFigure",
+    "Revenue",
     "SalesTotals",
     "Snapshot",
     "StockRow",
