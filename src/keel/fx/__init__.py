@@ -11,6 +11,7 @@ from keel.fx.model import (
     RateFilter,
     RateTable,
     minor_units,
+    parse_ecb_csv,
     rate_text,
     round_to,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "RateFilter",
     "RateTable",
     "minor_units",
+    "parse_ecb_csv",
     "rate_text",
     "round_to",
 ]

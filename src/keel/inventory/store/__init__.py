@@ -13,3 +13,4 @@ from keel.inventory.store.ledger import *  # noqa: F403
 from keel.inventory.store.locations import *  # noqa: F403
 from keel.inventory.store.positions import *  # noqa: F403
 from keel.inventory.store.tables import *  # noqa: F403
+from keel.inventory.store.checkpoint import *  # noqa: F403
