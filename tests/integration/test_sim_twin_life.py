@@ -150,7 +150,7 @@ def grow(path: Path, keep_hours: float | None, days: int) -> tuple[list[int], Ke
 
 def test_retention_keeps_growth_per_simulated_day_bounded(tmp_path: Path) -> None:
     # given the same week simulated twice, once keeping everything and once a day of the twin's own history
-    days = 8
+    days = 6
     full, keel_all, _ = grow(tmp_path / "all.db", None, days)
     kept, keel, stream = grow(tmp_path / "kept.db", 24, days)
     keel_all.close()
@@ -160,7 +160,7 @@ def test_retention_keeps_growth_per_simulated_day_bounded(tmp_path: Path) -> Non
     per_day_kept = (kept[-1] - kept[2]) / (days - 3)
     assert per_day_all > 200_000
     assert per_day_kept < 0.2 * per_day_all
-    assert stream.totals["movements_folded"] > 5_000 and stream.totals["events_pruned"] > 100
+    assert stream.totals["movements_folded"] > 3_000 and stream.totals["events_pruned"] > 100
     # and nothing the invariants need is gone: positions replay exactly from the checkpoint
     report = keel.stock.rebuild(write=False)
     assert report.differences == [] and report.checkpoint_seq > 0

@@ -49,26 +49,24 @@ class History(Ledger):
             upto = min(through_seq, self._consumed_through(conn), store.last_movement_seq(conn) - 1)
             if upto <= head:
                 return FoldReport(head)
-            state = store.checkpoint_rows(conn)
-            changed: set[tuple[str, int]] = set()
-            count = 0
-            for kind_code, sku, location_id, quantity in store.replay(conn, head, upto):
-                key = (sku, location_id)
-                position = state.setdefault(key, empty_position())
+            folding = list(store.replay(conn, head, upto))
+            # only the positions the folded movements touch are read and written (a fold is frequent, the
+            # checkpoint as large as the positions table)
+            state = store.checkpoint_rows(conn, {(sku, loc) for _, sku, loc, _ in folding})
+            for kind_code, sku, location_id, quantity in folding:
+                position = state.setdefault((sku, location_id), empty_position())
                 refusal = apply(position, KINDS_BY_CODE[kind_code], quantity)
                 if refusal is not None:  # the ledger contradicts itself: keep every row for a rebuild to show
                     logger.error("ledger fold stopped", extra={"fields": {"sku": sku, "refusal": refusal}})
                     return FoldReport(head, error=f"{sku} at location {location_id}: {refusal}")
-                changed.add(key)
-                count += 1
         with self._transaction() as conn:  # holds the ledger lock: folds are serial
             now_head, _ = store.checkpoint_head(conn)
             if now_head != head:  # another fold got there first; its checkpoint stands
                 return FoldReport(now_head)
             deleted = store.delete_folded(conn, head, upto, id_prefixes)
-            saved = store.save_checkpoint(conn, {key: state[key] for key in changed}, head, upto, deleted, utcnow())
+            saved = store.save_checkpoint(conn, state, head, upto, deleted, utcnow())
             assert saved, "the ledger lock keeps the head where it was read"
-        return FoldReport(upto, count, deleted, len(changed))
+        return FoldReport(upto, len(folding), deleted, len(state))
 
     def _consumed_through(self, conn: Connection) -> int:
         """The last movement the availability projector has read: just before the first ``stock.moved``

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory.store.tables import CHECKPOINT_COLUMNS, QTY_COLUMNS, ledger_head, movements
-from keel.platform.bulk import bulk_insert
+from keel.platform.bulk import bulk_insert, staged
 from keel.platform.db import dbapi_cursor
 
+PAIR_DDL = "sku TEXT, location_id INTEGER"
 __all__ = ["checkpoint_head", "checkpoint_rows", "delete_folded", "last_movement_seq", "save_checkpoint"]
 
 
@@ -21,11 +22,21 @@ def checkpoint_head(conn: Connection) -> tuple[int, int]:
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
-def checkpoint_rows(conn: Connection) -> dict[tuple[str, int], list[int]]:
-    """Every checkpointed position's quantities (``QTY_COLUMNS`` order), read on the DBAPI cursor."""
+def checkpoint_rows(
+    conn: Connection, keys: Collection[tuple[str, int]] | None = None
+) -> dict[tuple[str, int], list[int]]:
+    """The checkpointed quantities (``QTY_COLUMNS`` order) of every position, or of ``keys`` only."""
     cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT sku, location_id, {', '.join(QTY_COLUMNS)} FROM ledger_checkpoint")
-    return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
+    cols = ", ".join(f"c.{c}" for c in QTY_COLUMNS)
+    if keys is None:
+        cur.execute(f"SELECT c.sku, c.location_id, {cols} FROM ledger_checkpoint c")
+        return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
+    with staged(conn, "wanted_checkpoint", PAIR_DDL, ("sku", "location_id"), list(keys)) as wanted:
+        cur.execute(
+            f"SELECT c.sku, c.location_id, {cols} FROM {wanted} w "
+            "JOIN ledger_checkpoint c ON c.sku = w.sku AND c.location_id = w.location_id"
+        )
+        return {(row[0], row[1]): list(row[2:]) for row in cur.fetchall()}
 
 
 def last_movement_seq(conn: Connection) -> int:
