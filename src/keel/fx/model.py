@@ -72,7 +72,7 @@ def parse_ecb_csv(text: str, known: frozenset[str]) -> tuple[list[Rate], list[Fi
     currency had no fixing; the daily and the historical files alike, with or without their trailing comma).
 
     Every row is checked; rows are numbered as lines of the file (the header is row 1). ``known`` is the set
-    of ISO 4217 codes a column may name. Returns the rates and the errors (at most ``MAX_ERRORS``)."""
+    of ISO 4217 codes a column may name. Returns the rates, or no rate and the errors (at most ``MAX_ERRORS``)."""
     errors: list[FieldError] = []
     if "\x00" in text:
         at = text[: text.index("\x00")].count("\n") + 1
@@ -133,7 +133,7 @@ def parse_ecb_csv(text: str, known: frozenset[str]) -> tuple[list[Rate], list[Fi
                 rates.append(Rate(day, currency, value))
     if not errors and not days:
         errors.append(FieldError(None, "", "the file has a header but no dated rows"))
-    return rates, errors[:MAX_ERRORS]
+    return ([], errors[:MAX_ERRORS]) if errors else (rates, [])
 
 
 def parse_rate(text: str) -> Decimal | None:
