@@ -29,6 +29,7 @@ from keel.audit.api import AuditMiddleware
 from keel.audit.api import router as audit_router
 from keel.bootstrap import Keel
 from keel.channels.api import router as channels_router
+from keel.fx.api import router as fx_router
 from keel.geo.api import router as geo_router
 from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
@@ -232,6 +233,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(channels_router)
     app.include_router(orders_router)
     app.include_router(geo_router)
+    app.include_router(fx_router)
     app.include_router(audit_router)
     app.include_router(access_router)
     app.include_router(login_pages)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.channels import ChannelService
+from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService
 from keel.inventory import (
@@ -36,6 +37,7 @@ class Keel:
     availability: AvailabilityService
     orders: Orders
     postcodes: PostalCodeService
+    fx: FxService
     insights: InsightsService
     audit: AuditService
     access: AccessService
@@ -55,6 +57,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     queries = InventoryQueries(db, settings)
     availability = AvailabilityService(db, events, channels, locations)
     postcodes = PostalCodeService(db, events)
+    fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
     return Keel(
         settings=settings,
@@ -67,7 +70,18 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         availability=availability,
         orders=orders,
         postcodes=postcodes,
-        insights=InsightsService(db, events, queries, locations, channels, availability, orders),
+        fx=fx,
+        insights=InsightsService(
+            db,
+            events,
+            queries,
+            locations,
+            channels,
+            availability,
+            orders,
+            fx=fx,
+            reporting_currency=settings.reporting_currency,
+        ),
         audit=AuditService(db, events),
         access=AccessService(
             db,

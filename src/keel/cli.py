@@ -17,6 +17,7 @@ from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
 from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, user_mistakes
+from keel.fx.cli import app as fx_app
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
@@ -33,6 +34,7 @@ app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
+app.add_typer(fx_app, name="fx")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")

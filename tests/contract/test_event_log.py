@@ -153,3 +153,28 @@ def test_events_carry_the_actor_and_are_found_by_request(backend: Backend) -> No
         assert backend.events.of_request(conn, "nobody") == []
         first = backend.events.read(conn, 0, limit=1)[0]
     assert (first.actor, first.via, first.request_id) == ("system", "system", None)
+
+
+def test_prune_deletes_the_named_actors_events_consumed_by_everyone_and_keeps_the_newest(backend: Backend) -> None:
+    from keel.platform.actor import Actor, acting_as
+
+    with acting_as(Actor("twin", "retail twin", "automation")):
+        append(backend, NewEvent("stock.moved", "m1", {}), NewEvent("stock.moved", "m2", {}))
+    append(backend, NewEvent("order.captured", "o1", {}))  # a person's (the default actor): kept
+    with acting_as(Actor("twin", "retail twin", "automation")):
+        append(backend, NewEvent("stock.moved", "m3", {}), NewEvent("stock.moved", "m4", {}))
+    with backend.db.write() as conn:
+        backend.events.commit_offset(conn, "a", 4)
+        backend.events.commit_offset(conn, "b", 5)
+        assert backend.events.consumed_by_all(conn, ["a", "b"]) == 4
+        assert backend.events.consumed_by_all(conn, ["a", "never-ran"]) == 0
+        assert backend.events.consumed_by_all(conn, []) == 0
+        assert backend.events.prune(conn, backend.events.consumed_by_all(conn, ["a", "b"]), ["twin"]) == 3
+    with backend.db.write() as conn:
+        assert [e.subject for e in backend.events.read(conn, 0)] == ["o1", "m4"]
+        # everything consumed: all of the twin's go but the newest, which keeps the numbering going
+        assert backend.events.prune(conn, 99, ["twin"]) == 0
+        assert backend.events.prune(conn, 99, []) == 0
+    assert append(backend, NewEvent("stock.moved", "m5", {})) == 1
+    with backend.db.read() as conn:
+        assert [(e.seq, e.subject) for e in backend.events.read(conn, 0)] == [(3, "o1"), (5, "m4"), (6, "m5")]

@@ -48,6 +48,9 @@ CHECKS = [
     response_headers_conformance,
 ]
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+# POST /fx/rates takes the ECB's CSV: generated strings go out as they are, like text/plain.
+schemathesis.serializer.alias("text/csv", "text/plain")
+RATES = "Date,USD,JPY,\n2026-03-02,1.0800,161.00,\n"
 ORDER = {
     "channel": WEB_DE,
     "external_id": "W-1",
@@ -152,6 +155,8 @@ SUCCESS: dict[str, list[Step]] = {
         ("set_sourcing_policy", {"path_parameters": {"channel": WEB_DE}, "body": POLICY}),
         ("delete_sourcing_policy", {"path_parameters": {"channel": WEB_DE}}),
     ],
+    "list_fx_rates": [("import_fx_rates", {"body": RATES, "media_type": "text/csv"}), ("list_fx_rates", {})],
+    "import_fx_rates": [("import_fx_rates", {"body": RATES, "media_type": "text/csv"})],
     "get_postal_code": [("get_postal_code", {"path_parameters": {"country": "DE", "code": "10117"}})],
     "list_audit_entries": [("list_audit_entries", {})],
     "export_audit_entries": [("export_audit_entries", {})],
@@ -234,8 +239,10 @@ def call(schema: Any, target: Target, operation_id: str, parts: dict[str, Any], 
     resolved = {
         key: {k: v(previous) if callable(v) else v for k, v in value.items()} if key == "path_parameters" else value
         for key, value in parts.items()
+        if key != "media_type"
     }
-    media_type = "application/json" if "body" in parts else None  # post_movements also takes NDJSON
+    # post_movements also takes NDJSON; a step names another type when its operation takes only that
+    media_type = parts.get("media_type", "application/json" if "body" in parts else None)
     case = operation.Case(**resolved, media_type=media_type)
     return case.call_and_validate(checks=CHECKS, app=target.app, headers=target.headers)
 

@@ -157,7 +157,11 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keel]:
     keel.availability.catch_up()
     channels, _ = keel.channels.list(limit=100)
     stocked = [p for p in positions if p.available > 2]
-    for n, ch in enumerate([c for c in channels if c.kind != "pos"][:3]):
+    # channels of different currencies first, so revenue has currencies to convert
+    online = [c for c in channels if c.kind != "pos"]
+    firsts = {c.currency: c for c in reversed(online)}
+    picked = [*firsts.values(), *(c for c in online if c not in firsts.values())][:3]
+    for n, ch in enumerate(picked):
         country = ch.countries[0]
         sku = next((p.sku for p in stocked if p.country == country), stocked[0].sku)
         try:
@@ -190,6 +194,32 @@ def test_home_shows_every_kpi_and_sales_table(http: TestClient, twin: Keel) -> N
     assert 'id="freshness"' in page and 'id="alerts"' in page
     assert '<script id="chart-data" type="application/json">' in page
     assert 'data-refresh="15"' in page and "data-refresh" not in http.get("/?refresh=0").text
+
+
+def test_home_reports_revenue_in_the_reporting_currency_with_per_currency_figures(http: TestClient, twin: Keel) -> None:
+    # given the twin's orders in their channels' currencies and the twin's rate table
+    from keel.fx import round_to
+    from keel.sim.fx import twin_rate_table
+
+    rates = twin_rate_table()
+    currency = {c.code: c.currency for c in twin.channels.list(limit=100)[0]}
+    expected, native = Decimal(0), {}
+    for summary in twin.orders.reads.list(limit=100).items:
+        order = twin.orders.reads.get(summary.id)
+        value = sum((Decimal(ln.unit_price) * ln.quantity for ln in order.lines), Decimal(0))
+        cur = currency[summary.channel]
+        native[cur] = native.get(cur, Decimal(0)) + value
+        expected += rates.convert(value, cur, "EUR", summary.created_at.date())
+    assert len(native) >= 2  # more than one currency to add up
+    # when the home page is drawn / then revenue is one EUR figure, each order at its day's rate
+    page = http.get("/").text
+    assert f'data-testid="revenue-total">EUR {round_to(expected, 2):,.2f}<' in page
+    assert "without a rate" not in page.split('id="revenue-currencies"')[0]
+    # and the per-currency figures are one click away, as sold and converted
+    table = page.split('id="sales-currency"')[1].split("</table>")[0]
+    for cur, value in native.items():
+        places = 0 if cur == "JPY" else 2
+        assert f"<td>{cur}</td>" in table and f"{value:,.{places}f}" in table
 
 
 def test_plotly_is_served_locally_from_the_installed_package(http: TestClient) -> None:

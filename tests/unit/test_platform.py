@@ -86,12 +86,18 @@ def test_other_toml_tables_are_ignored(tmp_path: Path) -> None:
         ({"KEEL_MAX_BATCH": "0"}, "setting 'max_batch' must be >= 1"),
         ({"KEEL_MAX_BATCH": "-5"}, "setting 'max_batch' must be >= 1"),
         ({"KEEL_MAX_BODY_BYTES": "0"}, "setting 'max_body_bytes' must be >= 1"),
+        ({"KEEL_REPORTING_CURRENCY": "EURO"}, "setting 'reporting_currency' must be an ISO 4217 code, not 'EURO'"),
     ],
 )
 def test_bad_env_values_raise_config_error(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(env)
     assert info.value.detail == message
+
+
+def test_reporting_currency_defaults_to_eur_and_is_read_in_any_case() -> None:
+    assert Settings().reporting_currency == "EUR"
+    assert load_settings({"KEEL_REPORTING_CURRENCY": " usd "}).reporting_currency == "USD"
 
 
 def test_unknown_file_settings_are_refused(tmp_path: Path) -> None:

@@ -142,3 +142,27 @@ def test_files_in_toml_and_json_give_the_same_scenario(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"situation": [{"kind": "stuck_channel", "channel": "web-zz", "start": 1, "end": 4}]}))
     with pytest.raises(ScenarioError, match=r"bad\.json: situation\[1\]\.channel: unknown channel 'web-zz'"):
         load_scenario(bad, WORLD)
+
+
+def test_the_twins_rate_table_is_valid_and_prices_follow_local_habits() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from keel.fx import parse_ecb_csv
+    from keel.platform.geo import CURRENCIES
+    from keel.sim.fx import TWIN_RATES, local_price, twin_rate_table
+
+    rates, errors = parse_ecb_csv(TWIN_RATES, frozenset(CURRENCIES))
+    assert errors == [] and len({r.currency for r in rates}) == 11
+    table, day = twin_rate_table(), date(2026, 3, 2)
+    eur = Decimal("71.34")
+    prices = {c: local_price(eur, c, table, day) for c in ("EUR", "JPY", "SEK", "CZK", "CHF", "GBP", "USD", "PLN")}
+    assert prices["EUR"] == eur
+    assert prices["JPY"] % 10 == 0 and prices["JPY"] > 10_000  # whole yen in tens, not 71.34 JPY
+    assert prices["SEK"] % 10 == 9 and prices["CZK"] % 10 == 9
+    assert str(prices["CHF"]).endswith(".90") and str(prices["GBP"]).endswith(".99")
+    for currency, price in prices.items():
+        fair = table.convert(eur, "EUR", currency, day)
+        assert abs(price - fair) <= max(fair * Decimal("0.02"), Decimal(10)), currency
+    assert local_price(Decimal("0.10"), "JPY", table, day) == 20  # never below the smallest price point
+    assert local_price(Decimal("0.01"), "USD", table, day) == Decimal("0.99")

@@ -28,6 +28,8 @@ ORDERS_PLAN = "orders.plan"  # waves and backorder passes (re-plan many orders a
 ORDERS_POLICIES = "orders.policies"  # sourcing policies
 GEO_READ = "geo.read"
 GEO_WRITE = "geo.write"  # postal-code imports
+FX_READ = "fx.read"  # exchange rates
+FX_WRITE = "fx.write"  # exchange-rate imports
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
 PRICES_WRITE = "prices.write"  # reserved for the pricing context
@@ -42,7 +44,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
         TOWER_READ, METRICS_READ, PRICES_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
-        PLATFORM_OPERATE,
+        PLATFORM_OPERATE, FX_READ, FX_WRITE,
     }
 )  # fmt: skip
 
@@ -51,7 +53,9 @@ PERMISSIONS: frozenset[str] = frozenset(
 # otherwise create an unrestricted user, and the audit log and metrics cannot be cut by channel or country).
 UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE})
 
-READS = frozenset({INVENTORY_READ, LOCATIONS_READ, CHANNELS_READ, ORDERS_READ, GEO_READ, TOWER_READ, ACCESS_SELF})
+READS = frozenset(
+    {INVENTORY_READ, LOCATIONS_READ, CHANNELS_READ, ORDERS_READ, GEO_READ, TOWER_READ, ACCESS_SELF, FX_READ}
+)
 
 
 class Role(StrEnum):
@@ -70,7 +74,7 @@ ROLES: dict[Role, frozenset[str]] = {
     Role.MERCHANDISER: READS | {CHANNELS_WRITE},
     Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
-    Role.PRICING: READS | {PRICES_WRITE},
+    Role.PRICING: READS | {PRICES_WRITE, FX_WRITE},  # rates are the pricing team's reference data
     Role.MARKETING: READS | {CAMPAIGNS_WRITE},
     Role.ANALYST: READS | {METRICS_READ},
     # A machine: a shop, a WMS or a marketplace connector. No pages, no metrics, no configuration.

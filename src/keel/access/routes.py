@@ -19,6 +19,8 @@ from keel.access.model import (
     AUDIT_READ,
     CHANNELS_READ,
     CHANNELS_WRITE,
+    FX_READ,
+    FX_WRITE,
     GEO_READ,
     GEO_WRITE,
     INVENTORY_READ,
@@ -113,6 +115,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/sourcing-policies/{channel}"): Rule(ORDERS_POLICIES),
     # geo
     ("GET", "/geo/postal-codes/{country}/{code}"): Rule(GEO_READ),
+    # fx
+    ("GET", "/fx/rates"): Rule(FX_READ),
+    ("POST", "/fx/rates"): Rule(FX_WRITE),
     # pages
     ("GET", "/ui/login"): page(None),
     ("POST", "/ui/login"): page(None),
@@ -176,6 +181,8 @@ COMMANDS: dict[str, str] = {
     "orders policy reset": ORDERS_POLICIES,
     "geo import-postcodes": GEO_WRITE,
     "geo postcode": GEO_READ,
+    "fx import": FX_WRITE,
+    "fx rates": FX_READ,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

@@ -7,8 +7,10 @@ draw from it.
 from keel.insights.model import (
     Alert,
     AlertRule,
+    CurrencyTotals,
     Listing,
     OrderFigure,
+    Revenue,
     SalesTotals,
     StockRow,
     StockTotals,
@@ -20,9 +22,11 @@ from keel.insights.service import InsightsService, Snapshot
 __all__ = [
     "Alert",
     "AlertRule",
+    "CurrencyTotals",
     "InsightsService",
     "Listing",
     "OrderFigure",
+    "Revenue",
     "SalesTotals",
     "Snapshot",
     "StockRow",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -105,7 +105,12 @@ class OrderFigure:
     country: str
     lines: tuple[tuple[int, str], ...]
     cancelled: bool = False
-    currency: str = ""  # the channel's; prices are in it, so revenue is only ever summed within one currency
+    currency: str = ""  # the channel's; prices are in it
+    day: date | None = None  # the day it was placed (UTC): its revenue converts at that day's rates
+
+
+# An amount of a currency on a day, in the reporting currency; None when no rate is known by that day.
+Converter = Callable[[Decimal, str, date], Decimal | None]
 
 
 def order_value(lines: Iterable[tuple[int, str]]) -> Decimal:
@@ -113,23 +118,88 @@ def order_value(lines: Iterable[tuple[int, str]]) -> Decimal:
     return sum((Decimal(price) * qty for qty, price in lines), Decimal(0))
 
 
+def reporting_value(order: OrderFigure, convert: Converter) -> Decimal | None:
+    """The order's value in the reporting currency at the rates of its day, or None without a rate."""
+    if order.day is None:
+        return None
+    return convert(order_value(order.lines), order.currency, order.day)
+
+
 @dataclass
 class SalesTotals:
     key: str
     orders: int = 0
     revenue: Decimal = Decimal(0)
+    unconverted: int = 0  # orders counted whose revenue could not be converted (no rate by their day)
 
 
-def sales_by(orders: Iterable[OrderFigure], key: Callable[[OrderFigure], str]) -> list[SalesTotals]:
-    """Order count and revenue per group, biggest revenue first; cancelled or rejected orders count nothing."""
+def sales_by(
+    orders: Iterable[OrderFigure], key: Callable[[OrderFigure], str], convert: Converter | None = None
+) -> list[SalesTotals]:
+    """Order count and revenue per group, biggest revenue first; cancelled or rejected orders count nothing.
+
+    Without ``convert`` revenue is summed as it stands (the caller keeps one currency per group); with it,
+    every order's value is converted first, and an order with no rate adds to ``unconverted``, not to revenue.
+    """
     groups: dict[str, SalesTotals] = {}
     for o in orders:
         if o.cancelled:
             continue
         g = groups.setdefault(key(o), SalesTotals(key(o)))
         g.orders += 1
-        g.revenue += order_value(o.lines)
+        value = order_value(o.lines) if convert is None else reporting_value(o, convert)
+        if value is None:
+            g.unconverted += 1
+        else:
+            g.revenue += value
     return sorted(groups.values(), key=lambda g: (-g.revenue, -g.orders, g.key))
+
+
+@dataclass
+class CurrencyTotals:
+    """The orders of one currency: their revenue as sold, and what it is in the reporting currency."""
+
+    currency: str
+    orders: int = 0
+    revenue: Decimal = Decimal(0)  # in ``currency``
+    converted: Decimal = Decimal(0)  # in the reporting currency, of the orders that had a rate
+    unconverted: int = 0
+
+
+@dataclass(frozen=True)
+class Revenue:
+    """Revenue in the reporting currency, converted at each order's day, and the per-currency figures it
+    comes from. ``unconverted`` orders (no rate by their day) are in no total but their own currency's."""
+
+    currency: str
+    total: Decimal
+    orders: int
+    unconverted: int
+    by_currency: tuple[CurrencyTotals, ...]
+
+
+def revenue(orders: Iterable[OrderFigure], reporting: str, convert: Converter) -> Revenue:
+    """Revenue of the live orders in ``reporting``; per currency, biggest converted share first."""
+    groups: dict[str, CurrencyTotals] = {}
+    for o in orders:
+        if o.cancelled:
+            continue
+        g = groups.setdefault(o.currency, CurrencyTotals(o.currency))
+        g.orders += 1
+        g.revenue += order_value(o.lines)
+        value = reporting_value(o, convert)
+        if value is None:
+            g.unconverted += 1
+        else:
+            g.converted += value
+    rows = sorted(groups.values(), key=lambda g: (-g.converted, g.currency))
+    return Revenue(
+        currency=reporting,
+        total=sum((g.converted for g in rows), Decimal(0)),
+        orders=sum(g.orders for g in rows),
+        unconverted=sum(g.unconverted for g in rows),
+        by_currency=tuple(rows),
+    )
 
 
 # -- time -------------------------------------------------------------------------------------------------

@@ -14,21 +14,26 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from keel.channels import ChannelService
+from keel.fx import BASE, FxService, MissingRate, RateTable
 from keel.insights.model import (
     DEFAULT_RULES,
     Alert,
     AlertRule,
+    Converter,
     Listing,
     OrderFigure,
+    Revenue,
     SalesTotals,
     StockRow,
     ages,
     evaluate,
     lag_seconds,
+    revenue,
     sales_by,
     stockout_rate,
 )
@@ -65,13 +70,36 @@ class Snapshot:
     sync_lag_seconds: float
     freshness: dict[str, float]  # source -> seconds since last heard from
     alerts: list[Alert] = field(default_factory=list)
+    reporting_currency: str = BASE
+    rates: RateTable = field(default_factory=RateTable)
 
     @property
     def stockout_rate(self) -> float | None:
         return stockout_rate(self.listings)
 
     def sales(self, key: Callable[[OrderFigure], str]) -> list[SalesTotals]:
-        return sales_by(self.orders, key)
+        """Orders and revenue per group, revenue in the reporting currency at each order's day."""
+        return sales_by(self.orders, key, self.converter)
+
+    def revenue(self) -> Revenue:
+        """Revenue in the reporting currency, with the per-currency figures it was converted from."""
+        return revenue(self.orders, self.reporting_currency, self.converter)
+
+    @property
+    def converter(self) -> Converter:
+        return converter(self.rates, self.reporting_currency)
+
+
+def converter(rates: RateTable, target: str) -> Converter:
+    """Amounts into ``target`` at ``rates``; None where a currency has no rate by the order's day."""
+
+    def convert(amount: Decimal, currency: str, day: date) -> Decimal | None:
+        try:
+            return rates.convert(amount, currency, target, day)
+        except MissingRate:
+            return None
+
+    return convert
 
 
 class InsightsService:
@@ -89,6 +117,8 @@ class InsightsService:
         ttl: float = 5.0,
         max_stale: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        fx: FxService | None = None,
+        reporting_currency: str = BASE,
     ) -> None:
         self.db = db
         self.events = events
@@ -101,6 +131,8 @@ class InsightsService:
         self.ttl = ttl
         self.max_stale = max_stale
         self.clock = clock
+        self.fx = fx
+        self.reporting_currency = reporting_currency
         self._lock = threading.Lock()
         self._cached: tuple[float, Snapshot] | None = None
         self._refreshing = False
@@ -177,6 +209,8 @@ class InsightsService:
             sync_lag_events=backlog,
             sync_lag_seconds=lag_seconds(oldest_pending, now),
             freshness=ages(last_seen, now),
+            reporting_currency=self.reporting_currency,
+            rates=self.fx.table() if self.fx else RateTable(),
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
@@ -214,7 +248,8 @@ class InsightsService:
             if lines is None:
                 full = self.orders.reads.get(o.id)
                 lines = self._lines[o.id] = tuple((ln.quantity, ln.unit_price) for ln in full.lines)
-            figure = OrderFigure(o.channel, o.country, lines, o.status in DEAD_ORDERS, currency.get(o.channel, ""))
+            dead = o.status in DEAD_ORDERS
+            figure = OrderFigure(o.channel, o.country, lines, dead, currency.get(o.channel, ""), o.created_at.date())
             out.append(figure)
         return out
 

@@ -26,6 +26,7 @@ from keel.inventory.model import (
 )
 from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
 from keel.inventory.service.availability import AVAILABILITY_CHANGED, caused_latencies
+from keel.inventory.service.history import FoldReport
 from keel.inventory.service.ledger import POSITIONS_REBUILT, STOCK_MOVED, RebuildReport
 
 # The event types the availability projector consumes (stock, topology, rebuilds): what may change ATP.
@@ -48,6 +49,7 @@ __all__ = [
     "Contribution",
     "CountRecord",
     "CreateLocation",
+    "FoldReport",
     "InventoryQueries",
     "Kind",
     "LedgerEntry",

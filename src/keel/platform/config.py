@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.platform.errors import ConfigError
+from keel.platform.geo import CURRENCIES
 
 DEFAULT_DATABASE_URL = "sqlite:///.keel/keel.db"
 AUTH_MODES = ("required", "open")
@@ -61,6 +62,9 @@ class Settings:
     # (guessing passwords online must be slow; 0: no limit).
     login_failures_per_minute: float = 5.0
     login_failure_burst: int = 10
+    # The currency the control tower reports revenue in (ISO 4217); each order converts at its day's rate
+    # (keel fx import, docs/api.md "Exchange rates").
+    reporting_currency: str = "EUR"
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
@@ -98,6 +102,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raw = env.get(f"KEEL_{name.upper()}", file_values.get(name))
         if raw is not None:
             values[name] = _coerce(name, raw, default)
+    if "reporting_currency" in values:
+        values["reporting_currency"] = str(values["reporting_currency"]).strip().upper()
     settings = Settings(**values)
     if settings.max_batch < 1:
         raise ConfigError("setting 'max_batch' must be >= 1")
@@ -107,6 +113,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raise ConfigError("setting 'max_json_depth' must be >= 2")
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         raise ConfigError("setting 'public_url' must start with http:// or https://")
+    if settings.reporting_currency not in CURRENCIES:
+        raise ConfigError(f"setting 'reporting_currency' must be an ISO 4217 code, not {settings.reporting_currency!r}")
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"setting 'auth_mode' must be one of {', '.join(AUTH_MODES)}")
     return settings

@@ -8,6 +8,7 @@ event. Appends happen last in a transaction, after every row lock, so the lock a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -95,6 +96,10 @@ class EventLog(Protocol):
     def freshness(self, conn: Connection) -> dict[str, datetime]: ...
 
     def of_request(self, conn: Connection, request_id: str, limit: int = 1000) -> list[Event]: ...
+
+    def consumed_by_all(self, conn: Connection, consumers: Iterable[str]) -> int: ...
+
+    def prune(self, conn: Connection, through_seq: int, actors: Iterable[str]) -> int: ...
 
 
 class SqlEventLog:
@@ -194,3 +199,26 @@ class SqlEventLog:
         e = events_table
         query = sa.select(e).where(e.c.request_id == request_id).order_by(e.c.seq).limit(limit)
         return [Event(**row._mapping) for row in conn.execute(query)]
+
+    def consumed_by_all(self, conn: Connection, consumers: Iterable[str]) -> int:
+        """The newest seq every one of ``consumers`` has consumed (0 when one has no offset yet)."""
+        names = sorted(set(consumers))
+        if not names:
+            return 0
+        t = consumer_offsets_table
+        rows = conn.execute(sa.select(t.c.consumer, t.c.seq).where(t.c.consumer.in_(names)))
+        found = {row[0]: row[1] for row in rows}
+        return min(int(found.get(name, 0)) for name in names)
+
+    def prune(self, conn: Connection, through_seq: int, actors: Iterable[str]) -> int:
+        """Delete the events up to ``through_seq`` that ``actors`` appended (retention, e.g. of the retail
+        twin's own traffic); returns how many. The caller keeps ``through_seq`` within what every consumer
+        has consumed (``consumed_by_all``). The newest event always stays: it carries the numbering on."""
+        names = sorted(set(actors))
+        if not names:
+            return 0
+        e = events_table
+        newest = self.last_seq(conn)
+        bound = min(int(through_seq), newest - 1)
+        result = conn.execute(e.delete().where(e.c.seq <= bound, e.c.actor.in_(names)))
+        return int(result.rowcount)

@@ -32,7 +32,11 @@ from keel.platform.config import Settings, split_list
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
-NDJSON_ROUTES = {"/inventory/movements": frozenset({JSON, "application/x-ndjson"})}
+# Writes that take a body other than JSON (text/csv, like NDJSON, needs a CORS preflight from a browser).
+NDJSON_ROUTES = {
+    "/inventory/movements": frozenset({JSON, "application/x-ndjson"}),
+    "/fx/rates": frozenset({"text/csv"}),
+}
 PAGES = "/ui/"  # web pages post HTML forms (form-encoded, same origin only)
 # Plotly draws with inline style attributes and <style> elements, and Swagger UI's icons are data: images;
 # no inline or remote script is allowed anywhere (chart data rides in a <script type="application/json">).

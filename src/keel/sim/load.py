@@ -7,13 +7,15 @@ from collections.abc import Callable
 from keel.bootstrap import Keel
 from keel.channels import CreateChannel
 from keel.inventory import CreateLocation
+from keel.sim.fx import load_rates
 from keel.sim.world import World
 
 Progress = Callable[[str, int, int], None]
 
 
 def load_world(keel: Keel, world: World, progress: Progress | None = None) -> None:
-    """Create locations, groups, channels, postal codes and the opening stock, then project channel availability."""
+    """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
+    channel availability."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -26,6 +28,8 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     if world.postal_codes:
         keel.postcodes.load(world.postal_codes, source="sim")
         report("postal codes", len(world.postal_codes), len(world.postal_codes))
+    rates = load_rates(keel)
+    report("exchange rates", rates.rates, rates.rates)
     size = keel.settings.max_batch
     rows = world.opening_stock
     for start in range(0, len(rows), size):

@@ -23,23 +23,25 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel
-from keel.orders import capture_command
 from keel.platform.actor import Actor, acting_as
-from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
+from keel.platform.clock import utcnow
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
+from keel.sim.fx import load_rates, local_price, twin_rate_table
 from keel.sim.geography import COUNTRIES, WEIGHT
+from keel.sim.lifecycle import PROMISE_HOURS, STEP_KINDS, OrderLives, _Step
+from keel.sim.retention import Mark, Retention
 from keel.sim.scenario import Scenario
 from keel.sim.supply import Key, SupplyChain, _Due
 from keel.sim.world import World
+from keel.sim.writes import Writes
 
 log = logging.getLogger("keel.sim.stream")
 
@@ -58,11 +60,18 @@ EVENT_KINDS = (
     "transfer_in",
     "returned",
     "count",
+    *STEP_KINDS.values(),
 )
+# The twin acts as itself: its events name it, apart from people and integrations (retention prunes them).
+TWIN = Actor("twin", "retail twin", "automation")
 
 
-class Stream(DemandCalendar, SupplyChain):
-    """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo."""
+class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
+    """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo.
+
+    ``anchor`` and ``pace`` map simulated time onto the timestamps of the orders it drives (``stamp``):
+    ``pace`` simulated hours per second from ``anchor`` (default: now, 1 h/s; ``run`` follows the wall
+    clock at its speed). ``keep_hours`` is how much of its own history it keeps (None: all of it)."""
 
     def __init__(
         self,
@@ -75,6 +84,10 @@ class Stream(DemandCalendar, SupplyChain):
         capture_every: int = 500,
         prefix: str | None = None,
         start: datetime = datetime(2026, 3, 2, tzinfo=UTC),
+        anchor: datetime | None = None,
+        pace: float = 1.0,
+        keep_hours: float | None = 48.0,
+        retain_every: float = 6.0,
     ) -> None:
         self.keel, self.world, self.seed = keel, world, seed
         self.scenario = scenario or Scenario()
@@ -90,6 +103,17 @@ class Stream(DemandCalendar, SupplyChain):
         self._pending: set[Key] = set()  # positions with a replenishment on the way
         self._inactive: set[str] = set()
         self.prices = {p.sku: p.price for p in generate_catalog(world.skus, world.seed)}
+        # Each channel sells in its own currency at local price points (keel.sim.fx)
+        self.rates = twin_rate_table()
+        self.currency = {ch["code"]: ch["currency"] for ch in world.channels}
+        self._local: dict[tuple[str, str], str] = {}
+        self._anchor = (0.0, anchor or utcnow())
+        self.pace = pace
+        self._steps: list[_Step] = []
+        self.keep_hours, self.retain_every = keep_hours, retain_every
+        self._ledger_seq = 0
+        self._marks: list[Mark] = []
+        self._next_mark = 0.0
         self.info = {loc["code"]: loc for loc in world.locations}
         self.available: dict[Key, int] = {}
         self.on_hand: dict[Key, int] = {}
@@ -128,7 +152,9 @@ class Stream(DemandCalendar, SupplyChain):
     def resume(self, page: int = 10_000) -> int:
         """Start the shadow from the database's positions instead of the opening stock: a demo restarted on
         a database an earlier stream already moved would otherwise plan rows that no longer fit. Returns the
-        positions read. (Shipments and returns the earlier run had scheduled are not carried over.)"""
+        positions read. (Shipments and returns the earlier run had scheduled are not carried over.) A
+        database loaded before the twin had exchange rates gets them now (loading them again changes nothing)."""
+        load_rates(self.keel)
         # A location the earlier run took down for an outage must come back up when its window is over.
         down, _ = self.keel.locations.list(active=False, limit=len(self.info) + 1)
         self._inactive = {loc.code for loc in down if loc.code in self.info}
@@ -144,15 +170,22 @@ class Stream(DemandCalendar, SupplyChain):
                 return read
 
     # -- driving ------------------------------------------------------------------------------------------
+    def stamp(self, at: float) -> datetime:
+        """The timestamp of simulated second ``at`` for what the twin writes through the orders service."""
+        sim0, wall0 = self._anchor
+        return wall0 + timedelta(seconds=(at - sim0) / (HOUR * self.pace)) if self.pace > 0 else wall0
+
     def step(self, sim_seconds: float) -> Counter[str]:
         """Advance the simulated clock by ``sim_seconds``, applying its traffic; returns counts per kind."""
         counts: Counter[str] = Counter()
         end = self.now + max(0.0, sim_seconds)
-        while self.now < end - 1e-9:
-            nxt = min(end, (self.now // HOUR + 1) * HOUR)
-            nxt = min([nxt, *(b for b in self._boundaries if self.now < b < nxt)])
-            self._slice(self.now, nxt, counts)
-            self.now = nxt
+        with acting_as(TWIN):
+            while self.now < end - 1e-9:
+                nxt = min(end, (self.now // HOUR + 1) * HOUR)
+                nxt = min([nxt, *(b for b in self._boundaries if self.now < b < nxt)])
+                self._slice(self.now, nxt, counts)
+                self.now = nxt
+                self._retain(counts)
         self.totals.update(counts)
         return counts
 
@@ -168,10 +201,14 @@ class Stream(DemandCalendar, SupplyChain):
         """Run until ``stop`` is set at ``speed`` simulated hours per real second. When the machine cannot
         keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind."""
         last = time.perf_counter()
+        self.pace = speed
         while not stop.is_set():
             now = time.perf_counter()
             sim = min((now - last) * speed * HOUR, max_hours_per_tick * HOUR)
             last = now
+            # The orders' stamps follow the wall clock: each tick starts from now (never before a stamp
+            # already given: a tick advances at most the real time it took).
+            self._anchor = (self.now, utcnow())
             try:
                 counts = self.step(sim)
             except Exception:  # keep the demo alive; the log says what went wrong
@@ -217,7 +254,8 @@ class Stream(DemandCalendar, SupplyChain):
         n_counts = self._draw(self.rate * COUNT_SHARE * hours)
         self._apply(rows, counts)
         for doc in captures:
-            self._capture(doc, counts)
+            self._capture(doc, t0, counts)
+        self._release_steps(t1, counts)
         self._counts(n_counts, out, counts)
 
     def _draw(self, expected: float) -> int:
@@ -298,7 +336,7 @@ class Stream(DemandCalendar, SupplyChain):
                 continue
             self._n += 1
             if self._n % self.capture_every == 0:
-                captures.append(self._order_doc(channel, country, key[0], qty))
+                captures.append(self._order_doc(channel, country, key, qty, t0))
                 continue
             if not self._take(key, qty):
                 counts["stockout"] += 1
@@ -314,87 +352,29 @@ class Stream(DemandCalendar, SupplyChain):
                 self._schedule(ship_at + self.rng.uniform(72, 240) * HOUR, kind, key, qty, ref)
             self._replenish(key, t0, out, rows, counts)
 
-    def _order_doc(self, channel: str, country: str, sku: str, qty: int) -> dict[str, Any]:
-        city = COUNTRIES[country][1][self.rng.randrange(len(COUNTRIES[country][1]))][0]
+    def _order_doc(self, channel: str, country: str, key: Key, qty: int, t0: float) -> dict[str, Any]:
+        fulfilment = self._service_level()
+        if fulfilment == "same_day":  # a courier ride: the customer lives in the city of a node holding it
+            city = self.info[key[1]]["city"]
+        else:
+            city = COUNTRIES[country][1][self.rng.randrange(len(COUNTRIES[country][1]))][0]
         codes = [p["postal_code"] for p in self.world.postal_codes if p["country"] == country and p["place"] == city]
         postal_code = self.rng.choice(codes) if codes else f"{self.rng.randint(10000, 99999)}"
         return {
             "channel": channel,
             "external_id": f"{self.prefix}-o{self._n}",
-            "lines": [{"sku": sku, "quantity": qty, "unit_price": str(self.prices.get(sku, "19.99"))}],
+            "lines": [{"sku": key[0], "quantity": qty, "unit_price": self._price(key[0], channel)}],
             "customer": {"name": f"Twin customer {self._n}", "email": f"c{self._n}@example.com"},
             "ship_to": {"country": country, "city": city, "postal_code": postal_code},
+            "fulfilment": fulfilment,
+            "promise_at": self.stamp(t0 + PROMISE_HOURS[fulfilment] * HOUR).isoformat(),
         }
 
-    # -- writes -------------------------------------------------------------------------------------------
-    def _toggle_outages(self, t0: float) -> None:
-        want = self.outaged(t0)
-        for code in sorted(want - self._inactive):
-            self.keel.locations.update(code, {"active": False})
-        for code in sorted(self._inactive - want):
-            self.keel.locations.update(code, {"active": True})
-        self._inactive = want
-
-    def _apply(self, rows: list[dict[str, Any]], counts: Counter[str]) -> None:
-        size = self.keel.settings.max_batch
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            try:
-                self.keel.stock.apply_batch(batch, source="sim")
-            except ValidationFailed as exc:
-                # Only when something else moved stock under the twin: drop the refused rows and go on.
-                bad = {e.row for e in exc.errors if e.row is not None}
-                log.warning("twin batch refused (%d rows): %s", len(bad), exc.errors[:3])
-                counts["refused"] += len(bad)
-                keep = [r for i, r in enumerate(batch, start=1) if i not in bad]
-                if keep:
-                    try:
-                        self.keel.stock.apply_batch(keep, source="sim")
-                    except ValidationFailed:
-                        counts["refused"] += len(keep)
-
-    def _capture(self, doc: dict[str, Any], counts: Counter[str]) -> None:
-        # The channel's connector sends the order: its capture is audited like an integration's request, with
-        # the order's events linked, so the demo's audit log shows live traffic.
-        request_id = uuid.uuid4().hex
-        connector = f"{doc['channel']} connector (twin)"
-        status = 201
-        try:
-            with acting_as(Actor("twin", connector, "automation", None, request_id)):
-                order = self.keel.orders.capture.place(capture_command(doc)).order
-        except (InsufficientStock, ValidationFailed, Conflict) as exc:
-            counts["stockout"] += 1
-            status = exc.status
-            return
-        finally:
-            target = f"order {doc['external_id']} of {doc['channel']}"
-            entry = NewAuditEntry(
-                "twin", connector, "automation", None, "capture_order", "RUN", target, status, request_id
-            )
-            self.keel.audit.record(entry)
-        counts["order_captured"] += 1
-        for shipment in order.shipments:
-            for piece in shipment.lines:
-                key = (piece.sku, shipment.location)
-                self.available[key] = self.available.get(key, 0) - piece.quantity
-
-    def _counts(self, n: int, out: set[str], counts: Counter[str]) -> None:
-        keys = self.all_keys
-        for _ in range(n):
-            key = keys[self.rng.randrange(len(keys))]
-            if key[1] in out:
-                continue
-            store = self.info[key[1]]["kind"] == "store"
-            roll = self.rng.random()
-            loss_p, gain_p = (0.25, 0.03) if store else (0.08, 0.02)
-            book = self.on_hand.get(key, 0)
-            if roll < loss_p:
-                delta = -min(self.rng.randint(1, 3), max(0, self.available.get(key, 0)))
-            elif roll < loss_p + gain_p:
-                delta = 1
-            else:
-                delta = 0
-            result = self.keel.stock.record_count(key[0], key[1], max(0, book + delta), self._id("c"))
-            self.available[key] = self.available.get(key, 0) + result.variance
-            self.on_hand[key] = result.counted
-            counts["count"] += 1
+    def _price(self, sku: str, channel: str) -> str:
+        """The SKU's shelf price in the channel's currency (its EUR base price converted and rounded locally)."""
+        currency = self.currency.get(channel, "EUR")
+        found = self._local.get((sku, currency))
+        if found is None:
+            base = self.prices.get(sku, Decimal("19.99"))
+            found = self._local[(sku, currency)] = str(local_price(base, currency, self.rates, self.start.date()))
+        return found

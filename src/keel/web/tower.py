@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
+from keel.fx import minor_units
 from keel.insights import Snapshot, StockRow, StockTotals, rollup, source_label
 from keel.platform.errors import NotFound
 from keel.web import params
@@ -81,8 +82,8 @@ def _state(value: float | None, *, good_below: float | None = None, good_above: 
     return ""
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+def _money(value: Decimal, places: int = 2) -> str:
+    return f"{value:,.{places}f}"
 
 
 def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
@@ -146,23 +147,36 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
 def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Response:
     every = _refresh(refresh)
     snap = keel.insights.snapshot(page_scope(request))
-    # Revenue is grouped with its currency so that different currencies are never added together.
-    by_channel = snap.sales(lambda o: f"{o.channel} ({o.currency})")
-    by_country = snap.sales(lambda o: f"{o.country} ({o.currency})")
-    by_currency = snap.sales(lambda o: o.currency)
+    # Revenue is in the reporting currency, each order converted at its own day's rate (keel.fx); the
+    # per-currency figures it comes from are one click away on the page.
+    by_channel = snap.sales(lambda o: o.channel)
+    by_country = snap.sales(lambda o: o.country)
+    revenue = snap.revenue()
+    reporting = revenue.currency
+    places = minor_units(reporting)
+
+    def money(value: Decimal) -> str:
+        return _money(value, places)
+
     countries = rollup(snap.stock, lambda r: r.country)
     charts = [
         bar_chart(
             "chart-channel",
-            "Orders and revenue by channel",
+            f"Orders and revenue ({reporting}) by channel",
             [g.key for g in by_channel],
-            [("Orders", [g.orders for g in by_channel]), ("Revenue", [float(g.revenue) for g in by_channel])],
+            [
+                ("Orders", [g.orders for g in by_channel]),
+                (f"Revenue ({reporting})", [float(g.revenue) for g in by_channel]),
+            ],
         ),
         bar_chart(
             "chart-country",
-            "Orders and revenue by country",
+            f"Orders and revenue ({reporting}) by country",
             [g.key for g in by_country],
-            [("Orders", [g.orders for g in by_country]), ("Revenue", [float(g.revenue) for g in by_country])],
+            [
+                ("Orders", [g.orders for g in by_country]),
+                (f"Revenue ({reporting})", [float(g.revenue) for g in by_country]),
+            ],
         ),
         _stock_chart("chart-stock", "Stock by country", countries),
     ]
@@ -178,11 +192,13 @@ def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Re
             "tiles": _tiles(snap),
             "by_channel": by_channel,
             "by_country": by_country,
-            "revenue": ", ".join(f"{g.key} {_money(g.revenue)}" for g in by_currency) or "0.00",
+            "revenue": revenue,
+            "revenue_total": f"{reporting} {money(revenue.total)}",
             "orders_total": sum(g.orders for g in by_channel),
             "charts": charts,
             "refresh": every,
-            "money": _money,
+            "money": money,
+            "native": lambda value, currency: _money(value, minor_units(currency)),
             "source_label": source_label,
         },
     )

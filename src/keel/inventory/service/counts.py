@@ -87,11 +87,13 @@ class Counts(Ledger):
 
     # -- rebuild ------------------------------------------------------------------------------------------
     def rebuild(self, *, write: bool = True, progress: Callable[[int], None] | None = None) -> RebuildReport:
-        """Replay the whole ledger in sequence order and compare with (and optionally replace) the positions."""
+        """Replay the ledger in sequence order from its checkpoint (``fold_history``; none: from the start)
+        and compare with (and optionally replace) the positions."""
         report = RebuildReport()
-        rebuilt: dict[tuple[str, int], list[int]] = {}
         with self._transaction() as conn:
-            for kind_code, sku, location_id, quantity in store.replay(conn):
+            report.checkpoint_seq, _ = store.checkpoint_head(conn)
+            rebuilt = store.checkpoint_rows(conn)
+            for kind_code, sku, location_id, quantity in store.replay(conn, report.checkpoint_seq):
                 position = rebuilt.setdefault((sku, location_id), empty_position())
                 refusal = apply(position, KINDS_BY_CODE[kind_code], quantity)
                 if refusal is not None:

@@ -38,6 +38,8 @@ from keel.platform.scope import OutOfScope, Scope
 logger = logging.getLogger("keel.inventory")
 STOCK_MOVED = "stock.moved"
 POSITIONS_REBUILT = "positions.rebuilt"
+# The availability projector's consumer name: it reads the ledger rows its events name (retention asks).
+AVAILABILITY_CONSUMER = "availability"
 # Reservation and count ids become ledger ids such as ``rsv:<id>:committed``: keep those within 128.
 CLIENT_ID_MAX = 100
 # Reservation and count ids appear in URL paths, so no "/" either.
@@ -54,7 +56,8 @@ class BatchResult:
 
 @dataclass
 class RebuildReport:
-    movements: int = 0
+    movements: int = 0  # replayed after the checkpoint
+    checkpoint_seq: int = 0  # the ledger seq the checkpoint covers (0: none, the whole ledger is replayed)
     positions: int = 0
     differences: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False

@@ -22,13 +22,14 @@ from sqlalchemy.engine import Connection
 from keel.channels import CHANNEL_EVENTS
 from keel.inventory import store
 from keel.inventory.model import AVAILABLE_DELTA, CHANGES_AVAILABLE, KIND_CODES, atp_quantity
+from keel.inventory.service.ledger import AVAILABILITY_CONSUMER
 from keel.inventory.service.stock import POSITIONS_REBUILT, STOCK_MOVED
 from keel.inventory.service.topology import TOPOLOGY_EVENTS, Topology
 from keel.platform.clock import utcnow
 from keel.platform.db import Database, to_micros
 from keel.platform.events import EventLog, NewEvent
 
-CONSUMER = "availability"
+CONSUMER = AVAILABILITY_CONSUMER
 AVAILABILITY_CHANGED = "availability.changed"
 RELOAD_EVENTS = TOPOLOGY_EVENTS | {POSITIONS_REBUILT}
 CONSUMED = frozenset({STOCK_MOVED} | RELOAD_EVENTS)

@@ -3,11 +3,13 @@ paths use driver-level executemany, COPY and bare cursors). Services call these 
 the transaction they hold; only this package knows which database it talks to.
 
 ``tables``: the tables; ``ledger``: movements; ``positions``: positions; ``locations``: locations and
-groups; ``holds``: reservations and cycle counts; ``availability``: what the channels were told. Bulk
+groups; ``holds``: reservations and cycle counts; ``availability``: what the channels were told; ``checkpoint``:
+the ledger checkpoint retention folds movements into. Bulk
 statements (executemany / COPY) come from ``keel.platform.bulk``.
 """
 
 from keel.inventory.store.availability import *  # noqa: F403
+from keel.inventory.store.checkpoint import *  # noqa: F403
 from keel.inventory.store.holds import *  # noqa: F403
 from keel.inventory.store.ledger import *  # noqa: F403
 from keel.inventory.store.locations import *  # noqa: F403

@@ -75,16 +75,16 @@ def movement_deltas(
     return list(cur.fetchall())
 
 
-def replay(conn: Connection) -> Iterator[tuple[int, str, int, int]]:
-    """Every movement as (kind code, sku, location_id, quantity), in ledger order, streamed."""
+def replay(conn: Connection, after_seq: int = 0, through_seq: int | None = None) -> Iterator[tuple[int, str, int, int]]:
+    """The movements after ``after_seq`` (up to ``through_seq``) as (kind code, sku, location_id, quantity), in
+    ledger order, streamed."""
     m = movements
     # yield_per on the statement, not the connection: Connection.execution_options() changes the
     # connection in place, and a server-side cursor then breaks a later DELETE on PostgreSQL.
-    query = (
-        sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity)
-        .order_by(m.c.seq)
-        .execution_options(yield_per=20_000)
-    )
+    query = sa.select(m.c.kind, m.c.sku, m.c.location_id, m.c.quantity).where(m.c.seq > after_seq)
+    if through_seq is not None:
+        query = query.where(m.c.seq <= through_seq)
+    query = query.order_by(m.c.seq).execution_options(yield_per=20_000)
     for row in conn.execute(query):
         yield row[0], row[1], row[2], row[3]
 

@@ -84,6 +84,27 @@ positions = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The ledger checkpoint: each position's quantities after every movement up to ``ledger_head.through_seq``.
+# Retention (``StockService.fold_history``) folds old movements into it before deleting them, so the
+# positions can still be rebuilt: checkpoint + the movements after it (docs/twin.md, "How big it gets").
+ledger_checkpoint = sa.Table(
+    "ledger_checkpoint",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("location_id", sa.Integer, primary_key=True),
+    *(sa.Column(name, sa.Integer, nullable=False) for name in QTY_COLUMNS),
+    sqlite_with_rowid=False,
+)
+
+ledger_head = sa.Table(
+    "ledger_head",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),  # one row, id 1
+    sa.Column("through_seq", sa.BigInteger, nullable=False),
+    sa.Column("folded", sa.BigInteger, nullable=False),  # movements deleted after folding, in total
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
 reservations = sa.Table(
     "reservations",
     metadata,
@@ -137,3 +158,4 @@ MOVEMENT_COLUMNS = (
     "reference",
 )
 POSITION_COLUMNS = ("sku", "location_id", *QTY_COLUMNS, "updated_at")
+CHECKPOINT_COLUMNS = ("sku", "location_id", *QTY_COLUMNS)
