@@ -107,6 +107,8 @@ def test_cli_imports_the_ecb_file_and_lists_rates(run: Run, tmp_path: Path) -> N
             {"date": "2026-03-02", "currency": "USD", "rate": "1.08"},
         ],
         "total": 2,
+        "limit": 50,
+        "offset": 0,
     }
     table = run("fx", "rates", "--since", "2026-03-03")
     assert "4 rates" in table.stdout and "162.1" in table.stdout
@@ -117,6 +119,6 @@ def test_cli_refuses_a_bad_file_with_its_rows(run: Run, tmp_path: Path) -> None:
     path.write_text("Date,USD,JPY\n2026-03-02,1.08,161\n2026-03-03,oops,162\n")
     result = run("fx", "import", str(path))
     assert result.exit_code == 2
-    assert "row 3  USD: 'oops' is not a positive decimal rate" in result.stdout
+    assert "row 3  USD: 'oops' is not a positive decimal rate" in result.stderr and result.stdout == ""
     assert json.loads(run("fx", "rates", "--json").stdout)["total"] == 0
     assert run("fx", "rates", "--since", "03/02/2026").exit_code == 2

@@ -19,7 +19,7 @@ CSV = "text/csv"
 Day = Annotated[date | None, Query(description="YYYY-MM-DD")]
 
 
-@router.get("/fx/rates", response_model=RatesPage, operation_id="list_fx_rates")
+@router.get("/fx/rates", response_model=RatesPage, operation_id="list_fx_rates", summary="List exchange rates")
 def list_rates(
     keel: KeelDep,
     currency: Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="ISO 4217 code, e.g. USD")] = None,
@@ -28,7 +28,12 @@ def list_rates(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> RatesPage:
-    """Stored exchange rates (units per 1 EUR), newest date first, filtered by currency and date range."""
+    """Stored exchange rates (units of a currency per 1 EUR), newest date first, filtered by currency and date
+    range, a page at a time.
+
+    Refuses a currency that is not three capital letters, a bad date or a page out of range (422). Idempotent: a
+    read, it changes nothing.
+    """
     items, total = keel.fx.rates(RateFilter(currency, since, until), limit=limit, offset=offset)
     return RatesPage(items=[RatePublic.of(r) for r in items], total=total, limit=limit, offset=offset)
 
@@ -37,12 +42,18 @@ def list_rates(
     "/fx/rates",
     response_model=ImportPublic,
     operation_id="import_fx_rates",
+    summary="Import exchange rates",
     openapi_extra={"requestBody": {"content": {CSV: {"schema": {"type": "string"}}}, "required": True}},
 )
 async def import_rates(request: Request, keel: KeelDep) -> ImportPublic:
     """Import the European Central Bank's reference-rate CSV (eurofxref.csv or eurofxref-hist.csv:
     ``Date,USD,JPY,...``, one row per day, ``N/A`` where a currency had no rate). All or nothing: a file with
-    any bad row is refused with every row's error. Idempotent on (date, currency)."""
+    any bad row is refused with every row's error.
+
+    Refuses a body that is not ``text/csv`` (415), over the size limit (413), not UTF-8 or with a bad row (422,
+    every row's problem listed); nothing is written then. Idempotent: a rate is keyed by (date, currency), so the
+    same file again changes nothing, and a corrected rate replaces the old one.
+    """
     raw = await request.body()  # at most max_body_bytes: the HTTP guard refused more
     try:
         text = raw.decode("utf-8")
