@@ -210,7 +210,9 @@ SOURCE_LABELS = {
     "sim": "Retail twin's live stream",
     "orders": "Orders: capture, fulfilment and returns",
     "availability": "Channel availability updates",
-    "keel": "Set-up changes: locations, channels, counts, reservations",
+    "keel": "Set-up changes: locations, groups, channels, policies",
+    "counts": "Cycle counts",
+    "reservations": "Reservations committed or released",
     "geo": "Postal-code imports",
     "rebuild": "Position rebuilds from the ledger",
 }
