@@ -101,8 +101,11 @@ class AccuracyFiguresPublic(BaseModel):
     accuracy: float | None = Field(description="within_tolerance / counted; null when nothing was counted")
 
 
-class LocationAccuracyPublic(AccuracyFiguresPublic):
-    location: str
+class LocationAccuracyPublic(BaseModel):
+    location: str  # first, as before the models were typed: clients and the README read it so
+    counted: int = Field(description="positions counted (the latest count of each)")
+    within_tolerance: int = Field(description="of those, counts within the tolerance")
+    accuracy: float | None = Field(description="within_tolerance / counted; null when nothing was counted")
 
 
 class AccuracyPublic(BaseModel):
