@@ -92,6 +92,7 @@ def test_a_restricted_person_sees_only_its_channels_and_countries(sqlite_keel: K
     expect(tab.page.locator("table#sales-channel tbody")).to_contain_text("web-de")
     expect(tab.page.locator("table#sales-channel tbody")).not_to_contain_text(MARKET)
     expect(tab.page.locator("table#sales-country tbody")).not_to_contain_text("FR")
+    tab.page.wait_for_load_state("load")  # plotly.min.js too: leaving earlier would abort it (requestfailed)
     tab.shot("restricted-home")
     # and the stock drill-down and the orders list hold DE only; the audit log is not offered
     tab.open("/ui/stock?refresh=0")
