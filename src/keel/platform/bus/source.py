@@ -8,10 +8,11 @@ inside the consumer's transaction; the consumer commits its offset with its effe
 of what it committed (acknowledging with AckAll, which JetStream uses for flow control only).
 
 The buffer is checked as it fills: every message names the event published before it (``prev``), so a
-missing message (a gap) is seen, and the feed is rebuilt from the stored offset. Events the stream does not
-hold (a consumer further behind than the stream's retention, or older than the stream itself) are read from
-the database, which stays the source of truth; so is ``conn``'s view of it: an event the consumer's
-transaction cannot see yet is not handed over.
+message missing from the stream is seen as a hole. Events the stream does not hold (a hole, a consumer
+further behind than the stream's retention, or older than the stream itself) are read from the database,
+which stays the source of truth; so is ``conn``'s view of it: an event the consumer's transaction cannot
+see yet is not handed over. A feed whose fetches fail (its consumer deleted, the connection lost for long)
+is rebuilt from the stored offset.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Coroutine, Sequence, Set
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from nats.aio.client import Client
@@ -49,14 +51,23 @@ class _Held:
 
 
 @dataclass
+class _Hole:
+    """Events in (after, upto] are not on the stream (deleted, aged out, a tail the stream lost): the
+    database has them."""
+
+    after: int
+    upto: int
+
+
+@dataclass
 class _Feed:
     """One consumer's window on the stream. ``cond`` guards the state: the pump fills it from the event loop's
     thread, the worker reads it from its own."""
 
     consumer: str
     cond: threading.Condition = field(default_factory=threading.Condition)
-    held: deque[_Held] = field(default_factory=deque)
-    floor: int | None = None  # every event above it is held or still to come (None: not known yet)
+    held: deque[_Held | _Hole] = field(default_factory=deque)
+    floor: int | None = None  # nothing up to here is held; every event above is held, a hole or to come
     last: int | None = None  # the event the last message received carried
     stream_seq: int = 0  # the stream sequence of the last message received
     broken: bool = True  # to be (re)positioned from the stored offset before the next read
@@ -65,8 +76,8 @@ class _Feed:
     nats_name: str | None = None
     pump: asyncio.Task[None] | None = None
 
-    def receive(self, items: Sequence[tuple[Relayed, str | None]], stream_seq: int) -> bool:
-        """Append a fetched batch in order; False (and broken) at a gap."""
+    def receive(self, items: Sequence[tuple[Relayed, str | None]], stream_seq: int) -> None:
+        """Append a fetched batch in order; a message that does not follow the last one opens a hole."""
         with self.cond:
             for relayed, reply in items:
                 event = relayed.event
@@ -75,33 +86,55 @@ class _Feed:
                 if self.last is None:
                     self.floor = self.last = relayed.prev  # the first message of a stream that was empty
                 if relayed.prev != self.last:
-                    logger.warning("%s: gap after event %s (next names %s)", self.consumer, self.last, relayed.prev)
-                    self.broken = True
-                    break
+                    logger.warning("%s: the stream lacks events %s..%s", self.consumer, self.last + 1, event.seq - 1)
+                    self.held.append(_Hole(self.last, event.seq - 1))
                 self.held.append(_Held(event, reply))
                 self.last = event.seq
                 self.received += 1
             self.stream_seq = max(self.stream_seq, stream_seq)
             self.cond.notify_all()
-            return not self.broken
 
     def drop_through(self, upto: int) -> str | None:
-        """Let go of every event up to ``upto`` (caller holds ``cond``); the last one's ack subject. The floor
-        rises past them: a reader whose offset moves back below it reads them from the database."""
+        """Let go of everything up to ``upto`` (caller holds ``cond``); the last event's ack subject. The floor
+        rises past it: a reader whose offset moves back below it reads those events from the database."""
         reply = None
-        while self.held and self.held[0].event.seq <= upto:
-            dropped = self.held.popleft()
-            reply = dropped.reply
-            self.floor = max(self.floor or 0, dropped.event.seq)
+        while self.held:
+            item = self.held[0]
+            end = item.upto if isinstance(item, _Hole) else item.event.seq
+            if end > upto:
+                if isinstance(item, _Hole):
+                    item.after = max(item.after, upto)
+                break
+            self.held.popleft()
+            self.floor = max(self.floor or 0, end)
+            if isinstance(item, _Held):
+                reply = item.reply
         return reply
 
     def drop_unwanted(self, types: Set[str]) -> str | None:
-        """Let go of the events of other types ahead of the first wanted one: the offset never covers them,
-        and the floor only speaks of wanted ones."""
+        """Let go of the events of other types ahead of the first wanted one (or hole): the offset never
+        covers them."""
         reply = None
-        while self.held and self.held[0].event.type not in types:
-            reply = self.held.popleft().reply
+        while self.held:
+            item = self.held[0]
+            if not isinstance(item, _Held) or item.event.type in types:
+                break
+            self.held.popleft()
+            reply = item.reply
         return reply
+
+    def next_batch(self, types: Set[str], limit: int, visible: int) -> tuple[list[Event], _Hole | None]:
+        """Wanted events from the front, up to ``limit``, none past ``visible`` nor past a hole; or the hole at
+        the front."""
+        batch: list[Event] = []
+        for item in self.held:
+            if isinstance(item, _Hole):
+                return batch, None if batch else _Hole(item.after, item.upto)
+            if item.event.seq > visible or len(batch) == limit:
+                break
+            if item.event.type in types:
+                batch.append(item.event)
+        return batch, None
 
 
 class JetStreamSource:
@@ -125,43 +158,31 @@ class JetStreamSource:
     def read(self, conn: Connection, consumer: str, after: int, types: Set[str], limit: int) -> list[Event]:
         feed = self._feed(consumer, after)
         visible = self.events.last_seq(conn)
-        with feed.cond:
-            floor = feed.floor
-        if floor is None:
-            return []
-        if after < floor:
-            if visible < floor:
-                return []  # ``conn`` sees the database as it was before the stream's first event
-            gap = [e for e in self.events.read(conn, after, set(types), limit) if e.seq <= floor]
+        cursor = after  # no wanted event in (after, cursor] is left to hand over
+        batch: list[Event]
+        hole: _Hole | None
+        while True:
+            with feed.cond:
+                if feed.floor is None:
+                    return []
+                if cursor < feed.floor:
+                    reply, batch, hole = None, [], _Hole(cursor, feed.floor)
+                else:
+                    reply = _last(feed.drop_through(cursor), feed.drop_unwanted(types))
+                    batch, hole = feed.next_batch(types, limit, visible)
+            self._ack(reply)
+            if hole is None:
+                return batch
+            if visible < hole.upto:
+                return []  # ``conn`` sees the database as it was before the end of the hole: later
+            gap = [e for e in self.events.read(conn, hole.after, set(types), limit) if e.seq <= hole.upto]
             if gap:
                 return gap
-        with feed.cond:
-            reply = _last(feed.drop_through(after), feed.drop_unwanted(types))
-            batch: list[Event] = []
-            for held in feed.held:
-                if held.event.seq > visible or len(batch) == limit:
-                    break
-                if held.event.type in types:
-                    batch.append(held.event)
-        self._ack(reply)
-        return batch
+            cursor = hole.upto
 
     def backlog(self, conn: Connection, consumer: str, after: int, types: Set[str]) -> tuple[int, int]:
-        feed = self._feed(consumer, after)
-        visible = self.events.last_seq(conn)
-        with feed.cond:
-            floor = feed.floor
-        if floor is None or (after < floor and visible < floor):
-            return 0, after
-        if after < floor:
-            gap = [e for e in self.events.read(conn, after, set(types), 1000) if e.seq <= floor]
-            if gap:
-                return len(gap), floor
-        with feed.cond:
-            reply = _last(feed.drop_through(after), feed.drop_unwanted(types))
-            ready = [h.event for h in feed.held if h.event.seq <= visible]
-        self._ack(reply)
-        return sum(1 for e in ready if e.type in types), (ready[-1].seq if ready else after)
+        batch = self.read(conn, consumer, after, types, 10_000)
+        return len(batch), (batch[-1].seq if batch else after)
 
     def consumed(self, consumer: str, upto: int) -> None:
         feed = self._feeds.get(consumer)
@@ -182,13 +203,13 @@ class JetStreamSource:
         changed = False
         for feed in feeds:
             with feed.cond:
-                feed.cond.wait_for(
-                    lambda f=feed: f.broken or f.stream_seq >= target or len(f.held) >= self.buffer,  # type: ignore[misc]
-                    max(deadline - time.monotonic(), 0),
-                )
+                feed.cond.wait_for(partial(self._fetched, feed, target), max(deadline - time.monotonic(), 0))
                 changed = changed or feed.broken or feed.received != self._seen.get(feed.consumer, 0)
                 self._seen[feed.consumer] = feed.received
         return changed
+
+    def _fetched(self, feed: _Feed, stream_seq: int) -> bool:
+        return feed.broken or feed.stream_seq >= stream_seq or len(feed.held) >= self.buffer
 
     def close(self) -> None:
         loop, thread = self._loop, self._thread
@@ -288,8 +309,7 @@ class JetStreamSource:
                     feed.broken = True
                     feed.cond.notify_all()
                 return
-            if not feed.receive(items, msgs[-1].metadata.sequence.stream if msgs else 0):
-                return
+            feed.receive(items, msgs[-1].metadata.sequence.stream if msgs else 0)
 
     async def _release(self, feed: _Feed) -> None:
         pump, sub, name = feed.pump, feed.sub, feed.nats_name
