@@ -354,6 +354,34 @@ def bench_twin(
     run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
 
 
+@bench_app.command("relay")
+def bench_relay(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="events appended and relayed")] = 100_000,
+    nats_url: NatsOpt = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="events per consumer transaction")] = 1000,
+    kill_at: Annotated[float, typer.Option(min=0.05, max=0.95, help="share published when the relay is killed")] = 0.4,
+) -> None:
+    """Event bus: relay publish and JetStream consume events/s across a relay kill -9, beside the database
+    consumer reading the same events."""
+    from keel.bench.relay import run
+    from keel.platform.bus import BusError
+    from keel.platform.config import load_settings
+
+    try:
+        run(
+            database_url,
+            json_out=json_out,
+            events=events,
+            nats_url=nats_url or load_settings().nats_url,
+            batch=batch,
+            kill_at=kill_at,
+        )
+    except BusError as exc:
+        raise refuse(str(exc)) from exc
+
+
 guard_commands(app, COMMANDS)  # last: every command above is registered
 
 

@@ -160,7 +160,7 @@ class Relay:
         """Publish ``batch`` pipelined; store the offset of the acknowledged prefix. Returns (events published,
         the new cursor, the stream's last sequence)."""
         futures: list[asyncio.Future[PubAck]] = []
-        failure: Exception | None = None
+        failure: BaseException | None = None
         prev, expected = cursor, stream_last
         try:
             for event in batch:
@@ -171,20 +171,19 @@ class Relay:
         except (NatsError, JetStreamError, OSError) as exc:
             failure = exc
         acked, acked_stream, done = cursor, stream_last, 0
+        if futures:
+            # one wait for the whole batch; then the acks are read in publishing order
+            await asyncio.wait(futures, timeout=self.ack_timeout_s)
+        refused: BaseException | None = None
         for event, future in zip(batch, futures, strict=False):
-            if failure is not None:
-                break
-            try:
-                ack = await asyncio.wait_for(asyncio.shield(future), self.ack_timeout_s)
-            except (TimeoutError, NatsError, JetStreamError) as exc:
-                failure = exc
-                break
-            acked, acked_stream, done = event.seq, ack.seq, done + 1
-        for future in futures:
             if not future.done():
+                refused = refused or TimeoutError(f"no ack for event {event.seq} within {self.ack_timeout_s} s")
                 future.cancel()
-            elif not future.cancelled():
-                future.exception()  # retrieved, so a refused message after a failure is not logged as lost
+            elif (error := future.exception()) is not None:  # retrieved, so none is logged as never retrieved
+                refused = refused or error
+            elif refused is None:
+                acked, acked_stream, done = event.seq, future.result().seq, done + 1
+        failure = refused or failure
         if done:
             with self.db.write() as conn:
                 self.events.commit_offset(conn, self.name, acked)
