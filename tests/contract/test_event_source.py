@@ -227,7 +227,7 @@ def test_a_consumer_whose_offset_is_ahead_gets_only_what_follows(harness: Harnes
 
 def test_backlog_counts_what_a_pass_would_answer(harness: Harness) -> None:
     keel = harness.keel
-    announce(keel, "a", "b")
+    wanted = announce(keel, "a", "b")
     last = announce(keel, "x", kind="other.thing")[-1]
     harness.publish()
     source = harness.open_source()
@@ -235,7 +235,9 @@ def test_backlog_counts_what_a_pass_would_answer(harness: Harness) -> None:
         source.backlog(conn, "pass", 0, {WANTED})  # positions the source
     source.settle()
     with keel.db.read() as conn:
-        assert source.backlog(conn, "pass", 0, {WANTED}) == (2, last)
+        pending, upto = source.backlog(conn, "pass", 0, {WANTED})
+    # a pass answers both; the offset may move to the last of them or past other types up to the log's end
+    assert pending == 2 and wanted[-1] <= upto <= last
     with keel.db.write() as conn:
         keel.events.commit_offset(conn, "pass", last)
     source.consumed("pass", last)

@@ -24,17 +24,20 @@ async def connect(bus: BusConfig, name: str) -> Client:
         logger.warning("NATS connection: %s", exc)
 
     try:
-        return await nats.connect(
+        nc = await nats.connect(
             bus.url,
             name=name,
             connect_timeout=3,
             allow_reconnect=True,
-            max_reconnect_attempts=-1,
+            max_reconnect_attempts=2,  # the first connection: a few tries, then a clear error
             reconnect_time_wait=1,
             error_cb=quiet,
         )
     except (NatsError, OSError, TimeoutError) as exc:
         raise BusError(f"cannot reach NATS at {bus.url}: {exc or type(exc).__name__}") from exc
+    # Once connected, a lost connection is retried for as long as it takes (read at each reconnect).
+    nc.options["max_reconnect_attempts"] = -1
+    return nc
 
 
 def stream_config(bus: BusConfig) -> StreamConfig:
