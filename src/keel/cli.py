@@ -231,13 +231,24 @@ def worker_cmd(
     source: SourceOpt = None,
     nats_url: NatsOpt = None,
     stream: StreamOpt = None,
+    only: Annotated[
+        str | None,
+        typer.Option(help="comma-separated consumers and jobs to run here (default: all), e.g. availability"),
+    ] = None,
 ) -> None:
     """Run the availability projector, backorder filler and reservation sweeper in this process; with
     --source nats they read the event log from JetStream, so this process may run on another machine."""
+    from keel.platform.config import split_list
     from keel.worker import run_forever, run_once
 
     overrides = _bus_overrides(event_source=source and source.value, nats_url=nats_url, nats_stream=stream)
     keel = open_keel(database_url, upgrade=True, settings_overrides=overrides)
+    if only is not None:
+        try:
+            keel.consumers = keel.consumers.only(set(split_list(only)))
+        except KeyError as exc:
+            known = ", ".join(keel.consumers.names())
+            raise refuse(f"--only: no consumer or job named {exc.args[0]} (known: {known})") from exc
     if keel.source.kind == "nats":
         from keel.platform.bus import BusError, JetStreamSource
 

@@ -101,3 +101,19 @@ def test_a_bad_source_or_stream_is_refused_before_anything_runs(sqlite_keel: Kee
     bad_stream = keel_cmd("relay", "--database-url", url, "--stream", "a.b", env=keel_env(), cwd=tmp_path)
     assert bad_stream.returncode == 2
     assert "setting 'nats_stream' must be 1-64 letters" in bad_stream.stderr
+
+
+def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Path) -> None:
+    keel, url = sqlite_keel, sqlite_keel.db.url
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 10)
+    ran = keel_cmd("worker", "--database-url", url, "--once", "--only", "availability", env=keel_env(), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    with keel.db.read() as conn:
+        last = keel.events.last_seq(conn, "stock.moved")
+        assert (keel.events.offset(conn, "availability"), keel.events.offset(conn, "backorders")) == (last, 0)
+    unknown = keel_cmd(
+        "worker", "--database-url", url, "--once", "--only", "availability,nope", env=keel_env(), cwd=tmp_path
+    )
+    assert unknown.returncode == 2
+    assert "no consumer or job named nope (known: availability, backorders, reservation-sweeper)" in unknown.stderr

@@ -132,6 +132,20 @@ class ConsumerRegistry:
     def __iter__(self) -> Iterator[Consumer]:
         return (e.consumer for e in self.entries)
 
+    def names(self) -> list[str]:
+        """Every consumer's and job's name, in running order."""
+        return [e.consumer.name for e in self.entries] + [j.name for j in self.jobs]
+
+    def only(self, names: set[str]) -> ConsumerRegistry:
+        """The part of the registry named (for a worker that runs some consumers while others run elsewhere);
+        ``KeyError`` for a name it does not hold."""
+        unknown = sorted(names - set(self.names()))
+        if unknown:
+            raise KeyError(", ".join(unknown))
+        return ConsumerRegistry(
+            [e for e in self.entries if e.consumer.name in names], [j for j in self.jobs if j.name in names]
+        )
+
     def get(self, name: str) -> Consumer:
         for c in self:
             if c.name == name:
