@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,7 @@ from keel.platform.bus import BusConfig, BusError, JetStreamSource, Relay
 from keel.platform.bus.stream import connect, last_relayed
 from keel.platform.consumers import HandlerConsumer
 from keel.platform.events import Event
+from tests.conftest import service_unavailable
 from tests.integration.test_relay import all_events, append, assert_exactly_the_log, offset
 
 pytestmark = pytest.mark.nats
@@ -130,3 +134,81 @@ def test_a_relay_killed_at_random_points_loses_and_doubles_nothing(keel: Keel, b
     assert reader.applied == wanted, f"seed {seed}"
     # the kills did land while events were still unpublished (not only on an idle relay)
     assert mid_publish >= KILLS // 2, f"seed {seed}: only {mid_publish} of {KILLS} kills were mid-publish"
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[tuple[str, Callable[[], None]]]:
+    """A NATS server of this test's own (so it may be killed): its URL, and a function that kills it with
+    SIGKILL and starts it again on the same port and store."""
+    binary = shutil.which("nats-server") or (
+        "/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None
+    )
+    if binary is None:
+        service_unavailable("nats-server is not installed (apt-get install nats-server)")
+    assert binary is not None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path / "nats-store")]
+    log = (tmp_path / "nats-server.log").open("ab")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        procs.append(subprocess.Popen(args, stdout=log, stderr=log))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"nats-server did not start: {(tmp_path / 'nats-server.log').read_text()[-2000:]}")
+
+    def restart() -> None:
+        procs[-1].kill()
+        procs[-1].wait()
+        time.sleep(1.0)
+        start()
+
+    start()
+    yield f"nats://127.0.0.1:{port}", restart
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    log.close()
+
+
+def test_the_relay_and_a_reader_ride_out_a_nats_server_killed_and_restarted(
+    keel: Keel, private_nats: tuple[str, Callable[[], None]]
+) -> None:
+    url, restart = private_nats
+    bus = BusConfig(url, "KEEL_EVENTS", "keel.events")
+    reader = Reader(keel, bus)
+    relay = Relay(keel.db, keel.events, bus, batch=200, ack_timeout_s=2.0)
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=lambda: loop.run_until_complete(relay.run(stop)), daemon=True)
+    append(keel, 5000)
+    thread.start()
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while offset(keel, bus) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        append(keel, 5000)
+        restart()  # mid-publish: the relay's and the reader's connections drop, then come back
+        append(keel, 2000)
+        last = all_events(keel)[-1].seq
+        deadline = time.monotonic() + 120
+        while (offset(keel, bus) < last or len(reader.applied) < 12000) and time.monotonic() < deadline:
+            assert reader.error is None, reader.error
+            time.sleep(0.05)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+        reader.stop.set()
+        reader.join(timeout=10)
+        reader.source.close()
+    assert not thread.is_alive()
+    assert_exactly_the_log(keel, bus)
+    assert reader.applied == [e.seq for e in all_events(keel)]

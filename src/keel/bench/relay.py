@@ -103,8 +103,12 @@ def _relay_with_a_kill(keel: Keel, bus: BusConfig, n: int, last: int, kill_at: f
             console.print(f"relay killed (-9) after event {_offset(keel, name):,} of {last:,}; restarting")
             resumed_from = _offset(keel, name)
             proc = _relay_process(keel.db.url, bus, log)
-            resumed = _wait_offset(keel, name, resumed_from, proc, log)
-            done = _wait_offset(keel, name, last - 1, proc, log)
+            if resumed_from >= last:  # killed after it had published everything: nothing left to time
+                console.print("[yellow]the kill came after the last event; use a larger --events[/yellow]")
+                resumed = done = killed_at
+            else:
+                resumed = _wait_offset(keel, name, resumed_from, proc, log)
+                done = _wait_offset(keel, name, last - 1, proc, log)
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
         finally:
