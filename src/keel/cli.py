@@ -249,17 +249,16 @@ def worker_cmd(
         except KeyError as exc:
             known = ", ".join(keel.consumers.names())
             raise refuse(f"--only: no consumer or job named {exc.args[0]} (known: {known})") from exc
-    if keel.source.kind == "nats":
-        from keel.platform.bus import BusError, JetStreamSource
+    from keel.platform.bus import BusError, JetStreamSource
 
-        assert isinstance(keel.source, JetStreamSource)
-        try:
-            keel.source.connect()
-        except BusError as exc:
-            raise refuse(str(exc)) from exc
-    if once:
-        console.print(f"consumed {run_once(keel)} events")
-        return
+    try:
+        if isinstance(keel.source, JetStreamSource):
+            keel.source.connect()  # a clear refusal now rather than a retried error in the loop
+        if once:
+            console.print(f"consumed {run_once(keel)} events")
+            return
+    except BusError as exc:
+        raise refuse(str(exc)) from exc
     stop, ready = threading.Event(), threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: ready.wait() and print("worker ready", flush=True), daemon=True).start()

@@ -117,3 +117,13 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
     )
     assert unknown.returncode == 2
     assert "no consumer or job named nope (known: availability, backorders, reservation-sweeper)" in unknown.stderr
+
+
+@pytest.mark.nats
+def test_a_worker_on_nats_before_any_relay_says_to_start_one(sqlite_keel: Keel, bus: BusConfig, tmp_path: Path) -> None:
+    build_world(sqlite_keel)
+    url = sqlite_keel.db.url
+    worker = keel_cmd("worker", "--database-url", url, "--once", "--source", "nats", env=keel_env(bus), cwd=tmp_path)
+    assert worker.returncode == 2, worker.stderr
+    assert f"no stream {bus.stream} on {bus.url}: start `keel relay` first" in worker.stderr
+    assert "Traceback" not in worker.stderr

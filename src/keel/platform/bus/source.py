@@ -235,12 +235,13 @@ class JetStreamSource:
             thread = threading.Thread(target=loop.run_forever, name="keel-jetstream", daemon=True)
             thread.start()
             try:
-                self._nc = asyncio.run_coroutine_threadsafe(connect(self.bus, "keel-worker"), loop).result(
-                    self.timeout_s
-                )
-            except BaseException:
+                # connect() gives up by itself after a few tries; the wait only guards against a hang
+                self._nc = asyncio.run_coroutine_threadsafe(connect(self.bus, "keel-worker"), loop).result(60)
+            except BaseException as exc:
                 loop.call_soon_threadsafe(loop.stop)
                 thread.join(timeout=5)
+                if isinstance(exc, TimeoutError):
+                    raise BusError(f"cannot reach NATS at {self.bus.url}: no answer") from exc
                 raise
             self._loop, self._thread = loop, thread
 
