@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +23,8 @@ from keel.inventory.cli import locations_app
 from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
-from keel.platform.config import LOCAL_HOSTS, SOURCES
+from keel.platform.config import LOCAL_HOSTS
+from keel.worker_cli import NatsOpt, relay_cmd, worker_cmd
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -207,110 +206,6 @@ def _demo_admin(keel: Keel, url: str) -> None:
     )
 
 
-Source = StrEnum("Source", {name.upper(): name for name in SOURCES})  # type: ignore[misc]
-SourceOpt = Annotated[
-    Source | None,
-    typer.Option(
-        "--source",
-        help="where consumers read the event log: the database, or the JetStream stream keel relay fills "
-        "(default: the event_source setting)",
-    ),
-]
-NatsOpt = Annotated[str | None, typer.Option("--nats-url", help="the NATS server (default: the nats_url setting)")]
-StreamOpt = Annotated[str | None, typer.Option("--stream", help="the JetStream stream (default: nats_stream)")]
-
-
-def _bus_overrides(**options: str | None) -> dict[str, str]:
-    return {name: value for name, value in options.items() if value is not None}
-
-
-@app.command("worker")
-def worker_cmd(
-    database_url: DbOpt = None,
-    once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False,
-    source: SourceOpt = None,
-    nats_url: NatsOpt = None,
-    stream: StreamOpt = None,
-    only: Annotated[
-        str | None,
-        typer.Option(help="comma-separated consumers and jobs to run here (default: all), e.g. availability"),
-    ] = None,
-) -> None:
-    """Run the availability projector, backorder filler and reservation sweeper in this process; with
-    --source nats they read the event log from JetStream, so this process may run on another machine."""
-    from keel.platform.config import split_list
-    from keel.worker import run_forever, run_once
-
-    overrides = _bus_overrides(event_source=source and source.value, nats_url=nats_url, nats_stream=stream)
-    keel = open_keel(database_url, upgrade=True, settings_overrides=overrides)
-    if only is not None:
-        try:
-            keel.consumers = keel.consumers.only(set(split_list(only)))
-        except KeyError as exc:
-            known = ", ".join(keel.consumers.names())
-            raise refuse(f"--only: no consumer or job named {exc.args[0]} (known: {known})") from exc
-    from keel.platform.bus import BusError, JetStreamSource
-
-    try:
-        if isinstance(keel.source, JetStreamSource):
-            keel.source.connect()  # a clear refusal now rather than a retried error in the loop
-        if once:
-            console.print(f"consumed {run_once(keel)} events")
-            return
-    except BusError as exc:
-        raise refuse(str(exc)) from exc
-    stop, ready = threading.Event(), threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threading.Thread(target=lambda: ready.wait() and print("worker ready", flush=True), daemon=True).start()
-    try:
-        run_forever(keel, stop, ready)
-    except KeyboardInterrupt:
-        stop.set()
-
-
-@app.command("relay")
-def relay_cmd(
-    database_url: DbOpt = None,
-    nats_url: NatsOpt = None,
-    stream: StreamOpt = None,
-    batch: Annotated[int, typer.Option(min=1, max=10_000, help="events read and published per round")] = 1000,
-    once: Annotated[bool, typer.Option(help="publish what the log holds, then exit")] = False,
-) -> None:
-    """Publish the event log to NATS JetStream, in order and exactly once per event (the outbox relay);
-    progress on stderr, stops cleanly on SIGINT/SIGTERM."""
-    import asyncio
-
-    from keel.platform.bus import BusConfig, BusError, Relay, RelayProgress
-
-    keel = open_keel(
-        database_url, upgrade=True, settings_overrides=_bus_overrides(nats_url=nats_url, nats_stream=stream)
-    )
-    bus = BusConfig.from_settings(keel.settings)
-
-    def report(p: RelayProgress) -> None:
-        console.print(
-            f"relayed {p.published:,} events: stream {bus.stream} holds up to event {p.upto:,} "
-            f"(stream sequence {p.stream_seq:,}), {p.per_s:,.0f} events/s, {p.behind:,} behind",
-            highlight=False,
-        )
-
-    relay = Relay(keel.db, keel.events, bus, batch=batch, report=report)
-
-    async def main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        console.print(f"relay: {keel.db.dialect} event log -> {bus.url} stream {bus.stream} ({bus.wildcard})")
-        return await relay.run(stop, until_caught_up=once)
-
-    try:
-        published = asyncio.run(main())
-    except BusError as exc:
-        raise refuse(str(exc)) from exc
-    console.print(f"relay stopped: {published:,} events published by this run")
-
-
 @bench_app.command("inventory")
 def bench_inventory(
     database_url: DbOpt = None,
@@ -392,6 +287,8 @@ def bench_relay(
         raise refuse(str(exc)) from exc
 
 
+app.command("worker")(worker_cmd)
+app.command("relay")(relay_cmd)
 guard_commands(app, COMMANDS)  # last: every command above is registered
 
 
