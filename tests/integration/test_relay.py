@@ -214,3 +214,15 @@ def harness_nats(keel: Keel, bus: BusConfig) -> Iterator[Harness]:
     yield harness
     for source in harness.opened:
         source.close()
+
+
+def test_two_relays_racing_on_one_stream_never_double_an_event(keel: Keel, bus: BusConfig) -> None:
+    append(keel, 3000)
+
+    async def race() -> list[int]:
+        relays = [Relay(keel.db, keel.events, bus, batch=97), Relay(keel.db, keel.events, bus, batch=61)]
+        return list(await asyncio.gather(*(r.run(until_caught_up=True) for r in relays)))
+
+    published = asyncio.run(race())
+    assert sum(published) >= 3000  # each counts what it got acks for (a duplicate's ack included)
+    assert_exactly_the_log(keel, bus)
