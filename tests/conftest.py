@@ -22,18 +22,27 @@ HTTP
   ``create_app(sqlite_keel, background=True)``; a ``LiveServer`` with ``.url`` and ``.keel``. Requests
   without credentials of their own act as a logged-in admin's browser session (``tests.support.serve_app``).
 - ``live_server_factory(keel, background=True, as_admin=True)``: the same for any ``Keel``.
+
+NATS JetStream (the distributed event bus)
+- ``nats_url``: ``KEEL_TEST_NATS_URL`` (default nats://127.0.0.1:4222), checked once per session to answer
+  with JetStream enabled; skips with the reason when it does not (fails when ``KEEL_REQUIRE_SERVICES=1``).
+- ``bus``: a ``keel.platform.bus.BusConfig`` naming a stream and subject prefix unique to the test (so tests
+  never see each other's events); the stream is deleted afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nats
+import nats.js.errors
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -41,8 +50,10 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.platform.bus import BusConfig
 from tests.support import World, admin_headers, build_world, open_keel, serve_app
 
+NATS_URL = os.environ.get("KEEL_TEST_NATS_URL", "nats://127.0.0.1:4222")
 POSTGRES_ADMIN_URL = os.environ.get("KEEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("KEEL_REQUIRE_SERVICES") == "1"
 
@@ -74,6 +85,42 @@ def postgres_admin_url() -> str:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         service_unavailable(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}: {first_line}")
     return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """The NATS server the event-bus tests use, checked once per session (JetStream must be enabled)."""
+
+    async def probe() -> None:
+        nc = await nats.connect(NATS_URL, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=0)
+        try:
+            await nc.jetstream().account_info()
+        finally:
+            await nc.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        service_unavailable(f"NATS JetStream unreachable at {NATS_URL}: {type(exc).__name__} {exc}".strip())
+    return NATS_URL
+
+
+@pytest.fixture
+def bus(nats_url: str) -> Iterator[BusConfig]:
+    """A stream and subject prefix of this test's own, deleted afterwards."""
+    name = uuid.uuid4().hex[:12]
+    config = BusConfig(nats_url, f"KEEL_TEST_{name}", f"keeltest.{name}.events")
+    yield config
+
+    async def delete() -> None:
+        nc = await nats.connect(nats_url, connect_timeout=2, allow_reconnect=False)
+        try:
+            with suppress(nats.js.errors.NotFoundError):
+                await nc.jetstream().delete_stream(config.stream)
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
 from keel.platform.events import SqlEventLog
+from keel.platform.sources import DatabaseSource, EventSource
 
 
 @dataclass
@@ -42,8 +43,10 @@ class Keel:
     audit: AuditService
     access: AccessService
     consumers: ConsumerRegistry
+    source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
     def close(self) -> None:
+        self.source.close()
         self.db.dispose()
 
 
@@ -51,11 +54,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     settings = settings or load_settings()
     db = Database(database_url or settings.database_url)
     events = SqlEventLog()
+    source = event_source(settings, events)
     locations = LocationService(db, events)
     channels = ChannelService(db, events, locations)  # the inventory locations are its directory
     stock = StockService(db, events, locations, settings)
     queries = InventoryQueries(db, settings)
-    availability = AvailabilityService(db, events, channels, locations)
+    availability = AvailabilityService(db, events, channels, locations, source)
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
@@ -88,14 +92,25 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             settings.session_hours,
             RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
         ),
-        consumers=_consumers(settings, db, events, stock, availability, orders),
+        consumers=_consumers(settings, db, events, source, stock, availability, orders),
+        source=source,
     )
+
+
+def event_source(settings: Settings, events: SqlEventLog) -> EventSource:
+    """The database's own log, or the JetStream stream ``keel relay`` fills (``event_source = "nats"``)."""
+    if settings.event_source == "nats":
+        from keel.platform.bus import BusConfig, JetStreamSource  # only a worker on the bus needs NATS
+
+        return JetStreamSource(BusConfig.from_settings(settings), events)
+    return DatabaseSource(events)
 
 
 def _consumers(
     settings: Settings,
     db: Database,
     events: SqlEventLog,
+    source: EventSource,
     stock: StockService,
     availability: AvailabilityService,
     orders: Orders,
@@ -105,5 +120,7 @@ def _consumers(
     registry = ConsumerRegistry()
     registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
     registry.add(AvailabilityProjector(availability))
-    registry.add(BackorderFiller(db, events, orders.backorders), every_s=settings.backorder_interval_s, audited=True)
+    registry.add(
+        BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
+    )
     return registry

@@ -16,7 +16,7 @@ from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
 from keel.channels.cli import app as channels_app
-from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, user_mistakes
+from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, refuse, user_mistakes
 from keel.fx.cli import app as fx_app
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
@@ -25,6 +25,7 @@ from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
 from keel.platform.config import LOCAL_HOSTS
+from keel.worker_cli import NatsOpt, relay_cmd, worker_cmd
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -207,26 +208,6 @@ def _demo_admin(keel: Keel, url: str) -> None:
     )
 
 
-@app.command("worker")
-def worker_cmd(
-    database_url: DbOpt = None,
-    once: Annotated[bool, typer.Option(help="drain the log once and exit")] = False,
-) -> None:
-    """Run the availability projector, backorder filler and reservation sweeper in this process."""
-    from keel.worker import run_forever, run_once
-
-    keel = open_keel(database_url, upgrade=True)
-    if once:
-        console.print(f"consumed {run_once(keel)} events")
-        return
-    stop, ready = threading.Event(), threading.Event()
-    threading.Thread(target=lambda: ready.wait() and print("worker ready", flush=True), daemon=True).start()
-    try:
-        run_forever(keel, stop, ready)
-    except KeyboardInterrupt:
-        stop.set()
-
-
 @bench_app.command("inventory")
 def bench_inventory(
     database_url: DbOpt = None,
@@ -280,6 +261,36 @@ def bench_twin(
     run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
 
 
+@bench_app.command("relay")
+def bench_relay(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="events appended and relayed")] = 100_000,
+    nats_url: NatsOpt = None,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="events per consumer transaction")] = 1000,
+    kill_at: Annotated[float, typer.Option(min=0.05, max=0.95, help="share published when the relay is killed")] = 0.4,
+) -> None:
+    """Event bus: relay publish and JetStream consume events/s across a relay kill -9, beside the database
+    consumer reading the same events."""
+    from keel.bench.relay import run
+    from keel.platform.bus import BusError
+    from keel.platform.config import load_settings
+
+    try:
+        run(
+            database_url,
+            json_out=json_out,
+            events=events,
+            nats_url=nats_url or load_settings().nats_url,
+            batch=batch,
+            kill_at=kill_at,
+        )
+    except BusError as exc:
+        raise refuse(str(exc)) from exc
+
+
+app.command("worker")(worker_cmd)
+app.command("relay")(relay_cmd)
 guard_commands(app, COMMANDS)  # last: every command above is registered
 
 

@@ -44,7 +44,7 @@ from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel, bootstrap
 from keel.platform import migrate
 from keel.platform.actor import Actor, current_actor
-from keel.platform.config import load_settings
+from keel.platform.config import check_bus, load_settings
 from keel.platform.errors import ConfigError, FieldError, KeelError, NotFound
 from keel.platform.observability import configure_logging
 from keel.platform.scope import Scope
@@ -70,7 +70,13 @@ def refuse(message: str, code: int = EXIT_MISTAKE) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_keel(database_url: str | None = None, *, create: bool = False, upgrade: bool = False) -> Keel:
+def open_keel(
+    database_url: str | None = None,
+    *,
+    create: bool = False,
+    upgrade: bool = False,
+    settings_overrides: Mapping[str, Any] | None = None,
+) -> Keel:
     """Bootstrap Keel for a command on an existing Keel database at the current schema.
 
     ``create`` (``keel db upgrade``, ``keel demo``) lets the command start on a missing or empty database;
@@ -78,9 +84,13 @@ def open_keel(database_url: str | None = None, *, create: bool = False, upgrade:
     other command refuses, with one line and exit status 2, a database that does not exist, holds no Keel
     schema or is at an older revision: a read never creates or changes a database (a command run from the
     wrong folder must not leave an empty database behind). A bad config exits with 2 as well.
+    ``settings_overrides`` are a command's options that stand for settings (``keel worker --source``).
     """
     try:
         settings = load_settings()
+        if settings_overrides:
+            settings = dataclasses.replace(settings, **settings_overrides)
+            check_bus(settings)
     except ConfigError as exc:
         raise refuse(f"configuration: {exc.detail}") from exc
     configure_logging(settings.log_level, settings.log_json)

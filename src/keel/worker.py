@@ -37,11 +37,21 @@ def attributed(keel: Keel, name: str, audited: bool, work: Callable[[], int]) ->
     return done
 
 
-def run_once(keel: Keel) -> int:
+def run_once(keel: Keel, rounds: int = 100) -> int:
     """One pass: every periodic job once, then every consumer until it is caught up, whatever its interval.
-    Returns events consumed."""
+    On an event source that fetches in the background (JetStream) the pass goes on, at most ``rounds``
+    times, while waiting for what the stream already holds brings new events in. Returns events consumed."""
     for job in keel.consumers.jobs:
         attributed(keel, job.name, job.audited, job.run)
+    total = _drain(keel)
+    for _ in range(rounds):
+        if not keel.source.settle():
+            break
+        total += _drain(keel)
+    return total
+
+
+def _drain(keel: Keel) -> int:
     total = 0
     for entry in keel.consumers.entries:
         while n := attributed(keel, entry.consumer.name, entry.audited, partial(entry.consumer.step, 200)):
@@ -54,7 +64,13 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
     registry: ConsumerRegistry = keel.consumers
     for consumer in registry:
         consumer.warm()
-    log(logger, "consumers ready", database=keel.db.dialect, consumers=[c.name for c in registry])
+    log(
+        logger,
+        "consumers ready",
+        database=keel.db.dialect,
+        source=keel.source.kind,
+        consumers=[c.name for c in registry],
+    )
     if ready is not None:
         ready.set()
     last_run = {job.name: float("-inf") for job in registry.jobs}

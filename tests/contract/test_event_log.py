@@ -1,9 +1,9 @@
 """Contract of the event-log port (``keel.platform.events.EventLog``): idempotent appends, ordered reads,
 consumer offsets, freshness per source.
 
-Every test takes ``backend``: a transaction source and an ``EventLog``. Today the only implementation is
-``SqlEventLog`` on SQLite and on PostgreSQL; another (an event log on NATS JetStream) joins the suite by
-adding one param to the ``backend`` fixture.
+Every test takes ``backend``: a transaction source and an ``EventLog``. The log lives in the database
+(``SqlEventLog``, on SQLite and on PostgreSQL) whatever else is configured: NATS JetStream only carries it to
+consumers, through the ``EventSource`` port, whose contract is ``test_event_source.py``.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 KEYS = {
     "movements_per_s",
     "raw_executemany_per_s",
@@ -51,3 +53,28 @@ def test_bench_audit_prints_its_figures_and_checks_what_it_wrote(tmp_path: Path)
     assert all(v > 0 for v in timings.values()), figures
     # computed before the timings are rounded for printing
     assert abs(figures["overhead_ratio"] - figures["audit_entry_ms"] / figures["write_ms"]) < 0.01
+
+
+RELAY_KEYS = {
+    "database", "events", "append_per_s", "relay_publish_per_s", "relay_kills", "relay_restart_s", "stream_messages",
+    "stream_exact", "consume_nats_per_s", "consume_db_per_s", "consume_ratio", "exactly_once",
+}  # fmt: skip
+
+
+@pytest.mark.nats
+def test_bench_relay_kills_the_relay_once_and_checks_the_stream_and_both_consumers(
+    tmp_path: Path, nats_url: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", "bench", "relay", "--json", "--events", "5000", "--nats-url", nats_url],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(figures) == RELAY_KEYS
+    assert (figures["database"], figures["events"], figures["relay_kills"]) == ("sqlite", 5000, 1)
+    assert (figures["stream_messages"], figures["stream_exact"], figures["exactly_once"]) == (5000, True, True)
+    rates = [figures[k] for k in ("append_per_s", "relay_publish_per_s", "consume_nats_per_s", "consume_db_per_s")]
+    assert all(isinstance(v, int) and v > 0 for v in rates), figures
+    assert "relay killed (-9) after event" in result.stderr

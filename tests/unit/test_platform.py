@@ -87,6 +87,21 @@ def test_other_toml_tables_are_ignored(tmp_path: Path) -> None:
         ({"KEEL_MAX_BATCH": "-5"}, "setting 'max_batch' must be >= 1"),
         ({"KEEL_MAX_BODY_BYTES": "0"}, "setting 'max_body_bytes' must be >= 1"),
         ({"KEEL_REPORTING_CURRENCY": "EURO"}, "setting 'reporting_currency' must be an ISO 4217 code, not 'EURO'"),
+        ({"KEEL_EVENT_SOURCE": "kafka"}, "setting 'event_source' must be one of database, nats"),
+        ({"KEEL_NATS_URL": "http://127.0.0.1:4222"}, "setting 'nats_url' must start with nats:// or tls://"),
+        ({"KEEL_NATS_STREAM": "KEEL.EVENTS"}, "setting 'nats_stream' must be 1-64 letters, digits, '_' or '-'"),
+        (
+            {"KEEL_NATS_SUBJECTS": "keel.>"},
+            "setting 'nats_subjects' must be dot-separated tokens of letters, digits, '_' or '-'",
+        ),
+        (
+            {"KEEL_NATS_SUBJECTS": "keel..events"},
+            "setting 'nats_subjects' must be dot-separated tokens of letters, digits, '_' or '-'",
+        ),
+        (
+            {"KEEL_NATS_DUPLICATE_WINDOW_S": "600", "KEEL_NATS_MAX_AGE_S": "60"},
+            "settings 'nats_max_age_s' and 'nats_duplicate_window_s' must satisfy 0 < window <= age",
+        ),
     ],
 )
 def test_bad_env_values_raise_config_error(env: dict[str, str], message: str) -> None:
@@ -98,6 +113,15 @@ def test_bad_env_values_raise_config_error(env: dict[str, str], message: str) ->
 def test_reporting_currency_defaults_to_eur_and_is_read_in_any_case() -> None:
     assert Settings().reporting_currency == "EUR"
     assert load_settings({"KEEL_REPORTING_CURRENCY": " usd "}).reporting_currency == "USD"
+
+
+def test_the_event_bus_settings_default_to_the_database_log_and_a_local_nats() -> None:
+    settings = load_settings({})
+    assert (settings.event_source, settings.nats_url, settings.nats_stream, settings.nats_subjects) == (
+        "database", "nats://127.0.0.1:4222", "KEEL_EVENTS", "keel.events",
+    )  # fmt: skip
+    nats = load_settings({"KEEL_EVENT_SOURCE": "nats", "KEEL_NATS_URL": "tls://bus.example:4222"})
+    assert (nats.event_source, nats.nats_url) == ("nats", "tls://bus.example:4222")
 
 
 def test_unknown_file_settings_are_refused(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from keel.orders.service.backorders import BackorderOrders
 from keel.platform.db import Database
 from keel.platform.events import EventLog
 from keel.platform.observability import log
+from keel.platform.sources import DatabaseSource, EventSource
 
 logger = logging.getLogger("keel.orders")
 CONSUMER = "backorders"
@@ -27,10 +28,13 @@ class BackorderFiller:
     name = CONSUMER
     types = CONSUMED
 
-    def __init__(self, db: Database, events: EventLog, backorders: BackorderOrders) -> None:
+    def __init__(
+        self, db: Database, events: EventLog, backorders: BackorderOrders, source: EventSource | None = None
+    ) -> None:
         self.db = db
         self.events = events
         self.backorders = backorders
+        self.source = source or DatabaseSource(events)
 
     def warm(self) -> None:
         return None
@@ -40,8 +44,7 @@ class BackorderFiller:
         the pass answered (0: nothing new, no pass)."""
         with self.db.read() as conn:
             start = self.events.offset(conn, self.name)
-            pending = self.events.pending(conn, self.name, set(self.types))
-            upto = self.events.last_seq(conn)
+            pending, upto = self.source.backlog(conn, self.name, start, self.types)
         if not pending:
             return 0
         report = self.backorders.fill()
@@ -50,4 +53,5 @@ class BackorderFiller:
         with self.db.write() as conn:
             # compare-and-set: another filler that answered the same events first keeps its later offset
             self.events.advance_offset(conn, self.name, start, upto)
+        self.source.consumed(self.name, upto)
         return pending

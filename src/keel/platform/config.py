@@ -6,6 +6,7 @@ Precedence: environment variable > TOML file (``KEEL_CONFIG`` or ``./keel.toml``
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 
 from keel.platform.errors import ConfigError
 from keel.platform.geo import CURRENCIES
+
+SOURCES = ("database", "nats")  # where consumers read the event log (keel.platform.sources)
 
 DEFAULT_DATABASE_URL = "sqlite:///.keel/keel.db"
 AUTH_MODES = ("required", "open")
@@ -65,6 +68,19 @@ class Settings:
     # The currency the control tower reports revenue in (ISO 4217); each order converts at its day's rate
     # (keel fx import, docs/api.md "Exchange rates").
     reporting_currency: str = "EUR"
+    # Beyond one machine (docs/operations.md): `keel relay` publishes the event log to this NATS JetStream
+    # stream; consumers read it there when event_source is "nats", from the database when "database".
+    event_source: str = "database"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "KEEL_EVENTS"
+    # Event type T is published on <nats_subjects>.T (e.g. keel.events.stock.moved); the stream holds
+    # <nats_subjects>.>, so two installations sharing one NATS server need different prefixes.
+    nats_subjects: str = "keel.events"
+    # The stream's retention (set when the relay creates it): messages older than this are dropped (a
+    # consumer that falls further behind reads the gap from the database), and the window in which
+    # JetStream drops a re-published event by its Nats-Msg-Id.
+    nats_max_age_s: float = 7 * 86400.0
+    nats_duplicate_window_s: float = 120.0
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
@@ -117,7 +133,26 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         raise ConfigError(f"setting 'reporting_currency' must be an ISO 4217 code, not {settings.reporting_currency!r}")
     if settings.auth_mode not in AUTH_MODES:
         raise ConfigError(f"setting 'auth_mode' must be one of {', '.join(AUTH_MODES)}")
+    check_bus(settings)
     return settings
+
+
+_STREAM_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SUBJECTS_RE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+
+
+def check_bus(settings: Settings) -> None:
+    """Refuse event-bus settings NATS would refuse later, at start-up and with the setting's name."""
+    if settings.event_source not in SOURCES:
+        raise ConfigError(f"setting 'event_source' must be one of {', '.join(SOURCES)}")
+    if not settings.nats_url.startswith(("nats://", "tls://")):
+        raise ConfigError("setting 'nats_url' must start with nats:// or tls://")
+    if not _STREAM_RE.match(settings.nats_stream):
+        raise ConfigError("setting 'nats_stream' must be 1-64 letters, digits, '_' or '-'")
+    if len(settings.nats_subjects) > 100 or not _SUBJECTS_RE.match(settings.nats_subjects):
+        raise ConfigError("setting 'nats_subjects' must be dot-separated tokens of letters, digits, '_' or '-'")
+    if settings.nats_max_age_s <= 0 or not 0 < settings.nats_duplicate_window_s <= settings.nats_max_age_s:
+        raise ConfigError("settings 'nats_max_age_s' and 'nats_duplicate_window_s' must satisfy 0 < window <= age")
 
 
 def split_list(raw: str) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from keel.platform.db import Database
 from keel.platform.events import Event, EventLog
+from keel.platform.sources import DatabaseSource, EventSource
 
 
 class Consumer(Protocol):
@@ -47,28 +48,40 @@ Handler = Callable[[Connection, list[Event]], None]
 
 @dataclass
 class HandlerConsumer:
-    """A consumer whose handler writes its effect in the transaction that also moves its offset."""
+    """A consumer whose handler writes its effect in the transaction that also moves its offset.
+
+    The events come from ``source`` (the database log unless another ``EventSource`` is given); whatever the
+    source, the offset lives in the database and moves with the effect, so an event handed over twice is
+    applied once."""
 
     name: str
     types: frozenset[str]
     handle: Handler
     db: Database
     events: EventLog
+    source: EventSource | None = None
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            self.source = DatabaseSource(self.events)
 
     def warm(self) -> None:
         return None
 
     def step(self, limit: int = 200) -> int:
+        source = self.source
+        assert source is not None  # set in __post_init__
         with self.db.write() as conn:
             start = self.events.offset(conn, self.name)
-            batch = self.events.read(conn, start, set(self.types), limit)
+            batch = source.read(conn, self.name, start, self.types, limit)
             if not batch:
                 return 0
             self.handle(conn, batch)
             if not self.events.advance_offset(conn, self.name, start, batch[-1].seq):
                 # Another instance consumed this range first: undo our effect with the transaction.
                 raise OffsetMoved(self.name)
-            return len(batch)
+        source.consumed(self.name, batch[-1].seq)
+        return len(batch)
 
     def catch_up(self) -> int:
         total = 0
@@ -118,6 +131,20 @@ class ConsumerRegistry:
 
     def __iter__(self) -> Iterator[Consumer]:
         return (e.consumer for e in self.entries)
+
+    def names(self) -> list[str]:
+        """Every consumer's and job's name, in running order."""
+        return [e.consumer.name for e in self.entries] + [j.name for j in self.jobs]
+
+    def only(self, names: set[str]) -> ConsumerRegistry:
+        """The part of the registry named (for a worker that runs some consumers while others run elsewhere);
+        ``KeyError`` for a name it does not hold."""
+        unknown = sorted(names - set(self.names()))
+        if unknown:
+            raise KeyError(", ".join(unknown))
+        return ConsumerRegistry(
+            [e for e in self.entries if e.consumer.name in names], [j for j in self.jobs if j.name in names]
+        )
 
     def get(self, name: str) -> Consumer:
         for c in self:

@@ -17,17 +17,25 @@ from keel.platform.db import Database, from_micros
 from keel.platform.errors import NotFound
 from keel.platform.events import Event, EventLog
 from keel.platform.scope import Scope
+from keel.platform.sources import EventSource
 
 __all__ = ["AVAILABILITY_CHANGED", "CONSUMER", "AvailabilityService", "StepResult", "caused_latencies"]
 
 
 class AvailabilityService:
-    def __init__(self, db: Database, events: EventLog, channels: ChannelService, locations: LocationService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        events: EventLog,
+        channels: ChannelService,
+        locations: LocationService,
+        source: EventSource | None = None,
+    ) -> None:
         self.db = db
         self.events = events
         self.channels = channels
         self.locations = locations
-        self.projector = Projector(db, events, self.topology)
+        self.projector = Projector(db, events, self.topology, source)
         # Channel codes never change and ids are never reused, so this only grows (reloaded on a miss).
         self._channel_codes: dict[int, str] = {}
 

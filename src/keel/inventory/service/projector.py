@@ -28,6 +28,7 @@ from keel.inventory.service.topology import TOPOLOGY_EVENTS, Topology
 from keel.platform.clock import utcnow
 from keel.platform.db import Database, to_micros
 from keel.platform.events import EventLog, NewEvent
+from keel.platform.sources import DatabaseSource, EventSource
 
 CONSUMER = AVAILABILITY_CONSUMER
 AVAILABILITY_CHANGED = "availability.changed"
@@ -57,9 +58,17 @@ class View:
 
 
 class Projector:
-    def __init__(self, db: Database, events: EventLog, topology: Callable[[Connection], Topology]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        events: EventLog,
+        topology: Callable[[Connection], Topology],
+        source: EventSource | None = None,
+    ) -> None:
         self.db = db
         self.events = events
+        # Where the events come from (the database log, or JetStream); the view and offset stay in the database.
+        self.source = source or DatabaseSource(events)
         self.build_topology = topology
         self.view: View | None = None
 
@@ -87,7 +96,7 @@ class Projector:
     def _step(self, limit: int, result: StepResult) -> StepResult:
         with self.db.snapshot() as conn:
             after = self.events.offset(conn, CONSUMER)
-            batch = self.events.read(conn, after, set(CONSUMED), limit)
+            batch = self.source.read(conn, CONSUMER, after, CONSUMED, limit)
             if not batch:
                 return result
             full: set[str] = {e.subject for e in batch if e.type in CHANNEL_EVENTS}
@@ -118,6 +127,7 @@ class Projector:
                 self.view = None  # another instance consumed these events; our view is behind
                 return result
             self._write(conn, changes, [e.seq for e in batch])
+        self.source.consumed(CONSUMER, batch[-1].seq)
         for channel_id, _, country, sku, _, quantity, backorder in changes:
             view.listed.setdefault(sku, {})[(channel_id, country)] = (quantity, backorder)
         result.events = len(batch)
