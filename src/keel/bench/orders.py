@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from keel.bench import capture
+from keel.bench import capture, store
 from keel.bench.inventory import bench_database
 from keel.bootstrap import bootstrap
 from keel.orders import (
@@ -242,6 +242,7 @@ def measure_capture(database_url: str | None, world: World, count: int) -> captu
             migrate.upgrade(keel.db)
             with console.status("loading the retail twin"):
                 load_world(keel, world)
+                store.analyze(keel.db)
             with console.status(f"capturing {count} orders, then the same orders by plain SQL"):
                 return capture.measure(keel, world, count)
         finally:
