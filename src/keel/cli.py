@@ -249,12 +249,24 @@ def bench_orders(
         int, typer.Option(min=2, help="orders captured through the service (half of 1 line, half of 3)")
     ] = 1000,
     skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
+    profile: Annotated[
+        Path | None, typer.Option(help="write cProfile statistics of the capture phase to this file (slows it)")
+    ] = None,
 ) -> None:
     """Order sourcing (real-time latency and cost beside greedy and the batch optimum), then order capture
     through the service on a fresh database beside plain SQL writing the same orders."""
     from keel.bench.orders import run
 
-    run(database_url, json_out=json_out, orders=orders, wave=wave, seed=seed, capture_orders=capture_orders, skus=skus)
+    run(
+        database_url,
+        json_out=json_out,
+        orders=orders,
+        wave=wave,
+        seed=seed,
+        capture_orders=capture_orders,
+        skus=skus,
+        profile=profile,
+    )
 
 
 @bench_app.command("audit")

@@ -9,10 +9,12 @@ write the same rows: the order, its lines, the positions, the ledger).
 
 from __future__ import annotations
 
+import cProfile
 import random
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from keel.bench import store
@@ -127,19 +129,28 @@ def capture_orders(keel: Keel, docs: list[dict[str, Any]]) -> tuple[list[float],
     return latencies, written
 
 
-def measure(keel: Keel, world: World, count: int, seed: int = 11) -> CaptureFigures:
-    """``count`` orders through the service (half of 1 line, half of 3), then the same orders by plain SQL."""
+def measure(keel: Keel, world: World, count: int, seed: int = 11, profile: Path | None = None) -> CaptureFigures:
+    """``count`` orders through the service (half of 1 line, half of 3), then the same orders by plain SQL.
+    With ``profile``, the service phase runs under cProfile and its statistics go to that file (``python -m
+    pstats``): where an order's time goes, at the price of slower figures."""
     shapes = {lines: order_documents(world, count // len(SHAPES), lines, seed, "bench") for lines in SHAPES}
     top_up(keel, world, [d for docs in shapes.values() for d in docs], times=3)
     latencies: list[float] = []
     written: list[Written] = []
     per_shape: dict[int, float] = {}
+    profiler = cProfile.Profile() if profile else None
     for lines, docs in shapes.items():
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         took, wrote = capture_orders(keel, docs)
+        if profiler:
+            profiler.disable()
         per_shape[lines] = len(docs) / (time.perf_counter() - start)
         latencies += took
         written += wrote
+    if profiler and profile:
+        profiler.dump_stats(profile)
     per_s = len(latencies) / (sum(latencies) / 1000)
     raw_per_s = raw_orders(keel, written)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")

@@ -14,6 +14,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -234,7 +235,9 @@ class _Tally:
         self.plans += 1
 
 
-def measure_capture(database_url: str | None, world: World, count: int) -> capture.CaptureFigures:
+def measure_capture(
+    database_url: str | None, world: World, count: int, profile: Path | None = None
+) -> capture.CaptureFigures:
     """Load ``world`` into a fresh database and capture ``count`` orders through the service, then by plain SQL."""
     with bench_database(database_url) as url:
         keel = bootstrap(load_settings(), database_url=url)
@@ -244,7 +247,7 @@ def measure_capture(database_url: str | None, world: World, count: int) -> captu
                 load_world(keel, world)
                 store.analyze(keel.db)
             with console.status(f"capturing {count} orders, then the same orders by plain SQL"):
-                return capture.measure(keel, world, count)
+                return capture.measure(keel, world, count, profile=profile)
         finally:
             keel.close()
 
@@ -258,6 +261,7 @@ def run(
     seed: int = 42,
     capture_orders: int = 1000,
     skus: int = 10_000,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     """Run the three strategies on the same orders in waves, then capture ``capture_orders`` real orders on
     the database; print tables and, with ``json_out``, figures."""
@@ -332,7 +336,7 @@ def run(
         f"real-time latency p50 {figures['realtime_p50_ms']} ms, p99 {figures['realtime_p99_ms']} ms, "
         f"{figures['orders_per_s']} orders/s; MILP {milp_seconds:.1f} s over {len(waves)} waves ({statuses})"
     )
-    captured = measure_capture(database_url, world, capture_orders)
+    captured = measure_capture(database_url, world, capture_orders, profile)
     figures.update(
         capture_per_s=round(captured.per_s, 1),
         capture_p50_ms=round(captured.p50_ms, 3),
