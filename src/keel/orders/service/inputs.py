@@ -1,6 +1,7 @@
 """What order planning reads from the inventory, channels and geo contexts, in one place: the planner's
-network (active locations that may serve a channel, their stock and spent capacity), channel terms,
-SKU and location checks, and positions of places."""
+network (active locations that may serve a channel, their stock and spent capacity), channel terms and
+positions of places; and capture's ``CaptureSnapshot``, all of that for one order, read once inside the
+capture's own transaction."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from keel.orders.sourcing import Network, Node
 from keel.orders.store import shipments
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import NotFound
 from keel.platform.vocabulary import Capability, LocationKind
 
 # Units a node can pick per day unless its location says (``daily_capacity``): a pick line against shop staff.
@@ -219,26 +219,9 @@ class SourcingInputs:
         """Available units per SKU and location."""
         return dict(self.queries.available_by_location(list(skus)))
 
-    def atp(self, sku: str, channel: str, country: str) -> int:
-        """What the channel may sell of ``sku`` in ``country`` now (its live ATP)."""
-        rows = self.availability.explain(sku, channel, country)
-        return rows[0].quantity if rows else 0
-
-    def sku_known(self, sku: str) -> bool:
-        """Some location holds or has held the SKU (there is no catalog yet)."""
-        return bool(self.queries.positions(sku=sku, limit=1)[1])
-
     def channel(self, code: str) -> ChannelTerms:
         """The channel's terms; ``NotFound`` when there is no such channel."""
         return _terms(self.channels.get(code))
-
-    def place(self, code: str) -> Place | None:
-        """The location, or None when there is none."""
-        try:
-            loc = self.locations.get(code)
-        except NotFound:
-            return None
-        return _place(loc)
 
     def location_codes(self) -> set[str]:
         """Every location's code, active or not."""
