@@ -223,15 +223,33 @@ def bench_inventory(
 
 @bench_app.command("orders")
 def bench_orders(
+    database_url: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     orders: Annotated[int, typer.Option(min=1, help="orders generated and sourced by each strategy")] = 10_000,
     wave: Annotated[int, typer.Option(min=1, help="orders per wave (one mixed-integer program each)")] = 500,
     seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
+    capture_orders: Annotated[
+        int, typer.Option(min=2, help="orders captured through the service (half of 1 line, half of 3)")
+    ] = 1000,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
+    profile: Annotated[
+        Path | None, typer.Option(help="write cProfile statistics of the capture phase to this file (slows it)")
+    ] = None,
 ) -> None:
-    """Order sourcing: real-time latency and cost beside the greedy baseline and the batch optimum."""
+    """Order sourcing (real-time latency and cost beside greedy and the batch optimum), then order capture
+    through the service on a fresh database beside plain SQL writing the same orders."""
     from keel.bench.orders import run
 
-    run(json_out=json_out, orders=orders, wave=wave, seed=seed)
+    run(
+        database_url,
+        json_out=json_out,
+        orders=orders,
+        wave=wave,
+        seed=seed,
+        capture_orders=capture_orders,
+        skus=skus,
+        profile=profile,
+    )
 
 
 @bench_app.command("audit")

@@ -111,3 +111,39 @@ def test_listings_upsert_and_filter(keel: Keel) -> None:
             (2, "FR", 1, True, NOW_US),
         ]
         assert [r[0] for r in store.listed_for_skus(cur, ["SKU-1"], channel_id=2, country="FR")] == [2]
+
+
+def test_order_capture_reads_the_sources_holding_its_skus(keel: Keel) -> None:
+    # given three locations, one inactive, one in a group, and positions of SKU-1 at all of them
+    wh, store_id, closed = _location(keel), _location(keel, code="ST-1"), _location(keel, code="WH-OLD")
+    with keel.db.write() as conn:
+        store.update_location(conn, "WH-OLD", {"active": False}, NOW)
+        store.insert_group(conn, "stores", "Stores", [store_id])
+        rows = {("SKU-1", wh): [5, 5, 0, 0, 0, 0, 0, 0], ("SKU-1", store_id): [2, 0, 2, 0, 0, 0, 0, 0]}
+        store.save_positions(conn, {**rows, ("SKU-1", closed): [9, 9, 0, 0, 0, 0, 0, 0]}, NOW_US)
+    with keel.db.read() as conn:
+        # then the positions of the SKUs come back wherever they are, and an unknown SKU has none
+        assert sorted(store.available_of_skus(conn, ["SKU-1", "SKU-9"])) == sorted(
+            [("SKU-1", wh, 5), ("SKU-1", store_id, 0), ("SKU-1", closed, 9)]
+        )
+        assert store.available_of_skus(conn, []) == []
+        # and only active holders named by code or through a group feed
+        feeding = store.feeding(conn, [wh, store_id, closed], ["WH-1", "WH-OLD"], ["stores"])
+        assert sorted(loc.code for loc in feeding) == ["ST-1", "WH-1"]
+        assert [loc.code for loc in store.feeding(conn, [wh, store_id], [], ["stores"])] == ["ST-1"]
+        assert store.feeding(conn, [wh], [], []) == []
+        assert store.active_ids_of(conn, ["WH-1", "WH-OLD", "NOPE"]) == {"WH-1": wh}
+
+
+def test_the_ledger_lock_is_taken_once_per_transaction_and_again_by_the_next(keel: Keel) -> None:
+    # given one connection running two transactions one after the other
+    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7366 AND pid = pg_backend_pid()"
+    with keel.db.engine.connect() as conn:
+        for _ in range(2):
+            with conn.begin():
+                # when each locks the ledger (twice: the second call is a no-op)
+                store.lock_ledger(conn)
+                store.lock_ledger(conn)
+                # then each holds the lock (PostgreSQL; SQLite's write transactions are serial already)
+                if conn.dialect.name == "postgresql":
+                    assert conn.exec_driver_sql(query).scalar_one() == 1

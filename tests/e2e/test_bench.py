@@ -78,3 +78,27 @@ def test_bench_relay_kills_the_relay_once_and_checks_the_stream_and_both_consume
     rates = [figures[k] for k in ("append_per_s", "relay_publish_per_s", "consume_nats_per_s", "consume_db_per_s")]
     assert all(isinstance(v, int) and v > 0 for v in rates), figures
     assert "relay killed (-9) after event" in result.stderr
+
+
+def test_bench_orders_captures_real_orders_beside_plain_sql(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "orders", "--json", "--orders", "60", "--wave", "30", "--capture-orders", "20", "--skus", "300"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    capture = {k: v for k, v in figures.items() if k.startswith("capture_")}
+    assert set(capture) == {
+        "capture_per_s",
+        "capture_p50_ms",
+        "capture_p99_ms",
+        "capture_raw_per_s",
+        "capture_ratio",
+        "capture_1_line_per_s",
+        "capture_3_line_per_s",
+    }
+    assert all(isinstance(v, int | float) and v > 0 for v in capture.values()), capture
+    assert figures["capture_p50_ms"] <= figures["capture_p99_ms"]
+    # the ratio is computed before the rates are rounded for printing
+    assert abs(capture["capture_ratio"] - capture["capture_per_s"] / capture["capture_raw_per_s"]) < 0.01

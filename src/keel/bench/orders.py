@@ -1,8 +1,10 @@
-"""``keel bench orders``: real-time sourcing latency and cost beside the greedy baseline and the batch optimum.
+"""``keel bench orders``: real-time sourcing latency and cost beside the greedy baseline and the batch optimum,
+then order capture on a database beside plain SQL writing the same orders.
 
 Nodes are the retail twin's locations with its opening stock; orders are generated from a seed. The
 three strategies source the same orders, wave by wave, each from its own copy of the same stock, and
-every plan is priced by the one shared ``plan_cost``.
+every plan is priced by the one shared ``plan_cost``. The capture phase (``keel.bench.capture``) loads the
+same twin into a fresh database and captures real orders through the service.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from keel.bench import capture, store
+from keel.bench.inventory import bench_database
+from keel.bootstrap import bootstrap
 from keel.orders import (
     CostModel,
     Fulfilment,
@@ -32,9 +38,12 @@ from keel.orders import (
     plan_order,
     plan_wave,
 )
+from keel.platform import migrate
+from keel.platform.config import load_settings
 from keel.platform.vocabulary import Capability, LocationKind
 from keel.sim.geography import COUNTRIES, WEIGHT
-from keel.sim.world import World, generate
+from keel.sim.load import load_world
+from keel.sim.world import Scale, World, generate
 
 console = Console(stderr=True)
 
@@ -226,9 +235,37 @@ class _Tally:
         self.plans += 1
 
 
-def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42) -> dict[str, Any]:
-    """Run the three strategies on the same orders in waves; print a table and, with ``json_out``, figures."""
-    world = generate(seed)
+def measure_capture(
+    database_url: str | None, world: World, count: int, profile: Path | None = None
+) -> capture.CaptureFigures:
+    """Load ``world`` into a fresh database and capture ``count`` orders through the service, then by plain SQL."""
+    with bench_database(database_url) as url:
+        keel = bootstrap(load_settings(), database_url=url)
+        try:
+            migrate.upgrade(keel.db)
+            with console.status("loading the retail twin"):
+                load_world(keel, world)
+                store.analyze(keel.db)
+            with console.status(f"capturing {count} orders, then the same orders by plain SQL"):
+                return capture.measure(keel, world, count, profile=profile)
+        finally:
+            keel.close()
+
+
+def run(
+    database_url: str | None = None,
+    *,
+    json_out: bool,
+    orders: int = 10_000,
+    wave: int = 500,
+    seed: int = 42,
+    capture_orders: int = 1000,
+    skus: int = 10_000,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """Run the three strategies on the same orders in waves, then capture ``capture_orders`` real orders on
+    the database; print tables and, with ``json_out``, figures."""
+    world = generate(seed, Scale(skus=skus))
     base = Network(build_nodes(world))
     order_list = generate_orders(list(base.nodes.values()), orders)
     policy, models = Policy(), bench_models(order_list)
@@ -299,6 +336,21 @@ def run(*, json_out: bool, orders: int = 10_000, wave: int = 500, seed: int = 42
         f"real-time latency p50 {figures['realtime_p50_ms']} ms, p99 {figures['realtime_p99_ms']} ms, "
         f"{figures['orders_per_s']} orders/s; MILP {milp_seconds:.1f} s over {len(waves)} waves ({statuses})"
     )
+    captured = measure_capture(database_url, world, capture_orders, profile)
+    figures.update(
+        capture_per_s=round(captured.per_s, 1),
+        capture_p50_ms=round(captured.p50_ms, 3),
+        capture_p99_ms=round(captured.p99_ms, 3),
+        capture_raw_per_s=round(captured.raw_per_s, 1),
+        capture_ratio=round(captured.per_s / captured.raw_per_s, 3),
+        **{f"capture_{n}_line_per_s": round(v, 1) for n, v in captured.per_shape.items()},
+    )
+    cap = Table("figure", "value", title=f"order capture ({captured.orders} orders, one worker, {captured.database})")
+    for key in ("capture_per_s", "capture_p50_ms", "capture_p99_ms", "capture_raw_per_s", "capture_ratio"):
+        cap.add_row(key, str(figures[key]))
+    for n in captured.per_shape:
+        cap.add_row(f"  {n}-line orders/s", str(figures[f"capture_{n}_line_per_s"]))
+    console.print(cap)
     if json_out:
         print(json.dumps(figures))
     return figures

@@ -79,6 +79,11 @@ class ChannelService:
         with self.db.read() as conn:
             return self._get(conn, code)
 
+    def find(self, conn: Connection, code: str) -> Channel | None:
+        """The channel with ``code`` read in the caller's transaction, or None (order capture reads it with
+        everything else it needs, in its own transaction)."""
+        return store.find_channel(conn, code)
+
     def list(
         self,
         *,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.model import Channel, CreateChannel, parse_policy
-from keel.platform.db import JsonType, Timestamp, metadata
+from keel.platform.db import JsonType, Timestamp, dbapi_cursor, from_micros, json_column, metadata, placeholder
 
 channels = sa.Table(
     "channels",
@@ -47,6 +47,33 @@ def get_channel(conn: Connection, code: str) -> Channel | None:
     """The channel with ``code``, or None."""
     row = conn.execute(sa.select(channels).where(channels.c.code == code)).first()
     return None if row is None else _channel(row)
+
+
+_COLUMNS = [c.name for c in channels.c]
+
+
+def find_channel(conn: Connection, code: str) -> Channel | None:
+    """``get_channel`` on the driver's cursor: order capture reads its channel for every order."""
+    cur = dbapi_cursor(conn)
+    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM channels WHERE code = {placeholder(conn)}", (code,))
+    found = cur.fetchone()
+    if found is None:
+        return None
+    row = dict(zip(_COLUMNS, found, strict=True))
+    countries = list(json_column(row["countries"]))
+    policy, _ = parse_policy(json_column(row["policy"]), countries)  # stored documents were validated on write
+    return Channel(
+        row["id"],
+        row["code"],
+        row["name"],
+        row["kind"],
+        tuple(countries),
+        row["currency"],
+        policy,
+        bool(row["active"]),
+        from_micros(row["created_at"]),
+        from_micros(row["updated_at"]),
+    )
 
 
 def channel_exists(conn: Connection, code: str) -> bool:

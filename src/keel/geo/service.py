@@ -6,6 +6,8 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from keel.geo import store
 from keel.geo.model import Centroid, ImportResult, PostalCode, PostalCodeReader, display_form, lookup_keys, problems
 from keel.platform.clock import utcnow
@@ -71,15 +73,19 @@ class PostalCodeService:
                 self.events.append(conn, [NewEvent("postal_codes.imported", "postal_codes", data, SOURCE)])
         return sum(changed.values())
 
-    def centroid(self, country: str, code: str) -> Centroid | None:
+    def centroid(self, country: str, code: str, conn: Connection | None = None) -> Centroid | None:
         """The centroid of ``code`` in ``country``: the whole code when known, else its outward part
-        (GB, CA, IE, NL), else None."""
+        (GB, CA, IE, NL), else None. Read in ``conn``'s transaction when given (order capture reads it with
+        everything else it needs), else in a transaction of its own."""
         country = country.strip().upper()
         keys = lookup_keys(country, code)
         if not keys:
             return None
-        with self.db.read() as conn:
+        if conn is not None:
             found = store.find_postal_codes(conn, country, keys)
+        else:
+            with self.db.read() as own:
+                found = store.find_postal_codes(own, country, keys)
         for key in keys:
             hit = found.get(key)
             if hit is not None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.geo.model import PostalCode
-from keel.platform.db import Timestamp, metadata, upsert_insert
+from keel.platform.db import Timestamp, any_of, dbapi_cursor, metadata, placeholder, upsert_insert
 
 postal_codes = sa.Table(
     "postal_codes",
@@ -49,13 +49,18 @@ def upsert_postal_codes(conn: Connection, codes: Sequence[PostalCode], source: s
 
 
 def find_postal_codes(conn: Connection, country: str, keys: Sequence[str]) -> dict[str, PostalCode]:
-    """The stored centroids of ``country`` among the normalised ``keys``, by key."""
-    query = sa.select(postal_codes).where(postal_codes.c.country == country, postal_codes.c.postal_code.in_(keys))
+    """The stored centroids of ``country`` among the normalised ``keys``, by key (on the driver's cursor:
+    order capture asks for every order)."""
+    named, params = any_of(conn, "postal_code", keys)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        "SELECT country, postal_code, display, place, latitude, longitude, source_rows FROM postal_codes "
+        f"WHERE country = {placeholder(conn)} AND {named}",
+        [country, *params],
+    )
     return {
-        r.postal_code: PostalCode(
-            r.country, r.postal_code, r.display, r.place, float(r.latitude), float(r.longitude), int(r.source_rows)
-        )
-        for r in conn.execute(query)
+        code: PostalCode(ctry, code, display, place, float(lat), float(lon), int(rows))
+        for ctry, code, display, place, lat, lon, rows in cur.fetchall()
     }
 
 

@@ -23,6 +23,7 @@ from keel.inventory.model import (
     LocationGroup,
     Position,
     Reservation,
+    SourcingStock,
 )
 from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
 from keel.inventory.service.availability import AVAILABILITY_CHANGED, caused_latencies
@@ -62,6 +63,7 @@ __all__ = [
     "Position",
     "RebuildReport",
     "Reservation",
+    "SourcingStock",
     "StockService",
     "caused_latencies",
     "ledger_phase_timers",

@@ -6,8 +6,9 @@ a read lock; on PostgreSQL row locks and conditional updates give the same guara
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,6 +184,36 @@ def placeholder(conn: Connection | Any) -> str:
     if isinstance(conn, Connection):
         return "?" if conn.dialect.name == "sqlite" else "%s"
     return "?" if isinstance(conn, sqlite3.Cursor) else "%s"
+
+
+def any_of(conn: Connection, expr: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """SQL saying ``expr`` is one of ``values``, and its parameters, for hand-written statements. PostgreSQL
+    gets ``expr = ANY(array)``: one statement text whatever the number of values, so the server prepares and
+    plans it once; SQLite an ``IN`` list (never empty: an empty one matches nothing)."""
+    if conn.dialect.name == "postgresql":
+        return f"{expr} = ANY(%s)", [list(values)]
+    if not values:
+        return "1 = 0", []
+    return f"{expr} IN ({', '.join('?' * len(values))})", list(values)
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """Statements of the block go to PostgreSQL without waiting for each answer (psycopg's pipeline mode):
+    the block costs one round trip for all the statements that return nothing, plus one per result fetched
+    inside it; an error surfaces at the latest when the block ends (and fails the transaction, as ever).
+    A no-op on SQLite, whose statements cost no round trip."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        yield
+
+
+def json_column(value: Any) -> Any:
+    """A JSON column holding an object or a list, read on the driver's cursor: SQLite hands over its text,
+    psycopg the decoded value."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def dbapi_cursor(conn: Connection) -> Any:

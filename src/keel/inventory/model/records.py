@@ -5,12 +5,13 @@ Field order is the order of the public JSON documents (the API maps these with `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from keel.inventory.model.atp import AtpStep, Contribution
-from keel.platform.vocabulary import FULFILLING_KINDS, Capability, LocationKind
+from keel.inventory.model.atp import AtpStep, Contribution, atp_quantity
+from keel.platform.vocabulary import FULFILLING_KINDS, AtpRules, Capability, LocationKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +208,33 @@ class AtpExplanation:
     def lagging(self) -> bool:
         """Whether the channel was last told another number than the live one (never told counts as 0)."""
         return self.projected != self.quantity and not (self.projected is None and not self.quantity)
+
+
+@dataclass(frozen=True)
+class SourcingStock:
+    """What an order of some SKUs may draw on for one channel in one country, read at once: the stock of
+    those SKUs where the channel may take it there (and at the pick-up location), those locations, and the
+    channel's rules.
+
+    ``locations`` holds the sources with a position of the SKUs, and the pick-up location asked for when it
+    exists (in any state); ``available`` the positions of the SKUs at those locations, whatever quantity.
+    """
+
+    country: str | None  # the ship-to country the sources were resolved for (None: no pick-up location found)
+    rules: AtpRules | None  # None: the channel lists nothing in that country (unknown, inactive, no sources)
+    locations: Mapping[str, Location]
+    available: Mapping[str, Mapping[str, int]]  # sku -> location code -> available
+    sources: frozenset[str]  # the active locations feeding the channel in ``country`` that hold the SKUs
+    held: frozenset[str]  # the SKUs with a position anywhere
+
+    def known(self, sku: str) -> bool:
+        """Some location holds or has held the SKU."""
+        return sku in self.held
+
+    def atp(self, sku: str) -> int:
+        """What the channel may sell of ``sku`` in ``country`` now: its live ATP (the projector's arithmetic on
+        these positions)."""
+        if self.rules is None:
+            return 0
+        pooled = sum(max(0, q) for code, q in self.available.get(sku, {}).items() if code in self.sources)
+        return atp_quantity(pooled, self.rules)

@@ -63,6 +63,18 @@ class RebuildReport:
     applied: bool = False
 
 
+def _named_locations(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Every location code the rows name, as sent and stripped (validation strips the value it looks up)."""
+    named: set[str] = set()
+    for row in rows:
+        value = row.get("location") if isinstance(row, Mapping) else None
+        if value is not None:
+            named.add(str(value).strip())
+            if isinstance(value, str):
+                named.add(value)
+    return sorted(named)
+
+
 class Ledger:
     """The core every stock use case builds on (reservations and counts extend it)."""
 
@@ -144,17 +156,30 @@ class Ledger:
             store.lock_ledger(conn)
             yield conn
 
-    def apply_in(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+    def apply_in(
+        self,
+        conn: Connection,
+        rows: Sequence[Mapping[str, Any]],
+        source: str,
+        announce_with: Sequence[NewEvent] = (),
+    ) -> BatchResult:
         """``apply_batch`` inside the caller's write transaction (``keel.db.write()``), for use cases that
-        must change stock and their own records atomically (an order commit). Same validation and errors."""
-        return self._apply(conn, rows, source)
+        must change stock and their own records atomically (an order commit). Same validation and errors.
+        ``announce_with``: the caller's own events, appended right after the batch's ``stock.moved`` in the
+        same append (one statement for all of them), or alone when the batch records nothing."""
+        return self._apply(conn, rows, source, announce_with)
 
-    def _apply(self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str) -> BatchResult:
+    def _apply(
+        self, conn: Connection, rows: Sequence[Mapping[str, Any]], source: str, also: Sequence[NewEvent] = ()
+    ) -> BatchResult:
         store.lock_ledger(conn)  # no-op when the transaction already holds it
-        movements, errors = validate_batch(rows, self.locations.active_ids(conn))
+        # Only the locations the rows name: a small batch (an order's commit) must not read every location.
+        ids = self.locations.active_ids_of(conn, _named_locations(rows))
+        movements, errors = validate_batch(rows, ids)
         if errors:
             raise ValidationFailed(f"{len({e.row for e in errors})} of {len(rows)} rows refused", errors)
         if not movements:
+            self._append_also(conn, also)
             return BatchResult(0, 0)
         now_us = to_micros(utcnow())
         # Position rows are locked before the ledger's sequence lock, the order every path takes (a
@@ -165,13 +190,14 @@ class Ledger:
         # rolls everything back if a later check refuses the batch.
         first, last, fresh = self._append(conn, movements, now_us)
         if not fresh:
+            self._append_also(conn, also)
             return BatchResult(0, len(movements))
         pairs = list({(m.sku, m.location_id) for _, m in fresh})
-        errors = plan_batch(fresh, positions, self._codes(conn))
+        errors = plan_batch(fresh, positions, {i: code for code, i in ids.items()})
         if errors:
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows would drive stock negative", errors)
         store.save_positions(conn, {p: positions[p] for p in pairs}, now_us)
-        self._announce(conn, [m for _, m in fresh], first, last, source)
+        self._announce(conn, [m for _, m in fresh], first, last, source, also)
         return BatchResult(len(fresh), len(movements) - len(fresh), first, last)
 
     def _append(
@@ -220,9 +246,6 @@ class Ledger:
         # starts after the last row written, so two events never name the same ledger rows.
         return first + fresh[0][0] - 1, first + fresh[-1][0] - 1, fresh
 
-    def _codes(self, conn: Connection) -> dict[int, str]:
-        return self.locations.codes_by_id(conn)
-
     def _lock_positions(self, conn: Connection, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], list[int]]:
         return store.lock_positions(conn, pairs, to_micros(utcnow()))
 
@@ -233,7 +256,19 @@ class Ledger:
             raise Conflict("movement already recorded")  # internal ids are unique per reservation/count
         self._announce(conn, movements, first, last, source)
 
-    def _announce(self, conn: Connection, movements: list[Movement], first: int, last: int, source: str) -> None:
+    def _append_also(self, conn: Connection, also: Sequence[NewEvent]) -> None:
+        if also:
+            self.events.append(conn, list(also))
+
+    def _announce(
+        self,
+        conn: Connection,
+        movements: list[Movement],
+        first: int,
+        last: int,
+        source: str,
+        also: Sequence[NewEvent] = (),
+    ) -> None:
         """One ``stock.moved`` event per batch names the ledger range the consumers should read."""
         data = {
             "first_seq": first,
@@ -242,7 +277,7 @@ class Ledger:
             "kinds": dict(Counter(m.kind.value for m in movements)),
             "changes_available": any(m.kind in CHANGES_AVAILABLE for m in movements),
         }
-        self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source)])
+        self.events.append(conn, [NewEvent(STOCK_MOVED, f"movements/{first}-{last}", data, source=source), *also])
         MOVEMENTS.labels(source=source).inc(len(movements))
         logger.debug("movements recorded", extra={"fields": {"source": source, "first_seq": first, "last_seq": last}})
 

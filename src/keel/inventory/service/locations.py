@@ -119,6 +119,10 @@ class LocationService:
         """code -> id of active locations: the set a movement may name."""
         return store.active_ids(conn)
 
+    def active_ids_of(self, conn: Connection, codes: builtins.list[str]) -> dict[str, int]:
+        """code -> id of the active locations among ``codes`` (a batch's locations, not all of them)."""
+        return store.active_ids_of(conn, codes)
+
     def codes_by_id(self, conn: Connection) -> dict[int, str]:
         """id -> code of every location, active or not."""
         return store.codes_by_id(conn)

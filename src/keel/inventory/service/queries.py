@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
+
+from keel.channels import Channel
 from keel.inventory import store
 from keel.inventory.model import (
     AccuracyFigures,
     AccuracyReport,
     Kind,
     LedgerEntry,
+    Location,
     LocationAccuracy,
     Position,
+    SourcingStock,
     accuracy,
     count_variance,
 )
@@ -56,6 +62,54 @@ class InventoryQueries:
         """sku -> location code -> available, for active locations (the stock a router may allocate)."""
         with self.db.read() as conn:
             return store.available_by_location(conn, skus)
+
+    def sourcing_stock(
+        self,
+        conn: Connection,
+        skus: Sequence[str],
+        channel: Channel | None,
+        country: str | None,
+        pickup: str | None = None,
+        *,
+        hold: bool = False,
+    ) -> SourcingStock:
+        """What an order of ``skus`` may draw on when ``channel`` sells in ``country`` (None: the country of the
+        pick-up location ``pickup``): which SKUs some location holds, their stock at the locations feeding the
+        channel there and at ``pickup``, those locations, and the channel's ATP rules. Read in the caller's
+        transaction in two statements (three with a pick-up location), instead of rebuilding the topology.
+
+        With ``hold`` the ledger is locked first, until the caller's transaction ends: no other stock write
+        lands in between, so a plan made on these numbers commits as it is (``StockService.apply_in`` in the
+        same write transaction still checks every position).
+        """
+        locations: dict[str, Location] = {}
+        if pickup is not None:
+            found = store.get_location(conn, pickup)
+            if found is not None:
+                locations[pickup] = found
+                country = country or found.country
+        sources = None
+        if channel is not None and channel.active and country is not None:
+            sources = channel.policy.sources.get(country)
+        if hold:
+            store.lock_ledger(conn)
+        rows = store.available_of_skus(conn, skus)
+        feeding: dict[int, Location] = {}
+        if sources is not None:
+            holders = sorted({location_id for _, location_id, _ in rows})
+            feeding = {loc.id: loc for loc in store.feeding(conn, holders, sources.locations, sources.groups)}
+        wanted = {location_id: loc.code for location_id, loc in feeding.items()}
+        if pickup in locations:
+            wanted[locations[pickup].id] = pickup
+        available: dict[str, dict[str, int]] = {}
+        for sku, location_id, quantity in rows:
+            if location_id in wanted:
+                available.setdefault(sku, {})[wanted[location_id]] = quantity
+        locations.update((loc.code, loc) for loc in feeding.values())
+        rules = None if sources is None or channel is None else channel.policy.rules
+        known = frozenset(sku for sku, _, _ in rows)
+        sources_held = frozenset(loc.code for loc in feeding.values())
+        return SourcingStock(country, rules, locations, available, sources_held, known)
 
     def ledger(
         self,

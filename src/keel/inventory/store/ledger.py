@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,16 +13,27 @@ from sqlalchemy.engine import Connection
 from keel.inventory.model import KIND_CODES, KINDS_BY_CODE, Kind, LedgerEntry
 from keel.inventory.store.tables import MOVEMENT_COLUMNS, locations, movements, positions
 from keel.platform.bulk import bulk_insert, chunks
-from keel.platform.db import advisory_xact_lock, dbapi_cursor, placeholder
+from keel.platform.db import advisory_xact_lock, dbapi_cursor, locks_rows, placeholder
 
 LEDGER_LOCK = 7366
+_HELD = "keel_ledger_lock"  # in the connection's info: a weak reference to the transaction holding the lock
 
 
 def lock_ledger(conn: Connection) -> None:
     """Serialise ledger writers for the rest of the transaction (SQLite's BEGIN IMMEDIATE already does).
     Every ledger-writing transaction takes it FIRST, before any row lock, so all of them lock in one order
-    (ledger -> position rows -> event log) and cannot deadlock each other. Re-entrant."""
+    (ledger -> position rows -> event log) and cannot deadlock each other. Re-entrant, and asked of the
+    server once per transaction (order capture takes it before reading stock, then writes stock)."""
+    if not locks_rows(conn):
+        return
+    transaction = conn.get_transaction()
+    held = conn.info.get(_HELD)
+    if held is not None and transaction is not None and held() is transaction:
+        return
     advisory_xact_lock(conn, LEDGER_LOCK)
+    # Only a lock taken outside any savepoint is remembered: rolling a savepoint back releases what it took.
+    if transaction is not None and not conn.in_nested_transaction():
+        conn.info[_HELD] = weakref.ref(transaction)
 
 
 def lock_client_id(conn: Connection, kind: str, client_id: str) -> None:

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from keel.inventory.model import Location, LocationGroup
 from keel.inventory.store.tables import location_group_members, location_groups, locations
+from keel.platform.bulk import chunks
+from keel.platform.db import any_of, dbapi_cursor, from_micros, json_column
 
 
 def _location(row: sa.Row[Any]) -> Location:
@@ -36,6 +38,61 @@ def get_location(conn: Connection, code: str) -> Location | None:
     """The location with ``code``, or None."""
     row = conn.execute(sa.select(locations).where(locations.c.code == code)).first()
     return None if row is None else _location(row)
+
+
+_LOCATION_COLUMNS = [c.name for c in locations.c]
+
+
+def _raw_location(values: Sequence[Any]) -> Location:
+    """A location from a driver row of ``_LOCATION_COLUMNS`` (JSON text on SQLite, decoded on PostgreSQL)."""
+    row = dict(zip(_LOCATION_COLUMNS, values, strict=True))
+    capabilities = json_column(row["capabilities"])
+    return Location(
+        row["id"],
+        row["code"],
+        row["name"],
+        row["kind"],
+        row["country"],
+        row["region"],
+        row["city"],
+        row["latitude"],
+        row["longitude"],
+        tuple(sorted(capabilities or [])),
+        row["daily_capacity"],
+        bool(row["active"]),
+        from_micros(row["created_at"]),
+        from_micros(row["updated_at"]),
+    )
+
+
+def feeding(conn: Connection, ids: Sequence[int], codes: Sequence[str], groups: Sequence[str]) -> list[Location]:
+    """The active locations among ``ids`` that are one of ``codes`` or a member of one of ``groups`` (a
+    channel's sources in one country). On the driver's cursor: order capture asks for every order, with
+    the holders of its SKUs (two plain statements measured faster on PostgreSQL than one join)."""
+    if not ids:
+        return []
+    held, by_id = any_of(conn, "l.id", ids)
+    named, by_code = any_of(conn, "l.code", codes)
+    grouped, by_group = any_of(conn, "g.code", groups)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        f"SELECT {', '.join(f'l.{c}' for c in _LOCATION_COLUMNS)} FROM locations l WHERE {held} AND l.active "
+        f"AND ({named} OR l.id IN (SELECT m.location_id FROM location_group_members m "
+        f"JOIN location_groups g ON g.id = m.group_id WHERE {grouped}))",
+        [*by_id, *by_code, *by_group],
+    )
+    return [_raw_location(row) for row in cur.fetchall()]
+
+
+def active_ids_of(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
+    """code -> id of the active locations among ``codes`` (on the driver's cursor: every ledger write asks)."""
+    cur = dbapi_cursor(conn)
+    out: dict[str, int] = {}
+    for chunk in chunks(list(codes)):
+        named, params = any_of(conn, "code", chunk)
+        cur.execute(f"SELECT code, id FROM locations WHERE active AND {named}", params)
+        out.update((str(code), int(i)) for code, i in cur.fetchall())
+    return out
 
 
 def countries_of(conn: Connection, codes: list[str]) -> dict[str, str]:

@@ -1,16 +1,17 @@
-"""Capture: validate, source against live stock and commit it with the order in one transaction."""
+"""Capture: validate, source against live stock and commit it with the order, all in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from keel.geo import city_centroid
 from keel.inventory import StockService
-from keel.orders.model import Capture, assign, parse_capture
+from keel.orders.model import Assigned, Capture, assign, order_status, parse_capture
 from keel.orders.service.common import (
     SOURCE,
     PolicyBook,
@@ -18,20 +19,28 @@ from keel.orders.service.common import (
     movement_rows,
     only_stock_errors,
     promise_hours,
-    refresh_status,
     routing_entry,
 )
-from keel.orders.service.inputs import Postcodes, SourcingInputs
+from keel.orders.service.inputs import CaptureSnapshot, Postcodes, SourcingInputs
 from keel.orders.service.reads import ReadOrders
 from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
 from keel.orders.store import orders, shipments
-from keel.orders.views import Captured, LineRecord, NewOrder
+from keel.orders.views import (
+    Captured,
+    LineRecord,
+    NewOrder,
+    OrderLineView,
+    OrderView,
+    Shipment,
+    ShipmentLine,
+    TimelineEntry,
+)
 from keel.platform.clock import utcnow
-from keel.platform.db import Database
-from keel.platform.errors import Conflict, FieldError, InsufficientStock, NotFound, ValidationFailed
+from keel.platform.db import Database, from_micros, pipelined, to_micros
+from keel.platform.errors import Conflict, FieldError, InsufficientStock, ValidationFailed
 from keel.platform.geo import COUNTRIES
 from keel.platform.scope import Scope
-from keel.platform.vocabulary import OrderStatus
+from keel.platform.vocabulary import OrderStatus, ShipmentStatus
 
 
 def capture_command(raw: Mapping[str, Any]) -> Capture:
@@ -80,73 +89,75 @@ class CaptureOrders:
         committed atomically with the order; when it runs out, the order is refused with
         ``InsufficientStock`` unless the channel's policy allows backorders, which then records the rest.
         A channel or ship-to country outside ``scope`` raises ``OutOfScope`` (403) before anything else.
+
+        One write transaction reads what the order needs once (the channel, the stock of its SKUs where the
+        channel may take it, the policy, today's picks), with the ledger locked so the plan made on it
+        commits as it is; the answer is built from what was written, not read back.
         """
         scope.check_channel(capture.channel)
         if capture.country:
             scope.check_country(capture.country, "the ship-to country")
-        with self.db.read() as conn:
-            found = self._existing(conn, capture)
-        if found is not None:
-            return Captured(self.reads.get(found), False)
-        backorder = self._check_references(capture)
-        where = self._locate(capture)
-        scope.check_country(where.country, "the ship-to country")  # a pick-up order ships to its store's
-        if not backorder:
-            self._within_atp(capture, where.country)
-        for attempt in (1, 2):
-            network = self.inputs.network(
-                list(capture.demand()), capture.channel, where.country, capture.pickup_location
-            )
-            plan = plan_order(self._sourcing_order(capture, where), network, *self.book.policy_for(capture.channel))
-            if plan.unfilled and not backorder:
-                raise self._short(plan)
-            try:
-                with self.db.write() as conn:
-                    self._serialise(conn, capture)
-                    found = self._existing(conn, capture)
-                    if found is not None:  # a concurrent retry of the same order won
-                        return Captured(self.reads.get(found), False)
-                    order_id = self._save(conn, capture, plan, where, attempt)
-                return Captured(self.reads.get(order_id), True)
-            except ValidationFailed as exc:
-                # Another order took the stock between planning and committing: plan again with fresh
-                # stock once; a second refusal means the stock really is gone.
-                if not only_stock_errors(exc):
-                    raise
-                if attempt == 2:
-                    raise InsufficientStock(
-                        "stock ran out while the order was being committed; nothing was oversold",
-                        skus=sorted(capture.demand()),
-                    ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+        digest = capture.digest()
+        try:
+            with self.db.write() as conn:
+                # Two transactions capturing the same external id take turns (PostgreSQL; SQLite writers are
+                # serial), so the second finds the first's order instead of failing on the unique index.
+                orders.serialise_capture(conn, capture.channel, capture.external_id)
+                found = self._existing(conn, capture, digest)
+                if found is None:
+                    return Captured(self._capture(conn, capture, digest, scope), True)
+        except ValidationFailed as exc:
+            # The ledger refused a position: only if something wrote stock without the ledger lock.
+            if not only_stock_errors(exc):
+                raise
+            raise InsufficientStock(
+                "stock ran out while the order was being committed; nothing was oversold",
+                skus=sorted(capture.demand()),
+            ) from exc
+        return Captured(self.reads.get(found), False)
 
     # -- steps --------------------------------------------------------------------------------------------
     @staticmethod
-    def _existing(conn: Connection, capture: Capture) -> int | None:
+    def _existing(conn: Connection, capture: Capture, digest: str) -> int | None:
         found = orders.find_external(conn, capture.channel, capture.external_id)
         if found is None:
             return None
-        order_id, digest = found
-        if digest != capture.digest():
+        order_id, stored = found
+        if stored != digest:
             raise Conflict(
                 f"order {capture.external_id!r} of channel {capture.channel!r} was already captured with other content",
                 order_id=order_id,
             )
         return order_id
 
-    @staticmethod
-    def _serialise(conn: Connection, capture: Capture) -> None:
-        """Two PostgreSQL transactions capturing the same external id take turns, so the second one finds
-        the first's order instead of failing on the unique index."""
-        orders.serialise_capture(conn, capture.channel, capture.external_id)
+    def _capture(self, conn: Connection, capture: Capture, digest: str, scope: Scope) -> OrderView:
+        """Check, plan and write a new order in ``conn``'s transaction; the order as written."""
+        pickup = capture.pickup_location
+        snapshot = self.inputs.for_capture(
+            conn, capture.channel, None if pickup else capture.country, sorted(capture.demand()), pickup
+        )
+        backorder = self._check_references(capture, snapshot)
+        where = self._locate(conn, capture, snapshot)
+        scope.check_country(where.country, "the ship-to country")  # a pick-up order ships to its store's
+        if not backorder:
+            self._within_atp(capture, snapshot, where.country)
+        now = from_micros(to_micros(utcnow()))  # as the database stores it: the answer equals a read back
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        candidates = snapshot.candidates()
+        network = snapshot.network(shipments.units_since(conn, midnight, candidates))
+        policy, model = self.book.policy_for(capture.channel, conn=conn)
+        plan = plan_order(self._sourcing_order(capture, where, now), network, policy, model)
+        if plan.unfilled and not backorder:
+            raise self._short(plan)
+        return self._save(conn, capture, digest, plan, where, now)
 
-    def _check_references(self, capture: Capture) -> bool:
+    @staticmethod
+    def _check_references(capture: Capture, snapshot: CaptureSnapshot) -> bool:
         """Channel, SKUs and pick-up location exist; returns whether the channel accepts backorders."""
         errors: list[FieldError] = []
         backorder = False
-        try:
-            channel = self.inputs.channel(capture.channel)
-        except NotFound:
+        channel = snapshot.channel
+        if channel is None:
             errors.append(FieldError(None, "channel", f"unknown channel {capture.channel!r}"))
         else:
             backorder = channel.backorder
@@ -159,10 +170,10 @@ class CaptureOrders:
                     )
                 )
         for row, line in enumerate(capture.lines, start=1):
-            if not self.inputs.sku_known(line.sku):
+            if not snapshot.known(line.sku):
                 errors.append(FieldError(row, "sku", f"unknown SKU {line.sku!r}: no location holds it"))
         if capture.pickup_location is not None:
-            place = self.inputs.place(capture.pickup_location)
+            place = snapshot.place(capture.pickup_location)
             if place is None or not place.active:
                 errors.append(FieldError(None, "pickup_location", f"unknown location {capture.pickup_location!r}"))
             elif "pickup" not in place.capabilities:
@@ -171,11 +182,11 @@ class CaptureOrders:
             raise ValidationFailed("invalid order", errors)
         return backorder
 
-    def _locate(self, capture: Capture) -> _Where:
+    def _locate(self, conn: Connection, capture: Capture, snapshot: CaptureSnapshot) -> _Where:
         """Where the goods go: the pick-up node, given coordinates, the postal code's centroid, or a known
         city of the country."""
         if capture.pickup_location is not None:
-            place = self.inputs.place(capture.pickup_location)
+            place = snapshot.place(capture.pickup_location)
             coords = None if place is None else place.position
             if place is None or coords is None:
                 raise ValidationFailed(
@@ -187,7 +198,7 @@ class CaptureOrders:
             return _Where(capture.latitude, capture.longitude, "given", capture.country)
         if capture.postal_code:
             # The operator-loaded postal-code centroids (keel geo import-postcodes), before any city.
-            area = self.postcodes.centroid(capture.country, capture.postal_code)
+            area = self.postcodes.centroid(capture.country, capture.postal_code, conn)
             if area is not None:
                 how = "postal_code" if area.exact else "postal_area"
                 return _Where(area.latitude, area.longitude, how, capture.country)
@@ -207,7 +218,7 @@ class CaptureOrders:
         return _Where(found[0], found[1], found[2], capture.country)
 
     @staticmethod
-    def _sourcing_order(capture: Capture, where: _Where) -> Order:
+    def _sourcing_order(capture: Capture, where: _Where, now: datetime) -> Order:
         return Order(
             id=f"{capture.channel}/{capture.external_id}",
             channel=capture.channel,
@@ -216,17 +227,18 @@ class CaptureOrders:
             lon=where.lon,
             country=where.country,
             fulfilment=capture.fulfilment,
-            promise_hours=promise_hours(capture.promise_at, utcnow()),
+            promise_hours=promise_hours(capture.promise_at, now),
             pickup_node=capture.pickup_location,
         )
 
-    def _within_atp(self, capture: Capture, country: str) -> None:
+    @staticmethod
+    def _within_atp(capture: Capture, snapshot: CaptureSnapshot, country: str) -> None:
         """Refuse quantities beyond what the channel may sell in that country (its live ATP: sources, buffer,
         allocation, cap), so a marketplace held back by its policy cannot take the reserved share anyway.
         Physical stock is then enforced by the ledger at commit."""
         over = []
         for sku, qty in sorted(capture.demand().items()):
-            atp = self.inputs.atp(sku, capture.channel, country)
+            atp = snapshot.atp(sku)
             if qty > atp:
                 over.append({"sku": sku, "requested": qty, "available_to_promise": atp})
         if over:
@@ -244,58 +256,90 @@ class CaptureOrders:
             f"not enough stock to fulfil the order: {names} cannot be sourced", skus=missing, rejections=reasons[:20]
         )
 
-    def _save(self, conn: Connection, capture: Capture, plan: Plan, where: _Where, attempt: int) -> int:
-        now = utcnow()
+    def _save(
+        self, conn: Connection, capture: Capture, digest: str, plan: Plan, where: _Where, now: datetime
+    ) -> OrderView:
+        """Write the order, its lines and shipments, the stock it commits and its timeline; return it as written."""
         numbered = [(no, line.sku, line.quantity) for no, line in enumerate(capture.lines, start=1)]
         pieces, short = assign(numbered, [(a.node, a.sku, a.qty) for a in plan.allocations])
-        order_id = orders.insert(
-            conn,
-            NewOrder(
-                channel=capture.channel,
-                external_id=capture.external_id,
-                digest=capture.digest(),
-                status=OrderStatus.ALLOCATED.value,
-                fulfilment=capture.fulfilment.value,
-                customer_name=capture.customer_name,
-                customer_email=capture.customer_email,
-                country=where.country,
-                city=capture.city,
-                postal_code=capture.postal_code,
-                latitude=where.lat,
-                longitude=where.lon,
-                geocoded=where.how,
-                pickup_location=capture.pickup_location,
-                promise_at=capture.promise_at,
-                excluded_nodes=(),
-                routing=(routing_entry("capture", plan, now, attempt=attempt),),
-                created_at=now,
-                updated_at=now,
-            ),
-            [
-                LineRecord(no, sku, qty, capture.lines[no - 1].unit_price, 0, short.get(no, 0))
-                for no, sku, qty in numbered
-            ],
+        nodes = list(dict.fromkeys(p.node for p in pieces))  # shipment numbers follow first appearance
+        backordered = sum(short.values())
+        head = NewOrder(
+            channel=capture.channel,
+            external_id=capture.external_id,
+            digest=digest,
+            status=order_status([ShipmentStatus.ALLOCATED] * len(nodes), backordered).value,
+            fulfilment=capture.fulfilment.value,
+            customer_name=capture.customer_name,
+            customer_email=capture.customer_email,
+            country=where.country,
+            city=capture.city,
+            postal_code=capture.postal_code,
+            latitude=where.lat,
+            longitude=where.lon,
+            geocoded=where.how,
+            pickup_location=capture.pickup_location,
+            promise_at=None if capture.promise_at is None else from_micros(to_micros(capture.promise_at)),
+            excluded_nodes=(),
+            routing=(routing_entry("capture", plan, now, attempt=1),),
+            created_at=now,
+            updated_at=now,
         )
-        shipments.add(conn, order_id, pieces, now)
-        self.stock.apply_in(
-            conn, movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces]), SOURCE
-        )
-        self.timeline.note(
-            conn,
-            order_id,
-            "captured",
-            f"captured from {capture.channel} as {capture.external_id}",
-            {"channel": capture.channel, "external_id": capture.external_id, "units": sum(q for _, _, q in numbered)},
-        )
+        lines = [
+            LineRecord(no, sku, qty, capture.lines[no - 1].unit_price, 0, short.get(no, 0)) for no, sku, qty in numbered
+        ]
         message = f"routed to {', '.join(plan.nodes)}" if plan.nodes else "nothing could be sourced"
         if short:
-            message += f"; {sum(short.values())} units backordered"
-        self.timeline.note(
-            conn,
-            order_id,
-            "routed",
-            message,
-            {"nodes": list(plan.nodes), "splits": plan.splits, "backordered": sum(short.values())},
+            message += f"; {backordered} units backordered"
+        units = sum(q for _, _, q in numbered)
+        notes = (
+            TimelineEntry(
+                now,
+                "captured",
+                f"captured from {capture.channel} as {capture.external_id}",
+                {"channel": capture.channel, "external_id": capture.external_id, "units": units},
+            ),
+            TimelineEntry(
+                now, "routed", message, {"nodes": list(plan.nodes), "splits": plan.splits, "backordered": backordered}
+            ),
         )
-        refresh_status(conn, order_id)
-        return order_id
+        with pipelined(conn):  # on PostgreSQL: the id comes back, then everything else in one round trip
+            order_id = orders.insert(conn, head, lines)
+            shipments.add(conn, order_id, pieces, now, new_order=True)
+            events = self.timeline.write(conn, order_id, notes)
+        # The order's events go out with the stock it commits, in one append (stock.moved first).
+        rows = movement_rows(order_id, "committed", [(p.node, p.sku, p.quantity) for p in pieces])
+        self.stock.apply_in(conn, rows, SOURCE, announce_with=events)
+        return written_order(order_id, head, lines, pieces, nodes, notes)
+
+
+def written_order(
+    order_id: int,
+    head: NewOrder,
+    lines: Sequence[LineRecord],
+    pieces: Sequence[Assigned],
+    nodes: Sequence[str],
+    notes: Sequence[TimelineEntry],
+) -> OrderView:
+    """A newly captured order as ``ReadOrders.get`` would read it back, from what capture wrote."""
+    number = {node: n for n, node in enumerate(nodes, start=1)}
+    held: dict[str, list[ShipmentLine]] = {node: [] for node in nodes}
+    committed: dict[int, int] = {}
+    for p in sorted(pieces, key=lambda p: p.line_no):
+        held[p.node].append(ShipmentLine(number[p.node], p.line_no, p.sku, p.quantity, 0, 0, 0))
+        committed[p.line_no] = committed.get(p.line_no, 0) + p.quantity
+    status = ShipmentStatus.ALLOCATED
+    at = head.created_at
+    record = {k: v for k, v in vars(head).items() if k != "digest"}
+    return OrderView(
+        **{**record, "id": order_id, "status": OrderStatus(head.status)},
+        lines=tuple(
+            OrderLineView(**vars(line), shipped=0, committed=committed.get(line.line_no, 0), rejected=0)
+            for line in lines
+        ),
+        shipments=tuple(
+            Shipment(number[node], node, status, None, None, at, at, None, None, tuple(held[node])) for node in nodes
+        ),
+        returns=(),
+        timeline=tuple(notes),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -16,7 +16,7 @@ from keel.orders.model import order_status
 from keel.orders.sourcing import CostModel, Fulfilment, Order, OrderLine, Plan, Policy
 from keel.orders.sourcing.spec import Sourcing, default_sourcing, parse_sourcing, with_excluded
 from keel.orders.store import orders, policies, shipments
-from keel.orders.views import OrderRecord, StoredPolicy
+from keel.orders.views import OrderRecord, StoredPolicy, TimelineEntry
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import NotFound, ValidationFailed
@@ -36,23 +36,30 @@ class PolicyBook:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def stored(self, channels: Iterable[str]) -> dict[str, StoredPolicy]:
-        """The stored documents of ``channels`` and of the "*" default, by channel."""
-        with self.db.read() as conn:
+    def stored(self, channels: Iterable[str], conn: Connection | None = None) -> dict[str, StoredPolicy]:
+        """The stored documents of ``channels`` and of the "*" default, by channel (read in ``conn``'s
+        transaction when given)."""
+        if conn is not None:
             return policies.of_channels(conn, [*channels, DEFAULT_POLICY])
+        with self.db.read() as own:
+            return policies.of_channels(own, [*channels, DEFAULT_POLICY])
 
-    def sourcing_for(self, channels: Iterable[str]) -> tuple[dict[str, Policy], dict[str, CostModel]]:
+    def sourcing_for(
+        self, channels: Iterable[str], conn: Connection | None = None
+    ) -> tuple[dict[str, Policy], dict[str, CostModel]]:
         """Each channel's policy and cost model, from its own document, else the "*" default, else the
         built-in one."""
         wanted = sorted(set(channels))
-        rows = self.stored(wanted)
+        rows = self.stored(wanted, conn)
         fallback = stored_sourcing(rows[DEFAULT_POLICY].document) if DEFAULT_POLICY in rows else default_sourcing()
         chosen = {ch: stored_sourcing(rows[ch].document) if ch in rows else fallback for ch in wanted}
         return {ch: s.policy for ch, s in chosen.items()}, {ch: s.model for ch, s in chosen.items()}
 
-    def policy_for(self, channel: str, excluded: Iterable[str] = ()) -> tuple[Policy, CostModel]:
+    def policy_for(
+        self, channel: str, excluded: Iterable[str] = (), conn: Connection | None = None
+    ) -> tuple[Policy, CostModel]:
         """One channel's policy, with the nodes that rejected this order excluded, and its cost model."""
-        found, models = self.sourcing_for([channel])
+        found, models = self.sourcing_for([channel], conn)
         return with_excluded(found[channel], frozenset(excluded)), models[channel]
 
 
@@ -66,10 +73,20 @@ class Timeline:
         self, conn: Connection, order_id: int, kind: str, message: str, data: dict[str, Any] | None = None
     ) -> None:
         """A timeline entry and the matching event, in the caller's transaction."""
-        orders.note(conn, order_id, utcnow(), kind, message, data or {})
-        self.events.append(
-            conn, [NewEvent(f"order.{kind}", f"orders/{order_id}", {"order_id": order_id, **(data or {})}, SOURCE)]
-        )
+        self.note_all(conn, order_id, [TimelineEntry(utcnow(), kind, message, data or {})])
+
+    def note_all(self, conn: Connection, order_id: int, entries: Sequence[TimelineEntry]) -> None:
+        """Several entries and their events, in the caller's transaction, one statement each (in order)."""
+        self.events.append(conn, self.write(conn, order_id, entries))
+
+    @staticmethod
+    def write(conn: Connection, order_id: int, entries: Sequence[TimelineEntry]) -> list[NewEvent]:
+        """Write the entries, in one statement; returns their events for the caller to append in the same
+        transaction (capture appends them with the stock it commits, in one append)."""
+        orders.note_many(conn, order_id, entries)
+        return [
+            NewEvent(f"order.{e.kind}", f"orders/{order_id}", {"order_id": order_id, **e.data}, SOURCE) for e in entries
+        ]
 
 
 def refresh_status(conn: Connection, order_id: int) -> OrderStatus:
@@ -120,6 +137,22 @@ def movement_rows(order_id: int, kind: str, pieces: Iterable[tuple[str, str, int
     ]
 
 
+def as_json(value: Any) -> Any:
+    """A (nested) dataclass as JSON gives it back: dicts, lists, strings and numbers, enums by value. The
+    routing entry is built this way (``asdict`` keeps tuples and enums, and deep-copies everything on the
+    way) so an order built from what capture wrote equals the order read back."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    names = getattr(type(value), "__dataclass_fields__", None)
+    if names is not None:
+        return {name: as_json(getattr(value, name)) for name in names}
+    return value
+
+
 def routing_entry(trigger: str, plan: Plan, now: datetime, **extra: Any) -> dict[str, Any]:
     """A plan and its explanation as JSON: what the order page and API show under "routing"."""
     return {
@@ -128,11 +161,11 @@ def routing_entry(trigger: str, plan: Plan, now: datetime, **extra: Any) -> dict
         "strategy": plan.strategy,
         "nodes": list(plan.nodes),
         "splits": plan.splits,
-        "allocations": [asdict(a) for a in plan.allocations],
-        "unfilled": [asdict(line) for line in plan.unfilled],
-        "cost": {**asdict(plan.cost), "total": round(plan.cost.total, 4)},
-        "explanation": asdict(plan.explanation) if plan.explanation else None,
-        **extra,
+        "allocations": as_json(plan.allocations),
+        "unfilled": as_json(plan.unfilled),
+        "cost": {**as_json(plan.cost), "total": round(plan.cost.total, 4)},
+        "explanation": as_json(plan.explanation) if plan.explanation else None,
+        **as_json(extra),
     }
 
 

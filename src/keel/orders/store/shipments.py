@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 from keel.orders.model import Assigned
 from keel.orders.store.tables import shipment_lines, shipments
 from keel.orders.views import Piece, Shipment, ShipmentLine
+from keel.platform.bulk import SMALL_BATCH, chunks, insert_rows
+from keel.platform.db import any_of, dbapi_cursor, placeholder, to_micros
 from keel.platform.vocabulary import DEAD_SHIPMENTS, OPEN_SHIPMENTS, ShipmentStatus
 
 s, sl = shipments, shipment_lines
@@ -19,6 +21,8 @@ _JOIN = (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number)
 _DEAD = [st.value for st in DEAD_SHIPMENTS]
 _OPEN = [st.value for st in OPEN_SHIPMENTS]
 _HEAD = [c for c in s.c if c.name != "order_id"]
+_HEAD_COLUMNS = ("order_id", "number", "location", "status", "created_at", "updated_at")
+_LINE_COLUMNS = ("order_id", "number", "line_no", "sku", "quantity", "cancelled", "rejected", "moved")
 
 
 def _shipment(row: Any, lines: Sequence[ShipmentLine] = ()) -> Shipment:
@@ -30,42 +34,29 @@ def _line(row: Any) -> ShipmentLine:
     return ShipmentLine(row.number, row.line_no, row.sku, row.quantity, row.cancelled, row.rejected, row.moved)
 
 
-def add(conn: Connection, order_id: int, pieces: Sequence[Assigned], now: datetime) -> list[int]:
-    """One new allocated shipment per node of ``pieces``, numbered after the order's last; their numbers."""
-    first = conn.execute(
-        sa.select(sa.func.coalesce(sa.func.max(s.c.number), 0)).where(s.c.order_id == order_id)
-    ).scalar_one()
+def add(
+    conn: Connection, order_id: int, pieces: Sequence[Assigned], now: datetime, *, new_order: bool = False
+) -> list[int]:
+    """One new allocated shipment per node of ``pieces``, numbered after the order's last (from 1 for a
+    ``new_order``, which has none yet); their numbers."""
+    first = 0
+    if not new_order:
+        first = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.max(s.c.number), 0)).where(s.c.order_id == order_id)
+        ).scalar_one()
     numbers: dict[str, int] = {}
     for piece in pieces:
         numbers.setdefault(piece.node, int(first) + len(numbers) + 1)
-    for node, number in numbers.items():
-        conn.execute(
-            s.insert().values(
-                order_id=order_id,
-                number=number,
-                location=node,
-                status=ShipmentStatus.ALLOCATED.value,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    if pieces:
-        conn.execute(
-            sl.insert(),
-            [
-                {
-                    "order_id": order_id,
-                    "number": numbers[p.node],
-                    "line_no": p.line_no,
-                    "sku": p.sku,
-                    "quantity": p.quantity,
-                    "cancelled": 0,
-                    "rejected": 0,
-                    "moved": 0,
-                }
-                for p in pieces
-            ],
-        )
+    if not numbers:
+        return []
+    # One statement each, on the driver's cursor: order capture writes these for every order.
+    at = to_micros(now)
+    heads = [(order_id, number, node, ShipmentStatus.ALLOCATED.value, at, at) for node, number in numbers.items()]
+    for chunk in chunks(heads, SMALL_BATCH):
+        insert_rows(conn, "order_shipments", _HEAD_COLUMNS, chunk)
+    for part in chunks(pieces, SMALL_BATCH):
+        rows = [(order_id, numbers[p.node], p.line_no, p.sku, p.quantity, 0, 0, 0) for p in part]
+        insert_rows(conn, "order_shipment_lines", _LINE_COLUMNS, rows)
     return list(numbers.values())
 
 
@@ -159,15 +150,28 @@ def close(conn: Connection, order_id: int, numbers: Sequence[int], status: Shipm
     )
 
 
-def units_since(conn: Connection, since: datetime) -> dict[str, int]:
-    """Units committed per node in shipments opened since ``since``: its spent daily capacity."""
-    query = (
-        sa.select(s.c.location, sa.func.sum(sl.c.quantity))
-        .join(sl, _JOIN)
-        .where(s.c.created_at >= since)
-        .group_by(s.c.location)
+def units_since(conn: Connection, since: datetime, locations: Sequence[str] | None = None) -> dict[str, int]:
+    """Units committed per node in shipments opened since ``since``: its spent daily capacity (only at
+    ``locations`` when given, which the (location, created_at) index then answers)."""
+    if locations is None:
+        query = (
+            sa.select(s.c.location, sa.func.sum(sl.c.quantity))
+            .join(sl, _JOIN)
+            .where(s.c.created_at >= since)
+            .group_by(s.c.location)
+        )
+        return {loc: int(qty or 0) for loc, qty in conn.execute(query)}
+    if not locations:
+        return {}
+    named, params = any_of(conn, "s.location", locations)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        "SELECT s.location, SUM(l.quantity) FROM order_shipments s JOIN order_shipment_lines l "
+        "ON l.order_id = s.order_id AND l.number = s.number "
+        f"WHERE {named} AND s.created_at >= {placeholder(conn)} GROUP BY s.location",
+        [*params, to_micros(since)],
     )
-    return {loc: int(qty or 0) for loc, qty in conn.execute(query)}
+    return {loc: int(qty or 0) for loc, qty in cur.fetchall()}
 
 
 def shipped_per_line(conn: Connection, order_id: int) -> dict[int, int]:

@@ -1,0 +1,115 @@
+"""The bench's own SQL: orders written the plainest way the schema allows, the baseline ``keel bench orders``
+sets beside order capture.
+
+Nothing here is a Keel code path: no validation, no sourcing, no locks beyond the transaction's own, no
+idempotency check. Per order, one transaction: insert the order and its lines, update each position,
+insert the ledger rows and one event, commit. Statements go straight to the driver's cursor, with the
+connection settings Keel's own connections use (on SQLite: WAL, ``synchronous=FULL``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from keel.inventory import KIND_CODES, Kind
+from keel.platform.db import Database
+
+COMMITTED = KIND_CODES[Kind.COMMITTED]
+
+
+@dataclass(frozen=True)
+class RawOrder:
+    channel: str
+    external_id: str
+    customer_name: str
+    country: str
+    postal_code: str | None
+    lines: tuple[tuple[int, str, int, str, int], ...]  # (line no, sku, quantity, unit price, location id)
+
+
+def analyze(db: Database) -> None:
+    """Give PostgreSQL's planner statistics of the freshly loaded twin, as autovacuum would within a minute
+    of the load (without them it plans a join over every location). SQLite keeps none unless asked, and
+    Keel never asks, so it is left as it runs."""
+    if db.is_sqlite:
+        return
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+def _one(cur: Any) -> Any:
+    row = cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
+def write_raw_orders(db: Database, orders: Sequence[RawOrder]) -> float:
+    """Write ``orders`` one transaction each; returns orders per second."""
+    raw = db.engine.raw_connection()
+    sqlite = db.is_sqlite
+    p = "?" if sqlite else "%s"
+
+    def marks(n: int) -> str:
+        return ", ".join([p] * n)
+
+    insert_order = (
+        "INSERT INTO orders (channel, external_id, digest, status, fulfilment, customer_name, country, postal_code, "
+        f"geocoded, excluded_nodes, routing, created_at, updated_at) VALUES ({marks(13)}) RETURNING id"
+    )
+    insert_line = (
+        "INSERT INTO order_lines (order_id, line_no, sku, quantity, unit_price, cancelled, backordered) "
+        f"VALUES ({marks(7)})"
+    )
+    update_position = (
+        f"UPDATE positions SET available = available - {p}, committed = committed + {p}, updated_at = {p} "
+        f"WHERE sku = {p} AND location_id = {p}"
+    )
+    insert_movement = (
+        "INSERT INTO movements (seq, id, kind, sku, location_id, quantity, occurred_at, recorded_at, reason, "
+        f"reference) VALUES ({marks(10)})"
+    )
+    insert_event = f"INSERT INTO events (type, subject, data, source, occurred_at, recorded_at) VALUES ({marks(6)})"
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT COALESCE(MAX(seq), 0) FROM movements")
+        seq = int(_one(cur))
+        if not sqlite:
+            raw.commit()
+        start = time.perf_counter()
+        for order in orders:
+            now = int(time.time() * 1_000_000)
+            if sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute(
+                insert_order,
+                (order.channel, order.external_id, "raw", "allocated", "ship_standard", order.customer_name,
+                 order.country, order.postal_code, "postal_code", "[]", "[]", now, now),
+            )  # fmt: skip
+            order_id = int(_one(cur))
+            cur.executemany(
+                insert_line, [(order_id, no, sku, qty, price, 0, 0) for no, sku, qty, price, _ in order.lines]
+            )
+            movements: list[tuple[Any, ...]] = []
+            for no, sku, qty, _, location_id in order.lines:
+                cur.execute(update_position, (qty, qty, now, sku, location_id))
+                seq += 1
+                movements.append(
+                    (seq, f"raw:{order_id}:{no}", COMMITTED, sku, location_id, qty, now, now, None, f"order {order_id}")
+                )
+            cur.executemany(insert_movement, movements)
+            data = json.dumps({"order_id": order_id, "first_seq": movements[0][0], "last_seq": seq})
+            cur.execute(insert_event, ("bench.raw_order", f"orders/{order_id}", data, "bench", now, now))
+            if sqlite:
+                cur.execute("COMMIT")
+            else:
+                raw.commit()
+        elapsed = time.perf_counter() - start
+        cur.close()
+    finally:
+        raw.close()
+    return len(orders) / elapsed
