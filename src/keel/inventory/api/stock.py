@@ -1,4 +1,4 @@
-"""HTTP API of the inventory context."""
+"""HTTP API of the inventory context: movements, positions, reservations, counts and accuracy."""
 
 from __future__ import annotations
 
@@ -6,191 +6,31 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from keel.access import ScopeDep, get_identity
-from keel.bootstrap import Keel
+from keel.access import ScopeDep
 from keel.deps import KeelDep
 from keel.inventory.model import (
     AccuracyReport,
-    CreateLocation,
     Kind,
-    LocationChanges,
 )
 from keel.inventory.schemas import (
     AccuracyPublic,
-    AvailabilityBatchPublic,
-    AvailabilityQuery,
     BatchPublic,
     CountCreate,
     CountPublic,
-    Explained,
-    GroupCreate,
-    GroupMembers,
-    GroupPublic,
-    LocationCreate,
-    LocationPage,
-    LocationPublic,
-    LocationUpdate,
     MovementsPage,
     PositionPage,
     PositionPublic,
     ReservationCreate,
     ReservationPublic,
-    SkuAvailabilityPublic,
 )
 from keel.platform.api import Limit, Offset, Page
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed, single_field
 from keel.platform.observability import MOVEMENTS_REFUSED
 
 router = APIRouter()
-# Mounted first: route matching is linear, and this holds the hottest read in Keel.
-availability_router = APIRouter()
-
-
-@router.post(
-    "/locations",
-    status_code=status.HTTP_201_CREATED,
-    response_model=LocationPublic,
-    tags=["locations"],
-    operation_id="create_location",
-    summary="Register a location",
-)
-def create_location(body: LocationCreate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Registers a stock-holding location (warehouse, store, dark store, 3PL or supplier) with its country, capabilities
-    and daily picking capacity.
-
-    Refuses a code already in use (409), a country outside the caller's restrictions (403) and invalid fields such as an
-    unknown kind, country or capability (422). Not idempotent: repeating it is refused with 409 and leaves the first
-    location as it was.
-    """
-    command = CreateLocation(**{**body.model_dump(), "capabilities": tuple(body.capabilities)})
-    return LocationPublic.model_validate(keel.locations.create(command, scope))
-
-
-@router.get(
-    "/locations",
-    response_model=LocationPage,
-    tags=["locations"],
-    operation_id="list_locations",
-    summary="List locations",
-)
-def list_locations(
-    keel: KeelDep,
-    scope: ScopeDep,
-    kind: str | None = None,
-    country: str | None = None,
-    active: bool | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> Page:
-    """Locations by code, filtered by kind, country and active flag, one page at a time (``limit``, ``offset``;
-    ``total`` counts every match). A restricted caller sees only its countries' locations.
-
-    Refuses paging values out of range (422). Idempotent: a read, it changes nothing.
-    """
-    items, total = keel.locations.list(
-        kind=kind, country=country, active=active, limit=limit, offset=offset, scope=scope
-    )
-    rows = [LocationPublic.model_validate(x).model_dump() for x in items]
-    return Page(items=rows, total=total, limit=limit, offset=offset)
-
-
-@router.get(
-    "/locations/{code}",
-    response_model=LocationPublic,
-    tags=["locations"],
-    operation_id="get_location",
-    summary="Get a location",
-)
-def get_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """One location by its code, active or not.
-
-    Refuses an unknown code, or one in a country outside the caller's restrictions (404). Idempotent: a read, it changes
-    nothing.
-    """
-    return LocationPublic.model_validate(keel.locations.get(code, scope))
-
-
-@router.patch(
-    "/locations/{code}",
-    response_model=LocationPublic,
-    tags=["locations"],
-    operation_id="update_location",
-    summary="Update a location",
-)
-def update_location(code: str, body: LocationUpdate, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Changes the fields given; fields left out keep their value. Null keeps name, kind, country, capabilities and
-    active, resets ``daily_capacity`` to its kind's default and clears the rest. ``active: false`` deactivates,
-    ``true`` reactivates.
-
-    Refuses an unknown code (404), a location or new country outside the caller's restrictions (403) and invalid fields
-    (422). Idempotent: the same body again leaves the same location (each call is still audited and announced as
-    ``location.updated``).
-    """
-    changes: LocationChanges = body.model_dump(exclude_unset=True)  # type: ignore[assignment]
-    return LocationPublic.model_validate(keel.locations.update(code, changes, scope))
-
-
-@router.delete(
-    "/locations/{code}",
-    response_model=LocationPublic,
-    tags=["locations"],
-    operation_id="deactivate_location",
-    summary="Deactivate a location",
-)
-def deactivate_location(code: str, keel: KeelDep, scope: ScopeDep) -> LocationPublic:
-    """Marks the location inactive: movements and reservations naming it are refused from now on. The record stays,
-    since the ledger names it; ``PATCH`` with ``active: true`` brings it back.
-
-    Refuses an unknown code (404) and a location outside the caller's restrictions (403). Idempotent: deactivating an
-    inactive location answers it unchanged.
-    """
-    return LocationPublic.model_validate(keel.locations.deactivate(code, scope))
-
-
-@router.post(
-    "/location-groups",
-    status_code=201,
-    tags=["locations"],
-    operation_id="create_location_group",
-    summary="Create a location group",
-)
-def create_group(body: GroupCreate, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
-    """Creates a named set of locations that channel availability policies can source from (``groups`` in a policy's
-    ``sources``).
-
-    Refuses a group code already in use (409) and unknown member locations (422). Not idempotent: repeating it is
-    refused with 409.
-    """
-    return GroupPublic.model_validate(keel.locations.create_group(body.code, body.name, body.members, scope))
-
-
-@router.get("/location-groups", tags=["locations"], operation_id="list_location_groups", summary="List location groups")
-def list_groups(keel: KeelDep, scope: ScopeDep) -> list[GroupPublic]:
-    """Every location group, by code, with the codes of its member locations.
-
-    Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
-    """
-    return [GroupPublic.model_validate(g) for g in keel.locations.groups(scope)]
-
-
-@router.put(
-    "/location-groups/{code}/members",
-    tags=["locations"],
-    operation_id="set_location_group_members",
-    summary="Replace a group's members",
-)
-def set_members(code: str, body: GroupMembers, keel: KeelDep, scope: ScopeDep) -> GroupPublic:
-    """Replaces the whole member list of a location group; the availability of channels sourcing from the group is
-    recomputed.
-
-    Refuses an unknown group (404) and unknown member locations (422). Idempotent: the same list again leaves the same
-    members.
-    """
-    return GroupPublic.model_validate(keel.locations.set_group_members(code, body.members, scope))
 
 
 def parse_body(raw: bytes, content_type: str, limit: int) -> list[Any]:
@@ -447,64 +287,3 @@ def inventory_accuracy(
     Refuses a negative tolerance (422). Idempotent: a read, it changes nothing.
     """
     return keel.queries.accuracy(tolerance_pct, location, scope)
-
-
-_SKU_QUERY_PARAMS = [
-    {"name": "channel", "in": "query", "required": False, "schema": {"type": "string"}},
-    {"name": "country", "in": "query", "required": False, "schema": {"type": "string"}},
-    {"name": "explain", "in": "query", "required": False, "schema": {"type": "boolean", "default": False}},
-]
-
-
-@availability_router.get(
-    "/availability/{sku}",
-    tags=["availability"],
-    operation_id="sku_availability",
-    summary="Availability of one SKU",
-    response_model=None,
-    responses={200: {"model": SkuAvailabilityPublic}},  # documented only: the hot path skips validation
-    openapi_extra={"parameters": _SKU_QUERY_PARAMS},
-)
-async def sku_availability(sku: str, request: Request) -> dict[str, Any] | Response:
-    """What each channel may sell of one SKU, per country (available to promise, as last projected), optionally for one
-    ``channel`` or ``country``. With ``explain=true`` the figures are computed live instead, with each source location's
-    contribution and what each policy rule removed. A restricted caller sees only its channels and countries.
-
-    Refuses an unknown ``channel`` (404) and an ``explain`` that is not true or false (422). Idempotent: a read, it
-    changes nothing.
-    \f
-    The hottest read in Keel. Measured, FastAPI's per-parameter processing cost more than the query, so the
-    optional query parameters are read by hand (and declared for OpenAPI above), the container comes from
-    the app state, and the projected read, a single indexed query, runs on the event loop; the live
-    explanation does real work and goes to a worker thread.
-    """
-    keel: Keel = request.app.state.keel
-    scope = (await get_identity(request)).scope
-    query = request.query_params
-    channel, country = query.get("channel") or None, query.get("country") or None
-    explain = query.get("explain", "false").lower()
-    if explain not in {"true", "false", "1", "0"}:
-        raise single_field("explain", "true or false")
-    if explain in {"true", "1"}:
-        rows = await run_in_threadpool(keel.availability.explain, sku, channel, country, scope)
-        return {"sku": sku, "availability": [Explained.model_validate(r).model_dump() for r in rows]}
-    # Dataclasses of plain JSON types: orjson serialises them directly, faster than FastAPI's generic encoder.
-    payload = {"sku": sku, "availability": keel.availability.projected([sku], channel, country, scope)[sku]}
-    return Response(orjson.dumps(payload, option=orjson.OPT_UTC_Z), media_type="application/json")
-
-
-@availability_router.post(
-    "/availability/query",
-    response_model=AvailabilityBatchPublic,
-    tags=["availability"],
-    operation_id="query_availability",
-    summary="Availability of many SKUs",
-)
-def query_availability(body: AvailabilityQuery, keel: KeelDep, scope: ScopeDep) -> dict[str, Any]:
-    """The projected listings of up to 1,000 SKUs in one call, optionally for one channel or country; a SKU no channel
-    lists answers an empty list.
-
-    Refuses more than 1,000 SKUs or malformed codes (422) and an unknown channel (404). Idempotent: a read sent as POST
-    for its body; it changes nothing.
-    """
-    return {"items": keel.availability.projected(body.skus, body.channel, body.country, scope)}
