@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from keel.channels import ChannelService
 from keel.fx import BASE, FxService, MissingRate, RateTable
@@ -42,7 +42,6 @@ from keel.inventory import (
     AvailabilityService,
     InventoryQueries,
     LocationService,
-    Position,
 )
 from keel.orders import Metrics, Orders, OrderSummary
 from keel.platform.clock import utcnow
@@ -269,11 +268,6 @@ class InsightsService:
             out.extend(page)
             if not page or len(out) >= total:
                 return out
-
-    def positions(self, **filters: Any) -> tuple[list[Position], int]:
-        """A page of SKU positions (the drill-down's last level), straight from ``keel.queries``."""
-        return self.queries.positions(**filters)
-
 
 def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
     """The figures alert rules can name, per subject ("" for global figures)."""
