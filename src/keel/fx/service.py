@@ -31,7 +31,8 @@ class FxService:
         known rate with the same value is left alone, another value replaces it (and is counted)."""
         rates, errors = parse_ecb_csv(text, frozenset(CURRENCIES))
         if errors:
-            raise ValidationFailed(f"the rate file has {len(errors)} errors; nothing was imported", errors)
+            problems = f"{len(errors)} problem" + ("s" if len(errors) != 1 else "")
+            raise ValidationFailed(f"the rate file has {problems}; nothing was imported", errors)
         if len(rates) > MAX_RATES:
             raise PayloadTooLarge(f"{len(rates)} rates in one file; the limit is {MAX_RATES}")
         days = sorted({r.day for r in rates})
