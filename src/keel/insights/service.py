@@ -269,6 +269,7 @@ class InsightsService:
             if not page or len(out) >= total:
                 return out
 
+
 def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
     """The figures alert rules can name, per subject ("" for global figures)."""
     stockout = snap.stockout_rate
