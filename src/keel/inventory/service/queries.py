@@ -22,7 +22,7 @@ from keel.inventory.model import (
     count_variance,
 )
 from keel.platform.config import Settings
-from keel.platform.db import Database
+from keel.platform.db import Database, pipelined
 from keel.platform.scope import Scope
 
 
@@ -91,13 +91,13 @@ class InventoryQueries:
         sources = None
         if channel is not None and channel.active and country is not None:
             sources = channel.policy.sources.get(country)
-        if hold:
-            store.lock_ledger(conn)
-        rows = store.available_of_skus(conn, skus)
-        feeding: dict[int, Location] = {}
-        if sources is not None:
-            holders = sorted({location_id for _, location_id, _ in rows})
-            feeding = {loc.id: loc for loc in store.feeding(conn, holders, sources.locations, sources.groups)}
+        with pipelined(conn):  # the lock and both reads travel together: one round trip on PostgreSQL
+            if hold:
+                store.lock_ledger(conn)
+            held = store.available_of_skus(conn, skus)
+            fed = None if sources is None else store.feeding(conn, skus, sources.locations, sources.groups)
+        rows = held()
+        feeding = {} if fed is None else {loc.id: loc for loc in fed()}
         wanted = {location_id: loc.code for location_id, loc in feeding.items()}
         if pickup in locations:
             wanted[locations[pickup].id] = pickup

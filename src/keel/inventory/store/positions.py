@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from keel.inventory.model import Position
 from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
 from keel.platform.bulk import SMALL_BATCH, bulk_insert, chunks, staged
-from keel.platform.db import any_of, dbapi_cursor, locks_rows, placeholder
+from keel.platform.db import Later, any_of, dbapi_cursor, locks_rows, placeholder, send
 
 Quantities = list[int]  # the eight QTY_COLUMNS of one position, in order
 
@@ -123,14 +123,17 @@ def available_of_sku(conn: Connection, sku: str) -> dict[int, int]:
     return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)).all())
 
 
-def available_of_skus(conn: Connection, skus: Sequence[str]) -> list[tuple[str, int, int]]:
-    """(sku, location_id, available) of every position of ``skus``, at any location (driver's cursor)."""
+def available_of_skus(conn: Connection, skus: Sequence[str]) -> Later[list[tuple[str, int, int]]]:
+    """(sku, location_id, available) of every position of ``skus``, at any location (driver's cursor, sent
+    now: see ``Later``)."""
     if not skus:
-        return []
+        return Later(list)
     named, params = any_of(conn, "sku", skus)
-    cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT sku, location_id, available FROM positions WHERE {named}", params)
-    return list(cur.fetchall())
+    return send(conn, f"SELECT sku, location_id, available FROM positions WHERE {named}", params, _all_rows)
+
+
+def _all_rows(cur: Any) -> list[tuple[str, int, int]]:
+    return [tuple(row) for row in cur.fetchall()]
 
 
 def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, dict[str, int]]:
