@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
+from keel.catalog.cli import app as catalog_app
 from keel.channels.cli import app as channels_app
 from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, refuse, user_mistakes
 from keel.fx.cli import app as fx_app
@@ -36,6 +37,7 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
 app.add_typer(fx_app, name="fx")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")

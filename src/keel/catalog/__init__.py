@@ -1,0 +1,43 @@
+"""The product catalog (PIM): products and variants, typed attributes in families, a category tree, and every
+change kept as a revision.
+
+The public face: the service bootstrap builds, the records it takes and returns, its events and the GTIN check.
+"""
+
+from keel.catalog.model import (
+    AttributeDef,
+    AttributeType,
+    Category,
+    Change,
+    Family,
+    GtinCheck,
+    GtinFlag,
+    ImportReport,
+    Product,
+    ProductView,
+    Revision,
+    Saved,
+    check_gtin,
+)
+from keel.catalog.service import CATALOG_EVENTS, CATEGORY_CHANGED, FAMILY_CHANGED, PRODUCT_CHANGED, CatalogService
+
+__all__ = [
+    "CATALOG_EVENTS",
+    "CATEGORY_CHANGED",
+    "FAMILY_CHANGED",
+    "PRODUCT_CHANGED",
+    "AttributeDef",
+    "AttributeType",
+    "CatalogService",
+    "Category",
+    "Change",
+    "Family",
+    "GtinCheck",
+    "GtinFlag",
+    "ImportReport",
+    "Product",
+    "ProductView",
+    "Revision",
+    "Saved",
+    "check_gtin",
+]
