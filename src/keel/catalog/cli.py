@@ -58,7 +58,8 @@ def _document(path: Path) -> Any:
 def _changes(changes: list[ChangePublic], title: str) -> Table:
     table = Table("path", "before", "after", title=title)
     for c in changes:
-        table.add_row(c.path, *(escape(json.dumps(v, ensure_ascii=False)) if v is not None else "-" for v in (c.before, c.after)))
+        cells = (escape(json.dumps(v, ensure_ascii=False)) if v is not None else "-" for v in (c.before, c.after))
+        table.add_row(c.path, *cells)
     return table
 
 
@@ -103,7 +104,8 @@ def family(code: str, database_url: DbOpt = None, json_out: JsonOpt = False) -> 
         return
     table = Table("attribute", "type", "localised", "variant", "units / options", title=f"{found.code} {found.label}")
     for a in found.attributes:
-        table.add_row(a.code, a.type, "yes" if a.localised else "", "yes" if a.variant else "", ", ".join(a.units or a.options))
+        flags = ("yes" if a.localised else "", "yes" if a.variant else "")
+        table.add_row(a.code, a.type, *flags, ", ".join(a.units or a.options))
     console.print(table)
 
 
@@ -172,7 +174,7 @@ def products(
 @app.command("show")
 def show(
     code: str,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="as it was at this instant, ISO 8601 with offset")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="as it was at this instant (ISO 8601, offset)")] = None,
     database_url: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -185,7 +187,8 @@ def show(
     if json_out:
         emit(found)
         return
-    console.print(f"[bold]{found.code}[/] ({found.family}), revision {found.revision} of {found.updated_at.isoformat()}")
+    when = found.updated_at.isoformat()
+    console.print(f"[bold]{found.code}[/] ({found.family}), revision {found.revision} of {when}")
     console.print_json(found.document.model_dump_json())
 
 
@@ -280,7 +283,8 @@ def import_file(
     any bad row refuses the file and nothing is written. Products the file does not change get no revision."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise fail(ValidationFailed(f"{path}: name a .csv, .ndjson or .jsonl file", [FieldError(None, "path", "unknown file type")]))
+        problem = [FieldError(None, "path", "unknown file type")]
+        raise fail(ValidationFailed(f"{path}: name a .csv, .ndjson or .jsonl file", problem))
     keel = open_keel(database_url)
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
@@ -332,5 +336,6 @@ def _instant(text: str | None) -> datetime | None:
     except ValueError as exc:
         raise fail(ValidationFailed("--as-of: not an instant", [FieldError(None, "as_of", "ISO 8601")])) from exc
     if value.utcoffset() is None:
-        raise fail(ValidationFailed("--as-of: no offset", [FieldError(None, "as_of", "an instant with its offset, e.g. 2026-12-01T10:00:00Z")]))
+        reason = "an instant with its offset, e.g. 2026-12-01T10:00:00Z"
+        raise fail(ValidationFailed("--as-of: no offset", [FieldError(None, "as_of", reason)]))
     return value
