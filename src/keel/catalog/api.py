@@ -312,7 +312,9 @@ async def import_products(request: Request, keel: KeelDep) -> ImportPublic:
     importing the same file again makes no revision.
     """
     raw = await request.body()  # at most max_body_bytes: the HTTP guard refused more
-    fmt = FILE_TYPES[request.headers.get("content-type", "").split(";")[0].strip().lower()]
+    fmt = FILE_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
+    if fmt is None:  # the HTTP guard only checks the type of a body that is there
+        raise single_field("", "an empty body: send a CSV or NDJSON file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from keel.catalog.model import Category, check_gtin
+from keel.catalog.model.files import write_csv, write_ndjson
 from keel.catalog.schemas import (
     CategoryPublic,
     ChangePublic,
@@ -312,20 +314,36 @@ def export_file(
     family: Annotated[str | None, typer.Option(help="only this family's products")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
     database_url: DbOpt = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="with --output: print what was written as one JSON document")
+    ] = False,
 ) -> None:
-    """Write every product as CSV or NDJSON (what ``keel catalog import`` reads back)."""
+    """Write every product as CSV or NDJSON, the files keel catalog import reads back."""
+    if fmt not in ("csv", "ndjson"):
+        raise fail(ValidationFailed(f"unknown format {fmt!r}", [FieldError(None, "format", "csv or ndjson")]))
+    if json_out and output is None:
+        raise fail(ValidationFailed("--json needs --output", [FieldError(None, "output", "a file to write")]))
     keel = open_keel(database_url)
-    try:
-        chunks = keel.catalog.export_file(fmt, family)
-        if output is None:
-            for chunk in chunks:
-                sys.stdout.write(chunk)
-            return
-        with output.open("w", encoding="utf-8", newline="") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-    except KeelError as exc:
-        raise fail(exc) from exc
+    count = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for doc in keel.catalog.export(family):
+            count += 1
+            yield doc
+
+    chunks = write_csv(counted()) if fmt == "csv" else write_ndjson(counted())
+    if output is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        return
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    if json_out:
+        emit({"products": count, "format": fmt, "path": output})
+    else:
+        console.print(f"{count} products written to {output} ({fmt})")
 
 
 def _instant(text: str | None) -> datetime | None:
