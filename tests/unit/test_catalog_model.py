@@ -42,7 +42,7 @@ INVALID = {
     "400638133393": "check digit 3 is wrong; expected 0",  # a GTIN-13 with its check digit dropped
     "12345": "5 digits; a GTIN has 8, 12, 13 or 14",
     "400638133393A": "only digits",
-    "\uff14\uff10\uff10\uff16\uff13\uff18\uff11\uff13\uff13\uff13\uff19\uff13\uff11": "only digits",  # full-width digits
+    "\uff14\uff10\uff10\uff16\uff13\uff18\uff11\uff13\uff13\uff13\uff19\uff13\uff11": "only digits",  # full-width
     "": "only digits",
 }
 
