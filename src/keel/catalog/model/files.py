@@ -96,7 +96,11 @@ def read_csv(text: str, families: Mapping[str, Family]) -> tuple[list[Row], list
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append((reader.line_num, "", f"broken CSV: {exc}"))
+            # the csv module's own cell limit (131,072 characters) stops a giant cell before MAX_CELL can
+            too_big = "field larger than field limit" in str(exc)
+            errors.append(
+                (reader.line_num, "", f"a cell over {MAX_CELL} characters" if too_big else f"broken CSV: {exc}")
+            )
             break  # the reader cannot find the next row reliably after a quoting error
         line = reader.line_num
         if not any(c.strip() for c in cells):
