@@ -19,25 +19,37 @@ from keel.catalog.model import (
     Saved,
     check_gtin,
 )
-from keel.catalog.service import CATALOG_EVENTS, CATEGORY_CHANGED, FAMILY_CHANGED, PRODUCT_CHANGED, CatalogService
+from keel.catalog.model.profiles import Compliance, Profile, RuleResult
+from keel.catalog.service import (
+    CATALOG_EVENTS,
+    CATEGORY_CHANGED,
+    FAMILY_CHANGED,
+    PRODUCT_CHANGED,
+    PROFILE_CHANGED,
+    CatalogService,
+)
 
 __all__ = [
     "CATALOG_EVENTS",
     "CATEGORY_CHANGED",
     "FAMILY_CHANGED",
     "PRODUCT_CHANGED",
+    "PROFILE_CHANGED",
     "AttributeDef",
     "AttributeType",
     "CatalogService",
     "Category",
     "Change",
+    "Compliance",
     "Family",
     "GtinCheck",
     "GtinFlag",
     "ImportReport",
     "Product",
     "ProductView",
+    "Profile",
     "Revision",
+    "RuleResult",
     "Saved",
     "check_gtin",
 ]

@@ -13,6 +13,7 @@ from keel.catalog.schemas import (
     CategoryPublic,
     CategoryPut,
     ChangePublic,
+    CompliancePublic,
     DiffPublic,
     FamilyPublic,
     GtinPublic,
@@ -20,6 +21,7 @@ from keel.catalog.schemas import (
     ProductDocument,
     ProductPublic,
     ProductsPage,
+    ProfilePublic,
     RevertRequest,
     RevisionDetail,
     RevisionPublic,
@@ -157,6 +159,72 @@ def put_category(code: Annotated[str, Path(max_length=64)], body: CategoryPut, k
     return CategoryPublic.of(keel.catalog.put_category(Category(code, body.label, body.parent), source="api"))
 
 
+@router.get(
+    "/catalog/profiles",
+    response_model=list[ProfilePublic],
+    operation_id="list_compliance_profiles",
+    summary="List compliance profiles",
+)
+def list_profiles(keel: KeelDep) -> list[ProfilePublic]:
+    """The compliance profiles: those shipped with Keel (Google Merchant Center, marketplace JSON listings, EU
+    product law, a generic web store) and the user-defined ones, each with its rules.
+
+    Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
+    """
+    return [ProfilePublic.of(p) for p in keel.catalog.profiles()]
+
+
+@router.get(
+    "/catalog/profiles/{code}",
+    response_model=ProfilePublic,
+    operation_id="get_compliance_profile",
+    summary="Get a compliance profile",
+)
+def get_profile(code: Annotated[str, Path(max_length=64)], keel: KeelDep) -> ProfilePublic:
+    """One compliance profile and its rules.
+
+    Refuses an unknown profile (404). Idempotent: a read, it changes nothing.
+    """
+    return ProfilePublic.of(keel.catalog.profile(code))
+
+
+@router.put(
+    "/catalog/profiles/{code}",
+    response_model=ProfilePublic,
+    operation_id="put_compliance_profile",
+    summary="Create or replace a user-defined compliance profile",
+)
+def put_profile(
+    code: Annotated[str, Path(max_length=64)],
+    keel: KeelDep,
+    body: Annotated[
+        Document,
+        Body(
+            examples=[
+                {
+                    "label": "Our marketplace",
+                    "fields": {"id": "@sku"},
+                    "rules": [
+                        {"id": "title-required", "field": "title", "check": "required", "message": "Add a title."},
+                        {"id": "title-length", "field": "title", "check": "length", "max": 80, "message": "Shorten."},
+                    ],
+                }
+            ]
+        ),
+    ],
+) -> ProfilePublic:
+    """Create or replace a user-defined compliance profile: its field mapping and its rules (required, length,
+    one_of, pattern, url, gtin, gtin_tradable, any_of, positive, equals, percent_total; each optionally
+    ``when`` another field holds given values), each with the message a person reads when it fails.
+
+    Refuses an invalid document (422, every field's problem), a body whose code differs from the path's, and
+    the code of a shipped profile (422). Idempotent: the same document again changes nothing.
+    """
+    if body.setdefault("code", code) != code:
+        raise single_field("code", "differs from the code in the path")
+    return ProfilePublic.of(keel.catalog.put_profile(body, source="api"))
+
+
 @router.get("/catalog/products", response_model=ProductsPage, operation_id="list_products", summary="List products")
 def list_products(
     keel: KeelDep,
@@ -191,6 +259,29 @@ def get_product(
     if as_of is not None and as_of.utcoffset() is None:
         raise single_field("as_of", "an instant with its offset, e.g. 2026-12-01T10:00:00Z")
     return ProductPublic.of(keel.catalog.product(code, as_of))
+
+
+@router.get(
+    "/catalog/products/{code}/compliance",
+    response_model=CompliancePublic,
+    operation_id="check_product_compliance",
+    summary="Check a product against a compliance profile",
+)
+def check_compliance(
+    code: CodePath,
+    keel: KeelDep,
+    profile: Annotated[str, Query(max_length=64, description="the compliance profile, e.g. google-merchant")],
+    channel: Annotated[str | None, Query(max_length=64, description="read this channel's overrides")] = None,
+    locale: Annotated[str | None, Query(max_length=5, description="read localised values in this locale")] = None,
+) -> CompliancePublic:
+    """Every rule of a compliance profile, and the product family's requirements for the channel, on each
+    variant as the channel shows it in the locale: pass or fail with the field and a message, and the
+    completeness score.
+
+    Refuses an unknown product or profile (404) and a missing profile (422). Idempotent: a read, it changes
+    nothing.
+    """
+    return CompliancePublic.of(keel.catalog.compliance(code, profile, channel=channel, locale=locale))
 
 
 @router.put(

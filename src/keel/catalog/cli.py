@@ -20,10 +20,12 @@ from keel.catalog.model.files import write_csv, write_ndjson
 from keel.catalog.schemas import (
     CategoryPublic,
     ChangePublic,
+    CompliancePublic,
     FamilyPublic,
     GtinPublic,
     ImportPublic,
     ProductPublic,
+    ProfilePublic,
     RevisionPublic,
     SavedPublic,
 )
@@ -150,6 +152,77 @@ def put_category(
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"category {code}" + (f" under {parent}" if parent else " (a root)"))
+
+
+@app.command("profiles")
+def profiles(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """The compliance profiles, shipped and user-defined."""
+    keel = open_keel(database_url)
+    rows = [ProfilePublic.of(p) for p in keel.catalog.profiles()]
+    if json_out:
+        emit(rows)
+        return
+    table = Table("profile", "label", "rules", "shipped", title=f"{len(rows)} compliance profiles")
+    for p in rows:
+        table.add_row(p.code, escape(p.label), str(len(p.rules)), "yes" if p.shipped else "")
+    console.print(table)
+
+
+@app.command("profile")
+def profile(code: str, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """One compliance profile's rules."""
+    keel = open_keel(database_url)
+    try:
+        found = ProfilePublic.of(keel.catalog.profile(code))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
+    table = Table("rule", "check", "field", "message", title=f"{found.code}: {escape(found.label)}")
+    for r in found.rules:
+        table.add_row(r.id, r.check, r.field, escape(r.message))
+    console.print(table)
+
+
+@app.command("put-profile")
+def put_profile(path: FileArg, database_url: DbOpt = None) -> None:
+    """Create or replace a user-defined compliance profile from a JSON document."""
+    keel = open_keel(database_url)
+    try:
+        found = keel.catalog.put_profile(_document(path), source="cli")
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"profile {found.code}: {len(found.rules)} rules")
+
+
+@app.command("check")
+def check(
+    code: str,
+    profile: Annotated[str, typer.Option(help="the compliance profile, e.g. google-merchant")],
+    channel: Annotated[str | None, typer.Option(help="read this channel's overrides and requirements")] = None,
+    locale: Annotated[str | None, typer.Option(help="read localised values in this locale, e.g. de")] = None,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a product against a compliance profile: every rule per variant, pass or fail, and the
+    completeness score. Exit status 1 when a rule fails."""
+    keel = open_keel(database_url)
+    try:
+        report = CompliancePublic.of(keel.catalog.compliance(code, profile, channel=channel, locale=locale))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(report)
+    else:
+        failed = [r for r in report.results if not r.passed]
+        title = f"{report.product} against {report.profile}: {report.score}% complete, {len(failed)} failing"
+        table = Table("sku", "rule", "field", "message", title=title)
+        for r in failed:
+            table.add_row(r.sku, r.rule, r.field, escape(r.message))
+        console.print(table)
+    if not report.passed:
+        raise typer.Exit(code=1)
 
 
 @app.command("products")

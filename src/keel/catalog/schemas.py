@@ -19,6 +19,7 @@ from keel.catalog.model import (
     Saved,
     family_document,
 )
+from keel.catalog.model.profiles import Compliance, Profile, profile_document
 from keel.platform.schemas import Code, SeqNumber, StrictModel, Text
 
 
@@ -202,3 +203,65 @@ class ImportPublic(BaseModel):
     @classmethod
     def of(cls, r: ImportReport) -> ImportPublic:
         return cls(rows=r.rows, products=r.products, created=r.created, updated=r.updated, unchanged=r.unchanged)
+
+
+class RulePublic(BaseModel):
+    id: str
+    check: str = Field(examples=["length"])
+    field: str = Field(description="the field the rule reads (any_of: the fields, comma-separated)")
+    message: str = Field(description="what a person reads when the rule fails")
+    parameters: dict[str, Any] = Field(description="min, max, values, pattern, value, when: as the profile says")
+
+
+class ProfilePublic(BaseModel):
+    code: str
+    label: str
+    description: str
+    shipped: bool = Field(description="shipped with Keel (read-only) rather than defined by a user")
+    fields: dict[str, str] = Field(description="profile field -> product attribute or built-in source (@sku ...)")
+    rules: list[RulePublic]
+
+    @classmethod
+    def of(cls, p: Profile) -> ProfilePublic:
+        doc = profile_document(p)
+        rules = []
+        for r in doc["rules"]:
+            rest = {k: v for k, v in r.items() if k not in ("id", "check", "field", "fields", "message")}
+            name = ",".join(r["fields"]) if "fields" in r else r["field"]
+            rules.append(RulePublic(id=r["id"], check=r["check"], field=name, message=r["message"], parameters=rest))
+        return cls(
+            code=p.code, label=p.label, description=p.description, shipped=p.shipped, fields=p.fields, rules=rules
+        )
+
+
+class RuleResultPublic(BaseModel):
+    rule: str
+    sku: str
+    field: str
+    passed: bool
+    message: str = Field(description='"ok", or what to do to pass')
+
+
+class CompliancePublic(BaseModel):
+    product: str
+    profile: str
+    channel: str | None
+    locale: str | None
+    passed: bool = Field(description="every rule passes on every variant")
+    score: float = Field(description="completeness: the share of results that pass, in percent")
+    results: list[RuleResultPublic]
+
+    @classmethod
+    def of(cls, c: Compliance) -> CompliancePublic:
+        return cls(
+            product=c.product,
+            profile=c.profile,
+            channel=c.channel,
+            locale=c.locale,
+            passed=c.passed,
+            score=c.score,
+            results=[
+                RuleResultPublic(rule=r.rule, sku=r.sku, field=r.field, passed=r.passed, message=r.message)
+                for r in c.results
+            ],
+        )

@@ -8,8 +8,11 @@ transaction, so there is never a change without its revision nor a revision with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from keel.catalog import store
@@ -30,21 +33,43 @@ from keel.catalog.model import (
     product_document,
 )
 from keel.catalog.model.files import read_csv, read_ndjson, write_csv, write_ndjson
+from keel.catalog.model.profiles import Compliance, Profile, evaluate, parse_profile, profile_document
 from keel.platform.actor import current_actor
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import FieldError, NotFound, PayloadTooLarge, ValidationFailed
+from keel.platform.errors import FieldError, NotFound, PayloadTooLarge, ValidationFailed, single_field
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.schemas import clean_document
 
 PRODUCT_CHANGED = "catalog.product_changed"
 FAMILY_CHANGED = "catalog.family_changed"
 CATEGORY_CHANGED = "catalog.category_changed"
-CATALOG_EVENTS = frozenset({PRODUCT_CHANGED, FAMILY_CHANGED, CATEGORY_CHANGED})
+PROFILE_CHANGED = "catalog.profile_changed"
+CATALOG_EVENTS = frozenset({PRODUCT_CHANGED, FAMILY_CHANGED, CATEGORY_CHANGED, PROFILE_CHANGED})
 WRITE_CHUNK = 1_000  # products locked, compared and written per statement group of a batch
 SHOWN_PATHS = 50  # changed paths an event names; a consumer reads the revision for the rest
 
 Progress = Callable[[int, int], None]
+
+
+@cache
+def shipped_profiles() -> dict[str, Profile]:
+    """The compliance profiles shipped as JSON files in ``keel/catalog/profiles/``, by code."""
+    found = {}
+    for entry in resources.files("keel.catalog").joinpath("profiles").iterdir():
+        if entry.name.endswith(".json"):
+            profile, problems = parse_profile(json.loads(entry.read_text(encoding="utf-8")), shipped=True)
+            if profile is None:
+                raise ValueError(f"shipped profile {entry.name} is invalid: {problems}")
+            found[profile.code] = profile
+    return found
+
+
+def _profile(doc: dict[str, Any]) -> Profile:
+    profile, problems = parse_profile(doc)
+    if profile is None:  # stored documents were checked on the way in
+        raise ValueError(f"stored profile does not parse: {problems}")
+    return profile
 
 
 def _problems(what: str, errors: Sequence[FieldError]) -> str:
@@ -317,6 +342,50 @@ class CatalogService:
         with self.db.snapshot() as conn:
             for row in store.iter_products(conn, family):
                 yield row.document
+
+    # -- compliance ------------------------------------------------------------------------------------------
+    def profiles(self) -> list[Profile]:
+        """The shipped compliance profiles and the user-defined ones, by code."""
+        with self.db.read() as conn:
+            stored = store.profile_documents(conn)
+        found = dict(shipped_profiles()) | {c: _profile(d) for c, d in stored.items()}
+        return [found[c] for c in sorted(found)]
+
+    def profile(self, code: str) -> Profile:
+        """One compliance profile; ``NotFound`` (404) when there is none of that code."""
+        found = next((p for p in self.profiles() if p.code == code), None)
+        if found is None:
+            raise NotFound(f"no compliance profile {code!r}")
+        return found
+
+    def put_profile(self, doc: Any, source: str = "api") -> Profile:
+        """Create or replace a user-defined compliance profile. Refused (422) when the document is invalid or
+        names a shipped profile (those change with Keel's releases). Idempotent."""
+        profile, problems = parse_profile(doc)
+        if profile is None:
+            errors = [FieldError(None, f, r) for f, r in problems]
+            raise ValidationFailed(_problems("the profile", errors), errors)
+        if profile.code in shipped_profiles():
+            raise single_field("code", f"{profile.code} is a shipped profile; choose another code")
+        with self.db.write() as conn:
+            if store.save_profile(conn, profile.code, profile_document(profile), utcnow()):
+                data = {"profile": profile.code}
+                self.events.append(conn, [NewEvent(PROFILE_CHANGED, f"catalog/profiles/{profile.code}", data, source)])
+        return profile
+
+    def compliance(
+        self, code: str, profile: str, *, channel: str | None = None, locale: str | None = None
+    ) -> Compliance:
+        """Every rule of ``profile`` (and the family's requirements for ``channel``) on each variant of a
+        product as ``channel`` shows it in ``locale``: pass or fail with the field and a message, and the
+        completeness score."""
+        checked = self.profile(profile)
+        view = self.product(code)
+        family = self.family(view.family)
+        product, problems = parse_product(view.document, {family.code: family})
+        if product is None:  # stored documents are valid under their family (put_family keeps them so)
+            raise ValueError(f"stored product does not parse: {problems}")
+        return evaluate(checked, product, family, channel, locale)
 
     # -- revisions -------------------------------------------------------------------------------------------
     def history(self, code: str, *, limit: int = 100, offset: int = 0) -> tuple[list[Revision], int]:

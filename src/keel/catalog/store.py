@@ -27,6 +27,14 @@ families = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
 )
 
+profiles = sa.Table(  # user-defined compliance profiles (the shipped ones are files in the package)
+    "catalog_profiles",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("document", JsonType, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
 categories = sa.Table(
     "catalog_categories",
     metadata,
@@ -89,6 +97,24 @@ def save_family(conn: Connection, code: str, document: dict[str, Any], now: date
         conn.execute(families.insert().values(code=code, document=document, updated_at=now))
     else:
         conn.execute(families.update().where(families.c.code == code).values(document=document, updated_at=now))
+    return True
+
+
+def profile_documents(conn: Connection) -> dict[str, dict[str, Any]]:
+    """The user-defined compliance profiles' documents by code."""
+    rows = conn.execute(sa.select(profiles.c.code, profiles.c.document).order_by(profiles.c.code))
+    return {row.code: row.document for row in rows}
+
+
+def save_profile(conn: Connection, code: str, document: dict[str, Any], now: datetime) -> bool:
+    """Insert or replace a user-defined profile; False when it was stored the same already."""
+    have = conn.execute(sa.select(profiles.c.document).where(profiles.c.code == code)).scalar_one_or_none()
+    if have == document:
+        return False
+    if have is None:
+        conn.execute(profiles.insert().values(code=code, document=document, updated_at=now))
+    else:
+        conn.execute(profiles.update().where(profiles.c.code == code).values(document=document, updated_at=now))
     return True
 
 

@@ -1,4 +1,4 @@
-"""catalog: families, the category tree, products, variants and every product revision
+"""catalog: families, the category tree, products, variants, every product revision, compliance profiles
 
 Revision ID: 0011
 Revises: 0010
@@ -28,6 +28,13 @@ def upgrade() -> None:
         sa.Column("document", JSON, nullable=False),
         sa.Column("updated_at", keel.platform.db.Timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_catalog_families")),
+    )
+    op.create_table(
+        "catalog_profiles",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("document", JSON, nullable=False),
+        sa.Column("updated_at", keel.platform.db.Timestamp(), nullable=False),
+        sa.PrimaryKeyConstraint("code", name=op.f("pk_catalog_profiles")),
     )
     op.create_table(
         "catalog_categories",
@@ -91,4 +98,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_catalog_products_family_code"), table_name="catalog_products")
     op.drop_table("catalog_products")
     op.drop_table("catalog_categories")
+    op.drop_table("catalog_profiles")
     op.drop_table("catalog_families")
