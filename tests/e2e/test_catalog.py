@@ -163,3 +163,57 @@ def test_cli_refuses_a_bad_file_with_its_rows(run: Run, db_url: str, tmp_path: P
     assert snapshot(keel) == before
     keel.close()
     assert run("catalog", "show", "NOPE").exit_code == 3
+
+
+def test_profiles_and_compliance_over_http(keel: Keel, client: TestClient) -> None:
+    seed(keel)
+    client.put("/catalog/products/TEE", json=tee())
+    profiles = client.get("/catalog/profiles").json()
+    assert [(p["code"], p["shipped"]) for p in profiles] == [
+        ("eu-product-law", True),
+        ("google-merchant", True),
+        ("marketplace-listings", True),
+        ("web-store", True),
+    ]
+    title = next(r for r in profiles[1]["rules"] if r["id"] == "title-length")
+    assert title["parameters"] == {"min": 1, "max": 150}
+    report = client.get(
+        "/catalog/products/TEE/compliance", params={"profile": "web-store", "channel": "google", "locale": "de"}
+    ).json()
+    failing = sorted({(r["rule"], r["field"]) for r in report["results"] if not r["passed"]})
+    assert failing == [
+        ("description-required", "description"),
+        ("family:required:link", "link"),
+        ("image-required", "image"),
+    ]
+    assert report["passed"] is False and 0 < report["score"] < 100
+    mine = {"label": "Ours", "rules": [{"id": "t", "field": "title", "check": "required", "message": "Add one."}]}
+    assert client.put("/catalog/profiles/ours", json=mine).json()["shipped"] is False
+    ours = client.get("/catalog/products/TEE/compliance", params={"profile": "ours", "locale": "de"}).json()
+    assert (ours["passed"], ours["score"]) == (True, 100.0)
+    before = snapshot(keel)
+    assert client.put("/catalog/profiles/web-store", json=mine).status_code == 422  # a shipped profile's code
+    assert client.put("/catalog/profiles/x", json={"rules": [{"id": "t", "check": "nope"}]}).status_code == 422
+    assert client.get("/catalog/products/TEE/compliance", params={"profile": "nope"}).status_code == 404
+    assert snapshot(keel) == before
+
+
+def test_cli_checks_a_product_against_a_profile(run: Run, tmp_path: Path) -> None:
+    family = tmp_path / "family.json"
+    family.write_text(json.dumps(FAMILY))
+    run("catalog", "put-family", str(family))
+    run("catalog", "put-category", "tops", "--label", "Tops")
+    doc = tmp_path / "tee.json"
+    doc.write_text(json.dumps(tee()))
+    run("catalog", "put", str(doc))
+    checked = run("catalog", "check", "TEE", "--profile", "web-store", "--locale", "de", "--json")
+    assert checked.exit_code == 1  # rules fail: the exit status says so, the document says which
+    assert {r["rule"] for r in json.loads(checked.stdout)["results"] if not r["passed"]} == {
+        "description-required",
+        "image-required",
+    }
+    table = run("catalog", "check", "TEE", "--profile", "web-store", "--locale", "de")
+    assert "Add at least one image." in table.stdout
+    profiles = json.loads(run("catalog", "profiles", "--json").stdout)
+    assert len(profiles) == 4
+    assert json.loads(run("catalog", "profile", "google-merchant", "--json").stdout)["rules"][0]["id"] == "id-required"
