@@ -26,7 +26,7 @@ class Fields(Listing):
     def __init__(self, fields: dict[str, Any]) -> None:
         self.fields = fields
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str, *, direct: bool = False) -> Any:
         return self.fields.get(name)
 
 

@@ -9,7 +9,9 @@ transaction, so there is never a change without its revision nor a revision with
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -33,6 +35,16 @@ from keel.catalog.model import (
     product_document,
 )
 from keel.catalog.model.files import read_csv, read_ndjson, write_csv, write_ndjson
+from keel.catalog.model.listings import (
+    ChannelReadiness,
+    ListingState,
+    ListingView,
+    Reason,
+    Target,
+    listing_states,
+    parse_target,
+    target_document,
+)
 from keel.catalog.model.profiles import Compliance, Profile, evaluate, parse_profile, profile_document
 from keel.platform.actor import current_actor
 from keel.platform.clock import utcnow
@@ -45,11 +57,28 @@ PRODUCT_CHANGED = "catalog.product_changed"
 FAMILY_CHANGED = "catalog.family_changed"
 CATEGORY_CHANGED = "catalog.category_changed"
 PROFILE_CHANGED = "catalog.profile_changed"
-CATALOG_EVENTS = frozenset({PRODUCT_CHANGED, FAMILY_CHANGED, CATEGORY_CHANGED, PROFILE_CHANGED})
+TARGET_CHANGED = "catalog.target_changed"
+LISTING_CHANGED = "listing.changed"  # what the channel sync engine consumes
+CATALOG_EVENTS = frozenset(
+    {PRODUCT_CHANGED, FAMILY_CHANGED, CATEGORY_CHANGED, PROFILE_CHANGED, TARGET_CHANGED, LISTING_CHANGED}
+)
 WRITE_CHUNK = 1_000  # products locked, compared and written per statement group of a batch
 SHOWN_PATHS = 50  # changed paths an event names; a consumer reads the revision for the rest
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Syndication:
+    """The channels' targets and the profiles they name, read once per write transaction."""
+
+    targets: list[Target]
+    profiles: dict[str, Profile]
+
+
+def _view(r: store.StoredListing) -> ListingView:
+    reasons = tuple(Reason(rule, name, message) for rule, name, message in r.reasons)
+    return ListingView(r.channel, r.sku, r.product, ListingState(r.state), reasons, r.payload, r.revision)
 
 
 @cache
@@ -187,13 +216,14 @@ class CatalogService:
             parsed, errors = self._parse(docs, families, known_categories, rows)
             if not errors:
                 errors = self._owners(conn, parsed, rows)
+            syndication = self._syndication(conn)
             if errors:
                 what = "the product" if len(docs) == 1 else "the batch"
                 raise ValidationFailed(f"{_problems(what, errors)}; nothing was saved", errors)
             items = [(p, product_document(p)) for p in parsed]
             saved = []
             for start in range(0, len(items), WRITE_CHUNK):
-                saved += self._write(conn, items[start : start + WRITE_CHUNK], source)
+                saved += self._write(conn, items[start : start + WRITE_CHUNK], source, families, syndication)
                 if progress is not None:
                     progress(min(start + WRITE_CHUNK, len(items)), len(items))
         changed = [s for s in saved if s.changed]
@@ -246,7 +276,14 @@ class CatalogService:
                     )
         return errors
 
-    def _write(self, conn: Any, items: list[tuple[Product, dict[str, Any]]], source: str) -> list[Saved]:
+    def _write(
+        self,
+        conn: Any,
+        items: list[tuple[Product, dict[str, Any]]],
+        source: str,
+        families: dict[str, Family],
+        syndication: Syndication,
+    ) -> list[Saved]:
         stored = store.lock_products(conn, [p.code for p, _ in items])
         writes: list[store.ProductWrite] = []
         saved: list[Saved] = []
@@ -261,9 +298,145 @@ class CatalogService:
             writes.append(store.ProductWrite(p.code, p.family, document, number, changes, gtins))
             saved.append(Saved(p.code, number, True, changes))
         actor = current_actor.get()
-        store.write_products(conn, writes, now=utcnow(), author=actor.identity_id, via=actor.via, source=source)
-        self.events.append(conn, [self._event(w, source) for w in writes])
+        now = utcnow()
+        store.write_products(conn, writes, now=now, author=actor.identity_id, via=actor.via, source=source)
+        events = [self._event(w, source) for w in writes]
+        changed = {w.code: w.revision for w in writes}
+        products = [p for p, _ in items if p.code in changed]
+        events += self._relist(conn, products, changed, families, syndication, now, source)
+        self.events.append(conn, events)
         return saved
+
+    # -- syndication -----------------------------------------------------------------------------------------
+    def _syndication(self, conn: Any) -> Syndication:
+        profiles = dict(shipped_profiles()) | {c: _profile(d) for c, d in store.profile_documents(conn).items()}
+        targets = []
+        for channel, doc in store.target_documents(conn).items():
+            target, problems = parse_target(channel, doc, profiles)
+            if target is None:  # stored targets were checked on the way in (and profiles keep their codes)
+                raise ValueError(f"stored target {channel} does not parse: {problems}")
+            targets.append(target)
+        return Syndication(targets, profiles)
+
+    def _relist(
+        self,
+        conn: Any,
+        products: list[Product],
+        revisions: dict[str, int],
+        families: dict[str, Family],
+        syndication: Syndication,
+        now: datetime,
+        source: str,
+        channel: str | None = None,
+    ) -> list[NewEvent]:
+        """Rebuild the listings of ``products`` on every target (or one channel's), store those that changed,
+        and return one ``listing.changed`` event per product whose listings changed."""
+        if not syndication.targets or not products:
+            return []
+        stored = store.listings_of(conn, [p.code for p in products], channel)
+        rows: list[store.StoredListing] = []
+        gone: list[tuple[str, str]] = []
+        events: list[NewEvent] = []
+        for product in products:
+            views = listing_states(product, families[product.family], syndication.targets, syndication.profiles)
+            fresh = {(v.channel, v.sku): v for v in views}
+            changed = []
+            for key, v in fresh.items():
+                reasons = [[r.rule, r.field, r.message] for r in v.reasons]
+                have = stored.get(key)
+                if have is not None and (have.state, have.reasons, have.payload) == (v.state.value, reasons, v.payload):
+                    continue
+                revision = revisions[product.code]
+                rows.append(store.StoredListing(*key, product.code, v.state.value, reasons, v.payload, revision, now))
+                changed.append({"channel": v.channel, "sku": v.sku, "state": v.state.value})
+            for key, have in stored.items():
+                if have.product == product.code and key not in fresh:
+                    gone.append(key)
+                    changed.append({"channel": key[0], "sku": key[1], "state": "removed"})
+            if changed:
+                data = {"product": product.code, "revision": revisions[product.code], "listings": changed}
+                events.append(NewEvent(LISTING_CHANGED, f"catalog/listings/{product.code}", data, source=source))
+        store.save_listings(conn, rows, gone)
+        return events
+
+    def put_target(self, channel: str, doc: Any, source: str = "api") -> Target:
+        """Set how a channel lists products: its compliance profile, locale and mapping (field <- attribute,
+        with unit conversion and truncation where the profile allows it); every product's listing on the
+        channel is rebuilt in the same transaction. Refused (422) for an unknown profile, a bad mapping or a
+        truncation the profile does not allow. Idempotent: the same document again changes nothing."""
+        with self.db.write() as conn:
+            syndication = self._syndication(conn)
+            target, problems = parse_target(channel, doc, syndication.profiles)
+            if target is None:
+                errors = [FieldError(None, f, r) for f, r in problems]
+                raise ValidationFailed(_problems("the target", errors), errors)
+            now = utcnow()
+            if not store.save_target(conn, channel, target_document(target), now):
+                return target
+            families = {c: self._family(d) for c, d in store.family_documents(conn).items()}
+            one = Syndication([target], syndication.profiles)
+            events = [NewEvent(TARGET_CHANGED, f"catalog/targets/{channel}", {"channel": channel}, source=source)]
+            batch: list[store.StoredProduct] = []
+            for stored in store.iter_products(conn):
+                batch.append(stored)
+                if len(batch) == WRITE_CHUNK:
+                    events += self._relist_stored(conn, batch, families, one, now, source, channel)
+                    batch = []
+            events += self._relist_stored(conn, batch, families, one, now, source, channel)
+            self.events.append(conn, events)
+        return target
+
+    def _relist_stored(
+        self,
+        conn: Any,
+        batch: list[store.StoredProduct],
+        families: dict[str, Family],
+        syndication: Syndication,
+        now: datetime,
+        source: str,
+        channel: str,
+    ) -> list[NewEvent]:
+        products = []
+        for stored in batch:
+            product, problems = parse_product(stored.document, families)
+            if product is None:
+                raise ValueError(f"stored product {stored.code} does not parse: {problems}")
+            products.append(product)
+        revisions = {s.code: s.revision for s in batch}
+        return self._relist(conn, products, revisions, families, syndication, now, source, channel)
+
+    def targets(self) -> list[Target]:
+        """Every channel's target, by channel."""
+        with self.db.read() as conn:
+            return self._syndication(conn).targets
+
+    def listings(
+        self, channel: str | None = None, state: ListingState | None = None, *, limit: int = 100, offset: int = 0
+    ) -> tuple[list[ListingView], int]:
+        """A page of listings (by channel, then SKU), filtered by channel and state, and how many match."""
+        with self.db.read() as conn:
+            rows, total = store.listings_page(conn, channel, state.value if state else None, limit, offset)
+        return [_view(r) for r in rows], total
+
+    def readiness(self, top: int = 5) -> list[ChannelReadiness]:
+        """Per channel with a target: listings ready and blocked, and the ``top`` reasons that block most."""
+        with self.db.read() as conn:
+            counts = store.state_counts(conn)
+            out = []
+            for target in self._syndication(conn).targets:
+                tally: Counter[str] = Counter()
+                for reasons in store.blocked_reasons(conn, target.channel):
+                    tally.update(f"{rule}: {message}" for rule, _, message in reasons)
+                have = counts.get(target.channel, {})
+                out.append(
+                    ChannelReadiness(
+                        target.channel,
+                        have.get(ListingState.READY.value, 0),
+                        have.get(ListingState.BLOCKED.value, 0),
+                        tuple(tally.most_common(top)),
+                    )
+                )
+        return out
 
     @staticmethod
     def _event(w: store.ProductWrite, source: str) -> NewEvent:

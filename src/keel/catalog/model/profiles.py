@@ -75,6 +75,7 @@ class Profile:
     rules: tuple[Rule, ...]
     fields: dict[str, str] = field(default_factory=dict, hash=False)
     shipped: bool = False
+    truncatable: tuple[str, ...] = ()  # fields a channel mapping may cut to length (the rest must fit as they are)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,10 @@ def parse_profile(doc: Any, *, shipped: bool = False) -> tuple[Profile | None, l
     ):
         errors.append(("fields", f"an object: profile field -> attribute code or one of {', '.join(sorted(SOURCES))}"))
         fields = {}
+    truncatable = doc.get("truncatable", [])
+    if not isinstance(truncatable, list) or not all(isinstance(t, str) for t in truncatable):
+        errors.append(("truncatable", "a list of the fields a mapping may cut to length"))
+        truncatable = []
     raw_rules = doc.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules or len(raw_rules) > MAX_RULES:
         errors.append(("rules", f"a list of 1 to {MAX_RULES} rules"))
@@ -145,7 +150,7 @@ def parse_profile(doc: Any, *, shipped: bool = False) -> tuple[Profile | None, l
             rules.append(rule)
     if errors:
         return None, errors
-    return Profile(str(code), str(label), str(description), tuple(rules), dict(fields), shipped), []
+    return Profile(str(code), str(label), str(description), tuple(rules), dict(fields), shipped, tuple(truncatable)), []
 
 
 def _rule(raw: Any) -> tuple[Rule | None, list[tuple[str, str]]]:
@@ -243,8 +248,10 @@ class Listing:
         self.profile, self.product, self.variant, self.family = profile, product, variant, family
         self.channel, self.locale = channel, locale
 
-    def get(self, name: str) -> Any:
-        source = self.profile.fields.get(name, name)
+    def get(self, name: str, *, direct: bool = False) -> Any:
+        """The value of profile field ``name`` (through the profile's field map), or with ``direct`` of the
+        attribute or built-in source ``name`` itself."""
+        source = name if direct else self.profile.fields.get(name, name)
         p, v = self.product, self.variant
         builtin: dict[str, Any] = {
             "@sku": v.sku,
@@ -302,27 +309,35 @@ def check_rule(rule: Rule, listing: Listing) -> bool | None:
             return bool(shares) and sum(shares) == 100
 
 
+def family_results(
+    product: Product, variant: Variant, family: Family, channel: str | None, locale: str | None
+) -> list[RuleResult]:
+    """The family's own requirements for ``channel`` on one variant, as rules ``family:required:<attr>``."""
+    results = []
+    for code in family.required_on(channel):
+        attr = family.attribute(code)
+        found = attr is not None and _given(
+            resolve(variant.values if attr.variant else product.values, attr, locale, channel)
+        )
+        where = f" in {locale}" if attr is not None and attr.localised and locale else ""
+        message = "ok" if found else f"The family {family.code} requires {code}{where} on this channel."
+        results.append(RuleResult(f"family:required:{code}", variant.sku, code, found, message))
+    return results
+
+
 def evaluate(profile: Profile, product: Product, family: Family, channel: str | None, locale: str | None) -> Compliance:
     """Every applicable rule of ``profile`` on every variant of ``product``, as ``channel`` shows it in
     ``locale``; the family's own requirements for the channel count as rules too (``family:required:<attr>``)."""
     results: list[RuleResult] = []
     for variant in product.variants:
         listing = Listing(profile, product, variant, family, channel, locale)
-        for code in family.required_on(channel):
-            attr = family.attribute(code)
-            found = attr is not None and _given(
-                resolve(variant.values if attr.variant else product.values, attr, locale, channel)
-            )
-            where = f" in {locale}" if attr is not None and attr.localised and locale else ""
-            message = "ok" if found else f"The family {family.code} requires {code}{where} on this channel."
-            results.append(RuleResult(f"family:required:{code}", variant.sku, code, found, message))
+        results += family_results(product, variant, family, channel, locale)
         for rule in profile.rules:
             outcome = check_rule(rule, listing)
             if outcome is None:
                 continue
-            results.append(
-                RuleResult(rule.id, variant.sku, ",".join(rule.names), outcome, "ok" if outcome else rule.message)
-            )
+            message = "ok" if outcome else rule.message
+            results.append(RuleResult(rule.id, variant.sku, ",".join(rule.names), outcome, message))
     return Compliance(product.code, profile.code, channel, locale, tuple(results))
 
 
@@ -344,10 +359,13 @@ def profile_document(profile: Profile) -> dict[str, Any]:
             doc["when"] = {"field": r.when_field, "in": list(r.when_in)}
         doc["message"] = r.message
         rules.append(doc)
-    return {
+    doc = {
         "code": profile.code,
         "label": profile.label,
         "description": profile.description,
         "fields": dict(profile.fields),
         "rules": rules,
     }
+    if profile.truncatable:
+        doc["truncatable"] = list(profile.truncatable)
+    return doc

@@ -1,4 +1,5 @@
-"""catalog: families, the category tree, products, variants, every product revision, compliance profiles
+"""catalog: families, the category tree, products, variants, every product revision, compliance profiles,
+channel targets and listing states
 
 Revision ID: 0011
 Revises: 0010
@@ -87,9 +88,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("product", "number", name=op.f("pk_catalog_revisions")),
     )
     op.create_index(op.f("ix_catalog_revisions_product_at"), "catalog_revisions", ["product", "at"], unique=False)
+    op.create_table(
+        "catalog_targets",
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("document", JSON, nullable=False),
+        sa.Column("updated_at", keel.platform.db.Timestamp(), nullable=False),
+        sa.PrimaryKeyConstraint("channel", name=op.f("pk_catalog_targets")),
+    )
+    op.create_table(
+        "catalog_listings",
+        sa.Column("channel", sa.String(length=64), nullable=False),
+        sa.Column("sku", sa.String(length=64), nullable=False),
+        sa.Column("product", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("reasons", JSON, nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("updated_at", keel.platform.db.Timestamp(), nullable=False),
+        sa.PrimaryKeyConstraint("channel", "sku", name=op.f("pk_catalog_listings")),
+    )
+    op.create_index(op.f("ix_catalog_listings_product"), "catalog_listings", ["product"], unique=False)
+    op.create_index(op.f("ix_catalog_listings_channel_state"), "catalog_listings", ["channel", "state"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_catalog_listings_channel_state"), table_name="catalog_listings")
+    op.drop_index(op.f("ix_catalog_listings_product"), table_name="catalog_listings")
+    op.drop_table("catalog_listings")
+    op.drop_table("catalog_targets")
     op.drop_index(op.f("ix_catalog_revisions_product_at"), table_name="catalog_revisions")
     op.drop_table("catalog_revisions")
     op.drop_index(op.f("ix_catalog_variants_gtin"), table_name="catalog_variants")
