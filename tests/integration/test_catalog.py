@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from keel.bootstrap import Keel
-from keel.catalog import PRODUCT_CHANGED, Category
+from keel.catalog import PRODUCT_CHANGED, Category, ListingState
 from keel.platform.actor import Actor, acting_as
 from keel.platform.errors import NotFound, PayloadTooLarge, ValidationFailed
 from tests.support import events_after, last_seq, snapshot
@@ -168,3 +168,48 @@ def test_a_batch_over_the_limit_is_refused(keel_factory: object) -> None:
     seed(small)
     with pytest.raises(PayloadTooLarge):
         small.catalog.import_file(CSV, "csv")
+
+
+def test_one_edit_updates_every_channels_listing_state_in_its_transaction(keel: Keel) -> None:
+    seed(keel)
+    keel.catalog.put_product(tee(), source="api")
+    seq = last_seq(keel)
+    keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
+    keel.catalog.put_target("google", {"profile": "google-merchant", "locale": "de"})
+    listed, total = keel.catalog.listings()
+    assert total == 4
+    assert {(v.channel, v.sku, v.state.value) for v in listed} == {
+        ("google", "TEE-S", "blocked"),
+        ("google", "TEE-M", "blocked"),
+        ("shop", "TEE-S", "blocked"),
+        ("shop", "TEE-M", "blocked"),
+    }
+    shop = next(v for v in listed if v.channel == "shop")
+    assert {r.rule for r in shop.reasons} == {"description-required", "image-required"}
+    assert [e.type for e in events_after(keel, seq)].count("listing.changed") == 2  # one per target set
+    seq = last_seq(keel)
+    fixed = tee(media=[{"url": "https://cdn.example/tee.jpg"}])
+    fixed["values"].append({"attribute": "description", "locale": "de", "value": "Weich und fair."})
+    keel.catalog.put_product(fixed, source="api")
+    ready, _ = keel.catalog.listings("shop", ListingState.READY)
+    assert [(v.sku, v.revision) for v in ready] == [("TEE-M", 2), ("TEE-S", 2)]
+    changed = events_after(keel, seq, {"listing.changed"})
+    assert [sorted((x["channel"], x["sku"], x["state"]) for x in e.data["listings"]) for e in changed] == [
+        [
+            ("google", "TEE-M", "blocked"),
+            ("google", "TEE-S", "blocked"),
+            ("shop", "TEE-M", "ready"),
+            ("shop", "TEE-S", "ready"),
+        ]
+    ]
+    board = {r.channel: r for r in keel.catalog.readiness()}
+    assert (board["shop"].ready, board["shop"].blocked) == (2, 0)
+    assert (board["google"].ready, board["google"].blocked) == (0, 2)
+    assert board["google"].top_reasons[0][1] == 2
+    # a variant dropped from the product leaves every channel
+    keel.catalog.put_product(fixed | {"variants": fixed["variants"][:1]}, source="api")
+    assert {(v.channel, v.sku) for v in keel.catalog.listings()[0]} == {("google", "TEE-S"), ("shop", "TEE-S")}
+    # a re-sent document changes no listing and announces nothing
+    seq = last_seq(keel)
+    keel.catalog.put_product(fixed | {"variants": fixed["variants"][:1]}, source="api")
+    assert last_seq(keel) == seq

@@ -19,13 +19,16 @@ from keel.catalog.model import (
     Saved,
     check_gtin,
 )
+from keel.catalog.model.listings import ChannelReadiness, ListingState, ListingView, Reason, Target
 from keel.catalog.model.profiles import Compliance, Profile, RuleResult
 from keel.catalog.service import (
     CATALOG_EVENTS,
     CATEGORY_CHANGED,
     FAMILY_CHANGED,
+    LISTING_CHANGED,
     PRODUCT_CHANGED,
     PROFILE_CHANGED,
+    TARGET_CHANGED,
     CatalogService,
 )
 
@@ -33,23 +36,30 @@ __all__ = [
     "CATALOG_EVENTS",
     "CATEGORY_CHANGED",
     "FAMILY_CHANGED",
+    "LISTING_CHANGED",
     "PRODUCT_CHANGED",
     "PROFILE_CHANGED",
+    "TARGET_CHANGED",
     "AttributeDef",
     "AttributeType",
     "CatalogService",
     "Category",
     "Change",
+    "ChannelReadiness",
     "Compliance",
     "Family",
     "GtinCheck",
     "GtinFlag",
     "ImportReport",
+    "ListingState",
+    "ListingView",
     "Product",
     "ProductView",
     "Profile",
+    "Reason",
     "Revision",
     "RuleResult",
     "Saved",
+    "Target",
     "check_gtin",
 ]
