@@ -19,6 +19,7 @@ from keel.catalog.model import (
     Saved,
     family_document,
 )
+from keel.catalog.model.listings import ChannelReadiness, ListingView, Target, target_document
 from keel.catalog.model.profiles import Compliance, Profile, profile_document
 from keel.platform.schemas import Code, SeqNumber, StrictModel, Text
 
@@ -264,4 +265,71 @@ class CompliancePublic(BaseModel):
                 RuleResultPublic(rule=r.rule, sku=r.sku, field=r.field, passed=r.passed, message=r.message)
                 for r in c.results
             ],
+        )
+
+
+class TargetPublic(BaseModel):
+    channel: str
+    profile: str
+    locale: str | None
+    mapping: dict[str, Any] = Field(description='channel field -> attribute, or {"source", "unit", "truncate"}')
+
+    @classmethod
+    def of(cls, t: Target) -> TargetPublic:
+        return cls(channel=t.channel, **target_document(t))
+
+
+class ReasonPublic(BaseModel):
+    rule: str
+    field: str
+    message: str
+
+
+class ListingPublic(BaseModel):
+    channel: str
+    sku: str
+    product: str
+    state: str = Field(examples=["ready"], description="ready or blocked")
+    reasons: list[ReasonPublic] = Field(description="why it is blocked (empty when ready)")
+    payload: dict[str, Any] = Field(description="the fields the channel is sent, after the mapping")
+    revision: int = Field(description="the product revision this listing was built from")
+
+    @classmethod
+    def of(cls, v: ListingView) -> ListingPublic:
+        return cls(
+            channel=v.channel,
+            sku=v.sku,
+            product=v.product,
+            state=v.state.value,
+            reasons=[ReasonPublic(rule=r.rule, field=r.field, message=r.message) for r in v.reasons],
+            payload=v.payload,
+            revision=v.revision,
+        )
+
+
+class ListingsPage(BaseModel):
+    items: list[ListingPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ReasonCount(BaseModel):
+    reason: str
+    listings: int
+
+
+class ReadinessPublic(BaseModel):
+    channel: str
+    ready: int
+    blocked: int
+    top_reasons: list[ReasonCount]
+
+    @classmethod
+    def of(cls, r: ChannelReadiness) -> ReadinessPublic:
+        return cls(
+            channel=r.channel,
+            ready=r.ready,
+            blocked=r.blocked,
+            top_reasons=[ReasonCount(reason=text, listings=n) for text, n in r.top_reasons],
         )
