@@ -217,3 +217,50 @@ def test_cli_checks_a_product_against_a_profile(run: Run, tmp_path: Path) -> Non
     profiles = json.loads(run("catalog", "profiles", "--json").stdout)
     assert len(profiles) == 4
     assert json.loads(run("catalog", "profile", "google-merchant", "--json").stdout)["rules"][0]["id"] == "id-required"
+
+
+def test_targets_listings_and_readiness_over_http_and_cli(keel: Keel, client: TestClient) -> None:
+    seed(keel)
+    client.put("/catalog/products/TEE", json=tee())
+    target = client.put("/catalog/targets/shop", json={"profile": "web-store", "locale": "de"})
+    assert target.json() == {"channel": "shop", "profile": "web-store", "locale": "de", "mapping": {}}
+    before = snapshot(keel)
+    refused = client.put(
+        "/catalog/targets/g",
+        json={"profile": "google-merchant", "mapping": {"title": {"source": "title", "truncate": 9}}},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["reason"] == "profile google-merchant does not let title be truncated"
+    assert client.get("/catalog/listings", params={"state": "stale"}).status_code == 422
+    assert snapshot(keel) == before
+    blocked = client.get("/catalog/listings", params={"channel": "shop", "state": "blocked"}).json()
+    assert blocked["total"] == 2
+    assert {r["rule"] for r in blocked["items"][0]["reasons"]} == {"description-required", "image-required"}
+    board = client.get("/catalog/readiness").json()
+    assert [(r["channel"], r["ready"], r["blocked"]) for r in board] == [("shop", 0, 2)]
+    assert board[0]["top_reasons"][0]["listings"] == 2
+
+
+def test_cli_sets_a_target_and_lists_readiness(run: Run, tmp_path: Path) -> None:
+    family = tmp_path / "family.json"
+    family.write_text(json.dumps(FAMILY))
+    run("catalog", "put-family", str(family))
+    run("catalog", "put-category", "tops", "--label", "Tops")
+    doc = tmp_path / "tee.json"
+    doc.write_text(json.dumps(tee(media=[{"url": "https://cdn.example/t.jpg"}])))
+    run("catalog", "put", str(doc))
+    target = tmp_path / "target.json"
+    target.write_text(json.dumps({"profile": "web-store", "locale": "de"}))
+    assert run("catalog", "put-target", "shop", str(target)).exit_code == 0
+    assert json.loads(run("catalog", "targets", "--json").stdout)[0]["profile"] == "web-store"
+    listed = json.loads(run("catalog", "listings", "--channel", "shop", "--json").stdout)
+    assert [(v["sku"], v["state"]) for v in listed["items"]] == [("TEE-M", "blocked"), ("TEE-S", "blocked")]
+    board = json.loads(run("catalog", "readiness", "--json").stdout)
+    assert board == [
+        {
+            "channel": "shop",
+            "ready": 0,
+            "blocked": 2,
+            "top_reasons": [{"reason": "description-required: Add a description in this locale.", "listings": 2}],
+        }
+    ]
