@@ -178,6 +178,7 @@ COMMANDS: dict[str, str] = {
     "bench orders": PLATFORM_OPERATE,
     "bench twin": PLATFORM_OPERATE,
     "bench relay": PLATFORM_OPERATE,
+    "bench catalog": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,
