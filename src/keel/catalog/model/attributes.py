@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,7 +65,11 @@ class Family:
     required: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def attribute(self, code: str) -> AttributeDef | None:
-        return next((a for a in self.attributes if a.code == code), None)
+        return self._by_code.get(code)
+
+    @cached_property
+    def _by_code(self) -> dict[str, AttributeDef]:
+        return {a.code: a for a in self.attributes}
 
     def required_on(self, channel: str | None) -> tuple[str, ...]:
         """The attributes required everywhere plus those ``channel`` adds."""

@@ -162,7 +162,7 @@ def build_payload(
     every field the profile's rules read."""
     listing = Listing(profile, product, variant, family, target.channel, target.locale)
     mapped = {m.field: m for m in target.mapping}
-    names = dict.fromkeys([*mapped, *(n for r in profile.rules for n in (*r.names, r.when_field) if n)])
+    names = (*mapped, *(n for n in profile.read if n not in mapped))
     payload: dict[str, Any] = {}
     for name in names:
         m = mapped.get(name)

@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from keel.catalog.model.attributes import Family, is_url
 from keel.catalog.model.gtin import check_gtin
-from keel.catalog.model.product import MediaKind, Product, Variant, resolve
+from keel.catalog.model.product import MediaKind, Product, Variant
 from keel.platform.vocabulary import CODE_RE
 
 CHECKS = frozenset(
@@ -76,6 +77,11 @@ class Profile:
     fields: dict[str, str] = field(default_factory=dict, hash=False)
     shipped: bool = False
     truncatable: tuple[str, ...] = ()  # fields a channel mapping may cut to length (the rest must fit as they are)
+
+    @cached_property
+    def read(self) -> tuple[str, ...]:
+        """Every field the rules read, once, in rule order."""
+        return tuple(dict.fromkeys(n for r in self.rules for n in (*r.names, r.when_field) if n))
 
 
 @dataclass(frozen=True)
@@ -234,40 +240,43 @@ def _amount(value: Any) -> Decimal | None:
 
 
 class Listing:
-    """The fields of one variant as one channel shows it in one locale, read on demand."""
+    """The fields of one variant as one channel shows it in one locale, read on demand. The variant's values
+    are indexed once by key (``title@de#google``), so a field costs a few dictionary lookups."""
 
     def __init__(
         self,
-        profile: Profile,
+        profile: Profile | None,
         product: Product,
         variant: Variant,
         family: Family,
         channel: str | None,
         locale: str | None,
     ) -> None:
-        self.profile, self.product, self.variant, self.family = profile, product, variant, family
-        self.channel, self.locale = channel, locale
+        self.profile, self.family, self.channel, self.locale = profile, family, channel, locale
+        self.builtin: dict[str, Any] = {
+            "@sku": variant.sku,
+            "@product": product.code,
+            "@gtin": variant.gtin,
+            "@mpn": variant.mpn,
+            "@brand": product.brand,
+            "@family": product.family,
+            "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
+        }
+        self.values = {v.key: v.value for v in (*product.values, *variant.values)}
 
     def get(self, name: str, *, direct: bool = False) -> Any:
         """The value of profile field ``name`` (through the profile's field map), or with ``direct`` of the
-        attribute or built-in source ``name`` itself."""
-        source = name if direct else self.profile.fields.get(name, name)
-        p, v = self.product, self.variant
-        builtin: dict[str, Any] = {
-            "@sku": v.sku,
-            "@product": p.code,
-            "@gtin": v.gtin,
-            "@mpn": v.mpn,
-            "@brand": p.brand,
-            "@family": p.family,
-            "@image": next((m.url for m in p.media if m.kind is MediaKind.IMAGE), None),
-        }
-        if source in builtin:
-            return builtin[source]
+        attribute or built-in source ``name`` itself: the channel's override first, then the common value."""
+        source = name if direct or self.profile is None else self.profile.fields.get(name, name)
+        if source in self.builtin:
+            return self.builtin[source]
         attr = self.family.attribute(source)
         if attr is None:
             return None
-        return resolve(v.values if attr.variant else p.values, attr, self.locale, self.channel)
+        stem = source + (f"@{self.locale}" if attr.localised and self.locale else "")
+        if self.channel is not None and (found := self.values.get(f"{stem}#{self.channel}")) is not None:
+            return found
+        return self.values.get(stem)
 
 
 def _given(value: Any) -> bool:
@@ -314,11 +323,10 @@ def family_results(
 ) -> list[RuleResult]:
     """The family's own requirements for ``channel`` on one variant, as rules ``family:required:<attr>``."""
     results = []
+    listing = Listing(None, product, variant, family, channel, locale)
     for code in family.required_on(channel):
         attr = family.attribute(code)
-        found = attr is not None and _given(
-            resolve(variant.values if attr.variant else product.values, attr, locale, channel)
-        )
+        found = _given(listing.get(code, direct=True))
         where = f" in {locale}" if attr is not None and attr.localised and locale else ""
         message = "ok" if found else f"The family {family.code} requires {code}{where} on this channel."
         results.append(RuleResult(f"family:required:{code}", variant.sku, code, found, message))
