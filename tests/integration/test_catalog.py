@@ -65,7 +65,7 @@ def test_diff_revert_and_reading_as_of_a_time(keel: Keel) -> None:
         keel.catalog.product("TEE", as_of=datetime(2000, 1, 1, tzinfo=UTC))
     reverted = keel.catalog.revert("TEE", 1, source="api")
     assert (reverted.revision, reverted.changed) == (3, True)
-    assert keel.catalog.product("TEE").document == keel.catalog.revision("TEE", 1)[1]
+    assert keel.catalog.product("TEE").document == keel.catalog.revision("TEE", 1).document
     assert keel.catalog.history("TEE")[0][0].source == "revert:1"
     assert keel.catalog.revert("TEE", 1).changed is False  # already so: no revision
     with pytest.raises(NotFound):

@@ -16,6 +16,7 @@ from keel.catalog.model import (
     Product,
     ProductView,
     Revision,
+    RevisionView,
     Saved,
     check_gtin,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Profile",
     "Reason",
     "Revision",
+    "RevisionView",
     "RuleResult",
     "Saved",
     "Target",

@@ -153,8 +153,10 @@ def get_revision(code: CodePath, number: SeqNumber, keel: KeelDep) -> RevisionDe
 
     Refuses an unknown product or revision (404). Idempotent: a read, it changes nothing.
     """
-    revision, document = keel.catalog.revision(code, number)
-    return RevisionDetail(revision=RevisionPublic.of(revision), document=ProductDocument.model_validate(document))
+    found = keel.catalog.revision(code, number)
+    return RevisionDetail(
+        revision=RevisionPublic.of(found.revision), document=ProductDocument.model_validate(found.document)
+    )
 
 
 @router.get(

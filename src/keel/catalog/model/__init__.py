@@ -24,7 +24,15 @@ from keel.catalog.model.product import (
     product_document,
     resolve,
 )
-from keel.catalog.model.records import Category, ImportReport, ProductView, Revision, Saved, check_category
+from keel.catalog.model.records import (
+    Category,
+    ImportReport,
+    ProductView,
+    Revision,
+    RevisionView,
+    Saved,
+    check_category,
+)
 
 __all__ = [
     "ANY_CHANNEL",
@@ -42,6 +50,7 @@ __all__ = [
     "Product",
     "ProductView",
     "Revision",
+    "RevisionView",
     "Saved",
     "Value",
     "Variant",

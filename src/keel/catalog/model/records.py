@@ -45,6 +45,14 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class RevisionView:
+    """One revision and the product's document as it stood after it."""
+
+    revision: Revision
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ProductView:
     """A product's document as of one revision (the current one, or the one in force at a time)."""
 

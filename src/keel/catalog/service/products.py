@@ -15,6 +15,7 @@ from keel.catalog.model import (
     Product,
     ProductView,
     Revision,
+    RevisionView,
     Saved,
     diff,
     parse_product,
@@ -244,23 +245,23 @@ class ProductUseCases(ListingUseCases):
             raise NotFound(f"no product {code!r}")
         return items, total
 
-    def revision(self, code: str, number: int) -> tuple[Revision, dict[str, Any]]:
+    def revision(self, code: str, number: int) -> RevisionView:
         """One revision of a product and the document as it stood after it."""
         with self.db.read() as conn:
             found = store.revision_document(conn, code, number)
         if found is None:
             raise NotFound(f"product {code!r} has no revision {number}")
-        return found
+        return RevisionView(*found)
 
     def diff(self, code: str, before: int, after: int) -> tuple[Change, ...]:
         """What changed between two revisions of a product (either order: ``before`` is the one compared from)."""
-        _, old = self.revision(code, before)
-        _, new = self.revision(code, after)
+        old = self.revision(code, before).document
+        new = self.revision(code, after).document
         return diff(old, new)
 
     def revert(self, code: str, number: int, source: str = "api") -> Saved:
         """Make the product what it was after revision ``number``, as a new revision (history is never
         rewritten). Refused (422) when that document is no longer valid (its family changed since, or one
         of its SKUs moved to another product). Reverting to the current state makes no revision."""
-        _, document = self.revision(code, number)
+        document = self.revision(code, number).document
         return self.save_batch([document], f"revert:{number}" if source == "api" else f"{source}:revert:{number}")[1][0]
