@@ -264,3 +264,24 @@ def test_cli_sets_a_target_and_lists_readiness(run: Run, tmp_path: Path) -> None
             "top_reasons": [{"reason": "description-required: Add a description in this locale.", "listings": 2}],
         }
     ]
+
+
+def test_a_caller_restricted_to_some_channels_sees_and_sets_only_their_listings(
+    keel: Keel, client: TestClient, make_client: Callable[..., TestClient]
+) -> None:
+    seed(keel)
+    client.put("/catalog/products/TEE", json=tee())
+    for channel in ("shop", "google"):
+        client.put(f"/catalog/targets/{channel}", json={"profile": "web-store", "locale": "de"})
+    keel.access.add_service("svc-shop", Role.MERCHANDISER)
+    keel.access.set_scope("svc-shop", ["shop"], None, {"shop", "google"})
+    auth = {"Authorization": f"Bearer {keel.access.create_token('svc-shop', 't').secret}"}
+    restricted = make_client(keel, as_admin=False)
+    listed = restricted.get("/catalog/listings", headers=auth).json()
+    assert {v["channel"] for v in listed["items"]} == {"shop"} and listed["total"] == 2
+    assert [r["channel"] for r in restricted.get("/catalog/readiness", headers=auth).json()] == ["shop"]
+    assert [t["channel"] for t in restricted.get("/catalog/targets", headers=auth).json()] == ["shop"]
+    before = snapshot(keel)
+    refused = restricted.put("/catalog/targets/google", json={"profile": "google-merchant"}, headers=auth)
+    assert refused.status_code == 403
+    assert snapshot(keel) == before

@@ -1,4 +1,5 @@
-"""HTTP API of syndication: channel targets, listing states, readiness per channel."""
+"""HTTP API of syndication: channel targets, listing states, readiness per channel; a caller restricted to
+some channels sees and sets only theirs (docs/access.md, "Restrictions")."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
+from keel.access import ScopeDep
 from keel.catalog.model.listings import ListingState
 from keel.catalog.schemas import (
     ListingPublic,
@@ -26,12 +28,12 @@ router = APIRouter(tags=["catalog"])
     operation_id="list_catalog_targets",
     summary="List channel targets",
 )
-def list_targets(keel: KeelDep) -> list[TargetPublic]:
+def list_targets(keel: KeelDep, scope: ScopeDep) -> list[TargetPublic]:
     """How each channel lists products: its compliance profile, locale and field mapping.
 
     Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
     """
-    return [TargetPublic.of(t) for t in keel.catalog.targets()]
+    return [TargetPublic.of(t) for t in keel.catalog.targets(scope)]
 
 
 @router.put(
@@ -43,6 +45,7 @@ def list_targets(keel: KeelDep) -> list[TargetPublic]:
 def put_target(
     channel: Annotated[str, Path(max_length=64)],
     keel: KeelDep,
+    scope: ScopeDep,
     body: Annotated[
         Document,
         Body(
@@ -64,14 +67,16 @@ def put_target(
     channel is rebuilt in the same transaction, announced with ``listing.changed`` events.
 
     Refuses an unknown profile, a bad mapping, an unknown unit and a truncation the profile does not allow
-    (422). Idempotent: the same document again changes nothing.
+    (422), and a channel outside the caller's restrictions (403). Idempotent: the same document again changes
+    nothing.
     """
-    return TargetPublic.of(keel.catalog.put_target(channel, body, source="api"))
+    return TargetPublic.of(keel.catalog.put_target(channel, body, source="api", scope=scope))
 
 
 @router.get("/catalog/listings", response_model=ListingsPage, operation_id="list_listings", summary="List listings")
 def list_listings(
     keel: KeelDep,
+    scope: ScopeDep,
     channel: Annotated[str | None, Query(max_length=64, description="only this channel's listings")] = None,
     state: Annotated[ListingState | None, Query(description="ready or blocked")] = None,
     limit: Limit = 100,
@@ -82,7 +87,7 @@ def list_listings(
 
     Refuses an unknown state or a page out of range (422). Idempotent: a read, it changes nothing.
     """
-    items, total = keel.catalog.listings(channel, state, limit=limit, offset=offset)
+    items, total = keel.catalog.listings(channel, state, limit=limit, offset=offset, scope=scope)
     return ListingsPage(items=[ListingPublic.of(v) for v in items], total=total, limit=limit, offset=offset)
 
 
@@ -92,9 +97,9 @@ def list_listings(
     operation_id="catalog_readiness",
     summary="Listings ready and blocked per channel",
 )
-def readiness(keel: KeelDep) -> list[ReadinessPublic]:
+def readiness(keel: KeelDep, scope: ScopeDep) -> list[ReadinessPublic]:
     """Per channel with a target: how many listings are ready and blocked, and the reasons that block most.
 
     Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
     """
-    return [ReadinessPublic.of(r) for r in keel.catalog.readiness()]
+    return [ReadinessPublic.of(r) for r in keel.catalog.readiness(scope=scope)]

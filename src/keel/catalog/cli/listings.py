@@ -16,7 +16,7 @@ from keel.catalog.schemas import (
     ReadinessPublic,
     TargetPublic,
 )
-from keel.cli_support import DbOpt, JsonOpt, emit, fail, open_keel, page
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page
 from keel.platform.errors import KeelError
 
 
@@ -24,7 +24,7 @@ from keel.platform.errors import KeelError
 def targets(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """How each channel lists products: profile, locale, mapping."""
     keel = open_keel(database_url)
-    rows = [TargetPublic.of(t) for t in keel.catalog.targets()]
+    rows = [TargetPublic.of(t) for t in keel.catalog.targets(cli_scope())]
     if json_out:
         emit(rows)
         return
@@ -45,7 +45,7 @@ def put_target(
     """Set how a channel lists products; every product's listing on it is rebuilt."""
     keel = open_keel(database_url)
     try:
-        found = keel.catalog.put_target(channel, read_document(path), source="cli")
+        found = keel.catalog.put_target(channel, read_document(path), source="cli", scope=cli_scope())
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"channel {found.channel}: profile {found.profile}, locale {found.locale or '-'}")
@@ -61,7 +61,7 @@ def listings(
 ) -> None:
     """Each variant's listing per channel, ready or blocked with reasons."""
     keel = open_keel(database_url)
-    items, total = keel.catalog.listings(channel, state, limit=limit)
+    items, total = keel.catalog.listings(channel, state, limit=limit, scope=cli_scope())
     rows = [ListingPublic.of(v) for v in items]
     if json_out:
         emit(page(rows, total, limit=limit, offset=0))
@@ -76,7 +76,7 @@ def listings(
 def readiness(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Listings ready and blocked per channel, and the reasons that block most."""
     keel = open_keel(database_url)
-    rows = [ReadinessPublic.of(r) for r in keel.catalog.readiness()]
+    rows = [ReadinessPublic.of(r) for r in keel.catalog.readiness(scope=cli_scope())]
     if json_out:
         emit(rows)
         return

@@ -36,6 +36,7 @@ from keel.catalog.service.common import (
 from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, ValidationFailed
 from keel.platform.events import NewEvent
+from keel.platform.scope import Scope
 
 
 class ListingUseCases(CatalogBase):
@@ -92,11 +93,13 @@ class ListingUseCases(CatalogBase):
         store.save_listings(conn, rows, gone)
         return events
 
-    def put_target(self, channel: str, doc: Any, source: str = "api") -> Target:
+    def put_target(self, channel: str, doc: Any, source: str = "api", scope: Scope = Scope.ALL) -> Target:
         """Set how a channel lists products: its compliance profile, locale and mapping (field <- attribute,
         with unit conversion and truncation where the profile allows it); every product's listing on the
         channel is rebuilt in the same transaction. Refused (422) for an unknown profile, a bad mapping or a
-        truncation the profile does not allow. Idempotent: the same document again changes nothing."""
+        truncation the profile does not allow, and (403) for a channel outside ``scope``. Idempotent: the same
+        document again changes nothing."""
+        scope.check_channel(channel)
         with self.db.write() as conn:
             syndication = self._syndication(conn)
             target, problems = parse_target(channel, doc, syndication.profiles)
@@ -138,25 +141,36 @@ class ListingUseCases(CatalogBase):
         revisions = {s.code: s.revision for s in batch}
         return self._relist(conn, products, revisions, families, syndication, now, source, channel)
 
-    def targets(self) -> list[Target]:
-        """Every channel's target, by channel."""
+    def targets(self, scope: Scope = Scope.ALL) -> list[Target]:
+        """Every channel's target (of the channels ``scope`` sees), by channel."""
         with self.db.read() as conn:
-            return self._syndication(conn).targets
+            return [t for t in self._syndication(conn).targets if scope.sees_channel(t.channel)]
 
     def listings(
-        self, channel: str | None = None, state: ListingState | None = None, *, limit: int = 100, offset: int = 0
+        self,
+        channel: str | None = None,
+        state: ListingState | None = None,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        scope: Scope = Scope.ALL,
     ) -> tuple[list[ListingView], int]:
-        """A page of listings (by channel, then SKU), filtered by channel and state, and how many match."""
+        """A page of listings (by channel, then SKU), filtered by channel and state, of the channels ``scope``
+        sees, and how many match."""
         with self.db.read() as conn:
-            rows, total = store.listings_page(conn, channel, state.value if state else None, limit, offset)
+            value = state.value if state else None
+            rows, total = store.listings_page(conn, channel, value, limit, offset, scope.channels)
         return [listing_view(r) for r in rows], total
 
-    def readiness(self, top: int = 5) -> list[ChannelReadiness]:
-        """Per channel with a target: listings ready and blocked, and the ``top`` reasons that block most."""
+    def readiness(self, top: int = 5, scope: Scope = Scope.ALL) -> list[ChannelReadiness]:
+        """Per channel with a target (that ``scope`` sees): listings ready and blocked, and the ``top`` reasons
+        that block most."""
         with self.db.read() as conn:
             counts = store.state_counts(conn)
             out = []
             for target in self._syndication(conn).targets:
+                if not scope.sees_channel(target.channel):
+                    continue
                 tally: Counter[str] = Counter()
                 for reasons in store.blocked_reasons(conn, target.channel):
                     tally.update(f"{rule}: {message}" for rule, _, message in reasons)

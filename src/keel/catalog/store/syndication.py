@@ -72,12 +72,22 @@ def save_listings(conn: Connection, rows: Sequence[StoredListing], gone: Sequenc
 
 
 def listings_page(
-    conn: Connection, channel: str | None, state: str | None, limit: int, offset: int
+    conn: Connection,
+    channel: str | None,
+    state: str | None,
+    limit: int,
+    offset: int,
+    channels: frozenset[str] | None = None,
 ) -> tuple[list[StoredListing], int]:
-    """A page of listings by channel then SKU, filtered by channel and state, and how many match."""
+    """A page of listings by channel then SKU, filtered by channel and state (and to ``channels`` when given:
+    a restricted caller's), and how many match."""
     where = [
         c
-        for c in (listings.c.channel == channel if channel else None, listings.c.state == state if state else None)
+        for c in (
+            listings.c.channel == channel if channel else None,
+            listings.c.state == state if state else None,
+            listings.c.channel.in_(sorted(channels)) if channels is not None else None,
+        )
         if c is not None
     ]
     total = int(conn.execute(sa.select(sa.func.count()).select_from(listings).where(*where)).scalar_one())
