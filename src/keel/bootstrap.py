@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
+from keel.catalog import CatalogService
 from keel.channels import ChannelService
 from keel.fx import FxService
 from keel.geo import PostalCodeService
@@ -39,6 +40,7 @@ class Keel:
     orders: Orders
     postcodes: PostalCodeService
     fx: FxService
+    catalog: CatalogService
     insights: InsightsService
     audit: AuditService
     access: AccessService
@@ -75,6 +77,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         fx=fx,
+        catalog=CatalogService(db, events, max_batch=settings.max_batch),
         insights=InsightsService(
             db,
             events,

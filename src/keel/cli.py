@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
+from keel.catalog.cli import app as catalog_app
 from keel.channels.cli import app as channels_app
 from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, refuse, user_mistakes
 from keel.fx.cli import app as fx_app
@@ -36,6 +37,7 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
 app.add_typer(fx_app, name="fx")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
@@ -262,6 +264,33 @@ def bench_audit(
     from keel.bench.audit import run
 
     run(database_url, json_out=json_out, n=n)
+
+
+@bench_app.command("catalog")
+def bench_catalog(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    products: Annotated[int, typer.Option(min=1, max=1_000_000, help="products imported")] = 2_000,
+    variants: Annotated[int, typer.Option(min=1, max=6, help="SKUs per product")] = 2,
+    channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 10,
+    edits: Annotated[int, typer.Option(min=2, max=100_000, help="single-product edits timed")] = 200,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="products per import transaction")] = 1_000,
+    seed: Annotated[int, typer.Option(help="random seed of the generated products")] = 42,
+) -> None:
+    """Catalog: import, validation and every channel's listing states beside a plain executemany of the same
+    rows, then single-product edit latency until every channel's listing is committed."""
+    from keel.bench.catalog import run
+
+    run(
+        database_url,
+        json_out=json_out,
+        products=products,
+        variants=variants,
+        channels=channels,
+        edits=edits,
+        batch=batch,
+        seed=seed,
+    )
 
 
 @bench_app.command("twin")

@@ -2,6 +2,7 @@
 
 from keel.access import store as access_store
 from keel.audit import store as audit_store
+from keel.catalog import store as catalog_store
 from keel.channels import store as channels_store
 from keel.fx import store as fx_store
 from keel.geo import store as geo_store
@@ -12,6 +13,7 @@ from keel.platform import events
 __all__ = [
     "access_store",
     "audit_store",
+    "catalog_store",
     "channels_store",
     "events",
     "fx_store",
