@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.inventory.model import Position
-from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
+from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, movements, positions
 from keel.platform.bulk import SMALL_BATCH, bulk_insert, chunks, staged
 from keel.platform.db import any_of, dbapi_cursor, locks_rows, placeholder
 
@@ -178,21 +178,34 @@ def positions_page(
         query = query.where(p.c.available >= min_available)
     total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(query.order_by(p.c.sku, loc.c.code).limit(limit).offset(offset))
-    items = [
-        Position(
-            r.sku,
-            r.on_hand,
-            r.available,
-            r.committed,
-            r.reserved,
-            r.safety_stock,
-            r.damaged,
-            r.quality_control,
-            r.incoming,
-            r.updated_at,
-            r.location,
-            r.country,
-        )
-        for r in rows
-    ]
-    return items, int(total)
+    return [_position(r) for r in rows], int(total)
+
+
+def _position(r: Any) -> Position:
+    return Position(
+        r.sku,
+        r.on_hand,
+        r.available,
+        r.committed,
+        r.reserved,
+        r.safety_stock,
+        r.damaged,
+        r.quality_control,
+        r.incoming,
+        r.updated_at,
+        r.location,
+        r.country,
+    )
+
+
+def positions_moved(conn: Connection, first_seq: int, last_seq: int) -> list[Position]:
+    """The positions (as they are now) of every (sku, location) the ledger rows ``first_seq``..``last_seq``
+    moved: a range of the ledger's primary key joined to the positions' one."""
+    m, p, loc = movements, positions, locations
+    touched = sa.select(m.c.sku, m.c.location_id).where(m.c.seq >= first_seq, m.c.seq <= last_seq).distinct().subquery()
+    query = (
+        sa.select(p, loc.c.code.label("location"), loc.c.country)
+        .join(touched, sa.and_(p.c.sku == touched.c.sku, p.c.location_id == touched.c.location_id))
+        .join(loc, loc.c.id == p.c.location_id)
+    )
+    return [_position(r) for r in conn.execute(query)]
