@@ -116,17 +116,20 @@ class TowerProjector:
 
     # -- the handler ----------------------------------------------------------------------------------
     def handle(self, conn: Connection, batch: list[Event]) -> None:
-        """Apply a batch in log order, consecutive events of one family at a time."""
-        for family, run in groupby(batch, key=_family):
+        """Apply a batch: topology events in log order, and between two of them the stock, listing and order
+        events each as one group (they touch separate state, and each effect is keyed state, so their
+        order within the group does not matter)."""
+        for is_topology, run in groupby(batch, key=lambda e: e.type in TOPOLOGY_EVENTS):
             events = list(run)
-            if family == "stock":
-                self._stock(conn, events)
-            elif family == "topology":
+            if is_topology:
                 self._topology(conn, events)
-            elif family == "listing":
-                self._listed(conn, events)
-            else:
-                self._orders(conn, events)
+                continue
+            families: dict[str, list[Event]] = {}
+            for e in events:
+                families.setdefault(_family(e), []).append(e)
+            self._stock(conn, families.get("stock", []))
+            self._listed(conn, families.get("listing", []))
+            self._orders(conn, families.get("order", []))
 
     def directory(self, conn: Connection) -> Directory:
         if self._directory is None:
@@ -141,13 +144,16 @@ class TowerProjector:
         return self._directory
 
     def _stock(self, conn: Connection, events: list[Event]) -> None:
+        """Re-read the positions the events' ledger ranges moved, in one read over the span they cover (a
+        position moved by a later range as well is simply read as it is now)."""
         fresh: dict[Key, store.Quantities] = {}
-        for e in events:
-            if e.type == POSITIONS_REBUILT:
-                fresh.update(self._every_position())
-            elif e.data.get("count"):
-                for p in self.queries.positions_moved(int(e.data["first_seq"]), int(e.data["last_seq"])):
-                    fresh[(p.sku, p.location)] = (p.on_hand, p.available, p.incoming)
+        if any(e.type == POSITIONS_REBUILT for e in events):
+            fresh.update(self._every_position())
+        ranges = [(int(e.data["first_seq"]), int(e.data["last_seq"])) for e in events if e.data.get("count")]
+        if ranges:
+            first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
+            for p in self.queries.positions_moved(first, last):
+                fresh[(p.sku, p.location)] = (p.on_hand, p.available, p.incoming)
         self._apply_positions(conn, fresh)
 
     def _every_position(self) -> dict[Key, store.Quantities]:
@@ -204,6 +210,8 @@ class TowerProjector:
         store.add_listing_counts(conn, {k: (counts[k], zeros[k]) for k in counts})
 
     def _listed(self, conn: Connection, events: list[Event]) -> None:
+        if not events:
+            return
         told: dict[store.ListingKey, int] = {}
         for e in events:
             for change in e.data.get("changes", ()):
@@ -240,6 +248,8 @@ class TowerProjector:
         store.add_presence(conn, _presence(keys, self.directory(conn).places))
 
     def _orders(self, conn: Connection, events: list[Event]) -> None:
+        if not events:
+            return
         ids = sorted({int(e.data["order_id"]) for e in events})
         old = store.order_rows(conn, ids)
         currency = self.directory(conn).currency
@@ -279,8 +289,6 @@ class TowerProjector:
 def _family(e: Event) -> str:
     if e.type in STOCK_EVENTS:
         return "stock"
-    if e.type in TOPOLOGY_EVENTS:
-        return "topology"
     if e.type == AVAILABILITY_CHANGED:
         return "listing"
     return "order"

@@ -235,7 +235,8 @@ class InsightsService:
             self._refreshing = False
 
     def _take(self) -> Snapshot:
-        self.projector.catch_up()
+        if self.projector.pending():  # a read first: catching up takes the write lock even when idle
+            self.projector.catch_up()
         now = utcnow()
         places = {
             loc.code: (loc.country, loc.region)

@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.platform.bulk import chunks
-from keel.platform.db import metadata, upsert_insert
+from keel.platform.bulk import bulk_insert, chunks
+from keel.platform.db import any_of, dbapi_cursor, metadata, upsert_insert
 
 ANY = "*"  # the region of a country-wide row, and the country of the overall one
 CONSUMER = "insights"
@@ -123,6 +123,7 @@ def clear(conn: Connection) -> None:
 
 
 def _upsert(conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
+    """Insert or overwrite ``rows`` (few rows, any column types) through SQLAlchemy."""
     if not rows:
         return
     keys = [c.name for c in table.primary_key.columns]
@@ -131,30 +132,41 @@ def _upsert(conn: Connection, table: sa.Table, rows: Sequence[Row]) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=values), list(rows))
 
 
+def _put(conn: Connection, table: sa.Table, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert or overwrite many rows (every column, in table order; plain numbers, text and booleans) on
+    the driver: an opening stock moves hundreds of thousands of rows here, SQLAlchemy's per-row parameter
+    handling cost more than the database."""
+    if not rows:
+        return
+    columns = [c.name for c in table.columns]
+    keys = [c.name for c in table.primary_key.columns]
+    update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    bulk_insert(conn, table.name, columns, rows, f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update}")
+
+
+def _select(conn: Connection, sql: str, column: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``sql`` (ending in WHERE) with ``column`` in ``values``, on the driver, 500 values a statement."""
+    out: list[tuple[Any, ...]] = []
+    cur = dbapi_cursor(conn)
+    for part in chunks(sorted(set(values)), 500):
+        where, params = any_of(conn, column, part)
+        cur.execute(f"{sql} {where}", params)
+        out.extend(cur.fetchall())
+    return out
+
+
 # -- positions --------------------------------------------------------------------------------------------
 Quantities = tuple[int, int, int]  # on hand, available, incoming
 
 
 def mirrored(conn: Connection, skus: Iterable[str]) -> dict[tuple[str, str], Quantities]:
     """(sku, location) -> the quantities last seen, for every position of ``skus`` (by the primary key)."""
-    p = positions
-    out: dict[tuple[str, str], Quantities] = {}
-    for part in chunks(sorted(set(skus)), 500):
-        query = sa.select(p.c.sku, p.c.location, p.c.on_hand, p.c.available, p.c.incoming).where(p.c.sku.in_(part))
-        for sku, location, on_hand, available, incoming in conn.execute(query):
-            out[(sku, location)] = (on_hand, available, incoming)
-    return out
+    sql = "SELECT sku, location, on_hand, available, incoming FROM insights_positions WHERE"
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in _select(conn, sql, "sku", list(skus))}
 
 
 def save_positions(conn: Connection, rows: Mapping[tuple[str, str], Quantities]) -> None:
-    _upsert(
-        conn,
-        positions,
-        [
-            {"sku": s, "location": loc, "on_hand": q[0], "available": q[1], "incoming": q[2]}
-            for (s, loc), q in rows.items()
-        ],
-    )
+    _put(conn, positions, [(s, loc, *q) for (s, loc), q in rows.items()])
 
 
 def all_positions(conn: Connection) -> list[tuple[str, str, int, int, int]]:
@@ -210,22 +222,18 @@ def add_presence(conn: Connection, deltas: Mapping[tuple[str, str, str], int]) -
     that place's distinct-SKU count."""
     if not deltas:
         return
-    t = sku_presence
-    current: dict[tuple[str, str, str], int] = {}
-    skus = sorted({k[2] for k in deltas})
-    for part in chunks(skus, 500):
-        query = sa.select(t.c.country, t.c.region, t.c.sku, t.c.positions).where(t.c.sku.in_(part))
-        current.update({(c, r, s): n for c, r, s, n in conn.execute(query)})
-    rows: list[Row] = []
+    sql = "SELECT country, region, sku, positions FROM insights_sku_presence WHERE"
+    current = {(c, r, s): n for c, r, s, n in _select(conn, sql, "sku", [k[2] for k in deltas])}
+    rows: list[tuple[str, str, str, int]] = []
     counts: dict[tuple[str, str], int] = {}
     for key, delta in deltas.items():
         before = current.get(key, 0)
         after = before + delta
-        rows.append({"country": key[0], "region": key[1], "sku": key[2], "positions": after})
+        rows.append((*key, after))
         moved = (after > 0) - (before > 0)
         if moved:
             counts[key[:2]] = counts.get(key[:2], 0) + moved
-    _upsert(conn, t, rows)
+    _put(conn, sku_presence, rows)
     c = sku_counts
     have = {
         (country, region): n
@@ -266,23 +274,14 @@ ListingKey = tuple[str, str, str]  # channel, country, sku
 
 def listing_rows(conn: Connection, keys: Iterable[ListingKey]) -> dict[ListingKey, tuple[int, bool]]:
     """key -> (quantity, sourced) of the listings among ``keys`` that have a row."""
-    t = listings
     wanted = set(keys)
-    out: dict[ListingKey, tuple[int, bool]] = {}
-    for part in chunks(sorted({k[2] for k in wanted}), 500):
-        query = sa.select(t.c.channel, t.c.country, t.c.sku, t.c.quantity, t.c.sourced).where(t.c.sku.in_(part))
-        for ch, ctry, sku, qty, sourced in conn.execute(query):
-            if (ch, ctry, sku) in wanted:
-                out[(ch, ctry, sku)] = (qty, bool(sourced))
-    return out
+    sql = "SELECT channel, country, sku, quantity, sourced FROM insights_listings WHERE"
+    rows = _select(conn, sql, "sku", [k[2] for k in wanted])
+    return {(ch, ctry, sku): (qty, bool(src)) for ch, ctry, sku, qty, src in rows if (ch, ctry, sku) in wanted}
 
 
 def save_listings(conn: Connection, rows: Mapping[ListingKey, tuple[int, bool]]) -> None:
-    _upsert(
-        conn,
-        listings,
-        [{"channel": k[0], "country": k[1], "sku": k[2], "quantity": q, "sourced": s} for k, (q, s) in rows.items()],
-    )
+    _put(conn, listings, [(*k, q, s) for k, (q, s) in rows.items()])
 
 
 def add_listing_counts(conn: Connection, deltas: Mapping[tuple[str, str], tuple[int, int]]) -> None:

@@ -16,6 +16,7 @@ from keel.inventory.model import (
     LedgerEntry,
     Location,
     LocationAccuracy,
+    MovedPosition,
     Position,
     SourcingStock,
     accuracy,
@@ -58,7 +59,7 @@ class InventoryQueries:
                 countries=scope.countries,
             )
 
-    def positions_moved(self, first_seq: int, last_seq: int) -> list[Position]:
+    def positions_moved(self, first_seq: int, last_seq: int) -> list[MovedPosition]:
         """The positions the ledger movements ``first_seq``..``last_seq`` moved (a ``stock.moved`` event's
         range), as they are now: what a projection keyed by position re-reads to follow the ledger."""
         with self.db.read() as conn:

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.inventory.model import Position
-from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, movements, positions
+from keel.inventory.model import MovedPosition, Position
+from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
 from keel.platform.bulk import SMALL_BATCH, bulk_insert, chunks, staged
 from keel.platform.db import any_of, dbapi_cursor, locks_rows, placeholder
 
@@ -198,14 +198,16 @@ def _position(r: Any) -> Position:
     )
 
 
-def positions_moved(conn: Connection, first_seq: int, last_seq: int) -> list[Position]:
+def positions_moved(conn: Connection, first_seq: int, last_seq: int) -> list[MovedPosition]:
     """The positions (as they are now) of every (sku, location) the ledger rows ``first_seq``..``last_seq``
-    moved: a range of the ledger's primary key joined to the positions' one."""
-    m, p, loc = movements, positions, locations
-    touched = sa.select(m.c.sku, m.c.location_id).where(m.c.seq >= first_seq, m.c.seq <= last_seq).distinct().subquery()
-    query = (
-        sa.select(p, loc.c.code.label("location"), loc.c.country)
-        .join(touched, sa.and_(p.c.sku == touched.c.sku, p.c.location_id == touched.c.location_id))
-        .join(loc, loc.c.id == p.c.location_id)
+    moved: a range of the ledger's primary key joined to the positions' one, on the driver's cursor."""
+    ph = placeholder(conn)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        "SELECT p.sku, l.code, p.on_hand, p.available, p.incoming FROM positions p"
+        " JOIN (SELECT DISTINCT sku, location_id FROM movements"
+        f" WHERE seq >= {ph} AND seq <= {ph}) m ON m.sku = p.sku AND m.location_id = p.location_id"
+        " JOIN locations l ON l.id = p.location_id",
+        (first_seq, last_seq),
     )
-    return [_position(r) for r in conn.execute(query)]
+    return [MovedPosition(*row) for row in cur.fetchall()]
