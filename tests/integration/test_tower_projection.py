@@ -88,7 +88,8 @@ def projected(keel: Keel) -> dict[str, Any]:
 
 
 def _busy_twin(keel: Keel) -> None:
-    """The twin at test scale, then counts, orders, a cancellation and a location moving region."""
+    """The twin at test scale, then counts, orders, a cancellation, a location moving region and a rebuild
+    of the positions from the ledger."""
     world = generate(7, Scale(skus=40, locations=30, channels=8))
     load_world(keel, world)
     positions, _ = keel.queries.positions(limit=500)
@@ -119,6 +120,7 @@ def _busy_twin(keel: Keel) -> None:
     keel.orders.fulfilment.cancel(CancelOrder(placed[0]))
     moved = positions[0].location
     keel.locations.update(moved, LocationChanges(region="Elsewhere"))
+    keel.stock.rebuild()  # positions.rebuilt: the projector re-reads every position
     keel.availability.catch_up()
 
 
