@@ -6,6 +6,7 @@ from keel.catalog import store as catalog_store
 from keel.channels import store as channels_store
 from keel.fx import store as fx_store
 from keel.geo import store as geo_store
+from keel.insights import store as insights_store
 from keel.inventory import store as inventory_store
 from keel.orders.store import tables as orders_store
 from keel.platform import events
@@ -18,6 +19,7 @@ __all__ = [
     "events",
     "fx_store",
     "geo_store",
+    "insights_store",
     "inventory_store",
     "orders_store",
 ]

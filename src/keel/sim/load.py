@@ -15,7 +15,7 @@ Progress = Callable[[str, int, int], None]
 
 def load_world(keel: Keel, world: World, progress: Progress | None = None) -> None:
     """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
-    channel availability."""
+    channel availability and the control tower's projections."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -38,6 +38,9 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     report("channel availability", 0, 1)
     keel.availability.catch_up()
     report("channel availability", 1, 1)
+    report("control tower", 0, 1)
+    keel.insights.projector.catch_up()
+    report("control tower", 1, 1)
 
 
 def is_empty(keel: Keel) -> bool:

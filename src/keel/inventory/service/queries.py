@@ -16,6 +16,7 @@ from keel.inventory.model import (
     LedgerEntry,
     Location,
     LocationAccuracy,
+    MovedPosition,
     Position,
     SourcingStock,
     accuracy,
@@ -57,6 +58,12 @@ class InventoryQueries:
                 offset=offset,
                 countries=scope.countries,
             )
+
+    def positions_moved(self, first_seq: int, last_seq: int) -> list[MovedPosition]:
+        """The positions the ledger movements ``first_seq``..``last_seq`` moved (a ``stock.moved`` event's
+        range), as they are now: what a projection keyed by position re-reads to follow the ledger."""
+        with self.db.read() as conn:
+            return store.positions_moved(conn, first_seq, last_seq)
 
     def available_by_location(self, skus: list[str]) -> dict[str, dict[str, int]]:
         """sku -> location code -> available, for active locations (the stock a router may allocate)."""

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.inventory.model import Position
+from keel.inventory.model import MovedPosition, Position
 from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
 from keel.platform.bulk import SMALL_BATCH, bulk_insert, chunks, staged
 from keel.platform.db import Later, any_of, dbapi_cursor, locks_rows, placeholder, send
@@ -181,21 +181,36 @@ def positions_page(
         query = query.where(p.c.available >= min_available)
     total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(query.order_by(p.c.sku, loc.c.code).limit(limit).offset(offset))
-    items = [
-        Position(
-            r.sku,
-            r.on_hand,
-            r.available,
-            r.committed,
-            r.reserved,
-            r.safety_stock,
-            r.damaged,
-            r.quality_control,
-            r.incoming,
-            r.updated_at,
-            r.location,
-            r.country,
-        )
-        for r in rows
-    ]
-    return items, int(total)
+    return [_position(r) for r in rows], int(total)
+
+
+def _position(r: Any) -> Position:
+    return Position(
+        r.sku,
+        r.on_hand,
+        r.available,
+        r.committed,
+        r.reserved,
+        r.safety_stock,
+        r.damaged,
+        r.quality_control,
+        r.incoming,
+        r.updated_at,
+        r.location,
+        r.country,
+    )
+
+
+def positions_moved(conn: Connection, first_seq: int, last_seq: int) -> list[MovedPosition]:
+    """The positions (as they are now) of every (sku, location) the ledger rows ``first_seq``..``last_seq``
+    moved: a range of the ledger's primary key joined to the positions' one, on the driver's cursor."""
+    ph = placeholder(conn)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        "SELECT p.sku, l.code, p.on_hand, p.available, p.incoming FROM positions p"
+        " JOIN (SELECT DISTINCT sku, location_id FROM movements"
+        f" WHERE seq >= {ph} AND seq <= {ph}) m ON m.sku = p.sku AND m.location_id = p.location_id"
+        " JOIN locations l ON l.id = p.location_id",
+        (first_seq, last_seq),
+    )
+    return [MovedPosition(*row) for row in cur.fetchall()]
