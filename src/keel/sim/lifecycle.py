@@ -3,9 +3,9 @@ number, delivery; most on time, some late, same-day ones mostly the same day.
 
 Each life is drawn from the seed when the order is captured (how long it takes, whether it misses its
 promise) and played step by step through ``keel.orders.fulfilment.step`` (``advance`` without the order
-read back), the use case a warehouse or carrier integration calls. The twin stamps those calls with its own scaled clock (``Stream.stamp``:
-``keel.platform.clock.clock_at``), so an order's promise, its delivery and whether it was late follow the
-simulated schedule, not the machine's pace.
+read back), the use case a warehouse or carrier integration calls. The twin stamps those calls with its own
+scaled clock (``Stream.stamp``: ``keel.platform.clock.clock_at``), so an order's promise, its delivery and
+whether it was late follow the simulated schedule, not the machine's pace.
 """
 
 from __future__ import annotations

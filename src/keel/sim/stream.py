@@ -69,7 +69,7 @@ EVENT_KINDS = (
 TWIN = Actor("twin", "retail twin", "automation")
 
 
-FLAT_OUT_HOURS = 0.05  # simulated hours per step when the stream runs flat out (``run(speed=None)``)
+FLAT_OUT_EVENTS = 500  # events a step offers, about, when the stream runs flat out (``run(speed=None)``)
 
 
 class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Retention):
@@ -221,16 +221,18 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
     ) -> None:
         """Run until ``stop`` is set at ``speed`` simulated hours per real second. When the machine cannot
         keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind.
-        ``speed=None`` runs flat out: steps of ``FLAT_OUT_HOURS`` back to back, the orders' stamps following
-        the pace reached. Captures get ``capture_share`` of the tick's real time (flat out: of the last step's)."""
+        ``speed=None`` runs flat out: steps of about ``FLAT_OUT_EVENTS`` back to back (whatever the world's
+        size, so a step's fixed costs weigh the same), the orders' stamps following the pace reached.
+        Captures get ``capture_share`` of the tick's real time (flat out: of the last step's)."""
         last = time.perf_counter()
         took = tick
+        flat = min(max_hours_per_tick, FLAT_OUT_EVENTS / self.rate) * HOUR
         if speed is not None:
             self.pace = speed
         while not stop.is_set():
             now = time.perf_counter()
             if speed is None:
-                sim, budget = FLAT_OUT_HOURS * HOUR, self.capture_share * took
+                sim, budget = flat, self.capture_share * took
             else:
                 real = min(now - last, max_hours_per_tick / speed)
                 sim, budget = real * speed * HOUR, self.capture_share * real
@@ -245,7 +247,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
                 counts = Counter()
             took = time.perf_counter() - now
             if speed is None:
-                self.pace = FLAT_OUT_HOURS / max(took, 1e-6)
+                self.pace = flat / HOUR / max(took, 1e-6)
             if on_step:
                 on_step(counts)
             if speed is not None:
