@@ -63,6 +63,7 @@ class OnlineOrders:
     _local: dict[tuple[str, str], str]
     _n: int
     _capture_left: float | None
+    _capture_spent: float
     stamp: Callable[[float], datetime]
     _pick: Callable[[list[Key]], Key]
     _region_ok: Callable[[Key, dict[str, float], float], bool]
@@ -139,6 +140,7 @@ class OnlineOrders:
         return rows
 
     def _spend(self, seconds: float) -> None:
+        self._capture_spent += seconds
         if self._capture_left is not None:
             self._capture_left -= seconds
 

@@ -108,6 +108,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         self.capture_every = max(1, capture_every)
         self.capture_share = capture_share
         self._capture_left: float | None = None
+        self._capture_spent = 0.0  # in the last step
         self.channel_kind = {ch["code"]: ch["kind"] for ch in world.channels}
         self.places: dict[tuple[str, str], list[str]] = {}
         for p in world.postal_codes:
@@ -199,7 +200,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         every offered order is captured; the same seed then gives the same events)."""
         counts: Counter[str] = Counter()
         end = self.now + max(0.0, sim_seconds)
-        self._capture_left = capture_budget
+        self._capture_left, self._capture_spent = capture_budget, 0.0
         with acting_as(TWIN):
             while self.now < end - 1e-9:
                 nxt = min(end, (self.now // HOUR + 1) * HOUR)
@@ -223,7 +224,11 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind.
         ``speed=None`` runs flat out: steps of about ``FLAT_OUT_EVENTS`` back to back (whatever the world's
         size, so a step's fixed costs weigh the same), the orders' stamps following the pace reached.
-        Captures get ``capture_share`` of the tick's real time (flat out: of the last step's)."""
+        Captures (with the steps of their orders' lives) get ``capture_share`` of each tick's real time while
+        the stream keeps up; flat out or behind, they get that share of its busy time: ``share / (1 - share)``
+        times what the last step spent on everything else (a budget proportional to the last step's whole
+        time would grow with the order steps it must play, and starve the rest of the traffic). Order steps
+        are never put off: what they overspend is taken from the next tick's budget."""
         last = time.perf_counter()
         took = tick
         flat = min(max_hours_per_tick, FLAT_OUT_EVENTS / self.rate) * HOUR
@@ -231,11 +236,14 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
             self.pace = speed
         while not stop.is_set():
             now = time.perf_counter()
+            share = min(self.capture_share, 0.99)
+            fair = share / (1 - share) * max(0.0, took - self._capture_spent)
             if speed is None:
-                sim, budget = flat, self.capture_share * took
+                sim, budget = flat, fair
             else:
                 real = min(now - last, max_hours_per_tick / speed)
-                sim, budget = real * speed * HOUR, self.capture_share * real
+                sim, budget = real * speed * HOUR, share * real if took < tick else fair
+            budget += min(0.0, self._capture_left or 0.0)  # the last step's overspending
             last = now
             # The orders' stamps follow the wall clock: each tick starts from now (never before a stamp
             # already given: a tick advances at most the real time it took).
