@@ -186,10 +186,10 @@ def test_web_and_marketplace_orders_are_captured_and_those_over_the_budget_are_s
     # given the twin / when a step runs without a capture budget, then one with none left
     keel = twin()
     stream = Stream(keel, WORLD, seed=8, prefix="shed")
-    first = stream.step(6 * HOUR)
+    first = stream.step(12 * HOUR)
     orders_before = keel.orders.reads.list(limit=1).total
     seq = max(r[0] for r in ledger(keel))
-    second = stream.step(6 * HOUR, capture_budget=0.0)
+    second = stream.step(12 * HOUR, capture_budget=0.0)
     # then every web or marketplace order offered was captured (or refused by the service) in the first,
     # and in the second each was shed to a committed movement naming its channel, counted, none captured
     assert first["order_offered"] == first["order_captured"] + first["capture_refused"] > 20
