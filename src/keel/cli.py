@@ -167,7 +167,9 @@ def demo(
         from keel.sim.stream import Stream
 
         # A per-run id prefix: a restarted demo on the same database must not replay known movement ids.
-        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}")
+        # Captures get a fifth of the stream's time, not the bench's half: the demo serves its pages, the
+        # projector and the README's commands from the same database and, for the pages, the same process.
+        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}", capture_share=0.2)
         if not fresh:
             live.resume()
 
