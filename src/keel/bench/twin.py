@@ -97,18 +97,20 @@ def _phase(stream: Stream, speed: float | None, seconds: float, client: httpx.Cl
     )
     start = time.perf_counter()
     runner.start()
-    while (now := time.perf_counter()) - start < seconds:
-        mine = len(phase.home) > len(phase.restricted)
-        t = time.perf_counter()
-        try:
-            ok = client.get("/", headers=narrow if mine else None).status_code == 200
-        except httpx.TimeoutException:  # a page slower than the client's timeout is a sample at least that long
-            ok = False
-        (phase.restricted if mine else phase.home).append(1000 * (time.perf_counter() - t))
-        phase.errors += not ok
-        time.sleep(max(0.0, 0.1 - (time.perf_counter() - now)))
-    stop.set()
-    runner.join(300)  # the step under way finishes first
+    try:
+        while (now := time.perf_counter()) - start < seconds:
+            mine = len(phase.home) > len(phase.restricted)
+            t = time.perf_counter()
+            try:
+                ok = client.get("/", headers=narrow if mine else None).status_code == 200
+            except httpx.TimeoutException:  # a page slower than the client's timeout: a sample at least that long
+                ok = False
+            (phase.restricted if mine else phase.home).append(1000 * (time.perf_counter() - t))
+            phase.errors += not ok
+            time.sleep(max(0.0, 0.1 - (time.perf_counter() - now)))
+    finally:
+        stop.set()
+        runner.join(300)  # the step under way finishes first
     phase.seconds = time.perf_counter() - start
     return phase
 
