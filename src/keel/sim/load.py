@@ -28,10 +28,11 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     if world.postal_codes:
         keel.postcodes.load(world.postal_codes, source="sim")
         report("postal codes", len(world.postal_codes), len(world.postal_codes))
-    # The projector catches up on the network before any stock exists: each location, group or channel
+    # The projectors catch up on the network before any stock exists: each location, group or channel
     # event recomputes every listing of the stock it sees, which, after the opening stock, is all of it
     # (at 10x: 1.2 million positions for each of some twenty event batches).
     keel.availability.catch_up()
+    keel.insights.projector.catch_up()
     rates = load_rates(keel)
     report("exchange rates", rates.rates, rates.rates)
     size = keel.settings.max_batch
