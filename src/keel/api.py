@@ -28,6 +28,7 @@ from keel.access.api import router as access_router
 from keel.audit.api import AuditMiddleware
 from keel.audit.api import router as audit_router
 from keel.bootstrap import Keel
+from keel.catalog.api import router as catalog_router
 from keel.channels.api import router as channels_router
 from keel.fx.api import router as fx_router
 from keel.geo.api import router as geo_router
@@ -234,6 +235,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(geo_router)
     app.include_router(fx_router)
+    app.include_router(catalog_router)
     app.include_router(audit_router)
     app.include_router(access_router)
     app.include_router(login_pages)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
+from keel.catalog import CatalogService
 from keel.channels import ChannelService
 from keel.fx import FxService
 from keel.geo import PostalCodeService
-from keel.insights import InsightsService
+from keel.insights import InsightsService, TowerConsumer
 from keel.inventory import (
     AvailabilityProjector,
     AvailabilityService,
@@ -39,6 +40,7 @@ class Keel:
     orders: Orders
     postcodes: PostalCodeService
     fx: FxService
+    catalog: CatalogService
     insights: InsightsService
     audit: AuditService
     access: AccessService
@@ -63,6 +65,18 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
+    insights = InsightsService(
+        db,
+        events,
+        queries,
+        locations,
+        channels,
+        availability,
+        orders,
+        fx=fx,
+        reporting_currency=settings.reporting_currency,
+        source=source,
+    )
     return Keel(
         settings=settings,
         db=db,
@@ -75,24 +89,15 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         fx=fx,
-        insights=InsightsService(
-            db,
-            events,
-            queries,
-            locations,
-            channels,
-            availability,
-            orders,
-            fx=fx,
-            reporting_currency=settings.reporting_currency,
-        ),
+        catalog=CatalogService(db, events, max_batch=settings.max_batch),
+        insights=insights,
         audit=AuditService(db, events),
         access=AccessService(
             db,
             settings.session_hours,
             RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
         ),
-        consumers=_consumers(settings, db, events, source, stock, availability, orders),
+        consumers=_consumers(settings, db, events, source, stock, availability, orders, insights),
         source=source,
     )
 
@@ -114,13 +119,15 @@ def _consumers(
     stock: StockService,
     availability: AvailabilityService,
     orders: Orders,
+    insights: InsightsService,
 ) -> ConsumerRegistry:
     """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
-    first, so a backorder pass sees the listings the same stock produced."""
+    first, so a backorder pass sees the listings the same stock produced (and the tower the listings)."""
     registry = ConsumerRegistry()
     registry.add_job(reservation_sweeper(stock, settings.sweep_interval_s))
     registry.add(AvailabilityProjector(availability))
     registry.add(
         BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
     )
+    registry.add(TowerConsumer(insights.projector))
     return registry

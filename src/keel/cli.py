@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
 from keel.bootstrap import Keel
+from keel.catalog.cli import app as catalog_app
 from keel.channels.cli import app as channels_app
 from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, refuse, user_mistakes
 from keel.fx.cli import app as fx_app
@@ -36,6 +37,7 @@ app.add_typer(channels_app, name="channels")
 app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
 app.add_typer(fx_app, name="fx")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
@@ -121,6 +123,8 @@ def demo(
     database_url: DbOpt = None,
     seed: Annotated[int, typer.Option(help="the twin's random seed: the same seed makes the same retailer")] = 42,
     skus: Annotated[int, typer.Option(min=1, help="SKUs the twin's catalogue holds")] = 10_000,
+    locations: Annotated[int, typer.Option(min=1, help="the twin's locations (stores, warehouses, 3PLs)")] = 300,
+    channels: Annotated[int, typer.Option(min=1, help="the twin's sales channels")] = 50,
     port: Annotated[int | None, typer.Option(help="port to serve on (default: the port setting, 8000)")] = None,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the demo once loaded")] = True,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="run the twin's live stream")] = True,
@@ -134,7 +138,7 @@ def demo(
     from keel.sim.world import Scale, generate
 
     keel = open_keel(database_url, create=True, upgrade=True)
-    world = generate(seed, Scale(skus=skus))
+    world = generate(seed, Scale(skus=skus, locations=locations, channels=channels))
     plan = Scenario()
     if scenario:
         try:
@@ -165,7 +169,9 @@ def demo(
         from keel.sim.stream import Stream
 
         # A per-run id prefix: a restarted demo on the same database must not replay known movement ids.
-        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}")
+        # Captures get a fifth of the stream's time, not the bench's half: the demo serves its pages, the
+        # projector and the README's commands from the same database and, for the pages, the same process.
+        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}", capture_share=0.2)
         if not fresh:
             live.resume()
 
@@ -264,19 +270,60 @@ def bench_audit(
     run(database_url, json_out=json_out, n=n)
 
 
+@bench_app.command("catalog")
+def bench_catalog(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    products: Annotated[int, typer.Option(min=1, max=1_000_000, help="products imported")] = 2_000,
+    variants: Annotated[int, typer.Option(min=1, max=6, help="SKUs per product")] = 2,
+    channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 10,
+    edits: Annotated[int, typer.Option(min=2, max=100_000, help="single-product edits timed")] = 200,
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="products per import transaction")] = 1_000,
+    seed: Annotated[int, typer.Option(help="random seed of the generated products")] = 42,
+) -> None:
+    """Catalog: import, validation and every channel's listing states beside a plain executemany of the same
+    rows, then single-product edit latency until every channel's listing is committed."""
+    from keel.bench.catalog import run
+
+    run(
+        database_url,
+        json_out=json_out,
+        products=products,
+        variants=variants,
+        channels=channels,
+        edits=edits,
+        batch=batch,
+        seed=seed,
+    )
+
+
 @bench_app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
-    seconds: Annotated[float, typer.Option(help="duration of the live-stream phase")] = 20.0,
-    speed: Annotated[float, typer.Option(min=0.01, help="simulated hours per real second")] = 1.0,
+    locations: Annotated[int, typer.Option(min=1, help="locations of the generated retailer")] = 300,
+    channels: Annotated[int, typer.Option(min=1, help="sales channels of the generated retailer")] = 50,
+    seconds: Annotated[float, typer.Option(help="duration of the flat-out stream phase")] = 20.0,
+    paced_seconds: Annotated[float, typer.Option(help="duration of the paced stream phase")] = 10.0,
+    speed: Annotated[float, typer.Option(min=0.01, help="simulated hours per real second (paced phase)")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
 ) -> None:
-    """Retail twin: load time from an empty database, live-stream events/s and home-page p95 under it."""
+    """Retail twin: load time from an empty database, the live stream flat out (events/s, orders captured/s)
+    and paced, and the home page's p95 under each."""
     from keel.bench.twin import run
 
-    run(database_url, json_out=json_out, skus=skus, seconds=seconds, speed=speed, seed=seed)
+    run(
+        database_url,
+        json_out=json_out,
+        skus=skus,
+        seconds=seconds,
+        speed=speed,
+        seed=seed,
+        locations=locations,
+        channels=channels,
+        paced_seconds=paced_seconds,
+    )
 
 
 @bench_app.command("relay")

@@ -2,9 +2,11 @@
 
 from keel.access import store as access_store
 from keel.audit import store as audit_store
+from keel.catalog import store as catalog_store
 from keel.channels import store as channels_store
 from keel.fx import store as fx_store
 from keel.geo import store as geo_store
+from keel.insights import store as insights_store
 from keel.inventory import store as inventory_store
 from keel.orders.store import tables as orders_store
 from keel.platform import events
@@ -12,10 +14,12 @@ from keel.platform import events
 __all__ = [
     "access_store",
     "audit_store",
+    "catalog_store",
     "channels_store",
     "events",
     "fx_store",
     "geo_store",
+    "insights_store",
     "inventory_store",
     "orders_store",
 ]

@@ -44,9 +44,17 @@ def worker_cmd(
         str | None,
         typer.Option(help="comma-separated consumers and jobs to run here (default: all), e.g. availability"),
     ] = None,
+    rebuild_tower: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-tower",
+            help="first empty the control tower's projections and rebuild them (positions, then the whole log)",
+        ),
+    ] = False,
 ) -> None:
-    """Run the availability projector, backorder filler and reservation sweeper in this process; with
-    --source nats they read the event log from JetStream, so this process may run on another machine."""
+    """Run the availability projector, backorder filler, control tower projector and reservation sweeper in
+    this process; with --source nats they read the event log from JetStream, so this process may run on
+    another machine."""
     from keel.platform.config import split_list
     from keel.worker import run_forever, run_once
 
@@ -63,6 +71,8 @@ def worker_cmd(
     try:
         if isinstance(keel.source, JetStreamSource):
             keel.source.connect()  # a clear refusal now rather than a retried error in the loop
+        if rebuild_tower:
+            console.print(f"control tower rebuilt: {keel.insights.projector.rebuild()} events replayed")
         if once:
             console.print(f"consumed {run_once(keel)} events")
             return

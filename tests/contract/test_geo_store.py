@@ -20,6 +20,6 @@ def test_upsert_counts_only_new_or_changed_rows(keel: Keel) -> None:
         assert store.upsert_postal_codes(conn, [moved], "c.txt", NOW) == {"DE": 1}
         assert store.upsert_postal_codes(conn, [], "d.txt", NOW) == {}
     with keel.db.read() as conn:
-        assert store.find_postal_codes(conn, "DE", ["20095", "99999"]) == {"20095": moved}
-        assert store.find_postal_codes(conn, "FR", ["20095"]) == {}
+        assert store.find_postal_codes(conn, "DE", ["20095", "99999"])() == {"20095": moved}
+        assert store.find_postal_codes(conn, "FR", ["20095"])() == {}
         assert (store.count_postal_codes(conn), store.count_postal_codes(conn, "FR")) == (1, 0)

@@ -123,15 +123,16 @@ def test_order_capture_reads_the_sources_holding_its_skus(keel: Keel) -> None:
         store.save_positions(conn, {**rows, ("SKU-1", closed): [9, 9, 0, 0, 0, 0, 0, 0]}, NOW_US)
     with keel.db.read() as conn:
         # then the positions of the SKUs come back wherever they are, and an unknown SKU has none
-        assert sorted(store.available_of_skus(conn, ["SKU-1", "SKU-9"])) == sorted(
+        assert sorted(store.available_of_skus(conn, ["SKU-1", "SKU-9"])()) == sorted(
             [("SKU-1", wh, 5), ("SKU-1", store_id, 0), ("SKU-1", closed, 9)]
         )
-        assert store.available_of_skus(conn, []) == []
-        # and only active holders named by code or through a group feed
-        feeding = store.feeding(conn, [wh, store_id, closed], ["WH-1", "WH-OLD"], ["stores"])
+        assert store.available_of_skus(conn, [])() == []
+        # and only active holders of the SKUs named by code or through a group feed
+        feeding = store.feeding(conn, ["SKU-1"], ["WH-1", "WH-OLD"], ["stores"])()
         assert sorted(loc.code for loc in feeding) == ["ST-1", "WH-1"]
-        assert [loc.code for loc in store.feeding(conn, [wh, store_id], [], ["stores"])] == ["ST-1"]
-        assert store.feeding(conn, [wh], [], []) == []
+        assert [loc.code for loc in store.feeding(conn, ["SKU-1"], [], ["stores"])()] == ["ST-1"]
+        assert store.feeding(conn, ["SKU-1"], [], [])() == []
+        assert store.feeding(conn, ["SKU-9"], ["WH-1"], ["stores"])() == []  # nobody holds it
         assert store.active_ids_of(conn, ["WH-1", "WH-OLD", "NOPE"]) == {"WH-1": wh}
 
 

@@ -11,6 +11,7 @@ from keel.orders.model import Assigned
 from keel.orders.store import orders, policies, reads, returns, shipments
 from keel.orders.store.reads import OrderFilter
 from keel.orders.views import LineRecord, NewOrder, Piece, ReturnLine, ShipmentLine, StoredPolicy, TimelineEntry
+from keel.platform.db import pipelined
 from keel.platform.vocabulary import ShipmentStatus
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -62,11 +63,27 @@ def test_an_order_reads_back_as_written(keel: Keel) -> None:
         assert found is not None
         assert (found.id, found.channel, found.external_id, found.status) == (order_id, "web-de", "A-1", "allocated")
         assert (found.excluded_nodes, found.routing, found.created_at) == ((), (), T0)
-        assert orders.find_external(conn, "web-de", "A-1") == (order_id, "d-A-1")
-        assert orders.find_external(conn, "web-de", "A-2") is None
+        assert orders.find_external(conn, "web-de", "A-1")() == (order_id, "d-A-1")
+        assert orders.find_external(conn, "web-de", "A-2")() is None
         assert orders.get(conn, order_id + 1) is None
         assert orders.lines(conn, order_id) == [line(1, "SKU-1", 3), line(2, "SKU-2", 1)]
         orders.serialise_capture(conn, "web-de", "A-1")  # takes the lock (PostgreSQL) or nothing (SQLite)
+
+
+def test_reads_sent_together_answer_as_each_alone(keel: Keel) -> None:
+    """Capture sends its first reads in one pipeline (one round trip on PostgreSQL) and takes the answers
+    after: each answer is the one the read gives alone, whatever the order they are taken in."""
+    order_id = captured(keel)
+    with keel.db.write() as conn:
+        with pipelined(conn):
+            orders.serialise_capture(conn, "web-de", "A-1")
+            missing = orders.find_external(conn, "web-de", "A-2")
+            found = orders.find_external(conn, "web-de", "A-1")
+            none = policies.of_channels(conn, ["web-de", "*"])
+        assert found() == (order_id, "d-A-1")
+        assert found() == (order_id, "d-A-1")  # taken once, kept
+        assert none() == {}
+        assert missing() is None
 
 
 def test_line_counts_status_and_routing_change_in_place(keel: Keel) -> None:
@@ -189,7 +206,7 @@ def test_policies_are_replaced_and_dropped_per_channel(keel: Keel) -> None:
         policies.put(conn, "web-de", {"max_nodes": 3}, T0 + timedelta(hours=1))
         policies.put(conn, "*", {}, T0)
     with keel.db.write() as conn:
-        assert policies.of_channels(conn, ["web-de", "pos-fr"]) == {
+        assert policies.of_channels(conn, ["web-de", "pos-fr"])() == {
             "web-de": StoredPolicy("web-de", {"max_nodes": 3}, T0 + timedelta(hours=1))
         }
         assert [p.channel for p in policies.every(conn)] == ["*", "web-de"]

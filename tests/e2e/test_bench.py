@@ -102,3 +102,18 @@ def test_bench_orders_captures_real_orders_beside_plain_sql(tmp_path: Path) -> N
     assert figures["capture_p50_ms"] <= figures["capture_p99_ms"]
     # the ratio is computed before the rates are rounded for printing
     assert abs(capture["capture_ratio"] - capture["capture_per_s"] / capture["capture_raw_per_s"]) < 0.01
+
+
+def test_bench_catalog_imports_lists_and_edits_and_prints_the_issue_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "catalog", "--json", "--products", "40", "--channels", "5", "--edits", "10", "--batch", "15"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["products"], figures["variants"], figures["channels"], figures["listings"]) == (40, 80, 5, 400)
+    assert figures["ready"] + figures["blocked"] == 400 and figures["blocked"] > 0  # the planted gaps block some
+    for key in ("seconds", "products_per_s", "raw_insert_per_s", "edit_p50_ms", "edit_p99_ms"):
+        assert figures[key] > 0, key
+    assert figures["edit_p99_ms"] >= figures["edit_p50_ms"]

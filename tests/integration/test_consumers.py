@@ -87,7 +87,7 @@ def test_a_registry_refuses_a_second_consumer_of_the_same_name(keel: Keel) -> No
 
 
 def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None:
-    assert [c.name for c in keel.consumers] == ["availability", "backorders"]
+    assert [c.name for c in keel.consumers] == ["availability", "backorders", "insights"]
     assert [j.name for j in keel.consumers.jobs] == ["reservation-sweeper"]
 
 

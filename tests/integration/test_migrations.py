@@ -21,12 +21,12 @@ def test_migrated_schema_matches_the_declared_tables(keel: Keel) -> None:
     assert drift == []
 
 
-def test_0011_upgrades_a_database_holding_stock(keel: Keel, world: World) -> None:
-    # given a database at 0010 whose ledger and positions hold stock
+def test_0013_upgrades_a_database_holding_stock(keel: Keel, world: World) -> None:
+    # given a database at 0012 (before the fillfactor) whose ledger and positions hold stock
     with keel.db.engine.begin() as conn:
         cfg = migrate._config(keel.db)
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
+        command.downgrade(cfg, "0012")
     keel.stock.apply_batch([mv("r1", "received", "SKU-1", WH_DE, 10), mv("s1", "sold", "SKU-1", WH_DE, 3)])
     # when it is brought up to date
     migrate.upgrade(keel.db)

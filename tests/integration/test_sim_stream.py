@@ -87,9 +87,10 @@ def test_a_spike_raises_demand_in_its_country_against_a_control(twin: Any) -> No
         spiked,
         WORLD,
         seed=2,
+        capture_every=50,
         scenario=scenario({"kind": "demand_spike", "country": "FR", "multiplier": 4, "start": 0, "hours": 48}),
     ).step(48 * HOUR)
-    Stream(control, WORLD, seed=2).step(48 * HOUR)  # fmt: skip
+    Stream(control, WORLD, seed=2, capture_every=50).step(48 * HOUR)  # fmt: skip
 
     def demand(keel: Keel, country: str) -> int:
         return sum(r[5] for r in ledger(keel) if r[4] == country and r[1] in (4, 5))  # sold, committed
@@ -103,7 +104,7 @@ def test_a_region_spike_stays_in_its_region(twin: Any) -> None:
     keel = twin()
     region = next(loc["region"] for loc in WORLD.locations if loc["country"] == "DE" and loc["kind"] == "store")
     planted = scenario({"kind": "demand_spike", "region": region, "multiplier": 5, "start": 0, "hours": 72})
-    Stream(keel, WORLD, seed=2, scenario=planted).step(72 * HOUR)
+    Stream(keel, WORLD, seed=2, capture_every=50, scenario=planted).step(72 * HOUR)
     regions = {loc["code"]: loc["region"] for loc in WORLD.locations}
     de_stores = [loc for loc in WORLD.locations if loc["country"] == "DE" and loc["kind"] == "store"]
     sold: dict[str, int] = {}
@@ -121,7 +122,7 @@ def test_an_outage_stops_movements_at_the_location_during_the_window(twin: Any) 
     keel = twin()
     code = next(loc["code"] for loc in WORLD.locations if loc["country"] == "DE" and loc["kind"] == "warehouse")
     planted = scenario({"kind": "warehouse_outage", "location": code, "start": 24, "end": 48})
-    stream = Stream(keel, WORLD, seed=5, scenario=planted)
+    stream = Stream(keel, WORLD, seed=5, capture_every=50, scenario=planted)
     stream.step(24 * HOUR)
     before = ledger(keel)
     stream.step(12 * HOUR)
@@ -179,6 +180,28 @@ def test_a_restarted_stream_brings_back_a_location_an_outage_left_down(twin: Any
     stream.resume()
     stream.step(2 * HOUR)
     assert keel.locations.get(code).active is True
+
+
+def test_web_and_marketplace_orders_are_captured_and_those_over_the_budget_are_shed(twin: Any) -> None:
+    # given the twin / when a step runs without a capture budget, then one with none left
+    keel = twin()
+    stream = Stream(keel, WORLD, seed=8, prefix="shed")
+    first = stream.step(12 * HOUR)
+    orders_before = keel.orders.reads.list(limit=1).total
+    seq = max(r[0] for r in ledger(keel))
+    second = stream.step(12 * HOUR, capture_budget=0.0)
+    # then every web or marketplace order offered was captured (or refused by the service) in the first,
+    # and in the second each was shed to a committed movement naming its channel, counted, none captured
+    assert first["order_offered"] == first["order_captured"] + first["capture_refused"] > 20
+    assert first["order_shed"] == 0 and orders_before == first["order_captured"]
+    assert second["order_captured"] == 0 and second["order_shed"] == second["order_offered"] > 20
+    assert keel.orders.reads.list(limit=1).total == orders_before
+    kinds = {ch["code"]: ch["kind"] for ch in WORLD.channels}
+    ours = [r for r in ledger(keel, store.movements.c.seq > seq) if r[1] == 5 and ":shed-o" in str(r[6])]
+    shed = [r for r in ours if kinds[str(r[6]).split(":")[0]] in ("web_store", "marketplace")]
+    assert {kinds[str(r[6]).split(":")[0]] for r in shed} == {"web_store", "marketplace"}
+    assert second["order_shed"] - second["stockout"] <= len(shed) <= second["order_shed"]
+    assert keel.stock.rebuild(write=False).differences == []
 
 
 def test_the_twins_order_captures_are_audited_with_their_events(keel: Keel) -> None:

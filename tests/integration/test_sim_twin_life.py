@@ -102,7 +102,7 @@ def test_each_channel_sells_in_its_currency_at_local_price_points(lived: tuple[K
 def test_stock_moved_by_others_is_normal_traffic(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     keel = open_keel(f"sqlite:///{tmp_path / 'shared.db'}")
     load_world(keel, WORLD)
-    stream = Stream(keel, WORLD, seed=5)
+    stream = Stream(keel, WORLD, seed=5, capture_every=50)
     stream.step(12 * HOUR)
     # when someone else empties the twin's busiest shelves (the twin's shadow does not know)
     items, _ = keel.queries.positions(limit=10_000)

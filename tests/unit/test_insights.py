@@ -14,11 +14,14 @@ from keel.insights.model import (
     OrderFigure,
     StockRow,
     ages,
+    combine,
     evaluate,
     lag_seconds,
+    listing_counts,
     order_value,
-    rollup,
+    per_location,
     sales_by,
+    sales_cells,
     stockout_rate,
 )
 
@@ -35,32 +38,45 @@ def test_stockout_rate_counts_zero_listings_among_those_with_stock_sources() -> 
         Listing("pos-fr", "FR", "A", 0, has_sources=False),
         Listing("pos-fr", "FR", "B", 0, has_sources=False),
     ]
-    # when / then: 2 of the 4 sourced listings are out; unsourced ones are ignored
-    assert stockout_rate(listings) == 0.5
+    # when counted per channel and country / then 2 of the 4 sourced listings are out; unsourced ones are ignored
+    counts = listing_counts(listings)
+    assert [(c.channel, c.country, c.sourced, c.zero) for c in counts] == [
+        ("market", "FR", 2, 1),
+        ("web-de", "DE", 2, 1),
+    ]
+    assert stockout_rate(counts) == 0.5
 
 
 def test_stockout_rate_is_none_without_sourced_listings() -> None:
     assert stockout_rate([]) is None
-    assert stockout_rate([Listing("c", "DE", "A", 0, has_sources=False)]) is None
+    assert stockout_rate(listing_counts([Listing("c", "DE", "A", 0, has_sources=False)])) is None
 
 
-def test_rollup_sums_positions_by_country_region_and_location() -> None:
+def test_location_sums_combine_by_country_region_and_location() -> None:
     rows = [
         StockRow("A", "WH-DE-1", "DE", "Berlin", on_hand=10, available=8, incoming=2),
         StockRow("B", "WH-DE-1", "DE", "Berlin", on_hand=0, available=0),
         StockRow("A", "ST-DE-1", "DE", "Bavaria", on_hand=4, available=4),
         StockRow("A", "WH-FR-1", "FR", None, on_hand=7, available=-1, incoming=5),
     ]
-    by_country = rollup(rows, lambda r: r.country)
+    locations = per_location(rows)
+    assert [(r.location, r.positions, r.on_hand, r.out_of_stock) for r in locations] == [
+        ("ST-DE-1", 1, 4, 0),
+        ("WH-DE-1", 2, 10, 1),
+        ("WH-FR-1", 1, 7, 1),
+    ]
+    distinct = {"DE": 2, "FR": 1, "Bavaria": 1, "Berlin": 2}  # what the distinct-SKU counts say per group
+    by_country = combine(locations, lambda r: r.country, distinct.__getitem__)
     assert [(g.key, g.positions, g.on_hand, g.available, g.incoming, g.out_of_stock) for g in by_country] == [
         ("DE", 3, 14, 12, 2, 1),
         ("FR", 1, 7, -1, 5, 1),
     ]
     de = by_country[0]
     assert (de.sku_count, de.location_count, de.out_of_stock_rate) == (2, 2, pytest.approx(1 / 3))
-    by_region = rollup([r for r in rows if r.country == "DE"], lambda r: r.region or "-")
+    german = [r for r in locations if r.country == "DE"]
+    by_region = combine(german, lambda r: r.region or "-", distinct.__getitem__)
     assert [(g.key, g.on_hand, g.sku_count) for g in by_region] == [("Bavaria", 4, 1), ("Berlin", 10, 2)]
-    assert rollup([], lambda r: r.country) == []
+    assert combine([], lambda r: r.country, distinct.__getitem__) == []
 
 
 def test_order_value_is_exact_decimal_arithmetic() -> None:
@@ -69,18 +85,25 @@ def test_order_value_is_exact_decimal_arithmetic() -> None:
 
 
 def test_sales_by_channel_and_country_skip_cancelled_orders() -> None:
+    day = NOW.date()
     orders = [
-        OrderFigure("web-de", "DE", ((2, "10.00"),)),
-        OrderFigure("web-de", "AT", ((1, "5.50"), (1, "0.25"))),
-        OrderFigure("market", "DE", ((1, "30.00"),)),
-        OrderFigure("market", "DE", ((9, "99.00"),), cancelled=True),
+        OrderFigure("web-de", "DE", ((2, "10.00"),), day=day),
+        OrderFigure("web-de", "AT", ((1, "5.50"), (1, "0.25")), day=day),
+        OrderFigure("market", "DE", ((1, "30.00"),), day=day),
+        OrderFigure("market", "DE", ((9, "99.00"),), cancelled=True, day=day),
     ]
-    channels = sales_by(orders, lambda o: o.channel)
+    cells = sales_cells(orders)
+    assert [(c.channel, c.country, c.orders) for c in cells] == [
+        ("market", "DE", 1),
+        ("web-de", "AT", 1),
+        ("web-de", "DE", 1),
+    ]
+    channels = sales_by(cells, lambda o: o.channel)
     assert [(g.key, g.orders, g.revenue) for g in channels] == [
         ("market", 1, Decimal("30.00")),
         ("web-de", 2, Decimal("25.75")),
     ]
-    countries = sales_by(orders, lambda o: o.country)
+    countries = sales_by(cells, lambda o: o.country)
     assert [(g.key, g.orders, g.revenue) for g in countries] == [
         ("DE", 2, Decimal("50.00")),
         ("AT", 1, Decimal("5.75")),

@@ -31,6 +31,27 @@ def test_scale_parameters_are_honoured() -> None:
     assert len(world.opening_stock) == 500 * 6
 
 
+def test_ten_times_the_locations_and_channels() -> None:
+    # given the 10x scale's locations and channels / then every code is unique, each extra channel is a
+    # marketplace or a web store of one country sourcing from that country's groups, and the reference
+    # world's first 50 channels are the same as at the reference scale
+    world = generate(42, Scale(skus=200, locations=3000, channels=500))
+    reference = generate(42, Scale(skus=200))
+    assert len(world.channels) == 500 and 2900 <= len(world.locations) <= 3100
+    assert len({c["code"] for c in world.channels}) == 500
+    assert len({loc["code"] for loc in world.locations}) == len(world.locations)
+    assert [c["code"] for c in world.channels[:50]] == [c["code"] for c in reference.channels]
+    groups = {g["code"] for g in world.groups}
+    extra = world.channels[50:]
+    assert {c["kind"] for c in extra} == {"marketplace", "web_store"}
+    for channel in extra:
+        (country,) = channel["countries"]
+        assert channel["policy"]["sources"][country]["groups"][0] == f"fulfilment-{country}"
+        assert set(channel["policy"]["sources"][country]["groups"]) <= groups
+    per_country = {c: sum(ch["countries"] == [c] for ch in extra) for c in ("DE", "IE")}
+    assert per_country["DE"] > 4 * per_country["IE"]  # by market weight (3.0 against 0.5)
+
+
 def test_stock_follows_market_assortments() -> None:
     # given the reference twin / then each SKU is stocked per market: in every country that holds it, a
     # fulfilment node holds it, beside a few stores (as a retailer stocks the range it sells in a country)

@@ -30,6 +30,8 @@ GEO_READ = "geo.read"
 GEO_WRITE = "geo.write"  # postal-code imports
 FX_READ = "fx.read"  # exchange rates
 FX_WRITE = "fx.write"  # exchange-rate imports
+CATALOG_READ = "catalog.read"  # products, families, categories, revisions
+CATALOG_WRITE = "catalog.write"  # product content, families, categories, imports and reverts
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
 PRICES_WRITE = "prices.write"  # reserved for the pricing context
@@ -44,7 +46,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
         TOWER_READ, METRICS_READ, PRICES_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
-        PLATFORM_OPERATE, FX_READ, FX_WRITE,
+        PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE,
     }
 )  # fmt: skip
 
@@ -54,7 +56,17 @@ PERMISSIONS: frozenset[str] = frozenset(
 UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE})
 
 READS = frozenset(
-    {INVENTORY_READ, LOCATIONS_READ, CHANNELS_READ, ORDERS_READ, GEO_READ, TOWER_READ, ACCESS_SELF, FX_READ}
+    {
+        INVENTORY_READ,
+        LOCATIONS_READ,
+        CHANNELS_READ,
+        ORDERS_READ,
+        GEO_READ,
+        TOWER_READ,
+        ACCESS_SELF,
+        FX_READ,
+        CATALOG_READ,
+    }
 )
 
 
@@ -71,7 +83,7 @@ class Role(StrEnum):
 
 ROLES: dict[Role, frozenset[str]] = {
     Role.ADMIN: PERMISSIONS,
-    Role.MERCHANDISER: READS | {CHANNELS_WRITE},
+    Role.MERCHANDISER: READS | {CHANNELS_WRITE, CATALOG_WRITE},  # product content is the merchandiser's
     Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
     Role.PRICING: READS | {PRICES_WRITE, FX_WRITE},  # rates are the pricing team's reference data
@@ -85,6 +97,7 @@ ROLES: dict[Role, frozenset[str]] = {
             INVENTORY_RESERVE,
             LOCATIONS_READ,
             CHANNELS_READ,
+            CATALOG_READ,  # a shop or marketplace connector reads the product content it lists
             ORDERS_READ,
             ORDERS_WRITE,
             GEO_READ,

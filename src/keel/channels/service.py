@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from keel.channels import store
 from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChannel, parse_policy, policy_document
 from keel.platform.clock import utcnow
-from keel.platform.db import Database
+from keel.platform.db import Database, Later
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES, CURRENCIES
@@ -79,9 +79,9 @@ class ChannelService:
         with self.db.read() as conn:
             return self._get(conn, code)
 
-    def find(self, conn: Connection, code: str) -> Channel | None:
-        """The channel with ``code`` read in the caller's transaction, or None (order capture reads it with
-        everything else it needs, in its own transaction)."""
+    def find(self, conn: Connection, code: str) -> Later[Channel | None]:
+        """The channel with ``code`` read in the caller's transaction, or None; sent now (order capture reads
+        it with everything else it needs, in its own transaction; see ``Later``)."""
         return store.find_channel(conn, code)
 
     def list(

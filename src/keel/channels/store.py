@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.channels.model import Channel, CreateChannel, parse_policy
-from keel.platform.db import JsonType, Timestamp, dbapi_cursor, from_micros, json_column, metadata, placeholder
+from keel.platform.db import JsonType, Later, Timestamp, from_micros, json_column, metadata, placeholder, send
 
 channels = sa.Table(
     "channels",
@@ -52,11 +52,14 @@ def get_channel(conn: Connection, code: str) -> Channel | None:
 _COLUMNS = [c.name for c in channels.c]
 
 
-def find_channel(conn: Connection, code: str) -> Channel | None:
-    """``get_channel`` on the driver's cursor: order capture reads its channel for every order."""
-    cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT {', '.join(_COLUMNS)} FROM channels WHERE code = {placeholder(conn)}", (code,))
-    found = cur.fetchone()
+def find_channel(conn: Connection, code: str) -> Later[Channel | None]:
+    """``get_channel`` on the driver's cursor, sent now (see ``Later``): order capture reads its channel for
+    every order, with the rest it needs."""
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM channels WHERE code = {placeholder(conn)}"
+    return send(conn, sql, (code,), lambda cur: _channel_row(cur.fetchone()))
+
+
+def _channel_row(found: Any) -> Channel | None:
     if found is None:
         return None
     row = dict(zip(_COLUMNS, found, strict=True))

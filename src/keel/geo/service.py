@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from keel.geo import store
 from keel.geo.model import Centroid, ImportResult, PostalCode, PostalCodeReader, display_form, lookup_keys, problems
 from keel.platform.clock import utcnow
-from keel.platform.db import Database
+from keel.platform.db import Database, Later
 from keel.platform.errors import NotFound, ValidationFailed, single_field
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.geo import COUNTRIES
@@ -73,33 +73,37 @@ class PostalCodeService:
                 self.events.append(conn, [NewEvent("postal_codes.imported", "postal_codes", data, SOURCE)])
         return sum(changed.values())
 
-    def centroid(self, country: str, code: str, conn: Connection | None = None) -> Centroid | None:
+    def centroid(self, country: str, code: str) -> Centroid | None:
         """The centroid of ``code`` in ``country``: the whole code when known, else its outward part
-        (GB, CA, IE, NL), else None. Read in ``conn``'s transaction when given (order capture reads it with
-        everything else it needs), else in a transaction of its own."""
+        (GB, CA, IE, NL), else None."""
+        with self.db.read() as conn:
+            return self.find_centroid(conn, country, code)()
+
+    def find_centroid(self, conn: Connection, country: str, code: str) -> Later[Centroid | None]:
+        """``centroid`` read in ``conn``'s transaction and sent now (order capture reads it with everything
+        else it needs; see ``Later``)."""
         country = country.strip().upper()
         keys = lookup_keys(country, code)
         if not keys:
+            return Later(lambda: None)
+
+        def best(found: dict[str, PostalCode]) -> Centroid | None:
+            for key in keys:
+                hit = found.get(key)
+                if hit is not None:
+                    return Centroid(
+                        hit.country,
+                        hit.postal_code,
+                        hit.display,
+                        hit.place,
+                        hit.latitude,
+                        hit.longitude,
+                        hit.source_rows,
+                        exact=key == keys[0],
+                    )
             return None
-        if conn is not None:
-            found = store.find_postal_codes(conn, country, keys)
-        else:
-            with self.db.read() as own:
-                found = store.find_postal_codes(own, country, keys)
-        for key in keys:
-            hit = found.get(key)
-            if hit is not None:
-                return Centroid(
-                    hit.country,
-                    hit.postal_code,
-                    hit.display,
-                    hit.place,
-                    hit.latitude,
-                    hit.longitude,
-                    hit.source_rows,
-                    exact=key == keys[0],
-                )
-        return None
+
+        return store.find_postal_codes(conn, country, keys).then(best)
 
     def get(self, country: str, code: str) -> Centroid:
         """Like ``centroid`` but raises ``NotFound`` when the table knows neither the code nor its area."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.geo.model import PostalCode
-from keel.platform.db import Timestamp, any_of, dbapi_cursor, metadata, placeholder, upsert_insert
+from keel.platform.db import Later, Timestamp, any_of, metadata, placeholder, send, upsert_insert
 
 postal_codes = sa.Table(
     "postal_codes",
@@ -48,20 +49,22 @@ def upsert_postal_codes(conn: Connection, codes: Sequence[PostalCode], source: s
     return changed
 
 
-def find_postal_codes(conn: Connection, country: str, keys: Sequence[str]) -> dict[str, PostalCode]:
-    """The stored centroids of ``country`` among the normalised ``keys``, by key (on the driver's cursor:
-    order capture asks for every order)."""
+def find_postal_codes(conn: Connection, country: str, keys: Sequence[str]) -> Later[dict[str, PostalCode]]:
+    """The stored centroids of ``country`` among the normalised ``keys``, by key (on the driver's cursor and
+    sent now, see ``Later``: order capture asks for every order, with the rest it needs)."""
     named, params = any_of(conn, "postal_code", keys)
-    cur = dbapi_cursor(conn)
-    cur.execute(
+    sql = (
         "SELECT country, postal_code, display, place, latitude, longitude, source_rows FROM postal_codes "
-        f"WHERE country = {placeholder(conn)} AND {named}",
-        [country, *params],
+        f"WHERE country = {placeholder(conn)} AND {named}"
     )
-    return {
-        code: PostalCode(ctry, code, display, place, float(lat), float(lon), int(rows))
-        for ctry, code, display, place, lat, lon, rows in cur.fetchall()
-    }
+
+    def take(cur: Any) -> dict[str, PostalCode]:
+        return {
+            code: PostalCode(ctry, code, display, place, float(lat), float(lon), int(rows))
+            for ctry, code, display, place, lat, lon, rows in cur.fetchall()
+        }
+
+    return send(conn, sql, [country, *params], take)
 
 
 def count_postal_codes(conn: Connection, country: str | None = None) -> int:

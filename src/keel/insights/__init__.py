@@ -1,22 +1,29 @@
-"""Insights: cross-context KPIs, alerts and aggregates for the control tower (reads only).
+"""Insights: cross-context KPIs, alerts and aggregates for the control tower.
 
-The public face: the service bootstrap builds, the snapshot it returns and the rows and roll-ups the pages
-draw from it.
+The public face: the service bootstrap builds, its projector's consumer, the snapshot it returns and the
+rows and roll-ups the pages draw from it. Insights writes only its own projection tables.
 """
 
+from keel.insights.consumers import TowerConsumer
 from keel.insights.model import (
     Alert,
     AlertRule,
     CurrencyTotals,
     Listing,
+    ListingCount,
+    LocationStock,
     OrderFigure,
     Revenue,
+    SalesCell,
     SalesTotals,
     StockRow,
     StockTotals,
-    rollup,
+    listing_counts,
+    per_location,
+    sales_cells,
     source_label,
 )
+from keel.insights.projector import TowerProjector
 from keel.insights.service import InsightsService, Snapshot
 
 __all__ = [
@@ -25,12 +32,19 @@ __all__ = [
     "CurrencyTotals",
     "InsightsService",
     "Listing",
+    "ListingCount",
+    "LocationStock",
     "OrderFigure",
     "Revenue",
+    "SalesCell",
     "SalesTotals",
     "Snapshot",
     "StockRow",
     "StockTotals",
-    "rollup",
+    "TowerConsumer",
+    "TowerProjector",
+    "listing_counts",
+    "per_location",
+    "sales_cells",
     "source_label",
 ]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 
 # -- stock ------------------------------------------------------------------------------------------------
@@ -25,17 +26,34 @@ class Listing:
     has_sources: bool = True
 
 
-def stockout_rate(listings: Iterable[Listing]) -> float | None:
-    """Share of listings at zero (or below) among the listings that have stock sources.
+@dataclass(frozen=True)
+class ListingCount:
+    """The listings of one channel in one country that some location feeds, and how many of them show zero."""
 
-    A listing no location feeds cannot run out of stock, so it is left out of both counts.
-    """
-    sourced = zero = 0
+    channel: str
+    country: str
+    sourced: int
+    zero: int
+
+
+def listing_counts(listings: Iterable[Listing]) -> list[ListingCount]:
+    """Fed listings and zeros per (channel, country); a listing no location feeds cannot run out of stock,
+    so it is left out of both counts."""
+    counts: dict[tuple[str, str], list[int]] = {}
     for item in listings:
-        if not item.has_sources:
-            continue
-        sourced += 1
-        zero += item.quantity <= 0
+        if item.has_sources:
+            c = counts.setdefault((item.channel, item.country), [0, 0])
+            c[0] += 1
+            c[1] += item.quantity <= 0
+    return [ListingCount(ch, ctry, s, z) for (ch, ctry), (s, z) in sorted(counts.items())]
+
+
+def stockout_rate(counts: Iterable[ListingCount]) -> float | None:
+    """Share of listings at zero (or below) among the listings that have stock sources."""
+    sourced = zero = 0
+    for c in counts:
+        sourced += c.sourced
+        zero += c.zero
     return zero / sourced if sourced else None
 
 
@@ -52,6 +70,20 @@ class StockRow:
     incoming: int = 0
 
 
+@dataclass(frozen=True)
+class LocationStock:
+    """The positions of one location summed up (what the stock pages add up per country and region)."""
+
+    location: str
+    country: str
+    region: str | None
+    positions: int
+    on_hand: int
+    available: int
+    incoming: int
+    out_of_stock: int  # positions with nothing available
+
+
 @dataclass
 class StockTotals:
     """Sums over the positions of one group (a country, a region, a location)."""
@@ -62,37 +94,48 @@ class StockTotals:
     available: int = 0
     incoming: int = 0
     out_of_stock: int = 0  # positions with nothing available
-    skus: set[str] = field(default_factory=set)
-    locations: set[str] = field(default_factory=set)
-
-    @property
-    def sku_count(self) -> int:
-        return len(self.skus)
-
-    @property
-    def location_count(self) -> int:
-        return len(self.locations)
+    sku_count: int = 0  # distinct SKUs
+    location_count: int = 0
 
     @property
     def out_of_stock_rate(self) -> float | None:
         return self.out_of_stock / self.positions if self.positions else None
 
 
-def rollup(rows: Iterable[StockRow], key: Callable[[StockRow], str]) -> list[StockTotals]:
-    """Group positions by ``key`` and sum their quantities; groups sorted by key."""
+def per_location(rows: Iterable[StockRow]) -> list[LocationStock]:
+    """Positions summed per location (the full recomputation the projection must equal)."""
+    sums: dict[str, list[int]] = {}
+    place: dict[str, tuple[str, str | None]] = {}
+    for r in rows:
+        s = sums.setdefault(r.location, [0, 0, 0, 0, 0])
+        place[r.location] = (r.country, r.region)
+        s[0] += 1
+        s[1] += r.on_hand
+        s[2] += r.available
+        s[3] += r.incoming
+        s[4] += r.available <= 0
+    return [LocationStock(loc, *place[loc], *s) for loc, s in sorted(sums.items())]
+
+
+def combine(
+    rows: Iterable[LocationStock], key: Callable[[LocationStock], str], skus: Callable[[str], int]
+) -> list[StockTotals]:
+    """Group location sums by ``key``; ``skus`` tells each group's distinct SKU count (it cannot be summed
+    from the locations'). Groups sorted by key."""
     groups: dict[str, StockTotals] = {}
     for r in rows:
         k = key(r)
         g = groups.get(k)
         if g is None:
             g = groups[k] = StockTotals(k)
-        g.positions += 1
+        g.positions += r.positions
         g.on_hand += r.on_hand
         g.available += r.available
         g.incoming += r.incoming
-        g.out_of_stock += r.available <= 0
-        g.skus.add(r.sku)
-        g.locations.add(r.location)
+        g.out_of_stock += r.out_of_stock
+        g.location_count += 1
+    for k, g in groups.items():
+        g.sku_count = skus(k)
     return [groups[k] for k in sorted(groups)]
 
 
@@ -118,11 +161,30 @@ def order_value(lines: Iterable[tuple[int, str]]) -> Decimal:
     return sum((Decimal(price) * qty for qty, price in lines), Decimal(0))
 
 
-def reporting_value(order: OrderFigure, convert: Converter) -> Decimal | None:
-    """The order's value in the reporting currency at the rates of its day, or None without a rate."""
-    if order.day is None:
-        return None
-    return convert(order_value(order.lines), order.currency, order.day)
+@dataclass(frozen=True)
+class SalesCell:
+    """The live orders of one channel, ship-to country, currency and day: how many, and their value (in the
+    currency). Revenue converts a cell at its day's rates, so converting costs one rate per cell."""
+
+    channel: str
+    country: str
+    currency: str
+    day: date
+    orders: int
+    amount: Decimal
+
+
+def sales_cells(orders: Iterable[OrderFigure]) -> list[SalesCell]:
+    """Live orders summed per (channel, country, currency, day); cancelled ones and orders with no day
+    count nothing."""
+    cells: dict[tuple[str, str, str, date], list[Any]] = {}
+    for o in orders:
+        if o.cancelled or o.day is None:
+            continue
+        c = cells.setdefault((o.channel, o.country, o.currency, o.day), [0, Decimal(0)])
+        c[0] += 1
+        c[1] += order_value(o.lines)
+    return [SalesCell(*k, n, amount) for k, (n, amount) in sorted(cells.items())]
 
 
 @dataclass
@@ -134,22 +196,21 @@ class SalesTotals:
 
 
 def sales_by(
-    orders: Iterable[OrderFigure], key: Callable[[OrderFigure], str], convert: Converter | None = None
+    cells: Iterable[SalesCell], key: Callable[[SalesCell], str], convert: Converter | None = None
 ) -> list[SalesTotals]:
-    """Order count and revenue per group, biggest revenue first; cancelled or rejected orders count nothing.
+    """Order count and revenue per group, biggest revenue first.
 
     Without ``convert`` revenue is summed as it stands (the caller keeps one currency per group); with it,
-    every order's value is converted first, and an order with no rate adds to ``unconverted``, not to revenue.
+    every cell's value is converted at its day first, and a cell with no rate adds its orders to
+    ``unconverted``, not to revenue.
     """
     groups: dict[str, SalesTotals] = {}
-    for o in orders:
-        if o.cancelled:
-            continue
-        g = groups.setdefault(key(o), SalesTotals(key(o)))
-        g.orders += 1
-        value = order_value(o.lines) if convert is None else reporting_value(o, convert)
+    for c in cells:
+        g = groups.setdefault(key(c), SalesTotals(key(c)))
+        g.orders += c.orders
+        value = c.amount if convert is None else convert(c.amount, c.currency, c.day)
         if value is None:
-            g.unconverted += 1
+            g.unconverted += c.orders
         else:
             g.revenue += value
     return sorted(groups.values(), key=lambda g: (-g.revenue, -g.orders, g.key))
@@ -178,18 +239,16 @@ class Revenue:
     by_currency: tuple[CurrencyTotals, ...]
 
 
-def revenue(orders: Iterable[OrderFigure], reporting: str, convert: Converter) -> Revenue:
+def revenue(cells: Iterable[SalesCell], reporting: str, convert: Converter) -> Revenue:
     """Revenue of the live orders in ``reporting``; per currency, biggest converted share first."""
     groups: dict[str, CurrencyTotals] = {}
-    for o in orders:
-        if o.cancelled:
-            continue
-        g = groups.setdefault(o.currency, CurrencyTotals(o.currency))
-        g.orders += 1
-        g.revenue += order_value(o.lines)
-        value = reporting_value(o, convert)
+    for c in cells:
+        g = groups.setdefault(c.currency, CurrencyTotals(c.currency))
+        g.orders += c.orders
+        g.revenue += c.amount
+        value = convert(c.amount, c.currency, c.day)
         if value is None:
-            g.unconverted += 1
+            g.unconverted += c.orders
         else:
             g.converted += value
     rows = sorted(groups.values(), key=lambda g: (-g.converted, g.currency))

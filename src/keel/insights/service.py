@@ -1,11 +1,12 @@
-"""Insights use cases: gather the control tower's numbers through the other contexts' services.
+"""Insights use cases: the control tower's numbers, read from the projections ``keel.insights.projector``
+keeps from the event log, plus the few figures other contexts answer from indexed reads (accuracy and
+fulfilment rates from ``keel.queries`` and ``keel.orders``, lag and freshness from the event log).
 
-Nothing here reads another context's tables: positions and accuracy come from ``keel.queries``, listings
-from ``keel.availability``, orders from ``keel.orders``, locations from ``keel.locations`` and freshness and
-lag from the event log. The whole picture is cached and refreshed in the background every ``ttl`` seconds
-because the home page reloads itself every few seconds in many browsers at once; order lines are cached per
-order for good, since the quantities and prices of a captured order never change (only its status does, and
-that is re-read).
+A snapshot reads sums per location, per (channel, country) and per (channel, country, currency, day): its
+cost follows the number of locations, channels, countries and days, not of SKUs or orders. Taking one
+first lets the projector catch up in the caller (a no-op when the worker keeps it current), so a page
+shows every event committed before it was asked for. The picture is still cached and refreshed in the
+background every ``ttl`` seconds because the home page reloads itself every few seconds in many browsers.
 """
 
 from __future__ import annotations
@@ -16,43 +17,44 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
 
 from keel.channels import ChannelService
 from keel.fx import BASE, FxService, MissingRate, RateTable
+from keel.insights import store
 from keel.insights.model import (
     DEFAULT_RULES,
     Alert,
     AlertRule,
     Converter,
-    Listing,
-    OrderFigure,
+    ListingCount,
+    LocationStock,
     Revenue,
+    SalesCell,
     SalesTotals,
-    StockRow,
+    StockTotals,
     ages,
+    combine,
     evaluate,
     lag_seconds,
     revenue,
     sales_by,
     stockout_rate,
 )
+from keel.insights.projector import TowerProjector, every_row
 from keel.inventory import (
     AccuracyReport,
     AvailabilityService,
     InventoryQueries,
     LocationService,
 )
-from keel.orders import Metrics, Orders, OrderSummary
+from keel.orders import Metrics, Orders
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.events import EventLog
 from keel.platform.scope import Scope
-from keel.platform.vocabulary import DEAD_ORDERS
+from keel.platform.sources import EventSource
 
-PAGE = 5_000  # rows per service call when walking every position or order
-
-T = TypeVar("T")
+ANY = store.ANY
 
 
 @dataclass
@@ -60,9 +62,10 @@ class Snapshot:
     """Everything the control tower shows, taken at ``taken_at``."""
 
     taken_at: datetime
-    stock: list[StockRow]
-    listings: list[Listing]
-    orders: list[OrderFigure]
+    stock: list[LocationStock]
+    skus: dict[tuple[str, str], int]  # distinct SKUs per (country, region ""=none); region "*": the country
+    listings: list[ListingCount]
+    orders: list[SalesCell]
     accuracy: AccuracyReport
     metrics: Metrics
     sync_lag_events: int
@@ -71,18 +74,53 @@ class Snapshot:
     alerts: list[Alert] = field(default_factory=list)
     reporting_currency: str = BASE
     rates: RateTable = field(default_factory=RateTable)
+    total_skus: int = 0  # distinct SKUs in every country the snapshot covers
 
     @property
     def stockout_rate(self) -> float | None:
         return stockout_rate(self.listings)
 
-    def sales(self, key: Callable[[OrderFigure], str]) -> list[SalesTotals]:
+    @property
+    def sourced(self) -> int:
+        """Listings some location feeds (what the stockout rate counts among)."""
+        return sum(c.sourced for c in self.listings)
+
+    def sales(self, key: Callable[[SalesCell], str]) -> list[SalesTotals]:
         """Orders and revenue per group, revenue in the reporting currency at each order's day."""
         return sales_by(self.orders, key, self.converter)
 
     def revenue(self) -> Revenue:
         """Revenue in the reporting currency, with the per-currency figures it was converted from."""
         return revenue(self.orders, self.reporting_currency, self.converter)
+
+    def distinct_skus(self, country: str | None = None, region: str | None = None) -> int:
+        """Distinct SKUs held overall, in ``country``, or in its ``region`` ("" for locations with none)."""
+        if country is None:
+            return self.total_skus
+        return self.skus.get((country, ANY if region is None else region), 0)
+
+    def rollup(
+        self, key: Callable[[LocationStock], str], rows: Iterable[LocationStock] | None = None
+    ) -> list[StockTotals]:
+        """The locations' sums (of ``rows``, default all) grouped by country, region or location."""
+        rows = self.stock if rows is None else list(rows)
+        members: dict[str, list[LocationStock]] = {}
+        for r in rows:
+            members.setdefault(key(r), []).append(r)
+
+        def skus(group: str) -> int:
+            mine = members[group]
+            places = {(r.country, r.region or "") for r in mine}
+            countries = {r.country for r in mine}
+            if len(mine) == 1:
+                return mine[0].positions  # one position per SKU at a location
+            if len(places) == 1:
+                return self.distinct_skus(*next(iter(places)))
+            if len(countries) == 1:
+                return self.distinct_skus(next(iter(countries)))
+            return self.total_skus
+
+        return combine(rows, key, skus)
 
     @property
     def converter(self) -> Converter:
@@ -118,14 +156,15 @@ class InsightsService:
         clock: Callable[[], float] = time.monotonic,
         fx: FxService | None = None,
         reporting_currency: str = BASE,
+        source: EventSource | None = None,
     ) -> None:
         self.db = db
         self.events = events
         self.queries = queries
         self.locations = locations
-        self.channels = channels
         self.availability = availability
         self.orders = orders
+        self.projector = TowerProjector(db, events, queries, locations, channels, availability, orders, source)
         self.rules = tuple(rules)
         self.ttl = ttl
         self.max_stale = max_stale
@@ -135,7 +174,6 @@ class InsightsService:
         self._lock = threading.Lock()
         self._cached: tuple[float, Snapshot] | None = None
         self._refreshing = False
-        self._lines: dict[int, tuple[tuple[int, str], ...]] = {}
 
     def snapshot(self, scope: Scope = Scope.ALL) -> Snapshot:
         """The current KPIs, aggregates and alerts (of ``scope``'s channels and countries only, see ``_narrow``).
@@ -164,18 +202,26 @@ class InsightsService:
             return cached[1]
 
     def _narrow(self, whole: Snapshot, scope: Scope) -> Snapshot:
-        """The snapshot as a restricted identity may see it: positions at locations in its countries,
-        listings and orders of its channels and (ship-to) countries, accuracy and fulfilment rates read again
-        with the restriction. Sync lag and source freshness stay whole: they say how current the figures are,
-        not what they hold."""
+        """The snapshot as a restricted identity may see it: stock at locations in its countries, listings
+        and sales of its channels and (ship-to) countries, accuracy and fulfilment rates read again with the
+        restriction. Sync lag and source freshness stay whole: they say how current the figures are, not what
+        they hold."""
+        countries = sorted({r.country for r in whole.stock if scope.sees_country(r.country)})
+        if len(countries) == 1:
+            total = whole.skus.get((countries[0], ANY), 0)
+        else:
+            with self.db.read() as conn:
+                total = store.distinct_skus_in(conn, countries) if countries else 0
         snap = replace(
             whole,
             stock=[r for r in whole.stock if scope.sees_country(r.country)],
+            skus={k: n for k, n in whole.skus.items() if k[0] != ANY and scope.sees_country(k[0])},
             listings=[x for x in whole.listings if scope.sees_channel(x.channel) and scope.sees_country(x.country)],
             orders=[o for o in whole.orders if scope.sees_channel(o.channel) and scope.sees_country(o.country)],
             accuracy=self.queries.accuracy(scope=scope),
             metrics=self.orders.reads.metrics(scope=scope),
             alerts=[],
+            total_skus=total,
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
@@ -189,85 +235,41 @@ class InsightsService:
             self._refreshing = False
 
     def _take(self) -> Snapshot:
+        if self.projector.pending():  # a read first: catching up takes the write lock even when idle
+            self.projector.catch_up()
         now = utcnow()
-        stock = self._stock()
+        places = {
+            loc.code: (loc.country, loc.region)
+            for loc in every_row(lambda lim, off: self.locations.list(limit=lim, offset=off))
+        }
         with self.db.read() as conn:
             backlog = self.availability.backlog(conn)
             oldest_pending = self.availability.oldest_pending_at(conn)
             last_seen = self.events.freshness(conn)
-            feeds = self.availability.listings_fed_by(conn)
-        listings = self._listings(stock, feeds)
-        accuracy = self.queries.accuracy()
+            stock = [
+                LocationStock(loc, *places.get(loc, ("", None)), *figures)
+                for loc, *figures in store.location_stock_rows(conn)
+            ]
+            skus = store.sku_count_rows(conn)
+            listings = [ListingCount(*row) for row in store.listing_count_rows(conn)]
+            cells = [SalesCell(*row) for row in store.sales_rows(conn)]
         snap = Snapshot(
             taken_at=now,
             stock=stock,
+            skus=skus,
             listings=listings,
-            orders=self._orders(),
-            accuracy=accuracy,
+            orders=cells,
+            accuracy=self.queries.accuracy(),
             metrics=self.orders.reads.metrics(),
             sync_lag_events=backlog,
             sync_lag_seconds=lag_seconds(oldest_pending, now),
             freshness=ages(last_seen, now),
             reporting_currency=self.reporting_currency,
             rates=self.fx.table() if self.fx else RateTable(),
+            total_skus=skus.get((ANY, ANY), 0),
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
-
-    def _listings(self, stock: list[StockRow], feeds: dict[str, list[tuple[str, str]]]) -> list[Listing]:
-        """Every (channel, country, SKU) whose source locations hold or have held the SKU, with what the
-        channel lists for it now. Channels are not told about zeros they never listed, so a listing missing
-        from ``projected`` lists zero."""
-        keys: set[tuple[str, str, str]] = set()
-        for r in stock:
-            for channel, country in feeds.get(r.location, ()):
-                keys.add((channel, country, r.sku))
-        listed = {
-            (row.channel, row.country, sku): row.quantity
-            for sku, rows in self.availability.projected(sorted({k[2] for k in keys})).items()
-            for row in rows
-        }
-        return [Listing(ch, ctry, sku, listed.get((ch, ctry, sku), 0)) for ch, ctry, sku in sorted(keys)]
-
-    def _stock(self) -> list[StockRow]:
-        regions = {
-            loc.code: loc.region for loc in self._all(lambda lim, off: self.locations.list(limit=lim, offset=off))
-        }
-        rows = self._all(lambda lim, off: self.queries.positions(limit=lim, offset=off))
-        return [
-            StockRow(r.sku, r.location, r.country, regions.get(r.location), r.on_hand, r.available, r.incoming)
-            for r in rows
-        ]
-
-    def _orders(self) -> list[OrderFigure]:
-        currency = {c.code: c.currency for c in self._all(lambda lim, off: self.channels.list(limit=lim, offset=off))}
-        out = []
-        for o in self._every_order():
-            lines = self._lines.get(o.id)
-            if lines is None:
-                full = self.orders.reads.get(o.id)
-                lines = self._lines[o.id] = tuple((ln.quantity, ln.unit_price) for ln in full.lines)
-            dead = o.status in DEAD_ORDERS
-            figure = OrderFigure(o.channel, o.country, lines, dead, currency.get(o.channel, ""), o.created_at.date())
-            out.append(figure)
-        return out
-
-    def _every_order(self) -> list[OrderSummary]:
-        def page(limit: int, offset: int) -> tuple[list[OrderSummary], int]:
-            found = self.orders.reads.list(limit=limit, offset=offset)
-            return list(found.items), found.total
-
-        return self._all(page)
-
-    @staticmethod
-    def _all(fetch: Callable[[int, int], tuple[list[T], int]]) -> list[T]:
-        """Every row of a paginated service read, ``PAGE`` rows a call."""
-        out: list[T] = []
-        while True:
-            page, total = fetch(PAGE, len(out))
-            out.extend(page)
-            if not page or len(out) >= total:
-                return out
 
 
 def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:

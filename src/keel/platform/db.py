@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -210,6 +210,40 @@ def pipelined(conn: Connection) -> Iterator[None]:
         yield
 
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+U = TypeVar("U")
+
+
+class Later(Generic[T_co]):
+    """The answer of a read already sent, taken when called (once; later calls return the same value).
+
+    Reads sent one after the other inside ``pipelined`` travel to PostgreSQL together: taking the first
+    answer costs one round trip for all of them, where reading each in turn costs one each. On SQLite the
+    statement has already run when it is sent."""
+
+    def __init__(self, take: Callable[[], T_co]) -> None:
+        self._take: Callable[[], T_co] | None = take
+        self._value: T_co | None = None
+
+    def __call__(self) -> T_co:
+        if self._take is not None:
+            self._value, self._take = self._take(), None
+        return self._value  # type: ignore[return-value]  # set above on the first call
+
+    def then(self, shape: Callable[[T_co], U]) -> Later[U]:
+        """The same read, its answer passed through ``shape``."""
+        return Later(lambda: shape(self()))
+
+
+def send(conn: Connection, sql: str, params: Sequence[Any], take: Callable[[Any], T]) -> Later[T]:
+    """Send a hand-written read on the driver's cursor of ``conn``'s transaction; ``take`` turns the cursor
+    into the answer when it is wanted (see ``Later``)."""
+    cur = dbapi_cursor(conn)
+    cur.execute(sql, params)
+    return Later(lambda: take(cur))
+
+
 def json_column(value: Any) -> Any:
     """A JSON column holding an object or a list, read on the driver's cursor: SQLite hands over its text,
     psycopg the decoded value."""
@@ -238,9 +272,10 @@ def advisory_xact_lock(conn: Connection, *key: int | str) -> None:
     PostgreSQL's two-key space so unrelated lock families cannot clash."""
     if not locks_rows(conn):
         return
+    # On the driver's cursor and never fetched: inside ``pipelined`` the lock travels with the reads after it.
     if len(key) == 1 and isinstance(key[0], int):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key[0]})
+        dbapi_cursor(conn).execute("SELECT pg_advisory_xact_lock(%s)", (key[0],))
     elif len(key) == 2 and all(isinstance(k, str) for k in key):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:a), hashtext(:b))"), {"a": key[0], "b": key[1]})
+        dbapi_cursor(conn).execute("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))", key)
     else:
         raise TypeError("advisory_xact_lock takes one integer or two strings")

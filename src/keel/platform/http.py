@@ -36,6 +36,7 @@ JSON = "application/json"
 NDJSON_ROUTES = {
     "/inventory/movements": frozenset({JSON, "application/x-ndjson"}),
     "/fx/rates": frozenset({"text/csv"}),
+    "/catalog/imports": frozenset({"text/csv", "application/x-ndjson"}),
 }
 PAGES = "/ui/"  # web pages post HTML forms (form-encoded, same origin only)
 # Plotly draws with inline style attributes and <style> elements, and Swagger UI's icons are data: images;

@@ -2,10 +2,10 @@
 number, delivery; most on time, some late, same-day ones mostly the same day.
 
 Each life is drawn from the seed when the order is captured (how long it takes, whether it misses its
-promise) and played step by step through ``keel.orders.fulfilment.advance``, the use case a warehouse or
-carrier integration calls. The twin stamps those calls with its own scaled clock (``Stream.stamp``:
-``keel.platform.clock.clock_at``), so an order's promise, its delivery and whether it was late follow the
-simulated schedule, not the machine's pace.
+promise) and played step by step through ``keel.orders.fulfilment.step`` (``advance`` without the order
+read back), the use case a warehouse or carrier integration calls. The twin stamps those calls with its own
+scaled clock (``Stream.stamp``: ``keel.platform.clock.clock_at``), so an order's promise, its delivery and
+whether it was late follow the simulated schedule, not the machine's pace.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class OrderLives:
             command = AdvanceShipment(step.order_id, step.number, step.target, step.carrier, step.tracking)
             try:
                 with clock_at(self.stamp(step.at)):
-                    self.keel.orders.fulfilment.advance(command)
+                    self.keel.orders.fulfilment.step(command)
             except (Conflict, NotFound, ValidationFailed) as exc:
                 log.debug("twin order step skipped: %s", exc.detail)
                 counts["order_step_skipped"] += 1

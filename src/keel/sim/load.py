@@ -15,7 +15,7 @@ Progress = Callable[[str, int, int], None]
 
 def load_world(keel: Keel, world: World, progress: Progress | None = None) -> None:
     """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
-    channel availability."""
+    channel availability and the control tower's projections."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -28,6 +28,11 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     if world.postal_codes:
         keel.postcodes.load(world.postal_codes, source="sim")
         report("postal codes", len(world.postal_codes), len(world.postal_codes))
+    # The projectors catch up on the network before any stock exists: each location, group or channel
+    # event recomputes every listing of the stock it sees, which, after the opening stock, is all of it
+    # (at 10x: 1.2 million positions for each of some twenty event batches).
+    keel.availability.catch_up()
+    keel.insights.projector.catch_up()
     rates = load_rates(keel)
     report("exchange rates", rates.rates, rates.rates)
     size = keel.settings.max_batch
@@ -38,6 +43,9 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     report("channel availability", 0, 1)
     keel.availability.catch_up()
     report("channel availability", 1, 1)
+    report("control tower", 0, 1)
+    keel.insights.projector.catch_up()
+    report("control tower", 1, 1)
 
 
 def is_empty(keel: Keel) -> bool:

@@ -8,10 +8,11 @@ transfer from a warehouse of its country (out now, in 12-36 h later) or a direct
 ship 2-24 h after they are committed and 8 % come back 3-10 days later (15 % of those damaged). Cycle counts
 record realistic shrink (stores lose more than warehouses) through ``record_count``.
 
-Most online orders are written as ``committed`` (then ``shipped``) movements whose reference names the
-channel; one in ``capture_every`` goes through ``keel.orders.capture.place`` (the full path: validation,
-routing, commit), which is much slower. Movements go in batches through ``StockService.apply_batch``; a
-shadow of every position keeps each row acceptable, so batches are valid by construction.
+Web-store and marketplace orders go through ``keel.orders.capture.place`` (the full path: validation,
+routing, commit) and then live their lives, as many as the capture budget allows; the rest are shed to
+``committed`` (then ``shipped``) ledger movements and counted (``keel.sim.online``). Social and B2B orders
+are always ledger movements. Movements go in batches through ``StockService.apply_batch``; a shadow of every
+position keeps each row acceptable, so batches are valid by construction.
 
 Everything random comes from ``random.Random(seed)`` and the simulated clock, never the wall clock, so the
 same seed, world and steps give the same events.
@@ -26,7 +27,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from keel.bootstrap import Keel
@@ -34,9 +34,10 @@ from keel.platform.actor import Actor, acting_as
 from keel.platform.clock import utcnow
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
-from keel.sim.fx import load_rates, local_price, twin_rate_table
-from keel.sim.geography import COUNTRIES, WEIGHT
-from keel.sim.lifecycle import PROMISE_HOURS, STEP_KINDS, OrderLives, _Step
+from keel.sim.fx import load_rates, twin_rate_table
+from keel.sim.geography import WEIGHT
+from keel.sim.lifecycle import STEP_KINDS, OrderLives, _Step
+from keel.sim.online import Offer, OnlineOrders
 from keel.sim.retention import Mark, Retention
 from keel.sim.scenario import Scenario
 from keel.sim.supply import Key, SupplyChain, _Due
@@ -49,11 +50,13 @@ STORE_HOURS = range(8, 21)
 CHANNEL_WEIGHT = {"web_store": 1.2, "marketplace": 1.0, "social": 0.2, "b2b": 0.1}
 EVENTS_PER_POSITION_HOUR = 0.025  # ~3,000 events per simulated hour at reference scale
 POS_SHARE, ONLINE_SHARE, COUNT_SHARE = 0.45, 0.4, 0.01
-# Event kinds step() counts; the rest of its counters (stockout, stuck, refused) are not events.
+# Event kinds step() counts; the rest of its counters (order_offered, stockout, capture_refused, stuck,
+# refused) are not events. A shed order that found no stock is a stockout, not an event.
 EVENT_KINDS = (
     "pos_sale",
     "order",
     "order_captured",
+    "order_shed",
     "shipped",
     "received",
     "transfer_out",
@@ -66,8 +69,16 @@ EVENT_KINDS = (
 TWIN = Actor("twin", "retail twin", "automation")
 
 
-class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
+FLAT_OUT_EVENTS = 500  # events a step offers, about, when the stream runs flat out (``run(speed=None)``)
+
+
+class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Retention):
     """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo.
+
+    ``capture_every``: one web or marketplace order in so many is offered to order capture (the others are
+    ledger movements; tests raise it to stay small). ``capture_share``: in ``run``, the share of the
+    stream's wall-clock time captures and the orders' fulfilment steps may take; the orders beyond it are
+    shed (``keel.sim.online``).
 
     ``anchor`` and ``pace`` map simulated time onto the timestamps of the orders it drives (``stamp``):
     ``pace`` simulated hours per second from ``anchor`` (default: now, 1 h/s; ``run`` follows the wall
@@ -81,7 +92,8 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
         seed: int = 1,
         scenario: Scenario | None = None,
         rate: float | None = None,
-        capture_every: int = 500,
+        capture_every: int = 1,
+        capture_share: float = 0.5,
         prefix: str | None = None,
         start: datetime = datetime(2026, 3, 2, tzinfo=UTC),
         anchor: datetime | None = None,
@@ -93,7 +105,14 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
         self.scenario = scenario or Scenario()
         self.rng = random.Random(seed)
         self.rate = rate if rate is not None else EVENTS_PER_POSITION_HOUR * max(1, len(world.opening_stock))
-        self.capture_every = capture_every
+        self.capture_every = max(1, capture_every)
+        self.capture_share = capture_share
+        self._capture_left: float | None = None
+        self._capture_spent = 0.0  # in the last step
+        self.channel_kind = {ch["code"]: ch["kind"] for ch in world.channels}
+        self.places: dict[tuple[str, str], list[str]] = {}
+        for p in world.postal_codes:
+            self.places.setdefault((p["country"], p["place"]), []).append(p["postal_code"])
         self.prefix = prefix or f"twin{seed}"
         self.start = start
         self.now = 0.0  # simulated seconds since start
@@ -175,10 +194,13 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
         sim0, wall0 = self._anchor
         return wall0 + timedelta(seconds=(at - sim0) / (HOUR * self.pace)) if self.pace > 0 else wall0
 
-    def step(self, sim_seconds: float) -> Counter[str]:
-        """Advance the simulated clock by ``sim_seconds``, applying its traffic; returns counts per kind."""
+    def step(self, sim_seconds: float, capture_budget: float | None = None) -> Counter[str]:
+        """Advance the simulated clock by ``sim_seconds``, applying its traffic; returns counts per kind.
+        ``capture_budget``: wall-clock seconds the step's captures and order steps may take (None: no limit,
+        every offered order is captured; the same seed then gives the same events)."""
         counts: Counter[str] = Counter()
         end = self.now + max(0.0, sim_seconds)
+        self._capture_left, self._capture_spent = capture_budget, 0.0
         with acting_as(TWIN):
             while self.now < end - 1e-9:
                 nxt = min(end, (self.now // HOUR + 1) * HOUR)
@@ -192,31 +214,52 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
     def run(
         self,
         stop: threading.Event,
-        speed: float = 1.0,
+        speed: float | None = 1.0,
         *,
         tick: float = 0.2,
         max_hours_per_tick: float = 1.0,
         on_step: Callable[[Counter[str]], None] | None = None,
     ) -> None:
         """Run until ``stop`` is set at ``speed`` simulated hours per real second. When the machine cannot
-        keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind."""
+        keep up, each tick advances at most ``max_hours_per_tick`` and the simulated clock falls behind.
+        ``speed=None`` runs flat out: steps of about ``FLAT_OUT_EVENTS`` back to back (whatever the world's
+        size, so a step's fixed costs weigh the same), the orders' stamps following the pace reached.
+        Captures (with the steps of their orders' lives) get ``capture_share`` of each tick's real time while
+        the stream keeps up; flat out or behind, they get that share of its busy time: ``share / (1 - share)``
+        times what the last step spent on everything else (a budget proportional to the last step's whole
+        time would grow with the order steps it must play, and starve the rest of the traffic). Order steps
+        are never put off: what they overspend is taken from the next tick's budget."""
         last = time.perf_counter()
-        self.pace = speed
+        took = tick
+        flat = min(max_hours_per_tick, FLAT_OUT_EVENTS / self.rate) * HOUR
+        if speed is not None:
+            self.pace = speed
         while not stop.is_set():
             now = time.perf_counter()
-            sim = min((now - last) * speed * HOUR, max_hours_per_tick * HOUR)
+            share = min(self.capture_share, 0.99)
+            fair = share / (1 - share) * max(0.0, took - self._capture_spent)
+            if speed is None:
+                sim, budget = flat, fair
+            else:
+                real = min(now - last, max_hours_per_tick / speed)
+                sim, budget = real * speed * HOUR, share * real if took < tick else fair
+            budget += min(0.0, self._capture_left or 0.0)  # the last step's overspending
             last = now
             # The orders' stamps follow the wall clock: each tick starts from now (never before a stamp
             # already given: a tick advances at most the real time it took).
             self._anchor = (self.now, utcnow())
             try:
-                counts = self.step(sim)
+                counts = self.step(sim, budget)
             except Exception:  # keep the demo alive; the log says what went wrong
                 log.exception("twin stream step failed")
                 counts = Counter()
+            took = time.perf_counter() - now
+            if speed is None:
+                self.pace = flat / HOUR / max(took, 1e-6)
             if on_step:
                 on_step(counts)
-            stop.wait(max(0.0, tick - (time.perf_counter() - now)))
+            if speed is not None:
+                stop.wait(max(0.0, tick - took))
 
     @staticmethod
     def events(counts: Counter[str]) -> int:
@@ -229,7 +272,7 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
         out = self.outaged(t0)
         stuck = self.stuck(t0)
         rows: list[dict[str, Any]] = []
-        captures: list[dict[str, Any]] = []
+        offers: list[Offer] = []
         self._release_due(t1, out, rows, counts)
         hour = self.clock(t0).hour
         promo = self.promotion(t0)
@@ -250,12 +293,13 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
                 if channel in stuck:
                     counts["stuck"] += n
                     continue
-                self._orders(country, channel, n, out, rows, captures, counts, t0, factors, peak)
+                self._orders(country, channel, n, out, rows, offers, counts, t0, factors, peak)
         n_counts = self._draw(self.rate * COUNT_SHARE * hours)
         self._apply(rows, counts)
-        for doc in captures:
-            self._capture(doc, t0, counts)
-        self._release_steps(t1, counts)
+        self._apply(self._take_offers(offers, t0, out, counts), counts)
+        began = time.perf_counter()
+        self._release_steps(t1, counts)  # the captured orders' lives are part of what captures cost
+        self._spend(time.perf_counter() - began)
         self._counts(n_counts, out, counts)
 
     def _draw(self, expected: float) -> int:
@@ -312,69 +356,3 @@ class Stream(DemandCalendar, SupplyChain, OrderLives, Writes, Retention):
             rows.append(self._row("sold", key, qty, "pos"))
             counts["pos_sale"] += 1
             self._replenish(key, t0, out, rows, counts)
-
-    def _orders(
-        self,
-        country: str,
-        channel: str,
-        n: int,
-        out: set[str],
-        rows: list[dict[str, Any]],
-        captures: list[dict[str, Any]],
-        counts: Counter[str],
-        t0: float,
-        factors: dict[str, float],
-        peak: float,
-    ) -> None:
-        keys = self.fulfil_keys[country]
-        if not keys:
-            return
-        for _ in range(n):
-            key = self._pick(keys)
-            qty = 1 if self.rng.random() < 0.85 else self.rng.randint(2, 3)
-            if key[1] in out or not self._region_ok(key, factors, peak):
-                continue
-            self._n += 1
-            if self._n % self.capture_every == 0:
-                captures.append(self._order_doc(channel, country, key, qty, t0))
-                continue
-            if not self._take(key, qty):
-                counts["stockout"] += 1
-                self._replenish(key, t0, out, rows, counts)
-                continue
-            ref = f"{channel}:{self.prefix}-o{self._n}"
-            rows.append(self._row("committed", key, qty, ref))
-            counts["order"] += 1
-            ship_at = t0 + self.rng.uniform(2, 24) * HOUR
-            self._schedule(ship_at, "shipped", key, qty, ref)
-            if self.rng.random() < 0.08:
-                kind = "returned_damaged" if self.rng.random() < 0.15 else "returned"
-                self._schedule(ship_at + self.rng.uniform(72, 240) * HOUR, kind, key, qty, ref)
-            self._replenish(key, t0, out, rows, counts)
-
-    def _order_doc(self, channel: str, country: str, key: Key, qty: int, t0: float) -> dict[str, Any]:
-        fulfilment = self._service_level()
-        if fulfilment == "same_day":  # a courier ride: the customer lives in the city of a node holding it
-            city = self.info[key[1]]["city"]
-        else:
-            city = COUNTRIES[country][1][self.rng.randrange(len(COUNTRIES[country][1]))][0]
-        codes = [p["postal_code"] for p in self.world.postal_codes if p["country"] == country and p["place"] == city]
-        postal_code = self.rng.choice(codes) if codes else f"{self.rng.randint(10000, 99999)}"
-        return {
-            "channel": channel,
-            "external_id": f"{self.prefix}-o{self._n}",
-            "lines": [{"sku": key[0], "quantity": qty, "unit_price": self._price(key[0], channel)}],
-            "customer": {"name": f"Twin customer {self._n}", "email": f"c{self._n}@example.com"},
-            "ship_to": {"country": country, "city": city, "postal_code": postal_code},
-            "fulfilment": fulfilment,
-            "promise_at": self.stamp(t0 + PROMISE_HOURS[fulfilment] * HOUR).isoformat(),
-        }
-
-    def _price(self, sku: str, channel: str) -> str:
-        """The SKU's shelf price in the channel's currency (its EUR base price converted and rounded locally)."""
-        currency = self.currency.get(channel, "EUR")
-        found = self._local.get((sku, currency))
-        if found is None:
-            base = self.prices.get(sku, Decimal("19.99"))
-            found = self._local[(sku, currency)] = str(local_price(base, currency, self.rates, self.start.date()))
-        return found

@@ -5,6 +5,7 @@ Everything derives from one ``random.Random(seed)``, so the same seed and scale 
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +182,44 @@ def _channels(rng: random.Random, groups: list[dict[str, Any]], total: int) -> l
             },
         }
     )
-    return out[:total]
+    return (out + _more_channels(have, total - len(out)))[:total]
+
+
+# Beyond the reference 50 channels, a large retailer sells through more marketplaces and more web stores
+# (brands, outlets) in each country: added round-robin over the countries by weight, numbered from 2.
+MORE_CHANNELS = (
+    ("marketplace", "market", "Marketplace", {"safety_buffer": 2, "allocation_pct": 60, "max_listed": 200}),
+    ("web_store", "web", "Web store", {"safety_buffer": 1, "allocation_pct": 100, "zero_below": 1}),
+)
+
+
+def _more_channels(have: set[str], count: int) -> list[dict[str, Any]]:
+    """``count`` extra marketplaces and web stores, no randomness (the reference world's draws stay as
+    they are); each country gets a share of them by weight."""
+    out: list[dict[str, Any]] = []
+    given = dict.fromkeys(COUNTRIES, 0)
+    while len(out) < count:
+        # the country furthest below its weighted share gets the next one
+        country = min(COUNTRIES, key=lambda c: (given[c] + 1) / WEIGHT[c])
+        given[country] += 1
+        kind, code, name, rules = MORE_CHANNELS[given[country] % 2]
+        n = (given[country] + 1) // 2 + 1
+        fulfil = [f"fulfilment-{country}"] + ([f"ship-from-store-{country}"] if kind == "web_store" else [])
+        out.append(
+            {
+                "code": f"{code}-{country.lower()}-{n}",
+                "name": f"{name} {country} {n}",
+                "kind": kind,
+                "countries": [country],
+                "currency": COUNTRIES[country][0],
+                "policy": {
+                    "sources": {country: {"groups": [g for g in fulfil if g in have]}},
+                    **rules,
+                    "backorder": kind == "web_store" and n % 3 == 0,
+                },
+            }
+        )
+    return out
 
 
 # Positions per market: one fulfilment node and a few stores of the same country, as a retailer stocks
@@ -199,7 +237,7 @@ class _Markets:
         self.fulfil = {code for fulfil, _ in self.by_country.values() for code in fulfil}
         self.everywhere = [loc["code"] for loc in locations]
         self.countries = sorted(self.by_country)
-        self.weights = [WEIGHT[c] for c in self.countries]
+        self.cum_weights = list(itertools.accumulate(WEIGHT[c] for c in self.countries))
 
     def homes(self, rng: random.Random, positions: int) -> list[str]:
         """Where one SKU is stocked: markets drawn by country weight, each a fulfilment node plus stores;
@@ -207,7 +245,7 @@ class _Markets:
         homes: list[str] = []
         chosen: set[str] = set()
         while len(homes) < positions and len(chosen) < len(self.countries):
-            country = rng.choices(self.countries, self.weights)[0]
+            country = rng.choices(self.countries, cum_weights=self.cum_weights)[0]  # same draws as weights=
             if country in chosen:
                 continue
             chosen.add(country)
@@ -215,8 +253,9 @@ class _Markets:
             take = min(PER_MARKET, positions - len(homes))
             homes += rng.sample(fulfil, min(1, take, len(fulfil)))
             homes += rng.sample(stores, min(take - 1, len(stores)))
-        taken = set(homes)
-        homes += rng.sample([c for c in self.everywhere if c not in taken], positions - len(homes))
+        if len(homes) < positions:  # rare (a small world): listing every location per SKU made loading quadratic
+            taken = set(homes)
+            homes += rng.sample([c for c in self.everywhere if c not in taken], positions - len(homes))
         return homes
 
 

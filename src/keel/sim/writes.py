@@ -21,7 +21,7 @@ from typing import Any
 
 from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel
-from keel.orders import capture_command
+from keel.orders import OrderView, capture_command
 from keel.platform.actor import Actor, acting_as
 from keel.platform.clock import clock_at
 from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
@@ -97,7 +97,8 @@ class Writes:
             self.available[(sku, location)] = found.available if found else 0
             self.on_hand[(sku, location)] = found.on_hand if found else 0
 
-    def _capture(self, doc: dict[str, Any], t0: float, counts: Counter[str]) -> None:
+    def _capture(self, doc: dict[str, Any], t0: float, counts: Counter[str]) -> OrderView | None:
+        """Capture one order as its channel's connector would; the order, or None when the service refused it."""
         # The channel's connector sends the order: its capture is audited like an integration's request, with
         # the order's events linked, so the demo's audit log shows live traffic. The twin's clock stamps it.
         request_id = uuid.uuid4().hex
@@ -108,9 +109,9 @@ class Writes:
                 with acting_as(Actor("twin", connector, "automation", None, request_id)):
                     order = self.keel.orders.capture.place(capture_command(doc)).order
             except (InsufficientStock, ValidationFailed, Conflict) as exc:
-                counts["stockout"] += 1
+                counts["capture_refused"] += 1
                 status = exc.status
-                return
+                return None
             finally:
                 target = f"order {doc['external_id']} of {doc['channel']}"
                 entry = NewAuditEntry(
@@ -123,6 +124,7 @@ class Writes:
                 key = (piece.sku, shipment.location)
                 self.available[key] = self.available.get(key, 0) - piece.quantity
         self._plan_life(order, doc["fulfilment"], doc["ship_to"]["country"], t0)
+        return order
 
     def _counts(self, n: int, out: set[str], counts: Counter[str]) -> None:
         keys = self.all_keys

@@ -1,8 +1,10 @@
 """The control tower's home (KPIs, alerts, charts) and the stock drill-down by country, region and location.
 
-Numbers come from ``keel.insights`` (built in bootstrap: one cached snapshot shared by every browser); the
-SKU positions at the bottom of the drill-down come straight from ``keel.queries``. Charts are Plotly figures
-written into the page as JSON and drawn by the locally served plotly.min.js (``static/tower.js``).
+Numbers come from ``keel.insights`` (built in bootstrap: one cached snapshot of its projections shared by
+every browser, sums per location, listing counts per channel and country, sales per channel, country,
+currency and day); the SKU positions at the bottom of the drill-down are a page of ``keel.queries``.
+Charts are Plotly figures written into the page as JSON and drawn by the locally served plotly.min.js
+(``static/tower.js``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.responses import Response
 from keel.bootstrap import Keel
 from keel.deps import KeelDep
 from keel.fx import minor_units
-from keel.insights import Snapshot, StockRow, StockTotals, rollup, source_label
+from keel.insights import LocationStock, Snapshot, StockTotals, source_label
 from keel.platform.errors import NotFound
 from keel.web import params
 from keel.web.params import Pager
@@ -90,7 +92,7 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
     acc = snap.accuracy.overall
     tolerance = snap.accuracy.tolerance_pct
     m = snap.metrics
-    sourced = sum(1 for item in snap.listings if item.has_sources)
+    sourced = snap.sourced
     return [
         {
             "id": "stockout-rate",
@@ -158,7 +160,7 @@ def home_page(request: Request, keel: KeelDep, refresh: str | None = None) -> Re
     def money(value: Decimal) -> str:
         return _money(value, places)
 
-    countries = rollup(snap.stock, lambda r: r.country)
+    countries = snap.rollup(lambda r: r.country)
     charts = [
         bar_chart(
             "chart-channel",
@@ -214,7 +216,7 @@ def _stock_chart(div: str, title: str, groups: list[StockTotals]) -> dict[str, A
 
 
 # -- stock drill-down -------------------------------------------------------------------------------------
-def _region_key(row: StockRow) -> str:
+def _region_key(row: LocationStock) -> str:
     return row.region or NO_REGION
 
 
@@ -269,8 +271,8 @@ def stock_page(
     key = {"country": lambda r: r.country, "region": _region_key, "location": lambda r: r.location}.get(
         context["level"], lambda r: r.location
     )
-    groups = rollup(rows, key)
-    totals = rollup(rows, lambda r: "all")
+    groups = snap.rollup(key, rows)
+    totals = snap.rollup(lambda r: "all", rows)
     heading = {"country": "Stock by country", "region": "Stock by region", "location": "Stock by location"}
     return render(
         request,

@@ -94,6 +94,18 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
+class MovedPosition:
+    """The quantities of a position a ledger range moved that sums over stock follow (on hand, available,
+    incoming), without the rest of ``Position``."""
+
+    sku: str
+    location: str
+    on_hand: int
+    available: int
+    incoming: int
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     seq: int
     id: str

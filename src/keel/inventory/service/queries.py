@@ -16,13 +16,14 @@ from keel.inventory.model import (
     LedgerEntry,
     Location,
     LocationAccuracy,
+    MovedPosition,
     Position,
     SourcingStock,
     accuracy,
     count_variance,
 )
 from keel.platform.config import Settings
-from keel.platform.db import Database
+from keel.platform.db import Database, pipelined
 from keel.platform.scope import Scope
 
 
@@ -58,6 +59,12 @@ class InventoryQueries:
                 countries=scope.countries,
             )
 
+    def positions_moved(self, first_seq: int, last_seq: int) -> list[MovedPosition]:
+        """The positions the ledger movements ``first_seq``..``last_seq`` moved (a ``stock.moved`` event's
+        range), as they are now: what a projection keyed by position re-reads to follow the ledger."""
+        with self.db.read() as conn:
+            return store.positions_moved(conn, first_seq, last_seq)
+
     def available_by_location(self, skus: list[str]) -> dict[str, dict[str, int]]:
         """sku -> location code -> available, for active locations (the stock a router may allocate)."""
         with self.db.read() as conn:
@@ -91,13 +98,13 @@ class InventoryQueries:
         sources = None
         if channel is not None and channel.active and country is not None:
             sources = channel.policy.sources.get(country)
-        if hold:
-            store.lock_ledger(conn)
-        rows = store.available_of_skus(conn, skus)
-        feeding: dict[int, Location] = {}
-        if sources is not None:
-            holders = sorted({location_id for _, location_id, _ in rows})
-            feeding = {loc.id: loc for loc in store.feeding(conn, holders, sources.locations, sources.groups)}
+        with pipelined(conn):  # the lock and both reads travel together: one round trip on PostgreSQL
+            if hold:
+                store.lock_ledger(conn)
+            held = store.available_of_skus(conn, skus)
+            fed = None if sources is None else store.feeding(conn, skus, sources.locations, sources.groups)
+        rows = held()
+        feeding = {} if fed is None else {loc.id: loc for loc in fed()}
         wanted = {location_id: loc.code for location_id, loc in feeding.items()}
         if pickup in locations:
             wanted[locations[pickup].id] = pickup

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from keel.inventory.model import Location, LocationGroup
 from keel.inventory.store.tables import location_group_members, location_groups, locations
 from keel.platform.bulk import chunks
-from keel.platform.db import any_of, dbapi_cursor, from_micros, json_column
+from keel.platform.db import Later, any_of, dbapi_cursor, from_micros, json_column, send
 
 
 def _location(row: sa.Row[Any]) -> Location:
@@ -65,23 +65,24 @@ def _raw_location(values: Sequence[Any]) -> Location:
     )
 
 
-def feeding(conn: Connection, ids: Sequence[int], codes: Sequence[str], groups: Sequence[str]) -> list[Location]:
-    """The active locations among ``ids`` that are one of ``codes`` or a member of one of ``groups`` (a
-    channel's sources in one country). On the driver's cursor: order capture asks for every order, with
-    the holders of its SKUs (two plain statements measured faster on PostgreSQL than one join)."""
-    if not ids:
-        return []
-    held, by_id = any_of(conn, "l.id", ids)
+def feeding(
+    conn: Connection, skus: Sequence[str], codes: Sequence[str], groups: Sequence[str]
+) -> Later[list[Location]]:
+    """The active locations holding a position of one of ``skus`` that are one of ``codes`` or a member of
+    one of ``groups`` (a channel's sources in one country). On the driver's cursor and sent now (see
+    ``Later``): order capture asks for every order, in one round trip with the positions of its SKUs."""
+    if not skus:
+        return Later(list)
+    held, by_sku = any_of(conn, "p.sku", skus)
     named, by_code = any_of(conn, "l.code", codes)
     grouped, by_group = any_of(conn, "g.code", groups)
-    cur = dbapi_cursor(conn)
-    cur.execute(
-        f"SELECT {', '.join(f'l.{c}' for c in _LOCATION_COLUMNS)} FROM locations l WHERE {held} AND l.active "
+    sql = (
+        f"SELECT {', '.join(f'l.{c}' for c in _LOCATION_COLUMNS)} FROM locations l WHERE l.active "
+        f"AND l.id IN (SELECT p.location_id FROM positions p WHERE {held}) "
         f"AND ({named} OR l.id IN (SELECT m.location_id FROM location_group_members m "
-        f"JOIN location_groups g ON g.id = m.group_id WHERE {grouped}))",
-        [*by_id, *by_code, *by_group],
+        f"JOIN location_groups g ON g.id = m.group_id WHERE {grouped}))"
     )
-    return [_raw_location(row) for row in cur.fetchall()]
+    return send(conn, sql, [*by_sku, *by_code, *by_group], lambda cur: [_raw_location(row) for row in cur.fetchall()])
 
 
 def active_ids_of(conn: Connection, codes: Sequence[str]) -> dict[str, int]:

@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.inventory.model import Position
+from keel.inventory.model import MovedPosition, Position
 from keel.inventory.store.tables import POSITION_COLUMNS, QTY_COLUMNS, locations, positions
 from keel.platform.bulk import SMALL_BATCH, bulk_insert, chunks, staged
-from keel.platform.db import any_of, dbapi_cursor, placeholder
+from keel.platform.db import Later, any_of, dbapi_cursor, placeholder, send
 
 Quantities = list[int]  # the eight QTY_COLUMNS of one position, in order
 
@@ -105,14 +105,17 @@ def available_of_sku(conn: Connection, sku: str) -> dict[int, int]:
     return dict(conn.execute(sa.select(p.c.location_id, p.c.available).where(p.c.sku == sku)).all())
 
 
-def available_of_skus(conn: Connection, skus: Sequence[str]) -> list[tuple[str, int, int]]:
-    """(sku, location_id, available) of every position of ``skus``, at any location (driver's cursor)."""
+def available_of_skus(conn: Connection, skus: Sequence[str]) -> Later[list[tuple[str, int, int]]]:
+    """(sku, location_id, available) of every position of ``skus``, at any location (driver's cursor, sent
+    now: see ``Later``)."""
     if not skus:
-        return []
+        return Later(list)
     named, params = any_of(conn, "sku", skus)
-    cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT sku, location_id, available FROM positions WHERE {named}", params)
-    return list(cur.fetchall())
+    return send(conn, f"SELECT sku, location_id, available FROM positions WHERE {named}", params, _all_rows)
+
+
+def _all_rows(cur: Any) -> list[tuple[str, int, int]]:
+    return [tuple(row) for row in cur.fetchall()]
 
 
 def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -160,21 +163,36 @@ def positions_page(
         query = query.where(p.c.available >= min_available)
     total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = conn.execute(query.order_by(p.c.sku, loc.c.code).limit(limit).offset(offset))
-    items = [
-        Position(
-            r.sku,
-            r.on_hand,
-            r.available,
-            r.committed,
-            r.reserved,
-            r.safety_stock,
-            r.damaged,
-            r.quality_control,
-            r.incoming,
-            r.updated_at,
-            r.location,
-            r.country,
-        )
-        for r in rows
-    ]
-    return items, int(total)
+    return [_position(r) for r in rows], int(total)
+
+
+def _position(r: Any) -> Position:
+    return Position(
+        r.sku,
+        r.on_hand,
+        r.available,
+        r.committed,
+        r.reserved,
+        r.safety_stock,
+        r.damaged,
+        r.quality_control,
+        r.incoming,
+        r.updated_at,
+        r.location,
+        r.country,
+    )
+
+
+def positions_moved(conn: Connection, first_seq: int, last_seq: int) -> list[MovedPosition]:
+    """The positions (as they are now) of every (sku, location) the ledger rows ``first_seq``..``last_seq``
+    moved: a range of the ledger's primary key joined to the positions' one, on the driver's cursor."""
+    ph = placeholder(conn)
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        "SELECT p.sku, l.code, p.on_hand, p.available, p.incoming FROM positions p"
+        " JOIN (SELECT DISTINCT sku, location_id FROM movements"
+        f" WHERE seq >= {ph} AND seq <= {ph}) m ON m.sku = p.sku AND m.location_id = p.location_id"
+        " JOIN locations l ON l.id = p.location_id",
+        (first_seq, last_seq),
+    )
+    return [MovedPosition(*row) for row in cur.fetchall()]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from keel.channels import Channel
 from keel.geo import city_centroid
 from keel.inventory import StockService
 from keel.orders.model import Assigned, Capture, assign, order_status, parse_capture
@@ -21,9 +22,9 @@ from keel.orders.service.common import (
     promise_hours,
     routing_entry,
 )
-from keel.orders.service.inputs import CaptureSnapshot, Postcodes, SourcingInputs
+from keel.orders.service.inputs import Area, CaptureSnapshot, Postcodes, SourcingInputs
 from keel.orders.service.reads import ReadOrders
-from keel.orders.sourcing import Order, OrderLine, Plan, plan_order
+from keel.orders.sourcing import CostModel, Order, OrderLine, Plan, Policy, plan_order
 from keel.orders.store import orders, shipments
 from keel.orders.views import (
     Captured,
@@ -36,7 +37,7 @@ from keel.orders.views import (
     TimelineEntry,
 )
 from keel.platform.clock import utcnow
-from keel.platform.db import Database, from_micros, pipelined, to_micros
+from keel.platform.db import Database, Later, from_micros, pipelined, to_micros
 from keel.platform.errors import Conflict, FieldError, InsufficientStock, ValidationFailed
 from keel.platform.geo import COUNTRIES
 from keel.platform.scope import Scope
@@ -50,6 +51,17 @@ def capture_command(raw: Mapping[str, Any]) -> Capture:
     if capture is None:
         raise ValidationFailed("invalid order", errors)
     return capture
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """What capture reads before it knows whether the order is new, sent together (one round trip on
+    PostgreSQL): the order under its external id, the channel, the ship-to postal code and the policy."""
+
+    existing: Later[tuple[int, str] | None]
+    channel: Later[Channel | None]
+    area: Later[Area | None]
+    policy: Later[tuple[Policy, CostModel]]
 
 
 @dataclass(frozen=True)
@@ -100,12 +112,14 @@ class CaptureOrders:
         digest = capture.digest()
         try:
             with self.db.write() as conn:
-                # Two transactions capturing the same external id take turns (PostgreSQL; SQLite writers are
-                # serial), so the second finds the first's order instead of failing on the unique index.
-                orders.serialise_capture(conn, capture.channel, capture.external_id)
-                found = self._existing(conn, capture, digest)
+                with pipelined(conn):
+                    # Two transactions capturing the same external id take turns (PostgreSQL; SQLite writers
+                    # are serial), so the second finds the first's order instead of failing on the unique index.
+                    orders.serialise_capture(conn, capture.channel, capture.external_id)
+                    sent = self._send(conn, capture)
+                found = self._existing(sent.existing(), capture, digest)
                 if found is None:
-                    return Captured(self._capture(conn, capture, digest, scope), True)
+                    return Captured(self._capture(conn, capture, digest, scope, sent), True)
         except ValidationFailed as exc:
             # The ledger refused a position: only if something wrote stock without the ledger lock.
             if not only_stock_errors(exc):
@@ -117,9 +131,22 @@ class CaptureOrders:
         return Captured(self.reads.get(found), False)
 
     # -- steps --------------------------------------------------------------------------------------------
+    def _send(self, conn: Connection, capture: Capture) -> _Sent:
+        """Send the reads that need nothing but the capture document (see ``_Sent``)."""
+        by_postcode = capture.pickup_location is None and capture.latitude is None and bool(capture.postal_code)
+        return _Sent(
+            existing=orders.find_external(conn, capture.channel, capture.external_id),
+            channel=self.inputs.find_channel(conn, capture.channel),
+            area=(
+                self.postcodes.find_centroid(conn, capture.country, capture.postal_code or "")
+                if by_postcode
+                else Later(lambda: None)
+            ),
+            policy=self.book.find_policy(conn, capture.channel),
+        )
+
     @staticmethod
-    def _existing(conn: Connection, capture: Capture, digest: str) -> int | None:
-        found = orders.find_external(conn, capture.channel, capture.external_id)
+    def _existing(found: tuple[int, str] | None, capture: Capture, digest: str) -> int | None:
         if found is None:
             return None
         order_id, stored = found
@@ -130,14 +157,14 @@ class CaptureOrders:
             )
         return order_id
 
-    def _capture(self, conn: Connection, capture: Capture, digest: str, scope: Scope) -> OrderView:
+    def _capture(self, conn: Connection, capture: Capture, digest: str, scope: Scope, sent: _Sent) -> OrderView:
         """Check, plan and write a new order in ``conn``'s transaction; the order as written."""
         pickup = capture.pickup_location
         snapshot = self.inputs.for_capture(
-            conn, capture.channel, None if pickup else capture.country, sorted(capture.demand()), pickup
+            conn, sent.channel, None if pickup else capture.country, sorted(capture.demand()), pickup
         )
         backorder = self._check_references(capture, snapshot)
-        where = self._locate(conn, capture, snapshot)
+        where = self._locate(capture, snapshot, sent.area())
         scope.check_country(where.country, "the ship-to country")  # a pick-up order ships to its store's
         if not backorder:
             self._within_atp(capture, snapshot, where.country)
@@ -145,7 +172,7 @@ class CaptureOrders:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         candidates = snapshot.candidates()
         network = snapshot.network(shipments.units_since(conn, midnight, candidates))
-        policy, model = self.book.policy_for(capture.channel, conn=conn)
+        policy, model = sent.policy()
         plan = plan_order(self._sourcing_order(capture, where, now), network, policy, model)
         if plan.unfilled and not backorder:
             raise self._short(plan)
@@ -182,9 +209,10 @@ class CaptureOrders:
             raise ValidationFailed("invalid order", errors)
         return backorder
 
-    def _locate(self, conn: Connection, capture: Capture, snapshot: CaptureSnapshot) -> _Where:
-        """Where the goods go: the pick-up node, given coordinates, the postal code's centroid, or a known
-        city of the country."""
+    @staticmethod
+    def _locate(capture: Capture, snapshot: CaptureSnapshot, area: Area | None) -> _Where:
+        """Where the goods go: the pick-up node, given coordinates, the postal code's centroid (``area``, the
+        operator-loaded ones of ``keel geo import-postcodes``), or a known city of the country."""
         if capture.pickup_location is not None:
             place = snapshot.place(capture.pickup_location)
             coords = None if place is None else place.position
@@ -196,12 +224,9 @@ class CaptureOrders:
             return _Where(coords[0], coords[1], "pickup", place.country)
         if capture.latitude is not None and capture.longitude is not None:
             return _Where(capture.latitude, capture.longitude, "given", capture.country)
-        if capture.postal_code:
-            # The operator-loaded postal-code centroids (keel geo import-postcodes), before any city.
-            area = self.postcodes.centroid(capture.country, capture.postal_code, conn)
-            if area is not None:
-                how = "postal_code" if area.exact else "postal_area"
-                return _Where(area.latitude, area.longitude, how, capture.country)
+        if area is not None:
+            how = "postal_code" if area.exact else "postal_area"
+            return _Where(area.latitude, area.longitude, how, capture.country)
         found = city_centroid(capture.country, capture.city)
         if found is None:
             raise ValidationFailed(

@@ -18,7 +18,7 @@ from keel.orders.sourcing.spec import Sourcing, default_sourcing, parse_sourcing
 from keel.orders.store import orders, policies, shipments
 from keel.orders.views import OrderRecord, StoredPolicy, TimelineEntry
 from keel.platform.clock import utcnow
-from keel.platform.db import Database
+from keel.platform.db import Database, Later
 from keel.platform.errors import NotFound, ValidationFailed
 from keel.platform.events import NewEvent, SqlEventLog
 from keel.platform.scope import Scope
@@ -40,9 +40,9 @@ class PolicyBook:
         """The stored documents of ``channels`` and of the "*" default, by channel (read in ``conn``'s
         transaction when given)."""
         if conn is not None:
-            return policies.of_channels(conn, [*channels, DEFAULT_POLICY])
+            return policies.of_channels(conn, [*channels, DEFAULT_POLICY])()
         with self.db.read() as own:
-            return policies.of_channels(own, [*channels, DEFAULT_POLICY])
+            return policies.of_channels(own, [*channels, DEFAULT_POLICY])()
 
     def sourcing_for(
         self, channels: Iterable[str], conn: Connection | None = None
@@ -50,10 +50,7 @@ class PolicyBook:
         """Each channel's policy and cost model, from its own document, else the "*" default, else the
         built-in one."""
         wanted = sorted(set(channels))
-        rows = self.stored(wanted, conn)
-        fallback = stored_sourcing(rows[DEFAULT_POLICY].document) if DEFAULT_POLICY in rows else default_sourcing()
-        chosen = {ch: stored_sourcing(rows[ch].document) if ch in rows else fallback for ch in wanted}
-        return {ch: s.policy for ch, s in chosen.items()}, {ch: s.model for ch, s in chosen.items()}
+        return _chosen(wanted, self.stored(wanted, conn))
 
     def policy_for(
         self, channel: str, excluded: Iterable[str] = (), conn: Connection | None = None
@@ -61,6 +58,23 @@ class PolicyBook:
         """One channel's policy, with the nodes that rejected this order excluded, and its cost model."""
         found, models = self.sourcing_for([channel], conn)
         return with_excluded(found[channel], frozenset(excluded)), models[channel]
+
+    def find_policy(self, conn: Connection, channel: str) -> Later[tuple[Policy, CostModel]]:
+        """``policy_for`` (nothing excluded) read in ``conn``'s transaction and sent now (see ``Later``)."""
+
+        def pick(rows: dict[str, StoredPolicy]) -> tuple[Policy, CostModel]:
+            found, models = _chosen([channel], rows)
+            return found[channel], models[channel]
+
+        return policies.of_channels(conn, [channel, DEFAULT_POLICY]).then(pick)
+
+
+def _chosen(wanted: Iterable[str], rows: dict[str, StoredPolicy]) -> tuple[dict[str, Policy], dict[str, CostModel]]:
+    """Each channel's policy and cost model from the stored ``rows``: its own document, else the "*"
+    default's, else the built-in one."""
+    fallback = stored_sourcing(rows[DEFAULT_POLICY].document) if DEFAULT_POLICY in rows else default_sourcing()
+    chosen = {ch: stored_sourcing(rows[ch].document) if ch in rows else fallback for ch in wanted}
+    return {ch: s.policy for ch, s in chosen.items()}, {ch: s.model for ch, s in chosen.items()}
 
 
 class Timeline:

@@ -71,6 +71,12 @@ class FulfilOrders:
     def advance(self, command: AdvanceShipment, scope: Scope = Scope.ALL) -> OrderView:
         """Move the shipment one step (picking, packed, shipped, delivered); anything else is a ``Conflict``.
         Shipping needs a carrier and tracking number and takes the units out of stock."""
+        self.step(command, scope)
+        return self.reads.get(command.order_id)
+
+    def step(self, command: AdvanceShipment, scope: Scope = Scope.ALL) -> None:
+        """``advance`` without reading the order back: for a caller that plays many steps and needs no
+        answer (the retail twin's warehouses and carriers), the read back would cost as much as the write."""
         order_id, number, target = command.order_id, command.number, command.target
         carrier, tracking_number = command.carrier, command.tracking_number
         if target is ShipmentStatus.SHIPPED:
@@ -105,7 +111,6 @@ class FulfilOrders:
                 {"shipment": number, "location": shipment.location},
             )
             refresh_status(conn, order_id)
-        return self.reads.get(order_id)
 
     def cancel(self, command: CancelOrder, scope: Scope = Scope.ALL) -> OrderView:
         """Cancel whole lines or part of them before they ship: backordered units first, then committed

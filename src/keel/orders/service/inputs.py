@@ -17,7 +17,7 @@ from keel.inventory import AvailabilityService, InventoryQueries, Location, Loca
 from keel.orders.sourcing import Network, Node
 from keel.orders.store import shipments
 from keel.platform.clock import utcnow
-from keel.platform.db import Database
+from keel.platform.db import Database, Later
 from keel.platform.vocabulary import Capability, LocationKind
 
 # Units a node can pick per day unless its location says (``daily_capacity``): a pick line against shop staff.
@@ -43,9 +43,9 @@ class Area(Protocol):
 class Postcodes(Protocol):
     """The geo context's postal-code centroids (``PostalCodeService``)."""
 
-    def centroid(self, country: str, code: str, conn: Connection | None = None) -> Area | None:
+    def find_centroid(self, conn: Connection, country: str, code: str) -> Later[Area | None]:
         """The position of the postal code (or of its outward part) in ``country``; None when unknown. Read in
-        ``conn``'s transaction when given."""
+        ``conn``'s transaction, sent now."""
         ...
 
 
@@ -201,13 +201,22 @@ class SourcingInputs:
                 nodes.append(node)
         return Network(nodes)
 
+    def find_channel(self, conn: Connection, code: str) -> Later[Channel | None]:
+        """The channel, read in capture's transaction and sent now (``for_capture`` takes it)."""
+        return self.channels.find(conn, code)
+
     def for_capture(
-        self, conn: Connection, channel: str, country: str | None, skus: Sequence[str], pickup: str | None
+        self,
+        conn: Connection,
+        channel: Later[Channel | None],
+        country: str | None,
+        skus: Sequence[str],
+        pickup: str | None,
     ) -> CaptureSnapshot:
-        """One read, in the capture's write transaction, of the channel's terms and the stock of ``skus`` where
-        the channel may take it in ``country`` (None: the pick-up node's country) and at ``pickup``. The
+        """One read, in the capture's write transaction, of the stock of ``skus`` where the ``channel`` (sent by
+        ``find_channel``) may take it in ``country`` (None: the pick-up node's country) and at ``pickup``. The
         ledger stays locked until that transaction ends, so the plan made on it commits as it is."""
-        found = self.channels.find(conn, channel)
+        found = channel()
         stock = self.queries.sourcing_stock(conn, skus, found, country, pickup, hold=True)
         return CaptureSnapshot(None if found is None else _terms(found), stock, pickup)
 

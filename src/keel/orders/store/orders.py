@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from keel.orders.store.tables import order_lines, orders, timeline
 from keel.orders.views import LineRecord, NewOrder, OrderRecord, TimelineEntry
 from keel.platform.bulk import SMALL_BATCH, chunks, insert_rows
-from keel.platform.db import advisory_xact_lock, dbapi_cursor, placeholder, to_micros
+from keel.platform.db import Later, advisory_xact_lock, dbapi_cursor, placeholder, send, to_micros
 from keel.platform.vocabulary import OrderStatus
 
 # The columns ``record`` reads: every one but the digest, which only capture's idempotency check needs.
@@ -40,13 +40,16 @@ _ORDER_COLUMNS = [c.name for c in orders.c if c.name != "id"]
 _LINE_COLUMNS = [c.name for c in order_lines.c]
 
 
-def find_external(conn: Connection, channel: str, external_id: str) -> tuple[int, str] | None:
-    """(id, digest) of the order the channel captured under ``external_id``, if any."""
+def find_external(conn: Connection, channel: str, external_id: str) -> Later[tuple[int, str] | None]:
+    """(id, digest) of the order the channel captured under ``external_id``, if any (sent now, see ``Later``)."""
     ph = placeholder(conn)
-    cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT id, digest FROM orders WHERE channel = {ph} AND external_id = {ph}", (channel, external_id))
-    row = cur.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+
+    def take(cur: Any) -> tuple[int, str] | None:
+        row = cur.fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    sql = f"SELECT id, digest FROM orders WHERE channel = {ph} AND external_id = {ph}"
+    return send(conn, sql, (channel, external_id), take)
 
 
 def insert(conn: Connection, order: NewOrder, lines: Sequence[LineRecord]) -> int:

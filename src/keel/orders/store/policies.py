@@ -11,18 +11,21 @@ from sqlalchemy.engine import Connection
 
 from keel.orders.store.tables import sourcing_policies
 from keel.orders.views import StoredPolicy
-from keel.platform.db import any_of, dbapi_cursor, from_micros, json_column, upsert_insert
+from keel.platform.db import Later, any_of, from_micros, json_column, send, upsert_insert
 
 p = sourcing_policies
 
 
-def of_channels(conn: Connection, channels: Iterable[str]) -> dict[str, StoredPolicy]:
+def of_channels(conn: Connection, channels: Iterable[str]) -> Later[dict[str, StoredPolicy]]:
     """The stored documents of these channels (codes, or "*"), by channel; channels without one are absent.
-    On the driver's cursor: order capture asks for every order."""
+    On the driver's cursor and sent now (see ``Later``): order capture asks for every order."""
     named, params = any_of(conn, "channel", sorted(set(channels)))
-    cur = dbapi_cursor(conn)
-    cur.execute(f"SELECT channel, document, updated_at FROM sourcing_policies WHERE {named}", params)
-    return {c: StoredPolicy(c, json_column(doc), from_micros(at)) for c, doc, at in cur.fetchall()}
+    return send(
+        conn,
+        f"SELECT channel, document, updated_at FROM sourcing_policies WHERE {named}",
+        params,
+        lambda cur: {c: StoredPolicy(c, json_column(doc), from_micros(at)) for c, doc, at in cur.fetchall()},
+    )
 
 
 def every(conn: Connection) -> list[StoredPolicy]:

@@ -5,8 +5,8 @@ another page and adds an entry to both of the table's indexes for it; with free 
 stays on the page (HOT) and no index is touched. Existing pages gain the room as they are rewritten (or at
 once with ``VACUUM FULL positions`` in a maintenance window). SQLite updates in place: nothing to do there.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-30 13:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

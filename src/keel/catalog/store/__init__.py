@@ -1,0 +1,76 @@
+"""The catalog's tables and every query on them.
+
+A product is stored as its canonical JSON document (``catalog_products``) beside one row per variant
+(``catalog_variants``: a SKU belongs to one product, database-enforced). Every revision keeps the changed
+values and the whole document as it stood after the change, so reading a product as of a time is one
+indexed lookup rather than a replay.
+"""
+
+from keel.catalog.store.content import (
+    ProductWrite,
+    StoredProduct,
+    document_as_of,
+    iter_products,
+    lock_products,
+    product,
+    products_page,
+    revision_document,
+    revisions_page,
+    sku_owners,
+    write_products,
+)
+from keel.catalog.store.reference import (
+    all_categories,
+    family_documents,
+    profile_documents,
+    save_category,
+    save_family,
+    save_profile,
+    save_target,
+    target_documents,
+)
+from keel.catalog.store.syndication import (
+    StoredListing,
+    blocked_reasons,
+    listings_of,
+    listings_page,
+    save_listings,
+    state_counts,
+)
+from keel.catalog.store.tables import categories, families, listings, products, profiles, revisions, targets, variants
+
+__all__ = [
+    "ProductWrite",
+    "StoredListing",
+    "StoredProduct",
+    "all_categories",
+    "blocked_reasons",
+    "categories",
+    "document_as_of",
+    "families",
+    "family_documents",
+    "iter_products",
+    "listings",
+    "listings_of",
+    "listings_page",
+    "lock_products",
+    "product",
+    "products",
+    "products_page",
+    "profile_documents",
+    "profiles",
+    "revision_document",
+    "revisions",
+    "revisions_page",
+    "save_category",
+    "save_family",
+    "save_listings",
+    "save_profile",
+    "save_target",
+    "sku_owners",
+    "state_counts",
+    "target_documents",
+    "targets",
+    "variants",
+    "write_products",
+]

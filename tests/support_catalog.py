@@ -1,0 +1,50 @@
+"""Catalog fixtures' data: a family, a category and product documents the catalog tests share."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from keel.bootstrap import Keel
+from keel.catalog import Category
+
+FAMILY: dict[str, Any] = {
+    "code": "apparel",
+    "label": "Apparel",
+    "attributes": [
+        {"code": "title", "type": "text", "localised": True, "max_length": 150},
+        {"code": "description", "type": "text", "localised": True},
+        {"code": "weight", "type": "number", "units": ["g", "kg"]},
+        {"code": "price", "type": "money"},
+        {"code": "link", "type": "url"},
+        {"code": "size", "type": "enum", "options": ["S", "M", "L"], "variant": True},
+    ],
+    "required": {"*": ["title"], "google": ["price", "link"]},
+}
+
+
+def tee(code: str = "TEE", title: str = "T-Shirt", **changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "code": code,
+        "family": "apparel",
+        "brand": "Acme",
+        "categories": ["tops"],
+        "values": [
+            {"attribute": "title", "locale": "de", "value": title},
+            {"attribute": "price", "value": {"amount": "19.90", "currency": "EUR"}},
+        ],
+        "variants": [
+            {"sku": f"{code}-S", "gtin": "4006381333931", "values": [{"attribute": "size", "value": "S"}]},
+            {"sku": f"{code}-M", "values": [{"attribute": "size", "value": "M"}]},
+        ],
+        "media": [],
+    }
+    doc.update(copy.deepcopy(changes))
+    return doc
+
+
+def seed(keel: Keel) -> None:
+    """The apparel family and the ``tops`` category under ``clothing``."""
+    keel.catalog.put_family(FAMILY, source="test")
+    keel.catalog.put_category(Category("clothing", "Clothing"), source="test")
+    keel.catalog.put_category(Category("tops", "Tops", "clothing"), source="test")
