@@ -83,7 +83,7 @@ def test_positions_save_load_and_guarded_moves(keel: Keel) -> None:
     location_id = _location(keel)
     key = ("SKU-1", location_id)
     with keel.db.write() as conn:
-        assert store.lock_positions(conn, [key], NOW_US).get(key, [0] * 8) == [0] * 8
+        assert store.load_positions(conn, [key]).get(key, [0] * 8) == [0] * 8
         store.save_positions(conn, {key: [5, 5, 0, 0, 0, 0, 0, 0]}, NOW_US)
         # a move that would take available below zero changes nothing
         reserve = (0, -1, 0, 1, 0, 0, 0, 0)

@@ -31,7 +31,7 @@ def ledger_phase_timers() -> Iterator[dict[str, float]]:
         setattr(module, name, timed)
 
     # The ledger service reaches these through the module attributes, so wrapping them there times every call.
-    for name in ("insert_movements", "lock_positions", "save_positions"):
+    for name in ("insert_movements", "load_positions", "save_positions"):
         wrap(store, name)
     for name in ("validate_batch", "plan_batch"):
         wrap(ledger, name)

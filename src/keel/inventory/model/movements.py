@@ -192,15 +192,18 @@ def parse_movement(
     ):
         kind = _KIND_BY_VALUE.get(raw.get("kind"))
         location_id = locations.get(raw.get("location"))  # type: ignore[arg-type]
+        # _clean let through only None or str: what ``_text`` would make of them, without fetching them again.
+        why = (reason.strip() or None) if reason else None
         if (
             kind is not None
             and location_id is not None
             and _ID_MATCH(mid)
             and not mid.startswith(INTERNAL_ID_PREFIXES)
             and _SKU_MATCH(sku)
-            and (kind not in NEEDS_REASON or _text(raw, "reason") is not None)  # "  " is no reason
+            and (why is not None or kind not in NEEDS_REASON)  # "  " is no reason
         ):
-            return Movement(mid, kind, sku, location_id, qty, None, _text(raw, "reason"), _text(raw, "reference"))
+            ref = (reference.strip() or None) if reference else None
+            return Movement(mid, kind, sku, location_id, qty, None, why, ref)
     return _parse_slow(raw, row, locations, errors)
 
 

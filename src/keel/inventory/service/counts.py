@@ -55,7 +55,7 @@ class Counts(Ledger):
                     raise Conflict(f"count {cid!r} exists with other content")
                 return self._count_public(prior, location), False
             key = (sku, location_id)
-            position = self._lock_positions(conn, [key]).get(key, empty_position())
+            position = store.load_positions(conn, [key]).get(key, empty_position())
             result = count_variance(position[ON_HAND], counted, self.settings.count_tolerance_pct)
             now = utcnow()
             row = StoredCount(cid, sku, location_id, result.book, counted, result.variance, now)

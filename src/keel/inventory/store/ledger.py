@@ -50,7 +50,10 @@ def next_movement_seqs(conn: Connection, count: int) -> int:
 
 def insert_movements(conn: Connection, rows: Sequence[Sequence[Any]]) -> int:
     """Append ledger rows (``MOVEMENT_COLUMNS`` order), skipping ids already recorded; returns how many were new."""
-    return bulk_insert(conn, "movements", MOVEMENT_COLUMNS, rows, "ON CONFLICT (id) DO NOTHING")
+    # PostgreSQL inserts them in (sku, location_id) order: the ledger's random secondary index then takes a
+    # batch in one forward pass. SQLite keeps seq order, so the table itself is appended at its end.
+    tail = "ON CONFLICT (id) DO NOTHING"
+    return bulk_insert(conn, "movements", MOVEMENT_COLUMNS, rows, tail, order_by="sku, location_id, seq")
 
 
 def movement_ids_in(conn: Connection, first_seq: int, last_seq: int) -> set[str]:
