@@ -160,6 +160,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/orders/{order_id}"): page(ORDERS_READ),
     ("GET", "/ui/audit"): page(AUDIT_READ),
     ("GET", "/ui/audit/{seq}"): page(AUDIT_READ),
+    ("GET", "/ui/catalog"): page(CATALOG_READ),
+    ("GET", "/ui/catalog/readiness"): page(CATALOG_READ),
+    ("GET", "/ui/catalog/products/{code}"): page(CATALOG_READ),
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.

@@ -21,6 +21,7 @@ from keel.catalog.model import (
     check_gtin,
 )
 from keel.catalog.model.listings import ChannelReadiness, ListingState, ListingView, Reason, Target
+from keel.catalog.model.overview import ChannelScore, ProductDetail, ProductQuery, ProductRow, ValueRow, show
 from keel.catalog.model.profiles import Compliance, Profile, RuleResult
 from keel.catalog.service import (
     CATALOG_EVENTS,
@@ -46,6 +47,7 @@ __all__ = [
     "CatalogService",
     "Category",
     "Change",
+    "ChannelScore",
     "ChannelReadiness",
     "Compliance",
     "Family",
@@ -55,6 +57,9 @@ __all__ = [
     "ListingState",
     "ListingView",
     "Product",
+    "ProductDetail",
+    "ProductQuery",
+    "ProductRow",
     "ProductView",
     "Profile",
     "Reason",
@@ -63,5 +68,7 @@ __all__ = [
     "RuleResult",
     "Saved",
     "Target",
+    "ValueRow",
     "check_gtin",
+    "show",
 ]

@@ -34,7 +34,7 @@ from keel.catalog.service.common import (
     shipped_profiles,
     stored_profile,
 )
-from keel.catalog.service.products import ProductUseCases
+from keel.catalog.service.overview import OverviewUseCases
 from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, NotFound, ValidationFailed, single_field
 from keel.platform.events import NewEvent
@@ -52,10 +52,10 @@ __all__ = [
 ]
 
 
-class CatalogService(ProductUseCases):
+class CatalogService(OverviewUseCases):
     """Products, their families and categories, every change of a product kept as a revision, compliance
     profiles and each channel's listings. The use cases live in ``products`` (with revisions and files) and
-    ``listings`` (targets and listing states); families, categories and profiles here."""
+    ``listings`` (targets and listing states), ``overview`` (what the catalog pages read); families, categories and profiles here."""
 
     # -- families --------------------------------------------------------------------------------------------
     def put_family(self, doc: Any, source: str = "api") -> Family:

@@ -6,6 +6,7 @@ values and the whole document as it stood after the change, so reading a product
 indexed lookup rather than a replay.
 """
 
+from keel.catalog.store.browse import brands, product_listings, search_products
 from keel.catalog.store.content import (
     ProductWrite,
     StoredProduct,
@@ -44,6 +45,7 @@ __all__ = [
     "StoredListing",
     "StoredProduct",
     "all_categories",
+    "brands",
     "blocked_reasons",
     "categories",
     "document_as_of",
@@ -55,6 +57,7 @@ __all__ = [
     "listings_page",
     "lock_products",
     "product",
+    "product_listings",
     "products",
     "products_page",
     "profile_documents",
@@ -67,6 +70,7 @@ __all__ = [
     "save_listings",
     "save_profile",
     "save_target",
+    "search_products",
     "sku_owners",
     "state_counts",
     "target_documents",
