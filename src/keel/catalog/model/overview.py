@@ -120,12 +120,11 @@ def value_rows(document: dict[str, Any]) -> tuple[tuple[str, ...], tuple[ValueRo
 
 def title_of(document: dict[str, Any], locale: str | None) -> str | None:
     """The product's title in ``locale`` (else its first title), for a list row."""
-    titles = {
-        v.get("locale"): v["value"]
+    titles: dict[str, str] = {
+        str(v.get("locale")): v["value"]
         for v in document.get("values", [])
-        if v["attribute"] == "title" and not v.get("channel")
+        if v["attribute"] == "title" and not v.get("channel") and isinstance(v["value"], str)
     }
-    titles = {k: v for k, v in titles.items() if isinstance(v, str)}
     if not titles:
         return None
-    return titles.get(locale) or titles[sorted(titles, key=str)[0]]
+    return titles.get(str(locale)) or titles[min(titles)]

@@ -55,7 +55,8 @@ __all__ = [
 class CatalogService(OverviewUseCases):
     """Products, their families and categories, every change of a product kept as a revision, compliance
     profiles and each channel's listings. The use cases live in ``products`` (with revisions and files) and
-    ``listings`` (targets and listing states), ``overview`` (what the catalog pages read); families, categories and profiles here."""
+    ``listings`` (targets and listing states), ``overview`` (what the catalog pages read); families,
+    categories and profiles here."""
 
     # -- families --------------------------------------------------------------------------------------------
     def put_family(self, doc: Any, source: str = "api") -> Family:
