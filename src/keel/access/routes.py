@@ -143,6 +143,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", "/catalog/targets/{channel}"): Rule(CATALOG_WRITE),
     ("GET", "/catalog/listings"): Rule(CATALOG_READ),
     ("GET", "/catalog/readiness"): Rule(CATALOG_READ),
+    ("GET", "/catalog/feeds/{channel}"): Rule(CATALOG_READ),
     # pages
     ("GET", "/ui/login"): page(None),
     ("POST", "/ui/login"): page(None),

@@ -20,6 +20,18 @@ from keel.catalog.model import (
     Saved,
     check_gtin,
 )
+from keel.catalog.model.feeds import (
+    JSON_PART,
+    MEDIA_TYPES,
+    FeedFormat,
+    FeedItem,
+    FeedStats,
+    json_part,
+    json_parts,
+    write_csv,
+    write_rss,
+    write_tsv,
+)
 from keel.catalog.model.listings import ChannelReadiness, ListingState, ListingView, Reason, Target
 from keel.catalog.model.overview import ChannelScore, ProductDetail, ProductQuery, ProductRow, ValueRow, show
 from keel.catalog.model.profiles import Compliance, Profile, RuleResult
@@ -32,13 +44,16 @@ from keel.catalog.service import (
     PROFILE_CHANGED,
     TARGET_CHANGED,
     CatalogService,
+    Feed,
 )
 
 __all__ = [
     "CATALOG_EVENTS",
     "CATEGORY_CHANGED",
     "FAMILY_CHANGED",
+    "JSON_PART",
     "LISTING_CHANGED",
+    "MEDIA_TYPES",
     "PRODUCT_CHANGED",
     "PROFILE_CHANGED",
     "TARGET_CHANGED",
@@ -51,6 +66,10 @@ __all__ = [
     "ChannelScore",
     "Compliance",
     "Family",
+    "Feed",
+    "FeedFormat",
+    "FeedItem",
+    "FeedStats",
     "GtinCheck",
     "GtinFlag",
     "ImportReport",
@@ -70,5 +89,10 @@ __all__ = [
     "Target",
     "ValueRow",
     "check_gtin",
+    "json_part",
+    "json_parts",
     "show",
+    "write_csv",
+    "write_rss",
+    "write_tsv",
 ]

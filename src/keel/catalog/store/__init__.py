@@ -33,6 +33,8 @@ from keel.catalog.store.reference import (
 from keel.catalog.store.syndication import (
     StoredListing,
     blocked_reasons,
+    channel_listing_count,
+    channel_listings,
     listings_of,
     listings_page,
     save_listings,
@@ -48,6 +50,8 @@ __all__ = [
     "blocked_reasons",
     "brands",
     "categories",
+    "channel_listing_count",
+    "channel_listings",
     "document_as_of",
     "families",
     "family_documents",
