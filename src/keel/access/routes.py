@@ -237,6 +237,7 @@ COMMANDS: dict[str, str] = {
     "catalog put-target": CATALOG_WRITE,
     "catalog listings": CATALOG_READ,
     "catalog readiness": CATALOG_READ,
+    "catalog feed": CATALOG_READ,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,
