@@ -11,10 +11,12 @@ from fastapi.responses import StreamingResponse
 
 from keel.access import ScopeDep
 from keel.catalog import MEDIA_TYPES, FeedFormat, json_part, write_csv, write_rss, write_tsv
+from keel.catalog.schemas import FeedPartPublic
 from keel.deps import KeelDep
 
 router = APIRouter(tags=["catalog"])
-FEED_CONTENT: dict[str, dict[str, str]] = {MEDIA_TYPES[f].split(";")[0]: {} for f in FeedFormat}
+TEXT = {"schema": {"type": "string"}}
+FEED_CONTENT = {MEDIA_TYPES[f].split(";")[0]: TEXT for f in (FeedFormat.TSV, FeedFormat.XML, FeedFormat.CSV)}
 
 
 @router.get(
@@ -22,7 +24,7 @@ FEED_CONTENT: dict[str, dict[str, str]] = {MEDIA_TYPES[f].split(";")[0]: {} for 
     operation_id="get_catalog_feed",
     summary="Stream a channel's feed",
     response_class=StreamingResponse,
-    responses={200: {"content": FEED_CONTENT, "description": "the feed in the format asked for"}},
+    responses={200: {"model": FeedPartPublic, "content": FEED_CONTENT, "description": "the feed in its format"}},
 )
 def get_feed(
     channel: Annotated[str, Path(max_length=64)],
