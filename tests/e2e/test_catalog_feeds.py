@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from keel.access import Role
 from keel.bootstrap import Keel
 from keel.catalog import json_part, json_parts
+from keel.catalog.schemas import FeedPartPublic
 from tests.support import MARKET, WEB_DE, WH_FR, World, build_world, open_keel, receive
 from tests.support_catalog import shelf
 
@@ -72,6 +73,7 @@ def test_json_and_csv_feeds_carry_the_quantity(keel: Keel, world: World, client:
     _stock(keel)
     doc = client.get(f"/catalog/feeds/{MARKET}", params={"format": "json"}).json()
     assert (doc["channel"], doc["part"], doc["next_part"]) == (MARKET, 1, None)
+    FeedPartPublic.model_validate(doc)  # what the OpenAPI document promises
     assert [(i["sku"], i["quantity"], i["attributes"]["availability"]) for i in doc["items"]] == [
         ("TEE-M", 0, "out_of_stock"),
         ("TEE-S", 18, "in_stock"),  # summed over the channel's countries
