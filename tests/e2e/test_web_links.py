@@ -65,4 +65,7 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
             if target.startswith("/") and not target.startswith(SKIPPED) and target not in seen:
                 queue.append(target)
     assert checked > 20, f"only {checked} filtered links were followed"
-    assert any(u.startswith("/ui/catalog?blocked_on=") for u in seen) and "/ui/catalog/products/TEE?from=1&to=2#diff" in seen
+    assert (
+        any(u.startswith("/ui/catalog?blocked_on=") for u in seen)
+        and "/ui/catalog/products/TEE?from=1&to=2#diff" in seen
+    )
