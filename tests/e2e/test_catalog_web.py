@@ -20,7 +20,7 @@ from keel.web.render import _nav_for
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support import MARKET, WEB_DE, World, build_world, open_keel, serve_app
-from tests.support_catalog import shelf
+from tests.support_catalog import shelf, tee
 
 Make = Callable[..., TestClient]
 
@@ -57,6 +57,10 @@ def test_product_list_filters_and_completeness(keel: Keel, world: World, make_cl
     assert _codes(one.text) == ["TEE"] and "2\N{EN DASH}2 of 2 products" in _text(one.text)
     assert client.get("/ui/catalog", params={"blocked_on": "nowhere"}).status_code == 404
     assert client.get("/ui/catalog", params={"family": "shoes"}).status_code == 400
+    hat = tee("HAT", "Mütze")
+    hat["variants"] = [{"sku": "HAT-1", "values": [{"attribute": "size", "value": "M"}]}]
+    keel.catalog.put_product(hat, source="test")
+    assert _codes(client.get("/ui/catalog", params={"q": "mütze"}).text) == ["HAT"]  # non-ASCII, both databases
 
 
 def test_product_page_shows_values_listings_and_a_diff(keel: Keel, world: World, make_client: Make) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,11 +45,15 @@ def search_products(
         by_variant = sa.select(variants.c.product).where(
             sa.or_(variants.c.sku.icontains(text, autoescape=True), variants.c.gtin == text)
         )
+        document = sa.cast(p.c.document, sa.Text)
+        # SQLite keeps JSON as text with non-ASCII characters escaped (ü as \u00fc); PostgreSQL as they are
+        escaped = json.dumps(text)[1:-1]
         where.append(
             sa.or_(
                 p.c.code.icontains(text, autoescape=True),
                 p.c.code.in_(by_variant),
-                sa.cast(p.c.document, sa.Text).icontains(text, autoescape=True),
+                document.icontains(text, autoescape=True),
+                *([document.icontains(escaped, autoescape=True)] if escaped != text else []),
             )
         )
     if blocked_on or missing or rule:
