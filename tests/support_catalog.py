@@ -48,3 +48,35 @@ def seed(keel: Keel) -> None:
     keel.catalog.put_family(FAMILY, source="test")
     keel.catalog.put_category(Category("clothing", "Clothing"), source="test")
     keel.catalog.put_category(Category("tops", "Tops", "clothing"), source="test")
+
+
+def shelf(keel: Keel, web: str, market: str) -> None:
+    """Products for the catalog pages and feeds: TEE complete for a web store and for Google but for the
+    availability a feed fills in (two revisions: its German title changed), CAP without a description or a
+    condition, both listed on ``web`` (web-store, de) and ``market`` (google-merchant, de)."""
+    seed(keel)
+    attributes = [*FAMILY["attributes"], {"code": "condition", "type": "enum", "options": ["new", "used"]}]
+    keel.catalog.put_family({**FAMILY, "attributes": attributes}, source="test")
+    image = [{"url": "https://cdn.example/tee.jpg", "kind": "image", "alt": "front"}]
+    values = [
+        {"attribute": "title", "locale": "de", "value": "T-Shirt"},
+        {"attribute": "title", "locale": "en", "value": "Tee"},
+        {"attribute": "description", "locale": "de", "value": "Weiches Baumwoll-T-Shirt."},
+        {"attribute": "price", "value": {"amount": "19.90", "currency": "EUR"}},
+        {"attribute": "link", "value": "https://shop.example/tee"},
+        {"attribute": "weight", "value": {"amount": "180", "unit": "g"}},
+        {"attribute": "condition", "value": "new"},
+    ]
+    variants = [
+        {"sku": "TEE-S", "gtin": "4006381333931", "values": [{"attribute": "size", "value": "S"}]},
+        {"sku": "TEE-M", "mpn": "T-100-M", "values": [{"attribute": "size", "value": "M"}]},
+    ]
+    keel.catalog.put_product(tee(values=values, media=image, variants=variants), source="test")
+    edited = copy.deepcopy(values)
+    edited[0]["value"] = "Bio-T-Shirt"
+    keel.catalog.put_product(tee(values=edited, media=image, variants=variants), source="test")
+    cap = tee("CAP", "Kappe", media=image, brand="Brimco")
+    cap["variants"] = [{"sku": "CAP-1", "gtin": "5901234123457", "values": [{"attribute": "size", "value": "M"}]}]
+    keel.catalog.put_product(cap, source="test")
+    keel.catalog.put_target(web, {"profile": "web-store", "locale": "de"}, source="test")
+    keel.catalog.put_target(market, {"profile": "google-merchant", "locale": "de"}, source="test")

@@ -49,6 +49,7 @@ from keel.platform.http import Guard, is_page, with_security_headers
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
 from keel.web.audit import router as audit_pages
+from keel.web.catalog import router as catalog_pages
 from keel.web.login import router as login_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
@@ -243,6 +244,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(web_router)
     app.include_router(orders_pages)
     app.include_router(audit_pages)
+    app.include_router(catalog_pages)
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

@@ -42,6 +42,7 @@ NAV = [
     ("Locations", "/ui/locations", "Locations"),
     ("Channels", "/ui/channels", "Channels"),
     ("Orders", "/ui/orders", "Orders"),
+    ("Catalog", "/ui/catalog", "Catalog"),
     ("Audit", "/ui/audit", "Audit log"),
 ]
 SKU = "SKU-000007"

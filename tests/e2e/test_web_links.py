@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from keel.bootstrap import Keel
 from tests.e2e.test_access_scope import order
 from tests.support import MARKET, WEB_DE, WH_DE, WH_FR, World, receive
+from tests.support_catalog import shelf
 
 HREF = re.compile(r'href="([^"]+)"')
 SKIPPED = ("/static", "/docs", "/openapi.json", "/ui/login", "/ui/logout")
@@ -40,8 +41,9 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
         assert client.post("/orders", json=order(channel, f"{country}-1", country)).status_code == 201
     assert client.post("/inventory/counts", json={"sku": "SKU-1", "location": WH_DE, "counted": 19}).status_code == 201
     keel.insights.ttl = 0
+    shelf(keel, WEB_DE, MARKET)  # catalog pages with products, listings and revisions to link
     seen: set[str] = set()
-    queue = deque(["/?refresh=0", "/ui/availability?sku=SKU-1", "/ui/stock?country=DE"])
+    queue = deque(["/?refresh=0", "/ui/availability?sku=SKU-1", "/ui/stock?country=DE", "/ui/catalog/readiness"])
     checked = 0
     while queue and len(seen) < MAX_PAGES:
         url = queue.popleft()
@@ -63,3 +65,7 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
             if target.startswith("/") and not target.startswith(SKIPPED) and target not in seen:
                 queue.append(target)
     assert checked > 20, f"only {checked} filtered links were followed"
+    assert (
+        any(u.startswith("/ui/catalog?blocked_on=") for u in seen)
+        and "/ui/catalog/products/TEE?from=1&to=2#diff" in seen
+    )

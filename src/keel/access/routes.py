@@ -143,6 +143,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", "/catalog/targets/{channel}"): Rule(CATALOG_WRITE),
     ("GET", "/catalog/listings"): Rule(CATALOG_READ),
     ("GET", "/catalog/readiness"): Rule(CATALOG_READ),
+    ("GET", "/catalog/feeds/{channel}"): Rule(CATALOG_READ),
     # pages
     ("GET", "/ui/login"): page(None),
     ("POST", "/ui/login"): page(None),
@@ -160,6 +161,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/orders/{order_id}"): page(ORDERS_READ),
     ("GET", "/ui/audit"): page(AUDIT_READ),
     ("GET", "/ui/audit/{seq}"): page(AUDIT_READ),
+    ("GET", "/ui/catalog"): page(CATALOG_READ),
+    ("GET", "/ui/catalog/readiness"): page(CATALOG_READ),
+    ("GET", "/ui/catalog/products/{code}"): page(CATALOG_READ),
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
@@ -233,6 +237,7 @@ COMMANDS: dict[str, str] = {
     "catalog put-target": CATALOG_WRITE,
     "catalog listings": CATALOG_READ,
     "catalog readiness": CATALOG_READ,
+    "catalog feed": CATALOG_READ,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

@@ -20,7 +20,20 @@ from keel.catalog.model import (
     Saved,
     check_gtin,
 )
+from keel.catalog.model.feeds import (
+    JSON_PART,
+    MEDIA_TYPES,
+    FeedFormat,
+    FeedItem,
+    FeedStats,
+    json_part,
+    json_parts,
+    write_csv,
+    write_rss,
+    write_tsv,
+)
 from keel.catalog.model.listings import ChannelReadiness, ListingState, ListingView, Reason, Target
+from keel.catalog.model.overview import ChannelScore, ProductDetail, ProductQuery, ProductRow, ValueRow, show
 from keel.catalog.model.profiles import Compliance, Profile, RuleResult
 from keel.catalog.service import (
     CATALOG_EVENTS,
@@ -31,13 +44,16 @@ from keel.catalog.service import (
     PROFILE_CHANGED,
     TARGET_CHANGED,
     CatalogService,
+    Feed,
 )
 
 __all__ = [
     "CATALOG_EVENTS",
     "CATEGORY_CHANGED",
     "FAMILY_CHANGED",
+    "JSON_PART",
     "LISTING_CHANGED",
+    "MEDIA_TYPES",
     "PRODUCT_CHANGED",
     "PROFILE_CHANGED",
     "TARGET_CHANGED",
@@ -47,14 +63,22 @@ __all__ = [
     "Category",
     "Change",
     "ChannelReadiness",
+    "ChannelScore",
     "Compliance",
     "Family",
+    "Feed",
+    "FeedFormat",
+    "FeedItem",
+    "FeedStats",
     "GtinCheck",
     "GtinFlag",
     "ImportReport",
     "ListingState",
     "ListingView",
     "Product",
+    "ProductDetail",
+    "ProductQuery",
+    "ProductRow",
     "ProductView",
     "Profile",
     "Reason",
@@ -63,5 +87,12 @@ __all__ = [
     "RuleResult",
     "Saved",
     "Target",
+    "ValueRow",
     "check_gtin",
+    "json_part",
+    "json_parts",
+    "show",
+    "write_csv",
+    "write_rss",
+    "write_tsv",
 ]

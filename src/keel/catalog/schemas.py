@@ -333,3 +333,21 @@ class ReadinessPublic(BaseModel):
             blocked=r.blocked,
             top_reasons=[ReasonCount(reason=text, listings=n) for text, n in r.top_reasons],
         )
+
+
+class FeedItemPublic(BaseModel):
+    """One listing of a JSON feed: its SKU, product, listed quantity and the attributes the channel receives."""
+
+    sku: str
+    product: str
+    quantity: int
+    attributes: dict[str, Any]
+
+
+class FeedPartPublic(BaseModel):
+    """One file of a JSON listings feed (at most 25,000 items); ``next_part`` is null on the last."""
+
+    channel: str
+    part: int
+    items: list[FeedItemPublic]
+    next_part: int | None

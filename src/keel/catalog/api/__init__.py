@@ -1,13 +1,14 @@
 """HTTP API of the catalog, one module per resource family: reference data (GTINs, families, categories,
-profiles), products (documents, compliance, revisions, files) and listings (targets, states, readiness)."""
+profiles), products (documents, compliance, revisions, files) and listings (targets, states, readiness, feeds)."""
 
 from fastapi import APIRouter
 
-from keel.catalog.api import listings, products, reference
+from keel.catalog.api import feeds, listings, products, reference
 
 router = APIRouter()
 router.include_router(reference.router)
 router.include_router(products.router)
 router.include_router(listings.router)
+router.include_router(feeds.router)
 
 __all__ = ["router"]

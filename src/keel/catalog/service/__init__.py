@@ -34,7 +34,7 @@ from keel.catalog.service.common import (
     shipped_profiles,
     stored_profile,
 )
-from keel.catalog.service.products import ProductUseCases
+from keel.catalog.service.feeds import Availability, Feed, FeedUseCases
 from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, NotFound, ValidationFailed, single_field
 from keel.platform.events import NewEvent
@@ -47,15 +47,18 @@ __all__ = [
     "PRODUCT_CHANGED",
     "PROFILE_CHANGED",
     "TARGET_CHANGED",
+    "Availability",
     "CatalogService",
+    "Feed",
     "shipped_profiles",
 ]
 
 
-class CatalogService(ProductUseCases):
+class CatalogService(FeedUseCases):
     """Products, their families and categories, every change of a product kept as a revision, compliance
     profiles and each channel's listings. The use cases live in ``products`` (with revisions and files) and
-    ``listings`` (targets and listing states); families, categories and profiles here."""
+    ``listings`` (targets and listing states), ``overview`` (what the catalog pages read), ``feeds``; families,
+    categories and profiles here."""
 
     # -- families --------------------------------------------------------------------------------------------
     def put_family(self, doc: Any, source: str = "api") -> Family:

@@ -6,6 +6,7 @@ values and the whole document as it stood after the change, so reading a product
 indexed lookup rather than a replay.
 """
 
+from keel.catalog.store.browse import brands, product_listings, search_products
 from keel.catalog.store.content import (
     ProductWrite,
     StoredProduct,
@@ -32,6 +33,8 @@ from keel.catalog.store.reference import (
 from keel.catalog.store.syndication import (
     StoredListing,
     blocked_reasons,
+    channel_listing_count,
+    channel_listings,
     listings_of,
     listings_page,
     save_listings,
@@ -45,7 +48,10 @@ __all__ = [
     "StoredProduct",
     "all_categories",
     "blocked_reasons",
+    "brands",
     "categories",
+    "channel_listing_count",
+    "channel_listings",
     "document_as_of",
     "families",
     "family_documents",
@@ -55,6 +61,7 @@ __all__ = [
     "listings_page",
     "lock_products",
     "product",
+    "product_listings",
     "products",
     "products_page",
     "profile_documents",
@@ -67,6 +74,7 @@ __all__ = [
     "save_listings",
     "save_profile",
     "save_target",
+    "search_products",
     "sku_owners",
     "state_counts",
     "target_documents",

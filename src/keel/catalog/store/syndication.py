@@ -111,3 +111,16 @@ def blocked_reasons(conn: Connection, channel: str, limit: int = 100_000) -> Ite
     query = sa.select(t.c.reasons).where(t.c.channel == channel, t.c.state == "blocked").limit(limit)
     for row in conn.execute(query):
         yield row.reasons
+
+
+def channel_listings(conn: Connection, channel: str, after: str, limit: int) -> list[StoredListing]:
+    """Up to ``limit`` listings of ``channel`` with a SKU after ``after``, by SKU (keyset pages: a feed reads
+    a channel of any size a page at a time)."""
+    t = listings
+    query = sa.select(t).where(t.c.channel == channel, t.c.sku > after).order_by(t.c.sku).limit(limit)
+    return [_listing(r) for r in conn.execute(query)]
+
+
+def channel_listing_count(conn: Connection, channel: str) -> int:
+    t = listings
+    return int(conn.execute(sa.select(sa.func.count()).where(t.c.channel == channel)).scalar_one())

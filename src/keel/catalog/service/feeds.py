@@ -1,0 +1,114 @@
+"""Feed use cases: a channel's ready listings, a page at a time, with the quantity and availability the
+channel lists (from the inventory context's availability service, passed in) and checked again against the
+channel's profile once those are filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from keel.catalog import store
+from keel.catalog.model.feeds import FeedItem, FeedStats, with_availability
+from keel.catalog.model.listings import Target, validate
+from keel.catalog.model.profiles import Profile
+from keel.catalog.service.overview import OverviewUseCases
+from keel.platform.errors import NotFound
+from keel.platform.scope import Scope
+
+FEED_PAGE = 500  # listings read, and SKUs asked for their availability, per round trip
+
+
+class Listed(Protocol):
+    """What a channel lists of one SKU in one country (``keel.inventory.ListedQuantity``)."""
+
+    @property
+    def quantity(self) -> int: ...
+
+    @property
+    def backorder(self) -> bool: ...
+
+
+class Availability(Protocol):
+    """The availability service's read of listed quantities (``keel.inventory.AvailabilityService``)."""
+
+    def projected(
+        self, skus: list[str], channel: str | None = None, country: str | None = None, scope: Scope = Scope.ALL
+    ) -> Mapping[str, Sequence[Listed]]: ...
+
+
+@dataclass
+class Feed:
+    """A feed about to stream: its channel's target, how many listings it will read, and the counts of the
+    run (filled in as ``items`` is read)."""
+
+    target: Target
+    listings: int
+    stats: FeedStats
+    items: Iterator[FeedItem]
+
+
+class FeedUseCases(OverviewUseCases):
+    """Channel feeds."""
+
+    def feed(
+        self,
+        channel: str,
+        availability: Availability,
+        *,
+        country: str | None = None,
+        scope: Scope = Scope.ALL,
+        page: int = FEED_PAGE,
+    ) -> Feed:
+        """The ready listings of ``channel``, by SKU, each with the quantity the channel lists (summed over its
+        countries, or in ``country``) and the availability that follows (in stock, backorder when the channel
+        takes backorders, else out of stock), validated again against the channel's profile with those
+        filled in. A listing that fails (blocked by its family's requirements or its profile's rules) is left
+        out and counted in ``stats``. Refused before anything streams: a channel outside ``scope`` (403),
+        a channel without a target or unknown to the channel registry (404)."""
+        scope.check_channel(channel)
+        with self.db.read() as conn:
+            syndication = self._syndication(conn)
+            total = store.channel_listing_count(conn, channel)
+        target = next((t for t in syndication.targets if t.channel == channel), None)
+        if target is None:
+            raise NotFound(f"channel {channel!r} has no catalog target: nothing is listed there")
+        availability.projected([], channel, country, scope)  # an unknown channel is refused before streaming
+        stats = FeedStats(channel)
+        profile = syndication.profiles[target.profile]
+        return Feed(target, total, stats, self._feed_items(target, profile, availability, country, scope, stats, page))
+
+    def _feed_items(
+        self,
+        target: Target,
+        profile: Profile,
+        availability: Availability,
+        country: str | None,
+        scope: Scope,
+        stats: FeedStats,
+        page: int,
+    ) -> Iterator[FeedItem]:
+        after = ""
+        while True:
+            with self.db.read() as conn:  # one short read per page: a long feed holds no transaction open
+                rows = store.channel_listings(conn, target.channel, after, page)
+            if not rows:
+                return
+            listed = availability.projected([r.sku for r in rows], target.channel, country, scope)
+            for row in rows:
+                stats.listings += 1
+                quantities = listed.get(row.sku, ())
+                payload = with_availability(
+                    row.payload, sum(q.quantity for q in quantities), any(q.backorder for q in quantities)
+                )
+                # the family's requirements were checked on the product; the profile's rules again, on
+                # what the feed sends (availability was the feed's to fill)
+                failed = [r for r, _, _ in row.reasons if r.startswith("family:")]
+                failed += [r.rule for r in validate(profile, payload)]
+                if failed:
+                    stats.left_out += 1
+                    stats.reasons.update(failed)
+                    continue
+                stats.included += 1
+                yield FeedItem(row.channel, row.sku, row.product, payload["quantity"], payload)
+            after = rows[-1].sku
