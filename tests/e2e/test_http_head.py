@@ -18,11 +18,34 @@ from keel.access import ROUTES
 from keel.api import create_app
 from keel.bootstrap import Keel
 from tests.e2e.test_http import assert_problem
-from tests.support import WEB_DE, WH_DE, build_world, receive, serve_app
+from tests.support import MARKET, WEB_DE, WH_DE, build_world, receive, serve_app
+from tests.support_catalog import shelf
 
 # A value for each path parameter that names a record of the seeded world (so every GET answers 200).
-VALUES = {"sku": "SKU-1", "rid": "R-1", "order_id": "1", "number": "1", "seq": "1", "channel": WEB_DE}
-CODES = {"/locations/": WH_DE, "/channels/": WEB_DE, "/geo/postal-codes/": "10115"}
+VALUES = {
+    "sku": "SKU-1",
+    "rid": "R-1",
+    "order_id": "1",
+    "number": "1",
+    "seq": "1",
+    "channel": WEB_DE,
+    "gtin": "4006381333931",
+}
+CODES = {
+    "/locations/": WH_DE,
+    "/channels/": WEB_DE,
+    "/geo/postal-codes/": "10115",
+    "/catalog/families/": "apparel",
+    "/catalog/profiles/": "web-store",
+    "/catalog/products/": "TEE",
+    "/ui/catalog/products/": "TEE",
+}
+# Query strings some GET routes need to find their record.
+QUERIES = {
+    "/catalog/products/{code}/diff": "?from=1&to=2",
+    "/catalog/products/{code}/compliance": "?profile=web-store",
+    "/catalog/feeds/{channel}": "?format=csv",
+}
 VOLATILE = {"date", "set-cookie"}  # differ between any two responses
 
 
@@ -39,6 +62,7 @@ def concrete(path: str, rma: str) -> str:
 def seed(keel: Keel, client: TestClient) -> str:
     """Stock, a postal code, reservation R-1 and order 1 delivered and returned; the return's RMA."""
     build_world(keel)
+    shelf(keel, WEB_DE, MARKET)
     receive(keel, "SKU-1", WH_DE, 10)
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
@@ -65,7 +89,7 @@ def test_head_answers_every_get_route_with_the_gets_status_and_headers_and_no_bo
     for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
         if isinstance(route.original_route, Mount) or "GET" not in (route.methods or set()):
             continue
-        path = concrete(route.path or "", rma)
+        path = concrete(route.path or "", rma) + QUERIES.get(route.path or "", "")
         # when the same URL is asked for with GET and with HEAD
         got = client.get(path, follow_redirects=False)
         head = client.head(path, follow_redirects=False)
