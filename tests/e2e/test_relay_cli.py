@@ -116,7 +116,8 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "worker", "--database-url", url, "--once", "--only", "availability,nope", env=keel_env(), cwd=tmp_path
     )
     assert unknown.returncode == 2
-    assert "no consumer or job named nope (known: availability, backorders, reservation-sweeper)" in unknown.stderr
+    known = "availability, backorders, insights, reservation-sweeper"
+    assert f"no consumer or job named nope (known: {known})" in unknown.stderr
 
 
 @pytest.mark.nats

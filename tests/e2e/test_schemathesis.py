@@ -39,6 +39,7 @@ from keel.bootstrap import Keel
 from keel.orders import capture_command
 from tests.conftest import BACKENDS, postgres_database
 from tests.support import MARKET, TPL_DE, WEB_DE, WH_DE, WH_FR, admin_headers, build_world, mv, open_keel, receive
+from tests.support_catalog import FAMILY, shelf, tee
 
 CHECKS = [
     not_a_server_error,
@@ -59,6 +60,12 @@ ORDER = {
     "ship_to": {"country": "DE", "postal_code": "10117", "latitude": 52.5, "longitude": 13.4},
 }
 RESERVATION = "R-1"
+PROFILE = {
+    "label": "Ours",
+    "fields": {"id": "@sku"},
+    "rules": [{"id": "title-required", "field": "title", "check": "required", "message": "Add a title."}],
+}
+PRODUCTS_CSV = "product,family,sku,title@de,size\nHAT,apparel,HAT-M,Hut,M\n"
 CHANNEL = {"code": "b2b", "name": "B2B", "kind": "b2b", "countries": ["DE"], "currency": "EUR"}
 
 
@@ -74,6 +81,7 @@ def seed(keel: Keel) -> None:
     keel.orders.capture.place(capture_command(ORDER))
     keel.stock.reserve("SKU-1", WH_DE, 1, 900, RESERVATION, None)
     keel.availability.catch_up()
+    shelf(keel, WEB_DE, MARKET)  # products TEE (2 revisions) and CAP, listed on both channels
 
 
 # A step: (operation_id, request parts). A callable value is computed from the previous step's JSON body.
@@ -164,6 +172,39 @@ SUCCESS: dict[str, list[Step]] = {
         ("post_movements", {"body": [mv("m-1", "received", "SKU-3", WH_DE, 4)]}),  # entry 1 of a fresh log
         ("get_audit_entry", {"path_parameters": {"seq": 1}}),
     ],
+    "check_gtin": [("check_gtin", {"path_parameters": {"gtin": "4006381333931"}})],
+    "list_catalog_families": [("list_catalog_families", {})],
+    "get_catalog_family": [("get_catalog_family", {"path_parameters": {"code": "apparel"}})],
+    "put_catalog_family": [
+        ("put_catalog_family", {"path_parameters": {"code": "shoes"}, "body": {**FAMILY, "code": "shoes"}})
+    ],
+    "list_catalog_categories": [("list_catalog_categories", {})],
+    "put_catalog_category": [
+        ("put_catalog_category", {"path_parameters": {"code": "hats"}, "body": {"label": "Hats", "parent": "clothing"}})
+    ],
+    "list_compliance_profiles": [("list_compliance_profiles", {})],
+    "get_compliance_profile": [("get_compliance_profile", {"path_parameters": {"code": "web-store"}})],
+    "put_compliance_profile": [("put_compliance_profile", {"path_parameters": {"code": "ours"}, "body": PROFILE})],
+    "list_products": [("list_products", {})],
+    "get_product": [("get_product", {"path_parameters": {"code": "TEE"}})],
+    "put_product": [("put_product", {"path_parameters": {"code": "HAT"}, "body": tee("HAT")})],
+    "list_product_revisions": [("list_product_revisions", {"path_parameters": {"code": "TEE"}})],
+    "get_product_revision": [("get_product_revision", {"path_parameters": {"code": "TEE", "number": 1}})],
+    "diff_product_revisions": [
+        ("diff_product_revisions", {"path_parameters": {"code": "TEE"}, "query": {"from": 1, "to": 2}})
+    ],
+    "revert_product": [("revert_product", {"path_parameters": {"code": "TEE"}, "body": {"revision": 1}})],
+    "import_products": [("import_products", {"body": PRODUCTS_CSV, "media_type": "text/csv"})],
+    "check_product_compliance": [
+        ("check_product_compliance", {"path_parameters": {"code": "TEE"}, "query": {"profile": "web-store"}})
+    ],
+    "list_catalog_targets": [("list_catalog_targets", {})],
+    "put_catalog_target": [
+        ("put_catalog_target", {"path_parameters": {"channel": "pos-fr"}, "body": {"profile": "web-store"}})
+    ],
+    "list_listings": [("list_listings", {})],
+    "catalog_readiness": [("catalog_readiness", {})],
+    "get_catalog_feed": [("get_catalog_feed", {"path_parameters": {"channel": WEB_DE}, "query": {"format": "csv"}})],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -43,7 +43,7 @@ async def _read_stream(bus: BusConfig) -> list[Stored]:
         sub = await js.pull_subscribe(bus.wildcard, stream=bus.stream, config=config)
         out: list[Stored] = []
         while len(out) < total:
-            for m in await sub.fetch(batch=1000, timeout=5):
+            for m in await sub.fetch(batch=1000, timeout=30):  # a loaded 2-core CI machine answers late
                 relayed = decode(m.data)
                 msg_id = (m.headers or {}).get("Nats-Msg-Id", "")
                 out.append(Stored(m.metadata.sequence.stream, m.subject, msg_id, relayed.event, relayed.prev))
