@@ -116,6 +116,14 @@ def test_a_restricted_viewer_sees_only_its_channels(keel: Keel, world: World, ma
     assert 'data-channel="market-eu"' not in detail and 'data-channel="web-de"' in detail
 
 
+def test_an_empty_catalog_says_how_products_get_in(keel: Keel, make_client: Make) -> None:
+    # the retail twin brings no products yet: the empty page must not send people to it
+    text = _text(make_client(keel).get("/ui/catalog").text)
+    assert "No products yet." in text
+    assert "keel catalog import FILE" in text and "POST /catalog/imports" in text
+    assert "Load the retail twin" not in text
+
+
 def test_the_catalog_entry_shows_only_with_catalog_read() -> None:
     def nav(scopes: frozenset[str] | None) -> list[str]:
         return [label for label, _ in _nav_for(Identity(1, "x", IdentityKind.HUMAN, Role.ADMIN, scopes=scopes))]
