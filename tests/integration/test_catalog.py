@@ -194,12 +194,12 @@ def test_one_edit_updates_every_channels_listing_state_in_its_transaction(keel: 
     ready, _ = keel.catalog.listings("shop", ListingState.READY)
     assert [(v.sku, v.revision) for v in ready] == [("TEE-M", 2), ("TEE-S", 2)]
     changed = events_after(keel, seq, {"listing.changed"})
-    assert [sorted((x["channel"], x["sku"], x["state"]) for x in e.data["listings"]) for e in changed] == [
+    assert [e.data["listings"] for e in changed] == [
         [
-            ("google", "TEE-M", "blocked"),
-            ("google", "TEE-S", "blocked"),
-            ("shop", "TEE-M", "ready"),
-            ("shop", "TEE-S", "ready"),
+            {"sku": "TEE-M", "state": "blocked", "channels": ["google"]},
+            {"sku": "TEE-M", "state": "ready", "channels": ["shop"]},
+            {"sku": "TEE-S", "state": "blocked", "channels": ["google"]},
+            {"sku": "TEE-S", "state": "ready", "channels": ["shop"]},
         ]
     ]
     board = {r.channel: r for r in keel.catalog.readiness()}
@@ -213,3 +213,49 @@ def test_one_edit_updates_every_channels_listing_state_in_its_transaction(keel: 
     seq = last_seq(keel)
     keel.catalog.put_product(fixed | {"variants": fixed["variants"][:1]}, source="api")
     assert last_seq(keel) == seq
+
+
+def test_channels_with_equal_targets_share_listings_and_a_channel_differs_only_where_the_product_does(
+    keel: Keel,
+) -> None:
+    seed(keel)
+    fixed = tee(media=[{"url": "https://cdn.example/tee.jpg"}])
+    fixed["values"].append({"attribute": "description", "locale": "de", "value": "Weich und fair."})
+    keel.catalog.put_product(fixed, source="api")
+    keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
+    seq = last_seq(keel)
+    # a second channel with the same target joins the listing group: it lists what the first one does
+    keel.catalog.put_target("shop-at", {"profile": "web-store", "locale": "de"})
+    [joined] = events_after(keel, seq, {"listing.changed"})
+    assert joined.data["listings"] == [
+        {"sku": "TEE-M", "state": "ready", "channels": ["shop-at"]},
+        {"sku": "TEE-S", "state": "ready", "channels": ["shop-at"]},
+    ]
+    listed = {(v.channel, v.sku): v for v in keel.catalog.listings(limit=10)[0]}
+    assert set(listed) == {("shop", "TEE-M"), ("shop", "TEE-S"), ("shop-at", "TEE-M"), ("shop-at", "TEE-S")}
+    assert listed["shop", "TEE-S"].payload == listed["shop-at", "TEE-S"].payload
+    # an override for one channel changes that channel's listing alone, and only that channel is announced
+    seq = last_seq(keel)
+    fixed["values"].append({"attribute": "title", "locale": "de", "channel": "shop-at", "value": "Shirt (AT)"})
+    keel.catalog.put_product(fixed, source="api")
+    [edit] = events_after(keel, seq, {"listing.changed"})
+    assert [x["channels"] for x in edit.data["listings"]] == [["shop-at"], ["shop-at"]]
+    at = {v.sku: v.payload["title"] for v in keel.catalog.listings("shop-at")[0]}
+    de = {v.sku: v.payload["title"] for v in keel.catalog.listings("shop")[0]}
+    assert at == {"TEE-M": "Shirt (AT)", "TEE-S": "Shirt (AT)"} and de["TEE-S"] != "Shirt (AT)"
+    assert keel.catalog.detail("TEE").listings[2].payload["title"] == "Shirt (AT)"  # by channel: shop-at second
+    # counts and the feed read per channel: each of the two sees two listings
+    board = {r.channel: (r.ready, r.blocked) for r in keel.catalog.readiness()}
+    assert board == {"shop": (2, 0), "shop-at": (2, 0)}
+    # moving a channel to another target rebuilds it alone; the group it left keeps its other channel
+    seq = last_seq(keel)
+    keel.catalog.put_target("shop", {"profile": "google-merchant", "locale": "de"})
+    [moved] = events_after(keel, seq, {"listing.changed"})
+    assert {(x["sku"], x["state"]) for x in moved.data["listings"]} == {("TEE-M", "blocked"), ("TEE-S", "blocked")}
+    assert {x for e in moved.data["listings"] for x in e["channels"]} == {"shop"}
+    board = {r.channel: (r.ready, r.blocked) for r in keel.catalog.readiness()}
+    assert board == {"shop": (0, 2), "shop-at": (2, 0)}
+    # the override removed: shop-at shows its group's listing again
+    fixed["values"].pop()
+    keel.catalog.put_product(fixed, source="api")
+    assert {v.payload["title"] for v in keel.catalog.listings("shop-at")[0]} == {"T-Shirt"}

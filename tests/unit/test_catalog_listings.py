@@ -13,8 +13,10 @@ from keel.catalog.model.listings import ListingState, build_payload, listing_sta
 from keel.catalog.service import shipped_profiles
 
 PROFILES = shipped_profiles()
-FAMILY, _ = parse_family(
-    {
+
+
+def family_doc() -> dict[str, Any]:
+    return {
         "code": "apparel",
         "label": "Apparel",
         "attributes": [
@@ -25,7 +27,9 @@ FAMILY, _ = parse_family(
         ],
         "required": {"*": ["title"]},
     }
-)
+
+
+FAMILY, _ = parse_family(family_doc())
 
 
 def product(**values: Any) -> Any:
@@ -37,6 +41,7 @@ def product(**values: Any) -> Any:
             {"attribute": "description", "locale": "de", "value": "Weich."},
             {"attribute": "price", "value": {"amount": "19.90", "currency": "EUR"}},
             {"attribute": "weight", "value": {"amount": "180", "unit": "g"}},
+            *values.get("extra", []),
         ],
         "variants": [{"sku": "TEE-S"}, {"sku": "TEE-M"}],
         "media": [{"url": "https://cdn.example/tee.jpg"}],
@@ -82,7 +87,7 @@ def test_a_bad_target_names_the_field(doc: dict[str, Any], field: str, reason: s
     assert any(f == field and reason in r for f, r in errors), errors
 
 
-def test_one_edit_sets_every_channels_state_and_equal_payloads_are_validated_once(
+def test_channels_with_equal_targets_share_one_listing_built_and_validated_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
@@ -93,22 +98,45 @@ def test_one_edit_sets_every_channels_state_and_equal_payloads_are_validated_onc
         return real(profile, payload)
 
     monkeypatch.setattr(model, "validate", counting)
-    targets = [
-        target("shop-de", {"profile": "web-store", "locale": "de"}),
-        target("shop-at", {"profile": "web-store", "locale": "de"}),
-        target("google-de", {"profile": "google-merchant", "locale": "de"}),
-    ]
-    views = listing_states(product(), FAMILY, targets, PROFILES)
-    states = {(v.channel, v.sku): v.state for v in views}
+    shop_de = target("shop-de", {"profile": "web-store", "locale": "de"})
+    shop_at = target("shop-at", {"profile": "web-store", "locale": "de"})
+    google = target("google-de", {"profile": "google-merchant", "locale": "de"})
+    assert shop_de.group == shop_at.group != google.group
+    rows = listing_states(product(), FAMILY, [shop_de, shop_at, google], PROFILES)
+    states = {(r.group, r.channel, r.sku): r.state for r in rows}
     assert states == {
-        ("shop-de", "TEE-S"): ListingState.READY,
-        ("shop-at", "TEE-S"): ListingState.READY,
-        ("google-de", "TEE-S"): ListingState.BLOCKED,
-        ("shop-de", "TEE-M"): ListingState.READY,
-        ("shop-at", "TEE-M"): ListingState.READY,
-        ("google-de", "TEE-M"): ListingState.BLOCKED,
+        (shop_de.group, "", "TEE-S"): ListingState.READY,
+        (shop_de.group, "", "TEE-M"): ListingState.READY,
+        (google.group, "", "TEE-S"): ListingState.BLOCKED,
+        (google.group, "", "TEE-M"): ListingState.BLOCKED,
     }
-    # two variants x two distinct payloads (the shops share theirs: the payload names the SKU, not the channel)
+    # two variants x two listing groups: the shops share theirs
     assert sorted(calls) == ["google-merchant", "google-merchant", "web-store", "web-store"]
-    google = next(v for v in views if v.channel == "google-de")
-    assert {r.rule for r in google.reasons} >= {"link-required", "availability-required", "gtin-or-mpn"}
+    blocked = next(r for r in rows if r.group == google.group)
+    assert {r.rule for r in blocked.reasons} >= {"link-required", "availability-required", "gtin-or-mpn"}
+
+
+def test_a_channel_gets_its_own_listing_where_the_product_differs_there() -> None:
+    shop_de = target("shop-de", {"profile": "web-store", "locale": "de"})
+    shop_at = target("shop-at", {"profile": "web-store", "locale": "de"})
+    tee = product(extra=[{"attribute": "title", "locale": "de", "channel": "shop-at", "value": "T-Shirt (AT)"}])
+    rows = listing_states(tee, FAMILY, [shop_de, shop_at], PROFILES)
+    assert sorted((r.channel, r.sku, r.payload["title"]) for r in rows) == [
+        ("", "TEE-M", "T-Shirt aus Baumwolle"),
+        ("", "TEE-S", "T-Shirt aus Baumwolle"),
+        ("shop-at", "TEE-M", "T-Shirt (AT)"),
+        ("shop-at", "TEE-S", "T-Shirt (AT)"),
+    ]
+    # a family that requires more on one channel gives that channel its own listing, blocked for it alone
+    strict, errors = parse_family({**family_doc(), "required": {"*": ["title"], "shop-de": ["weight", "description"]}})
+    assert errors == []
+    title = {"attribute": "title", "locale": "de", "value": "X"}
+    bare = parse_product({"code": "X", "family": "apparel", "values": [title], "variants": [{"sku": "X-1"}]},
+                         {"apparel": strict})[0]  # fmt: skip
+    rows = listing_states(bare, strict, [shop_de, shop_at], PROFILES)
+    own = [r for r in rows if r.channel == "shop-de"]
+    assert [r.rule for r in own[0].reasons if r.rule.startswith("family:")] == [
+        "family:required:weight",
+        "family:required:description",
+    ]
+    assert not any(r.rule.startswith("family:") for r in next(r for r in rows if r.channel == "").reasons)

@@ -4,21 +4,28 @@ profile, ready or blocked with reasons.
 A **target** says how one channel lists products: the compliance profile it must meet, the locale it shows, and
 its mapping: channel field <- attribute (or a built-in source), with transforms (a number converted to
 another unit; a text cut to a length, where the profile lets that field be truncated). The payload of one
-variant holds every field the mapping or the profile's rules name; validation reads only the payload, so two
-channels whose payloads are equal share one validation.
+variant holds every field the mapping or the profile's rules name; validation reads only the payload.
+
+Channels whose targets are equal (same profile, locale and mapping) form a **listing group**: they show every
+product the same way, so a variant's listing is built, checked and stored once per group, not once per
+channel. A channel leaves its group's common listing only for the products that differ there: a value
+overridden for that channel, or a family that requires more on it; those products get the channel's own
+listing rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from keel.catalog.model.attributes import LOCALE_RE, Family
+from keel.catalog.model.attributes import ANY_CHANNEL, LOCALE_RE, Family
 from keel.catalog.model.product import Product, Variant
-from keel.catalog.model.profiles import Listing, Profile, check_rule, family_results
+from keel.catalog.model.profiles import Listing, Profile, VariantFields, check_rule, family_results
 from keel.platform.vocabulary import CODE_RE
 
 # Factors to a base unit per dimension (mass: g, length: mm, volume: ml).
@@ -64,6 +71,11 @@ class Target:
     locale: str | None
     mapping: tuple[FieldMap, ...] = ()
 
+    @cached_property
+    def group(self) -> str:
+        """The listing group: equal for channels whose profile, locale and mapping are equal."""
+        return group_of(target_document(self))
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -83,6 +95,19 @@ class ListingView:
     reasons: tuple[Reason, ...]
     payload: dict[str, Any]
     revision: int
+
+
+@dataclass(frozen=True)
+class ListingRow:
+    """One variant's listing as stored: in ``group`` for every channel of the group (``channel`` empty), or for
+    one channel whose listing of the product differs from the group's (``channel`` set)."""
+
+    group: str
+    channel: str
+    sku: str
+    state: ListingState
+    reasons: tuple[Reason, ...]
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,13 @@ def target_document(t: Target) -> dict[str, Any]:
     return {"profile": t.profile, "locale": t.locale, "mapping": mapping}
 
 
+def group_of(document: dict[str, Any]) -> str:
+    """The listing group of a stored target document (``target_document``): a digest of its canonical JSON.
+    Migration 0014 computes the same digest for the targets it finds; the two must not drift."""
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "g" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _convert(value: Any, unit: str) -> Any:
     if not isinstance(value, dict) or value.get("unit") not in UNITS:
         return value
@@ -161,10 +193,13 @@ def build_payload(
     """The fields one variant is listed with on ``target``'s channel: every mapped field (transformed) and
     every field the profile's rules read."""
     listing = Listing(profile, product, variant, family, target.channel, target.locale)
+    return _payload(target, profile, listing)
+
+
+def _payload(target: Target, profile: Profile, listing: Listing) -> dict[str, Any]:
     mapped = {m.field: m for m in target.mapping}
-    names = (*mapped, *(n for n in profile.read if n not in mapped))
     payload: dict[str, Any] = {}
-    for name in names:
+    for name in (*mapped, *(n for n in profile.read if n not in mapped)):
         m = mapped.get(name)
         value = listing.get(m.source if m else name, direct=m is not None)
         if m is not None and m.unit:
@@ -192,26 +227,34 @@ def validate(profile: Profile, payload: dict[str, Any]) -> tuple[Reason, ...]:
     return tuple(Reason(r.id, ",".join(r.names), r.message) for r in profile.rules if check_rule(r, fields) is False)
 
 
-def payload_key(profile: str, payload: dict[str, Any]) -> str:
-    """What a validation depends on: channels with the same key share one validation."""
-    return profile + "\n" + json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def own_channels(product: Product, family: Family) -> frozenset[str]:
+    """The channels on which ``product`` may differ from its listing group: those it overrides a value for,
+    and those its family requires more on."""
+    values = (*product.values, *(v for variant in product.variants for v in variant.values))
+    return frozenset({v.channel for v in values if v.channel} | (set(family.required) - {ANY_CHANNEL}))
 
 
 def listing_states(
-    product: Product, family: Family, targets: list[Target], profiles: dict[str, Profile]
-) -> list[ListingView]:
-    """Every variant's listing on every target, each distinct (profile, payload) validated once."""
-    checked: dict[str, tuple[Reason, ...]] = {}
-    out: list[ListingView] = []
+    product: Product, family: Family, targets: list[Target], profiles: dict[str, Profile], shared: bool = True
+) -> list[ListingRow]:
+    """Every variant's listing in every listing group of ``targets`` (built and checked once per group; not at
+    all without ``shared``), plus the channels' own listings where the product differs on a channel."""
+    groups: dict[str, Target] = {}
+    for t in targets:  # the first channel of a group stands for it (without its overrides)
+        groups.setdefault(t.group, t)
+    own = own_channels(product, family)
+    out: list[ListingRow] = []
     for variant in product.variants:
-        for target in targets:
+        fields = VariantFields(product, variant)
+        lanes = [(g, "", t) for g, t in groups.items() if shared]
+        lanes += [(t.group, t.channel, t) for t in targets if t.channel in own]
+        for group, channel, target in lanes:
             profile = profiles[target.profile]
-            payload = build_payload(target, profile, product, variant, family)
-            key = payload_key(profile.code, payload)
-            if key not in checked:
-                checked[key] = validate(profile, payload)
-            missing = family_results(product, variant, family, target.channel, target.locale)
-            reasons = tuple(Reason(r.rule, r.field, r.message) for r in missing if not r.passed) + checked[key]
+            listing = Listing(profile, product, variant, family, channel or None, target.locale, fields)
+            payload = _payload(target, profile, listing)
+            missing = family_results(product, variant, family, channel or None, target.locale, fields)
+            reasons = tuple(Reason(r.rule, r.field, r.message) for r in missing if not r.passed)
+            reasons += validate(profile, payload)
             state = ListingState.BLOCKED if reasons else ListingState.READY
-            out.append(ListingView(target.channel, variant.sku, product.code, state, reasons, payload, 0))
+            out.append(ListingRow(group, channel, variant.sku, state, reasons, payload))
     return out

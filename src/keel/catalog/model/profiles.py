@@ -239,20 +239,13 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
-class Listing:
-    """The fields of one variant as one channel shows it in one locale, read on demand. The variant's values
-    are indexed once by key (``title@de#google``), so a field costs a few dictionary lookups."""
+class VariantFields:
+    """A variant's values indexed once by key (``title@de#google``) with its built-in sources: every channel
+    and locale it is listed in reads from the same index."""
 
-    def __init__(
-        self,
-        profile: Profile | None,
-        product: Product,
-        variant: Variant,
-        family: Family,
-        channel: str | None,
-        locale: str | None,
-    ) -> None:
-        self.profile, self.family, self.channel, self.locale = profile, family, channel, locale
+    __slots__ = ("builtin", "values")
+
+    def __init__(self, product: Product, variant: Variant) -> None:
         self.builtin: dict[str, Any] = {
             "@sku": variant.sku,
             "@product": product.code,
@@ -263,6 +256,25 @@ class Listing:
             "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
         }
         self.values = {v.key: v.value for v in (*product.values, *variant.values)}
+
+
+class Listing:
+    """The fields of one variant as one channel shows it in one locale, read on demand from the variant's
+    index (``fields``, built here when not given), so a field costs a few dictionary lookups."""
+
+    def __init__(
+        self,
+        profile: Profile | None,
+        product: Product,
+        variant: Variant,
+        family: Family,
+        channel: str | None,
+        locale: str | None,
+        fields: VariantFields | None = None,
+    ) -> None:
+        self.profile, self.family, self.channel, self.locale = profile, family, channel, locale
+        indexed = fields or VariantFields(product, variant)
+        self.builtin, self.values = indexed.builtin, indexed.values
 
     def get(self, name: str, *, direct: bool = False) -> Any:
         """The value of profile field ``name`` (through the profile's field map), or with ``direct`` of the
@@ -319,11 +331,16 @@ def check_rule(rule: Rule, listing: Listing) -> bool | None:
 
 
 def family_results(
-    product: Product, variant: Variant, family: Family, channel: str | None, locale: str | None
+    product: Product,
+    variant: Variant,
+    family: Family,
+    channel: str | None,
+    locale: str | None,
+    fields: VariantFields | None = None,
 ) -> list[RuleResult]:
     """The family's own requirements for ``channel`` on one variant, as rules ``family:required:<attr>``."""
     results = []
-    listing = Listing(None, product, variant, family, channel, locale)
+    listing = Listing(None, product, variant, family, channel, locale, fields)
     for code in family.required_on(channel):
         attr = family.attribute(code)
         found = _given(listing.get(code, direct=True))

@@ -69,10 +69,10 @@ class FeedUseCases(OverviewUseCases):
         scope.check_channel(channel)
         with self.db.read() as conn:
             syndication = self._syndication(conn)
-            total = store.channel_listing_count(conn, channel)
-        target = next((t for t in syndication.targets if t.channel == channel), None)
-        if target is None:
-            raise NotFound(f"channel {channel!r} has no catalog target: nothing is listed there")
+            target = next((t for t in syndication.targets if t.channel == channel), None)
+            if target is None:
+                raise NotFound(f"channel {channel!r} has no catalog target: nothing is listed there")
+            total = store.channel_listing_count(conn, channel, target.group)
         availability.projected([], channel, country, scope)  # an unknown channel is refused before streaming
         stats = FeedStats(channel)
         profile = syndication.profiles[target.profile]
@@ -91,7 +91,7 @@ class FeedUseCases(OverviewUseCases):
         after = ""
         while True:
             with self.db.read() as conn:  # one short read per page: a long feed holds no transaction open
-                rows = store.channel_listings(conn, target.channel, after, page)
+                rows = store.channel_listings(conn, target.channel, target.group, after, page)
             if not rows:
                 return
             listed = availability.projected([r.sku for r in rows], target.channel, country, scope)

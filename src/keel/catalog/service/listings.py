@@ -3,7 +3,6 @@ rebuilt in the transaction of the write that changes the product, and the channe
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -61,36 +60,63 @@ class ListingUseCases(CatalogBase):
         syndication: Syndication,
         now: datetime,
         source: str,
-        channel: str | None = None,
+        *,
+        shared: bool = True,
+        before: dict[str, str] | None = None,
     ) -> list[NewEvent]:
-        """Rebuild the listings of ``products`` on every target (or one channel's), store those that changed,
-        and return one ``listing.changed`` event per product whose listings changed."""
+        """Rebuild the listings of ``products`` on ``syndication``'s targets (their groups' rows unless
+        ``shared`` is off: they stand already; and the channels' own rows), store the rows that changed, and
+        return one ``listing.changed`` event per product whose listing changed on any of those channels.
+        ``before`` maps each channel to its group before this change (a target moving to another group)."""
         if not syndication.targets or not products:
             return []
-        stored = store.listings_of(conn, [p.code for p in products], channel)
-        rows: list[store.StoredListing] = []
-        gone: list[tuple[str, str]] = []
+        after = {t.channel: t.group for t in syndication.targets}
+        before = before or after
+        mine = {t.channel for t in syndication.targets}
+        rebuilt = set(after.values()) if shared else set()
+
+        def in_scope(key: tuple[str, str, str]) -> bool:
+            return key[1] in mine or (key[1] == store.SHARED and key[0] in rebuilt)
+
+        stored = store.rows_of(conn, [p.code for p in products])
+        by_product: dict[str, dict[tuple[str, str, str], store.StoredRow]] = {}
+        for key, row in stored.items():
+            by_product.setdefault(row.product, {})[key] = row
+        rows: list[store.StoredRow] = []
+        gone: list[tuple[str, str, str]] = []
         events: list[NewEvent] = []
         for product in products:
-            views = listing_states(product, families[product.family], syndication.targets, syndication.profiles)
-            fresh = {(v.channel, v.sku): v for v in views}
-            changed = []
-            for key, v in fresh.items():
-                reasons = [[r.rule, r.field, r.message] for r in v.reasons]
-                have = stored.get(key)
-                if have is not None and (have.state, have.reasons, have.payload) == (v.state.value, reasons, v.payload):
-                    continue
-                revision = revisions[product.code]
-                rows.append(store.StoredListing(*key, product.code, v.state.value, reasons, v.payload, revision, now))
-                changed.append({"channel": v.channel, "sku": v.sku, "state": v.state.value})
-            for key, have in stored.items():
-                if have.product == product.code and key not in fresh:
+            old = by_product.get(product.code, {})
+            revision = revisions[product.code]
+            fresh: dict[tuple[str, str, str], store.StoredRow] = {}
+            family = families[product.family]
+            for r in listing_states(product, family, syndication.targets, syndication.profiles, shared):
+                reasons = [[x.rule, x.field, x.message] for x in r.reasons]
+                fresh[(r.group, r.channel, r.sku)] = store.StoredRow(
+                    r.group, r.channel, r.sku, product.code, r.state.value, reasons, r.payload, revision, now
+                )
+            changed = set()
+            for key, built in fresh.items():
+                have = old.get(key)
+                if have is None or (have.state, have.reasons, have.payload) != (
+                    built.state,
+                    built.reasons,
+                    built.payload,
+                ):
+                    rows.append(built)
+                    changed.add(key)
+                    if have is not None:
+                        gone.append(key)
+            for key in old:
+                if key not in fresh and in_scope(key):
                     gone.append(key)
-                    changed.append({"channel": key[0], "sku": key[1], "state": "removed"})
-            if changed:
-                data = {"product": product.code, "revision": revisions[product.code], "listings": changed}
+                    changed.add(key)
+            kept = {key: have for key, have in old.items() if not in_scope(key)}
+            shown = _changes(old, kept | fresh, changed, before, after)
+            if shown:
+                data = {"product": product.code, "revision": revision, "listings": shown}
                 events.append(NewEvent(LISTING_CHANGED, f"catalog/listings/{product.code}", data, source=source))
-        store.save_listings(conn, rows, gone)
+        store.save_rows(conn, rows, gone)
         return events
 
     def put_target(self, channel: str, doc: Any, source: str = "api", scope: Scope = Scope.ALL) -> Target:
@@ -98,7 +124,8 @@ class ListingUseCases(CatalogBase):
         with unit conversion and truncation where the profile allows it); every product's listing on the
         channel is rebuilt in the same transaction. Refused (422) for an unknown profile, a bad mapping or a
         truncation the profile does not allow, and (403) for a channel outside ``scope``. Idempotent: the same
-        document again changes nothing."""
+        document again changes nothing. A channel whose target equals another's joins that channel's listing
+        group: only the products that differ on it are built for it."""
         scope.check_channel(channel)
         with self.db.write() as conn:
             syndication = self._syndication(conn)
@@ -107,39 +134,38 @@ class ListingUseCases(CatalogBase):
                 errors = [FieldError(None, f, r) for f, r in problems]
                 raise ValidationFailed(problem_count("the target", errors), errors)
             now = utcnow()
-            if not store.save_target(conn, channel, target_document(target), now):
+            if not store.save_target(conn, channel, target_document(target), target.group, now):
                 return target
-            families = {c: self._family(d) for c, d in store.family_documents(conn).items()}
-            one = Syndication([target], syndication.profiles)
+            before = {t.channel: t.group for t in syndication.targets}
+            joined = any(t.group == target.group and t.channel != channel for t in syndication.targets)
             events = [NewEvent(TARGET_CHANGED, f"catalog/targets/{channel}", {"channel": channel}, source=source)]
-            batch: list[store.StoredProduct] = []
-            for stored in store.iter_products(conn):
-                batch.append(stored)
-                if len(batch) == WRITE_CHUNK:
-                    events += self._relist_stored(conn, batch, families, one, now, source, channel)
-                    batch = []
-            events += self._relist_stored(conn, batch, families, one, now, source, channel)
+            one = Syndication([target], syndication.profiles)
+            events += self._relist_every(conn, one, now, source, shared=not joined, before=before)
+            store.drop_orphan_groups(conn)
             self.events.append(conn, events)
         return target
 
-    def _relist_stored(
-        self,
-        conn: Any,
-        batch: list[store.StoredProduct],
-        families: dict[str, Family],
-        syndication: Syndication,
-        now: datetime,
-        source: str,
-        channel: str,
+    def _relist_every(
+        self, conn: Any, syndication: Syndication, now: datetime, source: str, **how: Any
     ) -> list[NewEvent]:
-        products = []
-        for stored in batch:
-            product, problems = parse_product(stored.document, families)
-            if product is None:
-                raise ValueError(f"stored product {stored.code} does not parse: {problems}")
-            products.append(product)
-        revisions = {s.code: s.revision for s in batch}
-        return self._relist(conn, products, revisions, families, syndication, now, source, channel)
+        """``_relist`` over every stored product, a chunk at a time."""
+        families = {c: self._family(d) for c, d in store.family_documents(conn).items()}
+        events: list[NewEvent] = []
+        batch: list[store.StoredProduct] = []
+        for stored in (*store.iter_products(conn), None):
+            if stored is not None:
+                batch.append(stored)
+            if batch and (stored is None or len(batch) == WRITE_CHUNK):
+                products = []
+                for s in batch:
+                    product, problems = parse_product(s.document, families)
+                    if product is None:
+                        raise ValueError(f"stored product {s.code} does not parse: {problems}")
+                    products.append(product)
+                revisions = {s.code: s.revision for s in batch}
+                events += self._relist(conn, products, revisions, families, syndication, now, source, **how)
+                batch = []
+        return events
 
     def targets(self, scope: Scope = Scope.ALL) -> list[Target]:
         """Every channel's target (of the channels ``scope`` sees), by channel."""
@@ -166,21 +192,46 @@ class ListingUseCases(CatalogBase):
         """Per channel with a target (that ``scope`` sees): listings ready and blocked, and the ``top`` reasons
         that block most."""
         with self.db.read() as conn:
-            counts = store.state_counts(conn)
-            out = []
-            for target in self._syndication(conn).targets:
-                if not scope.sees_channel(target.channel):
-                    continue
-                tally: Counter[str] = Counter()
-                for reasons in store.blocked_reasons(conn, target.channel):
-                    tally.update(f"{rule}: {message}" for rule, _, message in reasons)
-                have = counts.get(target.channel, {})
-                out.append(
-                    ChannelReadiness(
-                        target.channel,
-                        have.get(ListingState.READY.value, 0),
-                        have.get(ListingState.BLOCKED.value, 0),
-                        tuple(tally.most_common(top)),
-                    )
-                )
-        return out
+            groups = {t.channel: t.group for t in self._syndication(conn).targets if scope.sees_channel(t.channel)}
+            counts = store.state_counts(conn, groups)
+            reasons = store.blocked_reasons(conn, groups)
+        return [
+            ChannelReadiness(
+                channel,
+                counts[channel][ListingState.READY.value],
+                counts[channel][ListingState.BLOCKED.value],
+                tuple(reasons[channel].most_common(top)),
+            )
+            for channel in groups
+        ]
+
+
+def _same(a: store.StoredRow | None, b: store.StoredRow | None) -> bool:
+    return a is not None and b is not None and (a.state, a.reasons, a.payload) == (b.state, b.reasons, b.payload)
+
+
+def _changes(
+    old: dict[tuple[str, str, str], store.StoredRow],
+    fresh: dict[tuple[str, str, str], store.StoredRow],
+    changed: set[tuple[str, str, str]],
+    before: dict[str, str],
+    after: dict[str, str],
+) -> list[dict[str, Any]]:
+    """What changed for each channel of ``after`` and each SKU of one product (its rows ``old`` and ``fresh``,
+    those of ``changed`` rewritten). A channel's listing before is its own row in its old group when it had
+    one, else the group's; likewise after. Grouped by (SKU, state) with the channels, so an event stays small
+    when fifty channels change at once."""
+    own_before = {k[1] for k in old if k[1] != store.SHARED}
+    own_after = {k[1] for k in fresh if k[1] != store.SHARED}
+    skus = sorted({k[2] for k in old} | {k[2] for k in fresh})
+    shown: dict[tuple[str, str], list[str]] = {}
+    for channel, group in after.items():
+        # a channel without a target before listed nothing: no key of ``old`` has an empty group
+        was = (before.get(channel, ""), channel if channel in own_before else store.SHARED)
+        now = (group, channel if channel in own_after else store.SHARED)
+        for sku in skus:
+            then, row = old.get((*was, sku)), fresh.get((*now, sku))
+            if (was == now and (*now, sku) not in changed) or (then is None and row is None) or _same(then, row):
+                continue
+            shown.setdefault((sku, row.state if row else "removed"), []).append(channel)
+    return [{"sku": sku, "state": state, "channels": chs} for (sku, state), chs in sorted(shown.items())]

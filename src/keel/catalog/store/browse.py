@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.catalog.store.content import StoredProduct, _stored
-from keel.catalog.store.tables import listings, products, variants
+from keel.catalog.store.syndication import by_channel
+from keel.catalog.store.tables import products, variants
 
 
 def _quoted(text: str) -> str:
@@ -57,7 +58,7 @@ def search_products(
             )
         )
     if blocked_on or missing or rule:
-        t = listings
+        t = by_channel()
         blocked = [t.c.state == "blocked"]
         if blocked_on:
             blocked.append(t.c.channel == blocked_on)
@@ -90,7 +91,7 @@ def brands(conn: Connection, limit: int = 500) -> list[str]:
 
 def product_listings(conn: Connection, codes: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
     """The (channel, state) of each listing of ``codes``' variants, by product."""
-    t = listings
+    t = by_channel()
     found: dict[str, list[tuple[str, str]]] = {}
     for row in conn.execute(sa.select(t.c.product, t.c.channel, t.c.state).where(t.c.product.in_(sorted(codes)))):
         found.setdefault(row.product, []).append((row.channel, row.state))

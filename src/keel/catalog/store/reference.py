@@ -76,13 +76,15 @@ def target_documents(conn: Connection) -> dict[str, dict[str, Any]]:
     return {row.channel: row.document for row in rows}
 
 
-def save_target(conn: Connection, channel: str, document: dict[str, Any], now: datetime) -> bool:
-    """Insert or replace a channel's target; False when it was stored the same already."""
+def save_target(conn: Connection, channel: str, document: dict[str, Any], group: str, now: datetime) -> bool:
+    """Insert or replace a channel's target (in listing group ``group``); False when it was stored the same
+    already."""
     have = conn.execute(sa.select(targets.c.document).where(targets.c.channel == channel)).scalar_one_or_none()
     if have == document:
         return False
+    values = {"document": document, "grp": group, "updated_at": now}
     if have is None:
-        conn.execute(targets.insert().values(channel=channel, document=document, updated_at=now))
+        conn.execute(targets.insert().values(channel=channel, **values))
     else:
-        conn.execute(targets.update().where(targets.c.channel == channel).values(document=document, updated_at=now))
+        conn.execute(targets.update().where(targets.c.channel == channel).values(**values))
     return True

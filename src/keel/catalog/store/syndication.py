@@ -1,8 +1,16 @@
-"""Each variant's listing per channel."""
+"""Each variant's listing, stored once per listing group plus a channel's own rows, and read per channel.
+
+A channel's listing of a SKU is its own row (``channel`` = the channel) when the product has one there, else
+its group's row (``channel`` empty). ``by_channel`` is that rule as a query; the hot reads (a channel's feed
+pages, the readiness counts) apply it per group instead, so they read each group's rows once, not once per
+channel.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,11 +18,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.catalog.store.tables import listings
+from keel.catalog.store.tables import listings, targets
+
+SHARED = ""  # the channel column of a group's row
 
 
 @dataclass(frozen=True)
-class StoredListing:
+class StoredRow:
+    """A stored listing row: a group's (``channel`` empty) or one channel's own."""
+
+    group: str
     channel: str
     sku: str
     product: str
@@ -25,38 +38,65 @@ class StoredListing:
     updated_at: datetime
 
 
-def _listing(row: Any) -> StoredListing:
+@dataclass(frozen=True)
+class StoredListing:
+    """One channel's listing of one SKU."""
+
+    channel: str
+    sku: str
+    product: str
+    state: str
+    reasons: list[list[str]]
+    payload: dict[str, Any]
+    revision: int
+    updated_at: datetime
+
+
+def _listing(row: Any, channel: str | None = None) -> StoredListing:
     return StoredListing(
-        row.channel, row.sku, row.product, row.state, row.reasons, row.payload, row.revision, row.updated_at
+        channel or row.channel, row.sku, row.product, row.state, row.reasons, row.payload, row.revision, row.updated_at
     )
 
 
-def listings_of(
-    conn: Connection, products: Sequence[str], channel: str | None = None
-) -> dict[tuple[str, str], StoredListing]:
-    """The stored listings of ``products`` (on one channel when given), by (channel, sku)."""
-    found: dict[tuple[str, str], StoredListing] = {}
+def by_channel() -> sa.Subquery:
+    """Every channel's listing of every SKU: its own rows, and its group's for the products it has none of."""
+    row, own = listings, listings.alias("own")
+    fields = (row.c.sku, row.c.product, row.c.state, row.c.reasons, row.c.payload, row.c.revision, row.c.updated_at)
+    shared = (
+        sa.select(targets.c.channel, *fields)
+        .join_from(targets, row, sa.and_(row.c.grp == targets.c.grp, row.c.channel == SHARED))
+        .where(~sa.exists().where(own.c.channel == targets.c.channel, own.c.product == row.c.product))
+    )
+    return sa.union_all(shared, sa.select(row.c.channel, *fields).where(row.c.channel != SHARED)).subquery("listed")
+
+
+def rows_of(conn: Connection, products: Sequence[str]) -> dict[tuple[str, str, str], StoredRow]:
+    """The stored rows of ``products``, by (group, channel, sku)."""
+    found: dict[tuple[str, str, str], StoredRow] = {}
     ordered = sorted(set(products))
+    t = listings
     for start in range(0, len(ordered), 1000):
-        query = sa.select(listings).where(listings.c.product.in_(ordered[start : start + 1000]))
-        if channel is not None:
-            query = query.where(listings.c.channel == channel)
-        found.update(((row.channel, row.sku), _listing(row)) for row in conn.execute(query))
+        for r in conn.execute(sa.select(t).where(t.c.product.in_(ordered[start : start + 1000]))):
+            found[(r.grp, r.channel, r.sku)] = StoredRow(
+                r.grp, r.channel, r.sku, r.product, r.state, r.reasons, r.payload, r.revision, r.updated_at
+            )
     return found
 
 
-def save_listings(conn: Connection, rows: Sequence[StoredListing], gone: Sequence[tuple[str, str]]) -> None:
-    """Replace the listings of ``rows``' (channel, sku) and delete those of ``gone``."""
-    keys = [(r.channel, r.sku) for r in rows] + list(gone)
+def save_rows(conn: Connection, rows: Sequence[StoredRow], gone: Sequence[tuple[str, str, str]]) -> None:
+    """Delete the rows keyed in ``gone`` and insert ``rows`` (a row replacing a stored one is in both)."""
     t = listings
-    stmt = t.delete().where(t.c.channel == sa.bindparam("b_channel"), t.c.sku == sa.bindparam("b_sku"))
-    for start in range(0, len(keys), 1000):
-        conn.execute(stmt, [{"b_channel": c, "b_sku": s} for c, s in keys[start : start + 1000]])
-    if rows:
+    delete = t.delete().where(
+        t.c.grp == sa.bindparam("b_grp"), t.c.channel == sa.bindparam("b_channel"), t.c.sku == sa.bindparam("b_sku")
+    )
+    for start in range(0, len(gone), 1000):
+        conn.execute(delete, [{"b_grp": g, "b_channel": c, "b_sku": s} for g, c, s in gone[start : start + 1000]])
+    for start in range(0, len(rows), 5000):
         conn.execute(
             t.insert(),
             [
                 {
+                    "grp": r.group,
                     "channel": r.channel,
                     "sku": r.sku,
                     "product": r.product,
@@ -66,9 +106,25 @@ def save_listings(conn: Connection, rows: Sequence[StoredListing], gone: Sequenc
                     "revision": r.revision,
                     "updated_at": r.updated_at,
                 }
-                for r in rows
+                for r in rows[start : start + 5000]
             ],
         )
+
+
+def drop_orphan_groups(conn: Connection) -> None:
+    """Delete the rows of groups no channel's target names any more."""
+    conn.execute(listings.delete().where(listings.c.grp.not_in(sa.select(targets.c.grp))))
+
+
+def listings_of(
+    conn: Connection, products: Sequence[str], channels: frozenset[str] | None = None
+) -> dict[tuple[str, str], StoredListing]:
+    """Every channel's (of ``channels`` when given) listing of ``products``' SKUs, by (channel, sku)."""
+    v = by_channel()
+    query = sa.select(v).where(v.c.product.in_(sorted(set(products))))
+    if channels is not None:
+        query = query.where(v.c.channel.in_(sorted(channels)))
+    return {(r.channel, r.sku): _listing(r) for r in conn.execute(query)}
 
 
 def listings_page(
@@ -81,46 +137,106 @@ def listings_page(
 ) -> tuple[list[StoredListing], int]:
     """A page of listings by channel then SKU, filtered by channel and state (and to ``channels`` when given:
     a restricted caller's), and how many match."""
+    v = by_channel()
     where = [
         c
         for c in (
-            listings.c.channel == channel if channel else None,
-            listings.c.state == state if state else None,
-            listings.c.channel.in_(sorted(channels)) if channels is not None else None,
+            v.c.channel == channel if channel else None,
+            v.c.state == state if state else None,
+            v.c.channel.in_(sorted(channels)) if channels is not None else None,
         )
         if c is not None
     ]
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(listings).where(*where)).scalar_one())
-    query = sa.select(listings).where(*where).order_by(listings.c.channel, listings.c.sku).limit(limit).offset(offset)
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(v).where(*where)).scalar_one())
+    query = sa.select(v).where(*where).order_by(v.c.channel, v.c.sku).limit(limit).offset(offset)
     return [_listing(r) for r in conn.execute(query)], total
 
 
-def state_counts(conn: Connection) -> dict[str, dict[str, int]]:
-    """Listings per channel and state."""
+def _excepted() -> sa.Subquery:
+    """(channel, group, product) of every product with own rows on a channel: its group's rows do not count
+    for that channel."""
     t = listings
-    rows = conn.execute(sa.select(t.c.channel, t.c.state, sa.func.count()).group_by(t.c.channel, t.c.state))
-    out: dict[str, dict[str, int]] = {}
-    for channel, state, n in rows:
-        out.setdefault(channel, {})[state] = int(n)
+    return sa.select(t.c.channel, t.c.grp, t.c.product).where(t.c.channel != SHARED).distinct().subquery("excepted")
+
+
+def state_counts(conn: Connection, groups: dict[str, str]) -> dict[str, Counter[str]]:
+    """Listings per channel (of ``groups``: channel -> its group) and state, counted once per group."""
+    t, x = listings, _excepted()
+    counted = conn.execute(
+        sa.select(t.c.grp, t.c.channel, t.c.state, sa.func.count()).group_by(t.c.grp, t.c.channel, t.c.state)
+    )
+    rows: dict[tuple[str, str], Counter[str]] = {}
+    for grp, channel, state, n in counted:
+        rows.setdefault((grp, channel), Counter())[state] += int(n)
+    hidden = sa.select(x.c.channel, t.c.state, sa.func.count()).join_from(
+        x, t, sa.and_(t.c.grp == x.c.grp, t.c.channel == SHARED, t.c.product == x.c.product)
+    )
+    minus: dict[str, Counter[str]] = {}
+    for channel, state, n in conn.execute(hidden.group_by(x.c.channel, t.c.state)):
+        minus.setdefault(channel, Counter())[state] += int(n)
+    out = {}
+    for channel, grp in groups.items():
+        have = rows.get((grp, SHARED), Counter()) + rows.get((grp, channel), Counter())
+        have.subtract(minus.get(channel, Counter()))
+        out[channel] = have
     return out
 
 
-def blocked_reasons(conn: Connection, channel: str, limit: int = 100_000) -> Iterator[list[list[str]]]:
-    """The reasons of a channel's blocked listings (at most ``limit``), to count the top ones."""
-    t = listings
-    query = sa.select(t.c.reasons).where(t.c.channel == channel, t.c.state == "blocked").limit(limit)
-    for row in conn.execute(query):
-        yield row.reasons
+def blocked_reasons(conn: Connection, groups: dict[str, str]) -> dict[str, Counter[str]]:
+    """Per channel (of ``groups``), how many of its blocked listings each reason ``rule: message`` blocks;
+    rows with equal reasons are counted in the database and their reasons read once."""
+    t, x = listings, _excepted()
+    text = sa.cast(t.c.reasons, sa.Text).label("reasons")
+    blocked = t.c.state == "blocked"
+    counted = conn.execute(
+        sa.select(t.c.grp, t.c.channel, text, sa.func.count()).where(blocked).group_by(t.c.grp, t.c.channel, text)
+    )
+    rows: dict[tuple[str, str], Counter[str]] = {}
+    for grp, channel, reasons, n in counted:
+        rows.setdefault((grp, channel), Counter()).update({r: int(n) for r in _reasons(reasons)})
+    hidden = (
+        sa.select(x.c.channel, text, sa.func.count())
+        .join_from(x, t, sa.and_(t.c.grp == x.c.grp, t.c.channel == SHARED, t.c.product == x.c.product))
+        .where(blocked)
+        .group_by(x.c.channel, text)
+    )
+    minus: dict[str, Counter[str]] = {}
+    for channel, reasons, n in conn.execute(hidden):
+        minus.setdefault(channel, Counter()).update({r: int(n) for r in _reasons(reasons)})
+    out = {}
+    for channel, grp in groups.items():
+        have = rows.get((grp, SHARED), Counter()) + rows.get((grp, channel), Counter())
+        have.subtract(minus.get(channel, Counter()))
+        out[channel] = +have  # drops the zeros
+    return out
 
 
-def channel_listings(conn: Connection, channel: str, after: str, limit: int) -> list[StoredListing]:
-    """Up to ``limit`` listings of ``channel`` with a SKU after ``after``, by SKU (keyset pages: a feed reads
-    a channel of any size a page at a time)."""
-    t = listings
-    query = sa.select(t).where(t.c.channel == channel, t.c.sku > after).order_by(t.c.sku).limit(limit)
-    return [_listing(r) for r in conn.execute(query)]
+def _reasons(text: str) -> list[str]:
+    return [f"{rule}: {message}" for rule, _, message in json.loads(text)]
 
 
-def channel_listing_count(conn: Connection, channel: str) -> int:
-    t = listings
-    return int(conn.execute(sa.select(sa.func.count()).where(t.c.channel == channel)).scalar_one())
+def channel_listings(conn: Connection, channel: str, group: str, after: str, limit: int) -> list[StoredListing]:
+    """Up to ``limit`` listings of ``channel`` (in ``group``) with a SKU after ``after``, by SKU: keyset pages
+    of its own rows and its group's, merged (a feed reads a channel of any size a page at a time)."""
+    t, own = listings, listings.alias("own")
+    mine = sa.select(t).where(t.c.grp == group, t.c.channel == channel, t.c.sku > after)
+    shared = sa.select(t).where(
+        t.c.grp == group,
+        t.c.channel == SHARED,
+        t.c.sku > after,
+        ~sa.exists().where(own.c.channel == channel, own.c.product == t.c.product),
+    )
+    found = [_listing(r, channel) for q in (mine, shared) for r in conn.execute(q.order_by(t.c.sku).limit(limit))]
+    return sorted(found, key=lambda r: r.sku)[:limit]
+
+
+def channel_listing_count(conn: Connection, channel: str, group: str) -> int:
+    """How many listings ``channel`` (in ``group``) has: its own rows and its group's for the other products."""
+    t, own = listings, listings.alias("own")
+    mine = sa.select(sa.func.count()).where(t.c.grp == group, t.c.channel == channel)
+    shared = sa.select(sa.func.count()).where(
+        t.c.grp == group,
+        t.c.channel == SHARED,
+        ~sa.exists().where(own.c.channel == channel, own.c.product == t.c.product),
+    )
+    return int(conn.execute(mine).scalar_one()) + int(conn.execute(shared).scalar_one())

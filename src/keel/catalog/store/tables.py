@@ -71,12 +71,18 @@ targets = sa.Table(
     metadata,
     sa.Column("channel", sa.String(64), primary_key=True),
     sa.Column("document", JsonType, nullable=False),
+    sa.Column("grp", sa.String(20), nullable=False),  # the listing group: equal for equal documents
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index(None, "grp"),
 )
 
+# A variant's listing, once per listing group (``channel`` empty: what every channel of the group shows) and,
+# for a product that differs on one channel (an override, or a family requiring more there), that channel's
+# own (``channel`` set): a channel's listing of a SKU is its own row when the product has one, else its group's.
 listings = sa.Table(
     "catalog_listings",
     metadata,
+    sa.Column("grp", sa.String(20), primary_key=True),
     sa.Column("channel", sa.String(64), primary_key=True),
     sa.Column("sku", sa.String(64), primary_key=True),
     sa.Column("product", sa.String(64), nullable=False),
@@ -86,5 +92,6 @@ listings = sa.Table(
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Index(None, "product"),
-    sa.Index(None, "channel", "state"),
+    sa.Index(None, "channel", "product"),
+    sa.Index(None, "grp", "channel", "state"),
 )
