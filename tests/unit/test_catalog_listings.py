@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from keel.catalog.model import listings as model
-from keel.catalog.model import parse_family, parse_product
-from keel.catalog.model.listings import ListingState, build_payload, listing_states, parse_target
+from keel.catalog.model import parse_family, parse_product, syndicate
+from keel.catalog.model.listings import ListingState, parse_target
+from keel.catalog.model.syndicate import build_payload, listing_states
 from keel.catalog.service import shipped_profiles
 
 PROFILES = shipped_profiles()
@@ -91,13 +91,13 @@ def test_channels_with_equal_targets_share_one_listing_built_and_validated_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real = model.validate
+    real = syndicate.plan
 
-    def counting(profile: Any, payload: dict[str, Any]) -> Any:
+    def counting(target: Any, profile: Any, family: Any, channel: Any) -> Any:
         calls.append(profile.code)
-        return real(profile, payload)
+        return real(target, profile, family, channel)
 
-    monkeypatch.setattr(model, "validate", counting)
+    monkeypatch.setattr(syndicate, "plan", counting)
     shop_de = target("shop-de", {"profile": "web-store", "locale": "de"})
     shop_at = target("shop-at", {"profile": "web-store", "locale": "de"})
     google = target("google-de", {"profile": "google-merchant", "locale": "de"})
@@ -110,8 +110,8 @@ def test_channels_with_equal_targets_share_one_listing_built_and_validated_once(
         (google.group, "", "TEE-S"): ListingState.BLOCKED,
         (google.group, "", "TEE-M"): ListingState.BLOCKED,
     }
-    # two variants x two listing groups: the shops share theirs
-    assert sorted(calls) == ["google-merchant", "google-merchant", "web-store", "web-store"]
+    # one plan per listing group (the shops share theirs), each building both variants' listings
+    assert sorted(calls) == ["google-merchant", "web-store"]
     blocked = next(r for r in rows if r.group == google.group)
     assert {r.rule for r in blocked.reasons} >= {"link-required", "availability-required", "gtin-or-mpn"}
 

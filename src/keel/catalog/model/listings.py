@@ -23,9 +23,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from keel.catalog.model.attributes import ANY_CHANNEL, LOCALE_RE, Family
-from keel.catalog.model.product import Product, Variant
-from keel.catalog.model.profiles import Listing, Profile, VariantFields, check_rule, family_results
+from keel.catalog.model.attributes import LOCALE_RE
+from keel.catalog.model.profiles import Profile
 from keel.platform.vocabulary import CODE_RE
 
 # Factors to a base unit per dimension (mass: g, length: mm, volume: ml).
@@ -176,7 +175,7 @@ def group_of(document: dict[str, Any]) -> str:
     return "g" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _convert(value: Any, unit: str) -> Any:
+def convert(value: Any, unit: str) -> Any:
     if not isinstance(value, dict) or value.get("unit") not in UNITS:
         return value
     have, factor = UNITS[value["unit"]]
@@ -187,74 +186,8 @@ def _convert(value: Any, unit: str) -> Any:
     return {"amount": format(amount, "f"), "unit": unit}
 
 
-def build_payload(
-    target: Target, profile: Profile, product: Product, variant: Variant, family: Family
-) -> dict[str, Any]:
-    """The fields one variant is listed with on ``target``'s channel: every mapped field (transformed) and
-    every field the profile's rules read."""
-    listing = Listing(profile, product, variant, family, target.channel, target.locale)
-    return _payload(target, profile, listing)
-
-
-def _payload(target: Target, profile: Profile, listing: Listing) -> dict[str, Any]:
-    mapped = {m.field: m for m in target.mapping}
-    payload: dict[str, Any] = {}
-    for name in (*mapped, *(n for n in profile.read if n not in mapped)):
-        m = mapped.get(name)
-        value = listing.get(m.source if m else name, direct=m is not None)
-        if m is not None and m.unit:
-            value = _convert(value, m.unit)
-        if m is not None and m.truncate and isinstance(value, str):
-            value = value[: m.truncate]
-        if value is not None:
-            payload[name] = value
-    return payload
-
-
-class PayloadFields(Listing):
-    """A payload read as a listing: validation sees exactly what the channel would receive."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        self.payload = payload
-
-    def get(self, name: str, *, direct: bool = False) -> Any:
-        return self.payload.get(name)
-
-
 def validate(profile: Profile, payload: dict[str, Any]) -> tuple[Reason, ...]:
-    """The profile's rules the payload fails, each with its field and message."""
-    fields = PayloadFields(payload)
-    return tuple(Reason(r.id, ",".join(r.names), r.message) for r in profile.rules if check_rule(r, fields) is False)
-
-
-def own_channels(product: Product, family: Family) -> frozenset[str]:
-    """The channels on which ``product`` may differ from its listing group: those it overrides a value for,
-    and those its family requires more on."""
-    values = (*product.values, *(v for variant in product.variants for v in variant.values))
-    return frozenset({v.channel for v in values if v.channel} | (set(family.required) - {ANY_CHANNEL}))
-
-
-def listing_states(
-    product: Product, family: Family, targets: list[Target], profiles: dict[str, Profile], shared: bool = True
-) -> list[ListingRow]:
-    """Every variant's listing in every listing group of ``targets`` (built and checked once per group; not at
-    all without ``shared``), plus the channels' own listings where the product differs on a channel."""
-    groups: dict[str, Target] = {}
-    for t in targets:  # the first channel of a group stands for it (without its overrides)
-        groups.setdefault(t.group, t)
-    own = own_channels(product, family)
-    out: list[ListingRow] = []
-    for variant in product.variants:
-        fields = VariantFields(product, variant)
-        lanes = [(g, "", t) for g, t in groups.items() if shared]
-        lanes += [(t.group, t.channel, t) for t in targets if t.channel in own]
-        for group, channel, target in lanes:
-            profile = profiles[target.profile]
-            listing = Listing(profile, product, variant, family, channel or None, target.locale, fields)
-            payload = _payload(target, profile, listing)
-            missing = family_results(product, variant, family, channel or None, target.locale, fields)
-            reasons = tuple(Reason(r.rule, r.field, r.message) for r in missing if not r.passed)
-            reasons += validate(profile, payload)
-            state = ListingState.BLOCKED if reasons else ListingState.READY
-            out.append(ListingRow(group, channel, variant.sku, state, reasons, payload))
-    return out
+    """The profile's rules the payload fails, each with its field and message: validation sees exactly what
+    the channel would receive."""
+    get = payload.get
+    return tuple(Reason(r.id, names, r.message) for check, r, names in profile.checks if check(get) is False)

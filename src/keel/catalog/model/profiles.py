@@ -19,53 +19,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from keel.catalog.model.attributes import Family, is_url
-from keel.catalog.model.gtin import check_gtin
+from keel.catalog.model.attributes import Family
 from keel.catalog.model.product import MediaKind, Product, Variant
+from keel.catalog.model.rules import CHECKS, Check, Rule, compile_rule, given
 from keel.platform.vocabulary import CODE_RE
 
-CHECKS = frozenset(
-    {
-        "required",
-        "length",
-        "one_of",
-        "pattern",
-        "url",
-        "gtin",
-        "gtin_tradable",
-        "any_of",
-        "positive",
-        "equals",
-        "percent_total",
-    }
-)
 SOURCES = frozenset({"@sku", "@product", "@gtin", "@mpn", "@brand", "@image", "@family"})
 MAX_RULES = 500
-PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*%")
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    check: str
-    message: str
-    field: str = ""
-    fields: tuple[str, ...] = ()
-    min: int | None = None
-    max: int | None = None
-    values: tuple[Any, ...] = ()
-    pattern: str | None = None
-    value: Any = None
-    when_field: str | None = None
-    when_in: tuple[Any, ...] = ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.fields or (self.field,)
 
 
 @dataclass(frozen=True)
@@ -77,6 +40,11 @@ class Profile:
     fields: dict[str, str] = field(default_factory=dict, hash=False)
     shipped: bool = False
     truncatable: tuple[str, ...] = ()  # fields a channel mapping may cut to length (the rest must fit as they are)
+
+    @cached_property
+    def checks(self) -> tuple[tuple[Check, Rule, str], ...]:
+        """Each rule compiled, with the rule and the fields it names (joined), compiled once per profile."""
+        return tuple((compile_rule(r), r, ",".join(r.names)) for r in self.rules)
 
     @cached_property
     def read(self) -> tuple[str, ...]:
@@ -218,49 +186,57 @@ def _rule(raw: Any) -> tuple[Rule | None, list[tuple[str, str]]]:
     ), []
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        unit = value.get("unit") or value.get("currency")
-        return f"{value.get('amount')} {unit}" if unit else str(value.get("amount"))
-    return str(value)
-
-
-def _amount(value: Any) -> Decimal | None:
-    raw = value.get("amount") if isinstance(value, dict) else value
-    if isinstance(raw, bool):
-        return None
-    try:
-        return Decimal(str(raw))
-    except InvalidOperation:
-        return None
+VARIANT_SOURCES = frozenset({"@sku", "@gtin", "@mpn"})  # built-in sources each variant has its own of
 
 
 class VariantFields:
-    """A variant's values indexed once by key (``title@de#google``) with its built-in sources: every channel
-    and locale it is listed in reads from the same index."""
+    """A variant's values indexed once by key (``title@de#google``), with its built-in sources (``@sku``...):
+    every channel and locale it is listed in reads from the same index."""
 
-    __slots__ = ("builtin", "values")
+    __slots__ = ("index",)
 
     def __init__(self, product: Product, variant: Variant) -> None:
-        self.builtin: dict[str, Any] = {
-            "@sku": variant.sku,
-            "@product": product.code,
-            "@gtin": variant.gtin,
-            "@mpn": variant.mpn,
-            "@brand": product.brand,
-            "@family": product.family,
-            "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
-        }
-        self.values = {v.key: v.value for v in (*product.values, *variant.values)}
+        self.index: dict[str, Any] = {v.key: v.value for v in (*product.values, *variant.values)}
+        self.index.update(
+            {
+                "@sku": variant.sku,
+                "@product": product.code,
+                "@gtin": variant.gtin,
+                "@mpn": variant.mpn,
+                "@brand": product.brand,
+                "@family": product.family,
+                "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
+            }
+        )
+
+
+Keys = tuple[str | None, str | None]  # (the channel's override key, the common value's key)
+
+
+def value_keys(source: str, family: Family, locale: str | None, channel: str | None) -> Keys:
+    """Where a variant's index holds attribute or built-in ``source`` as ``channel`` shows it in ``locale``:
+    the key of the channel's override (None without a channel) and of the common value (None when the family
+    has no such attribute)."""
+    if source in SOURCES:
+        return None, source
+    attr = family.attribute(source)
+    if attr is None:
+        return None, None
+    stem = source + (f"@{locale}" if attr.localised and locale else "")
+    return (f"{stem}#{channel}" if channel else None), stem
+
+
+def lookup(index: dict[str, Any], keys: Keys) -> Any:
+    """The value at ``keys``: the override when there is one, else the common value."""
+    override, key = keys
+    if override is not None and (found := index.get(override)) is not None:
+        return found
+    return index.get(key) if key is not None else None
 
 
 class Listing:
     """The fields of one variant as one channel shows it in one locale, read on demand from the variant's
-    index (``fields``, built here when not given), so a field costs a few dictionary lookups."""
+    index (``fields``, built here when not given)."""
 
     def __init__(
         self,
@@ -273,61 +249,18 @@ class Listing:
         fields: VariantFields | None = None,
     ) -> None:
         self.profile, self.family, self.channel, self.locale = profile, family, channel, locale
-        indexed = fields or VariantFields(product, variant)
-        self.builtin, self.values = indexed.builtin, indexed.values
+        self.index = (fields or VariantFields(product, variant)).index
 
     def get(self, name: str, *, direct: bool = False) -> Any:
         """The value of profile field ``name`` (through the profile's field map), or with ``direct`` of the
         attribute or built-in source ``name`` itself: the channel's override first, then the common value."""
         source = name if direct or self.profile is None else self.profile.fields.get(name, name)
-        if source in self.builtin:
-            return self.builtin[source]
-        attr = self.family.attribute(source)
-        if attr is None:
-            return None
-        stem = source + (f"@{self.locale}" if attr.localised and self.locale else "")
-        if self.channel is not None and (found := self.values.get(f"{stem}#{self.channel}")) is not None:
-            return found
-        return self.values.get(stem)
-
-
-def _given(value: Any) -> bool:
-    return value is not None and value != "" and value != []
+        return lookup(self.index, value_keys(source, self.family, self.locale, self.channel))
 
 
 def check_rule(rule: Rule, listing: Listing) -> bool | None:
     """Whether ``listing`` meets ``rule``; None when the rule does not apply to it (its ``when`` is not met)."""
-    if rule.when_field is not None and listing.get(rule.when_field) not in rule.when_in:
-        return None
-    if rule.check == "any_of":
-        return any(_given(listing.get(n)) for n in rule.fields)
-    value = listing.get(rule.field)
-    if rule.check == "required":
-        return _given(value)
-    if not _given(value):
-        return True
-    text = _text(value)
-    match rule.check:
-        case "length":
-            return (rule.min is None or len(text) >= rule.min) and (rule.max is None or len(text) <= rule.max)
-        case "one_of":
-            return text in rule.values or value in rule.values
-        case "pattern":
-            return re.fullmatch(rule.pattern or "", text) is not None
-        case "url":
-            return is_url(value)
-        case "gtin":
-            return check_gtin(text).valid
-        case "gtin_tradable":
-            return check_gtin(text).tradable
-        case "positive":
-            amount = _amount(value)
-            return amount is not None and amount > 0
-        case "equals":
-            return bool(value == rule.value)
-        case _:  # percent_total
-            shares = [Decimal(s.replace(",", ".")) for s in PERCENT.findall(text)]
-            return bool(shares) and sum(shares) == 100
+    return compile_rule(rule)(listing.get)
 
 
 def family_results(
@@ -343,7 +276,7 @@ def family_results(
     listing = Listing(None, product, variant, family, channel, locale, fields)
     for code in family.required_on(channel):
         attr = family.attribute(code)
-        found = _given(listing.get(code, direct=True))
+        found = given(listing.get(code, direct=True))
         where = f" in {locale}" if attr is not None and attr.localised and locale else ""
         message = "ok" if found else f"The family {family.code} requires {code}{where} on this channel."
         results.append(RuleResult(f"family:required:{code}", variant.sku, code, found, message))
@@ -357,12 +290,12 @@ def evaluate(profile: Profile, product: Product, family: Family, channel: str | 
     for variant in product.variants:
         listing = Listing(profile, product, variant, family, channel, locale)
         results += family_results(product, variant, family, channel, locale)
-        for rule in profile.rules:
-            outcome = check_rule(rule, listing)
+        for check, rule, names in profile.checks:
+            outcome = check(listing.get)
             if outcome is None:
                 continue
             message = "ok" if outcome else rule.message
-            results.append(RuleResult(rule.id, variant.sku, ",".join(rule.names), outcome, message))
+            results.append(RuleResult(rule.id, variant.sku, names, outcome, message))
     return Compliance(product.code, profile.code, channel, locale, tuple(results))
 
 

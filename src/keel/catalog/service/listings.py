@@ -17,10 +17,10 @@ from keel.catalog.model.listings import (
     ListingState,
     ListingView,
     Target,
-    listing_states,
     parse_target,
     target_document,
 )
+from keel.catalog.model.syndicate import Plans, listing_states
 from keel.catalog.service.common import (
     LISTING_CHANGED,
     TARGET_CHANGED,
@@ -85,12 +85,13 @@ class ListingUseCases(CatalogBase):
         rows: list[store.StoredRow] = []
         gone: list[tuple[str, str, str]] = []
         events: list[NewEvent] = []
+        plans: Plans = {}
         for product in products:
             old = by_product.get(product.code, {})
             revision = revisions[product.code]
             fresh: dict[tuple[str, str, str], store.StoredRow] = {}
             family = families[product.family]
-            for r in listing_states(product, family, syndication.targets, syndication.profiles, shared):
+            for r in listing_states(product, family, syndication.targets, syndication.profiles, shared, plans):
                 reasons = [[x.rule, x.field, x.message] for x in r.reasons]
                 fresh[(r.group, r.channel, r.sku)] = store.StoredRow(
                     r.group, r.channel, r.sku, product.code, r.state.value, reasons, r.payload, revision, now
@@ -221,17 +222,38 @@ def _changes(
     those of ``changed`` rewritten). A channel's listing before is its own row in its old group when it had
     one, else the group's; likewise after. Grouped by (SKU, state) with the channels, so an event stays small
     when fifty channels change at once."""
-    own_before = {k[1] for k in old if k[1] != store.SHARED}
-    own_after = {k[1] for k in fresh if k[1] != store.SHARED}
+    own = {k[1] for k in old if k[1] != store.SHARED} | {k[1] for k in fresh if k[1] != store.SHARED}
     skus = sorted({k[2] for k in old} | {k[2] for k in fresh})
     shown: dict[tuple[str, str], list[str]] = {}
+    members: dict[str, list[str]] = {}
     for channel, group in after.items():
-        # a channel without a target before listed nothing: no key of ``old`` has an empty group
-        was = (before.get(channel, ""), channel if channel in own_before else store.SHARED)
-        now = (group, channel if channel in own_after else store.SHARED)
+        if channel in own or before.get(channel) != group:
+            _one_channel(channel, group, old, fresh, changed, before, skus, shown)
+        else:  # it shows its group's rows before and after: one look per group and SKU
+            members.setdefault(group, []).append(channel)
+    for group, channels in members.items():
         for sku in skus:
-            then, row = old.get((*was, sku)), fresh.get((*now, sku))
-            if (was == now and (*now, sku) not in changed) or (then is None and row is None) or _same(then, row):
-                continue
-            shown.setdefault((sku, row.state if row else "removed"), []).append(channel)
-    return [{"sku": sku, "state": state, "channels": chs} for (sku, state), chs in sorted(shown.items())]
+            if (group, store.SHARED, sku) in changed:
+                row = fresh.get((group, store.SHARED, sku))
+                shown.setdefault((sku, row.state if row else "removed"), []).extend(channels)
+    return [{"sku": sku, "state": state, "channels": sorted(chs)} for (sku, state), chs in sorted(shown.items())]
+
+
+def _one_channel(
+    channel: str,
+    group: str,
+    old: dict[tuple[str, str, str], store.StoredRow],
+    fresh: dict[tuple[str, str, str], store.StoredRow],
+    changed: set[tuple[str, str, str]],
+    before: dict[str, str],
+    skus: list[str],
+    shown: dict[tuple[str, str], list[str]],
+) -> None:
+    # a channel without a target before listed nothing: no key of ``old`` has an empty group
+    was = (before.get(channel, ""), channel if any(k[1] == channel for k in old) else store.SHARED)
+    now = (group, channel if any(k[1] == channel for k in fresh) else store.SHARED)
+    for sku in skus:
+        then, row = old.get((*was, sku)), fresh.get((*now, sku))
+        if (was == now and (*now, sku) not in changed) or (then is None and row is None) or _same(then, row):
+            continue
+        shown.setdefault((sku, row.state if row else "removed"), []).append(channel)

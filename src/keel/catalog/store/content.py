@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from keel.catalog.model import Change, Revision
 from keel.catalog.store.tables import products, revisions, variants
-from keel.platform.db import locks_rows
+from keel.platform.bulk import bulk_insert
+from keel.platform.db import locks_rows, to_micros
 
 
 # -- products ---------------------------------------------------------------------------------------------------
@@ -96,16 +98,14 @@ def write_products(
     """Store new and changed products, their variants and one revision each."""
     if not writes:
         return
+    # each document serialised once for its row and its revision (as the JSON type would), and written by the
+    # bulk path (executemany on SQLite, COPY on PostgreSQL): an import writes thousands per batch
+    documents = {w.code: json.dumps(w.document) for w in writes}
+    stamp = to_micros(now)
     fresh = [w for w in writes if w.revision == 1]
     known = [w for w in writes if w.revision > 1]
-    if fresh:
-        conn.execute(
-            products.insert(),
-            [
-                {"code": w.code, "family": w.family, "revision": 1, "document": w.document, "updated_at": now}
-                for w in fresh
-            ],
-        )
+    rows = [(w.code, w.family, 1, documents[w.code], stamp) for w in fresh]
+    bulk_insert(conn, products.name, ("code", "family", "revision", "document", "updated_at"), rows, "")
     if known:
         stmt = (
             products.update()
@@ -127,25 +127,15 @@ def write_products(
         codes = [w.code for w in known]
         for start in range(0, len(codes), 1000):
             conn.execute(variants.delete().where(variants.c.product.in_(codes[start : start + 1000])))
-    rows = [{"sku": sku, "product": w.code, "gtin": gtin} for w in writes for sku, gtin in w.variants]
-    if rows:
-        conn.execute(variants.insert(), rows)
-    conn.execute(
-        revisions.insert(),
-        [
-            {
-                "product": w.code,
-                "number": w.revision,
-                "at": now,
-                "author": author,
-                "via": via,
-                "source": source,
-                "changes": [[c.path, c.before, c.after] for c in w.changes],
-                "document": w.document,
-            }
-            for w in writes
-        ],
-    )
+    skus = [(sku, w.code, gtin) for w in writes for sku, gtin in w.variants]
+    bulk_insert(conn, variants.name, ("sku", "product", "gtin"), skus, "")
+    columns = ("product", "number", "at", "author", "via", "source", "changes", "document")
+    kept = [
+        (w.code, w.revision, stamp, author, via, source, json.dumps([[c.path, c.before, c.after] for c in w.changes]),
+         documents[w.code])
+        for w in writes
+    ]  # fmt: skip
+    bulk_insert(conn, revisions.name, columns, kept, "")
 
 
 # -- revisions --------------------------------------------------------------------------------------------------

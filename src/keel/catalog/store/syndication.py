@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.catalog.store.tables import listings, targets
+from keel.platform.bulk import bulk_insert
+from keel.platform.db import to_micros
 
 SHARED = ""  # the channel column of a group's row
 
@@ -91,24 +93,24 @@ def save_rows(conn: Connection, rows: Sequence[StoredRow], gone: Sequence[tuple[
     )
     for start in range(0, len(gone), 1000):
         conn.execute(delete, [{"b_grp": g, "b_channel": c, "b_sku": s} for g, c, s in gone[start : start + 1000]])
-    for start in range(0, len(rows), 5000):
-        conn.execute(
-            t.insert(),
-            [
-                {
-                    "grp": r.group,
-                    "channel": r.channel,
-                    "sku": r.sku,
-                    "product": r.product,
-                    "state": r.state,
-                    "reasons": r.reasons,
-                    "payload": r.payload,
-                    "revision": r.revision,
-                    "updated_at": r.updated_at,
-                }
-                for r in rows[start : start + 5000]
-            ],
+    # the bulk path (executemany on SQLite, COPY on PostgreSQL) with each JSON value serialised once, as the
+    # JSON type would: a catalog import writes a row per variant and listing group
+    columns = ("grp", "channel", "sku", "product", "state", "reasons", "payload", "revision", "updated_at")
+    values = [
+        (
+            r.group,
+            r.channel,
+            r.sku,
+            r.product,
+            r.state,
+            json.dumps(r.reasons),
+            json.dumps(r.payload),
+            r.revision,
+            to_micros(r.updated_at),
         )
+        for r in rows
+    ]
+    bulk_insert(conn, t.name, columns, values, "")
 
 
 def drop_orphan_groups(conn: Connection) -> None:
