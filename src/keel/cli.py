@@ -276,7 +276,7 @@ def bench_catalog(
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     products: Annotated[int, typer.Option(min=1, max=1_000_000, help="products imported")] = 2_000,
     variants: Annotated[int, typer.Option(min=1, max=6, help="SKUs per product")] = 2,
-    channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 10,
+    channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 50,
     edits: Annotated[int, typer.Option(min=2, max=100_000, help="single-product edits timed")] = 200,
     batch: Annotated[int, typer.Option(min=1, max=100_000, help="products per import transaction")] = 1_000,
     seed: Annotated[int, typer.Option(help="random seed of the generated products")] = 42,

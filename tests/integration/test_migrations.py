@@ -11,6 +11,7 @@ from keel.bootstrap import Keel
 from keel.platform import migrate
 from keel.platform.db import metadata
 from tests.support import WH_DE, World, mv, position
+from tests.support_catalog import seed, tee
 
 
 def test_migrated_schema_matches_the_declared_tables(keel: Keel) -> None:
@@ -39,3 +40,30 @@ def test_0013_upgrades_a_database_holding_stock(keel: Keel, world: World) -> Non
         with keel.db.read() as conn:
             options = conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'positions'").scalar()
         assert options == ["fillfactor=70"]
+
+
+def test_0014_keeps_every_channels_listings_both_ways(keel: Keel) -> None:
+    # given listings of two channels sharing a target, one with its own row for an overridden product
+    seed(keel)
+    keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
+    keel.catalog.put_target("shop-at", {"profile": "web-store", "locale": "de"})
+    doc = tee()
+    doc["values"].append({"attribute": "title", "locale": "de", "channel": "shop-at", "value": "Shirt (AT)"})
+    keel.catalog.put_product(doc, source="api")
+    listed = sorted((v.channel, v.sku, v.state, v.payload["title"]) for v in keel.catalog.listings()[0])
+    assert len(listed) == 4
+    cfg = migrate._config(keel.db)
+    # when the schema goes back to 0013 (one row per channel and SKU) and up again
+    with keel.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0013")
+    with keel.db.read() as conn:
+        rows = conn.exec_driver_sql("SELECT channel, sku FROM catalog_listings ORDER BY channel, sku").all()
+    assert [tuple(r) for r in rows] == [(c, s) for c, s, _, _ in listed]
+    migrate.upgrade(keel.db)
+    # then each channel lists what it listed, and the next write stores the product once per group again
+    assert sorted((v.channel, v.sku, v.state, v.payload["title"]) for v in keel.catalog.listings()[0]) == listed
+    keel.catalog.put_product(tee(), source="api")
+    with keel.db.read() as conn:
+        kept = conn.exec_driver_sql("SELECT grp, channel FROM catalog_listings").all()
+    assert {channel for _, channel in kept} == {""} and len(kept) == 2

@@ -36,7 +36,8 @@ class GtinCheck:
 
 def check_digit(body: str) -> int:
     """The GS1 mod-10 check digit of ``body`` (every digit but the last): weights 3, 1, 3, ... from the right."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    backwards = body[::-1]
+    total = 3 * sum(map(int, backwards[0::2])) + sum(map(int, backwards[1::2]))
     return (10 - total % 10) % 10
 
 

@@ -91,7 +91,7 @@ class FeedUseCases(OverviewUseCases):
         after = ""
         while True:
             with self.db.read() as conn:  # one short read per page: a long feed holds no transaction open
-                rows = store.channel_listings(conn, target.channel, target.group, after, page)
+                rows = store.channel_rows(conn, target.channel, target.group, after=after, limit=page)
             if not rows:
                 return
             listed = availability.projected([r.sku for r in rows], target.channel, country, scope)

@@ -183,11 +183,28 @@ class ListingUseCases(CatalogBase):
         scope: Scope = Scope.ALL,
     ) -> tuple[list[ListingView], int]:
         """A page of listings (by channel, then SKU), filtered by channel and state, of the channels ``scope``
-        sees, and how many match."""
+        sees, and how many match. Counted per listing group; the page is read from the channels it spans only,
+        so a page costs the same however many channels and products there are."""
+        value = state.value if state else None
         with self.db.read() as conn:
-            value = state.value if state else None
-            rows, total = store.listings_page(conn, channel, value, limit, offset, scope.channels)
-        return [listing_view(r) for r in rows], total
+            groups = {
+                t.channel: t.group
+                for t in self._syndication(conn).targets
+                if scope.sees_channel(t.channel) and channel in (None, t.channel)
+            }
+            counts = store.state_counts(conn, groups)
+            sizes = {c: counts[c][value] if value else sum(counts[c].values()) for c in sorted(groups)}
+            rows: list[store.StoredListing] = []
+            skip = offset
+            for c, size in sizes.items():
+                if len(rows) >= limit:
+                    break
+                if skip >= size:
+                    skip -= size
+                    continue
+                rows += store.channel_rows(conn, c, groups[c], state=value, limit=limit - len(rows), offset=skip)
+                skip = 0
+        return [listing_view(r) for r in rows], sum(sizes.values())
 
     def readiness(self, top: int = 5, scope: Scope = Scope.ALL) -> list[ChannelReadiness]:
         """Per channel with a target (that ``scope`` sees): listings ready and blocked, and the ``top`` reasons

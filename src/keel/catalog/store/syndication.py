@@ -129,31 +129,6 @@ def listings_of(
     return {(r.channel, r.sku): _listing(r) for r in conn.execute(query)}
 
 
-def listings_page(
-    conn: Connection,
-    channel: str | None,
-    state: str | None,
-    limit: int,
-    offset: int,
-    channels: frozenset[str] | None = None,
-) -> tuple[list[StoredListing], int]:
-    """A page of listings by channel then SKU, filtered by channel and state (and to ``channels`` when given:
-    a restricted caller's), and how many match."""
-    v = by_channel()
-    where = [
-        c
-        for c in (
-            v.c.channel == channel if channel else None,
-            v.c.state == state if state else None,
-            v.c.channel.in_(sorted(channels)) if channels is not None else None,
-        )
-        if c is not None
-    ]
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(v).where(*where)).scalar_one())
-    query = sa.select(v).where(*where).order_by(v.c.channel, v.c.sku).limit(limit).offset(offset)
-    return [_listing(r) for r in conn.execute(query)], total
-
-
 def _excepted() -> sa.Subquery:
     """(channel, group, product) of every product with own rows on a channel: its group's rows do not count
     for that channel."""
@@ -165,7 +140,9 @@ def state_counts(conn: Connection, groups: dict[str, str]) -> dict[str, Counter[
     """Listings per channel (of ``groups``: channel -> its group) and state, counted once per group."""
     t, x = listings, _excepted()
     counted = conn.execute(
-        sa.select(t.c.grp, t.c.channel, t.c.state, sa.func.count()).group_by(t.c.grp, t.c.channel, t.c.state)
+        sa.select(t.c.grp, t.c.channel, t.c.state, sa.func.count())
+        .where(t.c.grp.in_(sorted(set(groups.values()))))
+        .group_by(t.c.grp, t.c.channel, t.c.state)
     )
     rows: dict[tuple[str, str], Counter[str]] = {}
     for grp, channel, state, n in counted:
@@ -217,19 +194,28 @@ def _reasons(text: str) -> list[str]:
     return [f"{rule}: {message}" for rule, _, message in json.loads(text)]
 
 
-def channel_listings(conn: Connection, channel: str, group: str, after: str, limit: int) -> list[StoredListing]:
-    """Up to ``limit`` listings of ``channel`` (in ``group``) with a SKU after ``after``, by SKU: keyset pages
-    of its own rows and its group's, merged (a feed reads a channel of any size a page at a time)."""
+def channel_rows(
+    conn: Connection,
+    channel: str,
+    group: str,
+    *,
+    state: str | None = None,
+    after: str = "",
+    limit: int,
+    offset: int = 0,
+) -> list[StoredListing]:
+    """Listings of ``channel`` (in ``group``) by SKU: its own rows and its group's for the other products, in
+    ``state`` when given, with a SKU after ``after`` (keyset pages: a feed reads a channel of any size a page
+    at a time) and/or from ``offset``."""
     t, own = listings, listings.alias("own")
-    mine = sa.select(t).where(t.c.grp == group, t.c.channel == channel, t.c.sku > after)
+    where = [t.c.grp == group, t.c.sku > after, *([t.c.state == state] if state else [])]
+    mine = sa.select(t).where(t.c.channel == channel, *where)
     shared = sa.select(t).where(
-        t.c.grp == group,
-        t.c.channel == SHARED,
-        t.c.sku > after,
-        ~sa.exists().where(own.c.channel == channel, own.c.product == t.c.product),
+        t.c.channel == SHARED, *where, ~sa.exists().where(own.c.channel == channel, own.c.product == t.c.product)
     )
-    found = [_listing(r, channel) for q in (mine, shared) for r in conn.execute(q.order_by(t.c.sku).limit(limit))]
-    return sorted(found, key=lambda r: r.sku)[:limit]
+    both = sa.union_all(mine, shared).subquery("listed")
+    query = sa.select(both).order_by(both.c.sku).limit(limit).offset(offset)
+    return [_listing(r, channel) for r in conn.execute(query)]
 
 
 def channel_listing_count(conn: Connection, channel: str, group: str) -> int:
