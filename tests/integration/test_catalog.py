@@ -259,3 +259,28 @@ def test_channels_with_equal_targets_share_listings_and_a_channel_differs_only_w
     fixed["values"].pop()
     keel.catalog.put_product(fixed, source="api")
     assert {v.payload["title"] for v in keel.catalog.listings("shop-at")[0]} == {"T-Shirt"}
+
+
+def test_a_family_or_profile_change_rebuilds_the_listings_it_affects(keel: Keel) -> None:
+    seed(keel)
+    fixed = tee(media=[{"url": "https://cdn.example/tee.jpg"}])
+    fixed["values"].append({"attribute": "description", "locale": "de", "value": "Weich und fair."})
+    keel.catalog.put_product(fixed, source="api")
+    keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
+    assert {v.state for v in keel.catalog.listings("shop")[0]} == {ListingState.READY}
+    # a family that now requires the weight blocks the listings of its products, in the same transaction
+    seq = last_seq(keel)
+    keel.catalog.put_family(FAMILY | {"required": {"*": ["title", "weight"], "google": ["price", "link"]}})
+    blocked = keel.catalog.listings("shop")[0]
+    assert {v.state for v in blocked} == {ListingState.BLOCKED}
+    assert {r.rule for v in blocked for r in v.reasons} == {"family:required:weight"}
+    assert [e.type for e in events_after(keel, seq)] == ["catalog.family_changed", "listing.changed"]
+    # a user-defined profile's rules, changed, re-check the channels that use it
+    rule = {"id": "link-required", "field": "link", "check": "required", "message": "A link to the product."}
+    keel.catalog.put_profile({"code": "strict", "label": "Strict", "rules": [rule]})
+    keel.catalog.put_target("feed", {"profile": "strict", "locale": "de"})
+    assert {r.rule for v in keel.catalog.listings("feed")[0] for r in v.reasons} >= {"link-required"}
+    lenient = {"id": "title-required", "field": "title", "check": "required", "message": "A title."}
+    keel.catalog.put_profile({"code": "strict", "label": "Strict", "rules": [lenient]})
+    assert {r.rule for v in keel.catalog.listings("feed")[0] for r in v.reasons} == {"family:required:weight"}
+    assert {v.state for v in keel.catalog.listings("shop")[0]} == {ListingState.BLOCKED}  # untouched

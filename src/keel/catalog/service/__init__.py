@@ -30,6 +30,7 @@ from keel.catalog.service.common import (
     PRODUCT_CHANGED,
     PROFILE_CHANGED,
     TARGET_CHANGED,
+    Syndication,
     problem_count,
     shipped_profiles,
     stored_profile,
@@ -63,8 +64,9 @@ class CatalogService(FeedUseCases):
     # -- families --------------------------------------------------------------------------------------------
     def put_family(self, doc: Any, source: str = "api") -> Family:
         """Create or replace a family from its document. Refused (422) when the document is invalid or when a
-        stored product of the family would no longer be valid under it. Idempotent: the same document again
-        changes nothing and announces nothing."""
+        stored product of the family would no longer be valid under it. Every listing of the family's products
+        is rebuilt in the same transaction (its requirements may have changed). Idempotent: the same document
+        again changes nothing and announces nothing."""
         family, problems = parse_family(doc)
         if family is None:
             errors = [FieldError(None, f, r) for f, r in problems]
@@ -79,9 +81,11 @@ class CatalogService(FeedUseCases):
                     break
             if broken:
                 raise ValidationFailed("stored products of the family would no longer be valid", broken)
-            if store.save_family(conn, family.code, document, utcnow()):
+            now = utcnow()
+            if store.save_family(conn, family.code, document, now):
                 event = NewEvent(FAMILY_CHANGED, f"catalog/families/{family.code}", {"family": family.code}, source)
-                self.events.append(conn, [event])
+                relisted = self._relist_every(conn, self._syndication(conn), now, source, family=family.code)
+                self.events.append(conn, [event, *relisted])
         return family
 
     def families(self) -> list[Family]:
@@ -146,7 +150,8 @@ class CatalogService(FeedUseCases):
 
     def put_profile(self, doc: Any, source: str = "api") -> Profile:
         """Create or replace a user-defined compliance profile. Refused (422) when the document is invalid or
-        names a shipped profile (those change with Keel's releases). Idempotent."""
+        names a shipped profile (those change with Keel's releases). The listings of the channels whose targets
+        name it are rebuilt in the same transaction. Idempotent."""
         profile, problems = parse_profile(doc)
         if profile is None:
             errors = [FieldError(None, f, r) for f, r in problems]
@@ -154,9 +159,15 @@ class CatalogService(FeedUseCases):
         if profile.code in shipped_profiles():
             raise single_field("code", f"{profile.code} is a shipped profile; choose another code")
         with self.db.write() as conn:
-            if store.save_profile(conn, profile.code, profile_document(profile), utcnow()):
+            now = utcnow()
+            if store.save_profile(conn, profile.code, profile_document(profile), now):
                 data = {"profile": profile.code}
-                self.events.append(conn, [NewEvent(PROFILE_CHANGED, f"catalog/profiles/{profile.code}", data, source)])
+                events = [NewEvent(PROFILE_CHANGED, f"catalog/profiles/{profile.code}", data, source)]
+                syndication = self._syndication(conn)  # read after the save: the new rules
+                using = [t for t in syndication.targets if t.profile == profile.code]
+                if using:
+                    events += self._relist_every(conn, Syndication(using, syndication.profiles), now, source)
+                self.events.append(conn, events)
         return profile
 
     def compliance(

@@ -147,13 +147,21 @@ class ListingUseCases(CatalogBase):
         return target
 
     def _relist_every(
-        self, conn: Any, syndication: Syndication, now: datetime, source: str, **how: Any
+        self,
+        conn: Any,
+        syndication: Syndication,
+        now: datetime,
+        source: str,
+        *,
+        family: str | None = None,
+        shared: bool = True,
+        before: dict[str, str] | None = None,
     ) -> list[NewEvent]:
-        """``_relist`` over every stored product, a chunk at a time."""
+        """``_relist`` over every stored product (of ``family``), a chunk at a time."""
         families = {c: self._family(d) for c, d in store.family_documents(conn).items()}
         events: list[NewEvent] = []
         batch: list[store.StoredProduct] = []
-        for stored in (*store.iter_products(conn), None):
+        for stored in (*store.iter_products(conn, family), None):
             if stored is not None:
                 batch.append(stored)
             if batch and (stored is None or len(batch) == WRITE_CHUNK):
@@ -164,7 +172,9 @@ class ListingUseCases(CatalogBase):
                         raise ValueError(f"stored product {s.code} does not parse: {problems}")
                     products.append(product)
                 revisions = {s.code: s.revision for s in batch}
-                events += self._relist(conn, products, revisions, families, syndication, now, source, **how)
+                events += self._relist(
+                    conn, products, revisions, families, syndication, now, source, shared=shared, before=before
+                )
                 batch = []
         return events
 
