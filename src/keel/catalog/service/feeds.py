@@ -18,6 +18,7 @@ from keel.platform.errors import NotFound
 from keel.platform.scope import Scope
 
 FEED_PAGE = 500  # listings read, and SKUs asked for their availability, per round trip
+REASONS_READ = 100_000  # blocked listings' reasons read before a feed streams (memory stays bounded)
 
 
 class Listed(Protocol):
@@ -43,7 +44,8 @@ class Feed:
     """A feed about to stream: its channel's target, what is known before a listing is read (how many
     listings the channel has, how many the catalog holds blocked, and how many of those the feed will leave
     out whatever availability it fills in, by rule: a lower bound, since a backorder without a date is only
-    found while streaming), and the counts of the run (``stats``, filled in as ``items`` is read)."""
+    found while streaming and only the first ``REASONS_READ`` blocked listings are read), and the counts of
+    the run (``stats``, filled in as ``items`` is read)."""
 
     target: Target
     listings: int
@@ -73,7 +75,7 @@ class FeedUseCases(OverviewUseCases):
         out and counted in ``stats``. Refused before anything streams: a channel outside ``scope`` (403),
         a channel without a target or unknown to the channel registry (404)."""
         scope.check_channel(channel)
-        blocked, left_out, by_rule = 0, 0, Counter[str]()
+        left_out, by_rule = 0, Counter[str]()
         with self.db.read() as conn:
             syndication = self._syndication(conn)
             target = next((t for t in syndication.targets if t.channel == channel), None)
@@ -81,9 +83,9 @@ class FeedUseCases(OverviewUseCases):
                 raise NotFound(f"channel {channel!r} has no catalog target: nothing is listed there")
             profile = syndication.profiles[target.profile]
             total = store.channel_listing_count(conn, channel)
+            blocked = store.listings_page(conn, channel, ListingState.BLOCKED.value, 0, 0)[1]  # the count alone
             # the stored reasons tell, before streaming, which blocked listings no availability can let out
-            for reasons in store.blocked_reasons(conn, channel, limit=max(total, 1)):
-                blocked += 1
+            for reasons in store.blocked_reasons(conn, channel, limit=REASONS_READ):
                 lasting = lasting_rules(reasons, profile)
                 left_out += bool(lasting)
                 by_rule.update(lasting)
