@@ -7,6 +7,7 @@ from typing import Any
 
 from keel.bootstrap import Keel
 from keel.catalog import Category
+from keel.channels import CreateChannel
 
 FAMILY: dict[str, Any] = {
     "code": "apparel",
@@ -48,6 +49,12 @@ def seed(keel: Keel) -> None:
     keel.catalog.put_family(FAMILY, source="test")
     keel.catalog.put_category(Category("clothing", "Clothing"), source="test")
     keel.catalog.put_category(Category("tops", "Tops", "clothing"), source="test")
+
+
+def channels(keel: Keel, *codes: str) -> None:
+    """Register bare channels (a web store in DE, no stock sources) so the catalog may set targets on them."""
+    for code in codes:
+        keel.channels.create(CreateChannel(code, f"Channel {code}", "web_store", ("DE",), "EUR"))
 
 
 def shelf(keel: Keel, web: str, market: str) -> None:

@@ -28,6 +28,7 @@ from keel.access.api import router as access_router
 from keel.audit.api import AuditMiddleware
 from keel.audit.api import router as audit_router
 from keel.bootstrap import Keel
+from keel.catalog.api import EXPOSED_HEADERS as CATALOG_HEADERS
 from keel.catalog.api import router as catalog_router
 from keel.channels.api import router as channels_router
 from keel.fx.api import router as fx_router
@@ -193,6 +194,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
             allow_origins=list(split_list(keel.settings.cors_origins)),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
+            expose_headers=list(CATALOG_HEADERS),  # what a feed says before its body streams
         )
     app.add_middleware(Guard, settings=keel.settings)  # added last: outermost, so it sees every request
 

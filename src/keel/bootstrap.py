@@ -89,7 +89,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         fx=fx,
-        catalog=CatalogService(db, events, max_batch=settings.max_batch),
+        catalog=CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch),
         insights=insights,
         audit=AuditService(db, events),
         access=AccessService(

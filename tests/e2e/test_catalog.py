@@ -14,7 +14,7 @@ from keel.access import Role
 from keel.bootstrap import Keel
 from keel.cli import app
 from tests.support import open_keel, snapshot
-from tests.support_catalog import FAMILY, seed, tee
+from tests.support_catalog import FAMILY, channels, seed, tee
 
 Run = Callable[..., Result]
 PROBLEM = "application/problem+json"
@@ -221,6 +221,7 @@ def test_cli_checks_a_product_against_a_profile(run: Run, tmp_path: Path) -> Non
 
 def test_targets_listings_and_readiness_over_http_and_cli(keel: Keel, client: TestClient) -> None:
     seed(keel)
+    channels(keel, "shop", "g")
     client.put("/catalog/products/TEE", json=tee())
     target = client.put("/catalog/targets/shop", json={"profile": "web-store", "locale": "de"})
     assert target.json() == {"channel": "shop", "profile": "web-store", "locale": "de", "mapping": {}}
@@ -231,6 +232,9 @@ def test_targets_listings_and_readiness_over_http_and_cli(keel: Keel, client: Te
     )
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["reason"] == "profile google-merchant does not let title be truncated"
+    unknown = client.put("/catalog/targets/nowhere", json={"profile": "web-store", "locale": "de"})
+    assert unknown.status_code == 422 and unknown.headers["content-type"] == PROBLEM
+    assert unknown.json()["errors"] == [{"row": None, "field": "channel", "reason": "no channel 'nowhere'"}]
     assert client.get("/catalog/listings", params={"state": "stale"}).status_code == 422
     assert snapshot(keel) == before
     blocked = client.get("/catalog/listings", params={"channel": "shop", "state": "blocked"}).json()
@@ -251,6 +255,12 @@ def test_cli_sets_a_target_and_lists_readiness(run: Run, tmp_path: Path) -> None
     run("catalog", "put", str(doc))
     target = tmp_path / "target.json"
     target.write_text(json.dumps({"profile": "web-store", "locale": "de"}))
+    unknown = run("catalog", "put-target", "shop", str(target))
+    assert unknown.exit_code != 0 and "no channel 'shop'" in unknown.output, unknown.output
+    channel = tmp_path / "channel.json"
+    channel.write_text(json.dumps({"code": "shop", "name": "Shop", "kind": "web_store", "countries": ["DE"],
+                                   "currency": "EUR"}))  # fmt: skip
+    assert run("channels", "create", str(channel)).exit_code == 0
     assert run("catalog", "put-target", "shop", str(target)).exit_code == 0
     assert json.loads(run("catalog", "targets", "--json").stdout)[0]["profile"] == "web-store"
     listed = json.loads(run("catalog", "listings", "--channel", "shop", "--json").stdout)
@@ -270,6 +280,7 @@ def test_a_caller_restricted_to_some_channels_sees_and_sets_only_their_listings(
     keel: Keel, client: TestClient, make_client: Callable[..., TestClient]
 ) -> None:
     seed(keel)
+    channels(keel, "shop", "google")
     client.put("/catalog/products/TEE", json=tee())
     for channel in ("shop", "google"):
         client.put(f"/catalog/targets/{channel}", json={"profile": "web-store", "locale": "de"})

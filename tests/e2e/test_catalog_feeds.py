@@ -18,7 +18,7 @@ from keel.access import Role
 from keel.bootstrap import Keel
 from keel.catalog import json_part, json_parts
 from keel.catalog.schemas import FeedPartPublic
-from tests.support import MARKET, WEB_DE, WH_FR, World, build_world, open_keel, receive
+from tests.support import MARKET, POS_FR, WEB_DE, WH_FR, World, build_world, open_keel, receive, snapshot
 from tests.support_catalog import shelf
 
 G = "{http://base.google.com/ns/1.0}"
@@ -100,6 +100,59 @@ def test_refusals_come_before_anything_streams(keel: Keel, world: World, client:
     refused = restricted.get(f"/catalog/feeds/{MARKET}")
     assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
     assert restricted.get(f"/catalog/feeds/{WEB_DE}").status_code == 200
+
+
+def test_headers_say_before_streaming_what_is_left_out_and_the_summary_counts_to_the_end(
+    keel: Keel, world: World, client: TestClient
+) -> None:
+    _stock(keel)
+    # given market-eu, whose listings the catalog holds blocked for want of availability, and CAP for good
+    feed = client.get(f"/catalog/feeds/{MARKET}", params={"format": "csv", "country": "DE"})
+    assert feed.status_code == 200
+    assert {k: v for k, v in feed.headers.items() if k.startswith("x-keel-") or k == "link"} == {
+        "x-keel-listings": "3",
+        "x-keel-blocked": "3",
+        "x-keel-left-out": "1",  # CAP: no availability lets it out
+        "x-keel-left-out-rules": "description-required=1, link-required=1, condition-required=1",
+        "link": f'</catalog/feeds/{MARKET}/summary?country=DE>; rel="describedby"',
+    }
+    assert len(list(csv.DictReader(io.StringIO(feed.text)))) == 2
+    summary = client.get(f"/catalog/feeds/{MARKET}/summary", params={"country": "DE"})
+    assert summary.json() == {
+        "channel": MARKET,
+        "profile": "google-merchant",
+        "locale": "de",
+        "country": "DE",
+        "listings": 3,
+        "ready": 0,
+        "items": 2,
+        "left_out": 1,
+        "left_out_by_rule": {"description-required": 1, "link-required": 1, "condition-required": 1},
+    }
+    # and one with nothing blocked for good
+    web = client.get(f"/catalog/feeds/{WEB_DE}/summary").json()
+    assert (web["listings"], web["ready"], web["items"], web["left_out_by_rule"]) == (
+        3,
+        2,
+        2,
+        {"description-required": 1},
+    )
+
+
+def test_the_summary_is_refused_like_the_feed(keel: Keel, world: World, client: TestClient, make_client: Make) -> None:
+    _stock(keel)
+    keel.access.add_service("de-shop", Role.ANALYST)
+    keel.access.set_scope("de-shop", [WEB_DE], None, set(world.channels))
+    restricted = make_client(keel, as_admin=False)
+    restricted.headers["Authorization"] = f"Bearer {keel.access.create_token('de-shop', 'feeds').secret}"
+    before = snapshot(keel)
+    assert client.get(f"/catalog/feeds/{POS_FR}/summary").status_code == 404  # no target
+    assert client.get("/catalog/feeds/nowhere/summary").status_code == 404
+    assert client.get(f"/catalog/feeds/{MARKET}/summary", params={"country": "DEU"}).status_code == 422
+    refused = restricted.get(f"/catalog/feeds/{MARKET}/summary")
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert restricted.get(f"/catalog/feeds/{WEB_DE}/summary").json()["items"] == 2
+    assert snapshot(keel) == before
 
 
 def test_json_feed_splits_at_the_limit_and_streams_lazily(keel: Keel, world: World) -> None:

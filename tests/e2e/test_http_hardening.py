@@ -108,6 +108,11 @@ def test_no_cors_by_default_and_only_listed_origins_when_configured(
     assert "access-control-allow-origin" not in refused.headers
     listed = {"origin": "https://shop.example", "content-type": "application/json"}
     assert cors.post("/inventory/movements", content="[]", headers=listed).status_code == 200
+    # a feed's counts, sent as headers before its body, are readable by the listed origin's scripts
+    exposed = cors.get("/catalog/feeds/nowhere", headers={"origin": "https://shop.example"})
+    assert set(exposed.headers["access-control-expose-headers"].lower().split(", ")) == {
+        "x-keel-listings", "x-keel-blocked", "x-keel-left-out", "x-keel-left-out-rules", "link"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("path", ["/", "/ui/orders", "/docs", "/healthz", "/orders/1", "/static/keel.css"])

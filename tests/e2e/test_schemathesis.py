@@ -205,6 +205,7 @@ SUCCESS: dict[str, list[Step]] = {
     "list_listings": [("list_listings", {})],
     "catalog_readiness": [("catalog_readiness", {})],
     "get_catalog_feed": [("get_catalog_feed", {"path_parameters": {"channel": WEB_DE}, "query": {"format": "csv"}})],
+    "get_catalog_feed_summary": [("get_catalog_feed_summary", {"path_parameters": {"channel": WEB_DE}})],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -14,7 +14,7 @@ from keel.catalog import PRODUCT_CHANGED, Category, ListingState
 from keel.platform.actor import Actor, acting_as
 from keel.platform.errors import NotFound, PayloadTooLarge, ValidationFailed
 from tests.support import events_after, last_seq, snapshot
-from tests.support_catalog import FAMILY, seed, tee
+from tests.support_catalog import FAMILY, channels, seed, tee
 
 
 def reasons(exc: ValidationFailed) -> list[tuple[int | None, str, str]]:
@@ -172,6 +172,7 @@ def test_a_batch_over_the_limit_is_refused(keel_factory: object) -> None:
 
 def test_one_edit_updates_every_channels_listing_state_in_its_transaction(keel: Keel) -> None:
     seed(keel)
+    channels(keel, "shop", "google")
     keel.catalog.put_product(tee(), source="api")
     seq = last_seq(keel)
     keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})

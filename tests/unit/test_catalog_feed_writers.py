@@ -8,8 +8,9 @@ import io
 import xml.etree.ElementTree as ET
 
 from keel.catalog import FeedItem, show, write_csv, write_rss, write_tsv
-from keel.catalog.model.feeds import availability, with_availability
+from keel.catalog.model.feeds import availability, lasting_rules, with_availability
 from keel.catalog.model.overview import title_of, value_rows
+from keel.catalog.service import shipped_profiles
 
 ITEM = FeedItem(
     "google",
@@ -69,3 +70,16 @@ def test_values_per_locale_and_readable_values() -> None:
     ]
     assert (title_of(doc, "fr"), title_of(doc, "ja"), title_of({}, "de")) == ("Chemise", "Hemd", None)
     assert (show(["a", "b"]), show(None), show({"amount": "5", "currency": "EUR"})) == ("a, b", "\N{EN DASH}", "5 EUR")
+
+
+def test_only_reasons_no_availability_can_lift_count_as_left_out_before_streaming() -> None:
+    google = shipped_profiles()["google-merchant"]
+    stored = [
+        ["availability-required", "availability", "Say whether ..."],  # the feed fills availability in
+        ["availability_date-required", "availability_date", "A preorder ..."],  # applies only on availability
+        ["description-required", "description", "Add a description."],
+        ["family:required:price", "price", "Add a price."],
+        ["retired-rule", "title", "a rule the profile no longer has"],
+    ]
+    assert lasting_rules(stored, google) == ["description-required", "family:required:price"]
+    assert lasting_rules(stored[:2], google) == []

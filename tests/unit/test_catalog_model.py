@@ -8,10 +8,13 @@ import pytest
 
 from keel.catalog.model import (
     AttributeType,
+    Change,
     GtinFlag,
     check_digit,
     check_gtin,
     diff,
+    outside_channels,
+    override_channel,
     parse_family,
     parse_product,
     product_document,
@@ -249,3 +252,29 @@ def test_ndjson_lines_that_are_not_json_are_named() -> None:
     docs, errors = read_ndjson('{"code": "A"}\n\n{"code": \n')
     assert [row for row, _ in docs] == [1]
     assert [(row, field) for row, field, _ in errors] == [(3, "")]
+
+
+def test_only_values_overridden_for_the_callers_channels_are_theirs_to_change() -> None:
+    assert override_channel("values.title@de#shop") == "shop"
+    assert override_channel("variants.TEE-M.values.size#shop") == "shop"
+    for path in ("values.title@de", "brand", "media", "variants.TEE-M", "variants.TEE-M.gtin", "variants.A#B"):
+        assert override_channel(path) is None, path
+    changes = tuple(
+        Change(p, None, 1)
+        for p in (
+            "brand",
+            "values.title@de",
+            "values.title@de#google",
+            "values.title@de#shop",
+            "variants.S.values.size#shop",
+        )
+    )
+    assert outside_channels(changes, frozenset({"shop"})) == [
+        ("brand", "shows on every channel"),
+        ("values.title@de", "shows on every channel"),
+        ("values.title@de#google", "the override for channel google, outside your restrictions"),
+    ]
+    assert outside_channels(changes, frozenset({"shop", "google"})) == [
+        ("brand", "shows on every channel"),
+        ("values.title@de", "shows on every channel"),
+    ]

@@ -144,6 +144,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/catalog/listings"): Rule(CATALOG_READ),
     ("GET", "/catalog/readiness"): Rule(CATALOG_READ),
     ("GET", "/catalog/feeds/{channel}"): Rule(CATALOG_READ),
+    ("GET", "/catalog/feeds/{channel}/summary"): Rule(CATALOG_READ),
     # pages
     ("GET", "/ui/login"): page(None),
     ("POST", "/ui/login"): page(None),

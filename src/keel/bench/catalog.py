@@ -1,10 +1,11 @@
 """``keel bench catalog``: a catalog import with every channel's listing built, and single-product edits.
 
-In one process on one fresh database (SQLite by default): ``channels`` channel targets are set (the four
-shipped compliance profiles in turn, each in a locale, so channels share profiles and payloads as real ones
-do); then ``products`` generated products (``variants`` SKUs each, with planted gaps: a missing description, a
-missing image, a GTIN-less variant without MPN) are imported through ``CatalogService.save_batch`` in batches
-of ``batch``: validation, revisions, events and every channel's listing state, committed per batch.
+In one process on one fresh database (SQLite by default): ``channels`` channels are registered and their
+targets set (the four shipped compliance profiles in turn, each in a locale, so channels share profiles and
+payloads as real ones do); then ``products`` generated products (``variants`` SKUs each, with planted gaps: a
+missing description, a missing image, a GTIN-less variant without MPN) are imported through
+``CatalogService.save_batch`` in batches of ``batch``: validation, revisions, events and every channel's listing
+state, committed per batch.
 ``seconds`` is that import; ``raw_insert_per_s`` a plain executemany of the same product rows into a bare table
 of the same shape in the same database (``keel.bench.store.raw_insert_products``). Then ``edits`` single
 products are edited through the service (a title change), each until its revision and every channel's
@@ -25,6 +26,7 @@ from keel.bench.inventory import bench_database
 from keel.bench.store import raw_insert_products
 from keel.bootstrap import bootstrap
 from keel.catalog import Category, check_gtin
+from keel.channels import CreateChannel
 from keel.platform import migrate
 from keel.platform.clock import utcnow
 from keel.platform.db import to_micros
@@ -128,8 +130,11 @@ def run(
             keel.catalog.put_family(FAMILY, source="bench")
             keel.catalog.put_category(Category("tops", "Tops"), source="bench")
             for c in range(channels):
+                # a target names a registered channel: a bare one (no stock sources) is enough here
+                code = f"ch{c:02d}"
+                keel.channels.create(CreateChannel(code, f"Bench channel {c}", "marketplace", ("DE",), "EUR"))
                 target = {"profile": PROFILES[c % len(PROFILES)], "locale": LOCALES[(c // len(PROFILES)) % 3]}
-                keel.catalog.put_target(f"ch{c:02d}", target, source="bench")
+                keel.catalog.put_target(code, target, source="bench")
             keel.catalog.max_batch = max(keel.catalog.max_batch, batch)
             with console.status(f"importing {products} products x {channels} channels"):
                 start = time.perf_counter()

@@ -19,6 +19,7 @@ from keel.catalog.model import (
     Saved,
     family_document,
 )
+from keel.catalog.model.feeds import FeedStats
 from keel.catalog.model.listings import ChannelReadiness, ListingView, Target, target_document
 from keel.catalog.model.profiles import Compliance, Profile, profile_document
 from keel.platform.schemas import Code, SeqNumber, StrictModel, Text
@@ -351,3 +352,33 @@ class FeedPartPublic(BaseModel):
     part: int
     items: list[FeedItemPublic]
     next_part: int | None
+
+
+class FeedSummaryPublic(BaseModel):
+    """A channel's feed counted to its end without being written: the listings it reads, how many of them the
+    catalog holds ready, the items it would send and those it leaves out, by rule (a listing failing two
+    rules counts under both)."""
+
+    channel: str
+    profile: str
+    locale: str | None
+    country: str | None = Field(description="the country whose quantities the feed lists; null: every country")
+    listings: int
+    ready: int
+    items: int
+    left_out: int
+    left_out_by_rule: dict[str, int] = Field(description="rule -> listings it left out, most first")
+
+    @classmethod
+    def of(cls, target: Target, stats: FeedStats, country: str | None) -> FeedSummaryPublic:
+        return cls(
+            channel=stats.channel,
+            profile=target.profile,
+            locale=target.locale,
+            country=country.upper() if country else None,
+            listings=stats.listings,
+            ready=stats.ready,
+            items=stats.included,
+            left_out=stats.left_out,
+            left_out_by_rule=dict(stats.reasons.most_common()),
+        )

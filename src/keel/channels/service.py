@@ -79,6 +79,12 @@ class ChannelService:
         with self.db.read() as conn:
             return self._get(conn, code)
 
+    def exists(self, code: str) -> bool:
+        """Whether a channel (active or not) has ``code``: what another context asks before it names a channel
+        (the catalog's targets)."""
+        with self.db.read() as conn:
+            return store.channel_exists(conn, code)
+
     def find(self, conn: Connection, code: str) -> Later[Channel | None]:
         """The channel with ``code`` read in the caller's transaction, or None; sent now (order capture reads
         it with everything else it needs, in its own transaction; see ``Later``)."""

@@ -10,5 +10,6 @@ router.include_router(reference.router)
 router.include_router(products.router)
 router.include_router(listings.router)
 router.include_router(feeds.router)
+EXPOSED_HEADERS = tuple(feeds.FEED_HEADERS)  # what a browser on another origin may read (CORS)
 
-__all__ = ["router"]
+__all__ = ["EXPOSED_HEADERS", "router"]

@@ -66,9 +66,9 @@ def put_target(
     source, with unit conversion, and truncation where the profile allows it). Every product's listing on the
     channel is rebuilt in the same transaction, announced with ``listing.changed`` events.
 
-    Refuses an unknown profile, a bad mapping, an unknown unit and a truncation the profile does not allow
-    (422), and a channel outside the caller's restrictions (403). Idempotent: the same document again changes
-    nothing.
+    Refuses a channel the channel registry does not have, an unknown profile, a bad mapping, an unknown unit
+    and a truncation the profile does not allow (422), and a channel outside the caller's restrictions (403).
+    Idempotent: the same document again changes nothing.
     """
     return TargetPublic.of(keel.catalog.put_target(channel, body, source="api", scope=scope))
 

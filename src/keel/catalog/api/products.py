@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from keel.access import ScopeDep
 from keel.catalog.schemas import (
     ChangePublic,
     CompliancePublic,
@@ -111,7 +112,7 @@ def check_compliance(
     summary="Create or replace a product",
 )
 def put_product(
-    code: CodePath, keel: KeelDep, body: Annotated[Document, Body(examples=[PRODUCT_EXAMPLE])]
+    code: CodePath, keel: KeelDep, scope: ScopeDep, body: Annotated[Document, Body(examples=[PRODUCT_EXAMPLE])]
 ) -> SavedPublic:
     """Create or replace a product: family, brand, categories, values (attribute, optional locale and channel
     override, value in the attribute's type), variants (one SKU each, with GTIN and MPN) and media links. A
@@ -119,12 +120,14 @@ def put_product(
     the same transaction.
 
     Refuses (422, every field's problem) an unknown family or category, a value of the wrong type, an invalid
-    GTIN, a SKU given twice or belonging to another product, a body whose code differs from the path's.
-    Idempotent: the same document again makes no revision (``changed`` false).
+    GTIN, a SKU given twice or belonging to another product, a body whose code differs from the path's; and
+    (403, each path in ``errors``) from a caller restricted to some channels, a new product or a change to
+    anything but the values overridden for those channels. Idempotent: the same document again makes no
+    revision (``changed`` false).
     """
     if body.setdefault("code", code) != code:
         raise single_field("code", "differs from the code in the path")
-    return SavedPublic.of(keel.catalog.put_product(body, source="api"))
+    return SavedPublic.of(keel.catalog.put_product(body, source="api", scope=scope))
 
 
 @router.get(
@@ -191,15 +194,16 @@ def diff_revisions(
     operation_id="revert_product",
     summary="Revert a product to a revision",
 )
-def revert_product(code: CodePath, body: RevertRequest, keel: KeelDep) -> SavedPublic:
+def revert_product(code: CodePath, body: RevertRequest, keel: KeelDep, scope: ScopeDep) -> SavedPublic:
     """Make the product what it was after an earlier revision, as a new revision (source ``revert:N``):
     history is never rewritten.
 
     Refuses an unknown product or revision (404), and a document no longer valid (its family changed since,
-    or a SKU of it now belongs to another product: 422). Idempotent: reverting again to the same revision makes
-    no revision.
+    or a SKU of it now belongs to another product: 422), and from a caller restricted to some channels a revert
+    that changes more than the values overridden for those channels (403). Idempotent: reverting again to the
+    same revision makes no revision.
     """
-    return SavedPublic.of(keel.catalog.revert(code, body.revision))
+    return SavedPublic.of(keel.catalog.revert(code, body.revision, scope=scope))
 
 
 @router.post(
@@ -214,15 +218,17 @@ def revert_product(code: CodePath, body: RevertRequest, keel: KeelDep) -> SavedP
         }
     },
 )
-async def import_products(request: Request, keel: KeelDep) -> ImportPublic:
+async def import_products(request: Request, keel: KeelDep, scope: ScopeDep) -> ImportPublic:
     """Import products from a CSV (``text/csv``: one row per variant, a column per value key such as
     ``title@de``) or NDJSON (``application/x-ndjson``: one product document per line), all or nothing. Each
     changed product gets a revision with source ``import``.
 
     Refuses another content type (415), a body over the size limit or more products than the batch limit
     (413), and any bad row (422, every row's problems: unknown family, wrong attribute type, invalid GTIN,
-    a SKU twice in the file, broken CSV quoting, an oversized value); nothing is written then. Idempotent:
-    importing the same file again makes no revision.
+    a SKU twice in the file, broken CSV quoting, an oversized value), and from a caller restricted to some
+    channels a file that creates a product or changes more than the values overridden for those channels (403,
+    the rows and paths in ``errors``); nothing is written then. Idempotent: importing the same file again makes
+    no revision.
     """
     raw = await request.body()  # at most max_body_bytes: the HTTP guard refused more
     fmt = FILE_TYPES.get(request.headers.get("content-type", "").split(";")[0].strip().lower())
@@ -233,4 +239,4 @@ async def import_products(request: Request, keel: KeelDep) -> ImportPublic:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ValidationFailed("the body is not UTF-8 text", [FieldError(line, "", "not UTF-8")]) from exc
-    return ImportPublic.of(await run_in_threadpool(keel.catalog.import_file, text, fmt, "import"))
+    return ImportPublic.of(await run_in_threadpool(keel.catalog.import_file, text, fmt, "import", None, scope))

@@ -22,7 +22,7 @@ from keel.catalog.schemas import (
     RevisionPublic,
     SavedPublic,
 )
-from keel.cli_support import DbOpt, JsonOpt, emit, fail, open_keel, page
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
 FORMATS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
@@ -75,7 +75,7 @@ def put(path: FileArg, database_url: DbOpt = None, json_out: JsonOpt = False) ->
     """Create or replace a product from its JSON document; a change makes a revision (source cli)."""
     keel = open_keel(database_url)
     try:
-        saved = SavedPublic.of(keel.catalog.put_product(read_document(path), source="cli"))
+        saved = SavedPublic.of(keel.catalog.put_product(read_document(path), source="cli", scope=cli_scope()))
     except KeelError as exc:
         raise fail(exc) from exc
     if json_out:
@@ -141,7 +141,7 @@ def revert(
     """Make a product what it was after a revision, as a new revision."""
     keel = open_keel(database_url)
     try:
-        saved = SavedPublic.of(keel.catalog.revert(code, revision, source="cli"))
+        saved = SavedPublic.of(keel.catalog.revert(code, revision, source="cli", scope=cli_scope()))
     except KeelError as exc:
         raise fail(exc) from exc
     if json_out:
@@ -172,7 +172,8 @@ def import_file(
             progress.update(task, completed=done, total=total)
 
         try:
-            report = ImportPublic.of(keel.catalog.import_file(read_text(path), fmt, source="import", progress=advance))
+            found = keel.catalog.import_file(read_text(path), fmt, source="import", progress=advance, scope=cli_scope())
+            report = ImportPublic.of(found)
         except KeelError as exc:
             raise fail(exc) from exc
     if json_out:

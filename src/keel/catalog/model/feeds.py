@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
@@ -16,6 +16,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from keel.catalog.model.overview import show
+from keel.catalog.model.profiles import Profile
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 JSON_PART = 25_000  # items per file of a JSON listings feed
@@ -67,13 +68,31 @@ class FeedItem:
 
 @dataclass
 class FeedStats:
-    """What a feed run read: listings of the channel, those sent, and those left out (blocked) by reason."""
+    """What a feed run read: listings of the channel (``ready`` of them as the catalog holds them), those sent,
+    and those left out (blocked) by reason."""
 
     channel: str
     listings: int = 0
+    ready: int = 0
     included: int = 0
     left_out: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+
+
+FEED_FILLED = frozenset({"availability", "quantity"})  # the payload fields a feed fills in (``with_availability``)
+
+
+def lasting_rules(reasons: Iterable[Sequence[str]], profile: Profile) -> list[str]:
+    """The rules among a stored listing's reasons that fail again in the feed, whatever availability it fills
+    in: the family's requirements, and the profile's rules that neither read a field the feed fills nor apply
+    only on one (a rule of ``profile`` no longer there is not counted: it may have changed since)."""
+    rules = {r.id: r for r in profile.rules}
+    lasting = []
+    for rule_id, *_ in reasons:
+        rule = rules.get(rule_id)
+        if rule_id.startswith("family:") or (rule is not None and not ({*rule.names, rule.when_field} & FEED_FILLED)):
+            lasting.append(rule_id)
+    return lasting
 
 
 def availability(quantity: int, backorder: bool) -> str:

@@ -286,6 +286,32 @@ def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> t
     return tuple(Change(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k))
 
 
+def override_channel(path: str) -> str | None:
+    """The channel a diff path is an override for (``values.title@de#google``,
+    ``variants.SKU-1.values.size#google``: a value whose key names a channel), else None. Only value keys carry
+    ``#``: codes, SKUs and locales cannot."""
+    head, sep, channel = path.rpartition("#")
+    if not sep or not CODE_RE.fullmatch(channel):
+        return None
+    if head.startswith("values.") or (head.startswith("variants.") and ".values." in head):
+        return channel
+    return None
+
+
+def outside_channels(changes: tuple[Change, ...], channels: frozenset[str]) -> list[tuple[str, str]]:
+    """The changes a caller restricted to ``channels`` may not make, as (path, reason): everything but values
+    overridden for one of ``channels``, since every other value (common values, the brand, media, categories,
+    the family, variants and their identifiers) shows on every channel."""
+    refused = []
+    for change in changes:
+        channel = override_channel(change.path)
+        if channel is None:
+            refused.append((change.path, "shows on every channel"))
+        elif channel not in channels:
+            refused.append((change.path, f"the override for channel {channel}, outside your restrictions"))
+    return refused
+
+
 def resolve(values: tuple[Value, ...], attr: AttributeDef, locale: str | None, channel: str | None) -> Any:
     """The value of ``attr`` a channel shows in a locale: its override for the channel, else the common one."""
     by_key = {v.key: v.value for v in values if v.attribute == attr.code}

@@ -23,7 +23,7 @@ from keel.catalog.model.listings import (
 )
 from keel.catalog.model.profiles import Profile, parse_profile
 from keel.platform.db import Database
-from keel.platform.errors import FieldError
+from keel.platform.errors import FieldError, single_field
 from keel.platform.events import EventLog
 
 PRODUCT_CHANGED = "catalog.product_changed"
@@ -78,13 +78,26 @@ def problem_count(what: str, errors: Sequence[FieldError]) -> str:
     return f"{what} has {len(errors)} problem" + ("s" if len(errors) != 1 else "")
 
 
-class CatalogBase:
-    """The database, event log and batch limit every catalog use case works with."""
+ChannelExists = Callable[[str], bool]
+"""Port: whether the channel registry has a channel of that code (``keel.channels.ChannelService.exists``,
+wired in ``bootstrap``): the catalog names channels by code but reads no table of the channels context."""
 
-    def __init__(self, db: Database, events: EventLog, *, max_batch: int = 10_000) -> None:
+
+class CatalogBase:
+    """The database, event log, channel registry port and batch limit every catalog use case works with."""
+
+    def __init__(
+        self, db: Database, events: EventLog, *, channel_exists: ChannelExists, max_batch: int = 10_000
+    ) -> None:
         self.db = db
         self.events = events
+        self.channel_exists = channel_exists
         self.max_batch = max_batch
+
+    def _check_channel_exists(self, channel: str) -> None:
+        """Refused (422, field ``channel``) unless the channel registry has ``channel`` (active or not)."""
+        if not self.channel_exists(channel):
+            raise single_field("channel", f"no channel {channel!r}")
 
     @staticmethod
     def _family(doc: dict[str, Any]) -> Family:

@@ -4,13 +4,14 @@ channel's profile once those are filled in."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from keel.catalog import store
-from keel.catalog.model.feeds import FeedItem, FeedStats, with_availability
-from keel.catalog.model.listings import Target, validate
+from keel.catalog.model.feeds import FeedItem, FeedStats, lasting_rules, with_availability
+from keel.catalog.model.listings import ListingState, Target, validate
 from keel.catalog.model.profiles import Profile
 from keel.catalog.service.overview import OverviewUseCases
 from keel.platform.errors import NotFound
@@ -39,11 +40,16 @@ class Availability(Protocol):
 
 @dataclass
 class Feed:
-    """A feed about to stream: its channel's target, how many listings it will read, and the counts of the
-    run (filled in as ``items`` is read)."""
+    """A feed about to stream: its channel's target, what is known before a listing is read (how many
+    listings the channel has, how many the catalog holds blocked, and how many of those the feed will leave
+    out whatever availability it fills in, by rule: a lower bound, since a backorder without a date is only
+    found while streaming), and the counts of the run (``stats``, filled in as ``items`` is read)."""
 
     target: Target
     listings: int
+    blocked: int
+    left_out: int
+    left_out_by_rule: Counter[str]
     stats: FeedStats
     items: Iterator[FeedItem]
 
@@ -67,16 +73,36 @@ class FeedUseCases(OverviewUseCases):
         out and counted in ``stats``. Refused before anything streams: a channel outside ``scope`` (403),
         a channel without a target or unknown to the channel registry (404)."""
         scope.check_channel(channel)
+        left_out, by_rule = 0, Counter[str]()
         with self.db.read() as conn:
             syndication = self._syndication(conn)
             target = next((t for t in syndication.targets if t.channel == channel), None)
             if target is None:
                 raise NotFound(f"channel {channel!r} has no catalog target: nothing is listed there")
+            profile = syndication.profiles[target.profile]
             total = store.channel_listing_count(conn, channel, target.group)
+            blocked = store.state_counts(conn, {channel: target.group})[channel][ListingState.BLOCKED.value]
+            # the stored reasons tell, before streaming, which blocked listings no availability can let out;
+            # listings with equal reasons are counted in the database and their reasons read once
+            for reasons, n in store.blocked_reason_sets(conn, channel, target.group):
+                lasting = lasting_rules(reasons, profile)
+                left_out += n if lasting else 0
+                by_rule.update(dict.fromkeys(lasting, n))
         availability.projected([], channel, country, scope)  # an unknown channel is refused before streaming
         stats = FeedStats(channel)
-        profile = syndication.profiles[target.profile]
-        return Feed(target, total, stats, self._feed_items(target, profile, availability, country, scope, stats, page))
+        items = self._feed_items(target, profile, availability, country, scope, stats, page)
+        return Feed(target, total, blocked, left_out, by_rule, stats, items)
+
+    def feed_summary(
+        self, channel: str, availability: Availability, *, country: str | None = None, scope: Scope = Scope.ALL
+    ) -> Feed:
+        """The feed of ``channel`` run to its end without writing it: ``stats`` then says how many listings it
+        read (and how many the catalog holds ready), how many items it would send and how many it leaves out
+        by rule. Refused like ``feed``."""
+        run = self.feed(channel, availability, country=country, scope=scope)
+        for _ in run.items:
+            pass
+        return run
 
     def _feed_items(
         self,
@@ -97,6 +123,7 @@ class FeedUseCases(OverviewUseCases):
             listed = availability.projected([r.sku for r in rows], target.channel, country, scope)
             for row in rows:
                 stats.listings += 1
+                stats.ready += row.state == ListingState.READY.value
                 quantities = listed.get(row.sku, ())
                 payload = with_availability(
                     row.payload, sum(q.quantity for q in quantities), any(q.backorder for q in quantities)

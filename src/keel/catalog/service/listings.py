@@ -124,10 +124,11 @@ class ListingUseCases(CatalogBase):
         """Set how a channel lists products: its compliance profile, locale and mapping (field <- attribute,
         with unit conversion and truncation where the profile allows it); every product's listing on the
         channel is rebuilt in the same transaction. Refused (422) for an unknown profile, a bad mapping or a
-        truncation the profile does not allow, and (403) for a channel outside ``scope``. Idempotent: the same
-        document again changes nothing. A channel whose target equals another's joins that channel's listing
-        group: only the products that differ on it are built for it."""
+        truncation the profile does not allow, a channel the registry does not have, and (403) for a channel
+        outside ``scope``. Idempotent: the same document again changes nothing. A channel whose target equals
+        another's joins that channel's listing group: only the products that differ on it are built for it."""
         scope.check_channel(channel)
+        self._check_channel_exists(channel)
         with self.db.write() as conn:
             syndication = self._syndication(conn)
             target, problems = parse_target(channel, doc, syndication.profiles)

@@ -1,5 +1,10 @@
 """Product use cases: create and replace products one by one or in batches (all or nothing), bulk files, reads
-now and as of a time, and the revisions every change leaves: history, diff, revert."""
+now and as of a time, and the revisions every change leaves: history, diff, revert.
+
+A caller restricted to some channels (``Scope.channels``) may change only the values overridden for those
+channels: every other path of a product (its common values, brand, media, categories, family, variants) shows
+on every channel, so a write that changes one, or creates a product, is refused whole (``OutOfScope``, 403)
+with each product's paths, in the transaction that would have written it."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from keel.catalog.model import (
     RevisionView,
     Saved,
     diff,
+    outside_channels,
     parse_product,
     product_document,
 )
@@ -36,17 +42,19 @@ from keel.platform.clock import utcnow
 from keel.platform.errors import FieldError, NotFound, PayloadTooLarge, ValidationFailed
 from keel.platform.events import NewEvent
 from keel.platform.schemas import clean_document
+from keel.platform.scope import OutOfScope, Scope
 
 
 class ProductUseCases(ListingUseCases):
     """Products, their bulk files and their revisions."""
 
-    def put_product(self, doc: Any, source: str = "api") -> Saved:
+    def put_product(self, doc: Any, source: str = "api", scope: Scope = Scope.ALL) -> Saved:
         """Create or replace one product from its document (every value it should have; what it leaves out
         is removed). Refused (422) with every field's problem: an unknown family or category, a value of
-        the wrong type, an invalid GTIN, a SKU given twice or belonging to another product. Idempotent: the
-        same document again makes no revision."""
-        return self.save_batch([doc], source)[1][0]
+        the wrong type, an invalid GTIN, a SKU given twice or belonging to another product; and (403) under a
+        channel restriction, a change to anything but ``scope``'s channels' overrides. Idempotent: the same
+        document again makes no revision."""
+        return self.save_batch([doc], source, scope=scope)[1][0]
 
     def save_batch(
         self,
@@ -54,11 +62,14 @@ class ProductUseCases(ListingUseCases):
         source: str = "import",
         rows: Sequence[int] | None = None,
         progress: Progress | None = None,
+        scope: Scope = Scope.ALL,
     ) -> tuple[ImportReport, list[Saved]]:
         """Create or replace many products at once, all or nothing: any refused document refuses the batch
         with each row's problems (``row`` is ``rows[i]`` when given, a file's row or line, else the 1-based
-        position). Unchanged products make no revision. ``progress(done, total)`` hears how many products are
-        written as the transaction goes."""
+        position). Under a channel restriction (``scope.channels``), a product created or changed beyond the
+        values overridden for those channels refuses the batch (403) with its rows and paths. Unchanged
+        products make no revision. ``progress(done, total)`` hears how many products are written as the
+        transaction goes."""
         if len(docs) > self.max_batch:
             raise PayloadTooLarge(f"{len(docs)} products in one batch; the limit is {self.max_batch}")
         with self.db.write() as conn:
@@ -72,9 +83,12 @@ class ProductUseCases(ListingUseCases):
                 what = "the product" if len(docs) == 1 else "the batch"
                 raise ValidationFailed(f"{problem_count(what, errors)}; nothing was saved", errors)
             items = [(p, product_document(p)) for p in parsed]
+            single = len(docs) == 1 and rows is None
+            labels = [None if single else (rows[i] if rows is not None else i + 1) for i in range(len(items))]
             saved = []
             for start in range(0, len(items), WRITE_CHUNK):
-                saved += self._write(conn, items[start : start + WRITE_CHUNK], source, families, syndication)
+                chunk = slice(start, start + WRITE_CHUNK)
+                saved += self._write(conn, items[chunk], source, families, syndication, scope, labels[chunk])
                 if progress is not None:
                     progress(min(start + WRITE_CHUNK, len(items)), len(items))
         changed = [s for s in saved if s.changed]
@@ -134,20 +148,29 @@ class ProductUseCases(ListingUseCases):
         source: str,
         families: dict[str, Family],
         syndication: Syndication,
+        scope: Scope,
+        rows: list[int | None],
     ) -> list[Saved]:
         stored = store.lock_products(conn, [p.code for p, _ in items])
         writes: list[store.ProductWrite] = []
         saved: list[Saved] = []
-        for p, document in items:
+        refused: list[FieldError] = []
+        for (p, document), row in zip(items, rows, strict=True):
             have = stored.get(p.code)
             changes = diff(have.document if have else None, document)
             if have is not None and not changes:
                 saved.append(Saved(p.code, have.revision, False, ()))
                 continue
+            if scope.channels is not None:
+                refused += self._outside(p.code, have is None, changes, scope.channels, row)
+                if refused:  # the batch is refused: the rest of it is only checked
+                    continue
             number = have.revision + 1 if have else 1
             gtins = tuple((v.sku, v.gtin) for v in p.variants)
             writes.append(store.ProductWrite(p.code, p.family, document, number, changes, gtins))
             saved.append(Saved(p.code, number, True, changes))
+        if refused:
+            self._refuse(refused, scope)
         actor = current_actor.get()
         now = utcnow()
         store.write_products(conn, writes, now=now, author=actor.identity_id, via=actor.via, source=source)
@@ -157,6 +180,25 @@ class ProductUseCases(ListingUseCases):
         events += self._relist(conn, products, changed, families, syndication, now, source)
         self.events.append(conn, events)
         return saved
+
+    @staticmethod
+    def _outside(
+        code: str, new: bool, changes: tuple[Change, ...], channels: frozenset[str], row: int | None
+    ) -> list[FieldError]:
+        if new:
+            return [FieldError(row, "code", f"{code} is a new product, which shows on every channel")]
+        return [FieldError(row, path, f"{code}: {reason}") for path, reason in outside_channels(changes, channels)]
+
+    @staticmethod
+    def _refuse(refused: list[FieldError], scope: Scope) -> None:
+        channels = ", ".join(sorted(scope.channels or ()))
+        first = refused[0]
+        what = f"{first.field} ({first.reason})" + (f" and {len(refused) - 1} more" if len(refused) > 1 else "")
+        raise OutOfScope(
+            f"your restrictions (channels {channels}) let you change only values overridden for those channels, "
+            f"not {what}; nothing was saved",
+            errors=[e.as_dict() for e in refused[:SHOWN_PATHS]],
+        )
 
     @staticmethod
     def _event(w: store.ProductWrite, source: str) -> NewEvent:
@@ -171,11 +213,17 @@ class ProductUseCases(ListingUseCases):
         return NewEvent(PRODUCT_CHANGED, f"catalog/products/{w.code}", data, source=source)
 
     def import_file(
-        self, text: str, fmt: str, source: str = "import", progress: Progress | None = None
+        self,
+        text: str,
+        fmt: str,
+        source: str = "import",
+        progress: Progress | None = None,
+        scope: Scope = Scope.ALL,
     ) -> ImportReport:
         """Import a product file, ``csv`` (one row per variant) or ``ndjson`` (one product document per line),
         all or nothing: every row is checked and any problem refuses the whole file with each row's reasons
-        (``row`` is the file's row or line). Idempotent: a product the file does not change gets no revision."""
+        (``row`` is the file's row or line), as does (403) a change beyond ``scope``'s channels' overrides (see
+        ``save_batch``). Idempotent: a product the file does not change gets no revision."""
         with self.db.read() as conn:
             families = {c: self._family(d) for c, d in store.family_documents(conn).items()}
         if fmt == "csv":
@@ -189,7 +237,7 @@ class ProductUseCases(ListingUseCases):
             raise ValidationFailed(f"{problem_count('the file', errors)}; nothing was saved", errors)
         if not found:
             raise ValidationFailed("the file holds no product", [FieldError(None, "", "no product rows")])
-        report, _ = self.save_batch([doc for _, doc in found], source, [row for row, _ in found], progress)
+        report, _ = self.save_batch([doc for _, doc in found], source, [row for row, _ in found], progress, scope)
         return ImportReport(
             sum(len(d.get("variants", [])) for _, d in found) if fmt == "csv" else len(found),
             report.products,
@@ -259,9 +307,11 @@ class ProductUseCases(ListingUseCases):
         new = self.revision(code, after).document
         return diff(old, new)
 
-    def revert(self, code: str, number: int, source: str = "api") -> Saved:
+    def revert(self, code: str, number: int, source: str = "api", scope: Scope = Scope.ALL) -> Saved:
         """Make the product what it was after revision ``number``, as a new revision (history is never
         rewritten). Refused (422) when that document is no longer valid (its family changed since, or one
-        of its SKUs moved to another product). Reverting to the current state makes no revision."""
+        of its SKUs moved to another product), and (403) under a channel restriction when it would change
+        more than ``scope``'s channels' overrides. Reverting to the current state makes no revision."""
         document = self.revision(code, number).document
-        return self.save_batch([document], f"revert:{number}" if source == "api" else f"{source}:revert:{number}")[1][0]
+        label = f"revert:{number}" if source == "api" else f"{source}:revert:{number}"
+        return self.save_batch([document], label, scope=scope)[1][0]

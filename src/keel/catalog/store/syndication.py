@@ -190,6 +190,21 @@ def blocked_reasons(conn: Connection, groups: dict[str, str]) -> dict[str, Count
     return out
 
 
+def blocked_reason_sets(conn: Connection, channel: str, group: str) -> list[tuple[list[list[str]], int]]:
+    """The distinct reasons of ``channel``'s blocked listings (in ``group``), each with how many listings
+    have exactly those: its own rows and its group's for the other products, grouped in the database."""
+    t, own = listings, listings.alias("own")
+    text = sa.cast(t.c.reasons, sa.Text).label("reasons")
+    where = [t.c.grp == group, t.c.state == "blocked"]
+    mine = sa.select(text).where(t.c.channel == channel, *where)
+    shared = sa.select(text).where(
+        t.c.channel == SHARED, *where, ~sa.exists().where(own.c.channel == channel, own.c.product == t.c.product)
+    )
+    both = sa.union_all(mine, shared).subquery("blocked")
+    rows = conn.execute(sa.select(both.c.reasons, sa.func.count()).group_by(both.c.reasons))
+    return [(json.loads(reasons), int(n)) for reasons, n in rows]
+
+
 def _reasons(text: str) -> list[str]:
     return [f"{rule}: {message}" for rule, _, message in json.loads(text)]
 
