@@ -220,6 +220,7 @@ def test_channels_with_equal_targets_share_listings_and_a_channel_differs_only_w
     keel: Keel,
 ) -> None:
     seed(keel)
+    channels(keel, "shop", "shop-at")
     fixed = tee(media=[{"url": "https://cdn.example/tee.jpg"}])
     fixed["values"].append({"attribute": "description", "locale": "de", "value": "Weich und fair."})
     keel.catalog.put_product(fixed, source="api")
@@ -264,6 +265,7 @@ def test_channels_with_equal_targets_share_listings_and_a_channel_differs_only_w
 
 def test_a_family_or_profile_change_rebuilds_the_listings_it_affects(keel: Keel) -> None:
     seed(keel)
+    channels(keel, "shop", "feed")
     fixed = tee(media=[{"url": "https://cdn.example/tee.jpg"}])
     fixed["values"].append({"attribute": "description", "locale": "de", "value": "Weich und fair."})
     keel.catalog.put_product(fixed, source="api")

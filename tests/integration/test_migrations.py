@@ -11,7 +11,7 @@ from keel.bootstrap import Keel
 from keel.platform import migrate
 from keel.platform.db import metadata
 from tests.support import WH_DE, World, mv, position
-from tests.support_catalog import seed, tee
+from tests.support_catalog import channels, seed, tee
 
 
 def test_migrated_schema_matches_the_declared_tables(keel: Keel) -> None:
@@ -45,6 +45,7 @@ def test_0013_upgrades_a_database_holding_stock(keel: Keel, world: World) -> Non
 def test_0014_keeps_every_channels_listings_both_ways(keel: Keel) -> None:
     # given listings of two channels sharing a target, one with its own row for an overridden product
     seed(keel)
+    channels(keel, "shop", "shop-at")
     keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
     keel.catalog.put_target("shop-at", {"profile": "web-store", "locale": "de"})
     doc = tee()
