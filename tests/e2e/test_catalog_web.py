@@ -117,11 +117,11 @@ def test_a_restricted_viewer_sees_only_its_channels(keel: Keel, world: World, ma
 
 
 def test_an_empty_catalog_says_how_products_get_in(keel: Keel, make_client: Make) -> None:
-    # the retail twin brings no products yet: the empty page must not send people to it
+    # both ways in: the retail twin (keel demo brings its products) and a product file
     text = _text(make_client(keel).get("/ui/catalog").text)
     assert "No products yet." in text
     assert "keel catalog import FILE" in text and "POST /catalog/imports" in text
-    assert "Load the retail twin" not in text
+    assert "Load the retail twin with keel demo" in text
 
 
 def test_the_catalog_entry_shows_only_with_catalog_read() -> None:

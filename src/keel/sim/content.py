@@ -233,12 +233,16 @@ def twin_products(world: World) -> list[Product]:
     return generate_catalog(world.skus, world.seed)
 
 
-def products(world: World) -> list[dict[str, Any]]:
-    """One product document per SKU, the planted gaps kept (the module's docstring says how)."""
+def images(world: World) -> list[bool]:
+    """Which of the world's products have an image (all but ``NO_IMAGE_SHARE``), in SKU order."""
     rng = random.Random(world.seed * 104_729 + 7)
-    return [
-        document(p, number, image=rng.random() >= NO_IMAGE_SHARE) for number, p in enumerate(twin_products(world), 1)
-    ]
+    return [rng.random() >= NO_IMAGE_SHARE for _ in world.skus]
+
+
+def products(world: World, twin: list[Product] | None = None) -> list[dict[str, Any]]:
+    """One product document per SKU, the planted gaps kept (the module's docstring says how)."""
+    items = twin if twin is not None else twin_products(world)
+    return [document(p, n, image=image) for n, (p, image) in enumerate(zip(items, images(world), strict=True), 1)]
 
 
 def document(p: Product, number: int, *, image: bool = True) -> dict[str, Any]:
