@@ -112,3 +112,33 @@ def test_one_edit_sets_every_channels_state_and_equal_payloads_are_validated_onc
     assert sorted(calls) == ["google-merchant", "google-merchant", "web-store", "web-store"]
     google = next(v for v in views if v.channel == "google-de")
     assert {r.rule for r in google.reasons} >= {"link-required", "availability-required", "gtin-or-mpn"}
+
+
+def test_completeness_reads_the_fields_through_the_targets_mapping() -> None:
+    # given a web store that takes its "description" from the title / then the product, without a description
+    # of its own in that locale, is complete there as the channel receives it; without the mapping it is not
+    tee = product()
+    assert FAMILY is not None
+    mapped = target("shop", {"profile": "web-store", "locale": "fr", "mapping": {"description": "title"}})
+    plain = target("shop", {"profile": "web-store", "locale": "fr"})
+    french = parse_product(
+        {
+            "code": "TEE",
+            "family": "apparel",
+            "values": [
+                {"attribute": "title", "locale": "fr", "value": "T-shirt"},
+                {"attribute": "price", "value": {"amount": "19.90", "currency": "EUR"}},
+            ],
+            "variants": [{"sku": "TEE-S"}],
+            "media": [{"url": "https://cdn.example/tee.jpg"}],
+        },
+        {"apparel": FAMILY},
+    )[0]
+    assert french is not None
+    assert model.completeness(french, FAMILY, mapped, PROFILES["web-store"]) == 100.0
+    # the family's title and the profile's seven rules: all but description-required pass
+    assert model.completeness(french, FAMILY, plain, PROFILES["web-store"]) == round(100 * 7 / 8, 1)
+    assert (
+        model.completeness(tee, FAMILY, target("shop", {"profile": "web-store", "locale": "de"}), PROFILES["web-store"])
+        == 100.0
+    )

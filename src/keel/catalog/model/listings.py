@@ -215,3 +215,15 @@ def listing_states(
             state = ListingState.BLOCKED if reasons else ListingState.READY
             out.append(ListingView(target.channel, variant.sku, product.code, state, reasons, payload, 0))
     return out
+
+
+def completeness(product: Product, family: Family, target: Target, profile: Profile) -> float:
+    """The share, in percent, of the profile's applicable rules and the family's requirements for the channel
+    that ``product``'s variants pass as ``target``'s channel receives them: through its mapping, so a field the
+    target maps from another attribute (a bullet point cut from the description) counts as given."""
+    results: list[bool] = []
+    for variant in product.variants:
+        fields = PayloadFields(build_payload(target, profile, product, variant, family))
+        results += [r.passed for r in family_results(product, variant, family, target.channel, target.locale)]
+        results += [o for o in (check_rule(r, fields) for r in profile.rules) if o is not None]
+    return round(100 * sum(results) / len(results), 1) if results else 100.0

@@ -8,7 +8,7 @@ from typing import Any
 
 from keel.catalog import store
 from keel.catalog.model import Family, parse_product
-from keel.catalog.model.listings import ListingState, Target
+from keel.catalog.model.listings import ListingState, Target, completeness
 from keel.catalog.model.overview import (
     ChannelScore,
     ProductDetail,
@@ -17,7 +17,7 @@ from keel.catalog.model.overview import (
     title_of,
     value_rows,
 )
-from keel.catalog.model.profiles import Profile, evaluate
+from keel.catalog.model.profiles import Profile
 from keel.catalog.service.common import listing_view
 from keel.catalog.service.products import ProductUseCases
 from keel.platform.errors import NotFound
@@ -44,7 +44,7 @@ class OverviewUseCases(ProductUseCases):
         tally = Counter(states)
         out = []
         for t in targets:
-            score = evaluate(profiles[t.profile], product, family, t.channel, t.locale).score
+            score = completeness(product, family, t, profiles[t.profile])
             ready, blocked = (
                 tally[(t.channel, ListingState.READY.value)],
                 tally[(t.channel, ListingState.BLOCKED.value)],
