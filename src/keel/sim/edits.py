@@ -29,7 +29,9 @@ from keel.sim.world import World
 # day): each edit rebuilds the product's listing on every channel (50 at reference scale), which is tens of
 # milliseconds while the catalog builds listings one by one, and the demo plays an hour a second.
 EDITS_PER_SKU_HOUR = 0.0002
-EDIT_MIX = (("fix", 0.3), ("gap", 0.2), ("title", 0.25), ("price", 0.25))
+# As many gaps opened as fixed, so the share of blocked listings wanders around the planted one instead of
+# draining away in a long demo.
+EDIT_MIX = (("fix", 0.25), ("gap", 0.25), ("title", 0.25), ("price", 0.25))
 EDIT_KINDS = {"fix": "content_fixed", "gap": "content_gap", "title": "content_title", "price": "content_price"}
 TITLE_TAGS = ("Classic", "Essential", "Plus", "Pro", "2026 edition")
 PRICE_FACTORS = ("0.80", "0.90", "0.95", "1.05", "1.10", "1.20")
