@@ -133,7 +133,7 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
-    from keel.sim.load import is_empty, load_world
+    from keel.sim.load import has_catalog, is_empty, load_catalog, load_world
     from keel.sim.scenario import Scenario, ScenarioError, load_scenario
     from keel.sim.world import Scale, generate
 
@@ -161,6 +161,9 @@ def demo(
             load_world(keel, world, report)
     else:
         console.print("database already holds data; not reloading the twin")
+        if not has_catalog(keel):  # loaded before the twin brought its catalogue
+            with console.status("loading the twin's catalogue"):
+                load_catalog(keel, world)
     port = port or keel.settings.port
     _demo_admin(keel, f"http://{keel.settings.host}:{port}")
     if serve_after and stream:

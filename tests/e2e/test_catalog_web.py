@@ -117,11 +117,24 @@ def test_a_restricted_viewer_sees_only_its_channels(keel: Keel, world: World, ma
 
 
 def test_an_empty_catalog_says_how_products_get_in(keel: Keel, make_client: Make) -> None:
-    # the retail twin brings no products yet: the empty page must not send people to it
+    # both ways in: the retail twin (keel demo brings its products) and a product file
     text = _text(make_client(keel).get("/ui/catalog").text)
     assert "No products yet." in text
     assert "keel catalog import FILE" in text and "POST /catalog/imports" in text
-    assert "Load the retail twin" not in text
+    assert "Load the retail twin with keel demo" in text
+
+
+def test_many_channels_are_named_up_to_eight_and_counted(keel: Keel, world: World, make_client: Make) -> None:
+    # given ten channels with a target / then the card names the first eight and counts the rest
+    shelf(keel, WEB_DE, MARKET)
+    for i in range(8):
+        keel.catalog.put_target(f"web-x{i}", {"profile": "web-store", "locale": "de"}, source="test")
+    page = make_client(keel).get("/ui/catalog").text
+    note = re.search(r'<span class="card-note">(.*?)</span></div>', page, re.S)
+    assert note is not None
+    assert _text("<main>" + note.group(1)) == (
+        "market-eu, web-de, web-x0, web-x1, web-x2, web-x3, web-x4, web-x5 and 2 more (see Channel readiness )"
+    )
 
 
 def test_the_catalog_entry_shows_only_with_catalog_read() -> None:

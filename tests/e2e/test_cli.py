@@ -264,10 +264,34 @@ def test_demo_loads_the_twin_once(invoke: Invoke, bare_url: str) -> None:
         assert keel.channels.list(limit=1)[1] == 50
         assert keel.queries.positions(limit=1)[1] > 0
         assert keel.availability.projected(["SKU-000001"])["SKU-000001"]  # projected after loading
+        assert keel.catalog.products(limit=1)[1] == 200  # the twin's catalogue, listed on every channel
+        assert keel.catalog.listings(limit=1)[1] == 200 * 50
     finally:
         keel.close()
     again = invoke(bare_url, "demo", "--no-serve", "--no-stream", "--skus", "200")
     assert (again.exit_code, "already holds data" in again.stderr) == (0, True)
+
+
+def test_a_demo_resumed_without_the_catalogue_loads_it(invoke: Invoke, bare_url: str) -> None:
+    # given a database the twin was loaded into before it brought its catalogue
+    from keel.sim.load import load_world
+    from keel.sim.world import Scale, generate
+
+    keel = open_keel(bare_url)
+    try:
+        load_world(keel, generate(42, Scale(skus=100)), catalog=False)
+        assert keel.catalog.products(limit=1)[1] == 0
+    finally:
+        keel.close()
+    # when the demo resumes on it / then the catalogue is loaded, the rest is not
+    again = invoke(bare_url, "demo", "--no-serve", "--no-stream", "--skus", "100")
+    assert (again.exit_code, "already holds data" in again.stderr) == (0, True)
+    keel = open_keel(bare_url)
+    try:
+        assert keel.catalog.products(limit=1)[1] == 100
+        assert keel.locations.list(limit=1)[1] >= 290
+    finally:
+        keel.close()
 
 
 def test_a_command_that_writes_gets_an_audit_entry_linked_to_its_events(run: Run, db_url: str) -> None:

@@ -140,3 +140,35 @@ def test_a_channel_gets_its_own_listing_where_the_product_differs_there() -> Non
         "family:required:description",
     ]
     assert not any(r.rule.startswith("family:") for r in next(r for r in rows if r.channel == "").reasons)
+
+
+def test_completeness_reads_the_fields_through_the_targets_mapping() -> None:
+    # given a web store that takes its "description" from the title / then the product, without a description
+    # of its own in that locale, is complete there as the channel receives it; without the mapping it is not
+    tee = product()
+    assert FAMILY is not None
+    mapped = target("shop", {"profile": "web-store", "locale": "fr", "mapping": {"description": "title"}})
+    plain = target("shop", {"profile": "web-store", "locale": "fr"})
+    french = parse_product(
+        {
+            "code": "TEE",
+            "family": "apparel",
+            "values": [
+                {"attribute": "title", "locale": "fr", "value": "T-shirt"},
+                {"attribute": "price", "value": {"amount": "19.90", "currency": "EUR"}},
+            ],
+            "variants": [{"sku": "TEE-S"}],
+            "media": [{"url": "https://cdn.example/tee.jpg"}],
+        },
+        {"apparel": FAMILY},
+    )[0]
+    assert french is not None
+    assert syndicate.completeness(french, FAMILY, mapped, PROFILES["web-store"]) == 100.0
+    # the family's title and the profile's seven rules: all but description-required pass
+    assert syndicate.completeness(french, FAMILY, plain, PROFILES["web-store"]) == round(100 * 7 / 8, 1)
+    assert (
+        syndicate.completeness(
+            tee, FAMILY, target("shop", {"profile": "web-store", "locale": "de"}), PROFILES["web-store"]
+        )
+        == 100.0
+    )

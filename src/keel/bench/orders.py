@@ -244,7 +244,7 @@ def measure_capture(
         try:
             migrate.upgrade(keel.db)
             with console.status("loading the retail twin"):
-                load_world(keel, world)
+                load_world(keel, world, catalog=False)  # stock and orders: the catalog is not measured
                 store.analyze(keel.db)
             with console.status(f"capturing {count} orders, then the same orders by plain SQL"):
                 return capture.measure(keel, world, count, profile=profile)

@@ -34,7 +34,7 @@ from keel.catalog.model.feeds import (
 )
 from keel.catalog.model.listings import ChannelReadiness, ListingState, ListingView, Reason, Target
 from keel.catalog.model.overview import ChannelScore, ProductDetail, ProductQuery, ProductRow, ValueRow, show
-from keel.catalog.model.profiles import Compliance, Profile, RuleResult
+from keel.catalog.model.profiles import Compliance, Profile, RuleResult, profile_document
 from keel.catalog.service import (
     CATALOG_EVENTS,
     CATEGORY_CHANGED,
@@ -91,6 +91,7 @@ __all__ = [
     "check_gtin",
     "json_part",
     "json_parts",
+    "profile_document",
     "show",
     "write_csv",
     "write_rss",

@@ -1,9 +1,9 @@
 """The twin's catalogue: a category tree with attribute rules and one product per SKU.
 
-Kept as sim data until a catalog context exists. A share of products is planted incomplete (a required
-attribute missing) or non-compliant (a regulated attribute missing or a bad GTIN check digit), so later
-content-quality and compliance features have something to find; ``issues()`` finds them from the rules,
-not from the planted labels.
+A share of products is planted incomplete (a required attribute missing) or non-compliant (a regulated
+attribute missing or a bad GTIN check digit), so content-quality and compliance features have something to
+find; ``issues()`` finds them from the rules, not from the planted labels. ``keel.sim.content`` turns these
+products into the catalog's documents (and says how each gap is planted there).
 """
 
 from __future__ import annotations

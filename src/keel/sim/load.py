@@ -5,17 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from keel.bootstrap import Keel
+from keel.catalog import profile_document
 from keel.channels import CreateChannel
 from keel.inventory import CreateLocation
+from keel.sim import content
 from keel.sim.fx import load_rates
 from keel.sim.world import World
 
 Progress = Callable[[str, int, int], None]
+# Products per catalog transaction: large enough to amortise a batch, small enough that the demo's pages and
+# the progress bar are not held up by one long write.
+CATALOG_BATCH = 500
 
 
-def load_world(keel: Keel, world: World, progress: Progress | None = None) -> None:
+def load_world(keel: Keel, world: World, progress: Progress | None = None, *, catalog: bool = True) -> None:
     """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
-    channel availability and the control tower's projections."""
+    channel availability and the control tower's projections; then, with ``catalog``, the twin's catalogue
+    (``load_catalog``). The benches that measure stock and orders leave the catalog out."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -46,6 +52,36 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None) -> No
     report("control tower", 0, 1)
     keel.insights.projector.catch_up()
     report("control tower", 1, 1)
+    if catalog:
+        load_catalog(keel, world, report)
+
+
+def load_catalog(keel: Keel, world: World, progress: Progress | None = None) -> None:
+    """The twin's catalogue through ``keel.catalog``: its marketplace profile, a family per top category, the
+    category tree and a target per channel, then its products in batches (each batch one transaction with
+    its revisions and every channel's listing states). Products already stored as they are make no revision,
+    so loading again changes nothing."""
+    report = progress or (lambda _stage, _done, _total: None)
+    shipped = profile_document(keel.catalog.profile("marketplace-listings"))
+    keel.catalog.put_profile(content.marketplace_profile(shipped), source="sim")
+    for family in content.families(world):
+        keel.catalog.put_family(family, source="sim")
+    for category in content.categories():
+        keel.catalog.put_category(category, source="sim")
+    for channel, target in content.targets(world).items():
+        keel.catalog.put_target(channel, target, source="sim")
+    docs = content.products(world)
+    size = min(keel.catalog.max_batch, CATALOG_BATCH)
+    report("catalog", 0, len(docs))
+    for start in range(0, len(docs), size):
+        keel.catalog.save_batch(docs[start : start + size], source="sim")
+        report("catalog", min(start + size, len(docs)), len(docs))
+
+
+def has_catalog(keel: Keel) -> bool:
+    """Whether the catalog holds any product (a demo database loaded before the twin brought its catalogue
+    holds none)."""
+    return keel.catalog.products(limit=1)[1] > 0
 
 
 def is_empty(keel: Keel) -> bool:

@@ -14,6 +14,9 @@ routing, commit) and then live their lives, as many as the capture budget allows
 are always ledger movements. Movements go in batches through ``StockService.apply_batch``; a shadow of every
 position keeps each row acceptable, so batches are valid by construction.
 
+Now and then a merchandiser edits a product's content through ``CatalogService.put_product`` (``keel.sim.edits``):
+a gap fixed, a gap opened, a new title or price, so the catalog shows revisions and listings changing state.
+
 Everything random comes from ``random.Random(seed)`` and the simulated clock, never the wall clock, so the
 same seed, world and steps give the same events.
 """
@@ -34,6 +37,7 @@ from keel.platform.actor import Actor, acting_as
 from keel.platform.clock import utcnow
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
+from keel.sim.edits import EDIT_KINDS, ContentEdits
 from keel.sim.fx import load_rates, twin_rate_table
 from keel.sim.geography import WEIGHT
 from keel.sim.lifecycle import STEP_KINDS, OrderLives, _Step
@@ -64,6 +68,7 @@ EVENT_KINDS = (
     "returned",
     "count",
     *STEP_KINDS.values(),
+    *EDIT_KINDS.values(),
 )
 # The twin acts as itself: its events name it, apart from people and integrations (retention prunes them).
 TWIN = Actor("twin", "retail twin", "automation")
@@ -72,7 +77,7 @@ TWIN = Actor("twin", "retail twin", "automation")
 FLAT_OUT_EVENTS = 500  # events a step offers, about, when the stream runs flat out (``run(speed=None)``)
 
 
-class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Retention):
+class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Retention, ContentEdits):
     """Drives the twin's traffic; ``step(sim_seconds)`` for tests, ``run(stop_event)`` for a live demo.
 
     ``capture_every``: one web or marketplace order in so many is offered to order capture (the others are
@@ -121,7 +126,9 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         self._due: list[_Due] = []
         self._pending: set[Key] = set()  # positions with a replenishment on the way
         self._inactive: set[str] = set()
-        self.prices = {p.sku: p.price for p in generate_catalog(world.skus, world.seed)}
+        twin = generate_catalog(world.skus, world.seed)
+        self.prices = {p.sku: p.price for p in twin}
+        self._init_edits(twin)  # keel.sim.edits: the merchandisers' content edits
         # Each channel sells in its own currency at local price points (keel.sim.fx)
         self.rates = twin_rate_table()
         self.currency = {ch["code"]: ch["currency"] for ch in world.channels}
@@ -301,6 +308,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         self._release_steps(t1, counts)  # the captured orders' lives are part of what captures cost
         self._spend(time.perf_counter() - began)
         self._counts(n_counts, out, counts)
+        self._content_edits(hours, counts)
 
     def _draw(self, expected: float) -> int:
         whole = int(expected)

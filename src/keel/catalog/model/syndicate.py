@@ -90,6 +90,20 @@ def build_payload(
     return plan(target, profile, family, target.channel).payload(VariantFields(product, variant).index)
 
 
+def completeness(product: Product, family: Family, target: Target, profile: Profile) -> float:
+    """The share, in percent, of the profile's applicable rules and the family's requirements for the channel
+    that ``product``'s variants pass as ``target``'s channel receives them: through its mapping, so a field the
+    target maps from another attribute (a bullet point cut from the description) counts as given."""
+    how = plan(target, profile, family, target.channel)
+    results: list[bool] = []
+    for variant in product.variants:
+        index = VariantFields(product, variant).index
+        results += [given(lookup(index, keys)) for keys, _ in how.required]
+        get = how.payload(index).get
+        results += [outcome for outcome in (check(get) for check, _, _ in profile.checks) if outcome is not None]
+    return round(100 * sum(results) / len(results), 1) if results else 100.0
+
+
 def own_channels(product: Product, family: Family) -> frozenset[str]:
     """The channels on which ``product`` may differ from its listing group: those it overrides a value for,
     and those its family requires more on."""

@@ -17,7 +17,8 @@ from keel.catalog.model.overview import (
     title_of,
     value_rows,
 )
-from keel.catalog.model.profiles import Profile, evaluate
+from keel.catalog.model.profiles import Profile
+from keel.catalog.model.syndicate import completeness
 from keel.catalog.service.common import listing_view
 from keel.catalog.service.products import ProductUseCases
 from keel.platform.errors import NotFound
@@ -44,7 +45,7 @@ class OverviewUseCases(ProductUseCases):
         tally = Counter(states)
         out = []
         for t in targets:
-            score = evaluate(profiles[t.profile], product, family, t.channel, t.locale).score
+            score = completeness(product, family, t, profiles[t.profile])
             ready, blocked = (
                 tally[(t.channel, ListingState.READY.value)],
                 tally[(t.channel, ListingState.BLOCKED.value)],
