@@ -140,6 +140,12 @@ def test_a_channel_gets_its_own_listing_where_the_product_differs_there() -> Non
         "family:required:description",
     ]
     assert not any(r.rule.startswith("family:") for r in next(r for r in rows if r.channel == "").reasons)
+    # a product that has what the channel requires shares its group's listing there
+    weight = {"attribute": "weight", "value": {"amount": "180", "unit": "g"}}
+    description = {"attribute": "description", "locale": "de", "value": "Weich."}
+    full = parse_product({"code": "X", "family": "apparel", "values": [title, weight, description],
+                          "variants": [{"sku": "X-1"}]}, {"apparel": strict})[0]  # fmt: skip
+    assert {r.channel for r in listing_states(full, strict, [shop_de, shop_at], PROFILES)} == {""}
 
 
 def test_completeness_reads_the_fields_through_the_targets_mapping() -> None:

@@ -104,14 +104,14 @@ def completeness(product: Product, family: Family, target: Target, profile: Prof
     return round(100 * sum(results) / len(results), 1) if results else 100.0
 
 
-def own_channels(product: Product, family: Family) -> frozenset[str]:
-    """The channels on which ``product`` may differ from its listing group: those it overrides a value for,
-    and those its family requires more on."""
+def override_channels(product: Product) -> frozenset[str]:
+    """The channels ``product`` overrides a value for: its listing there is built as that channel's own."""
     values = (*product.values, *(v for variant in product.variants for v in variant.values))
-    return frozenset({v.channel for v in values if v.channel} | (set(family.required) - {ANY_CHANNEL}))
+    return frozenset(v.channel for v in values if v.channel)
 
 
 Plans = dict[tuple[Target, str, str], Plan]  # by (target, channel or "", family): kept for a batch
+Built = tuple[dict[str, Any], tuple[Reason, ...], tuple[Reason, ...]]  # payload, family reasons, profile reasons
 
 
 def listing_states(
@@ -122,30 +122,60 @@ def listing_states(
     shared: bool = True,
     plans: Plans | None = None,
 ) -> list[ListingRow]:
-    """Every variant's listing in every listing group of ``targets`` (built and checked once per group; not at
-    all without ``shared``), plus the channels' own listings where the product differs on a channel.
-    ``plans`` keeps the plans between calls (a batch of products)."""
+    """Every variant's listing in every listing group of ``targets`` (built and checked once per group; not
+    returned without ``shared``: they stand already), plus the channels' own listings where the product
+    differs on a channel: a channel it overrides a value for (built for that channel), and a channel its family
+    requires more on, when the product lacks some of it (the group's listing with those reasons added; a
+    product that has what the channel requires shares the group's listing). ``plans`` keeps the plans between
+    calls (a batch of products)."""
     plans = {} if plans is None else plans
-    groups: dict[str, Target] = {}
-    for t in targets:  # the first channel of a group stands for it (without its overrides)
-        groups.setdefault(t.group, t)
-    own = own_channels(product, family)
-    lanes = [(g, "", t) for g, t in groups.items() if shared]
-    lanes += [(t.group, t.channel, t) for t in targets if t.channel in own]
-    indexes = [(variant.sku, VariantFields(product, variant).index) for variant in product.variants]
-    out: list[ListingRow] = []
-    for group, channel, target in lanes:
+
+    def plan_of(target: Target, channel: str) -> Plan:
         key = (target, channel, family.code)
         if (how := plans.get(key)) is None:
             how = plans[key] = plan(target, profiles[target.profile], family, channel or None)
-        reasons_of = how.reasons
-        product_failed: tuple[int, ...] | None = None
-        for sku, index in indexes:
-            payload = how.payload(index)
-            if product_failed is None:
-                product_failed = how.failures(how.product_checks, payload)
-            failed = sorted(product_failed + how.failures(how.variant_checks, payload))
-            reasons = how.missing(index) + tuple(reasons_of[i] for i in failed)
-            state = ListingState.BLOCKED if reasons else ListingState.READY
-            out.append(ListingRow(group, channel, sku, state, reasons, payload))
+        return how
+
+    groups: dict[str, Target] = {}
+    for t in targets:  # the first channel of a group stands for it (without its overrides)
+        groups.setdefault(t.group, t)
+    overridden = override_channels(product)
+    stricter = set(family.required) - {ANY_CHANNEL}
+    indexes = [(variant.sku, VariantFields(product, variant).index) for variant in product.variants]
+    out: list[ListingRow] = []
+    built: dict[tuple[str, str], Built] = {}
+    needed = shared or any(t.channel in stricter - overridden for t in targets)
+    for group, target in groups.items() if needed else ():
+        for sku, listing in _build(plan_of(target, ""), indexes):
+            built[(group, sku)] = listing
+            if shared:
+                out.append(_row(group, "", sku, listing))
+    for t in targets:
+        if t.channel in overridden:
+            out += [_row(t.group, t.channel, sku, listing) for sku, listing in _build(plan_of(t, t.channel), indexes)]
+        elif t.channel in stricter:
+            how = plan_of(t, t.channel)
+            mine = [(sku, built[(t.group, sku)], how.missing(index)) for sku, index in indexes]
+            if any(missing != common[1] for _, common, missing in mine):
+                out += [_row(t.group, t.channel, sku, (common[0], missing, common[2])) for sku, common, missing in mine]
     return out
+
+
+def _build(how: Plan, indexes: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, Built]]:
+    """Each variant's payload, family reasons and profile reasons under one plan; the product-level rules are
+    checked on the first variant only."""
+    product_failed: tuple[int, ...] | None = None
+    out = []
+    for sku, index in indexes:
+        payload = how.payload(index)
+        if product_failed is None:
+            product_failed = how.failures(how.product_checks, payload)
+        failed = sorted(product_failed + how.failures(how.variant_checks, payload))
+        out.append((sku, (payload, how.missing(index), tuple(how.reasons[i] for i in failed))))
+    return out
+
+
+def _row(group: str, channel: str, sku: str, listing: Built) -> ListingRow:
+    payload, missing, failed = listing
+    reasons = missing + failed
+    return ListingRow(group, channel, sku, ListingState.BLOCKED if reasons else ListingState.READY, reasons, payload)
