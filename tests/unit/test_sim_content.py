@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from keel.catalog import check_gtin, profile_document
 from keel.catalog.model import check_category, parse_family, parse_product
-from keel.catalog.model.listings import ListingState, listing_states, parse_target
+from keel.catalog.model.listings import ListingRow, ListingState, Target, parse_target
 from keel.catalog.model.profiles import parse_profile
+from keel.catalog.model.syndicate import listing_states
 from keel.catalog.service import shipped_profiles
 from keel.sim import content
 from keel.sim.catalog import issues
@@ -98,18 +99,31 @@ def test_planted_gaps_block_the_right_channels_for_the_right_reasons() -> None:
         if "gtin" in problems:  # an invalid GTIN cannot enter the catalog: it is planted as an in-store number
             gtin = doc["variants"][0]["gtin"]
             assert check_gtin(gtin).valid and check_gtin(gtin).flags
-        for view in listing_states(product, families[product.family], [t for t in targets if t], profiles):
-            ch = channels[view.channel]
+        rows = listing_states(product, families[product.family], [t for t in targets if t], profiles)
+        for channel, view in per_channel(rows, [t for t in targets if t]):
+            ch = channels[channel]
             eu = bool(EU & set(ch["countries"]))
             wanted = [_expected(p, twin.category[0], ch["kind"], eu) for p in problems]
             reasons = {r.rule for r in view.reasons}
             if all(w is None for w in wanted):
-                assert view.state is ListingState.READY, (doc["code"], view.channel, reasons)
+                assert view.state is ListingState.READY, (doc["code"], channel, reasons)
             else:
                 assert view.state is ListingState.BLOCKED
                 for w in wanted:
-                    assert w is None or w <= reasons, (doc["code"], view.channel, w, reasons)
+                    assert w is None or w <= reasons, (doc["code"], channel, w, reasons)
                 seen |= reasons
     # then every kind of planted gap showed up somewhere
     for rule in ("family:required:fibre_composition", "identifier-tradable", "image-required", "brand-required"):
         assert rule in seen
+
+
+def per_channel(rows: list[ListingRow], targets: list[Target]) -> list[tuple[str, ListingRow]]:
+    """Each channel's listing of each SKU, as the store reads them: the channel's own row when the product has
+    one there, else its listing group's."""
+    own = {(r.channel, r.sku): r for r in rows if r.channel}
+    shared = {(r.group, r.sku): r for r in rows if not r.channel}
+    out = []
+    for t in targets:
+        mine = [r for (c, _), r in own.items() if c == t.channel]
+        out += [(t.channel, r) for r in mine] or [(t.channel, r) for (g, _), r in shared.items() if g == t.group]
+    return out
