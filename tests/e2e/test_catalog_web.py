@@ -20,7 +20,7 @@ from keel.web.render import _nav_for
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support import MARKET, WEB_DE, World, build_world, open_keel, serve_app
-from tests.support_catalog import shelf, tee
+from tests.support_catalog import channels, shelf, tee
 
 Make = Callable[..., TestClient]
 
@@ -127,6 +127,7 @@ def test_an_empty_catalog_says_how_products_get_in(keel: Keel, make_client: Make
 def test_many_channels_are_named_up_to_eight_and_counted(keel: Keel, world: World, make_client: Make) -> None:
     # given ten channels with a target / then the card names the first eight and counts the rest
     shelf(keel, WEB_DE, MARKET)
+    channels(keel, *(f"web-x{i}" for i in range(8)))
     for i in range(8):
         keel.catalog.put_target(f"web-x{i}", {"profile": "web-store", "locale": "de"}, source="test")
     page = make_client(keel).get("/ui/catalog").text
