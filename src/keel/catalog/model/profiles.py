@@ -236,7 +236,7 @@ def lookup(index: dict[str, Any], keys: Keys) -> Any:
 
 class Listing:
     """The fields of one variant as one channel shows it in one locale, read on demand from the variant's
-    index (``fields``, built here when not given)."""
+    index (the compliance report's path; listings are built from plans, ``keel.catalog.model.syndicate``)."""
 
     def __init__(
         self,
@@ -246,10 +246,9 @@ class Listing:
         family: Family,
         channel: str | None,
         locale: str | None,
-        fields: VariantFields | None = None,
     ) -> None:
         self.profile, self.family, self.channel, self.locale = profile, family, channel, locale
-        self.index = (fields or VariantFields(product, variant)).index
+        self.index = VariantFields(product, variant).index
 
     def get(self, name: str, *, direct: bool = False) -> Any:
         """The value of profile field ``name`` (through the profile's field map), or with ``direct`` of the
@@ -264,16 +263,11 @@ def check_rule(rule: Rule, listing: Listing) -> bool | None:
 
 
 def family_results(
-    product: Product,
-    variant: Variant,
-    family: Family,
-    channel: str | None,
-    locale: str | None,
-    fields: VariantFields | None = None,
+    product: Product, variant: Variant, family: Family, channel: str | None, locale: str | None
 ) -> list[RuleResult]:
     """The family's own requirements for ``channel`` on one variant, as rules ``family:required:<attr>``."""
     results = []
-    listing = Listing(None, product, variant, family, channel, locale, fields)
+    listing = Listing(None, product, variant, family, channel, locale)
     for code in family.required_on(channel):
         attr = family.attribute(code)
         found = given(listing.get(code, direct=True))
