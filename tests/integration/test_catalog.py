@@ -287,3 +287,18 @@ def test_a_family_or_profile_change_rebuilds_the_listings_it_affects(keel: Keel)
     keel.catalog.put_profile({"code": "strict", "label": "Strict", "rules": [lenient]})
     assert {r.rule for v in keel.catalog.listings("feed")[0] for r in v.reasons} == {"family:required:weight"}
     assert {v.state for v in keel.catalog.listings("shop")[0]} == {ListingState.BLOCKED}  # untouched
+
+
+def test_a_profile_change_that_would_break_a_target_is_refused(keel: Keel) -> None:
+    seed(keel)
+    channels(keel, "shop")
+    rule = {"id": "title-required", "field": "title", "check": "required", "message": "A title."}
+    keel.catalog.put_profile({"code": "short", "label": "Short", "rules": [rule], "truncatable": ["title"]})
+    cut = {"title": {"source": "title", "truncate": 10}}
+    keel.catalog.put_target("shop", {"profile": "short", "locale": "de", "mapping": cut})
+    with pytest.raises(ValidationFailed) as refused:
+        keel.catalog.put_profile({"code": "short", "label": "Short", "rules": [rule]})
+    assert [(e.field, e.reason) for e in refused.value.errors] == [
+        ("targets.shop.mapping.title.truncate", "profile short does not let title be truncated")
+    ]
+    assert keel.catalog.profile("short").truncatable == ("title",)  # unchanged

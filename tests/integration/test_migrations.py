@@ -68,3 +68,20 @@ def test_0014_keeps_every_channels_listings_both_ways(keel: Keel) -> None:
     with keel.db.read() as conn:
         kept = conn.exec_driver_sql("SELECT grp, channel FROM catalog_listings").all()
     assert {channel for _, channel in kept} == {""} and len(kept) == 2
+
+
+def test_0014_a_channel_joining_a_group_lists_the_products_not_written_since(keel: Keel) -> None:
+    # given listings kept by 0014 as a channel's own rows (the group has none until a product's next write)
+    seed(keel)
+    channels(keel, "shop", "shop-at")
+    keel.catalog.put_target("shop", {"profile": "web-store", "locale": "de"})
+    keel.catalog.put_product(tee(), source="api")
+    cfg = migrate._config(keel.db)
+    with keel.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0013")
+    migrate.upgrade(keel.db)
+    # when another channel joins the group / then it lists every product, as the first channel does
+    keel.catalog.put_target("shop-at", {"profile": "web-store", "locale": "de"})
+    listed = {c: sorted((v.sku, v.state) for v in keel.catalog.listings(c)[0]) for c in ("shop", "shop-at")}
+    assert listed["shop-at"] == listed["shop"] and len(listed["shop"]) == 2

@@ -21,6 +21,7 @@ from keel.catalog.model import (
     parse_family,
     parse_product,
 )
+from keel.catalog.model.listings import parse_target, target_document
 from keel.catalog.model.profiles import Compliance, Profile, evaluate, parse_profile, profile_document
 from keel.catalog.service.common import (
     CATALOG_EVENTS,
@@ -150,8 +151,9 @@ class CatalogService(FeedUseCases):
 
     def put_profile(self, doc: Any, source: str = "api") -> Profile:
         """Create or replace a user-defined compliance profile. Refused (422) when the document is invalid or
-        names a shipped profile (those change with Keel's releases). The listings of the channels whose targets
-        name it are rebuilt in the same transaction. Idempotent."""
+        names a shipped profile (those change with Keel's releases), and when a channel target naming it would
+        no longer be valid under it. The listings of the channels whose targets name it are rebuilt in the same
+        transaction. Idempotent."""
         profile, problems = parse_profile(doc)
         if profile is None:
             errors = [FieldError(None, f, r) for f, r in problems]
@@ -160,13 +162,22 @@ class CatalogService(FeedUseCases):
             raise single_field("code", f"{profile.code} is a shipped profile; choose another code")
         with self.db.write() as conn:
             now = utcnow()
+            syndication = self._syndication(conn)
+            with_it = syndication.profiles | {profile.code: profile}
+            broken = [
+                FieldError(None, f"targets.{t.channel}.{f}", r)
+                for t in syndication.targets
+                if t.profile == profile.code
+                for f, r in parse_target(t.channel, target_document(t), with_it)[1]
+            ]
+            if broken:  # a mapping truncates a field the new profile no longer lets be cut
+                raise ValidationFailed("channel targets name this profile and would no longer be valid", broken)
             if store.save_profile(conn, profile.code, profile_document(profile), now):
                 data = {"profile": profile.code}
                 events = [NewEvent(PROFILE_CHANGED, f"catalog/profiles/{profile.code}", data, source)]
-                syndication = self._syndication(conn)  # read after the save: the new rules
                 using = [t for t in syndication.targets if t.profile == profile.code]
-                if using:
-                    events += self._relist_every(conn, Syndication(using, syndication.profiles), now, source)
+                if using:  # rebuilt under the new rules
+                    events += self._relist_every(conn, Syndication(using, with_it), now, source)
                 self.events.append(conn, events)
         return profile
 

@@ -73,10 +73,7 @@ class ListingUseCases(CatalogBase):
         after = {t.channel: t.group for t in syndication.targets}
         before = before or after
         mine = {t.channel for t in syndication.targets}
-        rebuilt = set(after.values()) if shared else set()
-
-        def in_scope(key: tuple[str, str, str]) -> bool:
-            return key[1] in mine or (key[1] == store.SHARED and key[0] in rebuilt)
+        groups = set(after.values())
 
         stored = store.rows_of(conn, [p.code for p in products])
         by_product: dict[str, dict[tuple[str, str, str], store.StoredRow]] = {}
@@ -89,9 +86,17 @@ class ListingUseCases(CatalogBase):
         for product in products:
             old = by_product.get(product.code, {})
             revision = revisions[product.code]
+            # the groups' rows stand unless this product has none there yet (its listings kept by migration
+            # 0014 as channels' own rows until its next write)
+            build = shared or not any(k[1] == store.SHARED and k[0] in groups for k in old)
+            rebuilt = groups if build else set()
+
+            def in_scope(key: tuple[str, str, str], rebuilt: set[str] = rebuilt) -> bool:
+                return key[1] in mine or (key[1] == store.SHARED and key[0] in rebuilt)
+
             fresh: dict[tuple[str, str, str], store.StoredRow] = {}
             family = families[product.family]
-            for r in listing_states(product, family, syndication.targets, syndication.profiles, shared, plans):
+            for r in listing_states(product, family, syndication.targets, syndication.profiles, build, plans):
                 reasons = [[x.rule, x.field, x.message] for x in r.reasons]
                 fresh[(r.group, r.channel, r.sku)] = store.StoredRow(
                     r.group, r.channel, r.sku, product.code, r.state.value, reasons, r.payload, revision, now
@@ -99,11 +104,7 @@ class ListingUseCases(CatalogBase):
             changed = set()
             for key, built in fresh.items():
                 have = old.get(key)
-                if have is None or (have.state, have.reasons, have.payload) != (
-                    built.state,
-                    built.reasons,
-                    built.payload,
-                ):
+                if not _same(have, built):
                     rows.append(built)
                     changed.add(key)
                     if have is not None:
