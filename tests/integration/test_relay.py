@@ -39,7 +39,9 @@ async def _read_stream(bus: BusConfig) -> list[Stored]:
     try:
         js = nc.jetstream()
         total = (await js.stream_info(bus.stream)).state.messages
-        config = ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL)
+        # an ephemeral consumer the server keeps through a starved test process's pauses (its default: deleted
+        # after 5 s without a fetch, and the next fetch then times out)
+        config = ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=300)
         sub = await js.pull_subscribe(bus.wildcard, stream=bus.stream, config=config)
         out: list[Stored] = []
         while len(out) < total:
