@@ -118,14 +118,10 @@ def drop_orphan_groups(conn: Connection) -> None:
     conn.execute(listings.delete().where(listings.c.grp.not_in(sa.select(targets.c.grp))))
 
 
-def listings_of(
-    conn: Connection, products: Sequence[str], channels: frozenset[str] | None = None
-) -> dict[tuple[str, str], StoredListing]:
-    """Every channel's (of ``channels`` when given) listing of ``products``' SKUs, by (channel, sku)."""
+def listings_of(conn: Connection, products: Sequence[str]) -> dict[tuple[str, str], StoredListing]:
+    """Every channel's listing of ``products``' SKUs, by (channel, sku)."""
     v = by_channel()
     query = sa.select(v).where(v.c.product.in_(sorted(set(products))))
-    if channels is not None:
-        query = query.where(v.c.channel.in_(sorted(channels)))
     return {(r.channel, r.sku): _listing(r) for r in conn.execute(query)}
 
 
