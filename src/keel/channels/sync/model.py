@@ -1,0 +1,147 @@
+"""The channel sync engine's domain: what each channel should show, what was pushed, and the connector port.
+
+Keel keeps one **desired state** per (channel, country, SKU): the quantity the channel may sell there (its
+ATP), and, when the catalog lists the SKU, the hash of the listing's content. Every change bumps the row's
+``version``; a push carries the version it read, and the row counts as pushed only up to that version, so a
+burst of changes collapses into the latest value and an older value is never marked as (or sent after) a
+newer one.
+
+A **connector** moves a batch of updates to one channel and says what happened to each (accepted, rejected
+for good, or to retry) and when the channel will take more. Connectors declare their limits
+(``Capabilities``); the engine paces itself by them and never by trial and error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class ItemState(StrEnum):
+    PENDING = "pending"  # a version newer than the pushed one waits (or backs off after a failure)
+    SYNCED = "synced"  # the channel holds the newest version
+    DEAD = "dead"  # failed ``max_attempts`` times; waits for an operator (retry, or a resync)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a connector's channel accepts, as the channel publishes it."""
+
+    batch_size: int = 500  # updates per request
+    rate_limit: int = 60  # requests per window
+    window_s: float = 60.0
+    delta: bool = True  # takes changed items only (False: every push is the full state)
+    read_back: bool = False  # can read the channel's values back (drift detection)
+    compare_and_set: bool = False  # refuses an update whose expected previous value is not the channel's
+    orders: bool = False  # hands orders over (download or webhook)
+    shipments: bool = False  # takes shipment, cancellation and refund updates
+
+
+@dataclass(frozen=True)
+class Update:
+    """One value for one listing, as pushed: the idempotency of a push is by (channel, country, sku, version)."""
+
+    sku: str
+    country: str
+    quantity: int
+    content: str | None
+    version: int
+    price: str | None = None  # from the pricing engine once it exists
+
+
+@dataclass(frozen=True)
+class Rejected:
+    sku: str
+    country: str
+    error: str
+    retry: bool  # True: a transient refusal (try again later); False: the channel will never take this value
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """What the channel did with a batch. ``error`` set: the whole batch failed (nothing counts as
+    accepted); ``retry_after_s`` set: the channel asked to wait that long before the next request."""
+
+    accepted: tuple[tuple[str, str], ...] = ()  # (sku, country)
+    rejected: tuple[Rejected, ...] = ()
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+class Connector(Protocol):
+    """The port every channel connector implements (webhook JSON, file feed, Shopify-style, Amazon-style)."""
+
+    kind: str
+    capabilities: Capabilities
+
+    def push(self, channel: str, updates: list[Update], key: str) -> PushResult:
+        """Send ``updates`` (at most ``capabilities.batch_size``) under idempotency ``key``; never raises for
+        a channel's failure: it is reported in the result."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """How Keel reaches one channel (stored; the secret is never shown again once set)."""
+
+    channel: str
+    connector: str  # "webhook"
+    url: str
+    secret: str
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    max_attempts: int = 8
+    timeout_s: float = 5.0
+
+
+def batch_key(channel: str, updates: list[Update]) -> str:
+    """The idempotency key of a batch: the same updates at the same versions give the same key, so a
+    redelivered batch is recognised by the channel."""
+    digest = hashlib.sha256(channel.encode())
+    for u in sorted(updates, key=lambda u: (u.sku, u.country)):
+        digest.update(f"\x00{u.sku}\x00{u.country}\x00{u.version}".encode())
+    return digest.hexdigest()[:32]
+
+
+def content_hash(payload_digest: str | None, state: str) -> str:
+    """The content value a channel is told for a listing: its payload's digest and its state."""
+    return f"{state}:{payload_digest or ''}"
+
+
+def backoff_s(attempt: int, rng: random.Random, base_s: float = 0.5, cap_s: float = 300.0) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^attempt)], so workers that
+    failed together do not retry together. (The attempt count lives in the database across processes and
+    restarts, so an in-process retry library does not fit; this is the whole formula.)"""
+    return rng.uniform(0.0, min(cap_s, base_s * 2 ** min(attempt, 30)))
+
+
+@dataclass
+class Window:
+    """A channel's request budget: at most ``limit`` requests in any ``window_s`` (a sliding window, the
+    strictest way a channel may count, with ``margin_s`` for requests that arrive later than they left),
+    plus any wait the channel asked for (429 Retry-After)."""
+
+    limit: int
+    window_s: float
+    margin_s: float = 0.05
+    sent: deque[float] = field(default_factory=deque)
+    not_before: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more request is allowed (0: now)."""
+        span = self.window_s + self.margin_s
+        while self.sent and now - self.sent[0] >= span:
+            self.sent.popleft()
+        free_at = self.sent[0] + span if len(self.sent) >= self.limit else now
+        return max(0.0, self.not_before - now, free_at - now)
+
+    def take(self, now: float) -> None:
+        self.sent.append(now)
+
+    def hold(self, now: float, seconds: float) -> None:
+        self.not_before = max(self.not_before, now + seconds)
