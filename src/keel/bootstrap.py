@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
-from keel.catalog import CatalogService
-from keel.channels import ChannelService
+from keel.catalog import LISTING_CHANGED, CatalogService
+from keel.channels import ChannelService, SyncService, sync_feeder, sync_pump
 from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
 from keel.inventory import (
+    AVAILABILITY_CHANGED,
     AvailabilityProjector,
     AvailabilityService,
     InventoryQueries,
@@ -44,11 +45,13 @@ class Keel:
     insights: InsightsService
     audit: AuditService
     access: AccessService
+    sync: SyncService
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
     def close(self) -> None:
         self.source.close()
+        self.sync.close()
         self.db.dispose()
 
 
@@ -77,6 +80,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         reporting_currency=settings.reporting_currency,
         source=source,
     )
+    sync = SyncService(db, channels.exists, availability.listed_of, threads=settings.sync_threads)
     return Keel(
         settings=settings,
         db=db,
@@ -97,7 +101,8 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             settings.session_hours,
             RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
         ),
-        consumers=_consumers(settings, db, events, source, stock, availability, orders, insights),
+        sync=sync,
+        consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )
 
@@ -120,6 +125,7 @@ def _consumers(
     availability: AvailabilityService,
     orders: Orders,
     insights: InsightsService,
+    sync: SyncService,
 ) -> ConsumerRegistry:
     """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
     first, so a backorder pass sees the listings the same stock produced (and the tower the listings)."""
@@ -130,4 +136,6 @@ def _consumers(
         BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
     )
     registry.add(TowerConsumer(insights.projector))
+    registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED))
+    registry.add_job(sync_pump(sync, settings.sync_interval_s))
     return registry

@@ -1,4 +1,5 @@
-"""Channels: the registry of sales channels and their availability policies.
+"""Channels: the registry of sales channels, their availability policies, and the sync engine
+that pushes Keel's state to them.
 
 The public face: other contexts, the web pages, the API/CLI composition and the benches import only these.
 It imports nothing from other contexts, so ``import keel.channels`` never loads inventory.
@@ -6,15 +7,32 @@ It imports nothing from other contexts, so ``import keel.channels`` never loads 
 
 from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChannel, Policy, Sources
 from keel.channels.service import CHANNEL_EVENTS, ChannelService, LocationDirectory
+from keel.channels.sync.consumers import FEEDER, PUMP, sync_feeder, sync_pump
+from keel.channels.sync.model import Capabilities, Connector, PushResult, Rejected, SyncConfig, Update
+from keel.channels.sync.service import ChannelSync, PassResult, SyncItem, SyncService
 
 __all__ = [
     "CHANNEL_EVENTS",
+    "FEEDER",
+    "PUMP",
+    "Capabilities",
     "Channel",
     "ChannelChanges",
     "ChannelKind",
     "ChannelService",
+    "ChannelSync",
+    "Connector",
     "CreateChannel",
     "LocationDirectory",
+    "PassResult",
     "Policy",
+    "PushResult",
+    "Rejected",
     "Sources",
+    "SyncConfig",
+    "SyncItem",
+    "SyncService",
+    "Update",
+    "sync_feeder",
+    "sync_pump",
 ]

@@ -54,6 +54,10 @@ class Settings:
     worker_interval_s: float = 0.05
     # How often, at most, the worker sources backordered order lines after stock has moved.
     backorder_interval_s: float = 5.0
+    # How often the worker looks for values owed to channels (docs/sync.md), and how many channels it pushes
+    # to at once.
+    sync_interval_s: float = 0.2
+    sync_threads: int = 8
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

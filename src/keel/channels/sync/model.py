@@ -145,3 +145,70 @@ class Window:
 
     def hold(self, now: float, seconds: float) -> None:
         self.not_before = max(self.not_before, now + seconds)
+
+
+CONNECTORS = ("webhook",)
+# (setting, lowest, highest): what a configuration may ask for
+LIMITS: dict[str, tuple[float, float]] = {
+    "batch_size": (1, 25_000),
+    "rate_limit": (1, 100_000),
+    "window_s": (0.1, 86_400),
+    "max_attempts": (1, 100),
+    "timeout_s": (0.1, 60),
+}
+UNKNOWN = "unknown field"
+
+
+def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tuple[str, str]]]:
+    """A channel's sync configuration from a document, or the (field, reason) problems that refuse it."""
+    if not isinstance(doc, dict):
+        return None, [("", "must be an object")]
+    problems: list[tuple[str, str]] = [(k, UNKNOWN) for k in doc if k not in {"connector", "url", "secret", *LIMITS}]
+    connector, url, secret = doc.get("connector", "webhook"), doc.get("url"), doc.get("secret")
+    if connector not in CONNECTORS:
+        problems.append(("connector", f"must be one of {', '.join(CONNECTORS)}"))
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2000 or "\x00" in url:
+        problems.append(("url", "must be an http(s) URL of at most 2000 characters"))
+    if not isinstance(secret, str) or not 8 <= len(secret) <= 200 or not secret.isprintable():
+        problems.append(("secret", "must be 8-200 printable characters"))
+    numbers: dict[str, float] = {}
+    for name, (low, high) in LIMITS.items():
+        if name not in doc:
+            continue
+        value = doc[name]
+        whole = name in {"batch_size", "rate_limit", "max_attempts"}
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+            problems.append((name, "must be a whole number" if whole else "must be a number"))
+        elif not low <= value <= high:
+            problems.append((name, f"must be between {low:g} and {high:g}"))
+        else:
+            numbers[name] = value
+    if problems:
+        return None, problems
+    caps = Capabilities(
+        batch_size=int(numbers.get("batch_size", 500)),
+        rate_limit=int(numbers.get("rate_limit", 60)),
+        window_s=float(numbers.get("window_s", 60.0)),
+    )
+    config = SyncConfig(
+        channel,
+        str(connector),
+        str(url),
+        str(secret),
+        caps,
+        int(numbers.get("max_attempts", 8)),
+        float(numbers.get("timeout_s", 5.0)),
+    )
+    return config, []
+
+
+def settings_of(config: SyncConfig) -> dict[str, float]:
+    """The stored form of a configuration's numbers (everything but connector, URL and secret)."""
+    c = config.capabilities
+    return {
+        "batch_size": c.batch_size,
+        "rate_limit": c.rate_limit,
+        "window_s": c.window_s,
+        "max_attempts": config.max_attempts,
+        "timeout_s": config.timeout_s,
+    }

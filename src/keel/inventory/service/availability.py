@@ -129,6 +129,11 @@ class AvailabilityService:
             out[sku].append(ListedQuantity(codes[ch], ctry, qty, bool(backorder), from_micros(updated)))
         return out
 
+    def listed_of(self, conn: Connection, channel: str) -> list[tuple[str, str, int]]:
+        """(country, sku, quantity) of every listing the channel was last told, as of ``conn``'s
+        transaction: the channel sync engine's starting state for a channel."""
+        return store.listed_of_channel(conn, self._channel_id(channel))
+
     def explain(
         self, sku: str, channel: str | None = None, country: str | None = None, scope: Scope = Scope.ALL
     ) -> list[AtpExplanation]:

@@ -24,6 +24,16 @@ def listed_snapshot(conn: Connection) -> dict[str, dict[tuple[int, str], tuple[i
     return listed
 
 
+def listed_of_channel(conn: Connection, channel_id: int) -> list[tuple[str, str, int]]:
+    """(country, sku, quantity) of every listing of one channel (a sync engine seeding a channel)."""
+    cur = dbapi_cursor(conn)
+    cur.execute(
+        f"SELECT country, sku, quantity FROM channel_availability WHERE channel_id = {placeholder(conn)}",
+        (channel_id,),
+    )
+    return [(country, sku, int(qty)) for country, sku, qty in cur.fetchall()]
+
+
 def save_listed(conn: Connection, rows: Sequence[tuple[int, str, str, int, bool]], now_us: int) -> None:
     """Insert or replace (channel_id, country, sku, quantity, backorder) listings."""
     ph = placeholder(conn)

@@ -1,0 +1,35 @@
+"""The sync engine's parts in a worker: the feeder (an event-log consumer) and the pump (a periodic job)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from keel.channels.sync.service import SyncService
+from keel.platform.consumers import HandlerConsumer, PeriodicJob
+from keel.platform.db import Database
+from keel.platform.events import Event, EventLog
+from keel.platform.sources import EventSource
+
+FEEDER = "channel-sync-feeder"
+PUMP = "channel-sync"
+
+
+def sync_feeder(
+    sync: SyncService, db: Database, events: EventLog, source: EventSource, availability: str, listing: str
+) -> HandlerConsumer:
+    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state; the
+    event types are named by the composition root (this context imports no other)."""
+
+    def handle(conn: Connection, batch: list[Event]) -> None:
+        sync.feed(conn, batch, availability, listing)
+
+    return HandlerConsumer(FEEDER, frozenset({availability, listing}), handle, db, events, source)
+
+
+def sync_pump(sync: SyncService, interval_s: float) -> PeriodicJob:
+    """Pushes what the channels this worker owns are owed; returns at once (the pushes run on threads)."""
+
+    def run() -> int:
+        return len(sync.run_pass(wait=False).channels)
+
+    return PeriodicJob(PUMP, interval_s, run)
