@@ -34,6 +34,7 @@ VALUES = {
 CODES = {
     "/locations/": WH_DE,
     "/channels/": WEB_DE,
+    "/sync/channels/": WEB_DE,
     "/geo/postal-codes/": "10115",
     "/catalog/families/": "apparel",
     "/catalog/profiles/": "web-store",
@@ -46,6 +47,7 @@ QUERIES = {
     "/catalog/products/{code}/compliance": "?profile=web-store",
     "/catalog/feeds/{channel}": "?format=csv",
 }
+SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "head-secret"}  # port 9: nothing answers
 VOLATILE = {"date", "set-cookie"}  # differ between any two responses
 
 
@@ -64,6 +66,7 @@ def seed(keel: Keel, client: TestClient) -> str:
     build_world(keel)
     shelf(keel, WEB_DE, MARKET)
     receive(keel, "SKU-1", WH_DE, 10)
+    keel.sync.configure(WEB_DE, SYNC)
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,

@@ -66,6 +66,7 @@ PROFILE = {
     "rules": [{"id": "title-required", "field": "title", "check": "required", "message": "Add a title."}],
 }
 PRODUCTS_CSV = "product,family,sku,title@de,size\nHAT,apparel,HAT-M,Hut,M\n"
+SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "fuzz-secret"}  # port 9: nothing answers
 CHANNEL = {"code": "b2b", "name": "B2B", "kind": "b2b", "countries": ["DE"], "currency": "EUR"}
 
 
@@ -82,6 +83,7 @@ def seed(keel: Keel) -> None:
     keel.stock.reserve("SKU-1", WH_DE, 1, 900, RESERVATION, None)
     keel.availability.catch_up()
     shelf(keel, WEB_DE, MARKET)  # products TEE (2 revisions) and CAP, listed on both channels
+    keel.sync.configure(WEB_DE, SYNC)
 
 
 # A step: (operation_id, request parts). A callable value is computed from the previous step's JSON body.
@@ -206,6 +208,16 @@ SUCCESS: dict[str, list[Step]] = {
     "catalog_readiness": [("catalog_readiness", {})],
     "get_catalog_feed": [("get_catalog_feed", {"path_parameters": {"channel": WEB_DE}, "query": {"format": "csv"}})],
     "get_catalog_feed_summary": [("get_catalog_feed_summary", {"path_parameters": {"channel": WEB_DE}})],
+    "list_channel_sync": [("list_channel_sync", {})],
+    "get_channel_sync": [("get_channel_sync", {"path_parameters": {"code": WEB_DE}})],
+    "configure_channel_sync": [("configure_channel_sync", {"path_parameters": {"code": MARKET}, "body": SYNC})],
+    "pause_channel_sync": [("pause_channel_sync", {"path_parameters": {"code": WEB_DE}})],
+    "resume_channel_sync": [("resume_channel_sync", {"path_parameters": {"code": WEB_DE}})],
+    "resync_channel_sync": [("resync_channel_sync", {"path_parameters": {"code": WEB_DE}})],
+    "retry_dead_channel_sync": [("retry_dead_channel_sync", {"path_parameters": {"code": WEB_DE}})],
+    "list_channel_sync_items": [
+        ("list_channel_sync_items", {"path_parameters": {"code": WEB_DE}, "query": {"state": "pending"}})
+    ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -12,10 +12,12 @@ from rich.table import Table
 
 from keel.channels.api import public
 from keel.channels.model import CreateChannel
+from keel.channels.sync.cli import app as sync_app
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, details, emit, fail, open_keel, page, refuse
 from keel.platform.errors import KeelError
 
 app = typer.Typer(help="Sales channels and their availability policies.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
 console = Console()
 Code = Annotated[str, typer.Argument(help="the channel code, e.g. web-de")]
 

@@ -67,7 +67,7 @@ class ChannelSync:
     pending: int
     synced: int
     dead: int
-    oldest_pending_s: float | None  # how long the oldest owed value has waited (the backlog's age)
+    oldest_pending_at: datetime | None  # when the oldest owed value changed (the backlog's age)
     lag_p50_s: float | None  # change committed -> channel accepted, over the last 15 minutes
     lag_p99_s: float | None
     requests: int  # in the last 15 minutes
@@ -220,7 +220,6 @@ class SyncService:
             lags = [lag for p in mine for lag in p.lags_ms]
             n = counts.get(r.channel, {})
             config = _config(r)
-            since = oldest.get(r.channel)
             out.append(
                 ChannelSync(
                     r.channel,
@@ -233,7 +232,7 @@ class SyncService:
                     n.get(store.PENDING, 0),
                     n.get(store.SYNCED, 0),
                     n.get(store.DEAD, 0),
-                    None if since is None else max(0.0, (now - since).total_seconds()),
+                    oldest.get(r.channel),
                     _percentile(lags, 0.50),
                     _percentile(lags, 0.99),
                     len(mine),

@@ -1,0 +1,221 @@
+"""HTTP API of the channel sync engine: configuration, status, the desired state, and operator actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, StrictInt
+
+from keel.access import ScopeDep
+from keel.channels.sync.service import ChannelSync, SyncItem
+from keel.deps import KeelDep
+from keel.platform.schemas import LongText, Number, StrictModel, Text
+
+router = APIRouter(tags=["channel sync"])
+CodePath = Annotated[str, Field(max_length=64)]
+
+
+class SyncSettings(StrictModel):
+    """How Keel reaches a channel. The secret signs every request (HMAC-SHA256) and is never shown again."""
+
+    connector: Literal["webhook"] = "webhook"
+    url: LongText = Field(examples=["https://hooks.example.com/keel"], description="http(s) base URL")
+    secret: Text = Field(description="8-200 printable characters; write-only")
+    batch_size: StrictInt | None = Field(None, description="updates per request (1-25,000; default 500)")
+    rate_limit: StrictInt | None = Field(None, description="requests per window (default 60)")
+    window_s: Number | None = Field(None, description="the rate limit's window in seconds (default 60)")
+    max_attempts: StrictInt | None = Field(None, description="attempts before a value is a dead letter (default 8)")
+    timeout_s: Number | None = Field(None, description="seconds to wait for the channel's answer (default 5)")
+
+
+class ChannelSyncPublic(BaseModel):
+    channel: str
+    connector: str
+    url: str
+    batch_size: int
+    rate_limit: int
+    window_s: float
+    max_attempts: int
+    paused: bool
+    owner: str | None = Field(description="the worker pushing to this channel now (None: none holds it)")
+    pending: int = Field(description="values owed to the channel (the backlog)")
+    synced: int
+    dead: int = Field(description="dead letters: values given up after max_attempts or refused for good")
+    oldest_pending_at: datetime | None = Field(description="when the oldest value still owed changed")
+    lag_p50_s: float | None = Field(description="change committed -> channel accepted, last 15 minutes")
+    lag_p99_s: float | None
+    requests: int = Field(description="requests sent in the last 15 minutes")
+    errors: int = Field(description="requests that failed as a whole in the last 15 minutes")
+    last_error: str | None
+    retry_at: datetime | None = Field(description="no request before this (backoff or the channel's Retry-After)")
+
+
+class SyncItemPublic(BaseModel):
+    country: str
+    sku: str
+    quantity: int
+    content: str | None
+    version: int
+    pushed_version: int
+    pushed_quantity: int | None
+    state: str
+    attempts: int
+    due_at: datetime
+    last_error: str | None
+    changed_at: datetime
+    pushed_at: datetime | None
+
+
+class SyncItemPage(BaseModel):
+    items: list[SyncItemPublic]
+    next_after: str | None = Field(description="pass as ``after`` for the next page (None: this is the last)")
+
+
+class SyncAction(BaseModel):
+    channel: str
+    changed: int = Field(description="rows or flags the action changed (0: nothing to do)")
+
+
+def public(s: ChannelSync) -> ChannelSyncPublic:
+    caps = s.capabilities
+    return ChannelSyncPublic(
+        channel=s.channel,
+        connector=s.connector,
+        url=s.url,
+        batch_size=caps.batch_size,
+        rate_limit=caps.rate_limit,
+        window_s=caps.window_s,
+        max_attempts=s.max_attempts,
+        paused=s.paused,
+        owner=s.owner,
+        pending=s.pending,
+        synced=s.synced,
+        dead=s.dead,
+        oldest_pending_at=s.oldest_pending_at,
+        lag_p50_s=s.lag_p50_s,
+        lag_p99_s=s.lag_p99_s,
+        requests=s.requests,
+        errors=s.errors,
+        last_error=s.last_error,
+        retry_at=s.retry_at,
+    )
+
+
+def item(i: SyncItem) -> SyncItemPublic:
+    return SyncItemPublic(**{k: v for k, v in i.__dict__.items() if k != "channel"})
+
+
+@router.get(
+    "/sync/channels",
+    response_model=list[ChannelSyncPublic],
+    operation_id="list_channel_sync",
+    summary="Sync status of every channel",
+)
+def list_sync(keel: KeelDep, scope: ScopeDep) -> list[ChannelSyncPublic]:
+    """Every channel with a sync configuration (that the caller sees): backlog, dead letters, lag p50/p99 and
+    errors over the last 15 minutes, the worker holding it, paused or not.
+
+    Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
+    """
+    return [public(s) for s in keel.sync.status(scope)]
+
+
+@router.get(
+    "/sync/channels/{code}",
+    response_model=ChannelSyncPublic,
+    operation_id="get_channel_sync",
+    summary="Sync status of a channel",
+)
+def get_sync(code: CodePath, keel: KeelDep, scope: ScopeDep) -> ChannelSyncPublic:
+    """One channel's sync status.
+
+    Refuses a channel without a sync configuration or outside the caller's restrictions (404). Idempotent.
+    """
+    return public(keel.sync.channel(code, scope))
+
+
+@router.put(
+    "/sync/channels/{code}",
+    response_model=ChannelSyncPublic,
+    operation_id="configure_channel_sync",
+    summary="Configure a channel's sync",
+)
+def configure_sync(code: CodePath, body: SyncSettings, keel: KeelDep, scope: ScopeDep) -> ChannelSyncPublic:
+    """Sets how Keel pushes to the channel: connector, URL, signing secret and the channel's limits. The first
+    configuration owes the channel every listing it has now; the pump starts pushing at once.
+
+    Refuses an unknown channel (404), one outside the caller's restrictions (403) and bad settings (422).
+    Idempotent: the same body again changes nothing.
+    """
+    doc = body.model_dump(exclude_none=True)
+    return public(keel.sync.configure(code, doc, scope))
+
+
+def _action(name: str, summary: str, doc: str) -> None:
+    def act(code: CodePath, keel: KeelDep, scope: ScopeDep) -> SyncAction:
+        done = getattr(keel.sync, name)(code, scope)
+        return SyncAction(channel=code, changed=int(done))
+
+    act.__doc__ = doc
+    router.post(
+        f"/sync/channels/{{code}}/{name.replace('_dead', '')}",
+        response_model=SyncAction,
+        operation_id=f"{name}_channel_sync",
+        summary=summary,
+    )(act)
+
+
+_action(
+    "pause",
+    "Pause a channel's sync",
+    "Stops pushing to the channel; changes keep coalescing into its desired state.\n\nRefuses a channel without "
+    "a sync configuration (404). Idempotent: ``changed`` is 0 when it was paused already.",
+)
+_action(
+    "resume",
+    "Resume a channel's sync",
+    "Pushes again, starting with the latest value of everything owed.\n\nRefuses a channel without a sync "
+    "configuration (404). Idempotent: ``changed`` is 0 when it was not paused.",
+)
+_action(
+    "resync",
+    "Resync a channel in full",
+    "Owes the channel every listing again, from Keel's current availability.\n\nRefuses a channel without a "
+    "sync configuration (404). Idempotent in effect: the channel ends with the same values.",
+)
+_action(
+    "retry_dead",
+    "Retry a channel's dead letters",
+    "Gives every dead letter of the channel a fresh round of attempts.\n\nRefuses a channel without a sync "
+    "configuration (404). Idempotent: ``changed`` is 0 when there are none.",
+)
+
+
+@router.get(
+    "/sync/channels/{code}/items",
+    response_model=SyncItemPage,
+    operation_id="list_channel_sync_items",
+    summary="A channel's desired state",
+)
+def list_items(
+    code: CodePath,
+    keel: KeelDep,
+    scope: ScopeDep,
+    state: Literal["pending", "synced", "dead"] | None = None,
+    after: Annotated[str | None, Query(max_length=80, description="``next_after`` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> SyncItemPage:
+    """What Keel wants the channel to show per (country, SKU), with the version the channel holds, attempts and
+    the last error, in SKU order one page at a time; ``state`` filters (``dead``: the dead letters).
+
+    Refuses a channel without a sync configuration (404) and paging values out of range (422). Idempotent.
+    """
+    key = None
+    if after:
+        sku, _, country = after.rpartition("@")
+        key = (sku, country)
+    rows = keel.sync.items(code, state, key, limit, scope)
+    last = rows[-1] if len(rows) == limit else None
+    return SyncItemPage(items=[item(r) for r in rows], next_after=f"{last.sku}@{last.country}" if last else None)
