@@ -259,3 +259,55 @@ def test_read_back_returns_the_held_state(market: Marketplace, connector: Webhoo
     ]
     unsigned = httpx.get(f"{market.url}/channels/ch01/inventory")
     assert unsigned.status_code == 401
+
+
+def test_the_window_slides_a_request_is_admitted_once_the_oldest_leaves_it() -> None:
+    clock = [100.0]
+    with Marketplace(secrets={"ch01": SECRET}, rate_limit=2, window_s=10.0, monotonic=lambda: clock[0]) as market:
+        c = WebhookConnector(market.url, SECRET, timeout_s=2.0)
+        try:
+            results = []
+            for t, version in ((100.0, 1), (104.0, 2), (109.9, 3), (110.0, 4), (113.9, 5), (114.0, 6)):
+                clock[0] = t
+                results.append(_push(c, _batch(version=version)))
+        finally:
+            c.close()
+        # the 100.0 request leaves at 110.0, the 104.0 one at 114.0
+        assert [r.error is None for r in results] == [True, True, False, True, False, True]
+        assert [r.retry_after_s for r in results] == [None, None, 1.0, None, 1.0, None]
+        assert market.stats.rate_limit_violations == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "key", "status"),
+    [
+        ("/channels/nope/inventory", b"{}", "k", 404),
+        ("/channels/ch01/other", b"{}", "k", 404),
+        ("/channels/ch01/inventory", b"not json", "k", 400),
+        ("/channels/ch01/inventory", b'{"channel": "ch02", "items": []}', "k", 400),
+        ("/channels/ch01/inventory", b'{"channel": "ch01", "items": [{"sku": "A"}]}', "k", 400),
+        (
+            "/channels/ch01/inventory",
+            b'{"channel": "ch01", "items": [{"sku": "A", "country": "DE", "quantity": true, '
+            b'"content": null, "price": null, "version": 1}]}',
+            "k",
+            400,
+        ),
+        (
+            "/channels/ch01/inventory",
+            b'{"channel": "ch01", "items": [{"sku": "A", "country": "DE", "quantity": 1, '
+            b'"content": null, "price": null, "version": 1}]}',
+            "",
+            400,
+        ),
+    ],
+)
+def test_a_malformed_request_is_refused_and_changes_nothing(
+    market: Marketplace, path: str, body: bytes, key: str, status: int
+) -> None:
+    ts = str(int(time.time()))
+    headers = {"X-Keel-Timestamp": ts, "X-Keel-Signature": sign(SECRET, ts, body), "Idempotency-Key": key}
+    response = httpx.post(f"{market.url}{path}", content=body, headers=headers)
+    assert response.status_code == status
+    assert market.state("ch01") == {} and market.accepted_at == {} and market.stats.pushes == 0
+    assert [r.status for r in market.refusals] == ([400] if status == 400 else [])

@@ -18,8 +18,8 @@ channel's values back) and is strict the way real marketplaces are:
   nothing (``duplicates``). An answer that asked for a retry (partial success) is not remembered, so the
   retry is processed anew.
 - **Faults**, drawn with a seeded ``random.Random`` for ``fault_rate`` of the admitted POSTs, among
-  ``faults``: ``error`` (503, nothing applied), ``timeout`` (applied, answered after ``stall_s``: later than
-  the client waits), ``drop`` (the connection closed without an answer, nothing applied), ``malformed``
+  ``faults``: ``error`` (503, nothing applied), ``timeout`` (applied, answered after ``stall_s``: set it longer
+  than the client waits), ``drop`` (the connection closed without an answer, nothing applied), ``malformed``
   (applied, 200 with a body that is not JSON), ``partial`` (some items refused with ``retry: true``).
 
 Each item applied records ``accepted_at[(channel, sku, country, version)] = time.time()``, so a bench can
@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -103,7 +103,8 @@ class Marketplace:
         fault_rate: float = 0.0,
         faults: Iterable[str] = FAULTS,
         seed: int = 0,
-        stall_s: float = 1.0,
+        stall_s: float = 6.0,  # the timeout fault's delay: longer than the connector's default timeout (5 s)
+        monotonic: Callable[[], float] = time.monotonic,  # the rate limit's clock (tests move it by hand)
     ) -> None:
         self.faults = tuple(faults)
         unknown = set(self.faults) - set(FAULTS)
@@ -112,6 +113,7 @@ class Marketplace:
         self.secrets = dict(secrets)
         self.fault_rate = fault_rate
         self.stall_s = stall_s
+        self._monotonic = monotonic
         self.accepted_at: dict[tuple[str, str, str, int], float] = {}
         self.refusals: list[Refusal] = []
         self._limits = {ch: (limits or {}).get(ch, (rate_limit, window_s)) for ch in self.secrets}
@@ -193,7 +195,7 @@ class Marketplace:
             if not _verify(self.secrets[channel], headers.get("x-keel-timestamp", ""), body, signature, time.time()):
                 self._stats.unauthorized += 1
                 return self._refuse(channel, 401, "bad or missing signature, or a stale timestamp")
-            wait = self._admit(channel, time.monotonic())
+            wait = self._admit(channel, self._monotonic())
             if wait is not None:
                 self._stats.rate_limit_violations += 1
                 self.refusals.append(Refusal(channel, 429, "rate limit"))
@@ -346,9 +348,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("GET", b"")
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
         if not 0 <= length <= MAX_BODY:
-            self.send_error(413)
+            self.close_connection = True  # the rest of the stream cannot be framed
+            self.send_error(400 if length < 0 else 413)
             return
         self._serve("POST", self.rfile.read(length))
 
