@@ -135,7 +135,9 @@ class Window:
     def wait(self, now: float) -> float:
         """Seconds until one more request is allowed (0: now)."""
         span = self.window_s + self.margin_s
-        while self.sent and now - self.sent[0] >= span:
+        # the same sum as ``free_at`` below: with ``now - sent[0] >= span`` float rounding could keep an entry
+        # yet report it free (wait 0), letting any number of requests through at that instant
+        while self.sent and self.sent[0] + span <= now:
             self.sent.popleft()
         free_at = self.sent[0] + span if len(self.sent) >= self.limit else now
         return max(0.0, self.not_before - now, free_at - now)

@@ -1,0 +1,197 @@
+"""The webhook JSON connector: signed batches POSTed to a channel's endpoint.
+
+A push is one request, ``POST {url}/channels/{channel}/inventory`` with the body
+``{"channel": ..., "items": [{"sku", "country", "quantity", "content", "price", "version"}]}`` and the headers
+``X-Keel-Timestamp`` (unix seconds), ``X-Keel-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>``
+and ``Idempotency-Key``. The channel answers ``{"accepted": [{"sku", "country"}], "rejected": [{"sku",
+"country", "error", "retry"}]}``.
+
+The connector never raises for what a channel does: a refusal, an unexpected status, a timeout, a dropped
+connection or an answer that does not parse all become a ``PushResult`` with ``error`` set, so the engine
+retries the batch (under the same key) or dead-letters it. An answer is trusted only when its shape is exactly
+right and it speaks only of the items sent; otherwise the whole batch counts as failed, since a half-understood
+answer could mark an item synced that the channel never took.
+
+``verify`` is the other side of the signature, for anything that receives Keel-style signed requests (the
+inbound order webhooks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from keel.channels.sync.model import Capabilities, PushResult, Rejected, Update
+
+TIMESTAMP_HEADER = "X-Keel-Timestamp"
+SIGNATURE_HEADER = "X-Keel-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DEFAULT_RETRY_AFTER_S = 1.0
+MAX_RETRY_AFTER_S = 3600.0  # a channel asking for more is clamped: the engine re-asks rather than sleeps a day
+MALFORMED = "malformed response"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Keel-Signature`` value of ``body`` sent at ``timestamp`` (unix seconds, as sent)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance_s: float = 300.0) -> bool:
+    """Whether ``signature`` is ``body``'s signature at ``timestamp`` and ``timestamp`` is within ``tolerance_s``
+    of ``now`` (either way: a replayed old request and a clock far ahead are both refused)."""
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent) > tolerance_s:
+        return False
+    # compare_digest on equal-typed ASCII strings: no early exit that would leak how much of a guess matched
+    expected = sign(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+class WebhookConnector:
+    """Pushes batches to one channel endpoint family (``{url}/channels/{channel}/...``) with one HTTP client,
+    kept for its connection pool and closed by ``close()``."""
+
+    kind = "webhook"
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        capabilities: Capabilities | None = None,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.capabilities = capabilities or Capabilities()
+        self._secret = secret
+        self._clock = clock
+        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, transport=transport)
+
+    def push(self, channel: str, updates: list[Update], key: str) -> PushResult:
+        """Send ``updates`` to ``channel`` under idempotency ``key``; every failure is reported in the result."""
+        if not updates:
+            return PushResult()
+        body = json.dumps(
+            {"channel": channel, "items": [_item(u) for u in updates]}, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        timestamp = str(int(self._clock()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            IDEMPOTENCY_HEADER: key,
+        }
+        try:
+            response = self._client.post(f"{self.url}/channels/{channel}/inventory", content=body, headers=headers)
+        except httpx.TimeoutException:
+            return PushResult(error="timeout")
+        except httpx.HTTPError as exc:  # refused, reset, closed without an answer, bad framing
+            return PushResult(error=f"connection error: {type(exc).__name__}")
+        return _result(response, updates)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _item(u: Update) -> dict[str, Any]:
+    return {
+        "sku": u.sku,
+        "country": u.country,
+        "quantity": u.quantity,
+        "content": u.content,
+        "price": u.price,
+        "version": u.version,
+    }
+
+
+def _result(response: httpx.Response, updates: list[Update]) -> PushResult:
+    status = response.status_code
+    if status == 429:
+        return PushResult(error="rate limited (429)", retry_after_s=_retry_after(response))
+    if not 200 <= status < 300:
+        # a 503 may say when to come back too; other statuses are retried on the engine's backoff
+        wait = _retry_after(response) if "retry-after" in response.headers else None
+        return PushResult(error=f"HTTP {status}{_detail(response)}", retry_after_s=wait)
+    try:
+        answer = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return PushResult(error=f"{MALFORMED}: not JSON")
+    parsed = _parse(answer, {(u.sku, u.country) for u in updates})
+    if parsed is None:
+        return PushResult(error=MALFORMED)
+    accepted, rejected = parsed
+    answered = set(accepted) | {(r.sku, r.country) for r in rejected}
+    # an item the channel did not mention was not taken: retry it rather than assume either way
+    silent = tuple(
+        Rejected(u.sku, u.country, "not acknowledged", retry=True)
+        for u in updates
+        if (u.sku, u.country) not in answered
+    )
+    return PushResult(accepted=accepted, rejected=rejected + silent)
+
+
+def _parse(
+    answer: object, sent: set[tuple[str, str]]
+) -> tuple[tuple[tuple[str, str], ...], tuple[Rejected, ...]] | None:
+    """The answer's accepted pairs and rejections, or None when anything in it is off: not the documented
+    shape, a wrong type, an item that was not sent, an item answered twice."""
+    if not isinstance(answer, dict):
+        return None
+    acc, rej = answer.get("accepted"), answer.get("rejected")
+    if not isinstance(acc, list) or not isinstance(rej, list):
+        return None
+    seen: set[tuple[str, str]] = set()
+    accepted: list[tuple[str, str]] = []
+    rejected: list[Rejected] = []
+    for i, entry in enumerate(acc + rej):
+        pair = _pair(entry)
+        if pair is None or pair not in sent or pair in seen:
+            return None
+        seen.add(pair)
+        if i < len(acc):
+            accepted.append(pair)
+            continue
+        error, retry = entry.get("error"), entry.get("retry")
+        if not isinstance(error, str) or not isinstance(retry, bool):
+            return None
+        rejected.append(Rejected(pair[0], pair[1], error[:200], retry))
+    return tuple(accepted), tuple(rejected)
+
+
+def _pair(entry: object) -> tuple[str, str] | None:
+    if not isinstance(entry, dict):
+        return None
+    sku, country = entry.get("sku"), entry.get("country")
+    if not isinstance(sku, str) or not isinstance(country, str):
+        return None
+    return sku, country
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Retry-After in seconds (the delay form; the HTTP-date form and junk fall back to the default)."""
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return DEFAULT_RETRY_AFTER_S
+    if not math.isfinite(seconds) or seconds < 0:
+        return DEFAULT_RETRY_AFTER_S
+    return min(seconds, MAX_RETRY_AFTER_S)
+
+
+def _detail(response: httpx.Response) -> str:
+    """A short, printable hint from an error body (a channel's body is untrusted and may be huge)."""
+    text = response.content[:120].decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() else " " for c in text).strip()
+    return f": {text}" if text else ""

@@ -1,0 +1,380 @@
+"""A marketplace, as the twin's channels see it: a local HTTP server that takes signed inventory batches, enforces
+its rate limit, keeps what it accepted and fails at random, for the connector tests, the sync bench and the demo.
+
+It plays the remote side of the webhook connector (``POST /channels/{channel}/inventory``, ``GET`` to read the
+channel's values back) and is strict the way real marketplaces are:
+
+- **Signatures.** Each channel has its secret; a request whose ``X-Keel-Signature`` is not
+  ``sha256=<HMAC-SHA256(secret, "<timestamp>." + body)>`` or whose ``X-Keel-Timestamp`` is more than 5 minutes
+  off is refused with 401 and recorded in ``refusals``. (The check is written here again rather than imported
+  from the connector: a marketplace does not share Keel's code, and a mistake in the connector's signing must
+  fail against it.)
+- **Rate limit.** At most ``rate_limit`` requests per channel in any sliding ``window_s``; one more gets 429
+  with ``Retry-After`` (whole seconds, rounded up) and counts as a ``rate_limit_violation``. Only the
+  requests let through count towards the window.
+- **Versions.** Per (channel, sku, country) it keeps the newest (quantity, content, price, version); an older
+  version is acknowledged but changes nothing (``stale``), the same version again is a no-op.
+- **Idempotency.** A request whose ``Idempotency-Key`` was answered before gets that answer again and changes
+  nothing (``duplicates``). An answer that asked for a retry (partial success) is not remembered, so the
+  retry is processed anew.
+- **Faults**, drawn with a seeded ``random.Random`` for ``fault_rate`` of the admitted POSTs, among
+  ``faults``: ``error`` (503, nothing applied), ``timeout`` (applied, answered after ``stall_s``: set it longer
+  than the client waits), ``drop`` (the connection closed without an answer, nothing applied), ``malformed``
+  (applied, 200 with a body that is not JSON), ``partial`` (some items refused with ``retry: true``).
+
+Each item applied records ``accepted_at[(channel, sku, country, version)] = time.time()``, so a bench can
+measure the lag from a commit to the marketplace holding the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import random
+import re
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+FAULTS = ("error", "timeout", "drop", "malformed", "partial")
+TOLERANCE_S = 300.0
+PATH = re.compile(r"^/channels/([A-Za-z0-9_.-]{1,64})/inventory$")
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Held:
+    """What the marketplace shows for one listing."""
+
+    quantity: int
+    content: str | None
+    price: str | None
+    version: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    channel: str
+    status: int
+    reason: str
+
+
+@dataclass
+class Stats:
+    requests: int = 0  # every request that reached a channel's endpoint
+    pushes: int = 0  # POSTs processed (applied, in part or whole)
+    items_applied: int = 0  # items that replaced a value (or set a first one)
+    stale: int = 0  # items older than the value held: acknowledged, not applied
+    duplicates: int = 0  # requests answered from the idempotency record
+    unauthorized: int = 0
+    bad_requests: int = 0
+    rate_limit_violations: int = 0
+    faults_injected: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    stall: bool = False  # answer only after ``stall_s``
+    drop: bool = False  # close the connection without answering
+
+
+class Marketplace:
+    """The simulator. ``secrets`` names the channels it serves; ``limits`` overrides ``(rate_limit, window_s)``
+    per channel. Use as a context manager, or ``start()``/``stop()``; ``url`` is valid once started."""
+
+    def __init__(
+        self,
+        secrets: Mapping[str, str],
+        *,
+        rate_limit: int = 60,
+        window_s: float = 60.0,
+        limits: Mapping[str, tuple[int, float]] | None = None,
+        fault_rate: float = 0.0,
+        faults: Iterable[str] = FAULTS,
+        seed: int = 0,
+        stall_s: float = 6.0,  # the timeout fault's delay: longer than the connector's default timeout (5 s)
+        monotonic: Callable[[], float] = time.monotonic,  # the rate limit's clock (tests move it by hand)
+    ) -> None:
+        self.faults = tuple(faults)
+        unknown = set(self.faults) - set(FAULTS)
+        if unknown or not self.faults or not 0.0 <= fault_rate <= 1.0:
+            raise ValueError(f"faults must be among {FAULTS} and fault_rate in [0, 1] (got {sorted(unknown)})")
+        self.secrets = dict(secrets)
+        self.fault_rate = fault_rate
+        self.stall_s = stall_s
+        self._monotonic = monotonic
+        self.accepted_at: dict[tuple[str, str, str, int], float] = {}
+        self.refusals: list[Refusal] = []
+        self._limits = {ch: (limits or {}).get(ch, (rate_limit, window_s)) for ch in self.secrets}
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._held: dict[str, dict[tuple[str, str], Held]] = {ch: {} for ch in self.secrets}
+        self._sent: dict[str, deque[float]] = {ch: deque() for ch in self.secrets}
+        self._answers: dict[tuple[str, str], Reply] = {}
+        self._stats = Stats()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the marketplace is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Marketplace:
+        handler = type("Handler", (_Handler,), {"market": self})
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="marketplace", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Marketplace:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def stalled(self) -> bool:
+        """Wait ``stall_s`` before a late answer; True when the marketplace stopped meanwhile."""
+        return self._stopping.wait(self.stall_s)
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    def state(self, channel: str) -> dict[tuple[str, str], tuple[int, str | None, int]]:
+        """(sku, country) -> (quantity, content, version) as the channel shows it."""
+        with self._lock:
+            return {k: (h.quantity, h.content, h.version) for k, h in self._held[channel].items()}
+
+    def held(self, channel: str) -> dict[tuple[str, str], Held]:
+        with self._lock:
+            return dict(self._held[channel])
+
+    @property
+    def stats(self) -> Stats:
+        """A copy of the counters."""
+        with self._lock:
+            return replace(self._stats, faults_injected=dict(self._stats.faults_injected))
+
+    # -- requests (called from the HTTP handler's threads) ----------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        match = PATH.match(path)
+        if match is None or match.group(1) not in self.secrets:
+            return _json(404, {"error": "no such channel endpoint"})
+        channel = match.group(1)
+        with self._lock:
+            self._stats.requests += 1
+            signature = headers.get("x-keel-signature", "")
+            if not _verify(self.secrets[channel], headers.get("x-keel-timestamp", ""), body, signature, time.time()):
+                self._stats.unauthorized += 1
+                return self._refuse(channel, 401, "bad or missing signature, or a stale timestamp")
+            wait = self._admit(channel, self._monotonic())
+            if wait is not None:
+                self._stats.rate_limit_violations += 1
+                self.refusals.append(Refusal(channel, 429, "rate limit"))
+                retry_after = str(max(1, math.ceil(wait)))
+                return _json(429, {"error": "rate limit exceeded"}, (("Retry-After", retry_after),))
+            if method == "GET":
+                return _json(200, [_held_json(k, h) for k, h in sorted(self._held[channel].items())])
+            return self._push(channel, headers.get("idempotency-key", ""), body)
+
+    def _admit(self, channel: str, now: float) -> float | None:
+        """None when one more request fits the channel's sliding window (and counts it), else the wait."""
+        limit, window = self._limits[channel]
+        sent = self._sent[channel]
+        while sent and now - sent[0] >= window:
+            sent.popleft()
+        if len(sent) >= limit:
+            return sent[0] + window - now
+        sent.append(now)
+        return None
+
+    def _push(self, channel: str, key: str, body: bytes) -> Reply:
+        if not key:
+            return self._refuse(channel, 400, "missing Idempotency-Key")
+        if (channel, key) in self._answers:
+            self._stats.duplicates += 1
+            return self._answers[(channel, key)]
+        items = _items(body, channel)
+        if items is None:
+            return self._refuse(channel, 400, "body is not a valid inventory batch")
+        fault = self._rng.choice(self.faults) if self._rng.random() < self.fault_rate else None
+        if fault is not None:
+            self._stats.faults_injected[fault] = self._stats.faults_injected.get(fault, 0) + 1
+        if fault == "error":
+            return _json(503, {"error": "service unavailable"})
+        if fault == "drop":
+            return Reply(0, drop=True)
+        refused = set(self._rng.sample(range(len(items)), max(1, len(items) // 2))) if fault == "partial" else set()
+        accepted: list[dict[str, str]] = []
+        rejected: list[dict[str, Any]] = []
+        now = time.time()
+        self._stats.pushes += 1
+        for i, item in enumerate(items):
+            pair = {"sku": item["sku"], "country": item["country"]}
+            if i in refused:
+                rejected.append({**pair, "error": "temporarily unavailable", "retry": True})
+            elif item["quantity"] < 0:
+                rejected.append({**pair, "error": "quantity must not be negative", "retry": False})
+            else:
+                self._apply(channel, item, now)
+                accepted.append(pair)
+        reply = _json(200, {"accepted": accepted, "rejected": rejected})
+        if not refused:
+            self._answers[(channel, key)] = reply
+        if fault == "timeout":
+            return replace(reply, stall=True)
+        if fault == "malformed":
+            return Reply(200, b'{"accepted": [{"sku": ', (("Content-Type", "application/json"),))
+        return reply
+
+    def _apply(self, channel: str, item: dict[str, Any], now: float) -> None:
+        where = (item["sku"], item["country"])
+        old = self._held[channel].get(where)
+        if old is not None and old.version > item["version"]:
+            self._stats.stale += 1
+            return
+        if old is not None and old.version == item["version"]:
+            return
+        self._held[channel][where] = Held(item["quantity"], item["content"], item["price"], item["version"])
+        self.accepted_at[(channel, *where, item["version"])] = now
+        self._stats.items_applied += 1
+
+    def _refuse(self, channel: str, status: int, reason: str) -> Reply:
+        if status == 400:
+            self._stats.bad_requests += 1
+        self.refusals.append(Refusal(channel, status, reason))
+        return _json(status, {"error": reason})
+
+
+def _verify(secret: str, timestamp: str, body: bytes, signature: str, now: float) -> bool:
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > TOLERANCE_S:
+        return False
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"sha256={mac}".encode(), signature.encode("utf-8", "replace"))
+
+
+def _items(body: bytes, channel: str) -> list[dict[str, Any]] | None:
+    """The batch's items when the body is exactly the documented shape, else None."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("channel") != channel or not isinstance(doc.get("items"), list):
+        return None
+    items: list[dict[str, Any]] = doc["items"]
+    seen = set()
+    for item in items:
+        if not isinstance(item, dict) or not _valid(item) or (item["sku"], item["country"]) in seen:
+            return None
+        seen.add((item["sku"], item["country"]))
+    return items if items else None
+
+
+def _valid(item: dict[str, Any]) -> bool:
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    return (
+        isinstance(item.get("sku"), str)
+        and isinstance(item.get("country"), str)
+        and is_int(item.get("quantity"))
+        and is_int(item.get("version"))
+        and isinstance(item.get("content"), str | None)
+        and isinstance(item.get("price"), str | None)
+    )
+
+
+def _held_json(where: tuple[str, str], h: Held) -> dict[str, Any]:
+    return {
+        "sku": where[0],
+        "country": where[1],
+        "quantity": h.quantity,
+        "content": h.content,
+        "price": h.price,
+        "version": h.version,
+    }
+
+
+def _json(status: int, doc: object, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+    return Reply(
+        status, json.dumps(doc, separators=(",", ":")).encode(), (("Content-Type", "application/json"), *headers)
+    )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stalled answer must not hold up stop()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that hangs up mid-request (its timeout, a test ending) is ordinary here; a bug is not
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    market: Marketplace
+    protocol_version = "HTTP/1.1"  # keep-alive, as the connector's pooled client expects
+    timeout = 30  # an idle kept-alive connection is closed after this
+    disable_nagle_algorithm = True  # headers and body leave as two writes: Nagle would hold the body ~40 ms
+
+    def do_GET(self) -> None:
+        self._serve("GET", b"")
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self.close_connection = True  # the rest of the stream cannot be framed
+            self.send_error(400 if length < 0 else 413)
+            return
+        self._serve("POST", self.rfile.read(length))
+
+    def _serve(self, method: str, body: bytes) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.market.handle(method, self.path, headers, body)
+        if reply.drop:
+            self.close_connection = True
+            return
+        if reply.stall and self.market.stalled():
+            return
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except OSError:  # the client gave up first (the timeout fault): nothing to tell it
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
