@@ -80,7 +80,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         reporting_currency=settings.reporting_currency,
         source=source,
     )
-    sync = SyncService(db, channels.exists, availability.listed_of, threads=settings.sync_threads)
+    sync = SyncService(
+        db, channels.exists, availability.listed_of, threads=settings.sync_threads, lease_s=settings.sync_lease_s
+    )
     return Keel(
         settings=settings,
         db=db,

@@ -3,8 +3,7 @@
 from keel.access import store as access_store
 from keel.audit import store as audit_store
 from keel.catalog import store as catalog_store
-from keel.channels import store as channels_store
-from keel.channels.sync import store as sync_store
+from keel.channels import store as channels_store  # its package registers the sync engine's tables too
 from keel.fx import store as fx_store
 from keel.geo import store as geo_store
 from keel.insights import store as insights_store
@@ -23,5 +22,4 @@ __all__ = [
     "insights_store",
     "inventory_store",
     "orders_store",
-    "sync_store",
 ]

@@ -9,7 +9,8 @@ from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChan
 from keel.channels.service import CHANNEL_EVENTS, ChannelService, LocationDirectory
 from keel.channels.sync.consumers import FEEDER, PUMP, sync_feeder, sync_pump
 from keel.channels.sync.model import Capabilities, Connector, PushResult, Rejected, SyncConfig, Update
-from keel.channels.sync.service import ChannelSync, PassResult, SyncItem, SyncService
+from keel.channels.sync.pump import PassResult
+from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
 
 __all__ = [
     "CHANNEL_EVENTS",

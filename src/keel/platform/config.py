@@ -58,6 +58,9 @@ class Settings:
     # to at once.
     sync_interval_s: float = 0.2
     sync_threads: int = 8
+    # How long a worker holds a channel without renewing it: after a crash, another worker takes the channel
+    # over within this time.
+    sync_lease_s: float = 30.0
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

@@ -5,41 +5,23 @@ Two moving parts, both registered in ``bootstrap``:
 - the **feeder**, an event-log consumer: ``availability.changed`` sets the desired quantity of (channel,
   country, SKU) and ``listing.changed`` its content value, each as a new version of the row, in the
   transaction that moves the feeder's offset;
-- the **pump**, a periodic job: each worker process owns a fair share of the configured channels through a
-  lease, and for each one it owns sends the due rows in batches, never faster than the channel allows.
-  The network call happens outside any transaction; its outcome is recorded by version, so a late answer
-  can never mark an older value as the channel's current one.
+- the **pump** (``keel.channels.sync.pump``), a periodic job that pushes what is owed.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import random
-import socket
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from keel.channels.sync import store
-from keel.channels.sync.model import (
-    Capabilities,
-    Connector,
-    PushResult,
-    SyncConfig,
-    Update,
-    Window,
-    backoff_s,
-    batch_key,
-    parse_config,
-    settings_of,
-)
+from keel.channels.sync.model import Capabilities, Connector, SyncConfig, parse_config, settings_of
+from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
@@ -47,8 +29,6 @@ from keel.platform.events import Event
 from keel.platform.scope import Scope
 
 Listed = Callable[[Connection, str], list[tuple[str, str, int]]]  # channel -> (country, sku, quantity)
-_DONE: Future[None] = Future()
-_DONE.set_result(None)
 HEALTH_WINDOW = timedelta(minutes=15)
 KEEP_PUSHES = timedelta(hours=24)
 
@@ -94,29 +74,6 @@ class SyncItem:
     pushed_at: datetime | None
 
 
-@dataclass
-class PassResult:
-    requests: int = 0
-    accepted: int = 0
-    failed: int = 0
-    channels: list[str] = field(default_factory=list)
-
-
-def default_connector(config: SyncConfig) -> Connector:
-    from keel.channels.sync.webhook import WebhookConnector  # the only kind so far; loaded when first used
-
-    return WebhookConnector(config.url, config.secret, config.capabilities, config.timeout_s)
-
-
-def _config(row: store.ChannelRow) -> SyncConfig:
-    config, problems = parse_config(
-        row.channel, {"connector": row.connector, "url": row.url, "secret": row.secret, **row.settings}
-    )
-    if config is None:  # stored configurations were checked on the way in
-        raise ValueError(f"stored sync configuration of {row.channel} does not parse: {problems}")
-    return config
-
-
 def _percentile(values: list[int], share: float) -> float | None:
     if not values:
         return None
@@ -136,22 +93,22 @@ class SyncService:
         lease_s: float = 30.0,
         max_requests_per_pass: int = 20,
         threads: int = 8,
+        backoff_base_s: float = 0.5,
         rng: random.Random | None = None,
     ) -> None:
         self.db = db
         self.channel_exists = channel_exists
         self.listed = listed
-        self.connectors = connectors
-        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.lease_s = lease_s
-        self.max_requests_per_pass = max_requests_per_pass
-        self.rng = rng or random.Random()
-        self.threads = threads
-        self._open: dict[str, tuple[SyncConfig, Connector]] = {}
-        self._windows: dict[str, Window] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._busy: dict[str, Future[None]] = {}
-        self._lock = threading.Lock()  # the pass's totals, updated from the channels' threads
+        self.pump = Pump(
+            db,
+            connectors,
+            worker=worker,
+            lease_s=lease_s,
+            max_requests_per_pass=max_requests_per_pass,
+            threads=threads,
+            backoff_base_s=backoff_base_s,
+            rng=rng,
+        )
 
     # -- configuration and operations ---------------------------------------------------------------------
     def configure(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> ChannelSync:
@@ -219,7 +176,7 @@ class SyncService:
             mine = [p for p in pushes if p.channel == r.channel]
             lags = [lag for p in mine for lag in p.lags_ms]
             n = counts.get(r.channel, {})
-            config = _config(r)
+            config = stored_config(r)
             out.append(
                 ChannelSync(
                     r.channel,
@@ -286,147 +243,14 @@ class SyncService:
         store.set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], utcnow())
 
     # -- the pump -------------------------------------------------------------------------------------------
-    def run_pass(self, wait: bool = True) -> PassResult:
-        """One pass of this worker: renew its share of the channels, then push what each owes, each channel
-        on a thread of its own (at most ``threads`` at once, one request in flight per channel), so a slow
-        or failing channel never holds up the others or the worker's event consumers. ``wait``: return when
-        the pushes are done (tests, benches); otherwise the channels still busy from an earlier pass are
-        skipped and the pass returns at once (the worker's periodic job)."""
-        result = PassResult()
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="keel-sync")
-        started = []
-        for row in self._share():
-            if row.paused or self._busy.get(row.channel, _DONE).running():
-                continue
-            result.channels.append(row.channel)
-            started.append(future := self._pool.submit(self._push_channel, row, result))
-            self._busy[row.channel] = future
-        for future in started if wait else ():
-            future.result()
-        return result
-
-    def _share(self) -> list[store.ChannelRow]:
-        """Claim a fair share of the configured channels (channels / live workers, rounded up), keep the
-        ones held, let go of the surplus; the channels this worker owns after the pass."""
-        now = utcnow()
-        until = now + timedelta(seconds=self.lease_s)
-        with self.db.write() as conn:
-            store.heartbeat(conn, self.worker, now)
-            rows = store.channel_rows(conn)
-            share = math.ceil(len(rows) / max(1, store.live_workers(conn, now - timedelta(seconds=self.lease_s))))
-            held = [r for r in rows if r.owner == self.worker and r.lease_until is not None and r.lease_until >= now]
-            surplus = held[share:]
-            mine = [r for r in held[:share] if store.claim(conn, r.channel, self.worker, now, until)]
-            for r in rows:
-                if len(mine) >= share:
-                    break
-                if r not in held and store.claim(conn, r.channel, self.worker, now, until):
-                    mine.append(r)
-            if surplus:
-                store.release(conn, self.worker, [r.channel for r in surplus])
-        for gone in set(self._windows) - {r.channel for r in mine}:
-            self._windows.pop(gone)
-        return mine
-
-    def _connector(self, row: store.ChannelRow) -> tuple[SyncConfig, Connector]:
-        config = _config(row)
-        opened = self._open.get(row.channel)
-        if opened is None or opened[0] != config:
-            if opened is not None:
-                opened[1].close()
-            opened = self._open[row.channel] = (config, self.connectors(config))
-        return opened
-
-    def _window(self, config: SyncConfig) -> Window:
-        """The channel's request budget; a channel just taken over starts from the requests its previous
-        owner recorded within the window, so a takeover never doubles the rate."""
-        caps = config.capabilities
-        window = self._windows.get(config.channel)
-        if window is None or (window.limit, window.window_s) != (caps.rate_limit, caps.window_s):
-            window = self._windows[config.channel] = Window(caps.rate_limit, caps.window_s)
-            now, mono = utcnow(), time.monotonic()
-            with self.db.read() as conn:
-                recent = store.pushes_since(conn, now - timedelta(seconds=caps.window_s), config.channel)
-            for p in recent:
-                window.take(mono - (now - p.at).total_seconds())
-        return window
-
-    def _push_channel(self, row: store.ChannelRow, result: PassResult) -> None:
-        config, connector = self._connector(row)
-        window = self._window(config)
-        for _ in range(self.max_requests_per_pass):
-            now = utcnow()
-            if row.not_before is not None and row.not_before > now:
-                return
-            if window.wait(time.monotonic()) > 0:
-                return
-            with self.db.read() as conn:
-                due = store.due(conn, row.channel, now, config.capabilities.batch_size)
-            if not due:
-                return
-            updates = [Update(r.sku, r.country, r.quantity, r.content, r.version) for r in due]
-            window.take(time.monotonic())
-            answer = connector.push(row.channel, updates, batch_key(row.channel, updates))
-            row = self._record(row, config, due, answer)
-            with self._lock:
-                result.requests += 1
-                result.accepted += len(answer.accepted)
-                result.failed += len(due) - len(answer.accepted)
-
-    def _record(
-        self, row: store.ChannelRow, config: SyncConfig, due: list[store.ItemRow], answer: PushResult
-    ) -> store.ChannelRow:
-        """Store a request's outcome: accepted versions, failed items (backoff or dead letter), the
-        channel's consecutive failures and backoff, and a log row for lag and error rate."""
-        now = utcnow()
-        by_key = {(r.sku, r.country): r for r in due}
-        accepted = [by_key[k] for k in answer.accepted if k in by_key]
-        failures: list[tuple[str, str, int, str, datetime, str]] = []
-        rejected = {(x.sku, x.country): x for x in answer.rejected}
-        taken = set(answer.accepted)
-        for key, item in by_key.items():
-            if key in taken:
-                continue
-            x = rejected.get(key)
-            if answer.retry_after_s is not None and answer.error is not None and x is None:
-                continue  # the channel asked us to wait: not the item's failure
-            error = x.error if x is not None else answer.error or "not acknowledged by the channel"
-            attempts = item.attempts + 1
-            dead = (x is not None and not x.retry) or attempts >= config.max_attempts
-            due_at = now + timedelta(seconds=backoff_s(attempts, self.rng))
-            failures.append((item.country, item.sku, attempts, store.DEAD if dead else store.PENDING, due_at, error))
-        whole = answer.error is not None
-        failures_now = row.failures + 1 if whole and answer.retry_after_s is None else 0
-        wait = answer.retry_after_s if answer.retry_after_s is not None else None
-        if wait is None and failures_now:
-            wait = backoff_s(failures_now, self.rng)
-        not_before = now + timedelta(seconds=wait) if wait is not None else None
-        with self.db.write() as conn:
-            store.pushed(conn, row.channel, [(r.country, r.sku, r.version, r.quantity) for r in accepted], now)
-            store.failed(conn, row.channel, failures)
-            last_error = answer.error or row.last_error  # the last error stays visible after a recovery
-            store.channel_outcome(conn, row.channel, failures_now, not_before, last_error)
-            lags = [max(0, int((now - r.changed_at).total_seconds() * 1000)) for r in accepted]
-            store.log_push(
-                conn,
-                store.PushRow(row.channel, now, len(due), len(accepted), len(answer.rejected), answer.error, lags),
-            )
-        return store.ChannelRow(
-            **{**row.__dict__, "failures": failures_now, "not_before": not_before, "last_error": last_error}
-        )
-
     def prune(self) -> int:
         """Drop request records older than a day (the health figures read the last 15 minutes)."""
         with self.db.write() as conn:
             return store.prune_pushes(conn, utcnow() - KEEP_PUSHES)
 
+    def run_pass(self, wait: bool = True) -> PassResult:
+        """One pass of this process's pump (see ``keel.channels.sync.pump``)."""
+        return self.pump.run_pass(wait)
+
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        with self.db.write() as conn:
-            store.release(conn, self.worker)
-        for _, connector in self._open.values():
-            connector.close()
-        self._open.clear()
+        self.pump.close()

@@ -180,9 +180,11 @@ def channel_outcome(
 # -- ownership ----------------------------------------------------------------------------------------------
 
 
-def heartbeat(conn: Connection, worker: str, now: datetime) -> None:
+def heartbeat(conn: Connection, worker: str, now: datetime, forget_before: datetime) -> None:
+    """Mark ``worker`` alive, and forget workers not seen since ``forget_before`` (crashed ones linger)."""
     stmt = upsert_insert(conn, sync_workers).values(worker=worker, seen_at=now)
     conn.execute(stmt.on_conflict_do_update(index_elements=["worker"], set_={"seen_at": now}))
+    conn.execute(sync_workers.delete().where(sync_workers.c.seen_at < forget_before))
 
 
 def live_workers(conn: Connection, since: datetime) -> int:
