@@ -300,6 +300,41 @@ def bench_catalog(
     )
 
 
+@bench_app.command("sync")
+def bench_sync(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    channels: Annotated[int, typer.Option(min=1, max=1000, help="channels, each pushed to the simulator")] = 50,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs the movements fall on")] = 10_000,
+    warehouses: Annotated[
+        int, typer.Option(min=1, max=100, help="warehouses (each feeds channels/warehouses channels)")
+    ] = 10,
+    changes: Annotated[float, typer.Option(min=1, help="channel values changed per second (offered)")] = 2_000,
+    seconds: Annotated[float, typer.Option(min=1, help="duration of each phase")] = 20.0,
+    rate_limit: Annotated[int, typer.Option(min=1, help="requests per second each channel takes")] = 5,
+    fault_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="share of requests failing in the faults phase")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+) -> None:
+    """Channel sync: movement commit -> marketplace simulator p50/p99 under sustained change, requests and
+    coalescing, then the same with injected faults and the final state compared."""
+    from keel.bench.sync import run
+
+    run(
+        database_url,
+        json_out=json_out,
+        channels=channels,
+        skus=skus,
+        warehouses=warehouses,
+        changes=changes,
+        seconds=seconds,
+        rate_limit=rate_limit,
+        fault_rate=fault_rate,
+        seed=seed,
+    )
+
+
 @bench_app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

@@ -193,6 +193,7 @@ COMMANDS: dict[str, str] = {
     "bench twin": PLATFORM_OPERATE,
     "bench relay": PLATFORM_OPERATE,
     "bench catalog": PLATFORM_OPERATE,
+    "bench sync": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

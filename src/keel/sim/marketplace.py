@@ -115,6 +115,8 @@ class Marketplace:
         self.stall_s = stall_s
         self._monotonic = monotonic
         self.accepted_at: dict[tuple[str, str, str, int], float] = {}
+        # (channel, sku, country, quantity, time) of every value applied, in order (a bench's lag measure)
+        self.applied: list[tuple[str, str, str, int, float]] = []
         self.refusals: list[Refusal] = []
         self._limits = {ch: (limits or {}).get(ch, (rate_limit, window_s)) for ch in self.secrets}
         self._rng = random.Random(seed)
@@ -265,6 +267,7 @@ class Marketplace:
             return
         self._held[channel][where] = Held(item["quantity"], item["content"], item["price"], item["version"])
         self.accepted_at[(channel, *where, item["version"])] = now
+        self.applied.append((channel, where[0], where[1], item["quantity"], now))
         self._stats.items_applied += 1
 
     def _refuse(self, channel: str, status: int, reason: str) -> Reply:

@@ -8,6 +8,7 @@ leaves the rows owed: the next owner sends them again under the same idempotency
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import random
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from keel.channels.sync import store
 from keel.channels.sync.model import (
@@ -33,6 +35,7 @@ from keel.channels.sync.model import (
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 
+logger = logging.getLogger("keel.sync")
 _DONE: Future[None] = Future()
 _DONE.set_result(None)
 FORGET_WORKERS = timedelta(days=1)
@@ -59,6 +62,13 @@ def stored_config(row: store.ChannelRow) -> SyncConfig:
     if config is None:  # stored configurations were checked on the way in
         raise ValueError(f"stored sync configuration of {row.channel} does not parse: {problems}")
     return config
+
+
+def _report(channel: str, future: Future[None]) -> None:
+    """Log a channel's push that failed inside Keel (a channel's own failures are results, not errors); the
+    next pass tries the channel again."""
+    if not future.cancelled() and (error := future.exception()) is not None:
+        logger.error("sync push to %s failed: %r", channel, error, exc_info=error)
 
 
 class Pump:
@@ -99,10 +109,12 @@ class Pump:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="keel-sync")
         started = []
         for row in self._share():
-            if row.paused or self._busy.get(row.channel, _DONE).running():
+            # queued or running: either way this channel's turn is taken (one request in flight per channel)
+            if row.paused or not self._busy.get(row.channel, _DONE).done():
                 continue
             result.channels.append(row.channel)
             started.append(future := self._pool.submit(self._push_channel, row, result))
+            future.add_done_callback(partial(_report, row.channel))
             self._busy[row.channel] = future
         for future in started if wait else ():
             future.result()
@@ -168,8 +180,10 @@ class Pump:
             if not due:
                 return
             updates = [Update(r.sku, r.country, r.quantity, r.content, r.version) for r in due]
-            window.take(time.monotonic())
             answer = connector.push(row.channel, updates, batch_key(row.channel, updates))
+            # counted when the answer (or the failure) is back: the latest moment the channel can have counted
+            # it, so a request that reached the channel late can never put two in the same window
+            window.take(time.monotonic())
             row = self._record(row, config, due, answer)
             with self._lock:
                 result.requests += 1
