@@ -148,6 +148,7 @@ def test_actions_redirect_back_with_a_notice(keel: Keel, world: World, make_clie
     paused = client.post(f"{PAGE}/pause", follow_redirects=False)
     assert (paused.status_code, paused.headers["location"]) == (303, f"{PAGE}?done=pause&changed=1")
     assert keel.sync.channel(WEB_DE).paused
+    assert "Paused" in _text(client.get(PAGE, params={"done": " pause ", "changed": "1"}).text)  # trimmed
     landing = _text(client.get(paused.headers["location"]).text)
     assert "Paused: nothing is pushed until you resume" in landing and "State paused" in landing
     again = client.post(f"{PAGE}/pause")  # followed: the landing page says nothing changed

@@ -149,9 +149,10 @@ def channel_page(
     more = len(items) > rows
     items = items[:rows]
     notice = None
-    if params.choice(done, "done", frozenset(ACTIONS)):
+    action = params.choice(done, "done", frozenset(ACTIONS))
+    if action is not None:
         n = params.integer(changed, "changed", default=0, low=0, high=10**9)
-        _, did, nothing = ACTIONS[done or ""]
+        _, did, nothing = ACTIONS[action]
         notice = did.format(n=f"{n:,}", s="" if n == 1 else "s") if n else nothing
     now = utcnow()
     context = {
