@@ -40,6 +40,7 @@ CODES = {
     "/catalog/profiles/": "web-store",
     "/catalog/products/": "TEE",
     "/ui/catalog/products/": "TEE",
+    "/ui/sync/": WEB_DE,
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {

@@ -41,6 +41,7 @@ NAV = [
     ("Channel availability", "/ui/availability", "Channel availability"),
     ("Locations", "/ui/locations", "Locations"),
     ("Channels", "/ui/channels", "Channels"),
+    ("Sync", "/ui/sync", "Channel sync"),
     ("Orders", "/ui/orders", "Orders"),
     ("Catalog", "/ui/catalog", "Catalog"),
     ("Audit", "/ui/audit", "Audit log"),

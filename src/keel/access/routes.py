@@ -174,6 +174,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/catalog"): page(CATALOG_READ),
     ("GET", "/ui/catalog/readiness"): page(CATALOG_READ),
     ("GET", "/ui/catalog/products/{code}"): page(CATALOG_READ),
+    ("GET", "/ui/sync"): page(CHANNELS_READ),
+    ("GET", "/ui/sync/{code}"): page(CHANNELS_READ),
+    ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.

@@ -37,6 +37,7 @@ NAV = (
     ("Channel availability", f"{UI}/availability"),
     ("Locations", f"{UI}/locations"),
     ("Channels", f"{UI}/channels"),
+    ("Sync", f"{UI}/sync"),
     ("Orders", f"{UI}/orders"),
     ("Catalog", f"{UI}/catalog"),
     ("Audit", f"{UI}/audit"),
