@@ -46,10 +46,10 @@ def churn(keel: Keel, rounds: int, first: int = 0) -> None:
 
 def test_every_channel_converges_through_faults_within_its_rate_limit(keel: Keel, world: World) -> None:
     faults = ("error", "timeout", "drop", "malformed", "partial")
-    with Marketplace(SECRETS, rate_limit=50, window_s=1.0, fault_rate=0.3, faults=faults, stall_s=0.4, seed=3) as market:
-        sync = SyncService(
-            keel.db, keel.channels.exists, keel.availability.listed_of, worker="w", backoff_base_s=0.01
-        )
+    with Marketplace(
+        SECRETS, rate_limit=50, window_s=1.0, fault_rate=0.3, faults=faults, stall_s=0.4, seed=3
+    ) as market:
+        sync = SyncService(keel.db, keel.channels.exists, keel.availability.listed_of, worker="w", backoff_base_s=0.01)
         for channel in (WEB_DE, MARKET):
             sync.configure(channel, settings(market, channel, timeout_s=0.2, max_attempts=100))
         # when the stock keeps moving while the pump runs, then stops, and the pump drains
@@ -72,7 +72,10 @@ def test_every_channel_converges_through_faults_within_its_rate_limit(keel: Keel
 
 
 def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")} | {"KEEL_LOG_JSON": "false", "KEEL_SYNC_LEASE_S": "1"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")} | {
+        "KEEL_LOG_JSON": "false",
+        "KEEL_SYNC_LEASE_S": "1",
+    }
     with log.open("ab") as err:
         return subprocess.Popen(
             [sys.executable, "-m", "keel", "worker", "--database-url", url, "--only", "channel-sync"],
@@ -83,7 +86,9 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
 def test_a_sync_worker_killed_mid_batch_loses_nothing(keel: Keel, world: World, tmp_path: Path) -> None:
     # given a worker process pushing to a marketplace that stalls half of its answers past the client's
     # timeout, while the stock keeps moving
-    with Marketplace(SECRETS, rate_limit=1000, window_s=1.0, fault_rate=0.5, faults=("timeout",), stall_s=0.5) as market:
+    with Marketplace(
+        SECRETS, rate_limit=1000, window_s=1.0, fault_rate=0.5, faults=("timeout",), stall_s=0.5
+    ) as market:
         keel.sync.configure(WEB_DE, settings(market, WEB_DE, rate_limit=1000, timeout_s=0.3, batch_size=2))
         stop = threading.Event()
 
