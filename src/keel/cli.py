@@ -187,6 +187,10 @@ def demo(
         console.print(
             f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")
         )
+        from keel.sim.markets import TwinMarkets
+
+        markets = TwinMarkets(keel, world, seed).start()
+        console.print(f"marketplace simulator: {len(markets)} marketplace channels synced (see /ui/sync)")
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")
         _serve(keel, keel.settings.host, port, True, open_mode=open_mode)

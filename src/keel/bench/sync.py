@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import bisect
 import json
+import multiprocessing
 import random
 import statistics
 import time
 from dataclasses import replace
+from multiprocessing.connection import Connection
 from typing import Any
 
 from rich.console import Console
@@ -56,6 +58,47 @@ def _world(keel: Keel, warehouses: int, channels: int) -> list[str]:
         keel.channels.create(CreateChannel(code, f"Marketplace {c}", "marketplace", ("DE",), "EUR", policy))
         codes.append(code)
     return codes
+
+
+class RemoteMarket:
+    """The simulator in a process of its own, as a marketplace is: its HTTP threads do not compete with Keel's
+    for this process's interpreter lock. Commands go over a pipe."""
+
+    def __init__(self, secrets: dict[str, str], **options: Any) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.pipe, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve_market, args=(child, secrets, options), daemon=True)
+        self.process.start()
+        self.url: str = self.pipe.recv()
+
+    def ask(self, command: str, argument: Any = None) -> Any:
+        self.pipe.send((command, argument))
+        return self.pipe.recv()
+
+    def stop(self) -> None:
+        self.ask("stop")
+        self.process.join(10)
+
+
+def _serve_market(pipe: Connection, secrets: dict[str, str], options: dict[str, Any]) -> None:
+    market = Marketplace(secrets, **options).start()
+    pipe.send(market.url)
+    while True:
+        command, argument = pipe.recv()
+        if command == "stop":
+            market.stop()
+            pipe.send(None)
+            return
+        answer: Any = None
+        if command == "fault_rate":
+            market.fault_rate = argument
+        elif command == "stats":
+            answer = market.stats
+        elif command == "applied":
+            answer = list(market.applied)
+        elif command == "state":
+            answer = {c: market.state(c) for c in argument}
+        pipe.send(answer)
 
 
 class Driver:
@@ -96,10 +139,10 @@ class Driver:
             time.sleep(TICK_S)
 
 
-def _lags(driver: Driver, first: int, market: Marketplace, channels: list[str], warehouses: int) -> list[float]:
+def _lags(driver: Driver, first: int, market: RemoteMarket, channels: list[str], warehouses: int) -> list[float]:
     """Commit -> applied, for every movement since ``first`` on every channel its warehouse feeds."""
     seen: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
-    for channel, sku, _, quantity, at in list(market.applied):
+    for channel, sku, _, quantity, at in market.ask("applied"):
         qs, ts = seen.setdefault((channel, sku), ([], []))
         qs.append(quantity)
         ts.append(at)
@@ -152,7 +195,7 @@ def run(
         migrate.upgrade(keel.db)
         codes = _world(keel, warehouses, channels)
         secrets = {c: f"secret-{c}" for c in codes}
-        market = Marketplace(secrets, rate_limit=rate_limit, window_s=1.0, stall_s=1.5, seed=seed).start()
+        market = RemoteMarket(secrets, rate_limit=rate_limit, window_s=1.0, stall_s=1.5, seed=seed)
         for c in codes:
             doc = {
                 "url": market.url,
@@ -170,36 +213,38 @@ def run(
         figures: dict[str, Any] = {"database": url.split(":", 1)[0], "channels": channels, "skus": skus}
         try:
             with console.status(f"clean phase: {changes:.0f} channel values/s for {seconds:.0f} s"):
-                requests0, started = market.stats.requests, time.monotonic()
+                requests0, started = market.ask("stats").requests, time.monotonic()
                 driver.run(seconds)
                 drained = _drain(keel, 120)
                 elapsed = time.monotonic() - started
             lags = _lags(driver, 0, market, codes, warehouses)
-            applied = market.stats.items_applied
+            stats = market.ask("stats")
+            applied = stats.items_applied
             figures |= {
                 "changes_per_s": round(len(driver.moves) * per_movement / seconds),
                 "p50_s": _cut(lags, 50),
                 "p99_s": _cut(lags, 99),
-                "pushes_per_s": round((market.stats.requests - requests0) / elapsed, 1),
+                "pushes_per_s": round((stats.requests - requests0) / elapsed, 1),
                 "values_applied": applied,
                 "coalescing_ratio": round(len(driver.moves) * per_movement / max(1, applied), 2),
                 "undelivered": sum(1 for lag in lags if lag == float("inf")),
                 "drained": drained,
             }
             with console.status(f"faults phase: {fault_rate:.0%} of requests fail"):
-                market.fault_rate = fault_rate
+                market.ask("fault_rate", fault_rate)
                 first = len(driver.moves)
                 driver.run(seconds)
                 drained_faults = _drain(keel, 300)
-                market.fault_rate = 0.0
+                market.ask("fault_rate", 0.0)
             faulty = _lags(driver, first, market, codes, warehouses)
             mismatches = 0
+            held = market.ask("state", codes)
             with keel.db.read() as conn:
                 for c in codes:
                     want = {(sku, country): q for country, sku, q in keel.availability.listed_of(conn, c)}
-                    have = {k: v[0] for k, v in market.state(c).items()}
+                    have = {k: v[0] for k, v in held[c].items()}
                     mismatches += len(set(want.items()) ^ set(have.items()))
-            stats = market.stats
+            stats = market.ask("stats")
             figures |= {
                 "faults_p50_s": _cut(faulty, 50),
                 "faults_p99_s": _cut(faulty, 99),

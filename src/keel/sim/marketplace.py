@@ -105,12 +105,15 @@ class Marketplace:
         seed: int = 0,
         stall_s: float = 6.0,  # the timeout fault's delay: longer than the connector's default timeout (5 s)
         monotonic: Callable[[], float] = time.monotonic,  # the rate limit's clock (tests move it by hand)
+        record: bool = True,  # keep ``accepted_at`` and ``applied`` (they grow with every value: off in the demo)
     ) -> None:
         self.faults = tuple(faults)
         unknown = set(self.faults) - set(FAULTS)
         if unknown or not self.faults or not 0.0 <= fault_rate <= 1.0:
             raise ValueError(f"faults must be among {FAULTS} and fault_rate in [0, 1] (got {sorted(unknown)})")
         self.secrets = dict(secrets)
+        self.record = record
+        self.down: set[str] = set()  # channels in an outage: every POST answers 503 (``outage``)
         self.fault_rate = fault_rate
         self.stall_s = stall_s
         self._monotonic = monotonic
@@ -227,6 +230,9 @@ class Marketplace:
         items = _items(body, channel)
         if items is None:
             return self._refuse(channel, 400, "body is not a valid inventory batch")
+        if channel in self.down:
+            self._stats.faults_injected["outage"] = self._stats.faults_injected.get("outage", 0) + 1
+            return _json(503, {"error": "channel down for maintenance"})
         fault = self._rng.choice(self.faults) if self._rng.random() < self.fault_rate else None
         if fault is not None:
             self._stats.faults_injected[fault] = self._stats.faults_injected.get(fault, 0) + 1
@@ -266,8 +272,9 @@ class Marketplace:
         if old is not None and old.version == item["version"]:
             return
         self._held[channel][where] = Held(item["quantity"], item["content"], item["price"], item["version"])
-        self.accepted_at[(channel, *where, item["version"])] = now
-        self.applied.append((channel, where[0], where[1], item["quantity"], now))
+        if self.record:
+            self.accepted_at[(channel, *where, item["version"])] = now
+            self.applied.append((channel, where[0], where[1], item["quantity"], now))
         self._stats.items_applied += 1
 
     def _refuse(self, channel: str, status: int, reason: str) -> Reply:
