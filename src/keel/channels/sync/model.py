@@ -18,7 +18,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ItemState(StrEnum):
@@ -51,6 +51,7 @@ class Update:
     content: str | None
     version: int
     price: str | None = None  # from the pricing engine once it exists
+    previous: int | None = None  # the quantity the channel last accepted from Keel (compare-and-set); None: never
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,61 @@ class Connector(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """The channel's own values, read back: (sku, country) -> quantity; ``error`` set: the read failed."""
+
+    values: dict[tuple[str, str], int] = field(default_factory=dict)
+    error: str | None = None
+
+
+class ReadBack(Protocol):
+    """A connector whose channel can be read back (``capabilities.read_back``): drift detection."""
+
+    def read(self, channel: str, keys: list[tuple[str, str]]) -> ReadResult:
+        """The channel's quantities of ``keys`` (a key the channel does not hold is left out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """Orders downloaded from a channel, each as Keel's capture document (the body of ``POST /orders``:
+    channel, external_id, lines with sku, quantity and unit_price, customer, ship_to), and where the next
+    download starts. ``error`` set: the download failed (nothing in ``orders``)."""
+
+    orders: tuple[dict[str, Any], ...] = ()
+    cursor: str | None = None
+    error: str | None = None
+
+
+class OrderSource(Protocol):
+    """A connector that downloads its channel's orders (``capabilities.orders``)."""
+
+    def orders(self, channel: str, cursor: str | None) -> OrderPage: ...
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    """A change of a channel's order sent back to it: ``kind`` shipped (with carrier and tracking), cancelled
+    or refunded; ``lines`` are (sku, quantity); ``key`` its idempotency key."""
+
+    external_id: str
+    kind: str
+    lines: tuple[tuple[str, int], ...]
+    key: str
+    carrier: str | None = None
+    tracking: str | None = None
+    amount: str | None = None  # a refund's amount, in the order's currency
+
+
+class OrderUpdates(Protocol):
+    """A connector that takes shipment, cancellation and refund updates (``capabilities.shipments``)."""
+
+    def send(self, channel: str, updates: list[OrderUpdate]) -> PushResult:
+        """``accepted``/``rejected`` name (external_id, kind) pairs instead of (sku, country)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,9 @@ class Pump:
                 due = store.due(conn, row.channel, now, config.capabilities.batch_size)
             if not due:
                 return
-            updates = [Update(r.sku, r.country, r.quantity, r.content, r.version) for r in due]
+            updates = [
+                Update(r.sku, r.country, r.quantity, r.content, r.version, previous=r.pushed_quantity) for r in due
+            ]
             answer = connector.push(row.channel, updates, batch_key(row.channel, updates))
             # counted when the answer (or the failure) is back: the latest moment the channel can have counted
             # it, so a request that reached the channel late can never put two in the same window
