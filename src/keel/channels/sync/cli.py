@@ -128,7 +128,8 @@ def configure(
         s = keel.sync.configure(code, document, cli_scope())
     except KeelError as exc:
         raise fail(exc) from exc
-    console.print(f"{code}: pushing to {s.url} ({s.pending} values owed)")
+    owed = f"{s.pending} value{'' if s.pending == 1 else 's'} owed"
+    console.print(f"{code}: pushing to {s.url} ({owed})")
 
 
 def _action(name: str, verb: str, method: str) -> None:
