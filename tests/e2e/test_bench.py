@@ -117,3 +117,22 @@ def test_bench_catalog_imports_lists_and_edits_and_prints_the_issue_keys(tmp_pat
     for key in ("seconds", "products_per_s", "raw_insert_per_s", "edit_p50_ms", "edit_p99_ms"):
         assert figures[key] > 0, key
     assert figures["edit_p99_ms"] >= figures["edit_p50_ms"]
+
+
+def test_bench_sync_pushes_through_the_simulator_and_prints_the_issue_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "sync", "--json", "--channels", "4", "--skus", "50", "--warehouses", "2", "--changes", "40"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args, "--seconds", "2", "--fault-rate", "0.3"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["channels"], figures["skus"]) == (4, 50)
+    for key in ("changes_per_s", "p50_s", "p99_s", "pushes_per_s", "coalescing_ratio", "request_p50_s"):
+        assert figures[key] > 0, key
+    assert figures["p50_s"] <= figures["p99_s"]
+    # every value arrived, the simulator's limit held, and after the faults it holds exactly Keel's state
+    assert (figures["undelivered"], figures["rate_limit_violations"], figures["final_state_mismatches"]) == (0, 0, 0)
+    assert figures["drained"] and figures["faults_drained"]
+    assert figures["orders_in_per_s"] is None  # not built yet, and said so

@@ -16,7 +16,9 @@ its quantity after k"):
 2. **faults**: the simulator fails ``fault_rate`` of the requests (503, timeouts, dropped connections,
    malformed bodies, partial success); after the run drains, ``final_state_mismatches`` counts the
    (channel, SKU) values where the simulator differs from Keel's desired state, and ``faults_p99_s`` the lag.
-``orders_in_per_s`` is null: order download from channels is not built yet.
+``request_p50_s``/``request_p99_s`` are the baseline, measured first in the same run: requests of the same
+size sent straight to the simulator through the webhook connector, no Keel in between (the channel's own
+share of the lag). ``orders_in_per_s`` is null: order download from channels is not built yet.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from rich.console import Console
 
 from keel.bench.inventory import bench_database
 from keel.bootstrap import Keel, bootstrap
-from keel.channels import FEEDER, PUMP, CreateChannel
+from keel.channels import FEEDER, PUMP, Capabilities, CreateChannel, Update, WebhookConnector
 from keel.inventory import CreateLocation
 from keel.platform import migrate
 from keel.platform.config import load_settings
@@ -44,6 +46,7 @@ from keel.worker import BackgroundWorker
 
 console = Console(stderr=True)
 TICK_S = 0.05
+BASELINE = "baseline"  # a simulator channel for the connector-only requests, with no rate limit to speak of
 
 
 def _world(keel: Keel, warehouses: int, channels: int) -> list[str]:
@@ -156,6 +159,24 @@ def _lags(driver: Driver, first: int, market: RemoteMarket, channels: list[str],
     return out
 
 
+def _baseline(url: str, per_request: int, n: int = 200) -> dict[str, Any]:
+    """The channel's own share of the lag: ``n`` requests of ``per_request`` values each straight to the
+    simulator through the webhook connector, with no Keel in between (no database, no worker)."""
+    connector = WebhookConnector(url, "secret-baseline", Capabilities(), 5.0)
+    times = []
+    try:
+        for i in range(n):
+            updates = [Update(f"B{j}", "DE", i, None, i + 1) for j in range(max(1, per_request))]
+            started = time.perf_counter()
+            answer = connector.push(BASELINE, updates, f"baseline-{i}")
+            times.append(time.perf_counter() - started)
+            if answer.error:
+                raise RuntimeError(f"baseline request failed: {answer.error}")
+    finally:
+        connector.close()
+    return {"request_p50_s": _cut(times, 50), "request_p99_s": _cut(times, 99)}
+
+
 def _drain(keel: Keel, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -194,8 +215,9 @@ def run(
         keel = bootstrap(settings)
         migrate.upgrade(keel.db)
         codes = _world(keel, warehouses, channels)
-        secrets = {c: f"secret-{c}" for c in codes}
-        market = RemoteMarket(secrets, rate_limit=rate_limit, window_s=1.0, stall_s=1.5, seed=seed)
+        secrets = {c: f"secret-{c}" for c in codes} | {BASELINE: "secret-baseline"}
+        limits = {BASELINE: (1_000_000, 1.0)}
+        market = RemoteMarket(secrets, rate_limit=rate_limit, window_s=1.0, limits=limits, stall_s=1.5, seed=seed)
         for c in codes:
             doc = {
                 "url": market.url,
@@ -207,10 +229,12 @@ def run(
                 "max_attempts": 100,
             }
             keel.sync.configure(c, doc)
+        figures_base = _baseline(market.url, per_request=round(changes / channels / rate_limit))
         worker = BackgroundWorker(replace(keel, consumers=keel.consumers.only({"availability", FEEDER, PUMP})))
         worker.start()
         driver = Driver(keel, skus, warehouses, changes / per_movement, seed)
         figures: dict[str, Any] = {"database": url.split(":", 1)[0], "channels": channels, "skus": skus}
+        figures |= figures_base
         try:
             with console.status(f"clean phase: {changes:.0f} channel values/s for {seconds:.0f} s"):
                 requests0, started = market.ask("stats").requests, time.monotonic()

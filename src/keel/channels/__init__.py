@@ -11,6 +11,7 @@ from keel.channels.sync.consumers import FEEDER, PUMP, sync_feeder, sync_pump
 from keel.channels.sync.model import Capabilities, Connector, PushResult, Rejected, SyncConfig, Update
 from keel.channels.sync.pump import PassResult
 from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
+from keel.channels.sync.webhook import WebhookConnector
 
 __all__ = [
     "CHANNEL_EVENTS",
@@ -34,6 +35,7 @@ __all__ = [
     "SyncItem",
     "SyncService",
     "Update",
+    "WebhookConnector",
     "sync_feeder",
     "sync_pump",
 ]
