@@ -4,6 +4,7 @@ workers sharing channels."""
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,7 +120,8 @@ def test_failures_back_off_then_become_dead_letters_that_an_operator_retries(kee
     receive(keel, "SKU-1", WH_DE, 10)
     feed(keel)
     fake = FakeChannel(lambda updates: PushResult(error="HTTP 503"))
-    sync = engine(keel, fake)
+    # a seeded jitter and a 60 s base: the channel's first backoff is tens of seconds, not a lucky few ms
+    sync = engine(keel, fake, backoff_base_s=60.0, rng=random.Random(0))
     sync.configure(WEB_DE, {**CONFIG, "max_attempts": 2})
     sync.run_pass()
     # one failed request: the item waits (backoff) and the channel holds further requests
@@ -228,8 +230,10 @@ def test_two_workers_share_the_channels_and_one_takes_over_when_the_other_stops(
     b = engine(keel, second, worker="b", lease_s=0.5)
     a.configure(WEB_DE, CONFIG)
     a.configure(MARKET, CONFIG)
+    renewal = 0.5 / 3 + 0.02  # a worker renews its leases (and rebalances) every third of a lease
     a.run_pass()  # alone: a takes both
     b.run_pass()  # b announces itself but both channels are leased to a
+    time.sleep(renewal)
     a.run_pass()  # a sees two workers and lets one go
     b.run_pass()
     owners = {s.channel: s.owner for s in a.status()}

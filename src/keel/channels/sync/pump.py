@@ -97,6 +97,7 @@ class Pump:
         self._pool: ThreadPoolExecutor | None = None
         self._busy: dict[str, Future[None]] = {}
         self._lock = threading.Lock()  # the pass's totals, updated from the channels' threads
+        self._renew_at = 0.0  # monotonic time of the next lease renewal
 
     def run_pass(self, wait: bool = True) -> PassResult:
         """One pass of this worker: renew its share of the channels, then push what each owes, each channel
@@ -121,24 +122,27 @@ class Pump:
         return result
 
     def _share(self) -> list[store.ChannelRow]:
-        """Claim a fair share of the configured channels (channels / live workers, rounded up), keep the
-        ones held, let go of the surplus; the channels this worker owns after the pass."""
+        """The channels this worker owns, read fresh (a pause applies at the next pass). Every third of a
+        lease it also renews them: it claims a fair share of the configured channels (channels / live
+        workers, rounded up), keeps the ones held and lets go of the surplus, so a new worker gets its share
+        and a dead worker's channels are taken over when their leases run out."""
         now = utcnow()
+        if time.monotonic() < self._renew_at:
+            with self.db.read() as conn:
+                return store.owned_by(conn, self.worker, now)
+        self._renew_at = time.monotonic() + self.lease_s / 3
         until = now + timedelta(seconds=self.lease_s)
         with self.db.write() as conn:
             store.heartbeat(conn, self.worker, now, forget_before=now - FORGET_WORKERS)
             rows = store.channel_rows(conn)
             share = math.ceil(len(rows) / max(1, store.live_workers(conn, now - timedelta(seconds=self.lease_s))))
-            held = [r for r in rows if r.owner == self.worker and r.lease_until is not None and r.lease_until >= now]
-            surplus = held[share:]
-            mine = [r for r in held[:share] if store.claim(conn, r.channel, self.worker, now, until)]
-            for r in rows:
-                if len(mine) >= share:
-                    break
-                if r not in held and store.claim(conn, r.channel, self.worker, now, until):
-                    mine.append(r)
-            if surplus:
-                store.release(conn, self.worker, [r.channel for r in surplus])
+            held = [r.channel for r in rows if r.owner == self.worker and r.lease_until and r.lease_until >= now]
+            free = [r.channel for r in rows if r.owner is None or (r.lease_until is not None and r.lease_until < now)]
+            free = [c for c in free if c not in held]
+            store.claim(conn, held[:share] + free[: max(0, share - len(held))], self.worker, now, until)
+            if held[share:]:
+                store.release(conn, self.worker, held[share:])
+            mine = store.owned_by(conn, self.worker, now)
         for gone in set(self._windows) - {r.channel for r in mine}:
             self._windows.pop(gone)
         return mine

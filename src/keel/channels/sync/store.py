@@ -192,12 +192,21 @@ def live_workers(conn: Connection, since: datetime) -> int:
     return int(conn.execute(sa.select(sa.func.count()).where(t.c.seen_at >= since)).scalar_one())
 
 
-def claim(conn: Connection, channel: str, worker: str, now: datetime, until: datetime) -> bool:
-    """Take (or renew) ``channel`` for ``worker`` unless another worker's lease still runs."""
+def claim(conn: Connection, channels: Sequence[str], worker: str, now: datetime, until: datetime) -> None:
+    """Take (or renew) ``channels`` for ``worker``, each unless another worker's lease on it still runs: one
+    conditional update, so two workers never both hold a channel."""
+    if not channels:
+        return
     t = sync_channels
     free = sa.or_(t.c.owner == worker, t.c.owner.is_(None), t.c.lease_until < now)
-    done = conn.execute(t.update().where(t.c.channel == channel, free).values(owner=worker, lease_until=until))
-    return done.rowcount > 0
+    conn.execute(t.update().where(t.c.channel.in_(list(channels)), free).values(owner=worker, lease_until=until))
+
+
+def owned_by(conn: Connection, worker: str, now: datetime) -> list[ChannelRow]:
+    """The channels ``worker`` holds a running lease on."""
+    t = sync_channels
+    q = sa.select(t).where(t.c.owner == worker, t.c.lease_until >= now).order_by(t.c.channel)
+    return [_channel(r) for r in conn.execute(q)]
 
 
 def release(conn: Connection, worker: str, channels: Sequence[str] | None = None) -> None:
