@@ -293,8 +293,8 @@ def check_drift(code: CodePath, keel: KeelDep, scope: ScopeDep) -> DriftCheckPub
     corrects it (owes Keel's value again, or adopts the channel's for a field the channel owns). A read that
     fails is reported in ``error``; what was compared until then counts.
 
-    Refuses a channel without a sync configuration (404) and one whose connector cannot read back (409). Safe to
-    repeat: a second check finds only what is still different.
+    Refuses a channel without a sync configuration (404) and one whose connector cannot read back (409).
+    Safe to repeat: a second check finds only what is still different.
     """
     return check(keel.sync.check_drift(code, scope))
 
