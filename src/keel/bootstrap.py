@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.catalog import LISTING_CHANGED, CatalogService
-from keel.channels import ChannelService, SyncService, sync_feeder, sync_pump
+from keel.channels import ChannelService, SyncService, sync_drift, sync_feeder, sync_pump
 from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
@@ -140,4 +140,5 @@ def _consumers(
     registry.add(TowerConsumer(insights.projector))
     registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED))
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
+    registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
     return registry

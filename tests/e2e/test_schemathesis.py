@@ -218,6 +218,11 @@ SUCCESS: dict[str, list[Step]] = {
     "list_channel_sync_items": [
         ("list_channel_sync_items", {"path_parameters": {"code": WEB_DE}, "query": {"state": "pending"}})
     ],
+    "check_channel_sync_drift": [("check_channel_sync_drift", {"path_parameters": {"code": WEB_DE}})],
+    "list_channel_sync_drift": [("list_channel_sync_drift", {"path_parameters": {"code": WEB_DE}})],
+    "set_channel_sync_thresholds": [
+        ("set_channel_sync_thresholds", {"path_parameters": {"code": WEB_DE}, "body": {"error_rate": 0.1}})
+    ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -100,6 +100,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/sync/channels/{code}/resync"): Rule(CHANNELS_WRITE),
     ("POST", "/sync/channels/{code}/retry"): Rule(CHANNELS_WRITE),
     ("GET", "/sync/channels/{code}/items"): Rule(CHANNELS_READ),
+    ("POST", "/sync/channels/{code}/drift"): Rule(CHANNELS_WRITE),
+    ("GET", "/sync/channels/{code}/drift"): Rule(CHANNELS_READ),
+    ("PUT", "/sync/channels/{code}/thresholds"): Rule(CHANNELS_WRITE),
     # orders
     ("POST", "/orders"): Rule(ORDERS_WRITE),
     ("GET", "/orders"): Rule(ORDERS_READ),
@@ -176,7 +179,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/catalog/products/{code}"): page(CATALOG_READ),
     ("GET", "/ui/sync"): page(CHANNELS_READ),
     ("GET", "/ui/sync/{code}"): page(CHANNELS_READ),
-    ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry
+    ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry, drift
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
@@ -222,6 +225,7 @@ COMMANDS: dict[str, str] = {
     "channels sync resume": CHANNELS_WRITE,
     "channels sync resync": CHANNELS_WRITE,
     "channels sync retry": CHANNELS_WRITE,
+    "channels sync drift": CHANNELS_WRITE,
     "orders list": ORDERS_READ,
     "orders show": ORDERS_READ,
     "orders capture": ORDERS_WRITE,

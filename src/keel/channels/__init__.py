@@ -7,7 +7,7 @@ It imports nothing from other contexts, so ``import keel.channels`` never loads 
 
 from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChannel, Policy, Sources
 from keel.channels.service import CHANNEL_EVENTS, ChannelService, LocationDirectory
-from keel.channels.sync.consumers import FEEDER, PUMP, sync_feeder, sync_pump
+from keel.channels.sync.consumers import DRIFT, FEEDER, PUMP, sync_drift, sync_feeder, sync_pump
 from keel.channels.sync.model import Capabilities, Connector, PushResult, Rejected, SyncConfig, Update
 from keel.channels.sync.pump import PassResult
 from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
@@ -15,6 +15,7 @@ from keel.channels.sync.webhook import WebhookConnector
 
 __all__ = [
     "CHANNEL_EVENTS",
+    "DRIFT",
     "FEEDER",
     "PUMP",
     "Capabilities",
@@ -36,6 +37,7 @@ __all__ = [
     "SyncService",
     "Update",
     "WebhookConnector",
+    "sync_drift",
     "sync_feeder",
     "sync_pump",
 ]

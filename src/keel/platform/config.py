@@ -61,6 +61,8 @@ class Settings:
     # How long a worker holds a channel without renewing it: after a crash, another worker takes the channel
     # over within this time.
     sync_lease_s: float = 30.0
+    # How often the worker reads back the channels it owns to find and correct drift (docs/sync.md).
+    sync_drift_interval_s: float = 300.0
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

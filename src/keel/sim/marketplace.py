@@ -181,6 +181,17 @@ class Marketplace:
         with self._lock:
             return dict(self._held[channel])
 
+    def edit(self, channel: str, sku: str, country: str, quantity: int | None) -> None:
+        """Change a held value behind Keel's back, as a seller editing the listing in the marketplace's own
+        UI would (the version stays: the marketplace knows nothing of Keel's versions); None removes the
+        listing. For drift tests and demos."""
+        with self._lock:
+            held = self._held[channel]
+            if quantity is None:
+                held.pop((sku, country), None)
+            else:
+                held[(sku, country)] = replace(held[(sku, country)], quantity=quantity)
+
     @property
     def stats(self) -> Stats:
         """A copy of the counters."""

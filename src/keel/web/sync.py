@@ -3,8 +3,9 @@ errors; one channel with its settings, the operator's actions (pause, resume, re
 POST forms that redirect back with a notice, so a reload repeats nothing) and its desired state, a page at a
 time by key.
 
-The figures are the engine's own (``SyncService.status``); what the engine does not measure yet (drift
-read back from the channel, health against thresholds) is not shown rather than guessed.
+The figures are the engine's own (``SyncService.status``): health against the channel's thresholds (with
+"projected" when the trend would cross one), and drift read back from the channel with a button to check now.
+What the engine does not measure yet (the order-based seller metrics) is not shown rather than guessed.
 """
 
 from __future__ import annotations
@@ -37,7 +38,16 @@ ACTIONS = {
     "resume": ("resume", "Resumed: the pump pushes what is owed on its next pass.", "It was not paused."),
     "resync": ("resync", "Resync started: {n} value{s} owed to the channel again.", "Nothing to resync."),
     "retry": ("retry_dead", "{n} dead letter{s} back in the queue for new attempts.", "There were no dead letters."),
+    "drift": (
+        "check_drift",
+        "Drift check done: {n} value{s} differed from what Keel pushed; each is corrected (see below).",
+        "Drift check done: no difference found (see the last check below).",
+    ),
 }
+HEALTH_TONE = {"ok": "ok", "breach": "bad", "projected": "warn", "no data": "off"}
+HEALTH_NAMES = {"lag_p99_s": "Lag p99", "error_rate": "Error rate", "backlog_age_s": "Backlog age"}
+DRIFT_SHOWN = 10
+NONE = "\u2013"  # an en dash, as the templates show a missing figure
 FormField = Annotated[str | None, Form()]
 
 
@@ -74,6 +84,7 @@ def _row(s: ChannelSync, now: datetime) -> dict[str, Any]:
         state, tone = "live", "ok"
     return {
         "s": s,
+        "health": [_health(h.metric, h.value, h.threshold, h.status, h.projected) for h in s.health],
         "state": state,
         "tone": tone,
         "wait": _age(now, s.retry_at) if s.retry_at is not None else None,  # how long until it may push again
@@ -81,6 +92,25 @@ def _row(s: ChannelSync, now: datetime) -> dict[str, Any]:
         "p50": _seconds(s.lag_p50_s),
         "p99": _seconds(s.lag_p99_s),
         "error_rate": s.errors / s.requests if s.requests else None,
+    }
+
+
+def _health(metric: str, value: float | None, threshold: float, status: str, projected: float | None) -> dict[str, str]:
+    """One health metric, worded: the rate as a percentage, the others as durations."""
+
+    def shown(v: float | None) -> str:
+        if v is None:
+            return NONE
+        return f"{v:.1%}" if metric == "error_rate" else (_seconds(v) or NONE)
+
+    return {
+        "metric": metric,
+        "name": HEALTH_NAMES.get(metric, metric),
+        "value": shown(value),
+        "threshold": shown(threshold),
+        "status": status,
+        "tone": HEALTH_TONE.get(status, "off"),
+        "projected": shown(projected) if projected is not None else NONE,
     }
 
 
@@ -166,6 +196,7 @@ def channel_page(
         "after": key,
         "next_after": f"{items[-1].sku}@{items[-1].country}" if more else None,
         "notice": notice,
+        "drift": keel.sync.drift_found(code, None, DRIFT_SHOWN, scope),
         "can_act": _can_act(request),
         "now": now,
     }
@@ -176,12 +207,13 @@ def channel_page(
 def channel_action(request: Request, keel: KeelDep, code: str, action: str, csrf: FormField = None) -> Response:
     """Run the action, then redirect (303) to the channel's page with a notice, so a reload repeats nothing."""
     if action not in ACTIONS:
-        raise NotFound(f"There is no sync action {action!r}: pause, resume, resync or retry.")
+        raise NotFound(f"There is no sync action {action!r}: pause, resume, resync, retry or drift.")
     if not csrf_ok(request, csrf):
         return error_page(request, 403, "Refused", "Act on a channel from Keel's own sync page.")
     method, _, _ = ACTIONS[action]
     try:
-        changed = int(getattr(keel.sync, method)(code, page_scope(request)))
+        done = getattr(keel.sync, method)(code, page_scope(request))
+        changed = done.differences if action == "drift" else int(done)
     except NotFound:
         raise NotFound(f"Channel {code!r} has no sync configuration (or is not yours to see).") from None
     query = urlencode({"done": action, "changed": changed})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictInt
 
 from keel.access import ScopeDep
+from keel.channels.sync.drift import Drift, DriftCheck
 from keel.channels.sync.service import ChannelSync, SyncItem
 from keel.deps import KeelDep
 from keel.platform.schemas import LongText, Number, StrictModel, Text
@@ -28,6 +29,50 @@ class SyncSettings(StrictModel):
     window_s: Number | None = Field(None, description="the rate limit's window in seconds (default 60)")
     max_attempts: StrictInt | None = Field(None, description="attempts before a value is a dead letter (default 8)")
     timeout_s: Number | None = Field(None, description="seconds to wait for the channel's answer (default 5)")
+
+
+class HealthPublic(BaseModel):
+    metric: str = Field(description="lag_p99_s, error_rate (a share: 0.05 is 5 %) or backlog_age_s")
+    value: float | None = Field(description="over the last 15 minutes (None: no request in that time)")
+    threshold: float = Field(description="the metric must stay at or below it")
+    status: Literal["ok", "breach", "projected", "no data"] = Field(
+        description="projected: within the threshold now, beyond it half a window from now on the current trend"
+    )
+    projected: float | None = Field(description="the value half a window (7.5 minutes) from now on the trend")
+
+
+class DriftCheckPublic(BaseModel):
+    channel: str
+    at: datetime
+    checked: int = Field(description="values read back from the channel and compared with what Keel pushed")
+    differences: int
+    corrected: int = Field(description="differences owed to the channel again (Keel's value is pushed)")
+    adopted: int = Field(description="differences in a field the channel owns: its value taken as Keel's")
+    error: str | None = Field(description="a read that failed: the check stopped there")
+
+
+class DriftPublic(BaseModel):
+    id: int
+    country: str
+    sku: str
+    field: str
+    keel_quantity: int | None = Field(description="the value Keel last pushed")
+    channel_quantity: int | None = Field(description="the value the channel showed (None: it did not hold it)")
+    found_at: datetime
+    action: str = Field(description="what Keel did about it")
+
+
+class DriftPage(BaseModel):
+    items: list[DriftPublic]
+    next_before: int | None = Field(description="pass as ``before`` for the next (older) page; None: the last")
+
+
+class Thresholds(StrictModel):
+    """A channel's health thresholds; a metric left out keeps its default."""
+
+    lag_p99_s: Number | None = Field(None, description="seconds (default 60)")
+    error_rate: Number | None = Field(None, description="a share of requests, 0-1 (default 0.05)")
+    backlog_age_s: Number | None = Field(None, description="seconds (default 300)")
 
 
 class ChannelSyncPublic(BaseModel):
@@ -50,6 +95,10 @@ class ChannelSyncPublic(BaseModel):
     errors: int = Field(description="requests that failed as a whole in the last 15 minutes")
     last_error: str | None
     retry_at: datetime | None = Field(description="no request before this (backoff or the channel's Retry-After)")
+    health: list[HealthPublic] = Field(description="each metric against the channel's threshold")
+    drift: DriftCheckPublic | None = Field(description="the latest drift check (None: never checked)")
+    drift_found_24h: int = Field(description="differences found by drift checks in the last 24 hours")
+    drift_corrected_24h: int = Field(description="of which pushed again (the rest adopted from the channel)")
 
 
 class SyncItemPublic(BaseModel):
@@ -100,7 +149,19 @@ def public(s: ChannelSync) -> ChannelSyncPublic:
         errors=s.errors,
         last_error=s.last_error,
         retry_at=s.retry_at,
+        health=[HealthPublic(**h.__dict__) for h in s.health],
+        drift=check(s.drift) if s.drift is not None else None,
+        drift_found_24h=s.drift_found_24h,
+        drift_corrected_24h=s.drift_corrected_24h,
     )
+
+
+def check(c: DriftCheck) -> DriftCheckPublic:
+    return DriftCheckPublic(**c.__dict__)
+
+
+def drift(d: Drift) -> DriftPublic:
+    return DriftPublic(**d.__dict__)
 
 
 def item(i: SyncItem) -> SyncItemPublic:
@@ -219,3 +280,57 @@ def list_items(
     rows = keel.sync.items(code, state, key, limit, scope)
     last = rows[-1] if len(rows) == limit else None
     return SyncItemPage(items=[item(r) for r in rows], next_after=f"{last.sku}@{last.country}" if last else None)
+
+
+@router.post(
+    "/sync/channels/{code}/drift",
+    response_model=DriftCheckPublic,
+    operation_id="check_channel_sync_drift",
+    summary="Check a channel for drift now",
+)
+def check_drift(code: CodePath, keel: KeelDep, scope: ScopeDep) -> DriftCheckPublic:
+    """Reads the channel's values back, compares them with what Keel last pushed, records every difference and
+    corrects it (owes Keel's value again, or adopts the channel's for a field the channel owns). A read that
+    fails is reported in ``error``; what was compared until then counts.
+
+    Refuses a channel without a sync configuration (404) and one whose connector cannot read back (409).
+    Safe to repeat: a second check finds only what is still different.
+    """
+    return check(keel.sync.check_drift(code, scope))
+
+
+@router.get(
+    "/sync/channels/{code}/drift",
+    response_model=DriftPage,
+    operation_id="list_channel_sync_drift",
+    summary="A channel's recorded drift",
+)
+def list_drift(
+    code: CodePath,
+    keel: KeelDep,
+    scope: ScopeDep,
+    before: Annotated[int | None, Query(ge=1, description="``next_before`` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> DriftPage:
+    """The differences drift checks found between the channel and what Keel pushed, newest first, with what
+    Keel did about each.
+
+    Refuses a channel without a sync configuration (404) and paging values out of range (422). Idempotent.
+    """
+    rows = keel.sync.drift_found(code, before, limit, scope)
+    return DriftPage(items=[drift(d) for d in rows], next_before=rows[-1].id if len(rows) == limit else None)
+
+
+@router.put(
+    "/sync/channels/{code}/thresholds",
+    response_model=dict[str, float],
+    operation_id="set_channel_sync_thresholds",
+    summary="Set a channel's health thresholds",
+)
+def set_thresholds(code: CodePath, body: Thresholds, keel: KeelDep, scope: ScopeDep) -> dict[str, float]:
+    """Sets the limits the channel's health metrics are judged against; a metric left out uses its default
+    (lag p99 60 s, error rate 0.05, backlog age 300 s). Returns the thresholds in force.
+
+    Refuses a channel without a sync configuration (404) and values out of range (422). Idempotent.
+    """
+    return keel.sync.set_thresholds(code, body.model_dump(exclude_none=True), scope)

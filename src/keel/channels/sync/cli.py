@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.channels.sync.api import item, public
+from keel.channels.sync.api import check, drift, item, public
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, refuse
 from keel.platform.errors import KeelError
 
@@ -154,3 +154,29 @@ _action("pause", "paused", "pause")
 _action("resume", "resumed", "resume")
 _action("resync", "every value owed again", "resync")
 _action("retry", "dead letters retried", "retry_dead")
+
+
+@app.command("drift")
+def drift_check(code: Code, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Read the channel's values back now: find, record and correct what differs from what Keel pushed."""
+    keel = open_keel(database_url)
+    try:
+        done = keel.sync.check_drift(code, cli_scope())
+        found = keel.sync.drift_found(code, limit=done.differences, scope=cli_scope()) if done.differences else []
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit({"check": check(done), "differences": [drift(d) for d in found]})
+        return
+    console.print(
+        f"{code}: {done.checked} values compared, {done.differences} differ "
+        f"({done.corrected} pushed again, {done.adopted} adopted)"
+    )
+    if done.error:
+        console.print(f"[red]the read back failed: {done.error}[/red] (the check stopped there)")
+    if found:
+        table = Table("sku", "country", "Keel pushed", "channel showed", "action", title="differences found")
+        for d in found:
+            shown = "-" if d.channel_quantity is None else str(d.channel_quantity)
+            table.add_row(d.sku, d.country, str(d.keel_quantity), shown, d.action)
+        console.print(table)

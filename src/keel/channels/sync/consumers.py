@@ -12,6 +12,7 @@ from keel.platform.sources import EventSource
 
 FEEDER = "channel-sync-feeder"
 PUMP = "channel-sync"
+DRIFT = "channel-sync-drift"
 
 
 def sync_feeder(
@@ -33,3 +34,9 @@ def sync_pump(sync: SyncService, interval_s: float) -> PeriodicJob:
         return len(sync.run_pass(wait=False).channels)
 
     return PeriodicJob(PUMP, interval_s, run)
+
+
+def sync_drift(sync: SyncService, interval_s: float) -> PeriodicJob:
+    """Reads back the channels this worker owns that can read back and corrects their drift; returns at once
+    (the checks run on a thread of their own)."""
+    return PeriodicJob(DRIFT, interval_s, sync.check_drift_owned)

@@ -10,7 +10,6 @@ Two moving parts, both registered in ``bootstrap``:
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,12 +18,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import store
+from keel.channels.sync import drift_store, store
+from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
+from keel.channels.sync.health import Health, Request, health, percentile, problems, thresholds_of
 from keel.channels.sync.model import Capabilities, Connector, SyncConfig, parse_config, settings_of
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import FieldError, NotFound, ValidationFailed
+from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.platform.events import Event
 from keel.platform.scope import Scope
 
@@ -54,6 +55,10 @@ class ChannelSync:
     errors: int  # requests that failed as a whole, in the last 15 minutes
     last_error: str | None
     retry_at: datetime | None  # the channel-level backoff or the channel's own Retry-After
+    health: tuple[Health, ...] = ()  # lag p99, error rate and backlog age against the channel's thresholds
+    drift: DriftCheck | None = None  # the latest drift check (None: never checked)
+    drift_found_24h: int = 0  # differences found in the last 24 hours
+    drift_corrected_24h: int = 0  # of which owed again (the rest adopted)
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,7 @@ class SyncItem:
 
 
 def _percentile(values: list[int], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)] / 1000
+    return percentile(values, share)
 
 
 class SyncService:
@@ -109,6 +111,7 @@ class SyncService:
             backoff_base_s=backoff_base_s,
             rng=rng,
         )
+        self.drift = DriftChecker(db, connectors)
 
     # -- configuration and operations ---------------------------------------------------------------------
     def configure(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> ChannelSync:
@@ -171,6 +174,9 @@ class SyncService:
             counts = store.counts(conn)
             oldest = store.oldest_pending(conn)
             pushes = store.pushes_since(conn, now - HEALTH_WINDOW)
+            checks = drift_store.last_checks(conn)
+            found = drift_store.drift_totals(conn, now - KEEP_PUSHES)
+            limits = drift_store.thresholds(conn)
         out = []
         for r in rows:
             mine = [p for p in pushes if p.channel == r.channel]
@@ -196,6 +202,16 @@ class SyncService:
                     sum(1 for p in mine if p.error),
                     r.last_error,
                     r.not_before if r.not_before is not None and r.not_before > now else None,
+                    health(
+                        [Request(p.at, p.error is not None, p.lags_ms) for p in mine],
+                        oldest.get(r.channel),
+                        now,
+                        HEALTH_WINDOW,
+                        thresholds_of(limits.get(r.channel)),
+                    ),
+                    DriftCheck(**checks[r.channel].__dict__) if r.channel in checks else None,
+                    found.get(r.channel, (0, 0, 0))[0],
+                    found.get(r.channel, (0, 0, 0))[1],
                 )
             )
         return out
@@ -220,6 +236,43 @@ class SyncService:
         with self.db.read() as conn:
             self._known(conn, channel, scope)
             return [SyncItem(*r.__dict__.values()) for r in store.items(conn, channel, state, after, limit)]
+
+    # -- drift and health -----------------------------------------------------------------------------------
+    def check_drift(self, channel: str, scope: Scope = Scope.ALL) -> DriftCheck:
+        """Read the channel's values back now, record every difference from what Keel last pushed and correct
+        it (see ``keel.channels.sync.drift``)."""
+        scope.check_channel(channel)
+        with self.db.read() as conn:
+            self._known(conn, channel, scope)
+        done = self.drift.check(channel)
+        if done is None:
+            raise Conflict(f"the connector of channel {channel!r} cannot read its values back")
+        return done
+
+    def drift_found(
+        self, channel: str, before: int | None = None, limit: int = 100, scope: Scope = Scope.ALL
+    ) -> list[Drift]:
+        """A page of the channel's recorded differences, newest first, older than id ``before``."""
+        with self.db.read() as conn:
+            self._known(conn, channel, scope)
+        return self.drift.found(channel, before, limit)
+
+    def check_drift_owned(self) -> int:
+        """Start a drift check of every channel this worker's pump holds (the periodic job)."""
+        return self.drift.check_owned(self.pump.worker)
+
+    def set_thresholds(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> dict[str, float]:
+        """Set the channel's health thresholds (metric -> limit; ``{}`` goes back to the defaults); returns
+        the thresholds now in force. Idempotent."""
+        scope.check_channel(channel)
+        wrong = problems(doc)
+        if wrong:
+            errors = [FieldError(None, f, r) for f, r in wrong]
+            raise ValidationFailed(f"the thresholds have {len(errors)} problem(s)", errors)
+        with self.db.write() as conn:
+            self._known(conn, channel, scope)
+            drift_store.save_thresholds(conn, channel, {k: float(v) for k, v in doc.items()}, utcnow())
+        return thresholds_of(doc)
 
     # -- the feeder -----------------------------------------------------------------------------------------
     def feed(self, conn: Connection, batch: list[Event], availability: str, listing: str) -> None:
@@ -253,4 +306,5 @@ class SyncService:
         return self.pump.run_pass(wait)
 
     def close(self) -> None:
+        self.drift.close()
         self.pump.close()

@@ -24,11 +24,12 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from keel.channels.sync.model import Capabilities, PushResult, Rejected, Update
+from keel.channels.sync.model import Capabilities, PushResult, ReadResult, Rejected, Update
 
 TIMESTAMP_HEADER = "X-Keel-Timestamp"
 SIGNATURE_HEADER = "X-Keel-Signature"
@@ -74,7 +75,8 @@ class WebhookConnector:
         transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
     ) -> None:
         self.url = url.rstrip("/")
-        self.capabilities = capabilities or Capabilities()
+        # the endpoint family answers GET with the channel's values: this connector can always read back
+        self.capabilities = replace(capabilities or Capabilities(), read_back=True)
         self._secret = secret
         self._clock = clock
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, transport=transport)
@@ -100,6 +102,41 @@ class WebhookConnector:
         except httpx.HTTPError as exc:  # refused, reset, closed without an answer, bad framing
             return PushResult(error=f"connection error: {type(exc).__name__}")
         return _result(response, updates)
+
+    def read(self, channel: str, keys: list[tuple[str, str]]) -> ReadResult:
+        """The channel's quantities of ``keys``: ``GET {url}/channels/{channel}/inventory``, signed like a
+        push over an empty body. The endpoint answers with every value the channel holds (a list of
+        ``{"sku", "country", "quantity", ...}``); the ones not asked for are left out. Every failure is
+        reported in the result, and an answer that is not exactly that shape is refused as a whole."""
+        timestamp = str(int(self._clock()))
+        headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(self._secret, timestamp, b"")}
+        try:
+            response = self._client.get(f"{self.url}/channels/{channel}/inventory", headers=headers)
+        except httpx.TimeoutException:
+            return ReadResult(error="timeout")
+        except httpx.HTTPError as exc:
+            return ReadResult(error=f"connection error: {type(exc).__name__}")
+        if response.status_code == 429:
+            return ReadResult(error="rate limited (429)")
+        if not 200 <= response.status_code < 300:
+            return ReadResult(error=f"HTTP {response.status_code}{_detail(response)}")
+        try:
+            answer = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            return ReadResult(error=f"{MALFORMED}: not JSON")
+        wanted = set(keys)
+        values: dict[tuple[str, str], int] = {}
+        seen: set[tuple[str, str]] = set()
+        if not isinstance(answer, list):
+            return ReadResult(error=MALFORMED)
+        for entry in answer:
+            pair, quantity = _pair(entry), entry.get("quantity") if isinstance(entry, dict) else None
+            if pair is None or not isinstance(quantity, int) or isinstance(quantity, bool) or pair in seen:
+                return ReadResult(error=MALFORMED)
+            seen.add(pair)
+            if pair in wanted:
+                values[pair] = quantity
+        return ReadResult(values)
 
     def close(self) -> None:
         self._client.close()
