@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.catalog import LISTING_CHANGED, CatalogService
-from keel.channels import ChannelService, SyncService, sync_drift, sync_feeder, sync_pump
+from keel.channels import ChannelService, SyncService, sync_drift, sync_feeder, sync_orders, sync_pump
 from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
@@ -20,7 +22,7 @@ from keel.inventory import (
     StockService,
     reservation_sweeper,
 )
-from keel.orders import BackorderFiller, Orders, build_orders
+from keel.orders import BackorderFiller, Orders, build_orders, capture_command
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
@@ -81,7 +83,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         source=source,
     )
     sync = SyncService(
-        db, channels.exists, availability.listed_of, threads=settings.sync_threads, lease_s=settings.sync_lease_s
+        db,
+        channels.exists,
+        availability.listed_of,
+        threads=settings.sync_threads,
+        lease_s=settings.sync_lease_s,
+        capture=_capture(orders),
     )
     return Keel(
         settings=settings,
@@ -107,6 +114,17 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )
+
+
+def _capture(orders: Orders) -> Callable[[dict[str, Any]], tuple[int, bool]]:
+    """The sync engine's way into order capture: a channel's order document in, its id and whether it is new
+    out (a refusal raises, as ``POST /orders`` refuses)."""
+
+    def capture(document: dict[str, Any]) -> tuple[int, bool]:
+        captured = orders.capture.place(capture_command(document))
+        return captured.order.id, captured.created
+
+    return capture
 
 
 def event_source(settings: Settings, events: SqlEventLog) -> EventSource:
@@ -141,4 +159,5 @@ def _consumers(
     registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED))
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
+    registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))
     return registry

@@ -7,6 +7,8 @@ route), so a new route cannot ship without a decision. HEAD has no rows: every G
 - ``/ui/login`` (GET and POST): one cannot log in after logging in.
 - ``/static/*``: the stylesheet, icons, scripts and the vendored Swagger UI; no data.
 - ``/docs`` and ``/openapi.json``: the API's shape is published in the repository anyway; no data.
+- ``POST /sync/channels/{code}/orders``: a channel's order webhook. A marketplace holds no Keel token; the
+  route itself refuses (401) a body not signed with the secret of the channel's sync configuration.
 """
 
 from __future__ import annotations
@@ -100,6 +102,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/sync/channels/{code}/resync"): Rule(CHANNELS_WRITE),
     ("POST", "/sync/channels/{code}/retry"): Rule(CHANNELS_WRITE),
     ("GET", "/sync/channels/{code}/items"): Rule(CHANNELS_READ),
+    # a channel's order webhook: no Keel credentials, the channel's HMAC signature is checked by the route
+    ("POST", "/sync/channels/{code}/orders"): PUBLIC,
     ("POST", "/sync/channels/{code}/drift"): Rule(CHANNELS_WRITE),
     ("GET", "/sync/channels/{code}/drift"): Rule(CHANNELS_READ),
     ("PUT", "/sync/channels/{code}/thresholds"): Rule(CHANNELS_WRITE),

@@ -7,8 +7,17 @@ It imports nothing from other contexts, so ``import keel.channels`` never loads 
 
 from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChannel, Policy, Sources
 from keel.channels.service import CHANNEL_EVENTS, ChannelService, LocationDirectory
-from keel.channels.sync.consumers import DRIFT, FEEDER, PUMP, sync_drift, sync_feeder, sync_pump
-from keel.channels.sync.model import Capabilities, Connector, PushResult, Rejected, SyncConfig, Update
+from keel.channels.sync.consumers import DRIFT, FEEDER, PUMP, sync_drift, sync_feeder, sync_orders, sync_pump
+from keel.channels.sync.consumers import ORDERS as SYNC_ORDERS
+from keel.channels.sync.model import (
+    Capabilities,
+    Connector,
+    OrderPage,
+    PushResult,
+    Rejected,
+    SyncConfig,
+    Update,
+)
 from keel.channels.sync.pump import PassResult
 from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
 from keel.channels.sync.webhook import WebhookConnector
@@ -18,6 +27,7 @@ __all__ = [
     "DRIFT",
     "FEEDER",
     "PUMP",
+    "SYNC_ORDERS",
     "Capabilities",
     "Channel",
     "ChannelChanges",
@@ -27,6 +37,7 @@ __all__ = [
     "Connector",
     "CreateChannel",
     "LocationDirectory",
+    "OrderPage",
     "PassResult",
     "Policy",
     "PushResult",
@@ -39,5 +50,6 @@ __all__ = [
     "WebhookConnector",
     "sync_drift",
     "sync_feeder",
+    "sync_orders",
     "sync_pump",
 ]

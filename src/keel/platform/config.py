@@ -63,6 +63,8 @@ class Settings:
     sync_lease_s: float = 30.0
     # How often the worker reads back the channels it owns to find and correct drift (docs/sync.md).
     sync_drift_interval_s: float = 300.0
+    # How often the worker downloads new orders from channels whose connector offers them (docs/sync.md).
+    sync_orders_interval_s: float = 10.0
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

@@ -13,6 +13,7 @@ from keel.platform.sources import EventSource
 FEEDER = "channel-sync-feeder"
 PUMP = "channel-sync"
 DRIFT = "channel-sync-drift"
+ORDERS = "channel-sync-orders"
 
 
 def sync_feeder(
@@ -40,3 +41,9 @@ def sync_drift(sync: SyncService, interval_s: float) -> PeriodicJob:
     """Reads back the channels this worker owns that can read back and corrects their drift; returns at once
     (the checks run on a thread of their own)."""
     return PeriodicJob(DRIFT, interval_s, sync.check_drift_owned)
+
+
+def sync_orders(sync: SyncService, interval_s: float) -> PeriodicJob:
+    """Downloads new orders from the channels this worker owns whose connector offers them; returns at once
+    (the downloads run on a thread of their own)."""
+    return PeriodicJob(ORDERS, interval_s, sync.orders.pull_owned)

@@ -18,7 +18,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class ItemState(StrEnum):
@@ -95,6 +95,7 @@ class ReadResult:
     error: str | None = None
 
 
+@runtime_checkable
 class ReadBack(Protocol):
     """A connector whose channel can be read back (``capabilities.read_back``): drift detection."""
 
@@ -114,6 +115,7 @@ class OrderPage:
     error: str | None = None
 
 
+@runtime_checkable
 class OrderSource(Protocol):
     """A connector that downloads its channel's orders (``capabilities.orders``)."""
 
@@ -134,6 +136,7 @@ class OrderUpdate:
     amount: str | None = None  # a refund's amount, in the order's currency
 
 
+@runtime_checkable
 class OrderUpdates(Protocol):
     """A connector that takes shipment, cancellation and refund updates (``capabilities.shipments``)."""
 

@@ -147,7 +147,7 @@ class Pump:
             self._windows.pop(gone)
         return mine
 
-    def _connector(self, row: store.ChannelRow) -> tuple[SyncConfig, Connector]:
+    def connector(self, row: store.ChannelRow) -> tuple[SyncConfig, Connector]:
         config = stored_config(row)
         opened = self._open.get(row.channel)
         if opened is None or opened[0] != config:
@@ -171,7 +171,7 @@ class Pump:
         return window
 
     def _push_channel(self, row: store.ChannelRow, result: PassResult) -> None:
-        config, connector = self._connector(row)
+        config, connector = self.connector(row)
         window = self._window(config)
         for _ in range(self.max_requests_per_pass):
             now = utcnow()

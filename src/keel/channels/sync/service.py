@@ -22,6 +22,7 @@ from keel.channels.sync import drift_store, store
 from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
 from keel.channels.sync.health import Health, Request, health, percentile, problems, thresholds_of
 from keel.channels.sync.model import Capabilities, Connector, SyncConfig, parse_config, settings_of
+from keel.channels.sync.orders import Capture, OrderIntake, no_capture
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
@@ -97,6 +98,7 @@ class SyncService:
         threads: int = 8,
         backoff_base_s: float = 0.5,
         rng: random.Random | None = None,
+        capture: Capture = no_capture,
     ) -> None:
         self.db = db
         self.channel_exists = channel_exists
@@ -112,6 +114,7 @@ class SyncService:
             rng=rng,
         )
         self.drift = DriftChecker(db, connectors)
+        self.orders = OrderIntake(db, capture, self.pump)
 
     # -- configuration and operations ---------------------------------------------------------------------
     def configure(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> ChannelSync:
@@ -306,5 +309,6 @@ class SyncService:
         return self.pump.run_pass(wait)
 
     def close(self) -> None:
+        self.orders.close()
         self.drift.close()
         self.pump.close()

@@ -36,6 +36,7 @@ sync_channels = sa.Table(
     sa.Column("owner", sa.String(100), nullable=True),
     sa.Column("lease_until", Timestamp, nullable=True),
     sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("order_cursor", sa.String(500), nullable=True),  # where the next order download starts
 )
 sync_items = sa.Table(
     "sync_items",
@@ -91,6 +92,7 @@ class ChannelRow:
     owner: str | None
     lease_until: datetime | None
     updated_at: datetime
+    order_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,11 @@ def channel_outcome(
     conn.execute(
         t.update().where(t.c.channel == channel).values(failures=failures, not_before=not_before, last_error=error)
     )
+
+
+def set_order_cursor(conn: Connection, channel: str, cursor: str) -> None:
+    t = sync_channels
+    conn.execute(t.update().where(t.c.channel == channel).values(order_cursor=cursor))
 
 
 # -- ownership ----------------------------------------------------------------------------------------------
