@@ -28,6 +28,7 @@ import csv
 import io
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -60,7 +61,17 @@ class FileFeedConnector:
 
     def __init__(self, url: str, capabilities: Capabilities | None = None) -> None:
         self.directory = directory_of(url)
-        self.capabilities = capabilities or CAPABILITIES
+        # the limits are the configuration's; what the channel can do (read back, compare-and-set, ...) is this kind's
+        self.capabilities = (
+            CAPABILITIES
+            if capabilities is None
+            else replace(
+                CAPABILITIES,
+                batch_size=capabilities.batch_size,
+                rate_limit=capabilities.rate_limit,
+                window_s=capabilities.window_s,
+            )
+        )
         # the engine pushes one batch per channel at a time; the lock keeps a snapshot merge whole even if not
         self._lock = threading.Lock()
 

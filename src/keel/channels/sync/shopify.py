@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -108,7 +109,17 @@ class ShopifyConnector:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/") + "/admin/api/graphql.json"
-        self.capabilities = capabilities or CAPABILITIES
+        # the limits are the configuration's; what the channel can do (read back, compare-and-set, ...) is this kind's
+        self.capabilities = (
+            CAPABILITIES
+            if capabilities is None
+            else replace(
+                CAPABILITIES,
+                batch_size=min(capabilities.batch_size, BATCH),
+                rate_limit=capabilities.rate_limit,
+                window_s=capabilities.window_s,
+            )
+        )
         self._client = httpx.Client(
             timeout=timeout_s, follow_redirects=False, transport=transport, headers={TOKEN_HEADER: token}
         )
