@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from keel.channels.sync.filefeed import FileFeedConnector, directory_of, parse
-from keel.channels.sync.model import PushResult, ReadResult, Update, batch_key, parse_config
+from keel.channels.sync.model import Connector, PushResult, ReadBack, ReadResult, Update, batch_key, parse_config
 from keel.channels.sync.pump import default_connector
 
 BATCH = [Update("A", "DE", 3, "active:x", 2, price="9.99"), Update("B", "FR", 0, None, 5)]
@@ -107,7 +107,11 @@ def test_a_broken_snapshot_is_reported_not_overwritten(tmp_path: Path) -> None:
 
 def test_read_back_gives_the_snapshot_values_of_the_keys_asked(tmp_path: Path) -> None:
     c = FileFeedConnector(tmp_path.as_uri())
-    assert c.read("shop", [("A", "DE")]) == ReadResult()  # nothing written yet: nothing held
+    port: Connector = c  # the ports it implements (checked by mypy)
+    reader: ReadBack = c
+    assert (
+        port.capabilities.read_back and reader.read("shop", [("A", "DE")]) == ReadResult()
+    )  # nothing written yet: nothing held
     _push(c, BATCH)
     assert c.read("shop", [("A", "DE"), ("B", "FR"), ("Z", "DE")]) == ReadResult(
         values={("A", "DE"): 3, ("B", "FR"): 0}
