@@ -26,7 +26,7 @@ def drain(sync: SyncService) -> None:
 
 
 def test_a_feed_directory_and_a_shop_converge_to_keel(keel: Keel, world: World, tmp_path: Path) -> None:
-    with Shopify({WEB_DE: TOKEN}, fault_rate=0.2, seed=5, stall_s=0.3) as shop:
+    with Shopify({WEB_DE: TOKEN}, fault_rate=0.1, seed=5, stall_s=0.3) as shop:
         sync = SyncService(keel.db, keel.channels.exists, keel.availability.listed_of, worker="w", backoff_base_s=0.01)
         sync.configure(
             WEB_DE, {"connector": "shopify", "url": shop.url, "secret": TOKEN, "timeout_s": 0.2, "max_attempts": 100}
