@@ -125,6 +125,25 @@ def test_a_failed_read_of_a_stale_quantity_leaves_it_for_a_retry() -> None:
     )
 
 
+def test_two_errors_for_one_quantity_never_break_the_push() -> None:
+    def answer(doc: dict[str, Any]) -> httpx.Response:
+        if "nodes(" in doc["query"]:
+            return httpx.Response(503)
+        negative = {
+            "field": ["input", "quantities", "0", "quantity"],
+            "message": "negative",
+            "code": "INVALID_QUANTITY_NEGATIVE",
+        }
+        return _set_answer(
+            [_stale(0), _stale(0), negative] if len(doc["variables"]["input"]["quantities"]) == 2 else []
+        )
+
+    result = _connector(answer, []).push("shop", UPDATES, "k1")
+    assert result == PushResult(
+        accepted=(("B", "FR"),), rejected=(Rejected("A", "DE", "stale; reading it failed: HTTP 503", True),)
+    )
+
+
 def test_a_user_error_about_the_whole_request_fails_the_batch() -> None:
     errors = [{"field": ["input", "reason"], "message": "The specified reason is invalid.", "code": "INVALID_REASON"}]
     result = _connector(lambda _: _set_answer(errors), []).push("shop", UPDATES, "k1")

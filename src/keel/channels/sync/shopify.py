@@ -150,8 +150,8 @@ class ShopifyConnector:
                 if index is None:  # an error about the request, not a quantity: Keel's mistake, or Shopify's
                     return PushResult(rejected=tuple(rejected), error=f"user error: {message}")
                 k = order[index]
-                if k not in pending:
-                    continue  # two errors for one quantity
+                if k not in pending or k in stale:
+                    continue  # a second error for one quantity: the first decides (it comes back if it stays)
                 if code == STALE and k not in reread:
                     stale.append(k)
                     continue
