@@ -150,7 +150,7 @@ class SyncConfig:
     """How Keel reaches one channel (stored; the secret is never shown again once set)."""
 
     channel: str
-    connector: str  # "webhook"
+    connector: str  # one of CONNECTORS
     url: str
     secret: str
     capabilities: Capabilities = field(default_factory=Capabilities)
@@ -208,7 +208,14 @@ class Window:
         self.not_before = max(self.not_before, now + seconds)
 
 
-CONNECTORS = ("webhook",)
+CONNECTORS = ("webhook", "file", "shopify")
+# per kind: the defaults a configuration starts from and the largest batch the channel takes (Shopify sets at
+# most 250 quantities per mutation); a file feed writes large batches and has no rate limit to speak of
+KIND_DEFAULTS: dict[str, dict[str, float]] = {
+    "file": {"batch_size": 25_000, "rate_limit": 100_000, "window_s": 60.0},
+    "shopify": {"batch_size": 250, "rate_limit": 4, "window_s": 1.0},
+}
+KIND_MAX_BATCH = {"shopify": 250}
 # (setting, lowest, highest): what a configuration may ask for
 LIMITS: dict[str, tuple[float, float]] = {
     "batch_size": (1, 25_000),
@@ -228,9 +235,13 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
     connector, url, secret = doc.get("connector", "webhook"), doc.get("url"), doc.get("secret")
     if connector not in CONNECTORS:
         problems.append(("connector", f"must be one of {', '.join(CONNECTORS)}"))
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2000 or "\x00" in url:
-        problems.append(("url", "must be an http(s) URL of at most 2000 characters"))
-    if not isinstance(secret, str) or not 8 <= len(secret) <= 200 or not secret.isprintable():
+    scheme = ("file:///",) if connector == "file" else ("http://", "https://")
+    if not isinstance(url, str) or not url.startswith(scheme) or len(url) > 2000 or "\x00" in url:
+        what = "a file:/// URL of an absolute directory" if connector == "file" else "an http(s) URL"
+        problems.append(("url", f"must be {what} of at most 2000 characters"))
+    if connector == "file" and secret in (None, ""):
+        secret = ""  # a directory has no credential
+    elif not isinstance(secret, str) or not 8 <= len(secret) <= 200 or not secret.isprintable():
         problems.append(("secret", "must be 8-200 printable characters"))
     numbers: dict[str, float] = {}
     for name, (low, high) in LIMITS.items():
@@ -240,12 +251,15 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
         whole = name in {"batch_size", "rate_limit", "max_attempts"}
         if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
             problems.append((name, "must be a whole number" if whole else "must be a number"))
+        elif name == "batch_size" and value > KIND_MAX_BATCH.get(str(connector), high):
+            problems.append((name, f"must be between {low:g} and {KIND_MAX_BATCH[str(connector)]:g} for {connector}"))
         elif not low <= value <= high:
             problems.append((name, f"must be between {low:g} and {high:g}"))
         else:
             numbers[name] = value
     if problems:
         return None, problems
+    numbers = {**KIND_DEFAULTS.get(str(connector), {}), **numbers}
     caps = Capabilities(
         batch_size=int(numbers.get("batch_size", 500)),
         rate_limit=int(numbers.get("rate_limit", 60)),

@@ -50,7 +50,16 @@ class PassResult:
 
 
 def default_connector(config: SyncConfig) -> Connector:
-    from keel.channels.sync.webhook import WebhookConnector  # the only kind so far; loaded when first used
+    # each kind's module is loaded when a channel of that kind is first pushed
+    if config.connector == "file":
+        from keel.channels.sync.filefeed import FileFeedConnector
+
+        return FileFeedConnector(config.url, config.capabilities)
+    if config.connector == "shopify":
+        from keel.channels.sync.shopify import ShopifyConnector
+
+        return ShopifyConnector(config.url, config.secret, config.capabilities, config.timeout_s)
+    from keel.channels.sync.webhook import WebhookConnector
 
     return WebhookConnector(config.url, config.secret, config.capabilities, config.timeout_s)
 
