@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -205,7 +206,26 @@ class Window:
         self.not_before = max(self.not_before, now + seconds)
 
 
-CONNECTORS = ("webhook",)
+CONNECTORS = ("webhook", "amazon")
+# what each kind's channel publishes, the defaults of a configuration that does not say otherwise
+KIND_CAPABILITIES: dict[str, Capabilities] = {
+    # Selling Partner API: 25,000 messages per JSON listings feed, createFeed 5 per 5 minutes per region
+    "amazon": Capabilities(batch_size=25_000, rate_limit=5, window_s=300.0, orders=True, shipments=True),
+}
+AMAZON_REGIONS = ("na", "eu", "fe")
+
+
+def amazon_region(url: str) -> str | None:
+    """The Selling Partner API region of an endpoint URL: the host's ``sellingpartnerapi-{na,eu,fe}`` part, or
+    else (a simulator, a proxy) the URL's last path segment (``http://127.0.0.1:8080/eu``); None: neither."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").split(".")[0]
+    if host.startswith("sellingpartnerapi-") and host.removeprefix("sellingpartnerapi-") in AMAZON_REGIONS:
+        return host.removeprefix("sellingpartnerapi-")
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last in AMAZON_REGIONS else None
+
+
 # (setting, lowest, highest): what a configuration may ask for
 LIMITS: dict[str, tuple[float, float]] = {
     "batch_size": (1, 25_000),
@@ -227,6 +247,8 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
         problems.append(("connector", f"must be one of {', '.join(CONNECTORS)}"))
     if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 2000 or "\x00" in url:
         problems.append(("url", "must be an http(s) URL of at most 2000 characters"))
+    elif connector == "amazon" and amazon_region(url) is None:
+        problems.append(("url", "must name a region: a sellingpartnerapi-{na,eu,fe} host or a last path segment"))
     if not isinstance(secret, str) or not 8 <= len(secret) <= 200 or not secret.isprintable():
         problems.append(("secret", "must be 8-200 printable characters"))
     numbers: dict[str, float] = {}
@@ -243,10 +265,12 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
             numbers[name] = value
     if problems:
         return None, problems
-    caps = Capabilities(
-        batch_size=int(numbers.get("batch_size", 500)),
-        rate_limit=int(numbers.get("rate_limit", 60)),
-        window_s=float(numbers.get("window_s", 60.0)),
+    kind = KIND_CAPABILITIES.get(str(connector), Capabilities())
+    caps = replace(
+        kind,
+        batch_size=int(numbers.get("batch_size", kind.batch_size)),
+        rate_limit=int(numbers.get("rate_limit", kind.rate_limit)),
+        window_s=float(numbers.get("window_s", kind.window_s)),
     )
     config = SyncConfig(
         channel,

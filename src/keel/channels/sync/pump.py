@@ -50,7 +50,12 @@ class PassResult:
 
 
 def default_connector(config: SyncConfig) -> Connector:
-    from keel.channels.sync.webhook import WebhookConnector  # the only kind so far; loaded when first used
+    # each kind's module is loaded when first used
+    if config.connector == "amazon":
+        from keel.channels.sync.amazon import AmazonConnector
+
+        return AmazonConnector(config.url, config.secret, config.capabilities, config.timeout_s)
+    from keel.channels.sync.webhook import WebhookConnector
 
     return WebhookConnector(config.url, config.secret, config.capabilities, config.timeout_s)
 
