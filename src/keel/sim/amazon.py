@@ -266,7 +266,8 @@ class AmazonMarketplace(OrdersApi):
             if fault == "timeout":
                 return Reply(reply.status, reply.body, reply.headers, stall=True)
             if fault == "malformed":
-                return Reply(200, b'{"payload": {"feedId": ', (("Content-Type", "application/json"),))
+                status = reply.status if 200 <= reply.status < 300 else 200
+                return Reply(status, b'{"payload": {"feedId": ', (("Content-Type", "application/json"),))
             return reply
 
     def _count(self, fault: str) -> None:

@@ -90,7 +90,7 @@ class OrdersApi:
             return error_reply(400, "InvalidInput", "CreatedAfter or NextToken is required")
         try:
             low, high = datetime.fromisoformat(after), datetime.fromisoformat(before)
-            size = min(100, max(1, int(q.get("MaxResultsPerPage", self.page_size))))
+            size = min(self.page_size, max(1, int(q.get("MaxResultsPerPage", self.page_size))))
         except (ValueError, TypeError):
             return error_reply(400, "InvalidInput", "CreatedAfter must be ISO 8601, MaxResultsPerPage a number")
         countries = set(MARKETPLACES[region])
