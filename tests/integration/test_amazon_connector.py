@@ -223,11 +223,21 @@ def test_orders_paginate_without_duplicates_and_map_to_capture_documents(market:
                 return
 
     drain()
-    later = [market.add_order(SELLER, "FR", [("SKU-3", 1, "9.99")], city="Paris", postal_code="75001")]
+    # when an unpaid order comes in between two others, and a cancelled one after them
+    pending = market.add_order(
+        SELLER, "FR", [("SKU-3", 1, "9.99")], city="Paris", postal_code="75001", status="Pending"
+    )
+    after = market.add_order(SELLER, "DE", [("SKU-1", 1, "5.00")])
+    market.add_order(SELLER, "DE", [("SKU-1", 1, "5.00")], status="Canceled")
+    drain()
+    held_back = [o["external_id"] for o in seen]
+    market.set_order_status(pending, "Unshipped")
     drain()
     c.close()
+    # then the unpaid one held the cursor until it was paid, the cancelled one never came, and none came twice
+    assert held_back == first
     ids = [o["external_id"] for o in seen]
-    assert ids == first + later
+    assert ids == [*first, pending, after]
     assert seen[0] == {
         "channel": SELLER,
         "external_id": first[0],

@@ -201,6 +201,7 @@ class AmazonMarketplace(OrdersApi):
         city: str = "Berlin",
         postal_code: str = "10117",
         currency: str = "EUR",
+        status: str = "Unshipped",
     ) -> str:
         """A new order, bought now (each later order strictly later); its Amazon order id."""
         with self._lock:
@@ -215,8 +216,13 @@ class AmazonMarketplace(OrdersApi):
             ]  # fmt: skip
             ship_to = {"Name": buyer, "City": city, "PostalCode": postal_code, "CountryCode": country}
             purchased = max(now, last + timedelta(microseconds=1))
-            self._orders[order_id] = Order(order_id, seller, country, purchased, items, ship_to)
+            self._orders[order_id] = Order(order_id, seller, country, purchased, items, ship_to, status)
             return order_id
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        """Move an order on (Pending -> Unshipped once paid, or Canceled)."""
+        with self._lock:
+            self._orders[order_id].status = status
 
     def order_status(self, order_id: str) -> str:
         with self._lock:

@@ -100,7 +100,7 @@ class OrdersApi:
             key=lambda o: (o.purchased, o.id),
         )  # fmt: skip
         page = found[offset : offset + size]
-        payload: dict[str, Any] = {"Orders": [_orderjson_reply(o) for o in page], "CreatedBefore": high.isoformat()}
+        payload: dict[str, Any] = {"Orders": [_order_json(o) for o in page], "CreatedBefore": high.isoformat()}
         if offset + size < len(found):
             token = json.dumps([after, before, offset + size]).encode()
             payload["NextToken"] = base64.urlsafe_b64encode(token).decode()
@@ -124,9 +124,7 @@ class OrdersApi:
         package, carrier, tracking = (detail.get(k) for k in ("packageReferenceId", "carrierCode", "trackingNumber"))
         lines = detail.get("orderItems")
         if not all(isinstance(v, str) and v for v in (package, carrier, tracking)) or not isinstance(lines, list):
-            return error_reply(
-                400, "InvalidInput", "package, carrier, tracking and items required"
-            )
+            return error_reply(400, "InvalidInput", "package, carrier, tracking and items required")
         if any(c.order_id == order.id and c.package == package for c in self.confirmations):
             return Reply(204)  # the same package confirmed again: nothing new
         if order.status == "Canceled":
@@ -183,7 +181,7 @@ class OrdersApi:
         return json_reply(200, doc)
 
 
-def _orderjson_reply(o: Order) -> dict[str, Any]:
+def _order_json(o: Order) -> dict[str, Any]:
     total = sum((Decimal(i["ItemPrice"]["Amount"]) for i in o.items), Decimal(0))
     currency = o.items[0]["ItemPrice"]["CurrencyCode"] if o.items else "EUR"
     return {
@@ -193,7 +191,8 @@ def _orderjson_reply(o: Order) -> dict[str, Any]:
         "MarketplaceId": MARKETPLACES_BY_COUNTRY[o.country],
         "OrderTotal": {"CurrencyCode": currency, "Amount": str(total)},
         "BuyerInfo": {"BuyerName": o.ship_to["Name"]},
-        "ShippingAddress": dict(o.ship_to),
+        # a Pending order (not paid yet) shows no address
+        **({} if o.status == "Pending" else {"ShippingAddress": dict(o.ship_to)}),
     }
 
 

@@ -91,7 +91,9 @@ class AmazonConnector:
         if len(updates) > limit:
             return PushResult(error=f"{len(updates)} updates exceed the {limit:,} messages a feed may carry")
         markets = MARKETPLACES[self.region]
-        sent = [u for u in updates if u.country in markets]
+        # in key order: the same batch key is then the same messages under the same messageIds, so a report
+        # fetched for a resubmission (the marketplace's earlier feed) maps onto the right updates
+        sent = sorted((u for u in updates if u.country in markets), key=lambda u: (u.sku, u.country))
         refused = tuple(
             Rejected(u.sku, u.country, f"no marketplace for {u.country} in region {self.region}", retry=False)
             for u in updates

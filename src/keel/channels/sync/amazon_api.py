@@ -105,7 +105,9 @@ class SpApi:
 def orders(api: SpApi, channel: str, cursor: str | None, page_size: int) -> OrderPage:
     """One page of orders as Keel's capture documents. The cursor is ``next:<NextToken>`` inside a listing, or
     ``after:<time>`` between listings: each listing ends at the ``CreatedBefore`` the marketplace answered
-    (exclusive) and the next starts there (inclusive), so no order is read twice or skipped."""
+    (exclusive) and the next starts there (inclusive), so no order is read twice or skipped. A Pending order
+    (not yet paid, no address) ends the page and the next listing starts at it, so it is captured once it is
+    Unshipped; an order cancelled before then is left out."""
     params = {"MaxResultsPerPage": str(page_size)}
     if cursor is None or cursor.startswith("after:"):
         params["CreatedAfter"] = cursor.removeprefix("after:") if cursor else FIRST_ORDERS
@@ -116,12 +118,16 @@ def orders(api: SpApi, channel: str, cursor: str | None, page_size: int) -> Orde
     try:
         payload = _field(api.json("GET", "/orders/v0/orders", params=params), "payload", dict)
         listed, token = _field(payload, "Orders", list), payload.get("NextToken")
-        captured = tuple(
-            _capture(api, channel, order) for order in listed if _field(order, "OrderStatus", str) != "Canceled"
-        )
+        captured: list[dict[str, Any]] = []
+        for order in listed:
+            status = _field(order, "OrderStatus", str)
+            if status == "Pending":  # not paid yet, no address: the cursor stops here until it is
+                return OrderPage(tuple(captured), "after:" + _field(order, "PurchaseDate", str))
+            if status != "Canceled":  # cancelled before Keel saw it: nothing to capture
+                captured.append(_capture(api, channel, order))
         if isinstance(token, str) and token:
-            return OrderPage(captured, "next:" + token)
-        return OrderPage(captured, "after:" + _field(payload, "CreatedBefore", str))
+            return OrderPage(tuple(captured), "next:" + token)
+        return OrderPage(tuple(captured), "after:" + _field(payload, "CreatedBefore", str))
     except CallFailed as failed:
         return OrderPage(error=failed.error)
 

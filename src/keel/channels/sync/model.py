@@ -17,9 +17,9 @@ import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 from enum import StrEnum
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 
 class ItemState(StrEnum):
