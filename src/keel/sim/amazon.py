@@ -26,7 +26,8 @@ Rules, strict where the real one is:
   quantity held for (seller, country, sku): last writer wins by feed order, and each held value records the
   feed's sequence number as its version, which never goes backwards. (Keel sends one feed per channel at a
   time, a newer value in a later feed, so feed order is version order.)
-- **Faults**, drawn with a seeded ``random.Random`` for ``fault_rate`` of the requests to ``fault_ops``:
+- **Faults**, drawn with a seeded ``random.Random`` for ``fault_rate`` of the requests to ``fault_ops`` (by
+  operation, ``OPS``: document, upload, create, feed, report, download, orders, items, confirm, cancel, fba):
   ``error`` (503, nothing done), ``timeout`` (done, answered after ``stall_s``), ``drop`` (connection closed,
   nothing done), ``malformed`` (done, 200 with a body that is not JSON); on a new feed, ``fatal`` (ends FATAL,
   nothing applied) and ``partial`` (about half its messages get a transient ERROR issue, code ``5000``).
@@ -43,8 +44,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -190,47 +189,6 @@ class AmazonMarketplace(OrdersApi):
             s = self._stats
             return Stats(s.requests, s.feeds, s.duplicate_feeds, s.items_applied, s.rate_limit_violations,
                          dict(s.faults_injected))  # fmt: skip
-
-    def add_order(
-        self,
-        seller: str,
-        country: str,
-        lines: list[tuple[str, int, str]],  # (sku, quantity, unit price)
-        *,
-        buyer: str = "Ann Buyer",
-        city: str = "Berlin",
-        postal_code: str = "10117",
-        currency: str = "EUR",
-        status: str = "Unshipped",
-    ) -> str:
-        """A new order, bought now (each later order strictly later); its Amazon order id."""
-        with self._lock:
-            n = len(self._orders) + 1
-            order_id = f"302-{n:07d}-{self._rng.randrange(10**7):07d}"
-            now = datetime.now(UTC)
-            last = max((o.purchased for o in self._orders.values()), default=now - timedelta(seconds=1))
-            items = [
-                {"OrderItemId": f"{order_id}-{i}", "SellerSKU": sku, "QuantityOrdered": q, "shipped": 0,
-                 "ItemPrice": {"CurrencyCode": currency, "Amount": str(Decimal(price) * q)}}
-                for i, (sku, q, price) in enumerate(lines, 1)
-            ]  # fmt: skip
-            ship_to = {"Name": buyer, "City": city, "PostalCode": postal_code, "CountryCode": country}
-            purchased = max(now, last + timedelta(microseconds=1))
-            self._orders[order_id] = Order(order_id, seller, country, purchased, items, ship_to, status)
-            return order_id
-
-    def set_order_status(self, order_id: str, status: str) -> None:
-        """Move an order on (Pending -> Unshipped once paid, or Canceled)."""
-        with self._lock:
-            self._orders[order_id].status = status
-
-    def order_status(self, order_id: str) -> str:
-        with self._lock:
-            return self._orders[order_id].status
-
-    def add_fba_stock(self, seller: str, country: str, sku: str, quantity: int) -> None:
-        with self._lock:
-            self._fba[(seller, country, sku)] = quantity
 
     # -- requests (the HTTP handler's threads) ----------------------------------------------------------------
 

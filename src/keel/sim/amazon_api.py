@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
 import sys
+import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -65,6 +67,8 @@ class Confirmation:
 
 class _State(Protocol):
     page_size: int
+    _lock: threading.Lock
+    _rng: random.Random
     _orders: dict[str, Order]
     _fba: dict[tuple[str, str, str], int]
     confirmations: list[Confirmation]
@@ -76,7 +80,49 @@ class _State(Protocol):
 
 
 class OrdersApi:
-    """The orders and FBA endpoints, mixed into the simulator (which holds the state and the lock)."""
+    """The orders and FBA endpoints and the tests' side of them, mixed into the simulator (which holds the
+    state and the lock)."""
+
+    def add_order(
+        self: _State,
+        seller: str,
+        country: str,
+        lines: list[tuple[str, int, str]],  # (sku, quantity, unit price)
+        *,
+        buyer: str = "Ann Buyer",
+        city: str = "Berlin",
+        postal_code: str = "10117",
+        currency: str = "EUR",
+        status: str = "Unshipped",
+    ) -> str:
+        """A new order, bought now (each later order strictly later); its Amazon order id."""
+        with self._lock:
+            n = len(self._orders) + 1
+            order_id = f"302-{n:07d}-{self._rng.randrange(10**7):07d}"
+            now = datetime.now(UTC)
+            last = max((o.purchased for o in self._orders.values()), default=now - timedelta(seconds=1))
+            items = [
+                {"OrderItemId": f"{order_id}-{i}", "SellerSKU": sku, "QuantityOrdered": q, "shipped": 0,
+                 "ItemPrice": {"CurrencyCode": currency, "Amount": str(Decimal(price) * q)}}
+                for i, (sku, q, price) in enumerate(lines, 1)
+            ]  # fmt: skip
+            ship_to = {"Name": buyer, "City": city, "PostalCode": postal_code, "CountryCode": country}
+            purchased = max(now, last + timedelta(microseconds=1))
+            self._orders[order_id] = Order(order_id, seller, country, purchased, items, ship_to, status)
+            return order_id
+
+    def set_order_status(self: _State, order_id: str, status: str) -> None:
+        """Move an order on (Pending -> Unshipped once paid, or Canceled)."""
+        with self._lock:
+            self._orders[order_id].status = status
+
+    def order_status(self: _State, order_id: str) -> str:
+        with self._lock:
+            return self._orders[order_id].status
+
+    def add_fba_stock(self: _State, seller: str, country: str, sku: str, quantity: int) -> None:
+        with self._lock:
+            self._fba[(seller, country, sku)] = quantity
 
     def _op_orders(self: _State, seller: str, region: str, arg: str, q: dict[str, str], *_: Any) -> Reply:
         if "NextToken" in q:
