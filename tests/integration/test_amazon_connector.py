@@ -158,14 +158,17 @@ def test_a_resubmitted_batch_key_is_applied_once(clock: Clock) -> None:
         stall_s=0.5,
     ) as market:
         c = connector(market, timeout_s=0.2)
-        batch = ups(("SKU-1", "DE", 7), ("SKU-2", "FR", 1))
+        batch = ups(("SKU-1", "DE", 7), ("SKU-2", "FR", 1), ("SKU-0", "DE", -1))
         # when createFeed is answered too late, then the feed does not finish within the budget
         assert push(c, batch).error == "timeout"
         market.fault_rate = 0.0
         assert push(c, batch).error == STILL_PROCESSING
         clock.now += 10
-        # then the third delivery of the same key finds the one feed, done
-        assert push(c, batch).accepted == (("SKU-1", "DE"), ("SKU-2", "FR"))
+        # then the third delivery of the same key, in another order, finds the one feed, done, and its report
+        # still speaks of the right updates
+        third = push(c, batch[::-1])
+        assert third.accepted == (("SKU-1", "DE"), ("SKU-2", "FR"))
+        assert [(r.sku, r.error[:5]) for r in third.rejected] == [("SKU-0", "90220")]
         c.close()
         stats = market.stats
         assert (stats.feeds, stats.duplicate_feeds, stats.items_applied) == (1, 2, 2)

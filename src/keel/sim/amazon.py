@@ -125,6 +125,7 @@ class AmazonMarketplace(OrdersApi):
         self._stats = Stats()
         self._documents: dict[str, bytes | None] = {}  # uploaded feeds and processing reports
         self._feeds: dict[str, Feed] = {}
+        self._queue: deque[Feed] = deque()  # in creation order; all wait the same time, so ready in that order
         self._references: dict[tuple[str, str, str], str] = {}
         self._sent: dict[tuple[str, str], deque[float]] = {}
         self._held: dict[tuple[str, str, str], tuple[int, int]] = {}  # (seller, country, sku) -> (quantity, seq)
@@ -273,8 +274,12 @@ class AmazonMarketplace(OrdersApi):
         marketplaces, document = doc.get("marketplaceIds"), doc.get("inputFeedDocumentId")
         options = doc.get("feedOptions") or {}
         reference = options.get("clientReference", "") if isinstance(options, dict) else ""
-        if not isinstance(marketplaces, list) or not marketplaces or set(marketplaces) - set(COUNTRY_OF):
-            return error_reply(400, "InvalidInput", "marketplaceIds must name known marketplaces")
+        if (
+            not isinstance(marketplaces, list)
+            or not marketplaces
+            or set(marketplaces) - set(MARKETPLACES[region].values())
+        ):
+            return error_reply(400, "InvalidInput", "marketplaceIds must name marketplaces of the region")
         if not isinstance(document, str) or self._documents.get(document) is None:
             return error_reply(400, "InvalidInput", "inputFeedDocumentId names no uploaded document")
         if reference and (existing := self._references.get((seller, region, reference))) is not None:
@@ -286,6 +291,7 @@ class AmazonMarketplace(OrdersApi):
         feed = Feed(self._new_id(""), self._stats.feeds, seller, region, str(reference), tuple(marketplaces),
                     document, now + self.processing_s, fault if fault in {"fatal", "partial"} else None)  # fmt: skip
         self._feeds[feed.id] = feed
+        self._queue.append(feed)
         if reference:
             self._references[(seller, region, feed.reference)] = feed.id
         return json_reply(202, {"feedId": feed.id})
@@ -312,9 +318,8 @@ class AmazonMarketplace(OrdersApi):
 
     def _settle(self, now: float) -> None:
         """Process, in creation order, every queued feed whose processing time has come."""
-        for feed in sorted(self._feeds.values(), key=lambda f: f.seq):
-            if feed.status == "IN_QUEUE" and feed.ready_at <= now:
-                self._process(feed)
+        while self._queue and self._queue[0].ready_at <= now:
+            self._process(self._queue.popleft())
 
     def _process(self, feed: Feed) -> None:
         doc = load_json(self._documents.get(feed.document) or b"")
