@@ -22,9 +22,12 @@ CodePath = Annotated[str, Field(max_length=64)]
 class SyncSettings(StrictModel):
     """How Keel reaches a channel. The secret signs every request (HMAC-SHA256) and is never shown again."""
 
-    connector: Literal["webhook"] = "webhook"
-    url: LongText = Field(examples=["https://hooks.example.com/keel"], description="http(s) base URL")
-    secret: Text = Field(description="8-200 printable characters; write-only")
+    connector: Literal["webhook", "file", "shopify", "amazon"] = "webhook"
+    url: LongText = Field(
+        examples=["https://hooks.example.com/keel"],
+        description="http(s) base URL; file:///absolute/dir for a file feed; an Amazon region's endpoint",
+    )
+    secret: Text | None = Field(None, description="8-200 printable characters; write-only (a file feed has none)")
     batch_size: StrictInt | None = Field(None, description="updates per request (1-25,000; default 500)")
     rate_limit: StrictInt | None = Field(None, description="requests per window (default 60)")
     window_s: Number | None = Field(None, description="the rate limit's window in seconds (default 60)")

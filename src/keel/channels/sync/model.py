@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 
 class ItemState(StrEnum):
@@ -208,14 +209,30 @@ class Window:
         self.not_before = max(self.not_before, now + seconds)
 
 
-CONNECTORS = ("webhook", "file", "shopify")
-# per kind: the defaults a configuration starts from and the largest batch the channel takes (Shopify sets at
-# most 250 quantities per mutation); a file feed writes large batches and has no rate limit to speak of
-KIND_DEFAULTS: dict[str, dict[str, float]] = {
-    "file": {"batch_size": 25_000, "rate_limit": 100_000, "window_s": 60.0},
-    "shopify": {"batch_size": 250, "rate_limit": 4, "window_s": 1.0},
+CONNECTORS = ("webhook", "file", "shopify", "amazon")
+# what each kind's channel publishes: the defaults of a configuration that does not say otherwise (a file
+# feed writes large batches and has no rate limit to speak of)
+KIND_CAPABILITIES: dict[str, Capabilities] = {
+    "file": Capabilities(batch_size=25_000, rate_limit=100_000, window_s=60.0),
+    "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0),
+    # Selling Partner API: 25,000 messages per JSON listings feed, createFeed 5 per 5 minutes per region
+    "amazon": Capabilities(batch_size=25_000, rate_limit=5, window_s=300.0, orders=True, shipments=True),
 }
-KIND_MAX_BATCH = {"shopify": 250}
+KIND_MAX_BATCH = {"shopify": 250}  # Shopify sets at most 250 quantities per mutation
+AMAZON_REGIONS = ("na", "eu", "fe")
+
+
+def amazon_region(url: str) -> str | None:
+    """The Selling Partner API region of an endpoint URL: the host's ``sellingpartnerapi-{na,eu,fe}`` part, or
+    else (a simulator, a proxy) the URL's last path segment (``http://127.0.0.1:8080/eu``); None: neither."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").split(".")[0]
+    if host.startswith("sellingpartnerapi-") and host.removeprefix("sellingpartnerapi-") in AMAZON_REGIONS:
+        return host.removeprefix("sellingpartnerapi-")
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last in AMAZON_REGIONS else None
+
+
 # (setting, lowest, highest): what a configuration may ask for
 LIMITS: dict[str, tuple[float, float]] = {
     "batch_size": (1, 25_000),
@@ -239,6 +256,8 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
     if not isinstance(url, str) or not url.startswith(scheme) or len(url) > 2000 or "\x00" in url:
         what = "a file:/// URL of an absolute directory" if connector == "file" else "an http(s) URL"
         problems.append(("url", f"must be {what} of at most 2000 characters"))
+    elif connector == "amazon" and amazon_region(url) is None:
+        problems.append(("url", "must name a region: a sellingpartnerapi-{na,eu,fe} host or a last path segment"))
     if connector == "file" and secret in (None, ""):
         secret = ""  # a directory has no credential
     elif not isinstance(secret, str) or not 8 <= len(secret) <= 200 or not secret.isprintable():
@@ -259,11 +278,12 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
             numbers[name] = value
     if problems:
         return None, problems
-    numbers = {**KIND_DEFAULTS.get(str(connector), {}), **numbers}
-    caps = Capabilities(
-        batch_size=int(numbers.get("batch_size", 500)),
-        rate_limit=int(numbers.get("rate_limit", 60)),
-        window_s=float(numbers.get("window_s", 60.0)),
+    kind = KIND_CAPABILITIES.get(str(connector), Capabilities())
+    caps = replace(
+        kind,
+        batch_size=int(numbers.get("batch_size", kind.batch_size)),
+        rate_limit=int(numbers.get("rate_limit", kind.rate_limit)),
+        window_s=float(numbers.get("window_s", kind.window_s)),
     )
     config = SyncConfig(
         channel,

@@ -59,6 +59,10 @@ def default_connector(config: SyncConfig) -> Connector:
         from keel.channels.sync.shopify import ShopifyConnector
 
         return ShopifyConnector(config.url, config.secret, config.capabilities, config.timeout_s)
+    if config.connector == "amazon":
+        from keel.channels.sync.amazon import AmazonConnector
+
+        return AmazonConnector(config.url, config.secret, config.capabilities, config.timeout_s)
     from keel.channels.sync.webhook import WebhookConnector
 
     return WebhookConnector(config.url, config.secret, config.capabilities, config.timeout_s)
