@@ -11,8 +11,10 @@ Run it alone: ``uv run --frozen pytest -q tests/e2e/test_schemathesis.py`` (``-k
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from sqlalchemy import make_url
 
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.channels.sync.webhook import sign
 from keel.orders import capture_command
 from tests.conftest import BACKENDS, postgres_database
 from tests.support import MARKET, TPL_DE, WEB_DE, WH_DE, WH_FR, admin_headers, build_world, mv, open_keel, receive
@@ -67,6 +70,15 @@ PROFILE = {
 }
 PRODUCTS_CSV = "product,family,sku,title@de,size\nHAT,apparel,HAT-M,Hut,M\n"
 SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "fuzz-secret"}  # port 9: nothing answers
+ORDERS = {"orders": [{**ORDER, "external_id": "HOOK-1"}]}  # a channel's order webhook (web-de's secret signs it)
+
+
+def signed(body: dict[str, Any]) -> dict[str, str]:
+    """The headers of a body signed with web-de's sync secret, as schemathesis serialises it."""
+    stamp = str(int(time.time()))
+    return {"X-Keel-Timestamp": stamp, "X-Keel-Signature": sign(SYNC["secret"], stamp, json.dumps(body).encode())}
+
+
 CHANNEL = {"code": "b2b", "name": "B2B", "kind": "b2b", "countries": ["DE"], "currency": "EUR"}
 
 
@@ -222,6 +234,9 @@ SUCCESS: dict[str, list[Step]] = {
     "list_channel_sync_drift": [("list_channel_sync_drift", {"path_parameters": {"code": WEB_DE}})],
     "set_channel_sync_thresholds": [
         ("set_channel_sync_thresholds", {"path_parameters": {"code": WEB_DE}, "body": {"error_rate": 0.1}})
+    ],
+    "receive_channel_orders": [
+        ("receive_channel_orders", {"path_parameters": {"code": WEB_DE}, "body": ORDERS, "headers": signed(ORDERS)})
     ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],

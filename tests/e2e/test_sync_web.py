@@ -129,7 +129,7 @@ def test_the_channel_page_shows_settings_and_dead_letters_first(keel: Keel, worl
         ({"state": "lost"}, "state one of all, dead, pending, synced"),
         ({"after": "no-key"}, "after must be SKU@COUNTRY"),
         ({"size": "0"}, "size must be a whole number"),
-        ({"done": "explode"}, "done one of pause, resume, resync, retry"),
+        ({"done": "explode"}, "done one of drift, pause, resume, resync, retry"),
     ):
         bad = client.get(PAGE, params=query)
         assert (bad.status_code, bad.headers["content-type"][:9]) == (400, "text/html"), query
