@@ -70,6 +70,14 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
+    sync = SyncService(
+        db,
+        channels.exists,
+        availability.listed_of,
+        threads=settings.sync_threads,
+        lease_s=settings.sync_lease_s,
+        capture=_capture(orders),
+    )
     insights = InsightsService(
         db,
         events,
@@ -81,14 +89,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         fx=fx,
         reporting_currency=settings.reporting_currency,
         source=source,
-    )
-    sync = SyncService(
-        db,
-        channels.exists,
-        availability.listed_of,
-        threads=settings.sync_threads,
-        lease_s=settings.sync_lease_s,
-        capture=_capture(orders),
+        sync=sync,
     )
     return Keel(
         settings=settings,

@@ -17,11 +17,15 @@ from starlette.testclient import TestClient
 
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.channels.sync import store as sync_store
 from keel.insights import InsightsService, ListingCount, LocationStock
 from keel.inventory import AccuracyFigures
 from keel.orders import AdvanceShipment
+from keel.platform.clock import utcnow
+from keel.platform.scope import Scope
 from keel.platform.vocabulary import ShipmentStatus
 from keel.sim.load import load_world
+from keel.sim.marketplace import Marketplace
 from keel.sim.world import Scale, generate
 from tests.e2e.test_web import NAV, SCREENSHOTS, Tab, chromium, tab
 from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, admin_headers, build_world, open_keel, place, receive, serve_app
@@ -104,6 +108,37 @@ def test_unconsumed_stock_events_show_as_sync_lag_and_alert(sqlite_keel: Keel) -
     assert snap.sync_lag_events >= 3
     assert snap.sync_lag_seconds >= 0.0
     assert [a.rule for a in snap.alerts if a.rule == "projector-lag"] == ["projector-lag"]
+
+
+def test_home_shows_the_slowest_synced_channels_lag_and_alerts_on_it(sqlite_keel: Keel) -> None:
+    keel = sqlite_keel
+    build_world(keel)
+    receive(keel, "SKU-1", WH_DE, 5)
+    keel.availability.catch_up()
+    # given two channels pushed to a marketplace, one of them recorded accepting values 90 s after the change
+    with Marketplace({WEB_DE: "home-secret-1", MARKET: "home-secret-2"}) as market:
+        for channel, secret in ((WEB_DE, "home-secret-1"), (MARKET, "home-secret-2")):
+            keel.sync.configure(channel, {"url": market.url, "secret": secret})
+        keel.sync.run_pass()
+    with keel.db.write() as conn:
+        sync_store.log_push(conn, sync_store.PushRow(MARKET, utcnow(), 1, 1, 0, None, [90_000]))
+    service = InsightsService(
+        keel.db, keel.events, keel.queries, keel.locations, keel.channels, keel.availability, keel.orders,
+        ttl=0, sync=keel.sync,
+    )  # fmt: skip
+    snap = service.snapshot()
+    # then the home page's figure is the slowest channel's p99, and that channel alerts
+    assert [c.channel for c in snap.channel_sync] == [MARKET, WEB_DE]
+    assert snap.slowest_channel is not None and snap.slowest_channel.channel == MARKET
+    assert snap.slowest_channel.lag_p99_s == 90.0
+    assert [(a.rule, a.subject) for a in snap.alerts if a.rule == "channel-sync-lag"] == [("channel-sync-lag", MARKET)]
+    # and a viewer restricted to web-de sees only its own channel's lag
+    narrow = service.snapshot(Scope(channels=frozenset({WEB_DE})))
+    assert [c.channel for c in narrow.channel_sync] == [WEB_DE]
+    with TestClient(create_app(keel), headers=admin_headers(keel)) as client:
+        page = client.get("/?refresh=0").text
+    assert "Channel sync lag (p99, s)" in page and re.search(r'data-testid="sync-lag">90\.0<', page)
+    assert f"slowest of 2 synced: {MARKET}" in page and 'href="/ui/sync"' in page
 
 
 def test_snapshot_answers_from_cache_and_refreshes_in_the_background(sqlite_keel: Keel) -> None:

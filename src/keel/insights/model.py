@@ -349,6 +349,14 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         "The oldest unsynced stock event is {value:,.0f} s old (limit {threshold:,.0f} s).",
     ),
     AlertRule(
+        "channel-sync-lag",
+        "channel_sync_p99_s",
+        ">",
+        60,
+        "warn",
+        "Channel {subject} accepts changes {value:,.1f} s after Keel makes them (p99, limit {threshold:,.0f} s).",
+    ),
+    AlertRule(
         "silent-source",
         "source_age_minutes",
         ">",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from keel.channels import ChannelService
+from keel.channels import ChannelService, SyncService
 from keel.fx import BASE, FxService, MissingRate, RateTable
 from keel.insights import store
 from keel.insights.model import (
@@ -57,6 +57,17 @@ from keel.platform.sources import EventSource
 ANY = store.ANY
 
 
+@dataclass(frozen=True)
+class ChannelLag:
+    """One synced channel's lag as the home page shows it (docs/sync.md)."""
+
+    channel: str
+    lag_p99_s: float | None  # change committed in Keel -> accepted by the channel, last 15 minutes
+    pending: int  # values still owed
+    dead: int
+    paused: bool
+
+
 @dataclass
 class Snapshot:
     """Everything the control tower shows, taken at ``taken_at``."""
@@ -75,6 +86,13 @@ class Snapshot:
     reporting_currency: str = BASE
     rates: RateTable = field(default_factory=RateTable)
     total_skus: int = 0  # distinct SKUs in every country the snapshot covers
+    channel_sync: list[ChannelLag] = field(default_factory=list)  # channels the sync engine pushes to
+
+    @property
+    def slowest_channel(self) -> ChannelLag | None:
+        """The synced channel with the highest lag p99 (None: no channel has pushed in the window)."""
+        timed = [c for c in self.channel_sync if c.lag_p99_s is not None]
+        return max(timed, key=lambda c: c.lag_p99_s or 0.0) if timed else None
 
     @property
     def stockout_rate(self) -> float | None:
@@ -157,8 +175,10 @@ class InsightsService:
         fx: FxService | None = None,
         reporting_currency: str = BASE,
         source: EventSource | None = None,
+        sync: SyncService | None = None,
     ) -> None:
         self.db = db
+        self.sync = sync
         self.events = events
         self.queries = queries
         self.locations = locations
@@ -222,6 +242,7 @@ class InsightsService:
             metrics=self.orders.reads.metrics(scope=scope),
             alerts=[],
             total_skus=total,
+            channel_sync=[c for c in whole.channel_sync if scope.sees_channel(c.channel)],
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
@@ -267,6 +288,11 @@ class InsightsService:
             reporting_currency=self.reporting_currency,
             rates=self.fx.table() if self.fx else RateTable(),
             total_skus=skus.get((ANY, ANY), 0),
+            channel_sync=[
+                ChannelLag(c.channel, c.lag_p99_s, c.pending, c.dead, c.paused) for c in self.sync.status()
+            ]
+            if self.sync is not None
+            else [],
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
@@ -279,6 +305,7 @@ def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
     return {
         "sync_lag_events": {"": float(snap.sync_lag_events)},
         "sync_lag_seconds": {"": snap.sync_lag_seconds},
+        "channel_sync_p99_s": {c.channel: c.lag_p99_s for c in snap.channel_sync if c.lag_p99_s is not None},
         "source_age_minutes": {src: age / 60 for src, age in snap.freshness.items()},
         "stockout_pct": {"": None if stockout is None else stockout * 100},
         "accuracy_pct": {"": None if acc is None else acc * 100},

@@ -134,15 +134,37 @@ def _tiles(snap: Snapshot) -> list[dict[str, Any]]:
             "note": f"of {m.routed or 0:,} routed orders ship from 2+ locations",
             "state": _state(m.split_rate, good_below=0.20),
         },
-        {
+        _sync_card(snap),
+    ]
+
+
+def _sync_card(snap: Snapshot) -> dict[str, Any]:
+    """Channel sync lag: with channels synced, the slowest channel's p99 from a change in Keel to the channel
+    accepting it (docs/sync.md); always, how far channel availability itself is behind the stock events."""
+    behind = f"availability {snap.sync_lag_events:,} stock events behind"
+    if snap.sync_lag_events:
+        behind += f", oldest waiting {snap.sync_lag_seconds:,.0f} s"
+    slowest = snap.slowest_channel
+    if slowest is None:
+        return {
             "id": "sync-lag",
             "label": "Channel sync lag",
             "value": snap.sync_lag_events,
             "pct": False,
-            "note": f"stock events behind; oldest waiting {snap.sync_lag_seconds:,.0f} s",
+            "note": behind + ("; no channel pushed to in 15 min" if snap.channel_sync else ""),
             "state": "ok" if snap.sync_lag_events == 0 else "warn",
-        },
-    ]
+        }
+    owed = sum(c.pending for c in snap.channel_sync)
+    lag = slowest.lag_p99_s or 0.0
+    return {
+        "id": "sync-lag",
+        "label": "Channel sync lag (p99, s)",
+        "value": round(lag, 1),
+        "pct": False,
+        "note": f"slowest of {len(snap.channel_sync)} synced: {slowest.channel}; {owed:,} values owed; {behind}",
+        "state": "ok" if lag <= 60 and snap.sync_lag_events == 0 else "warn",
+        "link": "/ui/sync",
+    }
 
 
 @router.get("/")
