@@ -129,7 +129,7 @@ def test_the_channel_page_shows_settings_and_dead_letters_first(keel: Keel, worl
         ({"state": "lost"}, "state one of all, dead, pending, synced"),
         ({"after": "no-key"}, "after must be SKU@COUNTRY"),
         ({"size": "0"}, "size must be a whole number"),
-        ({"done": "explode"}, "done one of pause, resume, resync, retry"),
+        ({"done": "explode"}, "done one of drift, pause, resume, resync, retry"),
     ):
         bad = client.get(PAGE, params=query)
         assert (bad.status_code, bad.headers["content-type"][:9]) == (400, "text/html"), query
@@ -174,7 +174,7 @@ def test_without_channels_write_no_buttons_and_a_post_is_refused(keel: Keel, wor
     assert 'id="sync-actions"' not in page.text and 'method="post" action="/ui/sync' not in page.text
     assert "need the channels.write permission" in _text(page.text)
     before = snapshot(keel)
-    for action in ("pause", "resume", "resync", "retry"):
+    for action in ("pause", "resume", "resync", "retry", "drift"):
         assert client.post(f"{PAGE}/{action}", follow_redirects=False).status_code == 403, action
     assert snapshot(keel) == before
 
