@@ -48,6 +48,8 @@ def test_drift_over_the_api_and_the_page(keel: Keel, world: World, make_client: 
     client = make_client(keel)
     with Marketplace({WEB_DE: SECRET}) as market:
         synced(keel, market)
+        listed_page = client.get("/ui/sync").text
+        assert re.search(r'data-col="health"><span class="badge ok"[^>]*>ok</span>', listed_page)
         page = client.get(f"/ui/sync/{WEB_DE}")
         assert "Never checked" in text(page.text) and "Check drift now" in page.text
         market.edit(WEB_DE, "SKU-1", "DE", 3)
