@@ -8,15 +8,21 @@ import json
 import re
 from collections.abc import Callable
 from html import unescape
+from pathlib import Path
 
+import pytest
+from playwright.sync_api import expect, sync_playwright
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.channels import FEEDER
 from keel.cli import app
 from keel.sim.marketplace import Marketplace
-from tests.support import MARKET, WEB_DE, WH_DE, World, receive
+from tests.conftest import service_unavailable
+from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.support import MARKET, WEB_DE, WH_DE, World, build_world, open_keel, receive, serve_app
 
 SECRET = "drift-secret-1"
 Make = Callable[..., TestClient]
@@ -42,6 +48,8 @@ def test_drift_over_the_api_and_the_page(keel: Keel, world: World, make_client: 
     client = make_client(keel)
     with Marketplace({WEB_DE: SECRET}) as market:
         synced(keel, market)
+        listed_page = client.get("/ui/sync").text
+        assert re.search(r'data-col="health"><span class="badge ok"[^>]*>ok</span>', listed_page)
         page = client.get(f"/ui/sync/{WEB_DE}")
         assert "Never checked" in text(page.text) and "Check drift now" in page.text
         market.edit(WEB_DE, "SKU-1", "DE", 3)
@@ -106,3 +114,34 @@ def test_drift_from_the_cli(keel: Keel, world: World) -> None:
         assert again.exit_code == 0 and f"{WEB_DE}: 2 values compared, 0 differ" in again.stdout
         missing = runner.invoke(app, ["channels", "sync", "drift", MARKET, "--database-url", keel.db.url])
         assert missing.exit_code == 3
+
+
+@pytest.mark.browser
+def test_check_drift_now_in_chromium(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    keel = open_keel(f"sqlite:///{tmp_path / 'drift.db'}")
+    errors: list[str] = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        build_world(keel)
+        with Marketplace({WEB_DE: SECRET}) as market, serve_app(create_app(keel)) as url, sync_playwright() as pw:
+            synced(keel, market)
+            market.edit(WEB_DE, "SKU-2", "DE", 40)
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{url}/ui/sync/{WEB_DE}")
+            expect(page.get_by_test_id("drift-last")).to_contain_text("Never checked")
+            expect(page.get_by_test_id("health-backlog_age_s")).to_have_text("ok")
+            page.get_by_role("button", name="Check drift now").click()
+            page.wait_for_url(f"**/ui/sync/{WEB_DE}?done=drift&changed=1")
+            expect(page.locator("#sync-flash")).to_contain_text("1 value differed")
+            expect(page.get_by_test_id("drift-differences")).to_have_text("1")
+            expect(page.locator('#drift-items tr[data-sku="SKU-2"]')).to_contain_text("pushed Keel's value again")
+            expect(page.get_by_test_id("sync-pending")).to_have_text("1")
+            page.screenshot(path=SCREENSHOTS / "sync_drift.png", full_page=True)
+            browser.close()
+    finally:
+        keel.close()
+    assert errors == []

@@ -174,7 +174,7 @@ def test_without_channels_write_no_buttons_and_a_post_is_refused(keel: Keel, wor
     assert 'id="sync-actions"' not in page.text and 'method="post" action="/ui/sync' not in page.text
     assert "need the channels.write permission" in _text(page.text)
     before = snapshot(keel)
-    for action in ("pause", "resume", "resync", "retry"):
+    for action in ("pause", "resume", "resync", "retry", "drift"):
         assert client.post(f"{PAGE}/{action}", follow_redirects=False).status_code == 403, action
     assert snapshot(keel) == before
 

@@ -8,7 +8,7 @@ import time
 
 from keel.bootstrap import Keel
 from keel.channels import DRIFT, SyncService
-from keel.channels.sync.drift import ADOPTED, CORRECTED, DriftChecker
+from keel.channels.sync.drift import ADOPTED, CORRECTED, DEFERRED, DriftChecker
 from keel.channels.sync.pump import default_connector
 from keel.channels.sync.webhook import WebhookConnector
 from keel.sim.marketplace import Marketplace
@@ -102,4 +102,23 @@ def test_the_drift_job_checks_the_channels_its_worker_holds(keel: Keel, world: W
         sync.drift.wait()
         assert sync.channel(WEB_DE).drift is not None
         assert sync.channel(WEB_DE).pending == 1
+        sync.close()
+
+
+def test_the_job_reads_within_the_channels_request_budget(keel: Keel, world: World) -> None:
+    with Marketplace(SECRETS, rate_limit=1000, window_s=60.0) as market:
+        sync = SyncService(keel.db, keel.channels.exists, keel.availability.listed_of, worker="w")
+        sync.configure(WEB_DE, settings(market, WEB_DE, rate_limit=1000, window_s=60.0))
+        churn(keel, 1)
+        drained(sync)
+        sent = sync.channel(WEB_DE).requests
+        # when the channel's limit is just what the pushes used in the window
+        sync.configure(WEB_DE, settings(market, WEB_DE, rate_limit=sent, window_s=60.0))
+        requests = market.stats.requests
+        assert sync.check_drift_owned() == 1
+        sync.drift.wait()
+        # then the check sends nothing and says why
+        done = sync.channel(WEB_DE).drift
+        assert done is not None and (done.checked, done.error) == (0, DEFERRED)
+        assert market.stats.requests == requests
         sync.close()

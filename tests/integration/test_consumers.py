@@ -87,8 +87,8 @@ def test_a_registry_refuses_a_second_consumer_of_the_same_name(keel: Keel) -> No
 
 
 def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None:
-    assert [c.name for c in keel.consumers] == ["availability", "backorders", "insights"]
-    assert [j.name for j in keel.consumers.jobs] == ["reservation-sweeper"]
+    assert [c.name for c in keel.consumers] == ["availability", "backorders", "insights", "channel-sync-feeder"]
+    assert [j.name for j in keel.consumers.jobs] == ["reservation-sweeper", "channel-sync", "channel-sync-drift"]
 
 
 def test_the_worker_runs_what_the_registry_lists(keel: Keel) -> None:

@@ -25,7 +25,9 @@ WINDOW = timedelta(minutes=15)
 EARLY, LATE = NOW - timedelta(minutes=12), NOW - timedelta(minutes=3)
 
 
-def by_metric(requests: list[Request], oldest: datetime | None = None, **limits: float) -> dict[str, tuple]:
+def by_metric(
+    requests: list[Request], oldest: datetime | None = None, **limits: float
+) -> dict[str, tuple[float | None, float, str, float | None]]:
     found = health(requests, oldest, NOW, WINDOW, thresholds_of(limits))
     return {h.metric: (h.value, h.threshold, h.status, h.projected) for h in found}
 

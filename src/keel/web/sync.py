@@ -82,8 +82,13 @@ def _row(s: ChannelSync, now: datetime) -> dict[str, Any]:
         state, tone = "waiting", "warn"
     else:
         state, tone = "live", "ok"
+    order = ("breach", "projected", "ok", "no data")
+    worst = min((h.status for h in s.health), key=order.index, default="no data")
     return {
         "s": s,
+        "worst": worst,
+        "worst_tone": HEALTH_TONE.get(worst, "off"),
+        "breaches": ", ".join(HEALTH_NAMES.get(h.metric, h.metric) for h in s.health if h.status == worst),
         "health": [_health(h.metric, h.value, h.threshold, h.status, h.projected) for h in s.health],
         "state": state,
         "tone": tone,

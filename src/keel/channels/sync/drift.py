@@ -17,22 +17,25 @@ Each difference is recorded (``sync_drift``) with what Keel did about it:
   and says so in the action, and nothing is pushed back.
 
 A read that fails (timeout, 429, a malformed answer) stops the check where it is; what was compared so far
-counts, and the next check starts again from the first page. The reads go through the connector's own
-request path, so a channel's rate limit answers a check that comes too soon with 429 like any request, and
-the check stops rather than retries.
+counts, and the next check starts again from the first page. The worker's periodic check runs in the
+channel's own turn on the pump's threads and counts each read in the channel's request budget, so reads and
+pushes together stay within the channel's rate limit; when the budget is spent the check stops (and says
+so) rather than wait and delay the pushes. An operator's check (API, CLI, page) reads with a connector of its
+own: the channel's 429, if any, stops it the same way.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
 from keel.channels.sync import drift_store, store
-from keel.channels.sync.model import Connector, ReadBack, SyncConfig
-from keel.channels.sync.pump import stored_config
+from keel.channels.sync.model import Connector, ReadBack, SyncConfig, Window
+from keel.channels.sync.pump import Pump, stored_config
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 
@@ -41,6 +44,7 @@ QUANTITY = "quantity"
 OWNED_FIELDS: Mapping[str, frozenset[str]] = {"webhook": frozenset()}
 CORRECTED = "pushed Keel's value again"
 ADOPTED = "adopted the channel's value (the channel owns {field})"
+DEFERRED = "the channel's request budget is spent: the rest waits for the next check"
 KEEP_CHECKS = timedelta(days=7)
 
 
@@ -87,11 +91,12 @@ class DriftChecker:
         self.db = db
         self.connectors = connectors
         self.owned = owned
-        self._pool: ThreadPoolExecutor | None = None
-        self._running: Future[int] | None = None
+        self._started: list[Future[None]] = []
 
     def check(self, channel: str) -> DriftCheck | None:
-        """Check ``channel`` now; None when its connector cannot read back (nothing is recorded)."""
+        """Check ``channel`` now with a connector of its own (an operator's check, from any process); None
+        when its connector cannot read back (nothing is recorded). Its reads are not counted in a worker's
+        request budget: a channel whose budget is spent answers 429 and the check stops there."""
         with self.db.read() as conn:
             rows = store.channel_rows(conn, channel)
         if not rows:
@@ -101,11 +106,11 @@ class DriftChecker:
         try:
             if not can_read_back(connector):
                 return None
-            return self._check(config, cast(ReadBack, connector))
+            return self._check(config, cast(ReadBack, connector), None)
         finally:
             connector.close()
 
-    def _check(self, config: SyncConfig, reader: ReadBack) -> DriftCheck:
+    def _check(self, config: SyncConfig, reader: ReadBack, window: Window | None) -> DriftCheck:
         channel, size = config.channel, config.capabilities.batch_size
         adopt = QUANTITY in self.owned.get(config.connector, frozenset())
         checked = corrected = adopted = 0
@@ -117,8 +122,13 @@ class DriftChecker:
                 page = drift_store.synced_page(conn, channel, after, size)
             if not page:
                 break
+            if window is not None and window.wait(time.monotonic()) > 0:
+                error = DEFERRED
+                break
             after = (page[-1][0], page[-1][1])
             answer = reader.read(channel, [(sku, country) for sku, country, _, _ in page])
+            if window is not None:
+                window.take(time.monotonic())
             if answer.error is not None:
                 error = answer.error
                 break
@@ -147,33 +157,29 @@ class DriftChecker:
             drift_store.prune(conn, result.at - KEEP_CHECKS)
         return result
 
-    def check_owned(self, worker: str) -> int:
-        """Start checking every channel ``worker`` holds now (not paused) on a thread of its own and return
-        at once: a slow channel must not hold up the worker's consumers. A check still running from the
-        last time is left to finish; returns how many channels this run checks (0 when one still runs)."""
-        if self._running is not None and not self._running.done():
-            return 0
+    def check_owned(self, pump: Pump) -> int:
+        """Start checking every channel ``pump``'s worker holds (not paused, able to read back) in the
+        channel's own turn on the pump's threads, with the channel's connector and request budget: the
+        reads share the pushes' rate limit, and a slow channel holds up neither the worker's consumers nor
+        the other channels. A channel busy pushing is left to the next run. Returns how many checks started."""
         now = utcnow()
         with self.db.read() as conn:
             mine = [
                 r.channel
                 for r in store.channel_rows(conn)
-                if r.owner == worker and r.lease_until is not None and r.lease_until >= now and not r.paused
+                if r.owner == pump.worker and r.lease_until is not None and r.lease_until >= now and not r.paused
             ]
-        if not mine:
-            return 0
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="keel-sync-drift")
-        self._running = self._pool.submit(self._check_all, mine)
-        return len(mine)
+        self._started = [f for ch in mine if (f := pump.run_on_channel(ch, self._in_turn)) is not None]
+        return len(self._started)
 
-    def _check_all(self, channels: list[str]) -> int:
-        return sum(1 for ch in channels if self.check(ch) is not None)
+    def _in_turn(self, config: SyncConfig, connector: Connector, window: Window) -> None:
+        if can_read_back(connector):
+            self._check(config, cast(ReadBack, connector), window)
 
     def wait(self) -> None:
-        """Wait for a check started by ``check_owned`` (tests)."""
-        if self._running is not None:
-            self._running.result()
+        """Wait for the checks ``check_owned`` started (tests)."""
+        for future in self._started:
+            future.result()
 
     def checks(self) -> dict[str, DriftCheck]:
         with self.db.read() as conn:
@@ -186,8 +192,3 @@ class DriftChecker:
             Drift(r.id, r.country, r.sku, r.field, r.keel_quantity, r.channel_quantity, r.found_at, r.action)
             for r in rows
         ]
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None

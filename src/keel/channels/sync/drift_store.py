@@ -176,5 +176,7 @@ def save_thresholds(conn: Connection, channel: str, values: dict[str, float], no
 
 
 def prune(conn: Connection, before: datetime) -> int:
+    """Forget checks and differences older than ``before``."""
+    conn.execute(sync_drift.delete().where(sync_drift.c.found_at < before))
     done = conn.execute(sync_drift_checks.delete().where(sync_drift_checks.c.at < before))
     return int(done.rowcount)

@@ -251,6 +251,31 @@ class Pump:
             **{**row.__dict__, "failures": failures_now, "not_before": not_before, "last_error": last_error}
         )
 
+    def run_on_channel(
+        self, channel: str, work: Callable[[SyncConfig, Connector, Window], object]
+    ) -> Future[None] | None:
+        """Run ``work`` with the channel's connector and request budget in the channel's own turn (its one
+        request in flight), so other requests to the channel (drift reads) share the pushes' rate limit.
+        None when this worker does not hold the channel, it is paused, or a push of it is queued or running."""
+        now = utcnow()
+        with self.db.read() as conn:
+            rows = store.channel_rows(conn, channel)
+        row = rows[0] if rows else None
+        if row is None or row.paused or row.owner != self.worker or row.lease_until is None or row.lease_until < now:
+            return None
+        if not self._busy.get(channel, _DONE).done():
+            return None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="keel-sync")
+
+        def run() -> None:
+            config, connector = self.connector(row)
+            work(config, connector, self._window(config))
+
+        future = self._busy[channel] = self._pool.submit(run)
+        future.add_done_callback(partial(_report, channel))
+        return future
+
     def close(self) -> None:
         """Stop pushing, hand this worker's channels back (another worker takes them at once) and close
         the connectors."""

@@ -262,7 +262,7 @@ class SyncService:
 
     def check_drift_owned(self) -> int:
         """Start a drift check of every channel this worker's pump holds (the periodic job)."""
-        return self.drift.check_owned(self.pump.worker)
+        return self.drift.check_owned(self.pump)
 
     def set_thresholds(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> dict[str, float]:
         """Set the channel's health thresholds (metric -> limit; ``{}`` goes back to the defaults); returns
@@ -310,5 +310,4 @@ class SyncService:
 
     def close(self) -> None:
         self.orders.close()
-        self.drift.close()
         self.pump.close()

@@ -6,6 +6,9 @@ A push is one request, ``POST {url}/channels/{channel}/inventory`` with the body
 and ``Idempotency-Key``. The channel answers ``{"accepted": [{"sku", "country"}], "rejected": [{"sku",
 "country", "error", "retry"}]}``.
 
+A read back (drift detection) is ``GET {url}/channels/{channel}/inventory``, signed the same way over an empty
+body; the channel answers with a list of the values it holds (``{"sku", "country", "quantity", ...}``).
+
 The connector never raises for what a channel does: a refusal, an unexpected status, a timeout, a dropped
 connection or an answer that does not parse all become a ``PushResult`` with ``error`` set, so the engine
 retries the batch (under the same key) or dead-letters it. An answer is trusted only when its shape is exactly
