@@ -116,10 +116,9 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "worker", "--database-url", url, "--once", "--only", "availability,nope", env=keel_env(), cwd=tmp_path
     )
     assert unknown.returncode == 2
-    known = ", ".join(
-        ["availability", "backorders", "insights", "channel-sync-feeder"]
-        + ["reservation-sweeper", "channel-sync", "channel-sync-drift", "channel-sync-orders"]
-    )
+    consumers = ("availability", "backorders", "insights", "channel-sync-feeder")
+    jobs = ("reservation-sweeper", "channel-sync", "channel-sync-drift", "channel-sync-orders")
+    known = ", ".join((*consumers, *jobs))
     assert f"no consumer or job named nope (known: {known})" in unknown.stderr
 
 

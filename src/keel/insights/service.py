@@ -288,9 +288,7 @@ class InsightsService:
             reporting_currency=self.reporting_currency,
             rates=self.fx.table() if self.fx else RateTable(),
             total_skus=skus.get((ANY, ANY), 0),
-            channel_sync=[
-                ChannelLag(c.channel, c.lag_p99_s, c.pending, c.dead, c.paused) for c in self.sync.status()
-            ]
+            channel_sync=[ChannelLag(c.channel, c.lag_p99_s, c.pending, c.dead, c.paused) for c in self.sync.status()]
             if self.sync is not None
             else [],
         )
