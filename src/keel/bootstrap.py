@@ -9,7 +9,7 @@ from typing import Any
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.catalog import LISTING_CHANGED, CatalogService
-from keel.channels import ChannelService, SyncService, sync_drift, sync_feeder, sync_orders, sync_pump
+from keel.channels import ChannelService, OrderUpdate, SyncService, sync_drift, sync_feeder, sync_orders, sync_pump
 from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
@@ -26,6 +26,7 @@ from keel.orders import BackorderFiller, Orders, build_orders, capture_command
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
+from keel.platform.errors import KeelError
 from keel.platform.events import SqlEventLog
 from keel.platform.sources import DatabaseSource, EventSource
 
@@ -77,6 +78,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         threads=settings.sync_threads,
         lease_s=settings.sync_lease_s,
         capture=_capture(orders),
+        order_update=_order_update(orders),
     )
     insights = InsightsService(
         db,
@@ -128,6 +130,37 @@ def _capture(orders: Orders) -> Callable[[dict[str, Any]], tuple[int, bool]]:
     return capture
 
 
+# the order events whose news goes back to the order's channel (timeline kinds of keel.orders)
+ORDER_UPDATES = frozenset({"order.shipped", "order.cancelled", "order.refunded"})
+
+
+def _order_update(orders: Orders) -> Callable[[str, dict[str, Any], int], tuple[str, OrderUpdate] | None]:
+    """The sync engine's reading of an order event: the order's channel and the update it owes it (None:
+    nothing to tell, e.g. an order or shipment no longer there)."""
+
+    def update(kind: str, data: dict[str, Any], seq: int) -> tuple[str, OrderUpdate] | None:
+        try:
+            order = orders.reads.get(int(data["order_id"]))
+        except KeelError:
+            return None
+        if kind == "shipped":
+            shipment = order.shipment(int(data["shipment"]))
+            if shipment is None:
+                return None
+            lines = tuple((line.sku, line.quantity) for line in shipment.lines)
+            key = f"shipped:{order.external_id}:{shipment.number}"
+            return order.channel, OrderUpdate(
+                order.external_id, kind, lines, key, shipment.carrier, shipment.tracking_number
+            )
+        skus = {line.line_no: line.sku for line in order.lines}
+        cancelled = data.get("lines", {}) if kind == "cancelled" else {}
+        lines = tuple((skus[int(no)], int(q)) for no, q in cancelled.items() if int(no) in skus)
+        ref = data.get("rma", seq) if kind == "refunded" else seq
+        return order.channel, OrderUpdate(order.external_id, kind, lines, f"{kind}:{order.external_id}:{ref}")
+
+    return update
+
+
 def event_source(settings: Settings, events: SqlEventLog) -> EventSource:
     """The database's own log, or the JetStream stream ``keel relay`` fills (``event_source = "nats"``)."""
     if settings.event_source == "nats":
@@ -157,7 +190,7 @@ def _consumers(
         BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
     )
     registry.add(TowerConsumer(insights.projector))
-    registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED))
+    registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED, ORDER_UPDATES))
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
     registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))

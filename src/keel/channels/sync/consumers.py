@@ -17,15 +17,22 @@ ORDERS = "channel-sync-orders"
 
 
 def sync_feeder(
-    sync: SyncService, db: Database, events: EventLog, source: EventSource, availability: str, listing: str
+    sync: SyncService,
+    db: Database,
+    events: EventLog,
+    source: EventSource,
+    availability: str,
+    listing: str,
+    orders: frozenset[str] = frozenset(),
 ) -> HandlerConsumer:
-    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state; the
-    event types are named by the composition root (this context imports no other)."""
+    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state, and
+    ``orders`` (shipped, cancelled, refunded) into the order updates owed; the event types are named by the
+    composition root (this context imports no other)."""
 
     def handle(conn: Connection, batch: list[Event]) -> None:
-        sync.feed(conn, batch, availability, listing)
+        sync.feed(conn, batch, availability, listing, orders)
 
-    return HandlerConsumer(FEEDER, frozenset({availability, listing}), handle, db, events, source)
+    return HandlerConsumer(FEEDER, frozenset({availability, listing, *orders}), handle, db, events, source)
 
 
 def sync_pump(sync: SyncService, interval_s: float) -> PeriodicJob:

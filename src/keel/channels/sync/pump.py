@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from keel.channels.sync import store
+from keel.channels.sync import outbox, store
 from keel.channels.sync.model import (
     Connector,
     PushResult,
@@ -186,6 +186,8 @@ class Pump:
     def _push_channel(self, row: store.ChannelRow, result: PassResult) -> None:
         config, connector = self.connector(row)
         window = self._window(config)
+        if row.not_before is None or row.not_before <= utcnow():
+            outbox.send_due(self.db, config, connector, self.rng, self.backoff_base_s)
         for _ in range(self.max_requests_per_pass):
             now = utcnow()
             if row.not_before is not None and row.not_before > now:

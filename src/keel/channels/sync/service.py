@@ -18,10 +18,18 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import drift_store, store
+from keel.channels.sync import drift_store, store, updates_store
 from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
 from keel.channels.sync.health import Health, Request, health, percentile, problems, thresholds_of
-from keel.channels.sync.model import Capabilities, Connector, SyncConfig, parse_config, settings_of
+from keel.channels.sync.model import (
+    KIND_CAPABILITIES,
+    Capabilities,
+    Connector,
+    OrderUpdate,
+    SyncConfig,
+    parse_config,
+    settings_of,
+)
 from keel.channels.sync.orders import Capture, OrderIntake, no_capture
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
 from keel.platform.clock import utcnow
@@ -30,6 +38,8 @@ from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFaile
 from keel.platform.events import Event
 from keel.platform.scope import Scope
 
+# (event kind, event data, event seq) -> (channel, the update it owes) of an order event, or None
+OrderUpdateOf = Callable[[str, dict[str, Any], int], "tuple[str, OrderUpdate] | None"]
 Listed = Callable[[Connection, str], list[tuple[str, str, int]]]  # channel -> (country, sku, quantity)
 HEALTH_WINDOW = timedelta(minutes=15)
 KEEP_PUSHES = timedelta(hours=24)
@@ -80,6 +90,10 @@ class SyncItem:
     pushed_at: datetime | None
 
 
+def no_update(kind: str, data: dict[str, Any], seq: int) -> tuple[str, OrderUpdate] | None:
+    return None
+
+
 def _percentile(values: list[int], share: float) -> float | None:
     return percentile(values, share)
 
@@ -99,6 +113,7 @@ class SyncService:
         backoff_base_s: float = 0.5,
         rng: random.Random | None = None,
         capture: Capture = no_capture,
+        order_update: OrderUpdateOf = no_update,
     ) -> None:
         self.db = db
         self.channel_exists = channel_exists
@@ -115,6 +130,7 @@ class SyncService:
         )
         self.drift = DriftChecker(db, connectors)
         self.orders = OrderIntake(db, capture, self.pump)
+        self.order_update = order_update
 
     # -- configuration and operations ---------------------------------------------------------------------
     def configure(self, channel: str, doc: Any, scope: Scope = Scope.ALL) -> ChannelSync:
@@ -278,14 +294,25 @@ class SyncService:
         return thresholds_of(doc)
 
     # -- the feeder -----------------------------------------------------------------------------------------
-    def feed(self, conn: Connection, batch: list[Event], availability: str, listing: str) -> None:
-        """Turn a batch of events into new versions of the configured channels' rows; a burst on one row
-        becomes one new version with the latest value."""
-        configured = {r.channel for r in store.channel_rows(conn)}
+    def feed(
+        self,
+        conn: Connection,
+        batch: list[Event],
+        availability: str,
+        listing: str,
+        orders: frozenset[str] = frozenset(),
+    ) -> None:
+        """Turn a batch of events into new versions of the configured channels' rows (a burst on one row
+        becomes one new version with the latest value), and order events (``orders``: shipped, cancelled,
+        refunded) into updates owed to the channels whose connector takes them."""
+        rows = store.channel_rows(conn)
+        configured = {r.channel for r in rows}
         if not configured:
             return
+        takes_updates = {r.channel for r in rows if KIND_CAPABILITIES.get(r.connector, Capabilities()).shipments}
         quantities: dict[tuple[str, str, str], tuple[int, datetime]] = {}
         contents: dict[tuple[str, str], str] = {}
+        updates: list[tuple[str, OrderUpdate]] = []
         for e in batch:
             if e.type == availability and e.subject in configured:
                 for c in e.data["changes"]:
@@ -295,8 +322,13 @@ class SyncService:
                     for ch in item["channels"]:
                         if ch in configured:
                             contents[(ch, item["sku"])] = f"{item['state']}:{e.data['revision']}"
+            elif e.type in orders and takes_updates:
+                found = self.order_update(e.type.split(".", 1)[1], e.data, e.seq)
+                if found is not None and found[0] in takes_updates:
+                    updates.append(found)
         store.desire(conn, [(ch, c, s, q, at) for (ch, c, s), (q, at) in quantities.items()])
         store.set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], utcnow())
+        updates_store.queue(conn, updates, utcnow())
 
     # -- the pump -------------------------------------------------------------------------------------------
     def prune(self) -> int:
