@@ -19,7 +19,7 @@ from keel.platform.api import PROBLEM
 
 # Operations anyone may call (``keel.access.ROUTES`` says PUBLIC): every other one needs credentials, so it
 # answers 401, 403 and 429 and its document names the bearer scheme (Swagger UI's "Authorize" then sends it).
-PUBLIC_OPERATIONS = frozenset({"healthz"})
+PUBLIC_OPERATIONS = frozenset({"healthz", "receive_channel_orders"})  # the second checks a channel's signature
 BEARER = "bearer"
 BEARER_SCHEME: dict[str, Any] = {
     "type": "http",

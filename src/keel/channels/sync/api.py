@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictInt
-from starlette.concurrency import run_in_threadpool
 
 from keel.access import ScopeDep
+from keel.channels.sync.api_orders import router as orders_router
 from keel.channels.sync.drift import Drift, DriftCheck
 from keel.channels.sync.service import ChannelSync, SyncItem
 from keel.deps import KeelDep
@@ -103,6 +103,9 @@ class ChannelSyncPublic(BaseModel):
     drift: DriftCheckPublic | None = Field(description="the latest drift check (None: never checked)")
     drift_found_24h: int = Field(description="differences found by drift checks in the last 24 hours")
     drift_corrected_24h: int = Field(description="of which pushed again (the rest adopted from the channel)")
+    updates_pending: int = Field(description="order updates (shipments, cancellations, refunds) still owed")
+    updates_sent: int
+    updates_dead: int = Field(description="order updates given up on (retry brings them back)")
 
 
 class SyncItemPublic(BaseModel):
@@ -157,6 +160,9 @@ def public(s: ChannelSync) -> ChannelSyncPublic:
         drift=check(s.drift) if s.drift is not None else None,
         drift_found_24h=s.drift_found_24h,
         drift_corrected_24h=s.drift_corrected_24h,
+        updates_pending=s.updates_pending,
+        updates_sent=s.updates_sent,
+        updates_dead=s.updates_dead,
     )
 
 
@@ -340,66 +346,4 @@ def set_thresholds(code: CodePath, body: Thresholds, keel: KeelDep, scope: Scope
     return keel.sync.set_thresholds(code, body.model_dump(exclude_none=True), scope)
 
 
-class IntakeRow(BaseModel):
-    external_id: str
-    order_id: int | None = Field(None, description="Keel's order id (None: refused)")
-    outcome: Literal["captured", "duplicate", "refused"]
-    reason: str | None = None
-
-
-class IntakePublic(BaseModel):
-    channel: str
-    orders: list[IntakeRow]
-
-
-ORDERS_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["orders"],
-                "properties": {
-                    "orders": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 100,
-                        "items": {"type": "object", "description": "a capture document, as POST /orders takes"},
-                    }
-                },
-            }
-        }
-    },
-}
-
-
-@router.post(
-    "/sync/channels/{code}/orders",
-    response_model=IntakePublic,
-    operation_id="receive_channel_orders",
-    summary="Receive a channel's orders (signed webhook)",
-    openapi_extra={"requestBody": ORDERS_BODY},
-)
-async def receive_orders(
-    code: CodePath,
-    request: Request,
-    keel: KeelDep,
-    x_keel_timestamp: Annotated[str, Header(max_length=20)] = "",
-    x_keel_signature: Annotated[str, Header(max_length=100)] = "",
-) -> IntakePublic:
-    """The channel's order webhook: ``{"orders": [...]}``, each order a capture document (as ``POST /orders``
-    takes, its channel this one), signed by the channel with the secret of its sync configuration as Keel signs
-    its own requests (``X-Keel-Timestamp``, ``X-Keel-Signature: sha256=<HMAC-SHA256 over "<timestamp>." +
-    body>``). No Keel token: the signature is the credential. Each order goes through order capture; one
-    refused does not stop the others.
-
-    Refuses a channel without a sync configuration (404), a missing or wrong signature or a timestamp more
-    than 5 minutes off (401) and a body that is not that shape (422). Idempotent: an order already captured
-    answers ``duplicate`` with its id.
-    """
-    body = await request.body()
-    report = await run_in_threadpool(keel.sync.orders.receive, code, x_keel_timestamp, x_keel_signature, body)
-    rows = [IntakeRow(external_id=e, order_id=i, outcome="captured") for e, i in report.captured]
-    rows += [IntakeRow(external_id=e, order_id=i, outcome="duplicate") for e, i in report.duplicates]
-    rows += [IntakeRow(external_id=e, outcome="refused", reason=r) for e, r in report.refused]
-    return IntakePublic(channel=code, orders=rows)
+router.include_router(orders_router)  # the channels' order webhook (api_orders.py)

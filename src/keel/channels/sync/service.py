@@ -70,6 +70,9 @@ class ChannelSync:
     drift: DriftCheck | None = None  # the latest drift check (None: never checked)
     drift_found_24h: int = 0  # differences found in the last 24 hours
     drift_corrected_24h: int = 0  # of which owed again (the rest adopted)
+    updates_pending: int = 0  # order updates (shipments, cancellations, refunds) still owed to the channel
+    updates_sent: int = 0
+    updates_dead: int = 0  # order updates given up on
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,13 @@ class SyncService:
             return store.resync(conn, channel, now)
 
     def retry_dead(self, channel: str, scope: Scope = Scope.ALL) -> int:
-        """Give the channel's dead letters another round of attempts; returns how many."""
+        """Give the channel's dead letters (values and order updates) another round of attempts; returns how
+        many."""
         scope.check_channel(channel)
+        now = utcnow()
         with self.db.write() as conn:
             self._known(conn, channel, scope)
-            return store.resync(conn, channel, utcnow(), dead_only=True)
+            return store.resync(conn, channel, now, dead_only=True) + updates_store.retry_dead(conn, channel, now)
 
     # -- reads ----------------------------------------------------------------------------------------------
     def status(self, scope: Scope = Scope.ALL) -> list[ChannelSync]:
@@ -196,6 +201,7 @@ class SyncService:
             checks = drift_store.last_checks(conn)
             found = drift_store.drift_totals(conn, now - KEEP_PUSHES)
             limits = drift_store.thresholds(conn)
+            outbox = updates_store.counts(conn)
         out = []
         for r in rows:
             mine = [p for p in pushes if p.channel == r.channel]
@@ -231,6 +237,7 @@ class SyncService:
                     DriftCheck(**checks[r.channel].__dict__) if r.channel in checks else None,
                     found.get(r.channel, (0, 0, 0))[0],
                     found.get(r.channel, (0, 0, 0))[1],
+                    *(outbox.get(r.channel, {}).get(state, 0) for state in updates_store.STATES),
                 )
             )
         return out

@@ -17,6 +17,7 @@ from keel.channels.sync.model import OrderUpdate
 from keel.platform.db import JsonType, Timestamp, metadata, upsert_insert
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+STATES = (PENDING, SENT, DEAD)
 
 sync_order_updates = sa.Table(
     "sync_order_updates",
@@ -125,6 +126,7 @@ def counts(conn: Connection) -> dict[str, dict[str, int]]:
 
 
 def retry_dead(conn: Connection, channel: str, now: datetime) -> int:
+    """Give the channel's dead order updates another round of attempts; how many."""
     t = sync_order_updates
     q = t.update().where(t.c.channel == channel, t.c.state == DEAD)
     return int(conn.execute(q.values(state=PENDING, attempts=0, due_at=now, last_error=None)).rowcount)
