@@ -18,7 +18,9 @@ its quantity after k"):
    (channel, SKU) values where the simulator differs from Keel's desired state, and ``faults_p99_s`` the lag.
 ``request_p50_s``/``request_p99_s`` are the baseline, measured first in the same run: requests of the same
 size sent straight to the simulator through the webhook connector, no Keel in between (the channel's own
-share of the lag). ``orders_in_per_s`` is null: order download from channels is not built yet.
+share of the lag). Last, ``orders_in_per_s``: 500 one-line orders received as the channels' signed order
+webhooks (10 per request) and taken through order capture (``SyncService.orders.receive``, without the HTTP
+layer), while the worker keeps running.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from rich.console import Console
 
 from keel.bench.inventory import bench_database
 from keel.bootstrap import Keel, bootstrap
-from keel.channels import FEEDER, PUMP, Capabilities, CreateChannel, Update, WebhookConnector
+from keel.channels import FEEDER, PUMP, Capabilities, CreateChannel, Update, WebhookConnector, sign_webhook
 from keel.inventory import CreateLocation
 from keel.platform import migrate
 from keel.platform.config import load_settings
@@ -46,6 +48,7 @@ from keel.worker import BackgroundWorker
 
 console = Console(stderr=True)
 TICK_S = 0.05
+ORDERS = 500  # orders received in the orders-in phase
 BASELINE = "baseline"  # a simulator channel for the connector-only requests, with no rate limit to speak of
 
 
@@ -177,6 +180,40 @@ def _baseline(url: str, per_request: int, n: int = 200) -> dict[str, Any]:
     return {"request_p50_s": _cut(times, 50), "request_p99_s": _cut(times, 99)}
 
 
+def _orders_in(keel: Keel, channels: list[str], secrets: dict[str, str], warehouses: int, skus: int) -> dict[str, Any]:
+    """``ORDERS`` one-line orders received as the channels' signed order webhooks (10 per request, the
+    channels in turn) and taken through order capture, with the worker still running: ``orders_in_per_s``;
+    ``orders_refused`` must be 0 (each order's SKU was stocked at its channel's warehouse first)."""
+    stocked = [f"S{s:06d}" for s in range(min(skus, 200))]
+    keel.stock.apply_batch(
+        [
+            {"id": f"oi-{w}-{sku}", "kind": "received", "sku": sku, "location": f"WH-{w:02d}", "quantity": 1000}
+            for w in range(warehouses)
+            for sku in stocked
+        ]
+    )
+    taken = refused = 0
+    started = time.perf_counter()
+    for n in range(0, ORDERS, 10):
+        channel = channels[(n // 10) % len(channels)]
+        batch = [
+            {
+                "external_id": f"IN-{n + i}",
+                "lines": [{"sku": stocked[(n + i) % len(stocked)], "quantity": 1, "unit_price": "9.90"}],
+                "customer": {"name": "Bench Buyer"},
+                "ship_to": {"country": "DE", "postal_code": "10115", "latitude": 52.53, "longitude": 13.38},
+            }
+            for i in range(10)
+        ]
+        body = json.dumps({"orders": batch}).encode()
+        stamp = str(int(time.time()))
+        report = keel.sync.orders.receive(channel, stamp, sign_webhook(secrets[channel], stamp, body), body)
+        taken += len(report.captured)
+        refused += len(report.refused)
+    seconds = time.perf_counter() - started
+    return {"orders_in_per_s": round(taken / seconds, 1), "orders_refused": refused}
+
+
 def _drain(keel: Keel, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -276,8 +313,9 @@ def run(
                 "faults_drained": drained_faults,
                 "rate_limit_violations": stats.rate_limit_violations,
                 "final_state_mismatches": mismatches,
-                "orders_in_per_s": None,
             }
+            with console.status("orders in: signed order webhooks taken through order capture"):
+                figures |= _orders_in(keel, codes, secrets, warehouses, skus)
         finally:
             worker.close()
             market.stop()
@@ -287,7 +325,8 @@ def run(
         f"marketplace p50 {figures['p50_s']} s, p99 {figures['p99_s']} s; {figures['pushes_per_s']} requests/s, "
         f"{figures['coalescing_ratio']} changes per value sent; with {fault_rate:.0%} faults "
         f"({figures['faults_injected']} injected) p99 {figures['faults_p99_s']} s and "
-        f"{figures['final_state_mismatches']} mismatches; {figures['rate_limit_violations']} rate-limit violations"
+        f"{figures['final_state_mismatches']} mismatches; {figures['rate_limit_violations']} rate-limit violations; "
+        f"orders in {figures['orders_in_per_s']}/s"
     )
     if json_out:
         print(json.dumps(figures))

@@ -22,6 +22,7 @@ from keel.channels.sync.model import (
 from keel.channels.sync.pump import PassResult
 from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
 from keel.channels.sync.webhook import WebhookConnector
+from keel.channels.sync.webhook import sign as sign_webhook
 
 __all__ = [
     "CHANNEL_EVENTS",
@@ -50,6 +51,7 @@ __all__ = [
     "SyncService",
     "Update",
     "WebhookConnector",
+    "sign_webhook",
     "sync_drift",
     "sync_feeder",
     "sync_orders",
