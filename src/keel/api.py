@@ -31,6 +31,7 @@ from keel.bootstrap import Keel
 from keel.catalog.api import EXPOSED_HEADERS as CATALOG_HEADERS
 from keel.catalog.api import router as catalog_router
 from keel.channels.api import router as channels_router
+from keel.channels.api import sync_router
 from keel.fx.api import router as fx_router
 from keel.geo.api import router as geo_router
 from keel.inventory.api import availability_router
@@ -236,6 +237,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(availability_router)
     app.include_router(inventory_router)
     app.include_router(channels_router)
+    app.include_router(sync_router)
     app.include_router(orders_router)
     app.include_router(geo_router)
     app.include_router(fx_router)

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from keel.access import ScopeDep
 from keel.channels.model import Channel, ChannelChanges, CreateChannel, Policy, policy_document
-from keel.channels.sync.api import router as sync_router
+from keel.channels.sync.api import router as sync_router  # mounted by keel.api beside this one
 from keel.deps import KeelDep
 from keel.platform.api import Limit, Offset, Page
 from keel.platform.schemas import Code, Document, Flag, StrictModel, Text
 
 router = APIRouter(tags=["channels"])
-router.include_router(sync_router)  # the sync engine's routes (/sync/channels/...) ship with the registry's
+__all__ = ["router", "sync_router"]
 
 
 class ChannelCreate(StrictModel):

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from keel.deps import KeelDep
 
-router = APIRouter(tags=["channel sync"])
+router = APIRouter()  # mounted by the sync router, under its tag
 CodePath = Annotated[str, Field(max_length=64)]
 
 

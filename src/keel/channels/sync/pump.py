@@ -284,8 +284,10 @@ class Pump:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        with self.db.write() as conn:
-            store.release(conn, self.worker)
+        if self._renew_at:  # it took part in the sharing (a process that never ran a pass holds nothing)
+            with self.db.write() as conn:
+                store.release(conn, self.worker)
+            self._renew_at = 0.0
         for _, connector in self._open.values():
             connector.close()
         self._open.clear()
