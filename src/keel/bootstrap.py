@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,16 @@ from typing import Any
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
 from keel.catalog import LISTING_CHANGED, CatalogService
-from keel.channels import ChannelService, OrderUpdate, SyncService, sync_drift, sync_feeder, sync_orders, sync_pump
+from keel.channels import (
+    ChannelService,
+    OrderUpdate,
+    SyncService,
+    sync_drift,
+    sync_feeder,
+    sync_fulfilled,
+    sync_orders,
+    sync_pump,
+)
 from keel.fx import FxService
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
@@ -17,6 +27,7 @@ from keel.inventory import (
     AVAILABILITY_CHANGED,
     AvailabilityProjector,
     AvailabilityService,
+    CreateLocation,
     InventoryQueries,
     LocationService,
     StockService,
@@ -79,6 +90,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         lease_s=settings.sync_lease_s,
         capture=_capture(orders),
         order_update=_order_update(orders),
+        book=_book_fulfilled(locations, stock, queries),
     )
     insights = InsightsService(
         db,
@@ -161,6 +173,42 @@ def _order_update(orders: Orders) -> Callable[[str, dict[str, Any], int], tuple[
     return update
 
 
+def _book_fulfilled(
+    locations: LocationService, stock: StockService, queries: InventoryQueries
+) -> Callable[[str, str, dict[str, int]], None]:
+    """The sync engine's way into the ledger for stock a marketplace holds for its channel: one location per
+    (channel, country), ``<channel>.fulfilled.<country>`` (a 3PL that Keel does not ship from: no
+    capabilities, so sourcing never routes to it), whose on-hand is moved to what the marketplace reports by
+    ``adjusted_in``/``adjusted_out`` movements (a SKU it no longer reports goes to 0)."""
+
+    def book(channel: str, country: str, units: dict[str, int]) -> None:
+        code = f"{channel}.fulfilled.{country}"
+        try:
+            locations.get(code)
+        except KeelError:
+            locations.create(CreateLocation(code, f"{channel} fulfilled stock ({country})", "3pl", country))
+        held: dict[str, int] = {}
+        offset = 0
+        while True:
+            page, total = queries.positions(location=code, limit=1000, offset=offset)
+            held |= {p.sku: p.on_hand for p in page}
+            offset += len(page)
+            if not page or offset >= total:
+                break
+        stamp = uuid.uuid4().hex[:12]
+        moves = []
+        for sku in sorted(set(units) | set(held)):
+            delta = units.get(sku, 0) - held.get(sku, 0)
+            if delta:
+                kind = "adjusted_in" if delta > 0 else "adjusted_out"
+                move = {"id": f"fulfilled:{stamp}:{sku}", "kind": kind, "sku": sku, "location": code}
+                moves.append(move | {"quantity": abs(delta), "reason": f"{channel} reports {units.get(sku, 0)}"})
+        if moves:
+            stock.apply_batch(moves)
+
+    return book
+
+
 def event_source(settings: Settings, events: SqlEventLog) -> EventSource:
     """The database's own log, or the JetStream stream ``keel relay`` fills (``event_source = "nats"``)."""
     if settings.event_source == "nats":
@@ -194,4 +242,5 @@ def _consumers(
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
     registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))
+    registry.add_job(sync_fulfilled(sync, settings.sync_fulfilled_interval_s))
     return registry

@@ -117,7 +117,13 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
     )
     assert unknown.returncode == 2
     consumers = ("availability", "backorders", "insights", "channel-sync-feeder")
-    jobs = ("reservation-sweeper", "channel-sync", "channel-sync-drift", "channel-sync-orders")
+    jobs = (
+        "reservation-sweeper",
+        "channel-sync",
+        "channel-sync-drift",
+        "channel-sync-orders",
+        "channel-sync-fulfilled",
+    )
     known = ", ".join((*consumers, *jobs))
     assert f"no consumer or job named nope (known: {known})" in unknown.stderr
 

@@ -93,6 +93,7 @@ def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None
         "channel-sync",
         "channel-sync-drift",
         "channel-sync-orders",
+        "channel-sync-fulfilled",
     ]
 
 

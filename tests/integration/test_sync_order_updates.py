@@ -82,3 +82,30 @@ def test_a_cancellation_goes_back_and_a_refusal_for_good_is_a_dead_letter(
     assert market.order_status(first) == "Canceled"
     assert market.confirmations == []
     assert states(keel) == {"sent": 1, "dead": 1}
+
+
+def test_the_stock_the_marketplace_holds_is_booked_as_a_location_of_its_own(
+    keel: Keel, market: AmazonMarketplace
+) -> None:
+    # given stock the marketplace holds for the channel in its own warehouses
+    market.add_fba_stock(MARKET, "DE", "SKU-1", 12)
+    market.add_fba_stock(MARKET, "DE", "SKU-2", 3)
+    keel.sync.run_pass()
+    # when it is booked, then read again after the marketplace sold some and received others
+    assert keel.sync.orders.book_fulfilled() == 1
+    market.add_fba_stock(MARKET, "DE", "SKU-1", 7)
+    market.add_fba_stock(MARKET, "DE", "SKU-2", 0)
+    market.add_fba_stock(MARKET, "DE", "SKU-3", 4)
+    keel.sync.orders.book_fulfilled()
+    # then the ledger holds it at the channel's own location, as the marketplace reports it now
+    code = f"{MARKET}.fulfilled.DE"
+    held = {p.sku: p.on_hand for p in keel.queries.positions(location=code)[0]}
+    assert held == {"SKU-1": 7, "SKU-2": 0, "SKU-3": 4}
+    location = keel.locations.get(code)
+    assert (location.kind, location.country, location.capabilities) == ("3pl", "DE", ())
+    # through movements (the ledger covers it): 12 + 3 in, then 5 and 3 out, 4 in
+    moved = [(m.kind, m.sku, m.quantity) for m in keel.queries.ledger(location=code)]
+    assert sorted(moved) == sorted(
+        [("adjusted_in", "SKU-1", 12), ("adjusted_in", "SKU-2", 3), ("adjusted_out", "SKU-1", 5),
+         ("adjusted_out", "SKU-2", 3), ("adjusted_in", "SKU-3", 4)]
+    )  # fmt: skip

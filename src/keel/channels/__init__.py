@@ -7,7 +7,16 @@ It imports nothing from other contexts, so ``import keel.channels`` never loads 
 
 from keel.channels.model import Channel, ChannelChanges, ChannelKind, CreateChannel, Policy, Sources
 from keel.channels.service import CHANNEL_EVENTS, ChannelService, LocationDirectory
-from keel.channels.sync.consumers import DRIFT, FEEDER, PUMP, sync_drift, sync_feeder, sync_orders, sync_pump
+from keel.channels.sync.consumers import (
+    DRIFT,
+    FEEDER,
+    PUMP,
+    sync_drift,
+    sync_feeder,
+    sync_fulfilled,
+    sync_orders,
+    sync_pump,
+)
 from keel.channels.sync.consumers import ORDERS as SYNC_ORDERS
 from keel.channels.sync.model import (
     Capabilities,
@@ -54,6 +63,7 @@ __all__ = [
     "sign_webhook",
     "sync_drift",
     "sync_feeder",
+    "sync_fulfilled",
     "sync_orders",
     "sync_pump",
 ]

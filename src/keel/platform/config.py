@@ -65,6 +65,8 @@ class Settings:
     sync_drift_interval_s: float = 300.0
     # How often the worker downloads new orders from channels whose connector offers them (docs/sync.md).
     sync_orders_interval_s: float = 10.0
+    # How often the worker books the stock marketplaces hold for their channels (marketplace-fulfilled).
+    sync_fulfilled_interval_s: float = 300.0
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

@@ -14,6 +14,7 @@ FEEDER = "channel-sync-feeder"
 PUMP = "channel-sync"
 DRIFT = "channel-sync-drift"
 ORDERS = "channel-sync-orders"
+FULFILLED = "channel-sync-fulfilled"
 
 
 def sync_feeder(
@@ -54,3 +55,8 @@ def sync_orders(sync: SyncService, interval_s: float) -> PeriodicJob:
     """Downloads new orders from the channels this worker owns whose connector offers them; returns at once
     (the downloads run on a thread of their own)."""
     return PeriodicJob(ORDERS, interval_s, sync.orders.pull_owned)
+
+
+def sync_fulfilled(sync: SyncService, interval_s: float) -> PeriodicJob:
+    """Books the stock marketplaces hold for their channels (marketplace-fulfilled) as locations of their own."""
+    return PeriodicJob(FULFILLED, interval_s, sync.orders.book_owned)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -102,6 +103,15 @@ class ReadBack(Protocol):
 
     def read(self, channel: str, keys: list[tuple[str, str]]) -> ReadResult:
         """The channel's quantities of ``keys`` (a key the channel does not hold is left out)."""
+        ...
+
+
+@runtime_checkable
+class FulfilledStock(Protocol):
+    """A connector whose marketplace holds stock of its own for the channel (fulfilled by the marketplace)."""
+
+    def fulfilled_stock(self, channel: str, countries: Iterable[str] | None = None) -> ReadResult:
+        """(sku, country) -> units the marketplace holds for ``channel`` (its home countries by default)."""
         ...
 
 

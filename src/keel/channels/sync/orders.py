@@ -1,4 +1,5 @@
-"""Orders coming in from channels: received (a channel's signed order webhook) or downloaded (a connector
+"""Orders coming in from channels, and the stock a marketplace holds for its channel: orders received (a
+channel's signed order webhook) or downloaded (a connector
 that is an ``OrderSource``, polled by the ``channel-sync-orders`` job from a stored cursor), each taken
 through Keel's order capture, idempotent by (channel, external id) as every capture is.
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keel.channels.sync import store
-from keel.channels.sync.model import OrderSource
+from keel.channels.sync.model import FulfilledStock, OrderSource
 from keel.channels.sync.pump import Pump
 from keel.channels.sync.webhook import verify
 from keel.platform.clock import utcnow
@@ -25,6 +26,8 @@ from keel.platform.db import Database
 from keel.platform.errors import KeelError, NotFound, Unauthenticated, ValidationFailed
 
 Capture = Callable[[dict[str, Any]], tuple[int, bool]]
+# (channel, country, sku -> units the marketplace holds): set that stock as the marketplace location's own
+Book = Callable[[str, str, dict[str, int]], None]
 MAX_ORDERS = 100  # orders in one webhook request
 logger = logging.getLogger("keel.sync")
 
@@ -43,28 +46,36 @@ def no_capture(document: dict[str, Any]) -> tuple[int, bool]:
     raise KeelError("order capture is not wired into this sync engine")
 
 
+def no_book(channel: str, country: str, units: dict[str, int]) -> None:
+    raise KeelError("stock booking is not wired into this sync engine")
+
+
 class OrderIntake:
-    def __init__(self, db: Database, capture: Capture, pump: Pump) -> None:
+    def __init__(self, db: Database, capture: Capture, pump: Pump, book: Book = no_book) -> None:
         self.db = db
         self.capture = capture
         self.pump = pump
+        self.book = book
         self._pool: ThreadPoolExecutor | None = None
-        self._running: Future[int] | None = None
+        self._running: dict[str, Future[int]] = {}
 
     def pull_owned(self) -> int:
         """Start ``pull`` on a thread of its own and return at once (a slow channel must not hold up the
-        worker's consumers); 0 while the previous download still runs, else 1."""
-        if self._running is not None and not self._running.done():
+        worker's consumers); 0 while the previous one still runs, else 1."""
+        return self._in_background("pull", self.pull)
+
+    def book_owned(self) -> int:
+        """``book_fulfilled`` on a thread of its own, as ``pull_owned``."""
+        return self._in_background("book", self.book_fulfilled)
+
+    def _in_background(self, name: str, work: Callable[[], int]) -> int:
+        running = self._running.get(name)
+        if running is not None and not running.done():
             return 0
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="keel-sync-orders")
-        self._running = self._pool.submit(self.pull)
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="keel-sync-in")
+        self._running[name] = self._pool.submit(work)
         return 1
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
 
     def take(self, channel: str, documents: list[Any]) -> IntakeReport:
         """Capture each of ``documents`` (capture documents; their channel is ``channel`` whatever they say).
@@ -134,3 +145,31 @@ class OrderIntake:
                 with self.db.write() as conn:
                     store.set_order_cursor(conn, row.channel, cursor)
         return taken
+
+    def book_fulfilled(self) -> int:
+        """Read the stock each marketplace this worker owns holds for its channel (connectors that are a
+        ``FulfilledStock``) and book it through the ``Book`` port as a location of its own per country, so
+        the single ledger covers it; returns the (channel, country) stocks booked."""
+        booked = 0
+        with self.db.read() as conn:
+            owned = store.owned_by(conn, self.pump.worker, utcnow())
+        for row in owned:
+            _, connector = self.pump.connector(row)
+            if row.paused or not isinstance(connector, FulfilledStock):
+                continue
+            found = connector.fulfilled_stock(row.channel)
+            if found.error is not None:
+                logger.warning("marketplace stock of %s not read: %s", row.channel, found.error)
+                continue
+            by_country: dict[str, dict[str, int]] = {}
+            for (sku, country), held in found.values.items():
+                by_country.setdefault(country, {})[sku] = held
+            for country, stock in sorted(by_country.items()):
+                self.book(row.channel, country, stock)
+                booked += 1
+        return booked
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -30,7 +30,7 @@ from keel.channels.sync.model import (
     parse_config,
     settings_of,
 )
-from keel.channels.sync.orders import Capture, OrderIntake, no_capture
+from keel.channels.sync.orders import Book, Capture, OrderIntake, no_book, no_capture
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
@@ -117,6 +117,7 @@ class SyncService:
         rng: random.Random | None = None,
         capture: Capture = no_capture,
         order_update: OrderUpdateOf = no_update,
+        book: Book = no_book,
     ) -> None:
         self.db = db
         self.channel_exists = channel_exists
@@ -132,7 +133,7 @@ class SyncService:
             rng=rng,
         )
         self.drift = DriftChecker(db, connectors)
-        self.orders = OrderIntake(db, capture, self.pump)
+        self.orders = OrderIntake(db, capture, self.pump, book)
         self.order_update = order_update
 
     # -- configuration and operations ---------------------------------------------------------------------
