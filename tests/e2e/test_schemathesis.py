@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,25 @@ SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "fuzz-secret"}  # port 9: no
 ORDERS = {"orders": [{**ORDER, "external_id": "HOOK-1"}]}  # a channel's order webhook (web-de's secret signs it)
 
 
-def signed(body: dict[str, Any]) -> dict[str, str]:
-    """The headers of a body signed with web-de's sync secret, as schemathesis serialises it."""
-    stamp = str(int(time.time()))
-    return {"X-Keel-Timestamp": stamp, "X-Keel-Signature": sign(SYNC["secret"], stamp, json.dumps(body).encode())}
+class Signed(Mapping[str, str]):
+    """The headers of a body signed with web-de's sync secret, as schemathesis serialises it, signed when
+    read (the run is long: a signature made at import would be stale by the time its step runs)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = json.dumps(body).encode()
+
+    def _now(self) -> dict[str, str]:
+        stamp = str(int(time.time()))
+        return {"X-Keel-Timestamp": stamp, "X-Keel-Signature": sign(SYNC["secret"], stamp, self.body)}
+
+    def __getitem__(self, key: str) -> str:
+        return self._now()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._now())
+
+    def __len__(self) -> int:
+        return 2
 
 
 CHANNEL = {"code": "b2b", "name": "B2B", "kind": "b2b", "countries": ["DE"], "currency": "EUR"}
@@ -236,7 +251,7 @@ SUCCESS: dict[str, list[Step]] = {
         ("set_channel_sync_thresholds", {"path_parameters": {"code": WEB_DE}, "body": {"error_rate": 0.1}})
     ],
     "receive_channel_orders": [
-        ("receive_channel_orders", {"path_parameters": {"code": WEB_DE}, "body": ORDERS, "headers": signed(ORDERS)})
+        ("receive_channel_orders", {"path_parameters": {"code": WEB_DE}, "body": ORDERS, "headers": Signed(ORDERS)})
     ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
