@@ -44,8 +44,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,16 +51,14 @@ from keel.sim.amazon_api import (
     COUNTRY_OF,
     MARKETPLACES,
     Confirmation,
-    Handler,
     Order,
     OrdersApi,
-    Server,
     error_reply,
     json_reply,
     load_json,
     route,
 )
-from keel.sim.marketplace import Reply
+from keel.sim.http import LocalServer, Reply
 
 FAULTS = ("error", "timeout", "drop", "malformed", "fatal", "partial")
 OPS = ("document", "upload", "create", "feed", "report", "download", "orders", "items", "confirm", "cancel", "fba")
@@ -95,7 +91,7 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=dict)
 
 
-class AmazonMarketplace(OrdersApi):
+class AmazonMarketplace(OrdersApi, LocalServer):
     """The simulator; use as a context manager, or ``start()``/``stop()``; ``url(region)`` once started."""
 
     def __init__(
@@ -118,6 +114,7 @@ class AmazonMarketplace(OrdersApi):
             raise ValueError(f"faults must be among {FAULTS}, fault_ops among {OPS}, fault_rate in [0, 1]")
         self.tokens = dict(tokens)
         self.feed_limit, self.feed_window_s, self.processing_s = feed_limit, feed_window_s, processing_s
+        LocalServer.__init__(self, "marketplace")
         self.page_size, self.fault_rate, self.stall_s = page_size, fault_rate, stall_s
         self._monotonic = monotonic
         self._rng = random.Random(seed)
@@ -134,42 +131,11 @@ class AmazonMarketplace(OrdersApi):
         self.confirmations: list[Confirmation] = []
         self.cancellations: list[tuple[str, str]] = []  # (seller, order id)
         self._fba: dict[tuple[str, str, str], int] = {}
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
     def url(self, region: str = "eu") -> str:
-        if self._server is None:
-            raise RuntimeError("the marketplace is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/{region}"
-
-    def start(self) -> AmazonMarketplace:
-        self._stopping.clear()
-        self._server = Server(("127.0.0.1", 0), type("Handler", (Handler,), {"market": self}))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> AmazonMarketplace:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def stalled(self) -> bool:
-        return self._stopping.wait(self.stall_s)
+        return f"{self.base_url}/{region}"
 
     # -- the tests' side --------------------------------------------------------------------------------------
 

@@ -7,15 +7,13 @@ import base64
 import json
 import random
 import re
-import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from keel.sim.marketplace import Reply
+from keel.sim.http import Reply
 
 # the marketplace ids of the countries the simulator serves, by region
 MARKETPLACES = {
@@ -25,7 +23,6 @@ MARKETPLACES = {
     "fe": {"JP": "A1VC38T7YXB528", "AU": "A39IBJ37TRP1C6", "SG": "A19VAU5U5O7RUS"},
 }  # fmt: skip
 COUNTRY_OF = {mp: c for region in MARKETPLACES.values() for c, mp in region.items()}
-MAX_BODY = 64 * 1024 * 1024
 ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(pattern), op)
     for method, pattern, op in (
@@ -268,57 +265,3 @@ def load_json(body: bytes) -> object:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stalled answer must not hold up stop()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # a client that hangs up mid-request (its timeout, a test ending) is ordinary here; a bug is not
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class Handler(BaseHTTPRequestHandler):
-    market: _State
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def _serve(self, method: str) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            self.close_connection = True
-            self.send_error(400 if length < 0 else 413)
-            return
-        body = self.rfile.read(length)
-        reply = self.market.handle(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        if reply.drop:
-            self.close_connection = True
-            return
-        if reply.stall and self.market.stalled():
-            return
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except OSError:
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass

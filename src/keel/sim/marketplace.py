@@ -34,20 +34,18 @@ import json
 import math
 import random
 import re
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from keel.sim.http import LocalServer, Reply
 
 FAULTS = ("error", "timeout", "drop", "malformed", "partial")
 TOLERANCE_S = 300.0
 PATH = re.compile(r"^/channels/([A-Za-z0-9_.-]{1,64})/inventory$")
-MAX_BODY = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,16 +78,7 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    stall: bool = False  # answer only after ``stall_s``
-    drop: bool = False  # close the connection without answering
-
-
-class Marketplace:
+class Marketplace(LocalServer):
     """The simulator. ``secrets`` names the channels it serves; ``limits`` overrides ``(rate_limit, window_s)``
     per channel. Use as a context manager, or ``start()``/``stop()``; ``url`` is valid once started."""
 
@@ -111,6 +100,7 @@ class Marketplace:
         unknown = set(self.faults) - set(FAULTS)
         if unknown or not self.faults or not 0.0 <= fault_rate <= 1.0:
             raise ValueError(f"faults must be among {FAULTS} and fault_rate in [0, 1] (got {sorted(unknown)})")
+        super().__init__("marketplace")
         self.secrets = dict(secrets)
         self.record = record
         self.down: set[str] = set()  # channels in an outage: every POST answers 503 (``outage``)
@@ -128,47 +118,12 @@ class Marketplace:
         self._sent: dict[str, deque[float]] = {ch: deque() for ch in self.secrets}
         self._answers: dict[tuple[str, str], Reply] = {}
         self._stats = Stats()
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the marketplace is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Marketplace:
-        handler = type("Handler", (_Handler,), {"market": self})
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="marketplace", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Marketplace:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def stalled(self) -> bool:
-        """Wait ``stall_s`` before a late answer; True when the marketplace stopped meanwhile."""
-        return self._stopping.wait(self.stall_s)
+        return self.base_url
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -348,54 +303,3 @@ def _json(status: int, doc: object, headers: tuple[tuple[str, str], ...] = ()) -
     return Reply(
         status, json.dumps(doc, separators=(",", ":")).encode(), (("Content-Type", "application/json"), *headers)
     )
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stalled answer must not hold up stop()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # a client that hangs up mid-request (its timeout, a test ending) is ordinary here; a bug is not
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    market: Marketplace
-    protocol_version = "HTTP/1.1"  # keep-alive, as the connector's pooled client expects
-    timeout = 30  # an idle kept-alive connection is closed after this
-    disable_nagle_algorithm = True  # headers and body leave as two writes: Nagle would hold the body ~40 ms
-
-    def do_GET(self) -> None:
-        self._serve("GET", b"")
-
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            self.close_connection = True  # the rest of the stream cannot be framed
-            self.send_error(400 if length < 0 else 413)
-            return
-        self._serve("POST", self.rfile.read(length))
-
-    def _serve(self, method: str, body: bytes) -> None:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        reply = self.market.handle(method, self.path, headers, body)
-        if reply.drop:
-            self.close_connection = True
-            return
-        if reply.stall and self.market.stalled():
-            return
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except OSError:  # the client gave up first (the timeout fault): nothing to tell it
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass

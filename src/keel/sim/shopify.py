@@ -40,13 +40,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from http.server import ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 from keel.sim import shopify_wire as wire
-from keel.sim.marketplace import Reply, _Handler, _Server
+from keel.sim.http import LocalServer, Reply
 
 FAULTS = ("error", "timeout", "drop", "malformed")
 PATH = "/admin/api/graphql.json"
@@ -65,7 +63,7 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=dict)
 
 
-class Shopify:
+class Shopify(LocalServer):
     """The simulator. ``tokens`` maps each shop (channel) to its access token. Use as a context manager."""
 
     def __init__(
@@ -90,6 +88,7 @@ class Shopify:
         self.maximum, self.restore_rate, self.mutation_cost = maximum, restore_rate, mutation_cost
         self.items = None if items is None else frozenset(items)
         self.locations = None if locations is None else frozenset(locations)
+        super().__init__("shop")
         self.fault_rate, self.stall_s = fault_rate, stall_s
         self._monotonic = monotonic
         self._rng = random.Random(seed)
@@ -101,44 +100,12 @@ class Shopify:
         self._stats = Stats()
         # (shop, sku, country, quantity, idempotency key) of every quantity set, in order
         self.applied: list[tuple[str, str, str, int, str]] = []
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the shop is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Shopify:
-        handler = type("Handler", (_Handler,), {"market": self})
-        self._stopping.clear()
-        self._server = _Server(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="shopify", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Shopify:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
-
-    def stalled(self) -> bool:
-        return self._stopping.wait(self.stall_s)
+        return self.base_url
 
     # -- the shop's own side (tests) ----------------------------------------------------------------------
 
