@@ -274,13 +274,14 @@ def run(
         figures |= figures_base
         try:
             with console.status(f"clean phase: {changes:.0f} channel values/s for {seconds:.0f} s"):
-                requests0, started = market.ask("stats").requests, time.monotonic()
+                before = market.ask("stats")  # the baseline's requests and values are not the phase's
+                requests0, applied0, started = before.requests, before.items_applied, time.monotonic()
                 driver.run(seconds)
                 drained = _drain(keel, 120)
                 elapsed = time.monotonic() - started
             lags = _lags(driver, 0, market, codes, warehouses)
             stats = market.ask("stats")
-            applied = stats.items_applied
+            applied = stats.items_applied - applied0
             figures |= {
                 "changes_per_s": round(len(driver.moves) * per_movement / seconds),
                 "p50_s": _cut(lags, 50),
