@@ -16,7 +16,7 @@ A metric within its threshold whose projection is beyond it is ``projected`` (an
 is ``breach``; with no data (no request in the window) it is ``no data``.
 
 The order-based metrics of the seller standards (cancellation rate, late shipment, valid tracking, order
-defect rate) need the channels' orders, which the sync engine does not take in yet: they are not computed.
+defect rate) are not computed yet (the channels' orders now come in; their metrics are the next step).
 
 Thresholds are data: ``DEFAULTS`` for every channel, overridden per channel by a small stored document
 (``SyncService.set_thresholds``).
