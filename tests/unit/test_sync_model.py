@@ -92,12 +92,3 @@ def test_window_lets_the_limit_through_at_once_then_waits_for_the_oldest_to_leav
         window.take(t)
     assert window.wait(3.0) == 7.5  # the first request leaves the window (plus margin) at 10.5
     assert window.wait(10.5) == 0.0
-
-
-def test_hold_delays_the_next_request_and_never_shortens_a_longer_hold() -> None:
-    window = Window(100, 1.0)
-    window.hold(now=5.0, seconds=30.0)
-    assert window.wait(5.0) == 30.0
-    window.hold(now=6.0, seconds=2.0)  # a shorter wait asked later does not cancel the first
-    assert window.wait(10.0) == 25.0
-    assert window.wait(35.0) == 0.0

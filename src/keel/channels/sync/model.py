@@ -193,14 +193,14 @@ def backoff_s(attempt: int, rng: random.Random, base_s: float = 0.5, cap_s: floa
 @dataclass
 class Window:
     """A channel's request budget: at most ``limit`` requests in any ``window_s`` (a sliding window, the
-    strictest way a channel may count, with ``margin_s`` for requests that arrive later than they left),
-    plus any wait the channel asked for (429 Retry-After)."""
+    strictest way a channel may count, with ``margin_s`` for requests that arrive later than they left).
+    A wait the channel asks for (429 Retry-After) is the channel's ``not_before`` in the database, which
+    every worker sees."""
 
     limit: int
     window_s: float
     margin_s: float = 0.05
     sent: deque[float] = field(default_factory=deque)
-    not_before: float = 0.0
 
     def wait(self, now: float) -> float:
         """Seconds until one more request is allowed (0: now)."""
@@ -210,13 +210,10 @@ class Window:
         while self.sent and self.sent[0] + span <= now:
             self.sent.popleft()
         free_at = self.sent[0] + span if len(self.sent) >= self.limit else now
-        return max(0.0, self.not_before - now, free_at - now)
+        return max(0.0, free_at - now)
 
     def take(self, now: float) -> None:
         self.sent.append(now)
-
-    def hold(self, now: float, seconds: float) -> None:
-        self.not_before = max(self.not_before, now + seconds)
 
 
 CONNECTORS = ("webhook", "file", "shopify", "amazon")

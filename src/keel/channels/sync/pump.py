@@ -39,6 +39,7 @@ logger = logging.getLogger("keel.sync")
 _DONE: Future[None] = Future()
 _DONE.set_result(None)
 FORGET_WORKERS = timedelta(days=1)
+KEEP_PUSHES = timedelta(hours=24)  # request records kept (lag, error rate, a takeover's rate window)
 
 
 @dataclass
@@ -156,6 +157,7 @@ class Pump:
             if held[share:]:
                 store.release(conn, self.worker, held[share:])
             mine = store.owned_by(conn, self.worker, now)
+            store.prune_pushes(conn, now - KEEP_PUSHES)  # the figures read the last 15 minutes
         for gone in set(self._windows) - {r.channel for r in mine}:
             self._windows.pop(gone)
         return mine

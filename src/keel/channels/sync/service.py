@@ -42,7 +42,7 @@ from keel.platform.scope import Scope
 OrderUpdateOf = Callable[[str, dict[str, Any], int], "tuple[str, OrderUpdate] | None"]
 Listed = Callable[[Connection, str], list[tuple[str, str, int]]]  # channel -> (country, sku, quantity)
 HEALTH_WINDOW = timedelta(minutes=15)
-KEEP_PUSHES = timedelta(hours=24)
+DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ class SyncService:
             oldest = store.oldest_pending(conn)
             pushes = store.pushes_since(conn, now - HEALTH_WINDOW)
             checks = drift_store.last_checks(conn)
-            found = drift_store.drift_totals(conn, now - KEEP_PUSHES)
+            found = drift_store.drift_totals(conn, now - DAY)
             limits = drift_store.thresholds(conn)
             outbox = updates_store.counts(conn)
         out = []
@@ -339,11 +339,6 @@ class SyncService:
         updates_store.queue(conn, updates, utcnow())
 
     # -- the pump -------------------------------------------------------------------------------------------
-    def prune(self) -> int:
-        """Drop request records older than a day (the health figures read the last 15 minutes)."""
-        with self.db.write() as conn:
-            return store.prune_pushes(conn, utcnow() - KEEP_PUSHES)
-
     def run_pass(self, wait: bool = True) -> PassResult:
         """One pass of this process's pump (see ``keel.channels.sync.pump``)."""
         return self.pump.run_pass(wait)

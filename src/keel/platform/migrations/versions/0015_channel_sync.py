@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("lags_ms", JSON, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_pushes")),
     )
-    op.create_index(op.f("ix_sync_pushes_channel_at"), "sync_pushes", ["channel", "at"], unique=False)
+    op.create_index(op.f("ix_sync_pushes_at"), "sync_pushes", ["at"], unique=False)
 
 
 def downgrade() -> None:
