@@ -251,6 +251,11 @@ LIMITS: dict[str, tuple[float, float]] = {
 UNKNOWN = "unknown field"
 
 
+def _cap(setting: str, connector: str, high: float) -> float:
+    """The highest value of ``setting`` a connector kind takes (a Shopify batch is at most 250)."""
+    return KIND_MAX_BATCH.get(connector, high) if setting == "batch_size" else high
+
+
 def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tuple[str, str]]]:
     """A channel's sync configuration from a document, or the (field, reason) problems that refuse it."""
     if not isinstance(doc, dict):
@@ -277,10 +282,10 @@ def parse_config(channel: str, doc: object) -> tuple[SyncConfig | None, list[tup
         whole = name in {"batch_size", "rate_limit", "max_attempts"}
         if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
             problems.append((name, "must be a whole number" if whole else "must be a number"))
-        elif name == "batch_size" and value > KIND_MAX_BATCH.get(str(connector), high):
-            problems.append((name, f"must be between {low:g} and {KIND_MAX_BATCH[str(connector)]:g} for {connector}"))
-        elif not low <= value <= high:
-            problems.append((name, f"must be between {low:g} and {high:g}"))
+        elif not low <= value <= _cap(name, str(connector), high):
+            cap = _cap(name, str(connector), high)
+            whose = f" for {connector}" if cap != high else ""
+            problems.append((name, f"must be between {low:g} and {cap:g}{whose}"))
         else:
             numbers[name] = value
     if problems:
