@@ -14,10 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from keel.access import COMMANDS
 from keel.access.cli import tokens_app, users_app
+from keel.bench.cli import app as bench_app
 from keel.bootstrap import Keel
 from keel.catalog.cli import app as catalog_app
 from keel.channels.cli import app as channels_app
-from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, refuse, user_mistakes
+from keel.cli_support import DbOpt, cli_actor, guard_commands, open_keel, user_mistakes
 from keel.fx.cli import app as fx_app
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
@@ -26,11 +27,10 @@ from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
 from keel.platform.config import LOCAL_HOSTS
-from keel.worker_cli import NatsOpt, relay_cmd, worker_cmd
+from keel.worker_cli import relay_cmd, worker_cmd
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks (figures beside a same-run baseline).", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(locations_app, name="locations")
 app.add_typer(channels_app, name="channels")
@@ -219,181 +219,6 @@ def _demo_admin(keel: Keel, url: str) -> None:
         f'[bold]API token:[/bold] {TOKEN_FILE}  (curl -H "Authorization: Bearer $(cat {TOKEN_FILE})" ...)',
         highlight=False,
     )
-
-
-@bench_app.command("inventory")
-def bench_inventory(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
-    seconds: Annotated[float, typer.Option(help="duration of the sustained-load phase")] = 20.0,
-) -> None:
-    """Ledger throughput vs raw executemany, availability freshness under load, ATP reads over HTTP."""
-    from keel.bench.inventory import run
-
-    run(database_url, json_out=json_out, skus=skus, seconds=seconds)
-
-
-@bench_app.command("orders")
-def bench_orders(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    orders: Annotated[int, typer.Option(min=1, help="orders generated and sourced by each strategy")] = 10_000,
-    wave: Annotated[int, typer.Option(min=1, help="orders per wave (one mixed-integer program each)")] = 500,
-    seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
-    capture_orders: Annotated[
-        int, typer.Option(min=2, help="orders captured through the service (half of 1 line, half of 3)")
-    ] = 1000,
-    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
-    profile: Annotated[
-        Path | None, typer.Option(help="write cProfile statistics of the capture phase to this file (slows it)")
-    ] = None,
-) -> None:
-    """Order sourcing (real-time latency and cost beside greedy and the batch optimum), then order capture
-    through the service on a fresh database beside plain SQL writing the same orders."""
-    from keel.bench.orders import run
-
-    run(
-        database_url,
-        json_out=json_out,
-        orders=orders,
-        wave=wave,
-        seed=seed,
-        capture_orders=capture_orders,
-        skus=skus,
-        profile=profile,
-    )
-
-
-@bench_app.command("audit")
-def bench_audit(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    n: Annotated[int, typer.Option(min=1, max=100_000, help="writes and entries timed in each phase")] = 500,
-) -> None:
-    """Audit log: what one entry adds to a write, beside the write itself, and reading the log back."""
-    from keel.bench.audit import run
-
-    run(database_url, json_out=json_out, n=n)
-
-
-@bench_app.command("catalog")
-def bench_catalog(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    products: Annotated[int, typer.Option(min=1, max=1_000_000, help="products imported")] = 2_000,
-    variants: Annotated[int, typer.Option(min=1, max=6, help="SKUs per product")] = 2,
-    channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 50,
-    edits: Annotated[int, typer.Option(min=2, max=100_000, help="single-product edits timed")] = 200,
-    batch: Annotated[int, typer.Option(min=1, max=100_000, help="products per import transaction")] = 1_000,
-    seed: Annotated[int, typer.Option(help="random seed of the generated products")] = 42,
-) -> None:
-    """Catalog: import, validation and every channel's listing states beside a plain executemany of the same
-    rows, then single-product edit latency until every channel's listing is committed."""
-    from keel.bench.catalog import run
-
-    run(
-        database_url,
-        json_out=json_out,
-        products=products,
-        variants=variants,
-        channels=channels,
-        edits=edits,
-        batch=batch,
-        seed=seed,
-    )
-
-
-@bench_app.command("sync")
-def bench_sync(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    channels: Annotated[int, typer.Option(min=1, max=1000, help="channels, each pushed to the simulator")] = 50,
-    skus: Annotated[int, typer.Option(min=1, help="SKUs the movements fall on")] = 10_000,
-    warehouses: Annotated[
-        int, typer.Option(min=1, max=100, help="warehouses (each feeds channels/warehouses channels)")
-    ] = 10,
-    changes: Annotated[float, typer.Option(min=1, help="channel values changed per second (offered)")] = 2_000,
-    seconds: Annotated[float, typer.Option(min=1, help="duration of each phase")] = 20.0,
-    rate_limit: Annotated[int, typer.Option(min=1, help="requests per second each channel takes")] = 5,
-    fault_rate: Annotated[
-        float, typer.Option(min=0, max=1, help="share of requests failing in the faults phase")
-    ] = 0.1,
-    seed: Annotated[int, typer.Option(help="random seed")] = 42,
-) -> None:
-    """Channel sync: movement commit -> marketplace simulator p50/p99 under sustained change, requests and
-    coalescing, then the same with injected faults and the final state compared."""
-    from keel.bench.sync import run
-
-    run(
-        database_url,
-        json_out=json_out,
-        channels=channels,
-        skus=skus,
-        warehouses=warehouses,
-        changes=changes,
-        seconds=seconds,
-        rate_limit=rate_limit,
-        fault_rate=fault_rate,
-        seed=seed,
-    )
-
-
-@bench_app.command("twin")
-def bench_twin(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
-    locations: Annotated[int, typer.Option(min=1, help="locations of the generated retailer")] = 300,
-    channels: Annotated[int, typer.Option(min=1, help="sales channels of the generated retailer")] = 50,
-    seconds: Annotated[float, typer.Option(help="duration of the flat-out stream phase")] = 20.0,
-    paced_seconds: Annotated[float, typer.Option(help="duration of the paced stream phase")] = 10.0,
-    speed: Annotated[float, typer.Option(min=0.01, help="simulated hours per real second (paced phase)")] = 1.0,
-    seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
-) -> None:
-    """Retail twin: load time from an empty database, the live stream flat out (events/s, orders captured/s)
-    and paced, and the home page's p95 under each."""
-    from keel.bench.twin import run
-
-    run(
-        database_url,
-        json_out=json_out,
-        skus=skus,
-        seconds=seconds,
-        speed=speed,
-        seed=seed,
-        locations=locations,
-        channels=channels,
-        paced_seconds=paced_seconds,
-    )
-
-
-@bench_app.command("relay")
-def bench_relay(
-    database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
-    events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="events appended and relayed")] = 100_000,
-    nats_url: NatsOpt = None,
-    batch: Annotated[int, typer.Option(min=1, max=10_000, help="events per consumer transaction")] = 1000,
-    kill_at: Annotated[float, typer.Option(min=0.05, max=0.95, help="share published when the relay is killed")] = 0.4,
-) -> None:
-    """Event bus: relay publish and JetStream consume events/s across a relay kill -9, beside the database
-    consumer reading the same events."""
-    from keel.bench.relay import run
-    from keel.platform.bus import BusError
-    from keel.platform.config import load_settings
-
-    try:
-        run(
-            database_url,
-            json_out=json_out,
-            events=events,
-            nats_url=nats_url or load_settings().nats_url,
-            batch=batch,
-            kill_at=kill_at,
-        )
-    except BusError as exc:
-        raise refuse(str(exc)) from exc
 
 
 app.command("worker")(worker_cmd)
