@@ -247,6 +247,9 @@ SUCCESS: dict[str, list[Step]] = {
     ],
     "check_channel_sync_drift": [("check_channel_sync_drift", {"path_parameters": {"code": WEB_DE}})],
     "list_channel_sync_drift": [("list_channel_sync_drift", {"path_parameters": {"code": WEB_DE}})],
+    "list_channel_order_updates": [
+        ("list_channel_order_updates", {"path_parameters": {"code": WEB_DE}, "query": {"state": "dead"}})
+    ],
     "set_channel_sync_thresholds": [
         ("set_channel_sync_thresholds", {"path_parameters": {"code": WEB_DE}, "body": {"error_rate": 0.1}})
     ],

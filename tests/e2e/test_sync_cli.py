@@ -1,5 +1,6 @@
 """The commands of docs/sync.md, run as written (the channel and the URL swapped for this test's), against a
-marketplace simulator: configure, status, items, pause, resume, retry, resync."""
+marketplace simulator: configure, status, items, updates, pause, resume, retry,
+resync."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def documented() -> tuple[dict[str, object], list[list[str]]]:
 
 def test_the_documented_commands_run_against_a_channel(db_url: str, run: Run, tmp_path: Path) -> None:
     settings, commands = documented()
-    assert [c[2] for c in commands] == ["status", "items", "pause", "resume", "retry", "resync"]
+    assert [c[2] for c in commands] == ["status", "items", "updates", "pause", "resume", "retry", "resync"]
     keel = open_keel(db_url)
     build_world(keel)
     receive(keel, "SKU-1", WH_DE, 7)
@@ -45,13 +46,14 @@ def test_the_documented_commands_run_against_a_channel(db_url: str, run: Run, tm
         keel.sync.run_pass()
         outputs = {}
         for command in commands:
-            result = run(*command, *(["--json"] if command[2] in ("status", "items") else []))
+            result = run(*command, *(["--json"] if command[2] in ("status", "items", "updates") else []))
             assert result.exit_code == 0, (command, result.output)
             outputs[command[2]] = result.output
     keel.close()
     (status,) = json.loads(outputs["status"])
     assert (status["channel"], status["synced"], status["pending"], status["dead"]) == (WEB_DE, 1, 0, 0)
     assert json.loads(outputs["items"]) == []  # no dead letters
+    assert json.loads(outputs["updates"]) == {"items": [], "total": 0}  # no order update refused
     assert "paused (1 changed)" in outputs["pause"]
     assert "resumed (1 changed)" in outputs["resume"]
     assert "dead letters retried (0 changed)" in outputs["retry"]

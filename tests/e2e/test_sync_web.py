@@ -18,6 +18,9 @@ from keel.access import SESSION_COOKIE, Role
 from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.channels import FEEDER
+from keel.channels.sync import updates_store
+from keel.channels.sync.model import OrderUpdate
+from keel.platform.clock import utcnow
 from tests.conftest import service_unavailable
 from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.support import (
@@ -277,3 +280,55 @@ def test_a_person_without_channels_write_sees_no_buttons(shop: tuple[Keel, str])
         page.screenshot(path=SCREENSHOTS / "sync_channel_readonly.png", full_page=True)
         browser.close()
     assert not keel.sync.channel(WEB_DE).paused
+
+
+def _dead_update(keel: Keel) -> None:
+    """A shipment owed to web-de (towards nowhere): one pass makes it a dead letter beside the two values."""
+    with keel.db.write() as conn:
+        update = OrderUpdate("W-77", "shipped", (("SKU-1", 2),), "shipped:W-77:1", "DHL", "00340434161094")
+        updates_store.queue(conn, [(WEB_DE, update)], utcnow())
+    keel.sync.run_pass()
+
+
+def test_the_channel_page_shows_order_updates_dead_letters_first(
+    keel: Keel, world: World, make_client: Make
+) -> None:
+    client = make_client(keel)
+    _owed(keel)
+    assert "No order of this channel has shipped, been cancelled or refunded yet." in _text(client.get(PAGE).text)
+    _dead_update(keel)
+    page = client.get(PAGE)
+    text = _text(page.text)
+    assert "to the channel: 0 sent, 0 owed , 1 dead letter ." in text  # (the badges' tags make the spaces)
+    assert "Dead letters: updates the channel refused or that failed every attempt" in text
+    row = re.search(r'<tr data-order="W-77" data-kind="shipped">(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    cells = _text(f"<main>{row.group(1)}</main>")
+    assert "2 × SKU-1" in cells and "DHL 00340434161094" in cells and "connection error" in cells
+    assert "give the 3 dead letters a fresh round of attempts" in text  # two values and the update
+    # a connector that takes no order updates says so
+    keel.sync.configure(WEB_DE, NOWHERE | {"connector": "file", "url": "file:///tmp/keel-feed-test"})
+    assert "The file connector does not take shipment, cancellation or refund updates." in _text(
+        client.get(PAGE).text
+    )
+
+
+@pytest.mark.browser
+def test_order_updates_on_the_channel_page_in_chromium(shop: tuple[Keel, str]) -> None:
+    keel, url = shop
+    if not CHROMIUM.exists():
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    _dead_update(keel)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url + PAGE)
+        row = page.locator('#sync-updates tr[data-order="W-77"]')
+        expect(row).to_contain_text("shipped")
+        expect(row).to_contain_text("dead letter")
+        expect(row).to_contain_text("DHL 00340434161094")
+        page.locator("#sync-order-updates").screenshot(path=SCREENSHOTS / "sync_order_updates.png")
+        page.get_by_role("button", name="Retry dead letters").click()
+        expect(page.locator("#sync-flash")).to_have_text("3 dead letters back in the queue for new attempts.")
+        expect(page.locator('#sync-updates tr[data-order="W-77"]')).to_contain_text("pending")
+        browser.close()

@@ -106,6 +106,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/sync/channels/{code}/orders"): PUBLIC,
     ("POST", "/sync/channels/{code}/drift"): Rule(CHANNELS_WRITE),
     ("GET", "/sync/channels/{code}/drift"): Rule(CHANNELS_READ),
+    ("GET", "/sync/channels/{code}/order-updates"): Rule(CHANNELS_READ),
     ("PUT", "/sync/channels/{code}/thresholds"): Rule(CHANNELS_WRITE),
     # orders
     ("POST", "/orders"): Rule(ORDERS_WRITE),
@@ -230,6 +231,7 @@ COMMANDS: dict[str, str] = {
     "channels sync resync": CHANNELS_WRITE,
     "channels sync retry": CHANNELS_WRITE,
     "channels sync drift": CHANNELS_WRITE,
+    "channels sync updates": CHANNELS_READ,
     "orders list": ORDERS_READ,
     "orders show": ORDERS_READ,
     "orders capture": ORDERS_WRITE,

@@ -42,10 +42,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from keel.sim.http import LocalServer, Reply
+from keel.sim.marketplace_orders import OrderBook, updates_of
 
 FAULTS = ("error", "timeout", "drop", "malformed", "partial")
 TOLERANCE_S = 300.0
-PATH = re.compile(r"^/channels/([A-Za-z0-9_.-]{1,64})/inventory$")
+ITEM_NAMES, ORDER_NAMES = ("sku", "country"), ("external_id", "kind")
+PATH = re.compile(r"^/channels/([A-Za-z0-9_.-]{1,64})/(inventory|orders/updates)$")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Marketplace(LocalServer):
         stall_s: float = 6.0,  # the timeout fault's delay: longer than the connector's default timeout (5 s)
         monotonic: Callable[[], float] = time.monotonic,  # the rate limit's clock (tests move it by hand)
         record: bool = True,  # keep ``accepted_at`` and ``applied`` (they grow with every value: off in the demo)
+        callback: str | None = None,  # the seller's base URL, where orders sold are sent (``marketplace_orders``)
     ) -> None:
         self.faults = tuple(faults)
         unknown = set(self.faults) - set(FAULTS)
@@ -118,12 +121,17 @@ class Marketplace(LocalServer):
         self._sent: dict[str, deque[float]] = {ch: deque() for ch in self.secrets}
         self._answers: dict[tuple[str, str], Reply] = {}
         self._stats = Stats()
+        self.orders = OrderBook(self.secrets, callback)
 
     # -- life cycle ---------------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         return self.base_url
+
+    def stop(self) -> None:
+        super().stop()
+        self.orders.close()
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -159,7 +167,7 @@ class Marketplace(LocalServer):
         match = PATH.match(path)
         if match is None or match.group(1) not in self.secrets:
             return _json(404, {"error": "no such channel endpoint"})
-        channel = match.group(1)
+        channel, endpoint = match.group(1), match.group(2)
         with self._lock:
             self._stats.requests += 1
             signature = headers.get("x-keel-signature", "")
@@ -172,9 +180,14 @@ class Marketplace(LocalServer):
                 self.refusals.append(Refusal(channel, 429, "rate limit"))
                 retry_after = str(max(1, math.ceil(wait)))
                 return _json(429, {"error": "rate limit exceeded"}, (("Retry-After", retry_after),))
+            key = headers.get("idempotency-key", "")
+            if endpoint == "orders/updates":
+                if method != "POST":
+                    return _json(405, {"error": "POST order updates"})
+                return self._post(channel, key, updates_of(body, channel), self._order_update, ORDER_NAMES)
             if method == "GET":
                 return _json(200, [_held_json(k, h) for k, h in sorted(self._held[channel].items())])
-            return self._push(channel, headers.get("idempotency-key", ""), body)
+            return self._post(channel, key, _items(body, channel), self._inventory_item, ITEM_NAMES)
 
     def _admit(self, channel: str, now: float) -> float | None:
         """None when one more request fits the channel's sliding window (and counts it), else the wait."""
@@ -187,15 +200,23 @@ class Marketplace(LocalServer):
         sent.append(now)
         return None
 
-    def _push(self, channel: str, key: str, body: bytes) -> Reply:
+    def _post(
+        self,
+        channel: str,
+        key: str,
+        entries: list[dict[str, Any]] | None,
+        take: Callable[[str, dict[str, Any], float], str | None],
+        names: tuple[str, str],
+    ) -> Reply:
+        """A batch of either endpoint: idempotency, outage and faults, then ``take`` applies each entry (or
+        says why it is refused for good); the answer names each entry by its ``names`` fields."""
         if not key:
             return self._refuse(channel, 400, "missing Idempotency-Key")
         if (channel, key) in self._answers:
             self._stats.duplicates += 1
             return self._answers[(channel, key)]
-        items = _items(body, channel)
-        if items is None:
-            return self._refuse(channel, 400, "body is not a valid inventory batch")
+        if entries is None:
+            return self._refuse(channel, 400, "body is not a valid batch for this endpoint")
         if channel in self.down:
             self._stats.faults_injected["outage"] = self._stats.faults_injected.get("outage", 0) + 1
             return _json(503, {"error": "channel down for maintenance"})
@@ -206,20 +227,19 @@ class Marketplace(LocalServer):
             return _json(503, {"error": "service unavailable"})
         if fault == "drop":
             return Reply(0, drop=True)
-        refused = set(self._rng.sample(range(len(items)), max(1, len(items) // 2))) if fault == "partial" else set()
-        accepted: list[dict[str, str]] = []
+        refused = set(self._rng.sample(range(len(entries)), max(1, len(entries) // 2))) if fault == "partial" else set()
+        accepted: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         now = time.time()
         self._stats.pushes += 1
-        for i, item in enumerate(items):
-            pair = {"sku": item["sku"], "country": item["country"]}
+        for i, entry in enumerate(entries):
+            name = {f: entry[f] for f in names}
             if i in refused:
-                rejected.append({**pair, "error": "temporarily unavailable", "retry": True})
-            elif item["quantity"] < 0:
-                rejected.append({**pair, "error": "quantity must not be negative", "retry": False})
+                rejected.append({**name, "error": "temporarily unavailable", "retry": True})
+            elif (why := take(channel, entry, now)) is not None:
+                rejected.append({**name, "error": why, "retry": False})
             else:
-                self._apply(channel, item, now)
-                accepted.append(pair)
+                accepted.append(name)
         reply = _json(200, {"accepted": accepted, "rejected": rejected})
         if not refused:
             self._answers[(channel, key)] = reply
@@ -228,6 +248,15 @@ class Marketplace(LocalServer):
         if fault == "malformed":
             return Reply(200, b'{"accepted": [{"sku": ', (("Content-Type", "application/json"),))
         return reply
+
+    def _inventory_item(self, channel: str, item: dict[str, Any], now: float) -> str | None:
+        if item["quantity"] < 0:
+            return "quantity must not be negative"
+        self._apply(channel, item, now)
+        return None
+
+    def _order_update(self, channel: str, update: dict[str, Any], now: float) -> str | None:
+        return self.orders.apply(channel, update)
 
     def _apply(self, channel: str, item: dict[str, Any], now: float) -> None:
         where = (item["sku"], item["country"])

@@ -46,7 +46,7 @@ ACTIONS = {
 }
 HEALTH_TONE = {"ok": "ok", "breach": "bad", "projected": "warn", "no data": "off"}
 HEALTH_NAMES = {"lag_p99_s": "Lag p99", "error_rate": "Error rate", "backlog_age_s": "Backlog age"}
-DRIFT_SHOWN = 10
+DRIFT_SHOWN = UPDATES_SHOWN = 10
 NONE = "\u2013"  # an en dash, as the templates show a missing figure
 FormField = Annotated[str | None, Form()]
 
@@ -202,6 +202,8 @@ def channel_page(
         "next_after": f"{items[-1].sku}@{items[-1].country}" if more else None,
         "notice": notice,
         "drift": keel.sync.drift_found(code, None, DRIFT_SHOWN, scope),
+        # the order updates an operator must look at first: the dead letters, else the latest
+        "updates": keel.sync.order_updates(code, "dead" if status.updates_dead else None, UPDATES_SHOWN, 0, scope)[0],
         "can_act": _can_act(request),
         "now": now,
     }

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from keel.channels.sync.api import check, drift, item, public
+from keel.channels.sync.api_orders import order_update
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, refuse
 from keel.platform.errors import KeelError
 
@@ -180,3 +181,48 @@ def drift_check(code: Code, database_url: DbOpt = None, json_out: JsonOpt = Fals
             shown = "-" if d.channel_quantity is None else str(d.channel_quantity)
             table.add_row(d.sku, d.country, str(d.keel_quantity), shown, d.action)
         console.print(table)
+
+
+@app.command("updates")
+def order_updates(
+    code: Code,
+    state: Annotated[str | None, typer.Option(help="pending, sent or dead (dead letters)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="rows to skip (the next page: offset + limit)")] = 0,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The shipment, cancellation and refund updates owed or sent to the channel, newest first."""
+    keel = open_keel(database_url)
+    try:
+        rows, total = keel.sync.order_updates(code, state, limit, offset, cli_scope())
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit({"items": [order_update(r).model_dump(mode="json") for r in rows], "total": total})
+        return
+    table = Table(
+        "order",
+        "kind",
+        "lines",
+        "carrier",
+        "tracking",
+        "state",
+        "attempts",
+        "last error",
+        title=f"{code}: {len(rows)} of {total} order updates",
+    )
+    for r in rows:
+        u = r.update
+        lines = ", ".join(f"{q} x {sku}" for sku, q in u.lines)
+        table.add_row(
+            u.external_id,
+            u.kind,
+            lines,
+            u.carrier or "",
+            u.tracking or "",
+            r.state,
+            str(r.attempts),
+            r.last_error or "",
+        )
+    console.print(table)

@@ -18,6 +18,7 @@ import random
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ class Capabilities:
     compare_and_set: bool = False  # refuses an update whose expected previous value is not the channel's
     orders: bool = False  # hands orders over (download or webhook)
     shipments: bool = False  # takes shipment, cancellation and refund updates
+    updates_in_window: bool = False  # order updates are requests of the same budget (``rate_limit``) as pushes
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,19 @@ class OrderUpdate:
     amount: str | None = None  # a refund's amount, in the order's currency
 
 
+@dataclass(frozen=True)
+class OrderUpdateRecord:
+    """An order update owed to (or sent to) a channel, as the outbox holds it."""
+
+    update: OrderUpdate
+    state: str  # pending, sent, dead
+    attempts: int
+    due_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
 @runtime_checkable
 class OrderUpdates(Protocol):
     """A connector that takes shipment, cancellation and refund updates (``capabilities.shipments``)."""
@@ -220,6 +235,9 @@ CONNECTORS = ("webhook", "file", "shopify", "amazon")
 # what each kind's channel publishes: the defaults of a configuration that does not say otherwise (a file
 # feed writes large batches and has no rate limit to speak of)
 KIND_CAPABILITIES: dict[str, Capabilities] = {
+    # one endpoint family: inventory (push, read back) and order updates share the channel's request budget;
+    # orders come in by the signed order webhook
+    "webhook": Capabilities(read_back=True, orders=True, shipments=True, updates_in_window=True),
     "file": Capabilities(batch_size=25_000, rate_limit=100_000, window_s=60.0),
     "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0),
     # Selling Partner API: 25,000 messages per JSON listings feed, createFeed 5 per 5 minutes per region

@@ -10,19 +10,27 @@ refused one is retried with backoff and jitter, one the channel refuses for good
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timedelta
 
 from keel.channels.sync import updates_store
-from keel.channels.sync.model import Connector, OrderUpdates, SyncConfig, backoff_s
+from keel.channels.sync.model import Connector, OrderUpdates, SyncConfig, Window, backoff_s
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 
 BATCH = 50
 
 
-def send_due(db: Database, config: SyncConfig, connector: Connector, rng: random.Random, backoff_base_s: float) -> int:
-    """Send the channel's due order updates once; returns how many the channel accepted."""
-    if not connector.capabilities.shipments or not isinstance(connector, OrderUpdates):
+def send_due(
+    db: Database, config: SyncConfig, connector: Connector, window: Window, rng: random.Random, backoff_base_s: float
+) -> int:
+    """Send the channel's due order updates once; returns how many the channel accepted. A channel whose
+    updates share its request budget (``updates_in_window``) is sent to only when ``window`` has room, and
+    the request is counted there."""
+    caps = connector.capabilities
+    if not caps.shipments or not isinstance(connector, OrderUpdates):
+        return 0
+    if caps.updates_in_window and window.wait(time.monotonic()) > 0:
         return 0
     now = utcnow()
     with db.read() as conn:
@@ -36,6 +44,8 @@ def send_due(db: Database, config: SyncConfig, connector: Connector, rng: random
     if not batch:
         return 0
     answer = connector.send(config.channel, [u for u, _ in batch])
+    if caps.updates_in_window:
+        window.take(time.monotonic())
     done = utcnow()
     accepted = set(answer.accepted)
     refused = {(r.sku, r.country): r for r in answer.rejected}  # (external_id, kind) in these fields

@@ -189,7 +189,7 @@ class Pump:
         config, connector = self.connector(row)
         window = self._window(config)
         if row.not_before is None or row.not_before <= utcnow():
-            outbox.send_due(self.db, config, connector, self.rng, self.backoff_base_s)
+            outbox.send_due(self.db, config, connector, window, self.rng, self.backoff_base_s)
         for _ in range(self.max_requests_per_pass):
             now = utcnow()
             if row.not_before is not None and row.not_before > now:

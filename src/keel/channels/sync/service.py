@@ -26,6 +26,7 @@ from keel.channels.sync.model import (
     Capabilities,
     Connector,
     OrderUpdate,
+    OrderUpdateRecord,
     SyncConfig,
     parse_config,
     settings_of,
@@ -263,6 +264,17 @@ class SyncService:
         with self.db.read() as conn:
             self._known(conn, channel, scope)
             return [SyncItem(*r.__dict__.values()) for r in store.items(conn, channel, state, after, limit)]
+
+    def order_updates(
+        self, channel: str, state: str | None = None, limit: int = 100, offset: int = 0, scope: Scope = Scope.ALL
+    ) -> tuple[list[OrderUpdateRecord], int]:
+        """A page of the shipment, cancellation and refund updates owed or sent to the channel, newest first
+        (``state`` pending, sent or dead filters: ``dead`` are the dead letters), and how many there are."""
+        if state is not None and state not in updates_store.STATES:
+            raise ValidationFailed("state must be pending, sent or dead", [FieldError(None, "state", "unknown")])
+        with self.db.read() as conn:
+            self._known(conn, channel, scope)
+            return updates_store.listing(conn, channel, state, limit, offset)
 
     # -- drift and health -----------------------------------------------------------------------------------
     def check_drift(self, channel: str, scope: Scope = Scope.ALL) -> DriftCheck:

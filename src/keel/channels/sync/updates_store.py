@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync.model import OrderUpdate
+from keel.channels.sync.model import OrderUpdate, OrderUpdateRecord
+from keel.platform.clock import as_utc
 from keel.platform.db import JsonType, Timestamp, metadata, upsert_insert
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -77,21 +79,35 @@ def due(conn: Connection, channel: str, now: datetime, limit: int) -> list[tuple
         .order_by(t.c.due_at, t.c.key)
         .limit(limit)
     )
-    return [
-        (
-            OrderUpdate(
-                r.external_id,
-                r.kind,
-                tuple((str(sku), int(q)) for sku, q in r.lines),
-                r.key,
-                r.carrier,
-                r.tracking,
-                r.amount,
-            ),
+    return [(_update(r), r.attempts) for r in conn.execute(q)]
+
+
+def listing(
+    conn: Connection, channel: str, state: str | None, limit: int, offset: int
+) -> tuple[list[OrderUpdateRecord], int]:
+    """A page of the channel's order updates (of ``state``, or all), newest first, and how many there are."""
+    t = sync_order_updates
+    where = [t.c.channel == channel] + ([t.c.state == state] if state is not None else [])
+    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
+    q = sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.key).limit(limit).offset(offset)
+    rows = [
+        OrderUpdateRecord(
+            _update(r),
+            r.state,
             r.attempts,
+            as_utc(r.due_at),
+            r.last_error,
+            as_utc(r.created_at),
+            None if r.sent_at is None else as_utc(r.sent_at),
         )
         for r in conn.execute(q)
     ]
+    return rows, int(total)
+
+
+def _update(r: sa.Row[Any]) -> OrderUpdate:
+    lines = tuple((str(sku), int(q)) for sku, q in r.lines)
+    return OrderUpdate(r.external_id, r.kind, lines, r.key, r.carrier, r.tracking, r.amount)
 
 
 def outcome(conn: Connection, channel: str, rows: Sequence[tuple[str, str, int, datetime, str | None]]) -> None:

@@ -32,7 +32,15 @@ from typing import Any
 
 import httpx
 
-from keel.channels.sync.model import Capabilities, PushResult, ReadResult, Rejected, Update
+from keel.channels.sync.model import (
+    KIND_CAPABILITIES,
+    Capabilities,
+    OrderUpdate,
+    PushResult,
+    ReadResult,
+    Rejected,
+    Update,
+)
 
 TIMESTAMP_HEADER = "X-Keel-Timestamp"
 SIGNATURE_HEADER = "X-Keel-Signature"
@@ -78,8 +86,15 @@ class WebhookConnector:
         transport: httpx.BaseTransport | None = None,  # tests: httpx.MockTransport
     ) -> None:
         self.url = url.rstrip("/")
-        # the endpoint family answers GET with the channel's values: this connector can always read back
-        self.capabilities = replace(capabilities or Capabilities(), read_back=True)
+        # the limits are the configuration's; what the endpoint family can do (read back, order updates) is
+        # this kind's
+        limits = capabilities or Capabilities()
+        self.capabilities = replace(
+            KIND_CAPABILITIES["webhook"],
+            batch_size=limits.batch_size,
+            rate_limit=limits.rate_limit,
+            window_s=limits.window_s,
+        )
         self._secret = secret
         self._clock = clock
         self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, transport=transport)
@@ -88,23 +103,26 @@ class WebhookConnector:
         """Send ``updates`` to ``channel`` under idempotency ``key``; every failure is reported in the result."""
         if not updates:
             return PushResult()
-        body = json.dumps(
-            {"channel": channel, "items": [_item(u) for u in updates]}, separators=(",", ":"), ensure_ascii=False
-        ).encode()
-        timestamp = str(int(self._clock()))
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            IDEMPOTENCY_HEADER: key,
-        }
-        try:
-            response = self._client.post(f"{self.url}/channels/{channel}/inventory", content=body, headers=headers)
-        except httpx.TimeoutException:
-            return PushResult(error="timeout")
-        except httpx.HTTPError as exc:  # refused, reset, closed without an answer, bad framing
-            return PushResult(error=f"connection error: {type(exc).__name__}")
-        return _result(response, updates)
+        sent = self._post(
+            f"/channels/{channel}/inventory", {"channel": channel, "items": [_item(u) for u in updates]}, key
+        )
+        if isinstance(sent, PushResult):
+            return sent
+        return _result(sent, [(u.sku, u.country) for u in updates], ("sku", "country"))
+
+    def send(self, channel: str, updates: list[OrderUpdate]) -> PushResult:
+        """Order updates (shipped, cancelled, refunded) to ``channel``: ``POST .../orders/updates``, signed like a
+        push, its idempotency key derived from the updates' own keys (a resend is recognised); the answer
+        names (external_id, kind) pairs as a push's names (sku, country)."""
+        if not updates:
+            return PushResult()
+        key = hashlib.sha256("\x00".join(sorted(u.key for u in updates)).encode()).hexdigest()[:32]
+        sent = self._post(
+            f"/channels/{channel}/orders/updates", {"channel": channel, "updates": [_update(u) for u in updates]}, key
+        )
+        if isinstance(sent, PushResult):
+            return sent
+        return _result(sent, [(u.external_id, u.kind) for u in updates], ("external_id", "kind"))
 
     def read(self, channel: str, keys: list[tuple[str, str]]) -> ReadResult:
         """The channel's quantities of ``keys``: ``GET {url}/channels/{channel}/inventory``, signed like a
@@ -144,6 +162,36 @@ class WebhookConnector:
     def close(self) -> None:
         self._client.close()
 
+    def _post(self, path: str, doc: dict[str, Any], key: str) -> httpx.Response | PushResult:
+        """POST ``doc`` to ``path``, signed, under idempotency ``key``: the channel's response, or the failure to
+        get one as a result."""
+        body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        timestamp = str(int(self._clock()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            IDEMPOTENCY_HEADER: key,
+        }
+        try:
+            return self._client.post(f"{self.url}{path}", content=body, headers=headers)
+        except httpx.TimeoutException:
+            return PushResult(error="timeout")
+        except httpx.HTTPError as exc:  # refused, reset, closed without an answer, bad framing
+            return PushResult(error=f"connection error: {type(exc).__name__}")
+
+
+def _update(u: OrderUpdate) -> dict[str, Any]:
+    return {
+        "external_id": u.external_id,
+        "kind": u.kind,
+        "key": u.key,
+        "lines": [{"sku": sku, "quantity": q} for sku, q in u.lines],
+        "carrier": u.carrier,
+        "tracking": u.tracking,
+        "amount": u.amount,
+    }
+
 
 def _item(u: Update) -> dict[str, Any]:
     return {
@@ -156,7 +204,9 @@ def _item(u: Update) -> dict[str, Any]:
     }
 
 
-def _result(response: httpx.Response, updates: list[Update]) -> PushResult:
+def _result(response: httpx.Response, sent: list[tuple[str, str]], fields: tuple[str, str]) -> PushResult:
+    """The channel's answer to a batch whose entries are named by the pair of ``fields`` (``sku, country``
+    for quantities, ``external_id, kind`` for order updates)."""
     status = response.status_code
     if status == 429:
         return PushResult(error="rate limited (429)", retry_after_s=_retry_after(response))
@@ -168,25 +218,21 @@ def _result(response: httpx.Response, updates: list[Update]) -> PushResult:
         answer = json.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return PushResult(error=f"{MALFORMED}: not JSON")
-    parsed = _parse(answer, {(u.sku, u.country) for u in updates})
+    parsed = _parse(answer, set(sent), fields)
     if parsed is None:
         return PushResult(error=MALFORMED)
     accepted, rejected = parsed
     answered = set(accepted) | {(r.sku, r.country) for r in rejected}
-    # an item the channel did not mention was not taken: retry it rather than assume either way
-    silent = tuple(
-        Rejected(u.sku, u.country, "not acknowledged", retry=True)
-        for u in updates
-        if (u.sku, u.country) not in answered
-    )
+    # an entry the channel did not mention was not taken: retry it rather than assume either way
+    silent = tuple(Rejected(a, b, "not acknowledged", retry=True) for a, b in sent if (a, b) not in answered)
     return PushResult(accepted=accepted, rejected=rejected + silent)
 
 
 def _parse(
-    answer: object, sent: set[tuple[str, str]]
+    answer: object, sent: set[tuple[str, str]], fields: tuple[str, str]
 ) -> tuple[tuple[tuple[str, str], ...], tuple[Rejected, ...]] | None:
     """The answer's accepted pairs and rejections, or None when anything in it is off: not the documented
-    shape, a wrong type, an item that was not sent, an item answered twice."""
+    shape, a wrong type, an entry that was not sent, an entry answered twice."""
     if not isinstance(answer, dict):
         return None
     acc, rej = answer.get("accepted"), answer.get("rejected")
@@ -196,7 +242,7 @@ def _parse(
     accepted: list[tuple[str, str]] = []
     rejected: list[Rejected] = []
     for i, entry in enumerate(acc + rej):
-        pair = _pair(entry)
+        pair = _pair(entry, fields)
         if pair is None or pair not in sent or pair in seen:
             return None
         seen.add(pair)
@@ -210,13 +256,13 @@ def _parse(
     return tuple(accepted), tuple(rejected)
 
 
-def _pair(entry: object) -> tuple[str, str] | None:
+def _pair(entry: object, fields: tuple[str, str] = ("sku", "country")) -> tuple[str, str] | None:
     if not isinstance(entry, dict):
         return None
-    sku, country = entry.get("sku"), entry.get("country")
-    if not isinstance(sku, str) or not isinstance(country, str):
+    first, second = entry.get(fields[0]), entry.get(fields[1])
+    if not isinstance(first, str) or not isinstance(second, str):
         return None
-    return sku, country
+    return first, second
 
 
 def _retry_after(response: httpx.Response) -> float:
