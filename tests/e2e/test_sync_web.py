@@ -290,9 +290,7 @@ def _dead_update(keel: Keel) -> None:
     keel.sync.run_pass()
 
 
-def test_the_channel_page_shows_order_updates_dead_letters_first(
-    keel: Keel, world: World, make_client: Make
-) -> None:
+def test_the_channel_page_shows_order_updates_dead_letters_first(keel: Keel, world: World, make_client: Make) -> None:
     client = make_client(keel)
     _owed(keel)
     assert "No order of this channel has shipped, been cancelled or refunded yet." in _text(client.get(PAGE).text)
@@ -304,13 +302,11 @@ def test_the_channel_page_shows_order_updates_dead_letters_first(
     row = re.search(r'<tr data-order="W-77" data-kind="shipped">(.*?)</tr>', page.text, re.S)
     assert row is not None
     cells = _text(f"<main>{row.group(1)}</main>")
-    assert "2 × SKU-1" in cells and "DHL 00340434161094" in cells and "connection error" in cells
+    assert "2 \u00d7 SKU-1" in cells and "DHL 00340434161094" in cells and "connection error" in cells
     assert "give the 3 dead letters a fresh round of attempts" in text  # two values and the update
     # a connector that takes no order updates says so
     keel.sync.configure(WEB_DE, NOWHERE | {"connector": "file", "url": "file:///tmp/keel-feed-test"})
-    assert "The file connector does not take shipment, cancellation or refund updates." in _text(
-        client.get(PAGE).text
-    )
+    assert "The file connector does not take shipment, cancellation or refund updates." in _text(client.get(PAGE).text)
 
 
 @pytest.mark.browser

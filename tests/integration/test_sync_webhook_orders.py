@@ -41,12 +41,14 @@ def market(keel: Keel, world: World) -> Iterator[Marketplace]:
     receive(keel, "SKU-1", WH_DE, 30)
     receive(keel, "SKU-2", WH_DE, 30)
     keel.availability.catch_up()
-    with serve_app(create_app(keel), as_admin=False) as url:
-        # every other request fails (503, a timeout, a dropped connection, a malformed answer, partial success)
-        with Marketplace({MARKET: SECRET}, callback=url, fault_rate=0.5, seed=4, stall_s=0.6) as m:
-            settings = {"url": m.url, "secret": SECRET, "rate_limit": 1000, "window_s": 1.0, "timeout_s": 0.3}
-            keel.sync.configure(MARKET, settings)
-            yield m
+    # every other request fails (503, a timeout, a dropped connection, a malformed answer, partial success)
+    with (
+        serve_app(create_app(keel), as_admin=False) as url,
+        Marketplace({MARKET: SECRET}, callback=url, fault_rate=0.5, seed=4, stall_s=0.6) as m,
+    ):
+        settings = {"url": m.url, "secret": SECRET, "rate_limit": 1000, "window_s": 1.0, "timeout_s": 0.3}
+        keel.sync.configure(MARKET, settings)
+        yield m
 
 
 def sync_until_sent(keel: Keel, rounds: int = 40) -> dict[str, int]:
@@ -116,7 +118,8 @@ def test_an_update_the_marketplace_refuses_for_good_is_a_dead_letter_with_its_re
 def test_order_updates_share_the_channel_request_budget(keel: Keel, world: World) -> None:
     # a channel allowing 2 requests a minute, owed both quantities and order updates
     with Marketplace({MARKET: SECRET}, rate_limit=2, window_s=60.0) as m:
-        keel.sync.configure(MARKET, {"url": m.url, "secret": SECRET, "rate_limit": 2, "window_s": 60.0, "batch_size": 2})
+        settings = {"url": m.url, "secret": SECRET, "rate_limit": 2, "window_s": 60.0, "batch_size": 2}
+        keel.sync.configure(MARKET, settings)
         churn(keel, 1)
         for n in range(4):
             m.orders.sell(MARKET, document(f"B-{n}", [("SKU-1", 1)]))
