@@ -221,7 +221,7 @@ CONNECTORS = ("webhook", "file", "shopify", "amazon")
 # feed writes large batches and has no rate limit to speak of)
 KIND_CAPABILITIES: dict[str, Capabilities] = {
     "file": Capabilities(batch_size=25_000, rate_limit=100_000, window_s=60.0),
-    "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0),
+    "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0, shipments=True),
     # Selling Partner API: 25,000 messages per JSON listings feed, createFeed 5 per 5 minutes per region
     "amazon": Capabilities(batch_size=25_000, rate_limit=5, window_s=300.0, orders=True, shipments=True),
 }
