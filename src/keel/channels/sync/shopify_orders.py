@@ -8,7 +8,8 @@ fulfilments and the notes of its refunds), then sends one mutation:
 - **shipped**: ``fulfillmentCreate`` with the update's lines spread over the open fulfillment orders' line
   items (by SKU, up to what each has left), the carrier and tracking number, and ``notifyCustomer``.
 - **cancelled**: ``orderCancel`` with reason ``OTHER``, no refund and no restock: Keel owns the stock, so the
-  shop must not put units back on its own.
+  shop must not put units back on its own. ``orderCancel`` cancels whole orders: a cancellation of some units
+  while others stay open on the shop is refused for good (a dead letter for an operator to look at).
 - **refunded**: ``refundCreate`` of the update's lines (``NO_RESTOCK``, for the same reason) with no
   transactions: the money moves in the payment provider, as Keel's returns say; the amount, when known, is
   in the refund's note.
@@ -141,6 +142,9 @@ def _one(post: Post, u: OrderUpdate) -> Rejected | None:
     if u.kind == "cancelled":
         if order.cancelled:
             return None  # cancelled already (an attempt that timed out, or on the shop): what Keel wants
+        kept = _kept_open(order, u.lines)
+        if kept:
+            return refuse(f"a partial cancellation ({kept} stays open): Shopify's orderCancel cancels whole orders")
         variables: dict[str, Any] = {
             "orderId": gid,
             "reason": "OTHER",
@@ -185,6 +189,21 @@ def _ship(post: Post, u: OrderUpdate, order: ShopOrder, refuse: Callable[..., Re
         fulfillment["trackingInfo"] = tracking
     variables = {"fulfillment": fulfillment, "idempotencyKey": idempotency_key(u.key, fulfillment)}
     return _mutate(post, FULFIL, variables, "fulfillmentCreate", "userErrors", refuse, "fulfillment")
+
+
+def _kept_open(order: ShopOrder, cancelled: tuple[tuple[str, int], ...]) -> str | None:
+    """A SKU of which the shop would still have units to fulfil after Keel's cancellation (None: it cancels
+    all that is open, or names no lines: the whole order)."""
+    if not cancelled:
+        return None
+    open_left: dict[str | None, int] = {}
+    for _, status, items in order.fulfillment_orders:
+        for _, sku, remaining in items if status in OPEN else ():
+            open_left[sku] = open_left.get(sku, 0) + remaining
+    wanted: dict[str | None, int] = {}
+    for sku, quantity in cancelled:
+        wanted[sku] = wanted.get(sku, 0) + quantity
+    return next((str(sku) for sku, left in open_left.items() if left > wanted.get(sku, 0)), None)
 
 
 def _refund(post: Post, u: OrderUpdate, gid: str, order: ShopOrder, refuse: Callable[..., Rejected]) -> Rejected | None:
