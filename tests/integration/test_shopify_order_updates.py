@@ -15,7 +15,7 @@ import pytest
 
 from keel.channels.sync.model import OrderUpdate, OrderUpdates, PushResult, Rejected
 from keel.channels.sync.shopify import ShopifyConnector
-from keel.channels.sync.shopify_orders import FULFIL, ORDER, idempotency_key
+from keel.channels.sync.shopify_orders import CANCEL, FULFIL, ORDER, REFUND, idempotency_key
 from keel.sim.shopify import Shopify
 from keel.sim.shopify_orders import Cancellation, Fulfilment, Refund
 
@@ -269,3 +269,41 @@ def test_with_faults_every_update_arrives_exactly_once(fault: str) -> None:
         assert sorted(x.order for x in shop.cancellations(SHOP)) == numbers[2:4]
         assert sorted(r.order for r in shop.refunds(SHOP)) == numbers[4:]
         assert shop.stats.faults_injected[fault] > 0
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (ORDER, {"id": ["gid://shopify/Order/1001"]}),
+        (ORDER, {"id": "gid://shopify/Product/1"}),
+        (FULFIL, {"fulfillment": [], "idempotencyKey": "k"}),
+        (FULFIL, {"fulfillment": {"lineItemsByFulfillmentOrder": [1]}, "idempotencyKey": "k"}),
+        (FULFIL, {"fulfillment": {"lineItemsByFulfillmentOrder": [], "trackingInfo": "x"}, "idempotencyKey": "k"}),
+        (FULFIL, {"fulfillment": {"lineItemsByFulfillmentOrder": []}, "idempotencyKey": "k"}),
+        (FULFIL, {"fulfillment": {"lineItemsByFulfillmentOrder": []}}),
+        (CANCEL, {"orderId": "gid://shopify/Order/1001", "reason": ["OTHER"], "refund": False, "restock": False}),
+        (CANCEL, {"orderId": "gid://shopify/Order/1001", "reason": "OTHER", "refund": "no", "restock": False}),
+        (REFUND, {"input": {"orderId": "gid://shopify/Order/1001", "refundLineItems": {}}, "idempotencyKey": "k"}),
+        (
+            REFUND,
+            {
+                "input": {
+                    "orderId": "gid://shopify/Order/1001",
+                    "refundLineItems": [{"lineItemId": "x", "quantity": 1, "restockType": {}}],
+                },
+                "idempotencyKey": "k2",
+            },
+        ),
+        (REFUND, {"input": {"orderId": 1001, "note": None}, "idempotencyKey": "k3"}),
+    ],
+)
+def test_hostile_variables_get_an_answer_and_change_nothing(
+    shop: Shopify, query: str, variables: dict[str, Any]
+) -> None:
+    shop.add_order(SHOP, [("SKU-1", 1, "9.90")])
+    doc = gql(shop, query, variables)
+    data = doc.get("data") or {}
+    root = next(iter(data.values()), None)
+    answered = "errors" in doc or root is None or bool(root.get("userErrors") or root.get("orderCancelUserErrors"))
+    assert answered, doc
+    assert shop.fulfilments(SHOP) == [] and shop.cancellations(SHOP) == [] and shop.refunds(SHOP) == []

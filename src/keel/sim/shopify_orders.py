@@ -236,7 +236,9 @@ class OrderBook:
         """``orderCancel``'s payload (synchronous here: the job is done at once), or None for a variable error."""
         reason, refund, restock = variables.get("reason"), variables.get("refund"), variables.get("restock")
         notify = variables.get("notifyCustomer", False)
-        if reason not in CANCEL_REASONS or not all(isinstance(v, bool) for v in (refund, restock, notify)):
+        if not isinstance(reason, str) or reason not in CANCEL_REASONS:
+            return None
+        if not all(isinstance(v, bool) for v in (refund, restock, notify)):
             return None
         order = self._find(shop, variables.get("orderId"))
         if order is None:
@@ -270,7 +272,7 @@ class OrderBook:
             restock = entry.get("restockType", "NO_RESTOCK") if isinstance(entry, dict) else None
             if not isinstance(item, str) or not isinstance(quantity, int) or isinstance(quantity, bool):
                 return None
-            if restock not in RESTOCK_TYPES:
+            if not isinstance(restock, str) or restock not in RESTOCK_TYPES:
                 return None
             at = ["refundLineItems", str(k)]
             line = lines.get(item)
