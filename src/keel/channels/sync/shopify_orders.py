@@ -19,7 +19,8 @@ variables, so a resend of the same request is answered from the shop's record an
 collide with it. A request that timed out may still have landed, and the next attempt's variables differ (the
 shop has less left to fulfil), so the order read decides first: a fulfilment with the update's tracking
 number, a cancelled order, a refund with the update's note (which names its key) means the update already
-arrived, and it counts as accepted without a second mutation.
+arrived, and it counts as accepted without a second mutation. (A shipment without a tracking number cannot be
+recognised so: if it landed and its answer was lost, the next attempt finds too little left to fulfil.)
 
 **Failures.** A throttled request (the cost bucket) or a 429 stops the batch: the rest are
 ``Rejected(retry=True)`` and the result carries the wait. Timeouts, statuses, GraphQL errors and answers of
