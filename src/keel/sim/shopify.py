@@ -265,7 +265,7 @@ class Shopify(LocalServer):
             self._stats.duplicates += 1
             return seen[1]
         reply = apply()
-        if b'"errors"' not in reply.body[:12]:  # a variable error is no answer to remember
+        if not reply.body.startswith(b'{"errors"'):  # a request error (bad variables) is no answer to remember
             self._answers[(shop, key)] = (fingerprint, reply)
         return reply
 
