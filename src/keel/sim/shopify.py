@@ -2,10 +2,11 @@
 (``POST /admin/api/graphql.json``) for the connector tests and the demo.
 
 Each shop (a Keel channel) has its access token (``X-Shopify-Access-Token``); the token picks the shop. The
-server does not parse GraphQL: it recognises the three documents the connector sends by their root field
-(``inventorySetQuantities``, ``nodes``, ``orders``) and takes everything else from the variables, validated
-strictly. Inventory items and locations are identified as in the connector's mapping
-(``gid://shopify/InventoryItem/<sku>``, ``gid://shopify/Location/<country>``, inventory levels as
+server does not parse GraphQL: it recognises the documents the connector sends by their root field
+(``inventorySetQuantities``, ``nodes``, ``orders``, ``order``, ``fulfillmentCreate``, ``orderCancel``,
+``refundCreate``) and takes everything else from the variables, validated strictly. Inventory items and
+locations are identified as in the connector's mapping (``gid://shopify/InventoryItem/<sku>``,
+``gid://shopify/Location/<country>``, inventory levels as
 ``gid://shopify/InventoryLevel/<country>?inventory_item_id=<sku>``, the parts percent-encoded).
 
 It is strict where Shopify is:
@@ -16,20 +17,24 @@ It is strict where Shopify is:
   Other user errors: ``INVALID_INVENTORY_ITEM`` (an item outside ``items``, when given), ``INVALID_LOCATION``
   (outside ``locations``, when given), ``INVALID_QUANTITY_NEGATIVE``, ``INVALID_QUANTITY_TOO_HIGH``,
   ``INVALID_NAME``, ``INVALID_REASON``, ``NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR``.
-- **Idempotency.** The mutation needs ``@idempotent(key: $idempotencyKey)``; a key seen before with the same
-  variables gets the first answer again and changes nothing (``duplicates``); with other variables it is an
-  error.
+- **Orders** (``keel.sim.shopify_orders``): each has fulfillment orders over its lines; ``fulfillmentCreate``
+  takes at most what each line has left, ``orderCancel`` refuses an order cancelled already, ``refundCreate``
+  at most what each line item has refundable; unknown orders and line items are user errors.
+- **Idempotency.** ``inventorySetQuantities``, ``fulfillmentCreate`` and ``refundCreate`` need
+  ``@idempotent(key: $idempotencyKey)``; a key seen before with the same variables gets the first answer
+  again and changes nothing (``duplicates``); with other variables it is an error.
 - **Cost-based rate limit.** A bucket of ``maximum`` points per shop refills at ``restore_rate`` points per
-  second; a mutation costs ``mutation_cost``, a ``nodes`` read 1 + one per id, an orders page 2 + ``first``
-  (a simplification of Shopify's calculated cost). A request the bucket cannot pay is answered HTTP 200 with
-  ``errors: [{"extensions": {"code": "THROTTLED"}}]`` and ``extensions.cost.throttleStatus``, and changes
-  nothing (``throttled``).
+  second; a mutation costs ``mutation_cost``, a ``nodes`` read 1 + one per id, an orders page 2 + ``first``,
+  an order read ``ORDER_COST`` (a simplification of Shopify's calculated cost). A request the bucket cannot
+  pay is answered HTTP 200 with ``errors: [{"extensions": {"code": "THROTTLED"}}]`` and
+  ``extensions.cost.throttleStatus``, and changes nothing (``throttled``).
 - **Faults**, for ``fault_rate`` of the admitted requests, drawn with a seeded ``random.Random`` among
   ``faults``: ``error`` (503, nothing applied), ``timeout`` (applied, answered after ``stall_s``), ``drop``
   (connection closed, nothing applied), ``malformed`` (applied, a body that is not JSON).
 
 Tests act as the shop's other side with ``sell`` (the shop sells stock on its own, so Keel's compare-and-set
-goes stale), ``add_order``, and read what it holds with ``levels``, ``applied`` and ``stats``.
+goes stale), ``add_order`` and ``cancel_order``, and read what it holds with ``levels``, ``applied``,
+``fulfilments``, ``cancellations``, ``refunds`` and ``stats``.
 """
 
 from __future__ import annotations
@@ -40,14 +45,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from keel.sim import shopify_wire as wire
 from keel.sim.http import LocalServer, Reply
+from keel.sim.shopify_orders import Cancellation, Fulfilment, OrderBook, Refund
 
 FAULTS = ("error", "timeout", "drop", "malformed")
 PATH = "/admin/api/graphql.json"
+# the root fields served, mutations first (a query's text may name a field inside another, never a root)
+OPERATIONS = ("fulfillmentCreate", "orderCancel", "refundCreate", "inventorySetQuantities", "nodes", "orders", "order")
+ORDER_MUTATIONS = frozenset({"fulfillmentCreate", "orderCancel", "refundCreate"})
+ORDER_COST = 5
 
 
 @dataclass
@@ -58,6 +69,9 @@ class Stats:
     stale: int = 0  # quantities refused as CHANGE_FROM_QUANTITY_STALE
     user_errors: int = 0
     duplicates: int = 0
+    fulfilments: int = 0
+    cancellations: int = 0
+    refunds: int = 0
     throttled: int = 0
     unauthorized: int = 0
     faults_injected: dict[str, int] = field(default_factory=dict)
@@ -94,7 +108,7 @@ class Shopify(LocalServer):
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._levels: dict[str, dict[tuple[str, str], int]] = {shop: {} for shop in tokens}
-        self._orders: dict[str, list[dict[str, Any]]] = {shop: [] for shop in tokens}
+        self._book = OrderBook(list(tokens))
         self._bucket = {shop: (maximum, monotonic()) for shop in tokens}
         self._answers: dict[tuple[str, str], tuple[str, Reply]] = {}
         self._stats = Stats()
@@ -125,29 +139,30 @@ class Shopify(LocalServer):
         customer: str | None = "Ann Example",
         ship_to: tuple[str, str | None] | None = ("DE", "10117"),
         currency: str = "EUR",
+        fulfillment_orders: int = 1,
     ) -> str:
-        """A new order (lines of sku, quantity, unit price); returns its numeric id."""
+        """A new order (lines of sku, quantity, unit price, spread over ``fulfillment_orders``); returns its
+        numeric id."""
         with self._lock:
-            number = 1000 + sum(len(o) for o in self._orders.values()) + 1
-            self._orders[shop].append(
-                {
-                    "id": f"{wire.ORDER}{number}",
-                    "name": f"#{number}",
-                    "customer": None if customer is None else {"displayName": customer},
-                    "shippingAddress": None if ship_to is None else {"countryCodeV2": ship_to[0], "zip": ship_to[1]},
-                    "lineItems": {
-                        "nodes": [
-                            {
-                                "sku": sku,
-                                "quantity": qty,
-                                "originalUnitPriceSet": {"shopMoney": {"amount": price, "currencyCode": currency}},
-                            }
-                            for sku, qty, price in lines
-                        ]
-                    },
-                }
-            )
-            return str(number)
+            return self._book.add(shop, lines, customer, ship_to, currency, fulfillment_orders)
+
+    def cancel_order(self, shop: str, number: str) -> None:
+        """The shop cancels an order on its own (Keel does not know)."""
+        with self._lock:
+            variables = {"orderId": wire.ORDER + number, "reason": "CUSTOMER", "refund": False, "restock": False}
+            self._book.cancel(shop, variables, _now())
+
+    def fulfilments(self, shop: str) -> list[Fulfilment]:
+        with self._lock:
+            return self._book.fulfilments(shop)
+
+    def cancellations(self, shop: str) -> list[Cancellation]:
+        with self._lock:
+            return list(self._book.cancellations[shop])
+
+    def refunds(self, shop: str) -> list[Refund]:
+        with self._lock:
+            return self._book.refunds(shop)
 
     @property
     def stats(self) -> Stats:
@@ -173,9 +188,9 @@ class Shopify(LocalServer):
             variables = doc.get("variables") if isinstance(doc, dict) else None
             if not isinstance(query, str) or not isinstance(variables, dict):
                 return _json(400, {"errors": "a query and its variables are required"})
-            operation = next((op for op in ("inventorySetQuantities", "nodes", "orders") if f"{op}(" in query), None)
+            operation = next((op for op in OPERATIONS if f"{op}(" in query), None)
             if operation is None:
-                return _errors("this simulator serves inventorySetQuantities, nodes and orders only", "BAD_REQUEST")
+                return _errors(f"this simulator serves {', '.join(OPERATIONS)} only", "BAD_REQUEST")
             cost = self._cost(operation, variables)
             if cost > self.maximum:
                 return _errors(f"query cost {cost} exceeds the single query maximum", "MAX_COST_EXCEEDED")
@@ -191,7 +206,12 @@ class Shopify(LocalServer):
             if fault == "drop":
                 return Reply(0, drop=True)
             if operation == "inventorySetQuantities":
-                reply = self._set(shop, query, variables, cost)
+                reply = self._idempotent(shop, query, variables, lambda: self._set(shop, variables, cost))
+            elif operation in ORDER_MUTATIONS:
+                reply = self._order_mutation(shop, operation, query, variables, cost)
+            elif operation == "order":
+                node = self._book.read(shop, variables.get("id"))
+                reply = _json(200, {"data": {"order": node}, **self._extensions(shop, cost, cost)})
             elif operation == "nodes":
                 reply = self._nodes(shop, variables, cost)
             else:
@@ -203,8 +223,10 @@ class Shopify(LocalServer):
             return reply
 
     def _cost(self, operation: str, variables: dict[str, Any]) -> int:
-        if operation == "inventorySetQuantities":
+        if operation == "inventorySetQuantities" or operation in ORDER_MUTATIONS:
             return self.mutation_cost
+        if operation == "order":
+            return ORDER_COST
         if operation == "nodes":
             ids = variables.get("ids")
             return 1 + (len(ids) if isinstance(ids, list) else 0)
@@ -230,17 +252,44 @@ class Shopify(LocalServer):
             "extensions": {"cost": {"requestedQueryCost": cost, "actualQueryCost": actual, "throttleStatus": status}}
         }
 
-    def _set(self, shop: str, query: str, variables: dict[str, Any], cost: int) -> Reply:
+    def _idempotent(self, shop: str, query: str, variables: dict[str, Any], apply: Callable[[], Reply]) -> Reply:
+        """``apply`` once per idempotency key: a key seen before with the same variables gets its first answer."""
         key = variables.get("idempotencyKey")
         if "@idempotent(key: $idempotencyKey)" not in query or not isinstance(key, str) or not key:
             return _errors("The @idempotent directive is required for this mutation", "BAD_REQUEST")
-        fingerprint = json.dumps(variables.get("input"), sort_keys=True)
+        fingerprint = json.dumps({k: v for k, v in variables.items() if k != "idempotencyKey"}, sort_keys=True)
         seen = self._answers.get((shop, key))
         if seen is not None:
             if seen[0] != fingerprint:
                 return _errors("The idempotency key was used with other arguments", "IDEMPOTENCY_KEY_MISMATCH")
             self._stats.duplicates += 1
             return seen[1]
+        reply = apply()
+        if not reply.body.startswith(b'{"errors"'):  # a request error (bad variables) is no answer to remember
+            self._answers[(shop, key)] = (fingerprint, reply)
+        return reply
+
+    def _order_mutation(self, shop: str, operation: str, query: str, variables: dict[str, Any], cost: int) -> Reply:
+        def apply() -> Reply:
+            if operation == "fulfillmentCreate":
+                payload = self._book.fulfil(shop, variables.get("fulfillment"))
+            elif operation == "orderCancel":
+                payload = self._book.cancel(shop, variables, _now())
+            else:
+                payload = self._book.refund(shop, variables.get("input"))
+            if payload is None:
+                return _errors(f"Variables of {operation} were provided invalid values", "INVALID_VARIABLE")
+            errors = payload.get("userErrors", payload.get("orderCancelUserErrors"))
+            if errors:
+                self._stats.user_errors += len(errors)
+            else:
+                name = {"fulfillmentCreate": "fulfilments", "orderCancel": "cancellations"}.get(operation, "refunds")
+                setattr(self._stats, name, getattr(self._stats, name) + 1)
+            return _json(200, {"data": {operation: payload}, **self._extensions(shop, cost, cost)})
+
+        return apply() if operation == "orderCancel" else self._idempotent(shop, query, variables, apply)
+
+    def _set(self, shop: str, variables: dict[str, Any], cost: int) -> Reply:
         quantities = wire.quantities(variables.get("input"))
         if quantities is None:
             return _errors(
@@ -262,14 +311,12 @@ class Shopify(LocalServer):
         else:
             for sku, country, quantity, _ in quantities:
                 held[(sku, country)] = quantity
-                self.applied.append((shop, sku, country, quantity, key))
+                self.applied.append((shop, sku, country, quantity, variables["idempotencyKey"]))
             self._stats.mutations += 1
             self._stats.items_set += len(quantities)
             group = {"reason": reason, "referenceDocumentUri": variables["input"].get("referenceDocumentUri")}
             payload = {"inventoryAdjustmentGroup": group, "userErrors": []}
-        reply = _json(200, {"data": {"inventorySetQuantities": payload}, **self._extensions(shop, cost, cost)})
-        self._answers[(shop, key)] = (fingerprint, reply)
-        return reply
+        return _json(200, {"data": {"inventorySetQuantities": payload}, **self._extensions(shop, cost, cost)})
 
     def _problem(
         self,
@@ -317,22 +364,14 @@ class Shopify(LocalServer):
         return _json(200, {"data": {"nodes": nodes}, **self._extensions(shop, cost, cost)})
 
     def _orders_page(self, shop: str, variables: dict[str, Any], cost: int) -> Reply:
-        first, after = variables.get("first"), variables.get("after")
-        if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= 250:
-            return _errors("first must be between 1 and 250", "INVALID_VARIABLE")
-        start = 0
-        if after is not None:
-            position = wire.position(after)
-            if position is None:
-                return _errors("Invalid cursor for current pagination sort.", "INVALID_CURSOR")
-            start = position + 1
-        orders = self._orders[shop]
-        page = orders[start : start + first]
-        edges = [{"cursor": wire.cursor(start + i), "node": node} for i, node in enumerate(page)]
-        info = {"hasNextPage": start + first < len(orders), "endCursor": edges[-1]["cursor"] if edges else None}
-        return _json(
-            200, {"data": {"orders": {"edges": edges, "pageInfo": info}}, **self._extensions(shop, cost, cost)}
-        )
+        page = self._book.orders_page(shop, variables.get("first"), variables.get("after"))
+        if isinstance(page, tuple):
+            return _errors(*page)
+        return _json(200, {"data": {"orders": page}, **self._extensions(shop, cost, cost)})
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _errors(message: str, code: str) -> Reply:

@@ -239,7 +239,7 @@ KIND_CAPABILITIES: dict[str, Capabilities] = {
     # orders come in by the signed order webhook
     "webhook": Capabilities(read_back=True, orders=True, shipments=True, updates_in_window=True),
     "file": Capabilities(batch_size=25_000, rate_limit=100_000, window_s=60.0),
-    "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0),
+    "shopify": Capabilities(batch_size=250, rate_limit=4, window_s=1.0, shipments=True),
     # Selling Partner API: 25,000 messages per JSON listings feed, createFeed 5 per 5 minutes per region
     "amazon": Capabilities(batch_size=25_000, rate_limit=5, window_s=300.0, orders=True, shipments=True),
 }

@@ -21,8 +21,9 @@ itself, and sets it again: harmless.
 ``THROTTLED`` and ``extensions.cost.throttleStatus``, which becomes ``PushResult(error="throttled",
 retry_after_s=(requested - currentlyAvailable) / restoreRate)``.
 
-**Read back** (``read``) and **orders** (``orders``, cursor pagination ``orders(first: 50, after:)``, each
-order mapped to Keel's capture document) use the same client. Nothing here raises for what the shop does:
+**Read back** (``read``), **orders** (``orders``, cursor pagination ``orders(first: 50, after:)``, each
+order mapped to Keel's capture document) and **order updates** (``send``: fulfilments, cancellations and
+refunds, in ``shopify_orders``) use the same client. Nothing here raises for what the shop does:
 statuses, timeouts, dropped connections, GraphQL errors and bodies of the wrong shape are results.
 """
 
@@ -36,11 +37,12 @@ from urllib.parse import quote
 
 import httpx
 
+from keel.channels.sync import shopify_orders
 from keel.channels.sync import shopify_parse as parse
-from keel.channels.sync.model import Capabilities, OrderPage, PushResult, ReadResult, Rejected, Update
+from keel.channels.sync.model import Capabilities, OrderPage, OrderUpdate, PushResult, ReadResult, Rejected, Update
 
 CAPABILITIES = Capabilities(
-    batch_size=250, rate_limit=4, window_s=1.0, read_back=True, compare_and_set=True, orders=True
+    batch_size=250, rate_limit=4, window_s=1.0, read_back=True, compare_and_set=True, orders=True, shipments=True
 )
 BATCH = 250
 ORDERS_PAGE = 50
@@ -196,6 +198,11 @@ class ShopifyConnector:
             return OrderPage(error=parse.MALFORMED)
         documents, end = page
         return OrderPage(orders=documents, cursor=end or cursor)
+
+    def send(self, channel: str, updates: list[OrderUpdate]) -> PushResult:
+        """Shipments, cancellations and refunds, each read against its order first (``shopify_orders``);
+        ``accepted``/``rejected`` name (external_id, kind)."""
+        return shopify_orders.send(self._post, updates)
 
     def close(self) -> None:
         self._client.close()
