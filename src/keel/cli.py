@@ -169,12 +169,25 @@ def demo(
     if serve_after and stream:
         import time
 
+        from keel.sim.markets import TwinMarkets
         from keel.sim.stream import Stream
 
+        # the marketplaces send their orders to this server's order webhook (a wildcard bind is reached locally)
+        local = "127.0.0.1" if keel.settings.host in ("0.0.0.0", "::", "") else keel.settings.host
+        twin_markets = TwinMarkets(keel, world, seed, keel_url=f"http://{local}:{port}")
+        markets = twin_markets.start()
         # A per-run id prefix: a restarted demo on the same database must not replay known movement ids.
         # Captures get a fifth of the stream's time, not the bench's half: the demo serves its pages, the
         # projector and the README's commands from the same database and, for the pages, the same process.
-        live = Stream(keel, world, seed=seed, scenario=plan, prefix=f"twin{int(time.time())}", capture_share=0.2)
+        live = Stream(
+            keel,
+            world,
+            seed=seed,
+            scenario=plan,
+            prefix=f"twin{int(time.time())}",
+            capture_share=0.2,
+            marketplace=twin_markets.intake,
+        )
         if not fresh:
             live.resume()
 
@@ -187,10 +200,10 @@ def demo(
         console.print(
             f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")
         )
-        from keel.sim.markets import TwinMarkets
-
-        markets = TwinMarkets(keel, world, seed).start()
-        console.print(f"marketplace simulator: {len(markets)} marketplace channels synced (see /ui/sync)")
+        console.print(
+            f"marketplace simulator: {len(markets)} marketplace channels synced both ways: stock out, orders in "
+            "(see /ui/sync)"
+        )
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")
         _serve(keel, keel.settings.host, port, True, open_mode=open_mode)

@@ -105,6 +105,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         pace: float = 1.0,
         keep_hours: float | None = 48.0,
         retain_every: float = 6.0,
+        marketplace: Callable[[dict[str, Any]], int | None] | None = None,
     ) -> None:
         self.keel, self.world, self.seed = keel, world, seed
         self.scenario = scenario or Scenario()
@@ -112,6 +113,9 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         self.rate = rate if rate is not None else EVENTS_PER_POSITION_HOUR * max(1, len(world.opening_stock))
         self.capture_every = max(1, capture_every)
         self.capture_share = capture_share
+        # the marketplaces' orders reach Keel as real ones do, by their channel's order webhook (None: captured
+        # directly, as in tests and benches); it answers the id of the order Keel captured, or None
+        self.marketplace = marketplace
         self._capture_left: float | None = None
         self._capture_spent = 0.0  # in the last step
         self.channel_kind = {ch["code"]: ch["kind"] for ch in world.channels}

@@ -47,6 +47,8 @@ class Writes:
     outaged: Callable[[float], set[str]]
     _id: Callable[[str], str]
     _plan_life: Callable[..., None]
+    channel_kind: dict[str, str]
+    marketplace: Callable[[dict[str, Any]], int | None] | None
 
     def _toggle_outages(self, t0: float) -> None:
         want = self.outaged(t0)
@@ -99,6 +101,13 @@ class Writes:
 
     def _capture(self, doc: dict[str, Any], t0: float, counts: Counter[str]) -> OrderView | None:
         """Capture one order as its channel's connector would; the order, or None when the service refused it."""
+        if self.marketplace is not None and self.channel_kind.get(doc["channel"]) == "marketplace":
+            # sold on the marketplace, which sends it to Keel's order webhook (keel.sim.markets)
+            order_id = self.marketplace(doc)
+            if order_id is None:
+                counts["capture_refused"] += 1
+                return None
+            return self._captured(self.keel.orders.reads.get(order_id), doc, t0, counts)
         # The channel's connector sends the order: its capture is audited like an integration's request, with
         # the order's events linked, so the demo's audit log shows live traffic. The twin's clock stamps it.
         request_id = uuid.uuid4().hex
@@ -118,6 +127,10 @@ class Writes:
                     "twin", connector, "automation", None, "capture_order", "RUN", target, status, request_id
                 )
                 self.keel.audit.record(entry)
+        return self._captured(order, doc, t0, counts)
+
+    def _captured(self, order: OrderView, doc: dict[str, Any], t0: float, counts: Counter[str]) -> OrderView:
+        """The twin's side of an order Keel captured: its shadow of the stock, and the order's life to come."""
         counts["order_captured"] += 1
         for shipment in order.shipments:
             for piece in shipment.lines:
