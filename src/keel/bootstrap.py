@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from keel.access import AccessService, RateLimiter
@@ -164,11 +165,21 @@ def _order_update(orders: Orders) -> Callable[[str, dict[str, Any], int], tuple[
             return order.channel, OrderUpdate(
                 order.external_id, kind, lines, key, shipment.carrier, shipment.tracking_number
             )
-        skus = {line.line_no: line.sku for line in order.lines}
-        cancelled = data.get("lines", {}) if kind == "cancelled" else {}
-        lines = tuple((skus[int(no)], int(q)) for no, q in cancelled.items() if int(no) in skus)
-        ref = data.get("rma", seq) if kind == "refunded" else seq
-        return order.channel, OrderUpdate(order.external_id, kind, lines, f"{kind}:{order.external_id}:{ref}")
+        by_no = {line.line_no: line for line in order.lines}
+        if kind == "refunded":
+            # a refund names its return: the channel is told the returned lines and what they were sold for
+            try:
+                returned = orders.returns.get(str(data["rma"]))
+            except (KeelError, KeyError):
+                return None
+            pieces = [(by_no[r.line_no], r.quantity) for r in returned.lines if r.line_no in by_no]
+            amount = sum((Decimal(line.unit_price) * q for line, q in pieces), Decimal(0))
+            lines = tuple((line.sku, q) for line, q in pieces)
+            key = f"refunded:{order.external_id}:{returned.rma}"
+            return order.channel, OrderUpdate(order.external_id, kind, lines, key, amount=f"{amount:.2f}")
+        cancelled = data.get("lines", {})
+        lines = tuple((by_no[int(no)].sku, int(q)) for no, q in cancelled.items() if int(no) in by_no)
+        return order.channel, OrderUpdate(order.external_id, kind, lines, f"{kind}:{order.external_id}:{seq}")
 
     return update
 

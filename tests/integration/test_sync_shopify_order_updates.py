@@ -94,8 +94,9 @@ def test_a_refunded_return_is_a_refund_on_the_shop(stocked: Keel, shop: Shopify)
     sync(stocked)
     sync(stocked)
     (refund,) = shop.refunds(WEB_DE)
-    # Keel's refund event names the RMA, not its lines: the shop records the refund by its note, no money moved
-    assert refund.order == number and rma.rma in (refund.note or "") and refund.lines == ()
+    # the returned line, without restock (Keel owns the stock), and a note naming the RMA and the amount
+    assert refund.order == number and refund.lines == (("SKU-1", 1, "NO_RESTOCK"),)
+    assert refund.note == f"Refunded in Keel (refunded:{number}:{rma.rma}, amount 9.90)"
     assert [f.number for f in shop.fulfilments(WEB_DE)] == ["T-9"]
     assert states(stocked) == {"sent": 2}
 

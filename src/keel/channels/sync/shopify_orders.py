@@ -223,7 +223,7 @@ def _refund(post: Post, u: OrderUpdate, gid: str, order: ShopOrder, refuse: Call
                 lines.append({"lineItemId": item, "quantity": take, "restockType": "NO_RESTOCK"})
         if owed > 0:
             return refuse(f"nothing left to refund: {owed} of {sku} beyond what the order has refundable")
-    # a refund event that names no lines (Keel's refund of a return names its RMA) is recorded by its note
+    # an update naming no lines (none returned) is recorded by its note alone
     refund = {"orderId": gid, "note": note, "refundLineItems": lines}
     variables = {"input": refund, "idempotencyKey": idempotency_key(u.key, refund)}
     return _mutate(post, REFUND, variables, "refundCreate", "userErrors", refuse, "refund")
