@@ -55,6 +55,7 @@ def test_a_hostile_configuration_is_refused_and_changes_nothing(
 def test_odd_channel_codes_are_refused(configured: TestClient, code: str) -> None:
     problem(configured.get(f"/sync/channels/{code}"))
     problem(configured.get(f"/sync/channels/{code}/items"))
+    problem(configured.get(f"/sync/channels/{code}/order-updates"))
     problem(configured.post(f"/sync/channels/{code}/pause"))
 
 
@@ -63,6 +64,13 @@ def test_odd_channel_codes_are_refused(configured: TestClient, code: str) -> Non
 )
 def test_odd_paging_is_refused(configured: TestClient, query: dict[str, str]) -> None:
     problem(configured.get(f"/sync/channels/{WEB_DE}/items", params=query))
+    if "after" not in query:  # the order updates page by offset
+        problem(configured.get(f"/sync/channels/{WEB_DE}/order-updates", params=query))
+
+
+@pytest.mark.parametrize("query", [{"offset": str(BIG)}, {"offset": "-1"}, {"offset": "1e400"}, {"limit": "NaN"}])
+def test_odd_offsets_of_order_updates_are_refused(configured: TestClient, query: dict[str, str]) -> None:
+    problem(configured.get(f"/sync/channels/{WEB_DE}/order-updates", params=query))
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from keel.channels.sync.model import Capabilities, PushResult, Rejected, Update, batch_key
+from keel.channels.sync.model import Capabilities, OrderUpdate, PushResult, Rejected, Update, batch_key
 from keel.channels.sync.webhook import WebhookConnector, sign, verify
 from keel.sim.marketplace import FAULTS, Marketplace
 
@@ -311,3 +311,66 @@ def test_a_malformed_request_is_refused_and_changes_nothing(
     assert response.status_code == status
     assert market.state("ch01") == {} and market.accepted_at == {} and market.stats.pushes == 0
     assert [r.status for r in market.refusals] == ([400] if status == 400 else [])
+
+
+def _sold(market: Marketplace, external_id: str) -> None:
+    market.orders.sell(
+        "ch01", {"external_id": external_id, "lines": [{"sku": "A", "quantity": 2, "unit_price": "9.90"}]}
+    )
+
+
+def test_order_updates_are_applied_once_and_refused_for_good_when_they_cannot_be(
+    market: Marketplace, connector: WebhookConnector
+) -> None:
+    _sold(market, "O-1")
+    _sold(market, "O-2")
+    ship = OrderUpdate("O-1", "shipped", (("A", 2),), "shipped:O-1:1", "DHL", "00340434161094")
+    unknown = OrderUpdate("O-9", "cancelled", (), "cancelled:O-9:5")
+    too_many = OrderUpdate("O-2", "shipped", (("A", 3),), "shipped:O-2:1", "DHL", "1")
+    unknown_line = OrderUpdate("O-2", "cancelled", (("B", 1),), "cancelled:O-2:7")
+    result = connector.send("ch01", [ship, unknown, too_many, unknown_line])
+    assert result.accepted == (("O-1", "shipped"),)
+    assert {(r.sku, r.country, r.error, r.retry) for r in result.rejected} == {
+        ("O-9", "cancelled", "no such order", False),
+        ("O-2", "shipped", "lines the order does not have", False),
+        ("O-2", "cancelled", "lines the order does not have", False),
+    }
+    # the same update again, alone (a new request): applied once all the same
+    assert connector.send("ch01", [ship]).accepted == (("O-1", "shipped"),)
+    held = market.orders.order("ch01", "O-1")
+    assert held is not None and held.status == "shipped" and len(held.shipments) == 1
+    # a shipped order is not cancelled afterwards; a refund still is taken
+    late = connector.send("ch01", [OrderUpdate("O-1", "cancelled", (), "cancelled:O-1:9")])
+    assert late.rejected == (Rejected("O-1", "cancelled", "the order has shipped", False),)
+    refund = OrderUpdate("O-1", "refunded", (("A", 1),), "refunded:O-1:RMA-1", amount="9.90")
+    assert connector.send("ch01", [refund]).accepted == (("O-1", "refunded"),)
+    assert held.refunds == ["9.90"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b'{"channel": "ch01", "updates": []}',
+        b'{"channel": "ch02", "updates": [{"external_id": "O-1"}]}',
+        b'{"channel": "ch01", "updates": [{"external_id": "O-1", "kind": "lost", "key": "k", "lines": []}]}',
+        json.dumps(
+            {
+                "channel": "ch01",
+                "updates": [
+                    {"external_id": "O-1", "kind": "shipped", "key": "k", "lines": [{"sku": "A", "quantity": True}]}
+                ],
+            }
+        ).encode(),
+    ],
+)
+def test_a_malformed_order_updates_request_is_a_400_and_changes_nothing(market: Marketplace, body: bytes) -> None:
+    _sold(market, "O-1")
+    stamp = str(int(time.time()))
+    headers = {"X-Keel-Timestamp": stamp, "X-Keel-Signature": sign(SECRET, stamp, body), "Idempotency-Key": "k1"}
+    answer = httpx.post(f"{market.url}/channels/ch01/orders/updates", content=body, headers=headers)
+    assert answer.status_code == 400
+    unsigned = httpx.post(f"{market.url}/channels/ch01/orders/updates", content=body, headers={"Idempotency-Key": "k2"})
+    assert unsigned.status_code == 401
+    held = market.orders.order("ch01", "O-1")
+    assert held is not None and (held.status, held.shipments) == ("unshipped", [])
