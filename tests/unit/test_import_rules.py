@@ -22,7 +22,13 @@ ROOT = Path(keel.__file__).parent
 CONTEXTS = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
 SHARED = "platform"
 MAY_USE_SIM = {"sim", "bench"}
-PLATFORM_VALUES = {"keel.platform.vocabulary", "keel.platform.errors", "keel.platform.clock", "keel.platform.scope"}
+PLATFORM_VALUES = {
+    "keel.platform.vocabulary",
+    "keel.platform.errors",
+    "keel.platform.clock",
+    "keel.platform.scope",
+    "keel.platform.money",  # amounts in minor units of ISO 4217 currencies (DESIGN section 2: money in platform)
+}
 # What a top-level module may import from inside a context, beyond its public face; and the adapter-only
 # packages it mounts whole (the control tower's page routers, the bench commands).
 ADAPTERS = {"api.py": {"api"}, "cli.py": {"cli"}, "models.py": {"store"}}

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from keel.platform.errors import FieldError, NotFound
+from keel.platform.money import UnknownCurrency, exponent
 
 BASE = "EUR"  # every stored rate is per one euro
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
@@ -200,9 +201,10 @@ def round_to(amount: Decimal, places: int) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
-# Minor units of the currencies Keel's documents and the twin use (ISO 4217); 2 for any other.
-MINOR_UNITS: Mapping[str, int] = {"JPY": 0, "KRW": 0, "ISK": 0, "HUF": 2, "CLP": 0, "IDR": 2}
-
-
 def minor_units(currency: str) -> int:
-    return MINOR_UNITS.get(currency, 2)
+    """The currency's ISO 4217 exponent (``keel.platform.money``); 2 for a code that is not a currency (a
+    figure shown in it still needs a shape)."""
+    try:
+        return exponent(currency)
+    except UnknownCurrency:
+        return 2
