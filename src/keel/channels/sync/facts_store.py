@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -111,7 +112,7 @@ def slices(
     col = t.c[metric.column]
     counted, hit = _counted(metric.name)
     sums: list[sa.ColumnElement[int]] = []
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in pairwise(edges):
         inside = sa.and_(col >= lo, col < hi)
         sums.append(sa.func.sum(sa.case((inside, 1), else_=0)))
         sums.append(sa.func.sum(sa.case((sa.and_(inside, hit), 1), else_=0)))

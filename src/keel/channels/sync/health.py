@@ -115,11 +115,11 @@ def problems(doc: object) -> list[tuple[str, str]]:
         return [("", "must be an object")]
     out = []
     for key, value in doc.items():
-        top = 1.0 if key in RATES else 1e9
+        top, said = (1.0, "1") if key in RATES else (1e9, "1e9")
         if key not in DEFAULTS:
             out.append((str(key)[:100], f"must be one of {', '.join(DEFAULTS)}"))
         elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= top:
-            out.append((key, f"must be a number between 0 and {top:g}"))
+            out.append((key, f"must be a number between 0 and {said}"))
     return out
 
 
