@@ -5,6 +5,7 @@ projection to the window's end, the direction of at-least metrics and the minimu
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from keel.channels.sync.health import BREACH, NO_DATA, OK, PROJECTED, order_health
 from keel.channels.sync.standards import (
@@ -104,4 +105,4 @@ def test_too_few_orders_are_no_data_not_an_alert() -> None:
 def test_the_window_is_cut_in_seven_slices_ending_now() -> None:
     edges = bounds(NOW, timedelta(days=7))
     assert edges[0] == NOW - timedelta(days=7) and edges[-1] == NOW
-    assert [b - a for a, b in zip(edges, edges[1:], strict=False)] == [timedelta(days=1)] * SLICES
+    assert [b - a for a, b in pairwise(edges)] == [timedelta(days=1)] * SLICES
