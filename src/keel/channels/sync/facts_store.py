@@ -62,6 +62,18 @@ def apply(conn: Connection, facts: Facts) -> None:
     if facts.placed:
         stmt = upsert_insert(conn, t).on_conflict_do_nothing(index_elements=["order_id"])
         conn.execute(stmt, [p.__dict__ for p in facts.placed.values()])
+    named = {*facts.shipped, *facts.delivered, *facts.cancelled, *facts.defects}
+    if not named:
+        return
+    # most order events name orders of channels without a sync configuration: one read finds the orders with
+    # a row, so the updates below touch only those
+    known = set(conn.execute(sa.select(t.c.order_id).where(t.c.order_id.in_(sorted(named)))).scalars())
+    facts = Facts(
+        shipped={o: v for o, v in facts.shipped.items() if o in known},
+        delivered={o: v for o, v in facts.delivered.items() if o in known},
+        cancelled={o: v for o, v in facts.cancelled.items() if o in known},
+        defects={o: v for o, v in facts.defects.items() if o in known},
+    )
     at: sa.BindParameter[datetime] = sa.bindparam("b_at", type_=Timestamp)
     by_order = t.c.order_id == sa.bindparam("b_order")
     if facts.shipped:
