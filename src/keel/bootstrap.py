@@ -145,6 +145,8 @@ def _capture(orders: Orders) -> Callable[[dict[str, Any]], tuple[int, bool]]:
 
 # the order events whose news goes back to the order's channel (timeline kinds of keel.orders)
 ORDER_UPDATES = frozenset({"order.shipped", "order.cancelled", "order.refunded"})
+# the order events the sync engine keeps its channels' order facts from (the seller standards)
+ORDER_FACTS = frozenset({"order.captured", "order.shipped", "order.delivered", "order.cancelled", "order.refunded"})
 
 
 def _order_update(orders: Orders) -> Callable[[str, dict[str, Any], int], tuple[str, OrderUpdate] | None]:
@@ -249,7 +251,9 @@ def _consumers(
         BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
     )
     registry.add(TowerConsumer(insights.projector))
-    registry.add(sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED, ORDER_UPDATES))
+    registry.add(
+        sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED, ORDER_UPDATES, ORDER_FACTS)
+    )
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
     registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))

@@ -64,7 +64,10 @@ def test_drift_over_the_api_and_the_page(keel: Keel, world: World, make_client: 
         assert listed["next_before"] is None
         status = client.get(f"/sync/channels/{WEB_DE}").json()
         assert (status["pending"], status["drift"]["differences"], status["drift_found_24h"]) == (1, 1, 1)
-        assert [h["metric"] for h in status["health"]] == ["lag_p99_s", "error_rate", "backlog_age_s"]
+        assert [h["metric"] for h in status["health"]] == [
+            "lag_p99_s", "error_rate", "backlog_age_s", "cancellation_rate", "late_shipment_rate",
+            "valid_tracking_rate", "on_time_delivery_rate", "order_defect_rate",
+        ]  # fmt: skip
         # the page shows the check and the difference
         shown = text(client.get(f"/ui/sync/{WEB_DE}").text)
         assert "2 values read back, 1 differed (1 pushed again)" in shown
@@ -86,7 +89,9 @@ def test_thresholds_per_channel_over_the_api(keel: Keel, world: World, make_clie
     client = make_client(keel)
     keel.sync.configure(WEB_DE, {"url": "http://127.0.0.1:9/hook", "secret": SECRET})
     assert client.put(f"/sync/channels/{WEB_DE}/thresholds", json={"error_rate": 0.2}).json() == {
-        "lag_p99_s": 60.0, "error_rate": 0.2, "backlog_age_s": 300.0,
+        "lag_p99_s": 60.0, "error_rate": 0.2, "backlog_age_s": 300.0, "cancellation_rate": 0.025,
+        "late_shipment_rate": 0.04, "valid_tracking_rate": 0.99, "on_time_delivery_rate": 0.9,
+        "order_defect_rate": 0.01,
     }  # fmt: skip
     health = {h["metric"]: h for h in client.get(f"/sync/channels/{WEB_DE}").json()["health"]}
     assert health["error_rate"]["threshold"] == 0.2 and health["lag_p99_s"]["threshold"] == 60.0

@@ -73,7 +73,11 @@ def test_every_event_of_a_capture_names_who_captured_it(stocked: Keel) -> None:
     events = events_after(stocked, before)
     assert [e.type for e in events] == ["stock.moved", "order.captured", "order.routed"]
     assert {(e.actor, e.via, e.request_id) for e in events} == {("svc-1", "api", "req-42")}
-    assert events[1].data == {"order_id": placed.id, "channel": WEB_DE, "external_id": "A-1", "units": 2}
+    assert placed.promise_at is not None
+    assert events[1].data == {
+        "order_id": placed.id, "channel": WEB_DE, "external_id": "A-1", "units": 2,
+        "promise_at": placed.promise_at.isoformat(),
+    }  # fmt: skip
 
 
 def _more_network(keel: Keel, extra: int) -> None:

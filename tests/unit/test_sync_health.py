@@ -75,9 +75,15 @@ def test_no_request_in_the_window_is_no_data() -> None:
 def test_thresholds_documents() -> None:
     assert thresholds_of({"error_rate": 0.1}) == {**DEFAULTS, "error_rate": 0.1}
     assert problems({"error_rate": 0.1, "lag_p99_s": 5}) == []
-    assert problems({"cancellation_rate": 0.02, "error_rate": "high", "lag_p99_s": True}) == [
-        ("cancellation_rate", "must be one of lag_p99_s, error_rate, backlog_age_s"),
-        ("error_rate", "must be a number between 0 and 1e9"),
+    assert problems({"cancellation_rate": 0.02, "valid_tracking_rate": 1, "lag_p99_s": 5}) == []
+    assert problems({"orders": 1, "error_rate": "high", "lag_p99_s": True, "order_defect_rate": 1.5}) == [
+        ("orders", f"must be one of {', '.join(DEFAULTS)}"),
+        ("error_rate", "must be a number between 0 and 1"),
         ("lag_p99_s", "must be a number between 0 and 1e9"),
+        ("order_defect_rate", "must be a number between 0 and 1"),
+    ]
+    assert problems({"on_time_delivery_rate": -0.1, "cancellation_rate": float("nan")}) == [
+        ("on_time_delivery_rate", "must be a number between 0 and 1"),
+        ("cancellation_rate", "must be a number between 0 and 1"),
     ]
     assert problems([]) == [("", "must be an object")]

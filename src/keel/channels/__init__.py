@@ -18,6 +18,7 @@ from keel.channels.sync.consumers import (
     sync_pump,
 )
 from keel.channels.sync.consumers import ORDERS as SYNC_ORDERS
+from keel.channels.sync.health import Health
 from keel.channels.sync.model import (
     Capabilities,
     Connector,
@@ -30,6 +31,7 @@ from keel.channels.sync.model import (
 )
 from keel.channels.sync.pump import PassResult
 from keel.channels.sync.service import ChannelSync, SyncItem, SyncService
+from keel.channels.sync.standards import MIN_ORDERS
 from keel.channels.sync.webhook import WebhookConnector
 from keel.channels.sync.webhook import sign as sign_webhook
 
@@ -37,6 +39,7 @@ __all__ = [
     "CHANNEL_EVENTS",
     "DRIFT",
     "FEEDER",
+    "MIN_ORDERS",
     "PUMP",
     "SYNC_ORDERS",
     "Capabilities",
@@ -47,6 +50,7 @@ __all__ = [
     "ChannelSync",
     "Connector",
     "CreateChannel",
+    "Health",
     "LocationDirectory",
     "OrderPage",
     "OrderUpdate",

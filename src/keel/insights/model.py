@@ -356,6 +356,14 @@ DEFAULT_RULES: tuple[AlertRule, ...] = (
         "warn",
         "Channel {subject} accepts changes {value:,.1f} s after Keel makes them (p99, limit {threshold:,.0f} s).",
     ),
+    AlertRule(  # a synced channel's seller standards (docs/sync.md); the subject is "<channel> <metric>"
+        "channel-seller-standards",
+        "seller_standards",
+        ">=",
+        0,
+        "bad",
+        "Channel {subject} is {value:.1f}%: outside its seller standard, or projected to be before its window ends.",
+    ),
     AlertRule(
         "silent-source",
         "source_age_minutes",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from keel.channels import ChannelService, SyncService
+from keel.channels import ChannelService, ChannelSync, SyncService
 from keel.fx import BASE, FxService, MissingRate, RateTable
 from keel.insights import store
 from keel.insights.model import (
@@ -66,6 +66,8 @@ class ChannelLag:
     pending: int  # values still owed
     dead: int
     paused: bool
+    standards: tuple[tuple[str, str, float], ...] = ()  # (metric, status, value) of seller standards in breach
+    # or projected to breach (the order metrics of the channel's health)
 
 
 @dataclass
@@ -288,12 +290,25 @@ class InsightsService:
             reporting_currency=self.reporting_currency,
             rates=self.fx.table() if self.fx else RateTable(),
             total_skus=skus.get((ANY, ANY), 0),
-            channel_sync=[ChannelLag(c.channel, c.lag_p99_s, c.pending, c.dead, c.paused) for c in self.sync.status()]
-            if self.sync is not None
-            else [],
+            channel_sync=[lag_of(c) for c in self.sync.status()] if self.sync is not None else [],
         )
         snap.alerts = evaluate(self.rules, alert_metrics(snap))
         return snap
+
+
+def lag_of(c: ChannelSync) -> ChannelLag:
+    """A synced channel as the home page and its alerts see it."""
+    alarming = tuple(
+        (h.metric, h.status, h.value)
+        for h in c.health
+        if h.orders is not None and h.value is not None and h.status in ("breach", "projected")
+    )
+    return ChannelLag(c.channel, c.lag_p99_s, c.pending, c.dead, c.paused, alarming)
+
+
+def _standards(snap: Snapshot) -> dict[str, float | None]:
+    """``<channel> <metric>`` -> the metric in per cent, of the seller standards in breach or projected to be."""
+    return {f"{c.channel} {m}": v * 100 for c in snap.channel_sync for m, _, v in c.standards}
 
 
 def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
@@ -304,6 +319,7 @@ def alert_metrics(snap: Snapshot) -> dict[str, dict[str, float | None]]:
         "sync_lag_events": {"": float(snap.sync_lag_events)},
         "sync_lag_seconds": {"": snap.sync_lag_seconds},
         "channel_sync_p99_s": {c.channel: c.lag_p99_s for c in snap.channel_sync if c.lag_p99_s is not None},
+        "seller_standards": _standards(snap),
         "source_age_minutes": {src: age / 60 for src, age in snap.freshness.items()},
         "stockout_pct": {"": None if stockout is None else stockout * 100},
         "accuracy_pct": {"": None if acc is None else acc * 100},

@@ -4,8 +4,8 @@ POST forms that redirect back with a notice, so a reload repeats nothing) and it
 time by key.
 
 The figures are the engine's own (``SyncService.status``): health against the channel's thresholds (with
-"projected" when the trend would cross one), and drift read back from the channel with a button to check now.
-What the engine does not measure yet (the order-based seller metrics) is not shown rather than guessed.
+"projected" when the trend would cross one), the request metrics of the last 15 minutes and the seller
+standards on the channel's orders; and drift read back from the channel with a button to check now.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from keel.access import ROUTES, Identity
-from keel.channels import ChannelSync
+from keel.channels import MIN_ORDERS, ChannelSync, Health
 from keel.deps import KeelDep
 from keel.platform.clock import utcnow
 from keel.platform.errors import NotFound
@@ -45,7 +45,17 @@ ACTIONS = {
     ),
 }
 HEALTH_TONE = {"ok": "ok", "breach": "bad", "projected": "warn", "no data": "off"}
-HEALTH_NAMES = {"lag_p99_s": "Lag p99", "error_rate": "Error rate", "backlog_age_s": "Backlog age"}
+HEALTH_NAMES = {
+    "lag_p99_s": "Lag p99",
+    "error_rate": "Error rate",
+    "backlog_age_s": "Backlog age",
+    "cancellation_rate": "Cancellation rate",
+    "late_shipment_rate": "Late shipment rate",
+    "valid_tracking_rate": "Valid tracking rate",
+    "on_time_delivery_rate": "On-time delivery rate",
+    "order_defect_rate": "Order defect rate",
+}
+RATES = frozenset({"error_rate", *(m for m in HEALTH_NAMES if m.endswith("_rate"))})
 DRIFT_SHOWN = UPDATES_SHOWN = 10
 NONE = "\u2013"  # an en dash, as the templates show a missing figure
 FormField = Annotated[str | None, Form()]
@@ -89,7 +99,8 @@ def _row(s: ChannelSync, now: datetime) -> dict[str, Any]:
         "worst": worst,
         "worst_tone": HEALTH_TONE.get(worst, "off"),
         "breaches": ", ".join(HEALTH_NAMES.get(h.metric, h.metric) for h in s.health if h.status == worst),
-        "health": [_health(h.metric, h.value, h.threshold, h.status, h.projected) for h in s.health],
+        "health": [_health(h) for h in s.health if h.orders is None],
+        "standards": [_health(h) for h in s.health if h.orders is not None],
         "state": state,
         "tone": tone,
         "wait": _age(now, s.retry_at) if s.retry_at is not None else None,  # how long until it may push again
@@ -100,23 +111,33 @@ def _row(s: ChannelSync, now: datetime) -> dict[str, Any]:
     }
 
 
-def _health(metric: str, value: float | None, threshold: float, status: str, projected: float | None) -> dict[str, str]:
-    """One health metric, worded: the rate as a percentage, the others as durations."""
+def _health(h: Health) -> dict[str, Any]:
+    """One health metric, worded: a rate as a percentage, the others as durations; an order metric's window in
+    days, its orders, and when its projection crosses."""
 
     def shown(v: float | None) -> str:
         if v is None:
             return NONE
-        return f"{v:.1%}" if metric == "error_rate" else (_seconds(v) or NONE)
+        return f"{v:.1%}" if h.metric in RATES else (_seconds(v) or NONE)
 
+    days = h.window_s / 86400
     return {
-        "metric": metric,
-        "name": HEALTH_NAMES.get(metric, metric),
-        "value": shown(value),
-        "threshold": shown(threshold),
-        "status": status,
-        "tone": HEALTH_TONE.get(status, "off"),
-        "projected": shown(projected) if projected is not None else NONE,
+        "metric": h.metric,
+        "name": HEALTH_NAMES.get(h.metric, h.metric),
+        "value": shown(h.value),
+        "threshold": f"{h.direction} {shown(h.threshold)}",
+        "status": h.status,
+        "tone": HEALTH_TONE.get(h.status, "off"),
+        "projected": shown(h.projected),
+        "when": None if h.projected_in_s is None else _span(h.projected_in_s),
+        "window": f"{days:g} day{'' if days == 1 else 's'}",
+        "orders": h.orders,
     }
+
+
+def _span(seconds: float) -> str:
+    """A span ahead, in days or hours (the seller standards' projections are days long)."""
+    return f"{seconds / 86400:.1f} days" if seconds >= 86400 else f"{seconds / 3600:.0f} h"
 
 
 def _can_act(request: Request) -> bool:
@@ -205,6 +226,7 @@ def channel_page(
         # the order updates an operator must look at first: the dead letters, else the latest
         "updates": keel.sync.order_updates(code, "dead" if status.updates_dead else None, UPDATES_SHOWN, 0, scope)[0],
         "can_act": _can_act(request),
+        "min_orders": MIN_ORDERS,
         "now": now,
     }
     return render(request, "sync_channel.html", context)

@@ -36,13 +36,25 @@ class SyncSettings(StrictModel):
 
 
 class HealthPublic(BaseModel):
-    metric: str = Field(description="lag_p99_s, error_rate (a share: 0.05 is 5 %) or backlog_age_s")
-    value: float | None = Field(description="over the last 15 minutes (None: no request in that time)")
-    threshold: float = Field(description="the metric must stay at or below it")
-    status: Literal["ok", "breach", "projected", "no data"] = Field(
-        description="projected: within the threshold now, beyond it half a window from now on the current trend"
+    metric: str = Field(
+        description="lag_p99_s, error_rate (a share: 0.05 is 5 %), backlog_age_s (requests, last 15 minutes); "
+        "cancellation_rate, late_shipment_rate, valid_tracking_rate, on_time_delivery_rate, order_defect_rate "
+        "(the seller standards, on the channel's orders)"
     )
-    projected: float | None = Field(description="the value half a window (7.5 minutes) from now on the trend")
+    value: float | None = Field(description="over the metric's window (None: no request, or no order, in it)")
+    threshold: float = Field(description="the limit, in the metric's direction")
+    direction: Literal["at most", "at least"] = Field(description="which side of the threshold is good")
+    status: Literal["ok", "breach", "projected", "no data"] = Field(
+        description="projected: within the threshold now, beyond it before the window ends on the current trend; "
+        "no data: no request, or fewer than 20 orders in an order metric's window"
+    )
+    projected: float | None = Field(
+        description="requests: the value half a window (7.5 minutes) on; orders: the value at the first "
+        "crossing, else at the window's end, at the newest slice's pace"
+    )
+    projected_in_s: float | None = Field(description="projected: seconds until the projection first crosses")
+    window_s: float = Field(description="the window the value is measured over, in seconds")
+    orders: int | None = Field(description="order metrics: orders counted in the window (None: a request metric)")
 
 
 class DriftCheckPublic(BaseModel):
@@ -71,12 +83,20 @@ class DriftPage(BaseModel):
     next_before: int | None = Field(description="pass as ``before`` for the next (older) page; None: the last")
 
 
+Rate = Annotated[float, Field(strict=True, ge=0, le=1)]
+
+
 class Thresholds(StrictModel):
-    """A channel's health thresholds; a metric left out keeps its default."""
+    """A channel's health thresholds; a metric left out keeps its default. A rate is a share, 0-1."""
 
     lag_p99_s: Number | None = Field(None, description="seconds (default 60)")
-    error_rate: Number | None = Field(None, description="a share of requests, 0-1 (default 0.05)")
+    error_rate: Rate | None = Field(None, description="a share of requests (default 0.05)")
     backlog_age_s: Number | None = Field(None, description="seconds (default 300)")
+    cancellation_rate: Rate | None = Field(None, description="at most, orders placed in 7 days (default 0.025)")
+    late_shipment_rate: Rate | None = Field(None, description="at most, orders due to ship in 10 days (0.04)")
+    valid_tracking_rate: Rate | None = Field(None, description="at least, orders shipped in 30 days (0.99)")
+    on_time_delivery_rate: Rate | None = Field(None, description="at least, orders delivered in 30 days (0.90)")
+    order_defect_rate: Rate | None = Field(None, description="at most, orders placed in 60 days (default 0.01)")
 
 
 class ChannelSyncPublic(BaseModel):
@@ -99,7 +119,9 @@ class ChannelSyncPublic(BaseModel):
     errors: int = Field(description="requests that failed as a whole in the last 15 minutes")
     last_error: str | None
     retry_at: datetime | None = Field(description="no request before this (backoff or the channel's Retry-After)")
-    health: list[HealthPublic] = Field(description="each metric against the channel's threshold")
+    health: list[HealthPublic] = Field(
+        description="each metric against the channel's threshold: the request metrics, then the seller standards"
+    )
     drift: DriftCheckPublic | None = Field(description="the latest drift check (None: never checked)")
     drift_found_24h: int = Field(description="differences found by drift checks in the last 24 hours")
     drift_corrected_24h: int = Field(description="of which pushed again (the rest adopted from the channel)")
@@ -339,7 +361,8 @@ def list_drift(
 )
 def set_thresholds(code: CodePath, body: Thresholds, keel: KeelDep, scope: ScopeDep) -> dict[str, float]:
     """Sets the limits the channel's health metrics are judged against; a metric left out uses its default
-    (lag p99 60 s, error rate 0.05, backlog age 300 s). Returns the thresholds in force.
+    (lag p99 60 s, error rate 0.05, backlog age 300 s; the seller standards' published limits, e.g.
+    cancellation rate 0.025: set 0.02 for a marketplace that asks for 2 %). Returns the thresholds in force.
 
     Refuses a channel without a sync configuration (404) and values out of range (422). Idempotent.
     """

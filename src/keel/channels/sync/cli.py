@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from keel.channels.sync.api import check, drift, item, public
+from keel.channels.sync.api import HealthPublic, check, drift, item, public
 from keel.channels.sync.api_orders import order_update
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, refuse
 from keel.platform.errors import KeelError
@@ -28,7 +28,9 @@ def _seconds(value: float | None) -> str:
 
 @app.command("status")
 def status(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
-    """Every configured channel: backlog, dead letters, lag p50/p99 and errors (last 15 minutes), owner."""
+    """Every configured channel: backlog, dead letters, lag p50/p99 and errors (last 15 minutes), owner; then
+    the seller standards on each channel's orders (cancellation, late shipment, valid tracking, on-time
+    delivery, order defect rate) against their thresholds. ``--json``: each channel's ``health`` list."""
     keel = open_keel(database_url)
     rows = [public(s) for s in keel.sync.status(cli_scope())]
     if json_out:
@@ -62,6 +64,36 @@ def status(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
             s.owner or "-",
         )
     console.print(table)
+    standards = [(s.channel, h) for s in rows for h in s.health if h.orders is not None]
+    if standards:
+        console.print(_standards(standards))
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _standards(rows: list[tuple[str, HealthPublic]]) -> Table:
+    """The seller standards of every channel: value over the window, the threshold with its direction, the
+    status and where the projection goes (and when, if it crosses)."""
+    table = Table(
+        "channel", "metric", "days", "orders", "value", "threshold", "status", "projected", title="seller standards"
+    )
+    for channel, h in rows:
+        projected = _share(h.projected)
+        if h.projected_in_s is not None:
+            projected += f" in {h.projected_in_s / 86400:.1f} d"
+        table.add_row(
+            channel,
+            h.metric,
+            f"{h.window_s / 86400:g}",
+            str(h.orders),
+            _share(h.value),
+            f"{h.direction} {_share(h.threshold)}",
+            h.status,
+            projected,
+        )
+    return table
 
 
 @app.command("items")

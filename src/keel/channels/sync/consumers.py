@@ -25,15 +25,18 @@ def sync_feeder(
     availability: str,
     listing: str,
     orders: frozenset[str] = frozenset(),
+    order_facts: frozenset[str] = frozenset(),
 ) -> HandlerConsumer:
-    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state, and
-    ``orders`` (shipped, cancelled, refunded) into the order updates owed; the event types are named by the
-    composition root (this context imports no other)."""
+    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state,
+    ``orders`` (shipped, cancelled, refunded) into the order updates owed, and ``order_facts`` (captured,
+    shipped, delivered, cancelled, refunded) into the facts the seller standards count; the event types are
+    named by the composition root (this context imports no other)."""
 
     def handle(conn: Connection, batch: list[Event]) -> None:
-        sync.feed(conn, batch, availability, listing, orders)
+        sync.feed(conn, batch, availability, listing, orders, order_facts)
 
-    return HandlerConsumer(FEEDER, frozenset({availability, listing, *orders}), handle, db, events, source)
+    types = frozenset({availability, listing, *orders, *order_facts})
+    return HandlerConsumer(FEEDER, types, handle, db, events, source)
 
 
 def sync_pump(sync: SyncService, interval_s: float) -> PeriodicJob:

@@ -4,7 +4,8 @@ is owed through its connector within its limits, and let operators pause, resume
 Two moving parts, both registered in ``bootstrap``:
 - the **feeder**, an event-log consumer: ``availability.changed`` sets the desired quantity of (channel,
   country, SKU) and ``listing.changed`` its content value, each as a new version of the row, in the
-  transaction that moves the feeder's offset;
+  transaction that moves the feeder's offset; order events queue the updates owed to channels and keep the
+  order facts the seller standards are measured on (``keel.channels.sync.standards``);
 - the **pump** (``keel.channels.sync.pump``), a periodic job that pushes what is owed.
 """
 
@@ -18,9 +19,17 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import drift_store, store, updates_store
+from keel.channels.sync import drift_store, facts_store, store, updates_store
 from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
-from keel.channels.sync.health import Health, Request, health, percentile, problems, thresholds_of
+from keel.channels.sync.health import (
+    Health,
+    Request,
+    health,
+    order_health,
+    percentile,
+    problems,
+    thresholds_of,
+)
 from keel.channels.sync.model import (
     KIND_CAPABILITIES,
     Capabilities,
@@ -33,6 +42,7 @@ from keel.channels.sync.model import (
 )
 from keel.channels.sync.orders import Book, Capture, OrderIntake, no_book, no_capture
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
+from keel.channels.sync.standards import METRICS, SLICES, bounds, facts_of
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -67,7 +77,8 @@ class ChannelSync:
     errors: int  # requests that failed as a whole, in the last 15 minutes
     last_error: str | None
     retry_at: datetime | None  # the channel-level backoff or the channel's own Retry-After
-    health: tuple[Health, ...] = ()  # lag p99, error rate and backlog age against the channel's thresholds
+    # lag p99, error rate and backlog age, then the seller standards on orders, against the channel's thresholds
+    health: tuple[Health, ...] = ()
     drift: DriftCheck | None = None  # the latest drift check (None: never checked)
     drift_found_24h: int = 0  # differences found in the last 24 hours
     drift_corrected_24h: int = 0  # of which owed again (the rest adopted)
@@ -204,12 +215,17 @@ class SyncService:
             found = drift_store.drift_totals(conn, now - DAY)
             limits = drift_store.thresholds(conn)
             outbox = updates_store.counts(conn)
+            channels = [r.channel for r in rows]
+            counts_of = {m.name: facts_store.slices(conn, m, channels, bounds(now, m.window)) for m in METRICS}
+        empty = ([0] * SLICES, [0] * SLICES)
         out = []
         for r in rows:
             mine = [p for p in pushes if p.channel == r.channel]
             lags = [lag for p in mine for lag in p.lags_ms]
             n = counts.get(r.channel, {})
             config = stored_config(r)
+            limit = thresholds_of(limits.get(r.channel))
+            seller = (order_health(m, *counts_of[m.name].get(r.channel, empty), limit[m.name]) for m in METRICS)
             out.append(
                 ChannelSync(
                     r.channel,
@@ -229,12 +245,15 @@ class SyncService:
                     sum(1 for p in mine if p.error),
                     r.last_error,
                     r.not_before if r.not_before is not None and r.not_before > now else None,
-                    health(
-                        [Request(p.at, p.error is not None, p.lags_ms) for p in mine],
-                        oldest.get(r.channel),
-                        now,
-                        HEALTH_WINDOW,
-                        thresholds_of(limits.get(r.channel)),
+                    (
+                        *health(
+                            [Request(p.at, p.error is not None, p.lags_ms) for p in mine],
+                            oldest.get(r.channel),
+                            now,
+                            HEALTH_WINDOW,
+                            limit,
+                        ),
+                        *seller,
                     ),
                     DriftCheck(**checks[r.channel].__dict__) if r.channel in checks else None,
                     found.get(r.channel, (0, 0, 0))[0],
@@ -321,10 +340,13 @@ class SyncService:
         availability: str,
         listing: str,
         orders: frozenset[str] = frozenset(),
+        order_facts: frozenset[str] = frozenset(),
     ) -> None:
         """Turn a batch of events into new versions of the configured channels' rows (a burst on one row
-        becomes one new version with the latest value), and order events (``orders``: shipped, cancelled,
-        refunded) into updates owed to the channels whose connector takes them."""
+        becomes one new version with the latest value), order events (``orders``: shipped, cancelled,
+        refunded) into updates owed to the channels whose connector takes them, and ``order_facts`` events
+        (captured, shipped, delivered, cancelled, refunded) into the facts of the configured channels' orders,
+        timed by when each event was recorded."""
         rows = store.channel_rows(conn)
         configured = {r.channel for r in rows}
         if not configured:
@@ -333,7 +355,10 @@ class SyncService:
         quantities: dict[tuple[str, str, str], tuple[int, datetime]] = {}
         contents: dict[tuple[str, str], str] = {}
         updates: list[tuple[str, OrderUpdate]] = []
+        happened: list[tuple[str, dict[str, Any], datetime]] = []
         for e in batch:
+            if e.type in order_facts:
+                happened.append((e.type.split(".", 1)[1], e.data, e.recorded_at))
             if e.type == availability and e.subject in configured:
                 for c in e.data["changes"]:
                     quantities[(e.subject, c["country"], c["sku"])] = (int(c["quantity"]), e.recorded_at)
@@ -349,6 +374,7 @@ class SyncService:
         store.desire(conn, [(ch, c, s, q, at) for (ch, c, s), (q, at) in quantities.items()])
         store.set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], utcnow())
         updates_store.queue(conn, updates, utcnow())
+        facts_store.apply(conn, facts_of(happened, frozenset(configured)))
 
     # -- the pump -------------------------------------------------------------------------------------------
     def run_pass(self, wait: bool = True) -> PassResult:

@@ -322,7 +322,13 @@ class CaptureOrders:
                 now,
                 "captured",
                 f"captured from {capture.channel} as {capture.external_id}",
-                {"channel": capture.channel, "external_id": capture.external_id, "units": units},
+                {
+                    "channel": capture.channel,
+                    "external_id": capture.external_id,
+                    "units": units,
+                    # for consumers that judge delivery against the promise (the sync engine's standards)
+                    "promise_at": None if head.promise_at is None else head.promise_at.isoformat(),
+                },
             ),
             TimelineEntry(
                 now, "routed", message, {"nodes": list(plan.nodes), "splits": plan.splits, "backordered": backordered}

@@ -102,13 +102,13 @@ class FulfilOrders:
             if target is ShipmentStatus.DELIVERED:
                 more["delivered_at"] = now
             shipments.advance(conn, order_id, number, target, now, **more)
-            via = f" with {carrier} ({tracking_number})" if target is ShipmentStatus.SHIPPED else ""
+            shipped = target is ShipmentStatus.SHIPPED
+            via = f" with {carrier} ({tracking_number})" if shipped else ""
+            data: dict[str, Any] = {"shipment": number, "location": shipment.location}
+            if shipped:  # what the channel's seller standards judge (valid tracking)
+                data |= {"carrier": carrier, "tracking_number": tracking_number}
             self.timeline.note(
-                conn,
-                order_id,
-                target.value,
-                f"shipment {number} from {shipment.location} {target.value}{via}",
-                {"shipment": number, "location": shipment.location},
+                conn, order_id, target.value, f"shipment {number} from {shipment.location} {target.value}{via}", data
             )
             refresh_status(conn, order_id)
 
