@@ -21,7 +21,7 @@ from keel.channels import (
     sync_orders,
     sync_pump,
 )
-from keel.fx import FxService
+from keel.fx import FxService, MissingRate
 from keel.geo import PostalCodeService
 from keel.insights import InsightsService, TowerConsumer
 from keel.inventory import (
@@ -35,12 +35,14 @@ from keel.inventory import (
     reservation_sweeper,
 )
 from keel.orders import BackorderFiller, Orders, build_orders, capture_command
+from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
 from keel.platform.errors import KeelError
 from keel.platform.events import SqlEventLog
 from keel.platform.sources import DatabaseSource, EventSource
+from keel.pricing import Market, PricingService
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Keel:
     audit: AuditService
     access: AccessService
     sync: SyncService
+    pricing: PricingService
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
@@ -127,9 +130,38 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
         ),
         sync=sync,
+        pricing=PricingService(db, events, markets=_markets(channels), conversion=_conversion(fx)),
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )
+
+
+def _markets(channels: ChannelService) -> Callable[[], list[Market]]:
+    """Pricing's view of the channels: each active one with its countries and currency."""
+
+    def markets() -> list[Market]:
+        found, _ = channels.list(active=True, limit=1_000_000)
+        return [Market(c.code, c.countries, c.currency) for c in found]
+
+    return markets
+
+
+def _conversion(fx: FxService) -> Callable[[], Callable[[str, str], Decimal | None]]:
+    """Pricing's way to bring a cost into a channel's currency: the stored rates of today, read once per
+    computation (None: no rate for that pair, so the cost is not used)."""
+
+    def snapshot() -> Callable[[str, str], Decimal | None]:
+        table, today = fx.table(), utcnow().date()
+
+        def factor(source: str, target: str) -> Decimal | None:
+            try:
+                return table.convert(Decimal(1), source, target, today)
+            except MissingRate:
+                return None
+
+        return factor
+
+    return snapshot
 
 
 def _capture(orders: Orders) -> Callable[[dict[str, Any]], tuple[int, bool]]:

@@ -1,5 +1,30 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
-from keel.pricing.model import Facts, PriceEntry, PriceList, Priced, Rule, Step, TaxRate, Taxed
+from keel.pricing.model import Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
+from keel.pricing.service import (
+    PRICE_CHANGED,
+    Market,
+    PolicyView,
+    PriceListView,
+    PriceView,
+    PricingService,
+    Recomputed,
+)
 
-__all__ = ["Facts", "PriceEntry", "PriceList", "Priced", "Rule", "Step", "TaxRate", "Taxed"]
+__all__ = [
+    "PRICE_CHANGED",
+    "Facts",
+    "Market",
+    "PolicyView",
+    "PriceEntry",
+    "PriceList",
+    "PriceListView",
+    "PriceView",
+    "Priced",
+    "PricingService",
+    "Recomputed",
+    "Rule",
+    "Step",
+    "TaxRate",
+    "Taxed",
+]

@@ -1,0 +1,111 @@
+"""The documents the pricing API and CLI take, checked whole: a price list with its prices, and SKU costs and
+tax classes. Every problem is reported at once (the row and field it is in), and nothing is written when
+there is one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from keel.platform.errors import FieldError, ValidationFailed
+from keel.pricing.model.lists import CODE_RE, SKU_RE, PriceEntry, PriceList, _amount, parse_currency, parse_entries
+
+LIST_FIELDS = {"name", "currency", "channel", "country", "customer_group", "valid_from", "valid_to", "priority"} | {
+    "prices"
+}
+TAX_CLASS_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+MAX_SKUS = 100_000
+
+
+@dataclass(frozen=True)
+class SkuCost:
+    """A SKU's unit cost (net of tax, in a currency of its own; None: unknown) and its tax class."""
+
+    sku: str
+    cost_currency: str | None
+    cost: int | None
+    tax_class: str
+
+
+def parse_list(code: str, document: object) -> tuple[PriceList, list[PriceEntry]]:
+    errors: list[FieldError] = []
+    if not CODE_RE.fullmatch(code):
+        errors.append(FieldError(None, "code", "lowercase letters, digits and _ . -, at most 64"))
+    if not isinstance(document, dict):
+        raise ValidationFailed("invalid price list", [*errors, FieldError(None, "", "a JSON object")])
+    errors += [FieldError(None, str(k)[:64], "unknown field") for k in sorted(set(document) - LIST_FIELDS)]
+    name = document.get("name", code)
+    if not isinstance(name, str) or not 1 <= len(name) <= 200 or "\x00" in name:
+        errors.append(FieldError(None, "name", "1 to 200 characters"))
+    currency = parse_currency(document.get("currency"), errors)
+    scopes: dict[str, str | None] = {}
+    for scope, pattern in (("channel", CODE_RE), ("customer_group", CODE_RE), ("country", re.compile(r"^[A-Z]{2}$"))):
+        value = document.get(scope)
+        if value is not None and (not isinstance(value, str) or not pattern.fullmatch(value)):
+            errors.append(FieldError(None, scope, "a code" if scope != "country" else "an ISO 3166 code, e.g. DE"))
+            value = None
+        scopes[scope] = value
+    window = {k: _instant(document.get(k), k, errors) for k in ("valid_from", "valid_to")}
+    if window["valid_from"] and window["valid_to"] and window["valid_from"] >= window["valid_to"]:
+        errors.append(FieldError(None, "valid_to", "must be after valid_from"))
+    priority = document.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -1000 <= priority <= 1000:
+        errors.append(FieldError(None, "priority", "a whole number from -1000 to 1000"))
+        priority = 0
+    entries, row_errors = parse_entries(document.get("prices", []), currency or "EUR") if currency else ([], [])
+    errors += row_errors
+    if errors or currency is None or not isinstance(name, str):
+        raise ValidationFailed("invalid price list", errors)
+    pl = PriceList(code, name, currency, scopes["channel"], scopes["country"], scopes["customer_group"],
+                   window["valid_from"], window["valid_to"], priority)  # fmt: skip
+    return pl, entries
+
+
+def parse_skus(document: object) -> list[SkuCost]:
+    """``[{"sku", "cost", "currency", "tax_class"}]``: cost and currency together or neither."""
+    if not isinstance(document, list) or not 1 <= len(document) <= MAX_SKUS:
+        raise ValidationFailed("invalid SKU costs", [FieldError(None, "", f"a list of 1 to {MAX_SKUS:,} SKUs")])
+    errors: list[FieldError] = []
+    out: list[SkuCost] = []
+    seen: set[str] = set()
+    for row, item in enumerate(document, start=1):
+        if not isinstance(item, dict):
+            errors.append(FieldError(row, "", "an object with sku, cost, currency and tax_class"))
+            continue
+        unknown = sorted(set(item) - {"sku", "cost", "currency", "tax_class"})
+        errors += [FieldError(row, str(k)[:64], "unknown field") for k in unknown]
+        sku, tax_class = item.get("sku"), item.get("tax_class", "standard")
+        if not isinstance(sku, str) or not SKU_RE.fullmatch(sku) or sku in seen:
+            errors.append(FieldError(row, "sku", "a SKU, once per request"))
+            continue
+        seen.add(sku)
+        if not isinstance(tax_class, str) or not TAX_CLASS_RE.fullmatch(tax_class):
+            errors.append(FieldError(row, "tax_class", "lowercase letters, digits and _, at most 32"))
+            continue
+        currency, cost = None, None
+        if item.get("cost") is not None or item.get("currency") is not None:
+            found: list[FieldError] = []
+            currency = parse_currency(item.get("currency"), found)
+            cost = _amount(item.get("cost"), currency, row, "cost", found) if currency else None
+            errors += [FieldError(row, e.field, e.reason) for e in found]
+            if currency is None or cost is None:
+                continue
+        out.append(SkuCost(sku, currency, cost, tax_class))
+    if errors:
+        raise ValidationFailed("invalid SKU costs", errors)
+    return out
+
+
+def _instant(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        errors.append(FieldError(None, name, "an ISO 8601 date-time with its offset, e.g. 2026-12-01T00:00:00Z"))
+        return None
+    return moment

@@ -1,0 +1,263 @@
+"""The pricing engine's tables and every query on them.
+
+- ``pricing_lists`` and ``pricing_entries``: price lists and their prices (minor units, per quantity tier);
+- ``pricing_skus``: per SKU its unit cost (in a currency of its own) and tax class;
+- ``pricing_tax_rates``: stored rates per (country, tax class), overriding the defaults of ``model.tax``;
+- ``pricing_policies``: the ordered rules per scope (``*`` or a channel code);
+- ``pricing_prices``: every computed (channel, country, SKU) price with the steps that produced it, and the
+  price the day started with (``day_base`` since ``day_start``: what ``max_change_per_day`` limits against).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keel.platform.bulk import chunks
+from keel.platform.db import JsonType, Timestamp, metadata, upsert_insert
+from keel.pricing.model import PriceEntry, PriceList
+from keel.pricing.model.documents import SkuCost
+
+lists_t = sa.Table(
+    "pricing_lists",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("country", sa.String(2), nullable=True),
+    sa.Column("customer_group", sa.String(64), nullable=True),
+    sa.Column("valid_from", Timestamp, nullable=True),
+    sa.Column("valid_to", Timestamp, nullable=True),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+entries_t = sa.Table(
+    "pricing_entries",
+    metadata,
+    sa.Column("list_code", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("min_quantity", sa.Integer, primary_key=True),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("compare_at", sa.BigInteger, nullable=True),
+    sa.Index(None, "sku"),
+)
+skus_t = sa.Table(
+    "pricing_skus",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("cost_currency", sa.String(3), nullable=True),
+    sa.Column("cost", sa.BigInteger, nullable=True),  # minor units of cost_currency, net of tax
+    sa.Column("tax_class", sa.String(32), nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+rates_t = sa.Table(
+    "pricing_tax_rates",
+    metadata,
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("tax_class", sa.String(32), primary_key=True),
+    sa.Column("rate", sa.String(12), nullable=False),  # a decimal fraction, as text: exact on both databases
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+policies_t = sa.Table(
+    "pricing_policies",
+    metadata,
+    sa.Column("scope", sa.String(64), primary_key=True),
+    sa.Column("rules", JsonType, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+prices_t = sa.Table(
+    "pricing_prices",
+    metadata,
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("compare_at", sa.BigInteger, nullable=True),
+    sa.Column("price_list", sa.String(64), nullable=False),
+    sa.Column("floor", sa.BigInteger, nullable=False),
+    sa.Column("steps", JsonType, nullable=False),
+    sa.Column("day_base", sa.BigInteger, nullable=False),
+    sa.Column("day_start", Timestamp, nullable=False),
+    sa.Column("changed_at", Timestamp, nullable=False),
+    sa.Index(None, "sku"),
+)
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    channel: str
+    country: str
+    sku: str
+    currency: str
+    amount: int
+    compare_at: int | None
+    price_list: str
+    floor: int
+    steps: list[dict[str, Any]]
+    day_base: int
+    day_start: datetime
+    changed_at: datetime
+
+
+# -- price lists ---------------------------------------------------------------------------------------------
+def save_list(conn: Connection, pl: PriceList, entries: Sequence[PriceEntry], now: datetime) -> None:
+    """Store the list and replace its prices with ``entries``."""
+    row = {**pl.__dict__, "updated_at": now}
+    stmt = upsert_insert(conn, lists_t).values(row)
+    changes = {k: v for k, v in row.items() if k != "code"}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=changes))
+    conn.execute(entries_t.delete().where(entries_t.c.list_code == pl.code))
+    rows = [{"list_code": pl.code, **e.__dict__} for e in entries]
+    for part in chunks(rows, 5000):
+        conn.execute(entries_t.insert(), list(part))
+
+
+def delete_list(conn: Connection, code: str) -> bool:
+    conn.execute(entries_t.delete().where(entries_t.c.list_code == code))
+    return bool(conn.execute(lists_t.delete().where(lists_t.c.code == code)).rowcount)
+
+
+def lists(conn: Connection) -> list[PriceList]:
+    rows = conn.execute(sa.select(lists_t).order_by(lists_t.c.code))
+    return [PriceList(**{k: v for k, v in r._mapping.items() if k != "updated_at"}) for r in rows]
+
+
+def list_updated(conn: Connection, code: str) -> datetime | None:
+    return conn.execute(sa.select(lists_t.c.updated_at).where(lists_t.c.code == code)).scalar_one_or_none()
+
+
+def entries(
+    conn: Connection, codes: Iterable[str], skus: Iterable[str] | None = None
+) -> dict[str, dict[str, list[PriceEntry]]]:
+    """list code -> SKU -> its entries in ascending ``min_quantity`` (of ``skus`` only, when given)."""
+    out: dict[str, dict[str, list[PriceEntry]]] = {}
+    t = entries_t
+    q = sa.select(t).where(t.c.list_code.in_(list(codes))).order_by(t.c.list_code, t.c.sku, t.c.min_quantity)
+    wanted = None if skus is None else list(skus)
+    parts = [None] if wanted is None else list(chunks(wanted, 500))
+    for part in parts:
+        stmt = q if part is None else q.where(t.c.sku.in_(list(part)))
+        for r in conn.execute(stmt):
+            out.setdefault(r.list_code, {}).setdefault(r.sku, []).append(
+                PriceEntry(r.sku, r.amount, r.compare_at, r.min_quantity)
+            )
+    return out
+
+
+def entry_page(conn: Connection, code: str, limit: int, offset: int) -> tuple[list[PriceEntry], int]:
+    t = entries_t
+    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.list_code == code)).scalar_one()
+    q = sa.select(t).where(t.c.list_code == code).order_by(t.c.sku, t.c.min_quantity).limit(limit).offset(offset)
+    return [PriceEntry(r.sku, r.amount, r.compare_at, r.min_quantity) for r in conn.execute(q)], int(total)
+
+
+def entry_counts(conn: Connection) -> dict[str, int]:
+    q = sa.select(entries_t.c.list_code, sa.func.count()).group_by(entries_t.c.list_code)
+    return {code: int(n) for code, n in conn.execute(q).tuples()}
+
+
+def skus_of_lists(conn: Connection, codes: Iterable[str]) -> set[str]:
+    q = sa.select(entries_t.c.sku).where(entries_t.c.list_code.in_(list(codes))).distinct()
+    return set(conn.execute(q).scalars())
+
+
+# -- SKUs, tax, policies --------------------------------------------------------------------------------------
+def save_skus(conn: Connection, rows: Sequence[SkuCost], now: datetime) -> None:
+    if not rows:
+        return
+    stmt = upsert_insert(conn, skus_t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["sku"],
+        set_={c: stmt.excluded[c] for c in ("cost_currency", "cost", "tax_class", "updated_at")},
+    )
+    for part in chunks([{**r.__dict__, "updated_at": now} for r in rows], 5000):
+        conn.execute(stmt, list(part))
+
+
+def skus(conn: Connection, wanted: Iterable[str] | None = None) -> dict[str, SkuCost]:
+    q = sa.select(skus_t.c.sku, skus_t.c.cost_currency, skus_t.c.cost, skus_t.c.tax_class)
+    if wanted is None:
+        return {r.sku: SkuCost(*r) for r in conn.execute(q)}
+    out: dict[str, SkuCost] = {}
+    for part in chunks(list(wanted), 500):
+        out |= {r.sku: SkuCost(*r) for r in conn.execute(q.where(skus_t.c.sku.in_(list(part))))}
+    return out
+
+
+def save_rate(conn: Connection, country: str, tax_class: str, rate: Decimal, now: datetime) -> None:
+    row = {"country": country, "tax_class": tax_class, "rate": f"{rate:f}", "updated_at": now}
+    stmt = upsert_insert(conn, rates_t).values(row)
+    changes = {"rate": row["rate"], "updated_at": now}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["country", "tax_class"], set_=changes))
+
+
+def rates(conn: Connection) -> dict[tuple[str, str], Decimal]:
+    return {(r.country, r.tax_class): Decimal(r.rate) for r in conn.execute(sa.select(rates_t))}
+
+
+def save_policy(conn: Connection, scope: str, rules: list[dict[str, Any]], now: datetime) -> None:
+    stmt = upsert_insert(conn, policies_t).values(scope=scope, rules=rules, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["scope"], set_={"rules": rules, "updated_at": now}))
+
+
+def delete_policy(conn: Connection, scope: str) -> bool:
+    return bool(conn.execute(policies_t.delete().where(policies_t.c.scope == scope)).rowcount)
+
+
+def policies(conn: Connection) -> dict[str, tuple[list[dict[str, Any]], datetime]]:
+    return {r.scope: (list(r.rules), r.updated_at) for r in conn.execute(sa.select(policies_t))}
+
+
+# -- computed prices ------------------------------------------------------------------------------------------
+def prices_of(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, PriceRow]:
+    t = prices_t
+    q = sa.select(t).where(t.c.channel == channel, t.c.country == country)
+    if skus is None:
+        return {r.sku: PriceRow(*r) for r in conn.execute(q)}
+    out: dict[str, PriceRow] = {}
+    for part in chunks(list(skus), 500):
+        out |= {r.sku: PriceRow(*r) for r in conn.execute(q.where(t.c.sku.in_(list(part))))}
+    return out
+
+
+def write_prices(conn: Connection, rows: Sequence[PriceRow]) -> None:
+    """Insert or replace computed prices."""
+    if not rows:
+        return
+    stmt = upsert_insert(conn, prices_t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["channel", "country", "sku"],
+        set_={c.name: stmt.excluded[c.name] for c in prices_t.columns if c.name not in ("channel", "country", "sku")},
+    )
+    for part in chunks([r.__dict__ for r in rows], 2000):
+        conn.execute(stmt, list(part))
+
+
+def drop_prices(conn: Connection, keys: Sequence[tuple[str, str, str]]) -> None:
+    t = prices_t
+    same = (t.c.channel == sa.bindparam("c"), t.c.country == sa.bindparam("k"), t.c.sku == sa.bindparam("s"))
+    stmt = t.delete().where(*same)
+    if keys:
+        conn.execute(stmt, [{"c": c, "k": k, "s": s} for c, k, s in keys])
+
+
+def price_page(
+    conn: Connection, channel: str | None, country: str | None, sku: str | None, limit: int, offset: int
+) -> tuple[list[PriceRow], int]:
+    t = prices_t
+    where = [c == v for c, v in ((t.c.channel, channel), (t.c.country, country), (t.c.sku, sku)) if v is not None]
+    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
+    q = sa.select(t).where(*where).order_by(t.c.channel, t.c.country, t.c.sku).limit(limit).offset(offset)
+    return [PriceRow(*r) for r in conn.execute(q)], int(total)
+
+
+def price_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(prices_t)).scalar_one())
