@@ -76,7 +76,7 @@ def to_major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-exponent(currency))
 
 
-def text(minor: int, currency: str) -> str:
+def plain(minor: int, currency: str) -> str:
     """The plain-notation amount, as documents and APIs carry it (``"19.99"``, JPY ``"1980"``)."""
     return f"{to_major(minor, currency):f}"
 

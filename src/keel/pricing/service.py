@@ -21,7 +21,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
-from keel.platform.money import text, to_minor
+from keel.platform.money import plain, to_minor
 from keel.pricing import store
 from keel.pricing.model import (
     STANDARD,
@@ -84,7 +84,7 @@ class PriceView:
 
     @property
     def amount_text(self) -> str:
-        return text(self.amount, self.currency)
+        return plain(self.amount, self.currency)
 
 
 @dataclass(frozen=True)
@@ -361,7 +361,7 @@ def _facts(
     if row is not None and row.cost is not None and row.cost_currency is not None:
         factor = convert(row.cost_currency, currency)
         if factor is not None:
-            cost = to_minor(Decimal(text(row.cost, row.cost_currency)) * factor, currency, "ceiling")
+            cost = to_minor(Decimal(plain(row.cost, row.cost_currency)) * factor, currency, "ceiling")
     maps = {}
     for rule in rules:
         if rule.kind == "map" and rule.ref is not None and (tiers := entries.get(rule.ref, {}).get(sku)):
@@ -379,8 +379,8 @@ def _announce(
         {
             "country": r.country,
             "sku": r.sku,
-            "amount": text(r.amount, c),
-            "compare_at": None if r.compare_at is None else text(r.compare_at, c),
+            "amount": plain(r.amount, c),
+            "compare_at": None if r.compare_at is None else plain(r.compare_at, c),
         }
         for r in changed
     ]
