@@ -1,15 +1,8 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
+from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
 from keel.pricing.model import Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
-from keel.pricing.service import (
-    PRICE_CHANGED,
-    Market,
-    PolicyView,
-    PriceListView,
-    PriceView,
-    PricingService,
-    Recomputed,
-)
+from keel.pricing.service import PolicyView, PriceListView, PriceView, PricingService
 
 __all__ = [
     "PRICE_CHANGED",

@@ -10,48 +10,27 @@ amounts as decimal strings; ``amount`` null: no longer priced), for the channel 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
-from keel.platform.events import EventLog, NewEvent
-from keel.platform.money import plain, to_minor
-from keel.pricing import store
+from keel.platform.events import EventLog
+from keel.platform.money import plain
+from keel.pricing import engine, store
+from keel.pricing.engine import Converter, Market, Recomputed, Wanted
 from keel.pricing.model import (
-    STANDARD,
-    Facts,
     PriceEntry,
     PriceList,
-    Rule,
     Step,
     inclusive,
     parse_rules,
-    pick,
-    price,
-    ranked,
-    rate_of,
 )
-from keel.pricing.model.documents import SkuCost, parse_list, parse_skus
-
-PRICE_CHANGED = "price.changed"
-SOURCE = "pricing"
-DAY = timedelta(days=1)
-EVENT_CHUNK = 1000  # changes per event
-
-
-@dataclass(frozen=True)
-class Market:
-    """An active channel as pricing sees it: where it sells and in which currency."""
-
-    channel: str
-    countries: tuple[str, ...]
-    currency: str
+from keel.pricing.model.documents import parse_list, parse_skus
 
 
 @dataclass(frozen=True)
@@ -85,25 +64,6 @@ class PriceView:
     @property
     def amount_text(self) -> str:
         return plain(self.amount, self.currency)
-
-
-@dataclass(frozen=True)
-class Recomputed:
-    prices: int  # (channel, country, SKU) prices computed
-    changed: int  # of which new or different (written and announced)
-    removed: int  # prices no longer given (no list prices the SKU there any more)
-    seconds: float
-
-
-@dataclass
-class _Scope:
-    channels: set[str] | None = None
-    countries: set[str] | None = None
-    skus: set[str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-Converter = Callable[[str, str], Decimal | None]  # (source, target) -> units of target per unit of source
 
 
 def no_conversion(source: str, target: str) -> Decimal | None:
@@ -250,79 +210,13 @@ class PricingService:
         skus: Iterable[str] | None = None,
     ) -> Recomputed:
         """Compute the prices of the given channels, countries and SKUs (None: all), write the changed ones
-        and announce them."""
-        started = time.perf_counter()
-        now = utcnow()
-        want = _Scope(
+        and announce them (``keel.pricing.engine``)."""
+        want = Wanted(
             None if channels is None else set(channels),
             None if countries is None else set(countries),
             None if skus is None else set(skus),
         )
-        markets = [m for m in self.markets() if want.channels is None or m.channel in want.channels]
-        convert = self.conversion()
-        with self.db.read() as conn:
-            all_lists = store.lists(conn)
-            policies = {s: parse_rules(r)[0] for s, (r, _) in store.policies(conn).items()}
-            codes = {pl.code for pl in all_lists}
-            entries = store.entries(conn, codes, want.skus)
-            sku_rows = store.skus(conn, want.skus)
-            rates = store.rates(conn)
-        computed = written = removed = 0
-        results: dict[tuple[str, str, str], int] = {}
-        # channels whose rules refer to another channel's price go after it (one level: a parity chain is
-        # read from the prices stored)
-        markets.sort(key=lambda m: any(r.kind == "parity" for r in policies.get(m.channel, policies.get("*", []))))
-        for market in markets:
-            rules = policies.get(market.channel, policies.get("*", []))
-            changed: list[store.PriceRow] = []
-            dropped: list[tuple[str, str, str]] = []
-            for country in market.countries:
-                if want.countries is not None and country not in want.countries:
-                    continue
-                ordered = ranked(all_lists, market.channel, country, market.currency, None, now)
-                priced = set().union(*(entries.get(pl.code, {}) for pl in ordered)) if ordered else set()
-                with self.db.read() as conn:
-                    existing = store.prices_of(conn, market.channel, country, want.skus)
-                    references = _references(conn, rules, country, want.skus, results)
-                for sku in sorted(priced):
-                    base = pick(ordered, entries, sku)
-                    if base is None:
-                        continue
-                    computed += 1
-                    facts = _facts(sku, market.currency, country, rules, sku_rows, rates, entries, references, convert)
-                    old = existing.get(sku)
-                    previous = None if old is None else (old.amount if now - old.day_start >= DAY else old.day_base)
-                    if previous is not None:
-                        facts = replace(facts, previous=previous)
-                    result = price((base[0].code, base[1]), rules, facts, market.currency)
-                    results[(market.channel, country, sku)] = result.amount
-                    steps = [s.__dict__ for s in result.steps]
-                    now_is = (result.amount, result.compare_at, steps)
-                    if old is not None and (old.amount, old.compare_at, old.steps) == now_is:
-                        continue
-                    # the day the change limit counts from: a new price starts one; a day after it started, the
-                    # price it ended with starts the next
-                    if old is None:
-                        day_base, day_start = result.amount, now
-                    elif now - old.day_start >= DAY:
-                        day_base, day_start = old.amount, now
-                    else:
-                        day_base, day_start = old.day_base, old.day_start
-                    changed.append(
-                        store.PriceRow(
-                            market.channel, country, sku, market.currency, result.amount, result.compare_at,
-                            result.price_list, result.floor, steps, day_base, day_start, now,
-                        )
-                    )  # fmt: skip
-                dropped += [(market.channel, country, s) for s in existing if s not in priced]
-            if changed or dropped:
-                with self.db.write() as conn:
-                    store.write_prices(conn, changed)
-                    store.drop_prices(conn, dropped)
-                    self.events.append(conn, _announce(market, changed, dropped))
-            written += len(changed)
-            removed += len(dropped)
-        return Recomputed(computed, written, removed, round(time.perf_counter() - started, 3))
+        return engine.recompute(self.db, self.events, self.markets(), self.conversion(), want)
 
 
 def _channels_of(new: PriceList, old: PriceList | None) -> set[str] | None:
@@ -330,65 +224,6 @@ def _channels_of(new: PriceList, old: PriceList | None) -> set[str] | None:
     if new.channel is None or (old is not None and old.channel is None):
         return None
     return {new.channel} | ({old.channel} if old is not None and old.channel else set())
-
-
-def _references(
-    conn: Any, rules: Sequence[Rule], country: str, skus: set[str] | None, results: Mapping[tuple[str, str, str], int]
-) -> dict[str, dict[str, int]]:
-    """parity channel -> SKU -> its price in ``country``: computed in this run, else stored."""
-    out: dict[str, dict[str, int]] = {}
-    for rule in rules:
-        if rule.kind == "parity" and rule.ref is not None and rule.ref not in out:
-            stored = {s: r.amount for s, r in store.prices_of(conn, rule.ref, country, skus).items()}
-            fresh = {s: a for (c, k, s), a in results.items() if c == rule.ref and k == country}
-            out[rule.ref] = stored | fresh
-    return out
-
-
-def _facts(
-    sku: str,
-    currency: str,
-    country: str,
-    rules: Sequence[Rule],
-    sku_rows: Mapping[str, SkuCost],
-    rates: Mapping[tuple[str, str], Decimal],
-    entries: Mapping[str, Mapping[str, Sequence[PriceEntry]]],
-    references: Mapping[str, Mapping[str, int]],
-    convert: Converter,
-) -> Facts:
-    row = sku_rows.get(sku)
-    cost = None
-    if row is not None and row.cost is not None and row.cost_currency is not None:
-        factor = convert(row.cost_currency, currency)
-        if factor is not None:
-            cost = to_minor(Decimal(plain(row.cost, row.cost_currency)) * factor, currency, "ceiling")
-    maps = {}
-    for rule in rules:
-        if rule.kind == "map" and rule.ref is not None and (tiers := entries.get(rule.ref, {}).get(sku)):
-            maps[rule.ref] = tiers[0].amount
-    refs = {ch: prices[sku] for ch, prices in references.items() if sku in prices}
-    rate = rate_of(country, row.tax_class if row is not None else STANDARD, rates)
-    return Facts(cost, rate, inclusive(country), maps, refs)
-
-
-def _announce(
-    market: Market, changed: Sequence[store.PriceRow], dropped: Sequence[tuple[str, str, str]]
-) -> list[NewEvent]:
-    c = market.currency
-    changes: list[dict[str, Any]] = [
-        {
-            "country": r.country,
-            "sku": r.sku,
-            "amount": plain(r.amount, c),
-            "compare_at": None if r.compare_at is None else plain(r.compare_at, c),
-        }
-        for r in changed
-    ]
-    changes += [{"country": k, "sku": s, "amount": None, "compare_at": None} for _, k, s in dropped]
-    return [
-        NewEvent(PRICE_CHANGED, market.channel, {"currency": c, "changes": changes[i : i + EVENT_CHUNK]}, SOURCE)
-        for i in range(0, len(changes), EVENT_CHUNK)
-    ]
 
 
 def _view(r: store.PriceRow) -> PriceView:
