@@ -13,6 +13,7 @@ from keel.audit import AuditService
 from keel.catalog import LISTING_CHANGED, CatalogService
 from keel.channels import (
     ChannelService,
+    FeedTypes,
     OrderUpdate,
     SyncService,
     sync_drift,
@@ -42,7 +43,7 @@ from keel.platform.db import Database
 from keel.platform.errors import KeelError
 from keel.platform.events import SqlEventLog
 from keel.platform.sources import DatabaseSource, EventSource
-from keel.pricing import Market, PricingService
+from keel.pricing import PRICE_CHANGED, Market, PricingService
 
 
 @dataclass
@@ -284,7 +285,13 @@ def _consumers(
     )
     registry.add(TowerConsumer(insights.projector))
     registry.add(
-        sync_feeder(sync, db, events, source, AVAILABILITY_CHANGED, LISTING_CHANGED, ORDER_UPDATES, ORDER_FACTS)
+        sync_feeder(
+            sync,
+            db,
+            events,
+            source,
+            FeedTypes(AVAILABILITY_CHANGED, LISTING_CHANGED, PRICE_CHANGED, ORDER_UPDATES, ORDER_FACTS),
+        )
     )
     registry.add_job(sync_pump(sync, settings.sync_interval_s))
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))

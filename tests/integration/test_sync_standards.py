@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from keel.bootstrap import ORDER_FACTS, ORDER_UPDATES, Keel
 from keel.catalog import LISTING_CHANGED
-from keel.channels import FEEDER
+from keel.channels import FEEDER, FeedTypes
 from keel.channels.sync import facts_store
 from keel.channels.sync.health import Health
 from keel.channels.sync.standards import HANDLING, Facts, Placed
@@ -99,7 +99,7 @@ def test_the_feeder_keeps_the_facts_of_configured_channels_orders(keel: Keel, wo
     before = snapshot(keel)
     with keel.db.write() as conn:
         batch = keel.events.read(conn, start, set(ORDER_FACTS), limit=1000)
-        keel.sync.feed(conn, batch, AVAILABILITY_CHANGED, LISTING_CHANGED, ORDER_UPDATES, ORDER_FACTS)
+        keel.sync.feed(conn, batch, FeedTypes(AVAILABILITY_CHANGED, LISTING_CHANGED, None, ORDER_UPDATES, ORDER_FACTS))
     assert snapshot(keel) == before
 
 

@@ -18,6 +18,7 @@ from keel.channels.sync.consumers import (
     sync_pump,
 )
 from keel.channels.sync.consumers import ORDERS as SYNC_ORDERS
+from keel.channels.sync.feeder import FeedTypes
 from keel.channels.sync.health import Health
 from keel.channels.sync.model import (
     Capabilities,
@@ -50,6 +51,7 @@ __all__ = [
     "ChannelSync",
     "Connector",
     "CreateChannel",
+    "FeedTypes",
     "Health",
     "LocationDirectory",
     "OrderPage",

@@ -144,6 +144,9 @@ class SyncItemPublic(BaseModel):
     last_error: str | None
     changed_at: datetime
     pushed_at: datetime | None
+    price: str | None = Field(
+        None, description="the pricing engine's price, a decimal string in the channel's currency"
+    )
 
 
 class SyncItemPage(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from keel.channels.sync.feeder import FeedTypes
 from keel.channels.sync.service import SyncService
 from keel.platform.consumers import HandlerConsumer, PeriodicJob
 from keel.platform.db import Database
@@ -18,25 +19,16 @@ FULFILLED = "channel-sync-fulfilled"
 
 
 def sync_feeder(
-    sync: SyncService,
-    db: Database,
-    events: EventLog,
-    source: EventSource,
-    availability: str,
-    listing: str,
-    orders: frozenset[str] = frozenset(),
-    order_facts: frozenset[str] = frozenset(),
+    sync: SyncService, db: Database, events: EventLog, source: EventSource, types: FeedTypes
 ) -> HandlerConsumer:
-    """Consumes ``availability`` (quantities) and ``listing`` (content) events into the desired state,
-    ``orders`` (shipped, cancelled, refunded) into the order updates owed, and ``order_facts`` (captured,
-    shipped, delivered, cancelled, refunded) into the facts the seller standards count; the event types are
-    named by the composition root (this context imports no other)."""
+    """Consumes ``types``' events into the desired state (quantities, content, prices), the order updates
+    owed and the facts the seller standards count (``keel.channels.sync.feeder``); the event types are named
+    by the composition root (this context imports no other)."""
 
     def handle(conn: Connection, batch: list[Event]) -> None:
-        sync.feed(conn, batch, availability, listing, orders, order_facts)
+        sync.feed(conn, batch, types)
 
-    types = frozenset({availability, listing, *orders, *order_facts})
-    return HandlerConsumer(FEEDER, types, handle, db, events, source)
+    return HandlerConsumer(FEEDER, types.every, handle, db, events, source)
 
 
 def sync_pump(sync: SyncService, interval_s: float) -> PeriodicJob:

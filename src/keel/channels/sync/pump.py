@@ -201,7 +201,7 @@ class Pump:
             if not due:
                 return
             updates = [
-                Update(r.sku, r.country, r.quantity, r.content, r.version, previous=r.pushed_quantity) for r in due
+                Update(r.sku, r.country, r.quantity, r.content, r.version, r.price, r.pushed_quantity) for r in due
             ]
             answer = connector.push(row.channel, updates, batch_key(row.channel, updates))
             # counted when the answer (or the failure) is back: the latest moment the channel can have counted

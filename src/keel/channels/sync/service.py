@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import drift_store, facts_store, store, updates_store
+from keel.channels.sync import drift_store, facts_store, feeder, store, updates_store
 from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
+from keel.channels.sync.feeder import FeedTypes, OrderUpdateOf
 from keel.channels.sync.health import (
     Health,
     Request,
@@ -31,7 +32,6 @@ from keel.channels.sync.health import (
     thresholds_of,
 )
 from keel.channels.sync.model import (
-    KIND_CAPABILITIES,
     Capabilities,
     Connector,
     OrderUpdate,
@@ -42,7 +42,7 @@ from keel.channels.sync.model import (
 )
 from keel.channels.sync.orders import Book, Capture, OrderIntake, no_book, no_capture
 from keel.channels.sync.pump import PassResult, Pump, default_connector, stored_config
-from keel.channels.sync.standards import METRICS, SLICES, bounds, facts_of
+from keel.channels.sync.standards import METRICS, SLICES, bounds
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -50,7 +50,7 @@ from keel.platform.events import Event
 from keel.platform.scope import Scope
 
 # (event kind, event data, event seq) -> (channel, the update it owes) of an order event, or None
-OrderUpdateOf = Callable[[str, dict[str, Any], int], "tuple[str, OrderUpdate] | None"]
+
 Listed = Callable[[Connection, str], list[tuple[str, str, int]]]  # channel -> (country, sku, quantity)
 HEALTH_WINDOW = timedelta(minutes=15)
 DAY = timedelta(hours=24)
@@ -103,6 +103,7 @@ class SyncItem:
     last_error: str | None
     changed_at: datetime
     pushed_at: datetime | None
+    price: str | None = None  # the pricing engine's price (None: not priced)
 
 
 def no_update(kind: str, data: dict[str, Any], seq: int) -> tuple[str, OrderUpdate] | None:
@@ -333,48 +334,10 @@ class SyncService:
         return thresholds_of(doc)
 
     # -- the feeder -----------------------------------------------------------------------------------------
-    def feed(
-        self,
-        conn: Connection,
-        batch: list[Event],
-        availability: str,
-        listing: str,
-        orders: frozenset[str] = frozenset(),
-        order_facts: frozenset[str] = frozenset(),
-    ) -> None:
-        """Turn a batch of events into new versions of the configured channels' rows (a burst on one row
-        becomes one new version with the latest value), order events (``orders``: shipped, cancelled,
-        refunded) into updates owed to the channels whose connector takes them, and ``order_facts`` events
-        (captured, shipped, delivered, cancelled, refunded) into the facts of the configured channels' orders,
-        timed by when each event was recorded."""
-        rows = store.channel_rows(conn)
-        configured = {r.channel for r in rows}
-        if not configured:
-            return
-        takes_updates = {r.channel for r in rows if KIND_CAPABILITIES.get(r.connector, Capabilities()).shipments}
-        quantities: dict[tuple[str, str, str], tuple[int, datetime]] = {}
-        contents: dict[tuple[str, str], str] = {}
-        updates: list[tuple[str, OrderUpdate]] = []
-        happened: list[tuple[str, dict[str, Any], datetime]] = []
-        for e in batch:
-            if e.type in order_facts:
-                happened.append((e.type.split(".", 1)[1], e.data, e.recorded_at))
-            if e.type == availability and e.subject in configured:
-                for c in e.data["changes"]:
-                    quantities[(e.subject, c["country"], c["sku"])] = (int(c["quantity"]), e.recorded_at)
-            elif e.type == listing:
-                for item in e.data["listings"]:
-                    for ch in item["channels"]:
-                        if ch in configured:
-                            contents[(ch, item["sku"])] = f"{item['state']}:{e.data['revision']}"
-            elif e.type in orders and takes_updates:
-                found = self.order_update(e.type.split(".", 1)[1], e.data, e.seq)
-                if found is not None and found[0] in takes_updates:
-                    updates.append(found)
-        store.desire(conn, [(ch, c, s, q, at) for (ch, c, s), (q, at) in quantities.items()])
-        store.set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], utcnow())
-        updates_store.queue(conn, updates, utcnow())
-        facts_store.apply(conn, facts_of(happened, frozenset(configured)))
+    def feed(self, conn: Connection, batch: list[Event], types: FeedTypes) -> None:
+        """Turn a batch of events into the configured channels' desired state, order updates and order facts
+        (``keel.channels.sync.feeder``)."""
+        feeder.feed(conn, batch, types, self.order_update)
 
     # -- the pump -------------------------------------------------------------------------------------------
     def run_pass(self, wait: bool = True) -> PassResult:

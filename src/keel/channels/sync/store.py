@@ -55,6 +55,7 @@ sync_items = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("changed_at", Timestamp, nullable=False),  # when the newest version's change was committed
     sa.Column("pushed_at", Timestamp, nullable=True),
+    sa.Column("price", sa.String(30), nullable=True),  # the pricing engine's price, as a decimal string
     sa.Index(None, "channel", "state", "due_at"),
 )
 sync_workers = sa.Table(
@@ -111,6 +112,7 @@ class ItemRow:
     last_error: str | None
     changed_at: datetime
     pushed_at: datetime | None
+    price: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,22 +266,6 @@ def desire(conn: Connection, rows: Sequence[tuple[str, str, str, int, datetime]]
     ]
     conn.execute(stmt, params)
     return len(params)
-
-
-def set_content(conn: Connection, rows: Sequence[tuple[str, str, str]], changed_at: datetime) -> None:
-    """Set the content value of every country's row of (channel, sku) that has a different one."""
-    t = sync_items
-    stmt = (
-        t.update()
-        .where(
-            t.c.channel == sa.bindparam("b_channel"),
-            t.c.sku == sa.bindparam("b_sku"),
-            sa.or_(t.c.content.is_(None), t.c.content != sa.bindparam("b_content")),
-        )
-        .values(content=sa.bindparam("b_content"), version=t.c.version + 1, state=PENDING, changed_at=changed_at)
-    )
-    if rows:
-        conn.execute(stmt, [{"b_channel": c, "b_sku": s, "b_content": v} for c, s, v in rows])
 
 
 def due(conn: Connection, channel: str, now: datetime, limit: int) -> list[ItemRow]:
