@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import facts_store, store, updates_store
+from keel.channels.sync import facts_store, listing_store, store, updates_store
 from keel.channels.sync.model import KIND_CAPABILITIES, Capabilities, OrderUpdate
 from keel.channels.sync.standards import facts_of
 from keel.platform.clock import utcnow
@@ -78,42 +77,7 @@ def feed(conn: Connection, batch: list[Event], types: FeedTypes, order_update: O
                 updates.append(found)
     now = utcnow()
     store.desire(conn, [(ch, c, s, q, at) for (ch, c, s), (q, at) in quantities.items()])
-    set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], now)
-    set_price(conn, [(ch, c, s, p) for (ch, c, s), p in prices.items()], now)
+    listing_store.set_content(conn, [(ch, s, v) for (ch, s), v in contents.items()], now)
+    listing_store.set_price(conn, [(ch, c, s, p) for (ch, c, s), p in prices.items()], now)
     updates_store.queue(conn, updates, now)
     facts_store.apply(conn, facts_of(happened, frozenset(configured)))
-
-
-def set_content(conn: Connection, rows: list[tuple[str, str, str]], changed_at: datetime) -> None:
-    """Set the content value of every country's row of (channel, sku) that has a different one."""
-    t = store.sync_items
-    stmt = (
-        t.update()
-        .where(
-            t.c.channel == sa.bindparam("b_channel"),
-            t.c.sku == sa.bindparam("b_sku"),
-            sa.or_(t.c.content.is_(None), t.c.content != sa.bindparam("b_content")),
-        )
-        .values(content=sa.bindparam("b_content"), version=t.c.version + 1, state=store.PENDING, changed_at=changed_at)
-    )
-    if rows:
-        conn.execute(stmt, [{"b_channel": c, "b_sku": s, "b_content": v} for c, s, v in rows])
-
-
-def set_price(conn: Connection, rows: list[tuple[str, str, str, str | None]], changed_at: datetime) -> None:
-    """Set the price of (channel, country, sku) rows that hold a different one (None: no longer priced)."""
-    t = store.sync_items
-    # "" is never a price: comparing through it treats a missing price like any other value, on both databases
-    differs = sa.func.coalesce(t.c.price, "") != sa.func.coalesce(sa.bindparam("b_price", type_=sa.String()), "")
-    stmt = (
-        t.update()
-        .where(
-            t.c.channel == sa.bindparam("b_channel"),
-            t.c.country == sa.bindparam("b_country"),
-            t.c.sku == sa.bindparam("b_sku"),
-            differs,
-        )
-        .values(price=sa.bindparam("b_price"), version=t.c.version + 1, state=store.PENDING, changed_at=changed_at)
-    )
-    if rows:
-        conn.execute(stmt, [{"b_channel": ch, "b_country": c, "b_sku": s, "b_price": p} for ch, c, s, p in rows])
