@@ -133,7 +133,7 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
-    from keel.sim.load import has_catalog, is_empty, load_catalog, load_world
+    from keel.sim.load import has_catalog, has_prices, is_empty, load_catalog, load_pricing, load_world
     from keel.sim.scenario import Scenario, ScenarioError, load_scenario
     from keel.sim.world import Scale, generate
 
@@ -164,6 +164,9 @@ def demo(
         if not has_catalog(keel):  # loaded before the twin brought its catalogue
             with console.status("loading the twin's catalogue"):
                 load_catalog(keel, world)
+        if not has_prices(keel):  # loaded before the twin brought its prices
+            with console.status("loading the twin's prices"):
+                load_pricing(keel, world)
     port = port or keel.settings.port
     _demo_admin(keel, f"http://{keel.settings.host}:{port}")
     if serve_after and stream:

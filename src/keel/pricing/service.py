@@ -28,6 +28,7 @@ from keel.pricing.model import (
     PriceList,
     Step,
     inclusive,
+    parse_entries,
     parse_rules,
 )
 from keel.pricing.model.documents import parse_list, parse_skus
@@ -94,6 +95,17 @@ class PricingService:
         done = self.recompute(channels=_channels_of(parsed, old), skus=affected)
         return self.get_list(code), done
 
+    def set_list_prices(self, code: str, prices: object) -> Recomputed:
+        """Set some prices of list ``code`` (the ``prices`` of a list document: each (SKU, tier) given is
+        replaced, the others kept); recompute those SKUs where the list applies."""
+        pl = self.get_list(code).price_list
+        entries, errors = parse_entries(prices, pl.currency)
+        if errors or not entries:
+            raise ValidationFailed("invalid prices", errors or [FieldError(None, "prices", "at least one price")])
+        with self.db.write() as conn:
+            store.upsert_entries(conn, code, entries)
+        return self.recompute(channels=_channels_of(pl, None), skus={e.sku for e in entries})
+
     def delete_list(self, code: str) -> Recomputed:
         with self.db.read() as conn:
             old = next((pl for pl in store.lists(conn) if pl.code == code), None)
@@ -116,6 +128,11 @@ class PricingService:
         if found is None:
             raise NotFound(f"price list {code!r} does not exist")
         return found
+
+    def list_entries(self, code: str, skus: Iterable[str]) -> dict[str, list[PriceEntry]]:
+        """The prices of ``skus`` in list ``code``: SKU -> its tiers, ascending."""
+        with self.db.read() as conn:
+            return store.entries(conn, [code], skus).get(code, {})
 
     def list_prices(self, code: str, limit: int = 100, offset: int = 0) -> tuple[list[PriceEntry], int]:
         self.get_list(code)

@@ -120,6 +120,17 @@ def save_list(conn: Connection, pl: PriceList, entries: Sequence[PriceEntry], no
         conn.execute(entries_t.insert(), list(part))
 
 
+def upsert_entries(conn: Connection, code: str, entries: Sequence[PriceEntry]) -> None:
+    """Insert or replace these prices of list ``code``, keeping its others."""
+    stmt = upsert_insert(conn, entries_t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["list_code", "sku", "min_quantity"],
+        set_={"amount": stmt.excluded.amount, "compare_at": stmt.excluded.compare_at},
+    )
+    for part in chunks([{"list_code": code, **e.__dict__} for e in entries], 5000):
+        conn.execute(stmt, list(part))
+
+
 def delete_list(conn: Connection, code: str) -> bool:
     conn.execute(entries_t.delete().where(entries_t.c.list_code == code))
     return bool(conn.execute(lists_t.delete().where(lists_t.c.code == code)).rowcount)

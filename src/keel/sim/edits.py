@@ -4,7 +4,8 @@
 An edit is one of (``EDIT_MIX``): **fix** a product with a gap (every missing value filled in, the
 manufacturer's GTIN for an in-store one, an image: its listings turn ready); open a **gap** (the description
 removed in one locale: the listings of the channels showing that locale turn blocked); a new **title** in one
-locale; a new **price** (5-20 % up or down). Each is counted in the step's counts (``EDIT_KINDS``).
+locale; a new **price** (5-20 % up or down, in the catalogue and in every currency's price list of the pricing
+engine, ``keel.sim.pricing``). Each is counted in the step's counts (``EDIT_KINDS``).
 
 The edits draw from their own ``random.Random``, never the stream's, so adding them left the rest of the
 twin's traffic as it was; the same seed and steps give the same edits. The rate is ``EDITS_PER_SKU_HOUR``.
@@ -22,6 +23,7 @@ from keel.bootstrap import Keel
 from keel.platform.errors import NotFound, ValidationFailed
 from keel.sim import content
 from keel.sim.catalog import Product
+from keel.sim.pricing import reprice_sku
 from keel.sim.words import LOCALES
 from keel.sim.world import World
 
@@ -89,6 +91,8 @@ class ContentEdits:
                     _retitle(doc, locale, tag)
                 else:
                     _reprice(doc, factor)
+                    # the pricing engine's lists follow the catalogue's price (keel.sim.pricing)
+                    counts["price_changed"] += reprice_sku(self.keel, self._twin[number - 1].sku, factor)
                 saved = self.keel.catalog.put_product(doc, source="sim")
             except (NotFound, ValidationFailed):  # someone removed it, or changed its family meanwhile
                 counts["content_refused"] += 1

@@ -9,13 +9,15 @@ Scandinavian and Czech prices in whole units ending in 9, x.99 in pounds, dollar
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from keel.bootstrap import Keel
 from keel.fx import ImportReport, RateTable, parse_ecb_csv
 
 # Units per 1 EUR on the first business day of each month, newest first (as eurofxref-hist.csv is).
+# the twin's first simulated day: its local prices are converted at that day's rates
+START = datetime(2026, 3, 2, tzinfo=UTC)
 TWIN_RATES = """\
 Date,USD,JPY,GBP,CHF,PLN,SEK,DKK,NOK,CZK,CAD,AUD,
 2027-12-01,1.0573,162.17,0.8662,0.9705,4.3402,11.1743,7.4536,11.3700,25.088,1.5153,1.7026,

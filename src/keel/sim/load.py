@@ -10,8 +10,10 @@ from keel.channels import CreateChannel
 from keel.inventory import CreateLocation
 from keel.sim import content
 from keel.sim.fx import load_rates
+from keel.sim.pricing import load_pricing
 from keel.sim.world import World
 
+__all__ = ["has_catalog", "has_prices", "is_empty", "load_catalog", "load_pricing", "load_world"]
 Progress = Callable[[str, int, int], None]
 # Products per catalog transaction: large enough to amortise a batch, small enough that the demo's pages and
 # the progress bar are not held up by one long write.
@@ -21,7 +23,8 @@ CATALOG_BATCH = 500
 def load_world(keel: Keel, world: World, progress: Progress | None = None, *, catalog: bool = True) -> None:
     """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
     channel availability and the control tower's projections; then, with ``catalog``, the twin's catalogue
-    (``load_catalog``). The benches that measure stock and orders leave the catalog out."""
+    (``load_catalog``) and prices (``keel.sim.pricing``). The benches that measure stock and orders leave
+    both out."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -54,6 +57,7 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None, *, ca
     report("control tower", 1, 1)
     if catalog:
         load_catalog(keel, world, report)
+        load_pricing(keel, world, report)
 
 
 def load_catalog(keel: Keel, world: World, progress: Progress | None = None) -> None:
@@ -82,6 +86,12 @@ def has_catalog(keel: Keel) -> bool:
     """Whether the catalog holds any product (a demo database loaded before the twin brought its catalogue
     holds none)."""
     return keel.catalog.products(limit=1)[1] > 0
+
+
+def has_prices(keel: Keel) -> bool:
+    """Whether the pricing engine holds any price list (a demo database loaded before the twin brought its
+    prices holds none)."""
+    return bool(keel.pricing.lists())
 
 
 def is_empty(keel: Keel) -> bool:

@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from keel.bootstrap import Keel
@@ -38,7 +38,7 @@ from keel.platform.clock import utcnow
 from keel.sim.catalog import generate_catalog
 from keel.sim.demand import HOUR, DemandCalendar
 from keel.sim.edits import EDIT_KINDS, ContentEdits
-from keel.sim.fx import load_rates, twin_rate_table
+from keel.sim.fx import START, load_rates, twin_rate_table
 from keel.sim.geography import WEIGHT
 from keel.sim.lifecycle import STEP_KINDS, OrderLives, _Step
 from keel.sim.online import Offer, OnlineOrders
@@ -100,7 +100,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         capture_every: int = 1,
         capture_share: float = 0.5,
         prefix: str | None = None,
-        start: datetime = datetime(2026, 3, 2, tzinfo=UTC),
+        start: datetime = START,
         anchor: datetime | None = None,
         pace: float = 1.0,
         keep_hours: float | None = 48.0,
