@@ -205,6 +205,7 @@ COMMANDS: dict[str, str] = {
     "bench relay": PLATFORM_OPERATE,
     "bench catalog": PLATFORM_OPERATE,
     "bench sync": PLATFORM_OPERATE,
+    "bench pricing": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

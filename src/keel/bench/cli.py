@@ -96,6 +96,22 @@ def bench_catalog(
     )
 
 
+@app.command("pricing")
+def bench_pricing(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: Annotated[int, typer.Option(min=100, max=1_000_000, help="SKUs priced")] = 10_000,
+    channels: Annotated[int, typer.Option(min=1, max=500, help="channels, 1-3 countries each")] = 50,
+    changes: Annotated[int, typer.Option(min=1, max=1000, help="brand price changes timed to their events")] = 20,
+    seed: Annotated[int, typer.Option(help="random seed")] = 42,
+) -> None:
+    """Pricing: every price computed and recomputed after a policy change beside a plain executemany of as many
+    rows, and a brand's price change propagated to its price.changed events."""
+    from keel.bench.pricing import run
+
+    run(database_url, json_out=json_out, skus=skus, channels=channels, changes=changes, seed=seed)
+
+
 @app.command("sync")
 def bench_sync(
     database_url: DbOpt = None,

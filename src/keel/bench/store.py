@@ -142,3 +142,32 @@ def raw_insert_products(db: Database, rows: Sequence[tuple[str, str, int, str, i
         return per_s
     finally:
         raw.close()
+
+
+def raw_insert_prices(db: Database, rows: int) -> float:
+    """Plain executemany of ``rows`` price rows (channel, country, SKU, currency, amount, price list, steps JSON,
+    changed_at) into a bare table, one transaction: the baseline ``keel bench pricing`` sets beside its
+    computation. Returns rows per second; the table is dropped afterwards."""
+    raw = db.engine.raw_connection()
+    p = "?" if db.is_sqlite else "%s"
+    steps = '[{"rule": "price_list", "before": 1999, "after": 1999, "note": "base price from list base-eur"}]'
+    data = [(f"ch{i % 50:03d}", "DE", f"SKU-{i:07d}", "EUR", 1999, "base-eur", steps, 0) for i in range(rows)]
+    try:
+        cur = raw.cursor()
+        cur.execute(
+            "CREATE TABLE bench_raw_prices (channel VARCHAR(64), country VARCHAR(2), sku VARCHAR(64), "
+            "currency VARCHAR(3), amount BIGINT, price_list VARCHAR(64), steps TEXT, changed_at BIGINT, "
+            "PRIMARY KEY (channel, country, sku))"
+        )
+        raw.commit()
+        start = time.perf_counter()
+        if db.is_sqlite:
+            cur.execute("BEGIN IMMEDIATE")
+        cur.executemany(f"INSERT INTO bench_raw_prices VALUES ({', '.join([p] * 8)})", data)
+        raw.commit()
+        per_s = rows / max(time.perf_counter() - start, 1e-9)
+        cur.execute("DROP TABLE bench_raw_prices")
+        raw.commit()
+        return per_s
+    finally:
+        raw.close()

@@ -48,6 +48,7 @@ class Wanted:
     channels: set[str] | None = None
     countries: set[str] | None = None
     skus: set[str] | None = None
+    currencies: set[str] | None = None  # a price list prices only the channels of its currency
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,12 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
     announce them, one transaction per channel."""
     started = time.perf_counter()
     now = utcnow()
-    markets = [m for m in markets if want.channels is None or m.channel in want.channels]
+    markets = [
+        m
+        for m in markets
+        if (want.channels is None or m.channel in want.channels)
+        and (want.currencies is None or m.currency in want.currencies)
+    ]
     with db.read() as conn:
         all_lists = store.lists(conn)
         policies = {s: parse_rules(r)[0] for s, (r, _) in store.policies(conn).items()}

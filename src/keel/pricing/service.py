@@ -92,7 +92,8 @@ class PricingService:
         with self.db.write() as conn:
             store.save_list(conn, parsed, entries, utcnow())
         affected = before | {e.sku for e in entries}
-        done = self.recompute(channels=_channels_of(parsed, old), skus=affected)
+        currencies = {parsed.currency} | ({old.currency} if old is not None else set())
+        done = self.recompute(channels=_channels_of(parsed, old), skus=affected, currencies=currencies)
         return self.get_list(code), done
 
     def set_list_prices(self, code: str, prices: object) -> Recomputed:
@@ -104,7 +105,7 @@ class PricingService:
             raise ValidationFailed("invalid prices", errors or [FieldError(None, "prices", "at least one price")])
         with self.db.write() as conn:
             store.upsert_entries(conn, code, entries)
-        return self.recompute(channels=_channels_of(pl, None), skus={e.sku for e in entries})
+        return self.recompute(channels=_channels_of(pl, None), skus={e.sku for e in entries}, currencies={pl.currency})
 
     def delete_list(self, code: str) -> Recomputed:
         with self.db.read() as conn:
@@ -114,7 +115,7 @@ class PricingService:
             raise NotFound(f"price list {code!r} does not exist")
         with self.db.write() as conn:
             store.delete_list(conn, code)
-        return self.recompute(channels=_channels_of(old, None), skus=skus)
+        return self.recompute(channels=_channels_of(old, None), skus=skus, currencies={old.currency})
 
     def lists(self) -> list[PriceListView]:
         with self.db.read() as conn:
@@ -225,13 +226,15 @@ class PricingService:
         channels: Iterable[str] | None = None,
         countries: Iterable[str] | None = None,
         skus: Iterable[str] | None = None,
+        currencies: Iterable[str] | None = None,
     ) -> Recomputed:
-        """Compute the prices of the given channels, countries and SKUs (None: all), write the changed ones
-        and announce them (``keel.pricing.engine``)."""
+        """Compute the prices of the given channels, countries, SKUs and currencies (None: all), write the
+        changed ones and announce them (``keel.pricing.engine``)."""
         want = Wanted(
             None if channels is None else set(channels),
             None if countries is None else set(countries),
             None if skus is None else set(skus),
+            None if currencies is None else set(currencies),
         )
         return engine.recompute(self.db, self.events, self.markets(), self.conversion(), want)
 
