@@ -10,11 +10,13 @@ for it (its explanation shows no margin step).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from keel.platform.clock import utcnow
@@ -64,6 +66,7 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
     announce them, one transaction per channel."""
     started = time.perf_counter()
     now = utcnow()
+    convert = lru_cache(maxsize=None)(convert)  # one factor per currency pair and computation
     markets = [
         m
         for m in markets
@@ -92,23 +95,27 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
             ordered = ranked(all_lists, market.channel, country, market.currency, None, now)
             priced = set().union(*(entries.get(pl.code, {}) for pl in ordered)) if ordered else set()
             with db.read() as conn:
-                existing = store.prices_of(conn, market.channel, country, want.skus)
+                existing = store.held(conn, market.channel, country, want.skus)
                 references = _references(conn, rules, country, want.skus, results)
             for sku in sorted(priced):
                 base = pick(ordered, entries, sku)
                 if base is None:
                     continue
                 computed += 1
-                facts = _facts(sku, market.currency, country, rules, sku_rows, rates, entries, references, convert)
                 old = existing.get(sku)
                 previous = None if old is None else (old.amount if now - old.day_start >= DAY else old.day_base)
-                if previous is not None:
-                    facts = replace(facts, previous=previous)
+                facts = _facts(
+                    sku, market.currency, country, rules, sku_rows, rates, entries, references, convert, previous
+                )
                 result = price((base[0].code, base[1]), rules, facts, market.currency)
                 results[(market.channel, country, sku)] = result.amount
                 steps = [s.__dict__ for s in result.steps]
-                now_is = (result.amount, result.compare_at, steps)
-                if old is not None and (old.amount, old.compare_at, old.steps) == now_is:
+                digest = _digest(steps)
+                if old is not None and (old.amount, old.compare_at, old.digest) == (
+                    result.amount,
+                    result.compare_at,
+                    digest,
+                ):
                     continue
                 # the day the change limit counts from: a new price starts one; a day after it started, the
                 # price it ended with starts the next
@@ -121,7 +128,7 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
                 changed.append(
                     store.PriceRow(
                         market.channel, country, sku, market.currency, result.amount, result.compare_at,
-                        result.price_list, result.floor, steps, day_base, day_start, now,
+                        result.price_list, result.floor, steps, digest, day_base, day_start, now,
                     )
                 )  # fmt: skip
             dropped += [(market.channel, country, s) for s in existing if s not in priced]
@@ -135,6 +142,12 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
     return Recomputed(computed, written, removed, round(time.perf_counter() - started, 3))
 
 
+def _digest(steps: list[dict[str, Any]]) -> str:
+    """A short fingerprint of an explanation: equal steps, equal digest (16 hex digits of SHA-256)."""
+    text = "|".join(f"{s['rule']}:{s['before']}:{s['after']}:{s['note']}" for s in steps)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _references(
     conn: Any, rules: Sequence[Rule], country: str, skus: set[str] | None, results: Mapping[tuple[str, str, str], int]
 ) -> dict[str, dict[str, int]]:
@@ -142,7 +155,7 @@ def _references(
     out: dict[str, dict[str, int]] = {}
     for rule in rules:
         if rule.kind == "parity" and rule.ref is not None and rule.ref not in out:
-            stored = {s: r.amount for s, r in store.prices_of(conn, rule.ref, country, skus).items()}
+            stored = store.amounts(conn, rule.ref, country, skus)
             fresh = {s: a for (c, k, s), a in results.items() if c == rule.ref and k == country}
             out[rule.ref] = stored | fresh
     return out
@@ -158,6 +171,7 @@ def _facts(
     entries: Mapping[str, Mapping[str, Sequence[PriceEntry]]],
     references: Mapping[str, Mapping[str, int]],
     convert: Converter,
+    previous: int | None,
 ) -> Facts:
     row = sku_rows.get(sku)
     cost = None
@@ -171,7 +185,7 @@ def _facts(
             maps[rule.ref] = tiers[0].amount
     refs = {ch: prices[sku] for ch, prices in references.items() if sku in prices}
     rate = rate_of(country, row.tax_class if row is not None else STANDARD, rates)
-    return Facts(cost, rate, inclusive(country), maps, refs)
+    return Facts(cost, rate, inclusive(country), maps, refs, previous)
 
 
 def _announce(

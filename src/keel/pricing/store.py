@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.platform.bulk import chunks
-from keel.platform.db import JsonType, Timestamp, metadata, upsert_insert
+from keel.platform.bulk import bulk_insert, chunks
+from keel.platform.db import JsonType, Timestamp, metadata, to_micros, upsert_insert
 from keel.pricing.model import PriceEntry, PriceList
 from keel.pricing.model.documents import SkuCost
 
@@ -84,6 +85,7 @@ prices_t = sa.Table(
     sa.Column("price_list", sa.String(64), nullable=False),
     sa.Column("floor", sa.BigInteger, nullable=False),
     sa.Column("steps", JsonType, nullable=False),
+    sa.Column("digest", sa.String(16), nullable=False),  # of the steps: a recompute compares it, not the JSON
     sa.Column("day_base", sa.BigInteger, nullable=False),
     sa.Column("day_start", Timestamp, nullable=False),
     sa.Column("changed_at", Timestamp, nullable=False),
@@ -102,9 +104,21 @@ class PriceRow:
     price_list: str
     floor: int
     steps: list[dict[str, Any]]
+    digest: str
     day_base: int
     day_start: datetime
     changed_at: datetime
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a recompute needs of a stored price to tell whether it changed and what the day started with."""
+
+    amount: int
+    compare_at: int | None
+    digest: str
+    day_base: int
+    day_start: datetime
 
 
 # -- price lists ---------------------------------------------------------------------------------------------
@@ -228,28 +242,46 @@ def policies(conn: Connection) -> dict[str, tuple[list[dict[str, Any]], datetime
 
 
 # -- computed prices ------------------------------------------------------------------------------------------
-def prices_of(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, PriceRow]:
+def held(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, Held]:
+    """The stored prices of a channel and country (of ``skus`` only, when given), as a recompute needs them."""
     t = prices_t
-    q = sa.select(t).where(t.c.channel == channel, t.c.country == country)
+    q = sa.select(t.c.sku, t.c.amount, t.c.compare_at, t.c.digest, t.c.day_base, t.c.day_start).where(
+        t.c.channel == channel, t.c.country == country
+    )
     if skus is None:
-        return {r.sku: PriceRow(*r) for r in conn.execute(q)}
-    out: dict[str, PriceRow] = {}
+        return {r[0]: Held(*r[1:]) for r in conn.execute(q)}
+    out: dict[str, Held] = {}
     for part in chunks(list(skus), 500):
-        out |= {r.sku: PriceRow(*r) for r in conn.execute(q.where(t.c.sku.in_(list(part))))}
+        out |= {r[0]: Held(*r[1:]) for r in conn.execute(q.where(t.c.sku.in_(list(part))))}
     return out
 
 
+def amounts(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, int]:
+    t = prices_t
+    q = sa.select(t.c.sku, t.c.amount).where(t.c.channel == channel, t.c.country == country)
+    if skus is None:
+        return dict(conn.execute(q).tuples().all())
+    out: dict[str, int] = {}
+    for part in chunks(list(skus), 500):
+        out |= dict(conn.execute(q.where(t.c.sku.in_(list(part)))).tuples().all())
+    return out
+
+
+PRICE_COLUMNS = tuple(c.name for c in prices_t.columns)
+_KEYS = ("channel", "country", "sku")
+
+
 def write_prices(conn: Connection, rows: Sequence[PriceRow]) -> None:
-    """Insert or replace computed prices."""
-    if not rows:
-        return
-    stmt = upsert_insert(conn, prices_t)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["channel", "country", "sku"],
-        set_={c.name: stmt.excluded[c.name] for c in prices_t.columns if c.name not in ("channel", "country", "sku")},
+    """Insert or replace computed prices (the driver's bulk path: executemany, or COPY on PostgreSQL)."""
+    values = [
+        (*(getattr(r, c) for c in PRICE_COLUMNS[:8]), json.dumps(r.steps, separators=(",", ":")), r.digest,
+         r.day_base, to_micros(r.day_start), to_micros(r.changed_at))
+        for r in rows
+    ]  # fmt: skip
+    updates = ", ".join(f"{c} = excluded.{c}" for c in PRICE_COLUMNS if c not in _KEYS)
+    bulk_insert(
+        conn, "pricing_prices", PRICE_COLUMNS, values, f"ON CONFLICT (channel, country, sku) DO UPDATE SET {updates}"
     )
-    for part in chunks([r.__dict__ for r in rows], 2000):
-        conn.execute(stmt, list(part))
 
 
 def drop_prices(conn: Connection, keys: Sequence[tuple[str, str, str]]) -> None:

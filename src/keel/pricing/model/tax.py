@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from keel.platform.money import DEFAULT_ROUNDING, ROUNDING
 
@@ -77,6 +78,7 @@ def tax(stated: int, rate: Decimal, is_inclusive: bool, rounding: str = DEFAULT_
     return Taxed(stated, int(amount), stated + int(amount), rate, False)
 
 
+@lru_cache(maxsize=65_536)  # many SKUs share a cost and a rate: the search runs once for each
 def stated_from_net(net: int, rate: Decimal, is_inclusive: bool) -> int:
     """The smallest stated amount whose net is at least ``net`` (a floor on the net, e.g. a margin floor,
     expressed on the market's basis)."""

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("price_list", sa.String(length=64), nullable=False),
         sa.Column("floor", sa.BigInteger(), nullable=False),
         sa.Column("steps", JSON, nullable=False),
+        sa.Column("digest", sa.String(length=16), nullable=False),
         sa.Column("day_base", sa.BigInteger(), nullable=False),
         sa.Column("day_start", TS(), nullable=False),
         sa.Column("changed_at", TS(), nullable=False),
