@@ -38,6 +38,7 @@ NAV = (
     ("Locations", f"{UI}/locations"),
     ("Channels", f"{UI}/channels"),
     ("Sync", f"{UI}/sync"),
+    ("Pricing", f"{UI}/pricing"),
     ("Orders", f"{UI}/orders"),
     ("Catalog", f"{UI}/catalog"),
     ("Audit", f"{UI}/audit"),
