@@ -41,16 +41,16 @@ class Plan:
         return tuple(Reason(rule.id, names, rule.message) for _, rule, names in self.profile.checks)
 
     @cached_property
-    def direct(self) -> tuple[tuple[str, str | None], ...] | None:
-        """(field, key) of every field when none reads an override or has a transform (a group's plan without
-        a mapping's transforms): its payload is then one comprehension of lookups."""
+    def direct(self) -> tuple[tuple[str, str], ...] | None:
+        """(field, key) of every field the family has when none reads an override or has a transform (a
+        group's plan without a mapping's transforms): its payload is then one comprehension of lookups."""
         if any(keys[0] is not None or how is not None for _, keys, how in self.fields):
             return None
-        return tuple((name, keys[1]) for name, keys, _ in self.fields)
+        return tuple((name, keys[1]) for name, keys, _ in self.fields if keys[1] is not None)
 
     def payload(self, index: dict[str, Any]) -> dict[str, Any]:
         get = index.get
-        if (direct := self.direct) is not None:  # get(None) is None: an attribute the family lacks is absent
+        if (direct := self.direct) is not None:
             return {name: value for name, key in direct if (value := get(key)) is not None}
         out: dict[str, Any] = {}
         for name, keys, how in self.fields:
@@ -99,7 +99,11 @@ class Plans:
 
 
 def plan(
-    target: Target, profile: Profile, family: Family, channel: str | None, keys: dict[tuple[Any, ...], int] | None = None
+    target: Target,
+    profile: Profile,
+    family: Family,
+    channel: str | None,
+    keys: dict[tuple[Any, ...], int] | None = None,
 ) -> Plan:
     """How ``target`` lists products of ``family``, as ``channel`` shows them (None: as its group does);
     ``keys`` numbers the parts of the plans that share them (a batch's)."""
