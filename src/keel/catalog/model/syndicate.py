@@ -22,7 +22,7 @@ from keel.catalog.model.attributes import ANY_CHANNEL, Family
 from keel.catalog.model.listings import FieldMap, ListingRow, ListingState, Reason, Target, convert
 from keel.catalog.model.product import Product, Variant
 from keel.catalog.model.profiles import VARIANT_SOURCES, Keys, Profile, VariantFields, lookup, value_keys
-from keel.catalog.model.rules import Check, Getter, given
+from keel.catalog.model.rules import Check, given
 
 Outcomes = dict[int, tuple[int, ...]]  # by part key: the rules of that part failed (one product's, or one variant's)
 Part = tuple[int, bool, tuple[tuple[int, Check], ...]]  # its key, on a variant's fields, its rules by index
@@ -34,6 +34,7 @@ class Plan:
     fields: tuple[tuple[str, Keys, FieldMap | None], ...]  # payload field, where its value is, its transform
     required: tuple[tuple[Keys, Reason], ...]  # a family requirement: where its value is, the reason it fails
     parts: tuple[Part, ...]  # the profile's rules in parts (see the module's docstring)
+    required_key: int  # equal for plans reading the family's requirements at the same keys
 
     @cached_property
     def reasons(self) -> tuple[Reason, ...]:
@@ -67,21 +68,31 @@ class Plan:
     def missing(self, index: dict[str, Any]) -> tuple[Reason, ...]:
         return tuple(reason for keys, reason in self.required if not given(lookup(index, keys)))
 
-    def failures(self, get: Getter, product: Outcomes, variant: Outcomes) -> tuple[Reason, ...]:
-        """The reasons of the rules a payload (read by ``get``) fails, in the profile's order. A part already
-        checked for the product (product-level rules) or the variant is taken from ``product`` or ``variant``;
-        the others are checked and kept there."""
+    def assess(
+        self, index: dict[str, Any], payload: dict[str, Any], product: Outcomes, variant: Outcomes
+    ) -> tuple[tuple[Reason, ...], tuple[Reason, ...]]:
+        """Why a variant (its ``index``, and ``payload`` under this plan) is blocked: the family's requirements
+        it misses, and the profile's rules it fails, in the profile's order. A part already checked for the
+        product (product-level rules) or the variant is taken from ``product`` or ``variant``; the others are
+        checked and kept there."""
+        missing = variant.get(self.required_key)
+        if missing is None:
+            required = self.required
+            missing = variant[self.required_key] = tuple(
+                i for i, (keys, _) in enumerate(required) if not given(lookup(index, keys))
+            )
         failed: list[int] = []
+        get = payload.get
         for key, on_variant, checks in self.parts:
             known = variant if on_variant else product
             found = known.get(key)
             if found is None:
                 found = known[key] = tuple(i for i, check in checks if check(get) is False)
             failed += found
-        if not failed:
-            return ()
+        if not failed and not missing:
+            return (), ()
         reasons = self.reasons
-        return tuple(reasons[i] for i in sorted(failed))
+        return tuple(self.required[i][1] for i in missing), tuple(reasons[i] for i in sorted(failed))
 
 
 class Plans:
@@ -90,6 +101,17 @@ class Plans:
     def __init__(self) -> None:
         self._plans: dict[tuple[Target, str, str], Plan] = {}
         self._keys: dict[tuple[Any, ...], int] = {}
+        self._groups: tuple[list[Target], dict[str, Target]] | None = None
+
+    def groups(self, targets: list[Target]) -> dict[str, Target]:
+        """The first target of each listing group of ``targets`` (it stands for the group, without its
+        overrides), kept while the batch passes the same list."""
+        if self._groups is None or self._groups[0] is not targets:
+            groups: dict[str, Target] = {}
+            for t in targets:
+                groups.setdefault(t.group, t)
+            self._groups = (targets, groups)
+        return self._groups[1]
 
     def get(self, target: Target, channel: str, family: Family, profiles: dict[str, Profile]) -> Plan:
         key = (target, channel, family.code)
@@ -140,7 +162,8 @@ def plan(
     for (on_variant, _), rules in sorted(parts.items()):
         identity = (on_variant, *(identity for _, _, identity in rules))
         keyed.append((keys.setdefault(identity, len(keys)), on_variant, tuple((i, check) for i, check, _ in rules)))
-    return Plan(profile, tuple(fields), tuple(required), tuple(keyed))
+    required_key = keys.setdefault(("required", *(where for where, _ in required)), len(keys))
+    return Plan(profile, tuple(fields), tuple(required), tuple(keyed), required_key)
 
 
 def build_payload(
@@ -171,8 +194,8 @@ def override_channels(product: Product) -> frozenset[str]:
     return frozenset(v.channel for v in values if v.channel)
 
 
+Indexed = list[tuple[str, dict[str, Any], Outcomes]]  # each variant's SKU, index and outcomes
 Built = tuple[dict[str, Any], tuple[Reason, ...], tuple[Reason, ...]]  # payload, family reasons, profile reasons
-Indexed = list[tuple[str, dict[str, Any], Outcomes]]  # each variant's SKU, index and rule outcomes
 
 
 def listing_states(
@@ -190,9 +213,6 @@ def listing_states(
     product that has what the channel requires shares the group's listing). ``plans`` keeps the plans between
     calls (a batch of products)."""
     plans = Plans() if plans is None else plans
-    groups: dict[str, Target] = {}
-    for t in targets:  # the first channel of a group stands for it (without its overrides)
-        groups.setdefault(t.group, t)
     overridden = override_channels(product)
     stricter = set(family.required) - {ANY_CHANNEL}
     indexed: Indexed = [(variant.sku, VariantFields(product, variant).index, {}) for variant in product.variants]
@@ -200,34 +220,31 @@ def listing_states(
     out: list[ListingRow] = []
     built: dict[tuple[str, str], Built] = {}
     needed = shared or any(t.channel in stricter - overridden for t in targets)
-    for group, target in groups.items() if needed else ():
-        for sku, listing in _build(plans.get(target, "", family, profiles), indexed, outcomes):
-            built[(group, sku)] = listing
+    for group, target in plans.groups(targets).items() if needed else ():
+        how = plans.get(target, "", family, profiles)
+        for sku, index, own in indexed:
+            payload = how.payload(index)
+            missing, failed = how.assess(index, payload, outcomes, own)
+            if stricter:
+                built[(group, sku)] = (payload, missing, failed)
             if shared:
-                out.append(_row(group, "", sku, listing))
+                out.append(_row(group, "", sku, payload, missing + failed))
+    if not overridden and not stricter:  # the usual product: its groups' listings are all it has
+        return out
     for t in targets:
         if t.channel in overridden:
             how = plans.get(t, t.channel, family, profiles)
-            out += [_row(t.group, t.channel, sku, listing) for sku, listing in _build(how, indexed, outcomes)]
+            for sku, index, own in indexed:
+                payload = how.payload(index)
+                missing, failed = how.assess(index, payload, outcomes, own)
+                out.append(_row(t.group, t.channel, sku, payload, missing + failed))
         elif t.channel in stricter:
             how = plans.get(t, t.channel, family, profiles)
             mine = [(sku, built[(t.group, sku)], how.missing(index)) for sku, index, _ in indexed]
             if any(missing != common[1] for _, common, missing in mine):
-                out += [_row(t.group, t.channel, sku, (common[0], missing, common[2])) for sku, common, missing in mine]
+                out += [_row(t.group, t.channel, sku, common[0], missing + common[2]) for sku, common, missing in mine]
     return out
 
 
-def _build(how: Plan, indexed: Indexed, outcomes: Outcomes) -> list[tuple[str, Built]]:
-    """Each variant's payload, family reasons and profile reasons under one plan; a rule's outcome already
-    worked out for the product or the variant under another plan of the batch is reused."""
-    out = []
-    for sku, index, own in indexed:
-        payload = how.payload(index)
-        out.append((sku, (payload, how.missing(index), how.failures(payload.get, outcomes, own))))
-    return out
-
-
-def _row(group: str, channel: str, sku: str, listing: Built) -> ListingRow:
-    payload, missing, failed = listing
-    reasons = missing + failed
+def _row(group: str, channel: str, sku: str, payload: dict[str, Any], reasons: tuple[Reason, ...]) -> ListingRow:
     return ListingRow(group, channel, sku, ListingState.BLOCKED if reasons else ListingState.READY, reasons, payload)

@@ -19,8 +19,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keel.catalog.store.bulk import append_rows
 from keel.catalog.store.tables import listings, targets
-from keel.platform.bulk import bulk_insert
 from keel.platform.db import to_micros
 
 SHARED = ""  # the channel column of a group's row
@@ -112,7 +112,7 @@ def save_rows(conn: Connection, rows: Sequence[StoredRow], gone: Sequence[tuple[
             stamp = stamps[r.updated_at] = to_micros(r.updated_at)
         payload = orjson.dumps(r.payload).decode()
         values.append((r.group, r.channel, r.sku, r.product, r.state, reasons, payload, r.revision, stamp))
-    bulk_insert(conn, t.name, columns, values, "")
+    append_rows(conn, t.name, columns, values)
 
 
 def drop_orphan_groups(conn: Connection) -> None:
