@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
 from typing import Any
 
 from keel.catalog.model.attributes import LOCALE_RE, AttributeDef, Family, canonical, is_url
@@ -38,10 +37,9 @@ class Value:
     locale: str | None = None
     channel: str | None = None
 
-    @cached_property
+    @property
     def key(self) -> str:
-        """``title@de#google``: the attribute, its locale after ``@``, its channel after ``#`` (kept: every
-        listing of the value's variants reads it)."""
+        """``title@de#google``: the attribute, its locale after ``@``, its channel after ``#``."""
         return _value_key(self.attribute, self.locale, self.channel)
 
 

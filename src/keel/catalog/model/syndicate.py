@@ -21,7 +21,15 @@ from typing import Any
 from keel.catalog.model.attributes import ANY_CHANNEL, Family
 from keel.catalog.model.listings import FieldMap, ListingRow, ListingState, Reason, Target, convert
 from keel.catalog.model.product import Product, Variant
-from keel.catalog.model.profiles import VARIANT_SOURCES, Keys, Profile, VariantFields, lookup, value_keys
+from keel.catalog.model.profiles import (
+    VARIANT_SOURCES,
+    Keys,
+    Profile,
+    VariantFields,
+    lookup,
+    product_fields,
+    value_keys,
+)
 from keel.catalog.model.rules import Check, given
 
 Outcomes = dict[int, tuple[int, ...]]  # by part key: the rules of that part failed (one product's, or one variant's)
@@ -215,7 +223,8 @@ def listing_states(
     plans = Plans() if plans is None else plans
     overridden = override_channels(product)
     stricter = set(family.required) - {ANY_CHANNEL}
-    indexed: Indexed = [(variant.sku, VariantFields(product, variant).index, {}) for variant in product.variants]
+    common = product_fields(product)
+    indexed: Indexed = [(v.sku, VariantFields(product, v, common).index, {}) for v in product.variants]
     outcomes: Outcomes = {}  # the product-level rules' outcomes, shared by its variants
     out: list[ListingRow] = []
     built: dict[tuple[str, str], Built] = {}
