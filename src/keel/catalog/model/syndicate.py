@@ -6,10 +6,13 @@ channel), the family's requirements likewise, and which of the profile's rules r
 fields. Building a payload is then a dictionary lookup per field, and a product-level rule is checked once per
 product rather than once per variant.
 
-A rule's outcome depends only on the values it reads, so each rule of a plan has an **outcome key**: equal for
-the plans of a batch (``Plans``) whose rule is the same rule of the same profile reading its fields at the same
-keys with the same transforms. The groups of one profile in several locales differ only in their localised
-fields, so a rule on the price or the GTIN is checked once per variant (or product), not once per locale.
+A rule's outcome depends only on the values it reads, so a plan splits its profile's rules into **parts**
+(product-level or per variant; reading a localised field or not), each with a key equal for the plans of a
+batch (``Plans``) whose part holds the same rules of the same profile reading their fields at the same keys
+with the same transforms; a part checked for a product (or variant) under one plan is not checked again under
+another. The groups of one profile in several locales differ only in their localised fields, so a rule on the
+price or the GTIN is checked once per product (or variant), not once per locale; the family's requirements
+likewise have a key.
 """
 
 from __future__ import annotations
