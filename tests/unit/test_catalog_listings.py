@@ -93,9 +93,9 @@ def test_channels_with_equal_targets_share_one_listing_built_and_validated_once(
     calls: list[str] = []
     real = syndicate.plan
 
-    def counting(target: Any, profile: Any, family: Any, channel: Any) -> Any:
+    def counting(target: Any, profile: Any, family: Any, channel: Any, *keys: Any) -> Any:
         calls.append(profile.code)
-        return real(target, profile, family, channel)
+        return real(target, profile, family, channel, *keys)
 
     monkeypatch.setattr(syndicate, "plan", counting)
     shop_de = target("shop-de", {"profile": "web-store", "locale": "de"})

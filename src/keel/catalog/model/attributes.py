@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ MAX_OPTIONS = 1_000
 ANY_CHANNEL = "*"  # the key of a family's requirements that hold on every channel
 LOCALE_RE = re.compile(r"[a-z]{2}(?:-[A-Z]{2})?")
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
+WHITESPACE = re.compile(r"\s")  # what str.isspace() is true of
 UNIT_RE = re.compile(r"[A-Za-z0-9%°/._ -]{1,16}")
 
 
@@ -88,7 +89,13 @@ def _decimal(text: Any) -> Decimal | None:
 
 
 def is_url(text: Any) -> bool:
-    if not isinstance(text, str) or len(text) > 2_000 or any(c.isspace() for c in text):
+    return isinstance(text, str) and _is_url(text)
+
+
+@lru_cache(maxsize=65_536)
+def _is_url(text: str) -> bool:
+    # kept (bounded): an import checks each product's URLs as it parses them, then again in every listing
+    if len(text) > 2_000 or WHITESPACE.search(text):
         return False
     parts = urlsplit(text)
     return parts.scheme in ("http", "https") and bool(parts.netloc)

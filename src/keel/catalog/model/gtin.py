@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 LENGTHS = (8, 12, 13, 14)
 
@@ -55,8 +56,11 @@ def gtin_flags(text: str) -> tuple[GtinFlag, ...]:
     return ()
 
 
+@lru_cache(maxsize=65_536)
 def check_gtin(text: str) -> GtinCheck:
-    """Check ``text`` as a GTIN: only digits, 8, 12, 13 or 14 of them, and the right check digit."""
+    """Check ``text`` as a GTIN: only digits, 8, 12, 13 or 14 of them, and the right check digit. Kept
+    (bounded, the result is immutable): an import checks each variant's GTIN as it parses it, then again in
+    every listing."""
     if not text.isascii() or not text.isdigit():
         return GtinCheck(text, False, "only digits")
     if len(text) not in LENGTHS:

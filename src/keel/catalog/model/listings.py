@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.catalog.model.attributes import LOCALE_RE
 from keel.catalog.model.profiles import Profile
@@ -96,10 +96,10 @@ class ListingView:
     revision: int
 
 
-@dataclass(frozen=True)
-class ListingRow:
+class ListingRow(NamedTuple):
     """One variant's listing as stored: in ``group`` for every channel of the group (``channel`` empty), or for
-    one channel whose listing of the product differs from the group's (``channel`` set)."""
+    one channel whose listing of the product differs from the group's (``channel`` set). A named tuple: an
+    import builds one per variant and listing group, and a tuple costs less than half a frozen dataclass."""
 
     group: str
     channel: str

@@ -40,9 +40,13 @@ class Value:
     @property
     def key(self) -> str:
         """``title@de#google``: the attribute, its locale after ``@``, its channel after ``#``."""
-        return (
-            self.attribute + (f"@{self.locale}" if self.locale else "") + (f"#{self.channel}" if self.channel else "")
-        )
+        return _value_key(self.attribute, self.locale, self.channel)
+
+
+def _value_key(attribute: str, locale: str | None, channel: str | None) -> str:
+    if locale:
+        attribute += "@" + locale
+    return attribute + "#" + channel if channel else attribute
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,9 @@ def _text(doc: Mapping[str, Any], name: str, limit: int, errors: Problems, where
     return value
 
 
+_VALUE_FIELDS = frozenset({"attribute", "locale", "channel", "value"})
+
+
 def _values(raw: Any, family: Family, *, variant: bool, where: str, errors: Problems) -> tuple[Value, ...]:
     if raw is None:
         return ()
@@ -96,36 +103,36 @@ def _values(raw: Any, family: Family, *, variant: bool, where: str, errors: Prob
         return ()
     out: dict[str, Value] = {}
     for i, item in enumerate(raw):
-        at = f"{where}values[{i}]"
-        if not isinstance(item, dict) or set(item) - {"attribute", "locale", "channel", "value"}:
-            errors.append((at, "an object with attribute, value and optionally locale and channel"))
+        if not isinstance(item, dict) or not _VALUE_FIELDS.issuperset(item):
+            errors.append((f"{where}values[{i}]", "an object with attribute, value and optionally locale and channel"))
             continue
-        attr = family.attribute(item.get("attribute", "")) if isinstance(item.get("attribute"), str) else None
+        code = item.get("attribute")
+        attr = family.attribute(code) if isinstance(code, str) else None
         if attr is None:
-            errors.append((f"{at}.attribute", f"not an attribute of family {family.code}"))
+            errors.append((f"{where}values[{i}].attribute", f"not an attribute of family {family.code}"))
             continue
         if attr.variant != variant:
             level = "each variant" if attr.variant else "the product"
-            errors.append((f"{at}.attribute", f"{attr.code} is set on {level}"))
+            errors.append((f"{where}values[{i}].attribute", f"{attr.code} is set on {level}"))
             continue
         locale, channel = item.get("locale"), item.get("channel")
         if attr.localised and not (isinstance(locale, str) and LOCALE_RE.fullmatch(locale)):
-            errors.append((f"{at}.locale", f"{attr.code} is localised: a locale such as de or en-GB"))
+            errors.append((f"{where}values[{i}].locale", f"{attr.code} is localised: a locale such as de or en-GB"))
             continue
         if not attr.localised and locale is not None:
-            errors.append((f"{at}.locale", f"{attr.code} is not localised"))
+            errors.append((f"{where}values[{i}].locale", f"{attr.code} is not localised"))
             continue
         if channel is not None and not (isinstance(channel, str) and CODE_RE.fullmatch(channel)):
-            errors.append((f"{at}.channel", f"a channel code ({CODE_RULE})"))
+            errors.append((f"{where}values[{i}].channel", f"a channel code ({CODE_RULE})"))
             continue
         value, reason = canonical(attr, item.get("value"))
         if reason is not None:
-            errors.append((f"{at}.value", f"{attr.code} ({attr.type.value}): {reason}"))
+            errors.append((f"{where}values[{i}].value", f"{attr.code} ({attr.type.value}): {reason}"))
             continue
-        v = Value(attr.code, value, locale, channel)
-        if v.key in out:
-            errors.append((at, f"{v.key} is given twice"))
-        out[v.key] = v
+        key = _value_key(attr.code, locale, channel)
+        if key in out:
+            errors.append((f"{where}values[{i}]", f"{key} is given twice"))
+        out[key] = Value(attr.code, value, locale, channel)
     return tuple(out[k] for k in sorted(out))
 
 
@@ -268,7 +275,7 @@ def flatten(doc: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _key(v: Mapping[str, Any]) -> str:
-    return Value(v["attribute"], None, v.get("locale"), v.get("channel")).key
+    return _value_key(v["attribute"], v.get("locale"), v.get("channel"))
 
 
 @dataclass(frozen=True)
@@ -283,6 +290,8 @@ class Change:
 def diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> tuple[Change, ...]:
     """What changed from one product document to another, path by path."""
     a, b = flatten(before), flatten(after)
+    if not a:  # a new product (an import's usual case): every path it has is added
+        return tuple(Change(k, None, b[k]) for k in sorted(b) if b[k] is not None)
     return tuple(Change(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k))
 
 

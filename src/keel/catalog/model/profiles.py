@@ -191,23 +191,29 @@ VARIANT_SOURCES = frozenset({"@sku", "@gtin", "@mpn"})  # built-in sources each 
 
 class VariantFields:
     """A variant's values indexed once by key (``title@de#google``), with its built-in sources (``@sku``...):
-    every channel and locale it is listed in reads from the same index."""
+    every channel and locale it is listed in reads from the same index. ``common`` is the product's part of
+    it (``product_fields``) when the caller indexes several variants of one product."""
 
     __slots__ = ("index",)
 
-    def __init__(self, product: Product, variant: Variant) -> None:
-        self.index: dict[str, Any] = {v.key: v.value for v in (*product.values, *variant.values)}
-        self.index.update(
-            {
-                "@sku": variant.sku,
-                "@product": product.code,
-                "@gtin": variant.gtin,
-                "@mpn": variant.mpn,
-                "@brand": product.brand,
-                "@family": product.family,
-                "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
-            }
-        )
+    def __init__(self, product: Product, variant: Variant, common: dict[str, Any] | None = None) -> None:
+        self.index: dict[str, Any] = dict(product_fields(product) if common is None else common)
+        self.index.update({v.key: v.value for v in variant.values})
+        self.index.update({"@sku": variant.sku, "@gtin": variant.gtin, "@mpn": variant.mpn})
+
+
+def product_fields(product: Product) -> dict[str, Any]:
+    """The part of its variants' indexes a product gives them all: its values and product-level sources."""
+    index = {v.key: v.value for v in product.values}
+    index.update(
+        {
+            "@product": product.code,
+            "@brand": product.brand,
+            "@family": product.family,
+            "@image": next((m.url for m in product.media if m.kind is MediaKind.IMAGE), None),
+        }
+    )
+    return index
 
 
 Keys = tuple[str | None, str | None]  # (the channel's override key, the common value's key)

@@ -3,7 +3,8 @@
 A rule is compiled once into a function of a field reader (``get(name) -> value``), so checking a listing
 costs a few calls per rule and no dispatch on the rule's kind; the same compiled rule reads a payload (what a
 channel receives) or a listing read on demand (``profiles.Listing``). GTIN and URL checks are pure and
-repeat across a variant's channels and locales, so their answers are kept (bounded).
+repeat across a variant's channels and locales, so ``check_gtin`` and ``is_url`` keep their answers
+(bounded).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from keel.catalog.model.attributes import is_url
-from keel.catalog.model.gtin import GtinCheck, check_gtin
+from keel.catalog.model.gtin import check_gtin
 
 CHECKS = frozenset(
     {
@@ -83,16 +83,6 @@ def given(value: Any) -> bool:
     return value is not None and value != "" and value != []
 
 
-@lru_cache(maxsize=65_536)
-def _gtin(text: str) -> GtinCheck:
-    return check_gtin(text)
-
-
-@lru_cache(maxsize=65_536)
-def _url(text: str) -> bool:
-    return is_url(text)
-
-
 def _positive(value: Any) -> bool:
     amount = _amount(value)
     return amount is not None and amount > 0
@@ -116,11 +106,11 @@ def _value_test(rule: Rule) -> Callable[[Any], bool]:
             pattern = re.compile(rule.pattern or "")
             return lambda v: pattern.fullmatch(_text(v)) is not None
         case "url":
-            return lambda v: _url(v) if isinstance(v, str) else False
+            return is_url
         case "gtin":
-            return lambda v: _gtin(_text(v)).valid
+            return lambda v: check_gtin(_text(v)).valid
         case "gtin_tradable":
-            return lambda v: _gtin(_text(v)).tradable
+            return lambda v: check_gtin(_text(v)).tradable
         case "positive":
             return _positive
         case "equals":

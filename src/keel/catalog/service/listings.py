@@ -16,6 +16,7 @@ from keel.catalog.model.listings import (
     ChannelReadiness,
     ListingState,
     ListingView,
+    Reason,
     Target,
     parse_target,
     target_document,
@@ -82,7 +83,11 @@ class ListingUseCases(CatalogBase):
         rows: list[store.StoredRow] = []
         gone: list[tuple[str, str, str]] = []
         events: list[NewEvent] = []
-        plans: Plans = {}
+        plans = Plans()
+        shares = _Shares(before, after)
+        # one list per distinct reasons, shared by the rows that give them (never mutated; the store serialises
+        # each once): most listings of an import are ready, and the blocked ones block for a few reasons
+        reasons_of: dict[tuple[Reason, ...], list[list[str]]] = {}
         for product in products:
             old = by_product.get(product.code, {})
             revision = revisions[product.code]
@@ -97,24 +102,31 @@ class ListingUseCases(CatalogBase):
             fresh: dict[tuple[str, str, str], store.StoredRow] = {}
             family = families[product.family]
             for r in listing_states(product, family, syndication.targets, syndication.profiles, build, plans):
-                reasons = [[x.rule, x.field, x.message] for x in r.reasons]
+                reasons = reasons_of.get(r.reasons)
+                if reasons is None:
+                    reasons = reasons_of[r.reasons] = [[x.rule, x.field, x.message] for x in r.reasons]
                 fresh[(r.group, r.channel, r.sku)] = store.StoredRow(
                     r.group, r.channel, r.sku, product.code, r.state.value, reasons, r.payload, revision, now
                 )
-            changed = set()
-            for key, built in fresh.items():
-                have = old.get(key)
-                if not _same(have, built):
-                    rows.append(built)
-                    changed.add(key)
-                    if have is not None:
+            if not old:  # a new product (an import's usual case): every row is new, nothing is replaced
+                rows += fresh.values()
+                changed = set(fresh)
+                shown = shares.changes(old, fresh, changed)
+            else:
+                changed = set()
+                for key, built in fresh.items():
+                    have = old.get(key)
+                    if not _same(have, built):
+                        rows.append(built)
+                        changed.add(key)
+                        if have is not None:
+                            gone.append(key)
+                for key in old:
+                    if key not in fresh and in_scope(key):
                         gone.append(key)
-            for key in old:
-                if key not in fresh and in_scope(key):
-                    gone.append(key)
-                    changed.add(key)
-            kept = {key: have for key, have in old.items() if not in_scope(key)}
-            shown = _changes(old, kept | fresh, changed, before, after)
+                        changed.add(key)
+                kept = {key: have for key, have in old.items() if not in_scope(key)}
+                shown = shares.changes(old, kept | fresh, changed)
             if shown:
                 data = {"product": product.code, "revision": revision, "listings": shown}
                 events.append(NewEvent(LISTING_CHANGED, f"catalog/listings/{product.code}", data, source=source))
@@ -240,32 +252,51 @@ def _same(a: store.StoredRow | None, b: store.StoredRow | None) -> bool:
     return a is not None and b is not None and (a.state, a.reasons, a.payload) == (b.state, b.reasons, b.payload)
 
 
-def _changes(
-    old: dict[tuple[str, str, str], store.StoredRow],
-    fresh: dict[tuple[str, str, str], store.StoredRow],
-    changed: set[tuple[str, str, str]],
-    before: dict[str, str],
-    after: dict[str, str],
-) -> list[dict[str, Any]]:
-    """What changed for each channel of ``after`` and each SKU of one product (its rows ``old`` and ``fresh``,
-    those of ``changed`` rewritten). A channel's listing before is its own row in its old group when it had
-    one, else the group's; likewise after. Grouped by (SKU, state) with the channels, so an event stays small
-    when fifty channels change at once."""
-    own = {k[1] for k in old if k[1] != store.SHARED} | {k[1] for k in fresh if k[1] != store.SHARED}
-    skus = sorted({k[2] for k in old} | {k[2] for k in fresh})
-    shown: dict[tuple[str, str], list[str]] = {}
-    members: dict[str, list[str]] = {}
-    for channel, group in after.items():
-        if channel in own or before.get(channel) != group:
-            _one_channel(channel, group, old, fresh, changed, before, skus, shown)
-        else:  # it shows its group's rows before and after: one look per group and SKU
-            members.setdefault(group, []).append(channel)
-    for group, channels in members.items():
-        for sku in skus:
-            if (group, store.SHARED, sku) in changed:
-                row = fresh.get((group, store.SHARED, sku))
-                shown.setdefault((sku, row.state if row else "removed"), []).extend(channels)
-    return [{"sku": sku, "state": state, "channels": sorted(chs)} for (sku, state), chs in sorted(shown.items())]
+class _Shares:
+    """What changed for each channel, per product, for one rebuild (``before`` and ``after``: each channel's
+    group before and after it). Which channels show their group's rows before and after depends only on the
+    channels a product has own rows on, so it is worked out once per such set (usually: none)."""
+
+    def __init__(self, before: dict[str, str], after: dict[str, str]) -> None:
+        self.before, self.after = before, after
+        self._split: dict[frozenset[str], tuple[list[tuple[str, str]], dict[str, list[str]]]] = {}
+
+    def _channels(self, own: frozenset[str]) -> tuple[list[tuple[str, str]], dict[str, list[str]]]:
+        """The channels looked at one by one (own rows, or a group moved), and each group's other members."""
+        found = self._split.get(own)
+        if found is None:
+            singles: list[tuple[str, str]] = []
+            members: dict[str, list[str]] = {}
+            for channel, group in self.after.items():
+                if channel in own or self.before.get(channel) != group:
+                    singles.append((channel, group))
+                else:  # it shows its group's rows before and after: one look per group and SKU
+                    members.setdefault(group, []).append(channel)
+            found = self._split[own] = (singles, members)
+        return found
+
+    def changes(
+        self,
+        old: dict[tuple[str, str, str], store.StoredRow],
+        fresh: dict[tuple[str, str, str], store.StoredRow],
+        changed: set[tuple[str, str, str]],
+    ) -> list[dict[str, Any]]:
+        """What changed for each channel of ``after`` and each SKU of one product (its rows ``old`` and
+        ``fresh``, those of ``changed`` rewritten). A channel's listing before is its own row in its old group
+        when it had one, else the group's; likewise after. Grouped by (SKU, state) with the channels, so an
+        event stays small when fifty channels change at once."""
+        own = frozenset(k[1] for k in (*old, *fresh) if k[1] != store.SHARED)
+        skus = sorted({k[2] for k in old} | {k[2] for k in fresh})
+        shown: dict[tuple[str, str], list[str]] = {}
+        singles, members = self._channels(own)
+        for channel, group in singles:
+            _one_channel(channel, group, old, fresh, changed, self.before, skus, shown)
+        for group, channels in members.items():
+            for sku in skus:
+                if (group, store.SHARED, sku) in changed:
+                    row = fresh.get((group, store.SHARED, sku))
+                    shown.setdefault((sku, row.state if row else "removed"), []).extend(channels)
+        return [{"sku": sku, "state": state, "channels": sorted(chs)} for (sku, state), chs in sorted(shown.items())]
 
 
 def _one_channel(

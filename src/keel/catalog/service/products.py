@@ -35,6 +35,7 @@ from keel.catalog.service.common import (
     Progress,
     Syndication,
     problem_count,
+    surely_clean,
 )
 from keel.catalog.service.listings import ListingUseCases
 from keel.platform.actor import current_actor
@@ -109,7 +110,8 @@ class ProductUseCases(ListingUseCases):
             row = rows[index] if rows is not None else index + 1
             at = None if single else row
             try:
-                clean_document(doc)
+                if not surely_clean(doc):
+                    clean_document(doc)
             except ValueError as exc:
                 errors.append(FieldError(at, "", str(exc)))
                 continue

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.catalog.model import Change, Revision
+from keel.catalog.store.bulk import append_rows
 from keel.catalog.store.tables import products, revisions, variants
-from keel.platform.bulk import bulk_insert
 from keel.platform.db import locks_rows, to_micros
 
 
@@ -105,7 +105,7 @@ def write_products(
     fresh = [w for w in writes if w.revision == 1]
     known = [w for w in writes if w.revision > 1]
     rows = [(w.code, w.family, 1, documents[w.code], stamp) for w in fresh]
-    bulk_insert(conn, products.name, ("code", "family", "revision", "document", "updated_at"), rows, "")
+    append_rows(conn, products.name, ("code", "family", "revision", "document", "updated_at"), rows)
     if known:
         stmt = (
             products.update()
@@ -128,14 +128,14 @@ def write_products(
         for start in range(0, len(codes), 1000):
             conn.execute(variants.delete().where(variants.c.product.in_(codes[start : start + 1000])))
     skus = [(sku, w.code, gtin) for w in writes for sku, gtin in w.variants]
-    bulk_insert(conn, variants.name, ("sku", "product", "gtin"), skus, "")
+    append_rows(conn, variants.name, ("sku", "product", "gtin"), skus)
     columns = ("product", "number", "at", "author", "via", "source", "changes", "document")
     kept = [
         (w.code, w.revision, stamp, author, via, source, json.dumps([[c.path, c.before, c.after] for c in w.changes]),
          documents[w.code])
         for w in writes
     ]  # fmt: skip
-    bulk_insert(conn, revisions.name, columns, kept, "")
+    append_rows(conn, revisions.name, columns, kept)
 
 
 # -- revisions --------------------------------------------------------------------------------------------------
