@@ -82,6 +82,9 @@ def test_lists_costs_policies_and_prices_from_the_command_line(run: Run, keel: K
     assert "tax class standard at 0.07: net 18.68 + tax 1.31 = gross 19.99" in table.stdout
     explained = document(run("pricing", "price", WEB_DE, "DE", "SKU-1", "--json"))
     assert ([s["rule"] for s in explained["steps"]], explained["floor"]) == (["price_list", "ending"], "11.42")
+    dropped = run("pricing", "delete-policy", "*")
+    assert "pricing policy * deleted; 8 prices computed, 0 changed" in dropped.stdout, dropped.output
+    assert run("pricing", "delete-policy", "*").exit_code == 3
     # a full recompute, then the list deleted
     again = run("pricing", "recompute")
     assert "8 prices computed, 0 changed, 0 removed" in again.stdout, again.output

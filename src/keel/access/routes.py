@@ -295,6 +295,7 @@ COMMANDS: dict[str, str] = {
     "pricing set-tax": PRICING_WRITE,
     "pricing policies": PRICING_READ,
     "pricing set-policy": PRICING_WRITE,
+    "pricing delete-policy": PRICING_WRITE,
     "pricing prices": PRICING_READ,
     "pricing price": PRICING_READ,
     "pricing recompute": PRICING_WRITE,

@@ -205,6 +205,19 @@ def set_policy(
     console.print(f"pricing policy {scope} saved with {len(saved.rules)} rules; {_figures(done)}")
 
 
+@app.command("delete-policy")
+def delete_policy(
+    scope: Annotated[str, typer.Argument(help="'*' or a channel code")], database_url: DbOpt = None
+) -> None:
+    """Drop the policy of SCOPE (a channel falls back to '*'), then recompute its channels."""
+    keel = open_keel(database_url)
+    try:
+        done = keel.pricing.delete_policy(scope)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"pricing policy {scope} deleted; {_figures(done)}")
+
+
 @app.command("prices")
 def prices(
     channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
@@ -271,4 +284,4 @@ def recompute(database_url: DbOpt = None) -> None:
     keel = open_keel(database_url)
     with _err.status("recomputing every price"):
         done = keel.pricing.recompute()
-    console.print(f"{_figures(done)}; the changes are announced as price.changed")
+    console.print(f"{_figures(done)}; changed prices are announced as price.changed")
