@@ -50,6 +50,7 @@ from keel.platform.head import HeadAsGet
 from keel.platform.http import Guard, is_page, with_security_headers
 from keel.platform.observability import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from keel.platform.openapi import truthful_openapi
+from keel.pricing.api import router as pricing_router
 from keel.web.audit import router as audit_pages
 from keel.web.catalog import router as catalog_pages
 from keel.web.login import router as login_pages
@@ -243,6 +244,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(geo_router)
     app.include_router(fx_router)
     app.include_router(catalog_router)
+    app.include_router(pricing_router)
     app.include_router(audit_router)
     app.include_router(access_router)
     app.include_router(login_pages)

@@ -27,6 +27,7 @@ from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
 from keel.platform.config import LOCAL_HOSTS
+from keel.pricing.cli import app as pricing_app
 from keel.worker_cli import relay_cmd, worker_cmd
 
 app = typer.Typer(help="Keel: unified commerce backbone.", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -38,6 +39,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(geo_app, name="geo")
 app.add_typer(fx_app, name="fx")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(pricing_app, name="pricing")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")

@@ -30,6 +30,7 @@ VALUES = {
     "seq": "1",
     "channel": WEB_DE,
     "gtin": "4006381333931",
+    "scope": "*",  # the default pricing policy
 }
 CODES = {
     "/locations/": WH_DE,
@@ -41,6 +42,7 @@ CODES = {
     "/catalog/products/": "TEE",
     "/ui/catalog/products/": "TEE",
     "/ui/sync/": WEB_DE,
+    "/pricing/lists/": "base-eur",
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {
@@ -68,6 +70,8 @@ def seed(keel: Keel, client: TestClient) -> str:
     shelf(keel, WEB_DE, MARKET)
     receive(keel, "SKU-1", WH_DE, 10)
     keel.sync.configure(WEB_DE, SYNC)
+    keel.pricing.save_list("base-eur", {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "9.99"}]})
+    keel.pricing.set_policy("*", {"rules": []})
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,

@@ -134,6 +134,14 @@ def rma(previous: dict[str, Any]) -> str:
 
 RECEIVE = ("receive_return", {"path_parameters": {"rma": rma}, "body": {"location": WH_DE}})
 POLICY = {"filters": [{"kind": "same_country"}], "objective": "fewest_splits_then_cost"}
+PRICE_LIST = {
+    "path_parameters": {"code": "base-eur"},
+    "body": {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "12.00", "compare_at": "15.00"}]},
+}
+PRICING_POLICY = (
+    "put_pricing_policy",
+    {"path_parameters": {"scope": WEB_DE}, "body": {"rules": [{"rule": "cost_plus", "margin_floor": "0.2"}]}},
+)
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
 SUCCESS: dict[str, list[Step]] = {
@@ -256,6 +264,28 @@ SUCCESS: dict[str, list[Step]] = {
     "receive_channel_orders": [
         ("receive_channel_orders", {"path_parameters": {"code": WEB_DE}, "body": ORDERS, "headers": Signed(ORDERS)})
     ],
+    "list_price_lists": [("list_price_lists", {})],
+    "get_price_list": [("put_price_list", PRICE_LIST), ("get_price_list", {"path_parameters": {"code": "base-eur"}})],
+    "put_price_list": [("put_price_list", PRICE_LIST)],
+    "delete_price_list": [
+        ("put_price_list", PRICE_LIST),
+        ("delete_price_list", {"path_parameters": {"code": "base-eur"}}),
+    ],
+    "put_pricing_skus": [("put_pricing_skus", {"body": [{"sku": "SKU-1", "cost": "4.00", "currency": "EUR"}]})],
+    "list_tax_rates": [("list_tax_rates", {})],
+    "put_tax_rate": [
+        ("put_tax_rate", {"path_parameters": {"country": "DE", "tax_class": "reduced"}, "body": {"rate": "0.07"}})
+    ],
+    "list_pricing_policies": [("list_pricing_policies", {})],
+    "get_pricing_policy": [PRICING_POLICY, ("get_pricing_policy", {"path_parameters": {"scope": WEB_DE}})],
+    "put_pricing_policy": [PRICING_POLICY],
+    "delete_pricing_policy": [PRICING_POLICY, ("delete_pricing_policy", {"path_parameters": {"scope": WEB_DE}})],
+    "list_prices": [("put_price_list", PRICE_LIST), ("list_prices", {"query": {"channel": WEB_DE}})],
+    "explain_price": [
+        ("put_price_list", PRICE_LIST),
+        ("explain_price", {"path_parameters": {"channel": WEB_DE, "country": "DE", "sku": "SKU-1"}}),
+    ],
+    "recompute_prices": [("put_price_list", PRICE_LIST), ("recompute_prices", {})],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

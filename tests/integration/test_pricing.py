@@ -139,3 +139,19 @@ def test_bad_policies_costs_and_rates_are_refused_and_change_nothing(keel: Keel,
             call()
     assert snapshot(keel) == before
     assert keel.pricing.tax_rates() == {}
+
+
+def test_a_floor_that_moves_under_an_unchanged_price_is_kept_but_not_announced(keel: Keel, world: World) -> None:
+    keel.pricing.save_list("base-eur", base_list(("SKU-1", "20.00")))
+    keel.pricing.set_skus([{"sku": "SKU-1", "cost": "8.00", "currency": "EUR"}])
+    seq = last_seq(keel)
+    # the margin floor (12.70 with 19 % VAT) is below the list's 19.99: the price stays, its floor is new
+    done = keel.pricing.set_policy("*", {"rules": [{"rule": "cost_plus", "margin_floor": "0.25"}]})[1]
+    assert (done.prices, done.changed) == (4, 0)
+    assert (keel.pricing.price(WEB_DE, "DE", "SKU-1").amount, keel.pricing.price(WEB_DE, "DE", "SKU-1").floor) == (
+        1999,
+        1270,
+    )
+    keel.pricing.set_tax_rate("DE", "standard", "0.07")
+    assert keel.pricing.price(WEB_DE, "DE", "SKU-1").floor == 1142
+    assert announced(keel, seq) == []

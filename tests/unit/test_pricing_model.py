@@ -181,3 +181,13 @@ def test_bad_rules_and_prices_are_refused_row_by_row() -> None:
     }
     _, yen = parse_entries([{"sku": "A", "amount": "19.5"}], "JPY")
     assert [e.field for e in yen] == ["amount"]
+
+
+def test_an_amount_too_large_to_convert_is_refused_not_raised() -> None:
+    # 1e400 has no decimals beyond EUR's two: only its size refuses it, before any conversion
+    entries, errors = parse_entries(
+        [{"sku": "A", "amount": "1e400"}, {"sku": "B", "amount": "100000000000.01"}, {"sku": "C", "amount": "1E+11"}],
+        "EUR",
+    )
+    assert entries == [PriceEntry("C", 10**13)]
+    assert [(e.row, e.field, e.reason) for e in errors] == [(1, "amount", "too large"), (2, "amount", "too large")]

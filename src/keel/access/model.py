@@ -34,7 +34,8 @@ CATALOG_READ = "catalog.read"  # products, families, categories, revisions
 CATALOG_WRITE = "catalog.write"  # product content, families, categories, imports and reverts
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
-PRICES_WRITE = "prices.write"  # reserved for the pricing context
+PRICING_READ = "pricing.read"  # price lists, tax rates, pricing policies, computed prices and their explanations
+PRICING_WRITE = "pricing.write"  # price lists, SKU costs and tax classes, tax rates, policies, recomputes
 CAMPAIGNS_WRITE = "campaigns.write"  # reserved for the marketing context
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
@@ -45,7 +46,7 @@ PERMISSIONS: frozenset[str] = frozenset(
     {
         INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
-        TOWER_READ, METRICS_READ, PRICES_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
+        TOWER_READ, METRICS_READ, PRICING_READ, PRICING_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
         PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE,
     }
 )  # fmt: skip
@@ -53,7 +54,9 @@ PERMISSIONS: frozenset[str] = frozenset(
 # Permissions over data that spans every channel and country, or that could lift a restriction: an identity
 # restricted to some channels or countries never holds them, whatever its role (a restricted admin could
 # otherwise create an unrestricted user, and the audit log and metrics cannot be cut by channel or country).
-UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE})
+# Pricing writes reprice whatever they reach: a list or policy for every channel, a cost or tax class on every
+# market of its SKU, a rate on every channel of its country, a recompute everywhere.
+UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE, PRICING_WRITE})
 
 READS = frozenset(
     {
@@ -66,6 +69,7 @@ READS = frozenset(
         ACCESS_SELF,
         FX_READ,
         CATALOG_READ,
+        PRICING_READ,
     }
 )
 
@@ -86,7 +90,7 @@ ROLES: dict[Role, frozenset[str]] = {
     Role.MERCHANDISER: READS | {CHANNELS_WRITE, CATALOG_WRITE},  # product content is the merchandiser's
     Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
-    Role.PRICING: READS | {PRICES_WRITE, FX_WRITE},  # rates are the pricing team's reference data
+    Role.PRICING: READS | {PRICING_WRITE, FX_WRITE},  # exchange rates are the pricing team's reference data
     Role.MARKETING: READS | {CAMPAIGNS_WRITE},
     Role.ANALYST: READS | {METRICS_READ},
     # A machine: a shop, a WMS or a marketplace connector. No pages, no metrics, no configuration.

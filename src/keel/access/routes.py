@@ -38,6 +38,8 @@ from keel.access.model import (
     ORDERS_READ,
     ORDERS_WRITE,
     PLATFORM_OPERATE,
+    PRICING_READ,
+    PRICING_WRITE,
     TOWER_READ,
 )
 
@@ -137,6 +139,21 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # fx
     ("GET", "/fx/rates"): Rule(FX_READ),
     ("POST", "/fx/rates"): Rule(FX_WRITE),
+    # pricing
+    ("GET", "/pricing/lists"): Rule(PRICING_READ),
+    ("GET", "/pricing/lists/{code}"): Rule(PRICING_READ),
+    ("PUT", "/pricing/lists/{code}"): Rule(PRICING_WRITE),
+    ("DELETE", "/pricing/lists/{code}"): Rule(PRICING_WRITE),
+    ("PUT", "/pricing/skus"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/tax-rates"): Rule(PRICING_READ),
+    ("PUT", "/pricing/tax-rates/{country}/{tax_class}"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/policies"): Rule(PRICING_READ),
+    ("GET", "/pricing/policies/{scope}"): Rule(PRICING_READ),
+    ("PUT", "/pricing/policies/{scope}"): Rule(PRICING_WRITE),
+    ("DELETE", "/pricing/policies/{scope}"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/prices"): Rule(PRICING_READ),
+    ("GET", "/pricing/prices/{channel}/{country}/{sku:path}"): Rule(PRICING_READ),
+    ("POST", "/pricing/recompute"): Rule(PRICING_WRITE),
     # catalog
     ("GET", "/catalog/gtins/{gtin}"): Rule(CATALOG_READ),
     ("GET", "/catalog/families"): Rule(CATALOG_READ),
@@ -185,6 +202,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/sync"): page(CHANNELS_READ),
     ("GET", "/ui/sync/{code}"): page(CHANNELS_READ),
     ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry, drift
+    ("GET", "/ui/pricing"): page(PRICING_READ),
+    ("GET", "/ui/pricing/prices/{channel}/{country}/{sku:path}"): page(PRICING_READ),
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
@@ -270,6 +289,19 @@ COMMANDS: dict[str, str] = {
     "catalog listings": CATALOG_READ,
     "catalog readiness": CATALOG_READ,
     "catalog feed": CATALOG_READ,
+    "pricing lists": PRICING_READ,
+    "pricing list": PRICING_READ,
+    "pricing set-list": PRICING_WRITE,
+    "pricing delete-list": PRICING_WRITE,
+    "pricing skus": PRICING_WRITE,
+    "pricing tax": PRICING_READ,
+    "pricing set-tax": PRICING_WRITE,
+    "pricing policies": PRICING_READ,
+    "pricing set-policy": PRICING_WRITE,
+    "pricing delete-policy": PRICING_WRITE,
+    "pricing prices": PRICING_READ,
+    "pricing price": PRICING_READ,
+    "pricing recompute": PRICING_WRITE,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

@@ -2,10 +2,11 @@
 
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
 from keel.pricing.model import Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
-from keel.pricing.service import PolicyView, PriceListView, PriceView, PricingService
+from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
 
 __all__ = [
     "PRICE_CHANGED",
+    "Explained",
     "Facts",
     "Market",
     "PolicyView",
@@ -19,5 +20,6 @@ __all__ = [
     "Rule",
     "Step",
     "TaxRate",
+    "TaxRateView",
     "Taxed",
 ]

@@ -89,6 +89,7 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
         rules = policies.get(market.channel, policies.get("*", []))
         changed: list[store.PriceRow] = []
         dropped: list[tuple[str, str, str]] = []
+        refreshed: list[store.PriceRow] = []  # the explanation's floor only: written, not announced
         for country in market.countries:
             if want.countries is not None and country not in want.countries:
                 continue
@@ -116,6 +117,14 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
                     result.compare_at,
                     digest,
                 ):
+                    if old.floor != result.floor:  # the same price over another floor (a cost or rate moved)
+                        refreshed.append(
+                            store.PriceRow(
+                                market.channel, country, sku, market.currency, result.amount, result.compare_at,
+                                result.price_list, result.floor, steps, digest, old.day_base, old.day_start,
+                                old.changed_at,
+                            )
+                        )  # fmt: skip
                     continue
                 # the day the change limit counts from: a new price starts one; a day after it started, the
                 # price it ended with starts the next
@@ -132,11 +141,12 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
                     )
                 )  # fmt: skip
             dropped += [(market.channel, country, s) for s in existing if s not in priced]
-        if changed or dropped:
+        if changed or dropped or refreshed:
             with db.write() as conn:
-                store.write_prices(conn, changed)
+                store.write_prices(conn, changed + refreshed)
                 store.drop_prices(conn, dropped)
-                events.append(conn, _announce(market, changed, dropped))
+                if changed or dropped:
+                    events.append(conn, _announce(market, changed, dropped))
         written += len(changed)
         removed += len(dropped)
     return Recomputed(computed, written, removed, round(time.perf_counter() - started, 3))

@@ -21,15 +21,21 @@ from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
 from keel.platform.events import EventLog
 from keel.platform.money import plain
+from keel.platform.scope import Scope
 from keel.pricing import engine, store
 from keel.pricing.engine import Converter, Market, Recomputed, Wanted
 from keel.pricing.model import (
+    STANDARD,
+    STANDARD_RATES,
     PriceEntry,
     PriceList,
     Step,
+    Taxed,
     inclusive,
     parse_entries,
     parse_rules,
+    rate_of,
+    tax,
 )
 from keel.pricing.model.documents import parse_list, parse_skus
 
@@ -65,6 +71,23 @@ class PriceView:
     @property
     def amount_text(self) -> str:
         return plain(self.amount, self.currency)
+
+
+@dataclass(frozen=True)
+class TaxRateView:
+    country: str
+    tax_class: str
+    rate: Decimal
+    stored: bool  # False: a default of ``STANDARD_RATES`` (no stored rate overrides it)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A price with its tax split: the SKU's tax class and its rate in the country (stored, else default)."""
+
+    price: PriceView
+    tax_class: str
+    taxed: Taxed
 
 
 def no_conversion(source: str, target: str) -> Decimal | None:
@@ -117,15 +140,18 @@ class PricingService:
             store.delete_list(conn, code)
         return self.recompute(channels=_channels_of(old, None), skus=skus, currencies={old.currency})
 
-    def lists(self) -> list[PriceListView]:
+    def lists(self, within: Scope = Scope.ALL) -> list[PriceListView]:
+        """Every price list ``within`` sees (one for every channel or country is seen by all), by code."""
         with self.db.read() as conn:
             counts = store.entry_counts(conn)
             return [
-                PriceListView(pl, counts.get(pl.code, 0), store.list_updated(conn, pl.code)) for pl in store.lists(conn)
+                PriceListView(pl, counts.get(pl.code, 0), store.list_updated(conn, pl.code))
+                for pl in store.lists(conn)
+                if _sees(within, pl.channel, pl.country)
             ]
 
-    def get_list(self, code: str) -> PriceListView:
-        found = next((v for v in self.lists() if v.price_list.code == code), None)
+    def get_list(self, code: str, within: Scope = Scope.ALL) -> PriceListView:
+        found = next((v for v in self.lists(within) if v.price_list.code == code), None)
         if found is None:
             raise NotFound(f"price list {code!r} does not exist")
         return found
@@ -135,8 +161,10 @@ class PricingService:
         with self.db.read() as conn:
             return store.entries(conn, [code], skus).get(code, {})
 
-    def list_prices(self, code: str, limit: int = 100, offset: int = 0) -> tuple[list[PriceEntry], int]:
-        self.get_list(code)
+    def list_prices(
+        self, code: str, limit: int = 100, offset: int = 0, within: Scope = Scope.ALL
+    ) -> tuple[list[PriceEntry], int]:
+        self.get_list(code, within)
         with self.db.read() as conn:
             return store.entry_page(conn, code, limit, offset)
 
@@ -171,6 +199,13 @@ class PricingService:
         with self.db.read() as conn:
             return store.rates(conn)
 
+    def tax_table(self, within: Scope = Scope.ALL) -> list[TaxRateView]:
+        """The stored rates and the default standard rates no stored rate replaces, by country and class."""
+        stored = self.tax_rates()
+        rows = [TaxRateView(k, c, r, True) for (k, c), r in stored.items()]
+        rows += [TaxRateView(k, STANDARD, r, False) for k, r in STANDARD_RATES.items() if (k, STANDARD) not in stored]
+        return sorted((r for r in rows if within.sees_country(r.country)), key=lambda r: (r.country, r.tax_class))
+
     def set_policy(self, scope: str, document: object) -> tuple[PolicyView, Recomputed]:
         """The ordered rules of ``scope`` (``*`` or an active channel's code): ``{"rules": [...]}``."""
         raw = document.get("rules") if isinstance(document, dict) else None
@@ -192,12 +227,14 @@ class PricingService:
                 raise NotFound(f"no pricing policy for {scope!r}")
         return self.recompute(channels=None if scope == "*" else {scope})
 
-    def policies(self) -> list[PolicyView]:
+    def policies(self, within: Scope = Scope.ALL) -> list[PolicyView]:
+        """The stored policies ``within`` sees: ``*`` and those of its channels."""
         with self.db.read() as conn:
-            return [PolicyView(s, r, at) for s, (r, at) in sorted(store.policies(conn).items())]
+            found = sorted(store.policies(conn).items())
+        return [PolicyView(s, r, at) for s, (r, at) in found if s == "*" or within.sees_channel(s)]
 
-    def policy(self, scope: str) -> PolicyView:
-        found = next((p for p in self.policies() if p.scope == scope), None)
+    def policy(self, scope: str, within: Scope = Scope.ALL) -> PolicyView:
+        found = next((p for p in self.policies(within) if p.scope == scope), None)
         if found is None:
             raise NotFound(f"no pricing policy for {scope!r}")
         return found
@@ -210,16 +247,34 @@ class PricingService:
         sku: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        within: Scope = Scope.ALL,
     ) -> tuple[list[PriceView], int]:
+        """A page of computed prices, by channel, country and SKU. Under a restriction the page must stay
+        inside it: a channel (country) outside it matches nothing, and one must be named when the
+        restriction allows several (a single one is implied)."""
+        channel = _implied(within.channels, channel, "channel")
+        country = _implied(within.countries, country, "country")
+        if not within.sees_channel(channel) or not within.sees_country(country):
+            return [], 0
         with self.db.read() as conn:
             rows, total = store.price_page(conn, channel, country, sku, limit, offset)
         return [_view(r) for r in rows], total
 
-    def price(self, channel: str, country: str, sku: str) -> PriceView:
-        rows, _ = self.prices(channel, country, sku, 1, 0)
+    def price(self, channel: str, country: str, sku: str, within: Scope = Scope.ALL) -> PriceView:
+        rows, _ = self.prices(channel, country, sku, 1, 0, within)
         if not rows:
             raise NotFound(f"{sku} has no price on {channel} in {country}")
         return rows[0]
+
+    def explain(self, channel: str, country: str, sku: str, within: Scope = Scope.ALL) -> Explained:
+        """The price with its steps and its tax split (net, tax, gross) at the SKU's tax class's rate."""
+        view = self.price(channel, country, sku, within)
+        with self.db.read() as conn:
+            row = store.skus(conn, [sku]).get(sku)
+            rates = store.rates(conn)
+        tax_class = row.tax_class if row is not None else STANDARD
+        rate = rate_of(country, tax_class, rates)
+        return Explained(view, tax_class, tax(view.amount, rate, view.tax_inclusive))
 
     def recompute(
         self,
@@ -244,6 +299,20 @@ def _channels_of(new: PriceList, old: PriceList | None) -> set[str] | None:
     if new.channel is None or (old is not None and old.channel is None):
         return None
     return {new.channel} | ({old.channel} if old is not None and old.channel else set())
+
+
+def _sees(within: Scope, channel: str | None, country: str | None) -> bool:
+    """Whether a record for ``channel`` and ``country`` (None: every one) is visible ``within``."""
+    return (channel is None or within.sees_channel(channel)) and (country is None or within.sees_country(country))
+
+
+def _implied(allowed: frozenset[str] | None, named: str | None, field: str) -> str | None:
+    if allowed is None or named is not None:
+        return named
+    if len(allowed) == 1:
+        return next(iter(allowed))
+    reason = f"name a {field}: your restrictions allow only some"
+    raise ValidationFailed(f"{field} required", [FieldError(None, field, reason)])
 
 
 def _view(r: store.PriceRow) -> PriceView:

@@ -116,9 +116,11 @@ class Held:
 
     amount: int
     compare_at: int | None
+    floor: int
     digest: str
     day_base: int
     day_start: datetime
+    changed_at: datetime
 
 
 # -- price lists ---------------------------------------------------------------------------------------------
@@ -245,9 +247,9 @@ def policies(conn: Connection) -> dict[str, tuple[list[dict[str, Any]], datetime
 def held(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, Held]:
     """The stored prices of a channel and country (of ``skus`` only, when given), as a recompute needs them."""
     t = prices_t
-    q = sa.select(t.c.sku, t.c.amount, t.c.compare_at, t.c.digest, t.c.day_base, t.c.day_start).where(
-        t.c.channel == channel, t.c.country == country
-    )
+    q = sa.select(
+        t.c.sku, t.c.amount, t.c.compare_at, t.c.floor, t.c.digest, t.c.day_base, t.c.day_start, t.c.changed_at
+    ).where(t.c.channel == channel, t.c.country == country)
     if skus is None:
         return {r[0]: Held(*r[1:]) for r in conn.execute(q)}
     out: dict[str, Held] = {}

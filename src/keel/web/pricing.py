@@ -14,9 +14,9 @@ from keel.deps import KeelDep
 from keel.platform.clock import utcnow
 from keel.platform.errors import NotFound
 from keel.platform.money import plain
-from keel.pricing.model import STANDARD_RATES, rate_of, tax
+from keel.pricing.model import STANDARD_RATES
 from keel.web import params
-from keel.web.render import UI, PageRoute, render
+from keel.web.render import UI, PageRoute, page_scope, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 PRICING = f"{UI}/pricing"
@@ -67,14 +67,15 @@ def pricing_page(
     shown = {k: params.text(v, k) for k, v in (("channel", channel), ("country", country), ("sku", sku))}
     rows = params.integer(size, "size", default=50, low=1, high=SIZES[-1])
     skip = params.integer(offset, "offset", default=0, low=0, high=10**9)
-    prices, total = keel.pricing.prices(shown["channel"], shown["country"], shown["sku"], rows, skip)
+    within = page_scope(request)
+    prices, total = keel.pricing.prices(shown["channel"], shown["country"], shown["sku"], rows, skip, within)
     context = {
         "title": "Pricing",
         "lists": keel.pricing.lists(),
         "policies": [(p.scope, _rules(p.rules), p.updated_at) for p in keel.pricing.policies()],
         "prices": prices,
         "total": total,
-        "all_prices": total if not any(shown.values()) else keel.pricing.prices(limit=1)[1],
+        "all_prices": total if not any(shown.values()) else keel.pricing.prices(limit=1, within=within)[1],
         "shown": shown,
         "size": rows,
         "sizes": SIZES,
@@ -88,20 +89,21 @@ def pricing_page(
 @router.get(PRICING + "/prices/{channel}/{country}/{sku:path}")
 def price_page(request: Request, keel: KeelDep, channel: str, country: str, sku: str) -> Response:
     try:
-        price = keel.pricing.price(channel, country, sku)
+        explained = keel.pricing.explain(channel, country, sku, page_scope(request))
     except NotFound:
         raise NotFound(
             f"{sku} has no price on {channel} in {country}: no price list of the channel's currency prices it "
             f"there. See the price lists on {PRICING}."
         ) from None
-    rate = rate_of(country, "standard", keel.pricing.tax_rates())
+    price = explained.price
     context = {
         "title": f"{sku} on {channel} ({country})",
         "p": price,
         "steps": [(RULE_WORDS.get(s.rule, s.rule), s) for s in price.steps],
-        "split": tax(price.amount, rate, price.tax_inclusive),
-        "rate": rate,
-        "default_rate": STANDARD_RATES.get(country),
+        "split": explained.taxed,
+        "rate": explained.taxed.rate,
+        "tax_class": explained.tax_class,
+        "default_rate": STANDARD_RATES.get(country) if explained.tax_class == "standard" else None,
         "money": money,
         "back": f"{PRICING}?channel={quote(channel)}&country={quote(country)}",
     }

@@ -154,11 +154,11 @@ def _amount(value: Any, currency: str, row: int, name: str, errors: list[FieldEr
             FieldError(row, name, f'a decimal string with at most {places} decimals, not negative, e.g. "19.99"')
         )
         return None
-    minor = to_minor(amount, currency)
-    if minor > MAX_AMOUNT:
+    # compared before converting: to_minor's quantize cannot hold an exponent like 1e400 (InvalidOperation)
+    if amount.scaleb(places) > MAX_AMOUNT:
         errors.append(FieldError(row, name, "too large"))
         return None
-    return minor
+    return to_minor(amount, currency)
 
 
 def parse_currency(value: object, errors: list[FieldError]) -> str | None:

@@ -1,0 +1,287 @@
+"""``keel pricing ...`` commands: price lists, SKU costs, tax rates, policies, the computed prices and their
+explanations, and a full recompute. Documents come as JSON files, the same documents the HTTP API takes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, refuse
+from keel.platform.errors import KeelError
+from keel.platform.schemas import clean_document
+from keel.pricing.engine import Recomputed
+from keel.pricing.schemas import (
+    EntryPublic,
+    PolicyPublic,
+    PriceExplained,
+    PriceListPublic,
+    PricePublic,
+    TaxRatePublic,
+)
+
+app = typer.Typer(
+    help="The pricing engine: price lists, costs, tax rates, policies and computed prices.", no_args_is_help=True
+)
+console = Console()
+_err = Console(stderr=True)
+MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 prices of a list are ~8 MB of JSON
+Limit = Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")]
+Offset = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="rows to skip")]
+File = Annotated[Path, typer.Argument(help="a JSON document (docs/pricing.md)")]
+
+
+def _read(path: Path) -> Any:
+    """The JSON document in ``path``, as clean as the HTTP API requires (no NUL, 64-bit numbers, 16 levels)."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise refuse(f"{path}: over {MAX_FILE_BYTES} bytes")
+        return clean_document(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise refuse(f"{path}: {exc}") from exc
+
+
+def _figures(done: Recomputed) -> str:
+    return f"{done.prices} prices computed, {done.changed} changed, {done.removed} removed in {done.seconds:.2f} s"
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+@app.command("lists")
+def lists(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """Every price list with its scope, currency, window, priority and number of prices."""
+    keel = open_keel(database_url)
+    rows = [PriceListPublic.of(v) for v in keel.pricing.lists(cli_scope())]
+    if json_out:
+        emit(rows)
+        return
+    table = Table(
+        "code",
+        "currency",
+        "channel",
+        "country",
+        "group",
+        "from",
+        "to",
+        "priority",
+        "prices",
+        title=f"{len(rows)} price lists",
+    )
+    for r in rows:
+        window = [r.valid_from.isoformat() if r.valid_from else "-", r.valid_to.isoformat() if r.valid_to else "-"]
+        scope = [_or_dash(r.channel), _or_dash(r.country), _or_dash(r.customer_group)]
+        table.add_row(r.code, r.currency, *scope, *window, str(r.priority), str(r.prices))
+    console.print(table)
+
+
+@app.command("list")
+def show_list(
+    code: Annotated[str, typer.Argument(help="the price list's code")],
+    limit: Limit = 100,
+    offset: Offset = 0,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A price list and a page of its prices, amounts in the list's currency."""
+    keel = open_keel(database_url)
+    try:
+        found = keel.pricing.get_list(code, cli_scope())
+        entries, total = keel.pricing.list_prices(code, limit, offset, cli_scope())
+    except KeelError as exc:
+        raise fail(exc) from exc
+    currency = found.price_list.currency
+    items = [EntryPublic.of(e, currency) for e in entries]
+    if json_out:
+        emit({"price_list": PriceListPublic.of(found), "prices": page(items, total, limit=limit, offset=offset)})
+        return
+    table = Table("sku", "min qty", "amount", "compare at", title=f"{code} ({currency}): {total} prices")
+    for e in items:
+        table.add_row(escape(e.sku), str(e.min_quantity), e.amount, _or_dash(e.compare_at))
+    console.print(table)
+
+
+@app.command("set-list")
+def set_list(
+    code: Annotated[str, typer.Argument(help="the price list's code")], file: File, database_url: DbOpt = None
+) -> None:
+    """Create or replace price list CODE with the document in FILE, then recompute what it affects."""
+    document = _read(file)
+    keel = open_keel(database_url)
+    try:
+        saved, done = keel.pricing.save_list(code, document)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"price list {code} saved with {saved.prices} prices; {_figures(done)}")
+
+
+@app.command("delete-list")
+def delete_list(code: Annotated[str, typer.Argument(help="the price list's code")], database_url: DbOpt = None) -> None:
+    """Delete price list CODE, then recompute the prices it gave."""
+    keel = open_keel(database_url)
+    try:
+        done = keel.pricing.delete_list(code)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"price list {code} deleted; {_figures(done)}")
+
+
+@app.command("skus")
+def skus(file: File, database_url: DbOpt = None) -> None:
+    """Set SKU costs and tax classes from FILE (a JSON list of sku, cost, currency, tax_class)."""
+    document = _read(file)
+    keel = open_keel(database_url)
+    try:
+        done = keel.pricing.set_skus(document)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"{len(document)} SKUs saved; {_figures(done)}")
+
+
+@app.command("tax")
+def tax(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """The tax rates: stored ones and the built-in standard rate of each country."""
+    keel = open_keel(database_url)
+    rows = [TaxRatePublic.of(r) for r in keel.pricing.tax_table(cli_scope())]
+    if json_out:
+        emit(rows)
+        return
+    table = Table("country", "class", "rate", "source", title=f"{len(rows)} tax rates")
+    for r in rows:
+        table.add_row(r.country, r.tax_class, r.rate, r.source)
+    console.print(table)
+
+
+@app.command("set-tax")
+def set_tax(
+    country: Annotated[str, typer.Argument(help="ISO 3166 code, e.g. DE")],
+    tax_class: Annotated[str, typer.Argument(metavar="CLASS", help="the tax class, e.g. standard")],
+    rate: Annotated[str, typer.Argument(help="a fraction, e.g. 0.19")],
+    database_url: DbOpt = None,
+) -> None:
+    """Store the rate of a tax class in a country, then recompute that country's prices."""
+    keel = open_keel(database_url)
+    try:
+        done = keel.pricing.set_tax_rate(country, tax_class, rate)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"{country} {tax_class} taxed at {rate}; {_figures(done)}")
+
+
+@app.command("policies")
+def policies(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """The stored pricing policies ('*' and each channel with its own) and their rules."""
+    keel = open_keel(database_url)
+    rows = [PolicyPublic.of(p) for p in keel.pricing.policies(cli_scope())]
+    if json_out:
+        emit(rows)
+        return
+    table = Table("scope", "rules", "updated", title=f"{len(rows)} pricing policies")
+    for p in rows:
+        shown = ", ".join(str(r.get("rule")) for r in p.rules) or "(none)"
+        table.add_row(escape(p.scope), escape(shown), p.updated_at.isoformat())
+    console.print(table)
+
+
+@app.command("set-policy")
+def set_policy(
+    scope: Annotated[str, typer.Argument(help="'*' (every channel without its own) or a channel code")],
+    file: File,
+    database_url: DbOpt = None,
+) -> None:
+    """Replace the rules of SCOPE with the document in FILE ({"rules": [...]}), then recompute its channels."""
+    document = _read(file)
+    keel = open_keel(database_url)
+    try:
+        saved, done = keel.pricing.set_policy(scope, document)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"pricing policy {scope} saved with {len(saved.rules)} rules; {_figures(done)}")
+
+
+@app.command("delete-policy")
+def delete_policy(
+    scope: Annotated[str, typer.Argument(help="'*' or a channel code")], database_url: DbOpt = None
+) -> None:
+    """Drop the policy of SCOPE (a channel falls back to '*'), then recompute its channels."""
+    keel = open_keel(database_url)
+    try:
+        done = keel.pricing.delete_policy(scope)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"pricing policy {scope} deleted; {_figures(done)}")
+
+
+@app.command("prices")
+def prices(
+    channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
+    country: Annotated[str | None, typer.Option(help="only this country, e.g. DE")] = None,
+    sku: Annotated[str | None, typer.Option(help="only this SKU")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The computed prices by channel, country and SKU, a page at a time."""
+    keel = open_keel(database_url)
+    try:
+        rows, total = keel.pricing.prices(channel, country, sku, limit, offset, cli_scope())
+    except KeelError as exc:
+        raise fail(exc) from exc
+    items = [PricePublic.of(p) for p in rows]
+    if json_out:
+        emit(page(items, total, limit=limit, offset=offset))
+        return
+    shown = f" ({len(items)} from {offset + 1})" if total > len(items) else ""
+    table = Table(
+        "channel", "country", "sku", "amount", "compare at", "currency", "list", title=f"{total} prices{shown}"
+    )
+    for p in items:
+        table.add_row(p.channel, p.country, escape(p.sku), p.amount, _or_dash(p.compare_at), p.currency, p.price_list)
+    console.print(table)
+
+
+@app.command("price")
+def price(
+    channel: Annotated[str, typer.Argument(help="the channel code")],
+    country: Annotated[str, typer.Argument(help="ISO 3166 code, e.g. DE")],
+    sku: Annotated[str, typer.Argument(help="the SKU")],
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One price explained: the list it came from, each step, the floor and the tax split."""
+    keel = open_keel(database_url)
+    try:
+        found = PriceExplained.explain(keel.pricing.explain(channel, country, sku, cli_scope()))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
+    basis = "with tax" if found.tax_inclusive else "before tax"
+    title = f"{escape(sku)} on {channel} in {country}: {found.amount} {found.currency} ({basis})"
+    table = Table("step", "before", "after", "why", title=title)
+    for s in found.steps:
+        table.add_row(s.rule, s.before, s.after, escape(s.note))
+    console.print(table)
+    t = found.tax
+    console.print(f"tax class {t.tax_class} at {t.rate}: net {t.net} + tax {t.tax} = gross {t.gross}")
+    if found.compare_at is not None:
+        console.print(f"compare at {found.compare_at}")
+    if found.floor is not None:
+        console.print(f"hard floor {found.floor}")
+
+
+@app.command("recompute")
+def recompute(database_url: DbOpt = None) -> None:
+    """Recompute every price of every active channel and country; only changed prices are written."""
+    keel = open_keel(database_url)
+    with _err.status("recomputing every price"):
+        done = keel.pricing.recompute()
+    console.print(f"{_figures(done)}; changed prices are announced as price.changed")

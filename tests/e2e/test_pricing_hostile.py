@@ -1,0 +1,189 @@
+"""The pricing API's inputs refused with a 4xx problem on both databases, state unchanged: hostile price
+lists, SKU costs, tax rates and policies (huge, nested, NUL bytes, 2^63, the wrong content type, unknown
+fields, bad currencies, negative prices, bad dates), odd codes in paths and odd paging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.testclient import TestClient
+
+from keel.bootstrap import Keel
+from tests.support import WEB_DE, World, snapshot
+
+BIG = 9223372036854775808  # 2^63
+JSON = "application/json"
+PRICE = '{"sku": "SKU-1", "amount": "9.99"}'
+
+
+def problem(response: object) -> None:
+    status, headers = response.status_code, response.headers  # type: ignore[attr-defined]
+    assert 400 <= status < 500, response.text  # type: ignore[attr-defined]
+    assert headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.fixture
+def priced(keel: Keel, world: World, client: TestClient) -> TestClient:
+    """A list pricing SKU-1 everywhere and a default policy: something a bad request could damage."""
+    document = {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "9.99"}]}
+    assert client.put("/pricing/lists/base-eur", json=document).status_code == 200
+    assert client.put("/pricing/policies/*", json={"rules": []}).status_code == 200
+    return client
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"currency": "EUR", "prices": [' + PRICE + '], "extra": 1}', JSON),
+        ('{"currency": "EUR", "prices": [' + "[" * 200 + "]" * 200 + "]}", JSON),
+        ('{"currency": "EUR", "name": "a\\u0000b", "prices": [' + PRICE + "]}", JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU\\u0000", "amount": "9.99"}]}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "9.99\\u0000"}]}', JSON),
+        (f'{{"currency": "EUR", "priority": {BIG}, "prices": []}}', JSON),
+        (f'{{"currency": "EUR", "prices": [{{"sku": "SKU-1", "amount": "9.99", "min_quantity": {BIG}}}]}}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": 9.99}]}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "1e400"}]}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "NaN"}]}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "-0.01"}]}', JSON),
+        ('{"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "99999999999999999999"}]}', JSON),
+        ('{"currency": "XXX", "prices": [' + PRICE + "]}", JSON),
+        ('{"currency": "eur", "prices": [' + PRICE + "]}", JSON),
+        ('{"currency": null, "prices": []}', JSON),
+        ('{"currency": "EUR", "valid_from": "yesterday", "prices": []}', JSON),
+        ('{"currency": "EUR", "valid_from": "2026-13-45T00:00:00Z", "prices": []}', JSON),
+        ('{"currency": "EUR", "valid_from": "2026-12-01T00:00:00", "prices": []}', JSON),
+        ('{"currency": "EUR", "channel": "Web DE", "prices": []}', JSON),
+        ('{"currency": "EUR", "prices": {"SKU-1": "9.99"}}', JSON),
+        ('{"currency": "EUR", "prices": [' + ",".join([PRICE] * 2) + "]}", JSON),
+        ('{"currency": "EUR", "name": "' + "n" * 100_000 + '", "prices": []}', JSON),
+        ("[]", JSON),
+        ("not json", JSON),
+        ("currency=EUR", "application/x-www-form-urlencoded"),
+        ('{"currency": "EUR", "prices": []}', "text/plain"),
+    ],
+)  # fmt: skip
+def test_a_hostile_price_list_is_refused_and_changes_nothing(
+    keel: Keel, priced: TestClient, body: str, content_type: str
+) -> None:
+    before = snapshot(keel)
+    problem(priced.put("/pricing/lists/base-eur", content=body, headers={"content-type": content_type}))
+    problem(priced.put("/pricing/lists/other", content=body, headers={"content-type": content_type}))
+    assert snapshot(keel) == before
+
+
+def test_a_huge_price_list_is_refused(keel: Keel, priced: TestClient) -> None:
+    before = snapshot(keel)
+    prices = ",".join(f'{{"sku": "S-{i}", "amount": "1.00"}}' for i in range(100_001))
+    problem(priced.put("/pricing/lists/base-eur", content='{"currency": "EUR", "prices": [' + prices + "]}",
+                       headers={"content-type": JSON}))  # fmt: skip
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{}",
+        "[]",
+        '[{"sku": "SKU-1", "cost": "-1", "currency": "EUR"}]',
+        '[{"sku": "SKU-1", "cost": "1.00"}]',
+        '[{"sku": "SKU-1", "cost": "1.00", "currency": "ZZZ"}]',
+        '[{"sku": "SKU-1", "cost": 1, "currency": "EUR"}]',
+        '[{"sku": "SKU-1", "tax_class": "Reduced!"}]',
+        '[{"sku": "SKU-1", "margin": "0.1"}]',
+        '[{"sku": "SKU-1"}, {"sku": "SKU-1"}]',
+        '[{"sku": "SKU\\u0000"}]',
+        f'[{{"sku": "SKU-1", "cost": {BIG}, "currency": "EUR"}}]',
+        '["SKU-1"]',
+        "[" * 200 + "]" * 200,
+    ],
+)
+def test_hostile_sku_costs_are_refused_and_change_nothing(keel: Keel, priced: TestClient, body: str) -> None:
+    before = snapshot(keel)
+    problem(priced.put("/pricing/skus", content=body, headers={"content-type": JSON}))
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/pricing/tax-rates/DE/standard", {"rate": "1"}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "-0.1"}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "NaN"}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "Infinity"}),
+        ("/pricing/tax-rates/DE/standard", {"rate": 0.19}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "0.19\x00"}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "0." + "1" * 50}),
+        ("/pricing/tax-rates/DE/standard", {"rate": "0.19", "vat": True}),
+        ("/pricing/tax-rates/DE/standard", {}),
+        ("/pricing/tax-rates/de/standard", {"rate": "0.19"}),
+        ("/pricing/tax-rates/DEU/standard", {"rate": "0.19"}),
+        ("/pricing/tax-rates/DE/Stand-ard", {"rate": "0.19"}),
+        ("/pricing/tax-rates/DE/" + "s" * 5000, {"rate": "0.19"}),
+    ],
+)
+def test_hostile_tax_rates_are_refused_and_change_nothing(
+    keel: Keel, priced: TestClient, path: str, body: dict[str, object]
+) -> None:
+    before = snapshot(keel)
+    problem(priced.put(path, content=json.dumps(body), headers={"content-type": JSON}))
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize(
+    ("scope", "body"),
+    [
+        ("*", "{}"),
+        ("*", '{"rules": {}}'),
+        ("*", '{"rules": [], "extra": 1}'),
+        ("*", '{"rules": [{"rule": "discount", "percent": "10"}]}'),
+        ("*", '{"rules": [{"rule": "cost_plus", "margin_floor": "1.5"}]}'),
+        ("*", '{"rules": [{"rule": "cost_plus", "margin_floor": 0.25}]}'),
+        ("*", '{"rules": [{"rule": "cost_plus", "margin_floor": "0.25", "cap": "1"}]}'),
+        ("*", '{"rules": [{"rule": "map", "list": "MAP EU"}]}'),
+        ("*", '{"rules": [{"rule": "ending", "endings": {"EUR": {"step": "1", "end": "x"}}}]}'),
+        ("*", '{"rules": [{"rule": "ending", "endings": {"ZZZ": {"step": "1", "end": "0.99"}}}]}'),
+        ("*", '{"rules": [{"rule": "parity", "channel": "web\\u0000", "within": "0.05"}]}'),
+        ("*", f'{{"rules": [{{"rule": "max_change_per_day", "limit": {BIG}}}]}}'),
+        ("*", '{"rules": [' + ",".join(['{"rule": "ending"}'] * 21) + "]}"),
+        ("*", '{"rules": ' + "[" * 200 + "]" * 200 + "}"),
+        ("no-such-channel", '{"rules": []}'),
+        ("a" * 5000, '{"rules": []}'),
+    ],
+)
+def test_hostile_policies_are_refused_and_change_nothing(keel: Keel, priced: TestClient, scope: str, body: str) -> None:
+    before = snapshot(keel)
+    problem(priced.put(f"/pricing/policies/{scope}", content=body, headers={"content-type": JSON}))
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize("code", ["%00", "a" * 5000, str(BIG), "..%2F..", "%F0%9F%92%A9", "Base-EUR"])
+def test_odd_codes_in_paths_are_refused(keel: Keel, priced: TestClient, code: str) -> None:
+    before = snapshot(keel)
+    problem(priced.get(f"/pricing/lists/{code}"))
+    problem(priced.delete(f"/pricing/lists/{code}"))
+    problem(priced.get(f"/pricing/policies/{code}"))
+    problem(priced.delete(f"/pricing/policies/{code}"))
+    problem(priced.get(f"/pricing/prices/{code}/DE/SKU-1"))
+    problem(priced.get(f"/pricing/prices/{WEB_DE}/DE/{code}"))
+    assert snapshot(keel) == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"limit": str(BIG)},
+        {"limit": "0"},
+        {"limit": "NaN"},
+        {"offset": str(BIG)},
+        {"offset": "-1"},
+        {"offset": "1e400"},
+        {"channel": "x" * 5000},
+        {"country": "DEU"},
+        {"sku": "\x00"},
+    ],
+)
+def test_odd_paging_and_filters_are_refused(priced: TestClient, query: dict[str, str]) -> None:
+    problem(priced.get("/pricing/prices", params=query))
+    if "limit" in query or "offset" in query:
+        problem(priced.get("/pricing/lists/base-eur", params=query))
