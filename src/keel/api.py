@@ -57,8 +57,8 @@ from keel.web.login import router as login_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
-from keel.web.render import error_page, page_error_handler
 from keel.web.pricing import router as pricing_pages
+from keel.web.render import error_page, page_error_handler
 from keel.web.sync import router as sync_pages
 from keel.web.tower import router as tower_pages
 from keel.web.tower import warm_insights

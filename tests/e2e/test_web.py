@@ -42,6 +42,7 @@ NAV = [
     ("Locations", "/ui/locations", "Locations"),
     ("Channels", "/ui/channels", "Channels"),
     ("Sync", "/ui/sync", "Channel sync"),
+    ("Pricing", "/ui/pricing", "Pricing"),
     ("Orders", "/ui/orders", "Orders"),
     ("Catalog", "/ui/catalog", "Catalog"),
     ("Audit", "/ui/audit", "Audit log"),

@@ -1,11 +1,12 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
-from keel.pricing.model import Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
+from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
 
 __all__ = [
     "PRICE_CHANGED",
+    "STANDARD_RATES",
     "Explained",
     "Facts",
     "Market",

@@ -14,7 +14,7 @@ from keel.deps import KeelDep
 from keel.platform.clock import utcnow
 from keel.platform.errors import NotFound
 from keel.platform.money import plain
-from keel.pricing.model import STANDARD_RATES
+from keel.pricing import STANDARD_RATES
 from keel.web import params
 from keel.web.render import UI, PageRoute, page_scope, render
 

@@ -30,7 +30,7 @@ def _seconds(value: float | None) -> str:
 def status(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every configured channel: backlog, dead letters, lag p50/p99 and errors (last 15 minutes), owner; then
     the seller standards on each channel's orders (cancellation, late shipment, valid tracking, on-time
-    delivery, order defect rate) against their thresholds. ``--json``: each channel's ``health`` list."""
+    delivery, order defect rate) against their thresholds. With --json: each channel's health list."""
     keel = open_keel(database_url)
     rows = [public(s) for s in keel.sync.status(cli_scope())]
     if json_out:

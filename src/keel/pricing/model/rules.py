@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
 from keel.platform.errors import FieldError
-from keel.platform.money import Ending, UnknownCurrency, exponent, to_minor
+from keel.platform.money import Ending, UnknownCurrency, exponent, plain, to_minor
 from keel.pricing.model.lists import CODE_RE, PriceEntry
 from keel.pricing.model.tax import stated_from_net
 
@@ -83,6 +83,10 @@ class Priced:
 def price(base: tuple[str, PriceEntry], rules: Sequence[Rule], facts: Facts, currency: str) -> Priced:
     """The price of ``base`` (list code, entry) after ``rules``, with every step that changed something."""
     code, entry = base
+
+    def money(minor: int) -> str:
+        return f"{plain(minor, currency)} {currency}"
+
     amount = entry.amount
     steps = [Step("price_list", amount, amount, f"base price from list {code}")]
     floor = 0
@@ -94,21 +98,21 @@ def price(base: tuple[str, PriceEntry], rules: Sequence[Rule], facts: Facts, cur
             need = stated_from_net(net, facts.rate, facts.inclusive)
             floor = max(floor, need)
             amount = max(amount, need)
-            note = f"margin floor {rule.fraction:%} on cost {facts.cost}: at least {need}"
+            note = f"margin floor {rule.fraction:.0%} on cost {money(facts.cost)}: at least {money(need)}"
         elif rule.kind == "map" and rule.ref is not None and rule.ref in facts.map_prices:
             need = facts.map_prices[rule.ref]
             floor = max(floor, need)
             amount = max(amount, need)
-            note = f"minimum advertised price {need} (list {rule.ref})"
+            note = f"minimum advertised price {money(need)} (list {rule.ref})"
         elif (
             rule.kind == "parity" and rule.ref is not None and rule.ref in facts.reference and rule.fraction is not None
         ):
             ref = facts.reference[rule.ref]
             amount = _clamp(amount, ref, rule.fraction)
-            note = f"within {rule.fraction:%} of {rule.ref}'s {ref}"
+            note = f"within {rule.fraction:.0%} of {rule.ref}'s {money(ref)}"
         elif rule.kind == "max_change_per_day" and facts.previous is not None and rule.fraction is not None:
             amount = _clamp(amount, facts.previous, rule.fraction)
-            note = f"at most {rule.fraction:%} from yesterday's {facts.previous}"
+            note = f"at most {rule.fraction:.0%} from the day's starting price {money(facts.previous)}"
         elif rule.kind == "ending":
             ending = rule.endings.get(currency, ending)
             continue
@@ -117,14 +121,15 @@ def price(base: tuple[str, PriceEntry], rules: Sequence[Rule], facts: Facts, cur
         if amount != before:
             steps.append(Step(rule.kind, before, amount, note))
     if amount < floor:
-        steps.append(Step("floor", amount, floor, "raised to the hard floor (cost plus margin, MAP)"))
+        steps.append(Step("floor", amount, floor, f"raised to the hard floor {money(floor)} (cost plus margin, MAP)"))
         amount = floor
     if ending is not None:
         ended = ending.below(amount)
         if ended < floor:
             ended = ending.above(floor)
         if ended != amount:
-            steps.append(Step("ending", amount, ended, f"price ending {ending.end} every {ending.step}"))
+            note = f"price ending: {plain(ending.end, currency)} in every {money(ending.step)}"
+            steps.append(Step("ending", amount, ended, note))
             amount = ended
     compare = entry.compare_at if entry.compare_at is not None and entry.compare_at > amount else None
     return Priced(amount, compare, code, tuple(steps), floor)
