@@ -87,10 +87,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
+    pricing = PricingService(db, events, markets=_markets(channels), conversion=_conversion(fx))
     sync = SyncService(
         db,
         channels.exists,
         availability.listed_of,
+        priced=pricing.priced_of,
         threads=settings.sync_threads,
         lease_s=settings.sync_lease_s,
         capture=_capture(orders),
@@ -131,7 +133,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             RateLimiter(settings.login_failures_per_minute / 60, settings.login_failure_burst),
         ),
         sync=sync,
-        pricing=PricingService(db, events, markets=_markets(channels), conversion=_conversion(fx)),
+        pricing=pricing,
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )

@@ -51,3 +51,18 @@ def test_a_price_change_is_pushed_to_the_channel_with_the_quantity(keel: Keel, w
         keel.pricing.save_list("base-eur", document)
         sync(keel)
         assert market.held(WEB_DE)[("SKU-2", "DE")].price is None
+
+
+def test_a_channel_configured_after_its_prices_gets_them_with_its_first_values(keel: Keel, world: World) -> None:
+    receive(keel, "SKU-1", WH_DE, 4)
+    keel.availability.catch_up()
+    keel.pricing.save_list("base-eur", {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "12.00"}]})
+    keel.consumers.get(FEEDER).step(10_000)  # the price.changed went by before the channel was configured
+    with Marketplace({WEB_DE: SECRET}, rate_limit=1000, window_s=1.0) as market:
+        keel.sync.configure(WEB_DE, {"url": market.url, "secret": SECRET, "rate_limit": 1000, "window_s": 1.0})
+        sync(keel)
+        assert {k: (h.quantity, h.price) for k, h in market.held(WEB_DE).items()} == {("SKU-1", "DE"): (4, "11.99")}
+        # and a full resync owes both again, unchanged
+        assert keel.sync.resync(WEB_DE) == 1
+        sync(keel)
+        assert market.held(WEB_DE)[("SKU-1", "DE")].price == "11.99"

@@ -16,6 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, NotFound, ValidationFailed
@@ -265,6 +267,11 @@ class PricingService:
         if not rows:
             raise NotFound(f"{sku} has no price on {channel} in {country}")
         return rows[0]
+
+    def priced_of(self, conn: Connection, channel: str) -> list[tuple[str, str, str]]:
+        """Every price of ``channel`` as (country, sku, amount as a decimal string), read in the caller's
+        transaction: the sync engine's full resync takes the prices with the quantities."""
+        return [(k, s, plain(a, c)) for k, s, a, c in store.channel_prices(conn, channel)]
 
     def explain(self, channel: str, country: str, sku: str, within: Scope = Scope.ALL) -> Explained:
         """The price with its steps and its tax split (net, tax, gross) at the SKU's tax class's rate."""

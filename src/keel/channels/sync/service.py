@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from keel.channels.sync import drift_store, facts_store, feeder, store, updates_store
+from keel.channels.sync import drift_store, facts_store, feeder, listing_store, store, updates_store
 from keel.channels.sync.drift import Drift, DriftCheck, DriftChecker
 from keel.channels.sync.feeder import FeedTypes, OrderUpdateOf
 from keel.channels.sync.health import (
@@ -52,6 +52,13 @@ from keel.platform.scope import Scope
 # (event kind, event data, event seq) -> (channel, the update it owes) of an order event, or None
 
 Listed = Callable[[Connection, str], list[tuple[str, str, int]]]  # channel -> (country, sku, quantity)
+Priced = Callable[[Connection, str], list[tuple[str, str, str]]]  # channel -> (country, sku, price)
+
+
+def no_prices(conn: Connection, channel: str) -> list[tuple[str, str, str]]:
+    return []
+
+
 HEALTH_WINDOW = timedelta(minutes=15)
 DAY = timedelta(hours=24)
 
@@ -131,10 +138,12 @@ class SyncService:
         capture: Capture = no_capture,
         order_update: OrderUpdateOf = no_update,
         book: Book = no_book,
+        priced: Priced = no_prices,
     ) -> None:
         self.db = db
         self.channel_exists = channel_exists
         self.listed = listed
+        self.priced = priced
         self.pump = Pump(
             db,
             connectors,
@@ -165,7 +174,7 @@ class SyncService:
             first = not store.channel_rows(conn, channel)
             store.save_channel(conn, channel, config.connector, config.url, config.secret, settings_of(config), now)
             if first:
-                store.desire(conn, [(channel, c, s, q, now) for c, s, q in self.listed(conn, channel)])
+                self._owe_all(conn, channel, now)
         return self.channel(channel, scope)
 
     def _known(self, conn: Connection, channel: str, scope: Scope) -> None:
@@ -191,8 +200,13 @@ class SyncService:
         now = utcnow()
         with self.db.write() as conn:
             self._known(conn, channel, scope)
-            store.desire(conn, [(channel, c, s, q, now) for c, s, q in self.listed(conn, channel)])
+            self._owe_all(conn, channel, now)
             return store.resync(conn, channel, now)
+
+    def _owe_all(self, conn: Connection, channel: str, now: datetime) -> None:
+        """Every listing of the channel with its quantity and its price, in the caller's transaction."""
+        store.desire(conn, [(channel, c, s, q, now) for c, s, q in self.listed(conn, channel)])
+        listing_store.set_price(conn, [(channel, c, s, p) for c, s, p in self.priced(conn, channel)], now)
 
     def retry_dead(self, channel: str, scope: Scope = Scope.ALL) -> int:
         """Give the channel's dead letters (values and order updates) another round of attempts; returns how
