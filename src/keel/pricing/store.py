@@ -309,7 +309,3 @@ def channel_prices(conn: Connection, channel: str) -> list[tuple[str, str, int, 
     t = prices_t
     q = sa.select(t.c.country, t.c.sku, t.c.amount, t.c.currency).where(t.c.channel == channel)
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
-
-
-def price_count(conn: Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(prices_t)).scalar_one())
