@@ -7,15 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from keel.insights.alerts import DEFAULT_RULES, AlertRule, evaluate
 from keel.insights.model import (
-    DEFAULT_RULES,
-    AlertRule,
     Listing,
     OrderFigure,
     StockRow,
     ages,
     combine,
-    evaluate,
     lag_seconds,
     listing_counts,
     order_value,

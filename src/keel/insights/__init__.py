@@ -4,10 +4,9 @@ The public face: the service bootstrap builds, its projector's consumer, the sna
 rows and roll-ups the pages draw from it. Insights writes only its own projection tables.
 """
 
+from keel.insights.alerts import Alert, AlertRule
 from keel.insights.consumers import TowerConsumer
 from keel.insights.model import (
-    Alert,
-    AlertRule,
     CurrencyTotals,
     Listing,
     ListingCount,

@@ -21,10 +21,8 @@ from decimal import Decimal
 from keel.channels import ChannelService, ChannelSync, SyncService
 from keel.fx import BASE, FxService, MissingRate, RateTable
 from keel.insights import store
+from keel.insights.alerts import DEFAULT_RULES, Alert, AlertRule, evaluate
 from keel.insights.model import (
-    DEFAULT_RULES,
-    Alert,
-    AlertRule,
     Converter,
     ListingCount,
     LocationStock,
@@ -34,7 +32,6 @@ from keel.insights.model import (
     StockTotals,
     ages,
     combine,
-    evaluate,
     lag_seconds,
     revenue,
     sales_by,
