@@ -43,7 +43,7 @@ from keel.platform.db import Database
 from keel.platform.errors import KeelError
 from keel.platform.events import SqlEventLog
 from keel.platform.sources import DatabaseSource, EventSource
-from keel.pricing import PRICE_CHANGED, Market, PricingService
+from keel.pricing import PRICE_CHANGED, Market, PricingService, PromotionService
 
 
 @dataclass
@@ -65,6 +65,7 @@ class Keel:
     access: AccessService
     sync: SyncService
     pricing: PricingService
+    promotions: PromotionService
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
@@ -88,6 +89,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
     pricing = PricingService(db, events, markets=_markets(channels), conversion=_conversion(fx))
+    catalog = CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch)
     sync = SyncService(
         db,
         channels.exists,
@@ -124,7 +126,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         orders=orders,
         postcodes=postcodes,
         fx=fx,
-        catalog=CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch),
+        catalog=catalog,
         insights=insights,
         audit=AuditService(db, events),
         access=AccessService(
@@ -134,6 +136,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         ),
         sync=sync,
         pricing=pricing,
+        promotions=PromotionService(db, markets=_markets(channels), tags=catalog.tags),
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )

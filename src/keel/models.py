@@ -10,6 +10,7 @@ from keel.insights import store as insights_store
 from keel.inventory import store as inventory_store
 from keel.orders.store import tables as orders_store
 from keel.platform import events
+from keel.pricing import promo_store as pricing_promo_store
 from keel.pricing import store as pricing_store
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "insights_store",
     "inventory_store",
     "orders_store",
+    "pricing_promo_store",
     "pricing_store",
 ]

@@ -18,6 +18,7 @@ from keel.catalog.model import (
     Revision,
     RevisionView,
     Saved,
+    SkuTags,
     check_gtin,
 )
 from keel.catalog.model.feeds import (
@@ -86,6 +87,7 @@ __all__ = [
     "RevisionView",
     "RuleResult",
     "Saved",
+    "SkuTags",
     "Target",
     "ValueRow",
     "check_gtin",

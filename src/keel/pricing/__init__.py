@@ -1,5 +1,6 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
+from keel.pricing.carts import CartView, PromotionService, PromotionView, Redeemed, Shelf
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
 from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
@@ -7,6 +8,7 @@ from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView
 __all__ = [
     "PRICE_CHANGED",
     "STANDARD_RATES",
+    "CartView",
     "Explained",
     "Facts",
     "Market",
@@ -17,8 +19,12 @@ __all__ = [
     "PriceView",
     "Priced",
     "PricingService",
+    "PromotionService",
+    "PromotionView",
     "Recomputed",
+    "Redeemed",
     "Rule",
+    "Shelf",
     "Step",
     "TaxRate",
     "TaxRateView",

@@ -33,6 +33,7 @@ from keel.catalog.model.records import (
     Revision,
     RevisionView,
     Saved,
+    SkuTags,
     check_category,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "Revision",
     "RevisionView",
     "Saved",
+    "SkuTags",
     "Value",
     "Variant",
     "canonical",

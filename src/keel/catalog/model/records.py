@@ -19,6 +19,14 @@ class Category:
     parent: str | None = None
 
 
+@dataclass(frozen=True)
+class SkuTags:
+    """What other contexts may select a SKU by: its product's brand and categories (with every ancestor)."""
+
+    brand: str | None
+    categories: frozenset[str]
+
+
 def check_category(code: str, label: str, parent: str | None) -> list[tuple[str, str]]:
     errors = []
     if not CODE_RE.fullmatch(code):

@@ -10,12 +10,14 @@ revision without its event.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from keel.catalog import store
 from keel.catalog.model import (
     Category,
     Family,
+    SkuTags,
     check_category,
     family_document,
     parse_family,
@@ -133,6 +135,23 @@ class CatalogService(FeedUseCases):
         """The category tree as a list of nodes, by code."""
         with self.db.read() as conn:
             return store.all_categories(conn)
+
+    def tags(self, skus: Iterable[str]) -> dict[str, SkuTags]:
+        """The brand and categories (each with its ancestors) of the products of ``skus``, for those stored:
+        what promotions scoped by brand or category select lines by."""
+        with self.db.read() as conn:
+            found = store.sku_tags(conn, list(skus))
+            tree = {c.code: c.parent for c in store.all_categories(conn)} if found else {}
+        out = {}
+        for sku, (brand, codes) in found.items():
+            every = set()
+            for code in codes:
+                seen: str | None = code
+                while seen is not None and seen not in every:
+                    every.add(seen)
+                    seen = tree.get(seen)
+            out[sku] = SkuTags(brand, frozenset(every))
+        return out
 
     # -- compliance ------------------------------------------------------------------------------------------
     def profiles(self) -> list[Profile]:

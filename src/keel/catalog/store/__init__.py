@@ -18,6 +18,7 @@ from keel.catalog.store.content import (
     revision_document,
     revisions_page,
     sku_owners,
+    sku_tags,
     write_products,
 )
 from keel.catalog.store.reference import (
@@ -84,6 +85,7 @@ __all__ = [
     "save_target",
     "search_products",
     "sku_owners",
+    "sku_tags",
     "state_counts",
     "target_documents",
     "targets",

@@ -80,6 +80,22 @@ def sku_owners(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def sku_tags(conn: Connection, skus: Sequence[str]) -> dict[str, tuple[str | None, list[str]]]:
+    """The brand and category codes of the product each of ``skus`` belongs to, for those stored."""
+    found: dict[str, tuple[str | None, list[str]]] = {}
+    ordered = sorted(set(skus))
+    for start in range(0, len(ordered), 1000):
+        query = (
+            sa.select(variants.c.sku, products.c.document)
+            .join(products, products.c.code == variants.c.product)
+            .where(variants.c.sku.in_(ordered[start : start + 1000]))
+        )
+        for row in conn.execute(query):
+            doc = row.document if isinstance(row.document, dict) else json.loads(row.document)
+            found[row.sku] = (doc.get("brand") or None, list(doc.get("categories") or []))
+    return found
+
+
 @dataclass(frozen=True)
 class ProductWrite:
     """One product's new state and the revision that records it."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from keel.platform.errors import FieldError, ValidationFailed
-from keel.pricing.model.lists import CODE_RE, SKU_RE, PriceEntry, PriceList, _amount, parse_currency, parse_entries
+from keel.pricing.model.lists import CODE_RE, SKU_RE, PriceEntry, PriceList, amount_of, parse_currency, parse_entries
 
 LIST_FIELDS = {"name", "currency", "channel", "country", "customer_group", "valid_from", "valid_to", "priority"} | {
     "prices"
@@ -47,7 +47,7 @@ def parse_list(code: str, document: object) -> tuple[PriceList, list[PriceEntry]
             errors.append(FieldError(None, scope, "a code" if scope != "country" else "an ISO 3166 code, e.g. DE"))
             value = None
         scopes[scope] = value
-    window = {k: _instant(document.get(k), k, errors) for k in ("valid_from", "valid_to")}
+    window = {k: instant(document.get(k), k, errors) for k in ("valid_from", "valid_to")}
     if window["valid_from"] and window["valid_to"] and window["valid_from"] >= window["valid_to"]:
         errors.append(FieldError(None, "valid_to", "must be after valid_from"))
     priority = document.get("priority", 0)
@@ -88,7 +88,7 @@ def parse_skus(document: object) -> list[SkuCost]:
         if item.get("cost") is not None or item.get("currency") is not None:
             found: list[FieldError] = []
             currency = parse_currency(item.get("currency"), found)
-            cost = _amount(item.get("cost"), currency, row, "cost", found) if currency else None
+            cost = amount_of(item.get("cost"), currency, row, "cost", found) if currency else None
             errors += [FieldError(row, e.field, e.reason) for e in found]
             if currency is None or cost is None:
                 continue
@@ -98,7 +98,7 @@ def parse_skus(document: object) -> list[SkuCost]:
     return out
 
 
-def _instant(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
+def instant(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
     if value is None:
         return None
     try:

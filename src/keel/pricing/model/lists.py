@@ -124,9 +124,11 @@ def parse_entries(raw: object, currency: str) -> tuple[list[PriceEntry], list[Fi
         sku = item.get("sku")
         if not isinstance(sku, str) or not SKU_RE.fullmatch(sku):
             errors.append(FieldError(row, "sku", "a SKU: letters, digits and _ . - /, at most 64"))
-        amount = _amount(item.get("amount"), currency, row, "amount", errors)
+        amount = amount_of(item.get("amount"), currency, row, "amount", errors)
         compare = (
-            None if item.get("compare_at") is None else _amount(item["compare_at"], currency, row, "compare_at", errors)
+            None
+            if item.get("compare_at") is None
+            else amount_of(item["compare_at"], currency, row, "compare_at", errors)
         )
         tier = item.get("min_quantity", 1)
         if not isinstance(tier, int) or isinstance(tier, bool) or not 1 <= tier <= MAX_TIER:
@@ -142,7 +144,7 @@ def parse_entries(raw: object, currency: str) -> tuple[list[PriceEntry], list[Fi
     return out, errors
 
 
-def _amount(value: Any, currency: str, row: int, name: str, errors: list[FieldError]) -> int | None:
+def amount_of(value: Any, currency: str, row: int | None, name: str, errors: list[FieldError]) -> int | None:
     """A decimal string of at most the currency's decimals, not negative, in minor units; None when refused."""
     places = exponent(currency)
     try:

@@ -1,0 +1,132 @@
+"""Promotions, coupon codes and carts on both databases: a cart priced at the published prices with every
+discount explained, redemptions that count uses, codes and budgets once per reference (and refuse what ran
+out, changing nothing), limits that hold when carts race for the last use."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.platform.clock import utcnow
+from keel.platform.errors import Conflict, NotFound, ValidationFailed
+from tests.support import WEB_DE, World
+
+ALL = {"all": True}
+
+
+@pytest.fixture
+def priced(keel: Keel, world: World) -> Keel:
+    keel.pricing.save_list(
+        "base-eur",
+        {"name": "Base", "currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "20.99"},
+                                                        {"sku": "SKU-2", "amount": "5.99"}]},
+    )  # fmt: skip
+    return keel
+
+
+def cart(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
+    return {"channel": WEB_DE, "country": "DE", "lines": [{"sku": s, "quantity": q} for s, q in lines], **extra}
+
+
+def test_a_cart_is_priced_discounted_taxed_and_explained(priced: Keel) -> None:
+    priced.promotions.save("ten", {"kind": "percent_off", "percent": "0.10", "scope": {"skus": ["SKU-1"]}})
+    priced.promotions.save("order5", {"kind": "amount_off", "target": "order", "amount": "5.00", "currency": "EUR",
+                                      "scope": ALL, "min_subtotal": "30.00"})  # fmt: skip
+    view = priced.promotions.evaluate(cart(("SKU-1", 2), ("SKU-2", 1), shipping="4.95"))
+    r = view.result
+    assert [ln.unit for ln in r.lines] == [2099, 599]
+    assert [(o.promotion, o.applied, o.amount) for o in r.outcomes] == [("order5", True, 500), ("ten", True, 420)]
+    assert r.subtotal == 2 * 2099 + 599 + 495 and r.total == r.subtotal - 920 == sum(
+        ln.total for ln in [*r.lines, r.shipping] if ln
+    )
+    assert r.gross == r.total and r.net + r.tax == r.gross  # Germany states prices with VAT
+    assert view.shelves["SKU-1"].price_list == "base-eur"
+    # below the minimum the order promotion says why
+    small = priced.promotions.evaluate(cart(("SKU-2", 1))).result
+    assert [o.reason for o in small.outcomes if o.promotion == "order5"][0].startswith("the lines in scope come to")
+
+
+def test_coupon_codes_are_counted_once_per_reference_and_refused_when_used_up(priced: Keel) -> None:
+    priced.promotions.save("vip", {"kind": "percent_off", "percent": "0.20", "coupon": True, "scope": ALL})
+    codes = priced.promotions.add_codes("vip", count=3, prefix="XMAS-")
+    assert len(codes) == 3 and all(c.startswith("XMAS-") and len(c) == 15 for c in codes)
+    first = priced.promotions.redeem("order-1", cart(("SKU-1", 1), codes=[codes[0].lower()]))
+    assert not first.replayed and [(x.promotion, x.code, x.amount) for x in first.redemptions] == [
+        ("vip", codes[0], 420)
+    ]
+    again = priced.promotions.redeem("order-1", cart(("SKU-1", 1), codes=[codes[0]]))
+    assert again.replayed and again.redemptions == first.redemptions
+    # single use: the code is exhausted now; a cart naming it is evaluated without it and refused at redeem
+    assert priced.promotions.evaluate(cart(("SKU-1", 1), codes=[codes[0]])).result.codes == {codes[0]: "exhausted"}
+    with pytest.raises(Conflict, match="exhausted"):
+        priced.promotions.redeem("order-2", cart(("SKU-1", 1), codes=[codes[0]]))
+    assert priced.promotions.get("vip").uses == 1  # nothing counted by the refused cart
+    assert priced.promotions.evaluate(cart(("SKU-1", 1), codes=["NOPE"])).result.codes == {"NOPE": "unknown"}
+
+
+def test_an_expired_promotion_refuses_its_codes(priced: Keel) -> None:
+    ended = (utcnow() - timedelta(days=1)).isoformat()
+    priced.promotions.save("old", {"kind": "percent_off", "percent": "0.5", "coupon": True, "scope": ALL,
+                                   "valid_from": (utcnow() - timedelta(days=9)).isoformat(), "valid_to": ended})  # fmt: skip
+    (code,) = priced.promotions.add_codes("old", codes=["SUMMER"])
+    assert priced.promotions.evaluate(cart(("SKU-1", 1), codes=[code])).result.codes == {"SUMMER": "expired"}
+    with pytest.raises(Conflict, match="expired"):
+        priced.promotions.redeem("o-1", cart(("SKU-1", 1), codes=[code]))
+    assert priced.promotions.get("old").status == "ended"
+
+
+def test_budgets_and_per_customer_limits(priced: Keel) -> None:
+    priced.promotions.save("half", {"kind": "percent_off", "percent": "0.5", "scope": ALL, "currency": "EUR",
+                                    "budget": "15.00", "per_customer_limit": 1})  # fmt: skip
+    who = {"customer": {"id": "c-1"}}
+    one = priced.promotions.redeem("r1", cart(("SKU-1", 1), **who))
+    assert one.redemptions[0].amount == 1050
+    refused = priced.promotions.evaluate(cart(("SKU-1", 1), **who)).result.outcomes
+    assert refused[0].reason.startswith("used 1 time(s) by this customer")
+    # another customer gets what is left of the budget
+    two = priced.promotions.redeem("r2", cart(("SKU-1", 1), customer={"id": "c-2"}))
+    assert two.redemptions[0].amount == 450
+    assert priced.promotions.get("half").spent == 1500
+    no_id = priced.promotions.evaluate(cart(("SKU-1", 1))).result.outcomes[0]
+    assert not no_id.applied and "customer" in no_id.reason
+
+
+def test_carts_racing_for_the_last_use_cannot_both_have_it(priced: Keel) -> None:
+    priced.promotions.save("last", {"kind": "percent_off", "percent": "0.1", "scope": ALL, "usage_limit": 3})
+
+    def redeem(i: int) -> bool:
+        try:
+            return bool(priced.promotions.redeem(f"race-{i}", cart(("SKU-1", 1))).redemptions)
+        except Conflict:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(redeem, range(16)))
+    assert sum(won) == 3
+    assert priced.promotions.get("last").uses == 3
+
+
+def test_bad_promotions_and_carts_change_nothing(priced: Keel) -> None:
+    priced.promotions.save("g", {"kind": "percent_off", "percent": "0.1", "scope": ALL, "exclusive": "global"})
+    with pytest.raises(ValidationFailed) as caught:
+        priced.promotions.save("h", {"kind": "amount_off", "amount": "1", "currency": "EUR", "scope": ALL,
+                                     "exclusive": "global"})  # fmt: skip
+    assert caught.value.errors[0].field == "exclusive"
+    for bad in ({"kind": "percent_off", "percent": "0.1", "scope": {}}, {"kind": "amount_off", "amount": "-1",
+                "currency": "EUR", "scope": ALL}, {"kind": "amount_off", "amount": "1", "currency": "ZZZ", "scope": ALL}):  # fmt: skip
+        with pytest.raises(ValidationFailed):
+            priced.promotions.save("bad", bad)
+    assert [v.promotion.code for v in priced.promotions.promotions()[0]] == ["g"]
+    with pytest.raises(ValidationFailed) as missing:
+        priced.promotions.evaluate(cart(("SKU-1", 1), ("NOPE", 2)))
+    assert (missing.value.errors[0].row, missing.value.errors[0].field) == (2, "sku")
+    with pytest.raises(ValidationFailed):
+        priced.promotions.evaluate({**cart(("SKU-1", 1)), "channel": "nope"})
+    with pytest.raises(ValidationFailed):
+        priced.promotions.add_codes("g", count=2)  # not a coupon promotion
+    with pytest.raises(NotFound):
+        priced.promotions.delete("nope")
