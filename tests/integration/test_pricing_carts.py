@@ -22,9 +22,12 @@ ALL = {"all": True}
 def priced(keel: Keel, world: World) -> Keel:
     keel.pricing.save_list(
         "base-eur",
-        {"name": "Base", "currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "20.99"},
-                                                        {"sku": "SKU-2", "amount": "5.99"}]},
-    )  # fmt: skip
+        {
+            "name": "Base",
+            "currency": "EUR",
+            "prices": [{"sku": "SKU-1", "amount": "20.99"}, {"sku": "SKU-2", "amount": "5.99"}],
+        },
+    )
     return keel
 
 
@@ -34,8 +37,17 @@ def cart(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
 
 def test_a_cart_is_priced_discounted_taxed_and_explained(priced: Keel) -> None:
     priced.promotions.save("ten", {"kind": "percent_off", "percent": "0.10", "scope": {"skus": ["SKU-1"]}})
-    priced.promotions.save("order5", {"kind": "amount_off", "target": "order", "amount": "5.00", "currency": "EUR",
-                                      "scope": ALL, "min_subtotal": "30.00"})  # fmt: skip
+    priced.promotions.save(
+        "order5",
+        {
+            "kind": "amount_off",
+            "target": "order",
+            "amount": "5.00",
+            "currency": "EUR",
+            "scope": ALL,
+            "min_subtotal": "30.00",
+        },
+    )
     view = priced.promotions.evaluate(cart(("SKU-1", 2), ("SKU-2", 1), shipping="4.95"))
     r = view.result
     assert [ln.unit for ln in r.lines] == [2099, 599]
@@ -47,7 +59,7 @@ def test_a_cart_is_priced_discounted_taxed_and_explained(priced: Keel) -> None:
     assert view.shelves["SKU-1"].price_list == "base-eur"
     # below the minimum the order promotion says why
     small = priced.promotions.evaluate(cart(("SKU-2", 1))).result
-    assert [o.reason for o in small.outcomes if o.promotion == "order5"][0].startswith("the lines in scope come to")
+    assert next(o.reason for o in small.outcomes if o.promotion == "order5").startswith("the lines in scope come to")
 
 
 def test_coupon_codes_are_counted_once_per_reference_and_refused_when_used_up(priced: Keel) -> None:
@@ -70,8 +82,17 @@ def test_coupon_codes_are_counted_once_per_reference_and_refused_when_used_up(pr
 
 def test_an_expired_promotion_refuses_its_codes(priced: Keel) -> None:
     ended = (utcnow() - timedelta(days=1)).isoformat()
-    priced.promotions.save("old", {"kind": "percent_off", "percent": "0.5", "coupon": True, "scope": ALL,
-                                   "valid_from": (utcnow() - timedelta(days=9)).isoformat(), "valid_to": ended})  # fmt: skip
+    priced.promotions.save(
+        "old",
+        {
+            "kind": "percent_off",
+            "percent": "0.5",
+            "coupon": True,
+            "scope": ALL,
+            "valid_from": (utcnow() - timedelta(days=9)).isoformat(),
+            "valid_to": ended,
+        },
+    )
     (code,) = priced.promotions.add_codes("old", codes=["SUMMER"])
     assert priced.promotions.evaluate(cart(("SKU-1", 1), codes=[code])).result.codes == {"SUMMER": "expired"}
     with pytest.raises(Conflict, match="expired"):
@@ -80,8 +101,17 @@ def test_an_expired_promotion_refuses_its_codes(priced: Keel) -> None:
 
 
 def test_budgets_and_per_customer_limits(priced: Keel) -> None:
-    priced.promotions.save("half", {"kind": "percent_off", "percent": "0.5", "scope": ALL, "currency": "EUR",
-                                    "budget": "15.00", "per_customer_limit": 1})  # fmt: skip
+    priced.promotions.save(
+        "half",
+        {
+            "kind": "percent_off",
+            "percent": "0.5",
+            "scope": ALL,
+            "currency": "EUR",
+            "budget": "15.00",
+            "per_customer_limit": 1,
+        },
+    )
     who = {"customer": {"id": "c-1"}}
     one = priced.promotions.redeem("r1", cart(("SKU-1", 1), **who))
     assert one.redemptions[0].amount == 1050
@@ -113,11 +143,16 @@ def test_carts_racing_for_the_last_use_cannot_both_have_it(priced: Keel) -> None
 def test_bad_promotions_and_carts_change_nothing(priced: Keel) -> None:
     priced.promotions.save("g", {"kind": "percent_off", "percent": "0.1", "scope": ALL, "exclusive": "global"})
     with pytest.raises(ValidationFailed) as caught:
-        priced.promotions.save("h", {"kind": "amount_off", "amount": "1", "currency": "EUR", "scope": ALL,
-                                     "exclusive": "global"})  # fmt: skip
+        priced.promotions.save(
+            "h", {"kind": "amount_off", "amount": "1", "currency": "EUR", "scope": ALL, "exclusive": "global"}
+        )
     assert caught.value.errors[0].field == "exclusive"
-    for bad in ({"kind": "percent_off", "percent": "0.1", "scope": {}}, {"kind": "amount_off", "amount": "-1",
-                "currency": "EUR", "scope": ALL}, {"kind": "amount_off", "amount": "1", "currency": "ZZZ", "scope": ALL}):  # fmt: skip
+    bad_documents = [
+        {"kind": "percent_off", "percent": "0.1", "scope": {}},
+        {"kind": "amount_off", "amount": "-1", "currency": "EUR", "scope": ALL},
+        {"kind": "amount_off", "amount": "1", "currency": "ZZZ", "scope": ALL},
+    ]
+    for bad in bad_documents:
         with pytest.raises(ValidationFailed):
             priced.promotions.save("bad", bad)
     assert [v.promotion.code for v in priced.promotions.promotions()[0]] == ["g"]

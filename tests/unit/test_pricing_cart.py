@@ -88,8 +88,11 @@ def test_exclusive_stop_further_and_best_deal_in_a_group() -> None:
     both = evaluate(cart(line("A", 1, 10000)), [a, b], Limits())
     assert off(both, "a") == 1000 and "exclusive" in next(o.reason for o in both.outcomes if o.promotion == "b")
     stop = promo("stop", kind="percent_off", percent="0.10", priority=9, stop_further=True)
-    stopped = evaluate(cart(line("A", 1, 10000)), [stop, promo("later", kind="amount_off", target="order",
-                                                               amount="1.00", currency="EUR")], Limits())  # fmt: skip
+    stopped = evaluate(
+        cart(line("A", 1, 10000)),
+        [stop, promo("later", kind="amount_off", target="order", amount="1.00", currency="EUR")],
+        Limits(),
+    )
     assert [o.applied for o in stopped.outcomes] == [True, False]
     g1 = promo("g1", kind="percent_off", percent="0.10", group="winter", priority=50)
     g2 = promo("g2", kind="amount_off", amount="15.00", currency="EUR", group="winter")
@@ -98,8 +101,10 @@ def test_exclusive_stop_further_and_best_deal_in_a_group() -> None:
 
 
 def test_promotions_never_take_a_line_below_its_hard_floor() -> None:
-    deep = [promo("p", kind="percent_off", percent="0.90"), promo("o", kind="amount_off", target="order",
-                                                                   amount="500.00", currency="EUR")]  # fmt: skip
+    deep = [
+        promo("p", kind="percent_off", percent="0.90"),
+        promo("o", kind="amount_off", target="order", amount="500.00", currency="EUR"),
+    ]
     result = evaluate(cart(line("A", 2, 5000, floor=4000), line("B", 1, 3000)), deep, Limits())
     assert result.lines[0].total == 8000  # 2 x the 40.00 floor
     assert result.lines[1].total == 0
@@ -107,32 +112,43 @@ def test_promotions_never_take_a_line_below_its_hard_floor() -> None:
 
 
 def test_bundles_tiers_shipping_and_limits() -> None:
-    bundle = promo("kit", kind="bundle", items=[{"sku": "TENT"}, {"sku": "MAT", "quantity": 2}], amount="100.00",
-                   currency="EUR")  # fmt: skip
+    bundle = promo(
+        "kit", kind="bundle", items=[{"sku": "TENT"}, {"sku": "MAT", "quantity": 2}], amount="100.00", currency="EUR"
+    )
     r = evaluate(cart(line("TENT", 1, 9000), line("MAT", 2, 2500)), [bundle], Limits())
     assert off(r, "kit") == 4000 and r.total == 10000
-    tiers = promo("spend", kind="tiered_spend", currency="EUR",
-                  tiers=[{"spend": "50.00", "amount": "5.00"}, {"spend": "100.00", "percent": "0.10"}])  # fmt: skip
+    tiers = promo(
+        "spend",
+        kind="tiered_spend",
+        currency="EUR",
+        tiers=[{"spend": "50.00", "amount": "5.00"}, {"spend": "100.00", "percent": "0.10"}],
+    )
     assert off(evaluate(cart(line("A", 1, 12000)), [tiers], Limits()), "spend") == 1200
     assert "no tier" in evaluate(cart(line("A", 1, 4000)), [tiers], Limits()).outcomes[0].reason
     ship = promo("ship", kind="percent_off", target="shipping", percent="1", min_subtotal="50.00", currency="EUR")
     shipped = evaluate(cart(line("A", 1, 6000), shipping=495, shipping_rate=Decimal("0.19")), [ship], Limits())
     assert shipped.shipping is not None and shipped.shipping.total == 0 and shipped.total == 6000
-    budget = evaluate(cart(line("A", 1, 10000)), [promo("b", kind="percent_off", percent="0.5")],
-                      Limits(budget_left={"b": 700}))  # fmt: skip
+    budget = evaluate(
+        cart(line("A", 1, 10000)), [promo("b", kind="percent_off", percent="0.5")], Limits(budget_left={"b": 700})
+    )
     assert off(budget, "b") == 700
-    spent = evaluate(cart(line("A", 1, 10000)), [promo("b", kind="percent_off", percent="0.5", coupon=True)],
-                     Limits(refused={"OLD": "exhausted"}))  # fmt: skip
+    spent = evaluate(
+        cart(line("A", 1, 10000)),
+        [promo("b", kind="percent_off", percent="0.5", coupon=True)],
+        Limits(refused={"OLD": "exhausted"}),
+    )
     assert spent.total == 10000 and spent.codes == {"OLD": "exhausted"}
 
 
 def test_scope_filters_lines_and_markets() -> None:
-    brand = parse_promotion("nordic", {"kind": "percent_off", "percent": "0.10",
-                                       "scope": {"brands": ["Nordic Trail"], "countries": ["DE"]}})  # fmt: skip
+    brand = parse_promotion(
+        "nordic", {"kind": "percent_off", "percent": "0.10", "scope": {"brands": ["Nordic Trail"], "countries": ["DE"]}}
+    )
     r = evaluate(cart(line("A", 1, 1000, brand="Nordic Trail"), line("B", 1, 1000, brand="Other")), [brand], Limits())
     assert [ln.total for ln in r.lines] == [900, 1000]
-    elsewhere = evaluate(Cart("web-fr", "FR", "EUR", True, (line("A", 1, 1000, brand="Nordic Trail"),), NOW), [brand],
-                         Limits())  # fmt: skip
+    elsewhere = evaluate(
+        Cart("web-fr", "FR", "EUR", True, (line("A", 1, 1000, brand="Nordic Trail"),), NOW), [brand], Limits()
+    )
     assert elsewhere.outcomes == () and elsewhere.total == 1000
     expired = promo("old", kind="percent_off", percent="0.1", valid_to=(NOW - timedelta(days=1)).isoformat())
     assert evaluate(cart(line("A", 1, 1000)), [expired], Limits()).outcomes[0].reason == "not live now"
@@ -160,33 +176,59 @@ def test_bad_promotions_are_refused_by_field(document: dict[str, Any], field: st
 
 
 def test_a_promotion_round_trips_through_its_document() -> None:
-    p = promo("kit", kind="bundle", items=[{"sku": "A"}, {"sku": "B", "quantity": 2}], amount="9.90", currency="EUR",
-              budget="100.00", priority=3, group="g")  # fmt: skip
+    p = promo(
+        "kit",
+        kind="bundle",
+        items=[{"sku": "A"}, {"sku": "B", "quantity": 2}],
+        amount="9.90",
+        currency="EUR",
+        budget="100.00",
+        priority=3,
+        group="g",
+    )
     assert parse_promotion("kit", document_of(p)) == p
 
 
 PROMOS = st.lists(
     st.one_of(
-        st.builds(lambda p, t: {"kind": "percent_off", "target": t, "percent": p},
-                  st.sampled_from(["0.05", "0.1", "0.4", "0.7", "1"]), st.sampled_from(["items", "order"])),
-        st.builds(lambda a, t: {"kind": "amount_off", "target": t, "amount": a, "currency": "EUR"},
-                  st.sampled_from(["0.01", "1.00", "25.00", "999.99"]), st.sampled_from(["items", "order"])),
+        st.builds(
+            lambda p, t: {"kind": "percent_off", "target": t, "percent": p},
+            st.sampled_from(["0.05", "0.1", "0.4", "0.7", "1"]),
+            st.sampled_from(["items", "order"]),
+        ),
+        st.builds(
+            lambda a, t: {"kind": "amount_off", "target": t, "amount": a, "currency": "EUR"},
+            st.sampled_from(["0.01", "1.00", "25.00", "999.99"]),
+            st.sampled_from(["items", "order"]),
+        ),
         st.builds(lambda b, g: {"kind": "buy_x_get_y", "buy": b, "get": g}, st.integers(1, 3), st.integers(1, 2)),
         st.just({"kind": "tiered_spend", "currency": "EUR", "tiers": [{"spend": "10.00", "percent": "0.5"}]}),
         st.just({"kind": "bundle", "currency": "EUR", "amount": "0.50", "items": [{"sku": "S0"}, {"sku": "S1"}]}),
-    ).flatmap(lambda d: st.fixed_dictionaries({}, optional={"priority": st.integers(-3, 3),
-              "exclusive": st.sampled_from(["none", "class", "global"]), "stop_further": st.booleans(),
-              "group": st.sampled_from(["g1", "g2"])}).map(lambda extra: {**d, **extra})),
+    ).flatmap(
+        lambda d: st.fixed_dictionaries(
+            {},
+            optional={
+                "priority": st.integers(-3, 3),
+                "exclusive": st.sampled_from(["none", "class", "global"]),
+                "stop_further": st.booleans(),
+                "group": st.sampled_from(["g1", "g2"]),
+            },
+        ).map(lambda extra: {**d, **extra})
+    ),
     max_size=8,
-)  # fmt: skip
+)
 LINES = st.lists(
     st.builds(
         lambda i, q, u, f, r: line(f"S{i}", q, u, floor=min(f, u), rate=Decimal(r)),
-        st.integers(0, 4), st.integers(1, 5), st.integers(0, 100_000), st.integers(0, 50_000),
+        st.integers(0, 4),
+        st.integers(1, 5),
+        st.integers(0, 100_000),
+        st.integers(0, 50_000),
         st.sampled_from(["0", "0.07", "0.19", "0.255"]),
     ),
-    min_size=1, max_size=20,
-)  # fmt: skip
+    min_size=1,
+    max_size=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -203,8 +245,10 @@ def test_whatever_stacks_nothing_is_negative_every_total_adds_up_and_no_floor_is
         assert ln.net + ln.tax == ln.gross and min(ln.net, ln.tax) >= 0
     assert result.total == sum(ln.total for ln in every) >= 0
     assert (result.net, result.tax, result.gross) == (
-        sum(ln.net for ln in every), sum(ln.tax for ln in every), sum(ln.gross for ln in every),
-    )  # fmt: skip
+        sum(ln.net for ln in every),
+        sum(ln.tax for ln in every),
+        sum(ln.gross for ln in every),
+    )
     assert result.subtotal - result.discount == result.total
     for outcome in result.outcomes:  # each promotion's amount is what its allocations add up to
         assert outcome.amount == sum(d.amount for ln in every for d in ln.discounts if d.promotion == outcome.promotion)
