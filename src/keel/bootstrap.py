@@ -40,7 +40,7 @@ from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
-from keel.platform.errors import KeelError
+from keel.platform.errors import KeelError, NotFound
 from keel.platform.events import SqlEventLog
 from keel.platform.sources import DatabaseSource, EventSource
 from keel.pricing import PRICE_CHANGED, Market, PricingService, PromotionService
@@ -136,7 +136,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         ),
         sync=sync,
         pricing=pricing,
-        promotions=PromotionService(db, markets=_markets(channels), tags=catalog.tags),
+        promotions=PromotionService(db, market=_market(channels), tags=catalog.tags),
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )
@@ -150,6 +150,20 @@ def _markets(channels: ChannelService) -> Callable[[], list[Market]]:
         return [Market(c.code, c.countries, c.currency) for c in found]
 
     return markets
+
+
+def _market(channels: ChannelService) -> Callable[[str], Market | None]:
+    """Pricing's view of one channel (a cart's): where it sells and in which currency, None when it is not an
+    active channel."""
+
+    def market(code: str) -> Market | None:
+        try:
+            found = channels.get(code)
+        except NotFound:
+            return None
+        return Market(found.code, found.countries, found.currency) if found.active else None
+
+    return market
 
 
 def _conversion(fx: FxService) -> Callable[[], Callable[[str, str], Decimal | None]]:

@@ -253,3 +253,11 @@ def test_whatever_stacks_nothing_is_negative_every_total_adds_up_and_no_floor_is
     for outcome in result.outcomes:  # each promotion's amount is what its allocations add up to
         assert outcome.amount == sum(d.amount for ln in every for d in ln.discounts if d.promotion == outcome.promotion)
     assert result.discount == sum(o.amount for o in result.outcomes)
+
+
+def test_units_are_counted_in_groups_not_one_by_one() -> None:
+    # 200 lines of 100,000 units: buy 1 get 1 capped at 5 applications frees the 5 cheapest units
+    lines = [line(f"S{i}", 100_000, 1000 + i) for i in range(200)]
+    result = evaluate(cart(*lines), [promo("b1g1", kind="buy_x_get_y", buy=1, get=1, max_applications=5)], Limits())
+    assert off(result, "b1g1") == 5 * 1000
+    assert result.lines[0].total == 100_000 * 1000 - 5000

@@ -103,13 +103,20 @@ def bench_pricing(
     skus: Annotated[int, typer.Option(min=100, max=1_000_000, help="SKUs priced")] = 10_000,
     channels: Annotated[int, typer.Option(min=1, max=500, help="channels, 1-3 countries each")] = 50,
     changes: Annotated[int, typer.Option(min=1, max=1000, help="brand price changes timed to their events")] = 20,
+    promotions: Annotated[int, typer.Option(min=0, max=100_000, help="live promotions for the carts")] = 1000,
+    lines: Annotated[int, typer.Option(min=1, max=200, help="lines per cart")] = 20,
+    carts: Annotated[int, typer.Option(min=10, max=100_000, help="carts evaluated")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed")] = 42,
 ) -> None:
     """Pricing: every price computed and recomputed after a policy change beside a plain executemany of as many
-    rows, and a brand's price change propagated to its price.changed events."""
+    rows, a brand's price change propagated to its price.changed events, and carts evaluated with the live
+    promotions beside the same carts with none."""
     from keel.bench.pricing import run
 
-    run(database_url, json_out=json_out, skus=skus, channels=channels, changes=changes, seed=seed)
+    run(
+        database_url, json_out=json_out, skus=skus, channels=channels, changes=changes, seed=seed,
+        promotions=promotions, lines=lines, carts=carts,
+    )  # fmt: skip
 
 
 @app.command("sync")

@@ -29,6 +29,7 @@ from keel.pricing.model.cart import Cart, CartLine, Evaluated, Limits, evaluate
 from keel.pricing.model.checkout import COUPON_RE, CartRequest, parse_cart
 from keel.pricing.model.lists import amount_of
 from keel.pricing.model.promotions import Promotion, document_of, parse_promotion
+from keel.pricing.model.shortlist import Shortlist
 from keel.pricing.store import rates as stored_rates
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed by people
@@ -86,10 +87,10 @@ def no_tags(skus: Iterable[str]) -> Mapping[str, Tagged]:
 
 
 class PromotionService:
-    def __init__(self, db: Any, markets: Callable[[], list[Market]] = list, tags: Tags = no_tags) -> None:
-        self.db, self.markets, self.tags = db, markets, tags
+    def __init__(self, db: Any, market: Callable[[str], Market | None] = lambda code: None, tags: Tags = no_tags):
+        self.db, self.market, self.tags = db, market, tags
         self._lock = threading.Lock()
-        self._cached: tuple[Any, list[Promotion]] | None = None
+        self._cached: tuple[Any, dict[str, Promotion], Shortlist] | None = None
 
     # -- promotions -----------------------------------------------------------------------------------------
     def save(self, code: str, document: object) -> PromotionView:
@@ -99,7 +100,7 @@ class PromotionService:
         p = parse_promotion(code, document)
         with self.db.write() as conn:
             if p.exclusive != "none":
-                for other in self._all(conn):
+                for other in self._live(conn)[0].values():
                     if other.code != p.code and other.exclusive != "none" and other.priority == p.priority:
                         same_class = p.exclusive == other.exclusive == "global" or p.klass == other.klass
                         if same_class and p.overlaps(other):
@@ -176,9 +177,8 @@ class PromotionService:
         """The cart priced, discounted, taxed and explained; nothing is counted or changed."""
         request = parse_cart(document)
         market = self._market(request, within)
-        tags = self.tags([s for s, _ in request.lines])
         with self.db.read() as conn:
-            return self._evaluate(conn, request, market, tags)[0]
+            return self._evaluate(conn, request, market)[0]
 
     def redeem(self, reference: str, document: object, within: Scope = Scope.ALL) -> Redeemed:
         """Evaluate the cart and count what applied (uses, codes, budgets, the customer's uses) under
@@ -191,16 +191,15 @@ class PromotionService:
             )
         request = parse_cart(document)
         market = self._market(request, within)
-        tags = self.tags([s for s, _ in request.lines])
         with self.db.write() as conn:
             before = promo_store.redeemed(conn, reference)
             if before:
                 return Redeemed(reference, before, True, None)
-            view, limits = self._evaluate(conn, request, market, tags)
+            view, limits = self._evaluate(conn, request, market)
             refused = sorted((c, w) for c, w in view.result.codes.items() if w != "applied")
             if refused:
                 raise Conflict(f"code {refused[0][0]}: {refused[0][1]}")
-            promotions = {p.code: p for p in self._all(conn)}
+            promotions = self._live(conn)[0]
             unlocked = {p: c for c, p in limits.unlocked.items()}
             taken = []
             for outcome in view.result.outcomes:
@@ -226,7 +225,7 @@ class PromotionService:
         if not within.sees_country(request.country):
             raise ValidationFailed("country outside your restrictions", [
                 FieldError(None, "country", "a country your restrictions allow")])  # fmt: skip
-        market = next((m for m in self.markets() if m.channel == request.channel), None)
+        market = self.market(request.channel)
         if market is None:
             raise ValidationFailed("unknown channel", [FieldError(None, "channel", "the code of an active channel")])
         if request.country not in market.countries:
@@ -234,9 +233,7 @@ class PromotionService:
             raise ValidationFailed("channel does not sell there", [FieldError(None, "country", reason)])
         return market
 
-    def _evaluate(
-        self, conn: Connection, request: CartRequest, market: Market, tags: Mapping[str, Tagged]
-    ) -> tuple[CartView, Limits]:
+    def _evaluate(self, conn: Connection, request: CartRequest, market: Market) -> tuple[CartView, Limits]:
         at = request.at or utcnow()
         skus = [s for s, _ in request.lines]
         shelf = promo_store.shelf_prices(conn, market.channel, request.country, skus)
@@ -248,6 +245,10 @@ class PromotionService:
         if errors:
             raise ValidationFailed("the cart cannot be priced", errors)
         rates = stored_rates(conn)
+        every, shortlist = self._live(conn)
+        # the catalog is asked for brands and categories only when a stored promotion selects lines by them
+        needed = shortlist.by_brand or shortlist.by_category
+        tags: Mapping[str, Tagged] = self.tags(skus) if needed else {}
         lines = []
         for sku, quantity in request.lines:
             s, tagged = shelf[sku], tags.get(sku)
@@ -259,20 +260,24 @@ class PromotionService:
             request.customer, request.group, request.tier, request.codes, shipping,
             rate_of(request.country, STANDARD, rates),
         )  # fmt: skip
-        promotions = [p for p in self._all(conn) if p.currency in (None, market.currency)]
-        limits = self._limits(conn, cart, promotions)
+        promotions = [p for p in shortlist.candidates(lines) if p.currency in (None, market.currency)]
+        limits = self._limits(conn, cart, promotions, every)
         result = evaluate(cart, promotions, limits)
         shelves = {s: Shelf(v.price_list, v.compare_at, tuple(Step(**x) for x in v.steps)) for s, v in shelf.items()}
         return CartView(market.channel, request.country, at, result, shelves), limits
 
-    def _limits(self, conn: Connection, cart: Cart, promotions: list[Promotion]) -> Limits:
-        by_code = {p.code: p for p in promotions}
+    def _limits(
+        self, conn: Connection, cart: Cart, promotions: list[Promotion], every: Mapping[str, Promotion]
+    ) -> Limits:
+        """What the cart's codes unlock (or why not), and the limits and budgets of ``promotions`` now."""
         unlocked: dict[str, str] = {}
         refused: dict[str, str] = {}
-        for code, coupon in sorted(promo_store.coupons(conn, cart.codes).items()):
-            p = by_code.get(coupon.promotion)
-            if p is None:
-                refused[code] = "not valid in this channel's currency"
+        for code, coupon in sorted(promo_store.coupons(conn, cart.codes).items() if cart.codes else []):
+            p = every.get(coupon.promotion)
+            if p is None:  # deleted since the promotions were read
+                refused[code] = "unknown"
+            elif p.currency not in (None, cart.currency):
+                refused[code] = f"valid in {p.currency} only"
             elif not p.active:
                 refused[code] = "its promotion is switched off"
             elif p.valid_to is not None and p.valid_to <= cart.at:
@@ -306,16 +311,18 @@ class PromotionService:
         budget_left = {p.code: p.budget - counts.get(p.code, (0, 0))[1] for p in limited if p.budget is not None}
         return Limits(used_up, budget_left, unlocked, refused)
 
-    def _all(self, conn: Connection) -> list[Promotion]:
-        """Every stored promotion, parsed once per version of the table (a promotion saved or deleted)."""
+    def _live(self, conn: Connection) -> tuple[dict[str, Promotion], Shortlist]:
+        """Every stored promotion by code and their shortlist index, parsed and built once per version of the
+        table (a promotion saved or deleted); counters are not part of it (they are read per cart)."""
         version = promo_store.version(conn)
         with self._lock:
             if self._cached is not None and self._cached[0] == version:
-                return self._cached[1]
+                return self._cached[1], self._cached[2]
         parsed = [parse_promotion(s.code, s.document) for s in promo_store.promotions(conn)]
+        cached = (version, {p.code: p for p in parsed}, Shortlist.of(parsed))
         with self._lock:
-            self._cached = (version, parsed)
-        return parsed
+            self._cached = cached
+        return cached[1], cached[2]
 
 
 def _view(s: promo_store.StoredPromotion, now: datetime) -> PromotionView:

@@ -228,7 +228,7 @@ def _apply(p: Promotion, state: _State, limits: Limits, take: bool = False) -> t
     cart = state.cart
     lines = _covered(p, cart)
     base = sum(state.current[i] for i in lines)
-    short = _short(p, state)
+    short = _short(p, state, lines)
     if short is not None:
         return 0, short
     parts = [0] * len(cart.lines)
@@ -269,11 +269,11 @@ def _covered(p: Promotion, cart: Cart) -> list[int]:
     return [i for i, ln in enumerate(cart.lines) if p.scope.covers(ln.sku, ln.categories, ln.brand)]
 
 
-def _short(p: Promotion, state: _State) -> str | None:
+def _short(p: Promotion, state: _State, lines: Sequence[int] | None = None) -> str | None:
     """Why ``p``'s minimum subtotal is not reached by the lines in scope as they cost now (None: it is)."""
     if p.min_subtotal is None:
         return None
-    base = sum(state.current[i] for i in _covered(p, state.cart))
+    base = sum(state.current[i] for i in (_covered(p, state.cart) if lines is None else lines))
     if base >= p.min_subtotal:
         return None
     cart = state.cart
@@ -282,16 +282,27 @@ def _short(p: Promotion, state: _State) -> str | None:
 
 def _buy_get(p: Promotion, state: _State, lines: Sequence[int]) -> tuple[list[int], str]:
     """Every ``buy + get`` units in scope make one application (at most ``max_applications``); the cheapest
-    ``get`` units of the cart's units in scope are discounted (the retailer-favourable reading, documented)."""
+    ``get`` units of the cart's units in scope are discounted (the retailer-favourable reading, documented).
+    A line's units are worth its running amount split evenly to the minor unit (the first ``amount % qty``
+    one unit more), counted in groups, never one by one: a line may hold 100,000 units."""
     cart = state.cart
-    units = [(value, i) for i in lines for value in allocate(state.current[i], [1] * cart.lines[i].quantity)]
-    units.sort(key=lambda u: (-u[0], u[1]))
-    times = len(units) // (p.buy + p.get)
+    groups: list[tuple[int, int, int]] = []  # (unit value, line, units)
+    for i in lines:
+        qty = cart.lines[i].quantity
+        base, extra = divmod(state.current[i], qty)
+        groups += [(base, i, qty - extra), *([(base + 1, i, extra)] if extra else [])]
+    units = sum(n for _, _, n in groups)
+    times = units // (p.buy + p.get)
     if p.max_applications is not None:
         times = min(times, p.max_applications)
     parts = [0] * len(cart.lines)
-    for value, i in units[len(units) - times * p.get :] if times else []:
-        parts[i] += scale(value, p.percent or Decimal(1))
+    need = times * p.get
+    for value, i, n in sorted(groups, key=lambda g: (g[0], -g[1])):
+        if need <= 0:
+            break
+        taken = min(n, need)
+        parts[i] += scale(value, p.percent or Decimal(1)) * taken
+        need -= taken
     parts = [min(part, state.room(i)) for i, part in enumerate(parts)]
     return parts, f"buy {p.buy} get {p.get} at {p.percent:.0%} off, {times} time(s)"
 
