@@ -35,13 +35,14 @@ from keel.inventory import (
     StockService,
     reservation_sweeper,
 )
-from keel.orders import BackorderFiller, Orders, build_orders, capture_command
+from keel.orders import BackorderFiller, OrderCart, Orders, build_orders, capture_command
 from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
 from keel.platform.db import Database
 from keel.platform.errors import KeelError, NotFound
 from keel.platform.events import SqlEventLog
+from keel.platform.scope import Scope
 from keel.platform.sources import DatabaseSource, EventSource
 from keel.pricing import PRICE_CHANGED, Market, PricingService, PromotionService
 
@@ -136,7 +137,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         ),
         sync=sync,
         pricing=pricing,
-        promotions=PromotionService(db, market=_market(channels), tags=catalog.tags),
+        promotions=PromotionService(
+            db, market=_market(channels), tags=catalog.tags, recent=orders.reads.recent_carts, order=_order_cart(orders)
+        ),
         consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
         source=source,
     )
@@ -164,6 +167,19 @@ def _market(channels: ChannelService) -> Callable[[str], Market | None]:
         return Market(found.code, found.countries, found.currency) if found.active else None
 
     return market
+
+
+def _order_cart(orders: Orders) -> Callable[[int, Scope], OrderCart]:
+    """Pricing's view of a captured order: its channel, ship-to country and lines (``NotFound`` when the
+    caller's scope does not see it)."""
+
+    def order(order_id: int, scope: Scope) -> OrderCart:
+        view = orders.reads.get(order_id, scope)
+        return OrderCart(
+            view.id, view.created_at, view.channel, view.country, [(ln.sku, ln.quantity) for ln in view.lines]
+        )
+
+    return order
 
 
 def _conversion(fx: FxService) -> Callable[[], Callable[[str, str], Decimal | None]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
-from tests.support import WEB_DE, World
+from keel.pricing.model import tax
+from tests.support import WEB_DE, WH_DE, World, place, receive
 
 ALL = {"all": True}
 
@@ -29,6 +31,14 @@ def priced(keel: Keel, world: World) -> Keel:
         },
     )
     return keel
+
+
+def order(external_id: str, *lines: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "channel": WEB_DE, "external_id": external_id, "customer": {"name": "Ann Example"},
+        "lines": [{"sku": s, "quantity": q, "unit_price": "20.99"} for s, q in lines],
+        "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"},
+    }  # fmt: skip
 
 
 def cart(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
@@ -165,3 +175,22 @@ def test_bad_promotions_and_carts_change_nothing(priced: Keel) -> None:
         priced.promotions.add_codes("g", count=2)  # not a coupon promotion
     with pytest.raises(NotFound):
         priced.promotions.delete("nope")
+
+
+def test_an_order_is_priced_as_a_cart_and_a_promotion_previewed_on_recent_orders(priced: Keel) -> None:
+    receive(priced, "SKU-1", WH_DE, 20)
+    placed = [place(priced, order(f"W-{i}", ("SKU-1", 2)))[0] for i in range(3)]
+    view = priced.promotions.price_order(placed[0].id, {"codes": []})
+    assert [(ln.sku, ln.quantity, ln.unit) for ln in view.result.lines] == [("SKU-1", 2, 2099)]
+    with pytest.raises(NotFound):
+        priced.promotions.price_order(10**9)
+    # a 10 % promotion on SKU-1 previewed on the three orders: each pays 4.20 less (net of 19 % VAT: 3.53)
+    preview = priced.promotions.preview("p10", {"kind": "percent_off", "percent": "0.10", "scope": {"skus": ["SKU-1"]}})
+    assert (preview.carts, preview.unpriced, preview.applied) == (3, 0, 3)
+    (eur,) = preview.currencies
+    assert (eur.discount_before, eur.discount_after) == (0, 3 * 420)
+    assert eur.net_before - eur.net_after == 3 * (
+        tax(4198, Decimal("0.19"), True).net - tax(3778, Decimal("0.19"), True).net
+    )
+    assert [(s.sku, s.units, s.discount_after) for s in preview.skus] == [("SKU-1", 6, 1260)]
+    assert priced.promotions.promotions()[1] == 0  # nothing saved

@@ -10,11 +10,10 @@ transaction and counts what applied, refusing the whole cart (409) when a code o
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
@@ -23,17 +22,16 @@ from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
 from keel.platform.scope import Scope
 from keel.pricing import promo_store
+from keel.pricing.coupons import CouponCodes
 from keel.pricing.engine import Market
 from keel.pricing.model import STANDARD, Step, inclusive, rate_of
 from keel.pricing.model.cart import Cart, CartLine, Evaluated, Limits, evaluate
-from keel.pricing.model.checkout import COUPON_RE, CartRequest, parse_cart
+from keel.pricing.model.checkout import CartRequest, parse_cart
 from keel.pricing.model.lists import amount_of
 from keel.pricing.model.promotions import Promotion, document_of, parse_promotion
 from keel.pricing.model.shortlist import Shortlist
 from keel.pricing.store import rates as stored_rates
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: codes are read and typed by people
-MAX_BATCH = 100_000
+from keel.pricing.whatif import PromotionPreview, Tally
 
 
 class Tagged(Protocol):
@@ -44,6 +42,19 @@ class Tagged(Protocol):
 
 
 Tags = Callable[[Iterable[str]], Mapping[str, Tagged]]
+
+
+class Ordered(Protocol):
+    """An order as a what-if replays it (``keel.orders.OrderCart``)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def lines(self) -> Sequence[tuple[str, int]]: ...
 
 
 @dataclass(frozen=True)
@@ -86,9 +97,16 @@ def no_tags(skus: Iterable[str]) -> Mapping[str, Tagged]:
     return {}
 
 
-class PromotionService:
-    def __init__(self, db: Any, market: Callable[[str], Market | None] = lambda code: None, tags: Tags = no_tags):
-        self.db, self.market, self.tags = db, market, tags
+class PromotionService(CouponCodes):
+    def __init__(
+        self,
+        db: Any,
+        market: Callable[[str], Market | None] = lambda code: None,
+        tags: Tags = no_tags,
+        recent: Callable[[datetime, int], Sequence[Ordered]] = lambda since, limit: [],
+        order: Callable[[int, Scope], Ordered] | None = None,
+    ) -> None:
+        self.db, self.market, self.tags, self.recent, self.order = db, market, tags, recent, order
         self._lock = threading.Lock()
         self._cached: tuple[Any, dict[str, Promotion], Shortlist] | None = None
 
@@ -137,41 +155,6 @@ class PromotionService:
             raise NotFound(f"no promotion {code!r}")
         return found
 
-    # -- coupon codes ---------------------------------------------------------------------------------------
-    def add_codes(
-        self, promotion: str, *, count: int = 0, codes: Iterable[str] = (), prefix: str = "", max_uses: int | None = 1
-    ) -> list[str]:
-        """Codes for coupon promotion ``promotion``: ``codes`` as given and ``count`` generated ones (``prefix``
-        then 10 random characters), each usable ``max_uses`` times (None: unlimited). Returns the new codes."""
-        given = sorted({c.strip().upper() for c in codes})
-        errors = [FieldError(None, "codes", f"{c[:70]!r}: letters, digits, _ and -") for c in given
-                  if not COUPON_RE.fullmatch(c)]  # fmt: skip
-        if not 0 <= count <= MAX_BATCH or len(given) > MAX_BATCH or not (count or given):
-            errors.append(FieldError(None, "count", f"from 1 to {MAX_BATCH:,} codes, generated or given"))
-        if len(prefix) > 20 or (prefix and not COUPON_RE.fullmatch(prefix.upper() + "X")):
-            errors.append(FieldError(None, "prefix", "letters, digits, _ and -, at most 20"))
-        if max_uses is not None and not 1 <= max_uses <= 1_000_000_000:
-            errors.append(FieldError(None, "max_uses", "a whole number from 1, or null for unlimited"))
-        if errors:
-            raise ValidationFailed("invalid codes", errors)
-        view = self.get(promotion)
-        if not view.promotion.coupon:
-            raise ValidationFailed("not a coupon promotion", [FieldError(None, "promotion", "coupon must be true")])
-        generated = {prefix.upper() + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10)) for _ in range(count)}
-        wanted = sorted(set(given) | generated)
-        with self.db.write() as conn:
-            taken = promo_store.coupons(conn, wanted)
-            clash = [c for c in given if c in taken and taken[c].promotion != promotion]
-            if clash:
-                raise Conflict(f"code {clash[0]!r} belongs to another promotion")
-            promo_store.add_coupons(conn, promotion, wanted, max_uses, utcnow())
-        return [c for c in wanted if c not in taken]
-
-    def codes(self, promotion: str, limit: int = 100, offset: int = 0) -> tuple[list[promo_store.Coupon], int]:
-        self.get(promotion)
-        with self.db.read() as conn:
-            return promo_store.coupon_page(conn, promotion, limit, offset)
-
     # -- carts ----------------------------------------------------------------------------------------------
     def evaluate(self, document: object, within: Scope = Scope.ALL) -> CartView:
         """The cart priced, discounted, taxed and explained; nothing is counted or changed."""
@@ -179,6 +162,20 @@ class PromotionService:
         market = self._market(request, within)
         with self.db.read() as conn:
             return self._evaluate(conn, request, market)[0]
+
+    def price_order(self, order_id: int, document: object = None, within: Scope = Scope.ALL) -> CartView:
+        """A captured order's lines priced as a cart now, in its channel and ship-to country, with the
+        ``codes`` and ``customer`` of ``document`` (``{"codes": [...], "customer": {...}, "shipping": ...}``):
+        what Keel's prices and promotions make of it. ``NotFound`` for an order ``within`` does not see."""
+        if self.order is None:
+            raise NotFound("orders are not connected to pricing here")
+        extra = document if isinstance(document, dict) else {}
+        unknown = sorted(set(extra) - {"codes", "customer", "shipping"})
+        if unknown or (document is not None and not isinstance(document, dict)):
+            raise ValidationFailed("invalid cart", [FieldError(None, str(k)[:64], "unknown field") for k in unknown])
+        placed = self.order(order_id, within)
+        lines = [{"sku": s, "quantity": q} for s, q in _merged(placed.lines).items()]
+        return self.evaluate({**extra, "channel": placed.channel, "country": placed.country, "lines": lines}, within)
 
     def redeem(self, reference: str, document: object, within: Scope = Scope.ALL) -> Redeemed:
         """Evaluate the cart and count what applied (uses, codes, budgets, the customer's uses) under
@@ -233,7 +230,42 @@ class PromotionService:
             raise ValidationFailed("channel does not sell there", [FieldError(None, "country", reason)])
         return market
 
-    def _evaluate(self, conn: Connection, request: CartRequest, market: Market) -> tuple[CartView, Limits]:
+    def preview(self, code: str, document: object, days: int = 28, limit: int = 2000) -> PromotionPreview:
+        """What saving ``document`` as promotion ``code`` would do to the latest orders (``keel.pricing.whatif``);
+        nothing is saved or counted. Refused like ``save`` when the document is invalid."""
+        proposed = parse_promotion(code, document)
+        if not 1 <= days <= 366 or not 1 <= limit <= 20_000:
+            raise ValidationFailed("invalid preview", [FieldError(None, "days", "1 to 366 days, 1 to 20,000 orders")])
+        at = max(utcnow(), proposed.valid_from or utcnow())  # a scheduled promotion is weighed as it starts
+        tally = Tally(code)
+        markets: dict[str, Market | None] = {}
+        with self.db.read() as conn:
+            every, _ = self._live(conn)
+            changed = {**every, code: proposed}
+            after = (changed, Shortlist.of(list(changed.values())))
+            for order in self.recent(utcnow() - timedelta(days=days), limit):
+                tally.seen(order.created_at)
+                market = markets.setdefault(order.channel, self.market(order.channel))
+                if market is None or order.country not in market.countries:
+                    tally.unpriced += 1
+                    continue
+                request = CartRequest(order.channel, order.country, tuple(_merged(order.lines).items()), at=at)
+                try:
+                    was = self._evaluate(conn, request, market)[0].result
+                    will = self._evaluate(conn, request, market, after)[0].result
+                except ValidationFailed:
+                    tally.unpriced += 1
+                    continue
+                tally.add(order.channel, order.country, was, will)
+        return tally.preview()
+
+    def _evaluate(
+        self,
+        conn: Connection,
+        request: CartRequest,
+        market: Market,
+        live: tuple[Mapping[str, Promotion], Shortlist] | None = None,
+    ) -> tuple[CartView, Limits]:
         at = request.at or utcnow()
         skus = [s for s, _ in request.lines]
         shelf = promo_store.shelf_prices(conn, market.channel, request.country, skus)
@@ -245,7 +277,7 @@ class PromotionService:
         if errors:
             raise ValidationFailed("the cart cannot be priced", errors)
         rates = stored_rates(conn)
-        every, shortlist = self._live(conn)
+        every, shortlist = live or self._live(conn)
         # the catalog is asked for brands and categories only when a stored promotion selects lines by them
         needed = shortlist.by_brand or shortlist.by_category
         tags: Mapping[str, Tagged] = self.tags(skus) if needed else {}
@@ -323,6 +355,13 @@ class PromotionService:
         with self._lock:
             self._cached = cached
         return cached[1], cached[2]
+
+
+def _merged(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for sku, quantity in lines:
+        out[sku] = out.get(sku, 0) + quantity
+    return out
 
 
 def _view(s: promo_store.StoredPromotion, now: datetime) -> PromotionView:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+from dataclasses import dataclass
 from datetime import datetime
 
 from keel.orders.model import Delivered, Metrics, rates
@@ -15,6 +17,17 @@ from keel.platform.scope import Scope
 from keel.platform.vocabulary import OPEN_SHIPMENTS, ShipmentStatus
 
 _LEFT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED})
+
+
+@dataclass(frozen=True)
+class OrderCart:
+    """An order as a cart: where it was sold and shipped to, and its (SKU, quantity) lines."""
+
+    order_id: int
+    created_at: datetime
+    channel: str
+    country: str
+    lines: list[tuple[str, int]]
 
 
 class ReadOrders:
@@ -94,3 +107,20 @@ class ReadOrders:
             )
             for mine in per.values()
         )
+
+    def units_sold(self, since: datetime, channels: frozenset[str] | None = None) -> dict[tuple[str, str, str], int]:
+        """Units ordered per (channel, ship-to country, SKU) since ``since`` (cancelled orders left out): the
+        volumes a what-if weighs price changes by."""
+        with self.db.read() as conn:
+            return reads.units_sold(conn, since, channels)
+
+    def recent_carts(self, since: datetime, limit: int = 2000) -> builtins.list[OrderCart]:
+        """The latest ``limit`` orders since ``since`` (cancelled ones left out) as carts: channel, ship-to
+        country and lines, what a promotion's what-if replays."""
+        with self.db.read() as conn:
+            rows = reads.recent_carts(conn, since, limit)
+        carts: dict[int, OrderCart] = {}
+        for order_id, at, channel, country, sku, quantity in rows:
+            held = carts.setdefault(order_id, OrderCart(order_id, at, channel, country, []))
+            held.lines.append((sku, quantity))
+        return list(carts.values())

@@ -107,3 +107,37 @@ def wave_candidates(conn: Connection, matching: OrderFilter, limit: int) -> list
         .limit(limit)
     )
     return [record(r) for r in conn.execute(matching.where(query)).mappings()]
+
+
+def units_sold(
+    conn: Connection, since: datetime, channels: frozenset[str] | None = None
+) -> dict[tuple[str, str, str], int]:
+    """Units ordered per (channel, ship-to country, SKU) since ``since``, cancelled orders left out."""
+    query = (
+        sa.select(o.c.channel, o.c.country, ol.c.sku, sa.func.sum(ol.c.quantity))
+        .join(ol, ol.c.order_id == o.c.id)
+        .where(o.c.created_at >= since, o.c.status != OrderStatus.CANCELLED.value)
+        .group_by(o.c.channel, o.c.country, ol.c.sku)
+    )
+    if channels is not None:
+        query = query.where(o.c.channel.in_(sorted(channels)))
+    return {(ch, k, sku): int(n) for ch, k, sku, n in conn.execute(query)}
+
+
+def recent_carts(conn: Connection, since: datetime, limit: int) -> list[tuple[int, datetime, str, str, str, int]]:
+    """The lines (order id, created at, channel, country, SKU, quantity) of the latest ``limit`` orders since ``since``,
+    cancelled ones left out: what a what-if replays as carts."""
+    latest = (
+        sa.select(o.c.id)
+        .where(o.c.created_at >= since, o.c.status != OrderStatus.CANCELLED.value)
+        .order_by(o.c.created_at.desc(), o.c.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    query = (
+        sa.select(o.c.id, o.c.created_at, o.c.channel, o.c.country, ol.c.sku, ol.c.quantity)
+        .join(ol, ol.c.order_id == o.c.id)
+        .where(o.c.id.in_(sa.select(latest.c.id)))
+        .order_by(o.c.id, ol.c.line_no)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]

@@ -1,0 +1,94 @@
+"""What-if previews: a change weighed before it is saved.
+
+A promotion's preview replays the latest orders (up to ``limit`` in the last ``days``) as carts at today's
+published prices, once with the promotions as they are and once with the proposed one saved, and tallies
+per currency what the carts would pay (net of tax: the margin moves by as much, costs being unchanged)
+and per (channel, country, SKU) what the discounts would be. Orders that cannot be priced today (a SKU no
+longer sold there) are counted and left out. Figures per day divide by the days the replayed orders span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from keel.pricing.model.cart import Evaluated
+
+TOP_SKUS = 50
+
+
+@dataclass(frozen=True)
+class SkuEffect:
+    channel: str
+    country: str
+    sku: str
+    currency: str
+    units: int
+    discount_before: int
+    discount_after: int
+
+
+@dataclass(frozen=True)
+class CurrencyEffect:
+    currency: str
+    carts: int
+    discount_before: int
+    discount_after: int
+    net_before: int  # what the carts pay net of tax (minor units)
+    net_after: int
+    per_day_net_change: int
+
+
+@dataclass(frozen=True)
+class PromotionPreview:
+    code: str
+    carts: int  # orders replayed as carts
+    unpriced: int  # of which left out: a SKU without a published price in its market today
+    applied: int  # carts the proposed promotion applies to
+    days: float  # the period the replayed orders span
+    currencies: list[CurrencyEffect]
+    skus: list[SkuEffect]  # the largest changes of discount, at most ``TOP_SKUS``
+
+
+@dataclass
+class Tally:
+    code: str
+    carts: int = 0
+    unpriced: int = 0
+    applied: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    money: dict[str, list[int]] = field(default_factory=dict)  # currency -> carts, discounts, nets
+    skus: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
+
+    def seen(self, at: datetime) -> None:
+        self.carts += 1
+        self.first = at if self.first is None or at < self.first else self.first
+        self.last = at if self.last is None or at > self.last else self.last
+
+    def add(self, channel: str, country: str, before: Evaluated, after: Evaluated) -> None:
+        if any(o.promotion == self.code and o.applied for o in after.outcomes):
+            self.applied += 1
+        m = self.money.setdefault(before.currency, [0, 0, 0, 0, 0])
+        for i, value in enumerate((1, before.discount, after.discount, before.net, after.net)):
+            m[i] += value
+        for old, new in zip(before.lines, after.lines, strict=True):
+            key = (channel, country, old.sku, before.currency)
+            s = self.skus.setdefault(key, [0, 0, 0])
+            s[0] += old.quantity
+            s[1] += old.amount - old.total
+            s[2] += new.amount - new.total
+
+    def preview(self) -> PromotionPreview:
+        days = 1.0
+        if self.first is not None and self.last is not None:
+            days = max(1.0, (self.last - self.first).total_seconds() / 86_400)
+        currencies = [
+            CurrencyEffect(c, n, d0, d1, n0, n1, round((n1 - n0) / days))
+            for c, (n, d0, d1, n0, n1) in sorted(self.money.items())
+        ]
+        changed = [SkuEffect(*k, *v) for k, v in self.skus.items() if v[1] != v[2]]
+        changed.sort(key=lambda e: (-abs(e.discount_after - e.discount_before), e.channel, e.country, e.sku))
+        return PromotionPreview(
+            self.code, self.carts, self.unpriced, self.applied, round(days, 2), currencies, changed[:TOP_SKUS]
+        )
