@@ -9,8 +9,11 @@ from pathlib import Path
 
 from keel.platform.money import exponent
 from keel.pricing import PRICE_CHANGED
+from keel.sim.catalog import generate_catalog
 from keel.sim.load import load_world
 from keel.sim.pricing import reprice_sku
+from keel.sim.promotions import WELCOME_CODES, CartPricing
+from keel.sim.stream import Stream
 from keel.sim.world import Scale, generate
 from tests.support import events_after, last_seq, open_keel
 
@@ -38,4 +41,37 @@ def test_the_twin_prices_every_channel_in_its_currency_within_its_rules(tmp_path
     changed = reprice_sku(keel, WORLD.skus[0], Decimal("0.80"))
     announced = {(e.subject, c["country"]) for e in events_after(keel, seq, {PRICE_CHANGED}) for c in e.data["changes"]}
     assert changed == len(announced) > len(markets) // 2  # some prices sit on their floor and do not move
+    keel.close()
+
+
+def test_the_twin_runs_its_season_of_promotions_and_its_web_orders_redeem_them(tmp_path: Path) -> None:
+    keel = open_keel(f"sqlite:///{tmp_path / 'twin.db'}")
+    load_world(keel, WORLD)
+    views, total = keel.promotions.promotions(limit=1000)
+    currencies = {ch["currency"] for ch in WORLD.channels}
+    assert total == 6 + 2 * len(currencies) and all(v.status == "live" for v in views)
+    assert keel.promotions.codes("welcome-10", limit=1)[1] == WELCOME_CODES
+    # the web checkout: an outerwear SKU takes the season's 20 %; a gold member's cart of a SKU no item
+    # promotion covers takes the members' 5 % (never below the price's margin floor)
+    web = next(ch for ch in WORLD.channels if ch["kind"] == "web_store")
+    products = generate_catalog(WORLD.skus, WORLD.seed)
+
+    def cart(sku: str, **customer: str) -> dict[str, object]:
+        return {"channel": web["code"], "country": web["countries"][0], "customer": customer,
+                "lines": [{"sku": sku, "quantity": 1}]}  # fmt: skip
+
+    outerwear = next(p.sku for p in products if p.category[1] == "Outerwear")
+    assert "winter-outerwear" in {o.promotion for o in keel.promotions.evaluate(cart(outerwear)).result.outcomes
+                                  if o.applied}  # fmt: skip
+    plain_sku = next(p.sku for p in products if not keel.promotions.evaluate(cart(p.sku)).result.discount)
+    gold = keel.promotions.evaluate(cart(plain_sku, loyalty_tier="gold")).result
+    assert [o.promotion for o in gold.outcomes if o.applied] == ["gold-members"] and gold.discount > 0
+    checkout = CartPricing(keel, 3)
+    # the stream prices its web orders as carts and redeems them once captured
+    stream = Stream(keel, WORLD, seed=3, capture_every=1)
+    counts = stream.step(6 * 3600)
+    assert counts["cart_redeemed"] > 0
+    assert sum(v.uses for v in keel.promotions.promotions(limit=1000)[0]) >= counts["cart_redeemed"]
+    assert checkout.price({"channel": "nope", "ship_to": {"country": "DE"}, "lines": [], "customer": {},
+                           "external_id": "x"}) is None  # fmt: skip
     keel.close()

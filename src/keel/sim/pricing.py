@@ -5,7 +5,8 @@
 - every SKU's unit cost in euros, 45-65 % of its euro price, and its tax class (``standard``; the food and
   book-like categories would be ``reduced``: the twin sells neither);
 - a default policy: a 20 % margin floor on cost, then the currency's price ending;
-- each country's marketplace kept within 5 % of that country's web store (``parity``), after the margin floor.
+- each country's marketplace kept within 5 % of that country's web store (``parity``), after the margin floor;
+- the season's promotions and welcome codes (``keel.sim.promotions``).
 
 ``reprice_sku`` is a merchandiser's price edit (``keel.sim.edits``): the SKU's base price in every
 currency's list, which the engine recomputes and announces, and the sync engine pushes to the marketplaces.
@@ -21,6 +22,7 @@ from keel.bootstrap import Keel
 from keel.platform.money import plain
 from keel.sim.catalog import generate_catalog
 from keel.sim.fx import START, local_price, twin_rate_table
+from keel.sim.promotions import load_promotions
 from keel.sim.world import World
 
 MARGIN_FLOOR, PARITY = "0.20", "0.05"
@@ -63,6 +65,7 @@ def load_pricing(keel: Keel, world: World, progress: Progress | None = None) -> 
         document = {"name": f"Twin base {currency}", "currency": currency, "prices": prices}
         priced += keel.pricing.save_list(f"twin-{currency.lower()}", document)[1].prices
         report("prices", i, len(currencies))
+    load_promotions(keel, world)
     return priced
 
 

@@ -42,6 +42,7 @@ from keel.sim.fx import START, load_rates, twin_rate_table
 from keel.sim.geography import WEIGHT
 from keel.sim.lifecycle import STEP_KINDS, OrderLives, _Step
 from keel.sim.online import Offer, OnlineOrders
+from keel.sim.promotions import CartPricing
 from keel.sim.retention import Mark, Retention
 from keel.sim.scenario import Scenario
 from keel.sim.supply import Key, SupplyChain, _Due
@@ -55,7 +56,7 @@ CHANNEL_WEIGHT = {"web_store": 1.2, "marketplace": 1.0, "social": 0.2, "b2b": 0.
 EVENTS_PER_POSITION_HOUR = 0.025  # ~3,000 events per simulated hour at reference scale
 POS_SHARE, ONLINE_SHARE, COUNT_SHARE = 0.45, 0.4, 0.01
 # Event kinds step() counts; the rest of its counters (order_offered, stockout, capture_refused, stuck,
-# refused) are not events. A shed order that found no stock is a stockout, not an event.
+# refused, cart_redeemed) are not events. A shed order that found no stock is a stockout, not an event.
 EVENT_KINDS = (
     "pos_sale",
     "order",
@@ -119,6 +120,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         self._capture_left: float | None = None
         self._capture_spent = 0.0  # in the last step
         self.channel_kind = {ch["code"]: ch["kind"] for ch in world.channels}
+        self.checkout = CartPricing(keel, seed)  # web orders priced as carts when the twin has promotions
         self.places: dict[tuple[str, str], list[str]] = {}
         for p in world.postal_codes:
             self.places.setdefault((p["country"], p["place"]), []).append(p["postal_code"])

@@ -25,6 +25,7 @@ from keel.orders import OrderView, capture_command
 from keel.platform.actor import Actor, acting_as
 from keel.platform.clock import clock_at
 from keel.platform.errors import Conflict, InsufficientStock, ValidationFailed
+from keel.sim.promotions import CartPricing
 from keel.sim.supply import Key, _Due
 
 log = logging.getLogger("keel.sim.stream")
@@ -49,6 +50,7 @@ class Writes:
     _plan_life: Callable[..., None]
     channel_kind: dict[str, str]
     marketplace: Callable[[dict[str, Any]], int | None] | None
+    checkout: CartPricing
 
     def _toggle_outages(self, t0: float) -> None:
         want = self.outaged(t0)
@@ -110,6 +112,8 @@ class Writes:
             return self._captured(self.keel.orders.reads.get(order_id), doc, t0, counts)
         # The channel's connector sends the order: its capture is audited like an integration's request, with
         # the order's events linked, so the demo's audit log shows live traffic. The twin's clock stamps it.
+        # a web store prices its checkout as a cart first (its promotions), and charges the cart's prices
+        cart = self.checkout.price(doc) if self.channel_kind.get(doc["channel"]) == "web_store" else None
         request_id = uuid.uuid4().hex
         connector = f"{doc['channel']} connector (twin)"
         status = 201
@@ -127,6 +131,8 @@ class Writes:
                     "twin", connector, "automation", None, "capture_order", "RUN", target, status, request_id
                 )
                 self.keel.audit.record(entry)
+        if cart is not None and self.checkout.redeem(f"{doc['channel']}:{doc['external_id']}", cart):
+            counts["cart_redeemed"] += 1
         return self._captured(order, doc, t0, counts)
 
     def _captured(self, order: OrderView, doc: dict[str, Any], t0: float, counts: Counter[str]) -> OrderView:
