@@ -142,6 +142,15 @@ PRICING_POLICY = (
     "put_pricing_policy",
     {"path_parameters": {"scope": WEB_DE}, "body": {"rules": [{"rule": "cost_plus", "margin_floor": "0.2"}]}},
 )
+PROMOTION = (
+    "put_promotion",
+    {
+        "path_parameters": {"code": "xmas"},
+        "body": {"kind": "percent_off", "percent": "0.20", "coupon": True, "scope": {"all": True}},
+    },
+)
+CODES = ("add_promotion_codes", {"path_parameters": {"code": "xmas"}, "body": {"count": 2, "codes": ["XMAS-1"]}})
+CART = {"channel": WEB_DE, "country": "DE", "lines": [{"sku": "SKU-1", "quantity": 2}], "codes": ["XMAS-1"]}
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
 SUCCESS: dict[str, list[Step]] = {
@@ -286,6 +295,19 @@ SUCCESS: dict[str, list[Step]] = {
         ("explain_price", {"path_parameters": {"channel": WEB_DE, "country": "DE", "sku": "SKU-1"}}),
     ],
     "recompute_prices": [("put_price_list", PRICE_LIST), ("recompute_prices", {})],
+    "list_promotions": [PROMOTION, ("list_promotions", {"query": {"status": "live"}})],
+    "get_promotion": [PROMOTION, ("get_promotion", {"path_parameters": {"code": "xmas"}})],
+    "put_promotion": [PROMOTION],
+    "delete_promotion": [PROMOTION, ("delete_promotion", {"path_parameters": {"code": "xmas"}})],
+    "add_promotion_codes": [PROMOTION, CODES],
+    "list_promotion_codes": [PROMOTION, CODES, ("list_promotion_codes", {"path_parameters": {"code": "xmas"}})],
+    "evaluate_cart": [("put_price_list", PRICE_LIST), PROMOTION, CODES, ("evaluate_cart", {"body": CART})],
+    "redeem_cart": [
+        ("put_price_list", PRICE_LIST),
+        PROMOTION,
+        CODES,
+        ("redeem_cart", {"path_parameters": {"reference": "order-1"}, "body": CART}),
+    ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -34,8 +34,9 @@ CATALOG_READ = "catalog.read"  # products, families, categories, revisions
 CATALOG_WRITE = "catalog.write"  # product content, families, categories, imports and reverts
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
-PRICING_READ = "pricing.read"  # price lists, tax rates, pricing policies, computed prices and their explanations
-PRICING_WRITE = "pricing.write"  # price lists, SKU costs and tax classes, tax rates, policies, recomputes
+PRICING_READ = "pricing.read"  # lists, tax rates, policies, prices explained, promotions, codes, cart evaluation
+PRICING_WRITE = "pricing.write"  # lists, SKU costs and tax classes, tax rates, policies, recomputes, promotions,
+#                                   their codes, cart redemptions
 CAMPAIGNS_WRITE = "campaigns.write"  # reserved for the marketing context
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token

@@ -154,6 +154,16 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/pricing/prices"): Rule(PRICING_READ),
     ("GET", "/pricing/prices/{channel}/{country}/{sku:path}"): Rule(PRICING_READ),
     ("POST", "/pricing/recompute"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/promotions"): Rule(PRICING_READ),
+    ("GET", "/pricing/promotions/{code}"): Rule(PRICING_READ),
+    ("PUT", "/pricing/promotions/{code}"): Rule(PRICING_WRITE),
+    ("DELETE", "/pricing/promotions/{code}"): Rule(PRICING_WRITE),
+    ("POST", "/pricing/promotions/{code}/codes"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/promotions/{code}/codes"): Rule(PRICING_READ),
+    # a read with a body: a restricted caller prices carts in its own channels and countries
+    ("POST", "/pricing/carts/evaluate"): Rule(PRICING_READ),
+    # counts uses, codes and budgets that span every channel: pricing.write, so never a restricted identity
+    ("POST", "/pricing/carts/redeem/{reference}"): Rule(PRICING_WRITE),
     # catalog
     ("GET", "/catalog/gtins/{gtin}"): Rule(CATALOG_READ),
     ("GET", "/catalog/families"): Rule(CATALOG_READ),

@@ -57,6 +57,8 @@ CONFLICTS = frozenset(
         "receive_return",
         "refund_return",
         "set_sourcing_policy",
+        "add_promotion_codes",  # a given code belongs to another promotion
+        "redeem_cart",  # a code, a usage limit or a budget ran out
     }
 )
 # 404 beyond the path lookups: a code named in the body or the query does not exist.

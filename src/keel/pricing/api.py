@@ -1,5 +1,6 @@
 """HTTP API of the pricing engine: price lists, SKU costs and tax classes, tax rates, policies, and the computed
-prices with their explanations. Every write answers what it recomputed (``RecomputedPublic``).
+prices with their explanations. Every write answers what it recomputed (``RecomputedPublic``). Promotions,
+their codes and carts have a module of their own (``api_promotions``), mounted on this router.
 
 Policies are addressed by scope in the path: a channel code, or ``*`` (the default of every channel without a
 policy of its own), which travels in a path as it is (``/pricing/policies/*``) or percent-encoded (``%2A``).
@@ -15,6 +16,7 @@ from keel.access import ScopeDep
 from keel.deps import KeelDep
 from keel.platform.api import Limit, Offset
 from keel.platform.schemas import Document
+from keel.pricing.api_promotions import router as promotions_router
 from keel.pricing.schemas import (
     EntryPage,
     EntryPublic,
@@ -286,3 +288,6 @@ def recompute(keel: KeelDep) -> RecomputedPublic:
     Refuses nothing but callers without access. Safe to repeat: a second run finds nothing to change.
     """
     return RecomputedPublic.of(keel.pricing.recompute())
+
+
+router.include_router(promotions_router)

@@ -212,7 +212,7 @@ class PromotionService(CouponCodes):
                     conn, p.code, request.customer, p.per_customer_limit
                 ):
                     raise Conflict(f"promotion {p.code}: this customer's limit is reached")
-                taken.append(promo_store.Redemption(p.code, code, outcome.amount))
+                taken.append(promo_store.Redemption(p.code, code, outcome.amount, market.currency))
             promo_store.record(conn, reference, request.customer, market.currency, taken, utcnow())
         return Redeemed(reference, taken, False, view)
 

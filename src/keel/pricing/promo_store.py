@@ -86,6 +86,7 @@ class Redemption:
     promotion: str
     code: str | None
     amount: int
+    currency: str  # the cart's currency when it was redeemed (a channel's currency may change since)
 
 
 def version(conn: Connection) -> tuple[Any, int]:
@@ -153,7 +154,7 @@ def customer_uses(conn: Connection, customer: str, promotions: Iterable[str]) ->
 # -- redemptions --------------------------------------------------------------------------------------------
 def redeemed(conn: Connection, reference: str) -> list[Redemption]:
     query = sa.select(redemptions_t).where(redemptions_t.c.reference == reference).order_by(redemptions_t.c.promotion)
-    return [Redemption(r.promotion, r.code, r.amount) for r in conn.execute(query)]
+    return [Redemption(r.promotion, r.code, r.amount, r.currency) for r in conn.execute(query)]
 
 
 def use_coupon(conn: Connection, code: str) -> bool:
