@@ -34,9 +34,10 @@ CATALOG_READ = "catalog.read"  # products, families, categories, revisions
 CATALOG_WRITE = "catalog.write"  # product content, families, categories, imports and reverts
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
-PRICING_READ = "pricing.read"  # lists, tax rates, policies, prices explained, promotions, codes, cart evaluation
+PRICING_READ = "pricing.read"  # lists, tax rates, policies, prices explained, promotions
 PRICING_WRITE = "pricing.write"  # lists, SKU costs and tax classes, tax rates, policies, recomputes, promotions,
-#                                   their codes, cart redemptions
+#                                   their codes (reading codes too: a code can be spent)
+PRICING_CARTS = "pricing.carts"  # carts evaluated and redeemed, orders priced: a shop's, an app's, a till's
 CAMPAIGNS_WRITE = "campaigns.write"  # reserved for the marketing context
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
@@ -47,8 +48,8 @@ PERMISSIONS: frozenset[str] = frozenset(
     {
         INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
-        TOWER_READ, METRICS_READ, PRICING_READ, PRICING_WRITE, CAMPAIGNS_WRITE, ACCESS_SELF, ACCESS_ADMIN, AUDIT_READ,
-        PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE,
+        TOWER_READ, METRICS_READ, PRICING_READ, PRICING_WRITE, PRICING_CARTS, CAMPAIGNS_WRITE, ACCESS_SELF,
+        ACCESS_ADMIN, AUDIT_READ, PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE,
     }
 )  # fmt: skip
 
@@ -91,7 +92,7 @@ ROLES: dict[Role, frozenset[str]] = {
     Role.MERCHANDISER: READS | {CHANNELS_WRITE, CATALOG_WRITE},  # product content is the merchandiser's
     Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
-    Role.PRICING: READS | {PRICING_WRITE, FX_WRITE},  # exchange rates are the pricing team's reference data
+    Role.PRICING: READS | {PRICING_WRITE, PRICING_CARTS, FX_WRITE},  # exchange rates: the pricing team's reference
     Role.MARKETING: READS | {CAMPAIGNS_WRITE},
     Role.ANALYST: READS | {METRICS_READ},
     # A machine: a shop, a WMS or a marketplace connector. No pages, no metrics, no configuration.
@@ -105,6 +106,7 @@ ROLES: dict[Role, frozenset[str]] = {
             CATALOG_READ,  # a shop or marketplace connector reads the product content it lists
             ORDERS_READ,
             ORDERS_WRITE,
+            PRICING_CARTS,  # a shop's checkout, an app's basket, a till: the same cart call
             GEO_READ,
             ACCESS_SELF,
         }

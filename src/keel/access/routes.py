@@ -38,6 +38,7 @@ from keel.access.model import (
     ORDERS_READ,
     ORDERS_WRITE,
     PLATFORM_OPERATE,
+    PRICING_CARTS,
     PRICING_READ,
     PRICING_WRITE,
     TOWER_READ,
@@ -159,11 +160,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("PUT", "/pricing/promotions/{code}"): Rule(PRICING_WRITE),
     ("DELETE", "/pricing/promotions/{code}"): Rule(PRICING_WRITE),
     ("POST", "/pricing/promotions/{code}/codes"): Rule(PRICING_WRITE),
-    ("GET", "/pricing/promotions/{code}/codes"): Rule(PRICING_READ),
-    # a read with a body: a restricted caller prices carts in its own channels and countries
-    ("POST", "/pricing/carts/evaluate"): Rule(PRICING_READ),
-    # counts uses, codes and budgets that span every channel: pricing.write, so never a restricted identity
-    ("POST", "/pricing/carts/redeem/{reference}"): Rule(PRICING_WRITE),
+    ("GET", "/pricing/promotions/{code}/codes"): Rule(PRICING_WRITE),  # codes can be spent: their owners only
+    # a shop's, an app's or a till's checkout; a restricted caller prices and redeems carts of its own
+    # channels and countries only (the service checks the cart's channel and country)
+    ("POST", "/pricing/carts/evaluate"): Rule(PRICING_CARTS),
+    ("POST", "/pricing/carts/redeem/{reference}"): Rule(PRICING_CARTS),
     # catalog
     ("GET", "/catalog/gtins/{gtin}"): Rule(CATALOG_READ),
     ("GET", "/catalog/families"): Rule(CATALOG_READ),

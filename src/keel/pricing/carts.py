@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed
-from keel.platform.scope import Scope
+from keel.platform.scope import OutOfScope, Scope
 from keel.pricing import promo_store
 from keel.pricing.coupons import CouponCodes
 from keel.pricing.engine import Market
@@ -220,8 +220,7 @@ class PromotionService(CouponCodes):
     def _market(self, request: CartRequest, within: Scope) -> Market:
         within.check_channel(request.channel)
         if not within.sees_country(request.country):
-            raise ValidationFailed("country outside your restrictions", [
-                FieldError(None, "country", "a country your restrictions allow")])  # fmt: skip
+            raise OutOfScope(f"the country {request.country!r} is outside your restrictions")
         market = self.market(request.channel)
         if market is None:
             raise ValidationFailed("unknown channel", [FieldError(None, "channel", "the code of an active channel")])

@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
 from keel.platform.money import plain
 from keel.platform.schemas import StrictModel, clean
-from keel.pricing.carts import MAX_BATCH, CartView, PromotionView, Redeemed
+from keel.pricing.carts import CartView, PromotionView, Redeemed
+from keel.pricing.coupons import MAX_BATCH
 from keel.pricing.model.cart import Line
 from keel.pricing.promo_store import Coupon
 from keel.pricing.schemas import StepPublic, rate_text
