@@ -43,6 +43,7 @@ CODES = {
     "/ui/catalog/products/": "TEE",
     "/ui/sync/": WEB_DE,
     "/pricing/lists/": "base-eur",
+    "/ui/pricing/promotions/": "ten",
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {
@@ -72,6 +73,7 @@ def seed(keel: Keel, client: TestClient) -> str:
     keel.sync.configure(WEB_DE, SYNC)
     keel.pricing.save_list("base-eur", {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "9.99"}]})
     keel.pricing.set_policy("*", {"rules": []})
+    keel.promotions.save("ten", {"kind": "percent_off", "percent": "0.10", "scope": {"all": True}})
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,

@@ -204,6 +204,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry, drift
     ("GET", "/ui/pricing"): page(PRICING_READ),
     ("GET", "/ui/pricing/prices/{channel}/{country}/{sku:path}"): page(PRICING_READ),
+    ("GET", "/ui/pricing/promotions"): page(PRICING_READ),
+    ("GET", "/ui/pricing/promotions/{code}"): page(PRICING_READ),
+    ("GET", "/ui/pricing/cart"): page(PRICING_READ),  # a simulation: evaluates a cart, counts nothing
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
@@ -302,6 +305,14 @@ COMMANDS: dict[str, str] = {
     "pricing prices": PRICING_READ,
     "pricing price": PRICING_READ,
     "pricing recompute": PRICING_WRITE,
+    "pricing promotions": PRICING_READ,
+    "pricing promotion": PRICING_READ,
+    "pricing set-promotion": PRICING_WRITE,
+    "pricing delete-promotion": PRICING_WRITE,
+    "pricing codes": PRICING_READ,
+    "pricing add-codes": PRICING_WRITE,
+    "pricing cart": PRICING_READ,  # an evaluation counts nothing
+    "pricing redeem": PRICING_WRITE,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,
