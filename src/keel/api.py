@@ -58,6 +58,7 @@ from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
 from keel.web.pricing import router as pricing_pages
+from keel.web.promotions import router as promotion_pages
 from keel.web.render import error_page, page_error_handler
 from keel.web.sync import router as sync_pages
 from keel.web.tower import router as tower_pages
@@ -255,6 +256,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(catalog_pages)
     app.include_router(sync_pages)
     app.include_router(pricing_pages)
+    app.include_router(promotion_pages)
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

@@ -47,6 +47,7 @@ from keel.platform.actor import Actor, current_actor
 from keel.platform.config import check_bus, load_settings
 from keel.platform.errors import ConfigError, FieldError, KeelError, NotFound
 from keel.platform.observability import configure_logging
+from keel.platform.schemas import clean_document
 from keel.platform.scope import Scope
 
 EXIT_CHECK_FAILED = 1
@@ -55,6 +56,7 @@ EXIT_NOT_FOUND = 3
 
 _err = Console(stderr=True)
 SHOWN = 50  # problems printed for one refusal; a terminal shows no more usefully
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a document file: 100,000 prices of a price list are ~8 MB of JSON
 # The permission the running command declared (``guard_commands``), checked by ``open_keel``.
 _required: ContextVar[str | None] = ContextVar("keel_cli_permission", default=None)
 # Who the running command acts as, once ``open_keel`` resolved it (``cli_scope`` reads its restrictions).
@@ -243,8 +245,11 @@ def every_command(app: typer.Typer, prefix: str = "") -> Iterator[tuple[str, Any
         assert info.callback is not None
         yield prefix + (info.name or info.callback.__name__.replace("_", "-")), info
     for group in app.registered_groups:
-        assert group.typer_instance is not None and group.name is not None
-        yield from every_command(group.typer_instance, f"{prefix}{group.name} ")
+        assert group.typer_instance is not None
+        # a group added without a name lends its commands to ``app`` (``keel pricing cart`` lives in a module
+        # of its own); Typer leaves a placeholder object where the name would be
+        words = f"{prefix}{group.name} " if isinstance(group.name, str) else prefix
+        yield from every_command(group.typer_instance, words)
 
 
 def guard_commands(app: typer.Typer, permissions: dict[str, str]) -> None:
@@ -322,6 +327,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Path | uuid.UUID):
         return str(value)
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+def read_document(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """The JSON document in ``path``, as clean as the HTTP API requires (no NUL, 64-bit numbers, 16 levels);
+    a file too large, unreadable or not JSON is refused with one line (exit 2)."""
+    try:
+        if path.stat().st_size > max_bytes:
+            raise refuse(f"{path}: over {max_bytes} bytes")
+        return clean_document(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise refuse(f"{path}: {exc}") from exc
 
 
 def emit(document: Any) -> None:

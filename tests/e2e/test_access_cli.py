@@ -93,7 +93,7 @@ def _words(group: typer.Typer, prefix: str = "") -> list[tuple[str, object]]:
     ]
     for g in group.registered_groups:
         assert g.typer_instance is not None
-        out += _words(g.typer_instance, f"{prefix}{g.name} ")
+        out += _words(g.typer_instance, f"{prefix}{g.name} " if isinstance(g.name, str) else prefix)
     return out
 
 

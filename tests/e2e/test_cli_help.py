@@ -18,8 +18,9 @@ MARKUP = re.compile(r"``|:(?:func|class|meth|mod|attr|data|ref|obj|exc|py:\w+):`
 def _groups(group: typer.Typer, words: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [words]
     for sub in group.registered_groups:
-        assert sub.typer_instance is not None and sub.name is not None
-        found += _groups(sub.typer_instance, (*words, sub.name))
+        assert sub.typer_instance is not None
+        if isinstance(sub.name, str):  # a group without a name lends its commands to its parent
+            found += _groups(sub.typer_instance, (*words, sub.name))
     return found
 
 

@@ -44,6 +44,7 @@ CODES = {
     "/ui/sync/": WEB_DE,
     "/pricing/lists/": "base-eur",
     "/pricing/promotions/": "xmas",
+    "/ui/pricing/promotions/": "xmas",
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {

@@ -43,6 +43,7 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
     keel.insights.ttl = 0
     shelf(keel, WEB_DE, MARKET)  # catalog pages with products, listings and revisions to link
     keel.sync.configure(WEB_DE, {"url": "http://127.0.0.1:9/hook", "secret": "links-secret"})  # the sync pages
+    keel.promotions.save("ten", {"kind": "percent_off", "percent": "0.1", "scope": {"all": True}})  # the calendar
     seen: set[str] = set()
     queue = deque(["/?refresh=0", "/ui/availability?sku=SKU-1", "/ui/stock?country=DE", "/ui/catalog/readiness"])
     checked = 0
@@ -70,4 +71,5 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
         any(u.startswith("/ui/catalog?blocked_on=") for u in seen)
         and "/ui/catalog/products/TEE?from=1&to=2#diff" in seen
         and f"/ui/sync/{WEB_DE}" in seen
+        and any(u.startswith("/ui/pricing/promotions?start=") for u in seen)
     )

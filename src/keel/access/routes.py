@@ -215,6 +215,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/ui/sync/{code}/{action}"): page(CHANNELS_WRITE),  # pause, resume, resync, retry, drift
     ("GET", "/ui/pricing"): page(PRICING_READ),
     ("GET", "/ui/pricing/prices/{channel}/{country}/{sku:path}"): page(PRICING_READ),
+    ("GET", "/ui/pricing/promotions"): page(PRICING_READ),
+    ("GET", "/ui/pricing/promotions/{code}"): page(PRICING_READ),
+    ("GET", "/ui/pricing/cart"): page(PRICING_READ),  # a simulation: evaluates a cart, counts nothing
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.
@@ -313,6 +316,14 @@ COMMANDS: dict[str, str] = {
     "pricing prices": PRICING_READ,
     "pricing price": PRICING_READ,
     "pricing recompute": PRICING_WRITE,
+    "pricing promotions": PRICING_READ,
+    "pricing promotion": PRICING_READ,
+    "pricing set-promotion": PRICING_WRITE,
+    "pricing delete-promotion": PRICING_WRITE,
+    "pricing codes": PRICING_WRITE,  # codes can be spent
+    "pricing add-codes": PRICING_WRITE,
+    "pricing cart": PRICING_CARTS,
+    "pricing redeem": PRICING_CARTS,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

@@ -2,7 +2,7 @@
 
 from keel.pricing.carts import CartView, PromotionService, PromotionView, Redeemed, Shelf
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
-from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
+from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate, wording
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "TaxRate",
     "TaxRateView",
     "Taxed",
+    "wording",
 ]

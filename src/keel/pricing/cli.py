@@ -3,18 +3,17 @@ explanations, and a full recompute. Documents come as JSON files, the same docum
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, refuse
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, read_document
 from keel.platform.errors import KeelError
-from keel.platform.schemas import clean_document
+from keel.pricing.cli_promotions import app as promotions_app
 from keel.pricing.engine import Recomputed
 from keel.pricing.schemas import (
     EntryPublic,
@@ -26,24 +25,15 @@ from keel.pricing.schemas import (
 )
 
 app = typer.Typer(
-    help="The pricing engine: price lists, costs, tax rates, policies and computed prices.", no_args_is_help=True
+    help="The pricing engine: price lists, costs, tax rates, policies, computed prices, promotions and carts.",
+    no_args_is_help=True,
 )
+app.add_typer(promotions_app)  # no name: its commands sit beside these (keel pricing promotions, cart, ...)
 console = Console()
 _err = Console(stderr=True)
-MAX_FILE_BYTES = 64 * 1024 * 1024  # 100,000 prices of a list are ~8 MB of JSON
 Limit = Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")]
 Offset = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="rows to skip")]
 File = Annotated[Path, typer.Argument(help="a JSON document (docs/pricing.md)")]
-
-
-def _read(path: Path) -> Any:
-    """The JSON document in ``path``, as clean as the HTTP API requires (no NUL, 64-bit numbers, 16 levels)."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise refuse(f"{path}: over {MAX_FILE_BYTES} bytes")
-        return clean_document(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise refuse(f"{path}: {exc}") from exc
 
 
 def _figures(done: Recomputed) -> str:
@@ -112,7 +102,7 @@ def set_list(
     code: Annotated[str, typer.Argument(help="the price list's code")], file: File, database_url: DbOpt = None
 ) -> None:
     """Create or replace price list CODE with the document in FILE, then recompute what it affects."""
-    document = _read(file)
+    document = read_document(file)
     keel = open_keel(database_url)
     try:
         saved, done = keel.pricing.save_list(code, document)
@@ -135,7 +125,7 @@ def delete_list(code: Annotated[str, typer.Argument(help="the price list's code"
 @app.command("skus")
 def skus(file: File, database_url: DbOpt = None) -> None:
     """Set SKU costs and tax classes from FILE (a JSON list of sku, cost, currency, tax_class)."""
-    document = _read(file)
+    document = read_document(file)
     keel = open_keel(database_url)
     try:
         done = keel.pricing.set_skus(document)
@@ -196,7 +186,7 @@ def set_policy(
     database_url: DbOpt = None,
 ) -> None:
     """Replace the rules of SCOPE with the document in FILE ({"rules": [...]}), then recompute its channels."""
-    document = _read(file)
+    document = read_document(file)
     keel = open_keel(database_url)
     try:
         saved, done = keel.pricing.set_policy(scope, document)
