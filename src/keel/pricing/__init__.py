@@ -1,15 +1,36 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
+from keel.pricing.competitors import CompetitorPrices, CompetitorPricesSaved
+from keel.pricing.consumers import StockRepricer
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
-from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate
+from keel.pricing.model import (
+    RUN_RATE_DAYS,
+    STANDARD_RATES,
+    Facts,
+    Observed,
+    Priced,
+    PriceEntry,
+    PriceList,
+    Rule,
+    Step,
+    Stock,
+    Taxed,
+    TaxRate,
+)
+from keel.pricing.model.documents import CompetitorPrice
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
 
 __all__ = [
     "PRICE_CHANGED",
+    "RUN_RATE_DAYS",
     "STANDARD_RATES",
+    "CompetitorPrice",
+    "CompetitorPrices",
+    "CompetitorPricesSaved",
     "Explained",
     "Facts",
     "Market",
+    "Observed",
     "PolicyView",
     "PriceEntry",
     "PriceList",
@@ -20,6 +41,8 @@ __all__ = [
     "Recomputed",
     "Rule",
     "Step",
+    "Stock",
+    "StockRepricer",
     "TaxRate",
     "TaxRateView",
     "Taxed",
