@@ -44,7 +44,7 @@ from keel.platform.errors import KeelError, NotFound
 from keel.platform.events import SqlEventLog
 from keel.platform.scope import Scope
 from keel.platform.sources import DatabaseSource, EventSource
-from keel.pricing import PRICE_CHANGED, Market, PricingService, PromotionService
+from keel.pricing import PRICE_CHANGED, RUN_RATE_DAYS, Market, PricingService, PromotionService, Stock, StockRepricer
 
 
 @dataclass
@@ -89,7 +89,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
-    pricing = PricingService(db, events, markets=_markets(channels), conversion=_conversion(fx))
+    pricing = PricingService(
+        db, events, markets=_markets(channels), conversion=_conversion(fx), stock=_stock_cover(queries)
+    )
     catalog = CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch)
     sync = SyncService(
         db,
@@ -140,7 +142,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         promotions=PromotionService(
             db, market=_market(channels), tags=catalog.tags, recent=orders.reads.recent_carts, order=_order_cart(orders)
         ),
-        consumers=_consumers(settings, db, events, source, stock, availability, orders, insights, sync),
+        consumers=_consumers(
+            settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries
+        ),
         source=source,
     )
 
@@ -198,6 +202,17 @@ def _conversion(fx: FxService) -> Callable[[], Callable[[str, str], Decimal | No
         return factor
 
     return snapshot
+
+
+def _stock_cover(queries: InventoryQueries) -> Callable[[set[str] | None], dict[str, Stock]]:
+    """Pricing's view of stock for days of cover: per SKU, units available at active locations and units sold
+    or committed over the last 28 days, from inventory's ledger (planning's forecasts do not exist yet)."""
+
+    def cover(skus: set[str] | None) -> dict[str, Stock]:
+        found = queries.demand(skus, RUN_RATE_DAYS)
+        return {sku: Stock(d.sellable, d.sold, d.days) for sku, d in found.items()}
+
+    return cover
 
 
 def _capture(orders: Orders) -> Callable[[dict[str, Any]], tuple[int, bool]]:
@@ -309,6 +324,8 @@ def _consumers(
     orders: Orders,
     insights: InsightsService,
     sync: SyncService,
+    pricing: PricingService,
+    queries: InventoryQueries,
 ) -> ConsumerRegistry:
     """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
     first, so a backorder pass sees the listings the same stock produced (and the tower the listings)."""
@@ -319,6 +336,10 @@ def _consumers(
         BackorderFiller(db, events, orders.backorders, source), every_s=settings.backorder_interval_s, audited=True
     )
     registry.add(TowerConsumer(insights.projector))
+    # before the sync feeder, so the prices a stock change moved reach the channels in the same pass
+    registry.add(
+        StockRepricer(db, events, pricing, queries.skus_moved, source), every_s=settings.pricing_stock_interval_s
+    )
     registry.add(
         sync_feeder(
             sync,

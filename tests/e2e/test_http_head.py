@@ -75,6 +75,8 @@ def seed(keel: Keel, client: TestClient) -> str:
     keel.pricing.save_list("base-eur", {"currency": "EUR", "prices": [{"sku": "SKU-1", "amount": "9.99"}]})
     keel.pricing.set_policy("*", {"rules": []})
     keel.promotions.save("xmas", {"kind": "percent_off", "percent": "0.20", "coupon": True, "scope": {"all": True}})
+    keel.pricing.competitors.save([{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR",
+                                    "amount": "9.49", "observed_at": "2026-01-01T00:00:00Z"}])  # fmt: skip
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,

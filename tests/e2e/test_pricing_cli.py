@@ -114,3 +114,31 @@ def test_refusals_are_one_line_and_change_nothing(run: Run, keel: Keel, tmp_path
     for args in (("list", "nope"), ("delete-list", "nope"), ("price", WEB_DE, "DE", "SKU-9")):
         missing = run("pricing", *args)
         assert (missing.exit_code, missing.stdout, len(missing.stderr.splitlines())) == (3, "", 1), missing.output
+
+
+def test_competitor_prices_from_a_file_and_listed(run: Run, keel: Keel, tmp_path: Path) -> None:
+    assert run("pricing", "set-list", "base-eur", write(tmp_path, "base.json", BASE)).exit_code == 0
+    policy = {"rules": [{"rule": "competitor", "within": "0.05", "max_age_days": 365}]}
+    assert run("pricing", "set-policy", "*", write(tmp_path, "policy.json", policy)).exit_code == 0
+    seen = [{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR", "amount": "18.00",
+             "observed_at": "2026-01-01T00:00:00Z"}]  # fmt: skip
+    saved = run("pricing", "competitors", "set", write(tmp_path, "seen.json", seen))
+    assert saved.exit_code == 0, saved.output
+    # SKU-1 in DE: web-de and market-eu, both now at most 18.90 (17.99 with the ending)
+    assert "1 competitor prices recorded; 2 prices computed, 2 changed, 0 removed" in saved.stdout
+    assert document(run("pricing", "competitors", "list", "--json")) == {
+        "items": [{**seen[0], "observed_at": "2026-01-01T00:00:00Z"}], "total": 1, "limit": 100, "offset": 0
+    }  # fmt: skip
+    table = run("pricing", "competitors", "list", "--country", "DE")
+    assert table.exit_code == 0 and "acme" in table.stdout and "18.00" in table.stdout
+    assert document(run("pricing", "competitors", "list", "--json", "--country", "FR"))["total"] == 0
+    # a refused batch names each row and changes nothing
+    before = snapshot(keel)
+    bad = [{**seen[0], "currency": "EURO"}, {**seen[0], "amount": "-1", "seller": "x"}]
+    refused = run("pricing", "competitors", "set", write(tmp_path, "bad.json", bad))
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines()[0] == "invalid competitor prices"
+    assert sorted(line.split(":")[0].strip() for line in refused.stderr.splitlines()[1:]) == [
+        "row 1  currency", "row 2  amount", "row 2  seller"
+    ]  # fmt: skip
+    assert snapshot(keel) == before

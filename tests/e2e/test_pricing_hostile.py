@@ -186,3 +186,61 @@ def test_odd_paging_and_filters_are_refused(priced: TestClient) -> None:
         problem(priced.get("/pricing/prices", params=query))
         if "limit" in query or "offset" in query:
             problem(priced.get("/pricing/lists/base-eur", params=query))
+
+
+SEEN = '{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR", "amount": "9.49", ' \
+       '"observed_at": "2026-01-01T00:00:00Z"}'  # fmt: skip
+COMPETITORS = [
+        ("{}", JSON, None),
+        ("[]", JSON, ""),
+        (SEEN, JSON, None),
+        ("[" + SEEN.replace('"EUR"', '"XXX"') + "]", JSON, "currency"),
+        ("[" + SEEN.replace('"EUR"', '"eur"') + "]", JSON, "currency"),
+        ("[" + SEEN.replace('"9.49"', '"-9.49"') + "]", JSON, "amount"),
+        ("[" + SEEN.replace('"9.49"', '"9.499"') + "]", JSON, "amount"),
+        ("[" + SEEN.replace('"9.49"', '"NaN"') + "]", JSON, "amount"),
+        ("[" + SEEN.replace('"9.49"', "9.49") + "]", JSON, "amount"),
+        ("[" + SEEN.replace('"9.49"', f"{BIG}") + "]", JSON, None),
+        ("[" + SEEN.replace('"9.49"', '"99999999999999999999"') + "]", JSON, "amount"),
+        ("[" + SEEN[:-1] + ', "seller": "x"}]', JSON, "seller"),
+        ("[" + SEEN.replace('"DE"', '"DEU"') + "]", JSON, "country"),
+        ("[" + SEEN.replace('"acme"', '"ACME Inc"') + "]", JSON, "competitor"),
+        ("[" + SEEN.replace('"SKU-1"', '"SKU\\u0000"') + "]", JSON, None),
+        ("[" + SEEN.replace("2026-01-01T00:00:00Z", "2026-01-01T00:00:00") + "]", JSON, "observed_at"),
+        ("[" + SEEN.replace("2026-01-01T00:00:00Z", "2999-01-01T00:00:00Z") + "]", JSON, "observed_at"),
+        ("[" + SEEN.replace('"2026-01-01T00:00:00Z"', "null") + "]", JSON, "observed_at"),
+        ("[" + SEEN + ", " + SEEN + "]", JSON, "sku"),
+        ('["acme"]', JSON, ""),
+        ("[" * 200 + "]" * 200, JSON, None),
+        ("not json", JSON, None),
+        ("[" + SEEN + "]", "text/plain", None),
+]  # fmt: skip
+
+
+def test_hostile_competitor_prices_are_refused_with_their_fields_and_change_nothing(
+    keel: Keel, priced: TestClient
+) -> None:
+    assert priced.put("/pricing/policies/*", json={"rules": [{"rule": "competitor", "within": "0.05"}]}).is_success
+    before = snapshot(keel)
+    for body, content_type, field in COMPETITORS:
+        refused = priced.put("/pricing/competitor-prices", content=body, headers={"content-type": content_type})
+        problem(refused)
+        if field is not None:
+            assert field in {e["field"] for e in refused.json()["errors"]}, (body, refused.text)
+    assert snapshot(keel) == before
+
+
+def test_a_huge_batch_of_competitor_prices_is_refused(keel: Keel, priced: TestClient) -> None:
+    before = snapshot(keel)
+    rows = ",".join(SEEN.replace('"SKU-1"', f'"S-{i}"') for i in range(10_001))
+    refused = priced.put("/pricing/competitor-prices", content="[" + rows + "]", headers={"content-type": JSON})
+    problem(refused)
+    assert refused.json()["errors"] == [{"row": None, "field": "", "reason": "a list of 1 to 10,000 competitor prices"}]
+    assert snapshot(keel) == before
+
+
+def test_odd_competitor_price_filters_are_refused(priced: TestClient) -> None:
+    for query in QUERIES:
+        if "channel" not in query:  # competitor prices are per country, not channel: no such filter
+            problem(priced.get("/pricing/competitor-prices", params=query))
+    problem(priced.get("/pricing/competitor-prices", params={"competitor": "c" * 5000}))

@@ -5,6 +5,7 @@ restricted identity reads only its channels and countries and cannot write."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -189,4 +190,42 @@ def test_a_restricted_identity_reads_only_its_markets_and_cannot_write(
         restricted.post("/pricing/recompute"),
     ):
         assert response.status_code == 403, response.text
+    assert snapshot(keel) == before
+
+
+def observed(competitor: str, country: str, amount: str, at: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
+    return {"competitor": competitor, "country": country, "sku": "SKU-1", "currency": "EUR", "amount": amount,
+            "observed_at": at}  # fmt: skip
+
+
+def test_competitor_prices_are_recorded_listed_and_band_the_price(
+    keel: Keel, world: World, client: TestClient, make_client: Callable[..., TestClient]
+) -> None:
+    ok(client.put("/pricing/lists/base-eur", json=BASE))
+    policy = {"rules": [{"rule": "competitor", "within": "0.05", "max_age_days": 365}]}
+    ok(client.put("/pricing/policies/*", json=policy))
+    assert keel.pricing.competitors.page() == ([], 0)
+    recent = datetime.now(UTC).replace(microsecond=0).isoformat()
+    saved = ok(client.put("/pricing/competitor-prices", json=[observed("acme", "DE", "18.00", recent),
+                                                              observed("bolt", "FR", "30.00", recent)]))  # fmt: skip
+    assert saved["saved"] == 2
+    # SKU-1 in DE and FR: market-eu in both, web-de, pos-fr
+    assert (saved["recomputed"]["prices"], saved["recomputed"]["changed"]) == (4, 4)
+    explained = ok(client.get(f"/pricing/prices/{WEB_DE}/DE/SKU-1"))
+    assert [(s["rule"], s["after"]) for s in explained["steps"]] == [
+        ("price_list", "20.49"), ("competitor", "18.90"), ("ending", "17.99")
+    ]  # fmt: skip
+    assert ok(client.get(f"/pricing/prices/{POS_FR}/FR/SKU-1"))["amount"] == "27.99"  # raised to 28.50, then .99
+    listed = ok(client.get("/pricing/competitor-prices", params={"country": "DE"}))
+    assert listed == {"items": [{**observed("acme", "DE", "18.00"), "observed_at": listed["items"][0]["observed_at"]}],
+                      "total": 1, "limit": 100, "offset": 0}  # fmt: skip
+    # a restricted identity sees its countries' observations only, and cannot record any
+    keel.access.add_service("de-pricing", Role.PRICING)
+    keel.access.set_scope("de-pricing", [WEB_DE], ["DE"], set(world.channels))
+    restricted = make_client(keel, as_admin=False)
+    restricted.headers["Authorization"] = f"Bearer {keel.access.create_token('de-pricing', 'p').secret}"
+    assert [c["country"] for c in ok(restricted.get("/pricing/competitor-prices"))["items"]] == ["DE"]
+    assert ok(restricted.get("/pricing/competitor-prices", params={"country": "FR"}))["total"] == 0
+    before = snapshot(keel)
+    assert restricted.put("/pricing/competitor-prices", json=[observed("acme", "DE", "1.00")]).status_code == 403
     assert snapshot(keel) == before

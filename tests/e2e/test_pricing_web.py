@@ -66,6 +66,19 @@ def test_the_page_lists_lists_policies_and_prices(keel: Keel, world: World, make
         assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html"), query
 
 
+def test_the_signal_rules_read_in_words(keel: Keel, world: World, make_client: Make) -> None:
+    keel.pricing.set_policy("*", {"rules": [
+        {"rule": "competitor", "within": "0.05", "index": "0.98", "of": "median"},
+        {"rule": "markdown", "cover_days_above": 90, "percent": "0.20"},
+        {"rule": "no_discount_when_short", "cover_days_below": 7},
+    ]})  # fmt: skip
+    text = _text(make_client(keel).get(PAGE).text)
+    assert (
+        "every channel (*) within 5% of 98% of the median competitor price; 20% off above 90 days of cover; "
+        "no discount under 7 days of cover; then the currency's price ending"
+    ) in text
+
+
 def test_one_price_is_explained_step_by_step_with_its_tax(keel: Keel, world: World, make_client: Make) -> None:
     _priced(keel)
     client = make_client(keel)

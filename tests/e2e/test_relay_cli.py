@@ -116,7 +116,7 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "worker", "--database-url", url, "--once", "--only", "availability,nope", env=keel_env(), cwd=tmp_path
     )
     assert unknown.returncode == 2
-    consumers = ("availability", "backorders", "insights", "channel-sync-feeder")
+    consumers = ("availability", "backorders", "insights", "pricing-stock", "channel-sync-feeder")
     jobs = (
         "reservation-sweeper",
         "channel-sync",

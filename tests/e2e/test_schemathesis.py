@@ -151,6 +151,11 @@ PROMOTION = (
 )
 CODES = ("add_promotion_codes", {"path_parameters": {"code": "xmas"}, "body": {"count": 2, "codes": ["XMAS-1"]}})
 CART = {"channel": WEB_DE, "country": "DE", "lines": [{"sku": "SKU-1", "quantity": 2}], "codes": ["XMAS-1"]}
+COMPETITOR_PRICES = (
+    "put_competitor_prices",
+    {"body": [{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR", "amount": "11.49",
+               "observed_at": "2026-01-01T00:00:00Z"}]},
+)  # fmt: skip
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
 SUCCESS: dict[str, list[Step]] = {
@@ -289,6 +294,8 @@ SUCCESS: dict[str, list[Step]] = {
     "get_pricing_policy": [PRICING_POLICY, ("get_pricing_policy", {"path_parameters": {"scope": WEB_DE}})],
     "put_pricing_policy": [PRICING_POLICY],
     "delete_pricing_policy": [PRICING_POLICY, ("delete_pricing_policy", {"path_parameters": {"scope": WEB_DE}})],
+    "put_competitor_prices": [COMPETITOR_PRICES],
+    "list_competitor_prices": [COMPETITOR_PRICES, ("list_competitor_prices", {"query": {"sku": "SKU-1"}})],
     "list_prices": [("put_price_list", PRICE_LIST), ("list_prices", {"query": {"channel": WEB_DE}})],
     "explain_price": [
         ("put_price_list", PRICE_LIST),

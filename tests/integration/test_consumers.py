@@ -87,7 +87,13 @@ def test_a_registry_refuses_a_second_consumer_of_the_same_name(keel: Keel) -> No
 
 
 def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None:
-    assert [c.name for c in keel.consumers] == ["availability", "backorders", "insights", "channel-sync-feeder"]
+    assert [c.name for c in keel.consumers] == [
+        "availability",
+        "backorders",
+        "insights",
+        "pricing-stock",
+        "channel-sync-feeder",
+    ]
     assert [j.name for j in keel.consumers.jobs] == [
         "reservation-sweeper",
         "channel-sync",

@@ -34,8 +34,8 @@ CATALOG_READ = "catalog.read"  # products, families, categories, revisions
 CATALOG_WRITE = "catalog.write"  # product content, families, categories, imports and reverts
 TOWER_READ = "tower.read"  # the control tower's overview pages
 METRICS_READ = "metrics.read"  # Prometheus metrics (they reveal volumes and latencies)
-PRICING_READ = "pricing.read"  # lists, tax rates, policies, prices explained, promotions
-PRICING_WRITE = "pricing.write"  # lists, SKU costs and tax classes, tax rates, policies, recomputes, promotions,
+PRICING_READ = "pricing.read"  # lists, tax rates, policies, competitor prices, prices explained, promotions
+PRICING_WRITE = "pricing.write"  # lists, SKU costs, tax rates, policies, competitor prices, recomputes, promotions,
 #                                   their codes (reading codes too: a code can be spent)
 PRICING_CARTS = "pricing.carts"  # carts evaluated and redeemed, orders priced: a shop's, an app's, a till's
 CAMPAIGNS_WRITE = "campaigns.write"  # reserved for the marketing context

@@ -24,6 +24,7 @@ from keel.inventory.model import (
     MovedPosition,
     Position,
     Reservation,
+    SkuDemand,
     SourcingStock,
 )
 from keel.inventory.service import AvailabilityService, BatchResult, LocationService, StockService
@@ -65,6 +66,7 @@ __all__ = [
     "Position",
     "RebuildReport",
     "Reservation",
+    "SkuDemand",
     "SourcingStock",
     "StockService",
     "caused_latencies",

@@ -54,6 +54,8 @@ class Settings:
     worker_interval_s: float = 0.05
     # How often, at most, the worker sources backordered order lines after stock has moved.
     backorder_interval_s: float = 5.0
+    # How often, at most, the worker reprices SKUs whose stock moved across a stock rule's threshold.
+    pricing_stock_interval_s: float = 5.0
     # How often the worker looks for values owed to channels (docs/sync.md), and how many channels it pushes
     # to at once.
     sync_interval_s: float = 0.2

@@ -1,17 +1,39 @@
 """Pricing: money and tax as data, price lists, policies and the prices they give each channel (issue 14)."""
 
 from keel.pricing.carts import CartView, PromotionService, PromotionView, Redeemed, Shelf
+from keel.pricing.competitors import CompetitorPrices, CompetitorPricesSaved
+from keel.pricing.consumers import StockRepricer
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
-from keel.pricing.model import STANDARD_RATES, Facts, Priced, PriceEntry, PriceList, Rule, Step, Taxed, TaxRate, wording
+from keel.pricing.model import (
+    RUN_RATE_DAYS,
+    STANDARD_RATES,
+    Facts,
+    Observed,
+    Priced,
+    PriceEntry,
+    PriceList,
+    Rule,
+    Step,
+    Stock,
+    Taxed,
+    TaxRate,
+    wording,
+)
+from keel.pricing.model.documents import CompetitorPrice
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, PricingService, TaxRateView
 
 __all__ = [
     "PRICE_CHANGED",
+    "RUN_RATE_DAYS",
     "STANDARD_RATES",
     "CartView",
+    "CompetitorPrice",
+    "CompetitorPrices",
+    "CompetitorPricesSaved",
     "Explained",
     "Facts",
     "Market",
+    "Observed",
     "PolicyView",
     "PriceEntry",
     "PriceList",
@@ -26,6 +48,8 @@ __all__ = [
     "Rule",
     "Shelf",
     "Step",
+    "Stock",
+    "StockRepricer",
     "TaxRate",
     "TaxRateView",
     "Taxed",

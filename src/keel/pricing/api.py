@@ -18,6 +18,9 @@ from keel.platform.api import Limit, Offset
 from keel.platform.schemas import Document
 from keel.pricing.api_promotions import router as promotions_router
 from keel.pricing.schemas import (
+    CompetitorPricePage,
+    CompetitorPricePublic,
+    CompetitorPricesSavedPublic,
     EntryPage,
     EntryPublic,
     PolicyPublic,
@@ -57,6 +60,10 @@ LIST_EXAMPLE = {
 POLICY_EXAMPLE = {
     "rules": [{"rule": "cost_plus", "margin_floor": "0.25"}, {"rule": "max_change_per_day", "limit": "0.10"}]
 }
+COMPETITOR_EXAMPLE = [
+    {"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR", "amount": "18.49",
+     "observed_at": "2026-12-01T08:00:00Z"},
+]  # fmt: skip
 
 
 # -- price lists ------------------------------------------------------------------------------------------------
@@ -212,7 +219,8 @@ def put_policy(
     scope: ScopePath, keel: KeelDep, body: Annotated[Document, Body(examples=[POLICY_EXAMPLE])]
 ) -> PolicySaved:
     """Replaces the ordered rules of ``*`` or of an active channel (``{"rules": [...]}``: cost_plus, map,
-    parity, max_change_per_day, ending; see docs/pricing.md), then recomputes the channels it governs.
+    parity, max_change_per_day, competitor, markdown, no_discount_when_short, ending; see docs/pricing.md),
+    then recomputes the channels it governs.
 
     Refuses an unknown scope, an unknown rule or setting and a bad fraction (422, each rule's problems by its
     row). Idempotent: the same rules again change no price.
@@ -234,6 +242,54 @@ def delete_policy(scope: ScopePath, keel: KeelDep) -> RecomputedPublic:
     Refuses a scope without a stored policy (404). Not idempotent: a second call answers 404.
     """
     return RecomputedPublic.of(keel.pricing.delete_policy(scope))
+
+
+# -- competitor prices ----------------------------------------------------------------------------------------------
+@router.put(
+    "/pricing/competitor-prices",
+    response_model=CompetitorPricesSavedPublic,
+    operation_id="put_competitor_prices",
+    summary="Record competitor prices",
+)
+def put_competitor_prices(
+    keel: KeelDep, body: Annotated[Rows, Body(examples=[COMPETITOR_EXAMPLE])]
+) -> CompetitorPricesSavedPublic:
+    """Records competitors' observed prices, one per (competitor, country, SKU): ``competitor`` (a code),
+    ``country``, ``sku``, ``currency``, ``amount`` (a decimal string in that currency) and ``observed_at`` (a
+    date-time with its offset), all required. An observation replaces the stored one unless that was observed
+    later. When a policy has a ``competitor`` rule, those SKUs are recomputed in those countries.
+
+    Refuses the whole list when any row is bad (422, each row's problems): not a list of 1 to 10,000 objects,
+    an unknown field, a currency that is not ISO 4217, a negative amount or one with too many decimals, a
+    moment without its offset or in the future, a (competitor, country, SKU) twice. Nothing is written then.
+    Idempotent: the same list again changes nothing.
+    """
+    return CompetitorPricesSavedPublic.of(keel.pricing.competitors.save(body))
+
+
+@router.get(
+    "/pricing/competitor-prices",
+    response_model=CompetitorPricePage,
+    operation_id="list_competitor_prices",
+    summary="List competitor prices",
+)
+def list_competitor_prices(
+    keel: KeelDep,
+    scope: ScopeDep,
+    competitor: Filter = None,
+    country: Annotated[str | None, Query(max_length=2, description="ISO 3166 code, e.g. DE")] = None,
+    sku: Filter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> CompetitorPricePage:
+    """The stored competitor prices by SKU, country and competitor, filtered by each, a page at a time, in the
+    currency each was observed in. A caller restricted to some countries sees only theirs.
+
+    Refuses paging values out of range and filters that are too long (422). Idempotent: a read.
+    """
+    rows, total = keel.pricing.competitors.page(competitor, country, sku, limit, offset, scope)
+    items = [CompetitorPricePublic.of(c) for c in rows]
+    return CompetitorPricePage(items=items, total=total, limit=limit, offset=offset)
 
 
 # -- prices ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""``keel pricing ...`` commands: price lists, SKU costs, tax rates, policies, the computed prices and their
-explanations, and a full recompute. Documents come as JSON files, the same documents the HTTP API takes."""
+"""``keel pricing ...`` commands: price lists, SKU costs, tax rates, policies, competitor prices, the computed
+prices and their explanations, and a full recompute. Documents come as JSON files, the same documents the
+HTTP API takes."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from keel.platform.errors import KeelError
 from keel.pricing.cli_promotions import app as promotions_app
 from keel.pricing.engine import Recomputed
 from keel.pricing.schemas import (
+    CompetitorPricePublic,
     EntryPublic,
     PolicyPublic,
     PriceExplained,
@@ -29,6 +31,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(promotions_app)  # no name: its commands sit beside these (keel pricing promotions, cart, ...)
+competitors_app = typer.Typer(help="Competitors' observed prices, read by the competitor rule.", no_args_is_help=True)
+app.add_typer(competitors_app, name="competitors")
 console = Console()
 _err = Console(stderr=True)
 Limit = Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")]
@@ -275,3 +279,42 @@ def recompute(database_url: DbOpt = None) -> None:
     with _err.status("recomputing every price"):
         done = keel.pricing.recompute()
     console.print(f"{_figures(done)}; changed prices are announced as price.changed")
+
+
+@competitors_app.command("set")
+def set_competitors(file: File, database_url: DbOpt = None) -> None:
+    """Record competitor prices from FILE (a JSON list of competitor, country, sku, currency, amount,
+    observed_at), then recompute those SKUs in those countries when a policy has a competitor rule."""
+    document = read_document(file)
+    keel = open_keel(database_url)
+    try:
+        saved = keel.pricing.competitors.save(document)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"{saved.saved} competitor prices recorded; {_figures(saved.recomputed)}")
+
+
+@competitors_app.command("list")
+def list_competitors(
+    competitor: Annotated[str | None, typer.Option(help="only this competitor")] = None,
+    country: Annotated[str | None, typer.Option(help="only this country, e.g. DE")] = None,
+    sku: Annotated[str | None, typer.Option(help="only this SKU")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The stored competitor prices by SKU, country and competitor, a page at a time."""
+    keel = open_keel(database_url)
+    rows, total = keel.pricing.competitors.page(competitor, country, sku, limit, offset, cli_scope())
+    items = [CompetitorPricePublic.of(c) for c in rows]
+    if json_out:
+        emit(page(items, total, limit=limit, offset=offset))
+        return
+    shown = f" ({len(items)} from {offset + 1})" if total > len(items) else ""
+    table = Table(
+        "sku", "country", "competitor", "amount", "currency", "observed", title=f"{total} competitor prices{shown}"
+    )
+    for c in items:
+        table.add_row(escape(c.sku), c.country, c.competitor, c.amount, c.currency, c.observed_at.isoformat())
+    console.print(table)

@@ -5,7 +5,11 @@ transaction per channel (``price.changed``, one event per 1,000 changes).
 
 Costs come in the channel's currency through ``Converter`` (the exchange rates of the day, read once per
 computation); a cost without a rate to the channel's currency is not used, so ``cost_plus`` does nothing
-for it (its explanation shows no margin step).
+for it (its explanation shows no margin step). Competitor prices and stock come the same way, only when a
+policy has a rule reading them (``gather``).
+
+A price whose amount and compare-at price stay the same is not announced, even when its explanation changed
+(a floor, a cover or a competitor's price moved under it): it is written with its new explanation only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from keel.platform.db import Database
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.money import plain, to_minor
 from keel.pricing import store
+from keel.pricing.gather import Signals, StockPort, gather, no_stock
 from keel.pricing.model import STANDARD, Facts, PriceEntry, Rule, inclusive, parse_rules, pick, price, ranked, rate_of
 from keel.pricing.model.documents import SkuCost
 
@@ -61,7 +66,9 @@ class Recomputed:
     seconds: float
 
 
-def recompute(db: Database, events: EventLog, markets: list[Market], convert: Converter, want: Wanted) -> Recomputed:
+def recompute(
+    db: Database, events: EventLog, markets: list[Market], convert: Converter, want: Wanted, stock: StockPort = no_stock
+) -> Recomputed:
     """Compute the prices of ``want``'s channels, countries and SKUs (None: all), write the changed ones and
     announce them, one transaction per channel."""
     started = time.perf_counter()
@@ -80,6 +87,8 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
         entries = store.entries(conn, codes, want.skus)
         sku_rows = store.skus(conn, want.skus)
         rates = store.rates(conn)
+        in_use = [r for m in markets for r in policies.get(m.channel, policies.get("*", []))]
+        signals = gather(conn, in_use, want.skus, want.countries, stock, now)
     computed = written = removed = 0
     results: dict[tuple[str, str, str], int] = {}
     # channels whose rules refer to another channel's price go after it (one level: a parity chain is
@@ -106,18 +115,16 @@ def recompute(db: Database, events: EventLog, markets: list[Market], convert: Co
                 old = existing.get(sku)
                 previous = None if old is None else (old.amount if now - old.day_start >= DAY else old.day_base)
                 facts = _facts(
-                    sku, market.currency, country, rules, sku_rows, rates, entries, references, convert, previous
-                )
+                    sku, market.currency, country, rules, sku_rows, rates, entries, references, convert, previous,
+                    signals,
+                )  # fmt: skip
                 result = price((base[0].code, base[1]), rules, facts, market.currency)
                 results[(market.channel, country, sku)] = result.amount
                 steps = [s.__dict__ for s in result.steps]
                 digest = _digest(steps)
-                if old is not None and (old.amount, old.compare_at, old.digest) == (
-                    result.amount,
-                    result.compare_at,
-                    digest,
-                ):
-                    if old.floor != result.floor:  # the same price over another floor (a cost or rate moved)
+                if old is not None and (old.amount, old.compare_at) == (result.amount, result.compare_at):
+                    # the same price explained anew (a cost, rate, cover or competitor price moved under it)
+                    if (old.floor, old.digest) != (result.floor, digest):
                         refreshed.append(
                             store.PriceRow(
                                 market.channel, country, sku, market.currency, result.amount, result.compare_at,
@@ -182,6 +189,7 @@ def _facts(
     references: Mapping[str, Mapping[str, int]],
     convert: Converter,
     previous: int | None,
+    signals: Signals,
 ) -> Facts:
     row = sku_rows.get(sku)
     cost = None
@@ -195,7 +203,8 @@ def _facts(
             maps[rule.ref] = tiers[0].amount
     refs = {ch: prices[sku] for ch, prices in references.items() if sku in prices}
     rate = rate_of(country, row.tax_class if row is not None else STANDARD, rates)
-    return Facts(cost, rate, inclusive(country), maps, refs, previous)
+    observed = signals.observed(sku, country, currency, convert)
+    return Facts(cost, rate, inclusive(country), maps, refs, previous, observed, signals.stock.get(sku))
 
 
 def _announce(

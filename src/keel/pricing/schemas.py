@@ -11,8 +11,10 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from keel.platform.money import plain
 from keel.platform.schemas import StrictModel, clean, clean_document
+from keel.pricing.competitors import CompetitorPricesSaved
 from keel.pricing.engine import Recomputed
 from keel.pricing.model import PriceEntry
+from keel.pricing.model.documents import CompetitorPrice
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, TaxRateView
 
 # Free-form JSON documents the pricing model checks whole (row-level errors); clean of NUL bytes and
@@ -148,8 +150,39 @@ class PricePage(BaseModel):
     offset: int
 
 
+class CompetitorPricePublic(BaseModel):
+    competitor: str
+    country: str
+    sku: str
+    currency: str = Field(examples=["EUR"], description="the currency it was observed in")
+    amount: str = Field(examples=["18.49"])
+    observed_at: datetime
+
+    @classmethod
+    def of(cls, c: CompetitorPrice) -> CompetitorPricePublic:
+        return cls(**{**c.__dict__, "amount": plain(c.amount, c.currency)})
+
+
+class CompetitorPricePage(BaseModel):
+    items: list[CompetitorPricePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class CompetitorPricesSavedPublic(BaseModel):
+    saved: int = Field(description="observations in the request (one older than the stored one is kept out)")
+    recomputed: RecomputedPublic = Field(description="none unless a policy has a competitor rule")
+
+    @classmethod
+    def of(cls, s: CompetitorPricesSaved) -> CompetitorPricesSavedPublic:
+        return cls(saved=s.saved, recomputed=RecomputedPublic.of(s.recomputed))
+
+
 class StepPublic(BaseModel):
-    rule: str = Field(description="price_list, a policy rule (cost_plus, map, parity, ...), floor or ending")
+    rule: str = Field(
+        description="price_list, a policy rule (cost_plus, map, parity, competitor, markdown, ...), floor or ending"
+    )
     before: str
     after: str
     note: str

@@ -25,18 +25,22 @@ from keel.platform.events import EventLog
 from keel.platform.money import plain
 from keel.platform.scope import Scope
 from keel.pricing import engine, store
+from keel.pricing.competitors import CompetitorPrices
 from keel.pricing.engine import Converter, Market, Recomputed, Wanted
+from keel.pricing.gather import StockPort, no_stock
 from keel.pricing.model import (
     STANDARD,
     STANDARD_RATES,
     PriceEntry,
     PriceList,
+    Rule,
     Step,
     Taxed,
     inclusive,
     parse_entries,
     parse_rules,
     rate_of,
+    stock_thresholds,
     tax,
 )
 from keel.pricing.model.documents import parse_list, parse_skus
@@ -103,9 +107,11 @@ class PricingService:
         events: EventLog,
         markets: Callable[[], list[Market]] = list,
         conversion: Callable[[], Converter] = lambda: no_conversion,
+        stock: StockPort = no_stock,
     ) -> None:
         self.db, self.events = db, events
-        self.markets, self.conversion = markets, conversion
+        self.markets, self.conversion, self.stock = markets, conversion, stock
+        self.competitors = CompetitorPrices(db, self.recompute, self._rules_in_use)
 
     # -- price lists ------------------------------------------------------------------------------------------
     def save_list(self, code: str, document: object) -> tuple[PriceListView, Recomputed]:
@@ -241,6 +247,14 @@ class PricingService:
             raise NotFound(f"no pricing policy for {scope!r}")
         return found
 
+    def stock_thresholds(self) -> tuple[tuple[str, int], ...]:
+        """The cover thresholds of every stored policy's stock rules (empty: no policy reads stock)."""
+        return stock_thresholds(self._rules_in_use())
+
+    def _rules_in_use(self) -> list[Rule]:
+        with self.db.read() as conn:
+            return [r for rules, _ in store.policies(conn).values() for r in parse_rules(rules)[0]]
+
     # -- prices ---------------------------------------------------------------------------------------------
     def prices(
         self,
@@ -298,7 +312,7 @@ class PricingService:
             None if skus is None else set(skus),
             None if currencies is None else set(currencies),
         )
-        return engine.recompute(self.db, self.events, self.markets(), self.conversion(), want)
+        return engine.recompute(self.db, self.events, self.markets(), self.conversion(), want, self.stock)
 
 
 def _channels_of(new: PriceList, old: PriceList | None) -> set[str] | None:

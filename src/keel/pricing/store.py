@@ -4,6 +4,8 @@
 - ``pricing_skus``: per SKU its unit cost (in a currency of its own) and tax class;
 - ``pricing_tax_rates``: stored rates per (country, tax class), overriding the defaults of ``model.tax``;
 - ``pricing_policies``: the ordered rules per scope (``*`` or a channel code);
+- ``pricing_competitor_prices``: the latest observed price per (competitor, country, SKU), in the currency it
+  was seen in (no digital-shelf context yet: pricing keeps the few facts its ``competitor`` rule reads);
 - ``pricing_prices``: every computed (channel, country, SKU) price with the steps that produced it, and the
   price the day started with (``day_base`` since ``day_start``: what ``max_change_per_day`` limits against).
 """
@@ -23,7 +25,7 @@ from sqlalchemy.engine import Connection
 from keel.platform.bulk import bulk_insert, chunks
 from keel.platform.db import JsonType, Timestamp, metadata, to_micros, upsert_insert
 from keel.pricing.model import PriceEntry, PriceList
-from keel.pricing.model.documents import SkuCost
+from keel.pricing.model.documents import CompetitorPrice, SkuCost
 
 lists_t = sa.Table(
     "pricing_lists",
@@ -72,6 +74,17 @@ policies_t = sa.Table(
     sa.Column("scope", sa.String(64), primary_key=True),
     sa.Column("rules", JsonType, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
+)
+competitors_t = sa.Table(
+    "pricing_competitor_prices",
+    metadata,
+    sa.Column("competitor", sa.String(64), primary_key=True),
+    sa.Column("country", sa.String(2), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),  # minor units of currency
+    sa.Column("observed_at", Timestamp, nullable=False),
+    sa.Index(None, "sku"),
 )
 prices_t = sa.Table(
     "pricing_prices",
@@ -241,6 +254,55 @@ def delete_policy(conn: Connection, scope: str) -> bool:
 
 def policies(conn: Connection) -> dict[str, tuple[list[dict[str, Any]], datetime]]:
     return {r.scope: (list(r.rules), r.updated_at) for r in conn.execute(sa.select(policies_t))}
+
+
+# -- competitor prices ----------------------------------------------------------------------------------------
+def save_competitor_prices(conn: Connection, rows: Sequence[CompetitorPrice]) -> None:
+    """Insert or replace each observation, unless the stored one of its (competitor, country, SKU) was observed
+    later: an older observation never replaces a newer one, whatever order they arrive in."""
+    t = competitors_t
+    stmt = upsert_insert(conn, t)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["competitor", "country", "sku"],
+        set_={c: stmt.excluded[c] for c in ("currency", "amount", "observed_at")},
+        where=t.c.observed_at <= stmt.excluded.observed_at,
+    )
+    for part in chunks([r.__dict__ for r in rows], 5000):
+        conn.execute(stmt, list(part))
+
+
+def competitor_prices(
+    conn: Connection, skus: Iterable[str] | None = None, countries: Iterable[str] | None = None
+) -> dict[tuple[str, str], list[CompetitorPrice]]:
+    """(country, SKU) -> its observations, by competitor (of ``skus`` and ``countries`` only, when given)."""
+    t = competitors_t
+    q = sa.select(t).order_by(t.c.country, t.c.sku, t.c.competitor)
+    if countries is not None:
+        q = q.where(t.c.country.in_(sorted(countries)))
+    out: dict[tuple[str, str], list[CompetitorPrice]] = {}
+    parts = [None] if skus is None else list(chunks(list(skus), 500))
+    for part in parts:
+        for r in conn.execute(q if part is None else q.where(t.c.sku.in_(list(part)))):
+            out.setdefault((r.country, r.sku), []).append(CompetitorPrice(*r))
+    return out
+
+
+def competitor_page(
+    conn: Connection,
+    competitor: str | None,
+    country: str | None,
+    sku: str | None,
+    limit: int,
+    offset: int,
+    countries: frozenset[str] | None = None,
+) -> tuple[list[CompetitorPrice], int]:
+    t = competitors_t
+    where = [c == v for c, v in ((t.c.competitor, competitor), (t.c.country, country), (t.c.sku, sku)) if v is not None]
+    if countries is not None:
+        where.append(t.c.country.in_(sorted(countries)))
+    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar_one()
+    q = sa.select(t).where(*where).order_by(t.c.sku, t.c.country, t.c.competitor).limit(limit).offset(offset)
+    return [CompetitorPrice(*r) for r in conn.execute(q)], int(total)
 
 
 # -- computed prices ------------------------------------------------------------------------------------------

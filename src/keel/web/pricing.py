@@ -27,6 +27,9 @@ RULE_WORDS = {
     "map": "Minimum advertised price",
     "parity": "Channel parity",
     "max_change_per_day": "Maximum change per day",
+    "competitor": "Competitor band",
+    "markdown": "Stock markdown",
+    "no_discount_when_short": "No discount when short",
     "floor": "Hard floor",
     "ending": "Price ending",
 }
@@ -49,6 +52,14 @@ def _rules(rules: list[dict[str, Any]]) -> str:
             words.append(f"within {float(r['within']):.0%} of {r['channel']}")
         elif kind == "max_change_per_day":
             words.append(f"at most {float(r['limit']):.0%} change a day")
+        elif kind == "competitor":
+            index = float(r.get("index", "1"))
+            of = "" if index == 1 else f"{index:.0%} of "
+            words.append(f"within {float(r['within']):.0%} of {of}the {r.get('of', 'lowest')} competitor price")
+        elif kind == "markdown":
+            words.append(f"{float(r['percent']):.0%} off above {r['cover_days_above']} days of cover")
+        elif kind == "no_discount_when_short":
+            words.append(f"no discount under {r['cover_days_below']} days of cover")
         elif kind == "ending":
             words.append("price endings" + (" (own)" if r.get("endings") else ""))
     return "; ".join(words) + ("; " if words else "") + "then the currency's price ending"

@@ -109,6 +109,15 @@ NEEDS_REASON = frozenset({Kind.ADJUSTED_IN, Kind.ADJUSTED_OUT, Kind.DAMAGED, Kin
 # Kinds that change ``available``; only they can change what a channel may sell.
 CHANGES_AVAILABLE = frozenset(k for k, fx in EFFECTS.items() if fx[AVAILABLE])
 AVAILABLE_DELTA: dict[int, int] = {KIND_CODES[k]: fx[AVAILABLE] for k, fx in EFFECTS.items()}
+# Demand as the ledger tells it: units sold over the counter or committed to orders (directly or from a
+# reservation), less commitments given back (a cancelled or re-sourced line: re-sourcing gives back at one
+# node what it commits at another, so it nets out). By kind code: the sign each movement counts with.
+DEMAND_SIGNS: dict[int, int] = {
+    KIND_CODES[Kind.SOLD]: 1,
+    KIND_CODES[Kind.COMMITTED]: 1,
+    KIND_CODES[Kind.RESERVATION_COMMITTED]: 1,
+    KIND_CODES[Kind.UNCOMMITTED]: -1,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,17 @@ class MovedPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuDemand:
+    """A SKU's stock and demand across locations: units available at active locations now, and units sold or
+    committed (less those given back) over the last ``days`` days (``DEMAND_SIGNS``)."""
+
+    sku: str
+    sellable: int
+    sold: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     seq: int
     id: str

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -18,10 +18,12 @@ from keel.inventory.model import (
     LocationAccuracy,
     MovedPosition,
     Position,
+    SkuDemand,
     SourcingStock,
     accuracy,
     count_variance,
 )
+from keel.platform.clock import utcnow
 from keel.platform.config import Settings
 from keel.platform.db import Database, pipelined
 from keel.platform.scope import Scope
@@ -69,6 +71,26 @@ class InventoryQueries:
         """sku -> location code -> available, for active locations (the stock a router may allocate)."""
         with self.db.read() as conn:
             return store.available_by_location(conn, skus)
+
+    def skus_moved(self, first_seq: int, last_seq: int | None = None) -> set[str]:
+        """The SKUs the ledger movements ``first_seq``..``last_seq`` (None: the newest) moved: a ``stock.moved``
+        event's range, or everything since the first of several such events."""
+        with self.db.read() as conn:
+            return store.skus_moved(conn, first_seq, last_seq)
+
+    def demand(self, skus: Collection[str] | None = None, days: int = 28) -> dict[str, SkuDemand]:
+        """Per SKU (of ``skus``; None: every SKU, which scans the ledger's window): units available at active
+        locations now, and units sold or committed, less commitments given back, over the last ``days`` at
+        any location: a run rate for days of cover. A SKU with neither a position at an active location nor
+        demand in the window is absent. Movements folded away by retention no longer count."""
+        wanted = None if skus is None else sorted(skus)
+        with self.db.read() as conn:
+            sellable = store.sellable(conn, wanted)
+            sold = store.demand_since(conn, wanted, utcnow() - timedelta(days=days))
+        return {
+            sku: SkuDemand(sku, sellable.get(sku, 0), max(sold.get(sku, 0), 0), days)
+            for sku in sorted(set(sellable) | set(sold))
+        }
 
     def sourcing_stock(
         self,

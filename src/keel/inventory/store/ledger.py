@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.inventory.model import KIND_CODES, KINDS_BY_CODE, Kind, LedgerEntry
+from keel.inventory.model import DEMAND_SIGNS, KIND_CODES, KINDS_BY_CODE, Kind, LedgerEntry
 from keel.inventory.store.tables import MOVEMENT_COLUMNS, locations, movements, positions
 from keel.platform.bulk import bulk_insert, chunks
 from keel.platform.db import advisory_xact_lock, dbapi_cursor, locks_rows, placeholder
@@ -88,6 +88,37 @@ def movement_deltas(
         f"WHERE seq BETWEEN {int(first_seq)} AND {int(last_seq)} AND kind IN ({kind_list})"
     )
     return list(cur.fetchall())
+
+
+def skus_moved(conn: Connection, first_seq: int, last_seq: int | None = None) -> set[str]:
+    """The SKUs the movements numbered ``first_seq``..``last_seq`` (None: the newest) moved (a range of the
+    ledger's key)."""
+    m = movements
+    q = sa.select(m.c.sku).where(m.c.seq >= first_seq).distinct()
+    if last_seq is not None:
+        q = q.where(m.c.seq <= last_seq)
+    return set(conn.execute(q).scalars())
+
+
+def demand_since(conn: Connection, skus: Sequence[str] | None, since: datetime) -> dict[str, int]:
+    """sku -> units sold or committed, less commitments given back, in movements that occurred at or after
+    ``since`` (``DEMAND_SIGNS``), at any location; of ``skus`` only when given (the ledger's (sku, location,
+    occurred_at) index then serves it; all SKUs scan the ledger)."""
+    m = movements
+    signed = sa.case(
+        *((m.c.kind == code, -m.c.quantity) for code, sign in DEMAND_SIGNS.items() if sign < 0), else_=m.c.quantity
+    )
+    q = (
+        sa.select(m.c.sku, sa.func.sum(signed))
+        .where(m.c.kind.in_(sorted(DEMAND_SIGNS)), m.c.occurred_at >= since)
+        .group_by(m.c.sku)
+    )
+    parts = [None] if skus is None else list(chunks(skus, 500))
+    out: dict[str, int] = {}
+    for part in parts:
+        stmt = q if part is None else q.where(m.c.sku.in_(list(part)))
+        out |= {sku: int(units) for sku, units in conn.execute(stmt).tuples()}
+    return out
 
 
 def replay(conn: Connection, after_seq: int = 0, through_seq: int | None = None) -> Iterator[tuple[int, str, int, int]]:

@@ -133,6 +133,23 @@ def available_by_location(conn: Connection, skus: Sequence[str]) -> dict[str, di
     return out
 
 
+def sellable(conn: Connection, skus: Sequence[str] | None) -> dict[str, int]:
+    """sku -> units available at active locations, summed (of ``skus`` only, when given)."""
+    p, loc = positions, locations
+    q = (
+        sa.select(p.c.sku, sa.func.sum(p.c.available))
+        .join(loc, loc.c.id == p.c.location_id)
+        .where(loc.c.active.is_(True))
+        .group_by(p.c.sku)
+    )
+    parts = [None] if skus is None else list(chunks(skus, 500))
+    out: dict[str, int] = {}
+    for part in parts:
+        stmt = q if part is None else q.where(p.c.sku.in_(list(part)))
+        out |= {sku: int(units) for sku, units in conn.execute(stmt).tuples()}
+    return out
+
+
 def positions_page(
     conn: Connection,
     *,

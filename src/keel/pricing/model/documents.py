@@ -1,12 +1,12 @@
-"""The documents the pricing API and CLI take, checked whole: a price list with its prices, and SKU costs and
-tax classes. Every problem is reported at once (the row and field it is in), and nothing is written when
-there is one."""
+"""The documents the pricing API and CLI take, checked whole: a price list with its prices, SKU costs and tax
+classes, and competitors' observed prices. Every problem is reported at once (the row and field it is in),
+and nothing is written when there is one."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from keel.platform.errors import FieldError, ValidationFailed
@@ -16,7 +16,23 @@ LIST_FIELDS = {"name", "currency", "channel", "country", "customer_group", "vali
     "prices"
 }
 TAX_CLASS_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 MAX_SKUS = 100_000
+MAX_OBSERVATIONS = 10_000  # competitor prices in one request
+OBSERVATION_FIELDS = {"competitor", "country", "sku", "currency", "amount", "observed_at"}
+CLOCK_SKEW = timedelta(minutes=5)  # an observation may come from a clock this far ahead, not further
+
+
+@dataclass(frozen=True)
+class CompetitorPrice:
+    """A competitor's price of a SKU in a country, as observed at a moment (in the currency it was seen in)."""
+
+    competitor: str
+    country: str
+    sku: str
+    currency: str
+    amount: int
+    observed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -98,8 +114,48 @@ def parse_skus(document: object) -> list[SkuCost]:
     return out
 
 
-def instant(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
-    if value is None:
+def parse_competitor_prices(document: object, now: datetime) -> list[CompetitorPrice]:
+    """``[{"competitor", "country", "sku", "currency", "amount", "observed_at"}]``, every field required, each
+    (competitor, country, SKU) once, observed no later than now; every row checked, all or nothing."""
+    if not isinstance(document, list) or not 1 <= len(document) <= MAX_OBSERVATIONS:
+        reason = f"a list of 1 to {MAX_OBSERVATIONS:,} competitor prices"
+        raise ValidationFailed("invalid competitor prices", [FieldError(None, "", reason)])
+    errors: list[FieldError] = []
+    out: list[CompetitorPrice] = []
+    seen: set[tuple[str, str, str]] = set()
+    for row, item in enumerate(document, start=1):
+        if not isinstance(item, dict):
+            errors.append(FieldError(row, "", "an object with " + ", ".join(sorted(OBSERVATION_FIELDS))))
+            continue
+        found: list[FieldError] = [
+            FieldError(None, str(k)[:64], "unknown field") for k in sorted(set(item) - OBSERVATION_FIELDS)
+        ]
+        competitor, country, sku = item.get("competitor"), item.get("country"), item.get("sku")
+        if not isinstance(competitor, str) or not CODE_RE.fullmatch(competitor):
+            found.append(FieldError(None, "competitor", "a code: lowercase letters, digits and _ . -, at most 64"))
+        if not isinstance(country, str) or not COUNTRY_RE.fullmatch(country):
+            found.append(FieldError(None, "country", "an ISO 3166 code, e.g. DE"))
+        if not isinstance(sku, str) or not SKU_RE.fullmatch(sku):
+            found.append(FieldError(None, "sku", "a SKU: letters, digits and _ . - /, at most 64"))
+        currency = parse_currency(item.get("currency"), found)
+        amount = amount_of(item.get("amount"), currency, row, "amount", found) if currency else None
+        observed_at = instant(item.get("observed_at"), "observed_at", found, required=True)
+        if observed_at is not None and observed_at > now + CLOCK_SKEW:
+            found.append(FieldError(None, "observed_at", "not in the future"))
+        key = (str(competitor), str(country), str(sku))
+        if not found and key in seen:
+            found.append(FieldError(None, "sku", "one price per competitor, country and SKU in a request"))
+        errors += [FieldError(row, e.field, e.reason) for e in found]
+        if not found and currency is not None and amount is not None and observed_at is not None:
+            seen.add(key)
+            out.append(CompetitorPrice(*key, currency, amount, observed_at))
+    if errors:
+        raise ValidationFailed("invalid competitor prices", errors)
+    return out
+
+
+def instant(value: Any, name: str, errors: list[FieldError], *, required: bool = False) -> datetime | None:
+    if value is None and not required:
         return None
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
