@@ -15,7 +15,7 @@ from click.testing import Result
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from tests.e2e.conftest import Invoke, Run
-from tests.support import WEB_DE, World, snapshot
+from tests.support import WEB_DE, WH_DE, World, place, receive, snapshot
 
 ALL = {"all": True}
 TEN = {"name": "Ten off boots", "kind": "percent_off", "percent": "0.10", "scope": {"skus": ["SKU-1"]}}
@@ -98,18 +98,18 @@ def test_promotions_codes_and_a_cart_from_the_command_line(run: Run, keel: Keel,
     assert evaluated["lines"][0]["discounts"] == [{"promotion": "order5", "amount": "4.32"},
                                                   {"promotion": "ten", "amount": "4.20"}]  # fmt: skip
     assert (evaluated["shipping"]["amount"], evaluated["shipping"]["total"]) == ("4.95", "0.00")
-    totals = [evaluated[k] for k in ("subtotal", "discount", "total", "net", "tax", "gross")]
+    totals = [evaluated["totals"][k] for k in ("subtotal", "discount", "total", "net", "tax", "gross")]
     assert totals[:3] == ["52.92", "14.15", "38.77"] and totals[5] == "38.77"
-    outcomes = [(o["promotion"], o["applied"], o["amount"]) for o in evaluated["promotions"]]
+    outcomes = [(o["promotion"], o["applied"], o["amount"]) for o in evaluated["outcomes"]]
     assert outcomes == [("freeship", True, "4.95"), ("order5", True, "5.00"), ("ten", True, "4.20"),
                         ("later", False, "0.00")]  # fmt: skip
-    assert evaluated["promotions"][3]["reason"] == "not live now"
-    assert evaluated["codes"] == {"FREESHIP": "applied"}
+    assert evaluated["outcomes"][3]["reason"] == "not live now"
+    assert evaluated["codes"] == [{"code": "FREESHIP", "status": "applied"}]
     shown = run("pricing", "cart", cart_file).stdout
     assert "subtotal 52.92 - discount 14.15 = total 38.77 EUR" in shown and "code FREESHIP: applied" in shown
     # redeemed once per reference: counted, then answered again without counting
     first = document(run("pricing", "redeem", "order-1", cart_file, "--json"))
-    assert (first["replayed"], first["cart"]["total"]) == (False, "38.77")
+    assert (first["replayed"], first["cart"]["totals"]["total"]) == (False, "38.77")
     assert {(r["promotion"], r["code"], r["amount"]) for r in first["redemptions"]} == {
         ("freeship", "FREESHIP", "4.95"), ("order5", None, "5.00"), ("ten", None, "4.20")}  # fmt: skip
     again = run("pricing", "redeem", "order-1", cart_file)
@@ -117,7 +117,9 @@ def test_promotions_codes_and_a_cart_from_the_command_line(run: Run, keel: Keel,
     assert document(run("pricing", "promotion", "order5", "--json"))["spent"] == "5.00"
     assert document(run("pricing", "codes", "freeship", "--json"))["items"][0]["uses"] == 1
     # the code is used up: the cart says so, and deleting a promotion takes its codes along
-    assert document(run("pricing", "cart", cart_file, "--json"))["codes"] == {"FREESHIP": "exhausted"}
+    assert document(run("pricing", "cart", cart_file, "--json"))["codes"] == [
+        {"code": "FREESHIP", "status": "exhausted"}
+    ]
     assert run("pricing", "delete-promotion", "later").stdout.strip() == "promotion later deleted"
     assert [p["code"] for p in document(run("pricing", "promotions", "--json"))["items"]] == [
         "freeship", "order5", "ten"]  # fmt: skip
@@ -156,3 +158,19 @@ def test_refusals_are_one_line_per_problem_and_change_nothing(run: Run, keel: Ke
         ("add-codes", "nope", "--count", "1"),
     ):
         assert len(refused(run("pricing", *args), 3)) == 1, args
+
+
+def test_an_order_priced_as_a_cart_and_a_promotion_previewed(run: Run, keel: Keel, tmp_path: Path) -> None:
+    receive(keel, "SKU-1", WH_DE, 10)
+    order, _ = place(keel, {"channel": WEB_DE, "external_id": "W-1", "customer": {"name": "Ann"},
+                            "lines": [{"sku": "SKU-1", "quantity": 3, "unit_price": "20.99"}],
+                            "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"}})  # fmt: skip
+    priced = document(run("pricing", "cart", "--order", str(order.id), "--json"))
+    assert (priced["lines"][0]["quantity"], priced["totals"]["total"]) == (3, "62.97")
+    assert refused(run("pricing", "cart"))[0].startswith("give a cart FILE")
+    before = snapshot(keel)
+    shown = run("pricing", "preview-promotion", "ten", write(tmp_path, "ten.json", TEN))
+    assert shown.exit_code == 0 and "1 order(s)" in shown.stdout and "it would apply to 1" in shown.stdout
+    preview = document(run("pricing", "preview-promotion", "ten", write(tmp_path, "ten.json", TEN), "--json"))
+    assert preview["currencies"][0]["discount_after"] == "6.30"  # 10 % of 3 x 20.99
+    assert snapshot(keel) == before

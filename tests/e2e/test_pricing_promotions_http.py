@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from keel.access import Role
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
-from tests.support import MARKET, POS_FR, WEB_DE, World, snapshot
+from tests.support import MARKET, POS_FR, WEB_DE, WH_DE, World, receive, snapshot
 
 ALL = {"all": True}
 TEN = {"kind": "percent_off", "percent": "0.10", "currency": "EUR", "scope": {"skus": ["SKU-1"]}}
@@ -230,3 +230,27 @@ def test_a_restricted_identity_prices_carts_in_its_channels_only(
     assert snapshot(keel) == before
     # its own checkout's carts it redeems (a shop's service account does the same)
     assert ok(restricted.post("/pricing/carts/redeem/r-1", json=cart(("SKU-1", 1))))["redemptions"][0]["amount"]
+
+
+def test_an_order_is_priced_as_a_cart_and_a_promotion_previewed_before_it_is_saved(
+    keel: Keel, priced: TestClient
+) -> None:
+    receive(keel, "SKU-1", WH_DE, 10)
+    order = {"channel": WEB_DE, "external_id": "W-1", "customer": {"name": "Ann"},
+             "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "20.99"}],
+             "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"}}  # fmt: skip
+    placed = ok(priced.post("/orders", json=order), 201)
+    view = ok(priced.post(f"/pricing/carts/orders/{placed['id']}", json={"shipping": "4.95"}))
+    assert (view["lines"][0]["sku"], view["lines"][0]["quantity"], view["totals"]["total"]) == ("SKU-1", 2, "46.93")
+    assert priced.post("/pricing/carts/orders/999999", json={}).status_code == 404
+    assert priced.post(f"/pricing/carts/orders/{placed['id']}", json={"bogus": 1}).status_code == 422
+    before = snapshot(keel)
+    preview = ok(priced.post("/pricing/promotions/ten/preview", json=TEN))
+    assert (preview["carts"], preview["applied"], preview["unpriced"]) == (1, 1, 0)
+    (eur,) = preview["currencies"]
+    assert (eur["discount_before"], eur["discount_after"]) == ("0.00", "4.20")  # 10 % of 2 x 20.99, rounded
+    assert preview["skus"] == [{"channel": WEB_DE, "country": "DE", "sku": "SKU-1", "currency": "EUR", "units": 2,
+                                "discount_before": "0.00", "discount_after": "4.20"}]  # fmt: skip
+    assert snapshot(keel) == before  # nothing saved or counted
+    bad = priced.post("/pricing/promotions/ten/preview", json={**TEN, "scope": {}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "scope"

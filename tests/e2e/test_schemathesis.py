@@ -315,6 +315,11 @@ SUCCESS: dict[str, list[Step]] = {
         CODES,
         ("redeem_cart", {"path_parameters": {"reference": "order-1"}, "body": CART}),
     ],
+    "price_order": [("put_price_list", PRICE_LIST), PROMOTION, ("price_order", {"path_parameters": {"order_id": 1}})],
+    "preview_promotion": [
+        ("put_price_list", PRICE_LIST),
+        ("preview_promotion", {"path_parameters": {"code": "xmas"}, "body": PROMOTION[1]["body"]}),
+    ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -167,6 +167,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     # channels and countries only (the service checks the cart's channel and country)
     ("POST", "/pricing/carts/evaluate"): Rule(PRICING_CARTS),
     ("POST", "/pricing/carts/redeem/{reference}"): Rule(PRICING_CARTS),
+    ("POST", "/pricing/carts/orders/{order_id}"): Rule(PRICING_CARTS),
+    # a what-if replays orders of every channel: the pricing team's, like saving the promotion
+    ("POST", "/pricing/promotions/{code}/preview"): Rule(PRICING_WRITE),
     # catalog
     ("GET", "/catalog/gtins/{gtin}"): Rule(CATALOG_READ),
     ("GET", "/catalog/families"): Rule(CATALOG_READ),
@@ -326,6 +329,7 @@ COMMANDS: dict[str, str] = {
     "pricing add-codes": PRICING_WRITE,
     "pricing cart": PRICING_CARTS,
     "pricing redeem": PRICING_CARTS,
+    "pricing preview-promotion": PRICING_WRITE,
     "pricing competitors set": PRICING_WRITE,
     "pricing competitors list": PRICING_READ,
     "users add": ACCESS_ADMIN,

@@ -23,6 +23,7 @@ from keel.pricing.schemas_promotions import (
     CodesAdd,
     CodesAdded,
     PromotionPage,
+    PromotionPreviewPublic,
     PromotionPublic,
     RedeemedPublic,
     Status,
@@ -216,3 +217,49 @@ def redeem_cart(
     nothing.
     """
     return RedeemedPublic.of(keel.promotions.redeem(reference, body, scope))
+
+
+@router.post(
+    "/pricing/carts/orders/{order_id}",
+    response_model=CartPublic,
+    operation_id="price_order",
+    summary="Price a captured order as a cart",
+)
+def price_order(
+    order_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    keel: KeelDep,
+    scope: ScopeDep,
+    body: Annotated[Document | None, Body(examples=[{"codes": ["XMAS-7KQ2M9PZ4R"], "customer": {"id": "c-1"}}])] = None,
+) -> CartPublic:
+    """Prices a captured order's lines as a cart now, in its channel and ship-to country, at today's
+    published prices and promotions, with the optional ``codes``, ``customer`` and ``shipping`` of the body:
+    what Keel's prices and promotions make of the order (the unit prices captured with it are the channel's).
+    Nothing is counted.
+
+    Refuses an order the caller does not see (404), an unknown field in the body, and an order with a SKU
+    no longer priced in its market (422, by line). Idempotent: it changes nothing.
+    """
+    return CartPublic.of(keel.promotions.price_order(order_id, body, scope))
+
+
+@router.post(
+    "/pricing/promotions/{code}/preview",
+    response_model=PromotionPreviewPublic,
+    operation_id="preview_promotion",
+    summary="Preview a promotion before saving it",
+)
+def preview_promotion(
+    code: CodePath,
+    keel: KeelDep,
+    body: Annotated[Document, Body(examples=[PROMOTION_EXAMPLE])],
+    days: Annotated[int, Query(ge=1, le=366, description="how far back orders are replayed")] = 28,
+    limit: Annotated[int, Query(ge=1, le=20_000, description="at most this many of the latest orders")] = 2000,
+) -> PromotionPreviewPublic:
+    """Weighs a promotion document before it is saved: the latest orders (up to ``limit`` of the last
+    ``days``) replayed as carts at today's prices, with the promotions as they are and with this document
+    saved as ``code``: per currency the discount and what the carts pay net of tax before and after, and
+    that change per day; the SKUs whose discounts move most. Nothing is saved or counted.
+
+    Refuses an invalid document exactly as saving it would (422). Idempotent: it changes nothing.
+    """
+    return PromotionPreviewPublic.of(keel.promotions.preview(code, body, days, limit))

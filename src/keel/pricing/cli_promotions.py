@@ -16,8 +16,8 @@ from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, p
 from keel.platform.errors import KeelError
 from keel.platform.money import plain
 from keel.pricing.carts import CartView, PromotionView
-from keel.pricing.model.cart import Line
 from keel.pricing.model.wording import audience, offer, percent, stacking
+from keel.pricing.schemas_promotions import CartPublic, PromotionPreviewPublic, PromotionPublic, RedeemedPublic
 
 app = typer.Typer()
 console = Console()
@@ -33,58 +33,13 @@ def _money(minor: int | None, currency: str | None) -> str | None:
 
 
 def _promotion(v: PromotionView) -> dict[str, Any]:
-    """A promotion for ``--json``: its code, status and counters, and the document that saves it. ``spent`` is
-    in the promotion's currency; a promotion without one gives amounts in each cart's own (null here)."""
-    p = v.promotion
-    return {
-        "code": p.code,
-        "status": v.status,
-        "uses": v.uses,
-        "spent": _money(v.spent, p.currency),
-        "updated_at": v.updated_at,
-        "document": v.document,
-    }
-
-
-def _line(ln: Line, currency: str) -> dict[str, Any]:
-    return {
-        "sku": ln.sku,
-        "quantity": ln.quantity,
-        "unit": plain(ln.unit, currency),
-        "amount": plain(ln.amount, currency),
-        "discounts": [{"promotion": d.promotion, "amount": plain(d.amount, currency)} for d in ln.discounts],
-        "total": plain(ln.total, currency),
-        "net": plain(ln.net, currency),
-        "tax": plain(ln.tax, currency),
-        "gross": plain(ln.gross, currency),
-        "tax_rate": str(ln.rate),
-    }
+    """A promotion for ``--json``: what the HTTP API answers."""
+    return PromotionPublic.of(v).model_dump(mode="json")
 
 
 def _cart(view: CartView) -> dict[str, Any]:
-    """An evaluated cart for ``--json``: each line with its unit price's list, the totals and the explanation."""
-    r, c = view.result, view.result.currency
-    shelves = view.shelves
-    lines = [
-        _line(ln, c) | {"price_list": shelves[ln.sku].price_list, "compare_at": _money(shelves[ln.sku].compare_at, c)}
-        for ln in r.lines
-    ]
-    totals = {k: plain(getattr(r, k), c) for k in ("subtotal", "discount", "total", "net", "tax", "gross")}
-    return {
-        "channel": view.channel,
-        "country": view.country,
-        "at": view.at,
-        "currency": c,
-        "tax_inclusive": r.inclusive,
-        "lines": lines,
-        "shipping": _line(r.shipping, c) if r.shipping else None,
-        **totals,
-        "promotions": [
-            {"promotion": o.promotion, "applied": o.applied, "amount": plain(o.amount, c), "reason": o.reason}
-            for o in r.outcomes
-        ],
-        "codes": dict(r.codes),
-    }
+    """An evaluated cart for ``--json``: what the HTTP API answers."""
+    return CartPublic.of(view).model_dump(mode="json")
 
 
 @app.command("promotions")
@@ -221,19 +176,69 @@ def add_codes(
 
 
 @app.command("cart")
-def cart(file: File, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
-    """Evaluate the cart in FILE (channel, country, lines, customer, codes, shipping) without counting anything:
-    each line's price and list, its discounts, tax and totals, and which promotions applied or not and why."""
-    document = read_document(file)
+def cart(
+    file: Annotated[Path | None, typer.Argument(help="a cart document (docs/pricing.md)")] = None,
+    order: Annotated[int | None, typer.Option(min=1, help="price this captured order's lines instead")] = None,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Evaluate the cart in FILE (channel, country, lines, customer, codes, shipping), or a captured order's
+    lines with --order ID (FILE then optional: its codes, customer and shipping), without counting anything:
+    each line's price and list, its discounts, tax and totals, which promotions applied or not and why."""
+    if file is None and order is None:
+        refuse("give a cart FILE, or --order ID")
+    document = read_document(file) if file is not None else None
     keel = open_keel(database_url)
     try:
-        view = keel.promotions.evaluate(document, cli_scope())
+        if order is not None:
+            view = keel.promotions.price_order(order, document, cli_scope())
+        else:
+            view = keel.promotions.evaluate(document, cli_scope())
     except KeelError as exc:
         raise fail(exc, label="line") from exc
     if json_out:
         emit(_cart(view))
         return
     _print_cart(view)
+
+
+@app.command("preview-promotion")
+def preview_promotion(
+    code: Code,
+    file: File,
+    days: Annotated[int, typer.Option(min=1, max=366, help="how far back orders are replayed")] = 28,
+    limit: Annotated[int, typer.Option(min=1, max=20_000, help="at most this many of the latest orders")] = 2000,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """What saving FILE as promotion CODE would do to the latest orders, replayed as carts at today's prices:
+    per currency the discount and the net revenue before and after, and the SKUs it moves most. Saves
+    nothing."""
+    document = read_document(file)
+    keel = open_keel(database_url)
+    try:
+        preview = keel.promotions.preview(code, document, days, limit)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    out = PromotionPreviewPublic.of(preview)
+    if json_out:
+        emit(out.model_dump(mode="json"))
+        return
+    console.print(
+        f"{escape(code)}: {out.carts:,} order(s) of {out.days:g} day(s) replayed, {out.unpriced:,} not priceable "
+        f"today; it would apply to {out.applied:,}"
+    )
+    table = Table("currency", "carts", "discount now", "with it", "net now", "with it", "net change per day")
+    for c in out.currencies:
+        table.add_row(c.currency, f"{c.carts:,}", c.discount_before, c.discount_after, c.net_before, c.net_after,
+                      c.net_change_per_day)  # fmt: skip
+    console.print(table)
+    if out.skus:
+        moved = Table("channel", "country", "sku", "units", "discount now", "with it")
+        for x in out.skus[:20]:
+            moved.add_row(x.channel, x.country, escape(x.sku), f"{x.units:,}",
+                          f"{x.discount_before} {x.currency}", f"{x.discount_after} {x.currency}")  # fmt: skip
+        console.print(moved)
 
 
 @app.command("redeem")
@@ -257,8 +262,7 @@ def redeem(
         {"promotion": r.promotion, "code": r.code, "amount": plain(r.amount, r.currency)} for r in done.redemptions
     ]
     if json_out:
-        emit({"reference": reference, "replayed": done.replayed, "currency": currency, "redemptions": taken,
-              "cart": _cart(done.cart) if done.cart else None})  # fmt: skip
+        emit(RedeemedPublic.of(done).model_dump(mode="json"))
         return
     if done.cart is not None:
         _print_cart(done.cart)

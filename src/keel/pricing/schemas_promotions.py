@@ -15,6 +15,7 @@ from keel.pricing.coupons import MAX_BATCH
 from keel.pricing.model.cart import Line
 from keel.pricing.promo_store import Coupon
 from keel.pricing.schemas import StepPublic, rate_text
+from keel.pricing.whatif import PromotionPreview
 
 Status = Literal["live", "scheduled", "ended", "off"]
 CouponCode = Annotated[str, Field(max_length=64), AfterValidator(clean)]
@@ -208,3 +209,55 @@ class RedeemedPublic(BaseModel):
         ]
         cart = None if r.cart is None else CartPublic.of(r.cart)
         return cls(reference=r.reference, replayed=r.replayed, redemptions=taken, cart=cart)
+
+
+class SkuEffectPublic(BaseModel):
+    channel: str
+    country: str
+    sku: str
+    currency: str
+    units: int = Field(description="units of the SKU in the replayed orders")
+    discount_before: str = Field(description="the discount the SKU's lines took with the promotions as they are")
+    discount_after: str = Field(description="... and with the proposed promotion saved")
+
+
+class CurrencyEffectPublic(BaseModel):
+    currency: str
+    carts: int
+    discount_before: str
+    discount_after: str
+    net_before: str = Field(description="what the carts pay net of tax now (the margin moves by as much)")
+    net_after: str = Field(description="... with the proposed promotion")
+    net_change_per_day: str = Field(description="(net after - net before) per day the replayed orders span")
+
+
+class PromotionPreviewPublic(BaseModel):
+    code: str
+    carts: int = Field(description="latest orders replayed as carts")
+    unpriced: int = Field(description="of which left out: a SKU without a published price in its market today")
+    applied: int = Field(description="carts the proposed promotion applies to")
+    days: float = Field(description="the period the replayed orders span")
+    currencies: list[CurrencyEffectPublic]
+    skus: list[SkuEffectPublic] = Field(description="the largest changes of discount, at most 50")
+
+    @classmethod
+    def of(cls, p: PromotionPreview) -> PromotionPreviewPublic:
+        money = [
+            CurrencyEffectPublic(
+                currency=c.currency, carts=c.carts, discount_before=plain(c.discount_before, c.currency),
+                discount_after=plain(c.discount_after, c.currency), net_before=plain(c.net_before, c.currency),
+                net_after=plain(c.net_after, c.currency),
+                net_change_per_day=plain(c.per_day_net_change, c.currency),
+            )
+            for c in p.currencies
+        ]  # fmt: skip
+        skus = [
+            SkuEffectPublic(
+                channel=s.channel, country=s.country, sku=s.sku, currency=s.currency, units=s.units,
+                discount_before=plain(s.discount_before, s.currency),
+                discount_after=plain(s.discount_after, s.currency),
+            )
+            for s in p.skus
+        ]  # fmt: skip
+        return cls(code=p.code, carts=p.carts, unpriced=p.unpriced, applied=p.applied, days=p.days,
+                   currencies=money, skus=skus)  # fmt: skip
