@@ -44,7 +44,16 @@ from keel.platform.errors import KeelError, NotFound
 from keel.platform.events import SqlEventLog
 from keel.platform.scope import Scope
 from keel.platform.sources import DatabaseSource, EventSource
-from keel.pricing import PRICE_CHANGED, RUN_RATE_DAYS, Market, PricingService, PromotionService, Stock, StockRepricer
+from keel.pricing import (
+    PRICE_CHANGED,
+    RUN_RATE_DAYS,
+    Market,
+    PricingService,
+    PromotionService,
+    Stock,
+    StockRepricer,
+    windows_job,
+)
 
 
 @dataclass
@@ -340,6 +349,7 @@ def _consumers(
     registry.add(
         StockRepricer(db, events, pricing, queries.skus_moved, source), every_s=settings.pricing_stock_interval_s
     )
+    registry.add_job(windows_job(pricing, settings.pricing_windows_interval_s))
     registry.add(
         sync_feeder(
             sync,

@@ -96,6 +96,7 @@ def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None
     ]
     assert [j.name for j in keel.consumers.jobs] == [
         "reservation-sweeper",
+        "pricing-windows",
         "channel-sync",
         "channel-sync-drift",
         "channel-sync-orders",

@@ -155,3 +155,20 @@ def test_a_floor_that_moves_under_an_unchanged_price_is_kept_but_not_announced(k
     keel.pricing.set_tax_rate("DE", "standard", "0.07")
     assert keel.pricing.price(WEB_DE, "DE", "SKU-1").floor == 1142
     assert announced(keel, seq) == []
+
+
+def test_a_list_takes_over_when_its_window_opens_and_hands_back_when_it_closes(keel: Keel, world: World) -> None:
+    start = utcnow()
+    keel.pricing.save_list("base-eur", base_list(("SKU-1", "20.00")))
+    opens, closes = start + timedelta(hours=1), start + timedelta(hours=3)
+    sale = base_list(("SKU-1", "15.00"), valid_from=opens.isoformat(), valid_to=closes.isoformat(), name="Sale")
+    assert keel.pricing.save_list("sale", sale)[1].changed == 0  # not open yet: nothing changes
+    job = next(j for j in keel.consumers.jobs if j.name == "pricing-windows")
+    with clock_at(start + timedelta(hours=2)):
+        seq = last_seq(keel)
+        assert keel.pricing.cross_windows(start, utcnow()).changed == 4  # SKU-1 on 4 markets
+        assert (WEB_DE, "DE", "SKU-1", "14.99") in announced(keel, seq)
+    with clock_at(start + timedelta(hours=4)):
+        assert job.run() == 4  # the job looks back from its start: the close is in its window
+        assert keel.pricing.price(WEB_DE, "DE", "SKU-1").amount_text == "19.99"
+        assert job.run() == 0  # nothing crossed since

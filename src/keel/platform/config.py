@@ -56,6 +56,7 @@ class Settings:
     backorder_interval_s: float = 5.0
     # How often, at most, the worker reprices SKUs whose stock moved across a stock rule's threshold.
     pricing_stock_interval_s: float = 5.0
+    pricing_windows_interval_s: float = 60.0  # a price list's window reaches its prices within this
     # How often the worker looks for values owed to channels (docs/sync.md), and how many channels it pushes
     # to at once.
     sync_interval_s: float = 0.2

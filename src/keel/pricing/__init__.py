@@ -2,7 +2,7 @@
 
 from keel.pricing.carts import CartView, PromotionService, PromotionView, Redeemed, Shelf
 from keel.pricing.competitors import CompetitorPrices, CompetitorPricesSaved
-from keel.pricing.consumers import StockRepricer
+from keel.pricing.consumers import StockRepricer, windows_job
 from keel.pricing.engine import PRICE_CHANGED, Market, Recomputed
 from keel.pricing.model import (
     RUN_RATE_DAYS,
@@ -53,5 +53,6 @@ __all__ = [
     "TaxRate",
     "TaxRateView",
     "Taxed",
+    "windows_job",
     "wording",
 ]

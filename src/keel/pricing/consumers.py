@@ -1,4 +1,5 @@
-"""What pricing runs in the background: the stock repricer, an event-log consumer of ``stock.moved``.
+"""What pricing runs in the background: the stock repricer, an event-log consumer of ``stock.moved``, and the
+windows job, which recomputes prices when a price list's validity window opens or closes.
 
 A stock rule (``markdown``, ``no_discount_when_short``) changes a price only when a SKU's days of cover cross
 one of the policies' thresholds. So a pass reads which SKUs moved since its offset (one ledger read), their
@@ -18,8 +19,11 @@ the SKU's next movement or by a full recompute (``keel pricing recompute``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from keel.inventory import STOCK_MOVED
+from keel.platform.clock import utcnow
+from keel.platform.consumers import PeriodicJob
 from keel.platform.db import Database
 from keel.platform.events import EventLog
 from keel.platform.sources import DatabaseSource, EventSource
@@ -27,6 +31,8 @@ from keel.pricing.model import stock_state
 from keel.pricing.service import PricingService
 
 CONSUMER = "pricing-stock"
+WINDOWS = "pricing-windows"
+CATCH_UP = timedelta(days=1)  # on start, windows crossed this long ago are recomputed again (idempotent)
 UNSEEN = ()  # the state of a SKU not seen since the start (no real state is empty: there are thresholds)
 
 
@@ -81,3 +87,19 @@ class StockRepricer:
             self.pricing.recompute(skus=crossed)
             self.seen.update((s, states[s]) for s in crossed)
         return crossed
+
+
+def windows_job(pricing: PricingService, interval_s: float) -> PeriodicJob:
+    """Recomputes what price lists whose validity window opened or closed since its last run price, every
+    ``interval_s``: a window reaches its prices within that interval. The first run after a start looks a day
+    back (``CATCH_UP``): a worker that was down for less misses no window, and recomputing an opened window
+    again changes nothing."""
+    last = [utcnow() - CATCH_UP]
+
+    def run() -> int:
+        until = utcnow()
+        done = pricing.cross_windows(last[0], until)
+        last[0] = until
+        return done.changed + done.removed
+
+    return PeriodicJob(WINDOWS, interval_s, run, audited=True)

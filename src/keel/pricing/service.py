@@ -297,6 +297,23 @@ class PricingService:
         rate = rate_of(country, tax_class, rates)
         return Explained(view, tax_class, tax(view.amount, rate, view.tax_inclusive))
 
+    def cross_windows(self, since: datetime, until: datetime) -> Recomputed:
+        """Recompute what the price lists whose validity window opened or closed in (``since``, ``until``]
+        price (their SKUs on the channels they apply to): a season's list takes over, or hands back, when
+        its window says, not when someone next saves something."""
+        with self.db.read() as conn:
+            crossing = [
+                pl
+                for pl in store.lists(conn)
+                if any(t is not None and since < t <= until for t in (pl.valid_from, pl.valid_to))
+            ]
+            skus = store.skus_of_lists(conn, [pl.code for pl in crossing]) if crossing else set()
+        if not skus:
+            return Recomputed(0, 0, 0, 0.0)
+        reach = [_channels_of(pl, None) for pl in crossing]
+        channels = None if any(r is None for r in reach) else set().union(*(r for r in reach if r is not None))
+        return self.recompute(channels=channels, skus=skus, currencies={pl.currency for pl in crossing})
+
     def recompute(
         self,
         channels: Iterable[str] | None = None,
