@@ -172,3 +172,26 @@ def test_a_list_takes_over_when_its_window_opens_and_hands_back_when_it_closes(k
         assert job.run() == 4  # the job looks back from its start: the close is in its window
         assert keel.pricing.price(WEB_DE, "DE", "SKU-1").amount_text == "19.99"
         assert job.run() == 0  # nothing crossed since
+
+
+def test_prices_alike_but_for_one_fact_each_follow_their_own(keel: Keel, world: World) -> None:
+    # a computation reuses the result of prices with the same inputs (base, cost, rate, MAP, reference,
+    # rules): prices one fact apart must not share it
+    keel.pricing.save_list("base-eur", base_list(("SKU-1", "20.00"), ("SKU-2", "20.00")))
+    keel.pricing.save_list("web", base_list(("SKU-1", "30.00"), channel=WEB_DE, name="Web DE"))
+    # a MAP list for a customer group no computation prices: it only holds the minimums
+    keel.pricing.save_list("map-eu", base_list(("SKU-2", "30.00"), customer_group="map", name="MAP EU"))
+    keel.pricing.set_tax_rate("FR", "standard", "0.19")  # France at Germany's rate: the markets differ in nothing else
+    keel.pricing.set_policy("*", {"rules": [{"rule": "map", "list": "map-eu"}]})
+    keel.pricing.set_policy(MARKET, {"rules": [{"rule": "parity", "channel": WEB_DE, "within": "0.05"}]})
+    # SKU-2 alone has a minimum: 30.00, the ending goes up past it
+    assert keel.pricing.price(POS_FR, "FR", "SKU-1").amount == 1999
+    assert keel.pricing.price(POS_FR, "FR", "SKU-2").amount == 3099
+    # the marketplace in Germany follows web-de's 29.99 (at least 28.50, then down to .99); in France web-de
+    # has no price to follow
+    market_de = keel.pricing.price(MARKET, "DE", "SKU-1")
+    assert (market_de.amount, [s.rule for s in market_de.steps]) == (2799, ["price_list", "parity", "ending"])
+    assert keel.pricing.price(MARKET, "FR", "SKU-1").amount == 1999
+    # the same inputs in two channels (and two countries at one rate) give the same price and explanation
+    web_de, pos_fr = keel.pricing.price(WEB_DE, "DE", "SKU-2"), keel.pricing.price(POS_FR, "FR", "SKU-2")
+    assert (web_de.amount, web_de.floor, web_de.steps) == (pos_fr.amount, pos_fr.floor, pos_fr.steps)

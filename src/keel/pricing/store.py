@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.platform.bulk import bulk_insert, chunks
-from keel.platform.db import JsonType, Timestamp, metadata, to_micros, upsert_insert
+from keel.platform.db import JsonType, Timestamp, any_of, dbapi_cursor, metadata, placeholder, upsert_insert
 from keel.pricing.model import PriceEntry, PriceList
 from keel.pricing.model.documents import CompetitorPrice, SkuCost
 
@@ -123,17 +122,15 @@ class PriceRow:
     changed_at: datetime
 
 
-@dataclass(frozen=True)
-class Held:
-    """What a recompute needs of a stored price to tell whether it changed and what the day started with."""
+# A stored price as a recompute reads it: (sku, amount, compare_at, floor, digest, day_base, day_start,
+# changed_at), the instants as stored (microseconds since the epoch: a recompute compares and carries them).
+Held = tuple[str, int, int | None, int, str, int, int, int]
+HELD_COLUMNS = "sku, amount, compare_at, floor, digest, day_base, day_start, changed_at"
 
-    amount: int
-    compare_at: int | None
-    floor: int
-    digest: str
-    day_base: int
-    day_start: datetime
-    changed_at: datetime
+
+# A price as ``write_prices`` takes it, in ``PRICE_COLUMNS`` order: the steps as JSON text, ``day_start`` and
+# ``changed_at`` in microseconds since the epoch (a recompute builds hundreds of thousands: plain tuples).
+PriceWrite = tuple[str, str, str, str, int, int | None, str, int, str, str, int, int, int]
 
 
 # -- price lists ---------------------------------------------------------------------------------------------
@@ -177,18 +174,22 @@ def list_updated(conn: Connection, code: str) -> datetime | None:
 def entries(
     conn: Connection, codes: Iterable[str], skus: Iterable[str] | None = None
 ) -> dict[str, dict[str, list[PriceEntry]]]:
-    """list code -> SKU -> its entries in ascending ``min_quantity`` (of ``skus`` only, when given)."""
+    """list code -> SKU -> its entries in ascending ``min_quantity`` (of ``skus`` only, when given; the
+    driver's cursor: a recompute reads every list)."""
     out: dict[str, dict[str, list[PriceEntry]]] = {}
-    t = entries_t
-    q = sa.select(t).where(t.c.list_code.in_(list(codes))).order_by(t.c.list_code, t.c.sku, t.c.min_quantity)
+    lists, params = any_of(conn, "list_code", sorted(codes))
+    sql = f"SELECT list_code, sku, amount, compare_at, min_quantity FROM pricing_entries WHERE {lists}"
+    order = " ORDER BY list_code, sku, min_quantity"
+    cur = dbapi_cursor(conn)
     wanted = None if skus is None else list(skus)
-    parts = [None] if wanted is None else list(chunks(wanted, 500))
-    for part in parts:
-        stmt = q if part is None else q.where(t.c.sku.in_(list(part)))
-        for r in conn.execute(stmt):
-            out.setdefault(r.list_code, {}).setdefault(r.sku, []).append(
-                PriceEntry(r.sku, r.amount, r.compare_at, r.min_quantity)
-            )
+    for part in [None] if wanted is None else chunks(wanted, 500):
+        if part is None:
+            cur.execute(sql + order, params)
+        else:
+            named, more = any_of(conn, "sku", part)
+            cur.execute(f"{sql} AND {named}{order}", [*params, *more])
+        for code, sku, amount, compare_at, tier in cur.fetchall():
+            out.setdefault(code, {}).setdefault(sku, []).append(PriceEntry(sku, amount, compare_at, tier))
     return out
 
 
@@ -306,17 +307,20 @@ def competitor_page(
 
 
 # -- computed prices ------------------------------------------------------------------------------------------
-def held(conn: Connection, channel: str, country: str, skus: Iterable[str] | None = None) -> dict[str, Held]:
-    """The stored prices of a channel and country (of ``skus`` only, when given), as a recompute needs them."""
-    t = prices_t
-    q = sa.select(
-        t.c.sku, t.c.amount, t.c.compare_at, t.c.floor, t.c.digest, t.c.day_base, t.c.day_start, t.c.changed_at
-    ).where(t.c.channel == channel, t.c.country == country)
+def held(conn: Connection, channel: str, country: str, skus: Sequence[str] | None = None) -> dict[str, Held]:
+    """SKU -> its stored price in a channel and country (of ``skus`` only, when given), as a recompute needs
+    it (the driver's cursor: a recompute reads every price, no row objects)."""
+    ph = placeholder(conn)
+    sql = f"SELECT {HELD_COLUMNS} FROM pricing_prices WHERE channel = {ph} AND country = {ph}"
+    cur = dbapi_cursor(conn)
     if skus is None:
-        return {r[0]: Held(*r[1:]) for r in conn.execute(q)}
+        cur.execute(sql, (channel, country))
+        return {r[0]: tuple(r) for r in cur.fetchall()}
     out: dict[str, Held] = {}
-    for part in chunks(list(skus), 500):
-        out |= {r[0]: Held(*r[1:]) for r in conn.execute(q.where(t.c.sku.in_(list(part))))}
+    for part in chunks(skus, 500):
+        named, params = any_of(conn, "sku", part)
+        cur.execute(f"{sql} AND {named}", [channel, country, *params])
+        out |= {r[0]: tuple(r) for r in cur.fetchall()}
     return out
 
 
@@ -335,16 +339,11 @@ PRICE_COLUMNS = tuple(c.name for c in prices_t.columns)
 _KEYS = ("channel", "country", "sku")
 
 
-def write_prices(conn: Connection, rows: Sequence[PriceRow]) -> None:
+def write_prices(conn: Connection, rows: Sequence[PriceWrite]) -> None:
     """Insert or replace computed prices (the driver's bulk path: executemany, or COPY on PostgreSQL)."""
-    values = [
-        (*(getattr(r, c) for c in PRICE_COLUMNS[:8]), json.dumps(r.steps, separators=(",", ":")), r.digest,
-         r.day_base, to_micros(r.day_start), to_micros(r.changed_at))
-        for r in rows
-    ]  # fmt: skip
     updates = ", ".join(f"{c} = excluded.{c}" for c in PRICE_COLUMNS if c not in _KEYS)
     bulk_insert(
-        conn, "pricing_prices", PRICE_COLUMNS, values, f"ON CONFLICT (channel, country, sku) DO UPDATE SET {updates}"
+        conn, "pricing_prices", PRICE_COLUMNS, rows, f"ON CONFLICT (channel, country, sku) DO UPDATE SET {updates}"
     )
 
 

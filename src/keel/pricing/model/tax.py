@@ -72,10 +72,15 @@ def tax(stated: int, rate: Decimal, is_inclusive: bool, rounding: str = DEFAULT_
     the one amount rounded."""
     mode = ROUNDING[rounding]
     if is_inclusive:
-        amount = (Decimal(stated) * rate / (1 + rate)).quantize(Decimal(1), rounding=mode)
-        return Taxed(stated - int(amount), int(amount), stated, rate, True)
-    amount = (Decimal(stated) * rate).quantize(Decimal(1), rounding=mode)
-    return Taxed(stated, int(amount), stated + int(amount), rate, False)
+        amount = _included(stated, rate, mode)
+        return Taxed(stated - amount, amount, stated, rate, True)
+    amount = int((Decimal(stated) * rate).quantize(Decimal(1), rounding=mode))
+    return Taxed(stated, amount, stated + amount, rate, False)
+
+
+def _included(gross: int, rate: Decimal, mode: str) -> int:
+    """The tax included in ``gross`` (minor units), rounded by ``mode``."""
+    return int((Decimal(gross) * rate / (1 + rate)).quantize(Decimal(1), rounding=mode))
 
 
 @lru_cache(maxsize=65_536)  # many SKUs share a cost and a rate: the search runs once for each
@@ -85,8 +90,11 @@ def stated_from_net(net: int, rate: Decimal, is_inclusive: bool) -> int:
     if not is_inclusive:
         return net
     guess = int((Decimal(net) * (1 + rate)).to_integral_value(rounding=ROUNDING["ceiling"]))
-    while guess > 0 and tax(guess - 1, rate, True).net >= net:
+    # the net of a stated amount as ``tax`` splits it (without building a ``Taxed`` per try: a recompute
+    # searches once for each distinct cost)
+    mode = ROUNDING[DEFAULT_ROUNDING]
+    while guess > 0 and guess - 1 - _included(guess - 1, rate, mode) >= net:
         guess -= 1
-    while tax(guess, rate, True).net < net:
+    while guess - _included(guess, rate, mode) < net:
         guess += 1
     return guess
