@@ -99,7 +99,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
     pricing = PricingService(
-        db, events, markets=_markets(channels), conversion=_conversion(fx), stock=_stock_cover(queries)
+        db,
+        events,
+        markets=_markets(channels),
+        conversion=_conversion(fx),
+        stock=_stock_cover(queries),
+        volumes=orders.reads.units_sold,
     )
     catalog = CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch)
     sync = SyncService(

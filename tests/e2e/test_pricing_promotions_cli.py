@@ -174,3 +174,14 @@ def test_an_order_priced_as_a_cart_and_a_promotion_previewed(run: Run, keel: Kee
     preview = document(run("pricing", "preview-promotion", "ten", write(tmp_path, "ten.json", TEN), "--json"))
     assert preview["currencies"][0]["discount_after"] == "6.30"  # 10 % of 3 x 20.99
     assert snapshot(keel) == before
+
+
+def test_a_policy_previewed_on_the_command_line(run: Run, keel: Keel, tmp_path: Path) -> None:
+    keel.pricing.set_skus([{"sku": "SKU-1", "cost": "15.00", "currency": "EUR"}])
+    before = snapshot(keel)
+    rules = write(tmp_path, "rules.json", {"rules": [{"rule": "cost_plus", "margin_floor": "0.40"}]})
+    shown = run("pricing", "preview-policy", "*", rules)
+    assert shown.exit_code == 0 and "4 of 8 prices would change" in shown.stdout, shown.output
+    preview = document(run("pricing", "preview-policy", "*", rules, "--json", "--days", "7"))
+    assert (preview["changed"], preview["currencies"][0]["up"]) == (4, 4)
+    assert snapshot(keel) == before

@@ -254,3 +254,19 @@ def test_an_order_is_priced_as_a_cart_and_a_promotion_previewed_before_it_is_sav
     assert snapshot(keel) == before  # nothing saved or counted
     bad = priced.post("/pricing/promotions/ten/preview", json={**TEN, "scope": {}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "scope"
+
+
+def test_a_policy_is_previewed_before_it_is_saved(keel: Keel, priced: TestClient) -> None:
+    ok(priced.put("/pricing/skus", json=[{"sku": "SKU-1", "cost": "15.00", "currency": "EUR"}]))
+    before = snapshot(keel)
+    rules = {"rules": [{"rule": "cost_plus", "margin_floor": "0.40"}]}
+    preview = ok(priced.post("/pricing/policies/*/preview", json=rules, params={"days": 7}))
+    assert (preview["scope"], preview["changed"], preview["removed"], preview["days"]) == ("*", 4, 0, 7)
+    assert {(m["channel"], m["before"], m["after"], m["units_per_day"]) for m in preview["moves"]} >= {
+        (WEB_DE, "20.99", "29.99", "0.00")}  # fmt: skip
+    assert preview["currencies"] == [{"currency": "EUR", "prices": 4, "up": 4, "down": 0,
+                                      "net_per_day_before": "0.00", "net_per_day_after": "0.00"}]  # fmt: skip
+    assert snapshot(keel) == before
+    bad = priced.post("/pricing/policies/*/preview", json={"rules": [{"rule": "cost_plus"}]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "margin_floor"
+    assert priced.post("/pricing/policies/nope/preview", json=rules).status_code == 422

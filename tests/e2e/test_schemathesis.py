@@ -315,6 +315,10 @@ SUCCESS: dict[str, list[Step]] = {
         CODES,
         ("redeem_cart", {"path_parameters": {"reference": "order-1"}, "body": CART}),
     ],
+    "preview_pricing_policy": [
+        ("put_price_list", PRICE_LIST),
+        ("preview_pricing_policy", {"path_parameters": {"scope": "*"}, "body": {"rules": []}}),
+    ],
     "price_order": [("put_price_list", PRICE_LIST), PROMOTION, ("price_order", {"path_parameters": {"order_id": 1}})],
     "preview_promotion": [
         ("put_price_list", PRICE_LIST),

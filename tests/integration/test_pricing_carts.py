@@ -15,7 +15,7 @@ from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from keel.pricing.model import tax
-from tests.support import WEB_DE, WH_DE, World, place, receive
+from tests.support import WEB_DE, WH_DE, World, place, receive, snapshot
 
 ALL = {"all": True}
 
@@ -194,3 +194,23 @@ def test_an_order_is_priced_as_a_cart_and_a_promotion_previewed_on_recent_orders
     )
     assert [(s.sku, s.units, s.discount_after) for s in preview.skus] == [("SKU-1", 6, 1260)]
     assert priced.promotions.promotions()[1] == 0  # nothing saved
+
+
+def test_a_policy_is_previewed_with_the_prices_it_moves_and_their_weight_in_sales(priced: Keel) -> None:
+    receive(priced, "SKU-1", WH_DE, 40)
+    for i in range(4):  # 4 orders of 7 units of SKU-1 on web-de: 28 units in 28 days, one a day
+        place(priced, order(f"P-{i}", ("SKU-1", 7)))
+    priced.pricing.set_skus([{"sku": "SKU-1", "cost": "15.00", "currency": "EUR"}])
+    before = snapshot(priced)
+    preview = priced.pricing.preview_policy("*", {"rules": [{"rule": "cost_plus", "margin_floor": "0.40"}]})
+    assert snapshot(priced) == before  # a dry run: nothing written or announced
+    # net 15.00 / 0.6 = 25.00, with 19 % VAT 29.75, ending .99 above the floor: 29.99 instead of 20.99
+    web = next(m for m in preview.moves if (m.channel, m.country, m.sku) == (WEB_DE, "DE", "SKU-1"))
+    assert (web.before, web.after, web.units_per_day) == (2099, 2999, Decimal(1))
+    assert web.net_per_day == tax(2999, Decimal("0.19"), True).net - tax(2099, Decimal("0.19"), True).net
+    (eur,) = preview.currencies
+    assert (eur.prices, eur.up, eur.down) == (preview.changed, preview.changed, 0) and preview.changed == 4
+    assert eur.net_per_day_after - eur.net_per_day_before == web.net_per_day  # only web-de sold
+    assert preview.moves[0] == web  # the largest effect first
+    with pytest.raises(ValidationFailed):
+        priced.pricing.preview_policy("*", {"rules": [{"rule": "nope"}]})

@@ -96,8 +96,9 @@ def test_short_stock_drops_the_compare_at_price_and_blocks_a_markdown() -> None:
     assert steps(priced) == [("price_list", 2000, 2000), ("no_discount_when_short", 2000, 2000)]
     assert priced.steps[1].note == (
         "stock short: 5.0 days of cover (10 sellable, 56 sold in 28 days: 2.00 a day), under 7: "
-        "no markdown, no compare-at price"
+        "no markdown, no compare-at price, no promotion"
     )
+    assert priced.floor == 2000  # the price is its own floor: a cart's promotion takes nothing off it
     # nothing sellable is 0 days of cover: short
     assert price(("l", PriceEntry("A", 2000, 2500)), short, Facts(stock=Stock(0, 0)), "EUR").compare_at is None
     # enough stock: the compare-at price stays and nothing is said

@@ -151,6 +151,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/pricing/policies"): Rule(PRICING_READ),
     ("GET", "/pricing/policies/{scope}"): Rule(PRICING_READ),
     ("PUT", "/pricing/policies/{scope}"): Rule(PRICING_WRITE),
+    ("POST", "/pricing/policies/{scope}/preview"): Rule(PRICING_WRITE),  # weighs sales of every channel
     ("DELETE", "/pricing/policies/{scope}"): Rule(PRICING_WRITE),
     ("GET", "/pricing/competitor-prices"): Rule(PRICING_READ),
     ("PUT", "/pricing/competitor-prices"): Rule(PRICING_WRITE),
@@ -317,6 +318,7 @@ COMMANDS: dict[str, str] = {
     "pricing set-tax": PRICING_WRITE,
     "pricing policies": PRICING_READ,
     "pricing set-policy": PRICING_WRITE,
+    "pricing preview-policy": PRICING_WRITE,
     "pricing delete-policy": PRICING_WRITE,
     "pricing prices": PRICING_READ,
     "pricing price": PRICING_READ,

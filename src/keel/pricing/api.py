@@ -23,6 +23,7 @@ from keel.pricing.schemas import (
     CompetitorPricesSavedPublic,
     EntryPage,
     EntryPublic,
+    PolicyPreviewPublic,
     PolicyPublic,
     PolicySaved,
     PriceExplained,
@@ -227,6 +228,28 @@ def put_policy(
     """
     saved, done = keel.pricing.set_policy(scope, body)
     return PolicySaved(policy=PolicyPublic.of(saved), recomputed=RecomputedPublic.of(done))
+
+
+@router.post(
+    "/pricing/policies/{scope}/preview",
+    response_model=PolicyPreviewPublic,
+    operation_id="preview_pricing_policy",
+    summary="Preview a pricing policy before saving it",
+)
+def preview_policy(
+    scope: ScopePath,
+    keel: KeelDep,
+    body: Annotated[Document, Body(examples=[POLICY_EXAMPLE])],
+    days: Annotated[int, Query(ge=1, le=366, description="days of sales the volumes are taken from")] = 28,
+) -> PolicyPreviewPublic:
+    """Weighs rules for ``*`` or a channel before they are saved: a dry run of the recompute with them in
+    place of the stored ones gives every price they would move (before and after), and the units sold in
+    the last ``days`` give, per currency, the net revenue a day before and after (what the margin moves by:
+    costs do not change); the 100 largest effects. Nothing is written or announced.
+
+    Refuses what saving the rules would refuse (422). Idempotent: it changes nothing.
+    """
+    return PolicyPreviewPublic.of(keel.pricing.preview_policy(scope, body, days))
 
 
 @router.delete(

@@ -19,6 +19,7 @@ from keel.pricing.engine import Recomputed
 from keel.pricing.schemas import (
     CompetitorPricePublic,
     EntryPublic,
+    PolicyPreviewPublic,
     PolicyPublic,
     PriceExplained,
     PriceListPublic,
@@ -197,6 +198,43 @@ def set_policy(
     except KeelError as exc:
         raise fail(exc) from exc
     console.print(f"pricing policy {scope} saved with {len(saved.rules)} rules; {_figures(done)}")
+
+
+@app.command("preview-policy")
+def preview_policy(
+    scope: Annotated[str, typer.Argument(help="'*' (every channel without its own) or a channel code")],
+    file: File,
+    days: Annotated[int, typer.Option(min=1, max=366, help="days of sales the volumes are taken from")] = 28,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """What the rules in FILE ({"rules": [...]}) would do as the policy of SCOPE, before saving them: the
+    prices they move and, at the units sold in the last DAYS, the net revenue a day before and after. Saves
+    nothing."""
+    document = read_document(file)
+    keel = open_keel(database_url)
+    try:
+        preview = PolicyPreviewPublic.of(keel.pricing.preview_policy(scope, document, days))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(preview.model_dump(mode="json"))
+        return
+    console.print(
+        f"policy {escape(scope)} as proposed: {preview.changed:,} of {preview.prices:,} prices would change, "
+        f"{preview.removed:,} would go; volumes of the last {days} days"
+    )
+    table = Table("currency", "prices", "up", "down", "net a day now", "net a day then")
+    for e in preview.currencies:
+        table.add_row(e.currency, f"{e.prices:,}", f"{e.up:,}", f"{e.down:,}", e.net_per_day_before,
+                      e.net_per_day_after)  # fmt: skip
+    console.print(table)
+    if preview.moves:
+        moves = Table("channel", "country", "sku", "now", "then", "units a day", "net a day")
+        for m in preview.moves[:20]:
+            moves.add_row(m.channel, m.country, escape(m.sku), m.before or "-", m.after or "-", m.units_per_day,
+                          f"{m.net_per_day} {m.currency}")  # fmt: skip
+        console.print(moves)
 
 
 @app.command("delete-policy")

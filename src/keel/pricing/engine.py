@@ -84,12 +84,16 @@ class Wanted:
     currencies: set[str] | None = None  # a price list prices only the channels of its currency
 
 
+Move = tuple[str, str, str, str, int | None, int | None]  # channel, country, SKU, currency, before, after
+
+
 @dataclass(frozen=True)
 class Recomputed:
     prices: int  # (channel, country, SKU) prices computed
     changed: int  # of which new or different (written and announced)
     removed: int  # prices no longer given (no list prices the SKU there any more)
     seconds: float
+    moves: tuple[Move, ...] = ()  # a dry run's changes (a what-if), nothing written
 
 
 class _Outcome(NamedTuple):
@@ -116,12 +120,19 @@ class _Batch:
 
 
 def recompute(
-    db: Database, events: EventLog, markets: list[Market], convert: Converter, want: Wanted, stock: StockPort = no_stock
+    db: Database,
+    events: EventLog,
+    markets: list[Market],
+    convert: Converter,
+    want: Wanted,
+    stock: StockPort = no_stock,
+    proposal: Mapping[str, list[Rule]] | None = None,
 ) -> Recomputed:
     """Compute the prices of ``want``'s channels, countries and SKUs (None: all), write the changed ones and
-    announce them, one transaction per channel."""
+    announce them, one transaction per channel. With a ``proposal`` (scope -> rules in place of the stored
+    ones), a dry run: nothing is written or announced, and the changes come back as ``moves``."""
     with _no_cycle_collection():
-        return _recompute(db, events, markets, convert, want, stock)
+        return _recompute(db, events, markets, convert, want, stock, proposal)
 
 
 @contextmanager
@@ -140,7 +151,13 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _recompute(
-    db: Database, events: EventLog, markets: list[Market], convert: Converter, want: Wanted, stock: StockPort
+    db: Database,
+    events: EventLog,
+    markets: list[Market],
+    convert: Converter,
+    want: Wanted,
+    stock: StockPort,
+    proposal: Mapping[str, list[Rule]] | None,
 ) -> Recomputed:
     started = time.perf_counter()
     now = utcnow()
@@ -152,7 +169,7 @@ def _recompute(
     ]
     with db.read() as conn:
         all_lists = store.lists(conn)
-        policies = {s: parse_rules(r)[0] for s, (r, _) in store.policies(conn).items()}
+        policies = {s: parse_rules(r)[0] for s, (r, _) in store.policies(conn).items()} | dict(proposal or {})
         # the lists that can apply (a list prices only the channels of its currency) and the MAP rules' lists
         currencies = {m.currency for m in markets}
         maps = {r.ref for rules in policies.values() for r in rules if r.kind == "map" and r.ref is not None}
@@ -168,6 +185,7 @@ def _recompute(
     # channel -> country -> SKU -> price computed in this run, of the channels a parity rule refers to
     results: dict[str, dict[str, dict[str, int]]] = {}
     computed = written = removed = 0
+    moves: list[Move] = []
     # channels whose rules refer to another channel's price go after it (one level: a parity chain is read
     # from the prices stored); then currency by currency, so each currency's outcomes are kept only while
     # its channels are computed
@@ -189,8 +207,13 @@ def _recompute(
             fresh = (
                 results.setdefault(market.channel, {}).setdefault(country, {}) if market.channel in referenced else None
             )
+            seen = (len(batch.changed), len(batch.dropped))
             run.country(market, country, (scope, rules), ordered, existing, references, fresh, batch)
-        if batch.changed or batch.dropped or batch.refreshed:
+            if proposal is not None:
+                moves += [(*r[:4], existing[r[2]][1] if r[2] in existing else None, r[4])
+                          for r in batch.changed[seen[0]:]]  # fmt: skip
+                moves += [(c, k, s, market.currency, existing[s][1], None) for c, k, s in batch.dropped[seen[1] :]]
+        if proposal is None and (batch.changed or batch.dropped or batch.refreshed):
             with db.write() as conn:
                 store.write_prices(conn, batch.changed + batch.refreshed)
                 store.drop_prices(conn, batch.dropped)
@@ -199,7 +222,7 @@ def _recompute(
         computed += batch.computed
         written += len(batch.changed)
         removed += len(batch.dropped)
-    return Recomputed(computed, written, removed, round(time.perf_counter() - started, 3))
+    return Recomputed(computed, written, removed, round(time.perf_counter() - started, 3), tuple(moves))
 
 
 class _Run:

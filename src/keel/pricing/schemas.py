@@ -16,6 +16,7 @@ from keel.pricing.engine import Recomputed
 from keel.pricing.model import PriceEntry
 from keel.pricing.model.documents import CompetitorPrice
 from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, TaxRateView
+from keel.pricing.whatif import PolicyPreview
 
 # Free-form JSON documents the pricing model checks whole (row-level errors); clean of NUL bytes and
 # lone surrogates, nested at most 16 levels, numbers within 64 bits (``keel.platform.schemas``).
@@ -121,6 +122,56 @@ class PolicyPublic(BaseModel):
 class PolicySaved(BaseModel):
     policy: PolicyPublic
     recomputed: RecomputedPublic
+
+
+class PriceMovePublic(BaseModel):
+    channel: str
+    country: str
+    sku: str
+    currency: str
+    before: str | None = Field(description="the price now (None: not priced now)")
+    after: str | None = Field(description="the price under the proposed rules (None: no longer priced)")
+    units_per_day: str = Field(description="units sold there a day over the preview's days")
+    net_per_day: str = Field(description="(net after - net before) x units a day: what revenue and margin move by")
+
+
+class PolicyEffectPublic(BaseModel):
+    currency: str
+    prices: int = Field(description="prices that would move in this currency")
+    up: int
+    down: int
+    net_per_day_before: str = Field(description="net of tax, at the units sold a day, of the prices that move")
+    net_per_day_after: str
+
+
+class PolicyPreviewPublic(BaseModel):
+    scope: str
+    prices: int = Field(description="prices computed")
+    changed: int = Field(description="prices that would be new or different")
+    removed: int = Field(description="prices that would no longer be given")
+    days: int = Field(description="the days of sales the volumes are taken from")
+    currencies: list[PolicyEffectPublic]
+    moves: list[PriceMovePublic] = Field(description="the largest effects first, at most 100")
+
+    @classmethod
+    def of(cls, p: PolicyPreview) -> PolicyPreviewPublic:
+        def money(minor: int | None, currency: str) -> str | None:
+            return None if minor is None else plain(minor, currency)
+
+        effects = [
+            PolicyEffectPublic(currency=e.currency, prices=e.prices, up=e.up, down=e.down,
+                               net_per_day_before=plain(e.net_per_day_before, e.currency),
+                               net_per_day_after=plain(e.net_per_day_after, e.currency))
+            for e in p.currencies
+        ]  # fmt: skip
+        moves = [
+            PriceMovePublic(channel=m.channel, country=m.country, sku=m.sku, currency=m.currency,
+                            before=money(m.before, m.currency), after=money(m.after, m.currency),
+                            units_per_day=f"{m.units_per_day:.2f}", net_per_day=plain(m.net_per_day, m.currency))
+            for m in p.moves
+        ]  # fmt: skip
+        return cls(scope=p.scope, prices=p.prices, changed=p.changed, removed=p.removed, days=p.days,
+                   currencies=effects, moves=moves)  # fmt: skip
 
 
 class PricePublic(BaseModel):

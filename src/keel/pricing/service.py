@@ -10,9 +10,9 @@ amounts as decimal strings; ``amount`` null: no longer priced), for the channel 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,7 @@ from keel.pricing.model import (
     tax,
 )
 from keel.pricing.model.documents import parse_list, parse_skus
+from keel.pricing.whatif import PolicyPreview, policy_preview
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,10 @@ class PricingService:
         markets: Callable[[], list[Market]] = list,
         conversion: Callable[[], Converter] = lambda: no_conversion,
         stock: StockPort = no_stock,
+        volumes: Callable[[datetime], Mapping[tuple[str, str, str], int]] = lambda since: {},
     ) -> None:
         self.db, self.events = db, events
-        self.markets, self.conversion, self.stock = markets, conversion, stock
+        self.markets, self.conversion, self.stock, self.volumes = markets, conversion, stock, volumes
         self.competitors = CompetitorPrices(db, self.recompute, self._rules_in_use)
 
     # -- price lists ------------------------------------------------------------------------------------------
@@ -216,18 +218,40 @@ class PricingService:
 
     def set_policy(self, scope: str, document: object) -> tuple[PolicyView, Recomputed]:
         """The ordered rules of ``scope`` (``*`` or an active channel's code): ``{"rules": [...]}``."""
+        raw, _ = self._checked_policy(scope, document)
+        with self.db.write() as conn:
+            store.save_policy(conn, scope, raw, utcnow())
+        done = self.recompute(channels=None if scope == "*" else {scope})
+        return self.policy(scope), done
+
+    def preview_policy(self, scope: str, document: object, days: int = 28) -> PolicyPreview:
+        """What saving ``document`` as the policy of ``scope`` would change, before it is saved: every price
+        it moves (a dry run of the recompute) and, at the units sold in the last ``days``, the net revenue
+        (and so margin) it moves per day, per currency (``keel.pricing.whatif``). Nothing is written."""
+        if not 1 <= days <= 366:
+            raise ValidationFailed("invalid preview", [FieldError(None, "days", "1 to 366")])
+        _, rules = self._checked_policy(scope, document)
+        want = Wanted(None if scope == "*" else {scope})
+        done = engine.recompute(
+            self.db, self.events, self.markets(), self.conversion(), want, self.stock, proposal={scope: rules}
+        )
+        with self.db.read() as conn:
+            stored = store.rates(conn)
+            classes = {s: r.tax_class for s, r in store.skus(conn, {m[2] for m in done.moves}).items()}
+        sold = self.volumes(utcnow() - timedelta(days=days)) if done.moves else {}
+        return policy_preview(scope, done, days, sold, lambda k, s: rate_of(k, classes.get(s, STANDARD), stored))
+
+    def _checked_policy(self, scope: str, document: object) -> tuple[list[Any], list[Rule]]:
+        """The document's raw rules and the rules parsed; ``ValidationFailed`` with every problem."""
         raw = document.get("rules") if isinstance(document, dict) else None
         extra = sorted(set(document) - {"rules"}) if isinstance(document, dict) else []
-        _, errors = parse_rules(raw)
+        rules, errors = parse_rules(raw)
         errors += [FieldError(None, str(k)[:64], "unknown field") for k in extra]
         if scope != "*" and scope not in {m.channel for m in self.markets()}:
             errors.append(FieldError(None, "scope", "* or the code of an active channel"))
         if errors:
             raise ValidationFailed("invalid pricing policy", errors)
-        with self.db.write() as conn:
-            store.save_policy(conn, scope, list(raw) if isinstance(raw, list) else [], utcnow())
-        done = self.recompute(channels=None if scope == "*" else {scope})
-        return self.policy(scope), done
+        return list(raw) if isinstance(raw, list) else [], rules
 
     def delete_policy(self, scope: str) -> Recomputed:
         with self.db.write() as conn:

@@ -1,5 +1,11 @@
 """What-if previews: a change weighed before it is saved.
 
+A policy's preview is a dry run of the recompute with the proposed rules in place of the stored ones: every
+(channel, country, SKU) price it would move, before and after, weighed by the units sold there in the last
+days (the orders captured, cancelled ones left out): per currency, the net revenue per day before and
+after, net of tax at the SKU's rate, which is also what the margin moves by (costs do not change). Prices
+that would appear or disappear are counted apart.
+
 A promotion's preview replays the latest orders (up to ``limit`` in the last ``days``) as carts at today's
 published prices, once with the promotions as they are and once with the proposed one saved, and tallies
 per currency what the carts would pay (net of tax: the margin moves by as much, costs being unchanged)
@@ -9,10 +15,14 @@ longer sold there) are counted and left out. Figures per day divide by the days 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+from keel.pricing.engine import Recomputed
 from keel.pricing.model.cart import Evaluated
+from keel.pricing.model.tax import inclusive, tax
 
 TOP_SKUS = 50
 
@@ -92,3 +102,66 @@ class Tally:
         return PromotionPreview(
             self.code, self.carts, self.unpriced, self.applied, round(days, 2), currencies, changed[:TOP_SKUS]
         )
+
+
+@dataclass(frozen=True)
+class PriceMove:
+    channel: str
+    country: str
+    sku: str
+    currency: str
+    before: int | None  # None: not priced now
+    after: int | None  # None: no longer priced
+    units_per_day: Decimal  # sold there over the preview's days
+    net_per_day: int  # (net after - net before) x units a day, minor units
+
+
+@dataclass(frozen=True)
+class PolicyEffect:
+    currency: str
+    prices: int  # prices that move in this currency
+    up: int
+    down: int
+    net_per_day_before: int  # at the units sold a day, net of tax, of the prices that move
+    net_per_day_after: int
+
+
+@dataclass(frozen=True)
+class PolicyPreview:
+    scope: str
+    prices: int  # prices computed
+    changed: int
+    removed: int
+    days: int
+    currencies: list[PolicyEffect]
+    moves: list[PriceMove]  # the largest effects first (then by key), at most ``TOP_MOVES``
+
+
+TOP_MOVES = 100
+
+
+def policy_preview(
+    scope: str,
+    done: Recomputed,
+    days: int,
+    sold: Mapping[tuple[str, str, str], int],
+    rate: Callable[[str, str], Decimal],
+) -> PolicyPreview:
+    """Weigh a dry run's ``moves`` by the units ``sold`` per (channel, country, SKU) over ``days``; ``rate``:
+    (country, SKU) -> its tax rate."""
+    moves: list[PriceMove] = []
+    money: dict[str, list[int]] = {}
+    for channel, country, sku, currency, before, after in done.moves:
+        units = Decimal(sold.get((channel, country, sku), 0)) / days
+        basis = inclusive(country)
+        nets = [0 if a is None else tax(a, rate(country, sku), basis).net for a in (before, after)]
+        per_day = [int((n * units).to_integral_value()) for n in nets]
+        moves.append(PriceMove(channel, country, sku, currency, before, after, units, per_day[1] - per_day[0]))
+        m = money.setdefault(currency, [0, 0, 0, 0, 0])
+        up = before is not None and after is not None and after > before
+        down = before is not None and after is not None and after < before
+        for i, value in enumerate((1, up, down, per_day[0], per_day[1])):
+            m[i] += int(value)
+    moves.sort(key=lambda m: (-abs(m.net_per_day), m.channel, m.country, m.sku))
+    effects = [PolicyEffect(c, *v) for c, v in sorted(money.items())]
+    return PolicyPreview(scope, done.prices, done.changed, done.removed, days, effects, moves[:TOP_MOVES])

@@ -18,7 +18,8 @@ policy replaces the default). The rules run in their order on the base price:
 - ``markdown`` ``{"cover_days_above": 90, "percent": "0.20"}``: the price is lowered by that fraction when
   the SKU's days of cover exceed that many (``signals.Stock``).
 - ``no_discount_when_short`` ``{"cover_days_below": 7}``: when the cover is under that many days, no
-  ``markdown`` of the policy applies (wherever it stands) and the compare-at ("was") price is dropped.
+  ``markdown`` of the policy applies (wherever it stands), the compare-at ("was") price is dropped, and the
+  price becomes its own hard floor, so no cart promotion takes anything off it.
 - ``ending`` (always last, whatever its place; default on when a policy does not list it):
   the price moves down to the nearest price ending of its currency (``DEFAULT_ENDINGS``; a
   ``{"endings": {"EUR": {"step": "1", "end": "0.95"}}}`` overrides per currency).
@@ -161,13 +162,13 @@ def price(base: tuple[str, PriceEntry], rules: Sequence[Rule], facts: Facts, cur
             amount = ended
     compare = entry.compare_at if entry.compare_at is not None and entry.compare_at > amount else None
     if short is not None and facts.stock is not None:
-        # a guard on the whole policy, like the floor: said once, after the price is settled
+        # a guard on the whole policy, like the floor: said once, after the price is settled. The price becomes
+        # its own hard floor, so no promotion of a cart can take anything off it either
         blocked = [r for r in rules if r.kind == "markdown" and r.days is not None and above(facts.stock, r.days)]
-        if blocked or compare is not None:
-            what = ", ".join(["no markdown"] * bool(blocked) + ["no compare-at price"] * (compare is not None))
-            note = f"stock short: {facts.stock.describe()}, under {short}: {what}"
-            steps.append(Step("no_discount_when_short", amount, amount, note))
-            compare = None
+        what = ["no markdown"] * bool(blocked) + ["no compare-at price"] * (compare is not None) + ["no promotion"]
+        note = f"stock short: {facts.stock.describe()}, under {short}: {', '.join(what)}"
+        steps.append(Step("no_discount_when_short", amount, amount, note))
+        compare, floor = None, amount
     return Priced(amount, compare, code, tuple(steps), floor)
 
 
