@@ -98,6 +98,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
     postcodes = PostalCodeService(db, events)
     fx = FxService(db, events)
     orders = build_orders(db, events, stock, queries, locations, channels, availability, postcodes)
+    catalog = CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch)
     pricing = PricingService(
         db,
         events,
@@ -105,8 +106,8 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         conversion=_conversion(fx),
         stock=_stock_cover(queries),
         volumes=orders.reads.units_sold,
+        tags=catalog.tags,
     )
-    catalog = CatalogService(db, events, channel_exists=channels.exists, max_batch=settings.max_batch)
     sync = SyncService(
         db,
         channels.exists,
@@ -154,7 +155,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         sync=sync,
         pricing=pricing,
         promotions=PromotionService(
-            db, market=_market(channels), tags=catalog.tags, recent=orders.reads.recent_carts, order=_order_cart(orders)
+            db,
+            market=_market(channels),
+            tags=catalog.tags,
+            recent=orders.reads.recent_carts,
+            order=_order_cart(orders),
+            reprice=pricing.reprice_promotion,
         ),
         consumers=_consumers(
             settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries

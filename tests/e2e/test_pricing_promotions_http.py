@@ -49,7 +49,7 @@ def test_promotions_are_saved_listed_by_status_read_and_deleted(priced: TestClie
             "name": "Ten off SKU-1", "kind": "percent_off", "currency": "EUR", "target": "items", "percent": "0.10",
             "scope": {"skus": ["SKU-1"]}, "valid_from": None, "valid_to": None, "priority": 0, "exclusive": "none",
             "stop_further": False, "group": None, "coupon": False, "usage_limit": None, "per_customer_limit": None,
-            "budget": None, "max_applications": None, "min_subtotal": None, "active": True,
+            "budget": None, "max_applications": None, "min_subtotal": None, "active": True, "publish": False,
         },
     }  # fmt: skip
     # and the stored document saves again as it is

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from keel.bootstrap import Keel
-from keel.platform.clock import utcnow
+from keel.platform.clock import clock_at, utcnow
 from keel.platform.errors import Conflict, NotFound, ValidationFailed
+from keel.pricing import PRICE_CHANGED
 from keel.pricing.model import tax
-from tests.support import WEB_DE, WH_DE, World, place, receive, snapshot
+from tests.support import WEB_DE, WH_DE, World, events_after, last_seq, place, receive, snapshot
 
 ALL = {"all": True}
 
@@ -214,3 +215,53 @@ def test_a_policy_is_previewed_with_the_prices_it_moves_and_their_weight_in_sale
     assert preview.moves[0] == web  # the largest effect first
     with pytest.raises(ValidationFailed):
         priced.pricing.preview_policy("*", {"rules": [{"rule": "nope"}]})
+
+
+def test_a_published_promotion_is_a_sale_price_announced_to_the_channels(priced: Keel) -> None:
+    seq = last_seq(priced)
+    sale = {
+        "kind": "percent_off",
+        "percent": "0.20",
+        "publish": True,
+        "scope": {"channels": [WEB_DE], "skus": ["SKU-1"]},
+    }
+    priced.promotions.save("sale", sale)
+    price = priced.pricing.price(WEB_DE, "DE", "SKU-1")
+    assert (price.amount, price.compare_at, price.steps[-1].rule) == (1679, 2099, "promotion")  # 20.99 - 4.20
+    assert "promotion sale: 20% off 1 line(s)" in price.steps[-1].note
+    changes = [(e.subject, c["sku"], c["amount"], c["compare_at"]) for e in events_after(priced, seq, {PRICE_CHANGED})
+               for c in e.data["changes"]]  # fmt: skip
+    assert changes == [(WEB_DE, "SKU-1", "16.79", "20.99")]  # that channel and SKU only
+    # a cart pays the sale price; the promotion is not taken twice
+    view = priced.promotions.evaluate(cart(("SKU-1", 1)))
+    assert (view.result.lines[0].unit, view.result.discount, view.result.outcomes) == (1679, 0, ())
+    assert view.shelves["SKU-1"].steps[-1].rule == "promotion"
+    # deleted: the regular price comes back, announced
+    seq = last_seq(priced)
+    priced.promotions.delete("sale")
+    assert (
+        priced.pricing.price(WEB_DE, "DE", "SKU-1").amount,
+        priced.pricing.price(WEB_DE, "DE", "SKU-1").compare_at,
+    ) == (2099, None)
+    assert [c["amount"] for e in events_after(priced, seq, {PRICE_CHANGED}) for c in e.data["changes"]] == ["20.99"]
+    # only a sale for everyone is published
+    with pytest.raises(ValidationFailed) as caught:
+        priced.promotions.save("vip", {**sale, "coupon": True})
+    assert caught.value.errors[0].field == "publish"
+
+
+def test_a_published_promotion_starts_and_ends_with_its_window(priced: Keel) -> None:
+    start = utcnow()
+    window = {
+        "valid_from": (start + timedelta(hours=1)).isoformat(),
+        "valid_to": (start + timedelta(hours=3)).isoformat(),
+    }
+    priced.promotions.save("later", {"kind": "amount_off", "amount": "1.00", "currency": "EUR", "publish": True,
+                                     "scope": {"skus": ["SKU-2"]}, **window})  # fmt: skip
+    assert priced.pricing.price(WEB_DE, "DE", "SKU-2").amount == 599  # not started
+    with clock_at(start + timedelta(hours=2)):
+        assert priced.pricing.cross_windows(start, utcnow()).changed == 4  # SKU-2 on its 4 markets
+        assert priced.pricing.price(WEB_DE, "DE", "SKU-2").amount == 499
+    with clock_at(start + timedelta(hours=4)):
+        priced.pricing.cross_windows(start + timedelta(hours=2), utcnow())
+        assert priced.pricing.price(WEB_DE, "DE", "SKU-2").amount == 599

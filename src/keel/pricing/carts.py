@@ -24,24 +24,16 @@ from keel.platform.scope import OutOfScope, Scope
 from keel.pricing import promo_store
 from keel.pricing.coupons import CouponCodes
 from keel.pricing.engine import Market
+from keel.pricing.gather import Tags, no_tags
 from keel.pricing.model import STANDARD, Step, inclusive, rate_of
 from keel.pricing.model.cart import Cart, CartLine, Evaluated, Limits, evaluate
 from keel.pricing.model.checkout import CartRequest, parse_cart
 from keel.pricing.model.lists import amount_of
 from keel.pricing.model.promotions import Promotion, document_of, parse_promotion
+from keel.pricing.model.sale import Tagged
 from keel.pricing.model.shortlist import Shortlist
 from keel.pricing.store import rates as stored_rates
 from keel.pricing.whatif import PromotionPreview, Tally
-
-
-class Tagged(Protocol):
-    @property
-    def brand(self) -> str | None: ...
-    @property
-    def categories(self) -> frozenset[str]: ...
-
-
-Tags = Callable[[Iterable[str]], Mapping[str, Tagged]]
 
 
 class Ordered(Protocol):
@@ -93,10 +85,6 @@ class Redeemed:
     cart: CartView | None  # the cart as redeemed now (None when replayed)
 
 
-def no_tags(skus: Iterable[str]) -> Mapping[str, Tagged]:
-    return {}
-
-
 class PromotionService(CouponCodes):
     def __init__(
         self,
@@ -105,8 +93,10 @@ class PromotionService(CouponCodes):
         tags: Tags = no_tags,
         recent: Callable[[datetime, int], Sequence[Ordered]] = lambda since, limit: [],
         order: Callable[[int, Scope], Ordered] | None = None,
+        reprice: Callable[[Promotion], object] = lambda promotion: None,
     ) -> None:
         self.db, self.market, self.tags, self.recent, self.order = db, market, tags, recent, order
+        self.reprice = reprice  # a published promotion saved or deleted: its prices recomputed
         self._lock = threading.Lock()
         self._cached: tuple[Any, dict[str, Promotion], Shortlist] | None = None
 
@@ -117,6 +107,7 @@ class PromotionService(CouponCodes):
         channel, country and customer group: which one applies would be a coin toss."""
         p = parse_promotion(code, document)
         with self.db.write() as conn:
+            before = self._live(conn)[0].get(code)
             if p.exclusive != "none":
                 for other in self._live(conn)[0].values():
                     if other.code != p.code and other.exclusive != "none" and other.priority == p.priority:
@@ -126,12 +117,17 @@ class PromotionService(CouponCodes):
                             raise ValidationFailed("overlapping exclusive promotions", [
                                 FieldError(None, "exclusive", reason)])  # fmt: skip
             promo_store.save(conn, code, document_of(p), utcnow())
+        for published in {q for q in (before, p) if q is not None and q.publish}:
+            self.reprice(published)  # in the published prices: recomputed where it reaches, announced
         return self.get(code)
 
     def delete(self, code: str) -> None:
         with self.db.write() as conn:
+            before = self._live(conn)[0].get(code)
             if not promo_store.delete(conn, code):
                 raise NotFound(f"no promotion {code!r}")
+        if before is not None and before.publish:
+            self.reprice(before)
 
     def promotions(
         self, within: Scope = Scope.ALL, status: str | None = None, limit: int = 100, offset: int = 0
@@ -291,7 +287,8 @@ class PromotionService(CouponCodes):
             request.customer, request.group, request.tier, request.codes, shipping,
             rate_of(request.country, STANDARD, rates),
         )  # fmt: skip
-        promotions = [p for p in shortlist.candidates(lines) if p.currency in (None, market.currency)]
+        # a published promotion is in the unit price already (its step explains it)
+        promotions = [p for p in shortlist.candidates(lines) if p.currency in (None, market.currency) and not p.publish]
         limits = self._limits(conn, cart, promotions, every)
         result = evaluate(cart, promotions, limits)
         shelves = {s: Shelf(v.price_list, v.compare_at, tuple(Step(**x) for x in v.steps)) for s, v in shelf.items()}

@@ -34,10 +34,11 @@ from typing import Any, NamedTuple
 
 from keel.platform.clock import utcnow
 from keel.platform.db import Database, to_micros
-from keel.platform.events import EventLog, NewEvent
-from keel.platform.money import plain, to_major, to_minor
+from keel.platform.events import EventLog
+from keel.platform.money import to_major, to_minor
 from keel.pricing import store
-from keel.pricing.gather import Signals, StockPort, gather, no_stock
+from keel.pricing.announce import announce
+from keel.pricing.gather import Signals, StockPort, Tags, gather, no_stock, no_tags
 from keel.pricing.model import (
     STANDARD,
     Facts,
@@ -54,12 +55,10 @@ from keel.pricing.model import (
     rate_of,
 )
 from keel.pricing.model.documents import SkuCost
+from keel.pricing.model.sale import on_sale, published_for
 
-PRICE_CHANGED = "price.changed"
-SOURCE = "pricing"
 DAY_US = timedelta(days=1) // timedelta(microseconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EVENT_CHUNK = 1000  # changes per event
 # as ``json.dumps(steps, separators=(",", ":"))`` writes them, built once (steps hold no cycles to check for)
 _JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 Converter = Callable[[str, str], Decimal | None]  # (source, target) -> units of target per unit of source
@@ -127,12 +126,13 @@ def recompute(
     want: Wanted,
     stock: StockPort = no_stock,
     proposal: Mapping[str, list[Rule]] | None = None,
+    tags: Tags = no_tags,
 ) -> Recomputed:
     """Compute the prices of ``want``'s channels, countries and SKUs (None: all), write the changed ones and
     announce them, one transaction per channel. With a ``proposal`` (scope -> rules in place of the stored
     ones), a dry run: nothing is written or announced, and the changes come back as ``moves``."""
     with _no_cycle_collection():
-        return _recompute(db, events, markets, convert, want, stock, proposal)
+        return _recompute(db, events, markets, convert, want, stock, proposal, tags)
 
 
 @contextmanager
@@ -158,6 +158,7 @@ def _recompute(
     want: Wanted,
     stock: StockPort,
     proposal: Mapping[str, list[Rule]] | None,
+    tags: Tags,
 ) -> Recomputed:
     started = time.perf_counter()
     now = utcnow()
@@ -178,7 +179,8 @@ def _recompute(
         sku_rows = store.skus(conn, want.skus)
         rates = store.rates(conn)
         in_use = [r for m in markets for r in policies.get(m.channel, policies.get("*", []))]
-        signals = gather(conn, in_use, want.skus, want.countries, stock, now)
+        priced = {sku for code in codes for sku in entries.get(code, {})}
+        signals = gather(conn, in_use, want.skus, want.countries, stock, now, priced, tags)
     run = _Run(now, lru_cache(maxsize=None)(convert), entries, sku_rows, rates, signals)
     skus = None if want.skus is None else sorted(want.skus)
     referenced = {r.ref for rules in policies.values() for r in rules if r.kind == "parity"}
@@ -218,7 +220,7 @@ def _recompute(
                 store.write_prices(conn, batch.changed + batch.refreshed)
                 store.drop_prices(conn, batch.dropped)
                 if batch.changed or batch.dropped:
-                    events.append(conn, _announce(market, batch.changed, batch.dropped))
+                    events.append(conn, announce(market.channel, market.currency, batch.changed, batch.dropped))
         computed += batch.computed
         written += len(batch.changed)
         removed += len(batch.dropped)
@@ -275,6 +277,7 @@ class _Run:
         map_lists = [r.ref for r in rules if r.kind == "map" and r.ref is not None]
         outcomes, now_us, age_us, signals = self.outcomes, self.now_us, self.age_us, self.signals
         changed, refreshed = batch.changed, batch.refreshed
+        sale = published_for(signals.published, signals.tags, (channel, country, currency))
         for sku, (code, entry) in bases:
             old = existing.get(sku)
             if old is None:
@@ -290,12 +293,16 @@ class _Run:
             held = signals.stock.get(sku) if signals.stock else None
             # every input of ``price`` (a fact added to ``Facts`` belongs here too): the scope stands for its
             # rules; of the entry, price reads the amounts
+            line, promotions = sale(sku, rate) if sale is not None else (None, ())
             key = (scope, code, entry.amount, entry.compare_at, cost, rate, tax_inclusive, maps, refs, previous,
-                   observed, held)  # fmt: skip
+                   observed, held, tuple(p.code for p in promotions))  # fmt: skip
             out = outcomes.get(key)
             if out is None:
                 facts_here = Facts(cost, rate, tax_inclusive, dict(maps), dict(refs), previous, observed, held)
-                out = outcomes[key] = _outcome(price((code, entry), rules, facts_here, currency))
+                result = price((code, entry), rules, facts_here, currency)
+                if line is not None and promotions:
+                    result = on_sale(result, line, promotions, (channel, country, currency), signals.now)
+                out = outcomes[key] = _outcome(result)
             if fresh is not None:
                 fresh[sku] = out[0]
             # (indexes, not names: this runs once per price) the day the change limit counts from: a new
@@ -375,25 +382,3 @@ def _references(
             stored = store.amounts(conn, rule.ref, country, skus)
             out[rule.ref] = stored | results.get(rule.ref, {}).get(country, {})
     return out
-
-
-def _announce(
-    market: Market, changed: Sequence[store.PriceWrite], dropped: Sequence[tuple[str, str, str]]
-) -> list[NewEvent]:
-    c = market.currency
-    texts: dict[int, str] = {}  # amounts repeat: each is written out once
-
-    def text(minor: int) -> str:
-        if minor not in texts:
-            texts[minor] = plain(minor, c)
-        return texts[minor]
-
-    changes: list[dict[str, Any]] = [
-        {"country": r[1], "sku": r[2], "amount": text(r[4]), "compare_at": None if r[5] is None else text(r[5])}
-        for r in changed
-    ]
-    changes += [{"country": k, "sku": s, "amount": None, "compare_at": None} for _, k, s in dropped]
-    return [
-        NewEvent(PRICE_CHANGED, market.channel, {"currency": c, "changes": changes[i : i + EVENT_CHUNK]}, SOURCE)
-        for i in range(0, len(changes), EVENT_CHUNK)
-    ]

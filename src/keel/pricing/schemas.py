@@ -15,7 +15,7 @@ from keel.pricing.competitors import CompetitorPricesSaved
 from keel.pricing.engine import Recomputed
 from keel.pricing.model import PriceEntry
 from keel.pricing.model.documents import CompetitorPrice
-from keel.pricing.service import Explained, PolicyView, PriceListView, PriceView, TaxRateView
+from keel.pricing.views import Explained, PolicyView, PriceListView, PriceView, TaxRateView
 from keel.pricing.whatif import PolicyPreview
 
 # Free-form JSON documents the pricing model checks whole (row-level errors); clean of NUL bytes and

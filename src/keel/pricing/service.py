@@ -11,7 +11,6 @@ amounts as decimal strings; ``amount`` null: no longer priced), for the channel 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +26,7 @@ from keel.platform.scope import Scope
 from keel.pricing import engine, store
 from keel.pricing.competitors import CompetitorPrices
 from keel.pricing.engine import Converter, Market, Recomputed, Wanted
-from keel.pricing.gather import StockPort, no_stock
+from keel.pricing.gather import StockPort, Tags, no_stock, no_tags, published_promotions
 from keel.pricing.model import (
     STANDARD,
     STANDARD_RATES,
@@ -35,7 +34,6 @@ from keel.pricing.model import (
     PriceList,
     Rule,
     Step,
-    Taxed,
     inclusive,
     parse_entries,
     parse_rules,
@@ -44,57 +42,9 @@ from keel.pricing.model import (
     tax,
 )
 from keel.pricing.model.documents import parse_list, parse_skus
+from keel.pricing.model.promotions import Promotion
+from keel.pricing.views import Explained, PolicyView, PriceListView, PriceView, TaxRateView
 from keel.pricing.whatif import PolicyPreview, policy_preview
-
-
-@dataclass(frozen=True)
-class PriceListView:
-    price_list: PriceList
-    prices: int
-    updated_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PolicyView:
-    scope: str
-    rules: list[dict[str, Any]]
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class PriceView:
-    channel: str
-    country: str
-    sku: str
-    currency: str
-    amount: int
-    compare_at: int | None
-    price_list: str
-    floor: int
-    tax_inclusive: bool
-    steps: tuple[Step, ...]
-    changed_at: datetime
-
-    @property
-    def amount_text(self) -> str:
-        return plain(self.amount, self.currency)
-
-
-@dataclass(frozen=True)
-class TaxRateView:
-    country: str
-    tax_class: str
-    rate: Decimal
-    stored: bool  # False: a default of ``STANDARD_RATES`` (no stored rate overrides it)
-
-
-@dataclass(frozen=True)
-class Explained:
-    """A price with its tax split: the SKU's tax class and its rate in the country (stored, else default)."""
-
-    price: PriceView
-    tax_class: str
-    taxed: Taxed
 
 
 def no_conversion(source: str, target: str) -> Decimal | None:
@@ -110,9 +60,11 @@ class PricingService:
         conversion: Callable[[], Converter] = lambda: no_conversion,
         stock: StockPort = no_stock,
         volumes: Callable[[datetime], Mapping[tuple[str, str, str], int]] = lambda since: {},
+        tags: Tags = no_tags,
     ) -> None:
         self.db, self.events = db, events
         self.markets, self.conversion, self.stock, self.volumes = markets, conversion, stock, volumes
+        self.tags = tags
         self.competitors = CompetitorPrices(db, self.recompute, self._rules_in_use)
 
     # -- price lists ------------------------------------------------------------------------------------------
@@ -233,7 +185,7 @@ class PricingService:
         _, rules = self._checked_policy(scope, document)
         want = Wanted(None if scope == "*" else {scope})
         done = engine.recompute(
-            self.db, self.events, self.markets(), self.conversion(), want, self.stock, proposal={scope: rules}
+            self.db, self.events, self.markets(), self.conversion(), want, self.stock, {scope: rules}, self.tags
         )
         with self.db.read() as conn:
             stored = store.rates(conn)
@@ -322,21 +274,34 @@ class PricingService:
         return Explained(view, tax_class, tax(view.amount, rate, view.tax_inclusive))
 
     def cross_windows(self, since: datetime, until: datetime) -> Recomputed:
-        """Recompute what the price lists whose validity window opened or closed in (``since``, ``until``]
-        price (their SKUs on the channels they apply to): a season's list takes over, or hands back, when
-        its window says, not when someone next saves something."""
+        """Recompute what the price lists and published promotions whose validity window opened or closed in
+        (``since``, ``until``] price (their SKUs on the channels they reach): a season's list or sale takes
+        over, or hands back, when its window says, not when someone next saves something."""
+
+        def crossed(start: datetime | None, end: datetime | None) -> bool:
+            return any(t is not None and since < t <= until for t in (start, end))
+
         with self.db.read() as conn:
-            crossing = [
-                pl
-                for pl in store.lists(conn)
-                if any(t is not None and since < t <= until for t in (pl.valid_from, pl.valid_to))
-            ]
+            crossing = [pl for pl in store.lists(conn) if crossed(pl.valid_from, pl.valid_to)]
             skus = store.skus_of_lists(conn, [pl.code for pl in crossing]) if crossing else set()
-        if not skus:
-            return Recomputed(0, 0, 0, 0.0)
-        reach = [_channels_of(pl, None) for pl in crossing]
-        channels = None if any(r is None for r in reach) else set().union(*(r for r in reach if r is not None))
-        return self.recompute(channels=channels, skus=skus, currencies={pl.currency for pl in crossing})
+            sales = [p for p in published_promotions(conn) if crossed(p.valid_from, p.valid_to)]
+        done = [self.reprice_promotion(p) for p in sales]
+        if skus:
+            reach = [_channels_of(pl, None) for pl in crossing]
+            channels = None if any(r is None for r in reach) else set().union(*(r for r in reach if r is not None))
+            done.append(self.recompute(channels=channels, skus=skus, currencies={pl.currency for pl in crossing}))
+        return Recomputed(*(sum(getattr(d, k) for d in done) for k in ("prices", "changed", "removed", "seconds")))
+
+    def reprice_promotion(self, promotion: Promotion) -> Recomputed:
+        """Recompute the prices a published promotion reaches: its channels, countries and SKUs (every SKU of
+        its markets when it selects by brand or category), in its currency."""
+        s = promotion.scope
+        return self.recompute(
+            channels=s.channels or None,
+            countries=s.countries or None,
+            skus=None if s.brands or s.categories or not s.skus else s.skus,
+            currencies={promotion.currency} if promotion.currency else None,
+        )
 
     def recompute(
         self,
@@ -353,7 +318,9 @@ class PricingService:
             None if skus is None else set(skus),
             None if currencies is None else set(currencies),
         )
-        return engine.recompute(self.db, self.events, self.markets(), self.conversion(), want, self.stock)
+        return engine.recompute(
+            self.db, self.events, self.markets(), self.conversion(), want, self.stock, tags=self.tags
+        )
 
 
 def _channels_of(new: PriceList, old: PriceList | None) -> set[str] | None:

@@ -3,9 +3,10 @@
 What a retailer of the twin's shape runs in a season (amounts in each currency converted from euros and
 rounded the local way, ``keel.sim.fx.local_price``):
 
-- ``winter-outerwear``: 20 % off jackets and coats everywhere, in the ``seasonal`` group;
-- ``kestrel-week``: 15 % off the Kestrel brand in the web stores, in the same group (the better of the two
-  applies to a cart);
+- ``winter-outerwear``: 20 % off jackets and coats everywhere, published: a sale price on every channel,
+  announced to the marketplaces with the regular price struck through;
+- ``kestrel-week``: 15 % off the Kestrel brand in the web stores' carts, and ``kestrel-loyal``: 20 % for gold
+  members, in one group (the better of the two applies);
 - ``tees-3-for-2``: buy 2 T-shirts, get the cheapest third free, at most twice per cart;
 - ``accessories-clearance``: 30 % off chargers and cables, exclusive among item promotions, priority 50;
 - ``free-shipping-<cur>``: free shipping from about 50 euros; ``spend-more-<cur>``: 5 off from about 100
@@ -43,10 +44,12 @@ def twin_promotions(currencies: list[str]) -> dict[str, dict[str, Any]]:
 
     docs: dict[str, dict[str, Any]] = {
         "winter-outerwear": {"name": "Winter outerwear -20 %", "kind": "percent_off", "percent": "0.20",
-                             "scope": {"categories": [slug("Apparel", "Outerwear")]}, "group": "seasonal",
-                             "priority": 10},
+                             "scope": {"categories": [slug("Apparel", "Outerwear")]}, "publish": True},
         "kestrel-week": {"name": "Kestrel week -15 % online", "kind": "percent_off", "percent": "0.15",
-                         "scope": {"brands": ["Kestrel"]}, "group": "seasonal", "priority": 10},
+                         "scope": {"brands": ["Kestrel"]}, "group": "kestrel", "priority": 10},
+        "kestrel-loyal": {"name": "Kestrel week -20 % for gold members", "kind": "percent_off", "percent": "0.20",
+                          "scope": {"brands": ["Kestrel"], "loyalty_tiers": ["gold"]}, "group": "kestrel",
+                          "priority": 10},
         "tees-3-for-2": {"name": "T-shirts 3 for 2", "kind": "buy_x_get_y", "buy": 2, "get": 1,
                          "max_applications": 2, "scope": {"categories": [slug("Apparel", "Tops", "T-shirts")]}},
         "accessories-clearance": {"name": "Accessories clearance -30 %", "kind": "percent_off", "percent": "0.30",

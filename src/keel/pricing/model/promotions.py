@@ -50,7 +50,7 @@ MAX_COUNT = 1_000_000_000
 FIELDS = {
     "name", "kind", "target", "percent", "amount", "buy", "get", "items", "tiers", "currency", "scope",
     "valid_from", "valid_to", "priority", "exclusive", "stop_further", "group", "coupon", "usage_limit",
-    "per_customer_limit", "budget", "max_applications", "min_subtotal", "active",
+    "per_customer_limit", "budget", "max_applications", "min_subtotal", "active", "publish",
 }  # fmt: skip
 
 
@@ -109,6 +109,7 @@ class Promotion:
     max_applications: int | None = None
     min_subtotal: int | None = None
     active: bool = True
+    publish: bool = False  # a sale price for everyone: in the published price, announced to the channels
 
     def live(self, at: datetime) -> bool:
         return (
@@ -206,7 +207,7 @@ def parse_promotion(code: str, document: object) -> Promotion:
     if exclusive not in EXCLUSIVE:
         errors.append(FieldError(None, "exclusive", f"one of {', '.join(EXCLUSIVE)}"))
     flags = {}
-    for flag in ("stop_further", "coupon", "active"):
+    for flag in ("stop_further", "coupon", "active", "publish"):
         value = d.get(flag, flag == "active")
         if not isinstance(value, bool):
             errors.append(FieldError(None, flag, "true or false"))
@@ -220,6 +221,10 @@ def parse_promotion(code: str, document: object) -> Promotion:
     }
     budget = None if d.get("budget") is None else money("budget", d.get("budget"))
     minimum = None if d.get("min_subtotal") is None else money("min_subtotal", d.get("min_subtotal"))
+    if flags["publish"] and not errors:
+        why = _unpublishable(kind, klass, flags["coupon"], scope, limits, budget, minimum)
+        if why:
+            errors.append(FieldError(None, "publish", f"only a sale price for everyone is published: {why}"))
     if errors or not isinstance(name, str):
         raise ValidationFailed("invalid promotion", errors)
     return Promotion(
@@ -227,7 +232,23 @@ def parse_promotion(code: str, document: object) -> Promotion:
         window["valid_from"], window["valid_to"], priority, str(exclusive), flags["stop_further"],
         group if isinstance(group, str) else None, flags["coupon"], limits["usage_limit"],
         limits["per_customer_limit"], budget, limits["max_applications"], minimum, flags["active"],
+        flags["publish"],
     )  # fmt: skip
+
+
+def _unpublishable(
+    kind: str, klass: str, coupon: bool, scope: Scope, limits: dict[str, int | None], budget: int | None,
+    minimum: int | None,
+) -> str:  # fmt: skip
+    """Why a promotion cannot be a published sale price (""; it can): it must take a fraction or an amount off
+    each unit in scope, for everyone, with nothing counted."""
+    if kind not in ("percent_off", "amount_off") or klass != "item":
+        return "a percent_off or amount_off on items"
+    if coupon or scope.customer_groups or scope.loyalty_tiers:
+        return "no code, customer group or loyalty tier"
+    if minimum is not None or budget is not None or any(v is not None for v in limits.values()):
+        return "no minimum subtotal, budget or usage limit"
+    return ""
 
 
 def document_of(p: Promotion) -> dict[str, Any]:
@@ -261,7 +282,7 @@ def document_of(p: Promotion) -> dict[str, Any]:
         "priority": p.priority, "exclusive": p.exclusive, "stop_further": p.stop_further, "group": p.group,
         "coupon": p.coupon, "usage_limit": p.usage_limit, "per_customer_limit": p.per_customer_limit,
         "budget": money(p.budget), "max_applications": p.max_applications, "min_subtotal": money(p.min_subtotal),
-        "active": p.active,
+        "active": p.active, "publish": p.publish,
     }  # fmt: skip
     return doc
 
