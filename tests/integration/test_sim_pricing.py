@@ -9,6 +9,7 @@ from pathlib import Path
 
 from keel.platform.money import exponent
 from keel.pricing import PRICE_CHANGED
+from keel.pricing.model import DEFAULT_ENDINGS
 from keel.sim.catalog import generate_catalog
 from keel.sim.load import load_world
 from keel.sim.pricing import reprice_sku
@@ -35,7 +36,11 @@ def test_the_twin_prices_every_channel_in_its_currency_within_its_rules(tmp_path
     for (channel, country, sku), p in by_key.items():
         web = by_key.get((channel.replace("market-", "web-"), country, sku))
         if channel.startswith("market-") and web is not None and p.floor <= web.amount * Decimal("0.95"):
-            assert abs(p.amount - web.amount) <= web.amount * Decimal("0.05") + 100  # parity, then the ending
+            # parity, then the ending (which moves down by up to one step of the currency's endings)
+            assert abs(p.amount - web.amount) <= web.amount * Decimal("0.05") + DEFAULT_ENDINGS[p.currency].step
+    # marketplaces follow their country's rivals (within 5 % of the lowest) before parity holds them near the web
+    rivals = [p for p in prices if any(s.rule == "competitor" for s in p.steps)]
+    assert rivals and all(p.channel.startswith("market-") for p in rivals)
     # a merchandiser's markdown of one SKU reprices it on every channel, announced
     seq = last_seq(keel)
     changed = reprice_sku(keel, WORLD.skus[0], Decimal("0.80"))

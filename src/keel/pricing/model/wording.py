@@ -77,4 +77,6 @@ def stacking(p: Promotion) -> str:
         parts.append("stops lower priorities")
     if p.group is not None:
         parts.append(f"best deal of group {p.group}")
+    if p.publish:  # in the published prices: carts do not count it
+        parts.append("published: a sale price on the channels")
     return ", ".join(parts) or "stacks"
