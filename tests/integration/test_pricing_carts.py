@@ -17,6 +17,7 @@ from keel.platform.errors import Conflict, NotFound, ValidationFailed
 from keel.pricing import PRICE_CHANGED
 from keel.pricing.model import tax
 from tests.support import WEB_DE, WH_DE, World, events_after, last_seq, place, receive, snapshot
+from tests.support_catalog import seed, tee
 
 ALL = {"all": True}
 
@@ -265,3 +266,24 @@ def test_a_published_promotion_starts_and_ends_with_its_window(priced: Keel) -> 
     with clock_at(start + timedelta(hours=4)):
         priced.pricing.cross_windows(start + timedelta(hours=2), utcnow())
         assert priced.pricing.price(WEB_DE, "DE", "SKU-2").amount == 599
+
+
+def test_a_brands_map_holds_its_skus_only_and_a_promotion_by_category_reaches_the_tree(priced: Keel) -> None:
+    seed(priced)  # the apparel family, the tops category under clothing
+    priced.catalog.put_product(tee("TEE"))  # brand Acme, category tops: TEE-S, TEE-M
+    priced.catalog.put_product(tee("POLO", brand="Other"))
+    lists = [("TEE-S", "30.00"), ("TEE-M", "30.00"), ("POLO-S", "30.00")]
+    priced.pricing.save_list("base-eur", {"currency": "EUR", "prices": [{"sku": s, "amount": a} for s, a in lists]})
+    minimums = [{"sku": s, "amount": "35.00"} for s in ("TEE-S", "POLO-S")]
+    priced.pricing.save_list("map-eu", {"currency": "EUR", "customer_group": "map", "prices": minimums})
+    priced.pricing.set_policy("*", {"rules": [{"rule": "map", "list": "map-eu", "brands": ["Acme"]}]})
+    assert priced.pricing.price(WEB_DE, "DE", "TEE-S").amount == 3599  # Acme's MAP: 35.00, then the ending above
+    assert priced.pricing.price(WEB_DE, "DE", "POLO-S").amount == 2999  # another brand: the MAP list does not bind
+    # a published sale on the clothing category reaches tops (a child), never below Acme's MAP
+    priced.promotions.save("clothing", {"kind": "percent_off", "percent": "0.50", "publish": True,
+                                        "scope": {"categories": ["clothing"]}})  # fmt: skip
+    tee_s = priced.pricing.price(WEB_DE, "DE", "TEE-S")
+    assert (tee_s.amount, tee_s.compare_at) == (3500, 3599)  # down to the MAP itself, not below
+    # 29.99 - 15.00 (half of 29.99 is 14.995: 15.00, rounded half-even)
+    assert priced.pricing.price(WEB_DE, "DE", "POLO-S").amount == 1499
+    assert priced.pricing.price(WEB_DE, "DE", "TEE-M").amount == 1499

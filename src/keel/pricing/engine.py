@@ -274,7 +274,7 @@ class _Run:
         facts = self._sku_facts(country, currency)
         standard = (None, rate_of(country, STANDARD, self.rates))
         tax_inclusive = inclusive(country)
-        map_lists = [r.ref for r in rules if r.kind == "map" and r.ref is not None]
+        map_lists = [(r.ref, r.brands) for r in rules if r.kind == "map" and r.ref is not None]
         outcomes, now_us, age_us, signals = self.outcomes, self.now_us, self.age_us, self.signals
         changed, refreshed = batch.changed, batch.refreshed
         sale = published_for(signals.published, signals.tags, (channel, country, currency))
@@ -348,10 +348,13 @@ class _Run:
             self.facts[country] = {sku: (self.costs[sku], rates[row.tax_class]) for sku, row in self.sku_rows.items()}
         return self.facts[country]
 
-    def _maps(self, map_lists: Sequence[str], sku: str) -> tuple[tuple[str, int], ...]:
-        """(map list, the SKU's minimum) of each MAP rule's list that prices the SKU."""
+    def _maps(self, map_lists: Sequence[tuple[str, frozenset[str]]], sku: str) -> tuple[tuple[str, int], ...]:
+        """(map list, the SKU's minimum) of each MAP rule's list that prices the SKU (of its brands, when the
+        rule names some)."""
         found = {}
-        for ref in map_lists:
+        for ref, brands in map_lists:
+            if brands and ((tagged := self.signals.tags.get(sku)) is None or tagged.brand not in brands):
+                continue
             if tiers := self.entries.get(ref, {}).get(sku):
                 found[ref] = tiers[0].amount
         return tuple(found.items())

@@ -77,10 +77,13 @@ def gather(
 ) -> Signals:
     """What ``rules`` (those of the policies a computation covers) need beyond lists, costs and rates, and the
     published promotions; ``priced``: the SKUs the computation prices (whose tags a promotion may need)."""
+    rules = list(rules)
     kinds = {r.kind for r in rules}
     competitors = store.competitor_prices(conn, skus, countries) if "competitor" in kinds else {}
     published = tuple(p for p in published_promotions(conn) if p.live(now))
-    tagged = tags(priced) if any(p.scope.brands or p.scope.categories for p in published) else {}
+    # brands and categories only when something selects SKUs by them: a published promotion, a brand's MAP
+    needed = any(p.scope.brands or p.scope.categories for p in published) or any(r.brands for r in rules)
+    tagged = tags(priced) if needed else {}
     return Signals(competitors, stock(skus) if kinds & set(STOCK_KINDS) else {}, now, published, tagged)
 
 

@@ -6,7 +6,8 @@ policy replaces the default). The rules run in their order on the base price:
 
 - ``cost_plus`` ``{"margin_floor": "0.25"}``: the net price (before tax) keeps at least that margin on the
   SKU's cost, ``net >= cost / (1 - margin)``; a lower price is raised. A hard floor.
-- ``map`` ``{"list": "map-eu"}``: a minimum advertised price per SKU, from a price list of the same currency
+- ``map`` ``{"list": "map-eu", "brands": ["Kestrel"]}``: a minimum advertised price per SKU, from a price
+  list of the same currency (with ``brands``, for those brands' SKUs only: a brand's MAP policy)
   holding the minimums; a lower price is raised. A hard floor.
 - ``parity`` ``{"channel": "web-de", "within": "0.05"}``: the price stays within that fraction of the
   reference channel's price for the same country and SKU (a marketplace kept near the web store).
@@ -45,7 +46,7 @@ STOCK_KINDS = ("markdown", "no_discount_when_short")
 RULE_KINDS = ("cost_plus", "map", "parity", "max_change_per_day", *SIGNAL_KINDS, "ending")
 SETTINGS = {
     "cost_plus": {"margin_floor"},
-    "map": {"list"},
+    "map": {"list", "brands"},
     "parity": {"channel", "within"},
     "max_change_per_day": {"limit"},
     "competitor": {"within", "index", "of", "max_age_days"},
@@ -73,6 +74,7 @@ class Rule:
     index: Decimal = Decimal(1)  # competitor: the target as a multiple of the competitor price
     days: int | None = None  # competitor max_age_days; markdown cover_days_above; no_discount_when_short below
     endings: Mapping[str, Ending] = field(default_factory=dict)  # ending: overrides per currency
+    brands: frozenset[str] = frozenset()  # map: only these brands' SKUs (empty: every SKU the list prices)
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,9 @@ def parse_rules(raw: object) -> tuple[list[Rule], list[FieldError]]:
         if kind == "cost_plus":
             rules.append(Rule(kind, fraction=_fraction(item.get("margin_floor"), row, "margin_floor", errors, 0.95)))
         elif kind == "map":
-            rules.append(Rule(kind, ref=_code(item.get("list"), row, "list", errors)))
+            rules.append(
+                Rule(kind, ref=_code(item.get("list"), row, "list", errors), brands=_brands(item, row, errors))
+            )
         elif kind == "parity":
             ref = _code(item.get("channel"), row, "channel", errors)
             rules.append(Rule(kind, _fraction(item.get("within"), row, "within", errors, 1), ref))
@@ -235,6 +239,19 @@ def parse_rules(raw: object) -> tuple[list[Rule], list[FieldError]]:
         else:
             rules.append(Rule(kind, endings=_endings(item.get("endings", {}), row, errors)))
     return rules, errors
+
+
+def _brands(item: Mapping[str, object], row: int, errors: list[FieldError]) -> frozenset[str]:
+    """A MAP rule's ``brands``: 1 to 1,000 brand names (printable, 1 to 100 characters), or left out."""
+    value = item.get("brands")
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not 1 <= len(value) <= 1000 or not all(
+        isinstance(b, str) and 1 <= len(b) <= 100 and b.isprintable() for b in value
+    ):  # fmt: skip
+        errors.append(FieldError(row, "brands", "a list of 1 to 1,000 brand names"))
+        return frozenset()
+    return frozenset(value)
 
 
 def _fraction(value: object, row: int, name: str, errors: list[FieldError], high: float) -> Decimal | None:
