@@ -161,6 +161,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             recent=orders.reads.recent_carts,
             order=_order_cart(orders),
             reprice=pricing.reprice_promotion,
+            quote=pricing.quote,
         ),
         consumers=_consumers(
             settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries

@@ -287,3 +287,21 @@ def test_a_brands_map_holds_its_skus_only_and_a_promotion_by_category_reaches_th
     # 29.99 - 15.00 (half of 29.99 is 14.995: 15.00, rounded half-even)
     assert priced.pricing.price(WEB_DE, "DE", "POLO-S").amount == 1499
     assert priced.pricing.price(WEB_DE, "DE", "TEE-M").amount == 1499
+
+
+def test_a_customer_groups_list_and_a_quantity_tier_price_their_lines(priced: Keel) -> None:
+    priced.pricing.save_list("b2b", {"currency": "EUR", "customer_group": "b2b", "prices": [
+        {"sku": "SKU-1", "amount": "18.00"}, {"sku": "SKU-3", "amount": "3.00"}]})  # fmt: skip
+    priced.pricing.set_list_prices("base-eur", [{"sku": "SKU-2", "amount": "4.50", "min_quantity": 10}])
+    everyone = priced.promotions.evaluate(cart(("SKU-1", 1), ("SKU-2", 9)))
+    assert [ln.unit for ln in everyone.result.lines] == [2099, 599]  # the published prices
+    # ten or more of SKU-2: its tier (then the ending); a b2b customer: the group's list, even for a SKU only
+    # that list prices
+    tier = priced.promotions.evaluate(cart(("SKU-1", 1), ("SKU-2", 10)))
+    assert [ln.unit for ln in tier.result.lines] == [2099, 399]
+    assert tier.shelves["SKU-2"].price_list == "base-eur" and tier.shelves["SKU-2"].steps[0].before == 450
+    b2b = priced.promotions.evaluate(cart(("SKU-1", 1), ("SKU-3", 2), customer={"group": "b2b"}))
+    assert [(ln.sku, ln.unit) for ln in b2b.result.lines] == [("SKU-1", 1799), ("SKU-3", 299)]
+    assert b2b.shelves["SKU-1"].price_list == "b2b"
+    with pytest.raises(ValidationFailed):
+        priced.promotions.evaluate(cart(("SKU-3", 1)))  # not priced for everyone

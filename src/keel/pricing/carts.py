@@ -25,7 +25,7 @@ from keel.pricing import promo_store
 from keel.pricing.coupons import CouponCodes
 from keel.pricing.engine import Market
 from keel.pricing.gather import Tags, no_tags
-from keel.pricing.model import STANDARD, Step, inclusive, rate_of
+from keel.pricing.model import STANDARD, Priced, Step, inclusive, rate_of
 from keel.pricing.model.cart import Cart, CartLine, Evaluated, Limits, evaluate
 from keel.pricing.model.checkout import CartRequest, parse_cart
 from keel.pricing.model.lists import amount_of
@@ -34,6 +34,10 @@ from keel.pricing.model.sale import Tagged
 from keel.pricing.model.shortlist import Shortlist
 from keel.pricing.store import rates as stored_rates
 from keel.pricing.whatif import PromotionPreview, Tally
+
+# (market, country, customer group, SKU -> quantity, moment) -> SKU -> its price, for the lines whose price is
+# not the published one
+Quote = Callable[[Market, str, str | None, Mapping[str, int], datetime], Mapping[str, Priced]]
 
 
 class Ordered(Protocol):
@@ -94,9 +98,11 @@ class PromotionService(CouponCodes):
         recent: Callable[[datetime, int], Sequence[Ordered]] = lambda since, limit: [],
         order: Callable[[int, Scope], Ordered] | None = None,
         reprice: Callable[[Promotion], object] = lambda promotion: None,
+        quote: Quote = lambda market, country, group, lines, at: {},
     ) -> None:
         self.db, self.market, self.tags, self.recent, self.order = db, market, tags, recent, order
         self.reprice = reprice  # a published promotion saved or deleted: its prices recomputed
+        self.quote = quote  # lines a customer group's list or a quantity tier prices (PricingService.quote)
         self._lock = threading.Lock()
         self._cached: tuple[Any, dict[str, Promotion], Shortlist] | None = None
 
@@ -264,8 +270,10 @@ class PromotionService(CouponCodes):
         at = request.at or utcnow()
         skus = [s for s, _ in request.lines]
         shelf = promo_store.shelf_prices(conn, market.channel, request.country, skus)
+        # a customer group's list or a quantity tier prices those lines otherwise than the published price
+        special = self.quote(market, request.country, request.group, dict(request.lines), at)
         errors = [FieldError(row, "sku", f"{s} has no price on {market.channel} in {request.country}")
-                  for row, s in enumerate(skus, start=1) if s not in shelf]  # fmt: skip
+                  for row, s in enumerate(skus, start=1) if s not in shelf and s not in special]  # fmt: skip
         shipping = 0
         if request.shipping is not None:
             shipping = amount_of(request.shipping, market.currency, None, "shipping", errors) or 0
@@ -277,11 +285,20 @@ class PromotionService(CouponCodes):
         needed = shortlist.by_brand or shortlist.by_category
         tags: Mapping[str, Tagged] = self.tags(skus) if needed else {}
         lines = []
+        classes = promo_store.tax_classes(conn, [s for s in special if s not in shelf]) if special else {}
+        shelves: dict[str, Shelf] = {}
         for sku, quantity in request.lines:
-            s, tagged = shelf[sku], tags.get(sku)
-            rate = rate_of(request.country, s.tax_class or STANDARD, rates)
+            tagged, quoted = tags.get(sku), special.get(sku)
+            tax_class = shelf[sku].tax_class if sku in shelf else classes.get(sku)
+            rate = rate_of(request.country, tax_class or STANDARD, rates)
             categories, brand = (tagged.categories, tagged.brand) if tagged else (frozenset(), None)
-            lines.append(CartLine(sku, quantity, s.amount, s.floor, rate, categories, brand))
+            if quoted is not None:
+                unit, floor = quoted.amount, quoted.floor
+                shelves[sku] = Shelf(quoted.price_list, quoted.compare_at, quoted.steps)
+            else:
+                unit, floor, held = shelf[sku].amount, shelf[sku].floor, shelf[sku]
+                shelves[sku] = Shelf(held.price_list, held.compare_at, tuple(Step(**x) for x in held.steps))
+            lines.append(CartLine(sku, quantity, unit, floor, rate, categories, brand))
         cart = Cart(
             market.channel, request.country, market.currency, inclusive(request.country), tuple(lines), at,
             request.customer, request.group, request.tier, request.codes, shipping,
@@ -291,7 +308,6 @@ class PromotionService(CouponCodes):
         promotions = [p for p in shortlist.candidates(lines) if p.currency in (None, market.currency) and not p.publish]
         limits = self._limits(conn, cart, promotions, every)
         result = evaluate(cart, promotions, limits)
-        shelves = {s: Shelf(v.price_list, v.compare_at, tuple(Step(**x) for x in v.steps)) for s, v in shelf.items()}
         return CartView(market.channel, request.country, at, result, shelves), limits
 
     def _limits(

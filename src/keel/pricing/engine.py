@@ -35,7 +35,6 @@ from typing import Any, NamedTuple
 from keel.platform.clock import utcnow
 from keel.platform.db import Database, to_micros
 from keel.platform.events import EventLog
-from keel.platform.money import to_major, to_minor
 from keel.pricing import store
 from keel.pricing.announce import announce
 from keel.pricing.gather import Signals, StockPort, Tags, gather, no_stock, no_tags
@@ -55,7 +54,7 @@ from keel.pricing.model import (
     rate_of,
 )
 from keel.pricing.model.documents import SkuCost
-from keel.pricing.model.sale import on_sale, published_for
+from keel.pricing.model.sale import Tagged, on_sale, published_for
 
 DAY_US = timedelta(days=1) // timedelta(microseconds=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -337,27 +336,29 @@ class _Run:
         """SKU -> (its cost in ``currency``, its tax rate in ``country``) for the SKUs with a cost row."""
         if country not in self.facts:
             if not self.costs:  # the channel's currency: the same cost in each of its countries
-                for sku, row in self.sku_rows.items():
-                    cost = None
-                    if row.cost is not None and row.cost_currency is not None:
-                        factor = self.convert(row.cost_currency, currency)
-                        if factor is not None:
-                            cost = to_minor(to_major(row.cost, row.cost_currency) * factor, currency, "ceiling")
-                    self.costs[sku] = cost
+                self.costs = {sku: row.cost_in(currency, self.convert) for sku, row in self.sku_rows.items()}
             rates = {c: rate_of(country, c, self.rates) for c in {row.tax_class for row in self.sku_rows.values()}}
             self.facts[country] = {sku: (self.costs[sku], rates[row.tax_class]) for sku, row in self.sku_rows.items()}
         return self.facts[country]
 
     def _maps(self, map_lists: Sequence[tuple[str, frozenset[str]]], sku: str) -> tuple[tuple[str, int], ...]:
-        """(map list, the SKU's minimum) of each MAP rule's list that prices the SKU (of its brands, when the
-        rule names some)."""
-        found = {}
-        for ref, brands in map_lists:
-            if brands and ((tagged := self.signals.tags.get(sku)) is None or tagged.brand not in brands):
-                continue
-            if tiers := self.entries.get(ref, {}).get(sku):
-                found[ref] = tiers[0].amount
-        return tuple(found.items())
+        return map_prices(map_lists, self.entries, self.signals.tags, sku)
+
+
+def map_prices(
+    map_lists: Sequence[tuple[str, frozenset[str]]],
+    entries: Mapping[str, Mapping[str, Sequence[PriceEntry]]],
+    tags: Mapping[str, Tagged],
+    sku: str,
+) -> tuple[tuple[str, int], ...]:
+    """(map list, the SKU's minimum) of each MAP rule's list (with the brands it holds) that prices the SKU."""
+    found = {}
+    for ref, brands in map_lists:
+        if brands and ((tagged := tags.get(sku)) is None or tagged.brand not in brands):
+            continue
+        if tiers := entries.get(ref, {}).get(sku):
+            found[ref] = tiers[0].amount
+    return tuple(found.items())
 
 
 def _outcome(result: Priced) -> _Outcome:

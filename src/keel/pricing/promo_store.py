@@ -221,3 +221,9 @@ def shelf_prices(conn: Connection, channel: str, country: str, skus: Sequence[st
         .where(p.c.channel == channel, p.c.country == country, p.c.sku.in_(sorted(set(skus))))
     )
     return {r[0]: ShelfPrice(*r[1:]) for r in conn.execute(query)}
+
+
+def tax_classes(conn: Connection, skus: Sequence[str]) -> dict[str, str]:
+    """The tax class of each of ``skus`` that has one stored."""
+    query = sa.select(skus_t.c.sku, skus_t.c.tax_class).where(skus_t.c.sku.in_(sorted(set(skus))))
+    return {r.sku: r.tax_class for r in conn.execute(query)}

@@ -30,6 +30,7 @@ from keel.pricing.gather import StockPort, Tags, no_stock, no_tags, published_pr
 from keel.pricing.model import (
     STANDARD,
     STANDARD_RATES,
+    Priced,
     PriceEntry,
     PriceList,
     Rule,
@@ -43,6 +44,7 @@ from keel.pricing.model import (
 )
 from keel.pricing.model.documents import parse_list, parse_skus
 from keel.pricing.model.promotions import Promotion
+from keel.pricing.quote import needs_quote, quote
 from keel.pricing.views import Explained, PolicyView, PriceListView, PriceView, TaxRateView
 from keel.pricing.whatif import PolicyPreview, policy_preview
 
@@ -257,6 +259,17 @@ class PricingService:
         if not rows:
             raise NotFound(f"{sku} has no price on {channel} in {country}")
         return rows[0]
+
+    def quote(
+        self, market: Market, country: str, group: str | None, lines: Mapping[str, int], at: datetime
+    ) -> dict[str, Priced]:
+        """The prices of the lines (SKU -> quantity) that a list of ``group`` or a quantity tier prices otherwise
+        than the published price (``keel.pricing.quote``); the others are left out."""
+        wanted = needs_quote(self.db, market, group, lines)
+        if not wanted:
+            return {}
+        chosen = {s: lines[s] for s in wanted}
+        return quote(self.db, market, country, group, chosen, self.conversion(), self.stock, self.tags, at)
 
     def priced_of(self, conn: Connection, channel: str) -> list[tuple[str, str, str]]:
         """Every price of ``channel`` as (country, sku, amount as a decimal string), read in the caller's

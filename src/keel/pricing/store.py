@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -370,3 +370,12 @@ def channel_prices(conn: Connection, channel: str) -> list[tuple[str, str, int, 
     t = prices_t
     q = sa.select(t.c.country, t.c.sku, t.c.amount, t.c.currency).where(t.c.channel == channel)
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
+
+
+def tiered(conn: Connection, lines: Mapping[str, int]) -> set[str]:
+    """The SKUs of ``lines`` (SKU -> quantity) with a price list tier above 1 at or below their quantity."""
+    t = entries_t
+    query = sa.select(t.c.sku, sa.func.min(t.c.min_quantity)).where(
+        t.c.sku.in_(sorted(lines)), t.c.min_quantity > 1
+    ).group_by(t.c.sku)  # fmt: skip
+    return {sku for sku, least in conn.execute(query) if least <= lines[sku]}

@@ -5,11 +5,14 @@ and nothing is written when there is one."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from keel.platform.errors import FieldError, ValidationFailed
+from keel.platform.money import to_major, to_minor
 from keel.pricing.model.lists import CODE_RE, SKU_RE, PriceEntry, PriceList, amount_of, parse_currency, parse_entries
 
 LIST_FIELDS = {"name", "currency", "channel", "country", "customer_group", "valid_from", "valid_to", "priority"} | {
@@ -43,6 +46,16 @@ class SkuCost:
     cost_currency: str | None
     cost: int | None
     tax_class: str
+
+    def cost_in(self, currency: str, convert: Callable[[str, str], Decimal | None]) -> int | None:
+        """The cost in ``currency`` (minor units, rounded up: a floor computed on it never undercuts the real
+        cost); None without a cost or a rate to that currency."""
+        if self.cost is None or self.cost_currency is None:
+            return None
+        factor = convert(self.cost_currency, currency)
+        if factor is None:
+            return None
+        return to_minor(to_major(self.cost, self.cost_currency) * factor, currency, "ceiling")
 
 
 def parse_list(code: str, document: object) -> tuple[PriceList, list[PriceEntry]]:
