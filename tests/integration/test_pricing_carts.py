@@ -305,3 +305,12 @@ def test_a_customer_groups_list_and_a_quantity_tier_price_their_lines(priced: Ke
     assert b2b.shelves["SKU-1"].price_list == "b2b"
     with pytest.raises(ValidationFailed):
         priced.promotions.evaluate(cart(("SKU-3", 1)))  # not priced for everyone
+
+
+def test_a_sale_to_be_published_is_previewed_on_recent_orders(priced: Keel) -> None:
+    receive(priced, "SKU-1", WH_DE, 10)
+    place(priced, order("S-1", ("SKU-1", 1)))
+    sale = {"kind": "percent_off", "percent": "0.20", "publish": True, "scope": {"skus": ["SKU-1"]}}
+    (eur,) = priced.promotions.preview("sale", sale).currencies
+    assert (eur.discount_before, eur.discount_after) == (0, 420)  # 20 % of 20.99, as the sale price will take
+    assert priced.pricing.price(WEB_DE, "DE", "SKU-1").amount == 2099  # nothing saved or repriced

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -242,6 +242,11 @@ class PromotionService(CouponCodes):
         markets: dict[str, Market | None] = {}
         with self.db.read() as conn:
             every, _ = self._live(conn)
+            # a sale to be published is not in today's prices yet: weighed as carts would take it (one published
+            # already is in the prices the carts read: its preview shows changes against them)
+            stored = every.get(code)
+            if proposed.publish and not (stored is not None and stored.publish):
+                proposed = replace(proposed, publish=False)
             changed = {**every, code: proposed}
             after = (changed, Shortlist.of(list(changed.values())))
             for order in self.recent(utcnow() - timedelta(days=days), limit):
