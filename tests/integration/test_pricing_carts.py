@@ -314,3 +314,28 @@ def test_a_sale_to_be_published_is_previewed_on_recent_orders(priced: Keel) -> N
     (eur,) = priced.promotions.preview("sale", sale).currencies
     assert (eur.discount_before, eur.discount_after) == (0, 420)  # 20 % of 20.99, as the sale price will take
     assert priced.pricing.price(WEB_DE, "DE", "SKU-1").amount == 2099  # nothing saved or repriced
+
+
+def test_review_cases_a_reference_once_a_sale_by_two_filters_carts_at_another_moment(priced: Keel) -> None:
+    # a reference with nothing to count is still counted once: later it replays, whatever applies by then
+    assert priced.promotions.redeem("nothing", cart(("SKU-2", 1))).redemptions == []
+    priced.promotions.save("p", {"kind": "percent_off", "percent": "0.5", "scope": ALL})
+    again = priced.promotions.redeem("nothing", cart(("SKU-2", 1)))
+    assert again.replayed and again.redemptions == [] and priced.promotions.get("p").uses == 0
+    # a sale for SKU-1 and SKU-2 in brand X only: neither SKU has brand X, so neither is on sale
+    priced.promotions.delete("p")
+    priced.promotions.save("x", {"kind": "percent_off", "percent": "0.5", "publish": True,
+                                 "scope": {"skus": ["SKU-1", "SKU-2"], "brands": ["X"]}})  # fmt: skip
+    assert priced.pricing.price(WEB_DE, "DE", "SKU-1").amount == 2099
+    # a cart priced next week sees the sale that starts then (published prices are today's)
+    start = (utcnow() + timedelta(days=3)).isoformat()
+    priced.promotions.save("later", {"kind": "percent_off", "percent": "0.10", "publish": True,
+                                     "scope": {"skus": ["SKU-1"]}, "valid_from": start})  # fmt: skip
+    now = priced.promotions.evaluate(cart(("SKU-1", 1)))
+    later = priced.promotions.evaluate(cart(("SKU-1", 1), at=(utcnow() + timedelta(days=7)).isoformat()))
+    assert (now.result.total, later.result.total) == (2099, 2099 - 210)
+    with pytest.raises(ValidationFailed) as caught:  # a published sale's change cannot be replayed
+        priced.promotions.preview("later", {"kind": "percent_off", "percent": "0.2", "scope": ALL})
+    assert caught.value.errors[0].field == "publish"
+    with pytest.raises(ValidationFailed):  # repeated lines past the maximum are refused, not capped
+        priced.promotions.evaluate(cart(("SKU-1", 60_000), ("SKU-1", 60_000)))

@@ -103,7 +103,8 @@ def put_promotion(
     """Creates or replaces the promotion (``kind``: percent_off, amount_off, buy_x_get_y, bundle,
     tiered_spend; its settings, ``scope``, window, ``priority``, ``exclusive``, ``stop_further``, ``group``,
     ``coupon``, limits and ``budget``; amounts as decimal strings in its ``currency``; see docs/api.md).
-    Its counters and codes are kept; carts see it at once. It changes no published price.
+    Its counters and codes are kept; carts see it at once. A published one (``publish``: a sale price for
+    everyone) also reprices what it reaches, announced as price.changed; the others change no published price.
 
     Refuses a bad document with every problem at once (422): an unknown field or a setting of another kind,
     a currency that is not ISO 4217, a negative or zero amount, a fraction outside (0, 1], an empty scope
@@ -123,7 +124,7 @@ def put_promotion(
 )
 def delete_promotion(code: CodePath, keel: KeelDep) -> Response:
     """Deletes the promotion with its codes and per-customer counts; the redemptions it gave stay (they are
-    history). Answers 204 with no body.
+    history). A published one's prices are recomputed without it and announced. Answers 204 with no body.
 
     Refuses an unknown promotion (404). Not idempotent: a second call answers 404, leaving the same state.
     """

@@ -25,6 +25,7 @@ from keel.pricing import promo_store
 from keel.pricing.coupons import CouponCodes
 from keel.pricing.engine import Market
 from keel.pricing.gather import Tags, no_tags
+from keel.pricing.limits import limits_of
 from keel.pricing.model import STANDARD, Priced, Step, inclusive, rate_of
 from keel.pricing.model.cart import Cart, CartLine, Evaluated, Limits, evaluate
 from keel.pricing.model.checkout import CartRequest, parse_cart
@@ -37,7 +38,10 @@ from keel.pricing.whatif import PromotionPreview, Tally
 
 # (market, country, customer group, SKU -> quantity, moment) -> SKU -> its price, for the lines whose price is
 # not the published one
-Quote = Callable[[Market, str, str | None, Mapping[str, int], datetime], Mapping[str, Priced]]
+Quote = Callable[[Market, str, str | None, Mapping[str, int], datetime, bool], Mapping[str, Priced]]
+
+
+MAX_CART = 10**15  # minor units: far above any real cart, far below what the counters' 64 bits hold
 
 
 class Ordered(Protocol):
@@ -98,13 +102,13 @@ class PromotionService(CouponCodes):
         recent: Callable[[datetime, int], Sequence[Ordered]] = lambda since, limit: [],
         order: Callable[[int, Scope], Ordered] | None = None,
         reprice: Callable[[Promotion], object] = lambda promotion: None,
-        quote: Quote = lambda market, country, group, lines, at: {},
+        quote: Quote = lambda market, country, group, lines, at, every: {},
     ) -> None:
         self.db, self.market, self.tags, self.recent, self.order = db, market, tags, recent, order
         self.reprice = reprice  # a published promotion saved or deleted: its prices recomputed
         self.quote = quote  # lines a customer group's list or a quantity tier prices (PricingService.quote)
         self._lock = threading.Lock()
-        self._cached: tuple[Any, dict[str, Promotion], Shortlist] | None = None
+        self._cached: tuple[int, dict[str, Promotion], Shortlist] | None = None
 
     # -- promotions -----------------------------------------------------------------------------------------
     def save(self, code: str, document: object) -> PromotionView:
@@ -113,10 +117,16 @@ class PromotionService(CouponCodes):
         channel, country and customer group: which one applies would be a coin toss."""
         p = parse_promotion(code, document)
         with self.db.write() as conn:
-            before = self._live(conn)[0].get(code)
-            if p.exclusive != "none":
-                for other in self._live(conn)[0].values():
-                    if other.code != p.code and other.exclusive != "none" and other.priority == p.priority:
+            every = self._live(conn)[0]
+            before = every.get(code)
+            if p.exclusive != "none" and p.active:
+                for other in every.values():
+                    if (
+                        other.code != p.code
+                        and other.active
+                        and other.exclusive != "none"
+                        and other.priority == p.priority
+                    ):
                         same_class = p.exclusive == other.exclusive == "global" or p.klass == other.klass
                         if same_class and p.overlaps(other):
                             reason = f"overlaps the exclusive promotion {other.code!r} at the same priority"
@@ -191,9 +201,8 @@ class PromotionService(CouponCodes):
         request = parse_cart(document)
         market = self._market(request, within)
         with self.db.write() as conn:
-            before = promo_store.redeemed(conn, reference)
-            if before:
-                return Redeemed(reference, before, True, None)
+            if not promo_store.claim(conn, reference, utcnow()):
+                return Redeemed(reference, promo_store.redeemed(conn, reference), True, None)
             view, limits = self._evaluate(conn, request, market)
             refused = sorted((c, w) for c, w in view.result.codes.items() if w != "applied")
             if refused:
@@ -204,7 +213,9 @@ class PromotionService(CouponCodes):
             for outcome in view.result.outcomes:
                 if not outcome.applied:
                     continue
-                p = promotions[outcome.promotion]
+                p = promotions.get(outcome.promotion)
+                if p is None:
+                    raise Conflict(f"promotion {outcome.promotion} was deleted meanwhile")
                 code: str | None = unlocked.get(p.code)
                 if code is not None and not promo_store.use_coupon(conn, code):
                     raise Conflict(f"code {code}: exhausted")
@@ -215,7 +226,7 @@ class PromotionService(CouponCodes):
                 ):
                     raise Conflict(f"promotion {p.code}: this customer's limit is reached")
                 taken.append(promo_store.Redemption(p.code, code, outcome.amount, market.currency))
-            promo_store.record(conn, reference, request.customer, market.currency, taken, utcnow())
+            promo_store.record(conn, reference, request.customer, taken, utcnow())
         return Redeemed(reference, taken, False, view)
 
     # -- internals ------------------------------------------------------------------------------------------
@@ -242,11 +253,13 @@ class PromotionService(CouponCodes):
         markets: dict[str, Market | None] = {}
         with self.db.read() as conn:
             every, _ = self._live(conn)
-            # a sale to be published is not in today's prices yet: weighed as carts would take it (one published
-            # already is in the prices the carts read: its preview shows changes against them)
+            # a sale to be published is not in today's prices yet: weighed as carts will take it. One published
+            # already is in the prices the carts read, which a replay cannot take it out of: refused, not guessed
             stored = every.get(code)
-            if proposed.publish and not (stored is not None and stored.publish):
-                proposed = replace(proposed, publish=False)
+            if stored is not None and stored.publish:
+                reason = "a published sale is in today's prices: its change cannot be replayed on them"
+                raise ValidationFailed("cannot preview", [FieldError(None, "publish", reason)])
+            proposed = replace(proposed, publish=False)
             changed = {**every, code: proposed}
             after = (changed, Shortlist.of(list(changed.values())))
             for order in self.recent(utcnow() - timedelta(days=days), limit):
@@ -275,8 +288,9 @@ class PromotionService(CouponCodes):
         at = request.at or utcnow()
         skus = [s for s, _ in request.lines]
         shelf = promo_store.shelf_prices(conn, market.channel, request.country, skus)
-        # a customer group's list or a quantity tier prices those lines otherwise than the published price
-        special = self.quote(market, request.country, request.group, dict(request.lines), at)
+        # a customer group's list or a quantity tier prices those lines otherwise than the published price, and a
+        # cart at another moment than now is priced at that moment (lists and published sales by their windows)
+        special = self.quote(market, request.country, request.group, dict(request.lines), at, request.at is not None)
         errors = [FieldError(row, "sku", f"{s} has no price on {market.channel} in {request.country}")
                   for row, s in enumerate(skus, start=1) if s not in shelf and s not in special]  # fmt: skip
         shipping = 0
@@ -304,6 +318,10 @@ class PromotionService(CouponCodes):
                 unit, floor, held = shelf[sku].amount, shelf[sku].floor, shelf[sku]
                 shelves[sku] = Shelf(held.price_list, held.compare_at, tuple(Step(**x) for x in held.steps))
             lines.append(CartLine(sku, quantity, unit, floor, rate, categories, brand))
+        if sum(ln.unit * ln.quantity for ln in lines) + shipping > MAX_CART:
+            raise ValidationFailed(
+                "the cart is too large", [FieldError(None, "lines", "a cart of at most 10^15 minor units")]
+            )
         cart = Cart(
             market.channel, request.country, market.currency, inclusive(request.country), tuple(lines), at,
             request.customer, request.group, request.tier, request.codes, shipping,
@@ -311,54 +329,9 @@ class PromotionService(CouponCodes):
         )  # fmt: skip
         # a published promotion is in the unit price already (its step explains it)
         promotions = [p for p in shortlist.candidates(lines) if p.currency in (None, market.currency) and not p.publish]
-        limits = self._limits(conn, cart, promotions, every)
+        limits = limits_of(conn, cart, promotions, every)
         result = evaluate(cart, promotions, limits)
         return CartView(market.channel, request.country, at, result, shelves), limits
-
-    def _limits(
-        self, conn: Connection, cart: Cart, promotions: list[Promotion], every: Mapping[str, Promotion]
-    ) -> Limits:
-        """What the cart's codes unlock (or why not), and the limits and budgets of ``promotions`` now."""
-        unlocked: dict[str, str] = {}
-        refused: dict[str, str] = {}
-        for code, coupon in sorted(promo_store.coupons(conn, cart.codes).items() if cart.codes else []):
-            p = every.get(coupon.promotion)
-            if p is None:  # deleted since the promotions were read
-                refused[code] = "unknown"
-            elif p.currency not in (None, cart.currency):
-                refused[code] = f"valid in {p.currency} only"
-            elif not p.active:
-                refused[code] = "its promotion is switched off"
-            elif p.valid_to is not None and p.valid_to <= cart.at:
-                refused[code] = "expired"
-            elif p.valid_from is not None and cart.at < p.valid_from:
-                refused[code] = "not valid yet"
-            elif coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
-                refused[code] = "exhausted"
-            elif p.code in unlocked.values():
-                refused[code] = "another code of the same promotion is used"
-            else:
-                unlocked[code] = p.code
-        refused |= {c: "unknown" for c in cart.codes if c not in unlocked and c not in refused}
-        limited = [p for p in promotions if p.usage_limit is not None or p.budget is not None]
-        counts = promo_store.counters(conn, [p.code for p in limited]) if limited else {}
-        used_up = {
-            p.code: "its usage limit is reached"
-            for p in limited
-            if p.usage_limit is not None and counts.get(p.code, (0, 0))[0] >= p.usage_limit
-        }
-        per_customer = [p for p in promotions if p.per_customer_limit is not None]
-        if per_customer and cart.customer is None:
-            used_up |= {p.code: "limited per customer: needs the customer's id" for p in per_customer}
-        elif per_customer and cart.customer is not None:
-            uses = promo_store.customer_uses(conn, cart.customer, [p.code for p in per_customer])
-            used_up |= {
-                p.code: f"used {uses[p.code]} time(s) by this customer (limit {p.per_customer_limit})"
-                for p in per_customer
-                if uses.get(p.code, 0) >= (p.per_customer_limit or 0)
-            }
-        budget_left = {p.code: p.budget - counts.get(p.code, (0, 0))[1] for p in limited if p.budget is not None}
-        return Limits(used_up, budget_left, unlocked, refused)
 
     def _live(self, conn: Connection) -> tuple[dict[str, Promotion], Shortlist]:
         """Every stored promotion by code and their shortlist index, parsed and built once per version of the

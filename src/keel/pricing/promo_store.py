@@ -51,6 +51,18 @@ customer_uses_t = sa.Table(
     sa.Column("customer", sa.String(128), primary_key=True),
     sa.Column("uses", sa.Integer, nullable=False),
 )
+revision_t = sa.Table(  # one row: bumped by every save and delete, in their transaction
+    "pricing_promotion_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+)
+redeemed_t = sa.Table(  # one row per redeemed reference, whatever applied: a reference is counted once
+    "pricing_redeemed",
+    metadata,
+    sa.Column("reference", sa.String(128), primary_key=True),
+    sa.Column("at", Timestamp, nullable=False),
+)
 redemptions_t = sa.Table(
     "pricing_redemptions",
     metadata,
@@ -89,10 +101,17 @@ class Redemption:
     currency: str  # the cart's currency when it was redeemed (a channel's currency may change since)
 
 
-def version(conn: Connection) -> tuple[Any, int]:
-    """What changes whenever a promotion is saved or deleted: a cache of the documents checks it per cart."""
-    row = conn.execute(sa.select(sa.func.max(promotions_t.c.updated_at), sa.func.count())).one()
-    return row[0], row[1]
+def version(conn: Connection) -> int:
+    """What changes whenever a promotion is saved or deleted (a counter bumped in their transactions, so two
+    writers cannot leave it unchanged as timestamps could): a cache of the documents checks it per cart."""
+    found = conn.execute(sa.select(revision_t.c.revision).where(revision_t.c.id == 1)).scalar()
+    return int(found or 0)
+
+
+def _bump(conn: Connection) -> None:
+    t = revision_t
+    stmt = upsert_insert(conn, t).values(id=1, revision=1)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"revision": t.c.revision + 1}))
 
 
 def promotions(conn: Connection) -> list[StoredPromotion]:
@@ -110,13 +129,16 @@ def save(conn: Connection, code: str, document: dict[str, Any], now: datetime) -
     """Insert or replace a promotion's document, keeping its counters."""
     stmt = upsert_insert(conn, promotions_t).values(code=code, document=document, uses=0, spent=0, updated_at=now)
     conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_={"document": document, "updated_at": now}))
+    _bump(conn)
 
 
 def delete(conn: Connection, code: str) -> bool:
     """Delete a promotion and its codes (its redemptions stay: they are history)."""
     conn.execute(coupons_t.delete().where(coupons_t.c.promotion == code))
     conn.execute(customer_uses_t.delete().where(customer_uses_t.c.promotion == code))
-    return conn.execute(promotions_t.delete().where(promotions_t.c.code == code)).rowcount > 0
+    gone = conn.execute(promotions_t.delete().where(promotions_t.c.code == code)).rowcount > 0
+    _bump(conn)
+    return gone
 
 
 # -- coupons ------------------------------------------------------------------------------------------------
@@ -152,6 +174,12 @@ def customer_uses(conn: Connection, customer: str, promotions: Iterable[str]) ->
 
 
 # -- redemptions --------------------------------------------------------------------------------------------
+def claim(conn: Connection, reference: str, now: datetime) -> bool:
+    """Record ``reference`` as redeemed; False when it was (a concurrent claim waits for the first to end)."""
+    stmt = upsert_insert(conn, redeemed_t).values(reference=reference, at=now).on_conflict_do_nothing()
+    return conn.execute(stmt.returning(redeemed_t.c.reference)).first() is not None
+
+
 def redeemed(conn: Connection, reference: str) -> list[Redemption]:
     query = sa.select(redemptions_t).where(redemptions_t.c.reference == reference).order_by(redemptions_t.c.promotion)
     return [Redemption(r.promotion, r.code, r.amount, r.currency) for r in conn.execute(query)]
@@ -188,12 +216,10 @@ def use_by_customer(conn: Connection, promotion: str, customer: str, limit: int 
     return conn.execute(stmt.returning(t.c.uses)).first() is not None
 
 
-def record(
-    conn: Connection, reference: str, customer: str | None, currency: str, taken: Sequence[Redemption], now: datetime
-) -> None:
+def record(conn: Connection, reference: str, customer: str | None, taken: Sequence[Redemption], now: datetime) -> None:
     rows = [
         {"reference": reference, "promotion": r.promotion, "code": r.code, "customer": customer,
-         "currency": currency, "amount": r.amount, "at": now}
+         "currency": r.currency, "amount": r.amount, "at": now}
         for r in taken
     ]  # fmt: skip
     if rows:

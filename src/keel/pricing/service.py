@@ -261,11 +261,18 @@ class PricingService:
         return rows[0]
 
     def quote(
-        self, market: Market, country: str, group: str | None, lines: Mapping[str, int], at: datetime
+        self,
+        market: Market,
+        country: str,
+        group: str | None,
+        lines: Mapping[str, int],
+        at: datetime,
+        every: bool = False,
     ) -> dict[str, Priced]:
-        """The prices of the lines (SKU -> quantity) that a list of ``group`` or a quantity tier prices otherwise
-        than the published price (``keel.pricing.quote``); the others are left out."""
-        wanted = needs_quote(self.db, market, group, lines)
+        """The prices at ``at`` of the lines (SKU -> quantity) that a list of ``group`` or a quantity tier prices
+        otherwise than the published price (``keel.pricing.quote``), or of every line (``every``: a cart at
+        another moment than now); the others are left out."""
+        wanted = set(lines) if every else needs_quote(self.db, market, group, lines)
         if not wanted:
             return {}
         chosen = {s: lines[s] for s in wanted}

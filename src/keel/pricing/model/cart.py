@@ -131,7 +131,7 @@ class _State:
         line = self.cart.lines[i]
         return max(0, self.current[i] - line.floor * line.quantity)
 
-    def take(self, code: str, parts: Sequence[int], shipping: int) -> int:
+    def take(self, code: str, parts: Sequence[int], shipping: int) -> None:
         for i, part in enumerate(parts):
             if part:
                 self.current[i] -= part
@@ -139,7 +139,6 @@ class _State:
         if shipping:
             self.shipping -= shipping
             self.shipping_taken[code] = shipping
-        return sum(parts) + shipping
 
 
 def evaluate(cart: Cart, promotions: Sequence[Promotion], limits: Limits) -> Evaluated:
@@ -220,7 +219,7 @@ def _nothing(p: Promotion) -> str:
         "buy_x_get_y": f"needs {p.buy + p.get} units in scope",
         "bundle": "needs every item of the bundle (or the bundle costs more than its items)",
         "tiered_spend": "the lines in scope reach no tier",
-    }.get(p.kind, "no line in scope" if p.klass != "shipping" else "no shipping to take from")
+    }.get(p.kind, "no line in scope, or each at its floor" if p.klass != "shipping" else "no shipping to take from")
 
 
 def _apply(p: Promotion, state: _State, limits: Limits, take: bool = False) -> tuple[int, str]:

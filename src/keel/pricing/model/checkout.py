@@ -63,8 +63,10 @@ def parse_cart(document: object) -> CartRequest:
             errors.append(FieldError(row, "sku", "a SKU: letters, digits and _ . - /, at most 64"))
         elif not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
             errors.append(FieldError(row, "quantity", f"a whole number from 1 to {MAX_QUANTITY:,}"))
+        elif lines.get(sku, 0) + quantity > MAX_QUANTITY:
+            errors.append(FieldError(row, "quantity", f"{sku} comes to more than {MAX_QUANTITY:,} units in the cart"))
         else:
-            lines[sku] = min(lines.get(sku, 0) + quantity, MAX_QUANTITY)
+            lines[sku] = lines.get(sku, 0) + quantity
     customer = d.get("customer") or {}
     who: dict[str, str | None] = {"id": None, "group": None, "loyalty_tier": None}
     if not isinstance(customer, dict) or set(customer) - set(who):

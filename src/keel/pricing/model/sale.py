@@ -50,7 +50,9 @@ def published_for(
         tagged = tags.get(sku)
         categories, brand = (tagged.categories, tagged.brand) if tagged else (frozenset[str](), None)
         line = CartLine(sku, 1, 0, 0, rate, categories, brand)
-        return line, shortlist.candidates([line])
+        # the shortlist indexes a promotion by one of its line filters: keep those whose every filter covers
+        # the SKU (the engine keys its outcomes by them)
+        return line, [p for p in shortlist.candidates([line]) if p.scope.covers(sku, categories, brand)]
 
     return of
 
