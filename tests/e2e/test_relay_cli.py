@@ -119,6 +119,7 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
     consumers = ("availability", "backorders", "insights", "pricing-stock", "channel-sync-feeder")
     jobs = (
         "reservation-sweeper",
+        "pricing-windows",
         "channel-sync",
         "channel-sync-drift",
         "channel-sync-orders",
