@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
-from tests.support import WEB_DE, World, snapshot
+from tests.support import WEB_DE, WH_DE, World, receive, snapshot
 
 BIG = 9223372036854775808  # 2^63
 JSON = "application/json"
@@ -243,4 +243,47 @@ def test_odd_codes_references_and_paging_are_refused(keel: Keel, promoted: TestC
         refused(promoted.get("/pricing/promotions", params=query), 422, set(query))
         if "status" not in query:
             refused(promoted.get("/pricing/promotions/vip/codes", params=query), 422, set(query))
+    assert snapshot(keel) == before
+
+
+# The calls added after the promotions API: an order priced as a cart, and the two what-if previews.
+PREVIEWS = [
+    ("/pricing/policies/*/preview", '{"rules": [{"rule": "cost_plus", "margin_floor": "0.2"}], "x": 1}', JSON, 422),
+    ("/pricing/policies/*/preview", '{"rules": ' + "[" * 200 + "]" * 200 + "}", JSON, 400),
+    ("/pricing/policies/*/preview", '{"rules": [{"rule": "cost_plus", "margin_floor": "0.2\\u0000"}]}', JSON, 422),
+    ("/pricing/policies/*/preview", f'{{"rules": [{{"rule": "max_change_per_day", "limit": {BIG}}}]}}', JSON, 422),
+    ("/pricing/policies/*/preview", "rules=1", FORM, 415),
+    ("/pricing/policies/*/preview?days=0", '{"rules": []}', JSON, 422),
+    ("/pricing/policies/*/preview?days=" + str(BIG), '{"rules": []}', JSON, 422),
+    ("/pricing/policies/nope/preview", '{"rules": []}', JSON, 422),
+    ("/pricing/promotions/new/preview", "{" + P + ', "extra": 1}', JSON, 422),
+    ("/pricing/promotions/new/preview", "{" + P + ', "name": ' + "[" * 200 + "]" * 200 + "}", JSON, 400),
+    ("/pricing/promotions/new/preview", "{" + P + ', "name": "a\\u0000"}', JSON, 422),
+    ("/pricing/promotions/new/preview", "{" + P + f', "priority": {BIG}}}', JSON, 422),
+    ("/pricing/promotions/new/preview", '{"kind": "percent_off", "percent": "0.1", "scope": {}}', JSON, 422),
+    ("/pricing/promotions/new/preview", "kind=percent_off", FORM, 415),
+    ("/pricing/promotions/new/preview?limit=0", "{" + P + "}", JSON, 422),
+    ("/pricing/promotions/new/preview?limit=" + str(BIG), "{" + P + "}", JSON, 422),
+    ("/pricing/carts/orders/1", '{"codes": ["VIP-1"], "bogus": 1}', JSON, 422),
+    ("/pricing/carts/orders/1", '{"codes": ' + "[" * 200 + "]" * 200 + "}", JSON, 400),
+    ("/pricing/carts/orders/1", '{"codes": ["A\\u0000"]}', JSON, 422),
+    ("/pricing/carts/orders/1", '{"shipping": "' + "9" * 30 + '"}', JSON, 422),
+    ("/pricing/carts/orders/1", "codes=1", FORM, 415),
+    (f"/pricing/carts/orders/{BIG}", "{}", JSON, 422),
+    ("/pricing/carts/orders/0", "{}", JSON, 422),
+    ("/pricing/carts/orders/999999", "{}", JSON, 404),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "content_type", "status"), PREVIEWS)
+def test_hostile_previews_and_order_pricing_are_refused_and_change_nothing(
+    keel: Keel, promoted: TestClient, path: str, body: str, content_type: str, status: int
+) -> None:
+    receive(keel, "SKU-1", WH_DE, 5)
+    order = {"channel": WEB_DE, "external_id": "H-1", "customer": {"name": "Ann"},
+             "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": "20.99"}],
+             "ship_to": {"country": "DE", "city": "Berlin", "postal_code": "10115"}}  # fmt: skip
+    assert promoted.post("/orders", json=order).status_code == 201
+    before = snapshot(keel)
+    refused(promoted.post(path, content=body, headers={"content-type": content_type}), status)
     assert snapshot(keel) == before
