@@ -32,6 +32,7 @@ RULE_WORDS = {
     "no_discount_when_short": "No discount when short",
     "floor": "Hard floor",
     "ending": "Price ending",
+    "promotion": "Published promotion",
 }
 
 

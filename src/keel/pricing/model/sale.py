@@ -74,6 +74,8 @@ def on_sale(
         return priced
     amount = priced.amount - result.discount
     note = "; ".join(f"promotion {o.promotion}: {o.reason}" for o in result.outcomes if o.applied)
+    if amount == priced.floor:  # the promotion asked for more: say why it stopped there
+        note += "; stopped at the hard floor (margin floor or MAP)"
     compare = max(priced.compare_at or 0, priced.amount)
     return Priced(amount, compare, priced.price_list, (*priced.steps, Step("promotion", priced.amount, amount, note)),
                   priced.floor)  # fmt: skip
