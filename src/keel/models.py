@@ -8,6 +8,7 @@ from keel.fx import store as fx_store
 from keel.geo import store as geo_store
 from keel.insights import store as insights_store
 from keel.inventory import store as inventory_store
+from keel.media.store import tables as media_store
 from keel.orders.store import tables as orders_store
 from keel.platform import events
 from keel.pricing import promo_store as pricing_promo_store
@@ -23,6 +24,7 @@ __all__ = [
     "geo_store",
     "insights_store",
     "inventory_store",
+    "media_store",
     "orders_store",
     "pricing_promo_store",
     "pricing_store",
