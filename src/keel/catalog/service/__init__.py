@@ -153,6 +153,25 @@ class CatalogService(FeedUseCases):
             out[sku] = SkuTags(brand, frozenset(every))
         return out
 
+    def skus_tagged(
+        self, *, category: str | None = None, brand: str | None = None, label: str | None = None
+    ) -> list[str]:
+        """The SKUs of the products in ``category`` (or any category below it), of ``brand`` and carrying
+        ``label``, each given criterion holding: what an ad's product group advertises."""
+        with self.db.read() as conn:
+            below = None
+            if category is not None:
+                children: dict[str | None, list[str]] = {}
+                for c in store.all_categories(conn):
+                    children.setdefault(c.parent, []).append(c.code)
+                below, todo = set(), [category]
+                while todo:
+                    code = todo.pop()
+                    if code not in below:
+                        below.add(code)
+                        todo += children.get(code, [])
+            return store.skus_tagged(conn, None if below is None else frozenset(below), brand, label)
+
     # -- compliance ------------------------------------------------------------------------------------------
     def profiles(self) -> list[Profile]:
         """The shipped compliance profiles and the user-defined ones, by code."""

@@ -19,6 +19,7 @@ from keel.catalog.store.content import (
     revisions_page,
     sku_owners,
     sku_tags,
+    skus_tagged,
     write_products,
 )
 from keel.catalog.store.reference import (
@@ -86,6 +87,7 @@ __all__ = [
     "search_products",
     "sku_owners",
     "sku_tags",
+    "skus_tagged",
     "state_counts",
     "target_documents",
     "targets",

@@ -96,6 +96,31 @@ def sku_tags(conn: Connection, skus: Sequence[str]) -> dict[str, tuple[str | Non
     return found
 
 
+LABEL_ATTRIBUTES = frozenset({"label", *(f"custom_label_{i}" for i in range(5))})
+
+
+def skus_tagged(
+    conn: Connection, categories: frozenset[str] | None, brand: str | None, label: str | None
+) -> list[str]:
+    """The SKUs of the products in any of ``categories`` (codes, descendants included by the caller), of
+    ``brand``, or carrying ``label`` as a value of a label attribute (``label``, ``custom_label_0``..``4``):
+    each given criterion must hold. One pass over the products (an ad's product group is resolved on save)."""
+    found: list[str] = []
+    query = sa.select(variants.c.sku, products.c.document).join(products, products.c.code == variants.c.product)
+    for row in conn.execute(query.order_by(variants.c.sku)):
+        doc = row.document if isinstance(row.document, dict) else json.loads(row.document)
+        if brand is not None and doc.get("brand") != brand:
+            continue
+        if categories is not None and not categories & set(doc.get("categories") or ()):
+            continue
+        if label is not None and not any(
+            v.get("attribute") in LABEL_ATTRIBUTES and v.get("value") == label for v in doc.get("values") or ()
+        ):
+            continue
+        found.append(row.sku)
+    return found
+
+
 @dataclass(frozen=True)
 class ProductWrite:
     """One product's new state and the revision that records it."""
