@@ -7,7 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keel.channels.sync.model import Update, Window, backoff_s, batch_key
+from keel.channels.sync.model import Update, Window, batch_key
+from keel.platform.backoff import backoff_s
 
 
 def _updates() -> list[Update]:

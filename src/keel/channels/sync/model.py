@@ -14,7 +14,6 @@ for good, or to retry) and when the channel will take more. Connectors declare t
 from __future__ import annotations
 
 import hashlib
-import random
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -196,13 +195,6 @@ def batch_key(channel: str, updates: list[Update]) -> str:
 def content_hash(payload_digest: str | None, state: str) -> str:
     """The content value a channel is told for a listing: its payload's digest and its state."""
     return f"{state}:{payload_digest or ''}"
-
-
-def backoff_s(attempt: int, rng: random.Random, base_s: float = 0.5, cap_s: float = 300.0) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^attempt)], so workers that
-    failed together do not retry together. (The attempt count lives in the database across processes and
-    restarts, so an in-process retry library does not fit; this is the whole formula.)"""
-    return rng.uniform(0.0, min(cap_s, base_s * 2 ** min(attempt, 30)))
 
 
 @dataclass

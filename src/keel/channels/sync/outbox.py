@@ -14,7 +14,8 @@ import time
 from datetime import datetime, timedelta
 
 from keel.channels.sync import updates_store
-from keel.channels.sync.model import Connector, OrderUpdates, SyncConfig, Window, backoff_s
+from keel.channels.sync.model import Connector, OrderUpdates, SyncConfig, Window
+from keel.platform.backoff import backoff_s
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 

@@ -28,10 +28,10 @@ from keel.channels.sync.model import (
     SyncConfig,
     Update,
     Window,
-    backoff_s,
     batch_key,
     parse_config,
 )
+from keel.platform.backoff import backoff_s
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 

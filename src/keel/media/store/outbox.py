@@ -185,6 +185,27 @@ def set_drift(conn: Connection, level: Level, code: str, remote: dict[str, Any] 
     conn.execute(t.update().where(t.c.level == level.value, t.c.code == code).values(drift=value))
 
 
+def force(conn: Connection, level: Level, code: str, now: datetime) -> None:
+    """Owe the row's state to its platform again (a new version of the same state)."""
+    t = states_t
+    conn.execute(
+        t.update()
+        .where(t.c.level == level.value, t.c.code == code)
+        .values(version=t.c.version + 1, attempts=0, next_at=now, dead=False, error=None, changed_at=now)
+    )
+
+
+def adopt(conn: Connection, level: Level, code: str, state: AdState, now: datetime) -> None:
+    """Take the platform's state as the row's, already sent (what the platform holds is now Keel's)."""
+    t = states_t
+    conn.execute(
+        t.update()
+        .where(t.c.level == level.value, t.c.code == code)
+        .values(status=state.status.value, bid=state.bid, budget=state.budget, version=t.c.version + 1)
+        .values(sent_version=t.c.version + 1, attempts=0, dead=False, error=None, changed_at=now, sent_at=now)
+    )
+
+
 def lease(conn: Connection, account: str, owner: str, now: datetime, until: datetime) -> bool:
     """Take or renew the right to send the account's changes until ``until``; False: another owner holds it."""
     t = leases_t
