@@ -78,6 +78,7 @@ class SetupService:
             objects.save_groups(conn, parsed.groups, now)
             objects.save_ads(conn, parsed.ads, now)
             changed = self._states(conn, parsed, now)
+            objects.bump(conn)
         self.changed()
         return Saved(len(parsed.accounts), len(parsed.campaigns), len(parsed.groups), len(parsed.ads), changed)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.media.model import Account, Ad, AdGroup, Campaign, Guardrails, Platform, Region, Status, Target
-from keel.media.store.tables import accounts_t, ad_skus_t, ads_t, campaigns_t, groups_t
+from keel.media.store.tables import accounts_t, ad_skus_t, ads_t, campaigns_t, groups_t, revision_t
 from keel.platform.bulk import chunks
 from keel.platform.db import upsert_insert
 
@@ -198,3 +198,14 @@ def counts(conn: Connection) -> dict[str, int]:
         name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
         for name, t in (("accounts", accounts_t), ("campaigns", campaigns_t), ("ad_groups", groups_t), ("ads", ads_t))
     }
+
+
+def bump(conn: Connection) -> None:
+    """Count a change of the setup (after a save, in its transaction)."""
+    done = conn.execute(revision_t.update().where(revision_t.c.id == 1).values(revision=revision_t.c.revision + 1))
+    if not done.rowcount:
+        conn.execute(upsert_insert(conn, revision_t).values(id=1, revision=1).on_conflict_do_nothing())
+
+
+def revision(conn: Connection) -> int:
+    return int(conn.execute(sa.select(revision_t.c.revision).where(revision_t.c.id == 1)).scalar_one_or_none() or 0)

@@ -95,6 +95,12 @@ states_t = sa.Table(
     sa.Column("sent_at", Timestamp, nullable=True),
     sa.Index(None, "account", "next_at"),
 )
+revision_t = sa.Table(  # one row: bumped by every setup save (what the watchers' indexes check)
+    "media_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+)
 leases_t = sa.Table(
     "media_leases",
     metadata,

@@ -94,6 +94,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_media_states_account_next_at", "media_states", ["account", "next_at"])
     op.create_table(
+        "media_revision",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+    )
+    op.create_table(
         "media_leases",
         sa.Column("account", sa.String(64), primary_key=True),
         sa.Column("owner", sa.String(128), nullable=False),
@@ -170,7 +175,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "media_performance", "media_intervals", "media_stock", "media_actions", "media_guardrails", "media_rules",
-        "media_leases", "media_states", "media_ad_skus", "media_ads", "media_ad_groups", "media_campaigns",
+        "media_leases", "media_revision", "media_states", "media_ad_skus", "media_ads", "media_ad_groups", "media_campaigns",
         "media_accounts",
     ):  # fmt: skip
         op.drop_table(table)
