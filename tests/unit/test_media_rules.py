@@ -536,6 +536,19 @@ def test_a_boost_raises_bid_and_budget_of_overstocked_ads_and_undoes_itself() ->
     assert [(d.code, d.after.bid, d.after.budget) for d in undone] == [("AD-1", 100, None), ("C-1", None, 1000)]
 
 
+def test_a_boost_never_lowers_a_budget_and_stays_within_the_day_cap() -> None:
+    raised = campaign("C-1", state=AdState(Status.ENABLED, budget=1300))
+    assert [d.act for d in decide([rule(BOOST_DOC)], [ad(cover_days=120.0)], [raised], OPEN, NOW)] == [Act.BID]
+    # given 95 of a 100 cap (10% of 1000) already added today, only 5 more may go on
+    tight = GuardrailSet(everywhere=Guardrails(max_budget_change_pct=10))
+    nearly = campaign("C-1", moved_today=95)
+    decisions = decide([rule(BOOST_DOC)], [ad(cover_days=120.0)], [nearly], tight, NOW)
+    assert [(d.act, d.after) for d in decisions] == [
+        (Act.BID, AdState(Status.ENABLED, bid=120)),
+        (Act.BUDGET, AdState(Status.ENABLED, budget=1005)),
+    ]
+
+
 def test_a_boost_leaves_campaigns_without_ad_facts_alone() -> None:
     acted = {"boost": NOW - timedelta(days=1)}
     raised = campaign("C-9", state=AdState(Status.ENABLED, budget=1100), last_acted=acted)

@@ -233,7 +233,8 @@ def _boost_budget(rule: Rule, boost: Boost, c: CampaignFacts, overstocked: bool,
     budget = p.state[(Level.CAMPAIGN, c.code)].budget or 0
     if overstocked and boost.budget_pct > 0:
         target = c.set_budget + percent_of(c.set_budget, boost.budget_pct)
-        delta = min(target - budget, room_up(c.set_budget, p.moved[c.code], g))
+        # never below where it is: a campaign another rule raised further keeps that budget
+        delta = max(0, min(target - budget, room_up(c.set_budget, p.moved[c.code], g)))
         why = f"overstocked ads; {boost.budget_pct:g}% over the set budget, within {g.max_budget_change_pct:g}%/day"
     elif not overstocked and budget > c.set_budget and _latest(rule, c.last_acted):
         delta = -min(budget - c.set_budget, room_down(c.set_budget, budget, p.moved[c.code], g))
