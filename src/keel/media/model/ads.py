@@ -38,7 +38,8 @@ class Level(StrEnum):
 @dataclass(frozen=True)
 class Region:
     """Where a campaign shows: a country (ISO 3166-1 alpha-2), optionally narrowed to one of its regions
-    (ISO 3166-2 subdivision, e.g. ``DE-BY``) or to ``radius_km`` around a store (local inventory ads)."""
+    (as Keel's locations name them, e.g. ``Bavaria``) or to ``radius_km`` around a store (local inventory
+    ads). A narrowed campaign sells from the stock of the locations in it, not from a channel's listing."""
 
     country: str
     region: str | None = None

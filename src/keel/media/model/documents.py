@@ -15,7 +15,6 @@ from keel.platform.errors import FieldError
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
-SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 MAX_MONEY = 10**12  # minor units: a daily budget or bid above this is a typo, not a plan
 MAX_SKUS = 1000  # per ad: a bigger product group is chosen by category, brand or label
 T = TypeVar("T")
@@ -132,8 +131,8 @@ def parse_region(doc: Mapping[str, Any], row: int | None, errors: Errors) -> Reg
         errors.append(FieldError(row, "country", "an ISO 3166-1 alpha-2 code, e.g. DE"))
         return None
     region, store, radius = doc.get("region"), doc.get("store"), doc.get("radius_km")
-    if region is not None and (not isinstance(region, str) or not SUBDIVISION.match(region) or region[:2] != country):
-        errors.append(FieldError(row, "region", f"an ISO 3166-2 code of {country}, e.g. {country}-BY"))
+    if region is not None and (not isinstance(region, str) or not 0 < len(region) <= 64 or "\x00" in region):
+        errors.append(FieldError(row, "region", "a region of the country as its locations name it, e.g. Bavaria"))
         return None
     if (store is None) != (radius is None) or (store is not None and region is not None):
         errors.append(FieldError(row, "store", "a store and radius_km together, or neither (and then no region)"))

@@ -51,6 +51,10 @@ class StockReader(Protocol):
         """SKU -> location code -> units available there (for campaigns around a store or in a region)."""
         ...
 
+    def skus_moved(self, first_seq: int, last_seq: int) -> set[str]:
+        """The SKUs a ``stock.moved`` event's ledger range moved."""
+        ...
+
     def units_sold(self, since: datetime) -> dict[tuple[str, str, str], int]:
         """(channel, country, SKU) -> units ordered since ``since``: the run rate behind days of cover."""
         ...

@@ -146,7 +146,9 @@ class SetupService:
             if old is not None and (old.platform, old.currency) != (acc.platform, acc.currency):
                 errors.append(FieldError(i, "accounts.platform", "an account's platform and currency never change"))
         known_accounts |= {a.code: a for a, _ in accounts}
-        places = {p.code: p for p in self.directory.places()} if any(c.region.store for c in campaigns) else {}
+        located = self.directory.places() if any(c.region.store or c.region.region for c in campaigns) else []
+        places = {p.code: p for p in located}
+        regions = {(p.country, p.region) for p in located}
         for i, c in enumerate(campaigns, start=1):
             owner = known_accounts.get(c.account)
             if owner is None:
@@ -157,6 +159,8 @@ class SetupService:
                 errors.append(
                     FieldError(i, "campaigns.country", f"{owner.channel} does not sell in {c.region.country}")
                 )
+            if c.region.region is not None and (c.region.country, c.region.region) not in regions:
+                errors.append(FieldError(i, "campaigns.region", f"no location in region {c.region.region!r}"))
             if c.region.store is not None:
                 place = places.get(c.region.store)
                 if place is None or place.latitude is None or place.country != c.region.country:

@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("account", sa.String(64), nullable=False, index=True),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("country", sa.String(2), nullable=False),
-        sa.Column("region", sa.String(10), nullable=True),
+        sa.Column("region", sa.String(64), nullable=True),
         sa.Column("store", sa.String(64), nullable=True),
         sa.Column("radius_km", sa.Float(), nullable=True),
         sa.Column("daily_budget", sa.BigInteger(), nullable=False),
