@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from keel.media.connectors import AmazonAdsConnector, GoogleAdsConnector, MetaAdsConnector, connector_for
@@ -133,32 +132,6 @@ def test_a_full_batch_goes_in_one_request(sim: AdPlatforms, connect: Connect, pl
     assert sent.items == tuple(ok(ch) for ch in batch)
     assert sim.requests == 1
     assert sim.violations == 0
-
-
-@pytest.mark.parametrize(
-    ("platform", "path", "body", "answer"),
-    [
-        (Platform.AMAZON, "/v1/profiles/acct-1/productAds", {"productAds": [{"adId": "x"}] * 1001},
-         {"code": "INVALID_ARGUMENT"}),
-        (Platform.GOOGLE, "/v1/customers/acct-1:mutate", {"mutateOperations": [{}] * 10_001, "partialFailure": True},
-         {"code": 400, "status": "INVALID_ARGUMENT"}),
-        (Platform.META, "/v1/act_acct-1/batch", {"batch": [{}] * 51}, {"code": 1}),
-    ],
-)  # fmt: skip
-def test_the_simulator_refuses_an_oversized_batch_as_a_violation(
-    sim: AdPlatforms, platform: Platform, path: str, body: object, answer: dict[str, object]
-) -> None:
-    # given a client that does not batch (a raw request past the platform's limit)
-    headers = {"Authorization": f"Bearer {TOKENS[platform]}"}
-    method = "PUT" if platform is Platform.AMAZON else "POST"
-    response = httpx.request(method, sim.url(platform) + path, json=body, headers=headers)
-    # then it is refused whole, counted as a violation, and nothing changed
-    assert response.status_code == 400
-    doc = response.json()
-    error = doc if platform is Platform.AMAZON else doc["error"]
-    assert {k: error[k] for k in answer} == answer
-    assert sim.violations_by_kind == {"batch_size": 1}
-    assert sim.state(platform, ACCOUNT) == {}
 
 
 @PLATFORMS
@@ -292,22 +265,6 @@ def test_google_quota_on_a_simulated_day_resets_after_its_period(connect: Connec
         assert c.send(ACCOUNT, changes(1)[1:2]).items[0].ok
 
 
-def test_google_without_partial_failure_applies_all_or_nothing(sim: AdPlatforms) -> None:
-    sim.seed(Platform.GOOGLE, ACCOUNT, Level.CAMPAIGN, "c1", initial(Level.CAMPAIGN))
-    update = {"campaignOperation": {"update": {"resourceName": "customers/acct-1/campaigns/c1", "status": "PAUSED"}}}
-    ghost = {"campaignOperation": {"update": {"resourceName": "customers/acct-1/campaigns/c2", "status": "PAUSED"}}}
-    response = httpx.post(sim.url(Platform.GOOGLE) + "/v1/customers/acct-1:mutate",
-                          json={"mutateOperations": [update, ghost]},
-                          headers={"Authorization": f"Bearer {TOKENS[Platform.GOOGLE]}"})  # fmt: skip
-    assert response.status_code == 400
-    errors = response.json()["error"]["details"][0]["errors"]
-    assert [(e["errorCode"], e["location"]) for e in errors] == [
-        ({"mutateError": "RESOURCE_NOT_FOUND"}, {"operationIndex": 1})
-    ]
-    assert sim.state(Platform.GOOGLE, ACCOUNT) == {(Level.CAMPAIGN, "c1"): initial(Level.CAMPAIGN)}
-    assert sim.accepted_log == []
-
-
 @pytest.mark.parametrize("fault", ["drop", "stall", "error"])
 @PLATFORMS
 def test_a_lost_answer_or_a_failure_is_an_error_and_a_resend_is_harmless(
@@ -349,6 +306,15 @@ def test_a_person_changing_an_object_shows_in_the_read(sim: AdPlatforms, connect
         Remote(Level.AD_GROUP, "ad_group-0", AdState(Status.PAUSED, bid=10))
     ]
     assert [a.code for a in sim.accepted_log] == ["campaign-0", "ad_group-0", "ad-0"]
+
+
+@PLATFORMS
+def test_a_failed_read_leaves_its_objects_out_and_is_counted(connect: Connect, platform: Platform) -> None:
+    with simulator(fault_rate=1.0, faults=("error",)) as s:
+        seed(s, platform, 1)
+        c = connect(s, platform)
+        assert c.read(ACCOUNT, Level.CAMPAIGN, ["campaign-0"]) == []
+        assert (c.stats.requests, c.stats.failed) == (1, 1)
 
 
 @PLATFORMS
