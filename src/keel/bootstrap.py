@@ -10,6 +10,7 @@ from typing import Any
 
 from keel.access import AccessService, RateLimiter
 from keel.audit import AuditService
+from keel.bootstrap_media import build_media
 from keel.catalog import LISTING_CHANGED, CatalogService
 from keel.channels import (
     ChannelService,
@@ -35,6 +36,7 @@ from keel.inventory import (
     StockService,
     reservation_sweeper,
 )
+from keel.media import MediaService, drift_job, rules_job, send_job
 from keel.orders import BackorderFiller, OrderCart, Orders, build_orders, capture_command
 from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
@@ -76,11 +78,13 @@ class Keel:
     sync: SyncService
     pricing: PricingService
     promotions: PromotionService
+    media: MediaService
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
     def close(self) -> None:
         self.source.close()
+        self.media.sender.close()
         self.sync.close()
         self.db.dispose()
 
@@ -119,6 +123,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         order_update=_order_update(orders),
         book=_book_fulfilled(locations, stock, queries),
     )
+    media = build_media(settings, db, events, source, catalog, channels, locations, availability, queries, orders)
     insights = InsightsService(
         db,
         events,
@@ -163,8 +168,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             reprice=pricing.reprice_promotion,
             quote=pricing.quote,
         ),
+        media=media,
         consumers=_consumers(
-            settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries
+            settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media
         ),
         source=source,
     )
@@ -347,6 +353,7 @@ def _consumers(
     sync: SyncService,
     pricing: PricingService,
     queries: InventoryQueries,
+    media: MediaService,
 ) -> ConsumerRegistry:
     """Every event-log consumer and periodic job, in the order one worker pass runs them: availability
     first, so a backorder pass sees the listings the same stock produced (and the tower the listings)."""
@@ -375,4 +382,9 @@ def _consumers(
     registry.add_job(sync_drift(sync, settings.sync_drift_interval_s))
     registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))
     registry.add_job(sync_fulfilled(sync, settings.sync_fulfilled_interval_s))
+    # after availability (the listings it reads), its sender at once after it: a stock-out's pause leaves
+    registry.add(media.watcher, audited=True)
+    registry.add_job(send_job(media, settings.media_send_interval_s))
+    registry.add_job(rules_job(media, settings.media_rules_interval_s))
+    registry.add_job(drift_job(media, settings.media_drift_interval_s))
     return registry

@@ -70,6 +70,12 @@ class Settings:
     sync_orders_interval_s: float = 10.0
     # How often the worker books the stock marketplaces hold for their channels (marketplace-fulfilled).
     sync_fulfilled_interval_s: float = 300.0
+    # Media (docs/media.md): how often the worker looks for ad changes owed to platforms, runs every rule over
+    # every ad and campaign (schedule rules, budget shifts, boosts), and reads platforms back for drift.
+    media_send_interval_s: float = 0.2
+    media_rules_interval_s: float = 60.0
+    media_drift_interval_s: float = 600.0
+    media_threads: int = 8
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"

@@ -99,9 +99,7 @@ def sku_tags(conn: Connection, skus: Sequence[str]) -> dict[str, tuple[str | Non
 LABEL_ATTRIBUTES = frozenset({"label", *(f"custom_label_{i}" for i in range(5))})
 
 
-def skus_tagged(
-    conn: Connection, categories: frozenset[str] | None, brand: str | None, label: str | None
-) -> list[str]:
+def skus_tagged(conn: Connection, categories: frozenset[str] | None, brand: str | None, label: str | None) -> list[str]:
     """The SKUs of the products in any of ``categories`` (codes, descendants included by the caller), of
     ``brand``, or carrying ``label`` as a value of a label attribute (``label``, ``custom_label_0``..``4``):
     each given criterion must hold. One pass over the products (an ad's product group is resolved on save)."""

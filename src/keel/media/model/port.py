@@ -86,6 +86,7 @@ class AdConnector(Protocol):
     failed request is a ``Sent`` with ``error``/``retry_after_s``; only a programming error raises."""
 
     limits: Limits
+    stats: ConnectorStats  # requests, throttles and failures so far (a failed read shows only here)
 
     def send(self, account: str, changes: Sequence[Change]) -> Sent:
         """Apply ``changes`` (at most ``limits.batch_size``) on the platform."""

@@ -69,8 +69,14 @@ class Sender:
         self.rng = random.Random()
         self._connectors: dict[str, tuple[Account, AdConnector | None]] = {}
         self._busy: set[str] = set()
+        # operations sent per (account, UTC day), against a platform's daily quota: one sender per account
+        # (the lease), so the count is this process's; a new owner starts from the platform's own refusal
+        self._ops: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="keel-media-send")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
     def forget(self) -> None:
         """Drop the cached connectors (an account's URL or token changed)."""
@@ -128,9 +134,14 @@ class Sender:
             while True:
                 now = utcnow()
                 size = connector.limits.batch_size if connector is not None else 1000
+                room = self._room(code, connector, now)
                 with self.db.read() as conn:
-                    due = outbox.due(conn, code, now, size)
+                    due = outbox.due(conn, code, now, max(1, min(size, room)))
                 if not due:
+                    return report
+                if room <= 0:  # the day's quota is spent: wait for the next day without counting an attempt
+                    self._postpone(due, _next_day(now))
+                    report.throttled += 1
                     return report
                 if connector is None:  # no platform API configured: the state is recorded, nothing is sent
                     with self.db.write() as conn:
@@ -139,12 +150,27 @@ class Sender:
                     continue
                 sent = connector.send(code, [c for c, _ in due])
                 report.requests += 1
+                if sent.retry_after_s is None and sent.quota_reset_at is None:
+                    day = (code, now.date().isoformat())
+                    self._ops[day] = self._ops.get(day, 0) + max(sent.operations, len(due))
                 if not self._outcome(code, connector, due, sent, report):
                     return report
                 self._lease(code)
         finally:
             with self.db.write() as conn:
                 outbox.release(conn, code, self.owner)
+
+    def _room(self, code: str, connector: AdConnector | None, now: datetime) -> int:
+        quota = None if connector is None else connector.limits.daily_operations
+        if quota is None:
+            return 1 << 30
+        return quota - self._ops.get((code, now.date().isoformat()), 0)
+
+    def _postpone(self, due: Sequence[tuple[Change, int]], until: datetime) -> None:
+        with self.db.write() as conn:
+            outbox.refused(
+                conn, [(c.level, c.code, c.version, n, until, "waiting for the daily quota", False) for c, n in due]
+            )
 
     def _lease(self, code: str) -> bool:
         now = utcnow()
@@ -215,10 +241,13 @@ class Sender:
                 return found
             after = (rows[-1].level.value, rows[-1].code)
             remote: dict[tuple[Level, str], Remote] = {}
+            failed = connector.stats.failed
             for level in Level:
                 codes = [r.code for r in rows if r.level is level]
                 if codes:
                     remote |= {(x.level, x.code): x for x in connector.read(code, level, codes)}
+            if connector.stats.failed != failed:  # a read failed: what it left out is unknown, not gone
+                continue
             now = utcnow()
             drifted = []
             for row in rows:
@@ -266,3 +295,7 @@ def _drift_action(account: str, row: outbox.StateRow, there: Remote | None, now:
         "left as it is there until an operator keeps one state", "numbers": {}, "version": row.version,
         "caused_by": None, "decided_by": None,
     }  # fmt: skip
+
+
+def _next_day(now: datetime) -> datetime:
+    return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)

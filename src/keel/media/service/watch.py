@@ -59,7 +59,7 @@ class Watcher:
         events: EventLog,
         directory: Directory,
         stock: StockReader,
-        wake: Callable[[], None],
+        wake: Callable[[], object],
         types: tuple[str, str],
         *,
         run_rate_ttl_s: float = 600.0,

@@ -175,7 +175,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "media_performance", "media_intervals", "media_stock", "media_actions", "media_guardrails", "media_rules",
-        "media_leases", "media_revision", "media_states", "media_ad_skus", "media_ads", "media_ad_groups", "media_campaigns",
-        "media_accounts",
+        "media_leases", "media_revision", "media_states", "media_ad_skus", "media_ads", "media_ad_groups",
+        "media_campaigns", "media_accounts",
     ):  # fmt: skip
         op.drop_table(table)

@@ -1,0 +1,179 @@
+"""The media context's use cases: the ad setup, performance, rules and guardrails, the action log with its
+approvals, the outbox's states and drift, and savings. ``MediaService`` is the one object the API, the CLI,
+the pages and the worker call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from keel.media.model import AdState, Level, Status
+from keel.media.model.documents import parse_guardrails
+from keel.media.model.rules_doc import parse_rule, rule_document
+from keel.media.model.savings import Savings
+from keel.media.service import savings as savings_service
+from keel.media.service.performance import PerformanceService
+from keel.media.service.sender import Sender, state_doc
+from keel.media.service.setup import SetupService
+from keel.media.service.watch import Watcher
+from keel.media.store import log, outbox
+from keel.media.store.log import ActionRow
+from keel.media.store.outbox import StateRow
+from keel.platform.clock import utcnow
+from keel.platform.db import Database
+from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed, single_field
+
+__all__ = ["AdStock", "MediaService", "RuleView"]
+
+
+@dataclass(frozen=True)
+class RuleView:
+    name: str
+    document: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AdStock:
+    ad: str
+    sellable: int
+    cover_days: float | None
+    since: datetime
+
+
+class MediaService:
+    def __init__(
+        self,
+        db: Database,
+        setup: SetupService,
+        performance: PerformanceService,
+        sender: Sender,
+        watcher: Watcher,
+    ) -> None:
+        self.db, self.setup, self.performance, self.sender, self.watcher = db, setup, performance, sender, watcher
+
+    # -- rules and guardrails ---------------------------------------------------------------------------------
+    def rules(self) -> list[RuleView]:
+        """Every rule by name, its document as stored (defaults filled in) and version."""
+        with self.db.read() as conn:
+            return [RuleView(n, d, v, at) for n, d, v, at in log.rules(conn)]
+
+    def save_rule(self, name: str, document: Mapping[str, Any]) -> RuleView:
+        """Validate and store a rule (``document["name"]``, when given, must be ``name``); a new version each
+        save. ``ValidationFailed`` with the path of every error, nothing stored."""
+        doc = dict(document)
+        if doc.setdefault("name", name) != name:
+            raise single_field("name", f"the rule's name is {name!r}, as in the path")
+        rule, errors = parse_rule(doc)
+        if rule is None:
+            raise ValidationFailed("the rule has errors; nothing was saved", errors)
+        stored = rule_document(rule)
+        now = utcnow()
+        with self.db.write() as conn:
+            version = log.save_rule(conn, name, stored, now)
+        return RuleView(name, stored, version, now)
+
+    def delete_rule(self, name: str) -> None:
+        """Delete a rule; the ads it holds paused are let go on the next rules pass."""
+        with self.db.write() as conn:
+            if not log.delete_rule(conn, name):
+                raise NotFound(f"rule {name!r} does not exist")
+
+    def guardrails(self) -> dict[str, Any]:
+        """The global guardrails (every account's own combine with these; the stricter holds)."""
+        with self.db.read() as conn:
+            doc = log.guardrails(conn)
+        errors: list[FieldError] = []
+        rails = parse_guardrails(doc, "guardrails", None, errors)
+        return {**rails.__dict__, "excluded_campaigns": list(rails.excluded_campaigns)}
+
+    def save_guardrails(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        errors: list[FieldError] = []
+        parse_guardrails(document, "guardrails", None, errors)
+        if errors:
+            raise ValidationFailed("the guardrails have errors; nothing was saved", errors)
+        with self.db.write() as conn:
+            log.save_guardrails(conn, dict(document), utcnow())
+        return self.guardrails()
+
+    # -- actions and approvals --------------------------------------------------------------------------------
+    def actions(self, **filters: Any) -> tuple[list[ActionRow], int]:
+        """The action log, newest first (filters: code, rule, mode, account, since, limit, offset)."""
+        with self.db.read() as conn:
+            return log.actions(conn, **filters)
+
+    def decide(self, action_id: int, approve: bool, by: str) -> ActionRow:
+        """Approve (apply) or reject a rule's change that waits for a person."""
+        with self.db.write() as conn:
+            action = log.action(conn, action_id)
+            if action is None:
+                raise NotFound(f"action {action_id} does not exist")
+            if action.mode != "approval":
+                raise Conflict(f"action {action_id} is {action.mode}, not waiting for approval")
+            level = Level(action.level)
+            version = None
+            if approve:
+                row = outbox.get(conn, level, [action.code]).get(action.code)
+                if row is None:
+                    raise NotFound(f"{level.value} {action.code!r} no longer exists")
+                if state_doc(row.state) != action.before:
+                    raise Conflict(
+                        f"{level.value} {action.code} changed since the rule asked; its next pass asks again"
+                    )
+                after = AdState(Status(action.after["status"]), action.after.get("bid"), action.after.get("budget"))
+                version = outbox.change(conn, [(level, action.code, after, row.held_by)], utcnow()).get(
+                    (level, action.code)
+                )
+            log.decide(conn, action_id, "approved" if approve else "rejected", by, version)
+            found = log.action(conn, action_id)
+        if approve:
+            self.sender.run_pass()
+        assert found is not None
+        return found
+
+    # -- the outbox -------------------------------------------------------------------------------------------
+    def states(self, account: str | None, only: str | None, limit: int, offset: int) -> tuple[list[StateRow], int]:
+        """Desired states by level and code; ``only``: owed, dead or drift."""
+        with self.db.read() as conn:
+            return outbox.page(conn, account, only, limit, offset)
+
+    def outbox_totals(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            return outbox.totals(conn)
+
+    def resolve(self, level: Level, code: str, keep: str) -> StateRow:
+        """End a drift: keep ``keel``'s state (sent again) or the ``platform``'s (adopted)."""
+        self.sender.resolve(level, code, keep)
+        self.sender.run_pass()
+        return self._state(level, code)
+
+    def retry(self, level: Level, code: str) -> StateRow:
+        """Send a dead letter again (after its cause was fixed)."""
+        with self.db.write() as conn:
+            row = outbox.get(conn, level, [code]).get(code)
+            if row is None:
+                raise NotFound(f"{level.value} {code!r} does not exist")
+            if not row.dead:
+                raise Conflict(f"{level.value} {code} is not a dead letter")
+            outbox.force(conn, level, code, utcnow())
+        self.sender.run_pass()
+        return self._state(level, code)
+
+    def _state(self, level: Level, code: str) -> StateRow:
+        with self.db.read() as conn:
+            return outbox.get(conn, level, [code])[code]
+
+    # -- stock and savings ------------------------------------------------------------------------------------
+    def stock(self, ads: list[str] | None = None) -> dict[str, AdStock]:
+        """Each ad's sellable stock and cover as the watcher last saw them."""
+        with self.db.read() as conn:
+            rows = log.stock(conn, ads)
+        return {ad: AdStock(ad, s, c, since) for ad, (s, c, since) in rows.items()}
+
+    def savings(self, since: datetime, until: datetime) -> Savings:
+        """What the rules saved and cost in the window, per currency, by rule, campaign, account, channel and
+        region (estimates named as such: see ``keel.media.model.savings``)."""
+        return savings_service.compute(self.db, since, until)
