@@ -69,6 +69,7 @@ class Sender:
         self.rng = random.Random()
         self._connectors: dict[str, tuple[Account, AdConnector | None]] = {}
         self._busy: set[str] = set()
+        self._sending: dict[str, threading.Lock] = {}  # one sender per account in this process (the lease: across)
         # operations sent per (account, UTC day), against a platform's daily quota: one sender per account
         # (the lease), so the count is this process's; a new owner starts from the platform's own refusal
         self._ops: dict[tuple[str, str], int] = {}
@@ -128,8 +129,14 @@ class Sender:
         """Send the account's owed changes until none is due or the platform asks to wait."""
         report = Report()
         _, connector = self._connector(code)
-        if not self._lease(code):
-            return report
+        with self._lock:
+            one = self._sending.setdefault(code, threading.Lock())
+        with one:
+            if not self._lease(code):
+                return report
+            return self._send(code, connector, report)
+
+    def _send(self, code: str, connector: AdConnector | None, report: Report) -> Report:
         try:
             while True:
                 now = utcnow()
