@@ -116,7 +116,7 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "worker", "--database-url", url, "--once", "--only", "availability,nope", env=keel_env(), cwd=tmp_path
     )
     assert unknown.returncode == 2
-    consumers = ("availability", "backorders", "insights", "pricing-stock", "channel-sync-feeder")
+    consumers = ("availability", "backorders", "insights", "pricing-stock", "channel-sync-feeder", "media-stock")
     jobs = (
         "reservation-sweeper",
         "pricing-windows",
@@ -124,6 +124,9 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "channel-sync-drift",
         "channel-sync-orders",
         "channel-sync-fulfilled",
+        "media-send",
+        "media-rules",
+        "media-drift",
     )
     known = ", ".join((*consumers, *jobs))
     assert f"no consumer or job named nope (known: {known})" in unknown.stderr

@@ -93,6 +93,7 @@ def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None
         "insights",
         "pricing-stock",
         "channel-sync-feeder",
+        "media-stock",
     ]
     assert [j.name for j in keel.consumers.jobs] == [
         "reservation-sweeper",
@@ -101,6 +102,9 @@ def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None
         "channel-sync-drift",
         "channel-sync-orders",
         "channel-sync-fulfilled",
+        "media-send",
+        "media-rules",
+        "media-drift",
     ]
 
 
