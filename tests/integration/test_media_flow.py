@@ -84,7 +84,7 @@ def test_savings_count_spend_while_out_of_stock_and_what_pauses_avoided(keel: Ke
     # pause), so the average hour cost 2400 / (24 + now.hour); each paused hour avoided that
     assert eur.avoided_spend == pytest.approx(eur.paused_hours * 2400 / (24 + now.hour), abs=1)
     assert eur.avoided_waste == eur.avoided_spend  # every paused hour was out of stock
-    assert [k for k in found.by_rule] == [("pause when out", "EUR")]
+    assert list(found.by_rule) == [("pause when out", "EUR")]
 
 
 def test_a_campaign_around_a_store_follows_that_stores_stock(keel: Keel, world: World) -> None:
@@ -92,7 +92,7 @@ def test_a_campaign_around_a_store_follows_that_stores_stock(keel: Keel, world: 
     media_world(keel)
     keel.locations.update(
         ST_DE,
-        __import__("keel.inventory", fromlist=["LocationChanges"]).LocationChanges(latitude=48.137, longitude=11.575),
+        LocationChanges(latitude=48.137, longitude=11.575),
     )
     keel.media.setup.save({
         "campaigns": [{"code": "c-local", "account": ACCOUNT, "name": "Munich", "country": "DE", "store": ST_DE,
