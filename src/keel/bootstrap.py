@@ -383,7 +383,7 @@ def _consumers(
     registry.add_job(sync_orders(sync, settings.sync_orders_interval_s))
     registry.add_job(sync_fulfilled(sync, settings.sync_fulfilled_interval_s))
     # after availability (the listings it reads), its sender at once after it: a stock-out's pause leaves
-    registry.add(media.watcher, audited=True)
+    registry.add(media.watcher)  # its decisions are in its own action log (media_actions), with reasons
     registry.add_job(send_job(media, settings.media_send_interval_s))
     registry.add_job(rules_job(media, settings.media_rules_interval_s))
     registry.add_job(drift_job(media, settings.media_drift_interval_s))

@@ -18,7 +18,7 @@ def send_job(media: MediaService, interval_s: float) -> PeriodicJob:
 
 def rules_job(media: MediaService, interval_s: float) -> PeriodicJob:
     """Every rule over every ad and campaign (schedule rules, budget shifts, boosts, cover drift)."""
-    return PeriodicJob(RULES, interval_s, lambda: media.watcher.run_all().applied, audited=True)
+    return PeriodicJob(RULES, interval_s, lambda: media.watcher.run_all().applied)
 
 
 def drift_job(media: MediaService, interval_s: float) -> PeriodicJob:
