@@ -110,6 +110,15 @@ class Watcher:
     def step(self, limit: int = 500) -> int:
         """Answer up to ``limit`` stock events: the stock-triggered rules over the ads they touch."""
         index = self._fresh()
+        if not index.ads:  # no ads: nothing to decide, the offset only follows the log
+            with self.db.read() as conn:
+                start = self.events.offset(conn, self.name)
+                pending, upto = self.source.backlog(conn, self.name, start, self.types)
+            if pending:
+                with self.db.write() as conn:
+                    self.events.advance_offset(conn, self.name, start, upto)
+                self.source.consumed(self.name, upto)
+            return pending
         with self.db.write() as conn:
             start = self.events.offset(conn, self.name)
             batch = self.source.read(conn, self.name, start, self.types, limit)
