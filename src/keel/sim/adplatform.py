@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from keel.media.model import AdState, Level, Platform, Status
+from keel.media import AdState, Level, Platform, Status
 from keel.sim.adplatform_wire import WIRES, Op, Outcome, Request, Wire
 from keel.sim.http import LocalServer, Reply
 

@@ -46,7 +46,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from keel.media.model import AdState, Level, Platform, Status
+from keel.media import AdState, Level, Platform, Status
 from keel.sim.http import Reply
 
 Query = Mapping[str, list[str]]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keel.media.model import AdState, Level, Status
+from keel.media.model import AdState, Guardrails, Level, Status
 from keel.media.model.documents import parse_guardrails
 from keel.media.model.rules_doc import parse_rule, rule_document
 from keel.media.model.savings import Savings
@@ -82,15 +82,13 @@ class MediaService:
             if not log.delete_rule(conn, name):
                 raise NotFound(f"rule {name!r} does not exist")
 
-    def guardrails(self) -> dict[str, Any]:
+    def guardrails(self) -> Guardrails:
         """The global guardrails (every account's own combine with these; the stricter holds)."""
         with self.db.read() as conn:
             doc = log.guardrails(conn)
-        errors: list[FieldError] = []
-        rails = parse_guardrails(doc, "guardrails", None, errors)
-        return {**rails.__dict__, "excluded_campaigns": list(rails.excluded_campaigns)}
+        return parse_guardrails(doc, "guardrails", None, [])
 
-    def save_guardrails(self, document: Mapping[str, Any]) -> dict[str, Any]:
+    def save_guardrails(self, document: Mapping[str, Any]) -> Guardrails:
         errors: list[FieldError] = []
         parse_guardrails(document, "guardrails", None, errors)
         if errors:
