@@ -156,3 +156,33 @@ def test_the_outbox_converges_under_faults_and_dead_letters_wait(keel: Keel, wor
     # when the operator retries a row that is not dead / then it is refused
     with pytest.raises(Conflict):
         keel.media.retry(Level.AD, "a-tee-s")
+
+
+def test_a_sender_killed_after_the_platform_applied_resends_the_same_state(
+    keel: Keel, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a pause owed to the platform, and a sender that dies after the platform applied it
+    with AdPlatforms(rates=dict.fromkeys(Platform, 1000.0)) as sim:
+        media_world(keel, url=sim.url(Platform.GOOGLE))
+        sim_for(keel, sim)
+        keel.media.save_rule("pause when out", PAUSE_RULE)
+        keel.stock.apply_batch([mv("sale-1", "sold", "TEE-S", WH_DE, 3)])
+        drain(keel)
+        from keel.media.store import outbox
+
+        def killed(*_: object) -> None:
+            raise SystemExit("killed")
+
+        monkeypatch.setattr(outbox, "accepted", killed)
+        with pytest.raises(SystemExit):
+            keel.media.sender.send(ACCOUNT)
+        # then the platform holds the pause but Keel still owes it (nothing acknowledged was lost)
+        assert sim.state(Platform.GOOGLE, ACCOUNT)[(Level.AD, "a-tee-s")].status is PAUSED
+        assert [r.code for r in keel.media.states(ACCOUNT, "owed", 100, 0)[0]] == ["a-tee-s"]
+        # when a new sender runs (the lease of the dead one has the same owner here)
+        monkeypatch.undo()
+        keel.media.sender.send(ACCOUNT)
+        # then it sent the same state again, harmlessly, and nothing is owed
+        sent = [a.state.status for a in sim.accepted_log if a.code == "a-tee-s"]
+        assert sent == [PAUSED, PAUSED]
+        assert keel.media.outbox_totals()["owed"] == 0
