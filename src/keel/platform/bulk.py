@@ -22,6 +22,17 @@ def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def select_in(conn: Connection, query: Any, column: Any, values: Iterable[Any] | None, size: int = 500) -> list[Any]:
+    """The rows of ``query`` whose ``column`` is one of ``values`` (every row when None), asked ``size``
+    values at a time: an IN list stays under the databases' parameter limits whatever the count."""
+    if values is None:
+        return list(conn.execute(query))
+    rows: list[Any] = []
+    for part in chunks(sorted(set(values)), size):
+        rows += conn.execute(query.where(column.in_(part))).all()
+    return rows
+
+
 def insert_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], tail: str = ""
 ) -> int:

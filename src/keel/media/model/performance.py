@@ -115,6 +115,31 @@ def _amount(value: Any, required: bool) -> Decimal | None:
         return None
 
 
+@dataclass(frozen=True)
+class PerformanceLine:
+    """Performance summed over a group (a SKU, campaign, channel, region, account or day) in one currency."""
+
+    key: str
+    currency: str
+    impressions: int
+    clicks: int
+    cost: int  # minor units of currency
+    orders_7d: int
+    units_7d: int
+    sales_7d: int
+    orders_14d: int
+    units_14d: int
+    sales_14d: int
+
+    @property
+    def roas_7d(self) -> float | None:
+        return roas(self.sales_7d, self.cost)
+
+    @property
+    def acos_7d(self) -> float | None:
+        return acos(self.sales_7d, self.cost)
+
+
 def roas(sales: int, cost: int) -> float | None:
     """Return on ad spend: sales per unit of cost (None: nothing spent)."""
     return None if cost <= 0 else round(sales / cost, 4)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from keel.media.model.performance import AMOUNTS, COUNTS, PerformanceRow, acos, parse_row, roas
+from keel.media.model.performance import AMOUNTS, COUNTS, PerformanceLine, PerformanceRow, parse_row
 from keel.media.store import objects, performance
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed, single_field
@@ -25,21 +25,6 @@ class Imported:
     rows: int
     days: int
     ads: int
-
-
-@dataclass(frozen=True)
-class PerformanceLine:
-    key: str
-    currency: str
-    impressions: int
-    clicks: int
-    cost: int  # minor units of currency
-    orders_7d: int
-    units_7d: int
-    sales_7d: int
-    sales_14d: int
-    roas_7d: float | None
-    acos_7d: float | None
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -129,25 +114,9 @@ class PerformanceService:
         if by not in performance.GROUPS:
             raise single_field("by", f"one of {', '.join(performance.GROUPS)}")
         with self.db.read() as conn:
-            rows, total = performance.totals(
+            return performance.totals(
                 conn, by, since.isoformat() if since else None, until.isoformat() if until else None, key, limit, offset
             )
-        return [
-            PerformanceLine(
-                t.key,
-                t.currency,
-                t.impressions,
-                t.clicks,
-                t.cost,
-                t.orders_7d,
-                t.units_7d,
-                t.sales_7d,
-                t.sales_14d,
-                roas(t.sales_7d, t.cost),
-                acos(t.sales_7d, t.cost),
-            )
-            for t in rows
-        ], total
 
 
 __all__ = ["COUNTS", "Imported", "PerformanceLine", "PerformanceService", "read_csv"]

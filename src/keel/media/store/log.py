@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keel.media.store.tables import actions_t, guardrails_t, intervals_t, rules_t, stock_t
-from keel.platform.bulk import chunks
+from keel.platform.bulk import chunks, select_in
 from keel.platform.db import upsert_insert
 
 OUT_OF_STOCK = "out_of_stock"
@@ -132,15 +132,12 @@ def decide(conn: Connection, action_id: int, mode: str, by: str, version: int | 
 def last_acted(conn: Connection, codes: Iterable[str], since: datetime) -> dict[tuple[str, str], datetime]:
     """(code, rule) -> when that rule last changed the object (applied actions since ``since``)."""
     t = actions_t
-    out: dict[tuple[str, str], datetime] = {}
-    for part in chunks(sorted(set(codes)), 500):
-        q = (
-            sa.select(t.c.code, t.c.rule, sa.func.max(t.c.at))
-            .where(t.c.code.in_(part), t.c.mode == "applied", t.c.at >= since, t.c.rule.is_not(None))
-            .group_by(t.c.code, t.c.rule)
-        )
-        out |= {(code, rule): at for code, rule, at in conn.execute(q)}
-    return out
+    q = (
+        sa.select(t.c.code, t.c.rule, sa.func.max(t.c.at))
+        .where(t.c.mode == "applied", t.c.at >= since, t.c.rule.is_not(None))
+        .group_by(t.c.code, t.c.rule)
+    )
+    return {(code, rule): at for code, rule, at in select_in(conn, q, t.c.code, codes)}
 
 
 def moved_today(conn: Connection, day_start: datetime) -> dict[str, int]:
@@ -159,13 +156,7 @@ def moved_today(conn: Connection, day_start: datetime) -> dict[str, int]:
 # -- stock and intervals -------------------------------------------------------------------------------------
 def stock(conn: Connection, ads: Iterable[str] | None = None) -> dict[str, tuple[int, float | None, datetime]]:
     """ad -> (sellable, cover days, since when its in/out-of-stock side holds)."""
-    q = sa.select(stock_t)
-    out = {}
-    parts: Iterable[Sequence[str] | None] = [None] if ads is None else chunks(sorted(set(ads)), 500)
-    for part in parts:
-        for r in conn.execute(q if part is None else q.where(stock_t.c.ad.in_(part))):
-            out[r.ad] = (r.sellable, r.cover_days, r.since)
-    return out
+    return {r.ad: (r.sellable, r.cover_days, r.since) for r in select_in(conn, sa.select(stock_t), stock_t.c.ad, ads)}
 
 
 def save_stock(conn: Connection, rows: Sequence[tuple[str, int, float | None, datetime]], now: datetime) -> None:
@@ -205,9 +196,4 @@ def intervals(
     q = sa.select(t.c.ad, t.c.kind, t.c.rule, t.c.start, t.c.end).where(
         t.c.start < until, sa.or_(t.c.end.is_(None), t.c.end > since)
     )
-    if ads is None:
-        return [tuple(r) for r in conn.execute(q.order_by(t.c.id))]
-    out = []
-    for part in chunks(sorted(set(ads)), 500):
-        out += [tuple(r) for r in conn.execute(q.where(t.c.ad.in_(part)).order_by(t.c.id))]
-    return out
+    return [tuple(r) for r in select_in(conn, q.order_by(t.c.id), t.c.ad, ads)]

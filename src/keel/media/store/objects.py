@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from keel.media.model import Account, Ad, AdGroup, Campaign, Guardrails, Platform, Region, Status, Target
 from keel.media.store.tables import accounts_t, ad_skus_t, ads_t, campaigns_t, groups_t, revision_t
-from keel.platform.bulk import chunks
+from keel.platform.bulk import chunks, select_in
 from keel.platform.db import upsert_insert
 
 
@@ -128,12 +128,8 @@ def campaigns(conn: Connection, codes: Iterable[str] | None = None, account: str
     q = sa.select(campaigns_t).order_by(campaigns_t.c.code)
     if account is not None:
         q = q.where(campaigns_t.c.account == account)
-    if codes is None:
-        return [_campaign(r) for r in conn.execute(q)]
-    out: list[Campaign] = []
-    for part in chunks(sorted(set(codes)), 500):
-        out += [_campaign(r) for r in conn.execute(q.where(campaigns_t.c.code.in_(part)))]
-    return out
+    rows = select_in(conn, q, campaigns_t.c.code, codes)
+    return [_campaign(r) for r in sorted(rows, key=lambda r: r.code)]
 
 
 def campaign_page(
@@ -151,25 +147,13 @@ def campaign_page(
 
 
 def groups(conn: Connection, campaigns: Iterable[str] | None = None) -> list[AdGroup]:
-    q = sa.select(groups_t).order_by(groups_t.c.code)
-    rows: list[Any] = []
-    if campaigns is None:
-        rows = list(conn.execute(q))
-    else:
-        for part in chunks(sorted(set(campaigns)), 500):
-            rows += list(conn.execute(q.where(groups_t.c.campaign.in_(part))))
+    rows = select_in(conn, sa.select(groups_t).order_by(groups_t.c.code), groups_t.c.campaign, campaigns)
     return [AdGroup(r.code, r.campaign, r.name, r.default_bid, Status(r.status)) for r in rows]
 
 
 def ads(conn: Connection, campaigns: Iterable[str] | None = None) -> list[tuple[Ad, str]]:
     """Ads (of ``campaigns``, or all), each with its campaign."""
-    q = sa.select(ads_t).order_by(ads_t.c.code)
-    rows: list[Any] = []
-    if campaigns is None:
-        rows = list(conn.execute(q))
-    else:
-        for part in chunks(sorted(set(campaigns)), 500):
-            rows += list(conn.execute(q.where(ads_t.c.campaign.in_(part))))
+    rows = select_in(conn, sa.select(ads_t).order_by(ads_t.c.code), ads_t.c.campaign, campaigns)
     return [(Ad(r.code, r.ad_group, _target(r.target), r.bid, Status(r.status)), r.campaign) for r in rows]
 
 
@@ -177,20 +161,15 @@ def ad_skus(conn: Connection, ads: Iterable[str] | None = None) -> dict[str, lis
     """ad -> the SKUs it advertises."""
     q = sa.select(ad_skus_t.c.ad, ad_skus_t.c.sku).order_by(ad_skus_t.c.ad, ad_skus_t.c.sku)
     out: dict[str, list[str]] = {}
-    parts: Iterable[Sequence[str] | None] = [None] if ads is None else chunks(sorted(set(ads)), 500)
-    for part in parts:
-        for ad, sku in conn.execute(q if part is None else q.where(ad_skus_t.c.ad.in_(part))):
-            out.setdefault(ad, []).append(sku)
+    for ad, sku in select_in(conn, q, ad_skus_t.c.ad, ads):
+        out.setdefault(ad, []).append(sku)
     return out
 
 
 def existing(conn: Connection, table: str, codes: Iterable[str]) -> set[str]:
     """Which of ``codes`` exist at a level (``campaigns``, ``groups``, ``ads``)."""
     t = {"campaigns": campaigns_t, "groups": groups_t, "ads": ads_t, "accounts": accounts_t}[table]
-    found: set[str] = set()
-    for part in chunks(sorted(set(codes)), 500):
-        found |= set(conn.execute(sa.select(t.c.code).where(t.c.code.in_(part))).scalars())
-    return found
+    return {r.code for r in select_in(conn, sa.select(t.c.code), t.c.code, codes)}
 
 
 def counts(conn: Connection) -> dict[str, int]:

@@ -4,35 +4,20 @@ and always per currency (an account's money is in its own currency; amounts are 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keel.media.model.performance import PerformanceLine
 from keel.media.store.tables import accounts_t, campaigns_t, performance_t
-from keel.platform.bulk import chunks
+from keel.platform.bulk import chunks, select_in
 from keel.platform.db import upsert_insert
 
 COUNTS = (
     "impressions", "clicks", "cost", "orders_7d", "units_7d", "sales_7d", "orders_14d", "units_14d", "sales_14d",
 )  # fmt: skip
 GROUPS = ("sku", "campaign", "channel", "region", "account", "day")
-
-
-@dataclass(frozen=True)
-class Totals:
-    key: str
-    currency: str
-    impressions: int
-    clicks: int
-    cost: int  # minor units of currency
-    orders_7d: int
-    units_7d: int
-    sales_7d: int
-    orders_14d: int
-    units_14d: int
-    sales_14d: int
 
 
 def save(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -56,7 +41,7 @@ def totals(
     key: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> tuple[list[Totals], int]:
+) -> tuple[list[PerformanceLine], int]:
     """Sums per ``by`` (one of ``GROUPS``) and currency over days ``since``..``until`` (inclusive, ISO dates),
     biggest cost first; ``key`` keeps one group."""
     p, c, a = performance_t, campaigns_t, accounts_t
@@ -79,7 +64,7 @@ def totals(
     q = q.group_by(group, a.c.currency)
     total = conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     q = q.order_by(sa.desc("cost"), "key", a.c.currency).limit(limit).offset(offset)
-    out = [Totals(r.key, r.currency, *(int(getattr(r, n) or 0) for n in COUNTS)) for r in conn.execute(q)]
+    out = [PerformanceLine(r.key, r.currency, *(int(getattr(r, n) or 0) for n in COUNTS)) for r in conn.execute(q)]
     return out, int(total)
 
 
@@ -96,12 +81,7 @@ def hourly(
         .where(p.c.day >= since, p.c.day <= until)
         .group_by(p.c.ad, p.c.day, p.c.hour, a.c.currency)
     )
-    rows: list[Any] = []
-    if ads is None:
-        rows = list(conn.execute(q))
-    else:
-        for part in chunks(sorted(set(ads)), 500):
-            rows += list(conn.execute(q.where(p.c.ad.in_(part))))
+    rows = select_in(conn, q, p.c.ad, ads)
     return [(r[0], r[1], int(r[2]), r[3], int(r[4] or 0), int(r[5] or 0), int(r[6] or 0)) for r in rows]
 
 
@@ -113,9 +93,5 @@ def recent(conn: Connection, since: str, ads: Sequence[str] | None = None) -> di
         .where(p.c.day >= since)
         .group_by(p.c.ad)
     )
-    out = {}
-    parts: Sequence[Sequence[str] | None] = [None] if ads is None else list(chunks(sorted(set(ads)), 500))
-    for part in parts:
-        for ad, cost, sales, clicks in conn.execute(q if part is None else q.where(p.c.ad.in_(part))):
-            out[ad] = (int(cost or 0), int(sales or 0), int(clicks or 0))
-    return out
+    rows = select_in(conn, q, p.c.ad, ads)
+    return {ad: (int(cost or 0), int(sales or 0), int(clicks or 0)) for ad, cost, sales, clicks in rows}
