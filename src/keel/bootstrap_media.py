@@ -33,14 +33,18 @@ from keel.platform.sources import EventSource
 
 @dataclass
 class MediaDirectory:
-    """What media reads of the catalog, the channels and the locations."""
+    """What media reads of the catalog, the channels, the locations and the stock ledger."""
 
     catalog: CatalogService
     channels: ChannelService
     locations: LocationService
+    queries: InventoryQueries
 
     def known_skus(self, skus: Collection[str]) -> set[str]:
-        return set(self.catalog.tags(skus))
+        # the catalog's SKUs, and those the ledger holds (a retailer may run Keel's stock without its catalog)
+        known = set(self.catalog.tags(skus))
+        rest = set(skus) - known
+        return known | (set(self.queries.demand(rest)) if rest else set())
 
     def tags(self, skus: Collection[str]) -> dict[str, tuple[str | None, frozenset[str]]]:
         return {s: (t.brand, t.categories) for s, t in self.catalog.tags(skus).items()}
@@ -101,7 +105,7 @@ def build_media(
     queries: InventoryQueries,
     orders: Orders,
 ) -> MediaService:
-    directory = MediaDirectory(catalog, channels, locations)
+    directory = MediaDirectory(catalog, channels, locations, queries)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     sender = Sender(db, _connect, owner, threads=settings.media_threads)
     watcher = Watcher(

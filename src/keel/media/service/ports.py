@@ -22,7 +22,7 @@ class Place:
 
 class Directory(Protocol):
     def known_skus(self, skus: Collection[str]) -> set[str]:
-        """Which of ``skus`` the catalog holds."""
+        """Which of ``skus`` Keel knows (its catalog holds them, or its stock ledger)."""
         ...
 
     def tags(self, skus: Collection[str]) -> dict[str, tuple[str | None, frozenset[str]]]:
