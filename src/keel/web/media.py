@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from keel.access import ROUTES, Identity
 from keel.deps import KeelDep
-from keel.media import Level, Status
+from keel.media import Status
 from keel.media.model.savings import Figures
 from keel.media.store.outbox import StateRow
 from keel.platform.clock import utcnow
@@ -37,6 +37,7 @@ MONEY_NUMBERS = frozenset(
         "moved", "set_bid", "bid_before", "bid_after", "spend_7d", "spend_7d_threshold",
     }
 )  # fmt: skip
+SHOWN_AS_CHANGE = frozenset({"budget_before", "budget_after", "bid_before", "bid_after"})  # the change column's
 NUMBER_WORDS = {
     "sellable": "sellable",
     "sellable_threshold": "threshold",
@@ -47,6 +48,8 @@ NUMBER_WORDS = {
     "roas_7d": "ROAS 7 days",
     "acos_7d": "ACoS 7 days (%)",
     "spend_7d": "spend 7 days",
+    "moved": "moved",
+    "share_pct": "share (%)",
     "set_budget": "set budget",
     "budget_before": "budget before",
     "budget_after": "budget after",
@@ -54,7 +57,6 @@ NUMBER_WORDS = {
     "day_cap": "day cap",
     "min_budget": "minimum budget",
     "approval_above": "approval above",
-    "share_pct": "share (%)",
     "budget_pct": "budget (%)",
     "set_bid": "set bid",
     "bid_before": "bid before",
@@ -77,7 +79,7 @@ def where(country: str, region: str | None, store: str | None, radius_km: float 
     return f"{country}, {region}" if region else country
 
 
-def state_words(level: Level | str, state: dict[str, Any] | None, currency: str) -> str:
+def state_words(state: dict[str, Any] | None, currency: str) -> str:
     """A state document (status, bid, budget) in words, money in the account's currency."""
     if not state:
         return "\N{EN DASH}"
@@ -91,10 +93,29 @@ def state_words(level: Level | str, state: dict[str, Any] | None, currency: str)
     return ", ".join(words)
 
 
+def change_words(before: dict[str, Any], after: dict[str, Any], currency: str) -> str:
+    """What an action changes, in words: only the fields that differ (status, bid, budget a day)."""
+    if after.get("missing"):
+        return "gone from the platform"
+    parts = []
+    if before.get("status") != after.get("status"):
+        parts.append(f"{before.get('status')} \N{RIGHTWARDS ARROW} {after.get('status')}")
+    for key, unit in (("bid", ""), ("budget", " a day")):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            shown = [money(None if v is None else int(v), currency) for v in (old, new)]
+            parts.append(f"{key} {shown[0]} \N{RIGHTWARDS ARROW} {shown[1]}{unit}")
+    return "; ".join(parts) or f"no change ({state_words(after, currency)})"
+
+
 def numbers_words(numbers: dict[str, Any], currency: str) -> list[tuple[str, str]]:
-    """An action's numbers as (label, value) pairs; money with its currency, the rest as recorded."""
+    """An action's numbers as (label, value) pairs in a fixed order (a JSON column need not keep the recorded
+    one); money with its currency, the rest as recorded."""
+    order = {key: i for i, key in enumerate(NUMBER_WORDS)}
     out = []
-    for key, value in numbers.items():
+    for key, value in sorted(numbers.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
+        if key in SHOWN_AS_CHANGE:
+            continue
         label = NUMBER_WORDS.get(key, key.replace("_", " "))
         if value is None:
             shown = "unknown" if key in ("cover_days", "roas_7d", "acos_7d") else "\N{EN DASH}"
@@ -121,6 +142,31 @@ def outbox_words(row: StateRow | None) -> tuple[str, str, str]:
         return "warn", "owed", f"version {row.version} not yet accepted (platform has {row.sent_version}{tries})"
     sent = f" on {row.sent_at:%Y-%m-%d %H:%M} UTC" if row.sent_at else ""
     return "ok", "sent", f"version {row.version} accepted{sent}"
+
+
+def actor(rule: str | None, mode: str) -> str:
+    """Who decided an action: its rule, else Keel's drift check or an operator."""
+    return rule or ("Keel's drift check" if mode == "drift" else "an operator")
+
+
+MODE_WORDS = {"approval": "waiting for approval", "dry_run": "dry run"}
+MODE_TONES = {
+    "applied": "ok",
+    "approved": "ok",
+    "approval": "warn",
+    "rejected": "off",
+    "dry_run": "kind",
+    "drift": "warn",
+}
+
+
+ACTION_WORDS: dict[str, Any] = {
+    "change_words": change_words,
+    "numbers_words": numbers_words,
+    "actor": actor,
+    "mode_words": MODE_WORDS,
+    "mode_tones": MODE_TONES,
+}  # what the templates' action rows use
 
 
 def window(days: int, now: datetime) -> tuple[datetime, datetime]:
@@ -195,8 +241,7 @@ def campaign_page(request: Request, keel: KeelDep, code: str) -> Response:
         "where": where,
         "money": money,
         "outbox_words": outbox_words,
-        "state_words": state_words,
-        "numbers_words": numbers_words,
+        **ACTION_WORDS,
         "currency": view.currency,
         "now": utcnow(),
     }

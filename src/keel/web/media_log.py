@@ -24,7 +24,7 @@ from keel.platform.errors import NotFound
 from keel.platform.money import plain
 from keel.web import params
 from keel.web.login import csrf_ok
-from keel.web.media import MEDIA, can, numbers_words, state_words, window, window_words
+from keel.web.media import ACTION_WORDS, MEDIA, can, state_words, window, window_words
 from keel.web.params import Pager
 from keel.web.pricing import money
 from keel.web.render import PageRoute, error_page, render
@@ -90,7 +90,7 @@ def actions_page(
         "can_decide": can(request, "POST", DECIDE),
         "can_resolve": can(request, "POST", DRIFT),
         "state_words": state_words,
-        "numbers_words": numbers_words,
+        **ACTION_WORDS,
         "now": utcnow(),
     }
     return render(request, "media_actions.html", context)
@@ -176,13 +176,12 @@ def _chart(currency: str, days: list[tuple[date, Savings]]) -> dict[str, Any]:
         "id": f"chart-savings-{currency}",
         "data": data,
         "layout": {
-            "title": {"text": f"Per day, {currency}", "font": {"size": 14}},
             "barmode": "group",
             "height": 320,
-            "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
+            "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
             "yaxis": {"title": {"text": currency}, "rangemode": "tozero"},
             "xaxis": {"type": "category"},
-            "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+            "legend": {"orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"},
             "paper_bgcolor": "rgba(0,0,0,0)",
             "plot_bgcolor": "rgba(0,0,0,0)",
         },
