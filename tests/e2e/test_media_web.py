@@ -17,7 +17,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 from starlette.testclient import TestClient
 
 from keel.access import Role
@@ -242,7 +242,12 @@ def test_drift_is_resolved_from_the_log(keel: Keel, world: World, sim: AdPlatfor
     assert "Drift on ad a-tee-m resolved. The platform's state kept." in _text(page.text)
     assert "No drift: every object the platforms were read back for holds what Keel sent." in _text(page.text)
     assert ad_state(keel, "a-tee-m") == AdState(Status.ENABLED, 70)
-    assert [a.mode for a in keel.media.actions(code="a-tee-m")[0]] == ["manual", "drift"]
+    resolved, drift = keel.media.actions(code="a-tee-m")[0]
+    assert (resolved.mode, drift.mode) == ("manual", "drift")
+    assert _row(page.text, "data-action", str(resolved.id)).startswith(
+        f"{resolved.at:%Y-%m-%d %H:%M:%S} UTC #{resolved.id} ad a-tee-m g-de an operator manual "
+        "bid: Keel's 0.55 EUR, the platform's 0.70 EUR drift resolved: platform's state kept"
+    )
     # nothing left to resolve: refused, nothing changed
     keel.media.sender.send(ACCOUNT)  # waits for the send the resolve started, so the snapshot holds still
     before = snapshot(keel)
@@ -338,6 +343,7 @@ def base_url(served: tuple[Keel, datetime]) -> Iterator[str]:
 
 def shot(tab: Tab, name: str) -> None:
     tab.page.wait_for_load_state("networkidle")
+    tab.page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar stays at the top of a full-page shot
     tab.page.screenshot(path=SHOTS / f"media-{name}.png", full_page=True)
 
 
@@ -410,3 +416,28 @@ def test_media_pages_in_chromium(tab: Tab, served: tuple[Keel, datetime], sim: A
     expect(page.locator("#chart-savings-EUR .bars path")).to_have_count(9)  # three series on three days
     shot(tab, "savings")
     assert tab.unexpected_errors(404) == []
+
+
+@pytest.mark.browser
+def test_empty_media_pages_in_chromium(chromium: Browser, tmp_path: Path) -> None:
+    # given Keel with no ad setup
+    keel = open_keel(f"sqlite:///{tmp_path / 'empty.db'}")
+    build_world(keel)
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        with serve_app(create_app(keel)) as url:
+            tab = Tab(context.new_page(), url)
+            tab.page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
+            # when each page is opened / then it says what to do
+            for path, name, says in (
+                (MEDIA, "empty-campaigns", "No campaigns yet."),
+                (ACTIONS, "empty-actions", "No actions yet."),
+                (SAVINGS, "empty-savings", "No savings to show for"),
+            ):
+                tab.open(path)
+                expect(tab.page.locator("main [role=status]").filter(has_text=says)).to_be_visible()
+                shot(tab, name)
+            assert tab.errors == []
+    finally:
+        context.close()
+        keel.close()

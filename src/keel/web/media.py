@@ -93,18 +93,26 @@ def state_words(state: dict[str, Any] | None, currency: str) -> str:
     return ", ".join(words)
 
 
-def change_words(before: dict[str, Any], after: dict[str, Any], currency: str) -> str:
-    """What an action changes, in words: only the fields that differ (status, bid, budget a day)."""
+def change_words(before: dict[str, Any], after: dict[str, Any], currency: str, mode: str = "applied") -> str:
+    """What an action changes, in words: only the fields that differ (status, bid, budget a day). A drift
+    entry and its resolution hold Keel's state and the platform's side by side, whichever was kept."""
     if after.get("missing"):
         return "gone from the platform"
+    sides = mode in ("drift", "manual")
     parts = []
-    if before.get("status") != after.get("status"):
-        parts.append(f"{before.get('status')} \N{RIGHTWARDS ARROW} {after.get('status')}")
-    for key, unit in (("bid", ""), ("budget", " a day")):
+    for key in ("status", "bid", "budget"):
         old, new = before.get(key), after.get(key)
-        if old != new:
+        if old == new:
+            continue
+        if key == "status":
+            shown = [str(old), str(new)]
+        else:
             shown = [money(None if v is None else int(v), currency) for v in (old, new)]
-            parts.append(f"{key} {shown[0]} \N{RIGHTWARDS ARROW} {shown[1]}{unit}")
+        unit = " a day" if key == "budget" else ""
+        if sides:
+            parts.append(f"{key}: Keel's {shown[0]}, the platform's {shown[1]}{unit}")
+        else:
+            parts.append(f"{key} {shown[0]} \N{RIGHTWARDS ARROW} {shown[1]}{unit}".replace("status ", "", 1))
     return "; ".join(parts) or f"no change ({state_words(after, currency)})"
 
 
