@@ -184,6 +184,15 @@ def test_a_campaign_shows_its_ads_stock_states_and_reasons(
         tee.text, "data-ad", "a-tee-m"
     )
     assert "resumed a-tee-s in DE: sellable 6 >= 5" in _text(tee.text)
+    # the ads a page at a time, out of stock or held first
+    assert re.findall(r'<tr data-ad="([^"]+)"', tee.text) == ["a-tee-m", "a-tee-s"]
+    second = client.get(f"{MEDIA}/campaigns/c-tee", params={"size": "1", "page": "2"})
+    assert re.findall(r'<tr data-ad="([^"]+)"', second.text) == ["a-tee-s"]
+    assert f"2{DASH}2 of 2 ads · page 2 of 2" in _text(second.text)
+    keel.stock.apply_batch([mv("sale-s2", "sold", "TEE-S", WH_DE, 6)])
+    drain(keel)
+    troubled = client.get(f"{MEDIA}/campaigns/c-tee")
+    assert re.findall(r'<tr data-ad="([^"]+)"', troubled.text) == ["a-tee-s", "a-tee-m"]
     missing = client.get(f"{MEDIA}/campaigns/nope")
     assert missing.status_code == 404 and "There is no campaign 'nope'." in _text(missing.text)
 
@@ -288,6 +297,12 @@ def test_savings_by_day_rule_campaign_channel_and_region(
     ]  # fmt: skip
     assert [s["y"] for s in figure["data"]] == [[12.0, 0.0, 0.0], [0.0, 12.0, 0.0], [0.0, 24.0, 0.0]]
     assert figure["data"][0]["x"] == days
+    # the groups with the most at stake first, as many as asked for
+    top = client.get(SAVINGS, params={"start": days[0], "end": days[2], "size": "1"})
+    assert re.findall(r'<tr data-key="([^"]+)"', top.text.split('id="savings-campaign"', 1)[1])[:2] == [
+        "c-tee", "web-de"
+    ]  # fmt: skip
+    assert "By campaign the 1 with the most at stake of 2 Campaign" in _text(top.text)
     # the default window and bad ones
     assert "Wasted spend · EUR 12.00 EUR" in _text(client.get(SAVINGS, params={"days": "14"}).text)
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()

@@ -18,6 +18,7 @@ from keel.access import ROUTES, Identity
 from keel.deps import KeelDep
 from keel.media import Status
 from keel.media.model.savings import Figures
+from keel.media.service.views import AdLine
 from keel.media.store.outbox import StateRow
 from keel.platform.clock import utcnow
 from keel.web import params
@@ -177,6 +178,10 @@ ACTION_WORDS: dict[str, Any] = {
 }  # what the templates' action rows use
 
 
+def _trouble(line: AdLine) -> bool:
+    return (line.sellable is not None and line.sellable <= 0) or bool(line.state and line.state.held_by)
+
+
 def window(days: int, now: datetime) -> tuple[datetime, datetime]:
     """``days`` UTC calendar days to the last whole hour: today (so far) and the ``days - 1`` before it."""
     until = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -238,10 +243,17 @@ def media_page(
 
 
 @router.get(CAMPAIGN)
-def campaign_page(request: Request, keel: KeelDep, code: str) -> Response:
+def campaign_page(
+    request: Request, keel: KeelDep, code: str, page: str | None = None, size: str | None = None
+) -> Response:
+    pager = Pager.parse(page, size)
     detail = keel.media.campaign_detail(code)  # NotFound: the 404 page
     view = detail.view
+    # what needs a look first: ads out of stock or held paused by a rule
+    ads = sorted(detail.ads, key=lambda a: (not _trouble(a), a.ad.code))
     context = {
+        "ads": ads[pager.offset : pager.offset + pager.size],
+        "pager": pager.with_total(len(ads)),
         "title": f"Campaign {view.code}",
         "tab": "campaigns",
         "d": detail,

@@ -18,14 +18,14 @@ from fastapi.responses import RedirectResponse, Response
 from keel.access import Identity
 from keel.deps import KeelDep
 from keel.media import Level
-from keel.media.model.savings import Figures, Savings
+from keel.media.model.savings import Figures, Groups, Savings
 from keel.platform.clock import utcnow
 from keel.platform.errors import NotFound
 from keel.platform.money import plain
 from keel.web import params
 from keel.web.login import csrf_ok
 from keel.web.media import ACTION_WORDS, MEDIA, can, state_words, window, window_words
-from keel.web.params import Pager
+from keel.web.params import PAGE_SIZES, Pager
 from keel.web.pricing import money
 from keel.web.render import PageRoute, error_page, render
 
@@ -188,10 +188,24 @@ def _chart(currency: str, days: list[tuple[date, Savings]]) -> dict[str, Any]:
     }
 
 
+def _biggest(groups: Groups, size: int) -> tuple[list[tuple[tuple[str, str], Figures]], int]:
+    """The ``size`` groups with the most money at stake (wasted, avoided and missed: one row is one
+    currency, so its figures add), and how many there are."""
+    ranked = sorted(groups.items(), key=lambda kv: (-(kv[1].wasted_spend + kv[1].avoided_spend + kv[1].missed_sales),
+                                                     kv[0]))  # fmt: skip
+    return ranked[:size], len(ranked)
+
+
 @router.get(SAVINGS)
 def savings_page(
-    request: Request, keel: KeelDep, days: str | None = None, start: str | None = None, end: str | None = None
+    request: Request,
+    keel: KeelDep,
+    days: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    size: str | None = None,
 ) -> Response:
+    rows = params.integer(size, "size", default=25, low=1, high=PAGE_SIZES[-1])
     now = utcnow()
     since, until = _window(days, start, end, now)
     whole = keel.media.savings(since, until)
@@ -203,11 +217,15 @@ def savings_page(
         "tab": "savings",
         "total": sorted(whole.total.items()),
         "groups": [
-            ("rule", "By rule", sorted(whole.by_rule.items())),
-            ("campaign", "By campaign", sorted(whole.by_campaign.items())),
-            ("channel", "By channel", sorted(whole.by_channel.items())),
-            ("region", "By region", sorted(whole.by_region.items())),
+            (key, heading, *_biggest(groups, rows))
+            for key, heading, groups in (
+                ("rule", "By rule", whole.by_rule),
+                ("campaign", "By campaign", whole.by_campaign),
+                ("channel", "By channel", whole.by_channel),
+                ("region", "By region", whole.by_region),
+            )
         ],
+        "size": rows,
         "charts": [_chart(c, by_day) for c in currencies],
         "currencies": currencies,
         "window": window_words(since, until),
