@@ -54,6 +54,8 @@ from keel.pricing.api import router as pricing_router
 from keel.web.audit import router as audit_pages
 from keel.web.catalog import router as catalog_pages
 from keel.web.login import router as login_pages
+from keel.web.media import router as media_pages
+from keel.web.media_log import router as media_log_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
@@ -257,6 +259,8 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(sync_pages)
     app.include_router(pricing_pages)
     app.include_router(promotion_pages)
+    app.include_router(media_pages)
+    app.include_router(media_log_pages)
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

@@ -43,6 +43,7 @@ NAV = [
     ("Channels", "/ui/channels", "Channels"),
     ("Sync", "/ui/sync", "Channel sync"),
     ("Pricing", "/ui/pricing", "Pricing"),
+    ("Media", "/ui/media", "Media campaigns"),
     ("Orders", "/ui/orders", "Orders"),
     ("Catalog", "/ui/catalog", "Catalog"),
     ("Audit", "/ui/audit", "Audit log"),

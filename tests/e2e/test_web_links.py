@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 
 from keel.bootstrap import Keel
 from tests.e2e.test_access_scope import order
-from tests.support import MARKET, WEB_DE, WH_DE, WH_FR, World, receive
+from tests.support import MARKET, WEB_DE, WH_DE, WH_FR, World, mv, receive
 from tests.support_catalog import shelf
+from tests.support_media import PAUSE_RULE, drain, setup_batch
 
 HREF = re.compile(r'href="([^"]+)"')
 SKIPPED = ("/static", "/docs", "/openapi.json", "/ui/login", "/ui/logout")
@@ -44,6 +45,7 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
     shelf(keel, WEB_DE, MARKET)  # catalog pages with products, listings and revisions to link
     keel.sync.configure(WEB_DE, {"url": "http://127.0.0.1:9/hook", "secret": "links-secret"})  # the sync pages
     keel.promotions.save("ten", {"kind": "percent_off", "percent": "0.1", "scope": {"all": True}})  # the calendar
+    media(keel)  # the media pages, with a paused ad and its rule to link
     seen: set[str] = set()
     queue = deque(["/?refresh=0", "/ui/availability?sku=SKU-1", "/ui/stock?country=DE", "/ui/catalog/readiness"])
     checked = 0
@@ -72,4 +74,18 @@ def test_every_link_keeps_its_filters(keel: Keel, world: World, make_client: typ
         and "/ui/catalog/products/TEE?from=1&to=2#diff" in seen
         and f"/ui/sync/{WEB_DE}" in seen
         and any(u.startswith("/ui/pricing/promotions?start=") for u in seen)
+        and "/ui/media/actions?rule=pause+when+out&code=a-tee-s" in seen
     )
+
+
+def media(keel: Keel) -> None:
+    """An ad setup on the shelf's products and a pause rule that has paused the TEE-S ad (sold out)."""
+    keel.media.watcher.wake = lambda: None  # nothing to send to: the states stay owed
+    batch = setup_batch()
+    batch["ads"][2]["skus"] = ["CAP-1"]  # the shelf's cap
+    keel.media.setup.save(batch)
+    keel.media.save_rule("pause when out", PAUSE_RULE)
+    receive(keel, "TEE-S", WH_DE, 3)
+    drain(keel)
+    keel.stock.apply_batch([mv("sold-tee", "sold", "TEE-S", WH_DE, 3)])
+    drain(keel)

@@ -32,6 +32,8 @@ from keel.access.model import (
     INVENTORY_WRITE,
     LOCATIONS_READ,
     LOCATIONS_WRITE,
+    MEDIA_READ,
+    MEDIA_WRITE,
     METRICS_READ,
     ORDERS_PLAN,
     ORDERS_POLICIES,
@@ -224,6 +226,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/pricing/promotions"): page(PRICING_READ),
     ("GET", "/ui/pricing/promotions/{code}"): page(PRICING_READ),
     ("GET", "/ui/pricing/cart"): page(PRICING_READ),  # a simulation: evaluates a cart, counts nothing
+    # media pages
+    ("GET", "/ui/media"): page(MEDIA_READ),
+    ("GET", "/ui/media/campaigns/{code}"): page(MEDIA_READ),
+    ("GET", "/ui/media/actions"): page(MEDIA_READ),
+    ("POST", "/ui/media/actions/{action_id}/{decision}"): page(MEDIA_WRITE),  # approve or reject
+    ("POST", "/ui/media/drift/{level}/{code}/{keep}"): page(MEDIA_WRITE),  # keep Keel's or the platform's state
+    ("GET", "/ui/media/savings"): page(MEDIA_READ),
 }
 
 # Mounted static directories (no route table of their own): public, they hold no data.

@@ -39,6 +39,7 @@ NAV = (
     ("Channels", f"{UI}/channels"),
     ("Sync", f"{UI}/sync"),
     ("Pricing", f"{UI}/pricing"),
+    ("Media", f"{UI}/media"),
     ("Orders", f"{UI}/orders"),
     ("Catalog", f"{UI}/catalog"),
     ("Audit", f"{UI}/audit"),

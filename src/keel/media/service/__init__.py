@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from keel.media.model import AdState, Guardrails, Level, Status
@@ -14,9 +14,11 @@ from keel.media.model.documents import parse_guardrails
 from keel.media.model.rules_doc import parse_rule, rule_document
 from keel.media.model.savings import Savings
 from keel.media.service import savings as savings_service
+from keel.media.service import views
 from keel.media.service.performance import PerformanceService
 from keel.media.service.sender import Sender, state_doc
 from keel.media.service.setup import SetupService
+from keel.media.service.views import CampaignDetail, CampaignView, Summary
 from keel.media.service.watch import Watcher
 from keel.media.store import log, outbox
 from keel.media.store.log import ActionRow
@@ -25,7 +27,7 @@ from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed, single_field
 
-__all__ = ["AdStock", "MediaService", "RuleView"]
+__all__ = ["AdStock", "CampaignDetail", "CampaignView", "MediaService", "RuleView", "Summary"]
 
 
 @dataclass(frozen=True)
@@ -175,3 +177,33 @@ class MediaService:
         """What the rules saved and cost in the window, per currency, by rule, campaign, account, channel and
         region (estimates named as such: see ``keel.media.model.savings``)."""
         return savings_service.compute(self.db, since, until)
+
+    def savings_by_day(self, since: datetime, until: datetime) -> list[tuple[date, Savings]]:
+        """``savings`` for each UTC day of the window (each day estimated from its own clean hours)."""
+        return views.savings_by_day(self.db, since, until)
+
+    # -- views for the pages and the API ----------------------------------------------------------------------
+    def campaign_views(
+        self,
+        account: str | None = None,
+        country: str | None = None,
+        status: str | None = None,
+        stock_outs: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[CampaignView], int]:
+        """Campaigns a page at a time with their stock and outbox figures (``stock_outs``: only those with an
+        ad out of stock), and how many match."""
+        return views.campaign_views(self.db, account, country, status, stock_outs, limit, offset)
+
+    def campaign_detail(self, code: str) -> CampaignDetail:
+        """One campaign with its ad groups, ads (SKUs, stock, states) and newest actions; ``NotFound``."""
+        return views.campaign_detail(self.db, code)
+
+    def summary(self) -> Summary:
+        """Counts of the setup, of the ads paused by rules or out of stock now, and of the outbox."""
+        return views.summary(self.db)
+
+    def countries(self) -> list[str]:
+        """The countries campaigns target."""
+        return views.countries(self.db)
