@@ -115,7 +115,7 @@ def _nice(minor: int) -> int:
     if minor < 100:
         return max(1, minor)
     step: int = 10 ** (len(str(minor)) - 2)
-    return int(round(minor / step)) * step
+    return round(minor / step) * step
 
 
 def _money(rng: random.Random, eur_median: float, sigma: float, currency: str, rates: Any, day: date) -> int:
