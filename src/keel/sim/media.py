@@ -195,8 +195,6 @@ def media_setup(
         if p.attributes.get("brand") in GROUP_BRANDS:
             brand_members.setdefault(str(p.attributes["brand"]), []).append(p.sku)
     usable = [a for a in accounts if stocked.get(channel_country[a["channel"]])]
-    if not usable:
-        raise ValueError("no country has stock enough to advertise")
     per_kind: dict[tuple[str, Platform], int] = {}
     for a in usable:
         k = (channel_country[a["channel"]], Platform(a["platform"]))
@@ -209,7 +207,7 @@ def media_setup(
     setup = MediaSetup({"accounts": accounts, "campaigns": [], "ad_groups": [], "ads": []}, list(RULES), {})
     setup.tokens = {token(world.seed, a["code"]): (Platform(a["platform"]), a["code"]) for a in accounts}
     subs = sorted(sub_members)
-    for i in range(1, n + 1):
+    for i in range(1, n + 1 if usable else 1):  # a world too small to hold MIN_STOCK anywhere advertises nothing
         account = rng.choices(usable, weights=weights)[0]
         country, currency = channel_country[account["channel"]], account["currency"]
         code = f"cmp-{i:05d}"
@@ -254,7 +252,8 @@ def media_setup(
 
 
 def load_media(keel: Keel, world: World, url_of: Callable[[Platform], str] | None = None) -> Saved:
-    """Save the twin's ad setup and its rules through ``keel.media`` (saving them again changes nothing)."""
+    """Save the twin's ad setup and its rules through ``keel.media`` (saving them again changes nothing).
+    The catalogue must be loaded first: the ads' SKUs and product groups are checked against it."""
     setup = media_setup(world, url_of=url_of)
     saved = keel.media.setup.save(setup.batch)
     for rule in setup.rules:
