@@ -20,13 +20,16 @@ held most). Figures:
   the ``stock.moved`` event of the stock-out (written in its transaction: an upper bound of the commit) to
   the wall time the simulator applied the ad's pause (``accepted_log``; a pause applied but whose answer was
   dropped counts when it was applied). ``resume_p50_s``/``resume_p99_s`` the same for restocks.
+  ``decided_p50_s``/``decided_p99_s``: from the same mark to the watcher's recorded decision to pause (Keel's
+  share: the availability projector and the watcher; the rest is the sender, the connector and the platform).
   ``pauses_missing``: pairs whose pause never reached the platform (counted in the figures as infinite).
 - ``request_p50_s``: the baseline, measured first in the same run: one pause sent straight to the simulator
   through the same connector (no database, no worker, no faults).
 - ``final_state_mismatches``: after the run drains, objects whose state on the simulator differs from Keel's
   desired state (must be 0: faults are retried); ``dead_letters``; ``rate_limit_violations``: requests the
   simulator refused for its rate, batch size or quota (must be 0: the connectors pace themselves);
-  ``faults_injected`` by kind.
+  ``faults_injected`` by kind. ``drift_pass_s``: one drift check of every account after the run, timed as
+  the ``media-drift`` job runs it on the worker's thread (``drift_found`` must be 0).
 - ``wasted_share_none``/``_6h``/``_keel``: ``keel.sim.media_horizon`` over a simulated ``HORIZON_DAYS``-day
   month of every advertised single-SKU (country, SKU) of the setup (same seed): the share of ad spend that
   goes to products out of stock with no rules, with rules run every 6 hours, and with each pause and resume
@@ -108,8 +111,13 @@ def run(
                 phases["drain_s"] = time.perf_counter() - mark
             pause, missing = _lags(sim, stock_outs, Status.PAUSED)
             resume, resumes_missing = _lags(sim, restocks, Status.ENABLED)
+            decided = _decided(keel, stock_outs)
             mismatches = _mismatches(keel, sim)
             totals = keel.media.outbox_totals()
+            with console.status("one drift check of every account, as the media-drift job runs it"):
+                mark = time.perf_counter()
+                drifted = sum(keel.media.sender.check_drift(a.code) for a in keel.media.setup.accounts())
+                phases["drift_pass_s"] = time.perf_counter() - mark
         finally:
             worker.close()
             keel.close()
@@ -128,6 +136,8 @@ def run(
         "pause_p99_s": _cut(pause, missing, 99),
         "pause_max_s": _cut(pause, missing, 100),
         "pauses_missing": missing,
+        "decided_p50_s": _cut(decided, 0, 50),
+        "decided_p99_s": _cut(decided, 0, 99),
         "resume_p50_s": _cut(resume, resumes_missing, 50),
         "resume_p99_s": _cut(resume, resumes_missing, 99),
         "resumes_missing": resumes_missing,
@@ -145,6 +155,7 @@ def run(
         "platform_requests": sim.requests,
         "final_state_mismatches": mismatches,
         "dead_letters": totals["dead"],
+        "drift_found": drifted,
         "drained": settled,
         **{k: round(v, 1) for k, v in phases.items()},
         "seconds": round(time.perf_counter() - began, 1),
@@ -301,6 +312,26 @@ def _lags(sim: AdPlatforms, marks: list[Mark], status: Status) -> tuple[list[flo
             else:
                 missing += 1
     return lags, missing
+
+
+def _decided(keel: Keel, marks: list[Mark]) -> list[float]:
+    """Seconds from each stock-out to the watcher's decision to pause each of its ads (the action's time):
+    Keel's own share of the pause latency, before the sender and the platform."""
+    if not marks:
+        return []
+    found, _ = keel.media.actions(mode="applied", since=min(at for at, _ in marks), limit=1_000_000)
+    paused: dict[str, list[datetime]] = {}
+    for a in sorted(found, key=lambda a: a.at):
+        if a.level == Level.AD.value and a.after.get("status") == Status.PAUSED.value:
+            paused.setdefault(a.code, []).append(a.at)
+    out = []
+    for at, ads in marks:
+        for ad in ads:
+            times = paused.get(ad, [])
+            k = bisect_left(times, at)
+            if k < len(times):
+                out.append((times[k] - at).total_seconds())
+    return out
 
 
 def _mismatches(keel: Keel, sim: AdPlatforms) -> int:
