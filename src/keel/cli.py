@@ -135,7 +135,16 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
-    from keel.sim.load import has_catalog, has_prices, is_empty, load_catalog, load_pricing, load_world
+    from keel.sim.load import (
+        has_catalog,
+        has_media,
+        has_prices,
+        is_empty,
+        load_catalog,
+        load_media,
+        load_pricing,
+        load_world,
+    )
     from keel.sim.scenario import Scenario, ScenarioError, load_scenario
     from keel.sim.world import Scale, generate
 
@@ -169,12 +178,16 @@ def demo(
         if not has_prices(keel):  # loaded before the twin brought its prices
             with console.status("loading the twin's prices"):
                 load_pricing(keel, world)
+        if not has_media(keel):  # loaded before the twin advertised
+            with console.status("loading the twin's ads"):
+                load_media(keel, world)
     port = port or keel.settings.port
     _demo_admin(keel, f"http://{keel.settings.host}:{port}")
     if serve_after and stream:
         import time
 
         from keel.sim.markets import TwinMarkets
+        from keel.sim.media_ads import TwinAds
         from keel.sim.stream import Stream
 
         # the marketplaces send their orders to this server's order webhook (a wildcard bind is reached locally)
@@ -201,6 +214,8 @@ def demo(
             with acting_as(Actor("twin", "retail twin", "automation")):
                 live.run(threading.Event(), speed)
 
+        ads = TwinAds(keel, world, seed)
+        pointed = ads.start(live)  # before the stream plays: the lift and the spend follow what the ads show
         threading.Thread(target=play, name="twin-stream", daemon=True).start()
         console.print(
             f"live stream: {speed:g} simulated hours per second" + (f", scenario {scenario}" if scenario else "")
@@ -208,6 +223,10 @@ def demo(
         console.print(
             f"marketplace simulator: {len(markets)} marketplace channels synced both ways: stock out, orders in "
             "(see /ui/sync)"
+        )
+        console.print(
+            f"ad platforms simulator: {pointed} ad accounts, {ads.setup.campaigns} campaigns; stock-outs pause their "
+            "ads there; showing ads lift demand and spend (what rules saved: MediaService.savings)"
         )
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")

@@ -254,6 +254,7 @@ COMMANDS: dict[str, str] = {
     "bench catalog": PLATFORM_OPERATE,
     "bench sync": PLATFORM_OPERATE,
     "bench pricing": PLATFORM_OPERATE,
+    "bench media": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

@@ -154,6 +154,30 @@ def bench_sync(
     )
 
 
+@app.command("media")
+def bench_media(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: Annotated[int, typer.Option(min=50, help="SKUs in the twin's catalogue")] = 2_000,
+    campaigns: Annotated[int, typer.Option(min=1, max=20_000, help="ad campaigns of the twin's setup")] = 2_000,
+    events: Annotated[int, typer.Option(min=2, help="stock events: half stock-outs, half their restocks")] = 200,
+    fault_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="share of the ad platforms' requests that fail")
+    ] = 0.1,
+    per_s: Annotated[float, typer.Option(min=0.1, max=100, help="stock-outs a second")] = 2.0,
+    seed: Annotated[int, typer.Option(help="random seed of the twin")] = 42,
+) -> None:
+    """Inventory-aware ads: stock-out -> pause on the ad platforms simulator (p50/p99, resumes), the final
+    state under faults, rate limits kept, and the wasted ad spend of a simulated month with the delays
+    measured, beside rules every 6 hours and no rules."""
+    from keel.bench.media import run
+
+    run(
+        database_url, json_out=json_out, skus=skus, campaigns=campaigns, events=events, fault_rate=fault_rate,
+        per_s=per_s, seed=seed,
+    )  # fmt: skip
+
+
 @app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

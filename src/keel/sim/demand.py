@@ -24,6 +24,9 @@ class DemandCalendar:
     scenario: Scenario
     countries: list[str]
     online: dict[str, list[tuple[str, float]]]
+    rng: random.Random
+    # (country, SKU) -> demand factor of its online orders while its ads show (keel.sim.media_ads sets it)
+    lifted: dict[tuple[str, str], float]
 
     def clock(self, at: float | None = None) -> datetime:
         """The simulated wall time at ``at`` simulated seconds (default: now)."""
@@ -65,6 +68,12 @@ class DemandCalendar:
             if spike.start <= hours < spike.end and spike.applies(country, region):
                 m *= spike.multiplier
         return m
+
+    def ad_orders(self, country: str, sku: str) -> int:
+        """How many orders one online order of ``sku`` in ``country`` becomes: 1, or with its ads showing at
+        a lift ``f``, 2 with probability ``f - 1`` (no draw without a lift: the stream's draws stay as they were)."""
+        lift = self.lifted.get((country, sku), 1.0) if self.lifted else 1.0
+        return 1 if lift <= 1.0 else 1 + int(self.rng.random() < lift - 1.0)
 
     def outaged(self, at: float) -> set[str]:
         hours = at / HOUR

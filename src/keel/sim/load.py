@@ -10,10 +10,20 @@ from keel.channels import CreateChannel
 from keel.inventory import CreateLocation
 from keel.sim import content
 from keel.sim.fx import load_rates
+from keel.sim.media import has_media, load_media
 from keel.sim.pricing import load_pricing
 from keel.sim.world import World
 
-__all__ = ["has_catalog", "has_prices", "is_empty", "load_catalog", "load_pricing", "load_world"]
+__all__ = [
+    "has_catalog",
+    "has_media",
+    "has_prices",
+    "is_empty",
+    "load_catalog",
+    "load_media",
+    "load_pricing",
+    "load_world",
+]
 Progress = Callable[[str, int, int], None]
 # Products per catalog transaction: large enough to amortise a batch, small enough that the demo's pages and
 # the progress bar are not held up by one long write.
@@ -23,8 +33,8 @@ CATALOG_BATCH = 500
 def load_world(keel: Keel, world: World, progress: Progress | None = None, *, catalog: bool = True) -> None:
     """Create locations, groups, channels, postal codes, exchange rates and the opening stock, then project
     channel availability and the control tower's projections; then, with ``catalog``, the twin's catalogue
-    (``load_catalog``) and prices (``keel.sim.pricing``). The benches that measure stock and orders leave
-    both out."""
+    (``load_catalog``), prices (``keel.sim.pricing``) and ad setup with its rules (``keel.sim.media``). The
+    benches that measure stock and orders leave them out."""
     report = progress or (lambda _stage, _done, _total: None)
     for i, loc in enumerate(world.locations, start=1):
         keel.locations.create(CreateLocation(**{**loc, "capabilities": tuple(loc["capabilities"])}))
@@ -58,6 +68,9 @@ def load_world(keel: Keel, world: World, progress: Progress | None = None, *, ca
     if catalog:
         load_catalog(keel, world, report)
         load_pricing(keel, world, report)
+        report("ads", 0, 1)
+        load_media(keel, world)
+        report("ads", 1, 1)
 
 
 def load_catalog(keel: Keel, world: World, progress: Progress | None = None) -> None:

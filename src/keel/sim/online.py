@@ -73,6 +73,7 @@ class OnlineOrders:
     _replenish: Callable[[Key, float, set[str], list[dict[str, Any]], Counter[str]], None]
     _service_level: Callable[[], str]
     _capture: Callable[[dict[str, Any], float, Counter[str]], OrderView | None]
+    ad_orders: Callable[[str, str], int]
 
     def _orders(
         self,
@@ -91,8 +92,8 @@ class OnlineOrders:
         if not keys:
             return
         captured = self.channel_kind.get(channel) in CAPTURED_KINDS
-        for _ in range(n):
-            key = self._pick(keys)
+        picks = (self._pick(keys) for _ in range(n))
+        for key in (k for k in picks for _ in range(self.ad_orders(country, k[0]))):
             qty = 1 if self.rng.random() < 0.85 else self.rng.randint(2, 3)
             if key[1] in out or not self._region_ok(key, factors, peak):
                 continue

@@ -179,6 +179,7 @@ class Stream(DemandCalendar, SupplyChain, OnlineOrders, OrderLives, Writes, Rete
         for loc in world.locations:
             self.regions[loc["country"]].add(loc["region"])
         self.all_keys = sorted(self.available)
+        self.lifted = {}  # no ads: no lift
         self._boundaries = sorted({b * HOUR for s in self.scenario.situations for b in (s.start, s.end)})
 
     def resume(self, page: int = 10_000) -> int:
