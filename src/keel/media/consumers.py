@@ -22,9 +22,6 @@ def rules_job(media: MediaService, interval_s: float) -> PeriodicJob:
 
 
 def drift_job(media: MediaService, interval_s: float) -> PeriodicJob:
-    """Reads back every account's objects and reports the ones a person changed on the platform."""
-
-    def run() -> int:
-        return sum(media.sender.check_drift(a.code) for a in media.setup.accounts())
-
-    return PeriodicJob(DRIFT, interval_s, run)
+    """Starts reading back every account's objects to report the ones a person changed on the platform;
+    returns at once (the checks run on the sender's threads: a long check never holds up the watcher)."""
+    return PeriodicJob(DRIFT, interval_s, lambda: media.sender.drift_pass([a.code for a in media.setup.accounts()]))

@@ -69,6 +69,7 @@ class Sender:
         self.rng = random.Random()
         self._connectors: dict[str, tuple[Account, AdConnector | None]] = {}
         self._busy: set[str] = set()
+        self._checking: set[str] = set()  # accounts whose drift check runs
         self._sending: dict[str, threading.Lock] = {}  # one sender per account in this process (the lease: across)
         # operations sent per (account, UTC day), against a platform's daily quota: one sender per account
         # (the lease), so the count is this process's; a new owner starts from the platform's own refusal
@@ -129,12 +130,14 @@ class Sender:
         """Send the account's owed changes until none is due or the platform asks to wait."""
         report = Report()
         _, connector = self._connector(code)
-        with self._lock:
-            one = self._sending.setdefault(code, threading.Lock())
-        with one:
+        with self._sending_lock(code):
             if not self._lease(code):
                 return report
             return self._send(code, connector, report)
+
+    def _sending_lock(self, code: str) -> threading.Lock:
+        with self._lock:
+            return self._sending.setdefault(code, threading.Lock())
 
     def _send(self, code: str, connector: AdConnector | None, report: Report) -> Report:
         try:
@@ -234,41 +237,73 @@ class Sender:
         return {(c.level, c.code) for c in accepted if held.get((c.level, c.code)) == c.state}
 
     # -- drift ------------------------------------------------------------------------------------------------
+    def drift_pass(self, accounts: Sequence[str], wait: bool = False) -> int:
+        """Start a drift check of each account on the sender's threads (never two at once for one account),
+        so a long check never holds up the worker; returns how many it started."""
+        started = []
+        for code in accounts:
+            with self._lock:
+                if code in self._checking:
+                    continue
+                self._checking.add(code)
+            started.append(self._pool.submit(self._checked, code))
+        if wait:
+            for future in started:
+                future.result()
+        return len(started)
+
+    def _checked(self, code: str) -> None:
+        try:
+            self.check_drift(code)
+        except Exception:  # a bug must not stop the other accounts' checks; it is logged with its trace
+            logger.exception("the drift check of ad account %s failed", code)
+        finally:
+            with self._lock:
+                self._checking.discard(code)
+
     def check_drift(self, code: str) -> int:
         """Read back every object of the account the platform should hold as Keel last sent it; report each
-        that differs (or is gone) as drift. Returns how many drifted."""
+        that differs (or is gone) as drift. Returns how many drifted. Each page is read back under the
+        account's send lock, so a change in flight is never taken for a person's, and a send waits for one
+        page at most."""
         account, connector = self._connector(code)
         if connector is None:
             return 0
         after, found = ("", ""), 0
         while True:
-            with self.db.read() as conn:
-                rows = outbox.in_sync(conn, code, after, connector.limits.batch_size)
-            if not rows:
-                return found
-            after = (rows[-1].level.value, rows[-1].code)
-            remote: dict[tuple[Level, str], Remote] = {}
-            failed = connector.stats.failed
-            for level in Level:
-                codes = [r.code for r in rows if r.level is level]
-                if codes:
-                    remote |= {(x.level, x.code): x for x in connector.read(code, level, codes)}
-            if connector.stats.failed != failed:  # a read failed: what it left out is unknown, not gone
-                continue
-            now = utcnow()
-            drifted = []
-            for row in rows:
-                there = remote.get((row.level, row.code))
-                if there is not None and there.state == row.state:
-                    continue
-                drifted.append((row, there))
-            if drifted:
-                with self.db.write() as conn:
-                    for row, there in drifted:
-                        doc = {"missing": True} if there is None else state_doc(there.state)
-                        outbox.set_drift(conn, row.level, row.code, doc)
-                    log.record(conn, [_drift_action(account.code, row, there, now) for row, there in drifted])
+            with self._sending_lock(code):
+                with self.db.read() as conn:
+                    rows = outbox.in_sync(conn, code, after, connector.limits.batch_size)
+                if not rows:
+                    return found
+                after = (rows[-1].level.value, rows[-1].code)
+                drifted = self._compare(code, connector, rows)
+                if drifted:
+                    now = utcnow()
+                    with self.db.write() as conn:
+                        for row, there in drifted:
+                            doc = {"missing": True} if there is None else state_doc(there.state)
+                            outbox.set_drift(conn, row.level, row.code, doc)
+                        log.record(conn, [_drift_action(account.code, row, there, now) for row, there in drifted])
                 found += len(drifted)
+
+    def _compare(
+        self, code: str, connector: AdConnector, rows: Sequence[outbox.StateRow]
+    ) -> list[tuple[outbox.StateRow, Remote | None]]:
+        remote: dict[tuple[Level, str], Remote] = {}
+        failed = connector.stats.failed
+        for level in Level:
+            codes = [r.code for r in rows if r.level is level]
+            if codes:
+                remote |= {(x.level, x.code): x for x in connector.read(code, level, codes)}
+        if connector.stats.failed != failed:  # a read failed: what it left out is unknown, not gone
+            return []
+        out: list[tuple[outbox.StateRow, Remote | None]] = []
+        for row in rows:
+            there = remote.get((row.level, row.code))
+            if there is None or there.state != row.state:
+                out.append((row, there))
+        return out
 
     def resolve(self, level: Level, code: str, keep: str) -> None:
         """End a drift: ``keep="keel"`` sends Keel's state again; ``keep="platform"`` adopts the platform's
