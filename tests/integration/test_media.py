@@ -161,3 +161,16 @@ def test_a_crash_mid_step_loses_nothing(keel: Keel, world: World, monkeypatch: p
     drain(keel)
     assert ad_state(keel, "a-tee-s").status is PAUSED
     assert keel.media.actions(code="a-tee-s")[1] == 1
+
+
+def test_a_new_rule_acts_at_the_next_step_without_a_stock_change(keel: Keel, world: World) -> None:
+    # given a setup whose TEE-S is already sold out, and no rule yet
+    media_world(keel)
+    keel.stock.apply_batch([mv("sale-1", "sold", "TEE-S", WH_DE, 3)])
+    drain(keel)
+    assert ad_state(keel, "a-tee-s").status is ENABLED
+    # when the pause rule is saved and the watcher steps with no new stock event
+    keel.media.save_rule("pause when out", PAUSE_RULE)
+    keel.media.watcher.step()
+    # then the sold-out ad is paused
+    assert ad_state(keel, "a-tee-s").status is PAUSED

@@ -75,6 +75,7 @@ class Watcher:
         self.rates: dict[tuple[str, str, str], float] = {}
         self._rates_at = -1e18
         self._rules: tuple[tuple[int, int], list[Rule]] = ((-1, -1), [])
+        self._evaluated: tuple[int, tuple[int, int]] | None = None  # (setup, rules) revisions last run over all
 
     # -- caches -----------------------------------------------------------------------------------------------
     def warm(self) -> None:
@@ -108,8 +109,15 @@ class Watcher:
 
     # -- the consumer -----------------------------------------------------------------------------------------
     def step(self, limit: int = 500) -> int:
-        """Answer up to ``limit`` stock events: the stock-triggered rules over the ads they touch."""
+        """Answer up to ``limit`` stock events: the stock-triggered rules over the ads they touch. A setup or a
+        rule saved since the last step first gets a pass over every ad: a new rule or ad takes effect at once,
+        not at the next stock change or scheduled pass."""
         index = self._fresh()
+        with self.db.read() as conn:
+            revisions = (index.revision, log.rules_revision(conn))
+        if index.ads and revisions != self._evaluated:
+            self.run_all()
+            self._evaluated = revisions
         if not index.ads:  # no ads: nothing to decide, the offset only follows the log
             with self.db.read() as conn:
                 start = self.events.offset(conn, self.name)
