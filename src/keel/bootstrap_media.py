@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,8 +89,11 @@ class MediaStock:
         return self.orders.reads.units_sold(since)
 
 
-def _connect(account: Account, token: str | None) -> AdConnector | None:
-    return None if account.url is None else connector_for(account.platform, account.url, token or "")
+def _connector(timeout_s: float) -> Callable[[Account, str | None], AdConnector | None]:
+    def connect(account: Account, token: str | None) -> AdConnector | None:
+        return None if account.url is None else connector_for(account.platform, account.url, token or "", timeout_s)
+
+    return connect
 
 
 def build_media(
@@ -107,7 +110,13 @@ def build_media(
 ) -> MediaService:
     directory = MediaDirectory(catalog, channels, locations, queries)
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    sender = Sender(db, _connect, owner, threads=settings.media_threads)
+    sender = Sender(
+        db,
+        _connector(settings.media_timeout_s),
+        owner,
+        threads=settings.media_threads,
+        backoff_base_s=settings.media_backoff_s,
+    )
     watcher = Watcher(
         db,
         events,

@@ -76,6 +76,10 @@ class Settings:
     media_rules_interval_s: float = 60.0
     media_drift_interval_s: float = 600.0
     media_threads: int = 8
+    # How long a request to an ad platform may take before it counts as failed (it is sent again: the same
+    # state, harmless), and the base of the backoff before a failed change is sent again.
+    media_timeout_s: float = 3.0
+    media_backoff_s: float = 0.25
     # Access (docs/access.md). "required": every non-public route needs credentials; "open": anonymous
     # callers act as the local operator (admin), allowed only on 127.0.0.1, for a local demo.
     auth_mode: str = "required"
