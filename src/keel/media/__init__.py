@@ -18,7 +18,7 @@ from keel.media.model import (
     Status,
     Target,
 )
-from keel.media.service import AdStock, MediaService, RuleView
+from keel.media.service import AdStock, CampaignStock, MediaService, RuleView
 from keel.media.service.performance import Imported, PerformanceLine, PerformanceService, read_csv
 from keel.media.service.ports import Directory, Place, StockReader
 from keel.media.service.sender import Report, Sender
@@ -37,6 +37,7 @@ __all__ = [
     "AdState",
     "AdStock",
     "Campaign",
+    "CampaignStock",
     "Directory",
     "Imported",
     "Level",
