@@ -54,7 +54,9 @@ def sell_out(keel: Keel, *skus: str) -> None:
     drain(keel)
 
 
-def test_the_setup_is_saved_once_and_accounts_never_show_their_token(keel: Keel, client: TestClient, world: World) -> None:
+def test_the_setup_is_saved_once_and_accounts_never_show_their_token(
+    keel: Keel, client: TestClient, world: World
+) -> None:
     # given the catalog and stock, and the setup saved through the API with a platform URL and token
     media_world(keel)
     batch = setup_batch("http://127.0.0.1:9/google")
@@ -142,7 +144,9 @@ def test_a_stock_out_shows_on_the_campaign_its_ads_the_states_and_the_log(
     assert [r["name"] for r in ok(client.get("/media/rules"))] == ["pause when out"]
     gone = client.delete("/media/rules/pause when out")
     assert (gone.status_code, gone.content) == (204, b"")
-    assert refused(client.delete("/media/rules/pause when out"), 404)["detail"] == "rule 'pause when out' does not exist"
+    assert (
+        refused(client.delete("/media/rules/pause when out"), 404)["detail"] == "rule 'pause when out' does not exist"
+    )
     assert ok(client.get("/media/rules")) == []
 
 
@@ -326,9 +330,10 @@ def test_savings_over_a_known_window(keel: Keel, client: TestClient, world: Worl
                                                         "until": "2026-03-02T00:30:00Z"}), 422)["errors"] == [
         {"row": None, "field": "until", "reason": "after since, by at least an hour"}
     ]  # fmt: skip
-    assert refused(client.get("/media/savings", params={"since": "2026-03-02T00:00:00"}), 422)["errors"][0][
-        "field"
-    ] == "since"
+    assert (
+        refused(client.get("/media/savings", params={"since": "2026-03-02T00:00:00"}), 422)["errors"][0]["field"]
+        == "since"
+    )
 
 
 def test_media_is_the_marketing_teams_and_never_under_a_restriction(
