@@ -138,6 +138,7 @@ def _decide(action_id: int, approve: bool, database_url: str | None) -> None:
         done = keel.media.decide(action_id, approve, current_actor.get().name)
     except KeelError as exc:
         raise fail(exc) from exc
+    keel.media.sender.close()  # the send an approval started ends with the command, not after it
     verb = "approved: the change leaves for the platform" if approve else "rejected: nothing is sent"
     console.print(f"action {done.id} ({done.level} {escape(done.code)}) {verb}", highlight=False)
 
@@ -207,6 +208,7 @@ def resolve(
         row = keel.media.resolve(level, code, keep)
     except KeelError as exc:
         raise fail(exc) from exc
+    keel.media.sender.close()  # the send it started ends with the command
     console.print(f"{level.value} {escape(code)}: drift resolved, {keep}'s state kept (version {row.version})",
                   highlight=False)  # fmt: skip
 
@@ -219,6 +221,7 @@ def retry(level: LevelArg, code: Code, database_url: DbOpt = None) -> None:
         row = keel.media.retry(level, code)
     except KeelError as exc:
         raise fail(exc) from exc
+    keel.media.sender.close()  # the send it started ends with the command
     console.print(f"{level.value} {escape(code)}: owed again (version {row.version})", highlight=False)
 
 
@@ -281,9 +284,10 @@ def send(database_url: DbOpt = None) -> None:
 
 @app.command("run-rules")
 def run_rules(database_url: DbOpt = None) -> None:
-    """Run every rule over every ad and campaign once, now; changes it applies are owed to the platforms."""
+    """Run every rule over every ad and campaign once, now, and send the changes it applies."""
     keel = open_keel(database_url)
     with _err.status("running the rules"):
         done = keel.media.watcher.run_all()
+        keel.media.sender.close()  # the changes it applied leave for their platforms before the command ends
     console.print(f"{done.ads} ads checked, {done.decisions} decisions, {done.applied} applied in {done.seconds:.2f} s",
                   highlight=False)  # fmt: skip
