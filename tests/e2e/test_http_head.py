@@ -20,6 +20,7 @@ from keel.bootstrap import Keel
 from tests.e2e.test_http import assert_problem
 from tests.support import MARKET, WEB_DE, WH_DE, build_world, receive, serve_app
 from tests.support_catalog import shelf
+from tests.support_media import setup_batch
 
 # A value for each path parameter that names a record of the seeded world (so every GET answers 200).
 VALUES = {
@@ -45,6 +46,8 @@ CODES = {
     "/pricing/lists/": "base-eur",
     "/pricing/promotions/": "xmas",
     "/ui/pricing/promotions/": "xmas",
+    "/media/accounts/": "g-de",
+    "/media/campaigns/": "c-tee",
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {
@@ -77,6 +80,9 @@ def seed(keel: Keel, client: TestClient) -> str:
     keel.promotions.save("xmas", {"kind": "percent_off", "percent": "0.20", "coupon": True, "scope": {"all": True}})
     keel.pricing.competitors.save([{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR",
                                     "amount": "9.49", "observed_at": "2026-01-01T00:00:00Z"}])  # fmt: skip
+    media = setup_batch()
+    media["ads"][2]["skus"] = ["CAP-1"]  # the shelf's cap
+    keel.media.setup.save(media)
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,

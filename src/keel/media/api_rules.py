@@ -213,8 +213,8 @@ def resolve_drift(level: Level, code: CodePath, body: Resolve, keel: KeelDep) ->
     """Ends a drift (a person changed the object on the platform): ``keep`` ``keel`` sends Keel's state again,
     ``platform`` adopts the platform's as Keel's. Rules act on the object again.
 
-    Refuses an unknown level or ``keep`` (422), an unknown object (404) and one without a drift (409). Not
-    idempotent: a second call answers 409.
+    Refuses an unknown level or ``keep`` (422), an unknown object (404) and one without a drift (409).
+    Not idempotent: a second call answers 409.
     """
     row = keel.media.resolve(level, code, body.keep)
     return StatePublic.of(row, _currencies(keel).get(row.account))
@@ -229,8 +229,8 @@ def resolve_drift(level: Level, code: CodePath, body: Resolve, keel: KeelDep) ->
 def retry_dead_letter(level: Level, code: CodePath, keel: KeelDep) -> StatePublic:
     """Sends a dead letter again (once its cause is fixed): its state is owed afresh, attempts from zero.
 
-    Refuses an unknown level (422), an unknown object (404) and one that is not a dead letter (409). Not
-    idempotent: once sent, a second call answers 409.
+    Refuses an unknown level (422), an unknown object (404) and one that is not a dead letter (409).
+    Not idempotent: once sent, a second call answers 409.
     """
     row = keel.media.retry(level, code)
     return StatePublic.of(row, _currencies(keel).get(row.account))
