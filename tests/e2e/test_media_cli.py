@@ -58,10 +58,11 @@ def test_the_setup_accounts_and_campaigns_from_the_command_line(run: Run, keel: 
     saved = run("media", "setup", write(tmp_path, "setup.json", batch))
     assert saved.exit_code == 0, saved.output
     assert "saved 1 accounts, 2 campaigns, 2 ad groups, 3 ads; 1 changed (owed to their platforms)" in saved.stdout
-    # nothing answers at the account's API: the change is refused, retried later (not yet due again)
+    # nothing answers at the account's API: the change is refused, to be retried after a backoff
     sent = run("media", "send")
     assert sent.stdout == "g-de: 0 accepted, 1 refused (0 dead), 0 throttled, 1 requests\n", sent.output
-    assert run("media", "send").stdout == "g-de: 0 accepted, 0 refused (0 dead), 0 throttled, 0 requests\n"
+    owed = document(run("media", "states", "--only", "owed", "--json"))["items"]
+    assert [(s["code"], s["attempts"], s["dead"], s["error"] is not None) for s in owed] == [("c-tee", 1, False, True)]
     # a CSV of campaigns (money as whole minor units)
     rows = "code,account,name,country,daily_budget\nc-new,g-de,New,DE,700\n"
     csv_saved = run("media", "setup", write(tmp_path, "campaigns.csv", rows), "--level", "campaigns")
@@ -70,6 +71,8 @@ def test_the_setup_accounts_and_campaigns_from_the_command_line(run: Run, keel: 
     assert bad.exit_code == 2
     assert "row 1  campaigns.daily_budget: a whole number of minor units from 0 to" in bad.stderr
     assert run("media", "setup", write(tmp_path, "x.csv", rows), "--level", "budgets").exit_code == 2
+    ads = "code,ad_group,skus,bid\na-both,g-tee,TEE-S|TEE-M,45\n"
+    assert "0 ad groups, 1 ads" in run("media", "setup", write(tmp_path, "ads.csv", ads), "--level", "ads").stdout
     assert run("media", "setup", write(tmp_path, "list.json", [])).exit_code == 2
     # accounts, never with their token
     accounts = document(run("media", "accounts", "--json"))
@@ -91,6 +94,7 @@ def test_the_setup_accounts_and_campaigns_from_the_command_line(run: Run, keel: 
         True,
     )
     assert [(a["code"], a["skus"], a["sellable"]) for a in detail["ads"]] == [
+        ("a-both", ["TEE-M", "TEE-S"], None),
         ("a-tee-m", ["TEE-M"], None),
         ("a-tee-s", ["TEE-S"], None),
     ]
