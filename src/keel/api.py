@@ -36,6 +36,7 @@ from keel.fx.api import router as fx_router
 from keel.geo.api import router as geo_router
 from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
+from keel.media.api import router as media_router
 from keel.orders.api import router as orders_router
 from keel.platform.api import (
     http_error_handler,
@@ -248,6 +249,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(fx_router)
     app.include_router(catalog_router)
     app.include_router(pricing_router)
+    app.include_router(media_router)
     app.include_router(audit_router)
     app.include_router(access_router)
     app.include_router(login_pages)

@@ -23,6 +23,7 @@ from keel.fx.cli import app as fx_app
 from keel.geo.cli import app as geo_app
 from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
+from keel.media.cli import app as media_app
 from keel.orders.cli import app as orders_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
@@ -40,6 +41,7 @@ app.add_typer(geo_app, name="geo")
 app.add_typer(fx_app, name="fx")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(pricing_app, name="pricing")
+app.add_typer(media_app, name="media")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")

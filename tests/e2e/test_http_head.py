@@ -47,6 +47,8 @@ CODES = {
     "/pricing/promotions/": "xmas",
     "/ui/pricing/promotions/": "xmas",
     "/ui/media/campaigns/": "c-tee",
+    "/media/accounts/": "g-de",
+    "/media/campaigns/": "c-tee",
 }
 # Query strings some GET routes need to find their record.
 QUERIES = {
@@ -79,11 +81,11 @@ def seed(keel: Keel, client: TestClient) -> str:
     keel.promotions.save("xmas", {"kind": "percent_off", "percent": "0.20", "coupon": True, "scope": {"all": True}})
     keel.pricing.competitors.save([{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR",
                                     "amount": "9.49", "observed_at": "2026-01-01T00:00:00Z"}])  # fmt: skip
-    row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
-    keel.postcodes.load([row], source="test")
     media = setup_batch()
     media["ads"][2]["skus"] = ["CAP-1"]  # the shelf's cap
     keel.media.setup.save(media)
+    row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
+    keel.postcodes.load([row], source="test")
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,
                                                         "id": "R-1"}).status_code == 201  # fmt: skip
     order = {"channel": WEB_DE, "external_id": "W-1", "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.50"}],

@@ -326,14 +326,17 @@ def test_empty_pages_say_what_to_do(keel: Keel, world: World, make_client: Make)
 
 def test_media_pages_need_media_read_and_decisions_media_write(keel: Keel, world: World, make_client: Make) -> None:
     client = make_client(keel, as_admin=False)
-    for name, role in (("ana", Role.ANALYST), ("mia", Role.MARKETING)):
+    for name, role in (("ana", Role.ANALYST), ("mia", Role.MARKETING), ("fr", Role.MARKETING)):
         keel.access.add_service(name, role)
-    analyst = {"Authorization": f"Bearer {keel.access.create_token('ana', 't').secret}"}
-    marketing = {"Authorization": f"Bearer {keel.access.create_token('mia', 't').secret}"}
-    for path in (MEDIA, ACTIONS, SAVINGS, f"{MEDIA}/campaigns/c-tee"):
-        assert client.get(path, headers=analyst).status_code == 403, path
+    keel.access.set_scope("fr", None, ["FR"], set(world.channels))  # restricted: media spans every market
+    analyst, marketing, restricted = (
+        {"Authorization": f"Bearer {keel.access.create_token(name, 't').secret}"} for name in ("ana", "mia", "fr")
+    )
+    for path, allowed in ((MEDIA, 200), (ACTIONS, 200), (SAVINGS, 200), (f"{MEDIA}/campaigns/c-tee", 404)):
+        assert client.get(path, headers=analyst).status_code == allowed, path  # 404: no setup here, but let in
+        assert client.get(path, headers=restricted).status_code == 403, path
     assert client.post(f"{ACTIONS}/1/approve", headers=analyst).status_code == 403
-    home = client.get("/ui/pricing", headers=analyst)
+    home = client.get("/ui/pricing", headers=restricted)
     assert home.status_code == 200 and f'href="{MEDIA}"' not in home.text
     assert client.get(MEDIA, headers=marketing).status_code == 200
     assert f'href="{MEDIA}"' in client.get(MEDIA, headers=marketing).text

@@ -39,10 +39,14 @@ from sqlalchemy import make_url
 from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.channels.sync.webhook import sign
+from keel.media import AdState, Level, Status
+from keel.media.store import log, outbox
 from keel.orders import capture_command
+from keel.platform.clock import utcnow
 from tests.conftest import BACKENDS, postgres_database
 from tests.support import MARKET, TPL_DE, WEB_DE, WH_DE, WH_FR, admin_headers, build_world, mv, open_keel, receive
 from tests.support_catalog import FAMILY, shelf, tee
+from tests.support_media import PAUSE_RULE, setup_batch
 
 CHECKS = [
     not_a_server_error,
@@ -111,6 +115,27 @@ def seed(keel: Keel) -> None:
     keel.availability.catch_up()
     shelf(keel, WEB_DE, MARKET)  # products TEE (2 revisions) and CAP, listed on both channels
     keel.sync.configure(WEB_DE, SYNC)
+    seed_media(keel)
+
+
+def seed_media(keel: Keel) -> None:
+    """The media setup (ads on TEE-S, TEE-M and the shelf's CAP-1), a rule, a budget move waiting for
+    approval (action 1), a drifted campaign (c-tee) and a dead letter (ad a-tee-s)."""
+    media = setup_batch()
+    media["ads"][2]["skus"] = ["CAP-1"]
+    keel.media.setup.save(media)
+    keel.media.save_rule("pause when out", PAUSE_RULE)
+    now = utcnow()
+    with keel.db.write() as conn:
+        before = {"status": "enabled", "bid": None, "budget": 3000}
+        log.record(conn, [{
+            "at": now, "rule": "shift", "level": "campaign", "code": "c-cap", "account": "g-de", "mode": "approval",
+            "before": before, "after": before | {"budget": 3900}, "reason": "a test move", "numbers": {},
+            "version": None, "caused_by": None, "decided_by": None,
+        }])  # fmt: skip
+        outbox.set_drift(conn, Level.CAMPAIGN, "c-tee", {"status": "enabled", "bid": None, "budget": 9000})
+        outbox.change(conn, [(Level.AD, "a-tee-s", AdState(Status.PAUSED, 40), ())], now)
+        outbox.refused(conn, [(Level.AD, "a-tee-s", 2, 8, now, "refused for good", True)])
 
 
 # A step: (operation_id, request parts). A callable value is computed from the previous step's JSON body.
@@ -156,6 +181,12 @@ COMPETITOR_PRICES = (
     {"body": [{"competitor": "acme", "country": "DE", "sku": "SKU-1", "currency": "EUR", "amount": "11.49",
                "observed_at": "2026-01-01T00:00:00Z"}]},
 )  # fmt: skip
+MEDIA_CAMPAIGN = {"code": "c-new", "account": "g-de", "name": "New", "country": "DE", "daily_budget": 700}
+AD_PERFORMANCE = (
+    "put_ad_performance",
+    {"body": {"rows": [{"date": "2026-03-02", "ad": "a-tee-s", "impressions": 10, "clicks": 1, "cost": "1.00"}]}},
+)
+AD_CSV = "date,hour,ad,impressions,clicks,cost\n2026-03-02,9,a-cap,10,1,0.50\n"
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
 SUCCESS: dict[str, list[Step]] = {
@@ -324,6 +355,28 @@ SUCCESS: dict[str, list[Step]] = {
         ("put_price_list", PRICE_LIST),
         ("preview_promotion", {"path_parameters": {"code": "xmas"}, "body": PROMOTION[1]["body"]}),
     ],
+    "list_ad_accounts": [("list_ad_accounts", {})],
+    "get_ad_account": [("get_ad_account", {"path_parameters": {"code": "g-de"}})],
+    "put_ad_setup": [("put_ad_setup", {"body": {"campaigns": [MEDIA_CAMPAIGN]}})],
+    "list_campaigns": [("list_campaigns", {"query": {"country": "DE"}})],
+    "get_campaign": [("get_campaign", {"path_parameters": {"code": "c-tee"}})],
+    "put_ad_performance": [AD_PERFORMANCE],
+    "import_ad_performance_csv": [("import_ad_performance_csv", {"body": AD_CSV, "media_type": "text/csv"})],
+    "list_ad_performance": [AD_PERFORMANCE, ("list_ad_performance", {"query": {"by": "sku"}})],
+    "list_ad_rules": [("list_ad_rules", {})],
+    "put_ad_rule": [("put_ad_rule", {"path_parameters": {"name": "pause when out"}, "body": PAUSE_RULE})],
+    "delete_ad_rule": [("delete_ad_rule", {"path_parameters": {"name": "pause when out"}})],
+    "get_ad_guardrails": [("get_ad_guardrails", {})],
+    "put_ad_guardrails": [("put_ad_guardrails", {"body": {"approval_above": 5000}})],
+    "list_ad_actions": [("list_ad_actions", {"query": {"mode": "approval"}})],
+    "approve_ad_action": [("approve_ad_action", {"path_parameters": {"action_id": 1}})],
+    "reject_ad_action": [("reject_ad_action", {"path_parameters": {"action_id": 1}})],
+    "list_ad_states": [("list_ad_states", {"query": {"only": "drift"}})],
+    "resolve_ad_drift": [
+        ("resolve_ad_drift", {"path_parameters": {"level": "campaign", "code": "c-tee"}, "body": {"keep": "keel"}})
+    ],
+    "retry_ad_dead_letter": [("retry_ad_dead_letter", {"path_parameters": {"level": "ad", "code": "a-tee-s"}})],
+    "get_ad_savings": [("get_ad_savings", {})],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

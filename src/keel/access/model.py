@@ -38,8 +38,8 @@ PRICING_READ = "pricing.read"  # lists, tax rates, policies, competitor prices, 
 PRICING_WRITE = "pricing.write"  # lists, SKU costs, tax rates, policies, competitor prices, recomputes, promotions,
 #                                   their codes (reading codes too: a code can be spent)
 PRICING_CARTS = "pricing.carts"  # carts evaluated and redeemed, orders priced: a shop's, an app's, a till's
-MEDIA_READ = "media.read"  # ad accounts, campaigns, rules, actions, the outbox, savings
-MEDIA_WRITE = "media.write"  # the ad setup, rules, guardrails, approvals, drift and dead letters
+MEDIA_READ = "media.read"  # ad accounts, campaigns, performance, rules, the action log, outbox states, savings
+MEDIA_WRITE = "media.write"  # the ad setup, performance imports, rules, guardrails, approvals, drift, retries
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
 AUDIT_READ = "audit.read"  # the audit log: every write attempt of everyone (admins only by default)
@@ -59,7 +59,11 @@ PERMISSIONS: frozenset[str] = frozenset(
 # otherwise create an unrestricted user, and the audit log and metrics cannot be cut by channel or country).
 # Pricing writes reprice whatever they reach: a list or policy for every channel, a cost or tax class on every
 # market of its SKU, a rate on every channel of its country, a recompute everywhere.
-UNRESTRICTED_ONLY = frozenset({ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE, PRICING_WRITE})
+# Media: rules, guardrails and budget shifts act across campaigns, accounts and countries, and the reads add
+# up across them (performance by SKU or day, the action log, savings by rule), so neither is cut by scope.
+UNRESTRICTED_ONLY = frozenset(
+    {ACCESS_ADMIN, AUDIT_READ, METRICS_READ, PLATFORM_OPERATE, PRICING_WRITE, MEDIA_READ, MEDIA_WRITE}
+)
 
 READS = frozenset(
     {
@@ -73,6 +77,7 @@ READS = frozenset(
         FX_READ,
         CATALOG_READ,
         PRICING_READ,
+        MEDIA_READ,
     }
 )
 
@@ -94,7 +99,7 @@ ROLES: dict[Role, frozenset[str]] = {
     Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
     Role.PRICING: READS | {PRICING_WRITE, PRICING_CARTS, FX_WRITE},  # exchange rates: the pricing team's reference
-    Role.MARKETING: READS | {MEDIA_READ, MEDIA_WRITE},
+    Role.MARKETING: READS | {MEDIA_WRITE},  # ad setup, rules, approvals: the marketing team's
     Role.ANALYST: READS | {METRICS_READ},
     # A machine: a shop, a WMS or a marketplace connector. No pages, no metrics, no configuration.
     Role.INTEGRATION: frozenset(

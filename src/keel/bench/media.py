@@ -54,8 +54,7 @@ from keel.bench.inventory import bench_database
 from keel.bench.pricing import _p99
 from keel.bootstrap import Keel, bootstrap
 from keel.inventory import STOCK_MOVED
-from keel.media import AdState, Level, Platform, Status, connector_for
-from keel.media.model import Change
+from keel.media import AdState, Change, Level, Platform, Status, connector_for
 from keel.platform import migrate
 from keel.sim.adplatform import AdPlatforms
 from keel.sim.load import load_catalog, load_world

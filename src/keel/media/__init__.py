@@ -12,18 +12,24 @@ from keel.media.model import (
     AdGroup,
     AdState,
     Campaign,
+    Guardrails,
     Level,
     Platform,
     Region,
     Status,
     Target,
 )
-from keel.media.service import AdStock, MediaService, RuleView
+from keel.media.model.port import Change
+from keel.media.model.savings import Figures, Groups, Savings
+from keel.media.service import AdStock, CampaignStock, MediaService, RuleView
+from keel.media.service.overview import AdLine, CampaignDetail, CampaignView, GroupLine, Summary
 from keel.media.service.performance import Imported, PerformanceLine, PerformanceService, read_csv
 from keel.media.service.ports import Directory, Place, StockReader
 from keel.media.service.sender import Report, Sender
 from keel.media.service.setup import Saved, SetupService
 from keel.media.service.watch import CONSUMER, Pass, Watcher
+from keel.media.store.log import ActionRow
+from keel.media.store.outbox import StateRow
 
 __all__ = [
     "CONSUMER",
@@ -31,13 +37,23 @@ __all__ = [
     "RULES",
     "SEND",
     "Account",
+    "ActionRow",
     "Ad",
     "AdConnector",
     "AdGroup",
+    "AdLine",
     "AdState",
     "AdStock",
     "Campaign",
+    "CampaignDetail",
+    "CampaignStock",
+    "CampaignView",
+    "Change",
     "Directory",
+    "Figures",
+    "GroupLine",
+    "Groups",
+    "Guardrails",
     "Imported",
     "Level",
     "MediaService",
@@ -50,10 +66,13 @@ __all__ = [
     "Report",
     "RuleView",
     "Saved",
+    "Savings",
     "Sender",
     "SetupService",
+    "StateRow",
     "Status",
     "StockReader",
+    "Summary",
     "Target",
     "Watcher",
     "connector_for",

@@ -37,6 +37,7 @@ NDJSON_ROUTES = {
     "/inventory/movements": frozenset({JSON, "application/x-ndjson"}),
     "/fx/rates": frozenset({"text/csv"}),
     "/catalog/imports": frozenset({"text/csv", "application/x-ndjson"}),
+    "/media/performance/csv": frozenset({"text/csv"}),
 }
 PAGES = "/ui/"  # web pages post HTML forms (form-encoded, same origin only)
 # Plotly draws with inline style attributes and <style> elements, and Swagger UI's icons are data: images;

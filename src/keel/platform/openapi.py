@@ -59,6 +59,10 @@ CONFLICTS = frozenset(
         "set_sourcing_policy",
         "add_promotion_codes",  # a given code belongs to another promotion
         "redeem_cart",  # a code, a usage limit or a budget ran out
+        "approve_ad_action",  # already decided, or its object changed since the rule asked
+        "reject_ad_action",
+        "resolve_ad_drift",  # no drift to resolve
+        "retry_ad_dead_letter",  # not a dead letter
     }
 )
 # 404 beyond the path lookups: a code named in the body or the query does not exist.

@@ -16,10 +16,7 @@ from fastapi.responses import Response
 
 from keel.access import ROUTES, Identity
 from keel.deps import KeelDep
-from keel.media import Status
-from keel.media.model.savings import Figures
-from keel.media.service.views import AdLine
-from keel.media.store.outbox import StateRow
+from keel.media import AdLine, Figures, StateRow, Status
 from keel.platform.clock import utcnow
 from keel.web import params
 from keel.web.params import Pager

@@ -17,8 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from keel.access import Identity
 from keel.deps import KeelDep
-from keel.media import Level
-from keel.media.model.savings import Figures, Groups, Savings
+from keel.media import Figures, Groups, Level, Savings
 from keel.platform.clock import utcnow
 from keel.platform.errors import NotFound
 from keel.platform.money import plain

@@ -87,8 +87,10 @@ def parse_guardrails(doc: Any, path: str, row: int | None, errors: Errors) -> Gu
     if isinstance(factor, bool) or not isinstance(factor, int | float) or not 1 <= factor <= 10:
         errors.append(FieldError(row, f"{path}.max_bid_factor", "a number from 1 to 10"))
         factor = base.max_bid_factor
-    min_budget = _money(doc, "min_budget", row, errors, required=False)
-    approval = _money(doc, "approval_above", row, errors, required=False)
+    money: Errors = []  # named under ``path`` like the other guardrails
+    min_budget = _money(doc, "min_budget", row, money, required=False)
+    approval = _money(doc, "approval_above", row, money, required=False)
+    errors.extend(FieldError(e.row, f"{path}.{e.field}", e.reason) for e in money)
     excluded = doc.get("excluded_campaigns") or []
     if not isinstance(excluded, list) or not all(isinstance(c, str) and CODE.match(c) for c in excluded):
         errors.append(FieldError(row, f"{path}.excluded_campaigns", "a list of campaign codes"))

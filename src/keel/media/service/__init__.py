@@ -4,7 +4,7 @@ the pages and the worker call."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,21 +13,21 @@ from keel.media.model import AdState, Guardrails, Level, Status
 from keel.media.model.documents import parse_guardrails
 from keel.media.model.rules_doc import parse_rule, rule_document
 from keel.media.model.savings import Savings
+from keel.media.service import overview
 from keel.media.service import savings as savings_service
-from keel.media.service import views
+from keel.media.service.overview import CampaignDetail, CampaignView, Summary
 from keel.media.service.performance import PerformanceService
 from keel.media.service.sender import Sender, state_doc
 from keel.media.service.setup import SetupService
-from keel.media.service.views import CampaignDetail, CampaignView, Summary
 from keel.media.service.watch import Watcher
-from keel.media.store import log, outbox
+from keel.media.store import log, objects, outbox
 from keel.media.store.log import ActionRow
 from keel.media.store.outbox import StateRow
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, ValidationFailed, single_field
 
-__all__ = ["AdStock", "CampaignDetail", "CampaignView", "MediaService", "RuleView", "Summary"]
+__all__ = ["AdStock", "CampaignDetail", "CampaignStock", "CampaignView", "MediaService", "RuleView", "Summary"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,21 @@ class AdStock:
     sellable: int
     cover_days: float | None
     since: datetime
+
+
+@dataclass(frozen=True)
+class CampaignStock:
+    """A campaign's ads against their stock and the outbox: how many ads it has, how many the watcher last saw
+    without sellable stock, how many rules hold paused, and how many of its objects (itself, its ad groups, its
+    ads) owe their platform a change, are dead letters or drifted."""
+
+    campaign: str
+    ads: int = 0
+    out_of_stock: int = 0
+    paused_by_rules: int = 0
+    owed: int = 0
+    dead: int = 0
+    drift: int = 0
 
 
 class MediaService:
@@ -162,6 +177,41 @@ class MediaService:
         self.sender.run_pass()
         return self._state(level, code)
 
+    def states_of(self, level: Level, codes: Iterable[str]) -> dict[str, StateRow]:
+        """The desired states of these objects of one level, by code (an unknown code is left out)."""
+        with self.db.read() as conn:
+            return outbox.get(conn, level, codes)
+
+    def campaign_stock(self, codes: Iterable[str]) -> dict[str, CampaignStock]:
+        """Each campaign's ads, ads out of stock, ads paused by rules and objects owed, dead or drifted."""
+        wanted = sorted(set(codes))
+        with self.db.read() as conn:
+            ads = objects.ads(conn, wanted)
+            groups = objects.groups(conn, wanted)
+            stock = log.stock(conn, [a.code for a, _ in ads])
+            states = {
+                Level.CAMPAIGN: outbox.get(conn, Level.CAMPAIGN, wanted),
+                Level.AD_GROUP: outbox.get(conn, Level.AD_GROUP, [g.code for g in groups]),
+                Level.AD: outbox.get(conn, Level.AD, [a.code for a, _ in ads]),
+            }
+        counts = {c: dict.fromkeys(("ads", "out", "held", "owed", "dead", "drift"), 0) for c in wanted}
+        members = [(Level.CAMPAIGN, c, c) for c in wanted] + [(Level.AD_GROUP, g.campaign, g.code) for g in groups]
+        members += [(Level.AD, c, a.code) for a, c in ads]
+        for level, campaign, code in members:
+            n, row = counts[campaign], states[level].get(code)
+            if level is Level.AD:
+                n["ads"] += 1
+                n["out"] += code in stock and stock[code][0] <= 0
+                n["held"] += row is not None and bool(row.held_by)
+            if row is not None:
+                n["dead"] += row.dead
+                n["drift"] += row.drift is not None
+                n["owed"] += row.owed and not row.dead and row.drift is None
+        return {
+            c: CampaignStock(c, n["ads"], n["out"], n["held"], n["owed"], n["dead"], n["drift"])
+            for c, n in counts.items()
+        }
+
     def _state(self, level: Level, code: str) -> StateRow:
         with self.db.read() as conn:
             return outbox.get(conn, level, [code])[code]
@@ -180,7 +230,7 @@ class MediaService:
 
     def savings_by_day(self, since: datetime, until: datetime) -> list[tuple[date, Savings]]:
         """``savings`` for each UTC day of the window (each day estimated from its own clean hours)."""
-        return views.savings_by_day(self.db, since, until)
+        return overview.savings_by_day(self.db, since, until)
 
     # -- views for the pages and the API ----------------------------------------------------------------------
     def campaign_views(
@@ -194,16 +244,16 @@ class MediaService:
     ) -> tuple[list[CampaignView], int]:
         """Campaigns a page at a time with their stock and outbox figures (``stock_outs``: only those with an
         ad out of stock), and how many match."""
-        return views.campaign_views(self.db, account, country, status, stock_outs, limit, offset)
+        return overview.campaign_views(self.db, account, country, status, stock_outs, limit, offset)
 
     def campaign_detail(self, code: str) -> CampaignDetail:
         """One campaign with its ad groups, ads (SKUs, stock, states) and newest actions; ``NotFound``."""
-        return views.campaign_detail(self.db, code)
+        return overview.campaign_detail(self.db, code)
 
     def summary(self) -> Summary:
         """Counts of the setup, of the ads paused by rules or out of stock now, and of the outbox."""
-        return views.summary(self.db)
+        return overview.summary(self.db)
 
     def countries(self) -> list[str]:
         """The countries campaigns target."""
-        return views.countries(self.db)
+        return overview.countries(self.db)

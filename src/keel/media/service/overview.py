@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from keel.media.model import Ad, AdGroup, AdState, Campaign, Level, Platform, Status
 from keel.media.model.savings import Savings
 from keel.media.service import savings as savings_service
-from keel.media.store import log, objects, outbox, views
+from keel.media.store import log, objects, outbox, overview
 from keel.media.store.log import ActionRow
 from keel.media.store.outbox import StateRow
 from keel.platform.db import Database
@@ -101,7 +101,7 @@ def campaign_views(
     """A page of campaigns (by code) with their figures, and how many match; ``stock_outs``: only those with
     an ad out of stock."""
     with db.read() as conn:
-        codes, total = views.campaign_codes(conn, account, country, status, stock_outs, limit, offset)
+        codes, total = overview.campaign_codes(conn, account, country, status, stock_outs, limit, offset)
         found = _views(conn, objects.campaigns(conn, codes))
     return found, total
 
@@ -109,11 +109,11 @@ def campaign_views(
 def _views(conn: Connection, campaigns: list[Campaign]) -> list[CampaignView]:
     accounts = {a.code: a for a in objects.accounts(conn)}
     codes = [c.code for c in campaigns]
-    tallies = views.tallies(conn, codes)
+    tallies = overview.tallies(conn, codes)
     states = outbox.get(conn, Level.CAMPAIGN, codes)
     out = []
     for c in campaigns:
-        a, t, row = accounts[c.account], tallies.get(c.code, views.Tally()), states.get(c.code)
+        a, t, row = accounts[c.account], tallies.get(c.code, overview.Tally()), states.get(c.code)
         r = c.region
         out.append(
             CampaignView(
@@ -138,7 +138,7 @@ def campaign_detail(db: Database, code: str, actions: int = RECENT_ACTIONS) -> C
         group_states = outbox.get(conn, Level.AD_GROUP, [g.code for g in groups])
         ad_states = outbox.get(conn, Level.AD, [a.code for a in ads])
         stock = log.stock(conn, [a.code for a in ads])
-        recent = views.recent_actions(conn, [code, *(g.code for g in groups), *(a.code for a in ads)], actions)
+        recent = overview.recent_actions(conn, [code, *(g.code for g in groups), *(a.code for a in ads)], actions)
     bids = {g.code: g.default_bid for g in groups}
     lines = []
     for ad in ads:
@@ -153,7 +153,7 @@ def summary(db: Database) -> Summary:
     with db.read() as conn:
         counts = objects.counts(conn)
         totals = outbox.totals(conn)
-        held, out = views.held_ads(conn), views.out_of_stock_ads(conn)
+        held, out = overview.held_ads(conn), overview.out_of_stock_ads(conn)
     return Summary(
         counts["accounts"], counts["campaigns"], counts["ad_groups"], counts["ads"], held, out,
         totals["owed"], totals["dead"], totals["drift"],
@@ -163,7 +163,7 @@ def summary(db: Database) -> Summary:
 def countries(db: Database) -> list[str]:
     """The countries campaigns target."""
     with db.read() as conn:
-        return views.countries(conn)
+        return overview.countries(conn)
 
 
 def savings_by_day(db: Database, since: datetime, until: datetime) -> list[tuple[date, Savings]]:
