@@ -228,7 +228,7 @@ def demo(
         )
         console.print(
             f"ad platforms simulator: {pointed} ad accounts, {ads.setup.campaigns} campaigns; stock-outs pause their "
-            "ads there; showing ads lift demand and spend (what rules saved: MediaService.savings)"
+            "ads there; showing ads lift demand and spend (see /ui/media)"
         )
     if serve_after:
         console.print(f"Keel demo ready: http://{keel.settings.host}:{port}  (API docs: /docs)")

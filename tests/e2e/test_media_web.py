@@ -279,7 +279,7 @@ def test_savings_by_day_rule_campaign_channel_and_region(
     # 1.00 EUR an hour (avoided 12.00, 6.00 of it while out of stock) and 6 of them in stock at 4.00 EUR of
     # sales an hour (missed 24.00)
     assert page.status_code == 200
-    assert f"Window {days[0]} 00:00 to {days[2]} 24:00 UTC" in text
+    assert f"Window {days[0]} 00:00 to {(first + timedelta(days=3)).date()} 00:00 UTC" in text
     assert "Wasted spend · EUR 12.00 EUR" in text and "Avoided spend · EUR 12.00 EUR 6.00 EUR of it while out" in text
     assert "Missed sales · EUR 24.00 EUR estimate" in text
     rule = _row(page.text.split('id="savings-rule"', 1)[1], "data-key", "pause when out")

@@ -27,7 +27,7 @@ from keel.media.schemas import (
     StatePage,
     StatePublic,
 )
-from keel.media.service.savings import hour_floor
+from keel.media.service.savings import hour_ceiling, hour_floor
 from keel.platform.api import Limit, Offset
 from keel.platform.clock import utcnow
 from keel.platform.schemas import Document, RowId
@@ -239,15 +239,15 @@ def retry_dead_letter(level: Level, code: CodePath, keel: KeelDep) -> StatePubli
 # -- savings --------------------------------------------------------------------------------------------------
 @router.get("/media/savings", response_model=SavingsPublic, operation_id="get_ad_savings", summary="Ad savings")
 def get_savings(keel: KeelDep, since: Moment = None, until: Moment = None) -> SavingsPublic:
-    """What the rules saved and cost from ``since`` to ``until`` (whole hours; by default the last 7 days up
-    to the current hour), per currency and by rule, campaign, account, channel and region: spend wasted on
+    """What the rules saved and cost from ``since`` to ``until`` (whole hours, the one ``until`` falls in
+    included; by default the last 7 days up to now), per currency and by rule, campaign, account, channel and region: spend wasted on
     ads showing without stock, spend avoided and sales missed by pauses (estimates), budget moved and the
     sales it brought. See docs/media.md for how each figure is computed.
 
-    Refuses a date-time without its offset, an ``until`` not at least an hour after ``since`` and a window over
+    Refuses a date-time without its offset, an ``until`` not after ``since`` and a window over
     93 days (422). Idempotent: a read.
     """
     end = until or utcnow()
     start = since or end - timedelta(days=7)
     found = keel.media.savings(start, end)
-    return SavingsPublic.of(found, hour_floor(start), hour_floor(end))
+    return SavingsPublic.of(found, hour_floor(start), hour_ceiling(end))

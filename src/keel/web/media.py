@@ -180,16 +180,14 @@ def _trouble(line: AdLine) -> bool:
 
 
 def window(days: int, now: datetime) -> tuple[datetime, datetime]:
-    """``days`` UTC calendar days to the last whole hour: today (so far) and the ``days - 1`` before it."""
-    until = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    """``days`` UTC calendar days up to now: today (so far) and the ``days - 1`` before it."""
+    until = now.astimezone(UTC)
     since = datetime.combine(until.date() - timedelta(days=days - 1), time(0), tzinfo=UTC)
-    return since, max(until, since + timedelta(hours=1))
+    return since, max(until, since + timedelta(minutes=1))
 
 
 def window_words(since: datetime, until: datetime) -> str:
-    last = until - timedelta(hours=1)
-    end = f"{last.date()} {until:%H}:00" if until.hour else f"{last.date()} 24:00"
-    return f"{since.date()} 00:00 to {end} UTC"
+    return f"{since.date()} 00:00 to {until:%Y-%m-%d %H:%M} UTC"
 
 
 def figures_rows(total: dict[str, Figures]) -> list[tuple[str, Figures]]:

@@ -144,12 +144,12 @@ def _day(raw: str | None, field: str) -> date | None:
 
 
 def _window(days: str | None, start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
-    """The window asked for: ``start`` to ``end`` (UTC days, both included, to the last whole hour at most),
-    else the last ``days`` days."""
+    """The window asked for: ``start`` to ``end`` (UTC days, both included, up to now at most), else the last
+    ``days`` days."""
     first, last = _day(start, "start"), _day(end, "end")
     if first is None and last is None:
         return window(params.integer(days, "days", default=DAYS[0], low=1, high=MAX_DAYS), now)
-    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = now.astimezone(UTC)
     last = last or hour.date()
     first = first or last - timedelta(days=DAYS[0] - 1)
     if last < first:
@@ -159,7 +159,7 @@ def _window(days: str | None, start: str | None, end: str | None, now: datetime)
     since = datetime.combine(first, time(0), tzinfo=UTC)
     until = min(datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC), hour)
     if until <= since:
-        raise params.BadQuery("start", f"a day before the current hour ({hour:%Y-%m-%d %H}:00 UTC)")
+        raise params.BadQuery("start", f"a day up to today ({hour:%Y-%m-%d} UTC)")
     return since, until
 
 

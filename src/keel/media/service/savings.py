@@ -22,11 +22,19 @@ def hour_floor(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def hour_ceiling(at: datetime) -> datetime:
+    """The end of the hour ``at`` falls in (``at`` itself when it is a whole hour)."""
+    floor = hour_floor(at)
+    return floor if floor == at else floor + timedelta(hours=1)
+
+
 def compute(db: Database, since: datetime, until: datetime) -> Savings:
-    """What rules saved and cost from ``since`` to ``until`` (both taken to their whole hours)."""
-    start, end = hour_floor(since), hour_floor(until)
-    if end <= start:
-        raise single_field("until", "after since, by at least an hour")
+    """What rules saved and cost from ``since`` to ``until``: the hours from ``since``'s to the one ``until``
+    falls in, whole (the current hour's rows count as the platform reported them so far), with stock-outs and
+    pauses still open counted up to ``until``, not to the end of its hour."""
+    start, end = hour_floor(since), hour_ceiling(until)
+    if until <= since or end <= start:
+        raise single_field("until", "after since")
     if end - start > MAX_WINDOW:
         raise single_field("since", f"a window of at most {MAX_WINDOW.days} days")
     with db.read() as conn:
@@ -52,12 +60,12 @@ def compute(db: Database, since: datetime, until: datetime) -> Savings:
     out_of_stock: dict[str, list[Span]] = defaultdict(list)
     paused: list[PauseSpan] = []
     for held, kind, rule, begin, finish in spans:
-        span_end = min(finish or end, end)
+        span_end = min(finish or until, end)
         if kind == log.OUT_OF_STOCK:
             out_of_stock[held].append(Span(max(begin, start), span_end))
         elif kind == log.PAUSED:
             paused.append(PauseSpan(held, rule or "", max(begin, start), span_end))
-    moves = _moves(budget_actions, campaigns, accounts, start, end)
+    moves = _moves(budget_actions, campaigns, accounts, start, min(until, end), end)
     return savings(info, hours, out_of_stock, paused, moves, Span(start, end))
 
 
@@ -66,6 +74,7 @@ def _moves(
     campaigns: dict[str, Campaign],
     accounts: dict[str, Account],
     start: datetime,
+    until: datetime,
     end: datetime,
 ) -> list[BudgetMove]:
     """Budget rules added to campaigns: from each budget action to the next one on the same campaign, the
@@ -82,7 +91,7 @@ def _moves(
         for i, a in enumerate(items):
             amount = int(a.after["budget"]) - c.daily_budget
             span_start = max(a.at, start)
-            span_end = min(items[i + 1].at if i + 1 < len(items) else end, end)
+            span_end = min(items[i + 1].at if i + 1 < len(items) else until, end)
             if amount > 0 and span_end > span_start:
                 moves.append(
                     BudgetMove(
