@@ -241,8 +241,8 @@ def retry_dead_letter(level: Level, code: CodePath, keel: KeelDep) -> StatePubli
 def get_savings(keel: KeelDep, since: Moment = None, until: Moment = None) -> SavingsPublic:
     """What the rules saved and cost from ``since`` to ``until`` (whole hours, the one ``until`` falls in
     included; by default the last 7 days up to now), per currency and by rule, campaign, account, channel and
-    region: spend wasted on ads showing without stock, spend avoided and sales missed by pauses (estimates), budget moved and the
-    sales it brought. See docs/media.md for how each figure is computed.
+    region: spend wasted on ads showing without stock, spend avoided and sales missed by pauses (estimates),
+    budget moved and the sales it brought. See docs/media.md for how each figure is computed.
 
     Refuses a date-time without its offset, an ``until`` not after ``since`` and a window over
     93 days (422). Idempotent: a read.
