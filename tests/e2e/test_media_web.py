@@ -171,10 +171,11 @@ def test_a_campaign_shows_its_ads_stock_states_and_reasons(
         "enabled → paused 0.30 EUR → 0.30 EUR pause when out owed version 2 not yet accepted (platform has 1)"
     )
     assert "paused a-cap in DE: sellable 0 <= 0; resumes when sellable >= 5 sellable 0 · threshold 0" in text
-    assert "budget 3000 -> 2100 for c-cap: every ad paused by rules" in text
+    assert "budget 30.00 EUR -> 21.00 EUR for c-cap: every ad paused by rules" in text
     assert _row(cap.text, "data-action", str(keel.media.actions(code="c-cap")[0][0].id)).endswith(
-        "budget 30.00 EUR → 21.00 EUR a day budget 3000 -> 2100 for c-cap: every ad paused by rules; 900 moved to "
-        "c-tee (50% of the set budget at most); waits for approval above 100 moved 9.00 EUR · share (%) 50 · "
+        "budget 30.00 EUR → 21.00 EUR a day budget 30.00 EUR -> 21.00 EUR for c-cap: every ad paused by rules; "
+        "9.00 EUR moved to c-tee (50% of the set budget at most); waits for approval above 1.00 EUR moved 9.00 EUR · "
+        "share (%) 50 · "
         "set budget 30.00 EUR · moved today 0.00 EUR · day cap 9.00 EUR · minimum budget 1.00 EUR · "
         "approval above 1.00 EUR"
     )
@@ -218,7 +219,7 @@ def test_the_action_log_filters_and_decides(keel: Keel, world: World, sim: AdPla
         "ad a-tee-m g-de enabled, bid 0.55 EUR enabled, bid 0.70 EUR Keep Keel's Keep the platform's"
     )
     (tee_id, _), (cap_id, _) = every[0], every[1]
-    assert "budget 5000 -> 5900 for c-tee" in _row(page.text, "data-action", tee_id)
+    assert "budget 50.00 EUR -> 59.00 EUR for c-tee" in _row(page.text, "data-action", tee_id)
     # when the move into c-tee is approved / then it is applied: Keel's budget is 59.00 EUR
     done = client.post(f"{ACTIONS}/{tee_id}/approve", follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == f"{ACTIONS}?done=approved&action={tee_id}"

@@ -47,7 +47,7 @@ from keel.media.model.rules_doc import (
     Substitute,
     Trigger,
 )
-from keel.media.model.rules_facts import Act, AdFacts, CampaignFacts, Decision, Numbers
+from keel.media.model.rules_facts import Act, AdFacts, CampaignFacts, Decision, Numbers, money
 
 
 class _Pass:
@@ -163,7 +163,9 @@ def _set_bid(rule: Rule, ad: AdFacts, p: _Pass, g: Guardrails, factor: float, wh
     if bid == current or _cooling(rule, ad.last_acted, p.now):
         return
     held = f", held to {g.max_bid_factor:g}x" if clamped else ""
-    reason = f"bid {current} -> {bid} for {ad.code}: {why} ({factor:g} x set bid {ad.set_bid}{held})"
+    cur = ad.currency
+    base = f"{factor:g} x set bid {money(ad.set_bid, cur)}{held}"
+    reason = f"bid {money(current, cur)} -> {money(bid, cur)} for {ad.code}: {why} ({base})"
     figures = {**numbers, "factor": factor, "set_bid": ad.set_bid, "bid_before": current, "bid_after": bid}
     figures["max_bid_factor"] = g.max_bid_factor
     after = replace(before, bid=bid)
@@ -213,8 +215,9 @@ def _budget(
         return
     after = replace(before, budget=before.budget + delta)
     needs = g.approval_above is not None and approve > g.approval_above
-    wait = f"; waits for approval above {g.approval_above}" if needs else ""
-    reason = f"budget {before.budget} -> {after.budget} for {c.code}: {why}{wait}"
+    cur = c.currency
+    wait = f"; waits for approval above {money(g.approval_above, cur)}" if needs else ""
+    reason = f"budget {money(before.budget, cur)} -> {money(after.budget, cur)} for {c.code}: {why}{wait}"
     figures = {
         **numbers,
         "set_budget": c.set_budget,
@@ -272,12 +275,14 @@ def _shift(rule: Rule, shift: ShiftBudget, live: list[CampaignFacts], p: _Pass, 
             continue
         names = ", ".join(r.code for r, part in zip(recipients, parts, strict=True) if part)
         numbers = {"moved": amount, "share_pct": shift.share_pct}
-        why = f"every ad paused by rules; {amount} moved to {names} ({shift.share_pct:g}% of the set budget at most)"
+        most = f"{shift.share_pct:g}% of the set budget at most"
+        why = f"every ad paused by rules; {money(amount, d.currency)} moved to {names} ({most})"
         _budget(rule, p, d, g, -amount, why, numbers, approve=amount)
         for r, part in zip(recipients, parts, strict=True):
             if part and p.own(rule, (Level.CAMPAIGN, r.code)):
                 common = ", ".join(sorted(_shares(shift, d, r)))
-                why = f"receives {part} from {d.code}, whose ads are all paused; {common} in stock here"
+                given = money(part, d.currency)
+                why = f"receives {given} from {d.code}, whose ads are all paused; {common} in stock here"
                 _budget(rule, p, r, g, part, why, {"moved": part, "share_pct": shift.share_pct}, approve=amount)
     for c in live:
         budget = p.state[(Level.CAMPAIGN, c.code)].budget or 0

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from keel.media.model.ads import AdState, Level, Platform, Status
 from keel.media.model.rules_doc import Metric
+from keel.platform.money import plain
 
 Numbers = Mapping[str, int | float | None]
 
@@ -48,6 +49,7 @@ class AdFacts:
     roas_7d: float | None = None
     acos_7d: float | None = None  # percent
     spend_7d: int | None = None
+    currency: str = ""  # the account's: reasons show money in it ("" shows minor units)
 
     def metric(self, metric: Metric) -> float | None:
         """The metric's value; unlimited cover is infinity so that it compares above every bound."""
@@ -83,6 +85,7 @@ class CampaignFacts:
     stocked_brands: frozenset[str] = frozenset()
     operator_status: Status = Status.ENABLED
     last_acted: Mapping[str, datetime] = field(default_factory=dict)
+    currency: str = ""  # the account's: reasons show money in it ("" shows minor units)
 
     @property
     def budget(self) -> int:
@@ -107,3 +110,10 @@ class Decision:
     held_by: frozenset[str] | None = None
     dry_run: bool = False
     needs_approval: bool = False
+
+
+def money(minor: int | None, currency: str) -> str:
+    """An amount for a reason: ``12.40 EUR`` in the account's currency, or the minor units when it is not known."""
+    if minor is None or not currency:
+        return str(minor)
+    return f"{plain(minor, currency)} {currency}"

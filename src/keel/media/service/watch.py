@@ -209,6 +209,7 @@ class Watcher:
                     frozenset(row.held_by), {r: at for (c, r), at in acted.items() if c == code},
                     None if cost <= 0 else round(sales / cost, 4), None if sales <= 0 else round(100 * cost / sales, 2),
                     cost if code in recent else None,
+                    index.accounts[ad.account].currency,
                 )
             )  # fmt: skip
         known_rules = {r.name for r in rules}
@@ -251,6 +252,7 @@ class Watcher:
                     frozenset(x for a in ads for x in a.categories), frozenset(a.brand for a in ads if a.brand),
                     frozenset(x for a in stocked for x in a.categories), frozenset(a.brand for a in stocked if a.brand),
                     c.status, {r: at for (k, r), at in acted.items() if k == code},
+                    index.accounts[c.account].currency,
                 )
             )  # fmt: skip
         return out
