@@ -125,6 +125,7 @@ def build_media(
         lambda: sender.run_pass(wait=False),
         (AVAILABILITY_CHANGED, STOCK_MOVED),
         source=source,
+        owner=owner,
     )
     setup = SetupService(db, directory, sender.forget)
     return MediaService(db, setup, PerformanceService(db), sender, watcher)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from keel.bootstrap import Keel
 from keel.inventory import LocationChanges
 from keel.media import Level, Platform, Status
+from keel.media.store.tables import intervals_t
 from keel.platform.clock import utcnow
 from keel.platform.errors import Conflict, ValidationFailed
 from keel.sim.adplatform import AdPlatforms
@@ -65,24 +66,28 @@ def test_bad_performance_rows_are_refused_by_row_and_change_nothing(keel: Keel, 
 
 
 def test_savings_count_spend_while_out_of_stock_and_what_pauses_avoided(keel: Keel, world: World) -> None:
-    # given a stock-out that paused TEE-S's ad now, and its spend over the day before
+    # given a stock-out that paused TEE-S's ad two hours ago, and its spend of 24.00 EUR over the day before
     media_world(keel)
     keel.media.save_rule("pause when out", PAUSE_RULE)
     drain(keel)
     keel.stock.apply_batch([mv("sale-1", "sold", "TEE-S", WH_DE, 3)])
     drain(keel)
     now = utcnow()
-    yesterday = (now - timedelta(days=1)).date().isoformat()
-    keel.media.performance.save([perf(yesterday, "a-tee-s", "24.00", "48.00")])
-    # when the savings of the window from yesterday to two hours from now are read
-    found = keel.media.savings(now - timedelta(days=1, hours=now.hour), now + timedelta(hours=2))
-    # then nothing was wasted (paused at once), and the pause avoided about the ad's hourly spend per hour held
+    paused_at = now - timedelta(hours=2)
+    with keel.db.write() as conn:  # the stock-out and the pause happened two hours ago
+        conn.execute(intervals_t.update().values(start=paused_at))
+    day_before = datetime.combine((now - timedelta(days=1)).date(), datetime.min.time(), tzinfo=UTC)
+    keel.media.performance.save([perf(day_before.date().isoformat(), "a-tee-s", "24.00", "48.00")])
+    # when the savings from the day before until now are read
+    found = keel.media.savings(day_before, now)
+    # then nothing was wasted (paused at once), the pause held two hours out of stock, and each paused hour
+    # avoided the ad's average spend over its clean hours (in stock and not paused): the whole hours from the
+    # day before's start to the pause's, of which the day before's 24 spent 1.00 EUR each
     eur = found.total["EUR"]
     assert eur.wasted_spend == 0
-    assert eur.paused_hours > 1.0 and eur.out_of_stock_hours > 1.0
-    # 2400 spent over the clean hours (in stock, not paused: yesterday's 24 and today's whole hours before the
-    # pause), so the average hour cost 2400 / (24 + now.hour); each paused hour avoided that
-    assert eur.avoided_spend == pytest.approx(eur.paused_hours * 2400 / (24 + now.hour), abs=1)
+    assert eur.paused_hours == pytest.approx(2.0, abs=0.01) and eur.out_of_stock_hours == eur.paused_hours
+    clean = (paused_at.replace(minute=0, second=0, microsecond=0) - day_before) // timedelta(hours=1)
+    assert eur.avoided_spend == pytest.approx(eur.paused_hours * 100 * min(clean, 24) / clean, abs=1)
     assert eur.avoided_waste == eur.avoided_spend  # every paused hour was out of stock
     assert list(found.by_rule) == [("pause when out", "EUR")]
 

@@ -27,7 +27,7 @@ from keel.media.schemas import (
     StatePage,
     StatePublic,
 )
-from keel.media.service.savings import hour_ceiling, hour_floor
+from keel.media.service.savings import EARLIEST, window
 from keel.platform.api import Limit, Offset
 from keel.platform.clock import utcnow
 from keel.platform.schemas import Document, RowId
@@ -248,6 +248,7 @@ def get_savings(keel: KeelDep, since: Moment = None, until: Moment = None) -> Sa
     93 days (422). Idempotent: a read.
     """
     end = until or utcnow()
-    start = since or end - timedelta(days=7)
+    start = since or max(end, EARLIEST + timedelta(days=7)) - timedelta(days=7)
+    first, last, _ = window(start, end)
     found = keel.media.savings(start, end)
-    return SavingsPublic.of(found, hour_floor(start), hour_ceiling(end))
+    return SavingsPublic.of(found, first, last)

@@ -138,9 +138,12 @@ def _day(raw: str | None, field: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise params.BadQuery(field, f"a date such as 2026-05-04, got {value[:20]!r}") from None
+    if not 2000 <= day.year <= 2999:  # a typo, and near the calendar's ends a day's arithmetic overflows
+        raise params.BadQuery(field, "a date from 2000 to 2999")
+    return day
 
 
 def _window(days: str | None, start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:

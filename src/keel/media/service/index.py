@@ -30,7 +30,7 @@ class AdInfo:
     region: str  # the campaign's ``Region.key``
     skus: tuple[str, ...]
     set_bid: int
-    operator_status: Status  # paused when a person paused the ad, its ad group or its campaign
+    operator_status: Status  # the ad's own, as a person set it (a paused campaign or group hides it on the platform)
     categories: frozenset[str]  # the product group's category, or the SKU's categories with their ancestors
     brand: str | None
     places: frozenset[str] | None  # locations whose stock counts (None: the channel's listing)
@@ -95,12 +95,11 @@ def build(db: Database, directory: Directory) -> Index:
         categories = frozenset({ad.target.category} if ad.target.category else ())
         if len(listed) == 1 and listed[0] in tags:
             brand, categories = tags[listed[0]]
-        paused = Status.PAUSED in (ad.status, group.status, campaign.status)
         info = AdInfo(
             ad.code, ad.ad_group, campaign.code, account.code, account.platform, account.channel,
             campaign.region.country, campaign.region.key, listed,
             ad.bid if ad.bid is not None else group.default_bid,
-            Status.PAUSED if paused else Status.ENABLED, categories, brand, local.get(campaign.code),
+            ad.status, categories, brand, local.get(campaign.code),
         )  # fmt: skip
         index.ads[ad.code] = info
         for sku in listed:

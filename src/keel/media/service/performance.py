@@ -89,6 +89,16 @@ class PerformanceService:
             money = {k: to_minor(r.amounts[k], currency[account]) for k in AMOUNTS}
             key = {"day": r.day.isoformat(), "hour": r.hour, "ad": r.ad, "sku": sku}
             out.append(key | {"campaign": campaign, "account": account} | dict(r.counts) | money)
+        with self.db.read() as conn:
+            days = sorted({o["day"] for o in out})
+            kinds = performance.granularity(conn, sorted({o["ad"] for o in out}), days) if out else {}
+        for item in out:
+            kinds.setdefault((item["day"], item["ad"], item["sku"]), set()).add(item["hour"] < 0)
+        for i, item in enumerate(out, start=1):
+            if len(kinds[(item["day"], item["ad"], item["sku"])]) > 1:
+                errors.append(
+                    FieldError(i, "hour", "this day of this ad and SKU is reported by hour and as a whole day")
+                )
         seen: dict[tuple[str, int, str, str], int] = {}
         for i, item in enumerate(out, start=1):
             k = (item["day"], item["hour"], item["ad"], item["sku"])

@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 from keel.media.model import Account, Campaign
 from keel.media.model.savings import AdInfo, BudgetMove, HourRow, PauseSpan, Savings, Span, savings
 from keel.media.store import log, objects, performance
+from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import single_field
 
 MAX_WINDOW = timedelta(days=93)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # outside these, a date is a typo (and hours overflow near year 1)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 
 
 def hour_floor(at: datetime) -> datetime:
@@ -28,22 +31,37 @@ def hour_ceiling(at: datetime) -> datetime:
     return floor if floor == at else floor + timedelta(hours=1)
 
 
+def window(since: datetime, until: datetime) -> tuple[datetime, datetime, datetime]:
+    """The whole hours a window covers and where it really ends: (first hour, end of the last hour, the end
+    or now, if sooner); ``ValidationFailed`` for a window that is empty, too long or out of any calendar."""
+    if not EARLIEST <= since <= LATEST:
+        raise single_field("since", f"a moment from {EARLIEST.year} to {LATEST.year}")
+    if not EARLIEST <= until <= LATEST:
+        raise single_field("until", f"a moment from {EARLIEST.year} to {LATEST.year}")
+    if until <= since:
+        raise single_field("until", "after since")
+    now = utcnow()
+    if since >= now:
+        raise single_field("since", "before now")
+    until = min(until, now)  # nothing has happened after now: open stock-outs and pauses end here
+    start, end = hour_floor(since), hour_ceiling(until)
+    if end - start > MAX_WINDOW:
+        raise single_field("since", f"a window of at most {MAX_WINDOW.days} days")
+    return start, end, until
+
+
 def compute(db: Database, since: datetime, until: datetime) -> Savings:
     """What rules saved and cost from ``since`` to ``until``: the hours from ``since``'s to the one ``until``
     falls in, whole (the current hour's rows count as the platform reported them so far), with stock-outs and
-    pauses still open counted up to ``until``, not to the end of its hour."""
-    start, end = hour_floor(since), hour_ceiling(until)
-    if until <= since or end <= start:
-        raise single_field("until", "after since")
-    if end - start > MAX_WINDOW:
-        raise single_field("since", f"a window of at most {MAX_WINDOW.days} days")
+    pauses still open counted up to ``until`` (or now, if sooner), not to the end of its hour."""
+    start, end, until = window(since, until)
     with db.read() as conn:
         accounts = {a.code: a for a in objects.accounts(conn)}
         campaigns = {c.code: c for c in objects.campaigns(conn)}
         ads = objects.ads(conn)
         rows = performance.hourly(conn, start.date().isoformat(), end.date().isoformat())
         spans = log.intervals(conn, start, end)
-        budget_actions, _ = log.actions(conn, mode="applied", since=start - timedelta(days=7), limit=100_000)
+        budget_actions = log.budget_actions(conn, start - timedelta(days=7), end)
     info = []
     for ad, campaign in ads:
         c = campaigns[campaign]

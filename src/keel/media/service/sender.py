@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from keel.media.model import Account, AdConnector, AdState, Change, Level, Remote, Sent, Status
 from keel.media.store import log, objects, outbox
@@ -67,7 +68,7 @@ class Sender:
         self.db, self.connect, self.owner = db, connect, owner
         self.backoff_base_s, self.max_attempts, self.lease_s = backoff_base_s, max_attempts, lease_s
         self.rng = random.Random()
-        self._connectors: dict[str, tuple[Account, AdConnector | None]] = {}
+        self._connectors: dict[str, tuple[tuple[str, str, str], AdConnector | None]] = {}
         self._busy: set[str] = set()
         self._checking: set[str] = set()  # accounts whose drift check runs
         self._sending: dict[str, threading.Lock] = {}  # one sender per account in this process (the lease: across)
@@ -86,18 +87,22 @@ class Sender:
             self._connectors.clear()
 
     def _connector(self, code: str) -> tuple[Account, AdConnector | None]:
-        with self._lock:
-            if code in self._connectors:
-                return self._connectors[code]
+        """The account as stored now, and its connector: kept while the platform, URL and token stay the same
+        (its pacing carries over), made anew when another process changed them."""
         with self.db.read() as conn:
             account = objects.account(conn, code)
-            token = objects.tokens(conn).get(code)
+            token = objects.token(conn, code)
         if account is None:
             raise NotFound(f"ad account {code!r} does not exist")
-        pair = (account, self.connect(account, token))
+        key = (account.platform.value, account.url or "", token or "")
         with self._lock:
-            self._connectors[code] = pair
-        return pair
+            held = self._connectors.get(code)
+            if held is not None and held[0] == key:
+                return account, held[1]
+        connector = self.connect(account, token)
+        with self._lock:
+            self._connectors[code] = (key, connector)
+        return account, connector
 
     # -- sending ---------------------------------------------------------------------------------------------
     def run_pass(self, wait: bool = False) -> int:
@@ -165,7 +170,8 @@ class Sender:
                     self._ops[day] = self._ops.get(day, 0) + max(sent.operations, len(due))
                 if not self._outcome(code, connector, due, sent, report):
                     return report
-                self._lease(code)
+                if not self._lease(code):  # another worker took the account over: it sends from here on
+                    return report
         finally:
             with self.db.write() as conn:
                 outbox.release(conn, code, self.owner)
@@ -213,7 +219,9 @@ class Sender:
                 continue
             tries = attempts + 1
             error = (item.error if item is not None else None) or sent.error or "not applied (read back differs)"
-            dead = (item is not None and not item.ok and not item.retry) or tries >= self.max_attempts
+            # a dead letter is the platform's refusal of this item; a failed request or read-back (an outage)
+            # backs off longer and longer (capped at 5 minutes) but never gives the change up
+            dead = item is not None and not item.ok and (not item.retry or tries >= self.max_attempts)
             at = done + timedelta(seconds=backoff_s(tries, self.rng, self.backoff_base_s))
             refused.append((change.level, change.code, change.version, tries, at, error, dead))
             report.refused += 1
@@ -281,9 +289,11 @@ class Sender:
                 if drifted:
                     now = utcnow()
                     with self.db.write() as conn:
-                        for row, there in drifted:
-                            doc = {"missing": True} if there is None else state_doc(there.state)
-                            outbox.set_drift(conn, row.level, row.code, doc)
+                        drifted = [
+                            (row, there)
+                            for row, there in drifted
+                            if outbox.set_drift(conn, row.level, row.code, _remote_doc(there), row.version)
+                        ]
                         log.record(conn, [_drift_action(account.code, row, there, now) for row, there in drifted])
                 found += len(drifted)
 
@@ -321,6 +331,9 @@ class Sender:
             else:
                 there = AdState(Status(row.drift["status"]), row.drift.get("bid"), row.drift.get("budget"))
                 outbox.adopt(conn, level, code, there, now)
+                objects.adopt(conn, level, code, there, now)
+                if level is Level.AD:
+                    log.close_intervals(conn, [(code, log.PAUSED)], now)
             log.record(conn, [{
                 "at": now, "rule": None, "level": level.value, "code": code, "account": row.account,
                 "mode": "manual", "before": state_doc(row.state), "after": row.drift, "version": None,
@@ -328,8 +341,12 @@ class Sender:
             }])  # fmt: skip
 
 
+def _remote_doc(there: Remote | None) -> dict[str, Any]:
+    return {"missing": True} if there is None else state_doc(there.state)
+
+
 def _drift_action(account: str, row: outbox.StateRow, there: Remote | None, now: datetime) -> dict[str, object]:
-    after = {"missing": True} if there is None else state_doc(there.state)
+    after = _remote_doc(there)
     what = "is gone from the platform" if there is None else "was changed on the platform"
     return {
         "at": now, "rule": None, "level": row.level.value, "code": row.code, "account": account, "mode": "drift",

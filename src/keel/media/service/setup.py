@@ -13,7 +13,7 @@ through Keel (a budget, a bid, a pause) becomes a new version the outbox sends.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from keel.media.model import Account, Ad, AdGroup, AdState, Campaign, Level, Status
@@ -70,14 +70,20 @@ class SetupService:
         if sum(len(v) for v in rows.values()) > MAX_ROWS:
             raise PayloadTooLarge(f"at most {MAX_ROWS} objects per batch")
         parsed = self._parse(rows)
+        kept = {a.code: a for a in self.accounts()}
+        for i, doc in enumerate(rows["accounts"]):  # a URL left out is kept (the token too, in the store)
+            account, token = parsed.accounts[i]
+            if "url" not in doc and account.code in kept:
+                parsed.accounts[i] = (replace(account, url=kept[account.code].url), token)
         now = utcnow()
         with self.db.write() as conn:
+            before = self._set_values(conn)
             for account, token in parsed.accounts:
                 objects.save_account(conn, account, token, now)
             objects.save_campaigns(conn, parsed.campaigns, now)
             objects.save_groups(conn, parsed.groups, now)
             objects.save_ads(conn, parsed.ads, now)
-            changed = self._states(conn, parsed, now)
+            changed = self._states(conn, before, now)
             objects.bump(conn)
         self.changed()
         return Saved(len(parsed.accounts), len(parsed.campaigns), len(parsed.groups), len(parsed.ads), changed)
@@ -146,6 +152,11 @@ class SetupService:
             if old is not None and (old.platform, old.currency) != (acc.platform, acc.currency):
                 errors.append(FieldError(i, "accounts.platform", "an account's platform and currency never change"))
         known_accounts |= {a.code: a for a, _ in accounts}
+        with self.db.read() as conn:
+            stored = {c.code: c for c in objects.campaigns(conn, [c.code for c in campaigns])}
+        for i, c in enumerate(campaigns, start=1):
+            if c.code in stored and stored[c.code].account != c.account:
+                errors.append(FieldError(i, "campaigns.account", f"campaign {c.code} is in {stored[c.code].account}"))
         located = self.directory.places() if any(c.region.store or c.region.region for c in campaigns) else []
         places = {p.code: p for p in located}
         regions = {(p.country, p.region) for p in located}
@@ -208,37 +219,41 @@ class SetupService:
         return resolved
 
     # -- desired states ---------------------------------------------------------------------------------------
-    def _states(self, conn: Any, parsed: Parsed, now: Any) -> int:
-        account_of = {c.code: c.account for c in parsed.campaigns}
-        missing = {g.campaign for g in parsed.groups} | {c for _, c, _ in parsed.ads}
-        missing -= set(account_of)
-        account_of |= {c.code: c.account for c in objects.campaigns(conn, missing)}
-        groups = {g.code: g for g in parsed.groups}
-        need = {ad.ad_group for ad, _, _ in parsed.ads} - set(groups)
-        if need:
-            groups |= {g.code: g for g in objects.groups(conn) if g.code in need}
-        wanted: list[tuple[Level, str, str, AdState, Status]] = []
-        for c in parsed.campaigns:
-            wanted.append((Level.CAMPAIGN, c.code, c.account, AdState(c.status, None, c.daily_budget), c.status))
-        for g in parsed.groups:
-            wanted.append((Level.AD_GROUP, g.code, account_of[g.campaign], AdState(g.status, g.default_bid), g.status))
-        for ad, campaign, _ in parsed.ads:
+    @staticmethod
+    def _set_values(conn: Any) -> dict[tuple[Level, str], tuple[str, AdState, Status]]:
+        """What a person set on every object, as its desired state would be without rules: (level, code) ->
+        (account, state, status)."""
+        accounts = {c.code: c.account for c in objects.campaigns(conn)}
+        groups = {g.code: g for g in objects.groups(conn)}
+        out: dict[tuple[Level, str], tuple[str, AdState, Status]] = {}
+        for c in objects.campaigns(conn):
+            out[(Level.CAMPAIGN, c.code)] = (c.account, AdState(c.status, None, c.daily_budget), c.status)
+        for g in groups.values():
+            out[(Level.AD_GROUP, g.code)] = (accounts[g.campaign], AdState(g.status, g.default_bid), g.status)
+        for ad, campaign in objects.ads(conn):
             bid = ad.bid if ad.bid is not None else groups[ad.ad_group].default_bid
-            wanted.append((Level.AD, ad.code, account_of[campaign], AdState(ad.status, bid), ad.status))
+            out[(Level.AD, ad.code)] = (accounts[campaign], AdState(ad.status, bid), ad.status)
+        return out
+
+    def _states(self, conn: Any, before: dict[tuple[Level, str], tuple[str, AdState, Status]], now: Any) -> int:
+        """New objects get a state (as their platform holds it); an object whose person-set status, bid or
+        budget changed gets them as its new desired state (a rule's hold stays: a held ad stays paused). An
+        object the batch left as it was keeps what rules made of it. Reads the whole setup: a change of an ad
+        group's default bid reaches its ads that have no bid of their own."""
+        after = self._set_values(conn)
         changed = 0
         for level in Level:
-            items = [w for w in wanted if w[0] is level]
+            items = [(k[1], v) for k, v in after.items() if k[0] is level and before.get(k) != v]
             if not items:
                 continue
-            held = outbox.get(conn, level, [w[1] for w in items])
-            outbox.create(conn, [(lv, code, acc, s) for lv, code, acc, s, _ in items if code not in held], now)
+            held = outbox.get(conn, level, [code for code, _ in items])
+            outbox.create(conn, [(level, code, acc, s) for code, (acc, s, _) in items if code not in held], now)
             updates = []
-            for lv, code, _, state, status in items:
+            for code, (_, state, status) in items:
                 row = held.get(code)
-                if row is None:
-                    continue
-                new = AdState(effective(status, row.held_by), state.bid, state.budget)
-                updates.append((lv, code, new, row.held_by))
+                if row is not None:
+                    new = AdState(effective(status, row.held_by), state.bid, state.budget)
+                    updates.append((level, code, new, row.held_by))
             changed += len(outbox.change(conn, updates, now))
         return changed
 

@@ -38,6 +38,7 @@ from keel.platform.events import Event, EventLog
 from keel.platform.sources import DatabaseSource, EventSource
 
 CONSUMER = "media-stock"
+RULES_LEASE = "*rules"  # the lease row of the rules pass (no account code starts with "*")
 RUN_RATE_DAYS = 28
 RECENT = timedelta(days=7)
 
@@ -64,7 +65,9 @@ class Watcher:
         *,
         run_rate_ttl_s: float = 600.0,
         source: EventSource | None = None,
+        owner: str = "watcher",
     ) -> None:
+        self.owner = owner
         self.db, self.events, self.directory, self.reader, self.wake = db, events, directory, stock, wake
         self.availability_changed, self.stock_moved = types
         self.types = frozenset(types)
@@ -74,8 +77,9 @@ class Watcher:
         self.listed: dict[tuple[str, str, str], int] = {}
         self.rates: dict[tuple[str, str, str], float] = {}
         self._rates_at = -1e18
-        self._rules: tuple[tuple[int, int], list[Rule]] = ((-1, -1), [])
-        self._evaluated: tuple[int, tuple[int, int]] | None = None  # (setup, rules) revisions last run over all
+        self._built_at = -1e18
+        self._rules: tuple[int, list[Rule]] = (-1, [])
+        self._evaluated: tuple[int, int] | None = None  # (setup, rules) revisions last run over all
 
     # -- caches -----------------------------------------------------------------------------------------------
     def warm(self) -> None:
@@ -85,8 +89,10 @@ class Watcher:
         """The index, rebuilt (with the listings its ads sell from) when the setup changed."""
         with self.db.read() as conn:
             revision = objects.revision(conn)
-        if revision != self.index.revision:
+        stale = time.monotonic() - self._built_at > self.run_rate_ttl_s  # locations and catalog tags move too
+        if revision != self.index.revision or stale:
             self.index = build(self.db, self.directory)
+            self._built_at = time.monotonic()
             skus = self.index.skus()
             self.listed = self.reader.listed(skus) if skus else {}
         if time.monotonic() - self._rates_at > self.run_rate_ttl_s:
@@ -159,10 +165,15 @@ class Watcher:
         return touched
 
     def run_all(self) -> Pass:
-        """Every rule over every ad and campaign (the ``media-rules`` job)."""
+        """Every rule over every ad and campaign (the ``media-rules`` job). One pass at a time across
+        processes (a lease): two passes would both apply the same decisions."""
         index = self._fresh()
+        now = utcnow()
         with self.db.write() as conn:
+            if not outbox.lease(conn, RULES_LEASE, self.owner, now, now + timedelta(minutes=5)):
+                return Pass()
             done = self._evaluate(conn, set(index.ads), None, caused_by=None)
+            outbox.release(conn, RULES_LEASE, self.owner)
         if done.applied:
             self.wake()
         return done
@@ -274,24 +285,34 @@ class Watcher:
         return out
 
     def _apply(self, conn: Connection, decisions: Sequence[Decision], caused_by: int | None, now: datetime) -> int:
+        """Record the decisions and make the live ones the objects' desired states. A change that waits for
+        approval is asked once: the same change already waiting is not asked again. A rule-paused interval of
+        an ad runs while some rule holds it (whatever a person did meanwhile)."""
         if not decisions:
             return 0
+        waiting = log.waiting(conn, sorted({d.code for d in decisions if d.needs_approval and not d.dry_run}))
         final: dict[tuple[Level, str], tuple[AdState, frozenset[str] | None, Decision]] = {}
-        first: dict[tuple[Level, str], AdState] = {}
         rows = []
         for d in decisions:
             mode = "dry_run" if d.dry_run else "approval" if d.needs_approval else "applied"
+            if mode == "approval" and (d.rule, d.level.value, d.code, log.canonical(state_doc(d.after))) in waiting:
+                continue
             if mode == "applied":
                 key = (d.level, d.code)
-                first.setdefault(key, d.before)
                 held = d.held_by if d.held_by is not None else (final[key][1] if key in final else None)
                 final[key] = (d.after, held, d)
             rows.append((d, mode))
         holds = outbox.get(conn, Level.AD, [c for (lv, c) in final if lv is Level.AD])
         changes = []
-        for (level, code), (state, held, _) in final.items():
-            keep = holds[code].held_by if level is Level.AD and held is None and code in holds else ()
-            changes.append((level, code, state, tuple(sorted(held)) if held is not None else tuple(keep)))
+        opened, closed = [], []
+        for (level, code), (state, held, d) in final.items():
+            before = frozenset(holds[code].held_by) if level is Level.AD and code in holds else frozenset()
+            after = before if held is None else held
+            changes.append((level, code, state, tuple(sorted(after))))
+            if level is Level.AD and not before and after:
+                opened.append((code, log.PAUSED, d.rule))
+            elif level is Level.AD and before and not after:
+                closed.append((code, log.PAUSED))
         versions = outbox.change(conn, changes, now)
         log.record(
             conn,
@@ -306,14 +327,6 @@ class Watcher:
                 for d, mode in rows
             ],
         )  # fmt: skip
-        opened, closed = [], []
-        for (level, code), (state, _, d) in final.items():
-            if level is not Level.AD or first[(level, code)].status == state.status:
-                continue
-            if state.status is Status.PAUSED:
-                opened.append((code, log.PAUSED, d.rule))
-            else:
-                closed.append((code, log.PAUSED))
         log.close_intervals(conn, closed, now)
         log.open_intervals(conn, opened, now)
         return sum(1 for _, mode in rows if mode == "applied")

@@ -3,6 +3,7 @@ intervals."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keel.media.store.objects import RULES_REVISION, bump, revision
 from keel.media.store.tables import actions_t, guardrails_t, intervals_t, rules_t, stock_t
 from keel.platform.bulk import chunks, select_in
 from keel.platform.db import upsert_insert
@@ -30,11 +32,15 @@ def save_rule(conn: Connection, name: str, document: dict[str, Any], now: dateti
             index_elements=["name"], set_={"document": document, "version": version, "updated_at": now}
         )
     )
+    bump(conn, RULES_REVISION)
     return version
 
 
 def delete_rule(conn: Connection, name: str) -> bool:
-    return bool(conn.execute(rules_t.delete().where(rules_t.c.name == name)).rowcount)
+    deleted = bool(conn.execute(rules_t.delete().where(rules_t.c.name == name)).rowcount)
+    if deleted:
+        bump(conn, RULES_REVISION)
+    return deleted
 
 
 def rules(conn: Connection) -> list[tuple[str, dict[str, Any], int, datetime]]:
@@ -42,10 +48,9 @@ def rules(conn: Connection) -> list[tuple[str, dict[str, Any], int, datetime]]:
     return [(r.name, dict(r.document), r.version, r.updated_at) for r in conn.execute(q)]
 
 
-def rules_revision(conn: Connection) -> tuple[int, int]:
-    """(rules, sum of their versions): changes whenever a rule is saved or deleted (what caches check)."""
-    n, total = conn.execute(sa.select(sa.func.count(), sa.func.sum(rules_t.c.version))).one()
-    return int(n), int(total or 0)
+def rules_revision(conn: Connection) -> int:
+    """A counter every rule save and delete bumps (what the watchers' caches check)."""
+    return revision(conn, RULES_REVISION)
 
 
 def save_guardrails(conn: Connection, document: dict[str, Any], now: datetime) -> None:
@@ -129,6 +134,18 @@ def decide(conn: Connection, action_id: int, mode: str, by: str, version: int | 
     return bool(done.rowcount)
 
 
+def waiting(conn: Connection, codes: Sequence[str]) -> set[tuple[str | None, str, str, str]]:
+    """(rule, level, code, the state asked for as canonical JSON) of the changes waiting for approval on
+    these objects."""
+    t = actions_t
+    q = sa.select(t.c.rule, t.c.level, t.c.code, t.c.after).where(t.c.mode == "approval")
+    return {(r.rule, r.level, r.code, canonical(dict(r.after))) for r in select_in(conn, q, t.c.code, codes)}
+
+
+def canonical(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True)
+
+
 def last_acted(conn: Connection, codes: Iterable[str], since: datetime) -> dict[tuple[str, str], datetime]:
     """(code, rule) -> when that rule last changed the object (applied actions since ``since``)."""
     t = actions_t
@@ -138,6 +155,17 @@ def last_acted(conn: Connection, codes: Iterable[str], since: datetime) -> dict[
         .group_by(t.c.code, t.c.rule)
     )
     return {(code, rule): at for code, rule, at in select_in(conn, q, t.c.code, codes)}
+
+
+def budget_actions(conn: Connection, since: datetime, until: datetime) -> list[ActionRow]:
+    """Every budget change rules made (applied or approved) to campaigns from ``since`` to ``until``, oldest
+    first: what budget moves are read off."""
+    t = actions_t
+    q = sa.select(t).where(
+        t.c.level == "campaign", t.c.at >= since, t.c.at < until, t.c.mode.in_(("applied", "approved")),
+        t.c.rule.is_not(None),
+    ).order_by(t.c.id)  # fmt: skip
+    return [_action(r) for r in conn.execute(q)]
 
 
 def moved_today(conn: Connection, day_start: datetime) -> dict[str, int]:

@@ -10,7 +10,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.media.model import Account, Ad, AdGroup, Campaign, Guardrails, Platform, Region, Status, Target
+from keel.media.model import (
+    Account,
+    Ad,
+    AdGroup,
+    AdState,
+    Campaign,
+    Guardrails,
+    Level,
+    Platform,
+    Region,
+    Status,
+    Target,
+)
 from keel.media.store.tables import accounts_t, ad_skus_t, ads_t, campaigns_t, groups_t, revision_t
 from keel.platform.bulk import chunks, select_in
 from keel.platform.db import upsert_insert
@@ -28,6 +40,7 @@ def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], k
 
 # -- accounts ------------------------------------------------------------------------------------------------
 def save_account(conn: Connection, account: Account, token: str | None, now: datetime) -> None:
+    """Store an account; a ``token`` of None keeps the stored one (it is never shown, so never sent back)."""
     row = {
         "code": account.code,
         "platform": account.platform.value,
@@ -39,6 +52,8 @@ def save_account(conn: Connection, account: Account, token: str | None, now: dat
         "guardrails": {**asdict(account.guardrails), "excluded_campaigns": list(account.guardrails.excluded_campaigns)},
         "updated_at": now,
     }
+    if token is None and conn.execute(sa.select(accounts_t.c.code).where(accounts_t.c.code == account.code)).first():
+        del row["token"]
     _upsert(conn, accounts_t, [row])
 
 
@@ -57,9 +72,9 @@ def account(conn: Connection, code: str) -> Account | None:
     return None if row is None else _account(row)
 
 
-def tokens(conn: Connection) -> dict[str, str | None]:
-    """account -> its platform token (never shown through the API)."""
-    return {r.code: r.token for r in conn.execute(sa.select(accounts_t.c.code, accounts_t.c.token))}
+def token(conn: Connection, code: str) -> str | None:
+    """The account's platform token (never shown through the API)."""
+    return conn.execute(sa.select(accounts_t.c.token).where(accounts_t.c.code == code)).scalar_one_or_none()
 
 
 # -- campaigns, ad groups, ads -------------------------------------------------------------------------------
@@ -89,6 +104,10 @@ def save_groups(conn: Connection, items: Sequence[AdGroup], now: datetime) -> No
         for g in items
     ]
     _upsert(conn, groups_t, rows)
+    for g in items:  # an ad group moved to another campaign takes its ads along (``ads.campaign`` follows it)
+        conn.execute(
+            ads_t.update().where(ads_t.c.ad_group == g.code, ads_t.c.campaign != g.campaign).values(campaign=g.campaign)
+        )
 
 
 def save_ads(conn: Connection, items: Sequence[tuple[Ad, str, Sequence[str]]], now: datetime) -> None:
@@ -179,12 +198,33 @@ def counts(conn: Connection) -> dict[str, int]:
     }
 
 
-def bump(conn: Connection) -> None:
-    """Count a change of the setup (after a save, in its transaction)."""
-    done = conn.execute(revision_t.update().where(revision_t.c.id == 1).values(revision=revision_t.c.revision + 1))
+SETUP_REVISION, RULES_REVISION = 1, 2  # the counters' rows
+
+
+def bump(conn: Connection, counter: int = SETUP_REVISION) -> None:
+    """Count a change of the setup or of the rules (in the transaction that makes it)."""
+    t = revision_t
+    done = conn.execute(t.update().where(t.c.id == counter).values(revision=t.c.revision + 1))
     if not done.rowcount:
-        conn.execute(upsert_insert(conn, revision_t).values(id=1, revision=1).on_conflict_do_nothing())
+        conn.execute(upsert_insert(conn, t).values(id=counter, revision=1).on_conflict_do_nothing())
 
 
-def revision(conn: Connection) -> int:
-    return int(conn.execute(sa.select(revision_t.c.revision).where(revision_t.c.id == 1)).scalar_one_or_none() or 0)
+def revision(conn: Connection, counter: int = SETUP_REVISION) -> int:
+    return int(
+        conn.execute(sa.select(revision_t.c.revision).where(revision_t.c.id == counter)).scalar_one_or_none() or 0
+    )
+
+
+def adopt(conn: Connection, level: Level, code: str, state: AdState, now: datetime) -> None:
+    """Make a state found on the platform the person's own setting of the object (a drift kept)."""
+    if level is Level.CAMPAIGN:
+        values = {"status": state.status.value} | ({} if state.budget is None else {"daily_budget": state.budget})
+        conn.execute(campaigns_t.update().where(campaigns_t.c.code == code).values(**values, updated_at=now))
+    elif level is Level.AD_GROUP:
+        values = {"status": state.status.value} | ({} if state.bid is None else {"default_bid": state.bid})
+        conn.execute(groups_t.update().where(groups_t.c.code == code).values(**values, updated_at=now))
+    else:
+        conn.execute(
+            ads_t.update().where(ads_t.c.code == code).values(status=state.status.value, bid=state.bid, updated_at=now)
+        )
+    bump(conn)

@@ -179,10 +179,17 @@ def in_sync(conn: Connection, account: str, after: tuple[str, str], limit: int) 
     return [_row(r) for r in conn.execute(q)]
 
 
-def set_drift(conn: Connection, level: Level, code: str, remote: dict[str, Any] | None) -> None:
+def set_drift(
+    conn: Connection, level: Level, code: str, remote: dict[str, Any] | None, version: int | None = None
+) -> bool:
+    """Record (or clear) what the platform holds instead of Keel's state. With ``version``, only for a row
+    still at that version and sent: a change made and sent meanwhile (by another process) is not drift."""
     t = states_t
     value = sa.null() if remote is None else remote  # SQL NULL, not JSON null: ``drift IS NULL`` reads it
-    conn.execute(t.update().where(t.c.level == level.value, t.c.code == code).values(drift=value))
+    q = t.update().where(t.c.level == level.value, t.c.code == code)
+    if version is not None:
+        q = q.where(t.c.version == version, t.c.sent_version == version)
+    return bool(conn.execute(q.values(drift=value)).rowcount)
 
 
 def force(conn: Connection, level: Level, code: str, now: datetime) -> None:
@@ -196,12 +203,13 @@ def force(conn: Connection, level: Level, code: str, now: datetime) -> None:
 
 
 def adopt(conn: Connection, level: Level, code: str, state: AdState, now: datetime) -> None:
-    """Take the platform's state as the row's, already sent (what the platform holds is now Keel's)."""
+    """Take the platform's state as the row's, already sent (what the platform holds is now Keel's, a
+    person's choice: no rule holds it any more)."""
     t = states_t
     conn.execute(
         t.update()
         .where(t.c.level == level.value, t.c.code == code)
-        .values(status=state.status.value, bid=state.bid, budget=state.budget, version=t.c.version + 1)
+        .values(status=state.status.value, bid=state.bid, budget=state.budget, version=t.c.version + 1, held_by=[])
         .values(sent_version=t.c.version + 1, attempts=0, dead=False, error=None, changed_at=now, sent_at=now)
     )
 

@@ -95,3 +95,14 @@ def recent(conn: Connection, since: str, ads: Sequence[str] | None = None) -> di
     )
     rows = select_in(conn, q, p.c.ad, ads)
     return {ad: (int(cost or 0), int(sales or 0), int(clicks or 0)) for ad, cost, sales, clicks in rows}
+
+
+def granularity(conn: Connection, ads: Sequence[str], days: Sequence[str]) -> dict[tuple[str, str, str], set[bool]]:
+    """(day, ad, SKU) -> whether its stored rows are whole days (True) and/or hours (False), for these ads and
+    days: a day is reported one way or the other, never both (they would add up twice)."""
+    p = performance_t
+    q = sa.select(p.c.day, p.c.ad, p.c.sku, p.c.hour).where(p.c.day.in_(sorted(set(days))))
+    out: dict[tuple[str, str, str], set[bool]] = {}
+    for day, ad, sku, hour in select_in(conn, q, p.c.ad, ads):
+        out.setdefault((day, ad, sku), set()).add(hour < 0)
+    return out
