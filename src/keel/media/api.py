@@ -18,7 +18,7 @@ from keel.deps import KeelDep
 from keel.media import read_csv
 from keel.media.api_rules import router as rules_router
 from keel.media.schemas import (
-    AccountPublic,
+    AdAccountPublic,
     CampaignDetail,
     CampaignPage,
     ImportedPublic,
@@ -62,26 +62,26 @@ def _currencies(keel: KeelDep) -> dict[str, str]:
 
 # -- accounts and the setup -----------------------------------------------------------------------------------
 @router.get(
-    "/media/accounts", response_model=list[AccountPublic], operation_id="list_ad_accounts", summary="List ad accounts"
+    "/media/accounts", response_model=list[AdAccountPublic], operation_id="list_ad_accounts", summary="List ad accounts"
 )
-def list_accounts(keel: KeelDep) -> list[AccountPublic]:
+def list_accounts(keel: KeelDep) -> list[AdAccountPublic]:
     """Every ad account by code: its platform, the channel its ads sell from, its currency, the platform API
     it sends to and its guardrails. Tokens are never shown.
 
     Refuses nothing but callers without access. Idempotent: a read, it changes nothing.
     """
-    return [AccountPublic.of(a) for a in keel.media.setup.accounts()]
+    return [AdAccountPublic.of(a) for a in keel.media.setup.accounts()]
 
 
 @router.get(
-    "/media/accounts/{code}", response_model=AccountPublic, operation_id="get_ad_account", summary="Get an ad account"
+    "/media/accounts/{code}", response_model=AdAccountPublic, operation_id="get_ad_account", summary="Get an ad account"
 )
-def get_account(code: CodePath, keel: KeelDep) -> AccountPublic:
+def get_account(code: CodePath, keel: KeelDep) -> AdAccountPublic:
     """One ad account (its token never shown).
 
     Refuses an unknown account (404). Idempotent: a read.
     """
-    return AccountPublic.of(keel.media.setup.account(code))
+    return AdAccountPublic.of(keel.media.setup.account(code))
 
 
 @router.put("/media/setup", response_model=SetupSaved, operation_id="put_ad_setup", summary="Save an ad setup batch")

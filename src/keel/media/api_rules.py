@@ -20,9 +20,9 @@ from keel.media import Level
 from keel.media.schemas import (
     ActionPage,
     ActionPublic,
+    AdRulePublic,
     GuardrailsPublic,
     Resolve,
-    RulePublic,
     SavingsPublic,
     StatePage,
     StatePublic,
@@ -32,7 +32,7 @@ from keel.platform.api import Limit, Offset
 from keel.platform.clock import utcnow
 from keel.platform.schemas import Document, RowId
 
-router = APIRouter(tags=["media"])
+router = APIRouter()  # mounted by keel.media.api, whose router names the tag
 NamePath = Annotated[str, Path(min_length=1, max_length=100, description="the rule's name, e.g. pause when out")]
 CodePath = Annotated[str, Path(max_length=64, description="the object's code")]
 Filter = Annotated[str | None, Query(max_length=64)]
@@ -53,17 +53,17 @@ def _currencies(keel: KeelDep) -> dict[str, str]:
 
 
 # -- rules and guardrails -------------------------------------------------------------------------------------
-@router.get("/media/rules", response_model=list[RulePublic], operation_id="list_ad_rules", summary="List ad rules")
-def list_rules(keel: KeelDep) -> list[RulePublic]:
+@router.get("/media/rules", response_model=list[AdRulePublic], operation_id="list_ad_rules", summary="List ad rules")
+def list_rules(keel: KeelDep) -> list[AdRulePublic]:
     """Every rule by name: its document as stored (defaults filled in), version and when it was saved.
 
     Refuses nothing but callers without access. Idempotent: a read.
     """
-    return [RulePublic.of(r) for r in keel.media.rules()]
+    return [AdRulePublic.of(r) for r in keel.media.rules()]
 
 
-@router.put("/media/rules/{name}", response_model=RulePublic, operation_id="put_ad_rule", summary="Save an ad rule")
-def put_rule(name: NamePath, keel: KeelDep, body: Annotated[Document, Body(examples=[RULE_EXAMPLE])]) -> RulePublic:
+@router.put("/media/rules/{name}", response_model=AdRulePublic, operation_id="put_ad_rule", summary="Save an ad rule")
+def put_rule(name: NamePath, keel: KeelDep, body: Annotated[Document, Body(examples=[RULE_EXAMPLE])]) -> AdRulePublic:
     """Creates or replaces the rule (``trigger`` stock or schedule, ``scope``, ``when`` conditions on
     sellable, cover_days, roas_7d, acos_7d or spend_7d, ``then`` pause, bid_ladder, shift_budget or boost,
     ``cooldown_minutes``, ``dry_run``, ``priority``); its next pass uses it. A new version each save.
@@ -72,7 +72,7 @@ def put_rule(name: NamePath, keel: KeelDep, body: Annotated[Document, Body(examp
     a number out of range, a pause without a condition, a ``name`` other than the path's. Nothing is saved
     then. Idempotent in effect: the same document again stores the same rule (its version moves).
     """
-    return RulePublic.of(keel.media.save_rule(name, body))
+    return AdRulePublic.of(keel.media.save_rule(name, body))
 
 
 @router.delete(

@@ -20,7 +20,7 @@ from keel.cli_support import MAX_FILE_BYTES, DbOpt, JsonOpt, emit, fail, open_ke
 from keel.media import read_csv
 from keel.media.cli_rules import app as rules_app
 from keel.media.schemas import (
-    AccountPublic,
+    AdAccountPublic,
     CampaignDetail,
     CampaignPage,
     ImportedPublic,
@@ -86,7 +86,7 @@ def csv_rows(text: str) -> list[dict[str, Any]]:
 def accounts(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every ad account: platform, channel, currency, API and guardrails (tokens are never shown)."""
     keel = open_keel(database_url)
-    rows = [AccountPublic.of(a) for a in keel.media.setup.accounts()]
+    rows = [AdAccountPublic.of(a) for a in keel.media.setup.accounts()]
     if json_out:
         emit(rows)
         return

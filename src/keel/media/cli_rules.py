@@ -15,7 +15,7 @@ from rich.table import Table
 
 from keel.cli_support import DbOpt, JsonOpt, emit, fail, open_keel, page, read_document, refuse
 from keel.media import Level
-from keel.media.schemas import ActionPublic, FiguresPublic, GroupFigures, RulePublic, SavingsPublic, StatePublic
+from keel.media.schemas import ActionPublic, AdRulePublic, FiguresPublic, GroupFigures, SavingsPublic, StatePublic
 from keel.media.service.savings import hour_floor
 from keel.platform.actor import current_actor
 from keel.platform.clock import utcnow
@@ -59,7 +59,7 @@ def _money(amount: int | None, currency: str | None) -> str:
 def rules(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """Every rule: its trigger, action, priority, version and whether it is a dry run."""
     keel = open_keel(database_url)
-    rows = [RulePublic.of(r) for r in keel.media.rules()]
+    rows = [AdRulePublic.of(r) for r in keel.media.rules()]
     if json_out:
         emit(rows)
         return

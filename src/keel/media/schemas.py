@@ -68,7 +68,7 @@ class GuardrailsPublic(BaseModel):
         return cls(**{**g.__dict__, "excluded_campaigns": list(g.excluded_campaigns)})
 
 
-class AccountPublic(BaseModel):
+class AdAccountPublic(BaseModel):
     code: str
     platform: str = Field(examples=["google"], description="amazon, google or meta")
     channel: str = Field(description="the Keel channel whose listings its ads sell from")
@@ -78,7 +78,7 @@ class AccountPublic(BaseModel):
     guardrails: GuardrailsPublic
 
     @classmethod
-    def of(cls, a: Account) -> AccountPublic:
+    def of(cls, a: Account) -> AdAccountPublic:
         rails = GuardrailsPublic.of(a.guardrails)
         return cls(code=a.code, platform=a.platform.value, channel=a.channel, currency=a.currency, name=a.name,
                    url=a.url, guardrails=rails)  # fmt: skip
@@ -287,14 +287,14 @@ class PerformancePage(BaseModel):
     offset: int
 
 
-class RulePublic(BaseModel):
+class AdRulePublic(BaseModel):
     name: str
     document: dict[str, Any] = Field(description="the rule as stored, defaults filled in")
     version: int
     updated_at: datetime
 
     @classmethod
-    def of(cls, r: RuleView) -> RulePublic:
+    def of(cls, r: RuleView) -> AdRulePublic:
         return cls(name=r.name, document=r.document, version=r.version, updated_at=r.updated_at)
 
 
