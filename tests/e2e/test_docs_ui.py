@@ -40,23 +40,32 @@ def operation_count(base_url: str) -> int:
     return sum(len(item) for item in document["paths"].values())
 
 
-def tall(page: Page) -> None:
-    """A window tall enough for the whole list: past about 135 operations Swagger UI's first paint holds only
-    what fits the window's height, and the rest waits for the reader (seen with Swagger UI's bundle here)."""
-    page.set_viewport_size({"width": 1400, "height": 30_000})
+def operations_seen_while_scrolling(page: Page) -> set[str]:
+    """Every operation the explorer paints while a reader scrolls from top to bottom of a normal window. Past
+    150 tags and operations Swagger UI 5 virtualises the list (only what is near the window is in the page,
+    the rest is painted as the reader scrolls), so counting the page's operations at one moment says nothing."""
+    seen: set[str] = set()
+    last = -1.0
+    while True:
+        seen.update(page.locator("#swagger-ui .opblock").evaluate_all("blocks => blocks.map(b => b.id)"))
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(150)
+        position = page.evaluate("window.scrollY")
+        if position == last:
+            return seen
+        last = position
 
 
 def test_the_explorer_lists_every_operation_offline(tab: Tab, base_url: str) -> None:
     requested: list[str] = []
     tab.page.on("request", lambda request: requested.append(request.url))
-    tall(tab.page)
     response = tab.open("/docs")
     assert response.headers["content-security-policy"] == CSP
 
-    operations = tab.page.locator("#swagger-ui .opblock")
+    expect(tab.page.locator("#swagger-ui .opblock").first).to_be_visible(timeout=15_000)
     expected = operation_count(base_url)
-    expect(operations).to_have_count(expected, timeout=15_000)
     assert expected > 50
+    assert len(operations_seen_while_scrolling(tab.page)) == expected
     expect(tab.page.get_by_text("Unable to render this definition")).to_have_count(0)
     expect(tab.page.locator("#swagger-ui .version-stamp")).to_contain_text("OAS 3.1")
     tab.shot("docs-explorer")
@@ -65,11 +74,12 @@ def test_the_explorer_lists_every_operation_offline(tab: Tab, base_url: str) -> 
 
 
 def test_an_operation_expands_to_its_parameters_and_responses(tab: Tab) -> None:
-    tall(tab.page)
-    tab.open("/docs")
+    # a deep link scrolls the virtualised list to the operation (out of the first window) and opens it
+    tab.open("/docs#/orders/get_order")
     block = tab.page.locator("#operations-orders-get_order")
-    expect(block).to_have_count(1, timeout=15_000)
-    expect(block.locator(".opblock-body")).to_have_count(0)  # collapsed until clicked
+    expect(block.locator(".opblock-body")).to_have_count(1, timeout=15_000)
+    block.locator(".opblock-summary").click()
+    expect(block.locator(".opblock-body")).to_have_count(0)  # a click closes it
 
     block.locator(".opblock-summary").click()
 
@@ -80,7 +90,10 @@ def test_an_operation_expands_to_its_parameters_and_responses(tab: Tab) -> None:
     for status in ("200", "404", "422"):
         expect(responses.locator(f"tr.response[data-code='{status}']")).to_have_count(1)
     tab.shot("docs-operation-expanded")
-    assert tab.errors == []
+    # Swagger UI reads the `_` of a deep-linked operation id (get_order) as an escaped space and logs its
+    # deprecation of that escape as an error; the link still opens the right operation (asserted above).
+    escaped = "Deprecated: escaping deep link whitespace"
+    assert [e for e in tab.errors if not e.startswith(escaped)] == []
 
 
 def test_try_it_out_calls_keel_under_the_csp(tab: Tab, base_url: str) -> None:
