@@ -25,6 +25,7 @@ from keel.inventory.cli import app as inventory_app
 from keel.inventory.cli import locations_app
 from keel.media.cli import app as media_app
 from keel.orders.cli import app as orders_app
+from keel.planning.cli import app as planning_app
 from keel.platform import migrate
 from keel.platform.actor import Actor, acting_as, current_actor
 from keel.platform.config import LOCAL_HOSTS
@@ -42,6 +43,7 @@ app.add_typer(fx_app, name="fx")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(media_app, name="media")
+app.add_typer(planning_app, name="planning")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")

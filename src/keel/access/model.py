@@ -40,6 +40,7 @@ PRICING_WRITE = "pricing.write"  # lists, SKU costs, tax rates, policies, compet
 PRICING_CARTS = "pricing.carts"  # carts evaluated and redeemed, orders priced: a shop's, an app's, a till's
 MEDIA_READ = "media.read"  # ad accounts, campaigns, performance, rules, the action log, outbox states, savings
 MEDIA_WRITE = "media.write"  # the ad setup, performance imports, rules, guardrails, approvals, drift, retries
+PLANNING_READ = "planning.read"  # demand forecasts
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
 AUDIT_READ = "audit.read"  # the audit log: every write attempt of everyone (admins only by default)
@@ -50,7 +51,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         INVENTORY_READ, INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_READ, LOCATIONS_WRITE, CHANNELS_READ,
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
         TOWER_READ, METRICS_READ, PRICING_READ, PRICING_WRITE, PRICING_CARTS, MEDIA_READ, MEDIA_WRITE, ACCESS_SELF,
-        ACCESS_ADMIN, AUDIT_READ, PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE,
+        ACCESS_ADMIN, AUDIT_READ, PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE, PLANNING_READ,
     }
 )  # fmt: skip
 
@@ -78,6 +79,7 @@ READS = frozenset(
         CATALOG_READ,
         PRICING_READ,
         MEDIA_READ,
+        PLANNING_READ,
     }
 )
 

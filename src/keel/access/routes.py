@@ -33,6 +33,7 @@ from keel.access.model import (
     LOCATIONS_READ,
     LOCATIONS_WRITE,
     MEDIA_READ,
+    PLANNING_READ,
     MEDIA_WRITE,
     METRICS_READ,
     ORDERS_PLAN,
@@ -276,6 +277,7 @@ COMMANDS: dict[str, str] = {
     "bench sync": PLATFORM_OPERATE,
     "bench pricing": PLATFORM_OPERATE,
     "bench media": PLATFORM_OPERATE,
+    "bench forecast": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,
@@ -383,6 +385,7 @@ COMMANDS: dict[str, str] = {
     "media savings": MEDIA_READ,
     "media send": MEDIA_WRITE,  # what the media-send job does, now
     "media run-rules": MEDIA_WRITE,  # what the media-rules job does, now
+    "planning forecast": PLANNING_READ,  # a file in, a file out: no Keel data is read or written
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

