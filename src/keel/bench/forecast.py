@@ -55,7 +55,7 @@ def _long(series: list[Any]) -> pd.DataFrame:
 
 def _by_series(frame: pd.DataFrame, column: str, series: list[Any], horizon: int) -> Array:
     ordered = frame.set_index("unique_id").loc[[s.sn for s in series]]
-    return ordered[column].to_numpy(np.float64).reshape(len(series), horizon)
+    return np.asarray(ordered[column].to_numpy(np.float64).reshape(len(series), horizon), dtype=np.float64)
 
 
 def _baselines(long: pd.DataFrame, horizon: int, season: int, threads: int) -> pd.DataFrame:
@@ -96,7 +96,7 @@ def _scale(x: Array, season: int) -> float:
 def run(dataset: str, *, json_out: bool, threads: int, limit: int | None = None) -> dict[str, Any]:
     collection = _collection(dataset)
     keel, snaive, ets = Scores(), Scores(), Scores()
-    covered = {level: 0 for level in COVERED}
+    covered = dict.fromkeys(COVERED, 0)
     points, series_count, seconds, chosen = 0, 0, 0.0, {}
     forecaster = Forecaster(threads=threads, quantiles=(0.5, *COVERED))
     for frequency, (horizon, season) in COMPETITIONS[dataset].items():

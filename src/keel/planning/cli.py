@@ -64,6 +64,7 @@ def forecast(
             table.to_csv(out, index=False, float_format="%.4f")
     except OSError as exc:
         raise refuse(f"{out}: {exc.strerror or exc}") from exc
+    best = {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking}
     summary = {
         "series": panel.series,
         "rows": len(table),
@@ -71,12 +72,12 @@ def forecast(
         "season_length": season,
         "seconds": round(result.seconds, 2),
         "out": str(out),
-        "best": {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking},
+        "best": best,
     }
     if json_out:
         print(json.dumps(summary))
     else:
-        best = "; ".join(f"{part}: {models}" for part, models in summary["best"].items())
+        chosen = "; ".join(f"{part}: {models}" for part, models in best.items())
         _err.print(
-            f"{panel.series:,} series forecast {horizon} periods ahead in {result.seconds:.1f} s -> {out} ({best})"
+            f"{panel.series:,} series forecast {horizon} periods ahead in {result.seconds:.1f} s -> {out} ({chosen})"
         )

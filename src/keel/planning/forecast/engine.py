@@ -107,7 +107,9 @@ class Forecaster:
             keep = [i for i, s in enumerate(sparse) if s == flag]
             parts.append(_Part(name, [ids[i] for i in keep], [ys[i] for i in keep], [masks[i] for i in keep], models))
         nonnegative = bool(np.all(values >= 0))
-        frames, combination, ranking = [], {}, {}
+        frames: list[pd.DataFrame] = []
+        combination: dict[Any, tuple[str, ...]] = {}
+        ranking: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         for part in parts:
             if not part.ids:
                 continue

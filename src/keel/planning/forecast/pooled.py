@@ -74,4 +74,4 @@ def pooled_forecast(series: Sequence[Array], horizon: int, season_length: int, t
     for step in range(horizon):
         booster = lgb.train(params, lgb.Dataset(x, y[:, step]), num_boost_round=ROUNDS)
         out[:, step] = np.asarray(booster.predict(z), dtype=np.float64)
-    return (out + 1) * levels[:, None]
+    return np.asarray((out + 1) * levels[:, None], dtype=np.float64)

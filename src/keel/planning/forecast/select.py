@@ -60,7 +60,7 @@ def _combos(models: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 
 def _mean_of(forecasts: dict[str, Array], combo: tuple[str, ...]) -> Array:
-    return np.mean([forecasts[m] for m in combo], axis=0)
+    return np.asarray(np.mean([forecasts[m] for m in combo], axis=0), dtype=np.float64)
 
 
 def choose(
