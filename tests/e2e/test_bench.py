@@ -136,3 +136,20 @@ def test_bench_sync_pushes_through_the_simulator_and_prints_the_issue_keys(tmp_p
     assert (figures["undelivered"], figures["rate_limit_violations"], figures["final_state_mismatches"]) == (0, 0, 0)
     assert figures["drained"] and figures["faults_drained"]
     assert figures["orders_in_per_s"] > 0 and figures["orders_refused"] == 0
+
+
+def test_bench_forecast_scores_keel_beside_its_baselines_and_prints_the_issue_keys(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "forecast", "--dataset", "tourism", "--json", "--limit", "8", "--threads", "1"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["dataset"], figures["series"]) == ("tourism", 24)  # 8 of each of its three frequencies
+    for method in ("", "_snaive", "_ets"):
+        for error in ("smape", "mape", "mase"):
+            assert 0 < figures[f"{error}{method}"] < 200, (error, method)
+    assert figures["seconds"] > 0 and 0 <= figures["coverage_80"] <= figures["coverage_95"] <= 1
+    # the baselines are other methods, not Keel's forecasts printed twice
+    assert figures["smape"] != figures["smape_snaive"] and figures["smape"] != figures["smape_ets"]

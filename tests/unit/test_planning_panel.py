@@ -73,6 +73,10 @@ def test_a_duplicate_row_and_a_gap_in_dates_are_refused(tmp_path: Path) -> None:
         ("date,sku,units\n2026-05-01,A,1\n", "location"),
         ('date,sku,location,units\n2026-05-01,"A,DE-1,1\n', "file"),  # broken quoting
         ("", "file"),
+        ("date,sku,location,units\n", "file"),  # a header and no rows
+        ("date,sku,location,units\n2026-05-01,A\x00B,DE-1,1\n", "file"),  # a NUL byte
+        ("date,sku,location,units\n2026-05-01,A,DE-1,9223372036854775808\n", "units"),  # 2^63
+        ("date,sku,location,units\n2026-05-01,A,DE-1,1e400\n", "units"),  # not a finite number
     ],
 )
 def test_a_file_that_is_not_a_history_is_refused(tmp_path: Path, text: str, field: str) -> None:

@@ -22,6 +22,7 @@ from keel.platform.errors import FieldError, ValidationFailed
 REQUIRED = ("date", "sku", "location", "units")
 OPTIONAL = ("stockout", "on_hand", "price", "promo")
 SEASONS = {"D": 7, "W": 52, "M": 12}  # the season length each frequency forecasts with unless told
+MAX_UNITS = 1e12  # more in one period is a unit mistake (cents for euros, grams for tonnes), not demand
 MAX_ERRORS = 100  # the first hundred problems are enough to fix a file; more would bury them
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f", ""}
 
@@ -40,6 +41,8 @@ class Panel:
 def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ValidationFailed("bad file", [FieldError(None, "file", f"{path} is not a readable file")])
+    if path.suffix.lower() != ".parquet" and _holds_nul(path):
+        raise ValidationFailed("bad file", [FieldError(None, "file", "a text file: it holds NUL bytes")])
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
@@ -47,6 +50,14 @@ def _read(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as exc:
         raise ValidationFailed("bad file", [FieldError(None, "file", f"not a CSV or Parquet file: {exc}")]) from exc
+
+
+def _holds_nul(path: Path) -> bool:
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 def _errors_for(mask: np.ndarray, field: str, reason: str) -> list[FieldError]:
@@ -85,12 +96,15 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ValidationFailed("bad file", [FieldError(None, c, "a column of the history file") for c in missing])
+    if frame.empty:
+        raise ValidationFailed("bad file", [FieldError(None, "file", "at least one row after the header")])
     closed = read_calendar(calendar, freq) if calendar else frozenset()
     dates = pd.to_datetime(frame["date"].astype(str), format="%Y-%m-%d", errors="coerce")
     units = pd.to_numeric(frame["units"], errors="coerce")
     errors = _errors_for(dates.isna().to_numpy(), "date", "a date as YYYY-MM-DD")
     errors += _errors_for(~np.isfinite(units.to_numpy(dtype=float)), "units", "a number")
     errors += _errors_for((units < 0).to_numpy(), "units", "not negative (returns are not demand)")
+    errors += _errors_for((units > MAX_UNITS).to_numpy(), "units", f"at most {MAX_UNITS:.0e} a period")
     for key in ("sku", "location"):
         text = frame[key].astype(str).str.strip()
         errors += _errors_for(((text == "") | text.str.contains("\x00", regex=False)).to_numpy(), key, "a code")
