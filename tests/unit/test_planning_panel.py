@@ -126,3 +126,14 @@ def test_the_cli_refuses_a_bad_file_with_its_rows(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "row 1  units: not negative" in done.stderr
     assert not out.exists()
+
+
+def test_a_parquet_history_reads_as_its_csv_does(tmp_path: Path) -> None:
+    csv_path = write(tmp_path, HEADER + days("A", "DE-1", 12) + days("B", "DE-1", 9))
+    parquet_path = tmp_path / "history.parquet"
+    pd.read_csv(csv_path, dtype=str).to_parquet(parquet_path, index=False)
+    from_csv, from_parquet = read_history(csv_path), read_history(parquet_path)
+    assert from_parquet.keys == from_csv.keys
+    pd.testing.assert_frame_equal(from_parquet.frame, from_csv.frame)
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    assert refusal(tmp_path / "broken.parquet")[0][1] == "file"
