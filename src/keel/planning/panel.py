@@ -118,11 +118,12 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     if errors:
         raise ValidationFailed("bad history", sorted(errors, key=lambda e: e.row or 0)[:MAX_ERRORS])
     pairs = pd.MultiIndex.from_arrays([frame["sku"].astype(str).str.strip(), frame["location"].astype(str).str.strip()])
-    ids, keys = pd.factorize(pairs)
+    ids, uniques = pd.factorize(pairs)
+    keys = [(str(sku), str(location)) for sku, location in uniques]
     periods = _periods(dates, freq)
     table = pd.DataFrame({"unique_id": ids, "period": periods, "y": units.astype(float), "censored": stockout})
     table["row"] = np.arange(1, len(table) + 1)
-    errors = _duplicates(table) + _gaps(table, [(str(a), str(b)) for a, b in keys])
+    errors = _duplicates(table) + _gaps(table, keys)
     if errors:
         raise ValidationFailed("bad history", errors[:MAX_ERRORS])
     table = table.sort_values(["unique_id", "period"], kind="stable")
@@ -130,7 +131,7 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     if closed:
         table["censored"] |= table["ds"].isin(closed)
     panel = table[["unique_id", "ds", "y", "censored"]].reset_index(drop=True)
-    return Panel(panel, [(str(s), str(loc)) for s, loc in keys], freq, len(keys), closed)
+    return Panel(panel, keys, freq, len(keys), closed)
 
 
 def _duplicates(table: pd.DataFrame) -> list[FieldError]:
