@@ -38,6 +38,7 @@ from keel.inventory import (
 )
 from keel.media import MediaService, drift_job, rules_job, send_job
 from keel.orders import BackorderFiller, OrderCart, Orders, build_orders, capture_command
+from keel.planning import PlanningService
 from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
@@ -79,6 +80,7 @@ class Keel:
     pricing: PricingService
     promotions: PromotionService
     media: MediaService
+    planning: PlanningService
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
@@ -169,6 +171,7 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             quote=pricing.quote,
         ),
         media=media,
+        planning=PlanningService(db, events, locations, queries, stock),
         consumers=_consumers(
             settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media
         ),

@@ -10,6 +10,7 @@ from keel.insights import store as insights_store
 from keel.inventory import store as inventory_store
 from keel.media.store import tables as media_store
 from keel.orders.store import tables as orders_store
+from keel.planning import store as planning_store
 from keel.platform import events
 from keel.pricing import promo_store as pricing_promo_store
 from keel.pricing import store as pricing_store
@@ -26,6 +27,7 @@ __all__ = [
     "inventory_store",
     "media_store",
     "orders_store",
+    "planning_store",
     "pricing_promo_store",
     "pricing_store",
 ]

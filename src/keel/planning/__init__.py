@@ -1,8 +1,53 @@
-"""Planning: demand forecasts with honest uncertainty (issue 15).
+"""Planning: demand forecasts with honest uncertainty, and the replenishment that acts on them (issue 15).
 
-The public face: the CLI and the benches import only these.
+The public face: the API, CLI, web pages, bootstrap and benches import only these. The forecast engine's
+names are loaded on first use: statsforecast takes seconds to import, which a server or a CLI command that
+does not forecast should not pay.
 """
 
-from keel.planning.forecast import QUANTILES, Forecast, Forecaster, quantile_column
+from __future__ import annotations
 
-__all__ = ["QUANTILES", "Forecast", "Forecaster", "quantile_column"]
+from typing import TYPE_CHECKING, Any
+
+from keel.planning.model import (
+    DEFAULTS,
+    Explanation,
+    PlanReport,
+    Policy,
+    PolicyRow,
+    Status,
+    Suggestion,
+    SuggestionFilter,
+)
+from keel.planning.quantiles import QUANTILES, quantile_column
+from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService
+
+if TYPE_CHECKING:
+    from keel.planning.forecast import Forecast, Forecaster
+
+__all__ = [
+    "DEFAULTS",
+    "PLANNED",
+    "QUANTILES",
+    "SUGGESTION_DECIDED",
+    "SUGGESTION_RECEIVED",
+    "Explanation",
+    "Forecast",
+    "Forecaster",
+    "PlanReport",
+    "PlanningService",
+    "Policy",
+    "PolicyRow",
+    "Status",
+    "Suggestion",
+    "SuggestionFilter",
+    "quantile_column",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Forecast", "Forecaster"):
+        from keel.planning import forecast
+
+        return getattr(forecast, name)
+    raise AttributeError(f"module 'keel.planning' has no attribute {name!r}")

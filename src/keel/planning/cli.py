@@ -11,8 +11,7 @@ import typer
 from rich.console import Console
 
 from keel.cli_support import fail, refuse
-from keel.planning.forecast import QUANTILES, Forecaster
-from keel.planning.panel import SEASONS, forecast_table, read_history
+from keel.planning.quantiles import QUANTILES
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
 app = typer.Typer(help="Planning: demand forecasts with quantiles.", no_args_is_help=True)
@@ -48,6 +47,10 @@ def forecast(
     json_out: Annotated[bool, typer.Option("--json", help="print a summary as one JSON object")] = False,
 ) -> None:
     """Forecast every (sku, location) series of a history file; each series' models chosen by backtest."""
+    # Imported here: statsforecast and pandas take seconds to import, which every other command would pay.
+    from keel.planning.forecast import Forecaster
+    from keel.planning.panel import SEASONS, forecast_table, read_history
+
     try:
         panel = read_history(history, freq=freq.upper(), calendar=calendar)
         forecaster = Forecaster(quantiles=_levels(quantiles), threads=threads)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -12,6 +12,7 @@ from keel.inventory import store
 from keel.inventory.model import (
     AccuracyFigures,
     AccuracyReport,
+    DemandSeries,
     Kind,
     LedgerEntry,
     Location,
@@ -22,6 +23,7 @@ from keel.inventory.model import (
     SourcingStock,
     accuracy,
     count_variance,
+    demand_series,
 )
 from keel.platform.clock import utcnow
 from keel.platform.config import Settings
@@ -91,6 +93,25 @@ class InventoryQueries:
             sku: SkuDemand(sku, sellable.get(sku, 0), max(sold.get(sku, 0), 0), days)
             for sku in sorted(set(sellable) | set(sold))
         }
+
+    def demand_history(
+        self, locations: Sequence[str], first_day: date, last_day: date, skus: Sequence[str] | None = None
+    ) -> list[DemandSeries]:
+        """Daily demand per SKU x location at ``locations`` (codes; unknown ones are ignored) from ``first_day``
+        to ``last_day`` (UTC days), for every position there (of ``skus`` when given), with each day's stockout
+        flag (``keel.inventory.model.demand``). Movements folded away by retention no longer count."""
+        with self.db.read() as conn:
+            by_code = store.ids_by_code(conn)
+            known = [by_code[c] for c in locations if c in by_code]
+            flows = store.daily_flows(conn, first_day, known, skus)
+            now = {(p.sku, p.location): p.available for p in store.positions_at(conn, known, skus)}
+        return demand_series(flows, now, first_day, last_day)
+
+    def positions_at(self, locations: Sequence[str], skus: Sequence[str] | None = None) -> list[Position]:
+        """Every position at ``locations`` (codes; unknown ones are ignored), of ``skus`` when given."""
+        with self.db.read() as conn:
+            by_code = store.ids_by_code(conn)
+            return store.positions_at(conn, [by_code[c] for c in locations if c in by_code], skus)
 
     def sourcing_stock(
         self,

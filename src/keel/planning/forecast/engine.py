@@ -31,9 +31,9 @@ from statsforecast.models import Naive
 from keel.planning.forecast.models import KNOWN, POOLED, SMOOTH, SPARSE, is_sparse, local_models
 from keel.planning.forecast.pooled import pooled_forecast
 from keel.planning.forecast.select import Choice, Window, choose, scale_of
+from keel.planning.quantiles import QUANTILES, quantile_column
 
 Array = NDArray[np.float64]
-QUANTILES = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
 @dataclass(frozen=True)
@@ -194,10 +194,6 @@ def uncensored(y: Array, censored: NDArray[np.bool_], season_length: int) -> Arr
         same = seen & (place == p)
         out[censored & (place == p)] = float(np.mean(y[same])) if same.any() else overall
     return out
-
-
-def quantile_column(level: float) -> str:
-    return f"q{level * 100:g}".replace(".", "_")
 
 
 def _rows(values: Array, keep: list[int], count: int, horizon: int) -> Array:

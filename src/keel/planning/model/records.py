@@ -1,0 +1,68 @@
+"""The records the planning services answer with and the filters they take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from keel.planning.model.replenish import Explanation
+
+__all__ = ["PlanReport", "Status", "Suggestion", "SuggestionFilter"]
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"  # waiting for a decision
+    ACCEPTED = "accepted"  # recorded as incoming at the destination (and, for a transfer, out of the DC)
+    RECEIVED = "received"  # arrived: stock received (or transferred in) at the destination
+    REJECTED = "rejected"  # an operator said no
+    SUPERSEDED = "superseded"  # a later run replaced it before anyone decided
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    id: int
+    run_id: int
+    kind: str  # purchase | transfer
+    sku: str
+    location: str  # where the stock goes
+    country: str
+    source: str  # "supplier" or the DC a transfer comes from
+    quantity: int
+    status: Status
+    explanation: Explanation
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    received_at: datetime | None
+
+    @property
+    def reference(self) -> str:
+        """The ledger reference of the movements it writes."""
+        return f"planning suggestion {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionFilter:
+    status: Status | None = None
+    kind: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    countries: frozenset[str] | None = None  # the caller's scope
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    """One planning run: what it looked at and what it suggested."""
+
+    run_id: int
+    started_at: datetime
+    locations: int
+    series: int
+    suggestions: int
+    purchases: int
+    transfers: int
+    superseded: int
+    seconds: float
+    forecast_seconds: float
+    trigger: str  # manual | schedule

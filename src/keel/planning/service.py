@@ -1,0 +1,307 @@
+"""Replenishment use cases: policies, planning runs, and the suggestions an operator accepts, rejects and
+receives. Accepting writes the ledger through the inventory context's existing movement kinds, in the same
+transaction as the suggestion's new status: ``expected`` at the destination (a purchase order, or a transfer
+in transit) and, for a transfer, ``transfer_out`` at the DC; receiving writes ``received`` or ``transfer_in``,
+which settle the incoming quantity. Movement ids derive from the suggestion, so a retried call changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
+from keel.planning import store
+from keel.planning.model import (
+    DEFAULTS,
+    Line,
+    PlanReport,
+    Policy,
+    PolicyRow,
+    Status,
+    Suggestion,
+    SuggestionFilter,
+    parse_policy_rows,
+    plan,
+    protection_days,
+    resolve_policy,
+)
+from keel.platform.clock import utcnow
+from keel.platform.db import Database
+from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
+from keel.platform.events import EventLog, NewEvent
+from keel.platform.scope import Scope
+from keel.platform.vocabulary import LocationKind
+
+PLANNED = "planning.planned"
+POLICIES_CHANGED = "planning.policies_changed"
+SUGGESTION_DECIDED = "planning.suggestion_decided"  # accepted or rejected
+SUGGESTION_RECEIVED = "planning.suggestion_received"
+MAX_SERIES = 50_000  # one run; a larger estate is planned a country (or a list of SKUs) at a time
+MAX_POLICY_ROWS = 10_000
+
+
+class PlanningService:
+    """Replenishment: order-up-to levels from forecasts, purchase and transfer suggestions, their decisions."""
+
+    def __init__(
+        self, db: Database, events: EventLog, locations: LocationService, queries: InventoryQueries, stock: StockService
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.locations = locations
+        self.queries = queries
+        self.stock = stock
+
+    # -- policies -------------------------------------------------------------------------------------------
+
+    def policies(self) -> list[PolicyRow]:
+        """The stored policy rows (kind rows, then location rows, then SKU-at-location rows)."""
+        with self.db.read() as conn:
+            rows = store.policy_rows(conn)
+        return [rows[k] for k in sorted(rows, key=lambda k: (bool(k[1]), bool(k[2]), k))]
+
+    def set_policies(self, docs: Sequence[Any], scope: Scope = Scope.ALL) -> int:
+        """Validate and store policy rows, all or nothing (row-level errors); returns how many changed. The same
+        rows again change nothing. A kind's row applies in every country, so a country-restricted caller may set
+        only location rows of its countries."""
+        if len(docs) > MAX_POLICY_ROWS:
+            raise PayloadTooLarge(f"{len(docs)} policy rows in one batch; the limit is {MAX_POLICY_ROWS}")
+        known = self._locations()
+        rows, errors = parse_policy_rows(docs, frozenset(known))
+        if errors:
+            raise ValidationFailed(f"{len({e.row for e in errors})} of {len(docs)} rows refused", errors)
+        for row in rows:
+            if row.kind is not None:
+                scope.check_every_country(f"the policy of every {row.kind}")
+            elif row.location is not None:
+                scope.check_country(known[row.location].country, f"the country of location {row.location!r}")
+        with self.db.write() as conn:
+            changed = store.upsert_policies(conn, rows, utcnow())
+            if changed:
+                self.events.append(
+                    conn, [NewEvent("planning.policies_changed", "planning/policies", {"rows": changed})]
+                )
+        return changed
+
+    def policy_of(self, sku: str, location: str, scope: Scope = Scope.ALL) -> Policy:
+        """The policy ``sku`` at ``location`` is planned with (its kind's default overlaid by stored rows)."""
+        loc = self._location(location, scope)
+        with self.db.read() as conn:
+            return resolve_policy(loc.kind, loc.code, sku, store.policy_rows(conn))
+
+    # -- planning -------------------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        *,
+        country: str | None = None,
+        skus: Sequence[str] | None = None,
+        top: int | None = None,
+        today: date | None = None,
+        trigger: str = "manual",
+        fast: bool = True,
+        scope: Scope = Scope.ALL,
+    ) -> PlanReport:
+        """Forecast every SKU x location of ``country`` (every country: None) and suggest purchases and
+        transfers; the run's open suggestions replace the proposed ones of the same locations. ``skus``: only
+        these; ``top``: only the N SKUs that sold most over the history window. ``today`` (default: the UTC
+        date) is the day planned for; history ends the day before."""
+        started, clock = utcnow(), time.perf_counter()
+        today = today or started.date()
+        if country is not None:
+            scope.check_country(country.upper())
+        elif scope.countries is not None:
+            scope.check_every_country("a planning run of every country")
+        sites = [
+            loc
+            for loc in self._locations().values()
+            if loc.active and loc.kind != LocationKind.SUPPLIER and (country is None or loc.country == country.upper())
+        ]
+        with self.db.read() as conn:
+            rows = store.policy_rows(conn)
+        days = max(
+            [p.history_days for p in DEFAULTS.values()] + [int(r.values.get("history_days", 0)) for r in rows.values()]
+        )
+        history = self.queries.demand_history(
+            [s.code for s in sites], today - timedelta(days=days), today - timedelta(days=1), skus
+        )
+        if top is not None:
+            history = _top(history, top)
+        if len(history) > MAX_SERIES:
+            raise PayloadTooLarge(
+                f"{len(history)} SKU x location series in one run; the limit is {MAX_SERIES}: plan a country, "
+                "a list of SKUs or the top sellers at a time"
+            )
+        by_code = {s.code: s for s in sites}
+        policies = {
+            (h.sku, h.location): resolve_policy(by_code[h.location].kind, h.location, h.sku, rows) for h in history
+        }
+        horizon = max([protection_days(p) for p in policies.values()], default=1)
+        from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when planning
+
+        outlook, forecast_seconds = outlooks(
+            history, {k: p.service_level for k, p in policies.items()}, horizon, fast=fast
+        )
+        stock = {(p.sku, p.location): p for p in self.queries.positions_at(list(by_code), skus)}
+        lines = []
+        for h in history:
+            key = (h.sku, h.location)
+            pos, loc = stock.get(key), by_code[h.location]
+            lines.append(
+                Line(
+                    h.sku, h.location, loc.kind, loc.country, policies[key],
+                    pos.on_hand if pos else 0, pos.available if pos else 0, pos.committed if pos else 0,
+                    pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper,
+                )
+            )  # fmt: skip
+        planned = plan(lines, today.weekday())
+        report = PlanReport(
+            0, started, len(sites), len(history), len(planned),
+            sum(p.kind == "purchase" for p in planned), sum(p.kind == "transfer" for p in planned), 0,
+            0.0, round(forecast_seconds, 3), trigger,
+        )  # fmt: skip
+        with self.db.write() as conn:
+            superseded = store.supersede_open(conn, sorted(by_code), utcnow())
+            report = replace(report, superseded=superseded, seconds=round(time.perf_counter() - clock, 3))
+            run_id = store.insert_run(conn, report)
+            store.insert_suggestions(conn, run_id, planned, {s.code: s.country for s in sites}, utcnow())
+            data = {"run": run_id, "suggestions": len(planned), "series": len(history), "country": country}
+            self.events.append(conn, [NewEvent(PLANNED, f"planning/run/{run_id}", data)])
+        return replace(report, run_id=run_id)
+
+    def runs(self, limit: int = 20) -> list[PlanReport]:
+        """The newest planning runs first."""
+        with self.db.read() as conn:
+            return store.last_runs(conn, limit)
+
+    # -- suggestions ----------------------------------------------------------------------------------------
+
+    def suggestions(
+        self,
+        where: SuggestionFilter = SuggestionFilter(),
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        scope: Scope = Scope.ALL,
+    ) -> tuple[list[Suggestion], int]:
+        """A page of suggestions, newest first, and how many match (only in ``scope``'s countries)."""
+        if scope.countries is not None:
+            where = replace(where, countries=scope.countries)
+        with self.db.read() as conn:
+            return store.suggestions_page(conn, where, limit, offset)
+
+    def counts(self, scope: Scope = Scope.ALL) -> dict[str, dict[str, int]]:
+        """kind -> status -> how many suggestions (in ``scope``'s countries)."""
+        with self.db.read() as conn:
+            return store.counts_by_status(conn, scope.countries)
+
+    def get(self, suggestion_id: int, scope: Scope = Scope.ALL) -> Suggestion:
+        """One suggestion; ``NotFound`` when unknown or outside ``scope``."""
+        with self.db.read() as conn:
+            found = store.get_suggestion(conn, suggestion_id)
+        if found is None or not scope.sees_country(found.country):
+            raise NotFound(f"no suggestion {suggestion_id}")
+        return found
+
+    def accept(self, suggestion_id: int, actor: str | None = None, scope: Scope = Scope.ALL) -> Suggestion:
+        """Record the suggestion in the ledger (``expected`` at the destination; a transfer also leaves its DC
+        with ``transfer_out``) and mark it accepted, atomically. Accepting an accepted one again changes
+        nothing; a rejected, superseded or received one is a ``Conflict``. A DC that no longer holds the units
+        refuses the transfer (409, nothing written)."""
+        return self._decide(suggestion_id, Status.ACCEPTED, actor, scope)
+
+    def reject(self, suggestion_id: int, actor: str | None = None, scope: Scope = Scope.ALL) -> Suggestion:
+        """Mark a proposed suggestion rejected (idempotent); the ledger is not touched."""
+        return self._decide(suggestion_id, Status.REJECTED, actor, scope)
+
+    def receive(self, suggestion_id: int, actor: str | None = None, scope: Scope = Scope.ALL) -> Suggestion:
+        """The goods of an accepted suggestion arrived: ``received`` (purchase) or ``transfer_in`` (transfer) at
+        the destination, which settles its incoming quantity. Idempotent; only an accepted one can arrive."""
+        with self.db.write() as conn:
+            found = self._locked(conn, suggestion_id, scope)
+            if found.status is Status.RECEIVED:
+                return found
+            if found.status is not Status.ACCEPTED:
+                raise Conflict(f"suggestion {suggestion_id} is {found.status.value}; only an accepted one arrives")
+            kind = "received" if found.kind == "purchase" else "transfer_in"
+            rows = [_movement(found, kind, found.location, "arrived")]
+            event = NewEvent(SUGGESTION_RECEIVED, f"planning/suggestion/{found.id}", {"status": "received"})
+            self.stock.apply_in(conn, rows, "planning", announce_with=[event])
+            store.set_status(conn, found.id, Status.RECEIVED, utcnow(), actor, received=True)
+            result = store.get_suggestion(conn, found.id)
+        assert result is not None
+        return result
+
+    def _decide(self, suggestion_id: int, status: Status, actor: str | None, scope: Scope) -> Suggestion:
+        with self.db.write() as conn:
+            found = self._locked(conn, suggestion_id, scope)
+            if found.status is status:
+                return found
+            if found.status is not Status.PROPOSED:
+                raise Conflict(f"suggestion {suggestion_id} is {found.status.value}; only a proposed one is decided")
+            event = NewEvent(SUGGESTION_DECIDED, f"planning/suggestion/{found.id}", {"status": status.value})
+            if status is Status.ACCEPTED:
+                rows = [_movement(found, "expected", found.location, "ordered")]
+                if found.kind == "transfer":
+                    rows.insert(0, _movement(found, "transfer_out", found.source, "sent"))
+                self.stock.apply_in(conn, rows, "planning", announce_with=[event])
+            else:
+                self.events.append(conn, [event])
+            store.set_status(conn, found.id, status, utcnow(), actor)
+            result = store.get_suggestion(conn, found.id)
+        assert result is not None
+        return result
+
+    def _locked(self, conn: Any, suggestion_id: int, scope: Scope) -> Suggestion:
+        found = store.get_suggestion(conn, suggestion_id, lock=True)
+        if found is None or not scope.sees_country(found.country):
+            raise NotFound(f"no suggestion {suggestion_id}")
+        return found
+
+    # -- history --------------------------------------------------------------------------------------------
+
+    def history(self, sku: str, location: str, days: int = 56, scope: Scope = Scope.ALL) -> DemandSeries:
+        """The daily demand of ``sku`` at ``location`` over the last ``days`` complete days, stockout days
+        flagged."""
+        if not 1 <= days <= 730:
+            raise ValidationFailed("bad window", [FieldError(None, "days", "between 1 and 730")])
+        self._location(location, scope)
+        today = utcnow().date()
+        found = self.queries.demand_history([location], today - timedelta(days=days), today - timedelta(days=1), [sku])
+        if not found:
+            raise NotFound(f"no stock position of {sku!r} at {location!r}")
+        return found[0]
+
+    def _locations(self) -> dict[str, Location]:
+        found, _ = self.locations.list(limit=1_000_000)
+        return {loc.code: loc for loc in found}
+
+    def _location(self, code: str, scope: Scope) -> Location:
+        loc = self._locations().get(code)
+        if loc is None or not scope.sees_country(loc.country):
+            raise NotFound(f"no location {code!r}")
+        return loc
+
+
+def _top(history: list[DemandSeries], count: int) -> list[DemandSeries]:
+    """The series of the ``count`` SKUs with the most units over the window (all their locations)."""
+    units: dict[str, int] = {}
+    for h in history:
+        units[h.sku] = units.get(h.sku, 0) + sum(h.units)
+    keep = set(sorted(units, key=lambda s: (-units[s], s))[:count])
+    return [h for h in history if h.sku in keep]
+
+
+def _movement(s: Suggestion, kind: str, location: str, step: str) -> dict[str, Any]:
+    return {
+        "id": f"plan-{s.id}-{step}",
+        "kind": kind,
+        "sku": s.sku,
+        "location": location,
+        "quantity": s.quantity,
+        "reference": s.reference,
+    }
