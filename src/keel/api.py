@@ -38,6 +38,7 @@ from keel.inventory.api import availability_router
 from keel.inventory.api import router as inventory_router
 from keel.media.api import router as media_router
 from keel.orders.api import router as orders_router
+from keel.planning.api import router as planning_router
 from keel.platform.api import (
     http_error_handler,
     integrity_error_handler,
@@ -60,6 +61,7 @@ from keel.web.media_log import router as media_log_pages
 from keel.web.orders import router as orders_pages
 from keel.web.pages import STATIC_DIR
 from keel.web.pages import router as web_router
+from keel.web.planning import router as planning_pages
 from keel.web.pricing import router as pricing_pages
 from keel.web.promotions import router as promotion_pages
 from keel.web.render import error_page, page_error_handler
@@ -250,6 +252,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(pricing_router)
     app.include_router(media_router)
+    app.include_router(planning_router)
     app.include_router(audit_router)
     app.include_router(access_router)
     app.include_router(login_pages)
@@ -263,6 +266,7 @@ def create_app(keel: Keel, *, background: bool = False) -> FastAPI:
     app.include_router(promotion_pages)
     app.include_router(media_pages)
     app.include_router(media_log_pages)
+    app.include_router(planning_pages)
     app.mount("/static/plotly", StaticFiles(directory=plotly_dir()), name="plotly")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.openapi = truthful_openapi(app)  # type: ignore[method-assign]

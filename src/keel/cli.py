@@ -139,6 +139,7 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
+    from keel.sim.history import DAYS, PLANNED_COUNTRY, backfill, plan_first
     from keel.sim.load import (
         has_catalog,
         has_media,
@@ -174,6 +175,9 @@ def demo(
                 bar.update(tasks[stage], completed=done)
 
             load_world(keel, world, report)
+        with console.status("writing eight weeks of past sales for planning"):
+            history = backfill(keel, world, PLANNED_COUNTRY)
+        console.print(f"past sales: {history:,} movements over {DAYS} days in {PLANNED_COUNTRY} (see /ui/planning)")
     else:
         console.print("database already holds data; not reloading the twin")
         if not has_catalog(keel):  # loaded before the twin brought its catalogue
@@ -218,6 +222,8 @@ def demo(
             with acting_as(Actor("twin", "retail twin", "automation")):
                 live.run(threading.Event(), speed)
 
+        if fresh:  # the first replenishment plan, from the past sales, while the pages already serve
+            threading.Thread(target=plan_first, args=(keel, PLANNED_COUNTRY), name="first-plan", daemon=True).start()
         ads = TwinAds(keel, world, seed)
         pointed = ads.start(live)  # before the stream plays: the lift and the spend follow what the ads show
         threading.Thread(target=play, name="twin-stream", daemon=True).start()

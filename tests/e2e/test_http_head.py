@@ -17,8 +17,10 @@ from starlette.testclient import TestClient
 from keel.access import ROUTES
 from keel.api import create_app
 from keel.bootstrap import Keel
+from keel.platform.clock import utcnow
 from tests.e2e.test_http import assert_problem
-from tests.support import MARKET, WEB_DE, WH_DE, build_world, receive, serve_app
+from tests.e2e.test_planning_http_cli import seed_sales
+from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, build_world, receive, serve_app
 from tests.support_catalog import shelf
 from tests.support_media import setup_batch
 
@@ -32,6 +34,7 @@ VALUES = {
     "channel": WEB_DE,
     "gtin": "4006381333931",
     "scope": "*",  # the default pricing policy
+    "suggestion_id": "1",  # the planning run's first suggestion
 }
 CODES = {
     "/locations/": WH_DE,
@@ -55,6 +58,7 @@ QUERIES = {
     "/catalog/products/{code}/diff": "?from=1&to=2",
     "/catalog/products/{code}/compliance": "?profile=web-store",
     "/catalog/feeds/{channel}": "?format=csv",
+    "/planning/history": f"?sku=SKU-PL&location={ST_DE}",
 }
 SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "head-secret"}  # port 9: nothing answers
 VOLATILE = {"date", "set-cookie"}  # differ between any two responses
@@ -86,6 +90,8 @@ def seed(keel: Keel, client: TestClient) -> str:
     keel.media.setup.save(media)
     row = {"country": "DE", "postal_code": "10115", "place": "Berlin", "latitude": 52.53, "longitude": 13.38}
     keel.postcodes.load([row], source="test")
+    seed_sales(keel, utcnow().date())  # a store selling SKU-PL, and a replenishment plan with suggestion 1
+    assert keel.planning.plan(country="DE").suggestions > 0
     assert client.post("/inventory/reservations", json={"sku": "SKU-1", "location": WH_DE, "quantity": 1,
                                                         "id": "R-1"}).status_code == 201  # fmt: skip
     order = {"channel": WEB_DE, "external_id": "W-1", "lines": [{"sku": "SKU-1", "quantity": 2, "unit_price": "9.50"}],

@@ -40,7 +40,8 @@ PRICING_WRITE = "pricing.write"  # lists, SKU costs, tax rates, policies, compet
 PRICING_CARTS = "pricing.carts"  # carts evaluated and redeemed, orders priced: a shop's, an app's, a till's
 MEDIA_READ = "media.read"  # ad accounts, campaigns, performance, rules, the action log, outbox states, savings
 MEDIA_WRITE = "media.write"  # the ad setup, performance imports, rules, guardrails, approvals, drift, retries
-PLANNING_READ = "planning.read"  # demand forecasts
+PLANNING_READ = "planning.read"  # demand forecasts and history, replenishment policies, runs and suggestions
+PLANNING_WRITE = "planning.write"  # replenishment policies, planning runs, accepting/rejecting/receiving suggestions
 ACCESS_SELF = "access.self"  # one's own identity
 ACCESS_ADMIN = "access.admin"  # users, service accounts and every token
 AUDIT_READ = "audit.read"  # the audit log: every write attempt of everyone (admins only by default)
@@ -52,6 +53,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         CHANNELS_WRITE, ORDERS_READ, ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, GEO_READ, GEO_WRITE,
         TOWER_READ, METRICS_READ, PRICING_READ, PRICING_WRITE, PRICING_CARTS, MEDIA_READ, MEDIA_WRITE, ACCESS_SELF,
         ACCESS_ADMIN, AUDIT_READ, PLATFORM_OPERATE, FX_READ, FX_WRITE, CATALOG_READ, CATALOG_WRITE, PLANNING_READ,
+        PLANNING_WRITE,
     }
 )  # fmt: skip
 
@@ -98,7 +100,7 @@ class Role(StrEnum):
 ROLES: dict[Role, frozenset[str]] = {
     Role.ADMIN: PERMISSIONS,
     Role.MERCHANDISER: READS | {CHANNELS_WRITE, CATALOG_WRITE},  # product content is the merchandiser's
-    Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE},
+    Role.INVENTORY_PLANNER: READS | {INVENTORY_WRITE, INVENTORY_RESERVE, LOCATIONS_WRITE, GEO_WRITE, PLANNING_WRITE},
     Role.ORDER_OPERATIONS: READS | {ORDERS_WRITE, ORDERS_PLAN, ORDERS_POLICIES, INVENTORY_RESERVE},
     Role.PRICING: READS | {PRICING_WRITE, PRICING_CARTS, FX_WRITE},  # exchange rates: the pricing team's reference
     Role.MARKETING: READS | {MEDIA_WRITE},  # ad setup, rules, approvals: the marketing team's

@@ -40,6 +40,7 @@ from keel.access.model import (
     ORDERS_READ,
     ORDERS_WRITE,
     PLANNING_READ,
+    PLANNING_WRITE,
     PLATFORM_OPERATE,
     PRICING_CARTS,
     PRICING_READ,
@@ -174,6 +175,17 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/pricing/carts/orders/{order_id}"): Rule(PRICING_CARTS),
     # a what-if replays orders of every channel: the pricing team's, like saving the promotion
     ("POST", "/pricing/promotions/{code}/preview"): Rule(PRICING_WRITE),
+    # planning
+    ("GET", "/planning/policies"): Rule(PLANNING_READ),
+    ("PUT", "/planning/policies"): Rule(PLANNING_WRITE),
+    ("POST", "/planning/runs"): Rule(PLANNING_WRITE),
+    ("GET", "/planning/runs"): Rule(PLANNING_READ),
+    ("GET", "/planning/suggestions"): Rule(PLANNING_READ),
+    ("GET", "/planning/suggestions/{suggestion_id}"): Rule(PLANNING_READ),
+    ("POST", "/planning/suggestions/{suggestion_id}/accept"): Rule(PLANNING_WRITE),
+    ("POST", "/planning/suggestions/{suggestion_id}/reject"): Rule(PLANNING_WRITE),
+    ("POST", "/planning/suggestions/{suggestion_id}/receive"): Rule(PLANNING_WRITE),
+    ("GET", "/planning/history"): Rule(PLANNING_READ),
     # media
     ("GET", "/media/accounts"): Rule(MEDIA_READ),
     ("GET", "/media/accounts/{code}"): Rule(MEDIA_READ),
@@ -249,6 +261,10 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/pricing/promotions/{code}"): page(PRICING_READ),
     ("GET", "/ui/pricing/cart"): page(PRICING_READ),  # a simulation: evaluates a cart, counts nothing
     # media pages
+    ("GET", "/ui/planning"): page(PLANNING_READ),
+    ("GET", "/ui/planning/suggestions/{suggestion_id}"): page(PLANNING_READ),
+    ("POST", "/ui/planning/suggestions/{suggestion_id}/{decision}"): page(PLANNING_WRITE),  # accept/reject/receive
+    ("POST", "/ui/planning/run"): page(PLANNING_WRITE),
     ("GET", "/ui/media"): page(MEDIA_READ),
     ("GET", "/ui/media/campaigns/{code}"): page(MEDIA_READ),
     ("GET", "/ui/media/actions"): page(MEDIA_READ),
@@ -386,6 +402,16 @@ COMMANDS: dict[str, str] = {
     "media send": MEDIA_WRITE,  # what the media-send job does, now
     "media run-rules": MEDIA_WRITE,  # what the media-rules job does, now
     "planning forecast": PLANNING_READ,  # a file in, a file out: no Keel data is read or written
+    "planning policies": PLANNING_READ,
+    "planning set-policies": PLANNING_WRITE,
+    "planning plan": PLANNING_WRITE,
+    "planning runs": PLANNING_READ,
+    "planning suggestions": PLANNING_READ,
+    "planning suggestion": PLANNING_READ,
+    "planning accept": PLANNING_WRITE,
+    "planning reject": PLANNING_WRITE,
+    "planning receive": PLANNING_WRITE,
+    "planning history": PLANNING_READ,
     "users add": ACCESS_ADMIN,
     "users list": ACCESS_ADMIN,
     "users set-role": ACCESS_ADMIN,

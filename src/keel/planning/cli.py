@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 
 from keel.cli_support import fail, refuse
+from keel.planning.cli_replenish import register
 from keel.planning.quantiles import QUANTILES
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
 
-app = typer.Typer(help="Planning: demand forecasts with quantiles.", no_args_is_help=True)
+app = typer.Typer(help="Planning: demand forecasts with quantiles, replenishment suggestions.", no_args_is_help=True)
 _err = Console(stderr=True)
 
 
@@ -84,3 +85,6 @@ def forecast(
         _err.print(
             f"{panel.series:,} series forecast {horizon} periods ahead in {result.seconds:.1f} s -> {out} ({chosen})"
         )
+
+
+register(app)

@@ -40,6 +40,7 @@ NAV = (
     ("Sync", f"{UI}/sync"),
     ("Pricing", f"{UI}/pricing"),
     ("Media", f"{UI}/media"),
+    ("Planning", f"{UI}/planning"),
     ("Orders", f"{UI}/orders"),
     ("Catalog", f"{UI}/catalog"),
     ("Audit", f"{UI}/audit"),

@@ -1,0 +1,211 @@
+"""``keel planning ...`` commands of replenishment: policies, runs, suggestions and their decisions, and a
+series' demand history (the documents the HTTP API takes and answers)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, read_document, refuse
+from keel.planning import DEFAULTS, Status, SuggestionFilter
+from keel.planning.schemas import HistoryPublic, PolicyPublic, RunPublic, SuggestionPublic
+from keel.platform.actor import current_actor
+from keel.platform.errors import KeelError
+
+console = Console()
+_err = Console(stderr=True)
+Limit = Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")]
+Offset = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="rows to skip")]
+Id = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1, help="the suggestion's id")]
+STATUSES = tuple(s.value for s in Status)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the replenishment commands to ``keel planning``."""
+    for name, command in (
+        ("policies", policies), ("set-policies", set_policies), ("plan", plan_now), ("runs", runs),
+        ("suggestions", suggestions), ("suggestion", suggestion), ("accept", accept), ("reject", reject),
+        ("receive", receive), ("history", history),
+    ):  # fmt: skip
+        app.command(name)(command)
+
+
+def policies(database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """The stored replenishment policy rows and the built-in default of each location kind."""
+    keel = open_keel(database_url)
+    rows = [PolicyPublic.of(r) for r in keel.planning.policies()]
+    if json_out:
+        emit({"items": rows, "defaults": {k: asdict(p) for k, p in DEFAULTS.items()}})
+        return
+    table = Table("kind", "location", "sku", "fields", title=f"{len(rows)} policy rows (over the kind defaults)")
+    for r in rows:
+        fields = ", ".join(f"{k}={v}" for k, v in r.fields.items())
+        table.add_row(r.kind or "-", escape(r.location or "-"), escape(r.sku or "-"), escape(fields))
+    console.print(table)
+
+
+def set_policies(
+    file: Annotated[Path, typer.Argument(help="JSON: a list of policy rows")], database_url: DbOpt = None
+) -> None:
+    """Create or replace policy rows from a JSON file, all or nothing (every bad row named)."""
+    doc = read_document(file)
+    if not isinstance(doc, list):
+        raise refuse(f'{file}: a JSON list of policy rows, e.g. [{{"kind": "store", "review_days": 3}}]')
+    keel = open_keel(database_url)
+    try:
+        changed = keel.planning.set_policies(doc, cli_scope())
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"{len(doc)} policy rows, {changed} changed", highlight=False)
+
+
+def plan_now(
+    country: Annotated[str | None, typer.Option(help="plan one country (ISO code; default: every country)")] = None,
+    sku: Annotated[list[str] | None, typer.Option(help="only this SKU (repeatable)")] = None,
+    top: Annotated[int | None, typer.Option(min=1, max=100_000, help="only the N best-selling SKUs")] = None,
+    today: Annotated[str | None, typer.Option(help="the day planned for, YYYY-MM-DD (default: today, UTC)")] = None,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Forecast and plan now: purchase and transfer suggestions, replacing the proposed ones of those locations."""
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError as exc:
+        raise refuse(f"--today {today!r}: a date as YYYY-MM-DD") from exc
+    keel = open_keel(database_url)
+    try:
+        with _err.status("forecasting and planning"):
+            report = keel.planning.plan(country=country.upper() if country else None, skus=sku, top=top, today=day,
+                                        scope=cli_scope())  # fmt: skip
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(RunPublic.of(report))
+        return
+    console.print(
+        f"run {report.run_id}: {report.series:,} series at {report.locations} locations -> {report.purchases} "
+        f"purchases, {report.transfers} transfers ({report.superseded} superseded) in {report.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+def runs(limit: Limit = 20, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """The newest planning runs."""
+    keel = open_keel(database_url)
+    found = [RunPublic.of(r) for r in keel.planning.runs(limit)]
+    if json_out:
+        emit(found)
+        return
+    table = Table("run", "started", "series", "purchases", "transfers", "superseded", "seconds", "trigger")
+    for r in found:
+        table.add_row(str(r.run_id), r.started_at.isoformat(timespec="seconds"), f"{r.series:,}", str(r.purchases),
+                      str(r.transfers), str(r.superseded), f"{r.seconds:.1f}", r.trigger)  # fmt: skip
+    console.print(table)
+
+
+def suggestions(
+    status: Annotated[str | None, typer.Option(help=f"only {', '.join(STATUSES)}")] = "proposed",
+    kind: Annotated[str | None, typer.Option(help="only purchase or transfer")] = None,
+    sku: Annotated[str | None, typer.Option(help="only this SKU")] = None,
+    location: Annotated[str | None, typer.Option(help="only into this location")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Suggestions, newest first (proposed ones by default; --status '' for all)."""
+    if status and status not in STATUSES:
+        raise refuse(f"--status {status!r}: one of {', '.join(STATUSES)}")
+    if kind is not None and kind not in ("purchase", "transfer"):
+        raise refuse(f"--kind {kind!r}: purchase or transfer")
+    keel = open_keel(database_url)
+    where = SuggestionFilter(Status(status) if status else None, kind, sku, location)
+    found, total = keel.planning.suggestions(where, limit=limit, offset=offset, scope=cli_scope())
+    items = [SuggestionPublic.of(s) for s in found]
+    if json_out:
+        emit(page(items, total, limit=limit, offset=offset))
+        return
+    table = Table("id", "kind", "sku", "from", "to", "qty", "forecast", "safety", "up to", "position", "status",
+                  title=f"{total} suggestions")  # fmt: skip
+    for s in items:
+        e = s.explanation
+        table.add_row(str(s.id), s.kind, escape(s.sku), escape(s.source), escape(s.location), str(s.quantity),
+                      f"{e['forecast_units']:.1f}/{e['protection_days']}d", f"{e['safety_stock']:.1f}",
+                      str(e["order_up_to"]), str(e["position"]), s.status)  # fmt: skip
+    console.print(table)
+
+
+def suggestion(suggestion_id: Id, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
+    """One suggestion and the arithmetic behind its quantity."""
+    keel = open_keel(database_url)
+    try:
+        s = SuggestionPublic.of(keel.planning.get(suggestion_id, cli_scope()))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(s)
+        return
+    e = s.explanation
+    console.print(
+        f"{s.kind} {s.id}: {s.quantity} x {escape(s.sku)} {escape(s.source)} -> {escape(s.location)} ({s.status})\n"
+        f"  forecast over {e['protection_days']} days: {e['forecast_units']:.1f}; safety stock z {e['z']} x sigma "
+        f"{e['sigma']} = {e['safety_stock']:.1f}; order-up-to {e['order_up_to']}\n"
+        f"  position = available {e['available']} + incoming {e['incoming']} = {e['position']}; needed "
+        f"{e['needed']}; quantity {e['quantity']}" + "".join(f"\n  - {escape(n)}" for n in e["notes"]),
+        highlight=False,
+    )
+
+
+def _decide(verb: str, suggestion_id: int, database_url: str | None) -> None:
+    keel = open_keel(database_url)
+    act = {"accept": keel.planning.accept, "reject": keel.planning.reject, "receive": keel.planning.receive}[verb]
+    try:
+        done = act(suggestion_id, current_actor.get().name, cli_scope())
+    except KeelError as exc:
+        raise fail(exc) from exc
+    console.print(f"{done.kind} {done.id}: {done.quantity} x {escape(done.sku)} -> {escape(done.location)} "
+                  f"{done.status.value}", highlight=False)  # fmt: skip
+
+
+def accept(suggestion_id: Id, database_url: DbOpt = None) -> None:
+    """Accept: `expected` at the destination (and `transfer_out` at the DC for a transfer) in the ledger."""
+    _decide("accept", suggestion_id, database_url)
+
+
+def reject(suggestion_id: Id, database_url: DbOpt = None) -> None:
+    """Reject a proposed suggestion; stock is not touched."""
+    _decide("reject", suggestion_id, database_url)
+
+
+def receive(suggestion_id: Id, database_url: DbOpt = None) -> None:
+    """The goods of an accepted suggestion arrived: `received` or `transfer_in` at the destination."""
+    _decide("receive", suggestion_id, database_url)
+
+
+def history(
+    sku: Annotated[str, typer.Argument(help="the SKU")],
+    location: Annotated[str, typer.Argument(help="the location code")],
+    days: Annotated[int, typer.Option(min=1, max=730, help="complete days back from yesterday")] = 28,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Daily demand of a SKU at a location, stockout days (censored for forecasting) marked."""
+    keel = open_keel(database_url)
+    try:
+        found = HistoryPublic.of(keel.planning.history(sku, location, days, cli_scope()))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
+    table = Table("day", "units", "stockout", title=f"{escape(sku)} at {escape(location)}")
+    for i, (units, out) in enumerate(zip(found.units, found.stockout, strict=True)):
+        table.add_row(date.fromordinal(found.first_day.toordinal() + i).isoformat(), str(units), "yes" if out else "")
+    console.print(table)

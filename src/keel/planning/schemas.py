@@ -1,0 +1,118 @@
+"""Request and response models of the planning API."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from keel.inventory import DemandSeries
+from keel.planning.model import PlanReport, PolicyRow, Suggestion
+from keel.platform.schemas import StrictModel, clean_document
+
+Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
+
+
+class PolicyBatch(StrictModel):
+    rows: Rows = Field(
+        description="policy rows: exactly one of `kind` (a location kind) or `location`, optionally `sku` with a "
+        "location, and the fields they set (review_days, lead_time_days, lead_time_sd_days, service_level, moq, "
+        "pack_size, shelf_capacity, order_weekdays, source, history_days)",
+        max_length=10_000,
+    )
+
+
+class PolicyPublic(BaseModel):
+    kind: str | None
+    location: str | None
+    sku: str | None
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: PolicyRow) -> PolicyPublic:
+        return cls(kind=row.kind, location=row.location, sku=row.sku, fields=dict(row.values))
+
+
+class PoliciesPublic(BaseModel):
+    items: list[PolicyPublic]
+    defaults: dict[str, dict[str, Any]] = Field(description="the built-in policy of each location kind")
+
+
+class PoliciesSaved(BaseModel):
+    rows: int
+    changed: int = Field(description="rows that differed from what was stored (0: the same batch again)")
+
+
+class PlanCreate(StrictModel):
+    country: str | None = Field(default=None, pattern="^[A-Z]{2}$", description="plan one country (default: all)")
+    skus: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=10_000)
+    top: int | None = Field(default=None, ge=1, le=100_000, description="only the N best-selling SKUs")
+    today: date | None = Field(default=None, description="the day planned for (default: today, UTC)")
+
+
+class RunPublic(BaseModel):
+    run_id: int
+    started_at: datetime
+    locations: int
+    series: int
+    suggestions: int
+    purchases: int
+    transfers: int
+    superseded: int
+    seconds: float
+    forecast_seconds: float
+    trigger: str
+
+    @classmethod
+    def of(cls, report: PlanReport) -> RunPublic:
+        return cls(**asdict(report))
+
+
+class SuggestionPublic(BaseModel):
+    id: int
+    run_id: int
+    kind: str
+    sku: str
+    location: str
+    country: str
+    source: str
+    quantity: int
+    status: str
+    explanation: dict[str, Any] = Field(description="every number behind the quantity, and notes")
+    reference: str = Field(description="the ledger reference of the movements it writes")
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    received_at: datetime | None
+
+    @classmethod
+    def of(cls, s: Suggestion) -> SuggestionPublic:
+        values = {k: getattr(s, k) for k in ("id", "run_id", "kind", "sku", "location", "country", "source")}
+        return cls(
+            **values, quantity=s.quantity, status=s.status.value, explanation=asdict(s.explanation),
+            reference=s.reference, created_at=s.created_at, decided_at=s.decided_at, decided_by=s.decided_by,
+            received_at=s.received_at,
+        )  # fmt: skip
+
+
+class SuggestionsPage(BaseModel):
+    items: list[SuggestionPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class HistoryPublic(BaseModel):
+    sku: str
+    location: str
+    first_day: date
+    units: list[int]
+    stockout: list[bool] = Field(description="days with no sellable stock at their start or end: censored")
+
+    @classmethod
+    def of(cls, s: DemandSeries) -> HistoryPublic:
+        return cls(
+            sku=s.sku, location=s.location, first_day=s.first_day, units=list(s.units), stockout=list(s.stockout)
+        )

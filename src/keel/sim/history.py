@@ -1,0 +1,100 @@
+"""The twin's past: eight weeks of daily sales before the demo starts, so planning learns from a history.
+
+The live stream stamps what it writes with wall-clock time (a simulated day passes in seconds), so after
+an hour of demo the ledger holds one or two calendar days. The backfill writes, for the best-stocked SKUs
+of one country, one ``sold`` movement per store and day (and one ``committed`` + ``shipped`` pair per DC
+and day for online orders) dated in the past: Poisson draws around a per-SKU rate with the twin's weekday
+curve, and a few planted stockout streaks where nothing sells. Each series first receives, before the
+window what it will sell plus a week's cover, which it still holds today, beside the stock the twin loaded.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from keel.bootstrap import Keel
+from keel.platform.actor import Actor, acting_as
+from keel.sim.demand import WEEKDAY
+from keel.sim.world import World
+
+DAYS = 56
+PLANNED_COUNTRY = "DE"  # the demo's planned country: the twin's largest market
+TOP_SKUS = 200
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    # Knuth's method: rates here are a few units a day
+    limit, k, p = 2.718281828459045**-lam, 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def backfill(
+    keel: Keel, world: World, country: str, *, skus: int = TOP_SKUS, days: int = DAYS, today: date | None = None
+) -> int:
+    """Write ``days`` of past daily sales for the ``skus`` SKUs of ``country`` stocked at most of its
+    locations; returns the movements written. Idempotent: movement ids derive from the series and day."""
+    today = today or datetime.now(UTC).date()
+    rng = random.Random(world.seed * 7919 + days)
+    kinds = {loc["code"]: loc["kind"] for loc in world.locations if loc["country"] == country}
+    stocked: dict[str, list[str]] = {}
+    for row in world.opening_stock:
+        if row["location"] in kinds:
+            stocked.setdefault(row["sku"], []).append(row["location"])
+    chosen = sorted(stocked, key=lambda s: (-len(stocked[s]), s))[:skus]
+    rows: list[dict[str, Any]] = []
+    for sku in chosen:
+        rate = rng.lognormvariate(0.3, 0.7)  # units a day at a store; a DC sells online, three times that
+        for location in stocked[sku]:
+            store = kinds[location] in ("store", "dark_store")
+            base = rate if store else rate * 3
+            streak = rng.randrange(4, days - 4) if rng.random() < 0.15 else 0  # a planted stockout, days ago
+            sold: list[tuple[int, int]] = []
+            for ago in range(days, 0, -1):
+                day = today - timedelta(days=ago)
+                if streak and streak - 4 < ago <= streak:
+                    continue  # out of stock: nothing sells, whatever the demand
+                units = _poisson(rng, base * WEEKDAY[day.weekday()])
+                if units:
+                    sold.append((ago, units))
+            if not sold:
+                continue
+            key = f"hist-{country}-{sku}-{location}"
+            # Stock arrives as it will sell: what sells before the streak first, the rest late on its last day,
+            # so the shelf really is empty during it and planning sees censored days, not zero demand.
+            # A week's cover stays on the shelf after the window, as a shop does not sell its last unit the
+            # day before the demo starts.
+            cover = round(base * 7)
+            total = sum(u for _, u in sold)
+            before = sum(u for ago, u in sold if ago > streak) if streak else total + cover
+            receipts = [(days + 1, 6, before, "in"), (streak - 3, 23, total + cover - before, "in2")]
+            for ago, hour, quantity, tag in receipts:
+                if quantity > 0:
+                    rows.append({"id": f"{key}-{tag}", "kind": "received", "sku": sku, "location": location,
+                                 "quantity": quantity, "occurred_at": _at(today, ago, hour)})  # fmt: skip
+            for ago, units in sold:
+                one = {"sku": sku, "location": location, "quantity": units}
+                if store:
+                    rows.append({**one, "id": f"{key}-{ago}", "kind": "sold", "occurred_at": _at(today, ago, 14)})
+                else:
+                    rows.append({**one, "id": f"{key}-{ago}c", "kind": "committed", "occurred_at": _at(today, ago, 10)})
+                    rows.append({**one, "id": f"{key}-{ago}s", "kind": "shipped", "occurred_at": _at(today, ago, 16)})
+    size = keel.settings.max_batch
+    for start in range(0, len(rows), size):
+        keel.stock.apply_batch(rows[start : start + size], source="sim")
+    return len(rows)
+
+
+def _at(today: date, days_ago: int, hour: int) -> str:
+    return datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
+
+
+def plan_first(keel: Keel, country: str) -> None:
+    """The demo's first planning run: the backfilled SKUs of ``country``, as the twin's automation."""
+    with acting_as(Actor("twin", "retail twin", "automation")):
+        keel.planning.plan(country=country, top=TOP_SKUS, trigger="twin")

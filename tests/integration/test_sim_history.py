@@ -1,0 +1,44 @@
+"""The twin's past sales: eight weeks of daily demand written before the demo, today's stock unchanged, the
+planted stockout streaks seen as stockout days, and a first plan made from them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from keel.bootstrap import Keel
+from keel.sim.history import backfill
+from keel.sim.load import load_world
+from keel.sim.world import Scale, generate
+
+TODAY = date(2026, 11, 30)
+
+
+def test_backfill_writes_past_sales_leaves_stock_and_plants_stockouts(keel: Keel) -> None:
+    # given a small twin, loaded
+    world = generate(7, Scale(skus=300, locations=30, channels=6))
+    load_world(keel, world, catalog=False)
+    country = "DE"
+    codes = [loc["code"] for loc in world.locations if loc["country"] == country]
+    before = {(p.sku, p.location): p.available for p in keel.queries.positions_at(codes)}
+    # when 8 weeks of the 20 best-stocked SKUs' sales are written, twice (the second changes nothing)
+    written = backfill(keel, world, country, skus=20, today=TODAY)
+    assert written > 20 * 56
+    assert backfill(keel, world, country, skus=20, today=TODAY) == written
+    # then today's stock is what the twin loaded plus at most a week's cover, and only for the chosen SKUs
+    after = {(p.sku, p.location): p.available for p in keel.queries.positions_at(codes)}
+    grown = {key for key in after if after[key] != before.get(key, 0)}
+    assert all(after[key] > before.get(key, 0) for key in grown)
+    assert len({sku for sku, _ in grown}) <= 20
+    # and the history has sales on most days, and some four-day streaks of stockout days with no sales
+    history = keel.queries.demand_history(codes, TODAY - timedelta(days=56), TODAY - timedelta(days=1))
+    sold = [h for h in history if sum(h.units)]
+    assert len({h.sku for h in sold}) == 20
+    streaks = [h for h in sold if any(h.stockout)]
+    assert streaks
+    for h in streaks:
+        out = [i for i, flag in enumerate(h.stockout) if flag]
+        assert all(h.units[i] == 0 for i in out[1:])  # the day it ran out may sell; none after
+        assert 4 <= len(out) <= 5  # four days empty, and perhaps the day it sold out
+    # and a plan of the country makes suggestions with their reasons
+    report = keel.planning.plan(country=country, top=20, today=TODAY)
+    assert report.series == len(sold) and report.suggestions > 0
