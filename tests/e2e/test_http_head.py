@@ -19,10 +19,10 @@ from keel.api import create_app
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from tests.e2e.test_http import assert_problem
-from tests.e2e.test_planning_http_cli import seed_sales
 from tests.support import MARKET, ST_DE, WEB_DE, WH_DE, build_world, receive, serve_app
 from tests.support_catalog import shelf
 from tests.support_media import setup_batch
+from tests.support_planning import seed_sales
 
 # A value for each path parameter that names a record of the seeded world (so every GET answers 200).
 VALUES = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,28 +16,15 @@ from keel.access import Role
 from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from tests.e2e.conftest import Run
-from tests.support import ST_DE, WH_DE, build_world, mv, open_keel, position, snapshot
+from tests.support import ST_DE, WH_DE, build_world, open_keel, position, snapshot
+from tests.support_planning import SKU, seed_sales
 
-SKU = "SKU-PL"
 DEEP: Any = 1  # 20 levels: past a document's 16, within the HTTP guard's 32
 for _ in range(20):
     DEEP = [DEEP]
 DEEPER: Any = DEEP
 for _ in range(20):
     DEEPER = [DEEPER]
-
-
-def seed_sales(keel: Keel, today: date) -> None:
-    """A store selling 4 a day for four weeks, 2 left; its DC holding 30."""
-
-    def at(days_ago: int, hour: int = 12) -> str:
-        moment = datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC)
-        return moment.replace(hour=hour).isoformat()
-
-    rows = [mv("r-st", "received", SKU, ST_DE, 4 * 28 + 2, occurred_at=at(29, 8)),
-            mv("r-dc", "received", SKU, WH_DE, 30, occurred_at=at(29, 8))]  # fmt: skip
-    rows += [mv(f"s-{d}", "sold", SKU, ST_DE, 4, occurred_at=at(d)) for d in range(28, 0, -1)]
-    keel.stock.apply_batch(rows)
 
 
 @pytest.fixture

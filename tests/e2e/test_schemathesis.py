@@ -44,9 +44,22 @@ from keel.media.store import log, outbox
 from keel.orders import capture_command
 from keel.platform.clock import utcnow
 from tests.conftest import BACKENDS, postgres_database
-from tests.support import MARKET, TPL_DE, WEB_DE, WH_DE, WH_FR, admin_headers, build_world, mv, open_keel, receive
+from tests.support import (
+    MARKET,
+    ST_DE,
+    TPL_DE,
+    WEB_DE,
+    WH_DE,
+    WH_FR,
+    admin_headers,
+    build_world,
+    mv,
+    open_keel,
+    receive,
+)
 from tests.support_catalog import FAMILY, shelf, tee
 from tests.support_media import PAUSE_RULE, setup_batch
+from tests.support_planning import seed_sales
 
 CHECKS = [
     not_a_server_error,
@@ -116,6 +129,8 @@ def seed(keel: Keel) -> None:
     shelf(keel, WEB_DE, MARKET)  # products TEE (2 revisions) and CAP, listed on both channels
     keel.sync.configure(WEB_DE, SYNC)
     seed_media(keel)
+    seed_sales(keel, utcnow().date())  # a store selling SKU-PL, and a replenishment plan with suggestion 1
+    assert keel.planning.plan(country="DE").suggestions > 0
 
 
 def seed_media(keel: Keel) -> None:
@@ -186,6 +201,7 @@ AD_PERFORMANCE = (
     "put_ad_performance",
     {"body": {"rows": [{"date": "2026-03-02", "ad": "a-tee-s", "impressions": 10, "clicks": 1, "cost": "1.00"}]}},
 )
+SUGGESTION = {"path_parameters": {"suggestion_id": 1}}  # the seeded plan's first suggestion, proposed
 AD_CSV = "date,hour,ad,impressions,clicks,cost\n2026-03-02,9,a-cap,10,1,0.50\n"
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
@@ -377,6 +393,19 @@ SUCCESS: dict[str, list[Step]] = {
     ],
     "retry_ad_dead_letter": [("retry_ad_dead_letter", {"path_parameters": {"level": "ad", "code": "a-tee-s"}})],
     "get_ad_savings": [("get_ad_savings", {})],
+    "list_planning_policies": [("list_planning_policies", {})],
+    "set_planning_policies": [("set_planning_policies", {"body": {"rows": [{"location": ST_DE, "pack_size": 2}]}})],
+    "create_planning_run": [("create_planning_run", {"body": {"country": "DE"}})],
+    "list_planning_runs": [("list_planning_runs", {})],
+    "list_planning_suggestions": [("list_planning_suggestions", {"query": {"status": "proposed"}})],
+    "get_planning_suggestion": [("get_planning_suggestion", SUGGESTION)],
+    "accept_planning_suggestion": [("accept_planning_suggestion", SUGGESTION)],
+    "reject_planning_suggestion": [("reject_planning_suggestion", SUGGESTION)],
+    "receive_planning_suggestion": [
+        ("accept_planning_suggestion", SUGGESTION),
+        ("receive_planning_suggestion", SUGGESTION),
+    ],
+    "get_demand_history": [("get_demand_history", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -44,6 +44,7 @@ NAV = [
     ("Sync", "/ui/sync", "Channel sync"),
     ("Pricing", "/ui/pricing", "Pricing"),
     ("Media", "/ui/media", "Media campaigns"),
+    ("Planning", "/ui/planning", "Replenishment planning"),
     ("Orders", "/ui/orders", "Orders"),
     ("Catalog", "/ui/catalog", "Catalog"),
     ("Audit", "/ui/audit", "Audit log"),

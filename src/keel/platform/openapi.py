@@ -63,6 +63,9 @@ CONFLICTS = frozenset(
         "reject_ad_action",
         "resolve_ad_drift",  # no drift to resolve
         "retry_ad_dead_letter",  # not a dead letter
+        "accept_planning_suggestion",  # already decided, received or superseded
+        "reject_planning_suggestion",
+        "receive_planning_suggestion",  # not accepted
     }
 )
 # 404 beyond the path lookups: a code named in the body or the query does not exist.
@@ -77,6 +80,7 @@ REFERENCE_LOOKUPS = frozenset(
         "capture_order",
         "plan_wave",
         "receive_return",
+        "get_demand_history",  # the location, or the SKU's position there
     }
 )
 READS = frozenset({"get", "head", "options"})
