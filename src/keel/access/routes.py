@@ -405,6 +405,7 @@ COMMANDS: dict[str, str] = {
     "planning policies": PLANNING_READ,
     "planning set-policies": PLANNING_WRITE,
     "planning plan": PLANNING_WRITE,
+    "planning rebalance": PLANNING_WRITE,
     "planning runs": PLANNING_READ,
     "planning suggestions": PLANNING_READ,
     "planning suggestion": PLANNING_READ,

@@ -58,18 +58,21 @@ def set_policies(body: PolicyBatch, keel: KeelDep, scope: ScopeDep) -> PoliciesS
 
 
 @router.post("/planning/runs", response_model=RunPublic, status_code=201, operation_id="create_planning_run",
-             summary="Plan replenishment")  # fmt: skip
+             summary="Plan replenishment or rebalancing")  # fmt: skip
 async def create_run(body: PlanCreate, keel: KeelDep, scope: ScopeDep) -> RunPublic:
     """Forecasts every SKU x location of a country (or all) from the ledger's daily demand, stockout days
-    censored, and suggests purchase orders and transfers; the proposed suggestions of the same locations are
-    superseded. Takes seconds to minutes (about 20 ms a series): plan a country, a list of SKUs or the top
-    sellers at a time.
+    censored, then, in mode `replenish`, suggests purchase orders and transfers from DCs; in mode `rebalance`
+    (one country), transfers between its locations that save the most margin (a MILP per SKU). A run
+    supersedes the proposed suggestions of its mode into the same locations. Takes seconds to minutes (about
+    20 ms a series): plan a country, a list of SKUs or the top sellers at a time.
 
-    Refuses a bad country code or an unknown field (422), more than 50,000 series (413) and a country outside
-    the caller's restrictions (403). Not idempotent: each call is a new run.
+    Refuses a bad country code, a rebalancing run without a country or an unknown field (422), more than
+    50,000 series (413) and a country outside the caller's restrictions (403). Not idempotent: each call is a
+    new run.
     """
+    run = keel.planning.plan if body.mode == "replenish" else keel.planning.rebalance
     report = await run_in_threadpool(
-        lambda: keel.planning.plan(country=body.country, skus=body.skus, top=body.top, today=body.today, scope=scope)
+        lambda: run(country=body.country, skus=body.skus, top=body.top, today=body.today, scope=scope)
     )
     return RunPublic.of(report)
 
@@ -90,7 +93,7 @@ def list_suggestions(
     keel: KeelDep,
     scope: ScopeDep,
     status: Annotated[Literal["proposed", "accepted", "received", "rejected", "superseded"] | None, Query()] = None,
-    kind: Annotated[Literal["purchase", "transfer"] | None, Query()] = None,
+    kind: Annotated[Literal["purchase", "transfer", "rebalance"] | None, Query()] = None,
     sku: Filter = None,
     location: Filter = None,
     limit: Limit = 100,

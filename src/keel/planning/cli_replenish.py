@@ -25,12 +25,14 @@ Limit = Annotated[int, typer.Option(min=1, max=1000, help="rows in one page")]
 Offset = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="rows to skip")]
 Id = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1, help="the suggestion's id")]
 STATUSES = tuple(s.value for s in Status)
+KINDS = ("purchase", "transfer", "rebalance")
 
 
 def register(app: typer.Typer) -> None:
     """Add the replenishment commands to ``keel planning``."""
     for name, command in (
-        ("policies", policies), ("set-policies", set_policies), ("plan", plan_now), ("runs", runs),
+        ("policies", policies), ("set-policies", set_policies), ("plan", plan_now), ("rebalance", rebalance_now),
+        ("runs", runs),
         ("suggestions", suggestions), ("suggestion", suggestion), ("accept", accept), ("reject", reject),
         ("receive", receive), ("history", history),
     ):  # fmt: skip
@@ -75,23 +77,45 @@ def plan_now(
     json_out: JsonOpt = False,
 ) -> None:
     """Forecast and plan now: purchase and transfer suggestions, replacing the proposed ones of those locations."""
+    _run("replenish", country, sku, top, today, database_url, json_out)
+
+
+def rebalance_now(
+    country: Annotated[str, typer.Option(help="the country whose locations trade stock (ISO code)")],
+    sku: Annotated[list[str] | None, typer.Option(help="only this SKU (repeatable)")] = None,
+    top: Annotated[int | None, typer.Option(min=1, max=100_000, help="only the N best-selling SKUs")] = None,
+    today: Annotated[str | None, typer.Option(help="the day planned for, YYYY-MM-DD (default: today, UTC)")] = None,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Forecast and rebalance now: transfers between a country's locations that save the most margin."""
+    _run("rebalance", country, sku, top, today, database_url, json_out)
+
+
+def _run(
+    mode: str, country: str | None, sku: list[str] | None, top: int | None, today: str | None,
+    database_url: str | None, json_out: bool,
+) -> None:  # fmt: skip
     try:
         day = date.fromisoformat(today) if today else None
     except ValueError as exc:
         raise refuse(f"--today {today!r}: a date as YYYY-MM-DD") from exc
     keel = open_keel(database_url)
+    start = keel.planning.plan if mode == "replenish" else keel.planning.rebalance
     try:
         with _err.status("forecasting and planning"):
-            report = keel.planning.plan(country=country.upper() if country else None, skus=sku, top=top, today=day,
-                                        scope=cli_scope())  # fmt: skip
+            report = start(country=country.upper() if country else None, skus=sku, top=top, today=day,
+                           scope=cli_scope())  # fmt: skip
     except KeelError as exc:
         raise fail(exc) from exc
     if json_out:
         emit(RunPublic.of(report))
         return
+    made = f"{report.purchases} purchases, {report.transfers} transfers" if mode == "replenish" else (
+        f"{report.transfers} rebalancing transfers")  # fmt: skip
     console.print(
-        f"run {report.run_id}: {report.series:,} series at {report.locations} locations -> {report.purchases} "
-        f"purchases, {report.transfers} transfers ({report.superseded} superseded) in {report.seconds:.1f} s",
+        f"run {report.run_id}: {report.series:,} series at {report.locations} locations -> {made} "
+        f"({report.superseded} superseded) in {report.seconds:.1f} s",
         highlight=False,
     )
 
@@ -103,16 +127,18 @@ def runs(limit: Limit = 20, database_url: DbOpt = None, json_out: JsonOpt = Fals
     if json_out:
         emit(found)
         return
-    table = Table("run", "started", "series", "purchases", "transfers", "superseded", "seconds", "trigger")
+    table = Table("run", "started", "mode", "country", "series", "purchases", "transfers", "superseded", "seconds",
+                  "trigger")  # fmt: skip
     for r in found:
-        table.add_row(str(r.run_id), r.started_at.isoformat(timespec="seconds"), f"{r.series:,}", str(r.purchases),
-                      str(r.transfers), str(r.superseded), f"{r.seconds:.1f}", r.trigger)  # fmt: skip
+        table.add_row(str(r.run_id), r.started_at.isoformat(timespec="seconds"), r.mode, r.country or "all",
+                      f"{r.series:,}", str(r.purchases), str(r.transfers), str(r.superseded), f"{r.seconds:.1f}",
+                      r.trigger)  # fmt: skip
     console.print(table)
 
 
 def suggestions(
     status: Annotated[str | None, typer.Option(help=f"only {', '.join(STATUSES)}")] = "proposed",
-    kind: Annotated[str | None, typer.Option(help="only purchase or transfer")] = None,
+    kind: Annotated[str | None, typer.Option(help="only purchase, transfer or rebalance")] = None,
     sku: Annotated[str | None, typer.Option(help="only this SKU")] = None,
     location: Annotated[str | None, typer.Option(help="only into this location")] = None,
     limit: Limit = 50,
@@ -123,8 +149,8 @@ def suggestions(
     """Suggestions, newest first (proposed ones by default; --status '' for all)."""
     if status and status not in STATUSES:
         raise refuse(f"--status {status!r}: one of {', '.join(STATUSES)}")
-    if kind is not None and kind not in ("purchase", "transfer"):
-        raise refuse(f"--kind {kind!r}: purchase or transfer")
+    if kind is not None and kind not in KINDS:
+        raise refuse(f"--kind {kind!r}: one of {', '.join(KINDS)}")
     keel = open_keel(database_url)
     where = SuggestionFilter(Status(status) if status else None, kind, sku, location)
     found, total = keel.planning.suggestions(where, limit=limit, offset=offset, scope=cli_scope())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -19,7 +19,8 @@ class PolicyBatch(StrictModel):
     rows: Rows = Field(
         description="policy rows: exactly one of `kind` (a location kind) or `location`, optionally `sku` with a "
         "location, and the fields they set (review_days, lead_time_days, lead_time_sd_days, service_level, moq, "
-        "pack_size, shelf_capacity, order_weekdays, source, history_days)",
+        "pack_size, shelf_capacity, order_weekdays, source, history_days; for rebalancing unit_margin, transfer_cost, "
+        "handling_cost, min_transfer)",
         max_length=10_000,
     )
 
@@ -46,7 +47,14 @@ class PoliciesSaved(BaseModel):
 
 
 class PlanCreate(StrictModel):
-    country: str | None = Field(default=None, pattern="^[A-Z]{2}$", description="plan one country (default: all)")
+    mode: Literal["replenish", "rebalance"] = Field(
+        default="replenish",
+        description="replenish: purchases and transfers from DCs; rebalance: transfers between the locations of "
+        "one country",
+    )
+    country: str | None = Field(
+        default=None, pattern="^[A-Z]{2}$", description="plan one country (default: all; rebalance needs one)"
+    )
     skus: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=10_000)
     top: int | None = Field(default=None, ge=1, le=100_000, description="only the N best-selling SKUs")
     today: date | None = Field(default=None, description="the day planned for (default: today, UTC)")
@@ -64,6 +72,8 @@ class RunPublic(BaseModel):
     seconds: float
     forecast_seconds: float
     trigger: str
+    mode: str = Field(description="replenish or rebalance")
+    country: str | None = Field(description="the country planned; null: every country")
 
     @classmethod
     def of(cls, report: PlanReport) -> RunPublic:

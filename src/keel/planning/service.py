@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
@@ -18,6 +18,7 @@ from keel.planning import store
 from keel.planning.model import (
     DEFAULTS,
     Line,
+    Planned,
     PlanReport,
     Policy,
     PolicyRow,
@@ -29,6 +30,7 @@ from keel.planning.model import (
     protection_days,
     resolve_policy,
 )
+from keel.planning.rebalance import REBALANCE, rebalance
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
@@ -42,6 +44,18 @@ SUGGESTION_DECIDED = "planning.suggestion_decided"  # accepted or rejected
 SUGGESTION_RECEIVED = "planning.suggestion_received"
 MAX_SERIES = 50_000  # one run; a larger estate is planned a country (or a list of SKUs) at a time
 MAX_POLICY_ROWS = 10_000
+REPLENISH_KINDS = ("purchase", "transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    started: datetime
+    clock: float  # perf_counter at the start
+    today: date
+    country: str | None
+    sites: dict[str, Location]  # the run's locations by code
+    lines: list[Line]
+    forecast_seconds: float
 
 
 class PlanningService:
@@ -110,24 +124,58 @@ class PlanningService:
         transfers; the run's open suggestions replace the proposed ones of the same locations. ``skus``: only
         these; ``top``: only the N SKUs that sold most over the history window. ``today`` (default: the UTC
         date) is the day planned for; history ends the day before."""
+        run = self._prepare(country, skus, top, today, fast, scope)
+        return self._record(run, plan(run.lines, run.today.weekday()), REPLENISH_KINDS, trigger, "replenish")
+
+    def rebalance(
+        self,
+        *,
+        country: str | None,
+        skus: Sequence[str] | None = None,
+        top: int | None = None,
+        today: date | None = None,
+        trigger: str = "manual",
+        fast: bool = True,
+        scope: Scope = Scope.ALL,
+    ) -> PlanReport:
+        """Transfers between the locations of ``country`` that save the most margin (``keel.planning.rebalance``:
+        a MILP per SKU over the same forecasts as ``plan``); they replace the proposed rebalancing suggestions of
+        the same locations and leave purchase and DC transfer suggestions alone. ``country`` is required:
+        transfers never cross a border."""
+        if country is None:
+            raise ValidationFailed("a rebalancing run plans one country", [FieldError(None, "country", "required")])
+        run = self._prepare(country, skus, top, today, fast, scope)
+        return self._record(run, rebalance(run.lines), (REBALANCE,), trigger, "rebalance")
+
+    def _prepare(
+        self,
+        country: str | None,
+        skus: Sequence[str] | None,
+        top: int | None,
+        today: date | None,
+        fast: bool,
+        scope: Scope,
+    ) -> _Prepared:
+        """What a run plans from: the sites, and per SKU x location its policy, stock and forecast."""
         started, clock = utcnow(), time.perf_counter()
         today = today or started.date()
+        country = country.upper() if country is not None else None
         if country is not None:
-            scope.check_country(country.upper())
+            scope.check_country(country)
         elif scope.countries is not None:
             scope.check_every_country("a planning run of every country")
-        sites = [
-            loc
+        sites = {
+            loc.code: loc
             for loc in self._locations().values()
-            if loc.active and loc.kind != LocationKind.SUPPLIER and (country is None or loc.country == country.upper())
-        ]
+            if loc.active and loc.kind != LocationKind.SUPPLIER and (country is None or loc.country == country)
+        }
         with self.db.read() as conn:
             rows = store.policy_rows(conn)
         days = max(
             [p.history_days for p in DEFAULTS.values()] + [int(r.values.get("history_days", 0)) for r in rows.values()]
         )
         history = self.queries.demand_history(
-            [s.code for s in sites], today - timedelta(days=days), today - timedelta(days=1), skus
+            list(sites), today - timedelta(days=days), today - timedelta(days=1), skus
         )
         if top is not None:
             history = _top(history, top)
@@ -136,9 +184,8 @@ class PlanningService:
                 f"{len(history)} SKU x location series in one run; the limit is {MAX_SERIES}: plan a country, "
                 "a list of SKUs or the top sellers at a time"
             )
-        by_code = {s.code: s for s in sites}
         policies = {
-            (h.sku, h.location): resolve_policy(by_code[h.location].kind, h.location, h.sku, rows) for h in history
+            (h.sku, h.location): resolve_policy(sites[h.location].kind, h.location, h.sku, rows) for h in history
         }
         horizon = max([protection_days(p) for p in policies.values()], default=1)
         from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when planning
@@ -146,11 +193,11 @@ class PlanningService:
         outlook, forecast_seconds = outlooks(
             history, {k: p.service_level for k, p in policies.items()}, horizon, fast=fast
         )
-        stock = {(p.sku, p.location): p for p in self.queries.positions_at(list(by_code), skus)}
+        stock = {(p.sku, p.location): p for p in self.queries.positions_at(list(sites), skus)}
         lines = []
         for h in history:
             key = (h.sku, h.location)
-            pos, loc = stock.get(key), by_code[h.location]
+            pos, loc = stock.get(key), sites[h.location]
             lines.append(
                 Line(
                     h.sku, h.location, loc.kind, loc.country, policies[key],
@@ -158,18 +205,25 @@ class PlanningService:
                     pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper,
                 )
             )  # fmt: skip
-        planned = plan(lines, today.weekday())
-        report = PlanReport(
-            0, started, len(sites), len(history), len(planned),
-            sum(p.kind == "purchase" for p in planned), sum(p.kind == "transfer" for p in planned), 0,
-            0.0, round(forecast_seconds, 3), trigger,
-        )  # fmt: skip
+        return _Prepared(started, clock, today, country, sites, lines, forecast_seconds)
+
+    def _record(
+        self, run: _Prepared, planned: Sequence[Planned], kinds: Sequence[str], trigger: str, mode: str
+    ) -> PlanReport:
+        """Store the run and its suggestions (superseding the proposed ones of ``kinds`` into its sites) and
+        announce it, in one transaction."""
+        countries = {code: loc.country for code, loc in run.sites.items()}
         with self.db.write() as conn:
-            superseded = store.supersede_open(conn, sorted(by_code), utcnow())
-            report = replace(report, superseded=superseded, seconds=round(time.perf_counter() - clock, 3))
+            superseded = store.supersede_open(conn, sorted(run.sites), kinds, utcnow())
+            report = PlanReport(
+                0, run.started, len(run.sites), len(run.lines), len(planned),
+                sum(p.kind == "purchase" for p in planned), sum(p.kind != "purchase" for p in planned), superseded,
+                round(time.perf_counter() - run.clock, 3), round(run.forecast_seconds, 3), trigger, mode, run.country,
+            )  # fmt: skip
             run_id = store.insert_run(conn, report)
-            store.insert_suggestions(conn, run_id, planned, {s.code: s.country for s in sites}, utcnow())
-            data = {"run": run_id, "suggestions": len(planned), "series": len(history), "country": country}
+            store.insert_suggestions(conn, run_id, planned, countries, utcnow())
+            data = {"run": run_id, "mode": mode, "suggestions": len(planned), "series": len(run.lines),
+                    "country": run.country}  # fmt: skip
             self.events.append(conn, [NewEvent(PLANNED, f"planning/run/{run_id}", data)])
         return replace(report, run_id=run_id)
 
@@ -246,7 +300,7 @@ class PlanningService:
             event = NewEvent(SUGGESTION_DECIDED, f"planning/suggestion/{found.id}", {"status": status.value})
             if status is Status.ACCEPTED:
                 rows = [_movement(found, "expected", found.location, "ordered")]
-                if found.kind == "transfer":
+                if found.kind != "purchase":  # a transfer leaves its source now
                     rows.insert(0, _movement(found, "transfer_out", found.source, "sent"))
                 self.stock.apply_in(conn, rows, "planning", announce_with=[event])
             else:

@@ -38,6 +38,8 @@ planning_runs = sa.Table(
     sa.Column("seconds", sa.Float, nullable=False),
     sa.Column("forecast_seconds", sa.Float, nullable=False),
     sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=True),
 )
 
 planning_suggestions = sa.Table(
@@ -95,15 +97,15 @@ def delete_policy(conn: Connection, key: tuple[str, str, str]) -> bool:
     return bool(result.rowcount)
 
 
-def supersede_open(conn: Connection, locations: Sequence[str], now: datetime) -> int:
-    """Mark the proposed suggestions into ``locations`` superseded; returns how many."""
+def supersede_open(conn: Connection, locations: Sequence[str], kinds: Sequence[str], now: datetime) -> int:
+    """Mark the proposed suggestions of ``kinds`` into ``locations`` superseded; returns how many."""
     t = planning_suggestions
     count = 0
     for i in range(0, len(locations), 500):
         part = list(locations[i : i + 500])
         result = conn.execute(
             t.update()
-            .where(t.c.status == Status.PROPOSED.value, t.c.location.in_(part))
+            .where(t.c.status == Status.PROPOSED.value, t.c.location.in_(part), t.c.kind.in_(list(kinds)))
             .values(status=Status.SUPERSEDED.value, decided_at=now)
         )
         count += result.rowcount
@@ -190,7 +192,7 @@ def last_runs(conn: Connection, limit: int) -> list[PlanReport]:
     return [
         PlanReport(
             r.id, r.started_at, r.locations, r.series, r.suggestions, r.purchases, r.transfers, r.superseded,
-            r.seconds, r.forecast_seconds, r.trigger,
+            r.seconds, r.forecast_seconds, r.trigger, r.mode, r.country,
         )
         for r in rows
     ]  # fmt: skip

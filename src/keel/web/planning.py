@@ -36,7 +36,8 @@ PLANNING = f"{UI}/planning"
 SUGGESTION = PLANNING + "/suggestions/{suggestion_id}"
 DECIDE = SUGGESTION + "/{decision}"
 RUN = PLANNING + "/run"
-KINDS = ("purchase", "transfer")
+KINDS = ("purchase", "transfer", "rebalance")
+MODES = ("replenish", "rebalance")
 STATUSES = tuple(s.value for s in Status)
 EVERY_STATUS = "all"  # the status filter's "any": absent means the default, proposed
 RUNS_SHOWN = 8
@@ -69,6 +70,8 @@ def place_words(code: str, names: dict[str, Location]) -> str:
 
 def headline(s: Suggestion) -> str:
     """What the suggestion does, in one line."""
+    if s.kind == "rebalance":
+        return f"Rebalance {s.quantity:,} \N{MULTIPLICATION SIGN} {s.sku} from {s.source} to {s.location}"
     if s.kind == "transfer":
         return f"Transfer {s.quantity:,} \N{MULTIPLICATION SIGN} {s.sku} from {s.source} to {s.location}"
     return f"Buy {s.quantity:,} \N{MULTIPLICATION SIGN} {s.sku} for {s.location}"
@@ -105,6 +108,14 @@ def steps(s: Suggestion) -> list[tuple[str, str, str]]:
         ("Needed", f"S \N{MINUS SIGN} position = {e.order_up_to:,} \N{MINUS SIGN} {e.position:,}",
          f"{e.needed:,} units"),
     ]  # fmt: skip
+    if e.lost_before is not None and e.lost_after is not None and e.value is not None:
+        rows += [
+            ("Expected lost sales", f"units demand is expected to exceed stock by over {e.protection_days} days, "
+             "without and with this run's transfers here", f"{units(e.lost_before, 2)} \N{RIGHTWARDS ARROW} "
+             f"{units(e.lost_after, 2)} units"),
+            ("Value", "margin saved by this transfer less its fixed and per-unit cost (the country's currency)",
+             f"{e.value:,.2f}"),
+        ]  # fmt: skip
     # the notes (MOQ, packs, shelf capacity, a DC's spare stock) are listed under the table, once
     how = "= needed" if e.quantity == e.needed else f"needed {e.needed:,}, then the notes below"
     rows.append(("This suggestion", how, f"{s.quantity:,} units"))
@@ -115,8 +126,11 @@ def summary(s: Suggestion, names: dict[str, Location]) -> str:
     """The arithmetic as one paragraph, for the reader who wants the gist before the table."""
     e = s.explanation
     where = place_words(s.location, names)
-    act = f"transfer {s.quantity:,} from {place_words(s.source, names)}" if s.kind == "transfer" else (
+    act = f"transfer {s.quantity:,} from {place_words(s.source, names)}" if s.kind != "purchase" else (
         f"buy {s.quantity:,} from the supplier")  # fmt: skip
+    if s.kind == "rebalance" and e.lost_before is not None and e.lost_after is not None:
+        act += (f", which has stock to spare; expected lost sales fall from {units(e.lost_before)} to "
+                f"{units(e.lost_after)} units")  # fmt: skip
     return (
         f"Keel expects {where} to need {units(e.forecast_units)} units of {s.sku} over the next "
         f"{e.protection_days} days. To end {e.service_level:.0%} of cycles without a stockout it keeps "
@@ -127,7 +141,7 @@ def summary(s: Suggestion, names: dict[str, Location]) -> str:
 
 def writes(s: Suggestion) -> list[str]:
     """The ledger movements accepting and receiving write (or wrote), in words."""
-    if s.kind == "transfer":
+    if s.kind != "purchase":
         accept = [f"transfer_out {s.quantity:,} at {s.source}", f"expected {s.quantity:,} at {s.location}"]
         arrive = f"transfer_in {s.quantity:,} at {s.location}"
     else:
@@ -192,11 +206,13 @@ def _notice(keel: Keel, scope: Scope, done: str | None, subject: str | None, run
         report = next((r for r in keel.planning.runs(RUNS_SHOWN) if r.run_id == number), None)
         if report is None:
             return None
+        made = f"{report.purchases:,} purchases, {report.transfers:,} transfers" if report.mode == "replenish" else (
+            f"{report.transfers:,} rebalancing transfers")  # fmt: skip
+        label = "Planning" if report.mode == "replenish" else "Rebalancing"
         return (
-            f"Planning run {report.run_id} done in {report.seconds:g} s: {report.series:,} SKU \N{MULTIPLICATION SIGN} "
-            f"location series, {report.suggestions:,} suggestions ({report.purchases:,} purchases, "
-            f"{report.transfers:,} transfers); {report.superseded:,} older proposal"
-            f"{'' if report.superseded == 1 else 's'} superseded."
+            f"{label} run {report.run_id} done in {report.seconds:g} s: {report.series:,} SKU "
+            f"\N{MULTIPLICATION SIGN} location series, {report.suggestions:,} suggestions ({made}); "
+            f"{report.superseded:,} older proposal{'' if report.superseded == 1 else 's'} superseded."
         )
     if word is None:
         return None
@@ -339,16 +355,23 @@ def decide(
 
 @router.post(RUN)
 def plan_country(
-    request: Request, keel: KeelDep, country: FormField = None, top: FormField = None, csrf: FormField = None
+    request: Request,
+    keel: KeelDep,
+    country: FormField = None,
+    top: FormField = None,
+    mode: FormField = None,
+    csrf: FormField = None,
 ) -> Response:
-    """Plan one country now (every SKU, or its N best sellers), then back to the list with the run's figures.
-    Takes seconds: the forecast runs in this request."""
+    """Plan or rebalance one country now (every SKU, or its N best sellers), then back to the list with the
+    run's figures. Takes seconds: the forecast runs in this request."""
     checked = params.country(country)
     if checked is None:
         raise params.BadQuery("country", "is needed: the country to plan")
     best = params.integer(top, "top", default=0, low=1, high=MAX_TOP) if params.text(top, "top") else None
+    picked = params.choice(mode, "mode", set(MODES)) or "replenish"
     if not csrf_ok(request, csrf):
         return error_page(request, 403, "Refused", "Plan a country from Keel's own planning page.")
-    report: PlanReport = keel.planning.plan(country=checked, top=best, trigger="manual", scope=page_scope(request))
+    start = keel.planning.plan if picked == "replenish" else keel.planning.rebalance
+    report: PlanReport = start(country=checked, top=best, trigger="manual", scope=page_scope(request))
     query = urlencode({"done": "planned", "run": report.run_id})
     return RedirectResponse(f"{PLANNING}?{query}", status_code=303)

@@ -44,6 +44,11 @@ class Policy:
     order_weekdays: tuple[int, ...]  # 0 = Monday; suggestions are made only on these days
     source: str  # "supplier" (purchase order) or "warehouse" (transfer from a DC of the same country first)
     history_days: int  # days of history the forecast learns from
+    # Rebalancing (transfers between locations of a country), in the country's currency:
+    unit_margin: float = 10.0  # margin of one sale saved here
+    transfer_cost: float = 15.0  # fixed cost of one transfer into this location
+    handling_cost: float = 0.5  # per unit moved into this location
+    min_transfer: int = 2  # the smallest transfer into this location worth making
 
 
 # Built-in defaults per location kind: stores are reviewed often with short lead times from a DC of their
@@ -105,6 +110,10 @@ def _field_error(name: str, value: Any) -> str | None:
             return _number(value, 0, MAX_DAYS, False)
         case "service_level":
             return _number(value, 0.5, 0.999, False)
+        case "unit_margin" | "transfer_cost" | "handling_cost":
+            return _number(value, 0, 1_000_000, False)
+        case "min_transfer":
+            return _number(value, 1, MAX_UNITS, True)
         case "moq":
             return _number(value, 0, MAX_UNITS, True)
         case "pack_size":

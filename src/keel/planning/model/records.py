@@ -65,4 +65,6 @@ class PlanReport:
     superseded: int
     seconds: float
     forecast_seconds: float
-    trigger: str  # manual | schedule
+    trigger: str  # manual | schedule | twin
+    mode: str = "replenish"  # replenish (purchases and DC transfers) | rebalance (transfers between locations)
+    country: str | None = None  # None: every country

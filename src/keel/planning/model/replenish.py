@@ -80,6 +80,11 @@ class Explanation:
     needed: int  # S - position
     quantity: int  # after MOQ, packs, capacity and (for a transfer) the DC's spare stock
     notes: tuple[str, ...] = ()
+    # A rebalancing transfer: units the destination is expected to miss over its protection period without and
+    # with the run's transfers, and the margin this one saves less its cost (the country's currency).
+    lost_before: float | None = None
+    lost_after: float | None = None
+    value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ def upgrade() -> None:
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.Column("forecast_seconds", sa.Float(), nullable=False),
         sa.Column("trigger", sa.String(16), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("country", sa.String(2), nullable=True),
     )
     op.create_table(
         "planning_suggestions",

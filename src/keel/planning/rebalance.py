@@ -1,0 +1,248 @@
+"""Rebalancing: which transfers between locations of a country save the most margin, from a MILP.
+
+For one SKU, every location has a protection period H (its own lead time plus review), the forecast demand
+over it (mean mu, spread sigma) and an order-up-to level S. A location with ``available > S`` is a *source*
+and may give ``surplus = available - S``: it keeps what its own forecast and safety stock need. A location
+whose position (available + incoming) is below S is a *destination*: with demand D ~ N(mu, sigma), the units
+it is expected to miss before its own replenishment arrives are the loss function
+
+    L(p) = E[(D - p)+] = sigma * (phi(k) - k * (1 - Phi(k))),  k = (p - mu) / sigma
+
+so receiving x units saves ``margin * (L(p) - L(p + x))``, which grows ever more slowly with x (L is convex).
+The MILP, per SKU:
+
+    maximise  sum_d sum_j v_dj * y_dj  -  sum_(s,d) (transfer_cost_d * z_sd + handling_d * x_sd)
+    where     sum_j y_dj <= sum_s x_sd           a destination saves only on what it receives
+              0 <= y_dj <= w_j                   the value curve in segments, best first (concave)
+              sum_d x_sd <= surplus_s            a source never gives what it needs itself
+              min_transfer_d * z_sd <= x_sd <= surplus_s * z_sd,  z_sd in {0, 1},  x_sd integer
+
+A transfer only happens when the margin it saves beats its fixed and per-unit cost, and never below the
+destination's minimum transfer. Every suggested transfer keeps the numbers that justify it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]  # ships .pyi without py.typed
+
+from keel.planning.model import Explanation, Level, Line, Planned, level_of
+
+__all__ = ["REBALANCE", "Move", "Site", "expected_lost", "greedy", "net_value", "rebalance", "site_of", "solve"]
+
+REBALANCE = "rebalance"  # the kind of suggestion a rebalancing run makes
+
+MAX_SEGMENTS = 48  # the value curve of a destination in at most this many linear pieces
+_NORMAL = NormalDist()
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One SKU at one location, as rebalancing sees it."""
+
+    location: str
+    available: int
+    incoming: int
+    demand: float  # mu: forecast units over the protection period
+    sigma: float
+    order_up_to: int  # S
+    margin: float  # value of one sale saved, in the country's currency
+    transfer_cost: float  # fixed cost of one transfer into this location
+    handling_cost: float  # per unit moved into this location
+    min_transfer: int  # the smallest transfer into this location worth making
+
+    @property
+    def position(self) -> int:
+        return self.available + self.incoming
+
+    @property
+    def surplus(self) -> int:
+        """Units it can give and still cover its own protection period with its safety stock."""
+        return max(self.available - self.order_up_to, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A transfer of ``quantity`` from ``source`` to ``destination`` and why."""
+
+    source: str
+    destination: str
+    quantity: int
+    lost_before: float  # units the destination is expected to miss without any transfer
+    lost_after: float  # ... with every transfer into it in this plan
+    value: float  # the share of margin saved this move brings, less its own cost
+
+
+def expected_lost(site: Site, position: float) -> float:
+    """L(position): expected units of demand over the protection period beyond ``position``."""
+    if site.sigma <= 1e-9:
+        return max(site.demand - position, 0.0)
+    k = (position - site.demand) / site.sigma
+    return site.sigma * (_NORMAL.pdf(k) - k * (1 - _NORMAL.cdf(k)))
+
+
+def _room(site: Site) -> int:
+    """The most units worth sending: up to the order-up-to level (the rest would be stock, not sales)."""
+    return max(site.order_up_to - site.position, 0)
+
+
+def _segments(site: Site) -> list[tuple[int, float]]:
+    """(width, value per unit) pieces of the destination's saving curve, in falling value order."""
+    room = _room(site)
+    if room == 0:
+        return []
+    width = max(1, math.ceil(room / MAX_SEGMENTS))
+    out, start = [], 0
+    while start < room:
+        w = min(width, room - start)
+        saved = expected_lost(site, site.position + start) - expected_lost(site, site.position + start + w)
+        out.append((w, site.margin * saved / w))
+        start += w
+    return out
+
+
+def net_value(sites: Sequence[Site], moves: Sequence[Move]) -> float:
+    """The plan's worth, computed exactly (not from the segments): margin saved minus transfer costs."""
+    by_code = {s.location: s for s in sites}
+    received: dict[str, int] = {}
+    cost = 0.0
+    for m in moves:
+        dest = by_code[m.destination]
+        received[m.destination] = received.get(m.destination, 0) + m.quantity
+        cost += dest.transfer_cost + dest.handling_cost * m.quantity
+    saved = sum(
+        by_code[d].margin
+        * (expected_lost(by_code[d], by_code[d].position) - expected_lost(by_code[d], by_code[d].position + q))
+        for d, q in received.items()
+    )
+    return saved - cost
+
+
+def _moves(sites: Sequence[Site], flows: dict[tuple[str, str], int]) -> list[Move]:
+    by_code = {s.location: s for s in sites}
+    into: dict[str, int] = {}
+    for (_, d), q in flows.items():
+        into[d] = into.get(d, 0) + q
+    out = []
+    for (s, d), q in sorted(flows.items()):
+        dest = by_code[d]
+        before = expected_lost(dest, dest.position)
+        after = expected_lost(dest, dest.position + into[d])
+        share = q / into[d]  # a destination fed from several sources: the saving split by units
+        value = dest.margin * (before - after) * share - dest.transfer_cost - dest.handling_cost * q
+        out.append(Move(s, d, q, round(before, 3), round(after, 3), round(value, 2)))
+    return out
+
+
+def solve(sites: Sequence[Site], time_limit_s: float = 5.0, solver_name: str = "SCIP") -> list[Move]:
+    """The best transfers between ``sites`` (one SKU, one country) by the MILP of the module docstring."""
+    sources = [s for s in sites if s.surplus > 0]
+    dests = [d for d in sites if d.surplus == 0 and _segments(d)]
+    if not sources or not dests:
+        return []
+    solver = pywraplp.Solver.CreateSolver(solver_name)
+    if solver is None:
+        raise RuntimeError(f"OR-Tools has no {solver_name} solver in this build")
+    solver.SetTimeLimit(int(time_limit_s * 1000))
+    objective = solver.Objective()
+    objective.SetMaximization()
+    x: dict[tuple[str, str], pywraplp.Variable] = {}
+    for s in sources:
+        for d in dests:
+            if s.location == d.location or d.min_transfer > s.surplus:
+                continue
+            top = min(s.surplus, _room(d))
+            xv = solver.IntVar(0, top, f"x[{s.location},{d.location}]")
+            zv = solver.BoolVar(f"z[{s.location},{d.location}]")
+            solver.Add(xv <= top * zv)
+            solver.Add(xv >= d.min_transfer * zv)
+            objective.SetCoefficient(xv, -d.handling_cost)
+            objective.SetCoefficient(zv, -d.transfer_cost)
+            x[(s.location, d.location)] = xv
+    if not x:
+        return []
+    for s in sources:
+        given = [v for (src, _), v in x.items() if src == s.location]
+        if given:
+            solver.Add(solver.Sum(given) <= s.surplus)
+    for d in dests:
+        received = [v for (_, dst), v in x.items() if dst == d.location]
+        if not received:
+            continue
+        pieces = []
+        for j, (width, value) in enumerate(_segments(d)):
+            yv = solver.NumVar(0, width, f"y[{d.location},{j}]")
+            objective.SetCoefficient(yv, value)
+            pieces.append(yv)
+        solver.Add(solver.Sum(pieces) <= solver.Sum(received))
+    status = solver.Solve()
+    if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        return []
+    flows = {k: round(v.solution_value()) for k, v in x.items() if round(v.solution_value()) > 0}
+    return _moves(sites, flows)
+
+
+def greedy(sites: Sequence[Site]) -> list[Move]:
+    """The baseline rebalancing rule: the most short destination takes from the largest surplus, as long as
+    the next ``min_transfer`` units are worth their cost. Used by ``keel bench rebalance`` beside the MILP."""
+    spare = {s.location: s.surplus for s in sites if s.surplus > 0}
+    flows: dict[tuple[str, str], int] = {}
+    for d in sorted((d for d in sites if d.surplus == 0), key=lambda d: -expected_lost(d, d.position)):
+        need, got = _room(d), 0
+        while need > 0 and spare:
+            source = max(sorted(spare), key=lambda c: spare[c])
+            q = min(need, spare[source])
+            if q < d.min_transfer:
+                break
+            saved = d.margin * (expected_lost(d, d.position + got) - expected_lost(d, d.position + got + q))
+            if saved <= d.transfer_cost + d.handling_cost * q:
+                break
+            flows[(source, d.location)] = flows.get((source, d.location), 0) + q
+            spare[source] -= q
+            need, got = need - q, got + q
+            if spare[source] == 0:
+                del spare[source]
+    return _moves(sites, flows)
+
+
+def site_of(line: Line) -> tuple[Site, Level]:
+    """A planning line as rebalancing sees it, and its order-up-to arithmetic."""
+    level = level_of(line.policy, line.mean, line.upper)
+    p = line.policy
+    site = Site(line.location, line.available, line.incoming, level.demand, level.sigma, level.order_up_to,
+                p.unit_margin, p.transfer_cost, p.handling_cost, p.min_transfer)  # fmt: skip
+    return site, level
+
+
+def rebalance(lines: Sequence[Line], time_limit_s: float = 5.0) -> list[Planned]:
+    """Transfer suggestions between the locations of each SKU's country, one MILP per SKU and country, each
+    explained by the destination's numbers, the source's surplus and the money it saves."""
+    groups: dict[tuple[str, str], list[Line]] = {}
+    for line in lines:
+        groups.setdefault((line.sku, line.country), []).append(line)
+    out: list[Planned] = []
+    for key in sorted(groups):
+        known = {x.location: (x, *site_of(x)) for x in groups[key]}
+        for move in solve([site for _, site, _ in known.values()], time_limit_s):
+            line, dest, level = known[move.destination]
+            source = known[move.source][1]
+            notes = (
+                f"{move.source} holds {source.available}, {source.surplus} above its own level of "
+                f"{source.order_up_to} (its forecast and safety stock), which it keeps",
+                f"expected lost sales here over {level.days} days: {move.lost_before:g} units without the "
+                f"run's transfers, {move.lost_after:g} with them",
+                f"value {move.value:.2f}: margin {dest.margin:g} per sale saved, less {dest.transfer_cost:g} a "
+                f"transfer and {dest.handling_cost:g} a unit",
+            )
+            position = line.available + line.incoming
+            out.append(Planned(REBALANCE, line.sku, line.location, move.source, move.quantity, Explanation(
+                round(level.demand, 3), level.days, line.policy.service_level, round(level.z, 4),
+                round(level.sigma, 3), round(level.safety_stock, 3), level.order_up_to, line.on_hand,
+                line.available, line.committed, line.incoming, position, level.order_up_to - position,
+                move.quantity, notes, move.lost_before, move.lost_after, move.value,
+            )))  # fmt: skip
+    return out

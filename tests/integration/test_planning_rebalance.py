@@ -1,0 +1,96 @@
+"""Rebalancing runs on both databases: a store running out takes stock from a slow location of its country,
+the transfer is explained, accepting and receiving write exactly its movements, and a rebalancing run and a
+replenishment run never supersede each other's proposals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from keel.bootstrap import Keel
+from keel.planning import Status, SuggestionFilter
+from keel.platform.errors import ValidationFailed
+from keel.platform.scope import OutOfScope, Scope
+from tests.support import ST_DE, TPL_DE, World, mv, position, snapshot
+
+TODAY = date(2026, 11, 30)
+
+
+def at(days_ago: int, hour: int = 12) -> str:
+    return datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
+
+
+def seed(keel: Keel) -> None:
+    """The Munich store sold 6 SKU-R a day for four weeks and has 1 left; the Hamburg 3PL sold 1 a day and
+    still holds 60."""
+    rows = [mv("r-st", "received", "SKU-R", ST_DE, 6 * 28 + 1, occurred_at=at(29, 8)),
+            mv("r-3pl", "received", "SKU-R", TPL_DE, 88, occurred_at=at(29, 8))]  # fmt: skip
+    for d in range(28, 0, -1):
+        rows += [mv(f"s-st-{d}", "sold", "SKU-R", ST_DE, 6, occurred_at=at(d)),
+                 mv(f"s-3pl-{d}", "sold", "SKU-R", TPL_DE, 1, occurred_at=at(d))]  # fmt: skip
+    keel.stock.apply_batch(rows)
+
+
+def test_a_short_store_takes_from_a_slow_location_with_every_number_kept(keel: Keel, world: World) -> None:
+    seed(keel)
+    # when DE is rebalanced
+    report = keel.planning.rebalance(country="DE", today=TODAY)
+    # then one transfer from the 3PL to the store, worth more than it costs, and the 3PL keeps its own level
+    assert (report.mode, report.country, report.suggestions, report.transfers, report.purchases) == (
+        "rebalance", "DE", 1, 1, 0)  # fmt: skip
+    [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
+    assert (s.kind, s.source, s.location, s.status) == ("rebalance", TPL_DE, ST_DE, Status.PROPOSED)
+    e = s.explanation
+    assert e.position == 1 and s.quantity <= e.order_up_to - e.position
+    assert e.lost_before is not None and e.lost_after is not None and e.lost_before > e.lost_after
+    assert e.value is not None and e.value > 0
+    tpl_level = keel.planning.policy_of("SKU-R", TPL_DE)
+    assert tpl_level.transfer_cost == 15.0
+    assert any(f"{TPL_DE} holds 60" in n for n in e.notes)
+    assert keel.planning.runs()[0].mode == "rebalance"
+
+
+def test_accepting_and_receiving_a_rebalancing_transfer_writes_exactly_its_movements(keel: Keel, world: World) -> None:
+    seed(keel)
+    keel.planning.rebalance(country="DE", today=TODAY)
+    [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
+    # when accepted: the 3PL sends the units, the store expects them
+    keel.planning.accept(s.id, "ops")
+    assert position(keel, "SKU-R", TPL_DE)["on_hand"] == 60 - s.quantity
+    assert position(keel, "SKU-R", ST_DE)["incoming"] == s.quantity
+    moved = sorted((m.kind, m.location, m.quantity) for m in keel.queries.ledger(sku="SKU-R", limit=1000)
+                   if m.reference == s.reference)  # fmt: skip
+    assert moved == [("expected", ST_DE, s.quantity), ("transfer_out", TPL_DE, s.quantity)]
+    # and when received: transfer_in settles the incoming quantity
+    keel.planning.receive(s.id, "ops")
+    store_now = position(keel, "SKU-R", ST_DE)
+    assert (store_now["on_hand"], store_now["incoming"]) == (1 + s.quantity, 0)
+    # the same calls again change nothing
+    before = snapshot(keel)
+    keel.planning.receive(s.id, "ops")
+    assert snapshot(keel) == before
+
+
+def test_rebalancing_and_replenishment_leave_each_other_s_proposals_alone(keel: Keel, world: World) -> None:
+    seed(keel)
+    replenished = keel.planning.plan(country="DE", today=TODAY)
+    assert replenished.suggestions > 0
+    rebalanced = keel.planning.rebalance(country="DE", today=TODAY)
+    assert rebalanced.superseded == 0
+    open_ = keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED), limit=1000)[0]
+    assert {s.kind for s in open_} >= {"rebalance"} and len(open_) == replenished.suggestions + 1
+    # a second rebalancing run replaces the first one's proposal only
+    again = keel.planning.rebalance(country="DE", today=TODAY)
+    assert again.superseded == 1
+    assert len(keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED), limit=1000)[0]) == len(open_)
+
+
+def test_rebalancing_needs_one_country_in_the_caller_s_scope(keel: Keel, world: World) -> None:
+    seed(keel)
+    before = snapshot(keel)
+    with pytest.raises(ValidationFailed):
+        keel.planning.rebalance(country=None, today=TODAY)
+    with pytest.raises(OutOfScope):
+        keel.planning.rebalance(country="DE", today=TODAY, scope=Scope.of(None, ["FR"]))
+    assert snapshot(keel) == before
