@@ -1,10 +1,10 @@
-"""Rebalancing runs on both databases: a store running out takes stock from a slow location of its country,
-the transfer is explained, accepting and receiving write exactly its movements, and a rebalancing run and a
-replenishment run never supersede each other's proposals."""
+"""Rebalancing runs on both databases: a store running out takes stock from a slow store of its country, the
+transfer is explained, a DC keeps what its stores need, accepting and receiving write exactly its movements,
+and a rebalancing run and a replenishment run never supersede each other's proposals."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 
@@ -12,24 +12,16 @@ from keel.bootstrap import Keel
 from keel.planning import Status, SuggestionFilter
 from keel.platform.errors import ValidationFailed
 from keel.platform.scope import OutOfScope, Scope
-from tests.support import ST_DE, TPL_DE, World, mv, position, snapshot
+from tests.support import ST_DE, WH_DE, World, position, snapshot
+from tests.support_planning import SLOW_STORE, seed_slow_store
 
 TODAY = date(2026, 11, 30)
 
 
-def at(days_ago: int, hour: int = 12) -> str:
-    return datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
-
-
 def seed(keel: Keel) -> None:
-    """The Munich store sold 6 SKU-R a day for four weeks and has 1 left; the Hamburg 3PL sold 1 a day and
+    """Munich (ST-DE-1) sold 6 SKU-R a day for four weeks and has 1 left; Augsburg (ST-DE-2) sold 1 a day and
     still holds 60."""
-    rows = [mv("r-st", "received", "SKU-R", ST_DE, 6 * 28 + 1, occurred_at=at(29, 8)),
-            mv("r-3pl", "received", "SKU-R", TPL_DE, 88, occurred_at=at(29, 8))]  # fmt: skip
-    for d in range(28, 0, -1):
-        rows += [mv(f"s-st-{d}", "sold", "SKU-R", ST_DE, 6, occurred_at=at(d)),
-                 mv(f"s-3pl-{d}", "sold", "SKU-R", TPL_DE, 1, occurred_at=at(d))]  # fmt: skip
-    keel.stock.apply_batch(rows)
+    seed_slow_store(keel, "SKU-R", TODAY)
 
 
 def test_a_short_store_takes_from_a_slow_location_with_every_number_kept(keel: Keel, world: World) -> None:
@@ -40,14 +32,13 @@ def test_a_short_store_takes_from_a_slow_location_with_every_number_kept(keel: K
     assert (report.mode, report.country, report.suggestions, report.transfers, report.purchases) == (
         "rebalance", "DE", 1, 1, 0)  # fmt: skip
     [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
-    assert (s.kind, s.source, s.location, s.status) == ("rebalance", TPL_DE, ST_DE, Status.PROPOSED)
+    assert (s.kind, s.source, s.location, s.status) == ("rebalance", SLOW_STORE, ST_DE, Status.PROPOSED)
     e = s.explanation
     assert e.position == 1 and s.quantity <= e.order_up_to - e.position
     assert e.lost_before is not None and e.lost_after is not None and e.lost_before > e.lost_after
     assert e.value is not None and e.value > 0
-    tpl_level = keel.planning.policy_of("SKU-R", TPL_DE)
-    assert tpl_level.transfer_cost == 15.0
-    assert any(f"{TPL_DE} holds 60" in n for n in e.notes)
+    assert keel.planning.policy_of("SKU-R", ST_DE).transfer_cost == 15.0  # the store default
+    assert any(f"{SLOW_STORE} holds 60" in n for n in e.notes)
     assert keel.planning.runs()[0].mode == "rebalance"
 
 
@@ -57,11 +48,11 @@ def test_accepting_and_receiving_a_rebalancing_transfer_writes_exactly_its_movem
     [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
     # when accepted: the 3PL sends the units, the store expects them
     keel.planning.accept(s.id, "ops")
-    assert position(keel, "SKU-R", TPL_DE)["on_hand"] == 60 - s.quantity
+    assert position(keel, "SKU-R", SLOW_STORE)["on_hand"] == 60 - s.quantity
     assert position(keel, "SKU-R", ST_DE)["incoming"] == s.quantity
     moved = sorted((m.kind, m.location, m.quantity) for m in keel.queries.ledger(sku="SKU-R", limit=1000)
                    if m.reference == s.reference)  # fmt: skip
-    assert moved == [("expected", ST_DE, s.quantity), ("transfer_out", TPL_DE, s.quantity)]
+    assert moved == [("expected", ST_DE, s.quantity), ("transfer_out", SLOW_STORE, s.quantity)]
     # and when received: transfer_in settles the incoming quantity
     keel.planning.receive(s.id, "ops")
     store_now = position(keel, "SKU-R", ST_DE)
@@ -94,3 +85,14 @@ def test_rebalancing_needs_one_country_in_the_caller_s_scope(keel: Keel, world: 
     with pytest.raises(OutOfScope):
         keel.planning.rebalance(country="DE", today=TODAY, scope=Scope.of(None, ["FR"]))
     assert snapshot(keel) == before
+
+
+def test_a_dc_keeps_what_the_stores_it_supplies_need(keel: Keel, world: World) -> None:
+    # given the Berlin DC holding 40 SKU-R it does not sell itself, the stores selling 7 a day between them
+    seed(keel)
+    keel.stock.apply_batch([{"id": "r-dc", "kind": "received", "sku": "SKU-R", "location": WH_DE, "quantity": 40}])
+    # when DE is rebalanced
+    keel.planning.rebalance(country="DE", today=TODAY)
+    # then the DC gives nothing: 40 is less than its stores' demand over its 12-day protection period
+    moved = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
+    assert [s.source for s in moved] == [SLOW_STORE]

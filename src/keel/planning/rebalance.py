@@ -1,9 +1,10 @@
 """Rebalancing: which transfers between locations of a country save the most margin, from a MILP.
 
 For one SKU, every location has a protection period H (its own lead time plus review), the forecast demand
-over it (mean mu, spread sigma) and an order-up-to level S. A location with ``available > S`` is a *source*
-and may give ``surplus = available - S``: it keeps what its own forecast and safety stock need. A location
-whose position (available + incoming) is below S is a *destination*: with demand D ~ N(mu, sigma), the units
+over it (mean mu, spread sigma) and an order-up-to level S (a DC's covers its share of the stores it supplies,
+as in replenishment). A location with ``available > S`` is a *source* and may give ``surplus = available - S``:
+it keeps what its own forecast and safety stock need. A store whose position (available + incoming) is below S
+is a *destination* (a DC never is: what it lacks is bought): with demand D ~ N(mu, sigma), the units
 it is expected to miss before its own replenishment arrives are the loss function
 
     L(p) = E[(D - p)+] = sigma * (phi(k) - k * (1 - Phi(k))),  k = (p - mu) / sigma
@@ -31,6 +32,7 @@ from statistics import NormalDist
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]  # ships .pyi without py.typed
 
 from keel.planning.model import Explanation, Level, Line, Planned, level_of
+from keel.planning.model.policy import DISTRIBUTION_KINDS
 
 __all__ = ["REBALANCE", "Move", "Site", "expected_lost", "greedy", "net_value", "rebalance", "site_of", "solve"]
 
@@ -54,6 +56,7 @@ class Site:
     transfer_cost: float  # fixed cost of one transfer into this location
     handling_cost: float  # per unit moved into this location
     min_transfer: int  # the smallest transfer into this location worth making
+    receives: bool = True  # False for a DC: its shortfall is bought from suppliers, not taken from stores
 
     @property
     def position(self) -> int:
@@ -141,7 +144,7 @@ def _moves(sites: Sequence[Site], flows: dict[tuple[str, str], int]) -> list[Mov
 def solve(sites: Sequence[Site], time_limit_s: float = 5.0, solver_name: str = "SCIP") -> list[Move]:
     """The best transfers between ``sites`` (one SKU, one country) by the MILP of the module docstring."""
     sources = [s for s in sites if s.surplus > 0]
-    dests = [d for d in sites if d.surplus == 0 and _segments(d)]
+    dests = [d for d in sites if d.receives and d.surplus == 0 and _segments(d)]
     if not sources or not dests:
         return []
     solver = pywraplp.Solver.CreateSolver(solver_name)
@@ -191,7 +194,7 @@ def greedy(sites: Sequence[Site]) -> list[Move]:
     the next ``min_transfer`` units are worth their cost. Used by ``keel bench rebalance`` beside the MILP."""
     spare = {s.location: s.surplus for s in sites if s.surplus > 0}
     flows: dict[tuple[str, str], int] = {}
-    for d in sorted((d for d in sites if d.surplus == 0), key=lambda d: -expected_lost(d, d.position)):
+    for d in sorted((d for d in sites if d.receives and d.surplus == 0), key=lambda d: -expected_lost(d, d.position)):
         need, got = _room(d), 0
         while need > 0 and spare:
             source = max(sorted(spare), key=lambda c: spare[c])
@@ -209,12 +212,22 @@ def greedy(sites: Sequence[Site]) -> list[Move]:
     return _moves(sites, flows)
 
 
-def site_of(line: Line) -> tuple[Site, Level]:
-    """A planning line as rebalancing sees it, and its order-up-to arithmetic."""
-    level = level_of(line.policy, line.mean, line.upper)
+def site_of(line: Line, served: Sequence[Line] = (), share: float = 1.0) -> tuple[Site, Level]:
+    """A planning line as rebalancing sees it, and its order-up-to arithmetic. A DC's level covers, beside its
+    own demand, its ``share`` of the stores ``served`` (the country's DCs serve them in equal shares, as
+    replenishment plans it), so a DC gives only what neither it nor the stores it supplies will need."""
+    mean, upper, extra = list(line.mean), list(line.upper), 0.0
+    for store in served:
+        own = level_of(store.policy, store.mean, store.upper)
+        extra += (own.sigma * share) ** 2
+        for d, m in enumerate(store.mean[: len(mean)]):
+            mean[d] += m * share
+            upper[d] += m * share
+    level = level_of(line.policy, mean, upper, extra)
     p = line.policy
     site = Site(line.location, line.available, line.incoming, level.demand, level.sigma, level.order_up_to,
-                p.unit_margin, p.transfer_cost, p.handling_cost, p.min_transfer)  # fmt: skip
+                p.unit_margin, p.transfer_cost, p.handling_cost, p.min_transfer,
+                line.kind not in DISTRIBUTION_KINDS)  # fmt: skip
     return site, level
 
 
@@ -226,7 +239,10 @@ def rebalance(lines: Sequence[Line], time_limit_s: float = 5.0) -> list[Planned]
         groups.setdefault((line.sku, line.country), []).append(line)
     out: list[Planned] = []
     for key in sorted(groups):
-        known = {x.location: (x, *site_of(x)) for x in groups[key]}
+        dcs = [x for x in groups[key] if x.kind in DISTRIBUTION_KINDS]
+        shops = [x for x in groups[key] if x.kind not in DISTRIBUTION_KINDS and x.policy.source == "warehouse"]
+        share = 1 / max(len(dcs), 1)
+        known = {x.location: (x, *site_of(x, shops if x in dcs else (), share)) for x in groups[key]}
         for move in solve([site for _, site, _ in known.values()], time_limit_s):
             line, dest, level = known[move.destination]
             source = known[move.source][1]
