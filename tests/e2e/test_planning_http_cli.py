@@ -17,7 +17,7 @@ from keel.bootstrap import Keel
 from keel.platform.clock import utcnow
 from tests.e2e.conftest import Run
 from tests.support import ST_DE, WH_DE, build_world, open_keel, position, snapshot
-from tests.support_planning import SKU, seed_sales
+from tests.support_planning import SKU, SLOW_STORE, seed_sales, seed_slow_store
 
 DEEP: Any = 1  # 20 levels: past a document's 16, within the HTTP guard's 32
 for _ in range(20):
@@ -71,6 +71,24 @@ def test_a_run_and_its_suggestions_over_http(planned: Keel, client: TestClient) 
     ]
 
 
+def test_a_rebalancing_run_over_http(planned: Keel, client: TestClient) -> None:
+    # given a second DE store with SKU-RB to spare while Munich runs out
+    seed_slow_store(planned, "SKU-RB", utcnow().date())
+    # when DE is rebalanced
+    run = client.post("/planning/runs", json={"mode": "rebalance", "country": "DE"})
+    assert run.status_code == 201, run.text
+    assert (run.json()["mode"], run.json()["country"], run.json()["purchases"]) == ("rebalance", "DE", 0)
+    # then the transfer from Augsburg to Munich is listed with its numbers, and accepting it moves the stock
+    listed = client.get("/planning/suggestions", params={"kind": "rebalance"}).json()
+    [item] = [i for i in listed["items"] if i["sku"] == "SKU-RB"]
+    assert (item["source"], item["location"], item["run_id"]) == (SLOW_STORE, ST_DE, run.json()["run_id"])
+    assert item["explanation"]["lost_before"] > item["explanation"]["lost_after"] >= 0
+    assert item["explanation"]["value"] > 0
+    assert client.post(f"/planning/suggestions/{item['id']}/accept").json()["status"] == "accepted"
+    assert position(planned, "SKU-RB", SLOW_STORE)["on_hand"] == 60 - item["quantity"]
+    assert client.get("/planning/runs").json()[0]["mode"] == "rebalance"
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
@@ -86,6 +104,12 @@ def test_a_run_and_its_suggestions_over_http(planned: Keel, client: TestClient) 
         ("POST", "/planning/runs", {"top": 2**63}, 422),
         ("POST", "/planning/runs", {"skus": ["x" * 65]}, 422),
         ("POST", "/planning/runs", {"color": "red"}, 422),
+        ("POST", "/planning/runs", {"mode": "shuffle", "country": "DE"}, 422),
+        ("POST", "/planning/runs", {"mode": "rebalance"}, 422),  # transfers never cross a border: one country
+        ("PUT", "/planning/policies", {"rows": [{"location": ST_DE, "unit_margin": -1}]}, 422),
+        ("PUT", "/planning/policies", {"rows": [{"location": ST_DE, "transfer_cost": 2**63}]}, 422),
+        ("PUT", "/planning/policies", {"rows": [{"location": ST_DE, "min_transfer": 0}]}, 422),
+        ("GET", "/planning/suggestions?kind=teleport", None, 422),
         ("POST", "/planning/suggestions/9223372036854775808/accept", None, 422),
         ("POST", "/planning/suggestions/2147483648/accept", None, 422),
         ("POST", "/planning/suggestions/7/accept", None, 404),
@@ -154,11 +178,21 @@ def test_the_command_line_plans_lists_explains_and_decides(run: Run, cli_keel: K
     runs = json.loads(run("planning", "runs", "--json").stdout)
     assert runs[0]["run_id"] == report["run_id"]
     assert run("planning", "suggestions", "--status", "lost").exit_code == 2
+    # rebalancing DE: Augsburg spares SKU-RB for Munich
+    seed_slow_store(cli_keel, "SKU-RB", utcnow().date())
+    rebalanced = json.loads(run("planning", "rebalance", "--country", "de", "--json").stdout)
+    assert (rebalanced["mode"], rebalanced["country"]) == ("rebalance", "DE") and rebalanced["transfers"] >= 1
+    moves = json.loads(run("planning", "suggestions", "--kind", "rebalance", "--json").stdout)["items"]
+    assert {(m["source"], m["location"]) for m in moves if m["sku"] == "SKU-RB"} == {(SLOW_STORE, ST_DE)}
+    table = run("planning", "runs").stdout
+    assert "rebalance" in table and "replenish" in table
+    assert run("planning", "rebalance").exit_code == 2  # --country is required
 
 
 def test_a_token_without_planning_write_is_refused_on_the_command_line(run: Run, cli_keel: Keel) -> None:
     cli_keel.access.add_service("ana", Role.ANALYST)
     env = {"KEEL_TOKEN": cli_keel.access.create_token("ana", "cli").secret}
     assert run("planning", "suggestions", "--json", env=env).exit_code == 0
+    assert run("planning", "rebalance", "--country", "DE", env=env).exit_code == 2
     refused = run("planning", "plan", env=env)
     assert (refused.exit_code, refused.stderr.strip()) == (2, "ana (role analyst) lacks the permission planning.write")
