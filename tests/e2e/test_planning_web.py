@@ -24,11 +24,12 @@ from starlette.testclient import TestClient
 
 from keel.access import SESSION_COOKIE, Role
 from keel.bootstrap import Keel
-from keel.planning import Status, Suggestion
+from keel.planning import Status, Suggestion, SuggestionFilter
 from keel.platform.clock import utcnow
 from tests.conftest import LiveServer
 from tests.e2e.test_web import Tab, chromium, tab
 from tests.support import ST_DE, TEST_PASSWORD, WH_DE, World, mv, position, snapshot
+from tests.support_planning import SLOW_STORE, seed_slow_store
 
 __all__ = ["chromium", "tab"]  # fixtures shared with test_web
 Make = Callable[..., TestClient]
@@ -276,6 +277,37 @@ def test_planning_a_country_from_the_page(keel: Keel, world: World, make_client:
     assert snapshot(keel) == before
 
 
+def test_rebalancing_a_country_from_the_page(keel: Keel, world: World, make_client: Make) -> None:
+    # given Augsburg holding SKU-RB Munich is running out of
+    seed_slow_store(keel, "SKU-RB", utcnow().date())
+    client = make_client(keel)
+    # when DE is rebalanced from the form
+    done = client.post(f"{PLANNING}/run", data={"country": "DE", "mode": "rebalance"}, follow_redirects=False)
+    assert done.status_code == 303
+    newest = keel.planning.runs()[0]
+    assert (newest.mode, newest.country) == ("rebalance", "DE")
+    html = client.get(done.headers["location"]).text
+    assert f"Rebalancing run {newest.run_id} done in" in _text(html)
+    assert f"({newest.transfers} rebalancing transfers)" in _text(html)
+    assert _row(html, "data-run", str(newest.run_id)).startswith(f"#{newest.run_id}")
+    assert "rebalance DE" in _row(html, "data-run", str(newest.run_id))
+    [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
+    # then its page writes out the expected lost sales and the money the move saves
+    page = _text(client.get(f"{PLANNING}/suggestions/{s.id}").text)
+    e = s.explanation
+    assert e.lost_before is not None and e.lost_after is not None and e.value is not None
+    assert f"Rebalance {s.quantity} {TIMES} SKU-RB from {SLOW_STORE} to {ST_DE}" in page
+    assert (
+        "Expected lost sales" in page and f"{e.lost_before:,.2f} \N{RIGHTWARDS ARROW} {e.lost_after:,.2f} units" in page
+    )
+    assert "Value margin saved by this transfer less its fixed and per-unit cost" in page and f"{e.value:,.2f}" in page
+    assert f"transfer_out {s.quantity} at {SLOW_STORE}" in page
+    # an unknown mode is refused, nothing written
+    before = snapshot(keel)
+    assert client.post(f"{PLANNING}/run", data={"country": "DE", "mode": "shuffle"}).status_code == 400
+    assert snapshot(keel) == before
+
+
 def test_an_empty_installation_says_to_plan_a_country(keel: Keel, world: World, make_client: Make) -> None:
     client = make_client(keel)
     text = _text(client.get(PLANNING).text)
@@ -395,6 +427,20 @@ def test_planning_pages_in_chromium(tab: Tab, keel: Keel) -> None:
     expect(page.locator("#planning-notice")).to_contain_text("1 older proposal superseded.", timeout=60_000)
     expect(page.locator("#planning-runs-table tbody tr")).to_have_count(2)
     shot(tab, "planned")
+    # rebalancing DE from the form: Augsburg spares SKU-RB for Munich
+    seed_slow_store(keel, "SKU-RB", utcnow().date())
+    page.select_option("select[name=mode]", "rebalance")
+    page.get_by_role("button", name="Plan now").click()
+    expect(page.locator("#planning-notice")).to_contain_text("rebalancing transfers", timeout=60_000)
+    [move] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
+    row = page.locator(f'tr[data-suggestion="{move.id}"]')
+    expect(row.locator('[data-col="route"]')).to_contain_text(f"{SLOW_STORE} → ST-DE-1")
+    expect(row.locator('[data-col="kind"]')).to_have_text("rebalance")
+    shot(tab, "rebalanced")
+    row.get_by_role("link", name=f"#{move.id}").click()
+    expect(page.locator("h1")).to_contain_text(f"Rebalance {move.quantity} {TIMES} SKU-RB from {SLOW_STORE}")
+    expect(page.locator("#suggestion-steps")).to_contain_text("Expected lost sales")
+    shot(tab, "rebalance-suggestion")
     assert tab.unexpected_errors(404) == []
 
 
