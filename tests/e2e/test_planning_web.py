@@ -288,7 +288,8 @@ def test_rebalancing_a_country_from_the_page(keel: Keel, world: World, make_clie
     assert (newest.mode, newest.country) == ("rebalance", "DE")
     html = client.get(done.headers["location"]).text
     assert f"Rebalancing run {newest.run_id} done in" in _text(html)
-    assert f"({newest.transfers} rebalancing transfers)" in _text(html)
+    assert newest.transfers == 1 and "1 suggestion (1 rebalancing transfer)" in _text(html)
+    assert "Waiting for a decision 1" in _text(html)  # rebalancing proposals count among those waiting
     assert _row(html, "data-run", str(newest.run_id)).startswith(f"#{newest.run_id}")
     assert "rebalance DE" in _row(html, "data-run", str(newest.run_id))
     [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
@@ -431,7 +432,7 @@ def test_planning_pages_in_chromium(tab: Tab, keel: Keel) -> None:
     seed_slow_store(keel, "SKU-RB", utcnow().date())
     page.select_option("select[name=mode]", "rebalance")
     page.get_by_role("button", name="Plan now").click()
-    expect(page.locator("#planning-notice")).to_contain_text("rebalancing transfers", timeout=60_000)
+    expect(page.locator("#planning-notice")).to_contain_text("(1 rebalancing transfer)", timeout=60_000)
     [move] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
     row = page.locator(f'tr[data-suggestion="{move.id}"]')
     expect(row.locator('[data-col="route"]')).to_contain_text(f"{SLOW_STORE} → ST-DE-1")

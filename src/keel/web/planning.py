@@ -62,6 +62,11 @@ def units(value: float, places: int = 1) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.{places}f}"
 
 
+def count(n: int, noun: str) -> str:
+    """``n`` and the noun, plural when it is not 1 ("1 suggestion", "3 suggestions")."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def place_words(code: str, names: dict[str, Location]) -> str:
     """A location's code and name ("ST-DE-1 (Munich store)"), or just the code when it is not in view."""
     loc = names.get(code)
@@ -206,12 +211,12 @@ def _notice(keel: Keel, scope: Scope, done: str | None, subject: str | None, run
         report = next((r for r in keel.planning.runs(RUNS_SHOWN) if r.run_id == number), None)
         if report is None:
             return None
-        made = f"{report.purchases:,} purchases, {report.transfers:,} transfers" if report.mode == "replenish" else (
-            f"{report.transfers:,} rebalancing transfers")  # fmt: skip
+        made = f"{count(report.purchases, 'purchase')}, {count(report.transfers, 'transfer')}" if (
+            report.mode == "replenish") else count(report.transfers, "rebalancing transfer")  # fmt: skip
         label = "Planning" if report.mode == "replenish" else "Rebalancing"
         return (
             f"{label} run {report.run_id} done in {report.seconds:g} s: {report.series:,} SKU "
-            f"\N{MULTIPLICATION SIGN} location series, {report.suggestions:,} suggestions ({made}); "
+            f"\N{MULTIPLICATION SIGN} location series, {count(report.suggestions, 'suggestion')} ({made}); "
             f"{report.superseded:,} older proposal{'' if report.superseded == 1 else 's'} superseded."
         )
     if word is None:
