@@ -6,6 +6,10 @@ of one country, one ``sold`` movement per store and day (and one ``committed`` +
 and day for online orders) dated in the past: Poisson draws around a per-SKU rate with the twin's weekday
 curve, and a few planted stockout streaks where nothing sells. Each series first receives, before the
 window what it will sell plus a week's cover, which it still holds today, beside the stock the twin loaded.
+
+So that rebalancing has something to do, every fourth SKU is uneven between two of its stores: at one it
+is a local hit (it sells faster than the stock the twin loaded there lasts, and that store sold its last
+backfilled unit yesterday), at the other it sells slowly and four weeks of cover are left on the shelf.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from keel.sim.world import World
 DAYS = 56
 PLANNED_COUNTRY = "DE"  # the demo's planned country: the twin's largest market
 TOP_SKUS = 200
+MAX_RATE = 40.0  # units a day: Knuth's Poisson draw multiplies uniforms, fine at this size
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -43,16 +48,26 @@ def backfill(
     rng = random.Random(world.seed * 7919 + days)
     kinds = {loc["code"]: loc["kind"] for loc in world.locations if loc["country"] == country}
     stocked: dict[str, list[str]] = {}
+    opening: dict[tuple[str, str], int] = {}
     for row in world.opening_stock:
         if row["location"] in kinds:
             stocked.setdefault(row["sku"], []).append(row["location"])
+            opening[(row["sku"], row["location"])] = int(row["quantity"])
     chosen = sorted(stocked, key=lambda s: (-len(stocked[s]), s))[:skus]
     rows: list[dict[str, Any]] = []
-    for sku in chosen:
+    for n, sku in enumerate(chosen):
         rate = rng.lognormvariate(0.3, 0.7)  # units a day at a store; a DC sells online, three times that
+        stores = [code for code in stocked[sku] if kinds[code] in ("store", "dark_store")]
+        hit, slow = rng.sample(stores, 2) if len(stores) >= 2 and n % 4 == 0 else (None, None)
         for location in stocked[sku]:
             store = kinds[location] in ("store", "dark_store")
             base = rate if store else rate * 3
+            cover = round(base * 7)
+            if location == hit:  # the twin's stock there lasts two days at this pace; none of ours is left
+                base, cover = min(max(rate, (opening[(sku, location)] + 1) / 2), MAX_RATE), 0
+            elif location == slow:
+                base = rate / 3
+                cover = round(base * 28)
             streak = rng.randrange(4, days - 4) if rng.random() < 0.15 else 0  # a planted stockout, days ago
             sold: list[tuple[int, int]] = []
             for ago in range(days, 0, -1):
@@ -60,6 +75,8 @@ def backfill(
                 if streak and streak - 4 < ago <= streak:
                     continue  # out of stock: nothing sells, whatever the demand
                 units = _poisson(rng, base * WEEKDAY[day.weekday()])
+                if streak and ago == streak + 1:
+                    units = max(units, 1)  # the last unit sells the day before: the shelf is empty from then on
                 if units:
                     sold.append((ago, units))
             if not sold:
@@ -69,7 +86,6 @@ def backfill(
             # so the shelf really is empty during it and planning sees censored days, not zero demand.
             # A week's cover stays on the shelf after the window, as a shop does not sell its last unit the
             # day before the demo starts.
-            cover = round(base * 7)
             total = sum(u for _, u in sold)
             before = sum(u for ago, u in sold if ago > streak) if streak else total + cover
             receipts = [(days + 1, 6, before, "in"), (streak - 3, 23, total + cover - before, "in2")]
@@ -95,6 +111,8 @@ def _at(today: date, days_ago: int, hour: int) -> str:
 
 
 def plan_first(keel: Keel, country: str) -> None:
-    """The demo's first planning run: the backfilled SKUs of ``country``, as the twin's automation."""
+    """The demo's first planning runs, as the twin's automation: replenishment of the backfilled SKUs of
+    ``country``, then rebalancing between its locations."""
     with acting_as(Actor("twin", "retail twin", "automation")):
         keel.planning.plan(country=country, top=TOP_SKUS, trigger="twin")
+        keel.planning.rebalance(country=country, top=TOP_SKUS, trigger="twin")
