@@ -294,6 +294,7 @@ COMMANDS: dict[str, str] = {
     "bench pricing": PLATFORM_OPERATE,
     "bench media": PLATFORM_OPERATE,
     "bench forecast": PLATFORM_OPERATE,
+    "bench rebalance": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

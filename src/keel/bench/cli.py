@@ -196,6 +196,20 @@ def bench_forecast(
     run(dataset, json_out=json_out, threads=threads, limit=limit)
 
 
+@app.command("rebalance")
+def bench_rebalance(
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: Annotated[int, typer.Option(min=1, max=1_000_000, help="SKUs of the generated country")] = 1_000,
+    locations: Annotated[int, typer.Option(min=2, max=1_000, help="stores of the generated country")] = 20,
+    seed: Annotated[int, typer.Option(help="random seed of the instances")] = 42,
+) -> None:
+    """Rebalancing: the MILP beside the greedy rule on the same generated stores (value, expected lost units,
+    transfers, seconds). No database."""
+    from keel.bench.rebalance import run
+
+    run(skus=skus, locations=locations, seed=seed, json_out=json_out)
+
+
 @app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

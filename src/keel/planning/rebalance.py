@@ -39,6 +39,7 @@ __all__ = ["REBALANCE", "Move", "Site", "expected_lost", "greedy", "net_value", 
 REBALANCE = "rebalance"  # the kind of suggestion a rebalancing run makes
 
 MAX_SEGMENTS = 48  # the value curve of a destination in at most this many linear pieces
+TIME_LIMIT_S = 2.0  # per SKU: many stores short and long at once can take the solver seconds to prove
 _NORMAL = NormalDist()
 
 
@@ -108,6 +109,21 @@ def _segments(site: Site) -> list[tuple[int, float]]:
     return out
 
 
+def _pays(d: Site, top: int) -> bool:
+    """Whether any transfer of ``min_transfer``..``top`` units into ``d`` alone saves more than it costs. A lane
+    that cannot pay alone never helps in a plan either: with other units arriving, each unit saves less."""
+    if top < d.min_transfer:
+        return False
+    before = expected_lost(d, d.position)
+    best, q = -math.inf, d.min_transfer
+    while q <= top:
+        best = max(best, d.margin * (before - expected_lost(d, d.position + q)) - d.handling_cost * q)
+        if d.margin * (expected_lost(d, d.position + q) - expected_lost(d, d.position + q + 1)) <= d.handling_cost:
+            break  # the next unit saves less than it costs to move, and every later one less still
+        q += 1
+    return best > d.transfer_cost
+
+
 def net_value(sites: Sequence[Site], moves: Sequence[Move]) -> float:
     """The plan's worth, computed exactly (not from the segments): margin saved minus transfer costs."""
     by_code = {s.location: s for s in sites}
@@ -141,12 +157,19 @@ def _moves(sites: Sequence[Site], flows: dict[tuple[str, str], int]) -> list[Mov
     return out
 
 
-def solve(sites: Sequence[Site], time_limit_s: float = 5.0, solver_name: str = "SCIP") -> list[Move]:
+def solve(sites: Sequence[Site], time_limit_s: float = TIME_LIMIT_S, solver_name: str = "SCIP") -> list[Move]:
     """The best transfers between ``sites`` (one SKU, one country) by the MILP of the module docstring."""
+    return solve_proven(sites, time_limit_s, solver_name)[0]
+
+
+def solve_proven(
+    sites: Sequence[Site], time_limit_s: float = TIME_LIMIT_S, solver_name: str = "SCIP"
+) -> tuple[list[Move], bool]:
+    """``solve``, and whether the plan is proven optimal (False: the best found within ``time_limit_s``)."""
     sources = [s for s in sites if s.surplus > 0]
     dests = [d for d in sites if d.receives and d.surplus == 0 and _segments(d)]
     if not sources or not dests:
-        return []
+        return [], True
     solver = pywraplp.Solver.CreateSolver(solver_name)
     if solver is None:
         raise RuntimeError(f"OR-Tools has no {solver_name} solver in this build")
@@ -154,20 +177,21 @@ def solve(sites: Sequence[Site], time_limit_s: float = 5.0, solver_name: str = "
     objective = solver.Objective()
     objective.SetMaximization()
     x: dict[tuple[str, str], pywraplp.Variable] = {}
+    z: dict[tuple[str, str], pywraplp.Variable] = {}
     for s in sources:
         for d in dests:
-            if s.location == d.location or d.min_transfer > s.surplus:
-                continue
             top = min(s.surplus, _room(d))
+            if s.location == d.location or not _pays(d, top):
+                continue
             xv = solver.IntVar(0, top, f"x[{s.location},{d.location}]")
             zv = solver.BoolVar(f"z[{s.location},{d.location}]")
             solver.Add(xv <= top * zv)
             solver.Add(xv >= d.min_transfer * zv)
             objective.SetCoefficient(xv, -d.handling_cost)
             objective.SetCoefficient(zv, -d.transfer_cost)
-            x[(s.location, d.location)] = xv
+            x[(s.location, d.location)], z[(s.location, d.location)] = xv, zv
     if not x:
-        return []
+        return [], True
     for s in sources:
         given = [v for (src, _), v in x.items() if src == s.location]
         if given:
@@ -182,11 +206,15 @@ def solve(sites: Sequence[Site], time_limit_s: float = 5.0, solver_name: str = "
             objective.SetCoefficient(yv, value)
             pieces.append(yv)
         solver.Add(solver.Sum(pieces) <= solver.Sum(received))
+    # start from the greedy rule's plan, so a solve cut short by the time limit is never worse than it
+    start = {(m.source, m.destination): m.quantity for m in greedy(sites)}
+    hinted = [k for k in x if k in start] if all(k in x for k in start) else []
+    solver.SetHint([x[k] for k in hinted] + [z[k] for k in hinted], [start[k] for k in hinted] + [1] * len(hinted))
     status = solver.Solve()
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        return []
+        return [], False
     flows = {k: round(v.solution_value()) for k, v in x.items() if round(v.solution_value()) > 0}
-    return _moves(sites, flows)
+    return _moves(sites, flows), status == pywraplp.Solver.OPTIMAL
 
 
 def greedy(sites: Sequence[Site]) -> list[Move]:
