@@ -218,8 +218,9 @@ def solve_proven(
 
 
 def greedy(sites: Sequence[Site]) -> list[Move]:
-    """The baseline rebalancing rule: the most short destination takes from the largest surplus, as long as
-    the next ``min_transfer`` units are worth their cost. Used by ``keel bench rebalance`` beside the MILP."""
+    """The baseline rebalancing rule: the destination expected to lose most takes from the largest surplus, as
+    long as the move saves more than it costs. The MILP starts from its plan; ``keel bench rebalance`` compares
+    the two."""
     spare = {s.location: s.surplus for s in sites if s.surplus > 0}
     flows: dict[tuple[str, str], int] = {}
     for d in sorted((d for d in sites if d.receives and d.surplus == 0), key=lambda d: -expected_lost(d, d.position)):
@@ -259,7 +260,7 @@ def site_of(line: Line, served: Sequence[Line] = (), share: float = 1.0) -> tupl
     return site, level
 
 
-def rebalance(lines: Sequence[Line], time_limit_s: float = 5.0) -> list[Planned]:
+def rebalance(lines: Sequence[Line], time_limit_s: float = TIME_LIMIT_S) -> list[Planned]:
     """Transfer suggestions between the locations of each SKU's country, one MILP per SKU and country, each
     explained by the destination's numbers, the source's surplus and the money it saves."""
     groups: dict[tuple[str, str], list[Line]] = {}
@@ -270,7 +271,9 @@ def rebalance(lines: Sequence[Line], time_limit_s: float = 5.0) -> list[Planned]
         dcs = [x for x in groups[key] if x.kind in DISTRIBUTION_KINDS]
         shops = [x for x in groups[key] if x.kind not in DISTRIBUTION_KINDS and x.policy.source == "warehouse"]
         share = 1 / max(len(dcs), 1)
-        known = {x.location: (x, *site_of(x, shops if x in dcs else (), share)) for x in groups[key]}
+        known = {
+            x.location: (x, *site_of(x, shops if x.kind in DISTRIBUTION_KINDS else (), share)) for x in groups[key]
+        }
         for move in solve([site for _, site, _ in known.values()], time_limit_s):
             line, dest, level = known[move.destination]
             source = known[move.source][1]
