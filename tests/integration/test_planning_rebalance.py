@@ -96,3 +96,13 @@ def test_a_dc_keeps_what_the_stores_it_supplies_need(keel: Keel, world: World) -
     # then the DC gives nothing: 40 is less than its stores' demand over its 12-day protection period
     moved = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
     assert [s.source for s in moved] == [SLOW_STORE]
+
+
+def test_plan_and_rebalance_share_one_forecast(keel: Keel, world: World) -> None:
+    seed(keel)
+    replenished, rebalanced = keel.planning.plan_and_rebalance(country="DE")
+    assert (replenished.mode, rebalanced.mode) == ("replenish", "rebalance")
+    assert replenished.forecast_seconds > 0 and rebalanced.forecast_seconds == 0.0
+    assert rebalanced.series == replenished.series and rebalanced.transfers == 1
+    kinds = {s.kind for s in keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED))[0]}
+    assert "rebalance" in kinds and kinds & {"purchase", "transfer"}

@@ -147,6 +147,16 @@ class PlanningService:
         run = self._prepare(country, skus, top, today, fast, scope)
         return self._record(run, rebalance(run.lines), (REBALANCE,), trigger, "rebalance")
 
+    def plan_and_rebalance(
+        self, *, country: str, top: int | None = None, trigger: str = "manual", scope: Scope = Scope.ALL
+    ) -> tuple[PlanReport, PlanReport]:
+        """``plan`` then ``rebalance`` of ``country`` from one forecast (the second run's ``forecast_seconds``
+        is 0): the pair the twin makes at start, for half the forecasting."""
+        run = self._prepare(country, None, top, None, True, scope)
+        replenished = self._record(run, plan(run.lines, run.today.weekday()), REPLENISH_KINDS, trigger, "replenish")
+        again = replace(run, started=utcnow(), clock=time.perf_counter(), forecast_seconds=0.0)
+        return replenished, self._record(again, rebalance(again.lines), (REBALANCE,), trigger, "rebalance")
+
     def _prepare(
         self,
         country: str | None,

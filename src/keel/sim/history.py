@@ -114,5 +114,4 @@ def plan_first(keel: Keel, country: str) -> None:
     """The demo's first planning runs, as the twin's automation: replenishment of the backfilled SKUs of
     ``country``, then rebalancing between its locations."""
     with acting_as(Actor("twin", "retail twin", "automation")):
-        keel.planning.plan(country=country, top=TOP_SKUS, trigger="twin")
-        keel.planning.rebalance(country=country, top=TOP_SKUS, trigger="twin")
+        keel.planning.plan_and_rebalance(country=country, top=TOP_SKUS, trigger="twin")
