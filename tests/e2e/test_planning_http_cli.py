@@ -187,6 +187,8 @@ def test_the_command_line_plans_lists_explains_and_decides(run: Run, cli_keel: K
     table = run("planning", "runs").stdout
     assert "rebalance" in table and "replenish" in table
     assert run("planning", "rebalance").exit_code == 2  # --country is required
+    bad = run("planning", "rebalance", "--country", "DEU")
+    assert bad.exit_code != 0 and "two-letter" in bad.stderr
 
 
 def test_a_token_without_planning_write_is_refused_on_the_command_line(run: Run, cli_keel: Keel) -> None:

@@ -28,7 +28,7 @@ def test_a_short_store_takes_from_a_slow_location_with_every_number_kept(keel: K
     seed(keel)
     # when DE is rebalanced
     report = keel.planning.rebalance(country="DE", today=TODAY)
-    # then one transfer from the 3PL to the store, worth more than it costs, and the 3PL keeps its own level
+    # then one transfer from Augsburg to Munich, worth more than it costs, and Augsburg keeps its own level
     assert (report.mode, report.country, report.suggestions, report.transfers, report.purchases) == (
         "rebalance", "DE", 1, 1, 0)  # fmt: skip
     [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
@@ -46,7 +46,7 @@ def test_accepting_and_receiving_a_rebalancing_transfer_writes_exactly_its_movem
     seed(keel)
     keel.planning.rebalance(country="DE", today=TODAY)
     [s] = keel.planning.suggestions(SuggestionFilter(kind="rebalance"))[0]
-    # when accepted: the 3PL sends the units, the store expects them
+    # when accepted: Augsburg sends the units, Munich expects them
     keel.planning.accept(s.id, "ops")
     assert position(keel, "SKU-R", SLOW_STORE)["on_hand"] == 60 - s.quantity
     assert position(keel, "SKU-R", ST_DE)["incoming"] == s.quantity
@@ -82,6 +82,8 @@ def test_rebalancing_needs_one_country_in_the_caller_s_scope(keel: Keel, world: 
     before = snapshot(keel)
     with pytest.raises(ValidationFailed):
         keel.planning.rebalance(country=None, today=TODAY)
+    with pytest.raises(ValidationFailed):  # the run's country column holds two letters: refused, not a DB error
+        keel.planning.rebalance(country="DEU", today=TODAY)
     with pytest.raises(OutOfScope):
         keel.planning.rebalance(country="DE", today=TODAY, scope=Scope.of(None, ["FR"]))
     assert snapshot(keel) == before
@@ -106,3 +108,13 @@ def test_plan_and_rebalance_share_one_forecast(keel: Keel, world: World) -> None
     assert rebalanced.series == replenished.series and rebalanced.transfers == 1
     kinds = {s.kind for s in keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED))[0]}
     assert "rebalance" in kinds and kinds & {"purchase", "transfer"}
+
+
+def test_a_country_restricted_caller_sees_only_the_runs_of_its_countries(keel: Keel, world: World) -> None:
+    seed(keel)
+    keel.planning.rebalance(country="DE", today=TODAY)
+    keel.planning.plan(country="FR", today=TODAY)
+    keel.planning.plan(today=TODAY)  # every country
+    assert [(r.mode, r.country) for r in keel.planning.runs()] == [
+        ("replenish", None), ("replenish", "FR"), ("rebalance", "DE")]  # fmt: skip
+    assert [r.country for r in keel.planning.runs(scope=Scope.of(None, ["FR"]))] == ["FR"]

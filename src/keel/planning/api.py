@@ -64,7 +64,8 @@ async def create_run(body: PlanCreate, keel: KeelDep, scope: ScopeDep) -> RunPub
     censored, then, in mode `replenish`, suggests purchase orders and transfers from DCs; in mode `rebalance`
     (one country), transfers between its locations that save the most margin (a MILP per SKU). A run
     supersedes the proposed suggestions of its mode into the same locations. Takes seconds to minutes (about
-    20 ms a series): plan a country, a list of SKUs or the top sellers at a time.
+    20 ms a series to forecast; rebalancing adds about 0.1 s a SKU, at most 2 s): plan a country, a list of
+    SKUs or the top sellers at a time.
 
     Refuses a bad country code, a rebalancing run without a country or an unknown field (422), more than
     50,000 series (413) and a country outside the caller's restrictions (403). Not idempotent: each call is a
@@ -79,12 +80,13 @@ async def create_run(body: PlanCreate, keel: KeelDep, scope: ScopeDep) -> RunPub
 
 @router.get("/planning/runs", response_model=list[RunPublic], operation_id="list_planning_runs",
             summary="List planning runs")  # fmt: skip
-def list_runs(keel: KeelDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[RunPublic]:
-    """The newest planning runs first: what each looked at, what it suggested and how long it took.
+def list_runs(keel: KeelDep, scope: ScopeDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[RunPublic]:
+    """The newest planning runs first: what each looked at, what it suggested and how long it took. A caller
+    restricted to some countries sees only the runs of one of them.
 
     Refuses a limit outside 1-200 (422). Idempotent: a read, it changes nothing.
     """
-    return [RunPublic.of(r) for r in keel.planning.runs(limit)]
+    return [RunPublic.of(r) for r in keel.planning.runs(limit, scope)]
 
 
 @router.get("/planning/suggestions", response_model=SuggestionsPage, operation_id="list_planning_suggestions",

@@ -123,7 +123,7 @@ def _run(
 def runs(limit: Limit = 20, database_url: DbOpt = None, json_out: JsonOpt = False) -> None:
     """The newest planning runs."""
     keel = open_keel(database_url)
-    found = [RunPublic.of(r) for r in keel.planning.runs(limit)]
+    found = [RunPublic.of(r) for r in keel.planning.runs(limit, cli_scope())]
     if json_out:
         emit(found)
         return

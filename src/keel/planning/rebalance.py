@@ -109,19 +109,21 @@ def _segments(site: Site) -> list[tuple[int, float]]:
     return out
 
 
-def _pays(d: Site, top: int) -> bool:
-    """Whether any transfer of ``min_transfer``..``top`` units into ``d`` alone saves more than it costs. A lane
-    that cannot pay alone never helps in a plan either: with other units arriving, each unit saves less."""
-    if top < d.min_transfer:
-        return False
-    before = expected_lost(d, d.position)
-    best, q = -math.inf, d.min_transfer
-    while q <= top:
-        best = max(best, d.margin * (before - expected_lost(d, d.position + q)) - d.handling_cost * q)
-        if d.margin * (expected_lost(d, d.position + q) - expected_lost(d, d.position + q + 1)) <= d.handling_cost:
-            break  # the next unit saves less than it costs to move, and every later one less still
-        q += 1
-    return best > d.transfer_cost
+def _smallest_paying(d: Site) -> int | None:
+    """The smallest lane capacity with which a transfer into ``d`` alone saves more than it costs (None: no
+    capacity does). A lane below it never helps in a plan either: with other units arriving, each unit saves
+    less. The saving less handling rises while a unit saves more than its handling, then falls, so the best
+    transfer of at most ``top`` units is worth a non-decreasing amount as ``top`` grows."""
+    before, best = expected_lost(d, d.position), -math.inf
+    for q in range(1, _room(d) + 1):
+        lost = expected_lost(d, d.position + q)
+        if q >= d.min_transfer:
+            best = max(best, d.margin * (before - lost) - d.handling_cost * q)
+            if best > d.transfer_cost:
+                return q
+        if q >= d.min_transfer and d.margin * (lost - expected_lost(d, d.position + q + 1)) <= d.handling_cost:
+            return None  # the next unit saves less than it costs to move, and every later one less still
+    return None
 
 
 def net_value(sites: Sequence[Site], moves: Sequence[Move]) -> float:
@@ -178,10 +180,11 @@ def solve_proven(
     objective.SetMaximization()
     x: dict[tuple[str, str], pywraplp.Variable] = {}
     z: dict[tuple[str, str], pywraplp.Variable] = {}
+    paying = {d.location: _smallest_paying(d) for d in dests}
     for s in sources:
         for d in dests:
-            top = min(s.surplus, _room(d))
-            if s.location == d.location or not _pays(d, top):
+            top, least = min(s.surplus, _room(d)), paying[d.location]
+            if least is None or top < least:
                 continue
             xv = solver.IntVar(0, top, f"x[{s.location},{d.location}]")
             zv = solver.BoolVar(f"z[{s.location},{d.location}]")
@@ -206,15 +209,21 @@ def solve_proven(
             objective.SetCoefficient(yv, value)
             pieces.append(yv)
         solver.Add(solver.Sum(pieces) <= solver.Sum(received))
-    # start from the greedy rule's plan, so a solve cut short by the time limit is never worse than it
-    start = {(m.source, m.destination): m.quantity for m in greedy(sites)}
-    hinted = [k for k in x if k in start] if all(k in x for k in start) else []
-    solver.SetHint([x[k] for k in hinted] + [z[k] for k in hinted], [start[k] for k in hinted] + [1] * len(hinted))
+        solver.Add(solver.Sum(received) <= _room(d))  # beyond S - position it would be stock, not sales
+    # Start from the greedy rule's plan (every lane it uses pays alone, so each is in the model), and keep it
+    # if the solver's plan is worth less when valued exactly: cut short by the time limit, or when pieces
+    # wider than a unit (room above MAX_SEGMENTS) undervalue the curve.
+    fallback = greedy(sites)
+    start = {(m.source, m.destination): m.quantity for m in fallback if (m.source, m.destination) in x}
+    solver.SetHint([x[k] for k in start] + [z[k] for k in start], [*start.values()] + [1] * len(start))
     status = solver.Solve()
     if status not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-        return [], False
+        return fallback, False
     flows = {k: round(v.solution_value()) for k, v in x.items() if round(v.solution_value()) > 0}
-    return _moves(sites, flows), status == pywraplp.Solver.OPTIMAL
+    found = _moves(sites, flows)
+    if net_value(sites, fallback) > net_value(sites, found) + 1e-9:
+        return fallback, False
+    return found, status == pywraplp.Solver.OPTIMAL
 
 
 def greedy(sites: Sequence[Site]) -> list[Move]:

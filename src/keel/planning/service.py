@@ -170,6 +170,8 @@ class PlanningService:
         started, clock = utcnow(), time.perf_counter()
         today = today or started.date()
         country = country.upper() if country is not None else None
+        if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise ValidationFailed("bad country", [FieldError(None, "country", "a two-letter ISO country code")])
         if country is not None:
             scope.check_country(country)
         elif scope.countries is not None:
@@ -237,10 +239,11 @@ class PlanningService:
             self.events.append(conn, [NewEvent(PLANNED, f"planning/run/{run_id}", data)])
         return replace(report, run_id=run_id)
 
-    def runs(self, limit: int = 20) -> list[PlanReport]:
-        """The newest planning runs first."""
+    def runs(self, limit: int = 20, scope: Scope = Scope.ALL) -> list[PlanReport]:
+        """The newest planning runs first (for a caller restricted to some countries: only runs of one of
+        them, not the runs of every country)."""
         with self.db.read() as conn:
-            return store.last_runs(conn, limit)
+            return store.last_runs(conn, limit, scope.countries)
 
     # -- suggestions ----------------------------------------------------------------------------------------
 

@@ -186,9 +186,13 @@ def set_status(
     conn.execute(t.update().where(t.c.id == suggestion_id).values(**values))
 
 
-def last_runs(conn: Connection, limit: int) -> list[PlanReport]:
+def last_runs(conn: Connection, limit: int, countries: frozenset[str] | None = None) -> list[PlanReport]:
+    """The newest runs first; with ``countries``, only the runs of one of them."""
     t = planning_runs
-    rows = conn.execute(sa.select(t).order_by(t.c.id.desc()).limit(limit))
+    query = sa.select(t).order_by(t.c.id.desc()).limit(limit)
+    if countries is not None:
+        query = query.where(t.c.country.in_(sorted(countries)))
+    rows = conn.execute(query)
     return [
         PlanReport(
             r.id, r.started_at, r.locations, r.series, r.suggestions, r.purchases, r.transfers, r.superseded,

@@ -123,6 +123,8 @@ def steps(s: Suggestion) -> list[tuple[str, str, str]]:
         ]  # fmt: skip
     # the notes (MOQ, packs, shelf capacity, a DC's spare stock) are listed under the table, once
     how = "= needed" if e.quantity == e.needed else f"needed {e.needed:,}, then the notes below"
+    if s.kind == "rebalance" and e.quantity != e.needed:
+        how = f"needed {e.needed:,}; as many as the source spares and are worth moving (the MILP's choice)"
     rows.append(("This suggestion", how, f"{s.quantity:,} units"))
     return rows
 
@@ -208,7 +210,7 @@ def _notice(keel: Keel, scope: Scope, done: str | None, subject: str | None, run
     word = params.choice(done, "done", {"accepted", "rejected", "received", "planned"})
     if word == "planned":
         number = params.integer(run, "run", default=0, low=0, high=MAX_ID)
-        report = next((r for r in keel.planning.runs(RUNS_SHOWN) if r.run_id == number), None)
+        report = next((r for r in keel.planning.runs(RUNS_SHOWN, scope) if r.run_id == number), None)
         if report is None:
             return None
         made = f"{count(report.purchases, 'purchase')}, {count(report.transfers, 'transfer')}" if (
@@ -275,7 +277,7 @@ def planning_page(
         "kinds": KINDS,
         "statuses": STATUSES,
         "every_status": EVERY_STATUS,
-        "runs": keel.planning.runs(RUNS_SHOWN),
+        "runs": keel.planning.runs(RUNS_SHOWN, scope),
         "places": places,
         "destinations": sorted(c for c, loc in places.items() if loc.kind != LocationKind.SUPPLIER),
         "countries": planned,
