@@ -29,7 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import track
 
-from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value, solve_proven
+from keel.planning import Move, Site, expected_lost, greedy, net_value, solve_proven
 
 console = Console(stderr=True)
 Planner = Callable[[Sequence[Site]], list[Move]]

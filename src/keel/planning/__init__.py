@@ -20,6 +20,7 @@ from keel.planning.model import (
     SuggestionFilter,
 )
 from keel.planning.quantiles import QUANTILES, quantile_column
+from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value, solve_proven
 from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService
 
 if TYPE_CHECKING:
@@ -34,14 +35,20 @@ __all__ = [
     "Explanation",
     "Forecast",
     "Forecaster",
+    "Move",
     "PlanReport",
     "PlanningService",
     "Policy",
     "PolicyRow",
+    "Site",
     "Status",
     "Suggestion",
     "SuggestionFilter",
+    "expected_lost",
+    "greedy",
+    "net_value",
     "quantile_column",
+    "solve_proven",
 ]
 
 
