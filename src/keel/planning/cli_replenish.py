@@ -26,6 +26,10 @@ Offset = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="rows to skip")]
 Id = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1, help="the suggestion's id")]
 STATUSES = tuple(s.value for s in Status)
 KINDS = ("purchase", "transfer", "rebalance")
+# the options a replenishment and a rebalancing run share
+SkuOpt = Annotated[list[str] | None, typer.Option(help="only this SKU (repeatable)")]
+TopOpt = Annotated[int | None, typer.Option(min=1, max=100_000, help="only the N best-selling SKUs")]
+TodayOpt = Annotated[str | None, typer.Option(help="the day planned for, YYYY-MM-DD (default: today, UTC)")]
 
 
 def register(app: typer.Typer) -> None:
@@ -70,9 +74,9 @@ def set_policies(
 
 def plan_now(
     country: Annotated[str | None, typer.Option(help="plan one country (ISO code; default: every country)")] = None,
-    sku: Annotated[list[str] | None, typer.Option(help="only this SKU (repeatable)")] = None,
-    top: Annotated[int | None, typer.Option(min=1, max=100_000, help="only the N best-selling SKUs")] = None,
-    today: Annotated[str | None, typer.Option(help="the day planned for, YYYY-MM-DD (default: today, UTC)")] = None,
+    sku: SkuOpt = None,
+    top: TopOpt = None,
+    today: TodayOpt = None,
     database_url: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -82,9 +86,9 @@ def plan_now(
 
 def rebalance_now(
     country: Annotated[str, typer.Option(help="the country whose locations trade stock (ISO code)")],
-    sku: Annotated[list[str] | None, typer.Option(help="only this SKU (repeatable)")] = None,
-    top: Annotated[int | None, typer.Option(min=1, max=100_000, help="only the N best-selling SKUs")] = None,
-    today: Annotated[str | None, typer.Option(help="the day planned for, YYYY-MM-DD (default: today, UTC)")] = None,
+    sku: SkuOpt = None,
+    top: TopOpt = None,
+    today: TodayOpt = None,
     database_url: DbOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
