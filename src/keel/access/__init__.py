@@ -1,6 +1,7 @@
 """Access control: identities (people and service accounts), roles and permissions, API tokens, web
 sessions, and the table that gives every route, page and command its permission (docs/access.md)."""
 
+from keel.access.commands import COMMANDS
 from keel.access.http import (
     LOGIN,
     SESSION_COOKIE,
@@ -25,7 +26,7 @@ from keel.access.model import (
     parse_role,
 )
 from keel.access.ratelimit import RateLimiter
-from keel.access.routes import COMMANDS, MOUNTS, PUBLIC, ROUTES, Rule
+from keel.access.routes import MOUNTS, PUBLIC, ROUTES, Rule
 from keel.access.service import AccessService
 
 __all__ = [
