@@ -7,6 +7,7 @@ every request must cost microseconds, not the tens of milliseconds argon2 takes 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -53,9 +54,13 @@ class AccessService:
         # Failed logins per user name and per client address: online password guessing stays slow.
         self.login_failures = login_failures or RateLimiter(0, 1)
         self.hasher = PasswordHasher()
-        # Verified against when the name is unknown, so a login takes as long for a wrong name as for a
-        # wrong password (no probing for names by timing).
-        self._decoy = self.hasher.hash(secrets.token_urlsafe(16))
+
+    @functools.cached_property
+    def _decoy(self) -> str:
+        """Verified against when the name is unknown, so a login takes as long for a wrong name as for a wrong
+        password (no probing for names by timing). Hashed on the first login, not at start: an argon2 hash
+        costs about 0.1 s, which every process (and every CLI command) would otherwise pay."""
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
     # -- identities -----------------------------------------------------------------------------------------
     def add_user(self, name: str, role: Role, password: str) -> Account:
