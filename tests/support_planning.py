@@ -28,7 +28,8 @@ def seed_sales(keel: Keel, today: date) -> None:
 def seed_slow_store(keel: Keel, sku: str, today: date, fast_per_day: int = 6) -> None:
     """Two stores of DE selling ``sku`` for four weeks: Munich (ST-DE-1) ``fast_per_day`` a day with 1 left,
     a new Augsburg store (ST-DE-2) 1 a day with 60 left. Rebalancing DE moves stock from Augsburg to Munich."""
-    keel.locations.create(CreateLocation(code=SLOW_STORE, name="Augsburg store", kind="store", country="DE"))
+    if SLOW_STORE not in {loc.code for loc in keel.locations.list(limit=1000)[0]}:  # a second SKU: same stores
+        keel.locations.create(CreateLocation(code=SLOW_STORE, name="Augsburg store", kind="store", country="DE"))
 
     def at(days_ago: int, hour: int = 12) -> str:
         moment = datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC)

@@ -38,7 +38,7 @@ from keel.inventory import (
 )
 from keel.media import MediaService, drift_job, rules_job, send_job
 from keel.orders import BackorderFiller, OrderCart, Orders, build_orders, capture_command
-from keel.planning import PlanningService
+from keel.planning import PlanningAutomation, PlanningService, automation_job
 from keel.platform.clock import utcnow
 from keel.platform.config import Settings, load_settings
 from keel.platform.consumers import ConsumerRegistry
@@ -81,6 +81,7 @@ class Keel:
     promotions: PromotionService
     media: MediaService
     planning: PlanningService
+    automation: PlanningAutomation  # planning on a schedule, within guardrails
     consumers: ConsumerRegistry
     source: EventSource  # where the consumers read the event log (the database's own, or JetStream)
 
@@ -139,6 +140,12 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         source=source,
         sync=sync,
     )
+    planning = PlanningService(db, events, locations, queries, stock)
+    automation = PlanningAutomation(db, events, planning, locations, queries)
+    consumers = _consumers(
+        settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media
+    )
+    consumers.add_job(automation_job(automation, settings.planning_automation_interval_s))
     return Keel(
         settings=settings,
         db=db,
@@ -171,10 +178,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
             quote=pricing.quote,
         ),
         media=media,
-        planning=PlanningService(db, events, locations, queries, stock),
-        consumers=_consumers(
-            settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media
-        ),
+        planning=planning,
+        automation=automation,
+        consumers=consumers,
         source=source,
     )
 

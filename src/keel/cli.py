@@ -139,7 +139,7 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
-    from keel.sim.history import DAYS, PLANNED_COUNTRY, backfill, plan_first
+    from keel.sim.history import DAYS, PLANNED_COUNTRY, automate, backfill
     from keel.sim.load import (
         has_catalog,
         has_media,
@@ -177,6 +177,7 @@ def demo(
             load_world(keel, world, report)
         with console.status("writing eight weeks of past sales for planning"):
             history = backfill(keel, world, PLANNED_COUNTRY)
+            automate(keel, PLANNED_COUNTRY)  # the worker makes the first plan at once, then every 10 minutes
         console.print(f"past sales: {history:,} movements over {DAYS} days in {PLANNED_COUNTRY} (see /ui/planning)")
     else:
         console.print("database already holds data; not reloading the twin")
@@ -222,8 +223,6 @@ def demo(
             with acting_as(Actor("twin", "retail twin", "automation")):
                 live.run(threading.Event(), speed)
 
-        if fresh:  # the first replenishment plan, from the past sales, while the pages already serve
-            threading.Thread(target=plan_first, args=(keel, PLANNED_COUNTRY), name="first-plan", daemon=True).start()
         ads = TwinAds(keel, world, seed)
         pointed = ads.start(live)  # before the stream plays: the lift and the spend follow what the ads show
         threading.Thread(target=play, name="twin-stream", daemon=True).start()

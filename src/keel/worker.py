@@ -14,7 +14,7 @@ from functools import partial
 from keel.audit import NewAuditEntry
 from keel.bootstrap import Keel
 from keel.platform.actor import Actor, acting_as
-from keel.platform.consumers import ConsumerRegistry
+from keel.platform.consumers import ConsumerRegistry, PeriodicJob
 from keel.platform.observability import log
 
 logger = logging.getLogger("keel.worker")
@@ -73,12 +73,20 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
     )
     if ready is not None:
         ready.set()
-    last_run = {job.name: float("-inf") for job in registry.jobs}
+    alone = [
+        threading.Thread(target=_job_alone, args=(keel, job, stop), name=f"keel-{job.name}", daemon=True)
+        for job in registry.jobs
+        if job.alone
+    ]
+    for thread in alone:
+        thread.start()
+    jobs = [job for job in registry.jobs if not job.alone]
+    last_run = {job.name: float("-inf") for job in jobs}
     last_step = {e.consumer.name: float("-inf") for e in registry.entries}
     while not stop.is_set():
         try:
             now = time.monotonic()
-            for job in registry.jobs:
+            for job in jobs:
                 if now - last_run[job.name] >= job.interval_s:
                     attributed(keel, job.name, job.audited, job.run)
                     last_run[job.name] = now
@@ -94,6 +102,18 @@ def run_forever(keel: Keel, stop: threading.Event, ready: threading.Event | None
         except Exception:
             logger.exception("worker pass failed; retrying")
             stop.wait(1.0)
+    for thread in alone:
+        thread.join(timeout=10)
+
+
+def _job_alone(keel: Keel, job: PeriodicJob, stop: threading.Event) -> None:
+    """A job that runs in its own thread, every ``interval_s`` until ``stop``; errors are logged and retried."""
+    while not stop.is_set():
+        try:
+            attributed(keel, job.name, job.audited, job.run)
+        except Exception:
+            logger.exception("job %s failed; retrying", job.name)
+        stop.wait(job.interval_s)
 
 
 class BackgroundWorker:

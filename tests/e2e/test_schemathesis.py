@@ -202,6 +202,7 @@ AD_PERFORMANCE = (
     {"body": {"rows": [{"date": "2026-03-02", "ad": "a-tee-s", "impressions": 10, "clicks": 1, "cost": "1.00"}]}},
 )
 SUGGESTION = {"path_parameters": {"suggestion_id": 1}}  # the seeded plan's first suggestion, proposed
+DE = {"path_parameters": {"country": "DE"}}
 AD_CSV = "date,hour,ad,impressions,clicks,cost\n2026-03-02,9,a-cap,10,1,0.50\n"
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
@@ -406,6 +407,14 @@ SUCCESS: dict[str, list[Step]] = {
         ("receive_planning_suggestion", SUGGESTION),
     ],
     "get_demand_history": [("get_demand_history", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
+    "list_planning_automation": [("list_planning_automation", {})],
+    "get_planning_automation": [("get_planning_automation", DE)],
+    "set_planning_automation": [("set_planning_automation", {**DE, "body": {"enabled": True, "max_units": 5}})],
+    "run_planning_automation": [("run_planning_automation", DE)],
+    "list_planning_automation_actions": [
+        ("run_planning_automation", DE),
+        ("list_planning_automation_actions", {"query": {"country": "DE"}}),
+    ],
     "whoami": [("whoami", {})],
     "list_identities": [("list_identities", {})],
     "list_tokens": [("list_tokens", {})],

@@ -100,14 +100,29 @@ def test_a_dc_keeps_what_the_stores_it_supplies_need(keel: Keel, world: World) -
     assert [s.source for s in moved] == [SLOW_STORE]
 
 
-def test_plan_and_rebalance_share_one_forecast(keel: Keel, world: World) -> None:
+def test_both_modes_in_one_call_share_one_forecast(keel: Keel, world: World) -> None:
     seed(keel)
-    replenished, rebalanced = keel.planning.plan_and_rebalance(country="DE")
+    replenished, rebalanced = keel.planning.run_modes(("replenish", "rebalance"), country="DE")
     assert (replenished.mode, rebalanced.mode) == ("replenish", "rebalance")
     assert replenished.forecast_seconds > 0 and rebalanced.forecast_seconds == 0.0
     assert rebalanced.series == replenished.series and rebalanced.transfers == 1
     kinds = {s.kind for s in keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED))[0]}
     assert "rebalance" in kinds and kinds & {"purchase", "transfer"}
+    with pytest.raises(ValidationFailed):  # rebalancing plans one country
+        keel.planning.run_modes(("replenish", "rebalance"), country=None)
+
+
+def test_a_run_of_some_skus_supersedes_only_their_proposals(keel: Keel, world: World) -> None:
+    seed(keel)
+    seed_slow_store(keel, "SKU-Q", TODAY, fast_per_day=5)  # a second SKU of the same stores
+    keel.planning.rebalance(country="DE", today=TODAY)
+    before = {s.sku: s.id for s in keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED))[0]}
+    assert set(before) == {"SKU-R", "SKU-Q"}
+    # re-planning SKU-Q alone replaces SKU-Q's proposal and leaves SKU-R's
+    report = keel.planning.rebalance(country="DE", skus=["SKU-Q"], today=TODAY)
+    assert report.superseded == 1
+    after = {s.sku: s.id for s in keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED))[0]}
+    assert after["SKU-R"] == before["SKU-R"] and after["SKU-Q"] != before["SKU-Q"]
 
 
 def test_a_country_restricted_caller_sees_only_the_runs_of_its_countries(keel: Keel, world: World) -> None:

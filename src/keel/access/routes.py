@@ -184,6 +184,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/planning/suggestions/{suggestion_id}/reject"): Rule(PLANNING_WRITE),
     ("POST", "/planning/suggestions/{suggestion_id}/receive"): Rule(PLANNING_WRITE),
     ("GET", "/planning/history"): Rule(PLANNING_READ),
+    ("GET", "/planning/automation"): Rule(PLANNING_READ),
+    ("GET", "/planning/automation/{country}"): Rule(PLANNING_READ),
+    ("PUT", "/planning/automation/{country}"): Rule(PLANNING_WRITE),
+    ("POST", "/planning/automation/{country}/runs"): Rule(PLANNING_WRITE),
+    ("GET", "/planning/automation-actions"): Rule(PLANNING_READ),
     # media
     ("GET", "/media/accounts"): Rule(MEDIA_READ),
     ("GET", "/media/accounts/{code}"): Rule(MEDIA_READ),
@@ -263,6 +268,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/ui/planning/suggestions/{suggestion_id}"): page(PLANNING_READ),
     ("POST", "/ui/planning/suggestions/{suggestion_id}/{decision}"): page(PLANNING_WRITE),  # accept/reject/receive
     ("POST", "/ui/planning/run"): page(PLANNING_WRITE),
+    ("GET", "/ui/planning/automation"): page(PLANNING_READ),
+    ("POST", "/ui/planning/automation/rule"): page(PLANNING_WRITE),
+    ("POST", "/ui/planning/automation/run"): page(PLANNING_WRITE),
     ("GET", "/ui/media"): page(MEDIA_READ),
     ("GET", "/ui/media/campaigns/{code}"): page(MEDIA_READ),
     ("GET", "/ui/media/actions"): page(MEDIA_READ),

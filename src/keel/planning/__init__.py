@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from keel.planning.automation import AutomationReport, AutomationState, PlanningAutomation
+from keel.planning.consumers import automation_job
 from keel.planning.model import (
+    AUTO_KINDS,
     DEFAULTS,
+    Action,
+    Automation,
     Explanation,
     PlanReport,
     Policy,
@@ -27,16 +32,22 @@ if TYPE_CHECKING:
     from keel.planning.forecast import Forecast, Forecaster
 
 __all__ = [
+    "AUTO_KINDS",
     "DEFAULTS",
     "PLANNED",
     "QUANTILES",
     "SUGGESTION_DECIDED",
     "SUGGESTION_RECEIVED",
+    "Action",
+    "Automation",
+    "AutomationReport",
+    "AutomationState",
     "Explanation",
     "Forecast",
     "Forecaster",
     "Move",
     "PlanReport",
+    "PlanningAutomation",
     "PlanningService",
     "Policy",
     "PolicyRow",
@@ -44,6 +55,7 @@ __all__ = [
     "Status",
     "Suggestion",
     "SuggestionFilter",
+    "automation_job",
     "expected_lost",
     "greedy",
     "net_value",

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from keel.access import IdentityDep, ScopeDep
 from keel.deps import KeelDep
 from keel.planning import DEFAULTS, Status, SuggestionFilter
+from keel.planning.api_automation import router as automation_router
 from keel.planning.schemas import (
     HistoryPublic,
     PlanCreate,
@@ -172,3 +173,6 @@ def history(
     never stocked there (404). Idempotent: a read, it changes nothing.
     """
     return HistoryPublic.of(keel.planning.history(sku, location, days, scope))
+
+
+router.include_router(automation_router)  # one router for the app to mount: /planning/automation...

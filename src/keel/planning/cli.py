@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from keel.cli_support import fail, refuse
+from keel.planning.cli_automation import app as automation_app
 from keel.planning.cli_replenish import register
 from keel.planning.quantiles import QUANTILES
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
@@ -88,3 +89,4 @@ def forecast(
 
 
 register(app)
+app.add_typer(automation_app, name="automation")

@@ -8,10 +8,12 @@ which settle the incoming quantity. Movement ids derive from the suggestion, so 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
 from keel.planning import store
@@ -56,6 +58,7 @@ class _Prepared:
     sites: dict[str, Location]  # the run's locations by code
     lines: list[Line]
     forecast_seconds: float
+    skus: list[str] | None  # the SKUs a run restricted to some planned (None: every SKU of the sites)
 
 
 class PlanningService:
@@ -121,11 +124,12 @@ class PlanningService:
         scope: Scope = Scope.ALL,
     ) -> PlanReport:
         """Forecast every SKU x location of ``country`` (every country: None) and suggest purchases and
-        transfers; the run's open suggestions replace the proposed ones of the same locations. ``skus``: only
+        transfers; the run's open suggestions replace the proposed ones of the same series. ``skus``: only
         these; ``top``: only the N SKUs that sold most over the history window. ``today`` (default: the UTC
         date) is the day planned for; history ends the day before."""
-        run = self._prepare(country, skus, top, today, fast, scope)
-        return self._record(run, plan(run.lines, run.today.weekday()), REPLENISH_KINDS, trigger, "replenish")
+        [report] = self.run_modes(("replenish",), country=country, skus=skus, top=top, today=today,
+                                  trigger=trigger, fast=fast, scope=scope)  # fmt: skip
+        return report
 
     def rebalance(
         self,
@@ -140,22 +144,37 @@ class PlanningService:
     ) -> PlanReport:
         """Transfers between the locations of ``country`` that save the most margin (``keel.planning.rebalance``:
         a MILP per SKU over the same forecasts as ``plan``); they replace the proposed rebalancing suggestions of
-        the same locations and leave purchase and DC transfer suggestions alone. ``country`` is required:
+        the same series and leave purchase and DC transfer suggestions alone. ``country`` is required:
         transfers never cross a border."""
-        if country is None:
+        [report] = self.run_modes(("rebalance",), country=country, skus=skus, top=top, today=today,
+                                  trigger=trigger, fast=fast, scope=scope)  # fmt: skip
+        return report
+
+    def run_modes(
+        self,
+        modes: Sequence[str],
+        *,
+        country: str | None,
+        skus: Sequence[str] | None = None,
+        top: int | None = None,
+        today: date | None = None,
+        trigger: str = "manual",
+        fast: bool = True,
+        scope: Scope = Scope.ALL,
+    ) -> list[PlanReport]:
+        """One run per mode (``replenish``, then ``rebalance``) from one forecast: the later runs'
+        ``forecast_seconds`` are 0. Rebalancing needs a ``country``: transfers never cross a border."""
+        if "rebalance" in modes and country is None:
             raise ValidationFailed("a rebalancing run plans one country", [FieldError(None, "country", "required")])
         run = self._prepare(country, skus, top, today, fast, scope)
-        return self._record(run, rebalance(run.lines), (REBALANCE,), trigger, "rebalance")
-
-    def plan_and_rebalance(
-        self, *, country: str, top: int | None = None, trigger: str = "manual", scope: Scope = Scope.ALL
-    ) -> tuple[PlanReport, PlanReport]:
-        """``plan`` then ``rebalance`` of ``country`` from one forecast (the second run's ``forecast_seconds``
-        is 0): the pair the twin makes at start, for half the forecasting."""
-        run = self._prepare(country, None, top, None, True, scope)
-        replenished = self._record(run, plan(run.lines, run.today.weekday()), REPLENISH_KINDS, trigger, "replenish")
-        again = replace(run, started=utcnow(), clock=time.perf_counter(), forecast_seconds=0.0)
-        return replenished, self._record(again, rebalance(again.lines), (REBALANCE,), trigger, "rebalance")
+        reports = []
+        for mode in modes:
+            if mode == "replenish":
+                reports.append(self._record(run, plan(run.lines, run.today.weekday()), REPLENISH_KINDS, trigger, mode))
+            else:
+                reports.append(self._record(run, rebalance(run.lines), (REBALANCE,), trigger, mode))
+            run = replace(run, started=utcnow(), clock=time.perf_counter(), forecast_seconds=0.0)
+        return reports
 
     def _prepare(
         self,
@@ -217,16 +236,17 @@ class PlanningService:
                     pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper,
                 )
             )  # fmt: skip
-        return _Prepared(started, clock, today, country, sites, lines, forecast_seconds)
+        planned = None if skus is None else sorted({h.sku for h in history})
+        return _Prepared(started, clock, today, country, sites, lines, forecast_seconds, planned)
 
     def _record(
         self, run: _Prepared, planned: Sequence[Planned], kinds: Sequence[str], trigger: str, mode: str
     ) -> PlanReport:
-        """Store the run and its suggestions (superseding the proposed ones of ``kinds`` into its sites) and
-        announce it, in one transaction."""
+        """Store the run and its suggestions (superseding the proposed ones of ``kinds`` into its sites, of its
+        SKUs when it named some) and announce it, in one transaction."""
         countries = {code: loc.country for code, loc in run.sites.items()}
         with self.db.write() as conn:
-            superseded = store.supersede_open(conn, sorted(run.sites), kinds, utcnow())
+            superseded = store.supersede_open(conn, sorted(run.sites), kinds, utcnow(), run.skus)
             report = PlanReport(
                 0, run.started, len(run.sites), len(run.lines), len(planned),
                 sum(p.kind == "purchase" for p in planned), sum(p.kind != "purchase" for p in planned), superseded,
@@ -274,12 +294,19 @@ class PlanningService:
             raise NotFound(f"no suggestion {suggestion_id}")
         return found
 
-    def accept(self, suggestion_id: int, actor: str | None = None, scope: Scope = Scope.ALL) -> Suggestion:
+    def accept(
+        self,
+        suggestion_id: int,
+        actor: str | None = None,
+        scope: Scope = Scope.ALL,
+        also: Callable[[Connection], None] | None = None,
+    ) -> Suggestion:
         """Record the suggestion in the ledger (``expected`` at the destination; a transfer also leaves its DC
         with ``transfer_out``) and mark it accepted, atomically. Accepting an accepted one again changes
         nothing; a rejected, superseded or received one is a ``Conflict``. A DC that no longer holds the units
-        refuses the transfer (409, nothing written)."""
-        return self._decide(suggestion_id, Status.ACCEPTED, actor, scope)
+        refuses the transfer (409, nothing written). ``also`` writes in the same transaction (the automation's
+        record of why it accepted)."""
+        return self._decide(suggestion_id, Status.ACCEPTED, actor, scope, also)
 
     def reject(self, suggestion_id: int, actor: str | None = None, scope: Scope = Scope.ALL) -> Suggestion:
         """Mark a proposed suggestion rejected (idempotent); the ledger is not touched."""
@@ -303,7 +330,14 @@ class PlanningService:
         assert result is not None
         return result
 
-    def _decide(self, suggestion_id: int, status: Status, actor: str | None, scope: Scope) -> Suggestion:
+    def _decide(
+        self,
+        suggestion_id: int,
+        status: Status,
+        actor: str | None,
+        scope: Scope,
+        also: Callable[[Connection], None] | None = None,
+    ) -> Suggestion:
         with self.db.write() as conn:
             found = self._locked(conn, suggestion_id, scope)
             if found.status is status:
@@ -319,6 +353,8 @@ class PlanningService:
             else:
                 self.events.append(conn, [event])
             store.set_status(conn, found.id, status, utcnow(), actor)
+            if also is not None:
+                also(conn)
             result = store.get_suggestion(conn, found.id)
         assert result is not None
         return result

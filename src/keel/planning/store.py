@@ -97,18 +97,19 @@ def delete_policy(conn: Connection, key: tuple[str, str, str]) -> bool:
     return bool(result.rowcount)
 
 
-def supersede_open(conn: Connection, locations: Sequence[str], kinds: Sequence[str], now: datetime) -> int:
-    """Mark the proposed suggestions of ``kinds`` into ``locations`` superseded; returns how many."""
+def supersede_open(
+    conn: Connection, locations: Sequence[str], kinds: Sequence[str], now: datetime, skus: Sequence[str] | None
+) -> int:
+    """Mark the proposed suggestions of ``kinds`` into ``locations`` (of ``skus`` when given) superseded;
+    returns how many."""
     t = planning_suggestions
     count = 0
     for i in range(0, len(locations), 500):
         part = list(locations[i : i + 500])
-        result = conn.execute(
-            t.update()
-            .where(t.c.status == Status.PROPOSED.value, t.c.location.in_(part), t.c.kind.in_(list(kinds)))
-            .values(status=Status.SUPERSEDED.value, decided_at=now)
-        )
-        count += result.rowcount
+        base = t.update().where(t.c.status == Status.PROPOSED.value, t.c.location.in_(part), t.c.kind.in_(list(kinds)))
+        for j in [None] if skus is None else range(0, len(skus), 500):
+            stmt = base if j is None or skus is None else base.where(t.c.sku.in_(list(skus[j : j + 500])))
+            count += conn.execute(stmt.values(status=Status.SUPERSEDED.value, decided_at=now)).rowcount
     return count
 
 
@@ -169,6 +170,8 @@ def suggestions_page(
         conds.append(t.c.location == where.location)
     if where.countries is not None:
         conds.append(t.c.country.in_(sorted(where.countries)))
+    if where.runs is not None:
+        conds.append(t.c.run_id.in_(sorted(where.runs)))
     total = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
     rows = conn.execute(sa.select(t).where(*conds).order_by(t.c.id.desc()).limit(limit).offset(offset))
     return [_suggestion(r) for r in rows], total

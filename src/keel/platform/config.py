@@ -75,6 +75,7 @@ class Settings:
     media_send_interval_s: float = 0.2
     media_rules_interval_s: float = 60.0
     media_drift_interval_s: float = 600.0
+    planning_automation_interval_s: float = 60.0  # how often the worker looks for a due automation rule
     media_threads: int = 8
     # How long a request to an ad platform may take before it counts as failed (it is sent again: the same
     # state, harmless), and the base of the backoff before a failed change is sent again.

@@ -102,6 +102,7 @@ class PeriodicJob:
     interval_s: float
     run: Callable[[], int]  # returns how many things it did, for logs and metrics
     audited: bool = False  # a run that changes business state gets an audit entry (automation)
+    alone: bool = False  # runs in a thread of its own: a long run (a forecast) never holds up the consumers
 
 
 @dataclass(frozen=True)

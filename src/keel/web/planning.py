@@ -29,6 +29,7 @@ from keel.web import params
 from keel.web.login import csrf_ok
 from keel.web.media import can
 from keel.web.params import Pager
+from keel.web.planning_automation import router as automation_pages
 from keel.web.render import UI, PageRoute, error_page, page_scope, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -382,3 +383,6 @@ def plan_country(
     report: PlanReport = start(country=checked, top=best, trigger="manual", scope=page_scope(request))
     query = urlencode({"done": "planned", "run": report.run_id})
     return RedirectResponse(f"{PLANNING}?{query}", status_code=303)
+
+
+router.include_router(automation_pages)  # the automation page lives under /ui/planning too

@@ -107,6 +107,13 @@ class InventoryQueries:
             now = {(p.sku, p.location): p.available for p in store.positions_at(conn, known, skus)}
         return demand_series(flows, now, first_day, last_day)
 
+    def moved_since(self, after_seq: int, locations: Sequence[str]) -> tuple[set[str], int]:
+        """The SKUs whose stock or history moved at ``locations`` (codes) after ledger sequence ``after_seq``, and
+        the ledger's last sequence now: what an incremental re-plan looks at, and where the next one starts."""
+        with self.db.read() as conn:
+            by_code = store.ids_by_code(conn)
+            return store.moved_since(conn, after_seq, [by_code[c] for c in locations if c in by_code])
+
     def positions_at(self, locations: Sequence[str], skus: Sequence[str] | None = None) -> list[Position]:
         """Every position at ``locations`` (codes; unknown ones are ignored), of ``skus`` when given."""
         with self.db.read() as conn:

@@ -13,7 +13,7 @@ from keel.inventory.store.positions import _position
 from keel.inventory.store.tables import locations, movements, positions
 from keel.platform.bulk import chunks
 
-__all__ = ["daily_flows", "positions_at"]
+__all__ = ["daily_flows", "moved_since", "positions_at"]
 
 DAY_US = 86_400 * 1_000_000
 EPOCH = date(1970, 1, 1)
@@ -64,3 +64,16 @@ def positions_at(conn: Connection, location_ids: Sequence[int], skus: Sequence[s
             stmt = scoped if part is None else scoped.where(p.c.sku.in_(list(part)))
             out += [_position(r) for r in conn.execute(stmt)]
     return sorted(out, key=lambda x: (x.sku, x.location))
+
+
+def moved_since(conn: Connection, after_seq: int, location_ids: Sequence[int]) -> tuple[set[str], int]:
+    """The SKUs with a movement at ``location_ids`` after ledger sequence ``after_seq`` (a range of the primary
+    key, however long the ledger), and the last sequence now (``after_seq`` when nothing was appended)."""
+    m = movements
+    last = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(m.c.seq), after_seq))).scalar_one())
+    moved: set[str] = set()
+    if last > after_seq:
+        for ids in chunks(list(location_ids), 500):
+            query = sa.select(m.c.sku).where(m.c.seq > after_seq, m.c.seq <= last, m.c.location_id.in_(list(ids)))
+            moved.update(conn.execute(query.distinct()).scalars())
+    return moved, last

@@ -49,6 +49,7 @@ class Policy:
     transfer_cost: float = 15.0  # fixed cost of one transfer into this location
     handling_cost: float = 0.5  # per unit moved into this location
     min_transfer: int = 2  # the smallest transfer into this location worth making
+    unit_cost: float = 20.0  # what one unit costs here: the goods value automation's daily limit counts
 
 
 # Built-in defaults per location kind: stores are reviewed often with short lead times from a DC of their
@@ -110,7 +111,7 @@ def _field_error(name: str, value: Any) -> str | None:
             return _number(value, 0, MAX_DAYS, False)
         case "service_level":
             return _number(value, 0.5, 0.999, False)
-        case "unit_margin" | "transfer_cost" | "handling_cost":
+        case "unit_margin" | "transfer_cost" | "handling_cost" | "unit_cost":
             return _number(value, 0, 1_000_000, False)
         case "min_transfer":
             return _number(value, 1, MAX_UNITS, True)

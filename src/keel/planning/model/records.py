@@ -49,6 +49,7 @@ class SuggestionFilter:
     sku: str | None = None
     location: str | None = None
     countries: frozenset[str] | None = None  # the caller's scope
+    runs: frozenset[int] | None = None  # made by these planning runs
 
 
 @dataclass(frozen=True, slots=True)
