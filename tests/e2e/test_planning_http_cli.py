@@ -104,6 +104,7 @@ def test_a_rebalancing_run_over_http(planned: Keel, client: TestClient) -> None:
         ("POST", "/planning/runs", {"top": 2**63}, 422),
         ("POST", "/planning/runs", {"skus": ["x" * 65]}, 422),
         ("POST", "/planning/runs", {"color": "red"}, 422),
+        ("POST", "/planning/runs", {"today": "0001-01-01"}, 422),  # its history window would start before year 1
         ("POST", "/planning/runs", {"mode": "shuffle", "country": "DE"}, 422),
         ("POST", "/planning/runs", {"mode": "rebalance"}, 422),  # transfers never cross a border: one country
         ("PUT", "/planning/policies", {"rows": [{"location": ST_DE, "unit_margin": -1}]}, 422),

@@ -68,9 +68,9 @@ async def create_run(body: PlanCreate, keel: KeelDep, scope: ScopeDep) -> RunPub
     20 ms a series to forecast; rebalancing adds about 0.1 s a SKU, at most 2 s): plan a country, a list of
     SKUs or the top sellers at a time.
 
-    Refuses a bad country code, a rebalancing run without a country or an unknown field (422), more than
-    50,000 series (413) and a country outside the caller's restrictions (403). Not idempotent: each call is a
-    new run.
+    Refuses a bad country code, a rebalancing run without a country, a day before 2000 or after 2999 or an
+    unknown field (422), more than 50,000 series (413) and a country outside the caller's restrictions (403).
+    Not idempotent: each call is a new run.
     """
     run = keel.planning.plan if body.mode == "replenish" else keel.planning.rebalance
     report = await run_in_threadpool(

@@ -67,8 +67,8 @@ async def run_now(country: Country, keel: KeelDep, scope: ScopeDep) -> Automatio
     stock moved since the last automatic run (all of them the first time), then accepts within the guardrails.
     Takes seconds to minutes: it forecasts.
 
-    Refuses a rule that re-plans no mode (422) and a country outside the caller's restrictions (403). Not
-    idempotent: a second call re-plans what moved in between, or records that nothing did.
+    Refuses a rule that re-plans no mode (422) and a country outside the caller's restrictions (403).
+    Not idempotent: a second call re-plans what moved in between, or records that nothing did.
     """
     report = await run_in_threadpool(lambda: keel.automation.run(country, scope=scope))
     return AutomationRunPublic.of(report)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -18,8 +18,6 @@ from sqlalchemy.engine import Connection
 from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
 from keel.planning import store
 from keel.planning.model import (
-    DEFAULTS,
-    Line,
     Planned,
     PlanReport,
     Policy,
@@ -29,36 +27,22 @@ from keel.planning.model import (
     SuggestionFilter,
     parse_policy_rows,
     plan,
-    protection_days,
     resolve_policy,
 )
+from keel.planning.prepare import Prepared, prepare
 from keel.planning.rebalance import REBALANCE, rebalance
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.scope import Scope
-from keel.platform.vocabulary import LocationKind
 
 PLANNED = "planning.planned"
 POLICIES_CHANGED = "planning.policies_changed"
 SUGGESTION_DECIDED = "planning.suggestion_decided"  # accepted or rejected
 SUGGESTION_RECEIVED = "planning.suggestion_received"
-MAX_SERIES = 50_000  # one run; a larger estate is planned a country (or a list of SKUs) at a time
 MAX_POLICY_ROWS = 10_000
 REPLENISH_KINDS = ("purchase", "transfer")
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    started: datetime
-    clock: float  # perf_counter at the start
-    today: date
-    country: str | None
-    sites: dict[str, Location]  # the run's locations by code
-    lines: list[Line]
-    forecast_seconds: float
-    skus: list[str] | None  # the SKUs a run restricted to some planned (None: every SKU of the sites)
 
 
 class PlanningService:
@@ -166,7 +150,7 @@ class PlanningService:
         ``forecast_seconds`` are 0. Rebalancing needs a ``country``: transfers never cross a border."""
         if "rebalance" in modes and country is None:
             raise ValidationFailed("a rebalancing run plans one country", [FieldError(None, "country", "required")])
-        run = self._prepare(country, skus, top, today, fast, scope)
+        run = prepare(self.db, self.queries, self._locations(), country, skus, top, today, fast, scope)
         reports = []
         for mode in modes:
             if mode == "replenish":
@@ -176,71 +160,8 @@ class PlanningService:
             run = replace(run, started=utcnow(), clock=time.perf_counter(), forecast_seconds=0.0)
         return reports
 
-    def _prepare(
-        self,
-        country: str | None,
-        skus: Sequence[str] | None,
-        top: int | None,
-        today: date | None,
-        fast: bool,
-        scope: Scope,
-    ) -> _Prepared:
-        """What a run plans from: the sites, and per SKU x location its policy, stock and forecast."""
-        started, clock = utcnow(), time.perf_counter()
-        today = today or started.date()
-        country = country.upper() if country is not None else None
-        if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
-            raise ValidationFailed("bad country", [FieldError(None, "country", "a two-letter ISO country code")])
-        if country is not None:
-            scope.check_country(country)
-        elif scope.countries is not None:
-            scope.check_every_country("a planning run of every country")
-        sites = {
-            loc.code: loc
-            for loc in self._locations().values()
-            if loc.active and loc.kind != LocationKind.SUPPLIER and (country is None or loc.country == country)
-        }
-        with self.db.read() as conn:
-            rows = store.policy_rows(conn)
-        days = max(
-            [p.history_days for p in DEFAULTS.values()] + [int(r.values.get("history_days", 0)) for r in rows.values()]
-        )
-        history = self.queries.demand_history(
-            list(sites), today - timedelta(days=days), today - timedelta(days=1), skus
-        )
-        if top is not None:
-            history = _top(history, top)
-        if len(history) > MAX_SERIES:
-            raise PayloadTooLarge(
-                f"{len(history)} SKU x location series in one run; the limit is {MAX_SERIES}: plan a country, "
-                "a list of SKUs or the top sellers at a time"
-            )
-        policies = {
-            (h.sku, h.location): resolve_policy(sites[h.location].kind, h.location, h.sku, rows) for h in history
-        }
-        horizon = max([protection_days(p) for p in policies.values()], default=1)
-        from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when planning
-
-        outlook, forecast_seconds = outlooks(
-            history, {k: p.service_level for k, p in policies.items()}, horizon, fast=fast
-        )
-        stock = {(p.sku, p.location): p for p in self.queries.positions_at(list(sites), skus)}
-        lines = []
-        for h in history:
-            key = (h.sku, h.location)
-            pos, loc = stock.get(key), sites[h.location]
-            lines.append(
-                Line(
-                    h.sku, h.location, loc.kind, loc.country, policies[key],
-                    pos.on_hand if pos else 0, pos.available if pos else 0, pos.committed if pos else 0,
-                    pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper,
-                )
-            )  # fmt: skip
-        planned = None if skus is None else sorted({h.sku for h in history})
-        return _Prepared(started, clock, today, country, sites, lines, forecast_seconds, planned)
-
     def _record(
-        self, run: _Prepared, planned: Sequence[Planned], kinds: Sequence[str], trigger: str, mode: str
+        self, run: Prepared, planned: Sequence[Planned], kinds: Sequence[str], trigger: str, mode: str
     ) -> PlanReport:
         """Store the run and its suggestions (superseding the proposed ones of ``kinds`` into its sites, of its
         SKUs when it named some) and announce it, in one transaction."""
@@ -388,15 +309,6 @@ class PlanningService:
         if loc is None or not scope.sees_country(loc.country):
             raise NotFound(f"no location {code!r}")
         return loc
-
-
-def _top(history: list[DemandSeries], count: int) -> list[DemandSeries]:
-    """The series of the ``count`` SKUs with the most units over the window (all their locations)."""
-    units: dict[str, int] = {}
-    for h in history:
-        units[h.sku] = units.get(h.sku, 0) + sum(h.units)
-    keep = set(sorted(units, key=lambda s: (-units[s], s))[:count])
-    return [h for h in history if h.sku in keep]
 
 
 def _movement(s: Suggestion, kind: str, location: str, step: str) -> dict[str, Any]:
