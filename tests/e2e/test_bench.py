@@ -170,3 +170,22 @@ def test_bench_rebalance_compares_the_milp_with_the_greedy_rule_on_the_same_stor
         assert figures[f"lost_units_after_{name}"] < figures["lost_units_before"]
     assert figures["value_milp"] >= figures["value_greedy"] > 0
     assert figures["value_ratio"] >= 1 and 0 <= figures["proven_optimal_share"] <= 1
+
+
+def test_bench_automation_replans_what_moved_beside_a_full_replan(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "automation", "--json", "--skus", "300", "--locations", "20", "--planned", "20"]
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    # the first run plans every planned series; after a few sales only theirs, while the baseline plans all again
+    assert figures["series_first"] == figures["series_full"] > figures["series_incremental"] > 0
+    assert 0 < figures["moved_skus"] < figures["planned"]
+    assert figures["seconds_full"] > 0 and figures["speedup"] == round(
+        figures["seconds_full"] / figures["seconds_incremental"], 2
+    )
+    # the guardrails decided every suggestion of the first run: accepted within the value limit, the rest held
+    assert figures["accepted"] + figures["held"] + figures["failed"] > 0
+    assert 0 <= figures["accepted_value"] <= 5000 and sum(figures["held_by"].values()) == figures["held"]

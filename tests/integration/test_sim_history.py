@@ -1,15 +1,17 @@
 """The twin's past sales: eight weeks of daily demand written before the demo, today's stock unchanged, the
-planted stockout streaks seen as stockout days, and a first plan made from them."""
+planted stockout streaks seen as stockout days, and a first plan made from them; and the twin's automation,
+whose first pass the worker makes."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from keel.bootstrap import Keel
 from keel.planning import SuggestionFilter
-from keel.sim.history import backfill
+from keel.sim.history import automate, backfill
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
+from keel.worker import run_once
 
 TODAY = date(2026, 11, 30)
 
@@ -52,3 +54,25 @@ def test_backfill_writes_past_sales_leaves_stock_and_plants_stockouts(keel: Keel
     store_kinds = {loc["code"] for loc in world.locations if loc["kind"] in ("store", "dark_store")}
     for s in keel.planning.suggestions(SuggestionFilter(kind="rebalance"), limit=100)[0]:
         assert s.source in store_kinds and s.location in store_kinds and s.explanation.value
+
+
+def test_the_twin_automates_its_planned_country_and_the_worker_makes_the_first_plan(keel: Keel) -> None:
+    # given a small twin with its past sales, written up to today (the automation plans for today)
+    world = generate(7, Scale(skus=300, locations=30, channels=6))
+    load_world(keel, world, catalog=False)
+    today = datetime.now(UTC).date()
+    backfill(keel, world, "DE", skus=20, today=today)
+    # when the twin sets its automation and the worker makes a pass
+    automate(keel, "DE")
+    rule = keel.automation.rule("DE")
+    assert (rule.enabled, rule.replenish, rule.rebalance, rule.every_minutes) == (True, True, True, 10)
+    assert rule.accept_kinds == ("transfer", "rebalance") and len(rule.excluded_locations) == 1
+    run_once(keel)
+    # then both modes ran on the schedule, and each suggestion was accepted or held with its reason
+    assert {(r.mode, r.trigger) for r in keel.planning.runs()} == {("replenish", "schedule"), ("rebalance", "schedule")}
+    actions, _ = keel.automation.actions(limit=1000)
+    suggested = sum(r.suggestions for r in keel.planning.runs())
+    assert len([a for a in actions if a.action in ("accepted", "held", "failed")]) == suggested > 0
+    accepted = [a for a in actions if a.action == "accepted"]
+    assert accepted and sum(a.value for a in accepted) <= 5000
+    assert all(keel.planning.get(a.suggestion_id or 0).decided_by == "automation" for a in accepted)

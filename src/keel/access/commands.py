@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "bench media": PLATFORM_OPERATE,
     "bench forecast": PLATFORM_OPERATE,
     "bench rebalance": PLATFORM_OPERATE,
+    "bench automation": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

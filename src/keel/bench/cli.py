@@ -210,6 +210,23 @@ def bench_rebalance(
     run(skus=skus, locations=locations, seed=seed, json_out=json_out)
 
 
+@app.command("automation")
+def bench_automation(
+    database_url: DbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    skus: Annotated[int, typer.Option(min=10, max=1_000_000, help="SKUs of the generated twin")] = 2_000,
+    locations: Annotated[int, typer.Option(min=10, max=10_000, help="locations of the generated twin")] = 60,
+    planned: Annotated[int, typer.Option(min=1, max=100_000, help="SKUs of Germany with past sales")] = 200,
+    changed: Annotated[float, typer.Option(min=0.001, max=1.0, help="share of them sold before the third run")] = 0.1,
+    seed: Annotated[int, typer.Option(help="random seed of the generated twin")] = 42,
+) -> None:
+    """Planning automation: the incremental re-plan of what moved beside a full re-plan of the same country,
+    and what the guardrails accepted and held."""
+    from keel.bench.automation import run
+
+    run(database_url, skus=skus, locations=locations, planned=planned, changed=changed, seed=seed, json_out=json_out)
+
+
 @app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,

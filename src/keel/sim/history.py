@@ -110,15 +110,16 @@ def _at(today: date, days_ago: int, hour: int) -> str:
     return datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
 
 
-def automate(keel: Keel, country: str) -> None:
-    """The twin's planning automation for ``country``: the worker re-plans (replenishment and rebalancing) the
-    backfilled SKUs whose stock moved every 10 minutes, the first time at once, and accepts transfers of up to
-    24 units and 5,000 of goods value a day on its own; the country's last store stays with a person."""
+def automate(keel: Keel, country: str, top: int = TOP_SKUS) -> None:
+    """The twin's planning automation for ``country``: every 10 minutes (the first time at once) the worker
+    re-plans, replenishment and rebalancing, those of the ``top`` best sellers whose stock moved, and accepts
+    transfers of up to 24 units and 5,000 of goods value a day on its own; the country's last store stays
+    with a person."""
     stores = sorted(
         loc.code for loc in keel.locations.list(limit=1_000_000)[0] if loc.country == country and loc.kind == "store"
     )
     rule = {
-        "enabled": True, "every_minutes": 10, "replenish": True, "rebalance": True, "top": TOP_SKUS,
+        "enabled": True, "every_minutes": 10, "replenish": True, "rebalance": True, "top": top,
         "accept_kinds": ["transfer", "rebalance"], "max_units": 24, "max_value_per_day": 5000,
         "excluded_locations": stores[-1:],
     }  # fmt: skip
