@@ -183,9 +183,8 @@ def test_bench_automation_replans_what_moved_beside_a_full_replan(tmp_path: Path
     # the first run plans every planned series; after a few sales only theirs, while the baseline plans all again
     assert figures["series_first"] == figures["series_full"] > figures["series_incremental"] > 0
     assert 0 < figures["moved_skus"] < figures["planned"]
-    assert figures["seconds_full"] > 0 and figures["speedup"] == round(
-        figures["seconds_full"] / figures["seconds_incremental"], 2
-    )
+    ratio = figures["seconds_full"] / figures["seconds_incremental"]
+    assert figures["seconds_full"] > 0 and abs(figures["speedup"] - ratio) <= 0.02 * ratio + 0.01
     # the guardrails decided every suggestion of the first run: accepted within the value limit, the rest held
     assert figures["accepted"] + figures["held"] + figures["failed"] > 0
     assert 0 <= figures["accepted_value"] <= 5000 and sum(figures["held_by"].values()) == figures["held"]
