@@ -196,14 +196,23 @@ def test_a_suggestion_shows_its_arithmetic_decision_and_demand_history(
         f"this run {30 - t.quantity} units"
     )
     # and the chart: 56 days of units (104 sold), the 28 days before the first delivery and the 4 planted
-    # ones out of stock, the forecast's daily average over the 4 days ahead
+    # ones out of stock, the forecast day by day over the 4 days ahead with its fan (the stored quantiles)
     (chart,) = _charts(page.text)
-    bars, marks, ahead = chart["data"]
+    bars, marks, q50, q80, q95, ahead = chart["data"]
     assert chart["id"] == "chart-history" and len(bars["x"]) == 56 and sum(bars["y"]) == 104
     today = utcnow().date()
     planted = [(today - timedelta(days=d)).isoformat() for d in (9, 8, 7, 6)]
     assert marks["x"][-4:] == planted and len(marks["x"]) == len(chart["layout"]["shapes"]) == 28 + 4
-    assert ahead["y"] == [round(e.forecast_units / 4, 2)] * 4 and ahead["x"][0] == today.isoformat()
+    assert ahead["y"] == list(e.daily["mean"]) and len(ahead["y"]) == 4 and ahead["x"][0] == today.isoformat()
+    assert sum(ahead["y"]) == pytest.approx(e.forecast_units, abs=0.02)
+    assert [q50["y"], q80["y"], q95["y"]] == [list(e.daily[q]) for q in ("q50", "q80", "q95")]
+    assert (q80["fill"], q95["fill"]) == ("tonexty", "tonexty") and all(
+        a <= b <= c for a, b, c in zip(q50["y"], q80["y"], q95["y"], strict=True)
+    )
+    # the DC's purchase covers the store too: its own fan would mislead, so the average of what it plans for
+    dc_chart, dc_e = _charts(dc.text)[0]["data"][-1], planned["dc_p"].explanation
+    assert dc_chart["y"] == [round(dc_e.forecast_units / dc_e.protection_days, 2)] * dc_e.protection_days
+    assert planned["dc_p"].explanation.daily == {}
     assert "104 units sold" in text and "32 days without sellable stock" in text
 
 
@@ -394,6 +403,12 @@ def test_planning_pages_in_chromium(tab: Tab, keel: Keel) -> None:
     expect(page.locator("#chart-history .main-svg").first).to_be_visible()
     expect(page.locator("#chart-history .bars .point")).to_have_count(56)
     expect(page.locator("#chart-history .shapelayer path")).to_have_count(32)  # the stockout days, shaded
+    # the forecast ahead, day by day, with its fan: median to 80 % and 80 % to 95 % of days, filled
+    legend = page.locator("#chart-history .legendtext")
+    expect(legend).to_have_text(
+        ["Units sold", "Out of stock (not learned)", "Range to 80 %", "Range to 95 %", "Forecast (mean)"]
+    )
+    expect(page.locator("#chart-history .scatterlayer .js-fill")).to_have_count(2)
     shot(tab, "suggestion")
     # when it is accepted / then the page says so and the ledger has the movements
     page.get_by_role("button", name="Accept").click()

@@ -168,3 +168,18 @@ def test_demand_history_flags_the_days_out_of_stock() -> None:
     assert series.units == (0, 1, 1, 1, 0, 0, 0)
     assert series.stockout == (True, False, False, True, True, True, False)
     assert series.last_day == date(2026, 11, 7)
+
+
+def test_a_store_keeps_its_daily_forecast_fan_and_a_dc_serving_stores_does_not() -> None:
+    # given a store whose forecast carries its quantiles day by day, and its DC
+    shop = replace(POLICY, source="warehouse")
+    bands = {"q50": [9.5] * 10, "q80": [12.0] * 10, "q95": [14.0] * 10}
+    store = replace(_line("ST", "store", 0, 10.0, shop), bands=bands)
+    out = plan([store, _line("WH", "warehouse", 12, 0.0, POLICY)], weekday=0)
+    # then each of the store's suggestions explains its forecast over its 3 protection days, mean and fan
+    for p in out:
+        if p.location == "ST":
+            assert p.explanation.daily == {"mean": (10.0,) * 3, "q50": (9.5,) * 3, "q80": (12.0,) * 3,
+                                           "q95": (14.0,) * 3}  # fmt: skip
+    # and the DC's purchase, whose level covers the store too, keeps none (its own fan would mislead)
+    assert next(p for p in out if p.location == "WH").explanation.daily == {}

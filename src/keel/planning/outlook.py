@@ -4,7 +4,7 @@ policy's service level, day by day, through ``Forecaster`` (stockout days censor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ FAST_SPARSE = ("croston", "tsb", "adida", "snaive")
 class Outlook:
     mean: tuple[float, ...]
     upper: tuple[float, ...]  # at the series' service level
+    bands: dict[str, tuple[float, ...]] = field(default_factory=dict)  # q50, q80, ... day by day (the pages' fan)
 
 
 def outlooks(
@@ -57,5 +58,10 @@ def outlooks(
         column = quantile_column(round(levels.get((sku, location), 0.95), 4))
         mean = np.maximum(rows["mean"].to_numpy(dtype=float), 0.0)
         upper = np.maximum(rows[column].to_numpy(dtype=float), mean)
-        out[(sku, location)] = Outlook(tuple(mean.tolist()), tuple(upper.tolist()))
+        bands: dict[str, tuple[float, ...]] = {}
+        floor = np.zeros(len(mean))
+        for q in QUANTILES:  # never below a lower level's: a fan whose bands cross would mislead
+            floor = np.maximum(rows[quantile_column(q)].to_numpy(dtype=float), floor)
+            bands[quantile_column(q)] = tuple(np.round(floor, 2).tolist())
+        out[(sku, location)] = Outlook(tuple(mean.tolist()), tuple(upper.tolist()), bands)
     return out, result.seconds

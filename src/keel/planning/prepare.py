@@ -87,7 +87,7 @@ def prepare(
             Line(
                 h.sku, h.location, loc.kind, loc.country, policies[key],
                 pos.on_hand if pos else 0, pos.available if pos else 0, pos.committed if pos else 0,
-                pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper,
+                pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper, outlook[key].bands,
             )
         )  # fmt: skip
     planned = None if skus is None else sorted({h.sku for h in history})

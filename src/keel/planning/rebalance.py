@@ -31,7 +31,7 @@ from statistics import NormalDist
 
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]  # ships .pyi without py.typed
 
-from keel.planning.model import Explanation, Level, Line, Planned, level_of
+from keel.planning.model import Explanation, Level, Line, Planned, daily_of, level_of
 from keel.planning.model.policy import DISTRIBUTION_KINDS
 
 __all__ = ["REBALANCE", "Move", "Site", "expected_lost", "greedy", "net_value", "rebalance", "site_of", "solve"]
@@ -299,6 +299,6 @@ def rebalance(lines: Sequence[Line], time_limit_s: float = TIME_LIMIT_S) -> list
                 round(level.demand, 3), level.days, line.policy.service_level, round(level.z, 4),
                 round(level.sigma, 3), round(level.safety_stock, 3), level.order_up_to, line.on_hand,
                 line.available, line.committed, line.incoming, position, level.order_up_to - position,
-                move.quantity, notes, move.lost_before, move.lost_after, move.value,
+                move.quantity, notes, move.lost_before, move.lost_after, move.value, daily_of(line, level.days),
             )))  # fmt: skip
     return out

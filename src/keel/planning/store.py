@@ -139,6 +139,7 @@ def insert_suggestions(
 def _suggestion(r: Any) -> Suggestion:
     doc = dict(r.explanation)
     doc["notes"] = tuple(doc.get("notes", ()))
+    doc["daily"] = {name: tuple(values) for name, values in doc.get("daily", {}).items()}
     return Suggestion(
         r.id, r.run_id, r.kind, r.sku, r.location, r.country, r.source, r.quantity, Status(r.status),
         Explanation(**doc), r.created_at, r.decided_at, r.decided_by, r.received_at,

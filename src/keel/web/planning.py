@@ -9,8 +9,7 @@ planning.write sees no buttons (the route table decides, as everywhere)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -30,6 +29,7 @@ from keel.web.login import csrf_ok
 from keel.web.media import can
 from keel.web.params import Pager
 from keel.web.planning_automation import router as automation_pages
+from keel.web.planning_charts import history_chart
 from keel.web.render import UI, PageRoute, error_page, page_scope, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -47,7 +47,6 @@ MAX_ID = 2**31 - 1  # an INTEGER column: a larger id is a bad link, not a databa
 MAX_TOP = 100_000
 NOTICE_KEYS = ("done", "suggestion", "run")
 TONES = {"proposed": "warn", "accepted": "kind", "received": "ok", "rejected": "off", "superseded": "off"}
-COLOURS = {"units": "#0f766e", "stockout": "#d92d20", "forecast": "#f79009"}
 FormField = Annotated[str | None, Form()]
 
 
@@ -155,49 +154,6 @@ def writes(s: Suggestion) -> list[str]:
     else:
         accept, arrive = [f"expected {s.quantity:,} at {s.location}"], f"received {s.quantity:,} at {s.location}"
     return [f"Accepting: {' and '.join(accept)}", f"Receiving: {arrive}, which settles the incoming quantity"]
-
-
-def history_chart(series: DemandSeries, e: Explanation) -> dict[str, Any]:
-    """Daily units at the destination as bars, stockout days shaded red (their demand was lost, not low: the
-    forecast does not learn from them), and the forecast's daily average over the protection period ahead."""
-    days = [series.first_day + timedelta(days=i) for i in range(len(series.units))]
-    x = [d.isoformat() for d in days]
-    out = [d for d, flag in zip(days, series.stockout, strict=True) if flag]
-    # a date axis centres each day's bar on its midnight, so a day's band runs from noon before to noon after
-    shapes = [
-        {"type": "rect", "xref": "x", "yref": "paper", "x0": f"{d - timedelta(days=1)} 12:00", "x1": f"{d} 12:00",
-         "y0": 0, "y1": 1, "fillcolor": COLOURS["stockout"], "opacity": 0.13, "line": {"width": 0}, "layer": "below"}
-        for d in out
-    ]  # fmt: skip
-    ahead = [series.last_day + timedelta(days=i) for i in range(1, e.protection_days + 1)]
-    end = series.last_day + timedelta(days=max(e.protection_days, 1))
-    per_day = round(e.forecast_units / e.protection_days, 2) if e.protection_days else 0.0
-    data: list[dict[str, Any]] = [
-        {"type": "bar", "name": "Units sold", "x": x, "y": list(series.units), "marker": {"color": COLOURS["units"]},
-         "hovertemplate": "%{x}: %{y} units<extra></extra>"},
-        {"type": "scatter", "mode": "markers", "name": "Out of stock (not learned)", "x": [d.isoformat() for d in out],
-         "y": [0] * len(out), "marker": {"color": COLOURS["stockout"], "symbol": "x", "size": 9},
-         "hovertemplate": "%{x}: out of stock<extra></extra>"},
-        {"type": "scatter", "mode": "lines", "name": f"Forecast, {per_day:g} a day",
-         "x": [d.isoformat() for d in ahead], "y": [per_day] * len(ahead),
-         "line": {"color": COLOURS["forecast"], "dash": "dash", "width": 2},
-         "hovertemplate": "%{x}: forecast %{y} units<extra></extra>"},
-    ]  # fmt: skip
-    return {
-        "id": "chart-history",
-        "data": data,
-        "layout": {
-            "height": 320,
-            "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
-            "bargap": 0.15,
-            "shapes": shapes,
-            "yaxis": {"title": {"text": "units a day"}, "rangemode": "tozero"},
-            "xaxis": {"type": "date", "range": [f"{series.first_day - timedelta(days=1)} 12:00", f"{end} 12:00"]},
-            "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
-        },
-    }
 
 
 def _places(keel: Keel, scope: Scope) -> dict[str, Location]:

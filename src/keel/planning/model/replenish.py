@@ -20,13 +20,15 @@ gone. Every suggestion keeps the numbers that made it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
 from keel.planning.model.policy import DISTRIBUTION_KINDS, Policy
 
-__all__ = ["Explanation", "Level", "Line", "Planned", "level_of", "order_quantity", "plan", "protection_days"]
+__all__ = [
+    "Explanation", "Level", "Line", "Planned", "daily_of", "level_of", "order_quantity", "plan", "protection_days",
+]  # fmt: skip
 
 PURCHASE, TRANSFER = "purchase", "transfer"
 
@@ -59,6 +61,7 @@ class Line:
     incoming: int
     mean: Sequence[float]
     upper: Sequence[float]
+    bands: Mapping[str, Sequence[float]] = field(default_factory=dict)  # quantile column -> day by day
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,9 @@ class Explanation:
     lost_before: float | None = None
     lost_after: float | None = None
     value: float | None = None
+    # The location's own forecast day by day over the protection period: "mean" and the quantiles ("q50",
+    # "q80", "q95"...), for the pages' fan chart. Empty for a DC, whose level also covers its stores.
+    daily: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +158,22 @@ class _Dc:
     transfers_out: int = 0
 
 
-def _explain(line: Line, level: Level, position: int, needed: int, qty: int, notes: Sequence[str]) -> Explanation:
+def daily_of(line: Line, days: int) -> dict[str, tuple[float, ...]]:
+    """``Explanation.daily`` of a store's line: its forecast's mean and quantiles over ``days``."""
+    if not line.bands:
+        return {}
+    return {"mean": tuple(round(m, 2) for m in line.mean[:days])} | {
+        name: tuple(values[:days]) for name, values in line.bands.items()
+    }
+
+
+def _explain(
+    line: Line, level: Level, position: int, needed: int, qty: int, notes: Sequence[str], *, own: bool = True
+) -> Explanation:
     return Explanation(
         round(level.demand, 3), level.days, line.policy.service_level, round(level.z, 4), round(level.sigma, 3),
         round(level.safety_stock, 3), level.order_up_to, line.on_hand, line.available, line.committed,
-        line.incoming, position, needed, qty, tuple(notes),
+        line.incoming, position, needed, qty, tuple(notes), daily=daily_of(line, level.days) if own else {},
     )  # fmt: skip
 
 
@@ -241,4 +258,4 @@ def _plan_dc(dc: _Dc, weekday: int) -> list[Planned]:
     if qty <= 0:
         return []
     return [Planned(PURCHASE, line.sku, line.location, "supplier", qty,
-                    _explain(line, level, position, needed, qty, notes))]  # fmt: skip
+                    _explain(line, level, position, needed, qty, notes, own=not dc.served_var))]  # fmt: skip
