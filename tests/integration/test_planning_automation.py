@@ -6,13 +6,14 @@ and bad rules are refused with nothing written."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from keel.audit import AuditQuery
 from keel.bootstrap import Keel
 from keel.planning import Status, SuggestionFilter
-from keel.platform.errors import ValidationFailed
+from keel.platform.errors import PayloadTooLarge, ValidationFailed
 from keel.platform.scope import OutOfScope, Scope
 from keel.worker import run_once
 from tests.support import ST_DE, WH_DE, World, mv, position, snapshot
@@ -152,3 +153,30 @@ def test_bad_rules_are_refused_with_every_field_and_nothing_written(keel: Keel, 
     # the same rule twice: the second changes nothing
     assert keel.automation.set_rule("DE", {"enabled": True})[1] is True
     assert keel.automation.set_rule("DE", {"enabled": True})[1] is False
+
+
+def test_a_failed_run_is_recorded_and_the_other_countries_still_run(
+    keel: Keel, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(keel)
+    keel.automation.set_rule("DE", {"enabled": True})
+    keel.automation.set_rule("FR", {"enabled": True})
+    real = keel.planning.run_modes
+
+    def refuse_de(modes: Any, *, country: str | None, **kw: Any) -> Any:
+        if country == "DE":
+            raise PayloadTooLarge("60001 SKU x location series in one run; the limit is 50000")
+        return real(modes, country=country, **kw)
+
+    monkeypatch.setattr(keel.planning, "run_modes", refuse_de)
+    keel.automation.run_due()
+    [failed] = keel.automation.actions(action="failed")[0]
+    assert (failed.country, failed.reason) == (
+        "DE",
+        "the run failed: 60001 SKU x location series in one run; the limit is 50000",
+    )
+    assert [a.country for a in keel.automation.actions(action="planned")[0]] == ["FR"]
+    # DE recorded no ledger position: its next run looks from the start again, so every SKU that moved
+    monkeypatch.undo()
+    report = keel.automation.run("DE")
+    assert report.moved_skus == 2 and report.runs[0].series == 4

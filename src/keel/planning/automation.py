@@ -32,7 +32,7 @@ from keel.planning.model import (
 from keel.planning.service import PlanningService
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import Conflict, FieldError, ValidationFailed
+from keel.platform.errors import Conflict, FieldError, KeelError, ValidationFailed
 from keel.platform.events import EventLog, NewEvent
 from keel.platform.scope import Scope
 from keel.platform.vocabulary import LocationKind
@@ -151,7 +151,10 @@ class PlanningAutomation:
             with self.db.read() as conn:
                 last_at, _ = store_automation.last_run(conn, rule.country)
             if last_at is None or now - last_at >= timedelta(minutes=rule.every_minutes):
-                accepted += self.run(rule.country, trigger="schedule").accepted
+                try:
+                    accepted += self.run(rule.country, trigger="schedule").accepted
+                except KeelError:  # recorded as a failed action; the other countries still run
+                    continue
         return accepted
 
     def run(self, country: str, *, trigger: str = "manual", scope: Scope = Scope.ALL) -> AutomationReport:
@@ -176,7 +179,11 @@ class PlanningAutomation:
             return AutomationReport(rule.country, True, 0)
         skus = None if last_at is None else sorted(moved)
         modes = [m for m in ("replenish", "rebalance") if getattr(rule, m)]
-        reports = self.planning.run_modes(modes, country=rule.country, skus=skus, top=rule.top, trigger=trigger)
+        try:
+            reports = self.planning.run_modes(modes, country=rule.country, skus=skus, top=rule.top, trigger=trigger)
+        except KeelError as exc:  # too many series, say: said where the operator looks, then raised as usual
+            self._log([Action(0, utcnow(), rule.country, "failed", None, None, 0.0, f"the run failed: {exc}"[:500])])
+            raise
         since = "the first automatic run" if last_at is None else (
             f"{len(moved)} SKUs whose stock moved since {last_at:%Y-%m-%d %H:%M} UTC"
         )  # fmt: skip
