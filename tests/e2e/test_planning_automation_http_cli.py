@@ -5,7 +5,6 @@ written."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +13,14 @@ from starlette.testclient import TestClient
 
 from keel.access import Role
 from keel.bootstrap import Keel
-from keel.platform.clock import utcnow
 from tests.e2e.conftest import Run
-from tests.support import WH_DE, build_world, open_keel, snapshot
-from tests.support_planning import seed_sales
+from tests.e2e.test_planning_http_cli import cli_keel, planned, problem
+from tests.support import WH_DE, snapshot
+
+__all__ = ["cli_keel", "planned"]  # fixtures shared with test_planning_http_cli: its world, seeded with sales
 
 RULE = {"enabled": True, "every_minutes": 60, "accept_kinds": ["transfer"], "max_units": 100,
         "max_value_per_day": 1000}  # fmt: skip
-
-
-@pytest.fixture
-def planned(keel: Keel) -> Keel:
-    build_world(keel)
-    seed_sales(keel, utcnow().date())
-    return keel
-
-
-def problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    return response.json()  # type: ignore[no-any-return]
 
 
 def test_a_rule_set_run_and_logged_over_http(planned: Keel, client: TestClient) -> None:
@@ -107,15 +94,6 @@ def test_readers_and_other_countries_may_not_change_or_run(planned: Keel, make_c
         assert anon.put("/planning/automation/FR", json={"enabled": True}, headers=french).status_code == 200
         problem(anon.get("/planning/automation"), 401)
     assert [r.country for r in planned.automation.rules()] == ["FR"]
-
-
-@pytest.fixture
-def cli_keel(db_url: str) -> Iterator[Keel]:
-    keel = open_keel(db_url)
-    build_world(keel)
-    seed_sales(keel, utcnow().date())
-    yield keel
-    keel.close()
 
 
 def test_the_command_line_sets_runs_and_lists(run: Run, cli_keel: Keel, tmp_path: Path) -> None:
