@@ -184,8 +184,9 @@ class PlanningAutomation:
         except KeelError as exc:  # too many series, say: said where the operator looks, then raised as usual
             self._log([Action(0, utcnow(), rule.country, "failed", None, None, 0.0, f"the run failed: {exc}"[:500])])
             raise
-        since = "the first automatic run" if last_at is None else (
-            f"{len(moved)} SKUs whose stock moved since {last_at:%Y-%m-%d %H:%M} UTC"
+        best = f"the {rule.top:,} best sellers of " if rule.top else ""
+        since = f"{best}the first automatic run" if last_at is None else (
+            f"{best}{len(moved):,} SKUs whose stock moved since {last_at:%Y-%m-%d %H:%M} UTC"
         )  # fmt: skip
         planned = [
             Action(0, utcnow(), rule.country, "planned", r.run_id, None, 0.0,
