@@ -127,6 +127,7 @@ def test_a_worker_runs_only_the_consumers_named(sqlite_keel: Keel, tmp_path: Pat
         "media-send",
         "media-rules",
         "media-drift",
+        "planning-automation",
     )
     known = ", ".join((*consumers, *jobs))
     assert f"no consumer or job named nope (known: {known})" in unknown.stderr

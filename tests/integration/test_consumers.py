@@ -3,13 +3,16 @@ effect, are independent of each other, and the worker runs exactly what the regi
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy.engine import Connection
 
 from keel.bootstrap import Keel
-from keel.platform.consumers import ConsumerRegistry, HandlerConsumer
+from keel.platform.consumers import ConsumerRegistry, HandlerConsumer, PeriodicJob
 from keel.platform.events import Event, NewEvent
-from keel.worker import run_once
+from keel.worker import run_forever, run_once
 from tests.support import WH_DE, build_world, receive
 
 
@@ -105,7 +108,38 @@ def test_bootstrap_registers_the_contexts_consumers_and_jobs(keel: Keel) -> None
         "media-send",
         "media-rules",
         "media-drift",
+        "planning-automation",
     ]
+    assert [j.name for j in keel.consumers.jobs if j.alone] == ["planning-automation"]
+
+
+def test_a_job_that_runs_alone_never_holds_up_the_consumers(keel: Keel) -> None:
+    # given a job that runs alone and takes as long as it is let (a forecast of minutes, say)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        started.set()
+        release.wait(30)
+        return 0
+
+    keel.consumers.add_job(PeriodicJob("slow", 0.05, slow, alone=True))
+    keel.consumers.add(copier(keel, "copy"))
+    stop = threading.Event()
+    worker = threading.Thread(target=run_forever, args=(keel, stop), daemon=True)
+    worker.start()
+    try:
+        assert started.wait(10)
+        # when events arrive while it runs / then the consumers take them meanwhile
+        announce(keel, "a", "b")
+        deadline = time.monotonic() + 10
+        while effects(keel, "copy") != ["a", "b"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert effects(keel, "copy") == ["a", "b"] and not release.is_set()
+    finally:
+        release.set()
+        stop.set()
+        worker.join(15)
+    assert not worker.is_alive()
 
 
 def test_the_worker_runs_what_the_registry_lists(keel: Keel) -> None:
