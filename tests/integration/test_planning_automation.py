@@ -180,3 +180,22 @@ def test_a_failed_run_is_recorded_and_the_other_countries_still_run(
     monkeypatch.undo()
     report = keel.automation.run("DE")
     assert report.moved_skus == 2 and report.runs[0].series == 4
+
+
+def test_a_suggestion_a_person_accepted_a_moment_before_is_not_counted_as_automatic(
+    keel: Keel, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(keel)
+    keel.automation.set_rule("DE", TRANSFERS_ONLY)
+    real = keel.planning.accept
+
+    def person_first(suggestion_id: int, actor: str | None = None, **kw: Any) -> Any:
+        real(suggestion_id, "ops")  # the person's click lands between the guardrails and the acceptance
+        return real(suggestion_id, actor, **kw)
+
+    monkeypatch.setattr(keel.planning, "accept", person_first)
+    report = keel.automation.run("DE")
+    [transfer] = keel.planning.suggestions(SuggestionFilter(kind="transfer"))[0]
+    assert (transfer.status, transfer.decided_by) == (Status.ACCEPTED, "ops")
+    assert (report.accepted, report.accepted_value) == (0, 0.0)
+    assert keel.automation.actions(action="accepted")[0] == []  # the day's value does not count it either

@@ -224,10 +224,12 @@ class PlanningAutomation:
                 held += 1
                 continue
             try:
-                self.planning.accept(d.suggestion, actor=ACTOR, also=partial(_record, actions=[action]))
+                done = self.planning.accept(d.suggestion, actor=ACTOR, also=partial(_record, actions=[action]))
             except Conflict as exc:  # a DC no longer holds the units, or a person decided first
                 self._log([replace(action, action="failed", value=0.0, reason=str(exc)[:500])])
                 failed += 1
+                continue
+            if done.decided_by != ACTOR:  # a person accepted it a moment before: theirs, not counted here
                 continue
             accepted += 1
             value += d.value
