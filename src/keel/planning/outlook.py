@@ -26,6 +26,15 @@ class Outlook:
     bands: dict[str, tuple[float, ...]] = field(default_factory=dict)  # q50, q80, ... day by day (the pages' fan)
 
 
+def planning_forecaster(
+    quantiles: tuple[float, ...] = QUANTILES, *, fast: bool = True, threads: int | None = None
+) -> Forecaster:
+    """The forecaster planning runs use: the cheaper model set unless ``fast`` is off."""
+    if fast:
+        return Forecaster(models=FAST_SMOOTH, sparse_models=FAST_SPARSE, quantiles=quantiles, threads=threads)
+    return Forecaster(quantiles=quantiles, threads=threads)
+
+
 def outlooks(
     history: Sequence[DemandSeries], levels: Mapping[tuple[str, str], float], horizon: int, *, fast: bool = True
 ) -> tuple[dict[tuple[str, str], Outlook], float]:
@@ -46,11 +55,7 @@ def outlooks(
         )
     if not frames:
         return out, 0.0
-    engine = (
-        Forecaster(models=FAST_SMOOTH, sparse_models=FAST_SPARSE, quantiles=tuple(needed))
-        if fast
-        else Forecaster(quantiles=tuple(needed))
-    )
+    engine = planning_forecaster(tuple(needed), fast=fast)
     result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK)
     frame = result.frame.sort_values(["unique_id", "step"])
     for uid, rows in frame.groupby("unique_id", sort=False):
