@@ -203,10 +203,10 @@ AD_PERFORMANCE = (
 )
 SUGGESTION = {"path_parameters": {"suggestion_id": 1}}  # the seeded plan's first suggestion, proposed
 DE = {"path_parameters": {"country": "DE"}}
-# A request's time limit. Schemathesis's default of 10 s failed two whole-suite runs on the 2-core machine, each
-# once on a different PostgreSQL operation (one was GET /media/performance) that answers in milliseconds alone;
-# the same runs show setups of 0.1 s taking 10 to 16 s, so the stalls were the machine's. Slowness is the
-# benches' business; this test is about answers.
+# A request's time limit. Schemathesis's default of 10 s failed a whole-suite run on the 2-core machine once, on
+# GET /media/performance (PostgreSQL), which answers in milliseconds alone; the same run shows setups of 0.1 s
+# taking 10 to 16 s, so the stall was the machine's. Slowness is the benches' business; this test is about
+# answers.
 TIMEOUT_S = 120
 AD_CSV = "date,hour,ad,impressions,clicks,cost\n2026-03-02,9,a-cap,10,1,0.50\n"
 
