@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "bench forecast": PLATFORM_OPERATE,
     "bench rebalance": PLATFORM_OPERATE,
     "bench automation": PLATFORM_OPERATE,
+    "bench planning": PLATFORM_OPERATE,
     "inventory import": INVENTORY_WRITE,
     "inventory rebuild": PLATFORM_OPERATE,
     "inventory positions": INVENTORY_READ,

@@ -15,6 +15,7 @@ backfilled unit yesterday), at the other it sells slowly and four weeks of cover
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -39,12 +40,21 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def backfill(
-    keel: Keel, world: World, country: str, *, skus: int = TOP_SKUS, days: int = DAYS, today: date | None = None
-) -> int:
-    """Write ``days`` of past daily sales for the ``skus`` SKUs of ``country`` stocked at most of its
-    locations; returns the movements written. Idempotent: movement ids derive from the series and day."""
-    today = today or datetime.now(UTC).date()
+@dataclass(frozen=True, slots=True)
+class PastSeries:
+    """One SKU x location the backfill writes, and the demand it is drawn from."""
+
+    sku: str
+    location: str
+    till: bool  # sells at the till (a store or dark store); otherwise online orders a DC commits and ships
+    rate: float  # expected units a day before the weekday curve: the twin's true demand for this series
+    cover: int  # units left on the shelf after the window
+    streak: int  # days ago the planted stockout streak ends (0: none)
+
+
+def past_series(world: World, country: str, *, skus: int = TOP_SKUS, days: int = DAYS) -> list[PastSeries]:
+    """The series of the ``skus`` SKUs of ``country`` stocked at most of its locations, with their true daily
+    rates (seeded by the world: the closed-loop benchmark draws the days after from the same rates)."""
     rng = random.Random(world.seed * 7919 + days)
     kinds = {loc["code"]: loc["kind"] for loc in world.locations if loc["country"] == country}
     stocked: dict[str, list[str]] = {}
@@ -54,14 +64,14 @@ def backfill(
             stocked.setdefault(row["sku"], []).append(row["location"])
             opening[(row["sku"], row["location"])] = int(row["quantity"])
     chosen = sorted(stocked, key=lambda s: (-len(stocked[s]), s))[:skus]
-    rows: list[dict[str, Any]] = []
+    out: list[PastSeries] = []
     for n, sku in enumerate(chosen):
         rate = rng.lognormvariate(0.3, 0.7)  # units a day at a store; a DC sells online, three times that
         stores = [code for code in stocked[sku] if kinds[code] in ("store", "dark_store")]
         hit, slow = rng.sample(stores, 2) if len(stores) >= 2 and n % 4 == 0 else (None, None)
         for location in stocked[sku]:
-            store = kinds[location] in ("store", "dark_store")
-            base = rate if store else rate * 3
+            till = kinds[location] in ("store", "dark_store")
+            base = rate if till else rate * 3
             cover = round(base * 7)
             if location == hit:  # the twin's stock there lasts two days at this pace; none of ours is left
                 base, cover = min(max(rate, (opening[(sku, location)] + 1) / 2), MAX_RATE), 0
@@ -69,41 +79,58 @@ def backfill(
                 base = rate / 3
                 cover = round(base * 28)
             streak = rng.randrange(4, days - 4) if rng.random() < 0.15 else 0  # a planted stockout, days ago
-            sold: list[tuple[int, int]] = []
-            for ago in range(days, 0, -1):
-                day = today - timedelta(days=ago)
-                if streak and streak - 4 < ago <= streak:
-                    continue  # out of stock: nothing sells, whatever the demand
-                units = _poisson(rng, base * WEEKDAY[day.weekday()])
-                if streak and ago == streak + 1:
-                    units = max(units, 1)  # the last unit sells the day before: the shelf is empty from then on
-                if units:
-                    sold.append((ago, units))
-            if not sold:
-                continue
-            key = f"hist-{country}-{sku}-{location}"
-            # Stock arrives as it will sell: what sells before the streak first, the rest late on its last day,
-            # so the shelf really is empty during it and planning sees censored days, not zero demand.
-            # A week's cover stays on the shelf after the window, as a shop does not sell its last unit the
-            # day before the demo starts.
-            total = sum(u for _, u in sold)
-            before = sum(u for ago, u in sold if ago > streak) if streak else total + cover
-            receipts = [(days + 1, 6, before, "in"), (streak - 3, 23, total + cover - before, "in2")]
-            for ago, hour, quantity, tag in receipts:
-                if quantity > 0:
-                    rows.append({"id": f"{key}-{tag}", "kind": "received", "sku": sku, "location": location,
-                                 "quantity": quantity, "occurred_at": _at(today, ago, hour)})  # fmt: skip
-            for ago, units in sold:
-                one = {"sku": sku, "location": location, "quantity": units}
-                if store:
-                    rows.append({**one, "id": f"{key}-{ago}", "kind": "sold", "occurred_at": _at(today, ago, 14)})
-                else:
-                    rows.append({**one, "id": f"{key}-{ago}c", "kind": "committed", "occurred_at": _at(today, ago, 10)})
-                    rows.append({**one, "id": f"{key}-{ago}s", "kind": "shipped", "occurred_at": _at(today, ago, 16)})
+            out.append(PastSeries(sku, location, till, base, cover, streak))
+    return out
+
+
+def backfill(
+    keel: Keel, world: World, country: str, *, skus: int = TOP_SKUS, days: int = DAYS, today: date | None = None
+) -> int:
+    """Write ``days`` of past daily sales for the ``skus`` SKUs of ``country`` stocked at most of its
+    locations; returns the movements written. Idempotent: movement ids derive from the series and day."""
+    today = today or datetime.now(UTC).date()
+    rng = random.Random(world.seed * 7919 + days + 1)
+    rows: list[dict[str, Any]] = []
+    for series in past_series(world, country, skus=skus, days=days):
+        sku, location, streak = series.sku, series.location, series.streak
+        sold: list[tuple[int, int]] = []
+        for ago in range(days, 0, -1):
+            day = today - timedelta(days=ago)
+            if streak and streak - 4 < ago <= streak:
+                continue  # out of stock: nothing sells, whatever the demand
+            units = _poisson(rng, series.rate * WEEKDAY[day.weekday()])
+            if streak and ago == streak + 1:
+                units = max(units, 1)  # the last unit sells the day before: the shelf is empty from then on
+            if units:
+                sold.append((ago, units))
+        if not sold:
+            continue
+        key = f"hist-{country}-{sku}-{location}"
+        # Stock arrives as it will sell: what sells before the streak first, the rest late on its last day,
+        # so the shelf really is empty during it and planning sees censored days, not zero demand.
+        # A week's cover stays on the shelf after the window, as a shop does not sell its last unit the
+        # day before the demo starts.
+        total = sum(u for _, u in sold)
+        before = sum(u for ago, u in sold if ago > streak) if streak else total + series.cover
+        receipts = [(days + 1, 6, before, "in"), (streak - 3, 23, total + series.cover - before, "in2")]
+        for ago, hour, quantity, tag in receipts:
+            if quantity > 0:
+                rows.append({"id": f"{key}-{tag}", "kind": "received", "sku": sku, "location": location,
+                             "quantity": quantity, "occurred_at": _at(today, ago, hour)})  # fmt: skip
+        for ago, units in sold:
+            rows += sale_rows(sku, location, units, series.till, f"{key}-{ago}", _at(today, ago, 14))
     size = keel.settings.max_batch
     for start in range(0, len(rows), size):
         keel.stock.apply_batch(rows[start : start + size], source="sim")
     return len(rows)
+
+
+def sale_rows(sku: str, location: str, units: int, till: bool, key: str, at: str) -> list[dict[str, Any]]:
+    """The ledger rows of one day's sales: ``sold`` at a till, or an online order a DC commits and ships."""
+    one = {"sku": sku, "location": location, "quantity": units, "occurred_at": at}
+    if till:
+        return [{**one, "id": key, "kind": "sold"}]
+    return [{**one, "id": f"{key}c", "kind": "committed"}, {**one, "id": f"{key}s", "kind": "shipped"}]
 
 
 def _at(today: date, days_ago: int, hour: int) -> str:
