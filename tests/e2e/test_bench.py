@@ -208,13 +208,16 @@ def test_bench_forecast_twin_scores_keel_and_baselines_against_the_true_demand(t
 
 def test_bench_planning_runs_the_closed_loop_three_times_on_the_same_demand(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-    args = ["bench", "planning", "--json", "--days", "3", "--skus", "300", "--locations", "20", "--planned", "4"]
+    args = ["bench", "planning", "--json", "--days", "3", "--skus", "300", "--locations", "20", "--planned", "4",
+            "--service-level", "0.9"]  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    assert (figures["days"], figures["skus"]) == (3, 4) and figures["series"] >= figures["locations"] > 0
+    assert (figures["days"], figures["skus"], figures["service_level"]) == (3, 4, 0.9) and figures["series"] >= figures[
+        "locations"
+    ] > 0
     for run in ("baseline", "keel", "rebalance"):  # the keys, each a share, a duration or a sum
         assert 0 <= figures[f"stockout_rate_{run}"] <= 1 and 0 < figures[f"fill_rate_{run}"] <= 1
         assert figures[f"avg_inventory_days_{run}"] > 0 and figures[f"lost_sales_value_{run}"] >= 0

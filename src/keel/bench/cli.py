@@ -247,17 +247,20 @@ def bench_planning(
     json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
     days: Annotated[int, typer.Option(min=1, max=365, help="simulated days of each run")] = 90,
     review_days: Annotated[int, typer.Option(min=1, max=28, help="Keel plans every N simulated days")] = 1,
+    service_level: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="Keel's target cycle service level (policy data)")
+    ] = 0.95,
     skus: Annotated[int, typer.Option(min=10, max=1_000_000, help="SKUs of the generated twin")] = 2_000,
     locations: Annotated[int, typer.Option(min=10, max=10_000, help="locations of the generated twin")] = 60,
-    planned: Annotated[int, typer.Option(min=1, max=10_000, help="SKUs of Germany in the loop")] = 50,
+    planned: Annotated[int, typer.Option(min=1, max=10_000, help="SKUs of Germany in the loop")] = 30,
     seed: Annotated[int, typer.Option(help="random seed of the twin and its demand")] = 42,
 ) -> None:
     """Closed loop: the twin's fixed reorder rule, Keel replenishment, and Keel replenishment plus
     rebalancing, each over the same simulated days of true demand (stockout rate, fill rate, stock days)."""
     from keel.bench.planning import run
 
-    run(database_url, skus=skus, locations=locations, planned=planned, days=days, review=review_days, seed=seed,
-        json_out=json_out)  # fmt: skip
+    run(database_url, skus=skus, locations=locations, planned=planned, days=days, review=review_days,
+        service_level=service_level, seed=seed, json_out=json_out)  # fmt: skip
 
 
 @app.command("twin")
