@@ -13,9 +13,10 @@ from keel.inventory import DemandSeries
 from keel.planning.forecast import QUANTILES, Forecaster, quantile_column
 
 WEEK = 7
-# The model set of a planning run: the engine's cheaper candidates (about 20 ms a series on this machine
-# against 50 ms for the whole set, docs/planning.md), because a run re-forecasts thousands of series.
-FAST_SMOOTH = ("ets", "otm", "snaive", "drift")
+# The model set of a planning run: cheap candidates, because a run re-forecasts thousands of series. ETS
+# without a trend and the dynamic standard Theta replaced AutoETS and the optimised Theta: three times
+# faster and as accurate on the twin's daily demand, or more (docs/planning.md, "Runs and suggestions").
+FAST_SMOOTH = ("etsn", "dstm", "snaive", "drift")
 FAST_SPARSE = ("croston", "tsb", "adida", "snaive")
 
 
