@@ -18,7 +18,6 @@ rebalancing of at most 24 units and 5,000 of goods value a day, one store exclud
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from typing import Any
 
 from rich.console import Console
 
+from keel.bench import report
 from keel.bench.inventory import bench_database
 from keel.bootstrap import bootstrap
 from keel.platform import migrate
@@ -91,11 +91,7 @@ def run(
         "accepted": first.accepted, "held": first.held, "failed": first.failed,
         "accepted_value": first.accepted_value, "held_by": dict(sorted(held_by.items())),
     }  # fmt: skip
-    if json_out:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            console.print(f"{key:>20}: {value}", highlight=False)
+    report(figures, json_out)
     return figures
 
 

@@ -40,7 +40,6 @@ held most). Figures:
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from bisect import bisect_left
@@ -50,6 +49,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from keel.bench import report
 from keel.bench.inventory import bench_database
 from keel.bench.pricing import _p99
 from keel.bootstrap import Keel, bootstrap
@@ -159,11 +159,7 @@ def run(
         **{k: round(v, 1) for k, v in phases.items()},
         "seconds": round(time.perf_counter() - began, 1),
     }
-    if json_out:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            console.print(f"{key}: {value}")
+    report(figures, json_out)
     return figures
 
 

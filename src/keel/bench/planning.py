@@ -28,7 +28,6 @@ Keel spent planning in its two runs, and ``seconds`` is the whole bench.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from keel.bench import report
 from keel.bench.inventory import bench_database
 from keel.bootstrap import Keel, bootstrap
 from keel.planning import Status, SuggestionFilter
@@ -177,11 +177,7 @@ def run(
                     figures["transfers"] = tally.rebalancing
                 check_books(keel, loop, codes)
     figures |= {"plan_seconds": round(plan_seconds, 1), "seconds": round(time.perf_counter() - clock, 1)}
-    if json_out:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            console.print(f"{key:>28}: {value}", highlight=False)
+    report(figures, json_out)
     return figures
 
 

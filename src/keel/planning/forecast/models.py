@@ -1,9 +1,10 @@
 """The candidate models the forecaster chooses among, by name, and how a series is told to be sparse.
 
-Smooth series get exponential smoothing (ETS, also without a trend), complex exponential smoothing (CES), the Theta family, the
-seasonal naive, the random walk with drift and the pooled model; sparse series (intermittent demand: many
-zero periods) get Croston, SBA, TSB, ADIDA and IMAPA instead of the smooth ones, which learn a level that
-sparse series do not have. Names are short, stable and part of the output (the models chosen per series).
+Smooth series get exponential smoothing (ETS, also without a trend), complex exponential smoothing (CES),
+the Theta family, the seasonal naive, the random walk with drift and the pooled model; sparse series
+(intermittent demand: many zero periods) get Croston, SBA, TSB, ADIDA and IMAPA instead of the smooth ones,
+which learn a level that sparse series do not have. Names are short, stable and part of the output (the
+models chosen per series).
 """
 
 from __future__ import annotations
