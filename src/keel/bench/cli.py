@@ -196,17 +196,27 @@ def bench_forecast(
     weeks: Annotated[int, typer.Option(min=6, max=104, help="twin: weeks of daily history")] = 16,
     horizon: Annotated[int, typer.Option(min=7, max=91, help="twin: days held out and forecast")] = 28,
     seed: Annotated[int, typer.Option(help="twin: random seed of the panel")] = 42,
+    dask: Annotated[bool, typer.Option("--dask", help="twin: the same forecast again on a Dask cluster")] = False,
+    scheduler: Annotated[str | None, typer.Option(help="twin, --dask: a scheduler's address (else local)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="twin, --dask: local cluster's processes")] = 2,
 ) -> None:
     """Forecast accuracy on a public competition (sMAPE, MAPE, MASE, quantile coverage) beside SeasonalNaive
     and AutoETS on the same series, or on the twin against its true expected demand (WAPE and bias by day and
     by week) beside seasonal naive and a 4-week weekday average; and the forecasting time."""
     if dataset not in ("m3", "tourism", "twin"):
         raise refuse("--dataset: m3, tourism or twin")
+    if dataset != "twin" and (dask or scheduler):
+        raise refuse("--dask and --scheduler go with --dataset twin")
     if dataset == "twin":
         from keel.bench.forecast_twin import run_twin
 
+        engine = None
+        if dask:
+            from keel.planning import DaskEngine  # Dask: imported only when asked for
+
+            engine = DaskEngine(scheduler, workers=workers)
         run_twin(skus=skus, stores=stores, weeks=weeks, horizon=horizon, seed=seed, threads=threads,
-                 json_out=json_out)  # fmt: skip
+                 json_out=json_out, engine=engine)  # fmt: skip
         return
     from keel.bench.forecast import run
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from contextlib import AbstractContextManager
 from datetime import date, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from rich.console import Console
 
-from keel.planning import planning_forecaster
+from keel.planning import FitEngine, planning_forecaster
 from keel.sim.demand import SEASON, WEEKDAY
 
 console = Console(stderr=True)
@@ -87,7 +88,9 @@ def weekday_average(sold: Array, censored: NDArray[np.bool_], history: int, hori
     return np.tile(by_day, (1, -(-horizon // WEEK)))[:, :horizon]
 
 
-def keel_forecast(data: dict[str, Any], horizon: int, threads: int) -> tuple[Array, float]:
+def keel_forecast(
+    data: dict[str, Any], horizon: int, threads: int, engine: FitEngine | None = None
+) -> tuple[Array, float]:
     history, n = data["history"], len(data["sold"])
     frame = pd.DataFrame({
         "unique_id": np.repeat(np.arange(n), history),
@@ -96,7 +99,7 @@ def keel_forecast(data: dict[str, Any], horizon: int, threads: int) -> tuple[Arr
         "censored": data["censored"][:, :history].ravel(),
     })  # fmt: skip
     started = time.perf_counter()
-    result = planning_forecaster((0.5,), threads=threads).forecast(frame, horizon, WEEK)
+    result = planning_forecaster((0.5,), threads=threads, engine=engine).forecast(frame, horizon, WEEK)
     seconds = time.perf_counter() - started
     ordered = result.frame.sort_values(["unique_id", "step"])
     mean = np.maximum(ordered["mean"].to_numpy(np.float64), 0.0).reshape(n, horizon)
@@ -119,7 +122,15 @@ def scores(forecast: Array, data: dict[str, Any], horizon: int) -> dict[str, flo
 
 
 def run_twin(
-    *, skus: int, stores: int, weeks: int, horizon: int, seed: int, threads: int, json_out: bool
+    *,
+    skus: int,
+    stores: int,
+    weeks: int,
+    horizon: int,
+    seed: int,
+    threads: int,
+    json_out: bool,
+    engine: AbstractContextManager[FitEngine] | None = None,
 ) -> dict[str, Any]:
     data = panel(skus, stores, weeks, horizon, seed)
     console.print(f"twin: {len(data['sold']):,} series, {weeks} weeks of history, {horizon} days held out")
@@ -136,6 +147,13 @@ def run_twin(
     for name, forecast in baselines.items():
         figures |= {f"{k}_{name}": v for k, v in scores(forecast, data, horizon).items()}
     figures["seconds"] = round(seconds, 2)
+    if engine is not None:
+        # the same forecast again, its fits on the cluster: its time beside the local one's, and how far apart
+        with engine as fits:
+            there, figures["seconds_dask"] = keel_forecast(data, horizon, threads, fits)
+            figures["dask_workers"] = getattr(fits, "worker_count", 0)
+        figures["seconds_dask"] = round(figures["seconds_dask"], 2)
+        figures["max_difference_dask"] = float(np.max(np.abs(there - keel)))
     if json_out:
         print(json.dumps(figures))
     else:
@@ -146,4 +164,10 @@ def run_twin(
                 highlight=False,
             )
         console.print(f"keel forecast {figures['series']:,} series in {seconds:.1f} s", highlight=False)
+        if "seconds_dask" in figures:
+            console.print(
+                f"on Dask ({figures['dask_workers']} workers): {figures['seconds_dask']:.1f} s, forecasts within"
+                f" {figures['max_difference_dask']:.2g} units of the local ones",
+                highlight=False,
+            )
     return figures

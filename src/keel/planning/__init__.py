@@ -29,7 +29,8 @@ from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value
 from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService
 
 if TYPE_CHECKING:
-    from keel.planning.forecast import Forecast, Forecaster
+    from keel.planning.forecast import FitEngine, Forecast, Forecaster
+    from keel.planning.forecast.cluster import DaskEngine
     from keel.planning.outlook import planning_forecaster
 
 __all__ = [
@@ -43,7 +44,9 @@ __all__ = [
     "Automation",
     "AutomationReport",
     "AutomationState",
+    "DaskEngine",
     "Explanation",
+    "FitEngine",
     "Forecast",
     "Forecaster",
     "Move",
@@ -67,10 +70,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Forecast", "Forecaster"):
+    if name in ("FitEngine", "Forecast", "Forecaster"):
         from keel.planning import forecast
 
         return getattr(forecast, name)
+    if name == "DaskEngine":  # imports Dask, an optional dependency (keel[dask])
+        from keel.planning.forecast import cluster
+
+        return cluster.DaskEngine
     if name == "planning_forecaster":
         from keel.planning import outlook
 

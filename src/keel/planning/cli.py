@@ -4,8 +4,10 @@ quantiles, without a Keel database: anyone can score Keel's forecaster on their 
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +17,9 @@ from keel.planning.cli_automation import app as automation_app
 from keel.planning.cli_replenish import register
 from keel.planning.quantiles import QUANTILES
 from keel.platform.errors import FieldError, KeelError, ValidationFailed
+
+if TYPE_CHECKING:
+    from keel.planning.forecast.engine import FitEngine
 
 app = typer.Typer(help="Planning: demand forecasts with quantiles, replenishment suggestions.", no_args_is_help=True)
 _err = Console(stderr=True)
@@ -32,6 +37,25 @@ def _levels(text: str) -> tuple[float, ...]:
     return levels
 
 
+class EngineName(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+def _engine(name: EngineName, scheduler: str | None, workers: int) -> AbstractContextManager[FitEngine | None]:
+    """Where the fits run: here (``threads`` processes), or on a Dask cluster (a local one of ``workers``
+    processes, or the scheduler at ``scheduler``)."""
+    if name is EngineName.local:
+        if scheduler is not None:
+            raise refuse("--scheduler needs --engine dask")
+        return nullcontext()
+    try:
+        from keel.planning import DaskEngine
+    except ImportError as exc:  # an optional dependency
+        raise refuse(f"--engine dask needs Dask: pip install 'keel[dask]' ({exc})") from exc
+    return DaskEngine(scheduler, workers=workers)
+
+
 @app.command("forecast")
 def forecast(
     history: Annotated[Path, typer.Option(help="CSV or Parquet: date, sku, location, units [, stockout, ...]")],
@@ -46,6 +70,13 @@ def forecast(
     ] = None,
     quantiles: Annotated[str, typer.Option(help="quantile levels, comma separated")] = ",".join(map(str, QUANTILES)),
     threads: Annotated[int | None, typer.Option(min=1, max=256, help="processes fitting models (all cores)")] = None,
+    engine: Annotated[EngineName, typer.Option(help="where the model fits run: here, or on a Dask cluster")] = (
+        EngineName.local
+    ),
+    scheduler: Annotated[
+        str | None, typer.Option(help="a Dask scheduler's address (tcp://host:8786); without it, a local cluster")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="worker processes of a local Dask cluster")] = 2,
     json_out: Annotated[bool, typer.Option("--json", help="print a summary as one JSON object")] = False,
 ) -> None:
     """Forecast every (sku, location) series of a history file; each series' models chosen by backtest."""
@@ -55,12 +86,16 @@ def forecast(
 
     try:
         panel = read_history(history, freq=freq.upper(), calendar=calendar)
-        forecaster = Forecaster(quantiles=_levels(quantiles), threads=threads)
+        levels = _levels(quantiles)
     except KeelError as exc:
         raise fail(exc) from exc
     season = season_length or SEASONS[panel.freq]
-    with _err.status(f"forecasting {panel.series:,} series, {horizon} periods ahead"):
-        result = forecaster.forecast(panel.frame, horizon, season)
+    where = "" if engine is EngineName.local else f" on {scheduler or f'a local Dask cluster of {workers} workers'}"
+    with (
+        _engine(engine, scheduler, workers) as fits,
+        _err.status(f"forecasting {panel.series:,} series, {horizon} periods ahead{where}"),
+    ):
+        result = Forecaster(quantiles=levels, threads=threads, engine=fits).forecast(panel.frame, horizon, season)
     table = forecast_table(panel, result.frame, result.combination)
     try:
         if out.suffix.lower() == ".parquet":
@@ -76,6 +111,7 @@ def forecast(
         "horizon": horizon,
         "season_length": season,
         "seconds": round(result.seconds, 2),
+        "engine": engine.value,
         "out": str(out),
         "best": best,
     }

@@ -4,6 +4,7 @@ policy's service level, day by day, through ``Forecaster`` (stockout days censor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from keel.inventory import DemandSeries
 from keel.planning.forecast import QUANTILES, Forecaster, quantile_column
+from keel.planning.forecast.engine import FitEngine
 
 WEEK = 7
 # The model set of a planning run: cheap candidates, because a run re-forecasts thousands of series. ETS
@@ -28,20 +30,40 @@ class Outlook:
 
 
 def planning_forecaster(
-    quantiles: tuple[float, ...] = QUANTILES, *, fast: bool = True, threads: int | None = None
+    quantiles: tuple[float, ...] = QUANTILES,
+    *,
+    fast: bool = True,
+    threads: int | None = None,
+    engine: FitEngine | None = None,
 ) -> Forecaster:
-    """The forecaster planning runs use: the cheaper model set unless ``fast`` is off."""
+    """The forecaster planning runs use: the cheaper model set unless ``fast`` is off; its fits on ``engine``
+    (a Dask cluster) when given."""
     if fast:
-        return Forecaster(models=FAST_SMOOTH, sparse_models=FAST_SPARSE, quantiles=quantiles, threads=threads)
-    return Forecaster(quantiles=quantiles, threads=threads)
+        return Forecaster(
+            models=FAST_SMOOTH, sparse_models=FAST_SPARSE, quantiles=quantiles, threads=threads, engine=engine
+        )
+    return Forecaster(quantiles=quantiles, threads=threads, engine=engine)
+
+
+def _fits(scheduler: str) -> AbstractContextManager[FitEngine | None]:
+    if not scheduler:
+        return nullcontext()
+    from keel.planning.forecast.cluster import DaskEngine  # Dask: an optional dependency, imported when used
+
+    return DaskEngine(scheduler)
 
 
 def outlooks(
-    history: Sequence[DemandSeries], levels: Mapping[tuple[str, str], float], horizon: int, *, fast: bool = True
+    history: Sequence[DemandSeries],
+    levels: Mapping[tuple[str, str], float],
+    horizon: int,
+    *,
+    fast: bool = True,
+    scheduler: str = "",
 ) -> tuple[dict[tuple[str, str], Outlook], float]:
     """(sku, location) -> outlook over ``horizon`` days after each series' last day, and the seconds the
-    forecast took. A series that never sold gets zeros without a model; so does one the engine cannot fit
-    (fewer than two weeks of history)."""
+    forecast took (on the Dask cluster at ``scheduler`` when given). A series that never sold gets zeros
+    without a model; so does one the engine cannot fit (fewer than two weeks of history)."""
     needed = sorted({round(v, 4) for v in levels.values()} | set(QUANTILES))
     zero = Outlook((0.0,) * horizon, (0.0,) * horizon)
     out: dict[tuple[str, str], Outlook] = {}
@@ -56,8 +78,9 @@ def outlooks(
         )
     if not frames:
         return out, 0.0
-    engine = planning_forecaster(tuple(needed), fast=fast)
-    result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK)
+    with _fits(scheduler) as fits:
+        engine = planning_forecaster(tuple(needed), fast=fast, engine=fits)
+        result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK)
     frame = result.frame.sort_values(["unique_id", "step"])
     for uid, rows in frame.groupby("unique_id", sort=False):
         sku, location = str(uid).split("\t")

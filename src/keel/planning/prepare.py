@@ -42,6 +42,7 @@ def prepare(
     today: date | None,
     fast: bool,
     scope: Scope,
+    scheduler: str = "",
 ) -> Prepared:
     """What a run plans from: the sites, and per SKU x location its policy, stock and forecast."""
     started, clock = utcnow(), time.perf_counter()
@@ -77,7 +78,8 @@ def prepare(
     horizon = max([protection_days(p) for p in policies.values()], default=1)
     from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when planning
 
-    outlook, forecast_seconds = outlooks(history, {k: p.service_level for k, p in policies.items()}, horizon, fast=fast)
+    levels = {k: p.service_level for k, p in policies.items()}
+    outlook, forecast_seconds = outlooks(history, levels, horizon, fast=fast, scheduler=scheduler)
     stock = {(p.sku, p.location): p for p in queries.positions_at(list(sites), skus)}
     lines = []
     for h in history:

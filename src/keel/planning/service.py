@@ -49,9 +49,16 @@ class PlanningService:
     """Replenishment: order-up-to levels from forecasts, purchase and transfer suggestions, their decisions."""
 
     def __init__(
-        self, db: Database, events: EventLog, locations: LocationService, queries: InventoryQueries, stock: StockService
+        self,
+        db: Database,
+        events: EventLog,
+        locations: LocationService,
+        queries: InventoryQueries,
+        stock: StockService,
+        forecast_scheduler: str = "",  # a Dask scheduler's address: the forecast's fits run on its workers
     ) -> None:
         self.db = db
+        self.forecast_scheduler = forecast_scheduler
         self.events = events
         self.locations = locations
         self.queries = queries
@@ -150,7 +157,9 @@ class PlanningService:
         ``forecast_seconds`` are 0. Rebalancing needs a ``country``: transfers never cross a border."""
         if "rebalance" in modes and country is None:
             raise ValidationFailed("a rebalancing run plans one country", [FieldError(None, "country", "required")])
-        run = prepare(self.db, self.queries, self._locations(), country, skus, top, today, fast, scope)
+        run = prepare(
+            self.db, self.queries, self._locations(), country, skus, top, today, fast, scope, self.forecast_scheduler
+        )
         reports = []
         for mode in modes:
             if mode == "replenish":

@@ -76,6 +76,9 @@ class Settings:
     media_rules_interval_s: float = 60.0
     media_drift_interval_s: float = 600.0
     planning_automation_interval_s: float = 60.0  # how often the worker looks for a due automation rule
+    # A Dask scheduler's address (tcp://host:8786): planning runs fit their forecast models on its workers
+    # (docs/planning.md, "On a cluster"); empty: in the process that plans.
+    forecast_scheduler: str = ""
     media_threads: int = 8
     # How long a request to an ad platform may take before it counts as failed (it is sent again: the same
     # state, harmless), and the base of the backoff before a failed change is sent again.

@@ -20,7 +20,7 @@ import os
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,14 @@ from keel.planning.forecast.select import Choice, Window, choose, scale_of
 from keel.planning.quantiles import QUANTILES, quantile_column
 
 Array = NDArray[np.float64]
+
+
+class FitEngine(Protocol):
+    """Where the per-series fits run when not in this process (``cluster.DaskEngine``)."""
+
+    name: str
+
+    def forecast(self, long: pd.DataFrame, models: list[Any], horizon: int) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class Forecaster:
         top: int = 10,
         quantiles: tuple[float, ...] = QUANTILES,
         threads: int | None = None,
+        engine: FitEngine | None = None,
     ) -> None:
         unknown = sorted((set(models) | set(sparse_models)) - KNOWN)
         if unknown:
@@ -81,6 +90,7 @@ class Forecaster:
         self.windows, self.top = windows, top
         self.quantiles = tuple(sorted(quantiles))
         self.threads = threads or os.cpu_count() or 1
+        self.engine = engine  # None: the fits run here, on ``threads`` processes
 
     def forecast(self, series: pd.DataFrame, horizon: int, season_length: int = 1) -> Forecast:
         started = time.perf_counter()
@@ -155,13 +165,20 @@ class Forecaster:
                     "y": np.concatenate(ys),
                 }
             )
-            engine = StatsForecast(models=local, freq=1, n_jobs=self.threads, fallback_model=Naive())
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # statsforecast warns per series it falls back on
-                shown = engine.forecast(df=long, h=horizon).sort_values(["unique_id", "ds"], kind="stable")
+            if self.engine is not None:
+                shown = self.engine.forecast(long, local, horizon)
+            else:
+                engine = StatsForecast(models=local, freq=1, n_jobs=self.threads, fallback_model=Naive())
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # statsforecast warns per series it falls back on
+                    shown = engine.forecast(df=long, h=horizon)
+            shown = shown.sort_values(["unique_id", "ds"], kind="stable")
             for m in part.models:
                 if m != POOLED:
-                    out[m] = _filled(shown[m].to_numpy(np.float64).reshape(len(ys), horizon), ys)
+                    # at float32's precision whatever the engine: a cluster's frames carry float32, and a choice
+                    # between two close combinations must not depend on where the fits ran
+                    shape = (len(ys), horizon)
+                    out[m] = _filled(shown[m].to_numpy(np.float32).astype(np.float64).reshape(shape), ys)
         if POOLED in part.models:
             out[POOLED] = _filled(pooled_forecast(ys, horizon, season_length, self.threads), ys)
         return out
