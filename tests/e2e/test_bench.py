@@ -193,13 +193,15 @@ def test_bench_automation_replans_what_moved_beside_a_full_replan(tmp_path: Path
 def test_bench_forecast_twin_scores_keel_and_baselines_against_the_true_demand(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
     args = ["bench", "forecast", "--dataset", "twin", "--json", "--skus", "6", "--stores", "2", "--weeks", "8",
-            "--horizon", "14", "--threads", "1"]  # fmt: skip
+            "--horizon", "14", "--threads", "1", "--dask"]  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr[-2000:]
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert (figures["dataset"], figures["series"], figures["history_days"], figures["horizon"]) == ("twin", 36, 56, 14)
+    # the same forecast again on a local Dask cluster of two workers: equal
+    assert figures["dask_workers"] == 2 and figures["seconds_dask"] > 0 and figures["max_difference_dask"] == 0.0
     for suffix in ("", "_snaive", "_ma4"):  # an error is never smaller than its bias, at either level
         for level in ("day", "week"):
             assert figures[f"wape_{level}{suffix}"] >= abs(figures[f"bias_{level}{suffix}"]) >= 0
