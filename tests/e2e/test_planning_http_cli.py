@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,15 @@ def test_a_run_and_its_suggestions_over_http(planned: Keel, client: TestClient) 
     # and the history shows four a day
     history = client.get("/planning/history", params={"sku": SKU, "location": ST_DE, "days": 7}).json()
     assert history["units"] == [4] * 7 and len(history["stockout"]) == 7
+    # and its forecast: about four a day for each of the 10 days ahead, the quantiles above the median
+    found = client.get("/planning/forecast", params={"sku": SKU, "location": ST_DE, "days": 28, "horizon": 10}).json()
+    assert found["history"]["units"][-7:] == [4] * 7 and found["note"] == "" and found["service_level"] == 0.95
+    assert len(found["mean"]) == 10 and all(3.0 <= v <= 5.0 for v in found["mean"])
+    assert sorted(found["quantiles"]) == ["q50", "q80", "q90", "q95", "q99"]
+    assert all(lo <= hi for lo, hi in zip(found["quantiles"]["q50"], found["quantiles"]["q95"], strict=True))
+    assert (
+        found["first_day_ahead"] == (date.fromisoformat(found["history"]["first_day"]) + timedelta(days=28)).isoformat()
+    )
     runs = client.get("/planning/runs").json()
     assert runs[0]["run_id"] == run.json()["run_id"]
     assert client.get("/planning/policies").json()["items"] == [
@@ -120,6 +130,13 @@ def test_a_rebalancing_run_over_http(planned: Keel, client: TestClient) -> None:
         ("GET", "/planning/history?sku=SKU-PL&location=NOWHERE", None, 404),
         ("GET", "/planning/history?sku=SKU-PL&location=ST-DE-1&days=100000", None, 422),
         ("GET", "/planning/history?sku=NOPE&location=ST-DE-1", None, 404),
+        ("GET", "/planning/forecast?sku=SKU-PL&location=NOWHERE", None, 404),
+        ("GET", "/planning/forecast?sku=NOPE&location=ST-DE-1", None, 404),
+        ("GET", "/planning/forecast?sku=SKU-PL&location=ST-DE-1&days=13", None, 422),
+        ("GET", "/planning/forecast?sku=SKU-PL&location=ST-DE-1&horizon=57", None, 422),
+        ("GET", "/planning/forecast?sku=SKU-PL&location=ST-DE-1&horizon=9223372036854775808", None, 422),
+        ("GET", "/planning/forecast?sku=SKU-PL%00&location=ST-DE-1", None, 400),
+        ("GET", "/planning/forecast?location=ST-DE-1", None, 422),
     ],
 )
 def test_hostile_input_is_refused_with_a_problem_and_nothing_written(
@@ -176,6 +193,12 @@ def test_the_command_line_plans_lists_explains_and_decides(run: Run, cli_keel: K
     assert again.exit_code != 0 and "rejected" in again.stderr
     history = json.loads(run("planning", "history", SKU, ST_DE, "--days", "3", "--json").stdout)
     assert history["units"] == [4, 4, 4]
+    outlook = json.loads(run("planning", "outlook", SKU, ST_DE, "--horizon", "5", "--json").stdout)
+    assert len(outlook["mean"]) == 5 and all(3.0 <= v <= 5.0 for v in outlook["mean"]) and outlook["note"] == ""
+    shown = run("planning", "outlook", SKU, ST_DE, "--horizon", "3").stdout
+    assert "forecast, 3 days ahead" in shown and "q95" in shown and "service level 0.95" in shown
+    assert run("planning", "outlook", SKU, ST_DE, "--days", "7").exit_code == 2  # too little history to learn from
+    assert run("planning", "outlook", SKU, "NOWHERE").exit_code != 0
     runs = json.loads(run("planning", "runs", "--json").stdout)
     assert runs[0]["run_id"] == report["run_id"]
     assert run("planning", "suggestions", "--status", "lost").exit_code == 2

@@ -412,6 +412,7 @@ SUCCESS: dict[str, list[Step]] = {
         ("receive_planning_suggestion", SUGGESTION),
     ],
     "get_demand_history": [("get_demand_history", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
+    "get_demand_forecast": [("get_demand_forecast", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
     "list_planning_automation": [("list_planning_automation", {})],
     "get_planning_automation": [("get_planning_automation", DE)],
     "set_planning_automation": [("set_planning_automation", {**DE, "body": {"enabled": True, "max_units": 5}})],

@@ -172,6 +172,7 @@ COMMANDS: dict[str, str] = {
     "planning reject": PLANNING_WRITE,
     "planning receive": PLANNING_WRITE,
     "planning history": PLANNING_READ,
+    "planning outlook": PLANNING_READ,
     "planning automation show": PLANNING_READ,
     "planning automation set": PLANNING_WRITE,
     "planning automation run": PLANNING_WRITE,

@@ -13,6 +13,7 @@ from keel.deps import KeelDep
 from keel.planning import DEFAULTS, Status, SuggestionFilter
 from keel.planning.api_automation import router as automation_router
 from keel.planning.schemas import (
+    ForecastPublic,
     HistoryPublic,
     PlanCreate,
     PoliciesPublic,
@@ -173,6 +174,27 @@ def history(
     never stocked there (404). Idempotent: a read, it changes nothing.
     """
     return HistoryPublic.of(keel.planning.history(sku, location, days, scope))
+
+
+@router.get("/planning/forecast", response_model=ForecastPublic, operation_id="get_demand_forecast",
+            summary="Demand history and forecast of a SKU at a location")  # fmt: skip
+async def forecast(
+    keel: KeelDep,
+    scope: ScopeDep,
+    sku: Annotated[str, Query(max_length=64)],
+    location: Annotated[str, Query(max_length=64)],
+    days: Annotated[int, Query(ge=14, le=730, description="complete days of history the forecast learns from")] = 56,
+    horizon: Annotated[int, Query(ge=1, le=56, description="days ahead")] = 14,
+) -> ForecastPublic:
+    """The daily demand of any SKU x location (planned or not) and the forecast a planning run would make of it:
+    the mean and the quantiles per day ahead, stockout days never learned as demand, the weekly season learned
+    from the history. A SKU that sold nothing in the window gets no forecast and a `note` saying so.
+
+    Refuses `days` outside 14-730 and `horizon` outside 1-56 (422), an unknown location or one outside the
+    caller's countries, and a SKU never stocked there (404). Idempotent: a read, it changes nothing.
+    """
+    found = await run_in_threadpool(keel.planning.forecast, sku, location, days=days, horizon=horizon, scope=scope)
+    return ForecastPublic.of(found)
 
 
 router.include_router(automation_router)  # one router for the app to mount: /planning/automation...

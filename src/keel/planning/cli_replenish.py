@@ -15,7 +15,7 @@ from rich.table import Table
 
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, read_document, refuse
 from keel.planning import DEFAULTS, Status, SuggestionFilter
-from keel.planning.schemas import HistoryPublic, PolicyPublic, RunPublic, SuggestionPublic
+from keel.planning.schemas import ForecastPublic, HistoryPublic, PolicyPublic, RunPublic, SuggestionPublic
 from keel.platform.actor import current_actor
 from keel.platform.errors import KeelError
 
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ("policies", policies), ("set-policies", set_policies), ("plan", plan_now), ("rebalance", rebalance_now),
         ("runs", runs),
         ("suggestions", suggestions), ("suggestion", suggestion), ("accept", accept), ("reject", reject),
-        ("receive", receive), ("history", history),
+        ("receive", receive), ("history", history), ("outlook", outlook),
     ):  # fmt: skip
         app.command(name)(command)
 
@@ -238,4 +238,36 @@ def history(
     table = Table("day", "units", "stockout", title=f"{escape(sku)} at {escape(location)}")
     for i, (units, out) in enumerate(zip(found.units, found.stockout, strict=True)):
         table.add_row(date.fromordinal(found.first_day.toordinal() + i).isoformat(), str(units), "yes" if out else "")
+    console.print(table)
+
+
+def outlook(
+    sku: Annotated[str, typer.Argument(help="the SKU")],
+    location: Annotated[str, typer.Argument(help="the location code")],
+    days: Annotated[int, typer.Option(min=14, max=730, help="complete days of history learned from")] = 56,
+    horizon: Annotated[int, typer.Option(min=1, max=56, help="days ahead")] = 14,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The forecast a planning run makes of a SKU at a location, per day ahead with its quantiles (any series,
+    planned or not); stockout days in its history are not learned as demand."""
+    keel = open_keel(database_url)
+    try:
+        found = ForecastPublic.of(keel.planning.forecast(sku, location, days=days, horizon=horizon, scope=cli_scope()))
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
+    sold, out = sum(found.history.units), sum(found.history.stockout)
+    console.print(f"{escape(sku)} at {escape(location)}: {sold:,} units sold in {days} days, {out} of them without"
+                  f" stock (not learned); service level {found.service_level:g}", highlight=False)  # fmt: skip
+    if found.note:
+        console.print(f"no forecast: {escape(found.note)}", highlight=False)
+        return
+    levels = list(found.quantiles)
+    table = Table("day", "mean", *levels, title=f"forecast, {len(found.mean)} days ahead")
+    for i, mean in enumerate(found.mean):
+        day = date.fromordinal(found.first_day_ahead.toordinal() + i).isoformat()
+        table.add_row(day, f"{mean:.1f}", *(f"{found.quantiles[q][i]:.1f}" for q in levels))
     console.print(table)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
 from keel.inventory import DemandSeries
-from keel.planning.model import PlanReport, PolicyRow, Suggestion
+from keel.planning.model import PlanReport, PolicyRow, SeriesForecast, Suggestion
 from keel.platform.schemas import StrictModel, clean_document
 
 Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
@@ -126,3 +126,26 @@ class HistoryPublic(BaseModel):
         return cls(
             sku=s.sku, location=s.location, first_day=s.first_day, units=list(s.units), stockout=list(s.stockout)
         )
+
+
+class ForecastPublic(BaseModel):
+    sku: str
+    location: str
+    service_level: float = Field(description="the series' policy's cycle service level: the quantile it orders up to")
+    history: HistoryPublic
+    first_day_ahead: date = Field(description="the day after the history's last: the first forecast day")
+    mean: list[float] = Field(description="expected units per day ahead; empty when there is nothing to forecast")
+    quantiles: dict[str, list[float]] = Field(
+        description="q50, q80, q90, q95, q99: units per day ahead that demand stays at or below with that probability"
+    )
+    note: str = Field(description="why there is no forecast, when there is none")
+    seconds: float
+
+    @classmethod
+    def of(cls, f: SeriesForecast) -> ForecastPublic:
+        h = f.history
+        return cls(
+            sku=h.sku, location=h.location, service_level=f.service_level, history=HistoryPublic.of(h),
+            first_day_ahead=h.last_day + timedelta(days=1), mean=[round(v, 3) for v in f.mean],
+            quantiles={k: list(v) for k, v in f.quantiles.items()}, note=f.note, seconds=round(f.seconds, 3),
+        )  # fmt: skip

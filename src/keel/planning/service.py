@@ -22,6 +22,7 @@ from keel.planning.model import (
     PlanReport,
     Policy,
     PolicyRow,
+    SeriesForecast,
     Status,
     Suggestion,
     SuggestionFilter,
@@ -43,6 +44,8 @@ SUGGESTION_DECIDED = "planning.suggestion_decided"  # accepted or rejected
 SUGGESTION_RECEIVED = "planning.suggestion_received"
 MAX_POLICY_ROWS = 10_000
 REPLENISH_KINDS = ("purchase", "transfer")
+MIN_FORECAST_DAYS = 14  # two weeks: the least history a weekly season can be learned from
+MAX_HORIZON = 56
 
 
 class PlanningService:
@@ -308,6 +311,28 @@ class PlanningService:
         if not found:
             raise NotFound(f"no stock position of {sku!r} at {location!r}")
         return found[0]
+
+    def forecast(
+        self, sku: str, location: str, *, days: int = 56, horizon: int = 14, scope: Scope = Scope.ALL
+    ) -> SeriesForecast:
+        """The demand history of ``sku`` at ``location`` over the last ``days`` complete days and the forecast
+        a planning run would make of it over ``horizon`` days, with its quantiles: any series, planned or not."""
+        errors = [FieldError(None, "days", f"between {MIN_FORECAST_DAYS} and 730")] if days < MIN_FORECAST_DAYS else []
+        if not 1 <= horizon <= MAX_HORIZON:
+            errors.append(FieldError(None, "horizon", f"between 1 and {MAX_HORIZON}"))
+        if errors:
+            raise ValidationFailed("bad window", errors)
+        series = self.history(sku, location, days, scope)
+        with self.db.read() as conn:
+            rows = store.policy_rows(conn)
+        level = resolve_policy(self._location(location, scope).kind, location, sku, rows).service_level
+        if not any(series.units):
+            return SeriesForecast(series, level, (), note=f"no sales of {sku} at {location} in {days} days")
+        from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when forecasting
+
+        found, seconds = outlooks([series], {(sku, location): level}, horizon, scheduler=self.forecast_scheduler)
+        o = found[(sku, location)]
+        return SeriesForecast(series, level, o.mean, o.bands, seconds=seconds)
 
     def _locations(self) -> dict[str, Location]:
         found, _ = self.locations.list(limit=1_000_000)
