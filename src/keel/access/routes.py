@@ -270,6 +270,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/ui/planning/suggestions/{suggestion_id}/{decision}"): page(PLANNING_WRITE),  # accept/reject/receive
     ("POST", "/ui/planning/run"): page(PLANNING_WRITE),
     ("GET", "/ui/planning/automation"): page(PLANNING_READ),
+    ("GET", "/ui/planning/forecast"): page(PLANNING_READ),
     ("POST", "/ui/planning/automation/rule"): page(PLANNING_WRITE),
     ("POST", "/ui/planning/automation/run"): page(PLANNING_WRITE),
     ("GET", "/ui/media"): page(MEDIA_READ),

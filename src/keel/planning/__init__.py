@@ -26,7 +26,7 @@ from keel.planning.model import (
 )
 from keel.planning.quantiles import QUANTILES, quantile_column
 from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value, solve_proven
-from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService
+from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService, SeriesForecast
 
 if TYPE_CHECKING:
     from keel.planning.forecast import FitEngine, Forecast, Forecaster
@@ -55,6 +55,7 @@ __all__ = [
     "PlanningService",
     "Policy",
     "PolicyRow",
+    "SeriesForecast",
     "Site",
     "Status",
     "Suggestion",

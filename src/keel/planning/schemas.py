@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
 from keel.inventory import DemandSeries
-from keel.planning.model import PlanReport, PolicyRow, SeriesForecast, Suggestion
+from keel.planning.model import PlanReport, PolicyRow, Suggestion
 from keel.platform.schemas import StrictModel, clean_document
+
+if TYPE_CHECKING:
+    from keel.planning.service import SeriesForecast
 
 Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
 

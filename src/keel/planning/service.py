@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -22,7 +22,6 @@ from keel.planning.model import (
     PlanReport,
     Policy,
     PolicyRow,
-    SeriesForecast,
     Status,
     Suggestion,
     SuggestionFilter,
@@ -46,6 +45,22 @@ MAX_POLICY_ROWS = 10_000
 REPLENISH_KINDS = ("purchase", "transfer")
 MIN_FORECAST_DAYS = 14  # two weeks: the least history a weekly season can be learned from
 MAX_HORIZON = 56
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesForecast:
+    """One SKU x location: its demand history from the ledger and the forecast planning makes of it."""
+
+    history: DemandSeries
+    service_level: float  # the series' policy's: the quantile its order-up-to level reads
+    mean: tuple[float, ...]  # per day ahead, from the day after the history's last; empty: nothing to forecast
+    quantiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # q50, q80, q90, q95, q99 per day
+    note: str = ""  # why there is no forecast, when there is none
+    seconds: float = 0.0
+
+    @property
+    def days_ahead(self) -> list[date]:
+        return [self.history.last_day + timedelta(days=i) for i in range(1, len(self.mean) + 1)]
 
 
 class PlanningService:

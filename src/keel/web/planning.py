@@ -30,6 +30,7 @@ from keel.web.media import can
 from keel.web.params import Pager
 from keel.web.planning_automation import router as automation_pages
 from keel.web.planning_charts import history_chart
+from keel.web.planning_forecast import router as forecast_pages
 from keel.web.render import UI, PageRoute, error_page, page_scope, render
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -341,4 +342,5 @@ def plan_country(
     return RedirectResponse(f"{PLANNING}?{query}", status_code=303)
 
 
-router.include_router(automation_pages)  # the automation page lives under /ui/planning too
+router.include_router(automation_pages)  # the automation and forecast pages live under /ui/planning too
+router.include_router(forecast_pages)

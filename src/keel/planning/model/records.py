@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from keel.inventory import DemandSeries
 from keel.planning.model.replenish import Explanation
 
-__all__ = ["PlanReport", "SeriesForecast", "Status", "Suggestion", "SuggestionFilter"]
+__all__ = ["PlanReport", "Status", "Suggestion", "SuggestionFilter"]
 
 
 class Status(StrEnum):
@@ -70,19 +69,3 @@ class PlanReport:
     trigger: str  # manual | schedule | twin
     mode: str = "replenish"  # replenish (purchases and DC transfers) | rebalance (transfers between locations)
     country: str | None = None  # None: every country
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesForecast:
-    """One SKU x location: its demand history from the ledger and the forecast planning makes of it."""
-
-    history: DemandSeries
-    service_level: float  # the series' policy's: the quantile its order-up-to level reads
-    mean: tuple[float, ...]  # per day ahead, from the day after the history's last; empty: nothing to forecast
-    quantiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # q50, q80, q90, q95, q99 per day
-    note: str = ""  # why there is no forecast, when there is none
-    seconds: float = 0.0
-
-    @property
-    def days_ahead(self) -> list[date]:
-        return [self.history.last_day + timedelta(days=i) for i in range(1, len(self.mean) + 1)]

@@ -1,0 +1,87 @@
+"""The forecast page of the control tower: any SKU at any location, planned or not. Its daily demand from the
+ledger with the days out of stock shaded (never learned as demand), and the forecast a planning run would make
+of it, day by day with its quantile fan, beside the numbers in a table. A form picks the series; the page is a
+GET, so a forecast is a link that can be shared."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from keel.deps import KeelDep
+from keel.inventory import Location
+from keel.planning import SeriesForecast
+from keel.platform.clock import utcnow
+from keel.platform.errors import NotFound, ValidationFailed
+from keel.web import params
+from keel.web.planning_charts import outlook_chart
+from keel.web.render import UI, PageRoute, page_scope, render
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+FORECAST = f"{UI}/planning/forecast"
+DAYS, HORIZON = 56, 14
+TABLE_LEVELS = ("q50", "q80", "q95")
+
+
+@router.get(FORECAST)
+def forecast_page(
+    request: Request,
+    keel: KeelDep,
+    sku: str | None = None,
+    location: str | None = None,
+    days: str | None = None,
+    horizon: str | None = None,
+) -> Response:
+    scope = page_scope(request)
+    chosen_sku, chosen_location = params.text(sku, "sku"), params.text(location, "location")
+    window = params.integer(days, "days", default=DAYS, low=14, high=730)
+    ahead = params.integer(horizon, "horizon", default=HORIZON, low=1, high=56)
+    places = {loc.code: loc for loc in keel.locations.list(limit=1_000_000)[0] if scope.sees_country(loc.country)}
+    found: SeriesForecast | None = None
+    problem, status = None, 200
+    if chosen_sku and chosen_location:
+        try:
+            found = keel.planning.forecast(chosen_sku, chosen_location, days=window, horizon=ahead, scope=scope)
+        except (NotFound, ValidationFailed) as exc:
+            problem, status = exc.detail, exc.status
+    elif chosen_sku or chosen_location:
+        problem, status = "Give both a SKU and a location.", 400
+    context = {
+        "title": f"Forecast of {chosen_sku} at {chosen_location}" if found else "Demand forecast",
+        "sku": chosen_sku or "",
+        "location": chosen_location or "",
+        "days": window,
+        "horizon": ahead,
+        "places": sorted(places.values(), key=lambda loc: loc.code),
+        "place": places.get(chosen_location or ""),
+        "f": found,
+        "summary": _summary(found, places.get(chosen_location or "")) if found else None,
+        "rows": _rows(found) if found and found.mean else [],
+        "levels": TABLE_LEVELS,
+        "problem": problem,
+        "charts": [outlook_chart(found)] if found else [],
+        "now": utcnow(),
+    }
+    return render(request, "planning_forecast.html", context, status)
+
+
+def _summary(f: SeriesForecast, place: Location | None) -> dict[str, object]:
+    h = f.history
+    sold, out = sum(h.units), sum(h.stockout)
+    open_days = len(h.units) - out
+    return {
+        "sold": sold,
+        "stockout_days": out,
+        "per_day": sold / open_days if open_days else 0.0,
+        "ahead": sum(f.mean),
+        "upper": sum(f.quantiles.get("q95", ())),
+        "kind": str(place.kind) if place is not None else "",
+    }
+
+
+def _rows(f: SeriesForecast) -> list[tuple[str, str, float, list[float]]]:
+    """Per day ahead: the date, its weekday, the mean and the table's quantiles."""
+    return [
+        (day.isoformat(), day.strftime("%a"), f.mean[i], [f.quantiles[q][i] for q in TABLE_LEVELS if q in f.quantiles])
+        for i, day in enumerate(f.days_ahead)
+    ]
