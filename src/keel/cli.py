@@ -139,7 +139,7 @@ def demo(
     open_mode: OpenOpt = False,
 ) -> None:
     """Create the database if needed, load the retail twin (once), start its live stream and serve it."""
-    from keel.sim.history import DAYS, PLANNED_COUNTRY, automate, backfill
+    from keel.sim.history import DAYS, PLANNED_COUNTRY, automate, backfill, import_erp
     from keel.sim.load import (
         has_catalog,
         has_media,
@@ -175,10 +175,14 @@ def demo(
                 bar.update(tasks[stage], completed=done)
 
             load_world(keel, world, report)
-        with console.status("writing eight weeks of past sales for planning"):
+        with console.status("writing eight weeks of past sales for planning, and the ERP's eight before"):
             history = backfill(keel, world, PLANNED_COUNTRY)
+            erp = import_erp(keel, world, PLANNED_COUNTRY)
             automate(keel, PLANNED_COUNTRY)  # the worker makes the first plan at once, then every 10 minutes
-        console.print(f"past sales: {history:,} movements over {DAYS} days in {PLANNED_COUNTRY} (see /ui/planning)")
+        console.print(
+            f"past sales: {history:,} movements over {DAYS} days in {PLANNED_COUNTRY}, and {erp.rows:,} days"
+            f" imported from the ERP before them (see /ui/planning)"
+        )
     else:
         console.print("database already holds data; not reloading the twin")
         if not has_catalog(keel):  # loaded before the twin brought its catalogue

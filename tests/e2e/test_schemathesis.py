@@ -209,6 +209,7 @@ DE = {"path_parameters": {"country": "DE"}}
 # answers.
 TIMEOUT_S = 120
 AD_CSV = "date,hour,ad,impressions,clicks,cost\n2026-03-02,9,a-cap,10,1,0.50\n"
+HISTORY_CSV = "date,sku,location,units\n2026-01-05,SKU-PL,ST-DE-1,3\n2026-01-06,SKU-PL,ST-DE-1,4\n"
 
 # The explicit way each operation reaches its success path (the last step must answer 2xx).
 SUCCESS: dict[str, list[Step]] = {
@@ -413,6 +414,7 @@ SUCCESS: dict[str, list[Step]] = {
     ],
     "get_demand_history": [("get_demand_history", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
     "get_demand_forecast": [("get_demand_forecast", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
+    "import_demand_history": [("import_demand_history", {"body": HISTORY_CSV, "media_type": "text/csv"})],
     "list_planning_automation": [("list_planning_automation", {})],
     "get_planning_automation": [("get_planning_automation", DE)],
     "set_planning_automation": [("set_planning_automation", {**DE, "body": {"enabled": True, "max_units": 5}})],

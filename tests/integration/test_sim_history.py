@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from keel.bootstrap import Keel
 from keel.planning import SuggestionFilter
-from keel.sim.history import automate, backfill
+from keel.sim.history import automate, backfill, import_erp, past_series
 from keel.sim.load import load_world
 from keel.sim.world import Scale, generate
 from keel.worker import run_once
@@ -76,3 +76,24 @@ def test_the_twin_automates_its_planned_country_and_the_worker_makes_the_first_p
     accepted = [a for a in actions if a.action == "accepted"]
     assert accepted and sum(a.value for a in accepted) <= 5000
     assert all(keel.planning.get(a.suggestion_id or 0).decided_by == "automation" for a in accepted)
+
+
+def test_the_twin_imports_the_erp_weeks_before_its_backfill_and_planning_reads_them(keel: Keel) -> None:
+    # given a small twin with its eight backfilled weeks, up to today (history reads the real calendar)
+    world = generate(7, Scale(skus=300, locations=30, channels=6))
+    load_world(keel, world, catalog=False)
+    today = datetime.now(UTC).date()
+    backfill(keel, world, "DE", skus=10, today=today)
+    # when the ERP's eight weeks before them are imported, twice
+    report = import_erp(keel, world, "DE", skus=10, today=today)
+    series = len(past_series(world, "DE", skus=10))
+    assert (report.rows, report.series, report.changed) == (series * 56, series, series * 56)
+    assert (report.first_day, report.last_day) == (today - timedelta(days=112), today - timedelta(days=57))
+    assert import_erp(keel, world, "DE", skus=10, today=today).changed == 0
+    # then a series' 16 weeks are the ERP's 8 and the ledger's 8, the ledger's untouched
+    first = past_series(world, "DE", skus=10)[0]
+    ledger = keel.queries.demand_history([first.location], today - timedelta(days=56), today - timedelta(days=1),
+                                         [first.sku])[0]  # fmt: skip
+    both = keel.planning.history(first.sku, first.location, 112)
+    assert both.units[56:] == ledger.units and both.stockout[56:] == ledger.stockout
+    assert sum(both.units[:56]) > 0 and not any(both.stockout[:56])

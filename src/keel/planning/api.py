@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from keel.access import IdentityDep, ScopeDep
@@ -14,6 +16,7 @@ from keel.planning import DEFAULTS, Status, SuggestionFilter
 from keel.planning.api_automation import router as automation_router
 from keel.planning.schemas import (
     ForecastPublic,
+    HistoryImportPublic,
     HistoryPublic,
     PlanCreate,
     PoliciesPublic,
@@ -28,6 +31,7 @@ from keel.platform.api import Limit, Offset
 from keel.platform.schemas import SeqNumber
 
 router = APIRouter(tags=["planning"])
+CSV = "text/csv"
 Filter = Annotated[str | None, Query(max_length=64)]
 SuggestionId = SeqNumber  # an INTEGER column: 2**31 and above are a 422, not a database error
 
@@ -174,6 +178,33 @@ def history(
     never stocked there (404). Idempotent: a read, it changes nothing.
     """
     return HistoryPublic.of(keel.planning.history(sku, location, days, scope))
+
+
+@router.post(
+    "/planning/history",
+    response_model=HistoryImportPublic,
+    operation_id="import_demand_history",
+    summary="Import daily demand history",
+    openapi_extra={"requestBody": {"content": {CSV: {"schema": {"type": "string"}}}, "required": True}},
+)
+async def import_history(request: Request, keel: KeelDep, scope: ScopeDep) -> HistoryImportPublic:
+    """Store daily demand history from another system (``date,sku,location,units`` and optionally
+    ``stockout``, ``on_hand``, ``price``, ``promo``), for the days before Keel's ledger knew each series:
+    planning runs, the history and the forecasts read it there ([docs](planning.md#imported-history)).
+
+    All or nothing: a file with any bad row is refused whole, with every problem by row.
+
+    Refuses a body that is not ``text/csv`` (415), over the size limit (413), or with any bad row (422: a bad
+    date or number, negative or fractional units, a duplicate day, a gap in a series' days, an unknown location
+    or one outside the caller's countries, a SKU with no stock position there); nothing is written then.
+    Idempotent: the same file again changes nothing (`changed` 0); a corrected day replaces the stored one.
+    """
+    raw = await request.body()  # at most max_body_bytes: the HTTP guard refused more
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "history.csv"
+        path.write_bytes(raw)
+        report = await run_in_threadpool(keel.planning.import_history, path, None, scope)
+    return HistoryImportPublic.of(report)
 
 
 @router.get("/planning/forecast", response_model=ForecastPublic, operation_id="get_demand_forecast",

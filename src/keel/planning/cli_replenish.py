@@ -15,7 +15,14 @@ from rich.table import Table
 
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, read_document, refuse
 from keel.planning import DEFAULTS, Status, SuggestionFilter
-from keel.planning.schemas import ForecastPublic, HistoryPublic, PolicyPublic, RunPublic, SuggestionPublic
+from keel.planning.schemas import (
+    ForecastPublic,
+    HistoryImportPublic,
+    HistoryPublic,
+    PolicyPublic,
+    RunPublic,
+    SuggestionPublic,
+)
 from keel.platform.actor import current_actor
 from keel.platform.errors import KeelError
 
@@ -38,7 +45,7 @@ def register(app: typer.Typer) -> None:
         ("policies", policies), ("set-policies", set_policies), ("plan", plan_now), ("rebalance", rebalance_now),
         ("runs", runs),
         ("suggestions", suggestions), ("suggestion", suggestion), ("accept", accept), ("reject", reject),
-        ("receive", receive), ("history", history), ("outlook", outlook),
+        ("receive", receive), ("history", history), ("import-history", import_history), ("outlook", outlook),
     ):  # fmt: skip
         app.command(name)(command)
 
@@ -239,6 +246,32 @@ def history(
     for i, (units, out) in enumerate(zip(found.units, found.stockout, strict=True)):
         table.add_row(date.fromordinal(found.first_day.toordinal() + i).isoformat(), str(units), "yes" if out else "")
     console.print(table)
+
+
+def import_history(
+    history_file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV or Parquet: date, sku, location, units [, stockout, ...]")
+    ],
+    calendar: Annotated[Path | None, typer.Option(help="CSV: date, open [, holiday]; closed days are censored")] = None,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store daily demand history from another system, for the days before the ledger knew each series: all or
+    nothing, every bad row named; the same file again changes nothing."""
+    keel = open_keel(database_url)
+    with _err.status(f"checking and storing {history_file}"):
+        try:
+            report = HistoryImportPublic.of(keel.planning.import_history(history_file, calendar, cli_scope()))
+        except KeelError as exc:
+            raise fail(exc) from exc
+    if json_out:
+        emit(report)
+        return
+    console.print(
+        f"{report.rows:,} days of {report.series:,} series ({report.first_day} to {report.last_day}): "
+        f"{report.changed:,} new or changed",
+        highlight=False,
+    )
 
 
 def outlook(

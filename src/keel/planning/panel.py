@@ -36,6 +36,7 @@ class Panel:
     freq: str
     series: int
     closed: frozenset[pd.Timestamp]  # the calendar's closed periods (forecast as 0)
+    first_rows: tuple[int, ...] = ()  # per series, the file row (1 = the first after the header) it starts at
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -131,7 +132,8 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     if closed:
         table["censored"] |= table["ds"].isin(closed)
     panel = table[["unique_id", "ds", "y", "censored"]].reset_index(drop=True)
-    return Panel(panel, keys, freq, len(keys), closed)
+    first_rows = tuple(int(r) for r in table.groupby("unique_id", sort=True)["row"].min())
+    return Panel(panel, keys, freq, len(keys), closed, first_rows)
 
 
 def _duplicates(table: pd.DataFrame) -> list[FieldError]:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from keel.inventory import DemandSeries, InventoryQueries, Location
 from keel.planning import store
+from keel.planning.imported import with_imported
 from keel.planning.model import DEFAULTS, Line, protection_days, resolve_policy
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
@@ -67,6 +68,7 @@ def prepare(
         [p.history_days for p in DEFAULTS.values()] + [int(r.values.get("history_days", 0)) for r in rows.values()]
     )
     history = queries.demand_history(list(sites), today - timedelta(days=days), today - timedelta(days=1), skus)
+    history = with_imported(db, history)  # the days before the ledger knew a series, from an imported file
     if top is not None:
         history = _top(history, top)
     if len(history) > MAX_SERIES:

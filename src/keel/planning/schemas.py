@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from keel.inventory import DemandSeries
-from keel.planning.model import PlanReport, PolicyRow, Suggestion
+from keel.planning.model import HistoryImport, PlanReport, PolicyRow, Suggestion
 from keel.platform.schemas import StrictModel, clean_document
 
 if TYPE_CHECKING:
@@ -152,3 +152,15 @@ class ForecastPublic(BaseModel):
             first_day_ahead=h.last_day + timedelta(days=1), mean=[round(v, 3) for v in f.mean],
             quantiles={k: list(v) for k, v in f.quantiles.items()}, note=f.note, seconds=round(f.seconds, 3),
         )  # fmt: skip
+
+
+class HistoryImportPublic(BaseModel):
+    rows: int
+    series: int
+    changed: int = Field(description="rows new or different from what was stored (0: the same file again)")
+    first_day: date
+    last_day: date
+
+    @classmethod
+    def of(cls, r: HistoryImport) -> HistoryImportPublic:
+        return cls(**asdict(r))

@@ -11,13 +11,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
 from keel.planning import store
+from keel.planning.imported import import_file, with_imported
 from keel.planning.model import (
+    HistoryImport,
     Planned,
     PlanReport,
     Policy,
@@ -325,7 +328,12 @@ class PlanningService:
         found = self.queries.demand_history([location], today - timedelta(days=days), today - timedelta(days=1), [sku])
         if not found:
             raise NotFound(f"no stock position of {sku!r} at {location!r}")
-        return found[0]
+        return with_imported(self.db, found)[0]
+
+    def import_history(self, path: Path, calendar: Path | None = None, scope: Scope = Scope.ALL) -> HistoryImport:
+        """Store a daily demand history file (``keel.planning.imported``): all or nothing, every bad row named;
+        the same file again changes nothing."""
+        return import_file(self.db, self.events, self.queries, self._locations(), path, calendar, scope)
 
     def forecast(
         self, sku: str, location: str, *, days: int = 56, horizon: int = 14, scope: Scope = Scope.ALL

@@ -38,6 +38,7 @@ NDJSON_ROUTES = {
     "/fx/rates": frozenset({"text/csv"}),
     "/catalog/imports": frozenset({"text/csv", "application/x-ndjson"}),
     "/media/performance/csv": frozenset({"text/csv"}),
+    "/planning/history": frozenset({"text/csv"}),
 }
 PAGES = "/ui/"  # web pages post HTML forms (form-encoded, same origin only)
 # Plotly draws with inline style attributes and <style> elements, and Swagger UI's icons are data: images;

@@ -81,6 +81,7 @@ REFERENCE_LOOKUPS = frozenset(
         "plan_wave",
         "receive_return",
         "get_demand_history",  # the location, or the SKU's position there
+        "get_demand_forecast",
     }
 )
 READS = frozenset({"get", "head", "options"})

@@ -10,16 +10,22 @@ window what it will sell plus a week's cover, which it still holds today, beside
 So that rebalancing has something to do, every fourth SKU is uneven between two of its stores: at one it
 is a local hit (it sells faster than the stock the twin loaded there lasts, and that store sold its last
 backfilled unit yesterday), at the other it sells slowly and four weeks of cover are left on the shelf.
+
+Before that window, the eight weeks an ERP would hold come as a history file (``import_erp``), imported the
+way an operator brings theirs: planning reads them for the days before the ledger knew each series.
 """
 
 from __future__ import annotations
 
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from keel.bootstrap import Keel
+from keel.planning import HistoryImport
 from keel.platform.actor import Actor, acting_as
 from keel.sim.demand import WEEKDAY
 from keel.sim.world import World
@@ -152,3 +158,21 @@ def automate(keel: Keel, country: str, top: int = TOP_SKUS) -> None:
     }  # fmt: skip
     with acting_as(Actor("twin", "retail twin", "automation")):
         keel.automation.set_rule(country, rule)
+
+
+def import_erp(keel: Keel, world: World, country: str, *, skus: int = TOP_SKUS, days: int = DAYS,
+               today: date | None = None) -> HistoryImport:  # fmt: skip
+    """The twin's ERP export: the ``days`` of daily sales before the backfilled window, drawn from the same
+    true rates, imported as a history file as an operator would (``keel planning import-history``), so the
+    demo's forecasts can look back twice as far as the ledger."""
+    today = today or datetime.now(UTC).date()
+    rng = random.Random(world.seed * 7919 + days + 2)
+    lines = ["date,sku,location,units"]
+    for series in past_series(world, country, skus=skus, days=days):
+        for ago in range(2 * days, days, -1):
+            day = today - timedelta(days=ago)
+            lines.append(f"{day},{series.sku},{series.location},{_poisson(rng, series.rate * WEEKDAY[day.weekday()])}")
+    with tempfile.TemporaryDirectory() as folder, acting_as(Actor("twin", "retail twin", "system")):
+        path = Path(folder) / "erp-sales.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return keel.planning.import_history(path)

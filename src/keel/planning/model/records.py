@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from keel.planning.model.replenish import Explanation
 
-__all__ = ["PlanReport", "Status", "Suggestion", "SuggestionFilter"]
+__all__ = ["HistoryImport", "PlanReport", "Status", "Suggestion", "SuggestionFilter"]
 
 
 class Status(StrEnum):
@@ -69,3 +69,14 @@ class PlanReport:
     trigger: str  # manual | schedule | twin
     mode: str = "replenish"  # replenish (purchases and DC transfers) | rebalance (transfers between locations)
     country: str | None = None  # None: every country
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryImport:
+    """What an import of demand history did: rows read, series, rows new or changed, the days covered."""
+
+    rows: int
+    series: int
+    changed: int
+    first_day: date
+    last_day: date
