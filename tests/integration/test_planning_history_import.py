@@ -111,6 +111,7 @@ def test_planning_reads_imported_days_only_before_the_ledger_knew_the_series(
         (HEADER + "2026-05-01,SKU-I,ST-DE-1,1.5,false\n",
          [(1, "units", "whole units: imported history is units sold a day")]),
         (HEADER + "01/05/2026,SKU-I,ST-DE-1,1,false\n", [(1, "date", "a date as YYYY-MM-DD")]),
+        (HEADER + "2026-05-01,SKU-I,ST-DE-1,2147483648,false\n", [(1, "units", "at most 2,147,483,647 a day")]),
         (HEADER + "2026-05-01,SKU-I,NOWHERE,1,false\n", [(1, "location", "unknown location 'NOWHERE'")]),
         (HEADER + "2026-05-01,SKU-NEW,ST-DE-1,1,false\n",
          [(1, "sku", "'SKU-NEW' has no stock position at 'ST-DE-1': Keel plans only what it stocks")]),

@@ -26,6 +26,7 @@ from keel.platform.scope import Scope
 
 HISTORY_IMPORTED = "planning.history_imported"
 MAX_ERRORS = 100
+MAX_UNITS = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL; more in a day is a unit mistake anyway
 
 
 def import_file(
@@ -57,6 +58,8 @@ def import_file(
     whole = frame["y"] % 1 == 0
     for uid in sorted(set(frame.loc[~whole, "unique_id"])):
         errors.append(FieldError(first_rows[uid], "units", "whole units: imported history is units sold a day"))
+    for uid in sorted(set(frame.loc[frame["y"] > MAX_UNITS, "unique_id"])):
+        errors.append(FieldError(first_rows[uid], "units", f"at most {MAX_UNITS:,} a day"))
     if errors:
         raise ValidationFailed("bad history", sorted(errors, key=lambda e: e.row or 0)[:MAX_ERRORS])
     rows = [
