@@ -59,6 +59,7 @@ QUERIES = {
     "/catalog/products/{code}/compliance": "?profile=web-store",
     "/catalog/feeds/{channel}": "?format=csv",
     "/planning/history": f"?sku=SKU-PL&location={ST_DE}",
+    "/planning/forecast": f"?sku=SKU-PL&location={ST_DE}",
 }
 SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "head-secret"}  # port 9: nothing answers
 VOLATILE = {"date", "set-cookie"}  # differ between any two responses

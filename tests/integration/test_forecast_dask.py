@@ -58,7 +58,7 @@ def _same(left: pd.DataFrame, right: pd.DataFrame) -> None:
     assert list(left.columns) == list(right.columns)
     assert left["unique_id"].tolist() == right["unique_id"].tolist()
     numbers = [c for c in left.columns if c not in ("unique_id", "ds")]
-    # equal, not close: both engines take the fits at float32's precision (a cluster's frames carry float32)
+    # equal, not close: the workers run the same fits, and their blocks come back as 64-bit floats
     np.testing.assert_array_equal(left[numbers].to_numpy(float), right[numbers].to_numpy(float))
 
 
@@ -67,7 +67,7 @@ def test_a_local_cluster_gives_the_local_forecasts(models: tuple[tuple[str, ...]
     panel = _panel()
     smooth, sparse = models
     here = Forecaster(models=smooth, sparse_models=sparse, threads=1).forecast(panel, 14, 7)
-    with DaskEngine(workers=2, partitions=3) as engine:
+    with DaskEngine(workers=2, blocks=3) as engine:
         assert engine.worker_count == 2
         there = Forecaster(models=smooth, sparse_models=sparse, engine=engine).forecast(panel, 14, 7)
     assert len(there.frame) == 48 * 14
@@ -92,8 +92,8 @@ def test_a_scheduler_reached_by_its_address_gives_the_same_forecasts() -> None:
 def test_an_engine_is_used_inside_a_with_block_and_refuses_nonsense() -> None:
     with pytest.raises(ValueError, match="workers"):
         DaskEngine(workers=0)
-    with pytest.raises(ValueError, match="partitions"):
-        DaskEngine(partitions=0)
+    with pytest.raises(ValueError, match="blocks"):
+        DaskEngine(blocks=0)
     with pytest.raises(RuntimeError, match="with block"):
         Forecaster(engine=DaskEngine()).forecast(_panel(count=4), 7, 7)
 

@@ -6,12 +6,13 @@
         ...
 
 Only the per-series fits are shipped: they are where the time goes (every candidate model, refitted at each
-cross-validation origin) and each depends on one series alone, so statsforecast's ``FugueBackend`` spreads
-them by ``unique_id`` over the workers. The choice of combinations and the quantile calibration pool every
-series' windows, cost milliseconds, and stay in the calling process, as does the pooled LightGBM model (one
-model trained on the whole panel). The forecasts equal the local engine's, to the last bit: the Fugue
-backend hands the fits back as float32, so the forecaster takes every engine's fits at that precision
-(``tests/integration/test_forecast_dask.py``). docs/planning.md has the deployment and the figures.
+cross-validation origin) and each depends on one series alone. They go through Fugue (the layer under
+statsforecast's own distributed backend) in blocks of whole series, one task per block: statsforecast's
+``FugueBackend`` makes one call per series, which measured 1.7 x slower here (docs/planning.md). The choice of
+combinations and the quantile calibration pool every series' windows, cost milliseconds, and stay in the
+calling process, as does the pooled LightGBM model (one model trained on the whole panel). The forecasts
+equal the local engine's to the last bit: the workers run the same code on the same series and the blocks
+come back as 64-bit floats (``tests/integration/test_forecast_dask.py``).
 
 Dask is an optional dependency (``pip install keel[dask]``): this module imports it, the rest of Keel does not.
 """
@@ -29,14 +30,14 @@ from fugue.workflow.api import transform
 from statsforecast import StatsForecast
 from statsforecast.models import Naive
 
-# Series per Dask partition when the caller does not say: fewer, larger partitions spend less on scheduling;
-# at least two per worker keeps every worker busy while the slowest partition finishes.
-SERIES_PER_PARTITION = 2_000
+# Series per block (one task) when the caller does not say: fewer, larger blocks spend less on scheduling;
+# at least two per worker keeps every worker busy while the slowest block finishes.
+SERIES_PER_BLOCK = 2_000
 
 
 def _quiet() -> None:
     # Runs in each worker: statsforecast warns per series it falls back on, and Fugue's group-by apply trips a
-    # pandas deprecation warning per partition; neither says anything an operator can act on.
+    # pandas deprecation warning per block; neither says anything an operator can act on.
     warnings.simplefilter("ignore")
 
 
@@ -46,12 +47,12 @@ class DaskEngine:
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, *, workers: int = 2, partitions: int | None = None) -> None:
+    def __init__(self, address: str | None = None, *, workers: int = 2, blocks: int | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
-        if partitions is not None and partitions < 1:
-            raise ValueError("partitions must be at least 1")
-        self.address, self.workers, self.partitions = address, workers, partitions
+        if blocks is not None and blocks < 1:
+            raise ValueError("blocks must be at least 1")
+        self.address, self.workers, self.blocks = address, workers, blocks
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
 
@@ -95,7 +96,7 @@ class DaskEngine:
             raise RuntimeError("the engine is not started: use it in a with block")
         series = long["unique_id"].to_numpy()
         count = len(pd.unique(series))
-        parts = self.partitions or max(2 * self.worker_count, -(-count // SERIES_PER_PARTITION))
+        parts = self.blocks or max(2 * self.worker_count, -(-count // SERIES_PER_BLOCK))
         size = -(-count // max(1, min(parts, count)))
         codes = pd.factorize(series)[0]
         frame = long.assign(block=codes // size)

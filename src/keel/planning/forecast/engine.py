@@ -175,10 +175,7 @@ class Forecaster:
             shown = shown.sort_values(["unique_id", "ds"], kind="stable")
             for m in part.models:
                 if m != POOLED:
-                    # at float32's precision whatever the engine: a cluster's frames carry float32, and a choice
-                    # between two close combinations must not depend on where the fits ran
-                    shape = (len(ys), horizon)
-                    out[m] = _filled(shown[m].to_numpy(np.float32).astype(np.float64).reshape(shape), ys)
+                    out[m] = _filled(shown[m].to_numpy(np.float64).reshape(len(ys), horizon), ys)
         if POOLED in part.models:
             out[POOLED] = _filled(pooled_forecast(ys, horizon, season_length, self.threads), ys)
         return out
