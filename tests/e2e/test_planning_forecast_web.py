@@ -1,7 +1,8 @@
 """The forecast page of any SKU x location: its demand from the ledger with the stockout days, and the forecast
 a planning run would make of it, as a chart and a table; the empty state, bad input and a series that sold
-nothing. Over HTTP on both databases, and in Chromium (screenshots in
-test-artifacts/screenshots/planning-forecast*.png). The series are those of test_planning_web's story."""
+nothing; and a fill-rate policy's arithmetic on a suggestion's page. Over HTTP on both databases, and in
+Chromium (screenshots in test-artifacts/screenshots/planning-forecast*.png). The series are those of
+test_planning_web's story."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from keel.bootstrap import Keel
+from keel.planning import Status, SuggestionFilter
 from tests.e2e.test_planning_web import PLANNING, Make, _charts, _row, _text, base_url, chromium, shot, story, tab
 from tests.e2e.test_web import Tab
 from tests.support import ST_DE, WH_DE, World
@@ -111,3 +113,20 @@ def test_the_forecast_page_in_chromium(tab: Tab, keel: Keel) -> None:
     expect(page.locator("input[name=sku]")).to_have_value("SKU-Q")
     shot(tab, "forecast-unknown")
     assert tab.unexpected_errors(404) == []
+
+
+def test_a_fill_rate_policy_sets_the_safety_factor_and_the_page_says_so(
+    keel: Keel, world: World, make_client: Make
+) -> None:
+    # given DE planned with the stores' default 95 % service level, then again with a 98 % fill rate
+    before = story(keel)["transfer"]
+    keel.planning.set_policies([{"kind": "store", "fill_rate": 0.98}])
+    keel.planning.plan(country="DE")
+    [after] = keel.planning.suggestions(SuggestionFilter(status=Status.PROPOSED, kind="transfer"))[0]
+    # then the safety factor is the fill rate's (the store sells 4 a day: little spread beside its demand)
+    e = after.explanation
+    assert e.fill_rate == 0.98 and before.explanation.fill_rate is None
+    assert 0 <= e.z < before.explanation.z and e.order_up_to <= before.explanation.order_up_to
+    # and the suggestion's page names the fill rate in its arithmetic
+    text = _text(make_client(keel).get(f"{PLANNING}/suggestions/{after.id}").text)
+    assert "Fill rate 98.0% of demand served from the shelf" in text and "Service level 95.0%" not in text

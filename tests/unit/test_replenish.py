@@ -13,7 +13,9 @@ from keel.planning.model import (
     DEFAULTS,
     Line,
     Policy,
+    fill_rate_factor,
     level_of,
+    normal_loss,
     order_quantity,
     parse_policy_rows,
     plan,
@@ -46,6 +48,26 @@ def test_lead_time_variability_adds_to_sigma_by_hand() -> None:
     # then sigma = d * sL = 10, SS = 16.449, S = ceil(46.449) = 47
     assert level.sigma == pytest.approx(10.0)
     assert level.order_up_to == 47
+
+
+def test_a_fill_rate_target_sets_the_safety_factor_by_hand() -> None:
+    # given the case above (sigma = 3.4641 over 3 days, 10 a day) with a 98 % fill rate: a review cycle of
+    # 2 days sells 20, so at most 0.4 units may be short per cycle: G(k) <= 0.4 / 3.4641 = 0.11547
+    level = level_of(replace(POLICY, fill_rate=0.98), [10.0] * 5, [10.0 + Z95 * 2] * 5)
+    # then k is where the standard normal loss is 0.11547 (tables: G(0.84) = 0.1120, G(0.83) = 0.1140)
+    assert normal_loss(level.z) == pytest.approx(0.4 / math.sqrt(12), abs=1e-9)
+    assert 0.82 < level.z < 0.84
+    # and SS = k * sigma = 2.87, S = ceil(32.87) = 33: three fewer units than the 95 % cycle service level's 36
+    assert level.safety_stock == pytest.approx(level.z * math.sqrt(12))
+    assert level.order_up_to == 33
+    assert level_of(replace(POLICY, fill_rate=0.999), [10.0] * 5, [10.0 + Z95 * 2] * 5).order_up_to > 36
+
+
+def test_a_fill_rate_met_without_safety_stock_asks_for_none() -> None:
+    # sigma * G(0) = 0.399 * sigma within (1 - fill rate) of a cycle's demand: k = 0, never negative
+    assert fill_rate_factor(0.9, sigma=1.0, cycle_demand=10.0) == 0.0
+    assert fill_rate_factor(0.99, sigma=0.0, cycle_demand=10.0) == 0.0
+    assert fill_rate_factor(0.99, sigma=5.0, cycle_demand=1.0) > 2.0  # a slow series: much spread, little demand
 
 
 def test_a_forecast_shorter_than_the_protection_period_is_refused() -> None:
@@ -136,7 +158,7 @@ def test_bad_policy_rows_are_refused_by_row_and_field() -> None:
         {"location": "ST", "service_level": 1.5, "moq": -1, "pack_size": 2.5, "colour": "red"},
         {"kind": "store", "sku": "SKU-1"},
         {"location": "ST", "order_weekdays": [1, 1]},
-        {"location": "ST", "review_days": True, "source": "magic"},
+        {"location": "ST", "review_days": True, "source": "magic", "fill_rate": 1.0},
         "not an object",
         {"kind": "warehouse"},
         {"kind": "warehouse"},
@@ -145,7 +167,8 @@ def test_bad_policy_rows_are_refused_by_row_and_field() -> None:
     got = {(e.row, e.field) for e in errors}
     assert got == {
         (1, "kind"), (2, "kind"), (3, "location"), (4, "service_level"), (4, "moq"), (4, "pack_size"),
-        (4, "colour"), (5, "sku"), (6, "order_weekdays"), (7, "review_days"), (7, "source"), (8, ""), (10, "kind"),
+        (4, "colour"), (5, "sku"), (6, "order_weekdays"), (7, "review_days"), (7, "source"), (7, "fill_rate"),
+        (8, ""), (10, "kind"),
     }  # fmt: skip
     assert [r.key for r in rows] == [("warehouse", "", "")]
 

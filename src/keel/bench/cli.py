@@ -263,6 +263,9 @@ def bench_planning(
     service_level: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="Keel's target cycle service level (policy data)")
     ] = 0.95,
+    fill_rate: Annotated[
+        float | None, typer.Option(min=0.5, max=0.9999, help="a target fill rate instead (policy data)")
+    ] = None,
     skus: Annotated[int, typer.Option(min=10, max=1_000_000, help="SKUs of the generated twin")] = 2_000,
     locations: Annotated[int, typer.Option(min=10, max=10_000, help="locations of the generated twin")] = 60,
     planned: Annotated[int, typer.Option(min=1, max=10_000, help="SKUs of Germany in the loop")] = 30,
@@ -273,7 +276,7 @@ def bench_planning(
     from keel.bench.planning import run
 
     run(database_url, skus=skus, locations=locations, planned=planned, days=days, review=review_days,
-        service_level=service_level, seed=seed, json_out=json_out)  # fmt: skip
+        service_level=service_level, seed=seed, json_out=json_out, fill_rate=fill_rate)  # fmt: skip
 
 
 @app.command("twin")

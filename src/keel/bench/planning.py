@@ -13,7 +13,8 @@ demand, three times:
 
 Keel's policies are data. The bench sets what an operator who knows the twin's supply chain would: lead
 times of 1 day from a DC to a store and 2 days from a supplier to a DC, reviews every ``--review-days``, and
-the target cycle service level ``--service-level`` (the policies' default, 0.95).
+the target cycle service level ``--service-level`` (the policies' default, 0.95), or a target fill rate
+``--fill-rate`` that sets the safety stock instead.
 
 Figures, each suffixed ``_baseline``, ``_keel`` or ``_rebalance``:
 - ``stockout_rate``: the share of SKU-location-days with demand that the shelf could not fully serve;
@@ -110,15 +111,22 @@ class KeelPolicy:
 
 
 def prepare_twin(
-    keel: Keel, world: World, country: str, planned: int, review: int, service_level: float = 0.95
+    keel: Keel,
+    world: World,
+    country: str,
+    planned: int,
+    review: int,
+    service_level: float = 0.95,
+    fill_rate: float | None = None,
 ) -> None:
     """Load the twin before the history starts, write its past sales and set the bench's policies."""
     with clock_at(_at(START - timedelta(days=DAYS + 2), 0)):
         load_world(keel, world, catalog=False)
     with clock_at(_at(START - timedelta(days=1), 23)):
         backfill(keel, world, country, skus=planned, today=START)
-        shops = {"review_days": review, "lead_time_days": 1.0, "lead_time_sd_days": 0.3, "service_level": service_level}
-        dcs = {"review_days": review, "lead_time_days": 2.0, "lead_time_sd_days": 0.7, "service_level": service_level}
+        target = {"review_days": review, "service_level": service_level, "fill_rate": fill_rate}
+        shops = {**target, "lead_time_days": 1.0, "lead_time_sd_days": 0.3}
+        dcs = {**target, "lead_time_days": 2.0, "lead_time_sd_days": 0.7}
         keel.planning.set_policies([{"kind": "store", **shops}, {"kind": "dark_store", **shops},
                                     {"kind": "warehouse", **dcs}, {"kind": "3pl", **dcs}])  # fmt: skip
 
@@ -144,6 +152,7 @@ def run(
     service_level: float,
     seed: int,
     json_out: bool,
+    fill_rate: float | None = None,
 ) -> dict[str, Any]:
     clock = time.perf_counter()
     country = PLANNED_COUNTRY
@@ -151,14 +160,15 @@ def run(
     series = past_series(world, country, skus=planned)
     kinds = {loc["code"]: loc["kind"] for loc in world.locations if loc["country"] == country}
     price = {p.sku: float(p.price) for p in generate_catalog(world.skus, seed)}
-    figures: dict[str, Any] = {"days": days, "service_level": service_level, "skus": len({s.sku for s in series}),
+    figures: dict[str, Any] = {"days": days, "service_level": service_level, "fill_rate_target": fill_rate,
+                               "skus": len({s.sku for s in series}),
                                "locations": len({s.location for s in series}), "series": len(series)}  # fmt: skip
     opening: dict[tuple[str, str], int] = {}
     plan_seconds = 0.0
     with Progress(console=console, transient=True) as bar:
         for name in ("keel", "rebalance"):
             with bench_database(database_url) as url, _keel(url) as keel:
-                prepare_twin(keel, world, country, planned, review, service_level)
+                prepare_twin(keel, world, country, planned, review, service_level, fill_rate)
                 codes = sorted({s.location for s in series})
                 for p in keel.queries.positions_at(codes, sorted({s.sku for s in series})):
                     opening[(p.sku, p.location)] = p.on_hand

@@ -300,5 +300,6 @@ def rebalance(lines: Sequence[Line], time_limit_s: float = TIME_LIMIT_S) -> list
                 round(level.sigma, 3), round(level.safety_stock, 3), level.order_up_to, line.on_hand,
                 line.available, line.committed, line.incoming, position, level.order_up_to - position,
                 move.quantity, notes, move.lost_before, move.lost_after, move.value, daily_of(line, level.days),
+                fill_rate=line.policy.fill_rate,
             )))  # fmt: skip
     return out

@@ -23,7 +23,8 @@ class PolicyBatch(StrictModel):
         description="policy rows: exactly one of `kind` (a location kind) or `location`, optionally `sku` with a "
         "location, and the fields they set (review_days, lead_time_days, lead_time_sd_days, service_level, moq, "
         "pack_size, shelf_capacity, order_weekdays, source, history_days; for rebalancing unit_margin, transfer_cost, "
-        "handling_cost, min_transfer; for automation unit_cost)",
+        "handling_cost, min_transfer; for automation unit_cost; fill_rate, a target fill rate that sets the safety "
+        "stock instead of service_level)",
         max_length=10_000,
     )
 

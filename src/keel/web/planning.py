@@ -103,7 +103,10 @@ def steps(s: Suggestion) -> list[tuple[str, str, str]]:
          f"({units(e.forecast_units / max(e.protection_days, 1), 2)} a day)",
          f"{units(e.forecast_units, 2)} units"),
         ("Service level", f"{e.service_level:.1%} of cycles end without a stockout \N{RIGHTWARDS ARROW} z",
-         f"z = {e.z:.3f}"),
+         f"z = {e.z:.3f}")
+        if e.fill_rate is None
+        else ("Fill rate", f"{e.fill_rate:.1%} of demand served from the shelf: the smallest z whose expected "
+              "shortage a review cycle is at most the rest", f"z = {e.z:.3f}"),
         ("Uncertainty", "\N{GREEK SMALL LETTER SIGMA} of demand over P days, lead-time variation included",
          f"\N{GREEK SMALL LETTER SIGMA} = {units(e.sigma, 2)} units"),
         ("Safety stock", f"SS = z {times} \N{GREEK SMALL LETTER SIGMA} = {e.z:.3f} {times} {units(e.sigma, 2)}",

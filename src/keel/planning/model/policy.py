@@ -50,6 +50,9 @@ class Policy:
     handling_cost: float = 0.5  # per unit moved into this location
     min_transfer: int = 2  # the smallest transfer into this location worth making
     unit_cost: float = 20.0  # what one unit costs here: the goods value automation's daily limit counts
+    # A target fill rate (share of demand served from the shelf) instead of the cycle service level: the safety
+    # stock then covers the units expected short per review cycle, not the chance of any shortage (None: off).
+    fill_rate: float | None = None
 
 
 # Built-in defaults per location kind: stores are reviewed often with short lead times from a DC of their
@@ -121,6 +124,8 @@ def _field_error(name: str, value: Any) -> str | None:
             return _number(value, 1, MAX_UNITS, True)
         case "shelf_capacity":
             return None if value is None else _number(value, 1, MAX_UNITS, True)
+        case "fill_rate":
+            return None if value is None else _number(value, 0.5, 0.9999, False)
         case "order_weekdays":
             ok = isinstance(value, list) and all(type(d) is int and 0 <= d <= 6 for d in value) and len(value) <= 7
             return None if ok and len(set(value)) == len(value) else "a list of distinct weekdays 0 (Monday)..6"

@@ -27,10 +27,12 @@ from statistics import NormalDist
 from keel.planning.model.policy import DISTRIBUTION_KINDS, Policy
 
 __all__ = [
-    "Explanation", "Level", "Line", "Planned", "daily_of", "level_of", "order_quantity", "plan", "protection_days",
+    "Explanation", "Level", "Line", "Planned", "daily_of", "fill_rate_factor", "level_of", "normal_loss",
+    "order_quantity", "plan", "protection_days",
 ]  # fmt: skip
 
 PURCHASE, TRANSFER = "purchase", "transfer"
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,7 @@ class Explanation:
     forecast_units: float
     protection_days: int
     service_level: float
-    z: float
+    z: float  # the safety factor: from the service level, or from the fill rate when the policy sets one
     sigma: float
     safety_stock: float
     order_up_to: int
@@ -91,6 +93,7 @@ class Explanation:
     # The location's own forecast day by day over the protection period: "mean" and the quantiles ("q50",
     # "q80", "q95"...), for the pages' fan chart. Empty for a DC, whose level also covers its stores.
     daily: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    fill_rate: float | None = None  # the policy's target fill rate, when it set the safety factor
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +119,34 @@ def level_of(policy: Policy, mean: Sequence[float], upper: Sequence[float], extr
     days = protection_days(policy)
     if len(mean) < days or len(upper) < days:
         raise ValueError(f"the forecast covers {len(mean)} days; the protection period is {days}")
-    z = NormalDist().inv_cdf(policy.service_level)
+    z = NormalDist().inv_cdf(policy.service_level)  # the quantile ``upper`` was read at
     demand = float(sum(mean[:days]))
     var = sum((max(u - m, 0.0) / z) ** 2 for m, u in zip(mean[:days], upper[:days], strict=True)) + extra_var
     var += (demand / days) ** 2 * policy.lead_time_sd_days**2
     sigma = math.sqrt(var)
+    if policy.fill_rate is not None:
+        z = fill_rate_factor(policy.fill_rate, sigma, demand / days * policy.review_days)
     safety = z * sigma
     return Level(days, demand, sigma, z, safety, math.ceil(demand + safety - 1e-9))
+
+
+def normal_loss(k: float) -> float:
+    """G(k) = E[(X - k)+] for a standard normal X: the units short per unit of sigma at safety factor k."""
+    return _NORMAL.pdf(k) - k * (1 - _NORMAL.cdf(k))
+
+
+def fill_rate_factor(fill_rate: float, sigma: float, cycle_demand: float) -> float:
+    """The smallest safety factor k >= 0 whose expected shortage per review cycle, sigma * G(k), is at most
+    (1 - fill_rate) of the demand of a cycle (the review period's): the fill-rate rule of periodic review. At
+    k = 0 the target may already hold (a little spread beside much demand): no safety stock, never less."""
+    if sigma <= 1e-9 or sigma * normal_loss(0.0) <= (1 - fill_rate) * cycle_demand:
+        return 0.0
+    allowed = (1 - fill_rate) * cycle_demand / sigma
+    low, high = 0.0, 8.0  # G falls from 0.399 at 0 to about 1e-16 at 8: every allowed shortage lies between
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if normal_loss(middle) > allowed else (low, middle)
+    return high
 
 
 def order_quantity(
@@ -174,6 +198,7 @@ def _explain(
         round(level.demand, 3), level.days, line.policy.service_level, round(level.z, 4), round(level.sigma, 3),
         round(level.safety_stock, 3), level.order_up_to, line.on_hand, line.available, line.committed,
         line.incoming, position, needed, qty, tuple(notes), daily=daily_of(line, level.days) if own else {},
+        fill_rate=line.policy.fill_rate,
     )  # fmt: skip
 
 
