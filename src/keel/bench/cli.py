@@ -199,14 +199,17 @@ def bench_forecast(
     dask: Annotated[bool, typer.Option("--dask", help="twin: the same forecast again on a Dask cluster")] = False,
     scheduler: Annotated[str | None, typer.Option(help="twin, --dask: a scheduler's address (else local)")] = None,
     workers: Annotated[int, typer.Option(min=1, max=256, help="twin, --dask: local cluster's processes")] = 2,
+    hierarchy: Annotated[
+        bool, typer.Option("--hierarchy", help="twin: also forecast and reconcile the country/category/SKU tree")
+    ] = False,
 ) -> None:
     """Forecast accuracy on a public competition (sMAPE, MAPE, MASE, quantile coverage) beside SeasonalNaive
     and AutoETS on the same series, or on the twin against its true expected demand (WAPE and bias by day and
     by week) beside seasonal naive and a 4-week weekday average; and the forecasting time."""
     if dataset not in ("m3", "tourism", "twin"):
         raise refuse("--dataset: m3, tourism or twin")
-    if dataset != "twin" and (dask or scheduler):
-        raise refuse("--dask and --scheduler go with --dataset twin")
+    if dataset != "twin" and (dask or scheduler or hierarchy):
+        raise refuse("--dask, --scheduler and --hierarchy go with --dataset twin")
     if dataset == "twin":
         from keel.bench.forecast_twin import run_twin
 
@@ -216,7 +219,7 @@ def bench_forecast(
 
             engine = DaskEngine(scheduler, workers=workers)
         run_twin(skus=skus, stores=stores, weeks=weeks, horizon=horizon, seed=seed, threads=threads,
-                 json_out=json_out, engine=engine)  # fmt: skip
+                 json_out=json_out, engine=engine, hierarchy=hierarchy)  # fmt: skip
         return
     from keel.bench.forecast import run
 

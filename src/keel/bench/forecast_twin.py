@@ -41,6 +41,7 @@ from keel.sim.demand import SEASON, WEEKDAY
 console = Console(stderr=True)
 Array = NDArray[np.float64]
 COUNTRIES = ("DE", "FR", "IT")
+CATEGORIES = 8  # the hierarchy's categories (``--hierarchy``): each SKU in one, drawn at random
 WEEK = 7
 FIRST_DAY = date(2026, 5, 4)  # a Monday: the history runs into late summer, the held-out weeks into September
 
@@ -65,8 +66,10 @@ def panel(skus: int, stores: int, weeks: int, horizon: int, seed: int) -> dict[s
     sold[censored] = 0.0
     country = np.tile(np.repeat(np.arange(len(COUNTRIES)), stores), skus)
     sku = np.repeat(np.arange(skus), len(COUNTRIES) * stores)
+    category = np.random.default_rng(seed + 1).integers(0, CATEGORIES, skus)  # its own draws: the rest unchanged
     return {"expected": expected, "sold": sold, "censored": censored, "calendar": calendar, "history": history,
-            "country": country, "sku": sku}  # fmt: skip
+            "country": country, "sku": sku, "store": np.tile(np.arange(len(COUNTRIES) * stores), skus),
+            "category": category[sku]}  # fmt: skip
 
 
 def seasonal_naive(sold: Array, history: int, horizon: int) -> Array:
@@ -131,6 +134,7 @@ def run_twin(
     threads: int,
     json_out: bool,
     engine: AbstractContextManager[FitEngine] | None = None,
+    hierarchy: bool = False,
 ) -> dict[str, Any]:
     data = panel(skus, stores, weeks, horizon, seed)
     console.print(f"twin: {len(data['sold']):,} series, {weeks} weeks of history, {horizon} days held out")
@@ -154,6 +158,10 @@ def run_twin(
             figures["dask_workers"] = getattr(fits, "worker_count", 0)
         figures["seconds_dask"] = round(figures["seconds_dask"], 2)
         figures["max_difference_dask"] = float(np.max(np.abs(there - keel)))
+    if hierarchy:
+        from keel.bench.forecast_hierarchy import hierarchy_figures
+
+        figures |= hierarchy_figures(data, COUNTRIES, horizon, threads)
     if json_out:
         print(json.dumps(figures))
     else:
@@ -170,4 +178,12 @@ def run_twin(
                 f" {figures['max_difference_dask']:.2g} units of the local ones",
                 highlight=False,
             )
+        if hierarchy:
+            console.print(f"hierarchy: {figures['hierarchy_method']} chosen; WAPE by day (by week)", highlight=False)
+            for level in ("location", "sku", "category", "country"):
+                ways = ", ".join(
+                    f"{way} {figures[f'wape_{level}_day_{way}']:.3f} ({figures[f'wape_{level}_week_{way}']:.3f})"
+                    for way in ("base", "bottom_up", "reconciled")
+                )
+                console.print(f"{level:>10}: {ways}", highlight=False, soft_wrap=True)
     return figures

@@ -32,6 +32,7 @@ from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIV
 if TYPE_CHECKING:
     from keel.planning.forecast import FitEngine, Forecast, Forecaster
     from keel.planning.forecast.cluster import DaskEngine
+    from keel.planning.forecast.hierarchy import HierarchicalForecast, forecast_hierarchy
     from keel.planning.outlook import planning_forecaster
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "FitEngine",
     "Forecast",
     "Forecaster",
+    "HierarchicalForecast",
     "HistoryImport",
     "Move",
     "PlanReport",
@@ -64,6 +66,7 @@ __all__ = [
     "SuggestionFilter",
     "automation_job",
     "expected_lost",
+    "forecast_hierarchy",
     "greedy",
     "net_value",
     "planning_forecaster",
@@ -81,6 +84,10 @@ def __getattr__(name: str) -> Any:
         from keel.planning.forecast import cluster
 
         return cluster.DaskEngine
+    if name in ("HierarchicalForecast", "forecast_hierarchy"):
+        from keel.planning.forecast import hierarchy
+
+        return getattr(hierarchy, name)
     if name == "planning_forecaster":
         from keel.planning import outlook
 

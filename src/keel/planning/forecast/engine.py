@@ -52,6 +52,10 @@ class Forecast:
     combination: dict[Any, tuple[str, ...]]  # per series, the models averaged
     ranking: dict[str, list[tuple[tuple[str, ...], float]]] = field(default_factory=dict)  # per part
     seconds: float = 0.0
+    # the chosen combinations' forecasts from the last origin of the cross-validation (the ``horizon`` points
+    # before the end), beside what happened there (NaN where censored): unique_id, step, mean, actual.
+    # Reconciliation is chosen on these (``hierarchy``) without fitting anything again.
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -118,21 +122,33 @@ class Forecaster:
             parts.append(_Part(name, [ids[i] for i in keep], [ys[i] for i in keep], [masks[i] for i in keep], models))
         nonnegative = bool(np.all(values >= 0))
         frames: list[pd.DataFrame] = []
+        backtests: list[pd.DataFrame] = []
         combination: dict[Any, tuple[str, ...]] = {}
         ranking: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         for part in parts:
             if not part.ids:
                 continue
-            points, quantiles, choice = self._part(part, horizon, season_length)
+            points, quantiles, choice, (shown, actual) = self._part(part, horizon, season_length)
             if nonnegative:
-                points, quantiles = np.maximum(points, 0), np.maximum(quantiles, 0)
+                points, quantiles, shown = np.maximum(points, 0), np.maximum(quantiles, 0), np.maximum(shown, 0)
             frames.append(self._frame(part, groups, points, quantiles, horizon))
+            backtests.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": np.repeat(np.asarray(part.ids, dtype=object), horizon),
+                        "step": np.tile(np.arange(1, horizon + 1), len(part.ids)),
+                        "mean": shown.ravel(),
+                        "actual": actual.ravel(),
+                    }
+                )
+            )
             combination.update(zip(part.ids, choice.combos, strict=True))
             ranking[part.name] = choice.ranking
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return Forecast(frame, combination, ranking, time.perf_counter() - started)
+        backtest = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
+        return Forecast(frame, combination, ranking, time.perf_counter() - started, backtest)
 
-    def _part(self, part: _Part, horizon: int, season_length: int) -> tuple[Array, Array, Choice]:
+    def _part(self, part: _Part, horizon: int, season_length: int) -> tuple[Array, Array, Choice, tuple[Array, Array]]:
         windows, scales = [], []
         for k in range(1, self.windows + 1):
             cut = [len(y) - k * horizon for y in part.ys]
@@ -149,7 +165,11 @@ class Forecaster:
         points = np.array([np.mean([final[m][i] for m in combo], axis=0) for i, combo in enumerate(choice.combos)])
         scale = np.array([scale_of(y, season_length) for y in part.ys])
         quantiles = points[None, :, :] + scale[None, :, None] * choice.offsets[:, None, :]
-        return points, quantiles, choice
+        last = windows[0]  # k = 1: the origin ``horizon`` points before the end
+        replay = np.array(
+            [np.mean([last.forecasts[m][i] for m in combo], axis=0) for i, combo in enumerate(choice.combos)]
+        )
+        return points, quantiles, choice, (replay.reshape(len(part.ids), horizon), last.actuals)
 
     def _run(self, part: _Part, ys: list[Array], horizon: int, season_length: int) -> dict[str, Array]:
         """Every candidate's forecasts (len(ys) x horizon) for the histories ``ys``."""
