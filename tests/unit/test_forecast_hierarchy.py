@@ -37,7 +37,7 @@ def tree_panel(days: int = 70, seed: int = 1, skus: int = 12) -> tuple[pd.DataFr
                             "ds": ds,
                             "y": y,
                         }
-                    )  # fmt: skip
+                    )
                 )
     return pd.concat(frames, ignore_index=True), np.asarray(rates)
 
@@ -58,7 +58,7 @@ def children_sum(frame: pd.DataFrame, column: str) -> float:
     return worst
 
 
-@pytest.mark.parametrize("method", ["bottom_up", "ols", "wls_struct"])
+@pytest.mark.parametrize("method", ["bottom_up", "ols", "wls_struct", "wls_var"])
 def test_every_level_adds_up(method: str) -> None:
     series, _ = tree_panel()
     found = forecast_hierarchy(forecaster(), series, LEVELS, horizon=7, season_length=7, methods=(method,))
@@ -92,7 +92,7 @@ def test_the_choice_is_the_lowest_node_weighted_backtest_error() -> None:
     nodes = {"country": 2, "category": 4, "sku": 24, "location": 48}
     weighted = {
         m: sum(nodes[lv] * found.scores[m][lv] / found.scores["base"][lv] for lv in nodes)
-        for m in ("bottom_up", "ols", "wls_struct")
+        for m in ("bottom_up", "ols", "wls_struct", "wls_var")
     }
     assert found.method == min(weighted, key=lambda m: weighted[m])
     assert found.scores["bottom_up"]["location"] == found.scores["base"]["location"]  # bottom-up moves no leaf
@@ -104,7 +104,7 @@ def test_reconciliation_beats_the_bottom_alone_on_noisy_leaves() -> None:
     series, rates = tree_panel(days=84, seed=5, skus=20)
     series["y"] = np.random.default_rng(9).poisson(series["y"].to_numpy() * 0.25 + 0.05).astype(float)
     found = forecast_hierarchy(forecaster(), series, LEVELS, horizon=7, season_length=7)
-    assert found.method in ("ols", "wls_struct")
+    assert found.method in ("ols", "wls_struct", "wls_var")
     bottom = found.frame[found.frame["level"] == "location"].sort_values(["country", "sku", "location", "step"])
     order = series.drop_duplicates(["country", "sku", "location"]).reset_index(drop=True)
     order["i"] = np.arange(len(order))

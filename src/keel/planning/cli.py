@@ -37,6 +37,32 @@ def _levels(text: str) -> tuple[float, ...]:
     return levels
 
 
+RESERVED = {
+    "date",
+    "sku",
+    "location",
+    "units",
+    "stockout",
+    "on_hand",
+    "price",
+    "promo",
+    "level",
+    "step",
+    "mean",
+    "base",
+}
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    taken = sorted(set(names) & RESERVED)
+    if taken or len(set(names)) != len(names):
+        raise refuse(
+            f"--groups: distinct columns of the history file, none of {sorted(RESERVED)} ({taken or 'repeated'})"
+        )
+    return names
+
+
 class EngineName(StrEnum):
     local = "local"
     dask = "dask"
@@ -77,6 +103,13 @@ def forecast(
         str | None, typer.Option(help="a Dask scheduler's address (tcp://host:8786); without it, a local cluster")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=256, help="worker processes of a local Dask cluster")] = 2,
+    groups: Annotated[
+        str,
+        typer.Option(
+            help="columns of the history file that group the series, top first (country,category): every group"
+            " is forecast too, and all the forecasts made coherent (docs/planning.md, Hierarchy)"
+        ),
+    ] = "",
     json_out: Annotated[bool, typer.Option("--json", help="print a summary as one JSON object")] = False,
 ) -> None:
     """Forecast every (sku, location) series of a history file; each series' models chosen by backtest."""
@@ -84,8 +117,9 @@ def forecast(
     from keel.planning.forecast import Forecaster
     from keel.planning.panel import SEASONS, forecast_table, read_history
 
+    tree = _groups(groups)
     try:
-        panel = read_history(history, freq=freq.upper(), calendar=calendar)
+        panel = read_history(history, freq=freq.upper(), calendar=calendar, groups=tree)
         levels = _levels(quantiles)
     except KeelError as exc:
         raise fail(exc) from exc
@@ -95,8 +129,22 @@ def forecast(
         _engine(engine, scheduler, workers) as fits,
         _err.status(f"forecasting {panel.series:,} series, {horizon} periods ahead{where}"),
     ):
-        result = Forecaster(quantiles=levels, threads=threads, engine=fits).forecast(panel.frame, horizon, season)
-    table = forecast_table(panel, result.frame, result.combination)
+        forecaster = Forecaster(quantiles=levels, threads=threads, engine=fits)
+        if tree:
+            from keel.planning.forecast.hierarchy import forecast_hierarchy
+            from keel.planning.panel import hierarchy_series, hierarchy_table
+
+            found = forecast_hierarchy(forecaster, hierarchy_series(panel), (*tree, "sku", "location"), horizon, season)
+        else:
+            result = forecaster.forecast(panel.frame, horizon, season)
+    if tree:
+        table, seconds = hierarchy_table(panel, found.frame), found.seconds
+        extra: dict[str, object] = {"method": found.method, "nodes": len(table) // horizon, "backtest": found.scores}
+        best = {"reconciled by": found.method}
+    else:
+        table, seconds = forecast_table(panel, result.frame, result.combination), result.seconds
+        best = {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking}
+        extra = {}
     try:
         if out.suffix.lower() == ".parquet":
             table.to_parquet(out, index=False)
@@ -104,24 +152,22 @@ def forecast(
             table.to_csv(out, index=False, float_format="%.4f")
     except OSError as exc:
         raise refuse(f"{out}: {exc.strerror or exc}") from exc
-    best = {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking}
     summary = {
         "series": panel.series,
         "rows": len(table),
         "horizon": horizon,
         "season_length": season,
-        "seconds": round(result.seconds, 2),
+        "seconds": round(seconds, 2),
         "engine": engine.value,
         "out": str(out),
         "best": best,
+        **extra,
     }
     if json_out:
         print(json.dumps(summary))
     else:
         chosen = "; ".join(f"{part}: {models}" for part, models in best.items())
-        _err.print(
-            f"{panel.series:,} series forecast {horizon} periods ahead in {result.seconds:.1f} s -> {out} ({chosen})"
-        )
+        _err.print(f"{panel.series:,} series forecast {horizon} periods ahead in {seconds:.1f} s -> {out} ({chosen})")
 
 
 register(app)

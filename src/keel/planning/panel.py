@@ -11,7 +11,7 @@ an export is more often a gap in the export than a day without sales.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class Panel:
     series: int
     closed: frozenset[pd.Timestamp]  # the calendar's closed periods (forecast as 0)
     first_rows: tuple[int, ...] = ()  # per series, the file row (1 = the first after the header) it starts at
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per grouping column, each series' value
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -89,12 +90,13 @@ def read_calendar(path: Path, freq: str) -> frozenset[pd.Timestamp]:
     return frozenset(closed)
 
 
-def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -> Panel:
-    """The history file at ``path`` as a ``Panel``; ``ValidationFailed`` with every problem by row otherwise."""
+def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None, groups: tuple[str, ...] = ()) -> Panel:
+    """The history file at ``path`` as a ``Panel``; ``ValidationFailed`` with every problem by row otherwise.
+    ``groups`` names further columns that group the series (country, category...): each series keeps one value."""
     if freq not in SEASONS:
         raise ValidationFailed("bad option", [FieldError(None, "freq", f"one of {', '.join(SEASONS)}")])
     frame = _read(path)
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in (*REQUIRED, *groups) if c not in frame.columns]
     if missing:
         raise ValidationFailed("bad file", [FieldError(None, c, "a column of the history file") for c in missing])
     if frame.empty:
@@ -106,7 +108,7 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     errors += _errors_for(~np.isfinite(units.to_numpy(dtype=float)), "units", "a number")
     errors += _errors_for((units < 0).to_numpy(), "units", "not negative (returns are not demand)")
     errors += _errors_for((units > MAX_UNITS).to_numpy(), "units", f"at most {MAX_UNITS:.0e} a period")
-    for key in ("sku", "location"):
+    for key in ("sku", "location", *groups):
         text = frame[key].astype(str).str.strip()
         errors += _errors_for(((text == "") | text.str.contains("\x00", regex=False)).to_numpy(), key, "a code")
     stockout, bad_stockout = _flags(frame["stockout"]) if "stockout" in frame else (np.zeros(len(frame), bool),) * 2
@@ -125,6 +127,8 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
     table = pd.DataFrame({"unique_id": ids, "period": periods, "y": units.astype(float), "censored": stockout})
     table["row"] = np.arange(1, len(table) + 1)
     errors = _duplicates(table) + _gaps(table, keys)
+    values = {g: frame[g].astype(str).str.strip().to_numpy(dtype=object) for g in groups}
+    errors += [e for g in groups for e in _changes(table, keys, g, values[g])]
     if errors:
         raise ValidationFailed("bad history", errors[:MAX_ERRORS])
     table = table.sort_values(["unique_id", "period"], kind="stable")
@@ -133,7 +137,25 @@ def read_history(path: Path, *, freq: str = "D", calendar: Path | None = None) -
         table["censored"] |= table["ds"].isin(closed)
     panel = table[["unique_id", "ds", "y", "censored"]].reset_index(drop=True)
     first_rows = tuple(int(r) for r in table.groupby("unique_id", sort=True)["row"].min())
-    return Panel(panel, keys, freq, len(keys), closed, first_rows)
+    first = np.asarray(first_rows, dtype=np.int64) - 1
+    return Panel(panel, keys, freq, len(keys), closed, first_rows, {g: tuple(values[g][first]) for g in groups})
+
+
+def _changes(table: pd.DataFrame, keys: list[tuple[str, str]], group: str, values: np.ndarray) -> list[FieldError]:
+    """A row whose ``group`` differs from its series' first row's: a series belongs to one group."""
+    ids = table["unique_id"].to_numpy()
+    first = table.groupby("unique_id")["row"].transform("min").to_numpy() - 1
+    out = []
+    for i in np.flatnonzero(values != values[first])[:MAX_ERRORS]:
+        sku, location = keys[int(ids[i])]
+        out.append(
+            FieldError(
+                int(i) + 1,
+                group,
+                f"{sku} at {location} has {group} {values[first[i]]!r} at row {int(first[i]) + 1}; a series keeps one",
+            )
+        )
+    return out
 
 
 def _duplicates(table: pd.DataFrame) -> list[FieldError]:
@@ -183,3 +205,22 @@ def forecast_table(panel: Panel, frame: pd.DataFrame, combination: dict[object, 
     out.insert(2, "date", pd.to_datetime(out.pop("ds")).dt.strftime("%Y-%m-%d"))
     out["models"] = [" + ".join(combination[i]) for i in ids]
     return out.sort_values(["sku", "location", "step"], kind="stable").reset_index(drop=True)
+
+
+def hierarchy_series(panel: Panel) -> pd.DataFrame:
+    """The panel's series with their grouping columns, sku and location: ``forecast_hierarchy``'s input."""
+    ids = panel.frame["unique_id"].to_numpy(dtype=np.int64)
+    keys = np.asarray(panel.keys, dtype=object).reshape(-1, 2)
+    columns = {g: np.asarray(panel.groups[g], dtype=object)[ids] for g in panel.groups}
+    return panel.frame.assign(**columns, sku=keys[ids, 0], location=keys[ids, 1])
+
+
+def hierarchy_table(panel: Panel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``forecast_hierarchy``'s frame as the file a user reads: level, the keys, date, step, mean, the quantiles
+    and base (the node's own forecast before reconciliation); a closed period is 0 at every node."""
+    out = frame.copy()
+    values = [c for c in out.columns if c in ("mean", "base") or c.startswith("q")]
+    if panel.closed:
+        out.loc[out["ds"].isin(panel.closed), values] = 0.0
+    out.insert(out.columns.get_loc("ds"), "date", pd.to_datetime(out.pop("ds")).dt.strftime("%Y-%m-%d"))
+    return out

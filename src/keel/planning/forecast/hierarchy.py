@@ -39,7 +39,7 @@ import pandas as pd
 
 from keel.planning.forecast.engine import Forecaster, uncensored
 
-METHODS = ("bottom_up", "ols", "wls_struct")
+METHODS = ("bottom_up", "ols", "wls_struct", "wls_var")
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,20 @@ def _reconciler(method: str) -> object:
 
 
 def _reconcile(
-    frame: pd.DataFrame, column: str, tags: dict[str, np.ndarray], s_matrix: object, method: str
+    frame: pd.DataFrame,
+    column: str,
+    tags: dict[str, np.ndarray],
+    s_matrix: object,
+    method: str,
+    residuals: pd.DataFrame,
 ) -> pd.Series:
-    """``frame[column]`` (every node, unique_id, ds) reconciled by ``method``, in ``frame``'s row order."""
+    """``frame[column]`` (every node, unique_id, ds) reconciled by ``method``, in ``frame``'s row order;
+    ``residuals`` (unique_id, ds, y, base) gives ``wls_var`` each node's error variance."""
     from hierarchicalforecast.core import HierarchicalReconciliation
 
     shown = frame[["unique_id", "ds", column]].rename(columns={column: "base"})
-    out = HierarchicalReconciliation([_reconciler(method)]).reconcile(shown, tags, s_matrix)
+    insample = residuals if method == "wls_var" else None
+    out = HierarchicalReconciliation([_reconciler(method)]).reconcile(shown, tags, s_matrix, Y_df=insample)
     value = next(c for c in out.columns if c.startswith("base/"))
     keyed = out.set_index(["unique_id", "ds"])[value]
     return pd.Series(keyed.reindex(pd.MultiIndex.from_frame(frame[["unique_id", "ds"]])).to_numpy(), index=frame.index)
@@ -131,9 +138,15 @@ def forecast_hierarchy(
     backtest["ds"] = backtest["step"]
     backtest["mean"] = backtest["mean"].fillna(0.0)  # a node too short for the origin: no forecast to move
     node_level = backtest["unique_id"].map(level_of)
+    # the backtest's errors as wls_var's residuals (a censored point or a node too short: no error known, 0)
+    residuals = backtest[["unique_id", "ds"]].assign(
+        y=backtest["actual"].fillna(backtest["mean"]), base=backtest["mean"]
+    )
     scores = {"base": _wape(backtest["mean"], backtest["actual"], node_level)}
     for method in methods:
-        scores[method] = _wape(_reconcile(backtest, "mean", tags, s_matrix, method), backtest["actual"], node_level)
+        scores[method] = _wape(
+            _reconcile(backtest, "mean", tags, s_matrix, method, residuals), backtest["actual"], node_level
+        )
     nodes = node_level.value_counts() / horizon
     relative = {
         m: sum(nodes[lv] * scores[m][lv] / scores["base"][lv] for lv in nodes.index if scores["base"][lv] > 0)
@@ -141,7 +154,7 @@ def forecast_hierarchy(
     }
     method = min(methods, key=lambda m: (round(relative[m], 6), METHODS.index(m)))
     frame = found.frame.copy()
-    reconciled = _reconcile(frame, "mean", tags, s_matrix, method).clip(lower=0.0)
+    reconciled = _reconcile(frame, "mean", tags, s_matrix, method, residuals).clip(lower=0.0)
     shift = reconciled - frame["mean"]
     floor = pd.Series(0.0, index=frame.index)
     for column in sorted(c for c in frame.columns if c.startswith("q")):
