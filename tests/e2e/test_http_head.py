@@ -60,6 +60,7 @@ QUERIES = {
     "/catalog/feeds/{channel}": "?format=csv",
     "/planning/history": f"?sku=SKU-PL&location={ST_DE}",
     "/planning/forecast": f"?sku=SKU-PL&location={ST_DE}",
+    "/planning/forecast/country": "?sku=SKU-PL&country=DE",
 }
 SYNC = {"url": "http://127.0.0.1:9/hook", "secret": "head-secret"}  # port 9: nothing answers
 VOLATILE = {"date", "set-cookie"}  # differ between any two responses

@@ -414,6 +414,7 @@ SUCCESS: dict[str, list[Step]] = {
     ],
     "get_demand_history": [("get_demand_history", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
     "get_demand_forecast": [("get_demand_forecast", {"query": {"sku": "SKU-PL", "location": ST_DE}})],
+    "get_country_demand_forecast": [("get_country_demand_forecast", {"query": {"sku": "SKU-PL", "country": "DE"}})],
     "import_demand_history": [("import_demand_history", {"body": HISTORY_CSV, "media_type": "text/csv"})],
     "list_planning_automation": [("list_planning_automation", {})],
     "get_planning_automation": [("get_planning_automation", DE)],

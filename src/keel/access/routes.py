@@ -185,6 +185,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/planning/suggestions/{suggestion_id}/receive"): Rule(PLANNING_WRITE),
     ("GET", "/planning/history"): Rule(PLANNING_READ),
     ("GET", "/planning/forecast"): Rule(PLANNING_READ),
+    ("GET", "/planning/forecast/country"): Rule(PLANNING_READ),
     ("POST", "/planning/history"): Rule(PLANNING_WRITE),
     ("GET", "/planning/automation"): Rule(PLANNING_READ),
     ("GET", "/planning/automation/{country}"): Rule(PLANNING_READ),

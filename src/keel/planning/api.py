@@ -15,6 +15,7 @@ from keel.deps import KeelDep
 from keel.planning import DEFAULTS, Status, SuggestionFilter
 from keel.planning.api_automation import router as automation_router
 from keel.planning.schemas import (
+    CountryForecastPublic,
     ForecastPublic,
     HistoryImportPublic,
     HistoryPublic,
@@ -226,6 +227,31 @@ async def forecast(
     """
     found = await run_in_threadpool(keel.planning.forecast, sku, location, days=days, horizon=horizon, scope=scope)
     return ForecastPublic.of(found)
+
+
+@router.get("/planning/forecast/country", response_model=CountryForecastPublic,
+            operation_id="get_country_demand_forecast",
+            summary="Demand forecast of a SKU in a country, coherent with its locations'")  # fmt: skip
+async def country_forecast(
+    keel: KeelDep,
+    scope: ScopeDep,
+    sku: Annotated[str, Query(max_length=64)],
+    country: Annotated[str, Query(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")],
+    days: Annotated[int, Query(ge=14, le=730, description="complete days of history the forecast learns from")] = 56,
+    horizon: Annotated[int, Query(ge=1, le=56, description="days ahead")] = 14,
+) -> CountryForecastPublic:
+    """A SKU's demand in a whole country: the country's forecast and each of its locations', reconciled so that
+    the locations add up to the country (docs/planning.md, Hierarchy), with the method the backtest chose and
+    the errors that chose it. A SKU that sold nothing there in the window gets no forecast and a `note`.
+
+    Refuses `days` outside 14-730, `horizon` outside 1-56 and a country that is not two letters (422), a
+    country outside the caller's countries and a SKU with no stock position in the country (404). Idempotent:
+    a read, it changes nothing.
+    """
+    found = await run_in_threadpool(
+        keel.planning.country_forecast, sku, country, days=days, horizon=horizon, scope=scope
+    )
+    return CountryForecastPublic.of(found)
 
 
 router.include_router(automation_router)  # one router for the app to mount: /planning/automation...

@@ -45,7 +45,7 @@ def planning_forecaster(
     return Forecaster(quantiles=quantiles, threads=threads, engine=engine)
 
 
-def _fits(scheduler: str) -> AbstractContextManager[FitEngine | None]:
+def fits_on(scheduler: str) -> AbstractContextManager[FitEngine | None]:
     if not scheduler:
         return nullcontext()
     from keel.planning.forecast.cluster import DaskEngine  # Dask: an optional dependency, imported when used
@@ -78,7 +78,7 @@ def outlooks(
         )
     if not frames:
         return out, 0.0
-    with _fits(scheduler) as fits:
+    with fits_on(scheduler) as fits:
         engine = planning_forecaster(tuple(needed), fast=fast, engine=fits)
         result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK)
     frame = result.frame.sort_values(["unique_id", "step"])

@@ -14,6 +14,7 @@ from keel.platform.schemas import StrictModel, clean_document
 
 if TYPE_CHECKING:
     from keel.planning.service import SeriesForecast
+    from keel.planning.views import CountryForecast
 
 Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
 
@@ -152,6 +153,37 @@ class ForecastPublic(BaseModel):
             sku=h.sku, location=h.location, service_level=f.service_level, history=HistoryPublic.of(h),
             first_day_ahead=h.last_day + timedelta(days=1), mean=[round(v, 3) for v in f.mean],
             quantiles={k: list(v) for k, v in f.quantiles.items()}, note=f.note, seconds=round(f.seconds, 3),
+        )  # fmt: skip
+
+
+class CountryForecastPublic(BaseModel):
+    sku: str
+    country: str
+    first_day_ahead: date
+    sold: list[int] = Field(description="the country's units sold per day of the window, every location summed")
+    mean: list[float] = Field(description="the country's expected units per day ahead: the locations' sum")
+    quantiles: dict[str, list[float]] = Field(description="the country's q50...q99 per day ahead")
+    base: list[float] = Field(description="the country's own forecast per day ahead, before reconciliation")
+    locations: dict[str, list[float]] = Field(description="per location, its reconciled expected units per day ahead")
+    method: str = Field(description="the reconciliation the backtest chose: bottom_up, ols, wls_struct or wls_var")
+    backtest: dict[str, dict[str, float]] = Field(
+        description="per method (and base: unreconciled), per level (sku: the country, location): the WAPE of the"
+        " last cross-validation origin, which chose the method"
+    )
+    history: list[HistoryPublic]
+    note: str = Field(description="why there is no forecast, when there is none")
+    seconds: float
+
+    @classmethod
+    def of(cls, f: CountryForecast) -> CountryForecastPublic:
+        def rounded(values: tuple[float, ...]) -> list[float]:
+            return [round(v, 3) for v in values]
+
+        return cls(
+            sku=f.sku, country=f.country, first_day_ahead=f.first_day, sold=list(f.sold), mean=rounded(f.mean),
+            quantiles={k: list(v) for k, v in f.quantiles.items()}, base=rounded(f.base),
+            locations={k: rounded(v) for k, v in f.locations.items()}, method=f.method, backtest=f.backtest,
+            history=[HistoryPublic.of(h) for h in f.history], note=f.note, seconds=round(f.seconds, 3),
         )  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from keel.planning.model import (
 )
 from keel.planning.prepare import Prepared, prepare
 from keel.planning.rebalance import REBALANCE, rebalance
+from keel.planning.views import CountryForecast, country_forecast
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
@@ -340,11 +341,7 @@ class PlanningService:
     ) -> SeriesForecast:
         """The demand history of ``sku`` at ``location`` over the last ``days`` complete days and the forecast
         a planning run would make of it over ``horizon`` days, with its quantiles: any series, planned or not."""
-        errors = [FieldError(None, "days", f"between {MIN_FORECAST_DAYS} and 730")] if days < MIN_FORECAST_DAYS else []
-        if not 1 <= horizon <= MAX_HORIZON:
-            errors.append(FieldError(None, "horizon", f"between 1 and {MAX_HORIZON}"))
-        if errors:
-            raise ValidationFailed("bad window", errors)
+        self._window(days, horizon)
         series = self.history(sku, location, days, scope)
         with self.db.read() as conn:
             rows = store.policy_rows(conn)
@@ -357,9 +354,31 @@ class PlanningService:
         o = found[(sku, location)]
         return SeriesForecast(series, level, o.mean, o.bands, seconds=seconds)
 
+    def country_forecast(
+        self, sku: str, country: str, *, days: int = 56, horizon: int = 14, scope: Scope = Scope.ALL
+    ) -> CountryForecast:
+        """``sku``'s demand in ``country``: the country's forecast and each location's, coherent (``views``)."""
+        self._window(days, horizon)
+        return country_forecast(
+            self.db, self.queries, self._locations(), sku, country, days=days, horizon=horizon, scope=scope,
+            scheduler=self.forecast_scheduler,
+        )  # fmt: skip
+
     def _locations(self) -> dict[str, Location]:
         found, _ = self.locations.list(limit=1_000_000)
         return {loc.code: loc for loc in found}
+
+    @staticmethod
+    def _window(days: int, horizon: int) -> None:
+        errors = (
+            []
+            if MIN_FORECAST_DAYS <= days <= 730
+            else [FieldError(None, "days", f"between {MIN_FORECAST_DAYS} and 730")]
+        )
+        if not 1 <= horizon <= MAX_HORIZON:
+            errors.append(FieldError(None, "horizon", f"between 1 and {MAX_HORIZON}"))
+        if errors:
+            raise ValidationFailed("bad window", errors)
 
     def _location(self, code: str, scope: Scope) -> Location:
         loc = self._locations().get(code)

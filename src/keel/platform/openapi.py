@@ -82,6 +82,7 @@ REFERENCE_LOOKUPS = frozenset(
         "receive_return",
         "get_demand_history",  # the location, or the SKU's position there
         "get_demand_forecast",
+        "get_country_demand_forecast",  # the SKU's positions in the country
     }
 )
 READS = frozenset({"get", "head", "options"})
