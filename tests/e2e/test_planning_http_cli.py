@@ -211,6 +211,13 @@ def test_the_command_line_plans_lists_explains_and_decides(run: Run, cli_keel: K
     table = run("planning", "runs").stdout
     assert "rebalance" in table and "replenish" in table
     assert run("planning", "rebalance").exit_code == 2  # --country is required
+    # SKU-RB in all of DE: the country's forecast is its two stores' sum
+    country = json.loads(run("planning", "country-outlook", "SKU-RB", "de", "--horizon", "4", "--json").stdout)
+    assert set(country["locations"]) == {ST_DE, SLOW_STORE} and len(country["mean"]) == 4
+    assert all(abs(t - sum(v[i] for v in country["locations"].values())) < 0.01 for i, t in enumerate(country["mean"]))
+    shown = run("planning", "country-outlook", "SKU-RB", "DE", "--horizon", "3").stdout
+    assert "forecast, 3 days ahead, reconciled by" in shown and SLOW_STORE in shown and "own forecast" in shown
+    assert run("planning", "country-outlook", "SKU-RB", "FR").exit_code != 0
     bad = run("planning", "rebalance", "--country", "DEU")
     assert bad.exit_code != 0 and "two-letter" in bad.stderr
 

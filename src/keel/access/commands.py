@@ -173,6 +173,7 @@ COMMANDS: dict[str, str] = {
     "planning receive": PLANNING_WRITE,
     "planning history": PLANNING_READ,
     "planning outlook": PLANNING_READ,
+    "planning country-outlook": PLANNING_READ,
     "planning import-history": PLANNING_WRITE,
     "planning automation show": PLANNING_READ,
     "planning automation set": PLANNING_WRITE,

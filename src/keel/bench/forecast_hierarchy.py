@@ -58,7 +58,7 @@ def _wape(forecast: np.ndarray, truth: np.ndarray, weekly: bool) -> float:
 def _matrix(frame: pd.DataFrame, level: str, column: str, horizon: int) -> np.ndarray:
     """The forecast ``column`` of ``level``'s nodes (nodes x steps), in ``_by_level``'s order."""
     rows = frame[frame["level"] == level].sort_values([*LEVELS[: LEVELS.index(level) + 1], "step"], kind="stable")
-    return rows[column].to_numpy(np.float64).reshape(-1, horizon)
+    return np.asarray(rows[column].to_numpy(np.float64).reshape(-1, horizon), dtype=np.float64)
 
 
 def hierarchy_figures(data: dict[str, Any], countries: tuple[str, ...], horizon: int, threads: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from rich.table import Table
 from keel.cli_support import DbOpt, JsonOpt, cli_scope, emit, fail, open_keel, page, read_document, refuse
 from keel.planning import DEFAULTS, Status, SuggestionFilter
 from keel.planning.schemas import (
+    CountryForecastPublic,
     ForecastPublic,
     HistoryImportPublic,
     HistoryPublic,
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         ("runs", runs),
         ("suggestions", suggestions), ("suggestion", suggestion), ("accept", accept), ("reject", reject),
         ("receive", receive), ("history", history), ("import-history", import_history), ("outlook", outlook),
+        ("country-outlook", country_outlook),
     ):  # fmt: skip
         app.command(name)(command)
 
@@ -303,4 +305,38 @@ def outlook(
     for i, mean in enumerate(found.mean):
         day = date.fromordinal(found.first_day_ahead.toordinal() + i).isoformat()
         table.add_row(day, f"{mean:.1f}", *(f"{found.quantiles[q][i]:.1f}" for q in levels))
+    console.print(table)
+
+
+def country_outlook(
+    sku: Annotated[str, typer.Argument(help="the SKU")],
+    country: Annotated[str, typer.Argument(help="the country (ISO code)")],
+    days: Annotated[int, typer.Option(min=14, max=730, help="complete days of history learned from")] = 56,
+    horizon: Annotated[int, typer.Option(min=1, max=56, help="days ahead")] = 14,
+    database_url: DbOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """A SKU's forecast in a whole country and at each of its locations, coherent: the locations add up to the
+    country (the reconciliation chosen by backtest; docs/planning.md, Hierarchy)."""
+    keel = open_keel(database_url)
+    try:
+        found = CountryForecastPublic.of(
+            keel.planning.country_forecast(sku, country, days=days, horizon=horizon, scope=cli_scope())
+        )
+    except KeelError as exc:
+        raise fail(exc) from exc
+    if json_out:
+        emit(found)
+        return
+    console.print(f"{escape(sku)} in {found.country}: {sum(found.sold):,} units sold in {days} days at"
+                  f" {len(found.history)} locations", highlight=False)  # fmt: skip
+    if found.note:
+        console.print(f"no forecast: {escape(found.note)}", highlight=False)
+        return
+    places = sorted(found.locations)
+    table = Table("day", found.country, "own forecast", *(escape(p) for p in places),
+                  title=f"forecast, {len(found.mean)} days ahead, reconciled by {found.method}")  # fmt: skip
+    for i, mean in enumerate(found.mean):
+        day = date.fromordinal(found.first_day_ahead.toordinal() + i).isoformat()
+        table.add_row(day, f"{mean:.1f}", f"{found.base[i]:.1f}", *(f"{found.locations[p][i]:.1f}" for p in places))
     console.print(table)
