@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel.planning.automation import AutomationReport, AutomationState, PlanningAutomation
 from keel.planning.consumers import automation_job
+from keel.planning.country import CountryForecast
 from keel.planning.model import (
     AUTO_KINDS,
     DEFAULTS,
@@ -28,7 +29,6 @@ from keel.planning.model import (
 from keel.planning.quantiles import QUANTILES, quantile_column
 from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value, solve_proven
 from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService, SeriesForecast
-from keel.planning.views import CountryForecast
 
 if TYPE_CHECKING:
     from keel.planning.forecast import FitEngine, Forecast, Forecaster

@@ -13,8 +13,8 @@ from keel.planning.model import HistoryImport, PlanReport, PolicyRow, Suggestion
 from keel.platform.schemas import StrictModel, clean_document
 
 if TYPE_CHECKING:
+    from keel.planning.country import CountryForecast
     from keel.planning.service import SeriesForecast
-    from keel.planning.views import CountryForecast
 
 Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
 

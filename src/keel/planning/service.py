@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from keel.inventory import DemandSeries, InventoryQueries, Location, LocationService, StockService
 from keel.planning import store
+from keel.planning.country import CountryForecast, country_forecast
 from keel.planning.imported import import_file, with_imported
 from keel.planning.model import (
     HistoryImport,
@@ -34,7 +35,6 @@ from keel.planning.model import (
 )
 from keel.planning.prepare import Prepared, prepare
 from keel.planning.rebalance import REBALANCE, rebalance
-from keel.planning.views import CountryForecast, country_forecast
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
