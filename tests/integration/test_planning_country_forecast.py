@@ -38,7 +38,7 @@ def test_the_country_is_the_sum_of_its_locations(keel: Keel, world: World) -> No
 
 def test_bad_input_other_countries_and_a_sku_without_sales(keel: Keel, world: World) -> None:
     seed_slow_store(keel, SKU, utcnow().date())
-    with pytest.raises(ValidationFailed, match="bad country"):
+    with pytest.raises(ValidationFailed, match="country: a two-letter ISO country code"):
         keel.planning.country_forecast(SKU, "D1")
     with pytest.raises(ValidationFailed, match="bad window"):
         keel.planning.country_forecast(SKU, "DE", days=7)

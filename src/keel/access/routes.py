@@ -273,6 +273,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/ui/planning/run"): page(PLANNING_WRITE),
     ("GET", "/ui/planning/automation"): page(PLANNING_READ),
     ("GET", "/ui/planning/forecast"): page(PLANNING_READ),
+    ("GET", "/ui/planning/forecast/country"): page(PLANNING_READ),
     ("POST", "/ui/planning/automation/rule"): page(PLANNING_WRITE),
     ("POST", "/ui/planning/automation/run"): page(PLANNING_WRITE),
     ("GET", "/ui/media"): page(MEDIA_READ),

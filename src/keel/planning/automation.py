@@ -25,6 +25,7 @@ from keel.planning.model import (
     PlanReport,
     Status,
     SuggestionFilter,
+    country_code,
     guard,
     parse_automation,
     resolve_policy,
@@ -101,7 +102,7 @@ class PlanningAutomation:
 
     def rule(self, country: str, scope: Scope = Scope.ALL) -> Automation:
         """The rule of ``country``: the stored one, or the disabled default."""
-        country = _country(country)
+        country = country_code(country)
         scope.check_country(country)
         found = [r for r in self.rules() if r.country == country]
         return found[0] if found else Automation(country)
@@ -109,7 +110,7 @@ class PlanningAutomation:
     def set_rule(self, country: str, doc: dict[str, object], scope: Scope = Scope.ALL) -> tuple[Automation, bool]:
         """Validate and store the rule of ``country`` (every field not given takes its default); returns it and
         whether it changed. The same rule again changes nothing."""
-        country = _country(country)
+        country = country_code(country)
         scope.check_country(country)
         known = frozenset(self._sites(country))
         rule, errors = parse_automation(country, doc, known)
@@ -133,7 +134,7 @@ class PlanningAutomation:
         """A page of what the automation did, newest first (in ``scope``'s countries)."""
         countries = scope.countries
         if country is not None:
-            country = _country(country)
+            country = country_code(country)
             countries = frozenset({country}) & countries if countries is not None else frozenset({country})
         with self.db.read() as conn:
             return store_automation.actions_page(conn, countries, action, limit, offset)
@@ -259,10 +260,3 @@ def _record(conn: Connection, *, actions: Sequence[Action]) -> None:
 def _midnight() -> datetime:
     """The start of today, UTC: the daily value limit's day."""
     return datetime.combine(utcnow().date(), datetime.min.time(), UTC)
-
-
-def _country(country: str) -> str:
-    code = country.upper()
-    if not (len(code) == 2 and code.isascii() and code.isalpha()):
-        raise ValidationFailed("bad country", [FieldError(None, "country", "a two-letter ISO country code")])
-    return code

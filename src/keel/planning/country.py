@@ -14,9 +14,10 @@ from datetime import date, timedelta
 
 from keel.inventory import DemandSeries, InventoryQueries, Location
 from keel.planning.imported import with_imported
+from keel.planning.model import country_code
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
-from keel.platform.errors import FieldError, NotFound, ValidationFailed
+from keel.platform.errors import NotFound
 from keel.platform.scope import Scope
 from keel.platform.vocabulary import LocationKind
 
@@ -64,9 +65,7 @@ def country_forecast(
     scope: Scope,
     scheduler: str = "",
 ) -> CountryForecast:
-    country = country.upper()
-    if not (len(country) == 2 and country.isascii() and country.isalpha()):
-        raise ValidationFailed("bad country", [FieldError(None, "country", "a two-letter ISO country code")])
+    country = country_code(country)
     if not scope.sees_country(country):
         raise NotFound(f"no country {country!r}")
     sites = [

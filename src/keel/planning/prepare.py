@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from keel.inventory import DemandSeries, InventoryQueries, Location
 from keel.planning import store
 from keel.planning.imported import with_imported
-from keel.planning.model import DEFAULTS, Line, protection_days, resolve_policy
+from keel.planning.model import DEFAULTS, Line, country_code, protection_days, resolve_policy
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
@@ -50,9 +50,7 @@ def prepare(
     today = today or started.date()
     if not FIRST_DAY <= today <= LAST_DAY:  # the history window before it must be a real calendar
         raise ValidationFailed("bad day", [FieldError(None, "today", f"from {FIRST_DAY} to {LAST_DAY}")])
-    country = country.upper() if country is not None else None
-    if country is not None and not (len(country) == 2 and country.isascii() and country.isalpha()):
-        raise ValidationFailed("bad country", [FieldError(None, "country", "a two-letter ISO country code")])
+    country = country_code(country) if country is not None else None
     if country is not None:
         scope.check_country(country)
     elif scope.countries is not None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from keel.inventory import DemandSeries
-from keel.planning import Explanation, SeriesForecast
+from keel.planning import CountryForecast, Explanation, SeriesForecast
 
 COLOURS = {"units": "#0f766e", "stockout": "#d92d20", "forecast": "#f79009"}
 # the quantile lines of the forecast fan: the median, then the bands above it
@@ -100,3 +100,19 @@ def fan_traces(days: list[str], mean: Sequence[float], bands: Mapping[str, Seque
     traces.append({"type": "scatter", "mode": "lines", "name": "Forecast (mean)", "x": days, "y": list(mean),
                    "line": LINE, "hovertemplate": "%{x}: forecast %{y} units<extra></extra>"})  # fmt: skip
     return traces
+
+
+def country_chart(f: CountryForecast) -> dict[str, Any]:
+    """A SKU's units sold in a whole country per day (its locations summed; a day any of them was out of stock
+    shaded), the country's reconciled forecast with its fan, and its own forecast before reconciliation."""
+    units = f.sold
+    flags = tuple(any(day) for day in zip(*(h.stockout for h in f.history), strict=True))
+    first = f.history[0].first_day
+    total = DemandSeries(f.sku, f.country, first, units, flags)
+    days = [d.isoformat() for d in f.days_ahead]
+    traces = fan_traces(days, f.mean, f.quantiles) if f.mean else []
+    if f.base:
+        traces.append({"type": "scatter", "mode": "lines", "name": "Country's own forecast", "x": days,
+                       "y": list(f.base), "line": {"color": "#667085", "dash": "dot", "width": 1.5},
+                       "hovertemplate": "%{x}: own forecast %{y:.1f} units<extra></extra>"})  # fmt: skip
+    return _figure("chart-country", total, max(len(days), 1), traces)

@@ -7,8 +7,17 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from keel.planning.model.replenish import Explanation
+from keel.platform.errors import single_field
 
-__all__ = ["HistoryImport", "PlanReport", "Status", "Suggestion", "SuggestionFilter"]
+__all__ = ["HistoryImport", "PlanReport", "Status", "Suggestion", "SuggestionFilter", "country_code"]
+
+
+def country_code(value: str) -> str:
+    """A country as planning takes it (runs, automation rules, country forecasts): two ISO letters, upper case."""
+    code = value.upper()
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):
+        raise single_field("country", "a two-letter ISO country code")
+    return code
 
 
 class Status(StrEnum):
