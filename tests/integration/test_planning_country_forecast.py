@@ -34,6 +34,9 @@ def test_the_country_is_the_sum_of_its_locations(keel: Keel, world: World) -> No
     q50, q95 = found.quantiles["q50"], found.quantiles["q95"]
     assert all(a <= b for a, b in zip(q50, q95, strict=True)) and len(found.base) == 7
     assert found.first_day == utcnow().date()
+    # a short horizon is the start of a two-week one: the method is never chosen on a day or two of errors
+    short = keel.planning.country_forecast(SKU, "DE", days=28, horizon=3)
+    assert short.mean == found.mean[:3] and short.method == found.method and short.backtest == found.backtest
 
 
 def test_bad_input_other_countries_and_a_sku_without_sales(keel: Keel, world: World) -> None:

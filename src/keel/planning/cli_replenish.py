@@ -317,7 +317,7 @@ def country_outlook(
     json_out: JsonOpt = False,
 ) -> None:
     """A SKU's forecast in a whole country and at each of its locations, coherent: the locations add up to the
-    country (the reconciliation chosen by backtest; docs/planning.md, Hierarchy)."""
+    country (the reconciliation chosen by backtest; docs/planning.md, "Coherent levels")."""
     keel = open_keel(database_url)
     try:
         found = CountryForecastPublic.of(
@@ -336,6 +336,8 @@ def country_outlook(
     places = sorted(found.locations)
     table = Table("day", found.country, "own forecast", *(escape(p) for p in places),
                   title=f"forecast, {len(found.mean)} days ahead, reconciled by {found.method}")  # fmt: skip
+    for column in table.columns[1:]:
+        column.justify = "right"
     for i, mean in enumerate(found.mean):
         day = date.fromordinal(found.first_day_ahead.toordinal() + i).isoformat()
         table.add_row(day, f"{mean:.1f}", f"{found.base[i]:.1f}", *(f"{found.locations[p][i]:.1f}" for p in places))

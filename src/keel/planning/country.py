@@ -22,6 +22,9 @@ from keel.platform.scope import Scope
 from keel.platform.vocabulary import LocationKind
 
 WEEK = 7
+# The reconciliation is chosen (and wls_var weighted) on the backtest's last window, as long as the horizon:
+# two days ahead would choose on two days of errors, so the forecast goes at least two weeks out and is cut.
+CHOICE_DAYS = 2 * WEEK
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,10 @@ def _reconciled(
     ]
     with fits_on(scheduler) as fits:
         found = forecast_hierarchy(
-            planning_forecaster(engine=fits), pd.concat(frames, ignore_index=True), ("sku", "location"), horizon, WEEK
-        )
-    frame = found.frame.sort_values("step", kind="stable")
+            planning_forecaster(engine=fits), pd.concat(frames, ignore_index=True), ("sku", "location"),
+            max(horizon, CHOICE_DAYS), WEEK,
+        )  # fmt: skip
+    frame = found.frame[found.frame["step"] <= horizon].sort_values("step", kind="stable")
     top = frame[frame["level"] == "sku"]
     bands = {c: tuple(round(float(v), 2) for v in top[c]) for c in top.columns if c.startswith("q")}
     per_location = {
