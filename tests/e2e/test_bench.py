@@ -206,6 +206,28 @@ def test_bench_forecast_twin_scores_keel_and_baselines_against_the_true_demand(t
         for level in ("day", "week"):
             assert figures[f"wape_{level}{suffix}"] >= abs(figures[f"bias_{level}{suffix}"]) >= 0
     assert figures["seconds"] > 0
+    assert figures["yearly"] == [] and "wape_day_no_yearly" not in figures  # 8 weeks: no year to learn from
+
+
+def test_bench_forecast_twin_with_a_year_of_history_reports_the_yearly_season_beside_its_absence(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    args = ["bench", "forecast", "--dataset", "twin", "--json", "--skus", "6", "--stores", "2", "--weeks", "58",
+            "--start", "2027-10-04", "--horizon", "14", "--threads", "1"]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "keel", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (figures["first_day"], figures["history_days"], figures["series"]) == ("2027-10-04", 406, 36)
+    assert set(figures["yearly"]) <= {"smooth", "sparse"}
+    for level in ("day", "week"):  # the same forecaster without the season, in the same run
+        assert figures[f"wape_{level}_no_yearly"] >= abs(figures[f"bias_{level}_no_yearly"]) >= 0
+    assert figures["seconds_no_yearly"] > 0
+    bad = subprocess.run([sys.executable, "-m", "keel", *args[:-4], "--start", "2027-13-01"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "--start: an ISO date" in bad.stderr
 
 
 def test_bench_planning_runs_the_closed_loop_three_times_on_the_same_demand(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -193,7 +194,10 @@ def bench_forecast(
     ] = None,
     skus: Annotated[int, typer.Option(min=1, max=100_000, help="twin: SKUs of the panel")] = 500,
     stores: Annotated[int, typer.Option(min=1, max=1_000, help="twin: stores in each of its 3 countries")] = 4,
-    weeks: Annotated[int, typer.Option(min=6, max=104, help="twin: weeks of daily history")] = 16,
+    weeks: Annotated[int, typer.Option(min=6, max=160, help="twin: weeks of daily history")] = 16,
+    start: Annotated[
+        str, typer.Option(help="twin: the history's first day (ISO); with --weeks, where the held-out days fall")
+    ] = "2026-05-04",
     horizon: Annotated[int, typer.Option(min=7, max=91, help="twin: days held out and forecast")] = 28,
     seed: Annotated[int, typer.Option(help="twin: random seed of the panel")] = 42,
     dask: Annotated[bool, typer.Option("--dask", help="twin: the same forecast again on a Dask cluster")] = False,
@@ -213,13 +217,17 @@ def bench_forecast(
     if dataset == "twin":
         from keel.bench.forecast_twin import run_twin
 
+        try:
+            first_day = date.fromisoformat(start)
+        except ValueError:
+            raise refuse(f"--start: an ISO date such as 2026-05-04, not {start!r}") from None
         engine = None
         if dask:
             from keel.planning import DaskEngine  # Dask: imported only when asked for
 
             engine = DaskEngine(scheduler, workers=workers)
         run_twin(skus=skus, stores=stores, weeks=weeks, horizon=horizon, seed=seed, threads=threads,
-                 json_out=json_out, engine=engine, hierarchy=hierarchy)  # fmt: skip
+                 json_out=json_out, engine=engine, hierarchy=hierarchy, first_day=first_day)  # fmt: skip
         return
     from keel.bench.forecast import run
 

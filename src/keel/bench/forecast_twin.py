@@ -44,14 +44,15 @@ COUNTRIES = ("DE", "FR", "IT")
 CATEGORIES = 8  # the hierarchy's categories (``--hierarchy``): each SKU in one, drawn at random
 WEEK = 7
 FIRST_DAY = date(2026, 5, 4)  # a Monday: the history runs into late summer, the held-out weeks into September
+YEAR = 364  # days in the forecaster's year: 52 weeks, a weekday stays a weekday
 
 
-def panel(skus: int, stores: int, weeks: int, horizon: int, seed: int) -> dict[str, Any]:
+def panel(skus: int, stores: int, weeks: int, horizon: int, seed: int, first_day: date = FIRST_DAY) -> dict[str, Any]:
     """The expected demand of every series over history and horizon, the sales drawn from it, the stockout
     flags, and each series' country (see the module docstring)."""
     rng = np.random.default_rng(seed)
     days = weeks * WEEK + horizon
-    calendar = [FIRST_DAY + timedelta(days=i) for i in range(days)]
+    calendar = [first_day + timedelta(days=i) for i in range(days)]
     curve = np.array([WEEKDAY[d.weekday()] * SEASON[d.month - 1] for d in calendar])
     rates = rng.lognormal(0.0, 1.0, skus)
     sizes = rng.lognormal(0.0, 0.4, (len(COUNTRIES), stores))
@@ -92,8 +93,10 @@ def weekday_average(sold: Array, censored: NDArray[np.bool_], history: int, hori
 
 
 def keel_forecast(
-    data: dict[str, Any], horizon: int, threads: int, engine: FitEngine | None = None
-) -> tuple[Array, float]:
+    data: dict[str, Any], horizon: int, threads: int, engine: FitEngine | None = None, year: int | None = YEAR
+) -> tuple[Array, float, tuple[str, ...]]:
+    """Planning's forecaster on the panel's history: the mean per series and day ahead, the seconds, and the
+    parts of the panel (smooth, sparse) whose forecasts carry the yearly season."""
     history, n = data["history"], len(data["sold"])
     frame = pd.DataFrame({
         "unique_id": np.repeat(np.arange(n), history),
@@ -102,11 +105,11 @@ def keel_forecast(
         "censored": data["censored"][:, :history].ravel(),
     })  # fmt: skip
     started = time.perf_counter()
-    result = planning_forecaster((0.5,), threads=threads, engine=engine).forecast(frame, horizon, WEEK)
+    result = planning_forecaster((0.5,), threads=threads, engine=engine).forecast(frame, horizon, WEEK, year)
     seconds = time.perf_counter() - started
     ordered = result.frame.sort_values(["unique_id", "step"])
     mean = np.maximum(ordered["mean"].to_numpy(np.float64), 0.0).reshape(n, horizon)
-    return mean, seconds
+    return mean, seconds, result.yearly
 
 
 def scores(forecast: Array, data: dict[str, Any], horizon: int) -> dict[str, float]:
@@ -135,14 +138,17 @@ def run_twin(
     json_out: bool,
     engine: AbstractContextManager[FitEngine] | None = None,
     hierarchy: bool = False,
+    first_day: date = FIRST_DAY,
 ) -> dict[str, Any]:
-    data = panel(skus, stores, weeks, horizon, seed)
-    console.print(f"twin: {len(data['sold']):,} series, {weeks} weeks of history, {horizon} days held out")
-    keel, seconds = keel_forecast(data, horizon, threads)
+    data = panel(skus, stores, weeks, horizon, seed, first_day)
+    console.print(f"twin: {len(data['sold']):,} series, {weeks} weeks of history from {first_day},"
+                  f" {horizon} days held out", highlight=False)  # fmt: skip
+    keel, seconds, yearly = keel_forecast(data, horizon, threads)
     figures: dict[str, Any] = {
         "dataset": "twin", "series": len(data["sold"]), "skus": skus, "countries": len(COUNTRIES),
-        "stores": stores * len(COUNTRIES), "history_days": data["history"], "horizon": horizon,
-        "censored_days": int(data["censored"].sum()), **scores(keel, data, horizon),
+        "stores": stores * len(COUNTRIES), "first_day": first_day.isoformat(), "history_days": data["history"],
+        "horizon": horizon, "censored_days": int(data["censored"].sum()), **scores(keel, data, horizon),
+        "yearly": list(yearly),
     }  # fmt: skip
     baselines = {
         "snaive": seasonal_naive(data["sold"], data["history"], horizon),
@@ -151,10 +157,15 @@ def run_twin(
     for name, forecast in baselines.items():
         figures |= {f"{k}_{name}": v for k, v in scores(forecast, data, horizon).items()}
     figures["seconds"] = round(seconds, 2)
+    if data["history"] >= YEAR:
+        # the same forecaster without the yearly season, in the same run: what the season adds
+        alone, figures["seconds_no_yearly"], _ = keel_forecast(data, horizon, threads, year=None)
+        figures |= {f"{k}_no_yearly": v for k, v in scores(alone, data, horizon).items()}
+        figures["seconds_no_yearly"] = round(figures["seconds_no_yearly"], 2)
     if engine is not None:
         # the same forecast again, its fits on the cluster: its time beside the local one's, and how far apart
         with engine as fits:
-            there, figures["seconds_dask"] = keel_forecast(data, horizon, threads, fits)
+            there, figures["seconds_dask"], _ = keel_forecast(data, horizon, threads, fits)
             figures["dask_workers"] = getattr(fits, "worker_count", 0)
         figures["seconds_dask"] = round(figures["seconds_dask"], 2)
         figures["max_difference_dask"] = float(np.max(np.abs(there - keel)))
@@ -171,7 +182,12 @@ def run_twin(
                 f" week {figures['wape_week' + suffix]:.3f} (bias {figures['bias_week' + suffix]:+.3f})",
                 highlight=False,
             )
-        console.print(f"keel forecast {figures['series']:,} series in {seconds:.1f} s", highlight=False)
+        console.print(f"keel forecast {figures['series']:,} series in {seconds:.1f} s; yearly season in"
+                      f" {', '.join(yearly) or 'no part'}", highlight=False)  # fmt: skip
+        if "wape_day_no_yearly" in figures:
+            console.print(f"without the yearly season: WAPE day {figures['wape_day_no_yearly']:.3f}"
+                          f" (bias {figures['bias_day_no_yearly']:+.3f}), week {figures['wape_week_no_yearly']:.3f}"
+                          f" (bias {figures['bias_week_no_yearly']:+.3f})", highlight=False)  # fmt: skip
         if "seconds_dask" in figures:
             console.print(
                 f"on Dask ({figures['dask_workers']} workers): {figures['seconds_dask']:.1f} s, forecasts within"

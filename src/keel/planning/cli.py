@@ -115,7 +115,7 @@ def forecast(
     """Forecast every (sku, location) series of a history file; each series' models chosen by backtest."""
     # Imported here: statsforecast and pandas take seconds to import, which every other command would pay.
     from keel.planning.forecast import Forecaster
-    from keel.planning.panel import SEASONS, forecast_table, read_history
+    from keel.planning.panel import SEASONS, YEARS, forecast_table, read_history
 
     tree = _groups(groups)
     try:
@@ -123,7 +123,7 @@ def forecast(
         levels = _levels(quantiles)
     except KeelError as exc:
         raise fail(exc) from exc
-    season = season_length or SEASONS[panel.freq]
+    season, year = season_length or SEASONS[panel.freq], YEARS.get(panel.freq)
     where = "" if engine is EngineName.local else f" on {scheduler or f'a local Dask cluster of {workers} workers'}"
     with (
         _engine(engine, scheduler, workers) as fits,
@@ -134,17 +134,19 @@ def forecast(
             from keel.planning.forecast.hierarchy import forecast_hierarchy
             from keel.planning.panel import hierarchy_series, hierarchy_table
 
-            found = forecast_hierarchy(forecaster, hierarchy_series(panel), (*tree, "sku", "location"), horizon, season)
+            found = forecast_hierarchy(
+                forecaster, hierarchy_series(panel), (*tree, "sku", "location"), horizon, season, year_length=year
+            )
         else:
-            result = forecaster.forecast(panel.frame, horizon, season)
+            result = forecaster.forecast(panel.frame, horizon, season, year)
     if tree:
         table, seconds = hierarchy_table(panel, found.frame), found.seconds
         extra: dict[str, object] = {"method": found.method, "nodes": len(table) // horizon, "backtest": found.scores}
-        best = {"reconciled by": found.method}
+        best, yearly = {"reconciled by": found.method}, found.yearly
     else:
         table, seconds = forecast_table(panel, result.frame, result.combination), result.seconds
         best = {part: " + ".join(ranking[0][0]) for part, ranking in result.ranking.items() if ranking}
-        extra = {}
+        extra, yearly = {}, result.yearly
     try:
         if out.suffix.lower() == ".parquet":
             table.to_parquet(out, index=False)
@@ -161,12 +163,14 @@ def forecast(
         "engine": engine.value,
         "out": str(out),
         "best": best,
+        "yearly": list(yearly),  # the parts (smooth, sparse) whose forecasts carry the yearly season
         **extra,
     }
     if json_out:
         print(json.dumps(summary))
     else:
         chosen = "; ".join(f"{part}: {models}" for part, models in best.items())
+        chosen += f"; yearly season in {', '.join(yearly)}" if yearly else ""
         _err.print(f"{panel.series:,} series forecast {horizon} periods ahead in {seconds:.1f} s -> {out} ({chosen})")
 
 

@@ -97,7 +97,7 @@ def _reconciled(
     import pandas as pd  # with statsforecast below: seconds to import, so only when forecasting
 
     from keel.planning.forecast.hierarchy import forecast_hierarchy
-    from keel.planning.outlook import fits_on, planning_forecaster
+    from keel.planning.outlook import YEAR, fits_on, planning_forecaster
 
     frames = [
         pd.DataFrame(
@@ -114,7 +114,7 @@ def _reconciled(
     with fits_on(scheduler) as fits:
         found = forecast_hierarchy(
             planning_forecaster(engine=fits), pd.concat(frames, ignore_index=True), ("sku", "location"),
-            max(horizon, CHOICE_DAYS), WEEK,
+            max(horizon, CHOICE_DAYS), WEEK, year_length=YEAR,
         )  # fmt: skip
     frame = found.frame[found.frame["step"] <= horizon].sort_values("step", kind="stable")
     top = frame[frame["level"] == "sku"]

@@ -15,6 +15,7 @@ from keel.planning.forecast import QUANTILES, Forecaster, quantile_column
 from keel.planning.forecast.engine import FitEngine
 
 WEEK = 7
+YEAR = 52 * WEEK  # the forecaster's year of days: a weekday stays a weekday (forecast/yearly.py)
 # The model set of a planning run: cheap candidates, because a run re-forecasts thousands of series. ETS
 # without a trend and the dynamic standard Theta replaced AutoETS and the optimised Theta: three times
 # faster and as accurate on the twin's daily demand, or more (docs/planning.md, "Runs and suggestions").
@@ -80,7 +81,7 @@ def outlooks(
         return out, 0.0
     with fits_on(scheduler) as fits:
         engine = planning_forecaster(tuple(needed), fast=fast, engine=fits)
-        result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK)
+        result = engine.forecast(pd.concat(frames, ignore_index=True), horizon, WEEK, YEAR)
     frame = result.frame.sort_values(["unique_id", "step"])
     for uid, rows in frame.groupby("unique_id", sort=False):
         sku, location = str(uid).split("\t")

@@ -22,6 +22,8 @@ from keel.platform.errors import FieldError, ValidationFailed
 REQUIRED = ("date", "sku", "location", "units")
 OPTIONAL = ("stockout", "on_hand", "price", "promo")
 SEASONS = {"D": 7, "W": 52, "M": 12}  # the season length each frequency forecasts with unless told
+# Days also carry a yearly season (52 weeks: a weekday stays a weekday); for weeks and months it is the season.
+YEARS = {"D": 364}
 MAX_UNITS = 1e12  # more in one period is a unit mistake (cents for euros, grams for tonnes), not demand
 MAX_ERRORS = 100  # the first hundred problems are enough to fix a file; more would bury them
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f", ""}

@@ -31,6 +31,7 @@ from statsforecast.models import Naive
 from keel.planning.forecast.models import KNOWN, POOLED, SMOOTH, SPARSE, is_sparse, local_models
 from keel.planning.forecast.pooled import pooled_forecast
 from keel.planning.forecast.select import Choice, Window, choose, scale_of
+from keel.planning.forecast.yearly import factors, total_error
 from keel.planning.quantiles import QUANTILES, quantile_column
 
 Array = NDArray[np.float64]
@@ -56,6 +57,7 @@ class Forecast:
     # before the end), beside what happened there (NaN where censored): unique_id, step, mean, actual.
     # Reconciliation is chosen on these (``hierarchy``) without fitting anything again.
     backtest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    yearly: tuple[str, ...] = ()  # the parts (smooth, sparse) whose forecasts carry the yearly season
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class _Part:
     ys: list[Array]  # censored points already replaced
     censored: list[NDArray[np.bool_]]
     models: tuple[str, ...]
+    ends: list[Any]  # each series' last ds: series that end together share a calendar (``yearly``)
 
 
 class Forecaster:
@@ -96,10 +99,15 @@ class Forecaster:
         self.threads = threads or os.cpu_count() or 1
         self.engine = engine  # None: the fits run here, on ``threads`` processes
 
-    def forecast(self, series: pd.DataFrame, horizon: int, season_length: int = 1) -> Forecast:
+    def forecast(
+        self, series: pd.DataFrame, horizon: int, season_length: int = 1, year_length: int | None = None
+    ) -> Forecast:
+        """``year_length``: points in a year, aligned with the season (364 for days: 52 weeks, so a weekday
+        stays a weekday). Given, series with more than a year of history may carry the yearly season
+        (``yearly``), where the cross-validation windows say it helps."""
         started = time.perf_counter()
-        if horizon < 1 or season_length < 1:
-            raise ValueError("horizon and season_length must be at least 1")
+        if horizon < 1 or season_length < 1 or (year_length is not None and year_length < 2):
+            raise ValueError("horizon and season_length must be at least 1, year_length at least 2")
         missing = {"unique_id", "ds", "y"} - set(series.columns)
         if missing:
             raise ValueError(f"series lacks the columns {sorted(missing)}")
@@ -111,6 +119,7 @@ class Forecaster:
         ids = list(groups.groups)
         flags = data["censored"].to_numpy(dtype=bool) if "censored" in data else np.zeros(len(values), dtype=bool)
         masks = [flags[idx] for idx in groups.indices.values()]
+        last = data["ds"].to_numpy()[[idx[-1] for idx in groups.indices.values()]]
         ys = [
             uncensored(values[idx], mask, season_length)
             for idx, mask in zip(groups.indices.values(), masks, strict=True)
@@ -119,16 +128,24 @@ class Forecaster:
         parts = []
         for name, flag, models in (("smooth", False, self.models), ("sparse", True, self.sparse_models)):
             keep = [i for i, s in enumerate(sparse) if s == flag]
-            parts.append(_Part(name, [ids[i] for i in keep], [ys[i] for i in keep], [masks[i] for i in keep], models))
+            parts.append(
+                _Part(
+                    name, [ids[i] for i in keep], [ys[i] for i in keep], [masks[i] for i in keep], models,
+                    [last[i] for i in keep],
+                )
+            )  # fmt: skip
         nonnegative = bool(np.all(values >= 0))
         frames: list[pd.DataFrame] = []
         backtests: list[pd.DataFrame] = []
         combination: dict[Any, tuple[str, ...]] = {}
         ranking: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        yearly: list[str] = []
         for part in parts:
             if not part.ids:
                 continue
-            points, quantiles, choice, (shown, actual) = self._part(part, horizon, season_length)
+            points, quantiles, choice, (shown, actual), seasonal = self._part(part, horizon, season_length, year_length)
+            if seasonal:
+                yearly.append(part.name)
             if nonnegative:
                 points, quantiles, shown = np.maximum(points, 0), np.maximum(quantiles, 0), np.maximum(shown, 0)
             frames.append(self._frame(part, groups, points, quantiles, horizon))
@@ -146,10 +163,12 @@ class Forecaster:
             ranking[part.name] = choice.ranking
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         backtest = pd.concat(backtests, ignore_index=True) if backtests else pd.DataFrame()
-        return Forecast(frame, combination, ranking, time.perf_counter() - started, backtest)
+        return Forecast(frame, combination, ranking, time.perf_counter() - started, backtest, tuple(yearly))
 
-    def _part(self, part: _Part, horizon: int, season_length: int) -> tuple[Array, Array, Choice, tuple[Array, Array]]:
-        windows, scales = [], []
+    def _part(
+        self, part: _Part, horizon: int, season_length: int, year_length: int | None
+    ) -> tuple[Array, Array, Choice, tuple[Array, Array], bool]:
+        windows, seasonal, scales = [], [], []
         for k in range(1, self.windows + 1):
             cut = [len(y) - k * horizon for y in part.ys]
             keep = [i for i, n in enumerate(cut) if n >= max(3, season_length + 2)]
@@ -157,11 +176,23 @@ class Forecaster:
             forecasts = {m: _rows(f, keep, len(part.ys), horizon) for m, f in shown.items()}
             actual = [np.where(part.censored[i], np.nan, part.ys[i])[cut[i] : cut[i] + horizon] for i in keep]
             windows.append(Window(forecasts, _rows(np.asarray(actual), keep, len(part.ys), horizon)))
+            if year_length:  # the same forecasts times the yearly factors known at that origin
+                season = factors([y[: max(n, 0)] for y, n in zip(part.ys, cut, strict=True)], part.ends, horizon,
+                                 year_length)  # fmt: skip
+                seasonal.append(Window({m: f * season for m, f in forecasts.items()}, windows[-1].actuals))
             scales.append(
                 np.array([scale_of(y[: max(n, 1)], season_length) for y, n in zip(part.ys, cut, strict=True)])
             )
         choice = choose(windows, scales, part.models, self.top, self.quantiles)
         final = self._run(part, part.ys, horizon, season_length)
+        season = factors(part.ys, part.ends, horizon, year_length) if year_length else np.ones((1, 1))
+        yearly = bool(seasonal) and not np.all(season == 1.0)
+        if yearly:  # kept only where the windows say it helps, judged on the panel's total (yearly.total_error)
+            with_season = choose(seasonal, scales, part.models, self.top, self.quantiles)
+            yearly = total_error(seasonal, with_season.combos) < total_error(windows, choice.combos)
+            if yearly:
+                choice, windows = with_season, seasonal
+                final = {m: f * season for m, f in final.items()}
         points = np.array([np.mean([final[m][i] for m in combo], axis=0) for i, combo in enumerate(choice.combos)])
         scale = np.array([scale_of(y, season_length) for y in part.ys])
         quantiles = points[None, :, :] + scale[None, :, None] * choice.offsets[:, None, :]
@@ -169,7 +200,7 @@ class Forecaster:
         replay = np.array(
             [np.mean([last.forecasts[m][i] for m in combo], axis=0) for i, combo in enumerate(choice.combos)]
         )
-        return points, quantiles, choice, (replay.reshape(len(part.ids), horizon), last.actuals)
+        return points, quantiles, choice, (replay.reshape(len(part.ids), horizon), last.actuals), yearly
 
     def _run(self, part: _Part, ys: list[Array], horizon: int, season_length: int) -> dict[str, Array]:
         """Every candidate's forecasts (len(ys) x horizon) for the histories ``ys``."""

@@ -53,6 +53,7 @@ class HierarchicalForecast:
     scores: dict[str, dict[str, float]]  # per candidate (and "base": unreconciled), per level: backtest WAPE
     levels: tuple[str, ...]
     seconds: float
+    yearly: tuple[str, ...] = ()  # as ``Forecast.yearly``
 
 
 def _reconciler(method: str) -> object:
@@ -97,8 +98,11 @@ def forecast_hierarchy(
     horizon: int,
     season_length: int = 1,
     methods: Sequence[str] = METHODS,
+    *,
+    year_length: int | None = None,
 ) -> HierarchicalForecast:
-    """Every node of the tree ``levels`` (key columns of ``series``, top first) forecast and reconciled."""
+    """Every node of the tree ``levels`` (key columns of ``series``, top first) forecast and reconciled
+    (``year_length``: as ``Forecaster.forecast`` takes it)."""
     from hierarchicalforecast.utils import aggregate
 
     started = time.perf_counter()
@@ -132,7 +136,7 @@ def forecast_hierarchy(
     )
     tree = tree.merge(flags, on=["unique_id", "ds"], how="left")
     tree["censored"] = tree["censored"].eq(True)  # a parent's point (NaN after the merge) is never censored
-    found = forecaster.forecast(tree, horizon, season_length)
+    found = forecaster.forecast(tree, horizon, season_length, year_length)
     level_of = {str(uid): levels[i] for i, keys in enumerate(spec) for uid in tags["/".join(keys)]}
     backtest = found.backtest.copy()
     backtest["ds"] = backtest["step"]
@@ -162,7 +166,7 @@ def forecast_hierarchy(
         frame[column] = floor
     frame["base"], frame["mean"] = frame["mean"], reconciled
     return HierarchicalForecast(
-        _decoded(frame, levels, names, level_of), method, scores, levels, time.perf_counter() - started
+        _decoded(frame, levels, names, level_of), method, scores, levels, time.perf_counter() - started, found.yearly
     )
 
 

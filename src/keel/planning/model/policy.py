@@ -108,8 +108,10 @@ def _number(value: Any, low: float, high: float, integer: bool) -> str | None:
 
 def _field_error(name: str, value: Any) -> str | None:
     match name:
-        case "review_days" | "history_days":
-            return _number(value, 1 if name == "review_days" else 14, MAX_DAYS, True)
+        case "review_days":
+            return _number(value, 1, MAX_DAYS, True)
+        case "history_days":  # two years: enough for the forecaster to see a yearly season (forecast/yearly.py)
+            return _number(value, 14, 2 * MAX_DAYS, True)
         case "lead_time_days" | "lead_time_sd_days":
             return _number(value, 0, MAX_DAYS, False)
         case "service_level":
