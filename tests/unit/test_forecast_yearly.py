@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from keel.planning.forecast import Forecaster
-from keel.planning.forecast.yearly import BASE_DAYS, factors
+from keel.planning.forecast.yearly import BASE_DAYS, PRIOR_UNITS, factors
 
 YEAR, HORIZON = 364, 28
 
@@ -46,21 +46,24 @@ def test_a_shared_season_is_read_from_last_year_across_the_panel() -> None:
 def test_short_series_other_calendars_and_a_big_series_with_its_own_season() -> None:
     rng = np.random.default_rng(4)
     days = YEAR + BASE_DAYS + 40
-    flat = [rng.poisson(5.0, days).astype(float) for _ in range(30)]
-    # a big series whose own year doubled over the days ahead; a short series; one ending on another day
-    own = np.full(days, 30.0)
-    own[days - YEAR : days - YEAR + HORIZON + 3] = 60.0
+    # 60 flat series of 20 a day, and a big one of 600 a day whose own year doubled over the days ahead; a
+    # series shorter than a year; a small one with the same doubling, ending on another day
+    flat = [rng.poisson(20.0, days).astype(float) for _ in range(60)]
+    own = np.full(days, 600.0)
+    own[days - YEAR : days - YEAR + HORIZON + 3] = 1200.0
     short = rng.poisson(5.0, YEAR).astype(float)
-    other = own.copy()
+    other = own / 100
     ys = [*flat, own, short, other]
-    found = factors(ys, [0] * 32 + [1], HORIZON, YEAR)
-    # the flat series: near 1, pulled up a little by the big one's season in the panel's total
-    assert np.all(np.abs(found[:30].mean(axis=0) - 1.0) < 0.2) and found[30, 0] < found[30, 5]
-    assert found[30, 5] > 1.75  # hundreds of units of its own season: kept, against a mostly flat panel
-    assert np.all(found[31] == 1.0)  # shorter than a year and the base days: no factor
-    assert abs(found[32, 5] - 2.0) < 1e-9  # alone in its calendar: its own season, shrunk toward itself
+    found = factors(ys, [0] * 62 + [1], HORIZON, YEAR)
+    # the big series keeps its own season; the small ones lean to the panel's, which is its total's (a third
+    # of it doubled: 4/3), their own week of 140 units against the prior of 500 at the panel's ratio
+    assert found[60, 5] > 1.85 and found[60, 0] < found[60, 5]
+    leaning = (140 + PRIOR_UNITS * 4 / 3) / (140 + PRIOR_UNITS)
+    assert abs(found[:60, 5:20].mean() - leaning) < 0.03 and np.all(np.abs(found[:60, 5:20] - leaning) < 0.12)
+    assert np.all(found[61] == 1.0)  # shorter than a year and the base days: none
+    assert abs(found[62, 5] - 2.0) < 1e-9  # alone in its calendar: its own season, shrunk toward itself
     # a horizon that reaches past last year's window: no factor at all
-    assert np.all(factors(ys, [0] * 33, YEAR, YEAR) == 1.0)
+    assert np.all(factors(ys, [0] * 63, YEAR, YEAR) == 1.0)
 
 
 def _panel(days: int, seasonal: bool, seed: int) -> tuple[pd.DataFrame, np.ndarray]:

@@ -187,12 +187,13 @@ class Forecaster:
         final = self._run(part, part.ys, horizon, season_length)
         season = factors(part.ys, part.ends, horizon, year_length) if year_length else np.ones((1, 1))
         yearly = bool(seasonal) and not np.all(season == 1.0)
-        if yearly:  # kept only where the windows say it helps, judged on the panel's total (yearly.total_error)
-            with_season = choose(seasonal, scales, part.models, self.top, self.quantiles)
-            yearly = total_error(seasonal, with_season.combos) < total_error(windows, choice.combos)
-            if yearly:
-                choice, windows = with_season, seasonal
-                final = {m: f * season for m, f in final.items()}
+        # kept only where the windows say it helps, judged on the panel's total (yearly.total_error), for the
+        # combinations chosen without it: choosing them again on the factored windows chases the windows' season
+        if yearly and total_error(seasonal, choice.combos) < total_error(windows, choice.combos):
+            windows = seasonal
+            final = {m: f * season for m, f in final.items()}
+        else:
+            yearly = False
         points = np.array([np.mean([final[m][i] for m in combo], axis=0) for i, combo in enumerate(choice.combos)])
         scale = np.array([scale_of(y, season_length) for y in part.ys])
         quantiles = points[None, :, :] + scale[None, :, None] * choice.offsets[:, None, :]
