@@ -108,7 +108,9 @@ def test_coerced_unknown_and_out_of_range_values_are_422(
     "url",
     ["/orders/9223372036854775808", "/orders/1/allocations/9223372036854775808/pick",
      "/inventory/positions?offset=9223372036854775808", "/orders?offset=9223372036854775808",
-     "/inventory/movements?after_seq=9223372036854775808"],
+     "/inventory/movements?after_seq=9223372036854775808",
+     "/planning/forecast/country?sku=SKU-1&country=DE&horizon=9223372036854775808",
+     "/planning/forecast/country?sku=SKU-1&country=DE&days=-9223372036854775809"],
 )  # fmt: skip
 def test_integers_past_64_bits_in_paths_and_queries_are_4xx(stocked: Keel, client: TestClient, url: str) -> None:
     before = snapshot(stocked)
@@ -117,7 +119,11 @@ def test_integers_past_64_bits_in_paths_and_queries_are_4xx(stocked: Keel, clien
     assert snapshot(stocked) == before
 
 
-@pytest.mark.parametrize("url", ["/locations/WH%00", "/inventory/positions?sku=a%00b", "/inventory/reservations/r%00"])
+@pytest.mark.parametrize(
+    "url",
+    ["/locations/WH%00", "/inventory/positions?sku=a%00b", "/inventory/reservations/r%00",
+     "/planning/forecast/country?sku=a%00b&country=DE"],
+)  # fmt: skip
 def test_a_nul_in_the_url_is_a_400(stocked: Keel, client: TestClient, url: str) -> None:
     assert_problem(client.get(url), 400, "bad-request")
 

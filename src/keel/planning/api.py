@@ -241,7 +241,7 @@ async def country_forecast(
     horizon: Annotated[int, Query(ge=1, le=56, description="days ahead")] = 14,
 ) -> CountryForecastPublic:
     """A SKU's demand in a whole country: the country's forecast and each of its locations', reconciled so that
-    the locations add up to the country (docs/planning.md, Hierarchy), with the method the backtest chose and
+    the locations add up to the country (docs/planning.md, "Coherent levels"), with the method the backtest chose and
     the errors that chose it. A SKU that sold nothing there in the window gets no forecast and a `note`.
 
     Refuses `days` outside 14-730, `horizon` outside 1-56 and a country that is not two letters (422), a

@@ -107,7 +107,7 @@ def forecast(
         str,
         typer.Option(
             help="columns of the history file that group the series, top first (country,category): every group"
-            " is forecast too, and all the forecasts made coherent (docs/planning.md, Hierarchy)"
+            " is forecast too, and all the forecasts made coherent (docs/planning.md, Coherent levels)"
         ),
     ] = "",
     json_out: Annotated[bool, typer.Option("--json", help="print a summary as one JSON object")] = False,
