@@ -21,6 +21,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 FORECAST = f"{UI}/planning/forecast"
 COUNTRY = f"{FORECAST}/country"
 DAYS, HORIZON = 56, 14
+WINDOW = {"low": 14, "high": 730, "ahead": 56}  # the bounds of the form's days and horizon, as the service's
 TABLE_LEVELS = ("q50", "q80", "q95")
 COLUMNS = 8  # locations shown one by one in the country's table; the rest summed in one column
 METHODS = {  # the reconciliation candidates (keel.planning.forecast.hierarchy), as a planner reads them
@@ -43,8 +44,7 @@ def forecast_page(
 ) -> Response:
     scope = page_scope(request)
     chosen_sku, chosen_location = params.text(sku, "sku"), params.text(location, "location")
-    window = params.integer(days, "days", default=DAYS, low=14, high=730)
-    ahead = params.integer(horizon, "horizon", default=HORIZON, low=1, high=56)
+    window, ahead = _window(days, horizon)
     places = {loc.code: loc for loc in keel.locations.list(limit=1_000_000)[0] if scope.sees_country(loc.country)}
     found: SeriesForecast | None = None
     problem, status = None, 200
@@ -61,6 +61,7 @@ def forecast_page(
         "location": chosen_location or "",
         "days": window,
         "horizon": ahead,
+        "window": WINDOW,
         "places": sorted(places.values(), key=lambda loc: loc.code),
         "place": places.get(chosen_location or ""),
         "f": found,
@@ -72,6 +73,14 @@ def forecast_page(
         "now": utcnow(),
     }
     return render(request, "planning_forecast.html", context, status)
+
+
+def _window(days: str | None, horizon: str | None) -> tuple[int, int]:
+    """The days of history and the days ahead a forecast form asks for, each within its bounds (else a 400)."""
+    return (
+        params.integer(days, "days", default=DAYS, low=WINDOW["low"], high=WINDOW["high"]),
+        params.integer(horizon, "horizon", default=HORIZON, low=1, high=WINDOW["ahead"]),
+    )
 
 
 def _summary(f: SeriesForecast, place: Location | None) -> dict[str, object]:
@@ -107,8 +116,7 @@ def country_page(
 ) -> Response:
     scope = page_scope(request)
     chosen_sku, chosen_country = params.text(sku, "sku"), params.text(country, "country")
-    window = params.integer(days, "days", default=DAYS, low=14, high=730)
-    ahead = params.integer(horizon, "horizon", default=HORIZON, low=1, high=56)
+    window, ahead = _window(days, horizon)
     countries = sorted(
         {loc.country for loc in keel.locations.list(limit=1_000_000)[0] if scope.sees_country(loc.country)}
     )
@@ -129,6 +137,7 @@ def country_page(
         "countries": countries,
         "days": window,
         "horizon": ahead,
+        "window": WINDOW,
         "f": found,
         "shown": shown,
         "rest": rest,
