@@ -140,7 +140,9 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         source=source,
         sync=sync,
     )
-    planning = PlanningService(db, events, locations, queries, stock, settings.forecast_scheduler)
+    planning = PlanningService(
+        db, events, locations, queries, stock, settings.forecast_scheduler, order_units=orders.reads.order_units
+    )
     automation = PlanningAutomation(db, events, planning, locations, queries)
     consumers = _consumers(
         settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media

@@ -125,7 +125,8 @@ def prepare_twin(
     with clock_at(_at(START - timedelta(days=1), 23)):
         backfill(keel, world, country, skus=planned, today=START)
         target = {"review_days": review, "service_level": service_level, "fill_rate": fill_rate}
-        shops = {**target, "lead_time_days": 1.0, "lead_time_sd_days": 0.3}
+        shops = {**target, "lead_time_days": 1.0, "lead_time_sd_days": 0.3,
+                 "supplier_lead_time_days": 2.5, "supplier_lead_time_sd_days": 0.96}  # fmt: skip
         dcs = {**target, "lead_time_days": 2.0, "lead_time_sd_days": 0.7}
         keel.planning.set_policies([{"kind": "store", **shops}, {"kind": "dark_store", **shops},
                                     {"kind": "warehouse", **dcs}, {"kind": "3pl", **dcs}])  # fmt: skip

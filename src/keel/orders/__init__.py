@@ -9,7 +9,7 @@ from keel.orders.consumers import BackorderFiller
 from keel.orders.model import ORDER_STATUSES, Capture, Metrics, Outcome
 from keel.orders.service import Orders, build_orders
 from keel.orders.service.capture import capture_command
-from keel.orders.service.reads import OrderCart
+from keel.orders.service.reads import OrderCart, OrderUnits
 from keel.orders.service.waves import MAX_WAVE
 from keel.orders.sourcing import (
     CostModel,
@@ -73,6 +73,7 @@ __all__ = [
     "OrderLineView",
     "OrderPage",
     "OrderSummary",
+    "OrderUnits",
     "OrderView",
     "Orders",
     "Outcome",

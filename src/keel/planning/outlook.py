@@ -3,7 +3,7 @@ policy's service level, day by day, through ``Forecaster`` (stockout days censor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -13,6 +13,7 @@ import pandas as pd
 from keel.inventory import DemandSeries
 from keel.planning.forecast import QUANTILES, Forecaster, quantile_column
 from keel.planning.forecast.engine import FitEngine
+from keel.planning.shipto import ONLINE
 
 WEEK = 7
 YEAR = 52 * WEEK  # the forecaster's year of days: a weekday stays a weekday (forecast/yearly.py)
@@ -95,3 +96,36 @@ def outlooks(
             bands[quantile_column(q)] = tuple(np.round(floor, 2).tolist())
         out[(sku, location)] = Outlook(tuple(mean.tolist()), tuple(upper.tolist()), bands)
     return out, result.seconds
+
+
+def combined(
+    found: Mapping[tuple[str, str], Outlook], shares: Mapping[tuple[str, str], Mapping[str, float]]
+) -> dict[tuple[str, str], Outlook]:
+    """Each node's outlook from ``found`` (the local and the online series' outlooks, ``keel.planning.shipto``):
+    its local outlook plus its share of each ship-to country's online outlook, day by day, the mean and every
+    quantile alike. A quantile of a share is the share of the quantile: routing moves a country's orders
+    between its nodes, so a node is backed by the others and the country's spread is the one to cover. Summing
+    a local and an online quantile adds their spreads as if they moved together: never less stock than needed."""
+    out: dict[tuple[str, str], Outlook] = {}
+    for key, own in found.items():
+        if not key[1].startswith(ONLINE):
+            parts = [(1.0, own), *((w, found[(key[0], loc)]) for loc, w in sorted(shares.get(key, {}).items()))]
+            out[key] = own if len(parts) == 1 else _weighted(parts)
+    return out
+
+
+def _weighted(parts: Sequence[tuple[float, Outlook]]) -> Outlook:
+    days = max(len(o.mean) for _, o in parts)
+
+    def total(pick: Callable[[Outlook], Sequence[float]]) -> tuple[float, ...]:
+        acc = np.zeros(days)
+        for w, o in parts:
+            values = np.asarray(pick(o), dtype=float)
+            acc[: len(values)] += w * values
+        return tuple(acc.tolist())
+
+    def band(name: str) -> tuple[float, ...]:
+        return tuple(round(v, 2) for v in total(lambda o: o.bands.get(name, ())))
+
+    bands = {name: band(name) for name in sorted({name for _, o in parts for name in o.bands})}
+    return Outlook(total(lambda o: o.mean), total(lambda o: o.upper), bands)

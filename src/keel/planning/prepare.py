@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from keel.inventory import DemandSeries, InventoryQueries, Location
 from keel.planning import store
 from keel.planning.imported import with_imported
-from keel.planning.model import DEFAULTS, Line, country_code, protection_days, resolve_policy
+from keel.planning.model import DEFAULTS, Line, country_code, forecast_days, resolve_policy
+from keel.planning.shipto import OrderUnitsOf, attribute
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
@@ -44,6 +45,7 @@ def prepare(
     fast: bool,
     scope: Scope,
     scheduler: str = "",
+    order_units: OrderUnitsOf | None = None,
 ) -> Prepared:
     """What a run plans from: the sites, and per SKU x location its policy, stock and forecast."""
     started, clock = utcnow(), time.perf_counter()
@@ -65,7 +67,8 @@ def prepare(
     days = max(
         [p.history_days for p in DEFAULTS.values()] + [int(r.values.get("history_days", 0)) for r in rows.values()]
     )
-    history = queries.demand_history(list(sites), today - timedelta(days=days), today - timedelta(days=1), skus)
+    first, last = today - timedelta(days=days), today - timedelta(days=1)
+    history = queries.demand_history(list(sites), first, last, skus)
     history = with_imported(db, history)  # the days before the ledger knew a series, from an imported file
     if top is not None:
         history = _top(history, top)
@@ -75,11 +78,17 @@ def prepare(
             "a list of SKUs or the top sellers at a time"
         )
     policies = {(h.sku, h.location): resolve_policy(sites[h.location].kind, h.location, h.sku, rows) for h in history}
-    horizon = max([protection_days(p) for p in policies.values()], default=1)
-    from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when planning
+    horizon = max([forecast_days(p) for p in policies.values()], default=1)
+    from keel.planning.outlook import combined, outlooks  # statsforecast: seconds to import, so only when planning
 
+    orders = order_units(first, last, sorted({h.sku for h in history})) if order_units and history else []
+    split = attribute(history, orders, {code: loc.country for code, loc in sites.items()})
     levels = {k: p.service_level for k, p in policies.items()}
-    outlook, forecast_seconds = outlooks(history, levels, horizon, fast=fast, scheduler=scheduler)
+    for (sku, node), parts in split.shares.items():  # an online series is read at its nodes' highest level
+        for part in parts:
+            levels[(sku, part)] = max(levels.get((sku, part), 0.0), levels[(sku, node)])
+    found, forecast_seconds = outlooks(split.series, levels, horizon, fast=fast, scheduler=scheduler)
+    outlook = combined(found, split.shares)
     stock = {(p.sku, p.location): p for p in queries.positions_at(list(sites), skus)}
     lines = []
     for h in history:

@@ -35,6 +35,7 @@ from keel.planning.model import (
 )
 from keel.planning.prepare import Prepared, prepare
 from keel.planning.rebalance import REBALANCE, rebalance
+from keel.planning.shipto import OrderUnitsOf
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import Conflict, FieldError, NotFound, PayloadTooLarge, ValidationFailed
@@ -78,8 +79,10 @@ class PlanningService:
         queries: InventoryQueries,
         stock: StockService,
         forecast_scheduler: str = "",  # a Dask scheduler's address: the forecast's fits run on its workers
+        order_units: OrderUnitsOf | None = None,  # where orders shipped to (online demand by ship-to country)
     ) -> None:
         self.db = db
+        self.order_units = order_units
         self.forecast_scheduler = forecast_scheduler
         self.events = events
         self.locations = locations
@@ -180,7 +183,17 @@ class PlanningService:
         if "rebalance" in modes and country is None:
             raise ValidationFailed("a rebalancing run plans one country", [FieldError(None, "country", "required")])
         run = prepare(
-            self.db, self.queries, self._locations(), country, skus, top, today, fast, scope, self.forecast_scheduler
+            self.db,
+            self.queries,
+            self._locations(),
+            country,
+            skus,
+            top,
+            today,
+            fast,
+            scope,
+            self.forecast_scheduler,
+            self.order_units,
         )
         reports = []
         for mode in modes:

@@ -25,6 +25,7 @@ class DailyFlow:
     day: date
     demand: int
     available_delta: int
+    routed: int = 0  # of ``demand``: committed to orders routed to this node (``ROUTED_SIGNS``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class DemandSeries:
     first_day: date
     units: tuple[int, ...]
     stockout: tuple[bool, ...]
+    # Of ``units``, day by day: those committed to orders that sourcing routed to this node (shipped to a
+    # customer), as opposed to sold over its counter or picked up from a reservation here. Empty: not known.
+    routed: tuple[int, ...] = ()
 
     @property
     def last_day(self) -> date:
@@ -59,13 +63,14 @@ def demand_series(
         seen = by_key.get(key, {})
         # available at the end of last_day: now, less every net change recorded after it
         end = available_now.get(key, 0) - sum(f.available_delta for d, f in seen.items() if d > last_day)
-        units = [0] * days
+        units, routed = [0] * days, [0] * days
         stockout = [False] * days
         for i in range(days - 1, -1, -1):
             today = seen.get(first_day + timedelta(days=i))
             start = end - (today.available_delta if today else 0)
             units[i] = max(today.demand, 0) if today else 0
+            routed[i] = min(max(today.routed, 0), units[i]) if today else 0
             stockout[i] = start <= 0 or end <= 0
             end = start
-        out.append(DemandSeries(key[0], key[1], first_day, tuple(units), tuple(stockout)))
+        out.append(DemandSeries(key[0], key[1], first_day, tuple(units), tuple(stockout), tuple(routed)))
     return out

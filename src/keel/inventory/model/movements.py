@@ -118,6 +118,9 @@ DEMAND_SIGNS: dict[int, int] = {
     KIND_CODES[Kind.RESERVATION_COMMITTED]: 1,
     KIND_CODES[Kind.UNCOMMITTED]: -1,
 }
+# Of that demand, what orders committed at a node (net of what they gave back): where sourcing sent an order,
+# not necessarily where its customer is (planning attributes it to the ship-to country).
+ROUTED_SIGNS: dict[int, int] = {KIND_CODES[Kind.COMMITTED]: 1, KIND_CODES[Kind.UNCOMMITTED]: -1}
 
 
 @dataclass(frozen=True, slots=True)

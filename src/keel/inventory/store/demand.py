@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keel.inventory.model import AVAILABLE_DELTA, DEMAND_SIGNS, DailyFlow, Position
+from keel.inventory.model import AVAILABLE_DELTA, DEMAND_SIGNS, ROUTED_SIGNS, DailyFlow, Position
 from keel.inventory.store.positions import _position
 from keel.inventory.store.tables import locations, movements, positions
 from keel.platform.bulk import chunks
@@ -30,13 +30,14 @@ def daily_flows(
     conn: Connection, since: date, location_ids: Sequence[int], skus: Sequence[str] | None
 ) -> list[DailyFlow]:
     """Per (SKU, location, UTC day) from ``since`` on, at ``location_ids``: demand units (``DEMAND_SIGNS``) and
-    the net change of available stock (``AVAILABLE_DELTA``). Only (sku, location, day)s with movements."""
+    the net change of available stock (``AVAILABLE_DELTA``), and of the demand what orders committed there
+    (``ROUTED_SIGNS``). Only (sku, location, day)s with movements."""
     m, loc = movements, locations
     micros = sa.type_coerce(m.c.occurred_at, sa.BigInteger)  # the stored integer, not a datetime
     day = (micros // DAY_US).label("day")
     since_us = (since - EPOCH).days * DAY_US
     query = (
-        sa.select(m.c.sku, loc.c.code, day, _signed(DEMAND_SIGNS), _signed(AVAILABLE_DELTA))
+        sa.select(m.c.sku, loc.c.code, day, _signed(DEMAND_SIGNS), _signed(AVAILABLE_DELTA), _signed(ROUTED_SIGNS))
         .join(loc, loc.c.id == m.c.location_id)
         .where(micros >= since_us)
         .group_by(m.c.sku, loc.c.code, day)
@@ -47,8 +48,8 @@ def daily_flows(
         for part in [None] if skus is None else chunks(list(skus), 500):
             stmt = scoped if part is None else scoped.where(m.c.sku.in_(list(part)))
             out += [
-                DailyFlow(sku, code, EPOCH + timedelta(days=int(d)), int(units or 0), int(delta or 0))
-                for sku, code, d, units, delta in conn.execute(stmt).tuples()
+                DailyFlow(sku, code, EPOCH + timedelta(days=int(d)), int(units or 0), int(delta or 0), int(routed or 0))
+                for sku, code, d, units, delta, routed in conn.execute(stmt).tuples()
             ]
     return out
 

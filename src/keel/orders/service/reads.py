@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from keel.orders.model import Delivered, Metrics, rates
 from keel.orders.sourcing import Fulfilment
@@ -17,6 +18,19 @@ from keel.platform.scope import Scope
 from keel.platform.vocabulary import OPEN_SHIPMENTS, ShipmentStatus
 
 _LEFT = frozenset({ShipmentStatus.SHIPPED, ShipmentStatus.DELIVERED})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUnits:
+    """Units of a SKU that orders took from ``location`` on ``day`` (the UTC day the shipment was planned) for
+    customers in ``country``: shipped to them, or (``shipped`` false) picked up there."""
+
+    sku: str
+    location: str
+    country: str
+    day: date
+    shipped: bool
+    units: int
 
 
 @dataclass(frozen=True)
@@ -124,3 +138,13 @@ class ReadOrders:
             held = carts.setdefault(order_id, OrderCart(order_id, at, channel, country, []))
             held.lines.append((sku, quantity))
         return list(carts.values())
+
+    def order_units(
+        self, first_day: date, last_day: date, skus: Sequence[str] | None = None
+    ) -> builtins.list[OrderUnits]:
+        """Units of orders per SKU, fulfilling location, ship-to country and day, shipped or picked up, from
+        ``first_day`` to ``last_day`` (cancelled units left out): where online demand arose, beside the node
+        routing sent it to (planning attributes shipped demand to the ship-to country)."""
+        with self.db.read() as conn:
+            rows = reads.order_units(conn, first_day, last_day, skus)
+        return [OrderUnits(*row) for row in rows]

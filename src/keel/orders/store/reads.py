@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from keel.orders.sourcing.model import SHIPPED
 from keel.orders.store.orders import RECORD_COLUMNS, record
-from keel.orders.store.tables import order_lines, orders, shipments
+from keel.orders.store.tables import order_lines, orders, shipment_lines, shipments
 from keel.orders.views import OrderRecord, OrderSummary
 from keel.platform.vocabulary import DEAD_SHIPMENTS, OrderStatus, ShipmentStatus
 
@@ -141,3 +142,37 @@ def recent_carts(conn: Connection, since: datetime, limit: int) -> list[tuple[in
         .order_by(o.c.id, ol.c.line_no)
     )
     return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(query)]
+
+
+DAY_US = 86_400 * 1_000_000
+EPOCH = date(1970, 1, 1)
+
+
+def order_units(
+    conn: Connection, first_day: date, last_day: date, skus: Sequence[str] | None
+) -> list[tuple[str, str, str, date, bool, int]]:
+    """Units of orders per (SKU, fulfilling location, ship-to country, UTC day the shipment was planned, shipped
+    to the customer or not: picked up), from ``first_day`` to ``last_day``; cancelled units left out."""
+    sl = shipment_lines
+    micros = sa.type_coerce(s.c.created_at, sa.BigInteger)  # the stored integer, not a datetime
+    day = (micros // DAY_US).label("day")
+    shipped = o.c.fulfilment.in_(sorted(f.value for f in SHIPPED)).label("shipped")
+    query = (
+        sa.select(sl.c.sku, s.c.location, o.c.country, day, shipped, sa.func.sum(sl.c.quantity))
+        .join(s, (s.c.order_id == sl.c.order_id) & (s.c.number == sl.c.number))
+        .join(o, o.c.id == sl.c.order_id)
+        .where(
+            micros >= (first_day - EPOCH).days * DAY_US,
+            micros < (last_day - EPOCH).days * DAY_US + DAY_US,
+            sl.c.quantity > 0,
+        )
+        .group_by(sl.c.sku, s.c.location, o.c.country, day, shipped)
+    )
+    out: list[tuple[str, str, str, date, bool, int]] = []
+    for part in [None] if skus is None else [list(skus[i : i + 500]) for i in range(0, len(skus), 500)]:
+        stmt = query if part is None else query.where(sl.c.sku.in_(part))
+        out += [
+            (sku, loc, k, EPOCH + timedelta(days=int(d)), bool(ship), int(n))
+            for sku, loc, k, d, ship, n in conn.execute(stmt)
+        ]
+    return out

@@ -53,6 +53,18 @@ class Policy:
     # A target fill rate (share of demand served from the shelf) instead of the cycle service level: the safety
     # stock then covers the units expected short per review cycle, not the chance of any shortage (None: off).
     fill_rate: float | None = None
+    # The lead time of a purchase from the supplier by a location whose source is a warehouse, when no DC of its
+    # country holds the SKU (a SKU a dark store alone fulfils): often days longer than a transfer (None: the
+    # lead time above).
+    supplier_lead_time_days: float | None = None
+    supplier_lead_time_sd_days: float | None = None
+
+    def bought(self) -> Policy:
+        """This policy when the location buys from the supplier itself: the supplier's lead time where set."""
+        if self.source != "warehouse" or self.supplier_lead_time_days is None:
+            return self
+        sd = self.lead_time_sd_days if self.supplier_lead_time_sd_days is None else self.supplier_lead_time_sd_days
+        return replace(self, lead_time_days=self.supplier_lead_time_days, lead_time_sd_days=sd)
 
 
 # Built-in defaults per location kind: stores are reviewed often with short lead times from a DC of their
@@ -124,6 +136,8 @@ def _field_error(name: str, value: Any) -> str | None:
             return _number(value, 0, MAX_UNITS, True)
         case "pack_size":
             return _number(value, 1, MAX_UNITS, True)
+        case "supplier_lead_time_days" | "supplier_lead_time_sd_days":
+            return None if value is None else _number(value, 0, MAX_DAYS, False)
         case "shelf_capacity":
             return None if value is None else _number(value, 1, MAX_UNITS, True)
         case "fill_rate":

@@ -27,8 +27,8 @@ from statistics import NormalDist
 from keel.planning.model.policy import DISTRIBUTION_KINDS, Policy
 
 __all__ = [
-    "Explanation", "Level", "Line", "Planned", "daily_of", "fill_rate_factor", "level_of", "normal_loss",
-    "order_quantity", "plan", "protection_days",
+    "Explanation", "Level", "Line", "Planned", "daily_of", "fill_rate_factor", "forecast_days", "level_of",
+    "normal_loss", "order_quantity", "plan", "protection_days",
 ]  # fmt: skip
 
 PURCHASE, TRANSFER = "purchase", "transfer"
@@ -111,6 +111,11 @@ class Planned:
 def protection_days(policy: Policy) -> int:
     """P: the days an order placed now must cover, until the order of the next review arrives."""
     return max(1, math.ceil(policy.lead_time_days + policy.review_days))
+
+
+def forecast_days(policy: Policy) -> int:
+    """The days of forecast a series needs: its protection period by a transfer or bought from the supplier."""
+    return max(protection_days(policy), protection_days(policy.bought()))
 
 
 def level_of(policy: Policy, mean: Sequence[float], upper: Sequence[float], extra_var: float = 0.0) -> Level:
@@ -226,7 +231,7 @@ def plan(lines: Sequence[Line], weekday: int) -> list[Planned]:
 
 
 def _plan_shop(line: Line, dcs: dict[str, _Dc], weekday: int) -> list[Planned]:
-    policy = line.policy
+    policy = line.policy if dcs else line.policy.bought()  # no DC to draw on: the supplier's lead time
     level = level_of(policy, line.mean, line.upper)
     if policy.source == "warehouse" and dcs:
         share = 1 / len(dcs)  # its stores' demand is served by the country's DCs in equal shares
@@ -257,8 +262,12 @@ def _plan_shop(line: Line, dcs: dict[str, _Dc], weekday: int) -> list[Planned]:
                                _explain(line, level, position, needed, take, note)))  # fmt: skip
             if left == 0:
                 break
-        if left:
+        if left and dcs:
             notes.append(f"no DC of {line.country} can spare {left}: bought from the supplier")
+        elif left:
+            notes.append(
+                f"no DC of {line.country} holds it: bought from the supplier, {policy.lead_time_days:g} days away"
+            )
     if left:
         out.append(Planned(PURCHASE, line.sku, line.location, "supplier", left,
                            _explain(line, level, position, needed, left, notes)))  # fmt: skip
