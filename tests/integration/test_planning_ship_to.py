@@ -10,26 +10,26 @@ from typing import Any
 from keel.bootstrap import Keel
 from keel.orders import OrderUnits
 from keel.planning.shipto import attribute
-from keel.platform.clock import utcnow
+from keel.platform.clock import clock_at, utcnow
 from tests.support import MARKET, POS_FR, ST_DE, ST_FR, WH_DE, WH_FR, World, mv, place, receive
 
 TODAY = date(2026, 11, 30)  # a Monday: every default policy orders
 
 
-def at(days_ago: int, hour: int = 12) -> str:
-    return datetime.combine(TODAY - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
+def at(days_ago: int, hour: int = 12, today: date = TODAY) -> str:
+    return datetime.combine(today - timedelta(days=days_ago), datetime.min.time(), UTC).replace(hour=hour).isoformat()
 
 
-def detour(keel: Keel) -> None:
+def detour(keel: Keel, today: date = TODAY) -> None:
     """28 days: the DC ships DE's 4 online orders a day, but runs dry at day 16 ago's end, and a ship-from-store
     store takes them since (15 days); the store also sells 2 a day over its counter and ends with 3. Orders
     written straight to the ledger."""
-    rows = [mv("r-wh", "received", "SKU-D", WH_DE, 13 * 4, occurred_at=at(29, 8)),
-            mv("r-st", "received", "SKU-D", ST_DE, 28 * 2 + 15 * 4 + 3, occurred_at=at(29, 8))]  # fmt: skip
+    rows = [mv("r-wh", "received", "SKU-D", WH_DE, 13 * 4, occurred_at=at(29, 8, today)),
+            mv("r-st", "received", "SKU-D", ST_DE, 28 * 2 + 15 * 4 + 3, occurred_at=at(29, 8, today))]  # fmt: skip
     for d in range(28, 0, -1):
         node = ST_DE if d < 16 else WH_DE
-        rows.append(mv(f"o-{d}", "committed", "SKU-D", node, 4, occurred_at=at(d, 10), reference=f"web:o-{d}"))
-        rows.append(mv(f"s-{d}", "sold", "SKU-D", ST_DE, 2, occurred_at=at(d, 15)))
+        rows.append(mv(f"o-{d}", "committed", "SKU-D", node, 4, occurred_at=at(d, 10, today), reference=f"web:o-{d}"))
+        rows.append(mv(f"s-{d}", "sold", "SKU-D", ST_DE, 2, occurred_at=at(d, 15, today)))
     keel.stock.apply_batch(rows)
 
 
@@ -96,3 +96,17 @@ def test_orders_say_where_shipped_demand_went_across_a_border(keel: Keel, world:
     split = attribute(history, units, {WH_FR: "FR", ST_FR: "FR"})
     assert {(s.location, s.units) for s in split.local} == {(WH_FR, (0,)), (ST_FR, (2,))}
     assert {(s.location, s.units) for s in split.online} == {("@DE", (2,)), ("@FR", (2,))}
+
+
+def test_a_locations_forecast_is_the_one_a_run_makes(keel: Keel, world: World) -> None:
+    # given the detour
+    detour(keel)
+    with clock_at(datetime.combine(TODAY, datetime.min.time(), UTC).replace(hour=6)):
+        # when the two locations' forecasts are asked for
+        dc = keel.planning.forecast("SKU-D", WH_DE, days=28, horizon=7)
+        shop = keel.planning.forecast("SKU-D", ST_DE, days=28, horizon=7)
+    # then the DC carries all of Germany's shipped orders and the store only its counter's sales
+    assert dc.shares == {"DE": 1.0} and shop.shares == {"DE": 0.0}
+    assert 4 * 0.85 <= sum(dc.mean) / 7 <= 4 * 1.15
+    assert 2 * 0.85 <= sum(shop.mean) / 7 <= 2 * 1.15
+    assert sum(shop.history.routed) == 15 * 4  # the history still shows what left the store

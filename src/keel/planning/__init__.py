@@ -28,7 +28,8 @@ from keel.planning.model import (
 )
 from keel.planning.quantiles import QUANTILES, quantile_column
 from keel.planning.rebalance import Move, Site, expected_lost, greedy, net_value, solve_proven
-from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService, SeriesForecast
+from keel.planning.series import SeriesForecast
+from keel.planning.service import PLANNED, SUGGESTION_DECIDED, SUGGESTION_RECEIVED, PlanningService
 
 if TYPE_CHECKING:
     from keel.planning.forecast import FitEngine, Forecast, Forecaster

@@ -244,9 +244,10 @@ def history(
     if json_out:
         emit(found)
         return
-    table = Table("day", "units", "stockout", title=f"{escape(sku)} at {escape(location)}")
-    for i, (units, out) in enumerate(zip(found.units, found.stockout, strict=True)):
-        table.add_row(date.fromordinal(found.first_day.toordinal() + i).isoformat(), str(units), "yes" if out else "")
+    table = Table("day", "units", "of them orders", "stockout", title=f"{escape(sku)} at {escape(location)}")
+    for i, (units, routed, out) in enumerate(zip(found.units, found.routed, found.stockout, strict=True)):
+        day = date.fromordinal(found.first_day.toordinal() + i).isoformat()
+        table.add_row(day, str(units), str(routed) if routed else "", "yes" if out else "")
     console.print(table)
 
 
@@ -297,6 +298,9 @@ def outlook(
     sold, out = sum(found.history.units), sum(found.history.stockout)
     console.print(f"{escape(sku)} at {escape(location)}: {sold:,} units sold in {days} days, {out} of them without"
                   f" stock (not learned); service level {found.service_level:g}", highlight=False)  # fmt: skip
+    if found.shipped_shares:
+        shares = ", ".join(f"{v:.0%} of the orders shipped to {k}" for k, v in sorted(found.shipped_shares.items()))
+        console.print(f"its own demand plus {shares} (forecast at the ship-to country)", highlight=False)
     if found.note:
         console.print(f"no forecast: {escape(found.note)}", highlight=False)
         return

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from keel.inventory import DemandSeries
+from keel.orders import OrderUnits
 from keel.planning.forecast import QUANTILES, Forecaster, quantile_column
 from keel.planning.forecast.engine import FitEngine
-from keel.planning.shipto import ONLINE
+from keel.planning.shipto import ONLINE, Attribution, attribute
 
 WEEK = 7
 YEAR = 52 * WEEK  # the forecaster's year of days: a weekday stays a weekday (forecast/yearly.py)
@@ -96,6 +97,26 @@ def outlooks(
             bands[quantile_column(q)] = tuple(np.round(floor, 2).tolist())
         out[(sku, location)] = Outlook(tuple(mean.tolist()), tuple(upper.tolist()), bands)
     return out, result.seconds
+
+
+def node_outlooks(
+    history: Sequence[DemandSeries],
+    orders: Sequence[OrderUnits],
+    country_of: Mapping[str, str],
+    levels: Mapping[tuple[str, str], float],
+    horizon: int,
+    fast: bool = True,
+    scheduler: str = "",
+) -> tuple[dict[tuple[str, str], Outlook], float, Attribution]:
+    """Each node's outlook with shipped demand forecast at the ship-to country (``keel.planning.shipto``): the
+    local and the online series forecast together, then ``combined``; the seconds it took, and the split."""
+    split = attribute(history, orders, country_of)
+    wanted = dict(levels)
+    for (sku, node), parts in split.shares.items():  # an online series is read at its nodes' highest level
+        for part in parts:
+            wanted[(sku, part)] = max(wanted.get((sku, part), 0.0), levels.get((sku, node), 0.95))
+    found, seconds = outlooks(split.series, wanted, horizon, fast=fast, scheduler=scheduler)
+    return combined(found, split.shares), seconds, split
 
 
 def combined(

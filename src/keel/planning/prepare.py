@@ -11,7 +11,7 @@ from keel.inventory import DemandSeries, InventoryQueries, Location
 from keel.planning import store
 from keel.planning.imported import with_imported
 from keel.planning.model import DEFAULTS, Line, country_code, forecast_days, resolve_policy
-from keel.planning.shipto import OrderUnitsOf, attribute
+from keel.planning.shipto import OrderUnitsOf
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
 from keel.platform.errors import FieldError, PayloadTooLarge, ValidationFailed
@@ -79,16 +79,12 @@ def prepare(
         )
     policies = {(h.sku, h.location): resolve_policy(sites[h.location].kind, h.location, h.sku, rows) for h in history}
     horizon = max([forecast_days(p) for p in policies.values()], default=1)
-    from keel.planning.outlook import combined, outlooks  # statsforecast: seconds to import, so only when planning
+    from keel.planning.outlook import node_outlooks  # statsforecast: seconds to import, so only when planning
 
     orders = order_units(first, last, sorted({h.sku for h in history})) if order_units and history else []
-    split = attribute(history, orders, {code: loc.country for code, loc in sites.items()})
     levels = {k: p.service_level for k, p in policies.items()}
-    for (sku, node), parts in split.shares.items():  # an online series is read at its nodes' highest level
-        for part in parts:
-            levels[(sku, part)] = max(levels.get((sku, part), 0.0), levels[(sku, node)])
-    found, forecast_seconds = outlooks(split.series, levels, horizon, fast=fast, scheduler=scheduler)
-    outlook = combined(found, split.shares)
+    country_of = {code: loc.country for code, loc in sites.items()}
+    outlook, forecast_seconds, split = node_outlooks(history, orders, country_of, levels, horizon, fast, scheduler)
     stock = {(p.sku, p.location): p for p in queries.positions_at(list(sites), skus)}
     lines = []
     for h in history:
@@ -99,6 +95,7 @@ def prepare(
                 h.sku, h.location, loc.kind, loc.country, policies[key],
                 pos.on_hand if pos else 0, pos.available if pos else 0, pos.committed if pos else 0,
                 pos.incoming if pos else 0, outlook[key].mean, outlook[key].upper, outlook[key].bands,
+                split.shares.get(key, {}),
             )
         )  # fmt: skip
     planned = None if skus is None else sorted({h.sku for h in history})

@@ -14,7 +14,7 @@ from keel.platform.schemas import StrictModel, clean_document
 
 if TYPE_CHECKING:
     from keel.planning.country import CountryForecast
-    from keel.planning.service import SeriesForecast
+    from keel.planning.series import SeriesForecast
 
 Rows = Annotated[list[dict[str, Any]], AfterValidator(clean_document)]
 
@@ -125,12 +125,17 @@ class HistoryPublic(BaseModel):
     first_day: date
     units: list[int]
     stockout: list[bool] = Field(description="days with no sellable stock at their start or end: censored")
+    routed: list[int] = Field(
+        description="of each day's units, those orders committed here to be shipped or picked up (the rest sold "
+        "over the counter or from a reservation); planning forecasts shipped orders at their ship-to country"
+    )
 
     @classmethod
     def of(cls, s: DemandSeries) -> HistoryPublic:
         return cls(
-            sku=s.sku, location=s.location, first_day=s.first_day, units=list(s.units), stockout=list(s.stockout)
-        )
+            sku=s.sku, location=s.location, first_day=s.first_day, units=list(s.units), stockout=list(s.stockout),
+            routed=list(s.routed) or [0] * len(s.units),
+        )  # fmt: skip
 
 
 class ForecastPublic(BaseModel):
@@ -145,6 +150,10 @@ class ForecastPublic(BaseModel):
     )
     note: str = Field(description="why there is no forecast, when there is none")
     seconds: float
+    shipped_shares: dict[str, float] = Field(
+        description="ship-to country -> this location's share of the orders shipped there, which the forecast "
+        "includes (counted on the days every location of its country shipping there had stock)"
+    )
 
     @classmethod
     def of(cls, f: SeriesForecast) -> ForecastPublic:
@@ -153,6 +162,7 @@ class ForecastPublic(BaseModel):
             sku=h.sku, location=h.location, service_level=f.service_level, history=HistoryPublic.of(h),
             first_day_ahead=h.last_day + timedelta(days=1), mean=[round(v, 3) for v in f.mean],
             quantiles={k: list(v) for k, v in f.quantiles.items()}, note=f.note, seconds=round(f.seconds, 3),
+            shipped_shares={k: round(v, 4) for k, v in f.shares.items()},
         )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from keel.planning.model import (
 )
 from keel.planning.prepare import Prepared, prepare
 from keel.planning.rebalance import REBALANCE, rebalance
+from keel.planning.series import SeriesForecast, series_forecast
 from keel.planning.shipto import OrderUnitsOf
 from keel.platform.clock import utcnow
 from keel.platform.db import Database
@@ -50,22 +51,6 @@ MAX_POLICY_ROWS = 10_000
 REPLENISH_KINDS = ("purchase", "transfer")
 MIN_FORECAST_DAYS = 14  # two weeks: the least history a weekly season can be learned from
 MAX_HORIZON = 56
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesForecast:
-    """One SKU x location: its demand history from the ledger and the forecast planning makes of it."""
-
-    history: DemandSeries
-    service_level: float  # the series' policy's: the quantile its order-up-to level reads
-    mean: tuple[float, ...]  # per day ahead, from the day after the history's last; empty: nothing to forecast
-    quantiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # q50, q80, q90, q95, q99 per day
-    note: str = ""  # why there is no forecast, when there is none
-    seconds: float = 0.0
-
-    @property
-    def days_ahead(self) -> list[date]:
-        return [self.history.last_day + timedelta(days=i) for i in range(1, len(self.mean) + 1)]
 
 
 class PlanningService:
@@ -358,14 +343,12 @@ class PlanningService:
         series = self.history(sku, location, days, scope)
         with self.db.read() as conn:
             rows = store.policy_rows(conn)
-        level = resolve_policy(self._location(location, scope).kind, location, sku, rows).service_level
+        place = self._location(location, scope)
+        level = resolve_policy(place.kind, location, sku, rows).service_level
         if not any(series.units):
             return SeriesForecast(series, level, (), note=f"no sales of {sku} at {location} in {days} days")
-        from keel.planning.outlook import outlooks  # statsforecast: seconds to import, so only when forecasting
-
-        found, seconds = outlooks([series], {(sku, location): level}, horizon, scheduler=self.forecast_scheduler)
-        o = found[(sku, location)]
-        return SeriesForecast(series, level, o.mean, o.bands, seconds=seconds)
+        return series_forecast(self.db, self.queries, self._locations(), series, level, horizon,
+                               self.order_units, self.forecast_scheduler)  # fmt: skip
 
     def country_forecast(
         self, sku: str, country: str, *, days: int = 56, horizon: int = 14, scope: Scope = Scope.ALL

@@ -89,6 +89,7 @@ def _summary(f: SeriesForecast, place: Location | None) -> dict[str, object]:
     open_days = len(h.units) - out
     return {
         "sold": sold,
+        "routed": sum(h.routed),
         "stockout_days": out,
         "per_day": sold / open_days if open_days else 0.0,
         "ahead": sum(f.mean),

@@ -64,6 +64,8 @@ class Line:
     mean: Sequence[float]
     upper: Sequence[float]
     bands: Mapping[str, Sequence[float]] = field(default_factory=dict)  # quantile column -> day by day
+    # Its share of each ship-to country's shipped orders ("@DE" -> 0.6), which its forecast includes
+    shares: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,9 @@ def daily_of(line: Line, days: int) -> dict[str, tuple[float, ...]]:
 def _explain(
     line: Line, level: Level, position: int, needed: int, qty: int, notes: Sequence[str], *, own: bool = True
 ) -> Explanation:
+    shipped = [f"its forecast includes {share:.0%} of the orders shipped to customers in {where[1:]}"
+               for where, share in sorted(line.shares.items()) if share > 0]  # fmt: skip
+    notes = [*shipped, *notes]
     return Explanation(
         round(level.demand, 3), level.days, line.policy.service_level, round(level.z, 4), round(level.sigma, 3),
         round(level.safety_stock, 3), level.order_up_to, line.on_hand, line.available, line.committed,
