@@ -126,6 +126,21 @@ def test_a_dc_keeps_its_own_safety_stock_when_it_supplies_a_store() -> None:
     assert transfer.quantity == 4
 
 
+def test_a_store_no_dc_holds_plans_with_the_suppliers_lead_time() -> None:
+    # given a store whose source is a warehouse, 10 a day, lead 1 day from a DC but 3 days from the supplier
+    shop = replace(POLICY, source="warehouse", supplier_lead_time_days=3.0, supplier_lead_time_sd_days=0.5)
+    alone = plan([_line("ST", "store", 0, 10.0, shop)], weekday=0)
+    # then with no DC of its country holding the SKU it covers 3 + 2 days: S = 50 + 1.645 x 10 x 0.5 = 58.2
+    (bought,) = alone
+    e = bought.explanation
+    assert (bought.kind, bought.source, e.protection_days, e.order_up_to) == ("purchase", "supplier", 5, 59)
+    assert "no DC of DE holds it: bought from the supplier, 3 days away" in e.notes
+    # and with a DC holding it, the transfer's 1 day + 2 (nothing on the way from the supplier's lead time)
+    with_dc = plan([_line("ST", "store", 0, 10.0, shop), _line("WH", "warehouse", 100, 0.0, POLICY)], weekday=0)
+    transfer = next(p for p in with_dc if p.kind == "transfer")
+    assert (transfer.explanation.protection_days, transfer.quantity) == (3, 30)
+
+
 def test_nothing_is_suggested_on_a_day_the_policy_does_not_order() -> None:
     weekly = replace(POLICY, order_weekdays=(0,))
     assert plan([_line("WH", "warehouse", 0, 10.0, weekly)], weekday=2) == []
@@ -162,13 +177,14 @@ def test_bad_policy_rows_are_refused_by_row_and_field() -> None:
         "not an object",
         {"kind": "warehouse"},
         {"kind": "warehouse"},
+        {"kind": "store", "supplier_lead_time_days": -1, "supplier_lead_time_sd_days": "2"},
     ]
     rows, errors = parse_policy_rows(docs, frozenset({"ST"}))
     got = {(e.row, e.field) for e in errors}
     assert got == {
         (1, "kind"), (2, "kind"), (3, "location"), (4, "service_level"), (4, "moq"), (4, "pack_size"),
         (4, "colour"), (5, "sku"), (6, "order_weekdays"), (7, "review_days"), (7, "source"), (7, "fill_rate"),
-        (8, ""), (10, "kind"),
+        (8, ""), (10, "kind"), (11, "supplier_lead_time_days"), (11, "supplier_lead_time_sd_days"),
     }  # fmt: skip
     assert [r.key for r in rows] == [("warehouse", "", "")]
 
