@@ -12,7 +12,8 @@ demand, three times:
 3. ``rebalance``: the same, plus rebalancing between the country's stores from the same forecast.
 
 Keel's policies are data. The bench sets what an operator who knows the twin's supply chain would: lead
-times of 1 day from a DC to a store and 2 days from a supplier to a DC, reviews every ``--review-days``, and
+times of 1 day from a DC to a store, 2.5 days from a supplier to a store no DC of the country stocks for, and
+2 days from a supplier to a DC (``LEADS``), reviews every ``--review-days``, and
 the target cycle service level ``--service-level`` (the policies' default, 0.95), or a target fill rate
 ``--fill-rate`` that sets the safety stock instead.
 
@@ -56,6 +57,15 @@ from keel.sim.world import Scale, World, generate
 console = Console(stderr=True)
 START = date(2026, 3, 2)  # a Monday; the history runs the eight weeks before it
 MODES = {"keel": ("replenish",), "rebalance": ("replenish", "rebalance")}
+# The twin's lead times (keel.sim.closedloop.LEAD_HOURS) in days: a transfer lands the next morning, a
+# supplier's order to a store 1-4 days on (mean 2.5, sd 0.96), to a DC 1-3 (mean 2, sd 0.71). Counted as days
+# of sales missed instead (one less: an order placed after the day's sales lands before a later day's), the
+# stock fell with the fill rate along a worse line (0.961 at 3.45 days against 0.978 at 3.34; docs/planning.md).
+LEADS = {
+    "store": {"lead_time_days": 1.0, "lead_time_sd_days": 0.3,
+              "supplier_lead_time_days": 2.5, "supplier_lead_time_sd_days": 0.96},
+    "dc": {"lead_time_days": 2.0, "lead_time_sd_days": 0.7},
+}  # fmt: skip
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -125,9 +135,8 @@ def prepare_twin(
     with clock_at(_at(START - timedelta(days=1), 23)):
         backfill(keel, world, country, skus=planned, today=START)
         target = {"review_days": review, "service_level": service_level, "fill_rate": fill_rate}
-        shops = {**target, "lead_time_days": 1.0, "lead_time_sd_days": 0.3,
-                 "supplier_lead_time_days": 2.5, "supplier_lead_time_sd_days": 0.96}  # fmt: skip
-        dcs = {**target, "lead_time_days": 2.0, "lead_time_sd_days": 0.7}
+        shops = {**target, **LEADS["store"]}
+        dcs = {**target, **LEADS["dc"]}
         keel.planning.set_policies([{"kind": "store", **shops}, {"kind": "dark_store", **shops},
                                     {"kind": "warehouse", **dcs}, {"kind": "3pl", **dcs}])  # fmt: skip
 
