@@ -25,7 +25,8 @@ class PolicyBatch(StrictModel):
         "location, and the fields they set (review_days, lead_time_days, lead_time_sd_days, service_level, moq, "
         "pack_size, shelf_capacity, order_weekdays, source, history_days; for rebalancing unit_margin, transfer_cost, "
         "handling_cost, min_transfer; for automation unit_cost; fill_rate, a target fill rate that sets the safety "
-        "stock instead of service_level)",
+        "stock instead of service_level; supplier_lead_time_days and supplier_lead_time_sd_days, the lead time of a "
+        "location that buys from the supplier because no DC of its country holds the SKU)",
         max_length=10_000,
     )
 
