@@ -140,9 +140,8 @@ def bootstrap(settings: Settings | None = None, *, database_url: str | None = No
         source=source,
         sync=sync,
     )
-    planning = PlanningService(
-        db, events, locations, queries, stock, settings.forecast_scheduler, order_units=orders.reads.order_units
-    )
+    shipped = orders.reads.order_units  # where orders shipped to: planning forecasts online demand there
+    planning = PlanningService(db, events, locations, queries, stock, settings.forecast_scheduler, shipped)
     automation = PlanningAutomation(db, events, planning, locations, queries)
     consumers = _consumers(
         settings, db, events, source, stock, availability, orders, insights, sync, pricing, queries, media
